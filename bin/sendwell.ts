@@ -1,0 +1,21 @@
+/**
+ * The Sendwell CDK app (`cdk.json`: `node bin/sendwell.ts`; Node 24 runs the TypeScript directly).
+ *
+ * Deployer context, all optional outside production stages:
+ * - `stage`: deployment stage, default `dev`. `prod`, `production` and `prod-*` retain data and require the two
+ *   mail settings below. The CloudFormation stack is `Sendwell-<stage>`.
+ * - `fromAddress`: SES identity used as From (`Sendwell <no-reply@example.com>`).
+ * - `publicBaseUrl`: https base URL of the public pages for links in mail (custom domain); default the API's URL.
+ * - `postalAddress`: postal address in marketing mail footers.
+ * - `alarmEmail`: where alarm notifications go, once the alarms exist.
+ *
+ * @example
+ * npx cdk deploy -c stage=prod -c fromAddress='Sendwell <no-reply@mail.example.com>' \
+ *   -c postalAddress='Example Ltd, 1 Main St, Springfield' -c publicBaseUrl=https://mail.example.com
+ */
+import { App } from 'aws-cdk-lib';
+import { createSendwellApp } from '../lib/sendwell-app.ts';
+
+const app = new App();
+createSendwellApp(app);
+app.synth();

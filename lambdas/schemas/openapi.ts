@@ -1,0 +1,62 @@
+/** Builds the OpenAPI 3.1 document from the route table and the zod schemas (zod 4 emits JSON Schema 2020-12). */
+import { z } from 'zod';
+import type { RouteDef } from '../wiring/routes.ts';
+import type { OperationSchemas } from './operations.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+const toSchema = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+const pathParams = (path: string) =>
+  [...path.matchAll(/\{(\w+)\+?\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+
+const queryParams = (schema: z.ZodType | undefined) => {
+  if (!schema) return [];
+  const js = toSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: js.required?.includes(name) ?? false,
+    schema: s,
+  }));
+};
+
+export function buildOpenApi(
+  routes: readonly RouteDef[],
+  operations: Readonly<Record<string, OperationSchemas>>,
+  info: { title: string; version: string },
+) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const op = operations[route.operationId];
+    if (!op) throw new Error(`No schemas for operation ${route.operationId}`);
+    const responses = Object.fromEntries(
+      Object.entries(op.responses).map(([status, r]) => [
+        status,
+        { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: toSchema(r.schema) } } } : {}) },
+      ]),
+    );
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.auth === 'admin' ? { security: [{ sigv4: [] }, { localAdminKey: [] }] } : { security: [] }),
+      parameters: [...pathParams(route.path), ...queryParams(op.query)],
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM), on AWS.' },
+        localAdminKey: { type: 'http', scheme: 'bearer', description: 'The local stack admin key (`.sendwell/admin-key`).' },
+      },
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The DynamoDB tables, defined once. `lib/data-tables.ts` turns them into CDK tables and `local/tables.ts` into
+ * CreateTable calls against DynamoDB Local, so the two can never drift apart.
+ *
+ * Every table uses generic `pk`/`sk` keys (and `gsiNpk`/`gsiNsk` on indexes) so one table can hold several item
+ * kinds of the same concern (a recipient and its topic consents share a partition) without a migration.
+ */
+import { ENV, type EnvKey } from './env-keys.ts';
+
+export interface KeyDef {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
+
+export interface IndexDef extends KeyDef {
+  readonly name: string;
+}
+
+export interface TableDef extends KeyDef {
+  /** Stable logical id: CDK construct id, and the suffix of the local table name. */
+  readonly id: string;
+  /** Environment variable that carries this table's name to the Lambdas. */
+  readonly envKey: EnvKey;
+  readonly indexes: readonly IndexDef[];
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item after it. */
+  readonly ttlAttribute?: string;
+  /** Whether the table emits a change stream (new and old images). */
+  readonly stream?: boolean;
+  readonly description: string;
+}
+
+const gsi = (n: number): IndexDef => ({ name: `gsi${n}`, partitionKey: `gsi${n}pk`, sortKey: `gsi${n}sk` });
+
+export const TABLES = {
+  recipients: {
+    id: 'Recipients',
+    envKey: ENV.tableRecipients,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [gsi(1), gsi(2)],
+    description: 'Recipients, their topic consents and preferences; gsi1 finds a recipient by address hash, gsi2 a topic audience.',
+  },
+  ledger: {
+    id: 'ConsentLedger',
+    envKey: ENV.tableLedger,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [],
+    description: 'Append-only consent ledger: who, what, when, source, wording version, pseudonymized IP.',
+  },
+  suppressions: {
+    id: 'Suppressions',
+    envKey: ENV.tableSuppressions,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [],
+    description: 'Suppressions keyed by a hash of the normalized address, so they survive erasure.',
+  },
+  campaigns: {
+    id: 'Campaigns',
+    envKey: ENV.tableCampaigns,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [gsi(1)],
+    description: 'Topics, templates, campaigns and their progress.',
+  },
+  messages: {
+    id: 'Messages',
+    envKey: ENV.tableMessages,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [gsi(1)],
+    ttlAttribute: 'expiresAt',
+    stream: true,
+    description: 'One record per message, claimed with a condition before SES is called; raw tracking events expire.',
+  },
+  counters: {
+    id: 'Counters',
+    envKey: ENV.tableCounters,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [],
+    description: 'Atomic counters behind the metrics (per day, campaign, topic, class).',
+  },
+} as const satisfies Record<string, TableDef>;
+
+export type TableKey = keyof typeof TABLES;
+
+export const TABLE_LIST: readonly TableDef[] = Object.values(TABLES);

@@ -1,0 +1,109 @@
+/**
+ * The data concern: one DynamoDB table per entry of `lambdas/wiring/tables.ts`, with Sendwell's secure defaults in
+ * this one place. The construct also owns what a function needs to use the tables: the environment variables that
+ * carry their names and the grants.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { TABLES, type KeyDef, type TableDef, type TableKey } from '../lambdas/wiring/tables.ts';
+
+export interface DataTablesProps {
+  /**
+   * Keep the tables when the stack is deleted or a table would be replaced (`RemovalPolicy.RETAIN`) and turn on
+   * DynamoDB deletion protection. The consent ledger and suppressions are evidence Sendwell must be able to show, so
+   * losing them has to take a deliberate step; only throw-away stages should set `false`.
+   *
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /**
+   * A customer managed KMS key for the tables. Supply one when key-policy control, cross-account access or
+   * crypto-shredding of a whole stage is required; its key policy then decides who can read the data. `TableV2`
+   * renders the key per replica region, so the stack needs a concrete region (`env.region`) when a key is given.
+   *
+   * @default - the AWS managed key `aws/dynamodb`: encryption under KMS with every key use in CloudTrail, no key to
+   *   administer, rotate or pay for, and no key policy that can lock the functions out of their own data.
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How many days back point-in-time recovery can restore (1-35).
+   *
+   * @default 35
+   */
+  readonly recoveryPeriodDays?: number;
+}
+
+/** Every key attribute is a string: the generic `pk`/`sk`/`gsiNpk`/`gsiNsk` design composes typed prefixes into them. */
+const keyAttributes = (k: KeyDef): Pick<dynamodb.TablePropsV2, 'partitionKey' | 'sortKey'> => ({
+  partitionKey: { name: k.partitionKey, type: dynamodb.AttributeType.STRING },
+  ...(k.sortKey ? { sortKey: { name: k.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
+});
+
+/**
+ * The DynamoDB tables of Sendwell: on-demand, point-in-time recovery, KMS encryption, TTL and streams where the table
+ * definition asks for them, every index projecting all attributes.
+ *
+ * @example
+ * const data = new DataTables(stack, 'Data', { retainData: isProductionStage(stage) });
+ * data.bindEnvironment(fn); // SENDWELL_TABLE_* = table names
+ * data.grantDescribe(fn);   // dynamodb:DescribeTable on every table
+ */
+export class DataTables extends Construct {
+  /** The tables by their key in `TABLES`. */
+  readonly tables: Readonly<Record<TableKey, dynamodb.TableV2>>;
+  /** Each table with the definition it was built from, in `TABLE_LIST` order. */
+  readonly entries: readonly { readonly def: TableDef; readonly table: dynamodb.TableV2 }[];
+
+  constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
+    super(scope, id);
+    const retain = props.retainData ?? true;
+    const encryption = props.encryptionKey
+      ? dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey)
+      : dynamodb.TableEncryptionV2.awsManagedKey();
+
+    const entries = (Object.entries(TABLES) as [TableKey, TableDef][]).map(([key, def]) => {
+      // No physical name: CloudFormation derives one per stack, so two stages never collide and the names reach the
+      // functions through their environment variables only.
+      const table = new dynamodb.TableV2(this, def.id, {
+        ...keyAttributes(def),
+        billing: dynamodb.Billing.onDemand(),
+        encryption,
+        pointInTimeRecoverySpecification: {
+          pointInTimeRecoveryEnabled: true,
+          recoveryPeriodInDays: props.recoveryPeriodDays ?? 35,
+        },
+        deletionProtection: retain,
+        removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        timeToLiveAttribute: def.ttlAttribute,
+        dynamoStream: def.stream ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined,
+        globalSecondaryIndexes: def.indexes.map((index) => ({
+          indexName: index.name,
+          ...keyAttributes(index),
+          projectionType: dynamodb.ProjectionType.ALL,
+        })),
+      });
+      return { key, def, table };
+    });
+
+    this.entries = entries.map(({ def, table }) => ({ def, table }));
+    this.tables = Object.fromEntries(entries.map(({ key, table }) => [key, table])) as Record<TableKey, dynamodb.TableV2>;
+  }
+
+  /** Sets every table's name in the variable its definition names (`envKey`): handlers parse all of them at cold start. */
+  bindEnvironment(fn: lambda.Function): void {
+    for (const { def, table } of this.entries) fn.addEnvironment(def.envKey, table.tableName);
+  }
+
+  /** `dynamodb:DescribeTable` on every table (health probes): metadata only, no item can be read or written. */
+  grantDescribe(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:DescribeTable'],
+      resourceArns: this.entries.map(({ table }) => table.tableArn),
+    });
+  }
+}

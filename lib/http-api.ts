@@ -1,0 +1,298 @@
+/**
+ * The HTTP concern: one API Gateway HTTP API serving every route of `lambdas/wiring/routes.ts`, and one Lambda
+ * function per entry of `FUNCTIONS`. Nothing here names a route or a function: a new entry in the route table is a new
+ * route and function on the next deploy.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/wiring/env-keys.ts';
+import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
+import { connectFunction, type FunctionResources } from './permissions.ts';
+
+/** The repository root: `FunctionDef.entry` paths are relative to it, whatever the working directory of the synth. */
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface HttpEndpointsProps {
+  /** Deployment stage; set in `SENDWELL_STAGE` and used in the API name. */
+  readonly stage: string;
+  /** The constructs the functions use (tables, email); they set their own environment variables and grants. */
+  readonly resources: FunctionResources;
+  /**
+   * The functions to build, by key.
+   *
+   * @default FUNCTIONS from `lambdas/wiring/routes.ts`
+   */
+  readonly functions?: Readonly<Record<string, FunctionDef>>;
+  /**
+   * The routes to serve; each names a key of `functions`.
+   *
+   * @default ROUTES from `lambdas/wiring/routes.ts`
+   */
+  readonly routes?: readonly RouteDef[];
+  /**
+   * Base URL of the public pages, put into links in mail (`SENDWELL_PUBLIC_BASE_URL`), without a trailing slash.
+   *
+   * @default - this API's own `https://{id}.execute-api.{region}.amazonaws.com` endpoint
+   */
+  readonly publicBaseUrl?: string;
+  /**
+   * Steady-state requests per second and burst allowed on each route (stage default route settings). The open pixel
+   * is fetched by prefetching mail clients as a campaign is delivered, so this is sized above the SES send rate.
+   *
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly throttle?: apigwv2.ThrottleSettings;
+  /**
+   * Retention of the function logs and the API access log.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * `POWERTOOLS_LOG_LEVEL` of every function.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: PowertoolsLogLevel;
+}
+
+/** `openapi` → `Openapi`, `send-message` → `SendMessage`: construct ids from function keys. */
+const pascal = (key: string): string =>
+  key
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+
+/**
+ * The access log line, JSON. Deliberately without `$context.identity.sourceIp` (IP addresses are kept only in
+ * pseudonymous form, and that happens in the handlers) and without `$context.path` (public paths carry signed tokens,
+ * which are credentials): the route key names the route, `caller` names the IAM principal of an admin call.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    time: '$context.requestTimeEpoch',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationStatus: '$context.integrationStatus',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    error: '$context.error.message',
+    authorizerError: '$context.authorizer.error',
+    caller: '$context.identity.userArn',
+    userAgent: '$context.identity.userAgent',
+  }),
+);
+
+/**
+ * Lets bundled CommonJS dependencies `require()` Node built-ins from inside the ESM bundle (esbuild's `__require` shim
+ * throws "Dynamic require is not supported" otherwise). Powertools Tracer pulls in the CommonJS X-Ray SDK.
+ */
+const ESM_REQUIRE_BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/**
+ * One HTTP API with every route of the route table, and one function per entry of `FUNCTIONS`.
+ *
+ * - `admin` routes: IAM (SigV4) authorization. `public` routes: none, each acknowledged by name to cdk-nag.
+ * - Functions: Node.js 24 on arm64, bundled locally by esbuild into minified ESM with source maps, an explicit role
+ *   and log group (no AWS managed policy), X-Ray active tracing, Powertools settings in the environment.
+ * - Stage `$default` with JSON access logs and default route throttling.
+ *
+ * @example
+ * const api = new HttpEndpoints(stack, 'Api', { stage: 'dev', resources: { data, email } });
+ * new CfnOutput(stack, 'ApiUrl', { value: api.url });
+ */
+export class HttpEndpoints extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  /** The functions by their key in `functions`. */
+  readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
+  /** The routes by route key (`GET /health`). */
+  readonly routes: ReadonlyMap<string, apigwv2.HttpRoute>;
+  readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HttpEndpointsProps) {
+    super(scope, id);
+    const functionDefs = props.functions ?? (FUNCTIONS as Readonly<Record<string, FunctionDef>>);
+    const routeDefs = props.routes ?? ROUTES;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    checkRouteTable(functionDefs, routeDefs);
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `sendwell-${props.stage}`,
+      description: `Sendwell ${props.stage}: admin API (IAM) and public recipient endpoints.`,
+      // The stage is created below with access logging and throttling, which the default stage cannot take.
+      createDefaultStage: false,
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logRetention,
+      removalPolicy: logRemovalPolicy,
+    });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+
+    const environment: Record<string, string> = {
+      [ENV.stage]: props.stage,
+      [ENV.publicBaseUrl]: props.publicBaseUrl ?? this.httpApi.apiEndpoint,
+      POWERTOOLS_SERVICE_NAME: 'sendwell',
+      POWERTOOLS_METRICS_NAMESPACE: 'Sendwell',
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      // Events and responses carry email addresses and tokens: never into logs or traces.
+      POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+      // Stack traces point into the TypeScript sources through the bundled source maps (cost only when an Error's
+      // stack is read).
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const functions: Record<string, nodejs.NodejsFunction> = {};
+    for (const [key, def] of Object.entries(functionDefs)) {
+      functions[key] = this.createFunction(key, def, { environment, logRetention, logRemovalPolicy });
+      connectFunction(functions[key], def, props.resources);
+    }
+    this.functions = functions;
+
+    const iamAuthorizer = new HttpIamAuthorizer();
+    const noneAuthorizer = new apigwv2.HttpNoneAuthorizer();
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    const routes = new Map<string, apigwv2.HttpRoute>();
+    for (const def of routeDefs) {
+      const fn = functions[def.fn]!;
+      let integration = integrations.get(def.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${pascal(def.fn)}Integration`, fn);
+        integrations.set(def.fn, integration);
+      }
+      const [route] = this.httpApi.addRoutes({
+        path: def.path,
+        methods: [apigwv2.HttpMethod[def.method]],
+        integration,
+        // Explicit NONE for public routes, so a default authorizer added to the API later cannot silently lock
+        // recipients out of their unsubscribe links.
+        authorizer: def.auth === 'admin' ? iamAuthorizer : noneAuthorizer,
+      });
+      if (def.auth === 'public') acknowledgePublicRoute(route!, def);
+      routes.set(routeKey(def), route!);
+    }
+    this.routes = routes;
+  }
+
+  /** The API's base URL, without a trailing slash (`$default` stage serves at the root). */
+  get url(): string {
+    return this.httpApi.apiEndpoint;
+  }
+
+  private createFunction(
+    key: string,
+    def: FunctionDef,
+    shared: { environment: Record<string, string>; logRetention: logs.RetentionDays; logRemovalPolicy: RemovalPolicy },
+  ): nodejs.NodejsFunction {
+    const scope = new Construct(this, pascal(key));
+    const logGroup = new logs.LogGroup(scope, 'Logs', {
+      retention: shared.logRetention,
+      removalPolicy: shared.logRemovalPolicy,
+    });
+    // An explicit role instead of the default one with AWSLambdaBasicExecutionRole (cdk-nag IAM4): logging is granted
+    // on this function's own log group only.
+    const role = new iam.Role(scope, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Sendwell ${key} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const fn = new nodejs.NodejsFunction(scope, 'Function', {
+      entry: join(REPO_ROOT, def.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      description: def.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: def.memorySize ?? 256,
+      timeout: Duration.seconds(def.timeoutSeconds ?? 10),
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { ...shared.environment },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Line mapping without embedding the sources: a smaller bundle to load at cold start.
+        sourcesContent: false,
+        // Trade-off: the runtime's AWS SDK v3 keeps bundles small and deploys fast, but its version is whatever the
+        // Lambda runtime ships (not the lockfile), loading it is not tree-shaken, and behaviour can move under us on a
+        // runtime update. Bundle it (bundleAwsSDK) for a function where a pinned SDK or cold start matters more.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+
+    // Tracing.ACTIVE makes CDK add xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's default policy; the
+    // acknowledgement goes on that policy alone, and fails loudly if CDK ever puts the statement elsewhere.
+    const defaultPolicy = role.node.tryFindChild('DefaultPolicy');
+    if (!defaultPolicy) throw new Error(`Sendwell: expected CDK to put the X-Ray grant of ${fn.node.path} into its role's DefaultPolicy.`);
+    Validations.of(defaultPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so IAM only accepts Resource "*". test/cdk/sendwell-stack.test.ts fails if "*" is ever granted for any other action.',
+    });
+    return fn;
+  }
+}
+
+/** A route naming an unknown function, or two routes with the same key, fails the synth with the route named. */
+function checkRouteTable(functions: Readonly<Record<string, FunctionDef>>, routes: readonly RouteDef[]): void {
+  const seen = new Set<string>();
+  for (const r of routes) {
+    const key = routeKey(r);
+    if (!Object.hasOwn(functions, r.fn)) throw new Error(`Sendwell: route "${key}" names function "${r.fn}", which is not defined.`);
+    if (seen.has(key)) throw new Error(`Sendwell: route "${key}" is defined twice.`);
+    seen.add(key);
+  }
+}
+
+/** On the `AWS::ApiGatewayV2::Route` resource only, not on the integration and permission constructs below the route. */
+function acknowledgePublicRoute(route: apigwv2.HttpRoute, def: RouteDef): void {
+  Validations.of(route.node.defaultChild ?? route).acknowledge({
+    id: 'AwsSolutions-APIG4',
+    reason:
+      `"${routeKey(def)}" (${def.summary}) is public by design: auth 'public' in lambdas/wiring/routes.ts. ` +
+      "Its callers have no AWS identity (uptime monitors, recipients' mail clients and browsers), so SigV4 cannot apply; " +
+      'routes that act on a person verify an HMAC-signed token from the path in the handler, and /health answers only ok/degraded per dependency. ' +
+      'Throttled by the stage default route settings.',
+  });
+}

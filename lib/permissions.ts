@@ -1,0 +1,39 @@
+/**
+ * How a function is connected to the constructs it uses: every construct sets the environment variables it owns, and
+ * each `Permission` of `lambdas/wiring/routes.ts` maps to the narrowest grant that serves it.
+ *
+ * `PERMISSION_GRANTS` is typed as a mapped type over the `Permission` union: adding a permission to the union without
+ * a grant here is a compile error, not a function that fails with AccessDenied after deployment.
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { FunctionDef, Permission } from '../lambdas/wiring/routes.ts';
+import type { DataTables } from './data-tables.ts';
+import type { EmailSending } from './email.ts';
+
+/** The constructs a function can use; each owns the grants it gives and the environment variables it sets. */
+export interface FunctionResources {
+  readonly data: DataTables;
+  readonly email: EmailSending;
+}
+
+export type PermissionGrant = (fn: lambda.Function, resources: FunctionResources) => void;
+
+/** The one place a `Permission` becomes IAM. Exhaustive by type. */
+export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } = {
+  'tables:describe': (fn, { data }) => {
+    data.grantDescribe(fn);
+  },
+  'ses:account': (fn, { email }) => {
+    email.grantAccountRead(fn);
+  },
+};
+
+/**
+ * Gives a function the environment every handler parses at cold start (all table names, the SES configuration set,
+ * mail settings) and exactly the grants its definition lists.
+ */
+export function connectFunction(fn: lambda.Function, def: FunctionDef, resources: FunctionResources): void {
+  resources.data.bindEnvironment(fn);
+  resources.email.bindEnvironment(fn);
+  for (const permission of new Set(def.permissions)) PERMISSION_GRANTS[permission](fn, resources);
+}

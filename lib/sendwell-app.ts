@@ -1,0 +1,90 @@
+/**
+ * What a deployer sets, read from CDK context and checked once, and the app around the stack: cdk-nag's AWS Solutions
+ * pack as a validation plugin, so a finding nobody acknowledged fails the synth. `bin/sendwell.ts` and the CDK tests
+ * build the app through here, so they synthesize the same thing.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Node } from 'constructs';
+import { SendwellStack } from './sendwell-stack.ts';
+import { assertStageName, isProductionStage } from './stage.ts';
+
+/**
+ * The deployment parameters, as CDK context (`cdk deploy -c stage=prod -c fromAddress=…`, or `context` in cdk.json).
+ */
+export interface DeployerContext {
+  /** `-c stage=…`: deployment stage; `prod`, `production` and `prod-*` are production. Default `dev`. */
+  readonly stage: string;
+  /** `-c fromAddress=…`: SES identity used as From, bare or `Name <address>`. Required on production stages. */
+  readonly fromAddress?: string;
+  /** `-c publicBaseUrl=https://…`: custom domain for links in mail. Default: the HTTP API's own URL. */
+  readonly publicBaseUrl?: string;
+  /** `-c postalAddress=…`: postal address in marketing mail footers. Required on production stages. */
+  readonly postalAddress?: string;
+  /** `-c alarmEmail=…`: where alarm notifications go (used once alarms exist). Optional. */
+  readonly alarmEmail?: string;
+}
+
+const EMAIL_IN = /[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+/;
+
+function optionalString(node: Node, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`Sendwell: context "${key}" must be a string, got ${typeof value}.`);
+  return value.trim();
+}
+
+/** Reads and checks the deployer's context; throws one message naming every problem. */
+export function readDeployerContext(node: Node): DeployerContext {
+  const problems: string[] = [];
+  const stage = assertStageName(optionalString(node, 'stage') ?? 'dev');
+  const fromAddress = optionalString(node, 'fromAddress');
+  const postalAddress = optionalString(node, 'postalAddress');
+  const alarmEmail = optionalString(node, 'alarmEmail');
+  let publicBaseUrl = optionalString(node, 'publicBaseUrl');
+
+  if (fromAddress !== undefined && !EMAIL_IN.test(fromAddress)) {
+    problems.push(`fromAddress "${fromAddress}" holds no email address (e.g. "Sendwell <no-reply@example.com>").`);
+  }
+  if (alarmEmail !== undefined && !EMAIL_IN.test(alarmEmail)) problems.push(`alarmEmail "${alarmEmail}" is not an email address.`);
+  if (publicBaseUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(publicBaseUrl);
+    } catch {
+      problems.push(`publicBaseUrl "${publicBaseUrl}" is not a URL.`);
+    }
+    if (url && url.protocol !== 'https:') problems.push(`publicBaseUrl "${publicBaseUrl}" must use https.`);
+    if (url && (url.search || url.hash)) problems.push(`publicBaseUrl "${publicBaseUrl}" must not have a query or fragment.`);
+    publicBaseUrl = publicBaseUrl.replace(/\/+$/, '');
+  }
+  if (isProductionStage(stage)) {
+    if (fromAddress === undefined) problems.push(`fromAddress is required on production stage "${stage}".`);
+    if (postalAddress === undefined) problems.push(`postalAddress is required on production stage "${stage}" (marketing mail must show one).`);
+  }
+  if (problems.length > 0) throw new Error(`Sendwell context is invalid:\n- ${problems.join('\n- ')}`);
+  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail };
+}
+
+/** CloudFormation stack name of a stage: stages sharing an account and region never update each other's stack. */
+export const stackName = (stage: string): string => `Sendwell-${stage}`;
+
+/**
+ * Builds Sendwell in `app`: the stack (construct id `Sendwell`) from the deployer's context, and cdk-nag's AWS
+ * Solutions checks as a validation plugin. Findings fail the synth and are written to `validation-report.json` in the
+ * cloud assembly.
+ */
+export function createSendwellApp(app: App): SendwellStack {
+  const ctx = readDeployerContext(app.node);
+  const stack = new SendwellStack(app, 'Sendwell', {
+    stackName: stackName(ctx.stage),
+    description: `Sendwell (${ctx.stage}): email and communication-preference pipeline.`,
+    // Account and region of the deploying credentials when there are some; an environment-agnostic template otherwise.
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    ...ctx,
+  });
+  // writeSuppressionsToCloudFormation: every acknowledgement and its reason is also in the template's resource
+  // Metadata (`cdk_nag.rules_to_suppress`), where a reviewer of the template can read it.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  return stack;
+}

@@ -1,0 +1,87 @@
+/**
+ * The Sendwell stack. It only composes the constructs of `lib/` and decides, from the stage, what a stage keeps.
+ */
+import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { DataTables } from './data-tables.ts';
+import { EmailSending } from './email.ts';
+import { HttpEndpoints } from './http-api.ts';
+import { isProductionStage } from './stage.ts';
+
+export interface SendwellStackProps extends StackProps {
+  /** Deployment stage (`dev`, `prod`, `prod-eu`…): names resources and, through {@link isProductionStage}, sets retention. */
+  readonly stage: string;
+  /**
+   * SES identity used as `From` (`Sendwell <no-reply@example.com>`).
+   *
+   * @default - unset; sending fails with a configuration error until it is set
+   */
+  readonly fromAddress?: string;
+  /**
+   * Base URL of the public pages (custom domain) used in links in mail, without a trailing slash.
+   *
+   * @default - the HTTP API's own endpoint
+   */
+  readonly publicBaseUrl?: string;
+  /**
+   * Postal address shown in marketing mail footers.
+   *
+   * @default - unset; like `fromAddress`
+   */
+  readonly postalAddress?: string;
+  /**
+   * Where alarm notifications will go. Accepted and validated now so deployments can set it; the observability
+   * construct (alarms on bounce rate, complaint rate, DLQ depth, errors) is not built yet and is what will use it.
+   *
+   * @default - no alarm notifications
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Retain tables and logs on stack deletion and turn on table deletion protection.
+   *
+   * @default isProductionStage(stage)
+   */
+  readonly retainData?: boolean;
+}
+
+export class SendwellStack extends Stack {
+  readonly data: DataTables;
+  readonly email: EmailSending;
+  readonly api: HttpEndpoints;
+  readonly alarmEmail: string | undefined;
+
+  constructor(scope: Construct, id: string, props: SendwellStackProps) {
+    super(scope, id, props);
+    const production = isProductionStage(props.stage);
+    const retain = props.retainData ?? production;
+    this.alarmEmail = props.alarmEmail;
+
+    Tags.of(this).add('project', 'sendwell');
+    Tags.of(this).add('stage', props.stage);
+
+    this.data = new DataTables(this, 'Data', { retainData: retain });
+    this.email = new EmailSending(this, 'Email', {
+      stage: props.stage,
+      fromAddress: props.fromAddress,
+      postalAddress: props.postalAddress,
+    });
+    this.api = new HttpEndpoints(this, 'Api', {
+      stage: props.stage,
+      resources: { data: this.data, email: this.email },
+      publicBaseUrl: props.publicBaseUrl,
+      logRetention: production ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_MONTH,
+      logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });
+    new CfnOutput(this, 'PublicBaseUrl', {
+      description: 'Base URL put into links in mail',
+      value: props.publicBaseUrl ?? this.api.url,
+    });
+    new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSetName });
+    for (const { def, table } of this.data.entries) {
+      new CfnOutput(this, `${def.id}TableName`, { description: `${def.envKey}: ${def.description}`, value: table.tableName });
+    }
+  }
+}

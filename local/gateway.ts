@@ -1,0 +1,279 @@
+/**
+ * The local stand-in for API Gateway (HTTP API, payload format 2.0). It serves the route table of
+ * `lambdas/wiring/routes.ts` by calling the very handler modules CDK deploys, with the event and context shapes
+ * Lambda gives them. Admin routes take the local admin key as a bearer token in place of IAM (SigV4) auth.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
+
+export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+export interface GatewayOptions {
+  readonly routes: readonly RouteDef[];
+  readonly functions: Readonly<Record<string, FunctionDef>>;
+  readonly handlers: Readonly<Record<string, HttpLambda>>;
+  readonly adminKey: string;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly server: Server;
+  /** `METHOD /path` of every route this gateway serves. */
+  readonly routeKeys: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** API Gateway's payload limit for HTTP APIs. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  readonly route: RouteDef;
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+  readonly staticSegments: number;
+}
+
+function compile(route: RouteDef): CompiledRoute {
+  const params: string[] = [];
+  let staticSegments = 0;
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const greedy = /^\{(\w+)\+\}$/.exec(segment);
+      if (greedy?.[1]) {
+        params.push(greedy[1]);
+        return '(.+)';
+      }
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (param?.[1]) {
+        params.push(param[1]);
+        return '([^/]+)';
+      }
+      staticSegments++;
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), params, staticSegments };
+}
+
+/** Matches like API Gateway: the route with the most literal segments wins over one with parameters. */
+export function createRouter(routes: readonly RouteDef[]) {
+  const compiled = routes.map(compile).sort((a, b) => b.staticSegments - a.staticSegments);
+  return (method: string, path: string) => {
+    for (const c of compiled) {
+      if (c.route.method !== method) continue;
+      const m = c.pattern.exec(path);
+      if (!m) continue;
+      const params = Object.fromEntries(c.params.map((name, i) => [name, decodeURIComponent(m[i + 1] ?? '')]));
+      return { route: c.route, params };
+    }
+    return undefined;
+  };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function bearerMatches(header: string | undefined, key: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), digest(key));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(Object.assign(new Error('payload too large'), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const TEXT_TYPES = /^(?:text\/|application\/(?:json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json|[^;]*\+xml)/i;
+
+/** Builds the API Gateway v2 event for one request, with API Gateway's conventions (comma-joined repeats). */
+export function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: RouteDef,
+  pathParameters: Record<string, string>,
+  authorizer: Record<string, unknown> | undefined,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (name === 'cookie') cookies.push(...String(value).split(/;\s*/).filter(Boolean));
+    else headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies.length ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method: route.method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: routeKey(route),
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+      ...(authorizer ? { authorizer } : {}),
+    },
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !isText,
+  } as APIGatewayProxyEventV2;
+}
+
+function lambdaContext(name: string, def: FunctionDef, requestId: string): Context {
+  const deadline = Date.now() + (def.timeoutSeconds ?? 10) * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `sendwell-local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:sendwell-local-${name}`,
+    memoryLimitInMB: String(def.memorySize ?? 256),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/sendwell-local-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(body);
+}
+
+/** Writes a Lambda result back the way API Gateway does (payload 2.0: a bare value becomes a 200 JSON body). */
+function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2) {
+  if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
+    send(res, 200, typeof result === 'string' ? result : JSON.stringify(result));
+    return;
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(body);
+}
+
+const unauthorized = JSON.stringify({
+  error: { code: 'unauthorized', message: 'Send the local admin key as `Authorization: Bearer <key>` (see `.sendwell/admin-key`).', details: [] },
+});
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const host = options.host ?? '127.0.0.1';
+  const route = createRouter(options.routes);
+  const log = options.log ?? (() => undefined);
+
+  const server = createServer(async (req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
+    let status = 500;
+    try {
+      if (!found) {
+        status = 404;
+        return send(res, 404, JSON.stringify({ message: 'Not Found' }));
+      }
+      let authorizer: Record<string, unknown> | undefined;
+      if (found.route.auth === 'admin') {
+        if (!bearerMatches(req.headers.authorization, options.adminKey)) {
+          status = 401;
+          return send(res, 401, unauthorized, { 'www-authenticate': 'Bearer realm="sendwell-local"' });
+        }
+        authorizer = { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local-admin', principalOrgId: null, userArn: 'arn:aws:iam::000000000000:user/local-admin', userId: 'local-admin', cognitoIdentity: null } };
+      }
+      const body = await readBody(req);
+      const event = toEvent(req, url, body, found.route, found.params, authorizer);
+      const fn = options.handlers[found.route.fn];
+      const def = options.functions[found.route.fn];
+      if (!fn || !def) throw new Error(`No handler loaded for function ${found.route.fn}`);
+      const result = await fn(event, lambdaContext(found.route.fn, def, event.requestContext.requestId));
+      status = typeof result === 'object' && result && 'statusCode' in result ? (result.statusCode ?? 200) : 200;
+      writeResult(res, result);
+    } catch (e) {
+      status = (e as { status?: number }).status === 413 ? 413 : 500;
+      // What API Gateway answers when the integration fails; the cause goes to the log only.
+      log('gateway integration error', { route: found ? routeKey(found.route) : undefined, error: (e as Error).message });
+      if (!res.headersSent) send(res, status, JSON.stringify({ message: status === 413 ? 'Request Entity Too Large' : 'Internal Server Error' }));
+    } finally {
+      log('request', {
+        method,
+        route: found ? routeKey(found.route) : null,
+        status,
+        ms: Math.round(performance.now() - started),
+      });
+    }
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port }, () => resolveListen());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    routeKeys: options.routes.map(routeKey),
+    stop: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
+  };
+}
+
+/** Imports each function's handler module, as Lambda would at cold start. Set the environment first. */
+export async function loadHandlers(functions: Readonly<Record<string, FunctionDef>>, root: string): Promise<Record<string, HttpLambda>> {
+  const entries = await Promise.all(
+    Object.entries(functions).map(async ([key, def]) => {
+      const mod = (await import(pathToFileURL(resolve(root, def.entry)).href)) as { handler?: HttpLambda };
+      if (typeof mod.handler !== 'function') throw new Error(`${def.entry} does not export a handler`);
+      return [key, mod.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,38 @@
+/**
+ * The environment the Lambda handlers see on the local stack and in the integration tests: the same keys CDK sets
+ * (`lambdas/wiring/env-keys.ts`), pointed at DynamoDB Local and the local SES.
+ */
+import { ENV } from '../lambdas/wiring/env-keys.ts';
+import { TABLE_LIST, type TableDef } from '../lambdas/wiring/tables.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
+
+export const localTableName = (def: TableDef, prefix = 'sendwell'): string => `${prefix}-${def.id}`;
+
+export interface LocalEndpoints {
+  readonly dynamodb: string;
+  readonly ses: string;
+  /** Where the public pages are served; links in locally sent mail point here. */
+  readonly publicBaseUrl: string;
+  readonly tablePrefix?: string;
+}
+
+export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
+  const tables = Object.fromEntries(TABLE_LIST.map((def) => [def.envKey, localTableName(def, endpoints.tablePrefix)]));
+  return {
+    ...tables,
+    [ENV.stage]: 'local',
+    [ENV.dynamodbEndpoint]: endpoints.dynamodb,
+    [ENV.sesEndpoint]: endpoints.ses,
+    [ENV.sesConfigurationSet]: 'sendwell-local',
+    [ENV.fromAddress]: 'Sendwell Local <no-reply@sendwell.local>',
+    [ENV.publicBaseUrl]: endpoints.publicBaseUrl,
+    [ENV.postalAddress]: 'Sendwell Local, 1 Example Street, Springfield',
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    POWERTOOLS_SERVICE_NAME: 'sendwell',
+    POWERTOOLS_METRICS_NAMESPACE: 'Sendwell',
+    POWERTOOLS_TRACE_DISABLED: 'true',
+    POWERTOOLS_DEV: 'false',
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm start`: the whole pipeline on one machine, no AWS account. DynamoDB Local (data kept on disk), the local SES
+ * with its mail viewer, and a gateway serving the same handlers CDK deploys. Ctrl-C stops everything.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FUNCTIONS, ROUTES } from '../lambdas/wiring/routes.ts';
+import { TABLE_LIST } from '../lambdas/wiring/tables.ts';
+import { resolveAdminKey } from './admin-key.ts';
+import { assertJava, assertWritableDir, startDynamoDbLocal } from './dynamodb-local.ts';
+import { LocalStackError } from './errors.ts';
+import { loadHandlers, startGateway } from './gateway.ts';
+import { handlerEnv, localTableName } from './handler-env.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
+import { assertPortFree } from './ports.ts';
+import { startSesLocal } from './ses-local.ts';
+import { ensureTables } from './tables.ts';
+import { localLog } from './log.ts';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+const HOST = '127.0.0.1';
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LocalStackError(`${name}=${raw} is not a port number (1-65535).`);
+  return port;
+}
+
+async function main() {
+  const apiPort = portFromEnv('SENDWELL_PORT', 3000);
+  const sesPort = portFromEnv('SENDWELL_SES_PORT', 8005);
+  const dynamoPort = portFromEnv('SENDWELL_DYNAMODB_PORT', 8000);
+  const dataDir = resolve(root, process.env.SENDWELL_DATA_DIR ?? '.sendwell');
+
+  assertWritableDir(dataDir, 'SENDWELL_DATA_DIR');
+  assertWritableDir(resolve(dataDir, 'dynamodb'), 'SENDWELL_DATA_DIR');
+  assertJava();
+  await assertPortFree(HOST, apiPort, 'the API', 'SENDWELL_PORT');
+  await assertPortFree(HOST, sesPort, 'the local SES', 'SENDWELL_SES_PORT');
+  await assertPortFree(HOST, dynamoPort, 'DynamoDB Local', 'SENDWELL_DYNAMODB_PORT');
+
+  const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    localLog.info('stopping the local stack');
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    const dynamo = await startDynamoDbLocal({
+      host: HOST,
+      port: dynamoPort,
+      dataDir: resolve(dataDir, 'dynamodb'),
+      onLine: (line) => localLog.debug('dynamodb-local', { line }),
+    });
+    stops.push(dynamo.stop);
+    dynamo.process.once('exit', (code) => {
+      if (!stopping) {
+        localLog.error('DynamoDB Local stopped unexpectedly; stopping the local stack', { code });
+        void shutdown(1);
+      }
+    });
+    localLog.info('dynamodb-local started', { endpoint: dynamo.endpoint, pid: dynamo.pid });
+
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const tables = await ensureTables(client, TABLE_LIST, (def) => localTableName(def));
+    client.destroy();
+    localLog.info('tables ready', tables);
+
+    const ses = await startSesLocal({ host: HOST, port: sesPort });
+    stops.push(ses.stop);
+
+    const publicBaseUrl = `http://${HOST}:${apiPort}`;
+    Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl }));
+    const { key, source } = resolveAdminKey(dataDir);
+    const handlers = await loadHandlers(FUNCTIONS, root);
+    const gateway = await startGateway({
+      routes: ROUTES,
+      functions: FUNCTIONS,
+      handlers,
+      adminKey: key,
+      host: HOST,
+      port: apiPort,
+      log: (message, fields) => localLog.info(message, fields),
+    });
+    stops.push(gateway.stop);
+
+    process.stdout.write(
+      [
+        '',
+        'Sendwell local stack is running.',
+        `  API and public pages  ${gateway.url}   (health: ${gateway.url}/health, OpenAPI: ${gateway.url}/v1/openapi.json)`,
+        `  Mail viewer (SES)     ${ses.endpoint}/`,
+        `  DynamoDB Local        ${dynamo.endpoint}   (data in ${resolve(dataDir, 'dynamodb')})`,
+        `  Admin key             ${source === 'SENDWELL_ADMIN_KEY' ? 'from SENDWELL_ADMIN_KEY' : source}`,
+        `                        curl -H "Authorization: Bearer $(cat ${source === 'SENDWELL_ADMIN_KEY' ? '<key>' : source})" ${gateway.url}/v1/openapi.json`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (e) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof LocalStackError) {
+    process.stderr.write(`sendwell: ${e.message}\n`);
+  } else {
+    process.stderr.write(`sendwell: the local stack could not start: ${(e as Error).message}\n`);
+  }
+  process.exit(1);
+});

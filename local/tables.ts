@@ -1,0 +1,70 @@
+/** Creates the tables of `lambdas/wiring/tables.ts` in DynamoDB Local, the same definitions CDK deploys. */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import type { KeyDef, TableDef } from '../lambdas/wiring/tables.ts';
+
+const keySchema = (k: KeyDef): KeySchemaElement[] => [
+  { AttributeName: k.partitionKey, KeyType: 'HASH' },
+  ...(k.sortKey ? [{ AttributeName: k.sortKey, KeyType: 'RANGE' as const }] : []),
+];
+
+/** The CreateTable input for one definition; exported so a test can compare it with the CDK template. */
+export function createTableInput(def: TableDef, tableName: string): CreateTableCommandInput {
+  const names = new Set<string>();
+  for (const k of [def, ...def.indexes]) {
+    names.add(k.partitionKey);
+    if (k.sortKey) names.add(k.sortKey);
+  }
+  const attributes: AttributeDefinition[] = [...names].map((n) => ({ AttributeName: n, AttributeType: 'S' }));
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: attributes,
+    KeySchema: keySchema(def),
+    ...(def.indexes.length
+      ? {
+          GlobalSecondaryIndexes: def.indexes.map((i) => ({
+            IndexName: i.name,
+            KeySchema: keySchema(i),
+            Projection: { ProjectionType: 'ALL' },
+          })),
+        }
+      : {}),
+    ...(def.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
+  };
+}
+
+/** Creates each missing table (existing ones are kept with their data) and turns TTL on where defined. */
+export async function ensureTables(
+  client: DynamoDBClient,
+  defs: readonly TableDef[],
+  nameOf: (def: TableDef) => string,
+): Promise<{ created: string[]; existing: string[] }> {
+  const created: string[] = [];
+  const existing: string[] = [];
+  for (const def of defs) {
+    const name = nameOf(def);
+    try {
+      await client.send(new DescribeTableCommand({ TableName: name }));
+      existing.push(name);
+      continue;
+    } catch (e) {
+      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+    }
+    await client.send(new CreateTableCommand(createTableInput(def, name)));
+    if (def.ttlAttribute) {
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: def.ttlAttribute } }),
+      );
+    }
+    created.push(name);
+  }
+  return { created, existing };
+}

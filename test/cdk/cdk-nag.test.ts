@@ -1,0 +1,89 @@
+/**
+ * cdk-nag 3 runs as a CDK validation plugin (`Validations.of(app).addPlugins(new AwsSolutionsChecks(app))`): it does
+ * not annotate constructs any more, it reports. Every finding no `Validations.of(scope).acknowledge()` covers lands in
+ * the cloud assembly's `validation-report.json` (and fails `cdk synth`). These tests read that report, so a new
+ * finding fails them with its rule and construct path, and they check that the acknowledgements stay the reviewed set.
+ */
+import { describe, expect, it } from 'vitest';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
+import { FUNCTIONS, ROUTES, routeKey, type FunctionDef } from '../../lambdas/wiring/routes.ts';
+import { findingsOf, synthApp, synthTemplate } from './synth.ts';
+
+const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
+
+/** A plain `cdk synth` (stage dev) and a production stage with every parameter set: retention differs between them. */
+const CONTEXTS: [string, Record<string, string>][] = [
+  ['dev (no context)', {}],
+  [
+    'prod (all parameters)',
+    {
+      stage: 'prod',
+      fromAddress: 'Sendwell <no-reply@mail.example.com>',
+      postalAddress: 'Example Ltd, 1 Main St, Springfield',
+      publicBaseUrl: 'https://mail.example.com',
+      alarmEmail: 'ops@example.com',
+    },
+  ],
+];
+
+describe.each(CONTEXTS)('synth %s', (_name, context) => {
+  const synth = synthTemplate(context);
+
+  it('has no unacknowledged finding, error or warning, from any validation plugin', () => {
+    expect(findingsOf(synth.validationReport)).toEqual([]);
+  });
+
+  it('leaves no CDK warning or error annotation on the stack', () => {
+    const messages = synth.assembly
+      .getStackArtifact(synth.stack.artifactId)
+      .messages.filter((m) => m.level === 'warning' || m.level === 'error')
+      .map((m) => `${m.level} at ${m.id}: ${String(m.entry.data)}`);
+    expect(messages).toEqual([]);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  const synth = synthTemplate();
+
+  it('is live: the same app setup reports a finding on a non-compliant resource', () => {
+    // Guards against a false pass: an empty report must mean "checked and clean", not "never checked".
+    const canary = synthApp({}, (app) => new sqs.Queue(new Stack(app, 'NagCanary'), 'Queue'));
+    const findings = findingsOf(canary.validationReport);
+    expect(findings).toContainEqual(expect.objectContaining({ rule: 'AwsSolutions-SQS3', path: 'NagCanary/Queue/Resource' }));
+    expect(findings.filter((f) => !f.path.startsWith('NagCanary/'))).toEqual([]);
+  });
+
+  it('acknowledges exactly the reviewed findings, each with a specific reason', () => {
+    // writeSuppressionsToCloudFormation copies every acknowledgement into the resource's Metadata.cdk_nag.
+    const acknowledged = Object.entries(synth.json.Resources).flatMap(([id, r]) =>
+      ((r.Metadata?.cdk_nag?.rules_to_suppress ?? []) as { id: string; reason: string }[]).map((rule) => ({ ...rule, resource: id })),
+    );
+    for (const a of acknowledged) {
+      expect(a.reason.length, `${a.id} on ${a.resource}`).toBeGreaterThanOrEqual(80);
+      expect(a.reason, `${a.id} on ${a.resource} names its rule's subject`).toMatch(/X-Ray|ses:GetAccount|public by design/);
+    }
+
+    const { stack } = synth;
+    const fns = Object.entries(FUNCTIONS as Readonly<Record<string, FunctionDef>>);
+    const expected = [
+      // X-Ray active tracing: xray:Put* accept only Resource "*" (one default policy per function role).
+      ...fns.map(([key]) => ({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        resource: logicalId(stack.api.functions[key]!.role!.node.findChild('DefaultPolicy')),
+      })),
+      // ses:GetAccount accepts only Resource "*": the one managed policy that holds it.
+      ...(fns.some(([, def]) => def.permissions.includes('ses:account'))
+        ? [{ id: 'AwsSolutions-IAM5[Resource::*]', resource: logicalId(stack.email.node.findChild('AccountReadPolicy')) }]
+        : []),
+      // Public routes: no authorizer by design.
+      ...ROUTES.filter((r) => r.auth === 'public').map((r) => ({
+        id: 'AwsSolutions-APIG4',
+        resource: Stack.of(stack).getLogicalId(stack.api.routes.get(routeKey(r))!.node.defaultChild as CfnElement),
+      })),
+    ];
+    const key = (a: { id: string; resource: string }) => `${a.id} @ ${a.resource}`;
+    expect(acknowledged.map(key).sort()).toEqual(expected.map(key).sort());
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * `npm start` as a person runs it: the real entry point in a child process, on free ports, with its own data folder.
+ * Checks what the README promises: health, the mail viewer, data kept across a restart, a clean stop, and one clear
+ * line for each thing the person has to fix.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from '../../../local/ports.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
+import { repoRoot } from '../../support/gateway.ts';
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'sendwell-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function run(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['local/main.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, SENDWELL_ADMIN_KEY: '', ...env },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function untilReady(s: Started, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!s.output().includes('Sendwell local stack is running.')) {
+    if (s.child.exitCode !== null) throw new Error(`npm start exited early:\n${s.output()}`);
+    if (Date.now() > deadline) throw new Error(`npm start was not ready in time:\n${s.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function ports() {
+  return { SENDWELL_PORT: String(await freePort()), SENDWELL_SES_PORT: String(await freePort()), SENDWELL_DYNAMODB_PORT: String(await freePort()) };
+}
+
+describe('npm start', () => {
+  it('serves health and the mail viewer, keeps data across a restart, and stops every child on Ctrl-C', async () => {
+    const p = await ports();
+    const env = { ...p, SENDWELL_DATA_DIR: dataDir };
+    const first = run(env);
+    await untilReady(first);
+    const api = `http://127.0.0.1:${p.SENDWELL_PORT}`;
+
+    const health = await fetch(`${api}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', dynamodb: 'ok', ses: 'ok' });
+    const viewer = await fetch(`http://127.0.0.1:${p.SENDWELL_SES_PORT}/`);
+    expect(viewer.status).toBe(200);
+    expect(await viewer.text()).toMatch(/<html/i);
+    expect((await fetch(`${api}/v1/openapi.json`)).status).toBe(401);
+    expect(first.output()).toContain(join(dataDir, 'admin-key'));
+
+    const pid = Number(/"pid":(\d+)/.exec(first.output())?.[1]);
+    expect(alive(pid)).toBe(true);
+    const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${p.SENDWELL_DYNAMODB_PORT}`, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    await ddb.send(new PutItemCommand({ TableName: 'sendwell-Counters', Item: { pk: { S: 'restart-check' }, sk: { S: 'x' }, n: { N: '7' } } }));
+
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(alive(pid)).toBe(false);
+
+    const second = run(env);
+    await untilReady(second);
+    const item = await ddb.send(new GetItemCommand({ TableName: 'sendwell-Counters', Key: { pk: { S: 'restart-check' }, sk: { S: 'x' } } }));
+    expect(item.Item?.n?.N).toBe('7');
+    ddb.destroy();
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 120_000);
+
+  it('says in one line which port is taken and exits non-zero', async () => {
+    const p = await ports();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: Number(p.SENDWELL_PORT) }, () => r()));
+    try {
+      const s = run({ ...p, SENDWELL_DATA_DIR: dataDir });
+      expect(await s.exited).toBe(1);
+      expect(s.output().trim()).toBe(
+        `sendwell: Port ${p.SENDWELL_PORT} on 127.0.0.1 for the API is already in use: stop whatever holds it, or set SENDWELL_PORT to another port.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('says in one line that the data folder cannot be written', async () => {
+    const file = join(dataDir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const s = run({ ...(await ports()), SENDWELL_DATA_DIR: join(file, 'data') });
+    expect(await s.exited).toBe(1);
+    expect(s.output().trim()).toMatch(/^sendwell: The data folder .*not-a-folder\/data cannot be written \(ENOTDIR\): fix its permissions or set SENDWELL_DATA_DIR to a writable folder\.$/);
+  });
+
+  it('says in one line that Java is missing', async () => {
+    const s = run({ ...(await ports()), SENDWELL_DATA_DIR: dataDir, PATH: '/nonexistent' });
+    expect(await s.exited).toBe(1);
+    expect(s.output().trim()).toMatch(/^sendwell: Java was not found: DynamoDB Local needs Java 17 or newer\./);
+  });
+
+  it('rejects a port that is not a number', async () => {
+    const s = run({ ...(await ports()), SENDWELL_PORT: 'eighty', SENDWELL_DATA_DIR: dataDir });
+    expect(await s.exited).toBe(1);
+    expect(s.output().trim()).toBe('sendwell: SENDWELL_PORT=eighty is not a port number (1-65535).');
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * The local gateway and the deployed API must be the same list of routes: synthesize the CDK stack, read the
+ * `AWS::ApiGatewayV2::Route` resources from the template, and compare them with what the local gateway serves,
+ * both its list and its answers (a route the gateway does not know gets API Gateway's `{"message":"Not Found"}`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synthTemplate } from '../cdk/synth.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ROUTES } from '../../lambdas/wiring/routes.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(async () => {
+  await gw?.stop();
+});
+
+describe('route parity between the CDK stack and the local gateway', () => {
+  it('deploys exactly the routes the local gateway serves', () => {
+    const deployed = synthTemplate().routeKeys;
+    expect(deployed.length).toBeGreaterThan(0);
+    expect([...gw.routeKeys].sort()).toEqual(deployed);
+  });
+
+  it('answers every deployed route locally (never the gateway 404)', async () => {
+    for (const key of synthTemplate().routeKeys) {
+      const [method, path] = key.split(' ') as [string, string];
+      const concrete = path.replace(/\{(\w+)\+?\}/g, 'x1');
+      const res = await gw.call(concrete, { method, admin: true, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }) });
+      const text = await res.text();
+      expect({ key, notFoundByGateway: res.status === 404 && text === '{"message":"Not Found"}' }).toEqual({ key, notFoundByGateway: false });
+    }
+  });
+
+  it('keeps IAM auth on exactly the admin routes', () => {
+    const { template } = synthTemplate();
+    for (const route of ROUTES) {
+      const found = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: `${route.method} ${route.path}` } });
+      const props = Object.values(found)[0]?.Properties as { AuthorizationType?: string } | undefined;
+      expect({ route: route.path, auth: props?.AuthorizationType }).toEqual({ route: route.path, auth: route.auth === 'admin' ? 'AWS_IAM' : 'NONE' });
+    }
+  });
+});

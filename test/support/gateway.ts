@@ -1,0 +1,27 @@
+/** Starts the local gateway with every real handler on a free loopback port, for tests that speak HTTP. */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FUNCTIONS, ROUTES } from '../../lambdas/wiring/routes.ts';
+import { loadHandlers, startGateway, type RunningGateway } from '../../local/gateway.ts';
+
+export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
+export const TEST_ADMIN_KEY = 'swl_test_admin_key_0123456789';
+
+export interface TestGateway extends RunningGateway {
+  /** fetch against the gateway; `admin: true` adds the admin key. */
+  call(path: string, init?: RequestInit & { admin?: boolean }): Promise<Response>;
+}
+
+export async function startTestGateway(): Promise<TestGateway> {
+  const handlers = await loadHandlers(FUNCTIONS, repoRoot);
+  const gateway = await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port: 0 });
+  return {
+    ...gateway,
+    call: (path, init = {}) => {
+      const { admin, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (admin) headers.set('authorization', `Bearer ${TEST_ADMIN_KEY}`);
+      return fetch(`${gateway.url}${path}`, { ...rest, headers });
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Runs in each integration test worker before its test file is imported: the handlers then read the same
+ * environment they get on the local stack, pointed at this run's servers.
+ */
+import { inject } from 'vitest';
+import { handlerEnv } from '../../local/handler-env.ts';
+
+const servers = inject('sendwell');
+Object.assign(
+  process.env,
+  handlerEnv({
+    dynamodb: servers.dynamodbEndpoint,
+    ses: servers.sesEndpoint,
+    publicBaseUrl: 'http://127.0.0.1:3000',
+    tablePrefix: servers.tablePrefix,
+  }),
+);
