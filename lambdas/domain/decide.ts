@@ -1,0 +1,187 @@
+/**
+ * The send decision: given what we know about a recipient, does this message go out or is it held, and why.
+ * It implements the table "The rule: who gets what" in DESIGN.md and nothing else. It is made again at the moment
+ * of sending, so it must be cheap and must not read anything but its arguments.
+ */
+import { z } from 'zod';
+import { jurisdictionFor } from './jurisdiction.ts';
+
+export const MessageClassSchema = z.enum(['service', 'marketing']);
+export type MessageClass = z.infer<typeof MessageClassSchema>;
+
+/**
+ * Every reason a message can be held, in precedence order: when several apply, the first one is reported.
+ * The order goes from what the address can no longer receive, through what the person or their mailbox
+ * provider said about all marketing, to what is specific to one topic. The reason shown should be the one a
+ * change of consent could not undo: telling ops "not opted in" for an address that complained would invite
+ * exactly the wrong fix.
+ */
+export const HOLD_REASONS = [
+  'erased',
+  'undeliverable',
+  'complained',
+  'suppressed',
+  'unsubscribed_all',
+  'opted_out',
+  'pending_confirmation',
+  'not_opted_in',
+] as const;
+export const HoldReasonSchema = z.enum(HOLD_REASONS);
+export type HoldReason = z.infer<typeof HoldReasonSchema>;
+
+export const ConsentStatusSchema = z.enum(['opted_in', 'opted_out', 'pending']);
+export type ConsentStatus = z.infer<typeof ConsentStatusSchema>;
+
+export const TopicConsentSchema = z.object({
+  status: ConsentStatusSchema,
+  /** When the opt-in was confirmed from the mailbox; required for `opted_in` to count where double opt-in applies. */
+  confirmedAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type TopicConsent = z.infer<typeof TopicConsentSchema>;
+
+const suppressionFields = {
+  createdAt: z.iso.datetime({ offset: true }).optional(),
+  /** A suppression stops applying at this instant; absent means never. */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+};
+
+/**
+ * One suppression record. Each reason carries its own scope and none implies another. The scope each reason may
+ * have is fixed here, so a state the rule cannot honour cannot be stored:
+ * - `hard_bounce`: `all` — the mailbox does not exist, for any kind of mail.
+ * - `complaint`: `marketing` — a spam report must never stop a password reset.
+ * - `manual`: `marketing` (ops stop marketing to the address; held as `suppressed`) or `all` (ops declare the
+ *   address unable to receive mail — a dead domain, a spam trap; held as `undeliverable`, for service mail too).
+ *   An all-scope manual suppression is deliberately the same outcome as a hard bounce, so service mail is never
+ *   held for anything but an address that cannot receive it (or an erased person).
+ * - `erased`: `all` — the tombstone left when a person's data is deleted.
+ */
+export const SuppressionSchema = z.discriminatedUnion('reason', [
+  z.object({ reason: z.literal('hard_bounce'), scope: z.literal('all'), ...suppressionFields }),
+  z.object({ reason: z.literal('complaint'), scope: z.literal('marketing'), ...suppressionFields }),
+  z.object({ reason: z.literal('manual'), scope: z.enum(['all', 'marketing']), ...suppressionFields }),
+  z.object({ reason: z.literal('erased'), scope: z.literal('all'), ...suppressionFields }),
+]);
+export type Suppression = z.infer<typeof SuppressionSchema>;
+export type SuppressionReason = Suppression['reason'];
+
+export const RecipientStateSchema = z.object({
+  /** ISO 3166-1 alpha-2; decides whether opt-ins need confirmation (unknown counts as strict). */
+  country: z.string().nullish(),
+  /** Per topic id. A topic with no entry was never opted in to. */
+  consents: z.record(z.string(), TopicConsentSchema).default({}),
+  /** "Unsubscribe from all marketing": stops every topic whatever its own consent says. */
+  unsubscribedAll: z.boolean().default(false),
+  suppressions: z.array(SuppressionSchema).default([]),
+  /** Only a hashed tombstone remains of this person. */
+  erased: z.boolean().default(false),
+  /** Open and click tracking; absent means the person has not chosen and the jurisdiction default applies. */
+  tracking: z.boolean().optional(),
+  /** "Do not sell or share my personal information"; absent means not chosen yet. */
+  doNotSell: z.boolean().optional(),
+});
+export type RecipientState = z.infer<typeof RecipientStateSchema>;
+
+export const DecisionMessageSchema = z.object({
+  class: MessageClassSchema,
+  /** The marketing topic; ignored for service mail. */
+  topic: z.string().min(1).optional(),
+  /**
+   * The caller named the address itself (`to: {email}`), rather than a recipient id. Only this lets service mail
+   * reach an erased person: we no longer hold their address, they gave it to the caller again.
+   */
+  addressSuppliedByCaller: z.boolean().optional(),
+});
+export type DecisionMessage = z.infer<typeof DecisionMessageSchema>;
+
+export type Decision = { readonly action: 'send' } | { readonly action: 'hold'; readonly reason: HoldReason };
+
+const SEND: Decision = { action: 'send' };
+
+/**
+ * Decides whether `message` may go to `recipient` at `now`.
+ *
+ * Service mail is held only when the address cannot receive mail (`undeliverable`: a hard bounce or an all-scope
+ * manual suppression), or when the person was erased and the caller did not supply the address again (`erased`).
+ * Marketing is held for the first reason that applies, in {@link HOLD_REASONS} order:
+ * `erased` > `undeliverable` > `complained` > `suppressed` > `unsubscribed_all` > `opted_out` >
+ * `pending_confirmation` > `not_opted_in`. It goes out only with an `opted_in` consent for that exact topic,
+ * confirmed where the recipient's jurisdiction requires double opt-in. A marketing message with no topic has no
+ * consent to find, so it is held as `not_opted_in`.
+ *
+ * A suppression with `expiresAt` is lifted only once `now` is provably past it; an unreadable date keeps it.
+ *
+ * @example
+ * const jane = RecipientStateSchema.parse({ country: 'US', consents: { news: { status: 'opted_in' } } });
+ * decide(jane, { class: 'marketing', topic: 'news' }, new Date())   // { action: 'send' }
+ * decide(jane, { class: 'marketing', topic: 'offers' }, new Date()) // { action: 'hold', reason: 'not_opted_in' }
+ * decide({ ...jane, suppressions: [{ reason: 'complaint', scope: 'marketing' }] }, { class: 'service' }, new Date())
+ * // { action: 'send' }: a complaint never blocks service mail
+ */
+export function decide(recipient: RecipientState, message: DecisionMessage, now: Date): Decision {
+  const active = recipient.suppressions.filter((s) => isActive(s, now));
+  const has = (pred: (s: Suppression) => boolean) => active.some(pred);
+  const erased = recipient.erased || has((s) => s.reason === 'erased');
+  const undeliverable = has((s) => s.reason === 'hard_bounce' || (s.reason === 'manual' && s.scope === 'all'));
+
+  if (message.class === 'service') {
+    if (erased && message.addressSuppliedByCaller !== true) return hold('erased');
+    if (undeliverable) return hold('undeliverable');
+    return SEND;
+  }
+
+  if (erased) return hold('erased');
+  if (undeliverable) return hold('undeliverable');
+  if (has((s) => s.reason === 'complaint')) return hold('complained');
+  if (has((s) => s.reason === 'manual' && s.scope === 'marketing')) return hold('suppressed');
+  if (recipient.unsubscribedAll) return hold('unsubscribed_all');
+
+  const topic = message.topic;
+  // Own properties only: a topic named `constructor` must not find Object.prototype's.
+  const consent = topic !== undefined && Object.hasOwn(recipient.consents, topic) ? recipient.consents[topic] : undefined;
+  if (consent === undefined) return hold('not_opted_in');
+  if (consent.status === 'opted_out') return hold('opted_out');
+  if (consent.status === 'pending') return hold('pending_confirmation');
+  // An unconfirmed `opted_in` should not exist where confirmation is required; if it does, it does not count.
+  if (consent.confirmedAt === undefined && jurisdictionFor(recipient.country).requiresDoubleOptIn) {
+    return hold('pending_confirmation');
+  }
+  return SEND;
+}
+
+/**
+ * Whether opens and clicks may be tracked for this recipient: their own choice, else their jurisdiction's default.
+ * Never for an erased person.
+ *
+ * @example
+ * trackingAllowed(RecipientStateSchema.parse({ country: 'US' }))                  // true
+ * trackingAllowed(RecipientStateSchema.parse({ country: 'FR' }))                  // false
+ * trackingAllowed(RecipientStateSchema.parse({ country: 'FR', tracking: true }))  // true
+ */
+export function trackingAllowed(recipient: RecipientState): boolean {
+  if (recipient.erased) return false;
+  return recipient.tracking ?? jurisdictionFor(recipient.country).trackingDefault;
+}
+
+/**
+ * Whether this recipient's data may be sold or shared with partners: not if they said "do not sell or share",
+ * else their jurisdiction's default. Never for an erased person.
+ *
+ * @example
+ * sharingAllowed(RecipientStateSchema.parse({ country: 'US' }))                   // true
+ * sharingAllowed(RecipientStateSchema.parse({ country: 'US', doNotSell: true }))  // false
+ */
+export function sharingAllowed(recipient: RecipientState): boolean {
+  if (recipient.erased) return false;
+  return recipient.doNotSell === undefined ? jurisdictionFor(recipient.country).sharingDefault : !recipient.doNotSell;
+}
+
+function hold(reason: HoldReason): Decision {
+  return { action: 'hold', reason };
+}
+
+function isActive(s: Suppression, now: Date): boolean {
+  if (s.expiresAt === undefined) return true;
+  // Written so that NaN on either side (an unreadable date) keeps the suppression: lifting it must be proven.
+  return !(Date.parse(s.expiresAt) <= now.getTime());
+}

@@ -1,0 +1,192 @@
+/**
+ * Signed tokens for the public endpoints (`/u`, `/p`, `/confirm`, `/o`, `/c`): the token is the only key a recipient
+ * holds, so it must be unforgeable, bound to one purpose, and short enough for a URL and a mail header.
+ *
+ * Format: `PAYLOAD.SIG`, both base64url without padding.
+ * - PAYLOAD encodes a JSON array, positional to stay short:
+ *   `[kid, purposeCode, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt]`, absent fields `null`,
+ *   trailing `null`s dropped. A future format can start with a number instead of the kid string.
+ * - SIG is HMAC-SHA256 with the key named by `kid`, over a context string and PAYLOAD *as text*, truncated to
+ *   128 bits (RFC 2104 §5: not less than half the hash). Signing the text rather than the decoded bytes means
+ *   every character of the token is covered: base64's slack bits cannot be flipped unnoticed.
+ * With 30-character ids (`rcp_` + ULID) a token naming a recipient and a topic is 111 characters; one that also
+ * names a message (any click token) is about 150.
+ */
+import { createHmac, timingSafeEqual as equalBytes } from 'node:crypto';
+import { z } from 'zod';
+
+export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm', 'open', 'click'] as const;
+export const TokenPurposeSchema = z.enum(TOKEN_PURPOSES);
+export type TokenPurpose = z.infer<typeof TokenPurposeSchema>;
+
+const Id = z.string().min(1).max(128);
+
+export const TokenPayloadSchema = z
+  .object({
+    purpose: TokenPurposeSchema,
+    recipientId: Id,
+    messageId: Id.optional(),
+    topic: Id.optional(),
+    /** Position of the link in the message's tracked-link list; `/c` redirects only to that stored URL. */
+    linkIndex: z.int().min(0).max(9999).optional(),
+    /** Epoch seconds. */
+    issuedAt: z.int().min(0),
+    /** Epoch seconds; the token stops verifying at this instant. */
+    expiresAt: z.int().min(0).optional(),
+  })
+  .check((ctx) => {
+    const p = ctx.value;
+    const problem = (message: string) => ctx.issues.push({ code: 'custom', message, input: p });
+    // CASL asks for 60 days at least; never expiring also means an old mail's link always works.
+    if (p.purpose === 'unsubscribe' && p.expiresAt !== undefined) problem('unsubscribe tokens never expire');
+    if ((p.purpose === 'open' || p.purpose === 'click') && p.messageId === undefined) {
+      problem(`${p.purpose} needs messageId`);
+    }
+    if ((p.purpose === 'click') !== (p.linkIndex !== undefined)) {
+      problem('linkIndex belongs to click tokens, and only to them');
+    }
+  });
+export type TokenPayload = z.infer<typeof TokenPayloadSchema>;
+
+/**
+ * Signing keys by id. `current` signs; every key still listed verifies, so a rotated-out key keeps old mail
+ * working until it is removed. Keys are raw bytes, or strings taken as UTF-8; use at least 32 random bytes.
+ */
+export interface Keyring {
+  readonly current: string;
+  readonly keys: Readonly<Record<string, Buffer | string>>;
+}
+
+export type TokenFailure = 'malformed' | 'bad_signature' | 'unknown_key' | 'wrong_purpose' | 'expired';
+export type VerifyResult =
+  | { readonly ok: true; readonly payload: TokenPayload; readonly kid: string }
+  | { readonly ok: false; readonly reason: TokenFailure };
+
+const CODE: Record<TokenPurpose, string> = { unsubscribe: 'u', preferences: 'p', confirm: 'c', open: 'o', click: 'k' };
+const PURPOSE_BY_CODE = new Map(Object.entries(CODE).map(([purpose, code]) => [code, purpose as TokenPurpose]));
+
+const KID = /^[A-Za-z0-9_-]{1,16}$/;
+const MIN_KEY_BYTES = 16;
+const SIG_BYTES = 16;
+const SIG_CHARS = 22; // base64url of 16 bytes
+// Far above any honest token (ids are capped at 128 chars); bounds the work spent on garbage.
+const MAX_TOKEN = 1024;
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// Keeps these MACs apart from anything else a shared key might sign (partner webhooks, for one).
+const MAC_CONTEXT = 'sendwell-token.v1.';
+
+/**
+ * Signs a payload with the keyring's current key.
+ *
+ * @throws {Error} when the payload breaks {@link TokenPayloadSchema} or the keyring has no usable current key:
+ * both are bugs in the caller, not input from a recipient.
+ * @example
+ * const keyring = { current: 'k2', keys: { k1: oldSecret, k2: newSecret } };
+ * const token = signToken({ purpose: 'unsubscribe', recipientId: 'r_1', topic: 'news', issuedAt: 1732233600 }, keyring);
+ * // 'WyJrMiIsInUiLCJyXzEiLDE3MzIyMzM2MDAsbnVsbCwibmV3cyJd.' + 22 signature characters: 75 in all
+ */
+export function signToken(payload: TokenPayload, keyring: Keyring): string {
+  const p = TokenPayloadSchema.parse(payload);
+  const kid = keyring.current;
+  const key = keyFor(keyring, kid);
+  if (!KID.test(kid) || key === undefined || key.length < MIN_KEY_BYTES) {
+    throw new Error(`keyring: current key "${kid}" is missing, badly named or shorter than ${MIN_KEY_BYTES} bytes`);
+  }
+  const fields = [kid, CODE[p.purpose], p.recipientId, p.issuedAt, p.messageId, p.topic, p.linkIndex, p.expiresAt];
+  while (fields.length > 0 && fields[fields.length - 1] === undefined) fields.pop();
+  const body = Buffer.from(JSON.stringify(fields.map((f) => f ?? null))).toString('base64url');
+  return `${body}.${mac(key, body)}`;
+}
+
+/**
+ * Checks a token from a URL. Never throws, whatever the input.
+ *
+ * Checks run in this order: shape (`malformed`), key id (`unknown_key`), signature (`bad_signature`); only a
+ * genuine token is then read and checked for `wrong_purpose` and `expired`, so a forger learns nothing from those.
+ * Unsubscribe tokens never expire, even one a faulty signer gave an expiry. An invalid `now` counts as past every
+ * other expiry.
+ *
+ * @example
+ * verifyToken(token, 'unsubscribe', keyring, new Date()) // { ok: true, kid: 'k2', payload: { purpose: 'unsubscribe', … } }
+ * verifyToken(token, 'click', keyring, new Date())       // { ok: false, reason: 'wrong_purpose' }
+ * verifyToken('garbage', 'open', keyring, new Date())    // { ok: false, reason: 'malformed' }
+ */
+export function verifyToken(token: unknown, expectedPurpose: TokenPurpose, keyring: Keyring, now: Date): VerifyResult {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN || !TOKEN_SHAPE.test(token)) return fail('malformed');
+  const dot = token.indexOf('.');
+  const body = token.slice(0, dot);
+  const sig = token.slice(dot + 1);
+  if (sig.length !== SIG_CHARS) return fail('malformed');
+
+  const fields = parseFields(body);
+  if (fields === undefined || typeof fields[0] !== 'string') return fail('malformed');
+  const kid = fields[0];
+  const key = keyFor(keyring, kid);
+  if (key === undefined) return fail('unknown_key');
+  if (!timingSafeEqual(sig, mac(key, body))) return fail('bad_signature');
+
+  const payload = toPayload(fields);
+  if (payload === undefined) return fail('malformed');
+  if (payload.purpose !== expectedPurpose) return fail('wrong_purpose');
+  if (payload.expiresAt !== undefined) {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    if (!(nowSeconds < payload.expiresAt)) return fail('expired');
+  }
+  return { ok: true, payload, kid };
+}
+
+/**
+ * Compares two secrets in time that does not depend on where they differ. Unlike `crypto.timingSafeEqual` it
+ * accepts different lengths (returning false) instead of throwing; lengths of MACs are public anyway.
+ *
+ * @example
+ * timingSafeEqual('abc', 'abc') // true
+ * timingSafeEqual('abc', 'abd') // false
+ * timingSafeEqual('abc', 'ab')  // false
+ */
+export function timingSafeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  const x = typeof a === 'string' ? Buffer.from(a) : a;
+  const y = typeof b === 'string' ? Buffer.from(b) : b;
+  if (x.length !== y.length) {
+    equalBytes(x, x); // spend comparable time either way
+    return false;
+  }
+  return equalBytes(x, y);
+}
+
+function mac(key: Buffer, body: string): string {
+  return createHmac('sha256', key).update(MAC_CONTEXT + body).digest().subarray(0, SIG_BYTES).toString('base64url');
+}
+
+function keyFor(keyring: Keyring, kid: string): Buffer | undefined {
+  // Own properties only: `__proto__` or `toString` as a kid must not find anything.
+  if (!Object.hasOwn(keyring.keys, kid)) return undefined;
+  const raw = keyring.keys[kid];
+  const key = typeof raw === 'string' ? Buffer.from(raw) : raw;
+  return key !== undefined && key.length > 0 ? key : undefined;
+}
+
+function parseFields(body: string): unknown[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(value) && value.length >= 4 && value.length <= 8 ? value : undefined;
+}
+
+function toPayload(fields: unknown[]): TokenPayload | undefined {
+  const [, code, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt] = fields;
+  const purpose = typeof code === 'string' ? PURPOSE_BY_CODE.get(code) : undefined;
+  if (purpose === undefined) return undefined;
+  // A person must always be able to leave: an unsubscribe token's expiry, however it got there, is ignored.
+  const expiry = purpose === 'unsubscribe' ? null : expiresAt;
+  const named = { purpose, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt: expiry };
+  // `null` (or a dropped trailing field) is how the wire says "absent"; the schema says it by leaving the field out.
+  const candidate = Object.fromEntries(Object.entries(named).filter(([, v]) => v !== null && v !== undefined));
+  const parsed = TokenPayloadSchema.safeParse(candidate);
+  return parsed.success ? parsed.data : undefined;
+}
+
+const fail = (reason: TokenFailure): VerifyResult => ({ ok: false, reason });
