@@ -2,12 +2,33 @@
  * The email concern: the SES v2 configuration set every Sendwell mail is sent through, and what a function needs to
  * send or inspect mail (the environment variables it reads, the grants it gets).
  */
-import { Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
+import { attachPolicy, iam5ResourceFinding } from './managed-policies.ts';
+
+/** The address in a From value and its domain: `Sendwell <no-reply@mail.example.com>` → `no-reply@mail.example.com`. */
+export interface FromIdentity {
+  readonly address: string;
+  readonly domain: string;
+}
+
+/**
+ * Reads the address out of a From value, bare (`a@example.com`) or with a display name (`Name <a@example.com>`,
+ * `"Name, Inc." <a@example.com>`). Throws when there is no single address in it.
+ */
+export function parseFromAddress(from: string): FromIdentity {
+  const angle = /<([^<>\s]+)>\s*$/.exec(from);
+  const address = (angle ? angle[1]! : from).trim();
+  const at = address.lastIndexOf('@');
+  if (at <= 0 || at === address.length - 1 || /[\s<>,]/.test(address)) {
+    throw new Error(`Sendwell: fromAddress "${from}" holds no single email address (e.g. "Sendwell <no-reply@example.com>").`);
+  }
+  return { address, domain: address.slice(at + 1) };
+}
 
 export interface EmailSendingProps {
   /** Deployment stage; names the configuration set `sendwell-<stage>`. */
@@ -15,8 +36,14 @@ export interface EmailSendingProps {
   /**
    * The `From` of every mail, a verified SES identity, bare or with a display name (`Sendwell <no-reply@example.com>`).
    *
+   * It also narrows `ses:send`: SendEmail only on the identities `identity/<address>` and `identity/<domain>`,
+   * whichever of the two is verified, with the condition `ses:FromAddress` = the address. An address on a subdomain
+   * that is not itself verified (sending under a verified parent domain) is authorized against the parent's identity,
+   * which this does not grant: verify the address or its exact domain.
+   *
    * @default - not set: the functions get no `SENDWELL_FROM_ADDRESS` and sending fails at the first send with a
-   *   configuration error naming the variable (fine for a stage that only serves the API).
+   *   configuration error naming the variable (fine for a stage that only serves the API); `ses:send` then allows
+   *   every identity of the account and region (`identity/*`), still only through this configuration set.
    */
   readonly fromAddress?: string;
   /**
@@ -37,17 +64,22 @@ export interface EmailSendingProps {
  * const email = new EmailSending(stack, 'Email', { stage: 'dev', fromAddress: 'Sendwell <no-reply@example.com>' });
  * email.bindEnvironment(fn);   // SENDWELL_SES_CONFIGURATION_SET, SENDWELL_FROM_ADDRESS, SENDWELL_POSTAL_ADDRESS
  * email.grantAccountRead(fn);  // ses:GetAccount (health probe)
+ * email.grantSend(fn);         // ses:SendEmail through this configuration set, from the From identity
  */
 export class EmailSending extends Construct {
   readonly configurationSet: ses.ConfigurationSet;
   readonly configurationSetName: string;
+  /** The From address and domain, when `fromAddress` is set. */
+  readonly fromIdentity: FromIdentity | undefined;
   private readonly fromAddress: string | undefined;
   private readonly postalAddress: string | undefined;
   private accountReadPolicy: iam.ManagedPolicy | undefined;
+  private sendPolicy: iam.ManagedPolicy | undefined;
 
   constructor(scope: Construct, id: string, props: EmailSendingProps) {
     super(scope, id);
     this.fromAddress = props.fromAddress;
+    this.fromIdentity = props.fromAddress === undefined ? undefined : parseFromAddress(props.fromAddress);
     this.postalAddress = props.postalAddress;
     this.configurationSetName = `sendwell-${props.stage}`;
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
@@ -71,9 +103,65 @@ export class EmailSending extends Construct {
    * read and nothing else.
    */
   grantAccountRead(fn: lambda.Function): void {
-    if (!fn.role) throw new Error(`Sendwell: function ${fn.node.path} has no role to attach ses:GetAccount to.`);
     this.accountReadPolicy ??= this.createAccountReadPolicy();
-    this.accountReadPolicy.attachToRole(fn.role);
+    attachPolicy(this.accountReadPolicy, fn);
+  }
+
+  /**
+   * `ses:SendEmail` (SES API v2), on this stage's configuration set and the From identity: SES authorizes a send on
+   * every resource it uses, so both must be allowed, and a send naming another configuration set is refused. The
+   * other resource types SendEmail can involve (`template`, `contact-list`) are not granted: Sendwell sends Simple
+   * content it composed itself (`lambdas/adapters/ses-mailer.ts`), without SES templates or list management. No
+   * other send action either (`ses:SendRawEmail`, `ses:SendBulkEmail`): no raw MIME, no bulk sends.
+   *
+   * One managed policy shared by every sending function, so a wildcard identity (no `fromAddress`) is acknowledged
+   * once, on the one policy that holds it.
+   */
+  grantSend(fn: lambda.Function): void {
+    this.sendPolicy ??= this.createSendPolicy();
+    attachPolicy(this.sendPolicy, fn);
+  }
+
+  /** `arn:…:ses:<region>:<account>:identity/<name>` of this stack's account and region. */
+  private identityArn(name: string): string {
+    return Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  }
+
+  private createSendPolicy(): iam.ManagedPolicy {
+    const configurationSetArn = Stack.of(this).formatArn({
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: this.configurationSet.configurationSetName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const from = this.fromIdentity;
+    const identityArns = from ? [...new Set([from.address, from.domain])].map((name) => this.identityArn(name)) : [this.identityArn('*')];
+    const policy = new iam.ManagedPolicy(this, 'SendPolicy', {
+      description: from
+        ? `Sendwell: send mail (SES v2 SendEmail) from ${from.address} through configuration set ${this.configurationSetName} only.`
+        : `Sendwell: send mail (SES v2 SendEmail) through configuration set ${this.configurationSetName} only.`,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [configurationSetArn, ...identityArns],
+          // The From address itself, not only its identity: a domain identity would otherwise allow any address of
+          // the domain. (The key holds the address without the display name.)
+          ...(from ? { conditions: { StringEquals: { 'ses:FromAddress': from.address } } } : {}),
+        }),
+      ],
+    });
+    if (!from) {
+      Validations.of(policy).acknowledge({
+        id: iam5ResourceFinding(policy, identityArns[0]!),
+        reason:
+          'SES identity unknown at synth: no fromAddress context is set (allowed on non-production stages only; production ' +
+          'stages require it), so the identity SendEmail is authorized against cannot be named. identity/* covers only ' +
+          "identities verified in this account and region, and the same statement requires this stage's configuration set " +
+          '(no other one) and allows ses:SendEmail and nothing else. Set -c fromAddress=... to narrow it to the From ' +
+          'identity with a ses:FromAddress condition.',
+      });
+    }
+    return policy;
   }
 
   private createAccountReadPolicy(): iam.ManagedPolicy {

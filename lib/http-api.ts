@@ -27,7 +27,7 @@ export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export interface HttpEndpointsProps {
   /** Deployment stage; set in `SENDWELL_STAGE` and used in the API name. */
   readonly stage: string;
-  /** The constructs the functions use (tables, email); they set their own environment variables and grants. */
+  /** The constructs the functions use (tables, email, key secrets); they set their own environment variables and grants. */
   readonly resources: FunctionResources;
   /**
    * The functions to build, by key.
@@ -121,7 +121,7 @@ const ESM_REQUIRE_BANNER = "import { createRequire } from 'node:module'; const r
  * - Stage `$default` with JSON access logs and default route throttling.
  *
  * @example
- * const api = new HttpEndpoints(stack, 'Api', { stage: 'dev', resources: { data, email } });
+ * const api = new HttpEndpoints(stack, 'Api', { stage: 'dev', resources: { data, email, keys } });
  * new CfnOutput(stack, 'ApiUrl', { value: api.url });
  */
 export class HttpEndpoints extends Construct {
@@ -285,14 +285,34 @@ function checkRouteTable(functions: Readonly<Record<string, FunctionDef>>, route
   }
 }
 
+/**
+ * Public routes that carry no token, each with its reviewed reason. Every other public route must take its
+ * credential in the path (`{token}`); a new public route that does neither fails the synth until it is reviewed here.
+ */
+const TOKENLESS_PUBLIC_ROUTES: Readonly<Record<string, string>> = {
+  'GET /health':
+    'It answers only ok/degraded per dependency (DynamoDB, SES), no data, and uptime monitors must reach it without credentials.',
+};
+
 /** On the `AWS::ApiGatewayV2::Route` resource only, not on the integration and permission constructs below the route. */
 function acknowledgePublicRoute(route: apigwv2.HttpRoute, def: RouteDef): void {
+  const key = routeKey(def);
+  let why: string;
+  if (/\{token\}/.test(def.path)) {
+    why =
+      "Its callers are recipients' browsers and mail clients following a link in mail, with no AWS identity, so SigV4 cannot apply. " +
+      'The {token} path parameter is the credential: the handler verifies its HMAC-SHA256 signature (keys from Secrets Manager), ' +
+      'purpose and expiry before it reads or changes anything, and answers nothing else.';
+  } else if (Object.hasOwn(TOKENLESS_PUBLIC_ROUTES, key)) {
+    why = TOKENLESS_PUBLIC_ROUTES[key]!;
+  } else {
+    throw new Error(
+      `Sendwell: public route "${key}" has no {token} in its path and no reviewed reason in TOKENLESS_PUBLIC_ROUTES (lib/http-api.ts). ` +
+        "Make it an 'admin' route, or review why it may be open and add the reason there.",
+    );
+  }
   Validations.of(route.node.defaultChild ?? route).acknowledge({
     id: 'AwsSolutions-APIG4',
-    reason:
-      `"${routeKey(def)}" (${def.summary}) is public by design: auth 'public' in lambdas/wiring/routes.ts. ` +
-      "Its callers have no AWS identity (uptime monitors, recipients' mail clients and browsers), so SigV4 cannot apply; " +
-      'routes that act on a person verify an HMAC-signed token from the path in the handler, and /health answers only ok/degraded per dependency. ' +
-      'Throttled by the stage default route settings.',
+    reason: `"${key}" (${def.summary}) is public by design: auth 'public' in lambdas/wiring/routes.ts. ${why} Throttled by the stage default route settings.`,
   });
 }

@@ -9,11 +9,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { FunctionDef, Permission } from '../lambdas/wiring/routes.ts';
 import type { DataTables } from './data-tables.ts';
 import type { EmailSending } from './email.ts';
+import type { KeySecrets } from './keys.ts';
 
 /** The constructs a function can use; each owns the grants it gives and the environment variables it sets. */
 export interface FunctionResources {
   readonly data: DataTables;
   readonly email: EmailSending;
+  readonly keys: KeySecrets;
 }
 
 export type PermissionGrant = (fn: lambda.Function, resources: FunctionResources) => void;
@@ -23,14 +25,29 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
   'tables:describe': (fn, { data }) => {
     data.grantDescribe(fn);
   },
+  'data:read': (fn, { data }) => {
+    data.grantReadItems(fn);
+  },
+  'data:write': (fn, { data }) => {
+    data.grantReadWriteItems(fn);
+  },
   'ses:account': (fn, { email }) => {
     email.grantAccountRead(fn);
+  },
+  'ses:send': (fn, { email }) => {
+    email.grantSend(fn);
+  },
+  // The secret ARNs go only to functions that may read them: an ARN without the grant would be a variable that can
+  // only fail with AccessDenied.
+  'keys:read': (fn, { keys }) => {
+    keys.bindEnvironment(fn);
+    keys.grantRead(fn);
   },
 };
 
 /**
  * Gives a function the environment every handler parses at cold start (all table names, the SES configuration set,
- * mail settings) and exactly the grants its definition lists.
+ * mail settings) and exactly the grants its definition lists (with `keys:read`, also the secret ARNs).
  */
 export function connectFunction(fn: lambda.Function, def: FunctionDef, resources: FunctionResources): void {
   resources.data.bindEnvironment(fn);

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { DataTables } from './data-tables.ts';
 import { EmailSending } from './email.ts';
 import { HttpEndpoints } from './http-api.ts';
+import { KeySecrets } from './keys.ts';
 import { isProductionStage } from './stage.ts';
 
 export interface SendwellStackProps extends StackProps {
@@ -48,6 +49,7 @@ export interface SendwellStackProps extends StackProps {
 export class SendwellStack extends Stack {
   readonly data: DataTables;
   readonly email: EmailSending;
+  readonly keys: KeySecrets;
   readonly api: HttpEndpoints;
   readonly alarmEmail: string | undefined;
 
@@ -66,9 +68,11 @@ export class SendwellStack extends Stack {
       fromAddress: props.fromAddress,
       postalAddress: props.postalAddress,
     });
+    // The pseudonymization secret is retained on every stage (see KeySecrets); the token keys follow the data.
+    this.keys = new KeySecrets(this, 'Keys', { retainTokenKeys: retain });
     this.api = new HttpEndpoints(this, 'Api', {
       stage: props.stage,
-      resources: { data: this.data, email: this.email },
+      resources: { data: this.data, email: this.email, keys: this.keys },
       publicBaseUrl: props.publicBaseUrl,
       logRetention: production ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_MONTH,
       logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -80,6 +84,14 @@ export class SendwellStack extends Stack {
       value: props.publicBaseUrl ?? this.api.url,
     });
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSetName });
+    new CfnOutput(this, 'TokenKeysSecretArn', {
+      description: 'Token signing keys; rotate by adding a key, then switching "current" (lib/keys.ts)',
+      value: this.keys.tokenKeys.secretArn,
+    });
+    new CfnOutput(this, 'PseudonymSecretArn', {
+      description: 'Pseudonymization secret; never rotate or change it',
+      value: this.keys.pseudonymSecret.secretArn,
+    });
     for (const { def, table } of this.data.entries) {
       new CfnOutput(this, `${def.id}TableName`, { description: `${def.envKey}: ${def.description}`, value: table.tableName });
     }

@@ -4,6 +4,7 @@
  */
 import { ENV } from '../lambdas/wiring/env-keys.ts';
 import { TABLE_LIST, type TableDef } from '../lambdas/wiring/tables.ts';
+import type { LocalKeys } from './keys.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
 export const localTableName = (def: TableDef, prefix = 'sendwell'): string => `${prefix}-${def.id}`;
@@ -14,6 +15,7 @@ export interface LocalEndpoints {
   /** Where the public pages are served; links in locally sent mail point here. */
   readonly publicBaseUrl: string;
   readonly tablePrefix?: string;
+  readonly keys: LocalKeys;
 }
 
 export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
@@ -27,6 +29,8 @@ export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
     [ENV.fromAddress]: 'Sendwell Local <no-reply@sendwell.local>',
     [ENV.publicBaseUrl]: endpoints.publicBaseUrl,
     [ENV.postalAddress]: 'Sendwell Local, 1 Example Street, Springfield',
+    [ENV.tokenKeys]: endpoints.keys.tokenKeys,
+    [ENV.pseudonymKey]: endpoints.keys.pseudonymKey,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../lambdas/wiring/routes.ts';
 import { TABLE_LIST } from '../lambdas/wiring/tables.ts';
 import { resolveAdminKey } from './admin-key.ts';
+import { resolveLocalKeys } from './keys.ts';
 import { assertJava, assertWritableDir, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalStackError } from './errors.ts';
 import { loadHandlers, startGateway } from './gateway.ts';
@@ -79,7 +80,7 @@ async function main() {
     stops.push(ses.stop);
 
     const publicBaseUrl = `http://${HOST}:${apiPort}`;
-    Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl }));
+    Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl, keys: resolveLocalKeys(dataDir) }));
     const { key, source } = resolveAdminKey(dataDir);
     const handlers = await loadHandlers(FUNCTIONS, root);
     const gateway = await startGateway({

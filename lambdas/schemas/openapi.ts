@@ -36,7 +36,11 @@ export function buildOpenApi(
     const responses = Object.fromEntries(
       Object.entries(op.responses).map(([status, r]) => [
         status,
-        { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: toSchema(r.schema) } } } : {}) },
+        {
+          description: r.description,
+          ...(r.schema ? { content: { [r.mediaType ?? 'application/json']: { schema: toSchema(r.schema) } } } : {}),
+          ...(!r.schema && r.mediaType ? { content: { [r.mediaType]: {} } } : {}),
+        },
       ]),
     );
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
@@ -45,6 +49,15 @@ export function buildOpenApi(
       ...(route.auth === 'admin' ? { security: [{ sigv4: [] }, { localAdminKey: [] }] } : { security: [] }),
       parameters: [...pathParams(route.path), ...queryParams(op.query)],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body) } } } } : {}),
+      ...(op.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              description: op.rawBody.description,
+              content: Object.fromEntries(op.rawBody.mediaTypes.map((t) => [t, { schema: { type: 'string' } }])),
+            },
+          }
+        : {}),
       responses,
     };
   }

@@ -1,18 +1,63 @@
 /**
  * What each operation of the route table takes and answers, by `operationId`. The OpenAPI document is generated
- * from this map and the route table; a test fails if a route has no entry here.
+ * from this map and the route table; building it fails if a route has no entry here.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
+import {
+  ConsentChangeSchema,
+  LedgerEntrySchema,
+  MessageRecordSchema,
+  PreferencesChangeSchema,
+  RecipientInputSchema,
+  RecipientSchema,
+  RecipientUpdateSchema,
+  SendMessageSchema,
+  SendResultSchema,
+  SuppressionInputSchema,
+  SuppressionLiftSchema,
+  SuppressionRecordSchema,
+  TemplateInputSchema,
+  TemplateRecordSchema,
+  TopicInputSchema,
+  TopicSchema,
+} from './model.ts';
+
+interface Response {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** Media type when not JSON (`text/html` for pages). */
+  readonly mediaType?: string;
+}
 
 export interface OperationSchemas {
   readonly body?: z.ZodType;
+  /** A body that is not JSON (the import file): media types and a description. */
+  readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly description: string };
   readonly query?: z.ZodType;
   readonly params?: z.ZodType;
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  readonly responses: Readonly<Record<number, Response>>;
 }
 
-const unauthorized = { description: 'Missing or wrong credentials', schema: ErrorResponseSchema };
+const error = (description: string): Response => ({ description, schema: ErrorResponseSchema });
+const E400 = error('The request is not valid; `details` names each field');
+const E401 = error('Missing or wrong credentials');
+const E404 = error('Not found');
+const E409 = error('Conflict');
+const page = (description: string): Response => ({ description, mediaType: 'text/html' });
+
+export const ImportReportSchema = z
+  .object({
+    rows: z.number(),
+    created: z.number(),
+    updated: z.number(),
+    unchanged: z.number(),
+    rejected: z.array(z.object({ line: z.number(), reason: z.string() })),
+    warnings: z.array(z.object({ line: z.number(), message: z.string() })),
+  })
+  .meta({ id: 'ImportReport' });
+
+const EmailQuery = z.object({ email: z.string() });
 
 export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   getHealth: {
@@ -21,7 +66,83 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       503: { description: 'A dependency does not answer', schema: HealthResponseSchema },
     },
   },
-  getOpenApi: {
-    responses: { 200: { description: 'The OpenAPI 3.1 document' }, 401: unauthorized },
+  getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' }, 401: E401 } },
+
+  createTopic: { body: TopicInputSchema, responses: { 201: { description: 'Created', schema: TopicSchema }, 400: E400, 401: E401, 409: E409 } },
+  listTopics: { responses: { 200: { description: 'Every topic', schema: z.object({ topics: z.array(TopicSchema) }) }, 401: E401 } },
+  getTopic: { responses: { 200: { description: 'The topic', schema: TopicSchema }, 401: E401, 404: E404 } },
+
+  createTemplate: {
+    body: TemplateInputSchema,
+    responses: { 201: { description: 'Created', schema: TemplateRecordSchema }, 400: E400, 401: E401, 409: E409 },
+  },
+  listTemplates: { responses: { 200: { description: 'Every stored template', schema: z.object({ templates: z.array(TemplateRecordSchema) }) }, 401: E401 } },
+  getTemplate: { responses: { 200: { description: 'The template', schema: TemplateRecordSchema }, 401: E401, 404: E404 } },
+  updateTemplate: {
+    body: TemplateInputSchema,
+    responses: { 200: { description: 'Replaced', schema: TemplateRecordSchema }, 400: E400, 401: E401, 404: E404 },
+  },
+
+  createRecipient: {
+    body: RecipientInputSchema,
+    responses: {
+      201: { description: 'Created (and the welcome mail sent, unless `welcome: false`)', schema: RecipientSchema },
+      200: { description: 'A recipient with this normalized address exists; it is returned unchanged', schema: RecipientSchema },
+      400: E400,
+      401: E401,
+    },
+  },
+  findRecipient: { query: EmailQuery, responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  importRecipients: {
+    rawBody: {
+      mediaTypes: ['application/x-ndjson', 'text/csv'],
+      description:
+        'JSON lines (`{"email", "country", "locale", "externalId", "attributes", "consents": {"<topic>": {"status", "at", "confirmedAt", "source", "wording"}}}`) ' +
+        'or CSV with a header row (`email`, `country`, `locale`, `external_id`, `topic:<id>`, `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording`, other columns become attributes). At most 10,000 rows.',
+    },
+    responses: { 200: { description: 'A result per row', schema: ImportReportSchema }, 400: E400, 401: E401, 413: error('Too many rows'), 415: error('Neither JSON lines nor CSV') },
+  },
+  getRecipient: { responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 401: E401, 404: E404 } },
+  updateRecipient: { body: RecipientUpdateSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  setConsent: {
+    body: ConsentChangeSchema,
+    responses: {
+      200: { description: 'The recipient with the new consent (`pending` where confirmation is required; a confirmation mail was sent)', schema: RecipientSchema },
+      400: E400,
+      401: E401,
+      404: E404,
+      409: E409,
+    },
+  },
+  setPreferences: { body: PreferencesChangeSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  getLedger: {
+    query: z.object({ cursor: z.string().optional() }),
+    responses: { 200: { description: 'Ledger entries, oldest first', schema: z.object({ entries: z.array(LedgerEntrySchema), next: z.string().optional() }) }, 401: E401, 404: E404 },
+  },
+
+  listSuppressions: { query: EmailQuery, responses: { 200: { description: 'Suppressions of the address', schema: z.object({ suppressions: z.array(SuppressionRecordSchema) }) }, 400: E400, 401: E401 } },
+  addSuppression: { body: SuppressionInputSchema, responses: { 201: { description: 'Suppressed', schema: SuppressionRecordSchema }, 400: E400, 401: E401 } },
+  liftSuppression: {
+    body: SuppressionLiftSchema,
+    responses: { 200: { description: 'Lifted', schema: z.object({ lifted: SuppressionRecordSchema }) }, 400: E400, 401: E401, 404: E404 },
+  },
+
+  sendMessage: {
+    body: SendMessageSchema,
+    responses: {
+      202: { description: '`sent`, or `held` with the reason (a hold is an outcome, not an error)', schema: SendResultSchema },
+      400: E400,
+      401: E401,
+      404: error('Unknown template'),
+      409: error('Idempotency key reused for a different request'),
+      502: error('SES did not accept the message; nothing was sent'),
+    },
+  },
+  getMessage: { responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
+
+  showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
+  confirmOptIn: {
+    params: z.object({ token: z.string() }),
+    responses: { 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
   },
 };

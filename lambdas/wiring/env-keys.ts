@@ -18,6 +18,14 @@ export const ENV = {
   fromAddress: 'SENDWELL_FROM_ADDRESS',
   publicBaseUrl: 'SENDWELL_PUBLIC_BASE_URL',
   postalAddress: 'SENDWELL_POSTAL_ADDRESS',
+  /** AWS: Secrets Manager id of the token signing keys (`{"current": "k1", "k1": "…"}`). */
+  tokenKeysSecret: 'SENDWELL_TOKEN_KEYS_SECRET',
+  /** AWS: Secrets Manager id of the pseudonymization secret (`{"secret": "…"}`; never rotated). */
+  pseudonymSecret: 'SENDWELL_PSEUDONYM_SECRET',
+  /** Local stack and tests only: the token keys as JSON, in place of the secret. */
+  tokenKeys: 'SENDWELL_TOKEN_KEYS',
+  /** Local stack and tests only: the pseudonymization secret, in place of the secret. */
+  pseudonymKey: 'SENDWELL_PSEUDONYM_KEY',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

@@ -7,8 +7,14 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `admin`: IAM (SigV4) on AWS, bearer admin key on the local stack. `public`: no login (health, token pages). */
 export type RouteAuth = 'admin' | 'public';
 
-/** What a function may touch; `lib/http-api.ts` turns each into the narrowest grant that serves it. */
-export type Permission = 'tables:describe' | 'ses:account';
+/**
+ * What a function may touch; `lib/permissions.ts` turns each into the narrowest grant that serves it.
+ * - `tables:describe` DescribeTable on every table (health).
+ * - `data:read` / `data:write` item actions on every table, Query on its indexes (write includes read; transactions go through the item actions).
+ * - `ses:account` GetAccount; `ses:send` SendEmail through the configuration set.
+ * - `keys:read` the token signing keys and the pseudonymization key (Secrets Manager).
+ */
+export type Permission = 'tables:describe' | 'data:read' | 'data:write' | 'ses:account' | 'ses:send' | 'keys:read';
 
 export interface FunctionDef {
   /** Source file, relative to the repository root; it exports `handler`. */
@@ -43,9 +49,34 @@ export const FUNCTIONS = {
     memorySize: 128,
     permissions: [],
   },
+  admin: {
+    entry: 'lambdas/handlers/admin.ts',
+    description: 'Admin API: topics, templates, recipients, consent, suppressions, message records.',
+    memorySize: 1024,
+    // API Gateway ends an HTTP API integration at 30 s; an import of a few thousand rows fits well within it.
+    timeoutSeconds: 29,
+    permissions: ['data:write', 'ses:send', 'keys:read'],
+  },
+  sendMessage: {
+    entry: 'lambdas/handlers/send-message.ts',
+    description: 'Transactional send: decide, claim the message record, compose, send through SES.',
+    memorySize: 512,
+    timeoutSeconds: 15,
+    permissions: ['data:write', 'ses:send', 'keys:read'],
+  },
+  confirm: {
+    entry: 'lambdas/handlers/confirm-opt-in.ts',
+    description: 'Double opt-in confirmation page (GET shows a button, POST confirms).',
+    memorySize: 256,
+    permissions: ['data:write', 'keys:read'],
+  },
 } as const satisfies Record<string, FunctionDef>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
+
+function admin(list: ReadonlyArray<readonly [HttpMethod, string, string, string]>): RouteDef[] {
+  return list.map(([method, path, operationId, summary]) => ({ method, path, fn: 'admin', auth: 'admin', operationId, summary }));
+}
 
 export const ROUTES: readonly RouteDef[] = [
   {
@@ -63,6 +94,51 @@ export const ROUTES: readonly RouteDef[] = [
     auth: 'admin',
     operationId: 'getOpenApi',
     summary: 'This API as an OpenAPI 3.1 document',
+  },
+  ...admin([
+    ['POST', '/v1/topics', 'createTopic', 'Create a marketing topic'],
+    ['GET', '/v1/topics', 'listTopics', 'List topics'],
+    ['GET', '/v1/topics/{id}', 'getTopic', 'One topic'],
+    ['POST', '/v1/templates', 'createTemplate', 'Create a template (marketing templates are checked for the unsubscribe link and postal address)'],
+    ['GET', '/v1/templates', 'listTemplates', 'List templates'],
+    ['GET', '/v1/templates/{id}', 'getTemplate', 'One template'],
+    ['PUT', '/v1/templates/{id}', 'updateTemplate', 'Replace a template'],
+    ['POST', '/v1/recipients', 'createRecipient', 'Create a recipient (same normalized address again returns the existing one)'],
+    ['GET', '/v1/recipients', 'findRecipient', 'Find a recipient by address (?email=)'],
+    ['POST', '/v1/recipients/import', 'importRecipients', 'Bulk import from JSON lines or CSV, with a result per row'],
+    ['GET', '/v1/recipients/{id}', 'getRecipient', 'One recipient with consents, suppressions, tracking and do-not-sell'],
+    ['PATCH', '/v1/recipients/{id}', 'updateRecipient', 'Update a recipient'],
+    ['PUT', '/v1/recipients/{id}/consents/{topic}', 'setConsent', 'Opt a recipient in to or out of a topic'],
+    ['PUT', '/v1/recipients/{id}/preferences', 'setPreferences', 'Unsubscribe from all marketing, tracking consent, do not sell or share'],
+    ['GET', '/v1/recipients/{id}/ledger', 'getLedger', 'The consent ledger of a recipient: proof of when and how consent was given'],
+    ['GET', '/v1/suppressions', 'listSuppressions', 'Suppressions of an address (?email=)'],
+    ['POST', '/v1/suppressions', 'addSuppression', 'Suppress an address'],
+    ['DELETE', '/v1/suppressions', 'liftSuppression', 'Lift a suppression (a complaint needs a reason, and is ledgered)'],
+    ['GET', '/v1/messages/{id}', 'getMessage', 'A message record with its events'],
+  ]),
+  {
+    method: 'POST',
+    path: '/v1/messages',
+    fn: 'sendMessage',
+    auth: 'admin',
+    operationId: 'sendMessage',
+    summary: 'Send one templated message to one recipient (held when the rule says so)',
+  },
+  {
+    method: 'GET',
+    path: '/confirm/{token}',
+    fn: 'confirm',
+    auth: 'public',
+    operationId: 'showConfirmOptIn',
+    summary: 'Double opt-in: a page with a confirm button (changes nothing)',
+  },
+  {
+    method: 'POST',
+    path: '/confirm/{token}',
+    fn: 'confirm',
+    auth: 'public',
+    operationId: 'confirmOptIn',
+    summary: 'Double opt-in: confirm',
   },
 ];
 

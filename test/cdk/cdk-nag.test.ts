@@ -8,10 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { FUNCTIONS, ROUTES, routeKey, type FunctionDef } from '../../lambdas/wiring/routes.ts';
-import { findingsOf, synthApp, synthTemplate } from './synth.ts';
+import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
+import { TABLE_LIST, TABLES, type TableKey } from '../../lambdas/wiring/tables.ts';
+import type { SendwellStack } from '../../lib/sendwell-stack.ts';
+import { findingsOf, flattenCfn, synthApp, synthTemplate } from './synth.ts';
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
+const tableOf = (stack: SendwellStack, tableId: string) =>
+  stack.data.tables[(Object.entries(TABLES).find(([, def]) => def.id === tableId)![0]) as TableKey];
 
 /** A plain `cdk synth` (stage dev) and a production stage with every parameter set: retention differs between them. */
 const CONTEXTS: [string, Record<string, string>][] = [
@@ -42,6 +46,13 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       .map((m) => `${m.level} at ${m.id}: ${String(m.entry.data)}`);
     expect(messages).toEqual([]);
   });
+
+  it('acknowledges a wildcard SES identity only when no fromAddress names the identity', () => {
+    const identityAcks = Object.values(synth.json.Resources)
+      .flatMap((r) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []) as { id: string }[])
+      .filter((a) => a.id.includes(':identity/'));
+    expect(identityAcks).toHaveLength(context.fromAddress ? 0 : 1);
+  });
 });
 
 describe('cdk-nag AwsSolutions', () => {
@@ -62,11 +73,21 @@ describe('cdk-nag AwsSolutions', () => {
     );
     for (const a of acknowledged) {
       expect(a.reason.length, `${a.id} on ${a.resource}`).toBeGreaterThanOrEqual(80);
-      expect(a.reason, `${a.id} on ${a.resource} names its rule's subject`).toMatch(/X-Ray|ses:GetAccount|public by design/);
+      expect(a.reason, `${a.id} on ${a.resource} names its rule's subject`).toMatch(
+        /X-Ray|ses:GetAccount|public by design|DynamoDB index ARN|SES identity unknown at synth|rotate/,
+      );
     }
 
-    const { stack } = synth;
+    const { stack, json } = synth;
     const fns = Object.entries(FUNCTIONS as Readonly<Record<string, FunctionDef>>);
+    const holds = (p: Permission) => fns.some(([, def]) => (def.permissions as readonly Permission[]).includes(p));
+    const indexedTables = TABLE_LIST.filter((t) => t.indexes.length > 0).map((t) => tableOf(stack, t.id));
+    const sendPolicy = stack.email.node.tryFindChild('SendPolicy') as IConstruct | undefined;
+    const sendIdentityWildcard = sendPolicy
+      ? (json.Resources[logicalId(sendPolicy)]!.Properties.PolicyDocument.Statement as { Resource: unknown[] }[])
+          .flatMap((st) => st.Resource.map(flattenCfn))
+          .find((r) => r.endsWith(':identity/*'))
+      : undefined;
     const expected = [
       // X-Ray active tracing: xray:Put* accept only Resource "*" (one default policy per function role).
       ...fns.map(([key]) => ({
@@ -74,15 +95,30 @@ describe('cdk-nag AwsSolutions', () => {
         resource: logicalId(stack.api.functions[key]!.role!.node.findChild('DefaultPolicy')),
       })),
       // ses:GetAccount accepts only Resource "*": the one managed policy that holds it.
-      ...(fns.some(([, def]) => def.permissions.includes('ses:account'))
+      ...(holds('ses:account')
         ? [{ id: 'AwsSolutions-IAM5[Resource::*]', resource: logicalId(stack.email.node.findChild('AccountReadPolicy')) }]
         : []),
+      // `<table ARN>/index/*` (Query only), once per table with indexes, on each item policy in use.
+      ...(['data:read', 'data:write'] as const)
+        .filter(holds)
+        .flatMap((p) =>
+          indexedTables.map((table) => ({
+            id: `AwsSolutions-IAM5[Resource::<${logicalId(table)}.Arn>/index/*]`,
+            resource: logicalId(stack.data.node.findChild(p === 'data:read' ? 'ItemReadPolicy' : 'ItemReadWritePolicy')),
+          })),
+        ),
+      // No fromAddress in a plain synth: the send policy's identity/* (and only there).
+      ...(holds('ses:send') ? [{ id: `AwsSolutions-IAM5[Resource::${sendIdentityWildcard}]`, resource: logicalId(sendPolicy!) }] : []),
+      // Neither key secret may rotate automatically.
+      { id: 'AwsSolutions-SMG4', resource: logicalId(stack.keys.tokenKeys) },
+      { id: 'AwsSolutions-SMG4', resource: logicalId(stack.keys.pseudonymSecret) },
       // Public routes: no authorizer by design.
       ...ROUTES.filter((r) => r.auth === 'public').map((r) => ({
         id: 'AwsSolutions-APIG4',
         resource: Stack.of(stack).getLogicalId(stack.api.routes.get(routeKey(r))!.node.defaultChild as CfnElement),
       })),
     ];
+    expect(sendIdentityWildcard).toBeDefined();
     const key = (a: { id: string; resource: string }) => `${a.id} @ ${a.resource}`;
     expect(acknowledged.map(key).sort()).toEqual(expected.map(key).sort());
   });

@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
 import { TABLES, TABLE_LIST, type TableKey } from '../../lambdas/wiring/tables.ts';
-import { synthTemplate } from './synth.ts';
+import { flattenCfn, synthTemplate } from './synth.ts';
 
 const synth = synthTemplate();
 const { template, json, stack } = synth;
@@ -121,9 +121,18 @@ describe('functions', () => {
 });
 
 /** What each permission must become in IAM: the spec the grants in lib/permissions.ts are held to. */
+const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] } = {
   'tables:describe': ['dynamodb:DescribeTable'],
+  // No Scan, no DescribeTable, no stream reads: what TableV2.grantReadData would add.
+  'data:read': ITEM_READ,
+  'data:write': [...ITEM_READ, ...ITEM_WRITE],
   'ses:account': ['ses:GetAccount'],
+  // Not SendRawEmail, SendBulkEmail or SendTemplatedEmail: Simple content through SES API v2 only.
+  'ses:send': ['ses:SendEmail'],
+  // Not DescribeSecret (what Secret.grantRead adds).
+  'keys:read': ['secretsmanager:GetSecretValue'],
 };
 const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 /** Actions without a resource type, the only ones allowed on Resource "*" (and acknowledged to cdk-nag as such). */
@@ -133,6 +142,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 const policies = [...resourcesOfType('AWS::IAM::Policy'), ...resourcesOfType('AWS::IAM::ManagedPolicy')];
@@ -140,31 +150,120 @@ const statementsOfRole = (roleId: string): Statement[] =>
   policies
     .filter(([, p]) => asArray(p.Properties.Roles).some((r: any) => r?.Ref === roleId))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+const roleOf = (key: string) => logicalId(stack.api.functions[key]!.role!);
+/** Every resource (flattened, sorted) on which a function's policies allow `action`. */
+const resourcesFor = (key: string, action: string): string[] =>
+  [
+    ...new Set(
+      statementsOfRole(roleOf(key))
+        .filter((s) => asArray(s.Action).includes(action))
+        .flatMap((s) => asArray(s.Resource).map(flattenCfn)),
+    ),
+  ].sort();
+
+const tableArns = TABLE_LIST.map((t) => `<${logicalId(stack.data.tables[keyOf(t.id)])}.Arn>`).sort();
+/** `…/index/*` of the tables that have indexes, and of no other. */
+const indexArns = TABLE_LIST.filter((t) => t.indexes.length > 0)
+  .map((t) => `<${logicalId(stack.data.tables[keyOf(t.id)])}.Arn>/index/*`)
+  .sort();
+const secretArns = [stack.keys.tokenKeys, stack.keys.pseudonymSecret].map((s) => `<${logicalId(s)}>`).sort();
+/** `arn:<partition>:ses:<region>:<account>:` followed by `resource`, with the three as literals or pseudo parameters. */
+const sesArn = (resource: string) =>
+  new RegExp(`^arn:(<AWS::Partition>|aws[a-z-]*):ses:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):${resource}$`);
+const configurationSetArn = sesArn(`configuration-set/<${logicalId(stack.email.configurationSet)}>`);
+const anyIdentityArn = sesArn('identity/\\*');
+const holding = (p: Permission) => FUNCTION_DEFS.filter(([, def]) => (def.permissions as readonly Permission[]).includes(p));
+const lacking = (p: Permission) => FUNCTION_DEFS.filter(([, def]) => !(def.permissions as readonly Permission[]).includes(p));
 
 describe('IAM', () => {
-  it.each(FUNCTION_DEFS)('%s gets exactly what its permissions need', (key, def) => {
-    const roleId = logicalId(stack.api.functions[key]!.role!);
-    const actions = new Set(statementsOfRole(roleId).flatMap((s) => asArray(s.Action)));
+  it.each(FUNCTION_DEFS)('%s gets exactly the actions its permissions need', (key, def) => {
+    const actions = new Set(statementsOfRole(roleOf(key)).flatMap((s) => asArray(s.Action)));
     const expected = new Set([...BASELINE_ACTIONS, ...def.permissions.flatMap((p) => EXPECTED_ACTIONS[p])]);
     expect([...actions].sort()).toEqual([...expected].sort());
   });
 
   it('grants DescribeTable on the table ARNs, not on a wildcard', () => {
-    const tableArns = TABLE_LIST.map((t) => ({ 'Fn::GetAtt': [logicalId(stack.data.tables[keyOf(t.id)]), 'Arn'] }));
-    const describe = policies
-      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
-      .filter((s) => asArray(s.Action).includes('dynamodb:DescribeTable'));
-    expect(describe.length).toBeGreaterThan(0);
-    for (const s of describe) expect(asArray(s.Resource)).toEqual(expect.arrayContaining(tableArns));
+    for (const [key] of holding('tables:describe')) expect(resourcesFor(key, 'dynamodb:DescribeTable'), key).toEqual(tableArns);
   });
 
-  it('uses Resource "*" only for actions that have no resource type', () => {
-    const wildcard = policies.flatMap(([id, p]) =>
-      (p.Properties.PolicyDocument.Statement as Statement[])
-        .filter((s) => asArray(s.Resource).some((r) => typeof r === 'string' && r.includes('*')))
-        .flatMap((s) => asArray(s.Action).map((action) => ({ policy: id, action }))),
+  describe.each(holding('data:write'))('%s (data:write)', (key) => {
+    it.each([...ITEM_READ, ...ITEM_WRITE].filter((a) => a !== 'dynamodb:Query'))('%s on the table ARNs only', (action) => {
+      expect(resourcesFor(key, action)).toEqual(tableArns);
+    });
+
+    it('Query on the table ARNs and the index ARNs of the tables that have indexes, nothing broader', () => {
+      expect(resourcesFor(key, 'dynamodb:Query')).toEqual([...tableArns, ...indexArns].sort());
+    });
+  });
+
+  it.each(lacking('data:write').filter(([, def]) => !(def.permissions as readonly string[]).includes('data:read')))(
+    '%s can read or write no item',
+    (key) => {
+      for (const action of [...ITEM_READ, ...ITEM_WRITE, 'dynamodb:Scan']) expect(resourcesFor(key, action), action).toEqual([]);
+    },
+  );
+
+  describe.each(holding('ses:send'))('%s (ses:send)', (key) => {
+    it('SendEmail only through the configuration set, from identities of the account and region (no fromAddress: identity/*)', () => {
+      const resources = resourcesFor(key, 'ses:SendEmail');
+      expect(resources).toHaveLength(2);
+      expect(resources.filter((r) => configurationSetArn.test(r))).toHaveLength(1);
+      expect(resources.filter((r) => anyIdentityArn.test(r))).toHaveLength(1);
+    });
+  });
+
+  describe.each(holding('keys:read'))('%s (keys:read)', (key) => {
+    it('GetSecretValue on the two key secrets and nothing else', () => {
+      expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual(secretArns);
+    });
+
+    it('gets the two secret ARNs in its environment', () => {
+      const vars = json.Resources[logicalId(stack.api.functions[key]!)]!.Properties.Environment.Variables;
+      expect(vars[ENV.tokenKeysSecret]).toEqual({ Ref: logicalId(stack.keys.tokenKeys) });
+      expect(vars[ENV.pseudonymSecret]).toEqual({ Ref: logicalId(stack.keys.pseudonymSecret) });
+      // The local-stack variables that stand in for the secrets never reach AWS.
+      expect(vars).not.toHaveProperty(ENV.tokenKeys);
+      expect(vars).not.toHaveProperty(ENV.pseudonymKey);
+    });
+  });
+
+  it.each(lacking('keys:read'))('%s gets neither the secrets nor their ARNs', (key) => {
+    expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual([]);
+    const vars = json.Resources[logicalId(stack.api.functions[key]!)]!.Properties.Environment.Variables;
+    for (const v of [ENV.tokenKeysSecret, ENV.pseudonymSecret, ENV.tokenKeys, ENV.pseudonymKey]) expect(vars).not.toHaveProperty(v);
+  });
+
+  it('health holds none of the data, send or key grants', () => {
+    const actions = new Set(statementsOfRole(roleOf('health')).flatMap((s) => asArray(s.Action)));
+    for (const a of [...ITEM_READ, ...ITEM_WRITE, 'ses:SendEmail', 'secretsmanager:GetSecretValue']) expect(actions.has(a), a).toBe(false);
+  });
+
+  it('allows a wildcard only where it cannot be avoided', () => {
+    const wildcards = policies.flatMap(([id, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) =>
+        asArray(s.Resource)
+          .map(flattenCfn)
+          .filter((r) => r.includes('*'))
+          .map((resource) => ({ policy: id, resource, actions: asArray(s.Action).sort() })),
+      ),
     );
-    expect(wildcard.filter((w) => !RESOURCELESS_ACTIONS.has(w.action))).toEqual([]);
+    for (const w of wildcards) {
+      if (w.resource === '*') {
+        // Actions without a resource type (X-Ray, ses:GetAccount).
+        expect(w.actions.filter((a) => !RESOURCELESS_ACTIONS.has(a)), w.policy).toEqual([]);
+      } else if (w.resource.endsWith('/index/*')) {
+        expect(indexArns, w.policy).toContain(w.resource);
+        expect(w.actions, w.policy).toEqual(['dynamodb:Query']);
+      } else {
+        // No fromAddress in a plain synth: every identity, in a statement that also pins the configuration set.
+        expect(w.resource, w.policy).toMatch(anyIdentityArn);
+        expect(w.actions, w.policy).toEqual(['ses:SendEmail']);
+      }
+    }
+  });
+
+  it('has no condition except on SendEmail, and none there without a fromAddress', () => {
+    for (const [, p] of policies) for (const s of p.Properties.PolicyDocument.Statement as Statement[]) expect(s.Condition).toBeUndefined();
   });
 
   it('attaches no AWS managed policy and allows nothing but Allow statements', () => {
@@ -172,6 +271,87 @@ describe('IAM', () => {
       for (const arn of asArray(role.Properties.ManagedPolicyArns)) expect(JSON.stringify(arn)).not.toContain('aws:policy/');
     }
     for (const [, p] of policies) for (const s of p.Properties.PolicyDocument.Statement as Statement[]) expect(s.Effect).toBe('Allow');
+  });
+
+  it('makes every function wait for the managed policies attached to its role', () => {
+    for (const [key] of FUNCTION_DEFS) {
+      const fn = json.Resources[logicalId(stack.api.functions[key]!)]!;
+      const attached = resourcesOfType('AWS::IAM::ManagedPolicy')
+        .filter(([, p]) => asArray(p.Properties.Roles).some((r: any) => r?.Ref === roleOf(key)))
+        .map(([id]) => id);
+      expect(fn.DependsOn ?? [], key).toEqual(expect.arrayContaining(attached));
+    }
+  });
+});
+
+describe('key secrets', () => {
+  const secrets = resourcesOfType('AWS::SecretsManager::Secret');
+  const tokenKeys = json.Resources[logicalId(stack.keys.tokenKeys)]!;
+  const pseudonym = json.Resources[logicalId(stack.keys.pseudonymSecret)]!;
+
+  it('are exactly two, without rotation schedules', () => {
+    expect(secrets).toHaveLength(2);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  // Pinned: CloudFormation generates a new value whenever GenerateSecretString changes. For the token keys that breaks
+  // every link in mail already sent, for the pseudonymization secret every suppression. Never change these.
+  it('generates the token keys as {"current":"k1","k1":<64 characters>}', () => {
+    expect(tokenKeys.Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate: '{"current":"k1"}',
+      GenerateStringKey: 'k1',
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    });
+  });
+
+  it('generates the pseudonymization secret as {"secret":<64 characters>}', () => {
+    expect(pseudonym.Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate: '{}',
+      GenerateStringKey: 'secret',
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    });
+  });
+
+  it('retains the pseudonymization secret even on a dev stage; the token keys follow the data (deleted on dev)', () => {
+    expect(pseudonym).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(tokenKeys).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+
+  it('are encrypted with the AWS managed key aws/secretsmanager', () => {
+    for (const [, s] of secrets) expect(s.Properties.KmsKeyId).toBeUndefined();
+  });
+});
+
+describe('production stage with a From address', () => {
+  const prod = synthTemplate({
+    stage: 'prod',
+    fromAddress: 'Sendwell <no-reply@mail.example.com>',
+    postalAddress: 'Example Ltd, 1 Main St, Springfield',
+  });
+  const prodId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
+  const sendStatements = Object.values(prod.json.Resources)
+    .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy')
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+    .filter((s) => asArray(s.Action).includes('ses:SendEmail'));
+
+  it('allows SendEmail on the configuration set and the address and domain identities, from that address only', () => {
+    expect(sendStatements).toHaveLength(1);
+    const [statement] = sendStatements;
+    expect(asArray(statement!.Action)).toEqual(['ses:SendEmail']);
+    const resources = asArray(statement!.Resource).map(flattenCfn).sort();
+    expect(resources).toHaveLength(3);
+    expect(resources.filter((r) => new RegExp(`configuration-set/<${prodId(prod.stack.email.configurationSet)}>$`).test(r))).toHaveLength(1);
+    expect(resources.filter((r) => r.endsWith(':identity/no-reply@mail.example.com'))).toHaveLength(1);
+    expect(resources.filter((r) => r.endsWith(':identity/mail.example.com'))).toHaveLength(1);
+    expect(statement!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@mail.example.com' } });
+  });
+
+  it('retains both secrets', () => {
+    for (const s of [prod.stack.keys.tokenKeys, prod.stack.keys.pseudonymSecret]) {
+      expect(prod.json.Resources[prodId(s)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
   });
 });
 
@@ -221,8 +401,10 @@ describe('SES configuration set', () => {
 });
 
 describe('outputs', () => {
-  it('has the API URL and every table name', () => {
+  it('has the API URL, the key secret ARNs and every table name', () => {
     expect(json.Outputs?.ApiUrl?.Value).toEqual({ 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] });
+    expect(json.Outputs?.TokenKeysSecretArn?.Value).toEqual({ Ref: logicalId(stack.keys.tokenKeys) });
+    expect(json.Outputs?.PseudonymSecretArn?.Value).toEqual({ Ref: logicalId(stack.keys.pseudonymSecret) });
     for (const t of TABLE_LIST) {
       expect(json.Outputs?.[`${t.id}TableName`]?.Value).toEqual({ Ref: logicalId(stack.data.tables[keyOf(t.id)]) });
     }

@@ -44,7 +44,13 @@ export interface SendwellSynth {
   readonly assembly: CloudAssembly;
   readonly template: Template;
   /** The synthesized template as plain JSON. */
-  readonly json: { Resources: Record<string, { Type: string; Properties?: any; Metadata?: any; DeletionPolicy?: string }>; Outputs?: Record<string, any> };
+  readonly json: {
+    Resources: Record<
+      string,
+      { Type: string; Properties?: any; Metadata?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] }
+    >;
+    Outputs?: Record<string, any>;
+  };
   /** `RouteKey` of every `AWS::ApiGatewayV2::Route` in the template, sorted (`GET /health`, …). */
   readonly routeKeys: string[];
   /** `validation-report.json` of the cloud assembly: every finding no acknowledgement covered. */
@@ -107,4 +113,21 @@ export function findingsOf(report: ValidationReport): Finding[] {
       })),
     ),
   );
+}
+
+/**
+ * A template value as one string, the way cdk-nag names resources in its findings: `{"Fn::GetAtt": ["T", "Arn"]}` →
+ * `<T.Arn>`, `{"Ref": "AWS::Region"}` → `<AWS::Region>`, `Fn::Join` joined. Lets a test compare ARNs built from
+ * tokens, and compute the finding id cdk-nag reports for a resource (`AwsSolutions-IAM5[Resource::…]`).
+ */
+export function flattenCfn(value: unknown): string {
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, any>;
+    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(flattenCfn).join(o['Fn::Join'][0] as string);
+    if (o['Fn::Sub']) return flattenCfn(o['Fn::Sub']);
+    if (o['Fn::GetAtt']) return `<${flattenCfn(o['Fn::GetAtt'][0])}.${flattenCfn(o['Fn::GetAtt'][1])}>`;
+    if (o.Ref) return `<${flattenCfn(o.Ref)}>`;
+  }
+  return JSON.stringify(value);
 }

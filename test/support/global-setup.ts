@@ -11,12 +11,15 @@ import { localTableName } from '../../local/handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.ts';
 import { freePort } from '../../local/ports.ts';
 import { TABLE_LIST } from '../../lambdas/wiring/tables.ts';
+import { generateKeys, type LocalKeys } from '../../local/keys.ts';
 
 export interface SendwellTestServers {
   readonly dynamodbEndpoint: string;
   readonly dynamodbPid: number;
   readonly sesEndpoint: string;
   readonly tablePrefix: string;
+  /** Token and pseudonym keys of this run, shared by every worker so tokens verify wherever they were signed. */
+  readonly keys: LocalKeys;
 }
 
 declare module 'vitest' {
@@ -45,6 +48,7 @@ export default async function setup(project: TestProject) {
     dynamodbPid: dynamo.pid,
     sesEndpoint: ses.endpoint,
     tablePrefix: TEST_TABLE_PREFIX,
+    keys: generateKeys(),
   });
   return async () => {
     await ses?.stop();

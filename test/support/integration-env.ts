@@ -13,5 +13,6 @@ Object.assign(
     ses: servers.sesEndpoint,
     publicBaseUrl: 'http://127.0.0.1:3000',
     tablePrefix: servers.tablePrefix,
+    keys: servers.keys,
   }),
 );

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../lambdas/adapters/config.ts';
 import { handlerEnv } from '../../../local/handler-env.ts';
+import { generateKeys } from '../../../local/keys.ts';
 import { TABLES } from '../../../lambdas/wiring/tables.ts';
 
-const env = handlerEnv({ dynamodb: 'http://127.0.0.1:1', ses: 'http://127.0.0.1:2', publicBaseUrl: 'http://127.0.0.1:3' });
+const env = handlerEnv({ dynamodb: 'http://127.0.0.1:1', ses: 'http://127.0.0.1:2', publicBaseUrl: 'http://127.0.0.1:3', keys: generateKeys() });
 
 describe('parseConfig', () => {
   it('reads every table name the local stack sets', () => {

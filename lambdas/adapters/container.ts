@@ -1,0 +1,57 @@
+/**
+ * Builds the services' dependencies once per cold start: the DynamoDB stores and the SES mailer on the shared SDK
+ * clients, the keys, and the sending settings from the environment (checked here so a function that sends fails its
+ * cold start with a clear message when they are missing).
+ */
+import { z } from 'zod';
+import type { Deps, Settings } from '../services/deps.ts';
+import { ENV } from '../wiring/env-keys.ts';
+import { documentClient, sesClient } from './clients.ts';
+import { config } from './config.ts';
+import { CatalogStore } from './dynamo/catalog-store.ts';
+import { MessageStore } from './dynamo/message-store.ts';
+import { RecipientStore } from './dynamo/recipient-store.ts';
+import { SuppressionStore } from './dynamo/suppression-store.ts';
+import { runtimeKeys } from './keys.ts';
+import { SesMailer } from './ses-mailer.ts';
+
+const SettingsSchema = z.object({
+  [ENV.publicBaseUrl]: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  [ENV.fromAddress]: z.string().min(3, 'set the SES identity mail is sent from'),
+  [ENV.postalAddress]: z.string().min(3, 'set the postal address shown in marketing mail'),
+  [ENV.sesConfigurationSet]: z.string().optional(),
+});
+
+export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = SettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Sendwell sending settings are invalid: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    publicBaseUrl: e[ENV.publicBaseUrl],
+    fromAddress: e[ENV.fromAddress],
+    postalAddress: e[ENV.postalAddress],
+    ...(e[ENV.sesConfigurationSet] ? { configurationSet: e[ENV.sesConfigurationSet] } : {}),
+  };
+}
+
+let deps: Deps | undefined;
+
+export function container(): Deps {
+  if (deps) return deps;
+  const db = documentClient();
+  const { tables } = config();
+  deps = {
+    recipients: new RecipientStore(db, tables),
+    catalog: new CatalogStore(db, tables),
+    suppressions: new SuppressionStore(db, tables),
+    messages: new MessageStore(db, tables),
+    mailer: new SesMailer(sesClient()),
+    keys: runtimeKeys,
+    settings: parseSettings(),
+    clock: () => new Date(),
+  };
+  return deps;
+}

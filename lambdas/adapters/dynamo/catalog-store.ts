@@ -1,0 +1,90 @@
+/** Topics and templates, in the campaigns table (`TOPIC#id` / `TEMPLATE#id`; gsi1 lists each kind). */
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SendwellError } from '../../domain/errors.ts';
+import { TemplateRecordSchema, TopicSchema, type TemplateRecord, type Topic } from '../../schemas/model.ts';
+import { isConditionFailure, type TableNames } from './tables.ts';
+
+const strip = <T extends Record<string, unknown>>(item: T) => {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, ...rest } = item;
+  return rest;
+};
+
+export class CatalogStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+    this.#db = db;
+    this.#table = tables.campaigns;
+  }
+
+  async createTopic(topic: Topic): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: `TOPIC#${topic.id}`, sk: 'TOPIC', gsi1pk: 'TOPICS', gsi1sk: topic.id, ...topic },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) throw new SendwellError('conflict', `Topic ${topic.id} already exists.`, [{ path: 'id', message: 'taken' }]);
+      throw e;
+    }
+  }
+
+  async getTopic(id: string): Promise<Topic | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `TOPIC#${id}`, sk: 'TOPIC' } }));
+    return out.Item ? TopicSchema.parse(strip(out.Item)) : undefined;
+  }
+
+  async listTopics(): Promise<Topic[]> {
+    return (await this.#listKind('TOPICS')).map((i) => TopicSchema.parse(i));
+  }
+
+  /** Creates (`mode: 'create'`, fails if taken) or replaces (`mode: 'replace'`, fails if absent) a template. */
+  async putTemplate(template: TemplateRecord, mode: 'create' | 'replace'): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: `TEMPLATE#${template.id}`, sk: 'TEMPLATE', gsi1pk: 'TEMPLATES', gsi1sk: template.id, ...template },
+          ConditionExpression: mode === 'create' ? 'attribute_not_exists(pk)' : 'attribute_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      throw mode === 'create'
+        ? new SendwellError('conflict', `Template ${template.id} already exists; PUT /v1/templates/${template.id} replaces it.`, [{ path: 'id', message: 'taken' }])
+        : new SendwellError('not_found', `No template ${template.id}.`);
+    }
+  }
+
+  async getTemplate(id: string): Promise<TemplateRecord | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `TEMPLATE#${id}`, sk: 'TEMPLATE' } }));
+    return out.Item ? TemplateRecordSchema.parse(strip(out.Item)) : undefined;
+  }
+
+  async listTemplates(): Promise<TemplateRecord[]> {
+    return (await this.#listKind('TEMPLATES')).map((i) => TemplateRecordSchema.parse(i));
+  }
+
+  async #listKind(kind: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :k',
+          ExpressionAttributeValues: { ':k': kind },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(strip));
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return items;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Recipients, their topic consents and the consent ledger. Every change of consent is written in one
+ * TransactWriteItems with its ledger entries, so there is never a change without its proof, nor proof of a change
+ * that did not happen.
+ *
+ * Layout (recipients table): `R#id / PROFILE` the person; `R#id / C#topic` one consent, in the sparse gsi2
+ * (`T#topic#opted_in`) while opted in, which is a topic's audience; `A#addressHash / CLAIM` makes an address
+ * unique and finds its recipient with a consistent read. Ledger table: `R#id / <iso time>#<random>`.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SendwellError } from '../../domain/errors.ts';
+import type { ConsentStatus } from '../../domain/decide.ts';
+import type { ConsentSource } from '../../schemas/fields.ts';
+import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/model.ts';
+import { cancellationReasons, setExpression, type TableNames } from './tables.ts';
+
+export interface StoredProfile {
+  readonly id: string;
+  /** As typed, with the domain in canonical form: what goes in `To`. */
+  readonly email: string;
+  /** Canonical (lower-cased) address. */
+  readonly address: string;
+  readonly addressHash: string;
+  readonly externalId?: string;
+  readonly country?: string;
+  readonly locale?: string;
+  readonly attributes: Record<string, unknown>;
+  readonly unsubscribedAll: boolean;
+  readonly tracking?: boolean;
+  readonly doNotSell?: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface StoredConsent {
+  readonly topic: string;
+  readonly status: ConsentStatus;
+  readonly updatedAt: string;
+  readonly confirmedAt?: string;
+  readonly source: ConsentSource;
+}
+
+export interface RecipientAggregate {
+  readonly profile: StoredProfile;
+  readonly consents: Readonly<Record<string, StoredConsent>>;
+}
+
+/** One consent to write: `previous` is the status read before (undefined: none), checked so no change is lost. */
+export interface ConsentWrite {
+  readonly next: StoredConsent;
+  readonly previous: ConsentStatus | undefined;
+}
+
+export interface RecipientChange {
+  readonly consents?: readonly ConsentWrite[];
+  /** Profile fields to set; `updatedAt` is always set. */
+  readonly profile?: Partial<Omit<StoredProfile, 'id' | 'address' | 'addressHash' | 'createdAt'>>;
+  readonly ledger: readonly LedgerEntry[];
+  readonly at: string;
+}
+
+const profileKey = (id: string) => ({ pk: `R#${id}`, sk: 'PROFILE' });
+const claimKey = (hash: string) => ({ pk: `A#${hash}`, sk: 'CLAIM' });
+
+export class RecipientStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #tables: TableNames;
+
+  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+    this.#db = db;
+    this.#tables = tables;
+  }
+
+  /**
+   * Creates a recipient with its first consents and ledger entries, unless the address is taken: then nothing is
+   * written and the existing recipient's id is returned. Safe under concurrency (the address claim is conditional).
+   */
+  async create(
+    profile: StoredProfile,
+    consents: readonly StoredConsent[],
+    ledger: readonly LedgerEntry[],
+  ): Promise<{ created: true } | { created: false; existingId: string }> {
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tables.recipients,
+                Item: { ...claimKey(profile.addressHash), recipientId: profile.id, createdAt: profile.createdAt },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.#tables.recipients,
+                Item: { ...profileKey(profile.id), ...profile },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...consents.map((c) => ({ Put: { TableName: this.#tables.recipients, Item: this.#consentItem(profile.id, c) } })),
+            ...ledger.map((entry, i) => this.#ledgerPut(entry, i)),
+          ],
+        }),
+      );
+      return { created: true };
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (reasons?.[0] === 'ConditionalCheckFailed') {
+        const existingId = await this.findIdByAddressHash(profile.addressHash);
+        if (existingId) return { created: false, existingId };
+      }
+      throw e;
+    }
+  }
+
+  async findIdByAddressHash(hash: string): Promise<string | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.recipients, Key: claimKey(hash), ConsistentRead: true }));
+    return out.Item?.recipientId as string | undefined;
+  }
+
+  async get(id: string): Promise<RecipientAggregate | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#tables.recipients,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `R#${id}` },
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    const profileItem = items.find((i) => i.sk === 'PROFILE');
+    if (!profileItem) return undefined;
+    const { pk: _pk, sk: _sk, ...profile } = profileItem;
+    const consents: Record<string, StoredConsent> = {};
+    for (const item of items) {
+      if (typeof item.sk !== 'string' || !item.sk.startsWith('C#')) continue;
+      const { topic, status, updatedAt, confirmedAt, source } = item as unknown as StoredConsent;
+      consents[topic] = { topic, status, updatedAt, source, ...(confirmedAt ? { confirmedAt } : {}) };
+    }
+    return { profile: profile as unknown as StoredProfile, consents };
+  }
+
+  /**
+   * Applies consent and profile changes with their ledger entries in one transaction. A consent whose status
+   * changed since it was read makes the whole change fail with `conflict`: the caller reads again and retries.
+   */
+  async apply(id: string, change: RecipientChange): Promise<void> {
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tables.recipients,
+                Key: profileKey(id),
+                ...setExpression({ ...(change.profile ?? {}), updatedAt: change.at }),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            ...(change.consents ?? []).map((c) => ({
+              Put: {
+                TableName: this.#tables.recipients,
+                Item: this.#consentItem(id, c.next),
+                ...(c.previous === undefined
+                  ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                  : {
+                      ConditionExpression: '#status = :previous',
+                      ExpressionAttributeNames: { '#status': 'status' },
+                      ExpressionAttributeValues: { ':previous': c.previous },
+                    }),
+              },
+            })),
+            ...change.ledger.map((entry, i) => this.#ledgerPut(entry, i)),
+          ],
+        }),
+      );
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (reasons?.[0] === 'ConditionalCheckFailed') throw new SendwellError('not_found', `No recipient ${id}.`);
+      if (reasons?.includes('ConditionalCheckFailed')) {
+        throw new SendwellError('conflict', 'The consent changed while this request was processed; send it again.');
+      }
+      throw e;
+    }
+  }
+
+  /** The ledger of a recipient, oldest first. */
+  async ledger(id: string, limit = 500, cursor?: string): Promise<{ entries: LedgerEntry[]; next?: string }> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#tables.ledger,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `R#${id}` },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, sk: cursor } } : {}),
+      }),
+    );
+    const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
+    const next = out.LastEvaluatedKey?.sk as string | undefined;
+    return next ? { entries, next } : { entries };
+  }
+
+  #consentItem(recipientId: string, c: StoredConsent) {
+    return {
+      pk: `R#${recipientId}`,
+      sk: `C#${c.topic}`,
+      ...c,
+      // The sparse audience index: only opted-in (and so, where required, confirmed) consents are in it.
+      ...(c.status === 'opted_in' ? { gsi2pk: `T#${c.topic}#opted_in`, gsi2sk: `R#${recipientId}` } : {}),
+    };
+  }
+
+  /** `index` keeps entries written in one transaction (same instant) in the order they were made. */
+  #ledgerPut(entry: LedgerEntry, index: number) {
+    return {
+      Put: {
+        TableName: this.#tables.ledger,
+        Item: { pk: `R#${entry.recipientId}`, sk: `${entry.at}#${String(index).padStart(3, '0')}#${randomUUID().slice(0, 8)}`, ...entry },
+        // Append-only: an entry is never overwritten.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Suppressions, keyed by the address hash so they outlive the recipient (an erased person's complaint still
+ * holds). `S#hash / <reason>`: one record per reason, each with its own scope; none implies another.
+ */
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/model.ts';
+import type { TableNames } from './tables.ts';
+
+export class SuppressionStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+    this.#db = db;
+    this.#table = tables.suppressions;
+  }
+
+  async list(addressHash: string): Promise<SuppressionRecord[]> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `S#${addressHash}` },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...r }) => SuppressionRecordSchema.parse(r));
+  }
+
+  /** Adds or replaces the record of `record.reason`. */
+  async put(addressHash: string, record: SuppressionRecord): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: `S#${addressHash}`, sk: record.reason, ...record } }));
+  }
+
+  /** Removes the record of `reason`; returns it, or undefined when there was none. */
+  async remove(addressHash: string, reason: SuppressionRecord['reason']): Promise<SuppressionRecord | undefined> {
+    const out = await this.#db.send(
+      new DeleteCommand({ TableName: this.#table, Key: { pk: `S#${addressHash}`, sk: reason }, ReturnValues: 'ALL_OLD' }),
+    );
+    if (!out.Attributes) return undefined;
+    const { pk: _pk, sk: _sk, ...r } = out.Attributes;
+    return SuppressionRecordSchema.parse(r);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The admin API function: every `/v1` route of `fn: 'admin'` in the route table, dispatched by route key to its
+ * operation's handler. One function keeps the admin API warm and its cold starts rare; each operation is still its
+ * own small handler with its own schemas.
+ */
+import type { Context } from 'aws-lambda';
+import { ROUTES, routeKey } from '../wiring/routes.ts';
+import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/http.ts';
+import { getMessageHandler } from './admin/messages.ts';
+import {
+  createRecipientHandler,
+  findRecipientHandler,
+  getLedgerHandler,
+  getRecipientHandler,
+  importRecipientsHandler,
+  setConsentHandler,
+  setPreferencesHandler,
+  updateRecipientHandler,
+} from './admin/recipients.ts';
+import { addSuppressionHandler, liftSuppressionHandler, listSuppressionsHandler } from './admin/suppressions.ts';
+import { createTemplateHandler, getTemplateHandler, listTemplatesHandler, updateTemplateHandler } from './admin/templates.ts';
+import { createTopicHandler, getTopicHandler, listTopicsHandler } from './admin/topics.ts';
+
+type Operation = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
+  createTopic: createTopicHandler,
+  listTopics: listTopicsHandler,
+  getTopic: getTopicHandler,
+  createTemplate: createTemplateHandler,
+  listTemplates: listTemplatesHandler,
+  getTemplate: getTemplateHandler,
+  updateTemplate: updateTemplateHandler,
+  createRecipient: createRecipientHandler,
+  findRecipient: findRecipientHandler,
+  importRecipients: importRecipientsHandler,
+  getRecipient: getRecipientHandler,
+  updateRecipient: updateRecipientHandler,
+  setConsent: setConsentHandler,
+  setPreferences: setPreferencesHandler,
+  getLedger: getLedgerHandler,
+  listSuppressions: listSuppressionsHandler,
+  addSuppression: addSuppressionHandler,
+  liftSuppression: liftSuppressionHandler,
+  getMessage: getMessageHandler,
+};
+
+const byRouteKey = new Map<string, Operation>();
+for (const route of ROUTES.filter((r) => r.fn === 'admin')) {
+  const op = OPERATION_HANDLERS[route.operationId];
+  // Fails the cold start (and the tests) rather than a request: a route without an implementation is a deploy bug.
+  if (!op) throw new Error(`admin: no handler for operation ${route.operationId}`);
+  byRouteKey.set(routeKey(route), op);
+}
+
+export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+  const op = byRouteKey.get(event.routeKey);
+  if (!op) return json(404, errorBody('not_found', `No admin operation for ${event.routeKey}.`));
+  return op(event, context);
+};

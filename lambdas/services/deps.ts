@@ -1,0 +1,36 @@
+/**
+ * What the services need from the outside, as narrow structural types. The services import no SDK: tests and the
+ * container (`lambdas/adapters/container.ts`) hand them the DynamoDB and SES adapters.
+ */
+import type { CatalogStore } from '../adapters/dynamo/catalog-store.ts';
+import type { MessageStore } from '../adapters/dynamo/message-store.ts';
+import type { RecipientStore } from '../adapters/dynamo/recipient-store.ts';
+import type { SuppressionStore } from '../adapters/dynamo/suppression-store.ts';
+import type { RuntimeKeys } from '../adapters/keys.ts';
+import type { SesMailer } from '../adapters/ses-mailer.ts';
+
+export interface Settings {
+  /** Base URL of the public pages, no trailing slash. */
+  readonly publicBaseUrl: string;
+  /** `From` of every mail Sendwell sends. */
+  readonly fromAddress: string;
+  /** The sender's postal address, shown in marketing footers. */
+  readonly postalAddress: string;
+  readonly configurationSet?: string;
+  /** A mailbox that takes `mailto:` unsubscribe requests, when one is set up. */
+  readonly unsubscribeMailbox?: string;
+}
+
+export interface Deps {
+  readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger'>;
+  readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
+  readonly suppressions: Pick<SuppressionStore, 'list' | 'put' | 'remove'>;
+  readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'count'>;
+  readonly mailer: Pick<SesMailer, 'send'>;
+  readonly keys: () => Promise<RuntimeKeys>;
+  readonly settings: Settings;
+  readonly clock: () => Date;
+}
+
+/** Who asked: the IAM principal on AWS, `local-admin` on the local stack, `recipient` on public pages. */
+export type Actor = string;

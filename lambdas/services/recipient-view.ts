@@ -1,0 +1,48 @@
+/** Turns stored recipient data into the decision's input and into the API's `Recipient`. */
+import { RecipientStateSchema, sharingAllowed, trackingAllowed, type RecipientState } from '../domain/decide.ts';
+import { jurisdictionFor } from '../domain/jurisdiction.ts';
+import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
+import type { Recipient, SuppressionRecord } from '../schemas/model.ts';
+
+export function toDecisionState(agg: RecipientAggregate | undefined, suppressions: readonly SuppressionRecord[]): RecipientState {
+  const p = agg?.profile;
+  return RecipientStateSchema.parse({
+    country: p?.country ?? null,
+    consents: Object.fromEntries(
+      Object.values(agg?.consents ?? {}).map((c) => [c.topic, { status: c.status, ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}) }]),
+    ),
+    unsubscribedAll: p?.unsubscribedAll ?? false,
+    suppressions: suppressions.map((s) => ({ reason: s.reason, scope: s.scope, createdAt: s.createdAt, ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}) })),
+    erased: suppressions.some((s) => s.reason === 'erased') && agg === undefined,
+    ...(p?.tracking !== undefined ? { tracking: p.tracking } : {}),
+    ...(p?.doNotSell !== undefined ? { doNotSell: p.doNotSell } : {}),
+  });
+}
+
+export function toRecipient(agg: RecipientAggregate, suppressions: readonly SuppressionRecord[]): Recipient {
+  const p = agg.profile;
+  const state = toDecisionState(agg, suppressions);
+  return {
+    id: p.id,
+    email: p.email,
+    ...(p.externalId ? { externalId: p.externalId } : {}),
+    ...(p.country ? { country: p.country } : {}),
+    ...(p.locale ? { locale: p.locale } : {}),
+    attributes: p.attributes ?? {},
+    jurisdiction: jurisdictionFor(p.country).zone,
+    consents: Object.fromEntries(
+      Object.values(agg.consents).map((c) => [
+        c.topic,
+        { status: c.status, updatedAt: c.updatedAt, source: c.source, ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}) },
+      ]),
+    ),
+    unsubscribedAll: p.unsubscribedAll,
+    tracking: trackingAllowed(state),
+    ...(p.tracking !== undefined ? { trackingChoice: p.tracking } : {}),
+    doNotSell: !sharingAllowed(state),
+    ...(p.doNotSell !== undefined ? { doNotSellChoice: p.doNotSell } : {}),
+    suppressions: [...suppressions],
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}

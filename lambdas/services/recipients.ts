@@ -1,0 +1,177 @@
+/**
+ * Recipients and their consent: create (merging duplicates), read, update, change consent with its ledger entry,
+ * preferences, double opt-in (confirmation mail, confirm), and the welcome mail.
+ */
+import type { ConsentStatus } from '../domain/decide.ts';
+import { SendwellError } from '../domain/errors.ts';
+import { jurisdictionFor } from '../domain/jurisdiction.ts';
+import { CONFIRM_TEMPLATE_ID, WELCOME_TEMPLATE_ID } from '../domain/system-templates.ts';
+import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
+import type { Evidence } from '../schemas/fields.ts';
+import type { ConsentChange, LedgerEntry, PreferencesChange, Recipient, RecipientInput, RecipientUpdate } from '../schemas/model.ts';
+import type { Actor, Deps } from './deps.ts';
+import {
+  createRecipientRecord,
+  getRecipient,
+  ledgerEntry,
+  view,
+  type InitialConsent,
+  type LedgerContext,
+} from './recipient-records.ts';
+import { sendMessage } from './send.ts';
+
+export { findRecipientByEmail, getRecipient, normalizeOrReject, type InitialConsent, type LedgerContext } from './recipient-records.ts';
+
+/**
+ * Creates a recipient (see {@link createRecipientRecord}) and, when asked and the recipient is new, sends the welcome
+ * mail that explains how to opt out.
+ */
+export async function createRecipient(
+  deps: Deps,
+  input: Omit<RecipientInput, 'welcome'> & { welcome?: boolean },
+  ctx: LedgerContext,
+  consents: readonly InitialConsent[] = [],
+): Promise<{ created: boolean; recipient: Recipient }> {
+  const result = await createRecipientRecord(deps, input, ctx, consents);
+  if (result.created && input.welcome) {
+    const id = result.recipient.id;
+    await sendMessage(deps, { template: WELCOME_TEMPLATE_ID, to: { recipientId: id }, data: {}, idempotencyKey: `welcome:${id}` });
+  }
+  return result;
+}
+
+export async function updateRecipient(deps: Deps, id: string, patch: RecipientUpdate, actor: Actor): Promise<Recipient> {
+  const agg = await deps.recipients.get(id);
+  if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+  const keys = await deps.keys();
+  const at = deps.clock().toISOString();
+  const ledger: LedgerEntry[] = [];
+  // A new country can change the jurisdiction, which changes what consent means: that is worth proof.
+  if (patch.country !== undefined && patch.country !== agg.profile.country) {
+    ledger.push(ledgerEntry(keys, { id, country: patch.country }, 'country', agg.profile.country ?? null, patch.country, { source: 'api', actor }, at));
+  }
+  await deps.recipients.apply(id, {
+    at,
+    profile: {
+      ...patch,
+      ...(patch.attributes ? { attributes: { ...agg.profile.attributes, ...patch.attributes } } : {}),
+    },
+    ledger,
+  });
+  return getRecipient(deps, id);
+}
+
+/** The status a requested opt-in becomes: `pending` where confirmation is required and not yet given. */
+function needsConfirmation(agg: RecipientAggregate, topicDoubleOptIn: boolean): boolean {
+  return topicDoubleOptIn || jurisdictionFor(agg.profile.country).requiresDoubleOptIn;
+}
+
+/**
+ * Opts a recipient in to or out of a topic. Where double opt-in applies, an opt-in becomes `pending` and a
+ * confirmation mail goes out; it counts only after {@link confirmOptIn}. An import without evidence is refused:
+ * it would make someone mailable without proof.
+ */
+export async function setConsent(deps: Deps, id: string, topicId: string, change: ConsentChange, actor: Actor): Promise<Recipient> {
+  const topic = await deps.catalog.getTopic(topicId);
+  if (!topic) throw new SendwellError('not_found', `No topic ${topicId}.`, [{ path: 'topic', message: 'unknown topic' }]);
+  if (change.status === 'opted_in' && change.source === 'import' && !change.evidence?.at) {
+    throw new SendwellError('validation_failed', 'An imported opt-in needs its evidence: when and how the person opted in.', [
+      { path: 'evidence.at', message: 'required for source "import"' },
+    ]);
+  }
+  if (change.source === 'confirmation') {
+    throw new SendwellError('validation_failed', 'Confirmation comes only from the confirm link in the mail.', [{ path: 'source', message: 'not allowed here' }]);
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    const agg = await deps.recipients.get(id);
+    if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+    const current = agg.consents[topicId];
+    const pending = change.status === 'opted_in' && needsConfirmation(agg, topic.doubleOptIn);
+    const nextStatus: ConsentStatus = change.status === 'opted_out' ? 'opted_out' : pending ? 'pending' : 'opted_in';
+    // Already where the request wants it: nothing to write. (An opt-in already confirmed stays confirmed.)
+    if (current?.status === nextStatus && nextStatus !== 'pending') return view(deps, agg);
+    if (current?.status === 'opted_in' && nextStatus === 'pending') return view(deps, agg);
+
+    const keys = await deps.keys();
+    const at = deps.clock().toISOString();
+    const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
+    try {
+      await deps.recipients.apply(id, {
+        at,
+        consents: [{ previous: current?.status, next: { topic: topicId, status: nextStatus, updatedAt: at, source: change.source } }],
+        ledger: [ledgerEntry(keys, { id, country: agg.profile.country }, `topic:${topicId}`, current?.status ?? null, nextStatus, ctx, at)],
+      });
+    } catch (e) {
+      if (attempt < 2 && e instanceof SendwellError && e.code === 'conflict') continue;
+      throw e;
+    }
+    if (nextStatus === 'pending') {
+      await sendMessage(
+        deps,
+        { template: CONFIRM_TEMPLATE_ID, to: { recipientId: id }, data: { topic_name: topic.name } },
+        { confirmTopic: topicId },
+      );
+    }
+    return getRecipient(deps, id);
+  }
+}
+
+export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'not_pending' | 'unknown_recipient';
+
+/** Confirms a pending opt-in from the link in the confirmation mail. Idempotent. */
+export async function confirmOptIn(
+  deps: Deps,
+  recipientId: string,
+  topicId: string,
+  evidence: Evidence,
+): Promise<ConfirmOutcome> {
+  const agg = await deps.recipients.get(recipientId);
+  if (!agg) return 'unknown_recipient';
+  const current = agg.consents[topicId];
+  if (current?.status === 'opted_in') return 'already_confirmed';
+  if (current?.status !== 'pending') return 'not_pending';
+  const keys = await deps.keys();
+  const at = deps.clock().toISOString();
+  await deps.recipients.apply(recipientId, {
+    at,
+    consents: [{ previous: 'pending', next: { topic: topicId, status: 'opted_in', updatedAt: at, confirmedAt: at, source: 'confirmation' } }],
+    ledger: [ledgerEntry(keys, { id: recipientId, country: agg.profile.country }, `topic:${topicId}`, 'pending', 'opted_in', { source: 'confirmation', actor: 'recipient', evidence }, at)],
+  });
+  return 'confirmed';
+}
+
+/** "Unsubscribe from all marketing", tracking consent and "do not sell or share", each ledgered. */
+export async function setPreferences(deps: Deps, id: string, change: PreferencesChange, actor: Actor): Promise<Recipient> {
+  const agg = await deps.recipients.get(id);
+  if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+  const keys = await deps.keys();
+  const at = deps.clock().toISOString();
+  const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
+  const p = agg.profile;
+  const who = { id, country: p.country };
+  const ledger: LedgerEntry[] = [];
+  const profile: { unsubscribedAll?: boolean; tracking?: boolean; doNotSell?: boolean } = {};
+  const str = (v: boolean | undefined) => (v === undefined ? null : String(v));
+  if (change.unsubscribedAll !== undefined && change.unsubscribedAll !== p.unsubscribedAll) {
+    profile.unsubscribedAll = change.unsubscribedAll;
+    ledger.push(ledgerEntry(keys, who, 'unsubscribed_all', str(p.unsubscribedAll), str(change.unsubscribedAll), ctx, at));
+  }
+  if (change.tracking !== undefined && change.tracking !== p.tracking) {
+    profile.tracking = change.tracking;
+    ledger.push(ledgerEntry(keys, who, 'tracking', str(p.tracking), str(change.tracking), ctx, at));
+  }
+  if (change.doNotSell !== undefined && change.doNotSell !== p.doNotSell) {
+    profile.doNotSell = change.doNotSell;
+    ledger.push(ledgerEntry(keys, who, 'do_not_sell', str(p.doNotSell), str(change.doNotSell), ctx, at));
+  }
+  if (ledger.length > 0) await deps.recipients.apply(id, { at, profile, ledger });
+  return getRecipient(deps, id);
+}
+
+export async function getLedger(deps: Deps, id: string, cursor?: string) {
+  const agg = await deps.recipients.get(id);
+  if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+  return deps.recipients.ledger(id, 500, cursor);
+}
+

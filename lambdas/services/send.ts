@@ -1,0 +1,172 @@
+/**
+ * Sending one message to one recipient: resolve the template and the recipient, decide, claim the message record
+ * (conditional write, before SES), compose, send, record. A hold is an outcome, recorded and counted like a send.
+ */
+import { composeMessage } from '../domain/compose.ts';
+import { decide, trackingAllowed, type Decision } from '../domain/decide.ts';
+import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { SendwellError } from '../domain/errors.ts';
+import { buildLinks } from '../domain/links.ts';
+import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
+import type { Template } from '../domain/template.ts';
+import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
+import type { SendMessageInput, SendResult, SuppressionRecord } from '../schemas/model.ts';
+import type { Actor, Deps } from './deps.ts';
+import { createRecipientRecord } from './recipient-records.ts';
+import { messageIdForKey, newId, requestHash } from './ids.ts';
+import { toDecisionState } from './recipient-view.ts';
+
+export interface SendOptions {
+  /** Extra system values for Sendwell's own mails (the topic a confirm link confirms). */
+  readonly confirmTopic?: string;
+  /** Who asked; recorded when a service mail to a new address creates its recipient. */
+  readonly actor?: Actor;
+}
+
+/** The template by id: a stored one, else a built-in Sendwell template of that id. */
+export async function resolveTemplate(deps: Deps, id: string): Promise<Template & { id: string }> {
+  const stored = await deps.catalog.getTemplate(id);
+  if (stored) return stored;
+  const builtIn = SYSTEM_TEMPLATES[id];
+  if (builtIn) return { ...builtIn, id };
+  throw new SendwellError('not_found', `No template ${id}.`, [{ path: 'template', message: 'unknown template' }]);
+}
+
+interface Target {
+  readonly aggregate?: RecipientAggregate;
+  readonly address?: string;
+  readonly display?: string;
+  readonly addressHash?: string;
+  readonly suppliedByCaller: boolean;
+}
+
+async function resolveTarget(deps: Deps, to: SendMessageInput['to'], pepper: Buffer): Promise<Target> {
+  if ('recipientId' in to) {
+    const aggregate = await deps.recipients.get(to.recipientId);
+    if (!aggregate) return { suppliedByCaller: false };
+    const { address, email, addressHash: hash } = aggregate.profile;
+    return { aggregate, address, display: email, addressHash: hash, suppliedByCaller: false };
+  }
+  const normalized = normalizeEmail(to.email);
+  if (!normalized.ok) {
+    throw new SendwellError('validation_failed', 'The address is not valid.', [{ path: 'to.email', message: normalized.reason }]);
+  }
+  const hash = addressHash(normalized.address, pepper);
+  const id = await deps.recipients.findIdByAddressHash(hash);
+  const aggregate = id ? await deps.recipients.get(id) : undefined;
+  return {
+    ...(aggregate ? { aggregate } : {}),
+    address: normalized.address,
+    display: normalized.display,
+    addressHash: hash,
+    suppliedByCaller: true,
+  };
+}
+
+/**
+ * Sends `input` (or holds it). With an idempotency key, the same key again returns the first outcome and never mails
+ * twice; the same key with a different request is a `conflict`.
+ *
+ * @throws {SendwellError} `not_found` for an unknown template, `validation_failed` for a bad address or a template
+ * that cannot be sent, `conflict` for a reused idempotency key.
+ */
+export async function sendMessage(deps: Deps, input: SendMessageInput, options: SendOptions = {}): Promise<SendResult> {
+  const now = deps.clock();
+  const at = now.toISOString();
+  const keys = await deps.keys();
+  const template = await resolveTemplate(deps, input.template);
+  const target = await resolveTarget(deps, input.to, keys.addressPepper);
+  const suppressions: SuppressionRecord[] = target.addressHash ? await deps.suppressions.list(target.addressHash) : [];
+  const state = toDecisionState(target.aggregate, suppressions);
+
+  const decision: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
+    target.address === undefined
+      ? { action: 'hold', reason: 'unknown_recipient' }
+      : decide(state, { class: template.class, ...(template.topic ? { topic: template.topic } : {}), addressSuppliedByCaller: target.suppliedByCaller }, now);
+
+  const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
+  const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });
+  // A service mail to an address we do not know yet (a receipt for a first order) creates its recipient, so the
+  // preference link in it leads somewhere. Marketing to a stranger creates nothing: it is held.
+  let recipientId = target.aggregate?.profile.id;
+  if (recipientId === undefined && decision.action === 'send' && target.display !== undefined) {
+    const created = await createRecipientRecord(deps, { email: target.display }, { source: 'api', actor: options.actor ?? 'api' });
+    recipientId = created.recipient.id;
+  }
+  const claim = await deps.messages.claim({
+    messageId,
+    status: decision.action === 'send' ? 'sending' : 'held',
+    ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
+    class: template.class,
+    template: template.id,
+    ...(template.topic ? { topic: template.topic } : {}),
+    ...(recipientId ? { recipientId } : {}),
+    createdAt: at,
+    requestHash: hash,
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+  });
+  if (!claim.claimed) {
+    if (claim.requestHash !== hash) {
+      throw new SendwellError('conflict', 'This idempotency key was used for a different request.', [
+        { path: 'idempotencyKey', message: 'reused with a different template, recipient or data' },
+      ]);
+    }
+    const { existing } = claim;
+    return { messageId, status: existing.status, ...(existing.reason ? { reason: existing.reason } : {}), duplicate: true };
+  }
+
+  if (decision.action === 'hold') {
+    await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 });
+    return { messageId, status: 'held', reason: decision.reason };
+  }
+
+  const tracking = trackingAllowed(state);
+  const links = buildLinks({
+    baseUrl: deps.settings.publicBaseUrl,
+    keyring: keys.tokens,
+    recipientId: recipientId ?? unreachable('a sent message always has a recipient'),
+    messageId,
+    class: template.class,
+    ...(template.topic ? { topic: template.topic } : {}),
+    trackingAllowed: tracking,
+    ...(options.confirmTopic ? { confirmTopic: options.confirmTopic } : {}),
+    ...(deps.settings.unsubscribeMailbox ? { unsubscribeMailbox: deps.settings.unsubscribeMailbox } : {}),
+    now,
+  });
+  let composed;
+  try {
+    composed = composeMessage({
+      template,
+      data: input.data,
+      recipient: { address: target.display ?? target.address ?? '' },
+      links,
+      trackingAllowed: tracking,
+      postalAddress: deps.settings.postalAddress,
+      from: deps.settings.fromAddress,
+    });
+  } catch (e) {
+    await deps.messages.markFailed(messageId, 'compose_failed', at);
+    throw e;
+  }
+
+  let sesMessageId: string;
+  try {
+    sesMessageId = await deps.mailer.send(composed, {
+      ...(deps.settings.configurationSet ? { configurationSet: deps.settings.configurationSet } : {}),
+      tags: { sendwell_message: messageId, sendwell_class: template.class, ...(template.topic ? { sendwell_topic: template.topic } : {}) },
+    });
+  } catch (e) {
+    await deps.messages.markFailed(messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
+    await deps.messages.count(at, { [`failed_${template.class}`]: 1 });
+    throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
+      { message: (e as Error).name || 'ses_error' },
+    ]);
+  }
+  await deps.messages.markSent(messageId, sesMessageId, composed.links, deps.clock().toISOString());
+  await deps.messages.count(at, { [`sent_${template.class}`]: 1 });
+  return { messageId, status: 'sent' };
+}
+
+function unreachable(what: string): never {
+  throw new Error(`Invariant broken: ${what}`);
+}
