@@ -72,11 +72,20 @@ export function createRouter(routes: readonly RouteDef[]) {
       if (c.route.method !== method) continue;
       const m = c.pattern.exec(path);
       if (!m) continue;
-      const params = Object.fromEntries(c.params.map((name, i) => [name, decodeURIComponent(m[i + 1] ?? '')]));
+      const params = Object.fromEntries(c.params.map((name, i) => [name, safeDecode(m[i + 1] ?? '')]));
       return { route: c.route, params };
     }
     return undefined;
   };
+}
+
+/** Percent-decodes a path segment; a malformed sequence (`%FF`) is passed on as written rather than failing. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -208,11 +217,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const server = createServer(async (req, res) => {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
+    let found: ReturnType<typeof route>;
     let status = 500;
     try {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
+      found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!found) {
         status = 404;
         return send(res, 404, JSON.stringify({ message: 'Not Found' }));

@@ -36,6 +36,8 @@ export const ConsentSourceSchema = z.enum([
   'complaint',
   'confirmation',
   'mailto',
+  /** Global Privacy Control: the browser's `Sec-GPC: 1`, a do-not-sell-or-share request. */
+  'gpc',
 ]);
 export type ConsentSource = z.infer<typeof ConsentSourceSchema>;
 

@@ -213,10 +213,17 @@ export const MessageRecordSchema = z
     topic: z.string().optional(),
     recipientId: z.string().optional(),
     sesMessageId: z.string().optional(),
+    sentAt: IsoDateTimeSchema.optional(),
     error: z.string().optional(),
     createdAt: IsoDateTimeSchema,
     updatedAt: IsoDateTimeSchema,
     links: z.array(z.string()).optional(),
+    opens: z.number().optional().meta({ description: 'Every open, human and machine.' }),
+    humanOpens: z.number().optional(),
+    machineOpens: z.number().optional().meta({ description: 'Apple Mail Privacy Protection, scanners, prefetchers.' }),
+    firstOpenAt: IsoDateTimeSchema.optional(),
+    clicks: z.number().optional(),
+    firstClickAt: IsoDateTimeSchema.optional(),
     events: z.array(z.object({ at: IsoDateTimeSchema, type: z.string(), detail: z.record(z.string(), z.unknown()).optional() })),
   })
   .meta({ id: 'Message' });

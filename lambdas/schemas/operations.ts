@@ -140,6 +140,20 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   },
   getMessage: { responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
 
+  showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
+  unsubscribe: {
+    params: z.object({ token: z.string() }),
+    rawBody: { mediaTypes: ['application/x-www-form-urlencoded', 'multipart/form-data'], description: '`List-Unsubscribe=One-Click` (RFC 8058), or the page form `scope=topic|all`.' },
+    responses: { 200: page('Unsubscribed (also when already unsubscribed)'), 404: page('The link is not valid') },
+  },
+  showPreferences: { params: z.object({ token: z.string() }), responses: { 200: page('The preference page'), 404: page('The link is not valid') } },
+  savePreferences: {
+    params: z.object({ token: z.string() }),
+    rawBody: { mediaTypes: ['application/x-www-form-urlencoded'], description: '`form=preferences`, `topic` (repeated), `unsubscribed_all`, `tracking`, `do_not_sell` (`on` when ticked).' },
+    responses: { 200: page('Saved; the page lists what changed'), 404: page('The link is not valid') },
+  },
+  openPixel: { params: z.object({ token: z.string() }), responses: { 200: { description: 'The 43-byte transparent GIF, always', mediaType: 'image/gif' } } },
+  click: { params: z.object({ token: z.string() }), responses: { 302: { description: 'Redirect to the link as it was in the message' }, 404: page('Not a link of this message') } },
   showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
   confirmOptIn: {
     params: z.object({ token: z.string() }),

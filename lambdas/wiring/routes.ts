@@ -64,6 +64,33 @@ export const FUNCTIONS = {
     timeoutSeconds: 15,
     permissions: ['data:write', 'ses:send', 'keys:read'],
   },
+  unsubscribe: {
+    entry: 'lambdas/handlers/unsubscribe.ts',
+    description: 'Unsubscribe page (GET changes nothing) and RFC 8058 one-click / page POST.',
+    memorySize: 256,
+    permissions: ['data:write', 'keys:read'],
+  },
+  preferences: {
+    entry: 'lambdas/handlers/preferences.ts',
+    description: 'Preference page: topics, all marketing, tracking, do not sell or share, Global Privacy Control.',
+    memorySize: 256,
+    // Ticking a topic where double opt-in applies sends the confirmation mail.
+    permissions: ['data:write', 'ses:send', 'keys:read'],
+  },
+  openPixel: {
+    entry: 'lambdas/handlers/open-pixel.ts',
+    description: 'Open pixel: always the 43-byte GIF; records the open where tracking consent allows.',
+    memorySize: 256,
+    timeoutSeconds: 5,
+    permissions: ['data:write', 'keys:read'],
+  },
+  click: {
+    entry: 'lambdas/handlers/click.ts',
+    description: 'Click redirect to the link stored with the message; records the click where tracking consent allows.',
+    memorySize: 256,
+    timeoutSeconds: 5,
+    permissions: ['data:write', 'keys:read'],
+  },
   confirm: {
     entry: 'lambdas/handlers/confirm-opt-in.ts',
     description: 'Double opt-in confirmation page (GET shows a button, POST confirms).',
@@ -76,6 +103,10 @@ export type FunctionKey = keyof typeof FUNCTIONS;
 
 function admin(list: ReadonlyArray<readonly [HttpMethod, string, string, string]>): RouteDef[] {
   return list.map(([method, path, operationId, summary]) => ({ method, path, fn: 'admin', auth: 'admin', operationId, summary }));
+}
+
+function publicRoutes(list: ReadonlyArray<readonly [HttpMethod, string, FunctionKey, string, string]>): RouteDef[] {
+  return list.map(([method, path, fn, operationId, summary]) => ({ method, path, fn, auth: 'public', operationId, summary }));
 }
 
 export const ROUTES: readonly RouteDef[] = [
@@ -124,6 +155,14 @@ export const ROUTES: readonly RouteDef[] = [
     operationId: 'sendMessage',
     summary: 'Send one templated message to one recipient (held when the rule says so)',
   },
+  ...publicRoutes([
+    ['GET', '/u/{token}', 'unsubscribe', 'showUnsubscribe', 'Unsubscribe page: names the topic, offers topic or all marketing; changes nothing'],
+    ['POST', '/u/{token}', 'unsubscribe', 'unsubscribe', 'Unsubscribe now: RFC 8058 one-click body or the page form; idempotent, 200, no redirect'],
+    ['GET', '/p/{token}', 'preferences', 'showPreferences', 'Preference page (Sec-GPC: 1 records do not sell or share)'],
+    ['POST', '/p/{token}', 'preferences', 'savePreferences', 'Save the preference page'],
+    ['GET', '/o/{token}', 'openPixel', 'openPixel', 'Open pixel (`/o/TOKEN.gif`): always 200 with the 43-byte GIF'],
+    ['GET', '/c/{token}', 'click', 'click', 'Tracked link: 302 to the URL stored with the message, else 404'],
+  ]),
   {
     method: 'GET',
     path: '/confirm/{token}',

@@ -12,9 +12,10 @@ export interface TestGateway extends RunningGateway {
   call(path: string, init?: RequestInit & { admin?: boolean }): Promise<Response>;
 }
 
-export async function startTestGateway(): Promise<TestGateway> {
+/** `port` 0 (default) picks a free one. */
+export async function startTestGateway(port = 0): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
-  const gateway = await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port: 0 });
+  const gateway = await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port });
   return {
     ...gateway,
     call: (path, init = {}) => {

@@ -5,6 +5,7 @@
  * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events. Counters table:
  * `D#yyyy-mm-dd / ALL` with one number per figure (`sent_service`, `held_opted_out`, …).
  */
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
 import { dayOf, isConditionFailure, setExpression, type TableNames } from './tables.ts';
@@ -16,6 +17,14 @@ export type ClaimResult =
   | { readonly claimed: false; readonly existing: MessageRecord; readonly requestHash: string | undefined };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
+
+/** A raw tracking event: kept until `expiresAt` (epoch seconds, the table's TTL), then DynamoDB deletes it. */
+export interface TrackingEvent {
+  readonly at: string;
+  readonly ipPseudonym?: string;
+  readonly userAgent?: string;
+  readonly expiresAt: number;
+}
 
 export class MessageStore {
   readonly #db: DynamoDBDocumentClient;
@@ -51,7 +60,7 @@ export class MessageStore {
   }
 
   async markSent(id: string, sesMessageId: string, links: readonly string[], at: string): Promise<void> {
-    await this.#update(id, { status: 'sent', sesMessageId, links: [...links], updatedAt: at });
+    await this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at });
     await this.addEvent(id, at, 'send', { sesMessageId });
   }
 
@@ -65,6 +74,65 @@ export class MessageStore {
       new PutCommand({
         TableName: this.#tables.messages,
         Item: { pk: `M#${id}`, sk: `E#${at}#${type}`, at, type, ...(detail ? { detail } : {}) },
+      }),
+    );
+  }
+
+  /** The record alone (no events): one consistent GetItem, for the hot public paths. */
+  async getRecord(id: string): Promise<MessageRecord | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
+    return out.Item ? this.#toRecord(out.Item, []) : undefined;
+  }
+
+  /**
+   * Counts an open on the record and keeps the raw event (user agent, pseudonymized IP) until its TTL. Tells
+   * whether this was the message's first open, and its first human one, so unique opens can be counted.
+   */
+  async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<{ first: boolean; firstHuman: boolean }> {
+    const out = await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#tables.messages,
+        Key: recordKey(id),
+        UpdateExpression: open.machine
+          ? 'ADD opens :one, machineOpens :one SET firstOpenAt = if_not_exists(firstOpenAt, :at)'
+          : 'ADD opens :one, humanOpens :one SET firstOpenAt = if_not_exists(firstOpenAt, :at), firstHumanOpenAt = if_not_exists(firstHumanOpenAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1, ':at': open.at },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    await this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
+    return { first: out.Attributes?.firstOpenAt === undefined, firstHuman: !open.machine && out.Attributes?.firstHumanOpenAt === undefined };
+  }
+
+  /** Counts a click on link `linkIndex`; tells whether it was the message's first click. */
+  async recordClick(id: string, linkIndex: number, click: TrackingEvent): Promise<{ first: boolean }> {
+    const out = await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#tables.messages,
+        Key: recordKey(id),
+        UpdateExpression: 'ADD clicks :one SET firstClickAt = if_not_exists(firstClickAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1, ':at': click.at },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    await this.#putEvent(id, 'click', click, { linkIndex });
+    return { first: out.Attributes?.firstClickAt === undefined };
+  }
+
+  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#tables.messages,
+        Item: {
+          pk: `M#${id}`,
+          sk: `E#${event.at}#${type}#${randomUUID().slice(0, 8)}`,
+          at: event.at,
+          type,
+          detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
+          expiresAt: event.expiresAt,
+        },
       }),
     );
   }
@@ -111,7 +179,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, requestHash: _h, idempotencyKey: _k, addressHash: _a, ...rest } = item;
+    const { pk: _pk, sk: _sk, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

@@ -4,6 +4,8 @@
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
+import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { escapeHtml } from '../../domain/template.ts';
@@ -33,21 +35,56 @@ button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}.note{color:#4
   };
 }
 
-export function publicPage(impl: (event: HttpEvent, context: Context) => Promise<HttpResult>) {
+/** Form fields after parsing: a value, or several for a repeated name (ticked checkboxes). */
+export type FormFields = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface PageEvent extends Omit<HttpEvent, 'body'> {
+  /** Parsed form fields for form-urlencoded and multipart POSTs; the raw text otherwise. */
+  readonly body?: FormFields | string;
+}
+
+/**
+ * Wraps a public page handler. POST bodies in `application/x-www-form-urlencoded` and `multipart/form-data` (the
+ * two encodings RFC 8058 one-click senders use) arrive parsed; a body the parsers refuse is a 400 page.
+ */
+export function publicPage(impl: (event: PageEvent, context: Context) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use({
       onError: (request) => {
+        const status = (request.error as { statusCode?: number } | null)?.statusCode;
+        if (status !== undefined && status >= 400 && status < 500) {
+          request.response = page(400, 'Bad request', '<h1>This request could not be read</h1><p>Open the link from the mail again.</p>');
+          return;
+        }
         logger.error('public page failed', { error: request.error as Error });
         request.response = page(500, 'Something went wrong', '<h1>Something went wrong</h1><p>Please try again in a moment.</p>');
       },
     })
-    .handler(impl);
+    .use(httpUrlencodeBodyParser({ disableContentTypeError: true }))
+    .use(httpMultipartBodyParser({ disableContentTypeError: true, busboy: { limits: { fields: 200, fieldSize: 4096, files: 0 } } }))
+    .handler((event, context) => impl(event as unknown as PageEvent, context));
+}
+
+/** One field of a parsed form (the first, if repeated). */
+export function field(event: PageEvent, name: string): string | undefined {
+  const body = event.body;
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value = body[name];
+  return Array.isArray(value) ? value[0] : (value as string | undefined);
+}
+
+/** Every value of a repeated field (ticked checkboxes). */
+export function fields(event: PageEvent, name: string): string[] {
+  const body = event.body;
+  if (typeof body !== 'object' || body === null) return [];
+  const value = body[name];
+  return value === undefined ? [] : Array.isArray(value) ? [...value] : [value as string];
 }
 
 /** The evidence a public action leaves: when, the browser's user agent, and the IP (pseudonymized before storage). */
-export function evidenceOf(event: HttpEvent, wording: string) {
+export function evidenceOf(event: Pick<HttpEvent, 'requestContext'>, wording: string) {
   const http = event.requestContext.http;
   return {
     at: new Date().toISOString(),

@@ -37,3 +37,10 @@ describe('createRouter', () => {
     expect(dotted('GET', '/v1/openapiXjson')).toBeUndefined();
   });
 });
+
+describe('createRouter with malformed percent-encoding', () => {
+  it('passes a segment it cannot decode on as written instead of failing the request', () => {
+    const route = createRouter([r('GET', '/o/{token}')]);
+    expect(route('GET', '/o/%FF%FE.gif')?.params).toEqual({ token: '%FF%FE.gif' });
+  });
+});
