@@ -29,6 +29,7 @@ export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
     [ENV.fromAddress]: 'Sendwell Local <no-reply@sendwell.local>',
     [ENV.publicBaseUrl]: endpoints.publicBaseUrl,
     [ENV.postalAddress]: 'Sendwell Local, 1 Example Street, Springfield',
+    [ENV.unsubscribeMailbox]: 'unsubscribe@sendwell.local',
     [ENV.tokenKeys]: endpoints.keys.tokenKeys,
     [ENV.pseudonymKey]: endpoints.keys.pseudonymKey,
     AWS_REGION: LOCAL_REGION,

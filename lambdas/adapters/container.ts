@@ -20,6 +20,7 @@ const SettingsSchema = z.object({
   [ENV.fromAddress]: z.string().min(3, 'set the SES identity mail is sent from'),
   [ENV.postalAddress]: z.string().min(3, 'set the postal address shown in marketing mail'),
   [ENV.sesConfigurationSet]: z.string().optional(),
+  [ENV.unsubscribeMailbox]: z.email().optional(),
 });
 
 export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -34,6 +35,7 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     fromAddress: e[ENV.fromAddress],
     postalAddress: e[ENV.postalAddress],
     ...(e[ENV.sesConfigurationSet] ? { configurationSet: e[ENV.sesConfigurationSet] } : {}),
+    ...(e[ENV.unsubscribeMailbox] ? { unsubscribeMailbox: e[ENV.unsubscribeMailbox] } : {}),
   };
 }
 

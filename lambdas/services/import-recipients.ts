@@ -186,9 +186,10 @@ export async function importRecipients(deps: Deps, body: string, format: ImportF
     }
   }
 
+  const run: ImportRun = { deps, topics, pepper: keys.addressPepper, actor, report };
   await pool([...byAddress.values()], 8, async (merged) => {
     try {
-      const outcome = await importOne(deps, merged, topics, keys.addressPepper, actor, report);
+      const outcome = await importOne(run, merged);
       report[outcome]++;
     } catch (e) {
       const reason = e instanceof SendwellError ? e.message : 'could not be stored; import the row again';
@@ -233,14 +234,17 @@ function planConsents(merged: MergedRow, topics: Map<string, Topic>, country: st
   return plan;
 }
 
-async function importOne(
-  deps: Deps,
-  merged: MergedRow,
-  topics: Map<string, Topic>,
-  pepper: Buffer,
-  actor: Actor,
-  report: ImportReport,
-): Promise<'created' | 'updated' | 'unchanged'> {
+/** What every row of one import shares. */
+interface ImportRun {
+  readonly deps: Deps;
+  readonly topics: Map<string, Topic>;
+  readonly pepper: Buffer;
+  readonly actor: Actor;
+  readonly report: ImportReport;
+}
+
+async function importOne(run: ImportRun, merged: MergedRow): Promise<'created' | 'updated' | 'unchanged'> {
+  const { deps, topics, pepper, actor, report } = run;
   const row = merged.row;
   const n = normalizeOrReject(row.email);
   const existingId = await deps.recipients.findIdByAddressHash(addressHash(n.address, pepper));
@@ -266,17 +270,11 @@ async function importOne(
     );
     if (created) return 'created';
   }
-  return updateExisting(deps, merged, topics, pepper, actor, report);
+  return updateExisting(run, merged);
 }
 
-async function updateExisting(
-  deps: Deps,
-  merged: MergedRow,
-  topics: Map<string, Topic>,
-  pepper: Buffer,
-  actor: Actor,
-  report: ImportReport,
-): Promise<'updated' | 'unchanged'> {
+async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updated' | 'unchanged'> {
+  const { deps, topics, pepper, actor, report } = run;
   const row = merged.row;
   const n = normalizeOrReject(row.email);
   const id = await deps.recipients.findIdByAddressHash(addressHash(n.address, pepper));

@@ -18,6 +18,8 @@ export const ENV = {
   fromAddress: 'SENDWELL_FROM_ADDRESS',
   publicBaseUrl: 'SENDWELL_PUBLIC_BASE_URL',
   postalAddress: 'SENDWELL_POSTAL_ADDRESS',
+  /** Optional: the mailbox SES receives `mailto:` unsubscribe requests at (`List-Unsubscribe` second URI). */
+  unsubscribeMailbox: 'SENDWELL_UNSUBSCRIBE_MAILBOX',
   /** AWS: Secrets Manager id of the token signing keys (`{"current": "k1", "k1": "…"}`). */
   tokenKeysSecret: 'SENDWELL_TOKEN_KEYS_SECRET',
   /** AWS: Secrets Manager id of the pseudonymization secret (`{"secret": "…"}`; never rotated). */

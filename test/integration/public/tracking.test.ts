@@ -1,40 +1,29 @@
 /** The open pixel and tracked links: what they answer, what they record, and when they record nothing. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../../lambdas/adapters/dynamo/message-store.ts';
 import { PIXEL_GIF } from '../../../lambdas/handlers/open-pixel.ts';
-import { adminClient } from '../../support/admin-client.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/suite.ts';
 import { hrefs } from '../../support/mailbox.ts';
-import { marketingScenario, pathOf, type Scenario } from '../../support/scenario.ts';
+import { pathOf } from '../../support/scenario.ts';
 
-let gw: TestGateway;
-let api: ReturnType<typeof adminClient>;
-let s: Scenario;
+const suite = useGateway('tracking');
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
 
-beforeAll(async () => {
-  gw = await startTestGateway();
-  api = adminClient(gw);
-  s = await marketingScenario(api, 'tracking');
-});
-afterAll(async () => {
-  await gw?.stop();
-});
 
 async function sentMail(label: string, country = 'US') {
-  const r = await s.recipient(label, country);
-  const sent = await s.sendMarketing({ recipientId: r.id });
+  const r = await suite.s.recipient(label, country);
+  const sent = await suite.s.sendMarketing({ recipientId: r.id });
   expect(sent.status).toBe('sent');
-  const mail = await s.lastMarketingMail(r.email);
+  const mail = await suite.s.lastMarketingMail(r.email);
   const pixel = /<img src="([^"]+\/o\/[^"]+\.gif)"/.exec(mail.body.html ?? '')?.[1];
   const clicks = hrefs(mail.body.html ?? '').filter((l) => l.includes('/c/'));
   return { r, messageId: sent.messageId, pixel, clicks };
 }
 
 const gif = async (path: string, ua = iphone) => {
-  const res = await gw.call(path, { headers: { 'user-agent': ua } });
+  const res = await suite.gw.call(path, { headers: { 'user-agent': ua } });
   return { res, bytes: Buffer.from(await res.arrayBuffer()) };
 };
 
@@ -52,7 +41,7 @@ describe('open pixel', () => {
     await gif(pathOf(pixel!));
     await gif(pathOf(pixel!), 'curl/8.5.0');
 
-    const record = (await api.get(`/v1/messages/${messageId}`)).body;
+    const record = (await suite.api.get(`/v1/messages/${messageId}`)).body;
     expect(record).toMatchObject({ opens: 3, humanOpens: 2, machineOpens: 1 });
     const opens = record.events.filter((e: { type: string }) => e.type === 'open');
     expect(opens).toHaveLength(3);
@@ -74,19 +63,19 @@ describe('open pixel', () => {
   });
 
   it('puts no pixel in the mail of someone without tracking consent, and records nothing once consent is withdrawn', async () => {
-    const r0 = await s.recipient('pixel-off');
-    await api.put(`/v1/recipients/${r0.id}/preferences`, { tracking: false });
-    expect((await s.sendMarketing({ recipientId: r0.id })).status).toBe('sent');
-    const off = await s.lastMarketingMail(r0.email);
+    const r0 = await suite.s.recipient('pixel-off');
+    await suite.api.put(`/v1/recipients/${r0.id}/preferences`, { tracking: false });
+    expect((await suite.s.sendMarketing({ recipientId: r0.id })).status).toBe('sent');
+    const off = await suite.s.lastMarketingMail(r0.email);
     expect(off.body.html).not.toContain('/o/');
     expect(hrefs(off.body.html ?? '').filter((l) => l.includes('/c/'))).toEqual([]);
     expect(hrefs(off.body.html ?? '')).toContain('https://shop.example/deal?x=1');
 
     const { r, pixel, messageId } = await sentMail('pixel-withdrawn');
-    await api.put(`/v1/recipients/${r.id}/preferences`, { tracking: false });
+    await suite.api.put(`/v1/recipients/${r.id}/preferences`, { tracking: false });
     const { bytes } = await gif(pathOf(pixel!));
     expect(bytes.equals(PIXEL_GIF)).toBe(true);
-    expect((await api.get(`/v1/messages/${messageId}`)).body.opens).toBeUndefined();
+    expect((await suite.api.get(`/v1/messages/${messageId}`)).body.opens).toBeUndefined();
   });
 });
 
@@ -94,17 +83,17 @@ describe('tracked links', () => {
   it('redirect to the link that was in the message and count the click', async () => {
     const { clicks, messageId } = await sentMail('click');
     expect(clicks).toHaveLength(1);
-    const res = await gw.call(pathOf(clicks[0]!), { redirect: 'manual' });
+    const res = await suite.gw.call(pathOf(clicks[0]!), { redirect: 'manual' });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://shop.example/deal?x=1');
-    expect((await api.get(`/v1/messages/${messageId}`)).body).toMatchObject({ clicks: 1 });
+    expect((await suite.api.get(`/v1/messages/${messageId}`)).body).toMatchObject({ clicks: 1 });
   });
 
   it('never redirect anywhere else: a tampered token or an added URL is a 404 page', async () => {
     const { clicks } = await sentMail('click-tamper');
     const path = pathOf(clicks[0]!);
     for (const p of [`${path}?url=https://evil.example`, path.slice(0, -1), '/c/https%3A%2F%2Fevil.example', '/c/x']) {
-      const res = await gw.call(p, { redirect: 'manual' });
+      const res = await suite.gw.call(p, { redirect: 'manual' });
       if (p.startsWith(`${path}?`)) {
         // The query string is ignored: the redirect is to the stored link, never to the one in the request.
         expect(res.headers.get('location')).toBe('https://shop.example/deal?x=1');

@@ -1,0 +1,28 @@
+/**
+ * The setup most API tests share: the local gateway with every real handler, an admin client on it, and (for the
+ * public-endpoint tests) a marketing scenario. Call at the top of a test file; read the fields inside tests.
+ */
+import { afterAll, beforeAll } from 'vitest';
+import { adminClient } from './admin-client.ts';
+import { startTestGateway, type TestGateway } from './gateway.ts';
+import { marketingScenario, type Scenario } from './scenario.ts';
+
+export interface Suite {
+  gw: TestGateway;
+  api: ReturnType<typeof adminClient>;
+  /** Set when a scenario label was given. */
+  s: Scenario;
+}
+
+export function useGateway(scenarioLabel?: string): Suite {
+  const suite = {} as Suite;
+  beforeAll(async () => {
+    suite.gw = await startTestGateway();
+    suite.api = adminClient(suite.gw);
+    if (scenarioLabel) suite.s = await marketingScenario(suite.api, scenarioLabel);
+  });
+  afterAll(async () => {
+    await suite.gw?.stop();
+  });
+  return suite;
+}
