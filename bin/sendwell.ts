@@ -8,6 +8,9 @@
  * - `publicBaseUrl`: https base URL of the public pages for links in mail (custom domain); default the API's URL.
  * - `postalAddress`: postal address in marketing mail footers.
  * - `alarmEmail`: where alarm notifications go, once the alarms exist.
+ * - `unsubscribeMailbox`: bare address SES receives `mailto:` unsubscribe requests at (needs `fromAddress` and
+ *   `postalAddress`). Adds an SES receipt rule set (activate it once: `aws ses set-active-receipt-rule-set`, see
+ *   lib/inbound-mail.ts) and the mailto URI in `List-Unsubscribe`.
  *
  * @example
  * npx cdk deploy -c stage=prod -c fromAddress='Sendwell <no-reply@mail.example.com>' \

@@ -52,6 +52,13 @@ export interface EmailSendingProps {
    * @default - not set, like `fromAddress`
    */
   readonly postalAddress?: string;
+  /**
+   * The mailbox SES receives `mailto:` unsubscribe requests at (`lib/inbound-mail.ts`). Set on every function, so
+   * marketing mail gets the `<mailto:…?subject=unsubscribe%20TOKEN>` URI in `List-Unsubscribe` besides the https one.
+   *
+   * @default - not set: `List-Unsubscribe` carries the https URI only
+   */
+  readonly unsubscribeMailbox?: string;
 }
 
 /**
@@ -62,7 +69,7 @@ export interface EmailSendingProps {
  *
  * @example
  * const email = new EmailSending(stack, 'Email', { stage: 'dev', fromAddress: 'Sendwell <no-reply@example.com>' });
- * email.bindEnvironment(fn);   // SENDWELL_SES_CONFIGURATION_SET, SENDWELL_FROM_ADDRESS, SENDWELL_POSTAL_ADDRESS
+ * email.bindEnvironment(fn);   // SENDWELL_SES_CONFIGURATION_SET, _FROM_ADDRESS, _POSTAL_ADDRESS, _UNSUBSCRIBE_MAILBOX
  * email.grantAccountRead(fn);  // ses:GetAccount (health probe)
  * email.grantSend(fn);         // ses:SendEmail through this configuration set, from the From identity
  */
@@ -73,6 +80,7 @@ export class EmailSending extends Construct {
   readonly fromIdentity: FromIdentity | undefined;
   private readonly fromAddress: string | undefined;
   private readonly postalAddress: string | undefined;
+  private readonly unsubscribeMailbox: string | undefined;
   private accountReadPolicy: iam.ManagedPolicy | undefined;
   private sendPolicy: iam.ManagedPolicy | undefined;
 
@@ -81,6 +89,7 @@ export class EmailSending extends Construct {
     this.fromAddress = props.fromAddress;
     this.fromIdentity = props.fromAddress === undefined ? undefined : parseFromAddress(props.fromAddress);
     this.postalAddress = props.postalAddress;
+    this.unsubscribeMailbox = props.unsubscribeMailbox;
     this.configurationSetName = `sendwell-${props.stage}`;
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       configurationSetName: this.configurationSetName,
@@ -90,11 +99,15 @@ export class EmailSending extends Construct {
     });
   }
 
-  /** Sets the configuration set name and, where configured, the From and postal addresses on a function. */
+  /**
+   * Sets the configuration set name and, where configured, the From and postal addresses and the unsubscribe mailbox
+   * on a function.
+   */
   bindEnvironment(fn: lambda.Function): void {
     fn.addEnvironment(ENV.sesConfigurationSet, this.configurationSet.configurationSetName);
     if (this.fromAddress !== undefined) fn.addEnvironment(ENV.fromAddress, this.fromAddress);
     if (this.postalAddress !== undefined) fn.addEnvironment(ENV.postalAddress, this.postalAddress);
+    if (this.unsubscribeMailbox !== undefined) fn.addEnvironment(ENV.unsubscribeMailbox, this.unsubscribeMailbox);
   }
 
   /**

@@ -3,32 +3,24 @@
  * function per entry of `FUNCTIONS`. Nothing here names a route or a function: a new entry in the route table is a new
  * route and function on the next deploy.
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/wiring/env-keys.ts';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
-import { connectFunction, type FunctionResources } from './permissions.ts';
+import { buildFunction, pascal, type BuildFunctionOptions, type FunctionOptions } from './functions.ts';
 
-/** The repository root: `FunctionDef.entry` paths are relative to it, whatever the working directory of the synth. */
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export type { PowertoolsLogLevel } from './functions.ts';
 
-export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-export interface HttpEndpointsProps {
-  /** Deployment stage; set in `SENDWELL_STAGE` and used in the API name. */
-  readonly stage: string;
-  /** The constructs the functions use (tables, email, key secrets); they set their own environment variables and grants. */
-  readonly resources: FunctionResources;
+/**
+ * `stage` also names the API; `logRetention` and `logRemovalPolicy` also apply to the access log. The functions are
+ * built by `buildFunction` (lib/functions.ts).
+ */
+export interface HttpEndpointsProps extends FunctionOptions {
   /**
    * The functions to build, by key.
    *
@@ -54,33 +46,7 @@ export interface HttpEndpointsProps {
    * @default { rateLimit: 100, burstLimit: 200 }
    */
   readonly throttle?: apigwv2.ThrottleSettings;
-  /**
-   * Retention of the function logs and the API access log.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What happens to the log groups when the stack is deleted.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly logRemovalPolicy?: RemovalPolicy;
-  /**
-   * `POWERTOOLS_LOG_LEVEL` of every function.
-   *
-   * @default 'INFO'
-   */
-  readonly logLevel?: PowertoolsLogLevel;
 }
-
-/** `openapi` → `Openapi`, `send-message` → `SendMessage`: construct ids from function keys. */
-const pascal = (key: string): string =>
-  key
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
 
 /**
  * The access log line, JSON. Deliberately without `$context.identity.sourceIp` (IP addresses are kept only in
@@ -107,17 +73,12 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * Lets bundled CommonJS dependencies `require()` Node built-ins from inside the ESM bundle (esbuild's `__require` shim
- * throws "Dynamic require is not supported" otherwise). Powertools Tracer pulls in the CommonJS X-Ray SDK.
- */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-
-/**
  * One HTTP API with every route of the route table, and one function per entry of `FUNCTIONS`.
  *
  * - `admin` routes: IAM (SigV4) authorization. `public` routes: none, each acknowledged by name to cdk-nag.
- * - Functions: Node.js 24 on arm64, bundled locally by esbuild into minified ESM with source maps, an explicit role
- *   and log group (no AWS managed policy), X-Ray active tracing, Powertools settings in the environment.
+ * - Functions: built by `buildFunction` (lib/functions.ts): Node.js 24 on arm64, bundled locally by esbuild into
+ *   minified ESM with source maps, an explicit role and log group (no AWS managed policy), X-Ray active tracing,
+ *   Powertools settings in the environment, exactly the grants of their permissions.
  * - Stage `$default` with JSON access logs and default route throttling.
  *
  * @example
@@ -163,25 +124,16 @@ export class HttpEndpoints extends Construct {
       },
     });
 
-    const environment: Record<string, string> = {
-      [ENV.stage]: props.stage,
-      [ENV.publicBaseUrl]: props.publicBaseUrl ?? this.httpApi.apiEndpoint,
-      POWERTOOLS_SERVICE_NAME: 'sendwell',
-      POWERTOOLS_METRICS_NAMESPACE: 'Sendwell',
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-      // Events and responses carry email addresses and tokens: never into logs or traces.
-      POWERTOOLS_LOGGER_LOG_EVENT: 'false',
-      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
-      // Stack traces point into the TypeScript sources through the bundled source maps (cost only when an Error's
-      // stack is read).
-      NODE_OPTIONS: '--enable-source-maps',
+    const functionOptions: BuildFunctionOptions = {
+      stage: props.stage,
+      resources: props.resources,
+      logRetention,
+      logRemovalPolicy,
+      logLevel: props.logLevel,
+      publicBaseUrl: props.publicBaseUrl ?? this.httpApi.apiEndpoint,
     };
-
     const functions: Record<string, nodejs.NodejsFunction> = {};
-    for (const [key, def] of Object.entries(functionDefs)) {
-      functions[key] = this.createFunction(key, def, { environment, logRetention, logRemovalPolicy });
-      connectFunction(functions[key], def, props.resources);
-    }
+    for (const [key, def] of Object.entries(functionDefs)) functions[key] = buildFunction(this, key, def, functionOptions);
     this.functions = functions;
 
     const iamAuthorizer = new HttpIamAuthorizer();
@@ -212,65 +164,6 @@ export class HttpEndpoints extends Construct {
   /** The API's base URL, without a trailing slash (`$default` stage serves at the root). */
   get url(): string {
     return this.httpApi.apiEndpoint;
-  }
-
-  private createFunction(
-    key: string,
-    def: FunctionDef,
-    shared: { environment: Record<string, string>; logRetention: logs.RetentionDays; logRemovalPolicy: RemovalPolicy },
-  ): nodejs.NodejsFunction {
-    const scope = new Construct(this, pascal(key));
-    const logGroup = new logs.LogGroup(scope, 'Logs', {
-      retention: shared.logRetention,
-      removalPolicy: shared.logRemovalPolicy,
-    });
-    // An explicit role instead of the default one with AWSLambdaBasicExecutionRole (cdk-nag IAM4): logging is granted
-    // on this function's own log group only.
-    const role = new iam.Role(scope, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Sendwell ${key} function`,
-    });
-    logGroup.grantWrite(role);
-
-    const fn = new nodejs.NodejsFunction(scope, 'Function', {
-      entry: join(REPO_ROOT, def.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      description: def.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: def.memorySize ?? 256,
-      timeout: Duration.seconds(def.timeoutSeconds ?? 10),
-      role,
-      logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: { ...shared.environment },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Line mapping without embedding the sources: a smaller bundle to load at cold start.
-        sourcesContent: false,
-        // Trade-off: the runtime's AWS SDK v3 keeps bundles small and deploys fast, but its version is whatever the
-        // Lambda runtime ships (not the lockfile), loading it is not tree-shaken, and behaviour can move under us on a
-        // runtime update. Bundle it (bundleAwsSDK) for a function where a pinned SDK or cold start matters more.
-        externalModules: ['@aws-sdk/*'],
-      },
-    });
-
-    // Tracing.ACTIVE makes CDK add xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's default policy; the
-    // acknowledgement goes on that policy alone, and fails loudly if CDK ever puts the statement elsewhere.
-    const defaultPolicy = role.node.tryFindChild('DefaultPolicy');
-    if (!defaultPolicy) throw new Error(`Sendwell: expected CDK to put the X-Ray grant of ${fn.node.path} into its role's DefaultPolicy.`);
-    Validations.of(defaultPolicy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so IAM only accepts Resource "*". test/cdk/sendwell-stack.test.ts fails if "*" is ever granted for any other action.',
-    });
-    return fn;
   }
 }
 

@@ -6,6 +6,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
+import { z } from 'zod';
 import { SendwellStack } from './sendwell-stack.ts';
 import { assertStageName, isProductionStage } from './stage.ts';
 
@@ -23,9 +24,20 @@ export interface DeployerContext {
   readonly postalAddress?: string;
   /** `-c alarmEmail=…`: where alarm notifications go (used once alarms exist). Optional. */
   readonly alarmEmail?: string;
+  /**
+   * `-c unsubscribeMailbox=unsubscribe@mail.example.com`: bare address SES receives `mailto:` unsubscribe requests at
+   * (`lib/inbound-mail.ts`). Optional; needs `fromAddress` and `postalAddress`.
+   */
+  readonly unsubscribeMailbox?: string;
 }
 
 const EMAIL_IN = /[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+/;
+
+/**
+ * A bare address, checked exactly as the functions check `SENDWELL_UNSUBSCRIBE_MAILBOX` at cold start
+ * (`z.email()` in lambdas/adapters/container.ts): a value this accepts cannot fail every function's cold start.
+ */
+const BARE_EMAIL = z.email();
 
 function optionalString(node: Node, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
@@ -41,12 +53,23 @@ export function readDeployerContext(node: Node): DeployerContext {
   const fromAddress = optionalString(node, 'fromAddress');
   const postalAddress = optionalString(node, 'postalAddress');
   const alarmEmail = optionalString(node, 'alarmEmail');
+  const unsubscribeMailbox = optionalString(node, 'unsubscribeMailbox');
   let publicBaseUrl = optionalString(node, 'publicBaseUrl');
 
   if (fromAddress !== undefined && !EMAIL_IN.test(fromAddress)) {
     problems.push(`fromAddress "${fromAddress}" holds no email address (e.g. "Sendwell <no-reply@example.com>").`);
   }
   if (alarmEmail !== undefined && !EMAIL_IN.test(alarmEmail)) problems.push(`alarmEmail "${alarmEmail}" is not an email address.`);
+  if (unsubscribeMailbox !== undefined) {
+    if (!BARE_EMAIL.safeParse(unsubscribeMailbox).success) {
+      problems.push(`unsubscribeMailbox "${unsubscribeMailbox}" is not a bare email address (e.g. "unsubscribe@mail.example.com").`);
+    }
+    // The mailto function builds the shared container, which refuses to start without the sending settings; and
+    // marketing mail, the only mail carrying the mailto URI, cannot be sent without them either.
+    for (const [name, value] of [['fromAddress', fromAddress], ['postalAddress', postalAddress]] as const) {
+      if (value === undefined) problems.push(`${name} is required with unsubscribeMailbox (the mailto function reads it at cold start).`);
+    }
+  }
   if (publicBaseUrl !== undefined) {
     let url: URL | undefined;
     try {
@@ -63,7 +86,7 @@ export function readDeployerContext(node: Node): DeployerContext {
     if (postalAddress === undefined) problems.push(`postalAddress is required on production stage "${stage}" (marketing mail must show one).`);
   }
   if (problems.length > 0) throw new Error(`Sendwell context is invalid:\n- ${problems.join('\n- ')}`);
-  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail };
+  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox };
 }
 
 /** CloudFormation stack name of a stage: stages sharing an account and region never update each other's stack. */

@@ -53,6 +53,7 @@ export function container(): Deps {
     mailer: new SesMailer(sesClient()),
     keys: runtimeKeys,
     settings: parseSettings(),
+    retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
     clock: () => new Date(),
   };
   return deps;

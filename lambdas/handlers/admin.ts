@@ -9,6 +9,9 @@ import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/h
 import { getMessageHandler } from './admin/messages.ts';
 import {
   createRecipientHandler,
+  eraseRecipientHandler,
+  exportRecipientHandler,
+  proofOfConsentHandler,
   findRecipientHandler,
   getLedgerHandler,
   getRecipientHandler,
@@ -39,6 +42,9 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   setConsent: setConsentHandler,
   setPreferences: setPreferencesHandler,
   getLedger: getLedgerHandler,
+  exportRecipient: exportRecipientHandler,
+  eraseRecipient: eraseRecipientHandler,
+  proofOfConsent: proofOfConsentHandler,
   listSuppressions: listSuppressionsHandler,
   addSuppression: addSuppressionHandler,
   liftSuppression: liftSuppressionHandler,

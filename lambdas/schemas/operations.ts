@@ -120,6 +120,47 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     responses: { 200: { description: 'Ledger entries, oldest first', schema: z.object({ entries: z.array(LedgerEntrySchema), next: z.string().optional() }) }, 401: E401, 404: E404 },
   },
 
+  proofOfConsent: {
+    responses: {
+      200: {
+        description: 'The current status, the entries that establish it, and the topic history',
+        schema: z.object({ recipientId: z.string(), topic: z.string(), status: z.string(), established: z.array(LedgerEntrySchema), history: z.array(LedgerEntrySchema) }),
+      },
+      401: E401,
+      404: E404,
+    },
+  },
+  exportRecipient: {
+    responses: {
+      200: {
+        description: 'Format `sendwell.export.v1`: the recipient, the full ledger, suppressions, and every message with its events',
+        schema: z.object({
+          format: z.literal('sendwell.export.v1'),
+          exportedAt: z.string(),
+          recipient: RecipientSchema,
+          ledger: z.array(LedgerEntrySchema),
+          suppressions: z.array(SuppressionRecordSchema),
+          messages: z.array(MessageRecordSchema),
+        }),
+      },
+      401: E401,
+      404: E404,
+    },
+  },
+  eraseRecipient: {
+    responses: {
+      200: {
+        description: 'What was removed (zeros when nothing was left under this id); the address tombstone is kept',
+        schema: z.object({
+          recipientId: z.string(),
+          erased: z.boolean(),
+          removed: z.object({ recipientItems: z.number(), ledgerEntries: z.number(), messages: z.number(), messageItems: z.number() }),
+          tombstone: z.boolean(),
+        }),
+      },
+      401: E401,
+    },
+  },
   listSuppressions: { query: EmailQuery, responses: { 200: { description: 'Suppressions of the address', schema: z.object({ suppressions: z.array(SuppressionRecordSchema) }) }, 400: E400, 401: E401 } },
   addSuppression: { body: SuppressionInputSchema, responses: { 201: { description: 'Suppressed', schema: SuppressionRecordSchema }, 400: E400, 401: E401 } },
   liftSuppression: {

@@ -22,14 +22,16 @@ export interface Settings {
 }
 
 export interface Deps {
-  readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger'>;
+  readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase'>;
   readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'put' | 'remove'>;
-  readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'getRecord' | 'count' | 'recordOpen' | 'recordClick'>;
+  readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'getRecord' | 'count' | 'recordOpen' | 'recordClick' | 'idsByRecipient' | 'deleteMessage'>;
   readonly mailer: Pick<SesMailer, 'send'>;
   readonly keys: () => Promise<RuntimeKeys>;
   readonly settings: Settings;
   readonly clock: () => Date;
+  /** How long message records and their events are kept. @default 400 days */
+  readonly retentionDays?: number;
 }
 
 /** Who asked: the IAM principal on AWS, `local-admin` on the local stack, `recipient` on public pages. */

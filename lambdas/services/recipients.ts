@@ -96,16 +96,25 @@ export async function setConsent(deps: Deps, id: string, topicId: string, change
     const keys = await deps.keys();
     const at = deps.clock().toISOString();
     const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
+    const who = { id, country: agg.profile.country };
+    // An erasure tombstone on this address is lifted only by a fresh, explicit opt-in that carries its evidence.
+    const liftTombstone =
+      change.status === 'opted_in' && change.evidence?.at !== undefined &&
+      (await deps.suppressions.list(agg.profile.addressHash)).some((s) => s.reason === 'erased');
     try {
       await deps.recipients.apply(id, {
         at,
         consents: [{ previous: current?.status, next: { topic: topicId, status: nextStatus, updatedAt: at, source: change.source } }],
-        ledger: [ledgerEntry(keys, { id, country: agg.profile.country }, `topic:${topicId}`, current?.status ?? null, nextStatus, ctx, at)],
+        ledger: [
+          ledgerEntry(keys, who, `topic:${topicId}`, current?.status ?? null, nextStatus, ctx, at),
+          ...(liftTombstone ? [ledgerEntry(keys, who, 'suppression:erased', 'active', 'lifted', { ...ctx, note: 'fresh opt-in with evidence after erasure' }, at)] : []),
+        ],
       });
     } catch (e) {
       if (attempt < 2 && e instanceof SendwellError && e.code === 'conflict') continue;
       throw e;
     }
+    if (liftTombstone) await deps.suppressions.remove(agg.profile.addressHash, 'erased');
     if (nextStatus === 'pending') {
       await sendMessage(
         deps,

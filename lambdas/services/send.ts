@@ -16,6 +16,9 @@ import { createRecipientRecord } from './recipient-records.ts';
 import { messageIdForKey, newId, requestHash } from './ids.ts';
 import { toDecisionState } from './recipient-view.ts';
 
+/** How long message records and their events are kept unless configured otherwise. */
+export const DEFAULT_RETENTION_DAYS = 400;
+
 export interface SendOptions {
   /** Extra system values for Sendwell's own mails (the topic a confirm link confirms). */
   readonly confirmTopic?: string;
@@ -82,7 +85,18 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   const decision: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
     target.address === undefined
       ? { action: 'hold', reason: 'unknown_recipient' }
-      : decide(state, { class: template.class, ...(template.topic ? { topic: template.topic } : {}), addressSuppliedByCaller: target.suppliedByCaller }, now);
+      : decide(
+          state,
+          {
+            class: template.class,
+            ...(template.topic ? { topic: template.topic } : {}),
+            // A recipient record after an erasure tombstone means the person gave us the address again (signed up
+            // anew): like a caller naming the address, that allows service mail; marketing stays held until a
+            // fresh opt-in with evidence lifts the tombstone.
+            addressSuppliedByCaller: target.suppliedByCaller || target.aggregate !== undefined,
+          },
+          now,
+        );
 
   const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
   const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });
@@ -102,6 +116,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
     ...(template.topic ? { topic: template.topic } : {}),
     ...(recipientId ? { recipientId } : {}),
     createdAt: at,
+    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
     requestHash: hash,
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   });

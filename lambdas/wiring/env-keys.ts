@@ -20,6 +20,8 @@ export const ENV = {
   postalAddress: 'SENDWELL_POSTAL_ADDRESS',
   /** Optional: the mailbox SES receives `mailto:` unsubscribe requests at (`List-Unsubscribe` second URI). */
   unsubscribeMailbox: 'SENDWELL_UNSUBSCRIBE_MAILBOX',
+  /** Days message records and raw tracking events are kept (DynamoDB TTL). Default 400. */
+  retentionDays: 'SENDWELL_RETENTION_DAYS',
   /** AWS: Secrets Manager id of the token signing keys (`{"current": "k1", "k1": "…"}`). */
   tokenKeysSecret: 'SENDWELL_TOKEN_KEYS_SECRET',
   /** AWS: Secrets Manager id of the pseudonymization secret (`{"secret": "…"}`; never rotated). */

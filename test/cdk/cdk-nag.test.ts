@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
 import { TABLE_LIST, TABLES, type TableKey } from '../../lambdas/wiring/tables.ts';
+import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import type { SendwellStack } from '../../lib/sendwell-stack.ts';
 import { findingsOf, flattenCfn, synthApp, synthTemplate } from './synth.ts';
 
@@ -17,7 +18,10 @@ const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.def
 const tableOf = (stack: SendwellStack, tableId: string) =>
   stack.data.tables[(Object.entries(TABLES).find(([, def]) => def.id === tableId)![0]) as TableKey];
 
-/** A plain `cdk synth` (stage dev) and a production stage with every parameter set: retention differs between them. */
+/**
+ * A plain `cdk synth` (stage dev) and a production stage with every parameter set: retention differs between them,
+ * the SES identity is a wildcard only in the first, and only the second builds the inbound mail resources.
+ */
 const CONTEXTS: [string, Record<string, string>][] = [
   ['dev (no context)', {}],
   [
@@ -28,6 +32,7 @@ const CONTEXTS: [string, Record<string, string>][] = [
       postalAddress: 'Example Ltd, 1 Main St, Springfield',
       publicBaseUrl: 'https://mail.example.com',
       alarmEmail: 'ops@example.com',
+      unsubscribeMailbox: 'unsubscribe@mail.example.com',
     },
   ],
 ];
@@ -53,17 +58,9 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       .filter((a) => a.id.includes(':identity/'));
     expect(identityAcks).toHaveLength(context.fromAddress ? 0 : 1);
   });
-});
 
-describe('cdk-nag AwsSolutions', () => {
-  const synth = synthTemplate();
-
-  it('is live: the same app setup reports a finding on a non-compliant resource', () => {
-    // Guards against a false pass: an empty report must mean "checked and clean", not "never checked".
-    const canary = synthApp({}, (app) => new sqs.Queue(new Stack(app, 'NagCanary'), 'Queue'));
-    const findings = findingsOf(canary.validationReport);
-    expect(findings).toContainEqual(expect.objectContaining({ rule: 'AwsSolutions-SQS3', path: 'NagCanary/Queue/Resource' }));
-    expect(findings.filter((f) => !f.path.startsWith('NagCanary/'))).toEqual([]);
+  it('builds the inbound mail resources exactly when unsubscribeMailbox is set', () => {
+    expect(synth.stack.inbound !== undefined).toBe(context.unsubscribeMailbox !== undefined);
   });
 
   it('acknowledges exactly the reviewed findings, each with a specific reason', () => {
@@ -79,8 +76,15 @@ describe('cdk-nag AwsSolutions', () => {
     }
 
     const { stack, json } = synth;
-    const fns = Object.entries(FUNCTIONS as Readonly<Record<string, FunctionDef>>);
-    const holds = (p: Permission) => fns.some(([, def]) => (def.permissions as readonly Permission[]).includes(p));
+    // Every function the stack built, HTTP and event, with its definition.
+    const built = [
+      ...Object.entries(FUNCTIONS as Readonly<Record<string, FunctionDef>>).map(([key, def]) => ({ fn: stack.api.functions[key]!, def })),
+      ...Object.entries(stack.inbound?.functions ?? {}).map(([key, fn]) => ({
+        fn,
+        def: (EVENT_FUNCTIONS as Readonly<Record<string, FunctionDef>>)[key]!,
+      })),
+    ];
+    const holds = (p: Permission) => built.some(({ def }) => (def.permissions as readonly Permission[]).includes(p));
     const indexedTables = TABLE_LIST.filter((t) => t.indexes.length > 0).map((t) => tableOf(stack, t.id));
     const sendPolicy = stack.email.node.tryFindChild('SendPolicy') as IConstruct | undefined;
     const sendIdentityWildcard = sendPolicy
@@ -90,10 +94,7 @@ describe('cdk-nag AwsSolutions', () => {
       : undefined;
     const expected = [
       // X-Ray active tracing: xray:Put* accept only Resource "*" (one default policy per function role).
-      ...fns.map(([key]) => ({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        resource: logicalId(stack.api.functions[key]!.role!.node.findChild('DefaultPolicy')),
-      })),
+      ...built.map(({ fn }) => ({ id: 'AwsSolutions-IAM5[Resource::*]', resource: logicalId(fn.role!.node.findChild('DefaultPolicy')) })),
       // ses:GetAccount accepts only Resource "*": the one managed policy that holds it.
       ...(holds('ses:account')
         ? [{ id: 'AwsSolutions-IAM5[Resource::*]', resource: logicalId(stack.email.node.findChild('AccountReadPolicy')) }]
@@ -107,8 +108,10 @@ describe('cdk-nag AwsSolutions', () => {
             resource: logicalId(stack.data.node.findChild(p === 'data:read' ? 'ItemReadPolicy' : 'ItemReadWritePolicy')),
           })),
         ),
-      // No fromAddress in a plain synth: the send policy's identity/* (and only there).
-      ...(holds('ses:send') ? [{ id: `AwsSolutions-IAM5[Resource::${sendIdentityWildcard}]`, resource: logicalId(sendPolicy!) }] : []),
+      // No fromAddress: the send policy's identity/* (and only there).
+      ...(holds('ses:send') && !context.fromAddress
+        ? [{ id: `AwsSolutions-IAM5[Resource::${sendIdentityWildcard}]`, resource: logicalId(sendPolicy!) }]
+        : []),
       // Neither key secret may rotate automatically.
       { id: 'AwsSolutions-SMG4', resource: logicalId(stack.keys.tokenKeys) },
       { id: 'AwsSolutions-SMG4', resource: logicalId(stack.keys.pseudonymSecret) },
@@ -118,8 +121,18 @@ describe('cdk-nag AwsSolutions', () => {
         resource: Stack.of(stack).getLogicalId(stack.api.routes.get(routeKey(r))!.node.defaultChild as CfnElement),
       })),
     ];
-    expect(sendIdentityWildcard).toBeDefined();
+    expect(sendIdentityWildcard === undefined).toBe(Boolean(context.fromAddress));
     const key = (a: { id: string; resource: string }) => `${a.id} @ ${a.resource}`;
     expect(acknowledged.map(key).sort()).toEqual(expected.map(key).sort());
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('is live: the same app setup reports a finding on a non-compliant resource', () => {
+    // Guards against a false pass: an empty report must mean "checked and clean", not "never checked".
+    const canary = synthApp({}, (app) => new sqs.Queue(new Stack(app, 'NagCanary'), 'Queue'));
+    const findings = findingsOf(canary.validationReport);
+    expect(findings).toContainEqual(expect.objectContaining({ rule: 'AwsSolutions-SQS3', path: 'NagCanary/Queue/Resource' }));
+    expect(findings.filter((f) => !f.path.startsWith('NagCanary/'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { EmailSending, parseFromAddress } from '../../lib/email.ts';
 import { flattenCfn } from './synth.ts';
 
@@ -78,5 +79,28 @@ describe.each([
     expect(s!.Condition).toBeUndefined();
     expect(acknowledgedIds(stack)).toEqual([`AwsSolutions-IAM5[Resource::${identity[0]}]`]);
     expect(iam5On(stack, 'T/Email/')).toEqual([]);
+  });
+});
+
+describe('bindEnvironment', () => {
+  const varsOf = (props: { unsubscribeMailbox?: string }) => {
+    const stack = new Stack(new App(), 'T');
+    const email = new EmailSending(stack, 'Email', { stage: 'dev', ...props });
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    email.bindEnvironment(fn);
+    const [resource] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    return resource!.Properties.Environment.Variables as Record<string, unknown>;
+  };
+
+  it('sets the unsubscribe mailbox when one is configured', () => {
+    expect(varsOf({ unsubscribeMailbox: 'unsubscribe@mail.example.com' })[ENV.unsubscribeMailbox]).toBe('unsubscribe@mail.example.com');
+  });
+
+  it('leaves the variable out otherwise (List-Unsubscribe then carries the https URI only)', () => {
+    expect(varsOf({})).not.toHaveProperty(ENV.unsubscribeMailbox);
   });
 });

@@ -1,6 +1,8 @@
 /** The deployer's context: defaults, checks, and what production stages require. */
 import { describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
+import { parseSettings } from '../../lambdas/adapters/container.ts';
+import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { readDeployerContext, stackName } from '../../lib/sendwell-app.ts';
 import { isProductionStage } from '../../lib/stage.ts';
 
@@ -8,7 +10,14 @@ const read = (context: Record<string, unknown>) => readDeployerContext(new App({
 
 describe('readDeployerContext', () => {
   it('defaults to stage dev with nothing else set', () => {
-    expect(read({})).toEqual({ stage: 'dev', fromAddress: undefined, publicBaseUrl: undefined, postalAddress: undefined, alarmEmail: undefined });
+    expect(read({})).toStrictEqual({
+      stage: 'dev',
+      fromAddress: undefined,
+      publicBaseUrl: undefined,
+      postalAddress: undefined,
+      alarmEmail: undefined,
+      unsubscribeMailbox: undefined,
+    });
   });
 
   it('reads every parameter and trims a trailing slash from publicBaseUrl', () => {
@@ -19,13 +28,15 @@ describe('readDeployerContext', () => {
         publicBaseUrl: 'https://mail.example.com/',
         postalAddress: 'Example Ltd, 1 Main St, Springfield',
         alarmEmail: 'ops@example.com',
+        unsubscribeMailbox: 'unsubscribe@mail.example.com',
       }),
-    ).toEqual({
+    ).toStrictEqual({
       stage: 'staging',
       fromAddress: 'Sendwell <no-reply@mail.example.com>',
       publicBaseUrl: 'https://mail.example.com',
       postalAddress: 'Example Ltd, 1 Main St, Springfield',
       alarmEmail: 'ops@example.com',
+      unsubscribeMailbox: 'unsubscribe@mail.example.com',
     });
   });
 
@@ -37,6 +48,49 @@ describe('readDeployerContext', () => {
     expect(() => read({ fromAddress: 'nobody', publicBaseUrl: 'http://x.example.com', alarmEmail: 'ops' })).toThrow(
       /fromAddress "nobody"[\s\S]*alarmEmail "ops"[\s\S]*must use https/,
     );
+  });
+
+  describe('unsubscribeMailbox', () => {
+    const sending = { fromAddress: 'Sendwell <no-reply@mail.example.com>', postalAddress: '1 Main St' };
+
+    it.each(['unsubscribe@mail.example.com', 'list+unsub@example.co.uk'])('accepts %s', (unsubscribeMailbox) => {
+      expect(read({ ...sending, unsubscribeMailbox }).unsubscribeMailbox).toBe(unsubscribeMailbox);
+    });
+
+    // Checked as the functions check it at cold start (z.email()): what passes here cannot fail every function there.
+    it.each(['Sendwell <unsubscribe@mail.example.com>', 'unsubscribe', 'unsubscribe@localhost', 'a b@example.com', 'a@example.com,b@example.com'])(
+      'rejects %s',
+      (unsubscribeMailbox) => {
+        expect(() => read({ ...sending, unsubscribeMailbox })).toThrow(/unsubscribeMailbox ".*" is not a bare email address/);
+      },
+    );
+
+    it('requires the sending settings the mailto function reads at cold start', () => {
+      expect(() => read({ unsubscribeMailbox: 'unsubscribe@mail.example.com' })).toThrow(
+        /fromAddress is required with unsubscribeMailbox[\s\S]*postalAddress is required with unsubscribeMailbox/,
+      );
+    });
+
+    it('agrees with the runtime check of the variable (lambdas/adapters/container.ts)', () => {
+      const accepts = (check: () => unknown) => {
+        try {
+          check();
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const runtimeEnv = {
+        [ENV.publicBaseUrl]: 'https://mail.example.com',
+        [ENV.fromAddress]: sending.fromAddress,
+        [ENV.postalAddress]: sending.postalAddress,
+      };
+      for (const value of ['unsubscribe@mail.example.com', 'o\'brien@example.com', 'x@y', 'Name <a@b.example>', 'a@b', '.a@b.example']) {
+        expect(accepts(() => read({ ...sending, unsubscribeMailbox: value })), value).toBe(
+          accepts(() => parseSettings({ ...runtimeEnv, [ENV.unsubscribeMailbox]: value })),
+        );
+      }
+    });
   });
 
   it('requires the From and postal addresses on production stages', () => {

@@ -8,6 +8,7 @@ import type { IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
 import { TABLES, TABLE_LIST, type TableKey } from '../../lambdas/wiring/tables.ts';
+import { asArray, BASELINE_ACTIONS, EXPECTED_ACTIONS, ITEM_READ, ITEM_WRITE, policiesOf, RESOURCELESS_ACTIONS, type Statement } from './iam.ts';
 import { flattenCfn, synthTemplate } from './synth.ts';
 
 const synth = synthTemplate();
@@ -16,7 +17,6 @@ const FUNCTION_DEFS = Object.entries(FUNCTIONS as Readonly<Record<string, Functi
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 const resourcesOfType = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
-const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 describe('data tables', () => {
   it('has one DynamoDB table per entry of TABLE_LIST and no other', () => {
@@ -113,6 +113,7 @@ describe('functions', () => {
       // Not configured in a plain synth: the variables are left out rather than set to a placeholder.
       expect(vars).not.toHaveProperty(ENV.fromAddress);
       expect(vars).not.toHaveProperty(ENV.postalAddress);
+      expect(vars).not.toHaveProperty(ENV.unsubscribeMailbox);
       // Local-stack-only endpoints never reach AWS.
       expect(vars).not.toHaveProperty(ENV.dynamodbEndpoint);
       expect(vars).not.toHaveProperty(ENV.sesEndpoint);
@@ -120,46 +121,10 @@ describe('functions', () => {
   });
 });
 
-/** What each permission must become in IAM: the spec the grants in lib/permissions.ts are held to. */
-const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] } = {
-  'tables:describe': ['dynamodb:DescribeTable'],
-  // No Scan, no DescribeTable, no stream reads: what TableV2.grantReadData would add.
-  'data:read': ITEM_READ,
-  'data:write': [...ITEM_READ, ...ITEM_WRITE],
-  'ses:account': ['ses:GetAccount'],
-  // Not SendRawEmail, SendBulkEmail or SendTemplatedEmail: Simple content through SES API v2 only.
-  'ses:send': ['ses:SendEmail'],
-  // Not DescribeSecret (what Secret.grantRead adds).
-  'keys:read': ['secretsmanager:GetSecretValue'],
-};
-const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-/** Actions without a resource type, the only ones allowed on Resource "*" (and acknowledged to cdk-nag as such). */
-const RESOURCELESS_ACTIONS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'ses:GetAccount']);
-
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-
-const policies = [...resourcesOfType('AWS::IAM::Policy'), ...resourcesOfType('AWS::IAM::ManagedPolicy')];
-const statementsOfRole = (roleId: string): Statement[] =>
-  policies
-    .filter(([, p]) => asArray(p.Properties.Roles).some((r: any) => r?.Ref === roleId))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+const { policies, statementsOfRole, resourcesFor: resourcesOfRoleFor } = policiesOf(json);
 const roleOf = (key: string) => logicalId(stack.api.functions[key]!.role!);
 /** Every resource (flattened, sorted) on which a function's policies allow `action`. */
-const resourcesFor = (key: string, action: string): string[] =>
-  [
-    ...new Set(
-      statementsOfRole(roleOf(key))
-        .filter((s) => asArray(s.Action).includes(action))
-        .flatMap((s) => asArray(s.Resource).map(flattenCfn)),
-    ),
-  ].sort();
+const resourcesFor = (key: string, action: string): string[] => resourcesOfRoleFor(roleOf(key), action);
 
 const tableArns = TABLE_LIST.map((t) => `<${logicalId(stack.data.tables[keyOf(t.id)])}.Arn>`).sort();
 /** `…/index/*` of the tables that have indexes, and of no other. */

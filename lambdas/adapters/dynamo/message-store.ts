@@ -8,9 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
-import { dayOf, isConditionFailure, setExpression, type TableNames } from './tables.ts';
+import { dayOf, deletePartition, isConditionFailure, setExpression, type TableNames } from './tables.ts';
 
-export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & { readonly requestHash: string; readonly idempotencyKey?: string };
+export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
+  readonly requestHash: string;
+  readonly idempotencyKey?: string;
+  /** Epoch seconds: the record (and its events) expire then (retention). */
+  readonly expiresAt: number;
+};
 
 export type ClaimResult =
   | { readonly claimed: true }
@@ -44,7 +49,13 @@ export class MessageStore {
       await this.#db.send(
         new PutCommand({
           TableName: this.#tables.messages,
-          Item: { ...recordKey(message.messageId), ...message, updatedAt: message.createdAt },
+          // gsi1 lists a recipient's messages (export, erasure).
+          Item: {
+            ...recordKey(message.messageId),
+            ...message,
+            updatedAt: message.createdAt,
+            ...(message.recipientId ? { gsi1pk: `R#${message.recipientId}`, gsi1sk: message.createdAt } : {}),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed' },
@@ -152,6 +163,32 @@ export class MessageStore {
     return this.#toRecord(record, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
   }
 
+  /** Ids of every message recorded for a recipient, oldest first. */
+  async idsByRecipient(recipientId: string): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#tables.messages,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :r',
+          ExpressionAttributeValues: { ':r': `R#${recipientId}` },
+          ProjectionExpression: 'messageId',
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      ids.push(...(out.Items ?? []).map((i) => String(i.messageId)));
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return ids;
+  }
+
+  /** Deletes a message record and all its events; returns how many items went. */
+  async deleteMessage(id: string): Promise<number> {
+    return deletePartition(this.#db, this.#tables.messages, `M#${id}`);
+  }
+
   /** Adds to the day's counters (`{ sent_service: 1 }`). */
   async count(at: string, figures: Readonly<Record<string, number>>): Promise<void> {
     const entries = Object.entries(figures);
@@ -179,7 +216,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

@@ -13,7 +13,7 @@ import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
 import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/model.ts';
-import { cancellationReasons, setExpression, type TableNames } from './tables.ts';
+import { cancellationReasons, deletePartition, setExpression, type TableNames } from './tables.ts';
 
 export interface StoredProfile {
   readonly id: string;
@@ -190,6 +190,29 @@ export class RecipientStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Erasure: deletes the recipient's items (profile, consents), its address claim and its whole ledger.
+   * Returns how many items went from each table.
+   */
+  async erase(id: string, addressHash: string): Promise<{ recipients: number; ledger: number }> {
+    const recipients = await deletePartition(this.#db, this.#tables.recipients, `R#${id}`);
+    const claim = await deletePartition(this.#db, this.#tables.recipients, `A#${addressHash}`);
+    const ledger = await deletePartition(this.#db, this.#tables.ledger, `R#${id}`);
+    return { recipients: recipients + claim, ledger };
+  }
+
+  /** Every ledger entry of a recipient, oldest first. */
+  async fullLedger(id: string): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.ledger(id, 1000, cursor);
+      entries.push(...page.entries);
+      cursor = page.next;
+    } while (cursor);
+    return entries;
   }
 
   /** The ledger of a recipient, oldest first. */

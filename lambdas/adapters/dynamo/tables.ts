@@ -1,5 +1,6 @@
 /** Table names and the one transaction helper every store shares. */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableKey } from '../../wiring/tables.ts';
 
 export type TableNames = Readonly<Record<TableKey, string>>;
@@ -23,4 +24,38 @@ export function setExpression(fields: Readonly<Record<string, unknown>>) {
     ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
     ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
   };
+}
+
+/**
+ * Deletes every item of one partition (erasure), 25 keys per BatchWriteItem, retrying what DynamoDB returns
+ * unprocessed. Returns the number of items deleted.
+ */
+export async function deletePartition(db: DynamoDBDocumentClient, table: string, pk: string): Promise<number> {
+  let deleted = 0;
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    const keys = (page.Items ?? []).map((i) => ({ pk: i.pk, sk: i.sk }));
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new Error(`could not delete every item of a partition in ${table}`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+        requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+      }
+    }
+    deleted += keys.length;
+    cursor = page.LastEvaluatedKey;
+  } while (cursor);
+  return deleted;
 }

@@ -3,6 +3,7 @@ import { container } from '../../adapters/container.ts';
 import { IdSchema, SlugSchema } from '../../schemas/fields.ts';
 import { ConsentChangeSchema, PreferencesChangeSchema, RecipientInputSchema, RecipientUpdateSchema } from '../../schemas/model.ts';
 import { importFormat, importRecipients } from '../../services/import-recipients.ts';
+import { eraseRecipient, exportRecipient, proofOfConsent } from '../../services/privacy.ts';
 import {
   createRecipient,
   findRecipientByEmail,
@@ -43,6 +44,14 @@ export const setPreferencesHandler = httpRoute({ params: Id, body: PreferencesCh
 
 export const getLedgerHandler = httpRoute({ params: Id, query: z.object({ cursor: z.string().max(200).optional() }) }, async ({ params, query }) =>
   json(200, await getLedger(container(), params.id, query.cursor)),
+);
+
+export const exportRecipientHandler = httpRoute({ params: Id }, async ({ params }) => json(200, await exportRecipient(container(), params.id)));
+
+export const eraseRecipientHandler = httpRoute({ params: Id }, async ({ params, event }) => json(200, await eraseRecipient(container(), params.id, actorOf(event))));
+
+export const proofOfConsentHandler = httpRoute({ params: z.object({ id: IdSchema, topic: SlugSchema }) }, async ({ params }) =>
+  json(200, await proofOfConsent(container(), params.id, params.topic)),
 );
 
 /** The body is the file itself (JSON lines or CSV), not JSON: read as text. */

@@ -1,0 +1,91 @@
+/**
+ * The rights the policies promise: see everything held about a person (export), prove consent, and delete (erase),
+ * keeping only a keyed hash of the address as a tombstone so it can never become mailable for marketing again by
+ * accident. A fresh explicit opt-in with evidence lifts the tombstone (see `setConsent`).
+ */
+import { SendwellError } from '../domain/errors.ts';
+import type { LedgerEntry, MessageRecord, Recipient, SuppressionRecord } from '../schemas/model.ts';
+import type { Actor, Deps } from './deps.ts';
+import { view } from './recipient-records.ts';
+
+export const EXPORT_FORMAT = 'sendwell.export.v1';
+
+export interface RecipientExport {
+  readonly format: typeof EXPORT_FORMAT;
+  readonly exportedAt: string;
+  readonly recipient: Recipient;
+  readonly ledger: readonly LedgerEntry[];
+  readonly suppressions: readonly SuppressionRecord[];
+  /** Every message record with its events (sends, opens and clicks with pseudonymized IPs). */
+  readonly messages: readonly MessageRecord[];
+}
+
+export async function exportRecipient(deps: Deps, id: string): Promise<RecipientExport> {
+  const agg = await deps.recipients.get(id);
+  if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+  const recipient = await view(deps, agg);
+  const [ledger, ids] = await Promise.all([deps.recipients.fullLedger(id), deps.messages.idsByRecipient(id)]);
+  const messages = (await Promise.all(ids.map((m) => deps.messages.get(m)))).filter((m): m is MessageRecord => m !== undefined);
+  return {
+    format: EXPORT_FORMAT,
+    exportedAt: deps.clock().toISOString(),
+    recipient,
+    ledger,
+    suppressions: recipient.suppressions,
+    messages,
+  };
+}
+
+export interface ErasureReport {
+  readonly recipientId: string;
+  readonly erased: boolean;
+  readonly removed: { readonly recipientItems: number; readonly ledgerEntries: number; readonly messages: number; readonly messageItems: number };
+  /** Kept: a keyed hash of the address, so marketing stays held (`erased`). */
+  readonly tombstone: boolean;
+}
+
+/**
+ * Deletes everything held about a recipient in every table, and leaves the tombstone. Safe to repeat: an id with
+ * nothing left reports nothing removed.
+ */
+export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Promise<ErasureReport> {
+  const agg = await deps.recipients.get(id);
+  if (!agg) {
+    return { recipientId: id, erased: false, removed: { recipientItems: 0, ledgerEntries: 0, messages: 0, messageItems: 0 }, tombstone: false };
+  }
+  const hash = agg.profile.addressHash;
+  // The tombstone first: if anything below fails half-way, the address is already unmailable for marketing.
+  await deps.suppressions.put(hash, { reason: 'erased', scope: 'all', createdAt: deps.clock().toISOString(), source: `erasure:${actor}` });
+  const ids = await deps.messages.idsByRecipient(id);
+  let messageItems = 0;
+  for (const m of ids) messageItems += await deps.messages.deleteMessage(m);
+  const { recipients, ledger } = await deps.recipients.erase(id, hash);
+  await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });
+  return { recipientId: id, erased: true, removed: { recipientItems: recipients, ledgerEntries: ledger, messages: ids.length, messageItems }, tombstone: true };
+}
+
+export interface ConsentProof {
+  readonly recipientId: string;
+  readonly topic: string;
+  readonly status: string;
+  /** The entries that establish the current state: the change into it and, for a confirmed opt-in, its request. */
+  readonly established: readonly LedgerEntry[];
+  /** Every entry about this topic, oldest first. */
+  readonly history: readonly LedgerEntry[];
+}
+
+/** The ledger entries behind a recipient's current consent to a topic: when, how, what wording, which IP pseudonym. */
+export async function proofOfConsent(deps: Deps, id: string, topic: string): Promise<ConsentProof> {
+  const agg = await deps.recipients.get(id);
+  if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+  const history = (await deps.recipients.fullLedger(id)).filter((e) => e.subject === `topic:${topic}`);
+  const status = agg.consents[topic]?.status ?? 'none';
+  const last = history.findLastIndex((e) => e.to === status);
+  const established: LedgerEntry[] = last < 0 ? [] : [history[last] as LedgerEntry];
+  // A confirmed opt-in rests on two facts: the request (→ pending) and the confirmation (pending → opted_in).
+  if (last > 0 && history[last]?.from === 'pending') {
+    const request = history.slice(0, last).findLastIndex((e) => e.to === 'pending');
+    if (request >= 0) established.unshift(history[request] as LedgerEntry);
+  }
+  return { recipientId: id, topic, status, established, history };
+}

@@ -1,0 +1,28 @@
+/**
+ * The functions no HTTP route invokes, defined like `FUNCTIONS` of `routes.ts` (same `FunctionDef`, same
+ * `Permission`s, so `lib/functions.ts` builds and grants them the same way). Each names what invokes it; the
+ * construct of that event source connects it (`ses-receipt`: `lib/inbound-mail.ts`).
+ */
+import type { FunctionDef } from './routes.ts';
+
+/** What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`). */
+export type EventSource = 'ses-receipt';
+
+export interface EventFunctionDef extends FunctionDef {
+  readonly source: EventSource;
+}
+
+export const EVENT_FUNCTIONS = {
+  mailtoUnsubscribe: {
+    entry: 'lambdas/handlers/mailto-unsubscribe.ts',
+    description: 'mailto: unsubscribe: mail to the unsubscribe mailbox (SES receipt rule); verifies the token in the subject, unsubscribes.',
+    source: 'ses-receipt',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    // Same grants as the unsubscribe page: the token keys to verify, the tables to record the opt-out in the ledger.
+    permissions: ['data:write', 'keys:read'],
+  },
+} as const satisfies Record<string, EventFunctionDef>;
+
+export type EventFunctionKey = keyof typeof EVENT_FUNCTIONS;
+

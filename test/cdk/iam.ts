@@ -1,0 +1,61 @@
+/**
+ * What each `Permission` must become in IAM (the spec the grants of lib/permissions.ts are held to), and a view of a
+ * synthesized template's policies by role. Shared by the suites that check function grants (HTTP and inbound mail).
+ */
+import type { Permission } from '../../lambdas/wiring/routes.ts';
+import { flattenCfn, type SendwellSynth } from './synth.ts';
+
+export const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+export const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] } = {
+  'tables:describe': ['dynamodb:DescribeTable'],
+  // No Scan, no DescribeTable, no stream reads: what TableV2.grantReadData would add.
+  'data:read': ITEM_READ,
+  'data:write': [...ITEM_READ, ...ITEM_WRITE],
+  'ses:account': ['ses:GetAccount'],
+  // Not SendRawEmail, SendBulkEmail or SendTemplatedEmail: Simple content through SES API v2 only.
+  'ses:send': ['ses:SendEmail'],
+  // Not DescribeSecret (what Secret.grantRead adds).
+  'keys:read': ['secretsmanager:GetSecretValue'],
+};
+/** What every function's role holds whatever its permissions: its own log group, X-Ray. */
+export const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** Actions without a resource type, the only ones allowed on Resource "*" (and acknowledged to cdk-nag as such). */
+export const RESOURCELESS_ACTIONS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'ses:GetAccount']);
+
+/** The exact, sorted action set a function with `permissions` must hold. */
+export const expectedActions = (permissions: readonly Permission[]): string[] =>
+  [...new Set([...BASELINE_ACTIONS, ...permissions.flatMap((p) => EXPECTED_ACTIONS[p])])].sort();
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The identity and managed policies of a template, read by the role they are attached to (by logical id). */
+export function policiesOf(json: SendwellSynth['json']) {
+  const policies = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy');
+  const statementsOfRole = (roleId: string): Statement[] =>
+    policies
+      .filter(([, p]) => asArray(p.Properties.Roles).some((r: any) => r?.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return {
+    policies,
+    statementsOfRole,
+    /** Every action the role's policies allow, sorted. */
+    actionsOfRole: (roleId: string): string[] => [...new Set(statementsOfRole(roleId).flatMap((s) => asArray(s.Action)))].sort(),
+    /** Every resource (flattened, sorted) on which the role's policies allow `action`. */
+    resourcesFor: (roleId: string, action: string): string[] =>
+      [
+        ...new Set(
+          statementsOfRole(roleId)
+            .filter((s) => asArray(s.Action).includes(action))
+            .flatMap((s) => asArray(s.Resource).map(flattenCfn)),
+        ),
+      ].sort(),
+  };
+}

@@ -1,0 +1,126 @@
+/** Export, proof of consent and erasure across every table, and the tombstone that keeps an erased address safe. */
+import { describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
+import { runtimeKeys } from '../../../lambdas/adapters/keys.ts';
+import { addressHash } from '../../../lambdas/domain/email-address.ts';
+import { header, hrefs } from '../../support/mailbox.ts';
+import { pathOf } from '../../support/scenario.ts';
+import { useGateway } from '../../support/suite.ts';
+
+const suite = useGateway('privacy');
+
+/** Every item of every Sendwell table, as JSON text (the test tables are small). */
+async function everything(): Promise<string[]> {
+  const items: string[] = [];
+  for (const table of Object.values(config().tables)) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await documentClient().send(new ScanCommand({ TableName: table, ExclusiveStartKey: cursor }));
+      items.push(...(out.Items ?? []).map((i) => JSON.stringify(i)));
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+  }
+  return items;
+}
+
+async function activePerson(label: string) {
+  const { s, api, gw } = suite;
+  const r = await s.recipient(label);
+  await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out', source: 'api', evidence: { at: '2026-11-20T10:00:00Z', ip: '198.51.100.23' } });
+  await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_in', source: 'api', evidence: { at: '2026-11-21T10:00:00Z', ip: '198.51.100.23', wording: 'v7' } });
+  await api.post('/v1/suppressions', { email: r.email, reason: 'manual', scope: 'marketing', note: 'test' });
+  await api.del('/v1/suppressions', { email: r.email, reason: 'manual' });
+  const sent = await s.sendMarketing({ recipientId: r.id });
+  await s.sendService({ recipientId: r.id });
+  const mail = await s.lastMarketingMail(r.email);
+  const pixel = /<img src="([^"]+)"/.exec(mail.body.html ?? '')![1]!;
+  await new Promise((res) => setTimeout(res, 2100));
+  await gw.call(pathOf(pixel), { headers: { 'user-agent': 'Mozilla/5.0 (iPhone) Mobile/15E148' } });
+  const click = hrefs(mail.body.html ?? '').find((l) => l.includes('/c/'))!;
+  await gw.call(pathOf(click), { redirect: 'manual' });
+  return { ...r, messageId: sent.messageId, mail };
+}
+
+describe('export', () => {
+  it('contains every kind of item held about the person', async () => {
+    const { api, s } = suite;
+    const p = await activePerson('export');
+    const res = await api.get(`/v1/recipients/${p.id}/export`);
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.format).toBe('sendwell.export.v1');
+    expect(doc.recipient).toMatchObject({ id: p.id, email: p.email, consents: { [s.topic]: { status: 'opted_in' } } });
+    expect(doc.ledger.map((e: { subject: string }) => e.subject)).toEqual(['recipient', `topic:${s.topic}`, `topic:${s.topic}`, `topic:${s.topic}`]);
+    expect(doc.messages).toHaveLength(2);
+    const marketing = doc.messages.find((m: { messageId: string }) => m.messageId === p.messageId);
+    expect(marketing.events.map((e: { type: string }) => e.type).sort()).toEqual(['click', 'open', 'send']);
+    expect(JSON.stringify(doc)).not.toContain('198.51.100.23');
+    expect((await api.get('/v1/recipients/rcp_nobody/export')).status).toBe(404);
+  });
+});
+
+describe('proof of consent', () => {
+  it('shows the request and the confirmation behind a double opt-in', async () => {
+    const { api, s, gw } = suite;
+    const r = (await api.post('/v1/recipients', { email: `proof.${Date.now()}@example.com`, country: 'IT', welcome: false })).body;
+    await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_in', source: 'signup_form', evidence: { at: '2026-11-22T08:00:00Z', wording: 'form-v2' } });
+    const { mailTo } = await import('../../support/mailbox.ts');
+    const confirm = hrefs((await mailTo(r.email)).at(-1)!.body.html ?? '').find((l) => l.includes('/confirm/'))!;
+    await gw.call(pathOf(confirm), { method: 'POST' });
+    const proof = (await api.get(`/v1/recipients/${r.id}/consents/${s.topic}/proof`)).body;
+    expect(proof.status).toBe('opted_in');
+    expect(proof.established.map((e: { from: string; to: string; source: string }) => [e.from, e.to, e.source])).toEqual([
+      [null, 'pending', 'signup_form'],
+      ['pending', 'opted_in', 'confirmation'],
+    ]);
+    expect(proof.established[0]).toMatchObject({ wording: 'form-v2', evidenceAt: '2026-11-22T08:00:00Z', jurisdiction: 'strict' });
+    expect(proof.established[1].ipPseudonym).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe('erasure', () => {
+  it('removes the person from every table and index, keeps a tombstone, and is safe to repeat', async () => {
+    const { api, s } = suite;
+    const p = await activePerson('erase');
+    const keys = await runtimeKeys();
+    const hash = addressHash(p.email, keys.addressPepper);
+    const before = await everything();
+    expect(before.some((i) => i.includes(p.id))).toBe(true);
+
+    const res = await api.del(`/v1/recipients/${p.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ recipientId: p.id, erased: true, tombstone: true, removed: { messages: 2 } });
+    expect(res.body.removed.ledgerEntries).toBe(4);
+    expect(res.body.removed.messageItems).toBeGreaterThanOrEqual(5);
+
+    const after = await everything();
+    const local = p.email.split('@')[0]!;
+    expect(after.filter((i) => i.includes(p.id) || i.toLowerCase().includes(local.toLowerCase()))).toEqual([]);
+    const remaining = after.filter((i) => i.includes(hash));
+    expect(remaining).toHaveLength(1);
+    expect(JSON.parse(remaining[0]!)).toMatchObject({ pk: `S#${hash}`, reason: 'erased', scope: 'all' });
+
+    expect((await api.get(`/v1/recipients/${p.id}`)).status).toBe(404);
+    expect((await api.del(`/v1/recipients/${p.id}`)).body).toMatchObject({ erased: false, removed: { recipientItems: 0, ledgerEntries: 0, messages: 0 } });
+
+    // The address can never become mailable for marketing by accident…
+    expect((await api.post('/v1/messages', { template: s.marketing, to: { email: p.email } })).body).toMatchObject({ status: 'held', reason: 'erased' });
+    // …service mail reaches it only because the caller supplies it again…
+    expect((await api.post('/v1/messages', { template: s.service, to: { email: p.email } })).body.status).toBe('sent');
+    const again = (await api.get(`/v1/recipients?email=${encodeURIComponent(p.email)}`)).body;
+    await api.patch(`/v1/recipients/${again.id}`, { country: 'US' }); // the receipt created it without a country
+    await api.put(`/v1/recipients/${again.id}/consents/${s.topic}`, { status: 'opted_in', source: 'api' });
+    expect((await api.post('/v1/messages', { template: s.marketing, to: { email: p.email } })).body).toMatchObject({ status: 'held', reason: 'erased' });
+    // …and only a fresh opt-in with evidence lifts the tombstone.
+    await api.put(`/v1/recipients/${again.id}/consents/${s.topic}`, { status: 'opted_out', source: 'api' });
+    await api.put(`/v1/recipients/${again.id}/consents/${s.topic}`, { status: 'opted_in', source: 'signup_form', evidence: { at: '2026-11-22T12:00:00Z', wording: 'v8' } });
+    expect((await api.get(`/v1/suppressions?email=${encodeURIComponent(p.email)}`)).body.suppressions).toEqual([]);
+    const sent = await api.post('/v1/messages', { template: s.marketing, to: { email: p.email } });
+    expect(sent.body.status).toBe('sent');
+    expect(header(await s.lastMarketingMail(p.email), 'List-Unsubscribe')).toBeDefined();
+    const ledger = (await api.get(`/v1/recipients/${again.id}/ledger`)).body.entries;
+    expect(ledger.at(-1)).toMatchObject({ subject: 'suppression:erased', from: 'active', to: 'lifted' });
+  });
+});
