@@ -12,6 +12,11 @@
  *   `postalAddress`). Adds an SES receipt rule set (activate it once: `aws ses set-active-receipt-rule-set`, see
  *   lib/inbound-mail.ts) and the mailto URI in `List-Unsubscribe`.
  *
+ * After the first deploy of a stage, outside CloudFormation: write the partner webhooks (the stack creates their secret
+ * without a value, which the relay reads as "no partners"): `aws secretsmanager put-secret-value --secret-id
+ * <PartnersSecretArn output> --secret-string '[{"id":…,"url":…,"secret":…,"includeAddress":false}]'` (see
+ * lib/partner-webhooks.ts).
+ *
  * @example
  * npx cdk deploy -c stage=prod -c fromAddress='Sendwell <no-reply@mail.example.com>' \
  *   -c postalAddress='Example Ltd, 1 Main St, Springfield' -c publicBaseUrl=https://mail.example.com

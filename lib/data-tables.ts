@@ -27,6 +27,9 @@ export const ITEM_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', '
  */
 export const ITEM_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
 
+/** What Lambda's poller needs to read a table's stream (see {@link DataTables.grantStreamRead}). */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'] as const;
+
 /** The one item action that reads an index. */
 const INDEX_ACTION = 'dynamodb:Query';
 
@@ -138,6 +141,22 @@ export class DataTables extends Construct {
       actions: ['dynamodb:DescribeTable'],
       resourceArns: this.entries.map(({ table }) => table.tableArn),
     });
+  }
+
+  /**
+   * What a Lambda event source mapping on one table's stream needs from the function's role, on that stream's ARN
+   * and nothing else (`lib/partner-relay.ts`). Not `TableV2.grantStreamRead` (nor `DynamoEventSource`, which calls
+   * it): that also grants `dynamodb:ListStreams` on Resource "*", which would land in the statement the X-Ray
+   * acknowledgement of every function's default policy covers. Lambda asks for the four actions "on your stream",
+   * and ListStreams is authorized on the stream ARN like the other three (the DynamoDB developer guide's policy for
+   * a Lambda stream consumer scopes all four to the table's streams).
+   */
+  grantStreamRead(key: TableKey, grantee: iam.IGrantable): iam.Grant {
+    const entry = this.entries.find(({ def }) => def === TABLES[key]);
+    // TableV2 has a StreamArn attribute whether or not the table streams: the definition decides.
+    const streamArn = entry?.def.stream ? entry.table.tableStreamArn : undefined;
+    if (!entry || !streamArn) throw new Error(`Sendwell: table "${key}" has no stream (set stream: true in lambdas/wiring/tables.ts).`);
+    return iam.Grant.addToPrincipal({ grantee, actions: [...STREAM_READ_ACTIONS], resourceArns: [streamArn] });
   }
 
   /** {@link ITEM_READ_ACTIONS} on every table, and Query on every index (`data:read`). */

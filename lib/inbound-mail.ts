@@ -3,7 +3,7 @@
  * a receipt rule hands it to the `mailtoUnsubscribe` function of `lambdas/wiring/event-functions.ts`, which verifies the signed
  * token in the subject and unsubscribes. Only built when the deployer sets `-c unsubscribeMailbox=…`.
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -11,6 +11,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sesActions from 'aws-cdk-lib/aws-ses-actions';
 import { Construct } from 'constructs';
 import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
+import { FailureQueue } from './failure-queue.ts';
 import { buildFunction, type BuildFunctionOptions } from './functions.ts';
 
 /**
@@ -32,6 +33,12 @@ export interface InboundMailProps extends BuildFunctionOptions {
    * @default the `mailtoUnsubscribe` entry of EVENT_FUNCTIONS (lambdas/wiring/event-functions.ts)
    */
   readonly function?: { readonly key: string; readonly def: EventFunctionDef };
+  /**
+   * Keep the failure queue (failed unsubscribe requests not yet honoured) when the stack is deleted.
+   *
+   * @default true
+   */
+  readonly retainFailures?: boolean;
 }
 
 /**
@@ -42,6 +49,13 @@ export interface InboundMailProps extends BuildFunctionOptions {
  *
  * The function is built like every HTTP function (`buildFunction`, lib/functions.ts): same runtime, bundling,
  * environment and grant mapping; its definition grants `data:write` and `keys:read`.
+ *
+ * **Failures.** SES invokes asynchronously, so Lambda retries a failed invocation twice (within 6 hours) and then
+ * sends it to {@link failures}, an SQS queue (lib/failure-queue.ts) kept 14 days: an unsubscribe request that could
+ * not be recorded is an opt-out still owed to the recipient (CAN-SPAM: within 10 business days), so it must not
+ * vanish. Each record holds the SES event, i.e. the mail's headers (sender address, the subject with its token):
+ * personal data, encrypted at rest, readable only by principals IAM allows. Replay it by invoking the function with
+ * the record's `requestPayload` once the cause is fixed.
  *
  * What a deployer must do outside CloudFormation, once per account and region:
  * - **Activate the rule set.** CloudFormation creates receipt rule sets but cannot make one active, and SES only
@@ -75,6 +89,8 @@ export class InboundMail extends Construct {
   readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
   /** SES's permission to invoke the function, from this rule and account only. */
   readonly invokePermission: lambda.CfnPermission;
+  /** The on-failure destination of the function's asynchronous invocations. */
+  readonly failures: FailureQueue;
 
   constructor(scope: Construct, id: string, props: InboundMailProps) {
     super(scope, id);
@@ -86,6 +102,11 @@ export class InboundMail extends Construct {
     const fn = buildFunction(this, key, def, props);
     this.unsubscribeFunction = fn;
     this.functions = { [key]: fn };
+    this.failures = new FailureQueue(this, 'Failures', {
+      holds: 'mailto: unsubscribe invocations (SES receipt events) that failed after their retries, opt-outs still owed',
+      retain: props.retainFailures,
+    });
+    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: this.failures.invokeDestination() });
 
     // The rule's ARN from the two literal names: a reference to the rule would be a cycle, since the rule must wait
     // for this permission (SES checks at CreateReceiptRule that it may invoke the function).

@@ -10,12 +10,14 @@ import type { FunctionDef, Permission } from '../lambdas/wiring/routes.ts';
 import type { DataTables } from './data-tables.ts';
 import type { EmailSending } from './email.ts';
 import type { KeySecrets } from './keys.ts';
+import type { PartnerWebhooks } from './partner-webhooks.ts';
 
 /** The constructs a function can use; each owns the grants it gives and the environment variables it sets. */
 export interface FunctionResources {
   readonly data: DataTables;
   readonly email: EmailSending;
   readonly keys: KeySecrets;
+  readonly partners: PartnerWebhooks;
 }
 
 export type PermissionGrant = (fn: lambda.Function, resources: FunctionResources) => void;
@@ -43,11 +45,16 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
     keys.bindEnvironment(fn);
     keys.grantRead(fn);
   },
+  'partners:read': (fn, { partners }) => {
+    partners.bindEnvironment(fn);
+    partners.grantRead(fn);
+  },
 };
 
 /**
  * Gives a function the environment every handler parses at cold start (all table names, the SES configuration set,
- * mail settings) and exactly the grants its definition lists (with `keys:read`, also the secret ARNs).
+ * mail settings) and exactly the grants its definition lists (with `keys:read` and `partners:read`, also the secret
+ * ARNs).
  */
 export function connectFunction(fn: lambda.Function, def: FunctionDef, resources: FunctionResources): void {
   resources.data.bindEnvironment(fn);

@@ -2,13 +2,18 @@
  * The Sendwell stack. It only composes the constructs of `lib/` and decides, from the stage, what a stage keeps.
  */
 import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
+import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
 import { DataTables } from './data-tables.ts';
 import { EmailSending } from './email.ts';
 import { HttpEndpoints } from './http-api.ts';
 import { InboundMail } from './inbound-mail.ts';
 import { KeySecrets } from './keys.ts';
+import { PartnerRelay } from './partner-relay.ts';
+import { PartnerWebhooks } from './partner-webhooks.ts';
 import { isProductionStage } from './stage.ts';
 
 export interface SendwellStackProps extends StackProps {
@@ -59,10 +64,19 @@ export class SendwellStack extends Stack {
   readonly data: DataTables;
   readonly email: EmailSending;
   readonly keys: KeySecrets;
+  /** The partner webhooks secret (written by the operator, see lib/partner-webhooks.ts). */
+  readonly partners: PartnerWebhooks;
   readonly api: HttpEndpoints;
+  /** Consent ledger stream → partner webhooks, and the scheduled replay of failed deliveries. */
+  readonly relay: PartnerRelay;
   /** The `mailto:` unsubscribe mailbox's receipt rule and function, when `unsubscribeMailbox` is set. */
   readonly inbound: InboundMail | undefined;
   readonly alarmEmail: string | undefined;
+  /**
+   * Every function of the stack, HTTP and event, by its key in `FUNCTIONS` or `EVENT_FUNCTIONS` (the keys are
+   * distinct), with the definition it was built from.
+   */
+  readonly functions: Readonly<Record<string, { readonly def: FunctionDef; readonly fn: nodejs.NodejsFunction }>>;
 
   constructor(scope: Construct, id: string, props: SendwellStackProps) {
     super(scope, id, props);
@@ -82,10 +96,11 @@ export class SendwellStack extends Stack {
     });
     // The pseudonymization secret is retained on every stage (see KeySecrets); the token keys follow the data.
     this.keys = new KeySecrets(this, 'Keys', { retainTokenKeys: retain });
+    this.partners = new PartnerWebhooks(this, 'Partners', { retain });
     // What every function of the stage shares, whichever construct builds it.
     const functionOptions = {
       stage: props.stage,
-      resources: { data: this.data, email: this.email, keys: this.keys },
+      resources: { data: this.data, email: this.email, keys: this.keys, partners: this.partners },
       logRetention: production ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_MONTH,
       logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     };
@@ -94,7 +109,17 @@ export class SendwellStack extends Stack {
     this.inbound =
       props.unsubscribeMailbox === undefined
         ? undefined
-        : new InboundMail(this, 'Inbound', { ...functionOptions, publicBaseUrl, mailbox: props.unsubscribeMailbox });
+        : new InboundMail(this, 'Inbound', { ...functionOptions, publicBaseUrl, mailbox: props.unsubscribeMailbox, retainFailures: retain });
+    this.relay = new PartnerRelay(this, 'Relay', { ...functionOptions, publicBaseUrl, retainFailures: retain });
+    const defs: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
+    const functions: Record<string, { def: FunctionDef; fn: nodejs.NodejsFunction }> = {};
+    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions]) {
+      for (const [key, fn] of Object.entries(built)) {
+        if (Object.hasOwn(functions, key) || !Object.hasOwn(defs, key)) throw new Error(`Sendwell: function key "${key}" is built twice or not defined.`);
+        functions[key] = { def: defs[key]!, fn };
+      }
+    }
+    this.functions = functions;
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });
     new CfnOutput(this, 'PublicBaseUrl', { description: 'Base URL put into links in mail', value: publicBaseUrl });
@@ -107,7 +132,19 @@ export class SendwellStack extends Stack {
       description: 'Pseudonymization secret; never rotate or change it',
       value: this.keys.pseudonymSecret.secretArn,
     });
+    new CfnOutput(this, 'PartnersSecretArn', {
+      description: 'Partner webhooks, created without a value; write the whole JSON array with put-secret-value (lib/partner-webhooks.ts)',
+      value: this.partners.secret.secretArn,
+    });
+    new CfnOutput(this, 'RelayFailureQueueUrl', {
+      description: 'Ledger stream batches the partner relay could not process (shard and sequence numbers; lib/partner-relay.ts)',
+      value: this.relay.streamFailures.queue.queueUrl,
+    });
     if (this.inbound) {
+      new CfnOutput(this, 'InboundFailureQueueUrl', {
+        description: 'mailto: unsubscribe requests that failed after their retries: opt-outs still owed (lib/inbound-mail.ts)',
+        value: this.inbound.failures.queue.queueUrl,
+      });
       new CfnOutput(this, 'InboundRuleSetName', {
         description:
           'SES receipt rule set of the mailto: unsubscribe mailbox. Activate it once: aws ses set-active-receipt-rule-set --rule-set-name <this> (lib/inbound-mail.ts)',

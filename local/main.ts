@@ -6,7 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../lambdas/wiring/routes.ts';
-import { TABLE_LIST } from '../lambdas/wiring/tables.ts';
+import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
+import { ENV } from '../lambdas/wiring/env-keys.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { resolveLocalKeys } from './keys.ts';
 import { assertJava, assertWritableDir, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -16,6 +17,8 @@ import { handlerEnv, localTableName } from './handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startSesLocal } from './ses-local.ts';
+import { startStreamPoller } from './stream-poller.ts';
+import { localPartners } from './partners.ts';
 import { ensureTables } from './tables.ts';
 import { localLog } from './log.ts';
 
@@ -81,6 +84,7 @@ async function main() {
 
     const publicBaseUrl = `http://${HOST}:${apiPort}`;
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl, keys: resolveLocalKeys(dataDir) }));
+    process.env[ENV.partners] ??= localPartners(dataDir);
     const { key, source } = resolveAdminKey(dataDir);
     const handlers = await loadHandlers(FUNCTIONS, root);
     const gateway = await startGateway({
@@ -94,6 +98,20 @@ async function main() {
     });
     stops.push(gateway.stop);
 
+    // The partner relay: the ledger's stream through the same handler AWS invokes, and the periodic replay.
+    const { handler: relayHandler } = await import('../lambdas/handlers/relay-ledger-stream.ts');
+    const { handler: replayHandler } = await import('../lambdas/handlers/replay-partner-events.ts');
+    const poller = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: localTableName(TABLES.ledger),
+      handler: relayHandler,
+      checkpointFile: resolve(dataDir, 'relay-checkpoint.json'),
+      onError: (e) => localLog.error('partner relay poll failed', { error: (e as Error).message }),
+    });
+    stops.push(poller.stop);
+    const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
+    stops.push(async () => clearInterval(replay));
+
     process.stdout.write(
       [
         '',
@@ -101,6 +119,7 @@ async function main() {
         `  API and public pages  ${gateway.url}   (health: ${gateway.url}/health, OpenAPI: ${gateway.url}/v1/openapi.json)`,
         `  Mail viewer (SES)     ${ses.endpoint}/`,
         `  DynamoDB Local        ${dynamo.endpoint}   (data in ${resolve(dataDir, 'dynamodb')})`,
+        `  Partner webhooks      ${resolve(dataDir, 'partners.json')} (consent changes are relayed to each)`,
         `  Admin key             ${source === 'SENDWELL_ADMIN_KEY' ? 'from SENDWELL_ADMIN_KEY' : source}`,
         `                        curl -H "Authorization: Bearer $(cat ${source === 'SENDWELL_ADMIN_KEY' ? '<key>' : source})" ${gateway.url}/v1/openapi.json`,
         'Press Ctrl-C to stop.',

@@ -16,6 +16,7 @@ const ConfigSchema = z.object({
   [ENV.tableCampaigns]: tableName,
   [ENV.tableMessages]: tableName,
   [ENV.tableCounters]: tableName,
+  [ENV.tableRelay]: tableName,
   [ENV.dynamodbEndpoint]: z.url({ protocol: /^https?$/ }).optional(),
   [ENV.sesEndpoint]: z.url({ protocol: /^https?$/ }).optional(),
   AWS_REGION: z.string().default('us-east-1'),

@@ -66,7 +66,7 @@ export const RecipientInputSchema = z
   })
   .meta({ id: 'RecipientInput' });
 
-export const RecipientUpdateSchema = RecipientInputSchema.omit({ email: true, welcome: true })
+export const RecipientUpdateSchema = RecipientInputSchema.omit({ welcome: true })
   .partial()
   .refine((o) => Object.keys(o).length > 0, 'send at least one field to change')
   .meta({ id: 'RecipientUpdate' });

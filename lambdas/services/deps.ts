@@ -22,7 +22,7 @@ export interface Settings {
 }
 
 export interface Deps {
-  readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase'>;
+  readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress'>;
   readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'put' | 'remove'>;
   readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'getRecord' | 'count' | 'recordOpen' | 'recordClick' | 'idsByRecipient' | 'deleteMessage'>;

@@ -6,7 +6,7 @@
 import { SendwellError } from '../domain/errors.ts';
 import type { LedgerEntry, MessageRecord, Recipient, SuppressionRecord } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
-import { view } from './recipient-records.ts';
+import { ledgerEntry, view } from './recipient-records.ts';
 
 export const EXPORT_FORMAT = 'sendwell.export.v1';
 
@@ -56,6 +56,11 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   const hash = agg.profile.addressHash;
   // The tombstone first: if anything below fails half-way, the address is already unmailable for marketing.
   await deps.suppressions.put(hash, { reason: 'erased', scope: 'all', createdAt: deps.clock().toISOString(), source: `erasure:${actor}` });
+  // The last ledger entry: deleted with the rest below, but the ledger's stream has carried it to the partner relay
+  // (`recipient.erased`), so partners erase too.
+  const keys = await deps.keys();
+  const at = deps.clock().toISOString();
+  await deps.recipients.apply(id, { at, ledger: [ledgerEntry(keys, { id, country: agg.profile.country }, 'recipient', 'active', 'erased', { source: 'admin', actor }, at)] });
   const ids = await deps.messages.idsByRecipient(id);
   let messageItems = 0;
   for (const m of ids) messageItems += await deps.messages.deleteMessage(m);

@@ -3,17 +3,19 @@
  * preferences, double opt-in (confirmation mail, confirm), and the welcome mail.
  */
 import type { ConsentStatus } from '../domain/decide.ts';
+import { addressHash, maskEmail } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { CONFIRM_TEMPLATE_ID, WELCOME_TEMPLATE_ID } from '../domain/system-templates.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import type { Evidence } from '../schemas/fields.ts';
-import type { ConsentChange, LedgerEntry, PreferencesChange, Recipient, RecipientInput, RecipientUpdate } from '../schemas/model.ts';
+import type { ConsentChange, LedgerEntry, PreferencesChange, Recipient, RecipientInput, RecipientUpdate, SuppressionRecord } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import {
   createRecipientRecord,
   getRecipient,
   ledgerEntry,
+  normalizeOrReject,
   view,
   type InitialConsent,
   type LedgerContext,
@@ -40,11 +42,39 @@ export async function createRecipient(
   return result;
 }
 
-export async function updateRecipient(deps: Deps, id: string, patch: RecipientUpdate, actor: Actor): Promise<Recipient> {
+/**
+ * Suppressions that describe a mailbox stay with the old address (a hard bounce, or ops declaring it dead); those
+ * that describe the person's wishes move with them to the new one (a complaint, a marketing suppression).
+ */
+const MOVES_WITH_PERSON = (s: SuppressionRecord) => s.reason === 'complaint' || (s.reason === 'manual' && s.scope === 'marketing');
+
+/** Rectification of the address: consent history stays with the recipient; see {@link MOVES_WITH_PERSON}. */
+async function changeAddress(deps: Deps, agg: RecipientAggregate, email: string, actor: Actor, at: string): Promise<void> {
+  const n = normalizeOrReject(email);
+  const keys = await deps.keys();
+  const hash = addressHash(n.address, keys.addressPepper);
+  const old = agg.profile;
+  if (hash === old.addressHash) {
+    if (n.display !== old.email) await deps.recipients.apply(old.id, { at, profile: { email: n.display }, ledger: [] });
+    return;
+  }
+  // The ledger never holds an address: the change is recorded with both masked.
+  const entry = ledgerEntry(keys, { id: old.id, country: old.country }, 'email', maskEmail(old.email), maskEmail(n.display), { source: 'api', actor }, at);
+  await deps.recipients.changeAddress(old.id, { addressHash: old.addressHash }, { email: n.display, address: n.address, addressHash: hash }, [entry], at);
+  for (const s of (await deps.suppressions.list(old.addressHash)).filter(MOVES_WITH_PERSON)) {
+    await deps.suppressions.put(hash, s);
+    await deps.suppressions.remove(old.addressHash, s.reason);
+  }
+}
+
+export async function updateRecipient(deps: Deps, id: string, input: RecipientUpdate, actor: Actor): Promise<Recipient> {
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
   const keys = await deps.keys();
   const at = deps.clock().toISOString();
+  const { email, ...patch } = input;
+  if (email !== undefined) await changeAddress(deps, agg, email, actor, at);
+  if (Object.keys(patch).length === 0) return getRecipient(deps, id);
   const ledger: LedgerEntry[] = [];
   // A new country can change the jurisdiction, which changes what consent means: that is worth proof.
   if (patch.country !== undefined && patch.country !== agg.profile.country) {

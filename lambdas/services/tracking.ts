@@ -41,9 +41,10 @@ export async function recordOpen(deps: Deps, token: string, signal: RequestSigna
   const verified = verifyToken(token, 'open', keys.tokens, now);
   if (!verified.ok || !verified.payload.messageId) return 'invalid';
   const { messageId, recipientId } = verified.payload;
-  const record = await deps.messages.getRecord(messageId);
+  // Independent reads, in parallel: the pixel is on the hot path of every campaign (bench/README.md).
+  const [record, allowed] = await Promise.all([deps.messages.getRecord(messageId), tracked(deps, recipientId)]);
   if (!record || record.recipientId !== recipientId) return 'invalid';
-  if (!(await tracked(deps, recipientId))) return 'not_tracked';
+  if (!allowed) return 'not_tracked';
 
   const kind = classifyOpen({ ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
@@ -67,10 +68,10 @@ export async function resolveClick(deps: Deps, token: string, signal: RequestSig
   const verified = verifyToken(token, 'click', keys.tokens, now);
   if (!verified.ok || !verified.payload.messageId || verified.payload.linkIndex === undefined) return undefined;
   const { messageId, recipientId, linkIndex } = verified.payload;
-  const record = await deps.messages.getRecord(messageId);
+  const [record, allowed] = await Promise.all([deps.messages.getRecord(messageId), tracked(deps, recipientId)]);
   const url = record?.recipientId === recipientId ? record.links?.[linkIndex] : undefined;
   if (!url) return undefined;
-  if (await tracked(deps, recipientId)) {
+  if (allowed) {
     const click = eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal);
     const { first } = await deps.messages.recordClick(messageId, linkIndex, click);
     await deps.messages.count(click.at, { clicks_total: 1, ...(first ? { clicks_unique: 1 } : {}) });

@@ -10,6 +10,7 @@ export const ENV = {
   tableCampaigns: 'SENDWELL_TABLE_CAMPAIGNS',
   tableMessages: 'SENDWELL_TABLE_MESSAGES',
   tableCounters: 'SENDWELL_TABLE_COUNTERS',
+  tableRelay: 'SENDWELL_TABLE_RELAY',
   /** Only set by the local stack and tests: where DynamoDB Local listens. */
   dynamodbEndpoint: 'SENDWELL_DYNAMODB_ENDPOINT',
   /** Only set by the local stack and tests: where the local SES listens. */
@@ -26,6 +27,10 @@ export const ENV = {
   tokenKeysSecret: 'SENDWELL_TOKEN_KEYS_SECRET',
   /** AWS: Secrets Manager id of the pseudonymization secret (`{"secret": "…"}`; never rotated). */
   pseudonymSecret: 'SENDWELL_PSEUDONYM_SECRET',
+  /** AWS: Secrets Manager id of the partner webhooks (`[{"id","url","secret","includeAddress"}]`). */
+  partnersSecret: 'SENDWELL_PARTNERS_SECRET',
+  /** Local stack and tests only: the partner webhooks as JSON, in place of the secret. */
+  partners: 'SENDWELL_PARTNERS',
   /** Local stack and tests only: the token keys as JSON, in place of the secret. */
   tokenKeys: 'SENDWELL_TOKEN_KEYS',
   /** Local stack and tests only: the pseudonymization secret, in place of the secret. */

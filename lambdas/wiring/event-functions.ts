@@ -5,8 +5,12 @@
  */
 import type { FunctionDef } from './routes.ts';
 
-/** What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`). */
-export type EventSource = 'ses-receipt';
+/**
+ * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
+ * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `schedule`: an EventBridge
+ * Scheduler rate.
+ */
+export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule';
 
 export interface EventFunctionDef extends FunctionDef {
   readonly source: EventSource;
@@ -21,6 +25,22 @@ export const EVENT_FUNCTIONS = {
     timeoutSeconds: 10,
     // Same grants as the unsubscribe page: the token keys to verify, the tables to record the opt-out in the ledger.
     permissions: ['data:write', 'keys:read'],
+  },
+  relayLedgerStream: {
+    entry: 'lambdas/handlers/relay-ledger-stream.ts',
+    description: 'Partner relay: consent ledger stream → signed partner webhooks; failures kept for replay.',
+    source: 'ledger-stream',
+    memorySize: 256,
+    timeoutSeconds: 60,
+    permissions: ['data:write', 'keys:read', 'partners:read'],
+  },
+  replayPartnerEvents: {
+    entry: 'lambdas/handlers/replay-partner-events.ts',
+    description: 'Partner relay: sends kept failed deliveries again, oldest first (every 15 minutes).',
+    source: 'schedule',
+    memorySize: 256,
+    timeoutSeconds: 300,
+    permissions: ['data:write', 'keys:read', 'partners:read'],
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

@@ -13,8 +13,9 @@ export type RouteAuth = 'admin' | 'public';
  * - `data:read` / `data:write` item actions on every table, Query on its indexes (write includes read; transactions go through the item actions).
  * - `ses:account` GetAccount; `ses:send` SendEmail through the configuration set.
  * - `keys:read` the token signing keys and the pseudonymization key (Secrets Manager).
+ * - `partners:read` the partner webhooks and their signing secrets (Secrets Manager).
  */
-export type Permission = 'tables:describe' | 'data:read' | 'data:write' | 'ses:account' | 'ses:send' | 'keys:read';
+export type Permission = 'tables:describe' | 'data:read' | 'data:write' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read';
 
 export interface FunctionDef {
   /** Source file, relative to the repository root; it exports `handler`. */

@@ -46,6 +46,8 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [],
+    // The stream is the partner relay's outbox: every committed ledger entry becomes exactly one partner event.
+    stream: true,
     description: 'Append-only consent ledger: who, what, when, source, wording version, pseudonymized IP.',
   },
   suppressions: {
@@ -73,6 +75,15 @@ export const TABLES = {
     ttlAttribute: 'expiresAt',
     stream: true,
     description: 'One record per message, claimed with a condition before SES is called; raw tracking events expire.',
+  },
+  relay: {
+    id: 'PartnerRelay',
+    envKey: ENV.tableRelay,
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [],
+    ttlAttribute: 'expiresAt',
+    description: 'Partner webhook deliveries that failed after their retries, kept for replay (P#partner / event id).',
   },
   counters: {
     id: 'Counters',

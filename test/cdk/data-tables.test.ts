@@ -130,6 +130,34 @@ describe('DataTables', () => {
     });
   });
 
+  it('grants the four stream reads on one table\'s stream ARN only, never ListStreams on "*"', () => {
+    const { stack, data } = build({ retainData: false });
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    });
+    data.grantStreamRead('ledger', fn);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      {
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(data.tables.ledger.node.defaultChild as never), 'StreamArn'] },
+      },
+    ]);
+  });
+
+  it('refuses a stream grant on a table without a stream', () => {
+    const { stack, data } = build({ retainData: false });
+    const withoutStream = (Object.keys(TABLES) as TableKey[]).find((k) => !('stream' in TABLES[k] && TABLES[k].stream))!;
+    expect(() => data.grantStreamRead(withoutStream, new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {};'),
+    }))).toThrow(/has no stream/);
+  });
+
   it('grants the item key actions on a customer managed key, spelled out without wildcards', () => {
     const stack = new Stack(new App(), 'T', { env: { region: 'eu-west-1' } });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });

@@ -2,7 +2,8 @@
  * What each `Permission` must become in IAM (the spec the grants of lib/permissions.ts are held to), and a view of a
  * synthesized template's policies by role. Shared by the suites that check function grants (HTTP and inbound mail).
  */
-import type { Permission } from '../../lambdas/wiring/routes.ts';
+import type { EventFunctionDef, EventSource } from '../../lambdas/wiring/event-functions.ts';
+import type { FunctionDef, Permission } from '../../lambdas/wiring/routes.ts';
 import { flattenCfn, type SendwellSynth } from './synth.ts';
 
 export const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
@@ -17,15 +18,29 @@ export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] }
   'ses:send': ['ses:SendEmail'],
   // Not DescribeSecret (what Secret.grantRead adds).
   'keys:read': ['secretsmanager:GetSecretValue'],
+  'partners:read': ['secretsmanager:GetSecretValue'],
+};
+/** What the event source of a function adds to its role, by the `source` of its definition (event-functions.ts). */
+export const SOURCE_ACTIONS: { readonly [S in EventSource | 'http']: readonly string[] } = {
+  http: [],
+  // The on-failure destination of the asynchronous invocations.
+  'ses-receipt': ['sqs:SendMessage'],
+  // The stream (no Scan, no item read: the event carries the images) and the on-failure destination.
+  'ledger-stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'sqs:SendMessage'],
+  // Scheduler invokes through its own role; the function gets nothing for it.
+  schedule: [],
 };
 /** What every function's role holds whatever its permissions: its own log group, X-Ray. */
 export const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 /** Actions without a resource type, the only ones allowed on Resource "*" (and acknowledged to cdk-nag as such). */
 export const RESOURCELESS_ACTIONS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'ses:GetAccount']);
 
-/** The exact, sorted action set a function with `permissions` must hold. */
-export const expectedActions = (permissions: readonly Permission[]): string[] =>
-  [...new Set([...BASELINE_ACTIONS, ...permissions.flatMap((p) => EXPECTED_ACTIONS[p])])].sort();
+/** The exact, sorted action set a function with `permissions`, invoked by `source`, must hold. */
+export const expectedActions = (permissions: readonly Permission[], source: EventSource | 'http' = 'http'): string[] =>
+  [...new Set([...BASELINE_ACTIONS, ...permissions.flatMap((p) => EXPECTED_ACTIONS[p]), ...SOURCE_ACTIONS[source]])].sort();
+
+/** `http` for a function of `FUNCTIONS`, its `source` for one of `EVENT_FUNCTIONS`. */
+export const sourceOf = (def: FunctionDef): EventSource | 'http' => ('source' in def ? (def as EventFunctionDef).source : 'http');
 
 export interface Statement {
   Effect: string;

@@ -20,6 +20,8 @@ const MAILBOX = 'unsubscribe@mail.example.com';
 const BASE = { fromAddress: 'Sendwell <no-reply@mail.example.com>', postalAddress: 'Example Ltd, 1 Main St, Springfield' };
 const HTTP_FUNCTIONS = Object.entries(FUNCTIONS as Readonly<Record<string, FunctionDef>>);
 const def = EVENT_FUNCTIONS.mailtoUnsubscribe;
+/** The event functions every stage builds, mailbox or not (the partner relay). */
+const ALWAYS_BUILT = Object.values(EVENT_FUNCTIONS).filter((d) => d.source !== 'ses-receipt').length;
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 const sortedPermissions = (d: FunctionDef) => [...new Set(d.permissions)].sort().join(',');
@@ -129,9 +131,9 @@ describe('with unsubscribeMailbox', () => {
       expect(twin).toBeDefined();
     });
 
-    it('holds exactly the actions of data:write and keys:read, besides its logs and X-Ray', () => {
+    it('holds exactly the actions of data:write and keys:read, besides its logs, X-Ray and its failure queue', () => {
       expect(def.permissions as readonly Permission[]).toEqual(['data:write', 'keys:read']);
-      expect(actionsOfRole(roleId)).toEqual(expectedActions(def.permissions));
+      expect(actionsOfRole(roleId)).toEqual(expectedActions(def.permissions, 'ses-receipt'));
     });
 
     it('is granted Resource "*" only for actions without a resource type (X-Ray)', () => {
@@ -143,11 +145,16 @@ describe('with unsubscribeMailbox', () => {
     });
 
     it('holds them on the same resources as the HTTP function with the same permissions', () => {
-      for (const action of actionsOfRole(roleId).filter((a) => !a.startsWith('logs:'))) {
+      for (const action of actionsOfRole(roleId).filter((a) => !a.startsWith('logs:') && !a.startsWith('sqs:'))) {
         expect(resourcesFor(roleId, action), action).toEqual(resourcesFor(logicalId(twinFn.role!), action));
       }
       // Logging on its own log group only.
       expect(resourcesFor(roleId, 'logs:PutLogEvents')).toEqual([`<${fnResource.Properties.LoggingConfig.LogGroup.Ref}.Arn>`]);
+    });
+
+    it('may send to its own failure queue only, SendMessage only', () => {
+      expect(actionsOfRole(roleId).filter((a) => a.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
+      expect(resourcesFor(roleId, 'sqs:SendMessage')).toEqual([`<${logicalId(inbound.failures.queue)}.Arn>`]);
     });
 
     it('waits for the managed policies attached to its role', () => {
@@ -164,11 +171,40 @@ describe('with unsubscribeMailbox', () => {
     });
   });
 
+  describe('failed invocations', () => {
+    const queueId = logicalId(inbound.failures.queue);
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').filter(([, c]) => c.Properties.FunctionName?.Ref === fnId);
+
+    it('are retried twice within 6 hours, then sent to the inbound failure queue', () => {
+      expect(configs).toHaveLength(1);
+      expect(configs[0]![1].Properties).toEqual({
+        FunctionName: { Ref: fnId },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+    });
+
+    it('are kept 14 days, encrypted, TLS only, in a queue of their own', () => {
+      expect(queueId).not.toBe(logicalId(stack.relay.streamFailures.queue));
+      expect(json.Resources[queueId]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      const policy = ofType('AWS::SQS::QueuePolicy').find(([, p]) => asArray(p.Properties.Queues).some((q: any) => q?.Ref === queueId));
+      expect(policy?.[1].Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    });
+
+    it('are in the outputs', () => {
+      expect(json.Outputs?.InboundFailureQueueUrl?.Value).toEqual({ Ref: queueId });
+    });
+  });
+
   it(`sets ${ENV.unsubscribeMailbox} on every function`, () => {
     const fns = ofType('AWS::Lambda::Function');
-    expect(fns).toHaveLength(HTTP_FUNCTIONS.length + 1);
+    expect(fns).toHaveLength(HTTP_FUNCTIONS.length + ALWAYS_BUILT + 1);
     for (const [id, f] of fns) expect(f.Properties.Environment.Variables[ENV.unsubscribeMailbox], id).toBe(MAILBOX);
-    template.resourceCountIs('AWS::Lambda::Function', HTTP_FUNCTIONS.length + 1);
+    template.resourceCountIs('AWS::Lambda::Function', HTTP_FUNCTIONS.length + ALWAYS_BUILT + 1);
   });
 });
 
@@ -184,9 +220,12 @@ describe('without unsubscribeMailbox', () => {
     expect(stack.inbound).toBeUndefined();
     expect(ofType('AWS::SES::ReceiptRuleSet')).toEqual([]);
     expect(ofType('AWS::SES::ReceiptRule')).toEqual([]);
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(HTTP_FUNCTIONS.length);
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(HTTP_FUNCTIONS.length + ALWAYS_BUILT);
     expect(ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal !== 'apigateway.amazonaws.com')).toEqual([]);
     expect(json.Outputs).not.toHaveProperty('InboundRuleSetName');
+    expect(json.Outputs).not.toHaveProperty('InboundFailureQueueUrl');
+    // The only failure queue is the partner relay's.
+    expect(ofType('AWS::SQS::Queue').map(([id]) => id)).toEqual([Stack.of(stack).getLogicalId(stack.relay.streamFailures.queue.node.defaultChild as CfnElement)]);
   });
 
   it(`sets ${ENV.unsubscribeMailbox} on no function`, () => {

@@ -6,14 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
+import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
 import { TABLES, TABLE_LIST, type TableKey } from '../../lambdas/wiring/tables.ts';
-import { asArray, BASELINE_ACTIONS, EXPECTED_ACTIONS, ITEM_READ, ITEM_WRITE, policiesOf, RESOURCELESS_ACTIONS, type Statement } from './iam.ts';
+import { asArray, expectedActions, ITEM_READ, ITEM_WRITE, policiesOf, RESOURCELESS_ACTIONS, sourceOf, type Statement } from './iam.ts';
 import { flattenCfn, synthTemplate } from './synth.ts';
 
 const synth = synthTemplate();
 const { template, json, stack } = synth;
-const FUNCTION_DEFS = Object.entries(FUNCTIONS as Readonly<Record<string, FunctionDef>>);
+/** Every function of the stage, HTTP and event (a plain synth has no mailbox, so no mailto function). */
+const FUNCTION_DEFS: [string, FunctionDef][] = Object.entries(stack.functions).map(([key, { def }]) => [key, def]);
+const fnOf = (key: string) => stack.functions[key]!.fn;
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 const resourcesOfType = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
@@ -75,8 +78,30 @@ describe('data tables', () => {
   });
 });
 
+describe('partner relay tables', () => {
+  const propsOf = (key: TableKey) => json.Resources[logicalId(stack.data.tables[key])]!.Properties;
+
+  it('keeps failed partner deliveries in PartnerRelay: on-demand, PITR, KMS, TTL on expiresAt, no stream', () => {
+    expect(TABLES.relay.id).toBe('PartnerRelay');
+    const props = propsOf('relay');
+    expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(props.Replicas[0].PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 });
+    expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(props.StreamSpecification).toBeUndefined();
+  });
+
+  it('streams the consent ledger with new and old images: the relay reads it', () => {
+    expect(propsOf('ledger').StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+  });
+});
+
 describe('functions', () => {
-  it('has one function per entry of FUNCTIONS, every function on nodejs24.x and arm64', () => {
+  it('has one function per entry of FUNCTIONS and per event function but the mailto one, every function on nodejs24.x and arm64', () => {
+    const expected = [...Object.keys(FUNCTIONS), ...Object.entries(EVENT_FUNCTIONS).filter(([, d]) => d.source !== 'ses-receipt').map(([k]) => k)];
+    expect(Object.keys(stack.functions).sort()).toEqual(expected.sort());
+    for (const [key, fn] of Object.entries(stack.api.functions)) expect(stack.functions[key]!.fn, key).toBe(fn);
+    for (const [key, fn] of Object.entries(stack.relay.functions)) expect(stack.functions[key]!.fn, key).toBe(fn);
     const fns = resourcesOfType('AWS::Lambda::Function');
     expect(fns).toHaveLength(FUNCTION_DEFS.length);
     for (const [, fn] of fns) {
@@ -86,7 +111,7 @@ describe('functions', () => {
   });
 
   describe.each(FUNCTION_DEFS)('%s', (key, def) => {
-    const fn = stack.api.functions[key]!;
+    const fn = fnOf(key);
     const props = json.Resources[logicalId(fn)]!.Properties;
 
     it('runs the bundled ESM handler with its memory, timeout, tracing and own log group', () => {
@@ -122,7 +147,7 @@ describe('functions', () => {
 });
 
 const { policies, statementsOfRole, resourcesFor: resourcesOfRoleFor } = policiesOf(json);
-const roleOf = (key: string) => logicalId(stack.api.functions[key]!.role!);
+const roleOf = (key: string) => logicalId(fnOf(key).role!);
 /** Every resource (flattened, sorted) on which a function's policies allow `action`. */
 const resourcesFor = (key: string, action: string): string[] => resourcesOfRoleFor(roleOf(key), action);
 
@@ -131,20 +156,23 @@ const tableArns = TABLE_LIST.map((t) => `<${logicalId(stack.data.tables[keyOf(t.
 const indexArns = TABLE_LIST.filter((t) => t.indexes.length > 0)
   .map((t) => `<${logicalId(stack.data.tables[keyOf(t.id)])}.Arn>/index/*`)
   .sort();
-const secretArns = [stack.keys.tokenKeys, stack.keys.pseudonymSecret].map((s) => `<${logicalId(s)}>`).sort();
+const keySecretArns = [stack.keys.tokenKeys, stack.keys.pseudonymSecret].map((s) => `<${logicalId(s)}>`);
+const partnersSecretArn = `<${logicalId(stack.partners.secret)}>`;
 /** `arn:<partition>:ses:<region>:<account>:` followed by `resource`, with the three as literals or pseudo parameters. */
 const sesArn = (resource: string) =>
   new RegExp(`^arn:(<AWS::Partition>|aws[a-z-]*):ses:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):${resource}$`);
 const configurationSetArn = sesArn(`configuration-set/<${logicalId(stack.email.configurationSet)}>`);
 const anyIdentityArn = sesArn('identity/\\*');
-const holding = (p: Permission) => FUNCTION_DEFS.filter(([, def]) => (def.permissions as readonly Permission[]).includes(p));
-const lacking = (p: Permission) => FUNCTION_DEFS.filter(([, def]) => !(def.permissions as readonly Permission[]).includes(p));
+const has = (def: FunctionDef, p: Permission) => (def.permissions as readonly Permission[]).includes(p);
+const holding = (p: Permission) => FUNCTION_DEFS.filter(([, def]) => has(def, p));
+const lacking = (p: Permission) => FUNCTION_DEFS.filter(([, def]) => !has(def, p));
+/** The secrets a function may read: the key secrets with keys:read, the partner webhooks with partners:read. */
+const secretsOf = (def: FunctionDef) => [...(has(def, 'keys:read') ? keySecretArns : []), ...(has(def, 'partners:read') ? [partnersSecretArn] : [])].sort();
 
 describe('IAM', () => {
-  it.each(FUNCTION_DEFS)('%s gets exactly the actions its permissions need', (key, def) => {
+  it.each(FUNCTION_DEFS)('%s gets exactly the actions its permissions and its event source need', (key, def) => {
     const actions = new Set(statementsOfRole(roleOf(key)).flatMap((s) => asArray(s.Action)));
-    const expected = new Set([...BASELINE_ACTIONS, ...def.permissions.flatMap((p) => EXPECTED_ACTIONS[p])]);
-    expect([...actions].sort()).toEqual([...expected].sort());
+    expect([...actions].sort()).toEqual(expectedActions(def.permissions, sourceOf(def)));
   });
 
   it('grants DescribeTable on the table ARNs, not on a wildcard', () => {
@@ -177,13 +205,13 @@ describe('IAM', () => {
     });
   });
 
-  describe.each(holding('keys:read'))('%s (keys:read)', (key) => {
-    it('GetSecretValue on the two key secrets and nothing else', () => {
-      expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual(secretArns);
+  describe.each(holding('keys:read'))('%s (keys:read)', (key, def) => {
+    it('GetSecretValue on the two key secrets, the partner webhooks only with partners:read, and nothing else', () => {
+      expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual(secretsOf(def));
     });
 
     it('gets the two secret ARNs in its environment', () => {
-      const vars = json.Resources[logicalId(stack.api.functions[key]!)]!.Properties.Environment.Variables;
+      const vars = json.Resources[logicalId(fnOf(key))]!.Properties.Environment.Variables;
       expect(vars[ENV.tokenKeysSecret]).toEqual({ Ref: logicalId(stack.keys.tokenKeys) });
       expect(vars[ENV.pseudonymSecret]).toEqual({ Ref: logicalId(stack.keys.pseudonymSecret) });
       // The local-stack variables that stand in for the secrets never reach AWS.
@@ -192,10 +220,43 @@ describe('IAM', () => {
     });
   });
 
-  it.each(lacking('keys:read'))('%s gets neither the secrets nor their ARNs', (key) => {
-    expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual([]);
-    const vars = json.Resources[logicalId(stack.api.functions[key]!)]!.Properties.Environment.Variables;
+  it.each(lacking('keys:read'))('%s gets neither the key secrets nor their ARNs', (key, def) => {
+    expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual(secretsOf(def));
+    for (const arn of keySecretArns) expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).not.toContain(arn);
+    const vars = json.Resources[logicalId(fnOf(key))]!.Properties.Environment.Variables;
     for (const v of [ENV.tokenKeysSecret, ENV.pseudonymSecret, ENV.tokenKeys, ENV.pseudonymKey]) expect(vars).not.toHaveProperty(v);
+  });
+
+  it('gives partners:read to some function (the relay), so the tests below check something', () => {
+    expect(holding('partners:read').map(([key]) => key)).toEqual(expect.arrayContaining(['relayLedgerStream', 'replayPartnerEvents']));
+  });
+
+  describe.each(holding('partners:read'))('%s (partners:read)', (key, def) => {
+    it('GetSecretValue on the partner webhooks secret (and the key secrets only with keys:read)', () => {
+      expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toEqual(secretsOf(def));
+      expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).toContain(partnersSecretArn);
+    });
+
+    it(`gets the secret ARN in ${ENV.partnersSecret}, never the local-stack list`, () => {
+      const vars = json.Resources[logicalId(fnOf(key))]!.Properties.Environment.Variables;
+      expect(vars[ENV.partnersSecret]).toEqual({ Ref: logicalId(stack.partners.secret) });
+      expect(vars).not.toHaveProperty(ENV.partners);
+    });
+  });
+
+  it.each(lacking('partners:read'))('%s gets neither the partner webhooks secret nor its ARN', (key) => {
+    expect(resourcesFor(key, 'secretsmanager:GetSecretValue')).not.toContain(partnersSecretArn);
+    const vars = json.Resources[logicalId(fnOf(key))]!.Properties.Environment.Variables;
+    for (const v of [ENV.partnersSecret, ENV.partners]) expect(vars).not.toHaveProperty(v);
+  });
+
+  it('grants the partner webhooks secret to no role but those of partners:read functions', () => {
+    const roles = new Set(holding('partners:read').map(([key]) => roleOf(key)));
+    for (const [id, p] of policies) {
+      const grants = (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => asArray(s.Resource).map(flattenCfn).includes(partnersSecretArn));
+      if (!grants) continue;
+      for (const role of asArray(p.Properties.Roles)) expect(roles.has((role as { Ref: string }).Ref), id).toBe(true);
+    }
   });
 
   it('health holds none of the data, send or key grants', () => {
@@ -240,7 +301,7 @@ describe('IAM', () => {
 
   it('makes every function wait for the managed policies attached to its role', () => {
     for (const [key] of FUNCTION_DEFS) {
-      const fn = json.Resources[logicalId(stack.api.functions[key]!)]!;
+      const fn = json.Resources[logicalId(fnOf(key))]!;
       const attached = resourcesOfType('AWS::IAM::ManagedPolicy')
         .filter(([, p]) => asArray(p.Properties.Roles).some((r: any) => r?.Ref === roleOf(key)))
         .map(([id]) => id);
@@ -254,8 +315,10 @@ describe('key secrets', () => {
   const tokenKeys = json.Resources[logicalId(stack.keys.tokenKeys)]!;
   const pseudonym = json.Resources[logicalId(stack.keys.pseudonymSecret)]!;
 
-  it('are exactly two, without rotation schedules', () => {
-    expect(secrets).toHaveLength(2);
+  it('are two of the three secrets (the third: partner webhooks), without rotation schedules', () => {
+    expect(secrets.map(([id]) => id).sort()).toEqual(
+      [stack.keys.tokenKeys, stack.keys.pseudonymSecret, stack.partners.secret].map((s) => logicalId(s)).sort(),
+    );
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   });
 
@@ -289,6 +352,32 @@ describe('key secrets', () => {
   });
 });
 
+describe('partner webhooks secret', () => {
+  const secret = json.Resources[logicalId(stack.partners.secret)]!;
+
+  // Pinned: the operator owns the value. With either property CloudFormation would put a value of its own into the
+  // secret at creation (the runtime cannot parse a generated one), and again whenever the property changed, wiping
+  // the partner list.
+  it('is created without a value: neither SecretString nor GenerateSecretString', () => {
+    expect(secret.Properties).not.toHaveProperty('SecretString');
+    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+  });
+
+  it('is encrypted with the AWS managed key and has no resource policy', () => {
+    expect(secret.Properties.KmsKeyId).toBeUndefined();
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+  });
+
+  it('follows the data on a dev stage (deleted; retained on production stages, below)', () => {
+    expect(secret).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+
+  it('is in the outputs, with how to set it', () => {
+    expect(json.Outputs?.PartnersSecretArn?.Value).toEqual({ Ref: logicalId(stack.partners.secret) });
+    expect(json.Outputs?.PartnersSecretArn?.Description).toContain('put-secret-value');
+  });
+});
+
 describe('production stage with a From address', () => {
   const prod = synthTemplate({
     stage: 'prod',
@@ -313,8 +402,14 @@ describe('production stage with a From address', () => {
     expect(statement!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@mail.example.com' } });
   });
 
-  it('retains both secrets', () => {
-    for (const s of [prod.stack.keys.tokenKeys, prod.stack.keys.pseudonymSecret]) {
+  it('retains the relay table and the relay failure queue', () => {
+    expect(prod.json.Resources[prodId(prod.stack.data.tables.relay)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(prod.json.Resources[prodId(prod.stack.data.tables.relay)]!.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+    expect(prod.json.Resources[prodId(prod.stack.relay.streamFailures.queue)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('retains every secret', () => {
+    for (const s of [prod.stack.keys.tokenKeys, prod.stack.keys.pseudonymSecret, prod.stack.partners.secret]) {
       expect(prod.json.Resources[prodId(s)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
   });
@@ -366,7 +461,9 @@ describe('SES configuration set', () => {
 });
 
 describe('outputs', () => {
-  it('has the API URL, the key secret ARNs and every table name', () => {
+  it('has the API URL, the secret ARNs, the relay failure queue and every table name', () => {
+    expect(json.Outputs?.PartnersSecretArn?.Value).toEqual({ Ref: logicalId(stack.partners.secret) });
+    expect(json.Outputs?.RelayFailureQueueUrl?.Value).toEqual({ Ref: logicalId(stack.relay.streamFailures.queue) });
     expect(json.Outputs?.ApiUrl?.Value).toEqual({ 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] });
     expect(json.Outputs?.TokenKeysSecretArn?.Value).toEqual({ Ref: logicalId(stack.keys.tokenKeys) });
     expect(json.Outputs?.PseudonymSecretArn?.Value).toEqual({ Ref: logicalId(stack.keys.pseudonymSecret) });

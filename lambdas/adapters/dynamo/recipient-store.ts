@@ -193,6 +193,59 @@ export class RecipientStore {
   }
 
   /**
+   * Moves a recipient to another address in one transaction: the old address claim goes, the new one is taken (fails
+   * with `conflict` when another recipient holds it), the profile changes, the ledger records it.
+   */
+  async changeAddress(
+    id: string,
+    from: { addressHash: string },
+    to: { email: string; address: string; addressHash: string },
+    ledger: readonly LedgerEntry[],
+    at: string,
+  ): Promise<void> {
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tables.recipients,
+                Key: profileKey(id),
+                ...setExpression({ email: to.email, address: to.address, addressHash: to.addressHash, updatedAt: at }),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            {
+              Delete: {
+                TableName: this.#tables.recipients,
+                Key: claimKey(from.addressHash),
+                ConditionExpression: 'recipientId = :id',
+                ExpressionAttributeValues: { ':id': id },
+              },
+            },
+            {
+              Put: {
+                TableName: this.#tables.recipients,
+                Item: { ...claimKey(to.addressHash), recipientId: id, createdAt: at },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...ledger.map((entry, i) => this.#ledgerPut(entry, i)),
+          ],
+        }),
+      );
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (reasons?.[0] === 'ConditionalCheckFailed') throw new SendwellError('not_found', `No recipient ${id}.`);
+      if (reasons?.[2] === 'ConditionalCheckFailed') {
+        throw new SendwellError('conflict', 'Another recipient has this address.', [{ path: 'email', message: 'taken' }]);
+      }
+      if (reasons?.[1] === 'ConditionalCheckFailed') throw new SendwellError('conflict', 'The address changed meanwhile; send the request again.');
+      throw e;
+    }
+  }
+
+  /**
    * Erasure: deletes the recipient's items (profile, consents), its address claim and its whole ledger.
    * Returns how many items went from each table.
    */

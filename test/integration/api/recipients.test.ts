@@ -219,3 +219,29 @@ describe('suppressions', () => {
     expect((await api.del('/v1/suppressions', { email: r.email, reason: 'manual' })).status).toBe(404);
   });
 });
+
+describe('rectification of the address', () => {
+  it('keeps consent history, moves the person’s suppressions, leaves the old mailbox’s, and refuses a taken address', async () => {
+    const oldEmail = uniqueAddress('move-old');
+    const newEmail = uniqueAddress('move-new');
+    const r = (await api.post('/v1/recipients', { email: oldEmail, country: 'US', welcome: false })).body;
+    await api.put(`/v1/recipients/${r.id}/consents/${topic}`, { status: 'opted_in' });
+    await api.post('/v1/suppressions', { email: oldEmail, reason: 'complaint' });
+    await api.post('/v1/suppressions', { email: oldEmail, reason: 'hard_bounce' });
+
+    const moved = await api.patch(`/v1/recipients/${r.id}`, { email: newEmail.toUpperCase() });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ id: r.id, email: newEmail.split('@')[0]!.toUpperCase() + '@example.com', consents: { [topic]: { status: 'opted_in' } } });
+    expect(moved.body.suppressions.map((s: { reason: string }) => s.reason)).toEqual(['complaint']);
+    expect((await api.get(`/v1/recipients?email=${encodeURIComponent(newEmail)}`)).body.id).toBe(r.id);
+    expect((await api.get(`/v1/recipients?email=${encodeURIComponent(oldEmail)}`)).status).toBe(404);
+    expect((await api.get(`/v1/suppressions?email=${encodeURIComponent(oldEmail)}`)).body.suppressions.map((s: { reason: string }) => s.reason)).toEqual(['hard_bounce']);
+    const entry = (await api.get(`/v1/recipients/${r.id}/ledger`)).body.entries.at(-1);
+    expect(entry).toMatchObject({ subject: 'email', from: expect.stringMatching(/^m\*\*\*@example\.com$/), to: expect.stringMatching(/^M\*\*\*@example\.com$/) });
+
+    const other = (await api.post('/v1/recipients', { email: uniqueAddress('move-other'), welcome: false })).body;
+    const taken = await api.patch(`/v1/recipients/${other.id}`, { email: newEmail });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.details[0].path).toBe('email');
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * The partner relay concern: what carries consent changes from the consent ledger to the partner webhooks. The
+ * ledger table's stream invokes `relayLedgerStream`, a schedule invokes `replayPartnerEvents` (both from
+ * `lambdas/wiring/event-functions.ts`); what the relay finally cannot process lands in a failure queue.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { EVENT_FUNCTIONS, type EventFunctionDef, type EventSource } from '../lambdas/wiring/event-functions.ts';
+import { FailureQueue } from './failure-queue.ts';
+import { buildFunction, type BuildFunctionOptions } from './functions.ts';
+
+/** The ledger stream's event source mapping, exported for the tests that hold the template to it. */
+export const LEDGER_STREAM_SETTINGS = {
+  /** A new mapping starts at the oldest record the stream still holds (24 hours): no entry is skipped on deploy. */
+  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+  batchSize: 25,
+  /** One batch per shard at a time: the ledger entries of a recipient (one partition key) are relayed in order. */
+  parallelizationFactor: 1,
+  /** The handler returns the first record it could not relay; Lambda retries from there. */
+  reportBatchItemFailures: true,
+  /** A failing batch is split until the failing record is alone, so one bad record does not hold back 24 others. */
+  bisectBatchOnError: true,
+  retryAttempts: 10,
+  /**
+   * Well inside the stream's 24-hour retention: a record the function cannot process in time goes to the failure
+   * queue with its shard and sequence numbers, leaving at least 18 hours to read it from the stream again (and the
+   * ledger itself holds every entry for good), instead of being trimmed from the stream with no trace.
+   */
+  maxRecordAge: Duration.hours(6),
+} as const;
+
+/**
+ * How often Scheduler retries an invoke of the replay function it could not make (throttling, a service error),
+ * within one period: after that, the next run supersedes it.
+ */
+export const REPLAY_INVOKE_RETRIES = 5;
+
+export interface PartnerRelayProps extends BuildFunctionOptions {
+  /**
+   * How often the kept failed deliveries are sent again.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly replayEvery?: Duration;
+  /**
+   * Keep the stream's failure queue when the stack is deleted.
+   *
+   * @default true
+   */
+  readonly retainFailures?: boolean;
+  /**
+   * The two functions, by key, if not those of EVENT_FUNCTIONS.
+   *
+   * @default relayLedgerStream and replayPartnerEvents of lambdas/wiring/event-functions.ts
+   */
+  readonly functions?: {
+    readonly relay: { readonly key: string; readonly def: EventFunctionDef };
+    readonly replay: { readonly key: string; readonly def: EventFunctionDef };
+  };
+}
+
+function checkSource(key: string, def: EventFunctionDef, source: EventSource): void {
+  if (def.source !== source) throw new Error(`Sendwell: function "${key}" is invoked by "${def.source}", not by "${source}".`);
+}
+
+/**
+ * The partner relay:
+ *
+ * - **Stream → relay function.** An event source mapping on the consent ledger table's stream
+ *   ({@link LEDGER_STREAM_SETTINGS}: from the trim horizon, 25 records a batch, one batch per shard at a time, partial
+ *   batch responses, bisection, 10 retries, 6 hours' maximum record age). A partner being down does not fail a batch:
+ *   the handler keeps the failed delivery in the relay table for replay. What still fails (a record the handler cannot
+ *   read, a relay table it cannot write) goes, after the retries, to {@link streamFailures}: Lambda sends a record of
+ *   the batch (shard, first and last sequence numbers, times), not the ledger entries, so it holds no personal data.
+ *   The function reads this one stream only (`DataTables.grantStreamRead`).
+ * - **Schedule → replay function.** An EventBridge Scheduler schedule, `rate(15 minutes)`, invokes the replay function
+ *   through a role that may invoke that function and nothing else; the role may be assumed by Scheduler only for
+ *   schedules of this account in the construct's own schedule group, which holds this schedule alone. Scheduler
+ *   rather than an EventBridge rule: it is AWS's service for schedules (a retry policy per target, no event bus or
+ *   rule quota involved), and the wiring names it (`schedule`). Its retry policy retries a failed invoke (throttling,
+ *   a service error) for up to one period; a run it still cannot start is superseded by the next one, which sends the
+ *   same kept deliveries. For the same reason the function's own asynchronous invocation is not retried: a run that
+ *   fails is retried by the next run 15 minutes later, rather than by a Lambda retry that could overlap it.
+ *
+ * Both functions are built by `buildFunction` (lib/functions.ts) and granted by their `permissions`
+ * (`data:write`, `keys:read`, `partners:read`).
+ *
+ * @example
+ * const relay = new PartnerRelay(stack, 'Relay', { stage, publicBaseUrl, resources: { data, email, keys, partners } });
+ * new CfnOutput(stack, 'RelayFailureQueueUrl', { value: relay.streamFailures.queue.queueUrl });
+ */
+export class PartnerRelay extends Construct {
+  /** The functions by key (`relayLedgerStream`, `replayPartnerEvents`), as `HttpEndpoints.functions`. */
+  readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
+  readonly relayFunction: nodejs.NodejsFunction;
+  readonly replayFunction: nodejs.NodejsFunction;
+  /** The ledger stream's event source mapping. */
+  readonly streamMapping: lambda.EventSourceMapping;
+  /** The on-failure destination of the ledger stream's event source mapping. */
+  readonly streamFailures: FailureQueue;
+  readonly schedule: scheduler.Schedule;
+  /** The schedule group holding only the replay schedule; the scheduler role is trusted for this group alone. */
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** The role Scheduler assumes to invoke the replay function. */
+  readonly schedulerRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: PartnerRelayProps) {
+    super(scope, id);
+    const relay = props.functions?.relay ?? { key: 'relayLedgerStream', def: EVENT_FUNCTIONS.relayLedgerStream };
+    const replay = props.functions?.replay ?? { key: 'replayPartnerEvents', def: EVENT_FUNCTIONS.replayPartnerEvents };
+    checkSource(relay.key, relay.def, 'ledger-stream');
+    checkSource(replay.key, replay.def, 'schedule');
+    const replayEvery = props.replayEvery ?? Duration.minutes(15);
+
+    this.relayFunction = buildFunction(this, relay.key, relay.def, props);
+    this.replayFunction = buildFunction(this, replay.key, replay.def, props);
+    this.functions = { [relay.key]: this.relayFunction, [replay.key]: this.replayFunction };
+
+    // Stream → relay. Not DynamoEventSource: it grants dynamodb:ListStreams on "*" (see DataTables.grantStreamRead);
+    // this is the mapping it would create, with the stream grant on the ledger stream alone.
+    const data = props.resources.data;
+    // Throws unless the ledger's definition has a stream, before anything is connected to it.
+    data.grantStreamRead('ledger', this.relayFunction);
+    this.streamFailures = new FailureQueue(this, 'StreamFailures', {
+      holds: 'ledger stream batches the relay function could not process after its retries (shard and sequence numbers only)',
+      retain: props.retainFailures,
+    });
+    this.streamMapping = this.relayFunction.addEventSourceMapping('LedgerStream', {
+      eventSourceArn: data.tables.ledger.tableStreamArn,
+      ...LEDGER_STREAM_SETTINGS,
+      onFailure: this.streamFailures.eventSourceDestination(),
+    });
+
+    // Schedule → replay, in a schedule group of its own: the role below may be assumed by Scheduler for schedules of
+    // this group only (Scheduler names the group, not the schedule, in aws:SourceArn).
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: `Sendwell: EventBridge Scheduler invokes ${replay.key}`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account, 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
+        },
+      }),
+    });
+    // The unqualified function ARN only (Function.grantInvoke would add "<arn>:*", every version and alias).
+    this.schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.replayFunction.functionArn] }),
+    );
+    const role = this.schedulerRole;
+    const replayFunctionArn = this.replayFunction.functionArn;
+    this.schedule = new scheduler.Schedule(this, 'ReplaySchedule', {
+      scheduleGroup: this.scheduleGroup,
+      description: `Sendwell ${props.stage}: send kept failed partner deliveries again (${replay.key}).`,
+      schedule: scheduler.ScheduleExpression.rate(replayEvery),
+      // Not the aws-scheduler-targets LambdaInvoke: it grants InvokeFunction on "<arn>:*" too, and trusts the role to
+      // the whole default schedule group.
+      target: {
+        bind: () => ({
+          arn: replayFunctionArn,
+          role,
+          retryPolicy: { maximumRetryAttempts: REPLAY_INVOKE_RETRIES, maximumEventAgeInSeconds: replayEvery.toSeconds() },
+        }),
+      },
+    });
+    // Scheduler invokes asynchronously. A failed run is not retried by Lambda: the next run is the retry. An invoke
+    // throttled for longer than one period is dropped for the same reason.
+    this.replayFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: replayEvery });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The local stand-in for a Lambda DynamoDB stream event source: reads a table's stream on DynamoDB Local and hands
+ * batches, in the shape Lambda delivers them, to the same handler AWS invokes. Remembers how far it got (a
+ * checkpoint file when given) so a restart neither skips nor repeats records; a batch the handler reports as failed
+ * is retried from the failed record.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListStreamsCommand,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
+
+export interface StreamPollerOptions {
+  readonly endpoint: string;
+  readonly tableName: string;
+  readonly handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+  /** JSON file keeping the last handled sequence number per shard; omitted → in memory. */
+  readonly checkpointFile?: string;
+  /** @default 250 */
+  readonly intervalMs?: number;
+  /** Where to start without a checkpoint: the oldest record kept (as Lambda's TRIM_HORIZON) or only new ones. @default 'TRIM_HORIZON' */
+  readonly startAt?: 'TRIM_HORIZON' | 'LATEST';
+  readonly onError?: (e: unknown) => void;
+}
+
+export interface RunningStreamPoller {
+  /** Resolves once every record written so far has been handed to the handler (for tests). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startStreamPoller(options: StreamPollerOptions): RunningStreamPoller {
+  const client = new DynamoDBStreamsClient({ endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const checkpoint: Record<string, string> =
+    options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
+  const iterators = new Map<string, string | undefined>();
+  let streamArn: string | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  /** Rounds started, and the last round that found nothing to hand over (both counters only grow). */
+  let roundsStarted = 0;
+  let lastIdleRound = -1;
+
+  const save = () => options.checkpointFile && writeFileSync(options.checkpointFile, JSON.stringify(checkpoint));
+
+  async function iteratorFor(shardId: string): Promise<string | undefined> {
+    if (iterators.has(shardId)) return iterators.get(shardId);
+    const after = checkpoint[shardId];
+    const out = await client.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : (options.startAt ?? 'TRIM_HORIZON'),
+        ...(after ? { SequenceNumber: after } : {}),
+      }),
+    );
+    iterators.set(shardId, out.ShardIterator);
+    return out.ShardIterator;
+  }
+
+  async function poll(): Promise<boolean> {
+    streamArn ??= (await client.send(new ListStreamsCommand({ TableName: options.tableName }))).Streams?.[0]?.StreamArn;
+    if (!streamArn) return false;
+    const shards = (await client.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
+    let handled = false;
+    for (const shard of shards) {
+      if (!shard.ShardId) continue;
+      // Starting from now: a shard already closed holds only older records, nothing to read there.
+      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      if (closed && options.startAt === 'LATEST' && !checkpoint[shard.ShardId] && !iterators.has(shard.ShardId)) {
+        iterators.set(shard.ShardId, undefined);
+        continue;
+      }
+      const iterator = await iteratorFor(shard.ShardId);
+      if (!iterator) continue;
+      let out;
+      try {
+        out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+      } catch (e) {
+        // An iterator that expired or points before the shard's oldest record: get a fresh one next round.
+        if ((e as Error).name === 'ExpiredIteratorException' || (e as Error).name === 'TrimmedDataAccessException') {
+          iterators.delete(shard.ShardId);
+          continue;
+        }
+        throw e;
+      }
+      const records = (out.Records ?? []) as _Record[];
+      if (records.length === 0) {
+        iterators.set(shard.ShardId, out.NextShardIterator);
+        continue;
+      }
+      const result = await options.handler({ Records: records as unknown as DynamoDBStreamEvent['Records'] });
+      const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
+      const done = failed ? records.slice(0, records.findIndex((r) => r.dynamodb?.SequenceNumber === failed)) : records;
+      const last = done.at(-1)?.dynamodb?.SequenceNumber;
+      if (last) checkpoint[shard.ShardId] = last;
+      // After a reported failure, read again from the checkpoint: the failed record comes back.
+      if (failed) iterators.delete(shard.ShardId);
+      else iterators.set(shard.ShardId, out.NextShardIterator);
+      save();
+      handled = true;
+    }
+    return handled;
+  }
+
+  const loop = async () => {
+    while (!stopped) {
+      const round = ++roundsStarted;
+      let idle = false;
+      try {
+        idle = !(await poll());
+      } catch (e) {
+        options.onError?.(e);
+      }
+      if (idle) lastIdleRound = round;
+      if (!stopped && idle) await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+    }
+  };
+  running = loop();
+
+  return {
+    async drain(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      // A round that started after this call and found nothing: everything written before the call was handed over.
+      const after = roundsStarted;
+      while (lastIdleRound <= after) {
+        if (Date.now() > deadline) throw new Error('stream poller did not drain in time');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      stopped = true;
+      await running;
+      client.destroy();
+    },
+  };
+}
