@@ -3,14 +3,15 @@
  * Local and the local SES. For each recipient state a service mail and a marketing mail are sent through
  * `POST /v1/messages`; the answer, the stored message record and the captured mail are checked.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { SuppressionStore } from '../../../lambdas/adapters/dynamo/suppression-store.ts';
 import { runtimeKeys } from '../../../lambdas/adapters/keys.ts';
 import { addressHash } from '../../../lambdas/domain/email-address.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import type { TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/suite.ts';
 import { header, hrefs, mailTo, uniqueAddress } from '../../support/mailbox.ts';
 
 let gw: TestGateway;
@@ -19,9 +20,11 @@ const topic = `news-${Date.now().toString(36)}`;
 const marketing = `weekly-${Date.now().toString(36)}`;
 const service = `receipt-${Date.now().toString(36)}`;
 
+const suite = useGateway();
+
 beforeAll(async () => {
-  gw = await startTestGateway();
-  api = adminClient(gw);
+  gw = suite.gw;
+  api = suite.api;
   expect((await api.post('/v1/topics', { id: topic, name: 'Weekly news', description: 'What is new, once a week' })).status).toBe(201);
   const m = await api.post('/v1/templates', {
     id: marketing,
@@ -40,9 +43,6 @@ beforeAll(async () => {
     text: 'Order {{order}}\nPreferences: {{preferences_url}}',
   });
   expect(s.status).toBe(201);
-});
-afterAll(async () => {
-  await gw?.stop();
 });
 
 async function recipient(label: string, country = 'US') {

@@ -1,5 +1,5 @@
 /** `POST /v1/messages`: idempotency, validation, header safety, and a failed SES call that can be retried. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
@@ -7,17 +7,17 @@ import { SendwellError } from '../../../lambdas/domain/errors.ts';
 import { sendMessage } from '../../../lambdas/services/send.ts';
 import { freePort } from '../../../local/ports.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/suite.ts';
 import { mailTo, uniqueAddress } from '../../support/mailbox.ts';
 
-let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
 const suffix = Date.now().toString(36);
 const service = `reset-${suffix}`;
 
+const suite = useGateway();
+
 beforeAll(async () => {
-  gw = await startTestGateway();
-  api = adminClient(gw);
+  api = suite.api;
   const t = await api.post('/v1/templates', {
     id: service,
     class: 'service',
@@ -26,9 +26,6 @@ beforeAll(async () => {
     text: 'Hello {{name}}, reset: https://app.example/reset?t={{code}}',
   });
   expect(t.status).toBe(201);
-});
-afterAll(async () => {
-  await gw?.stop();
 });
 
 describe('idempotency', () => {

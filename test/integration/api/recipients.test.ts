@@ -1,22 +1,22 @@
 /** Recipients, consent, ledger, import and suppressions through the admin API, against DynamoDB Local. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { useGateway } from '../../support/suite.ts';
 import { header, hrefs, mailTo, uniqueAddress } from '../../support/mailbox.ts';
 
-let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
 const suffix = Date.now().toString(36);
 const topic = `deals-${suffix}`;
 const strictTopic = `beta-${suffix}`;
 const marketing = `deals-mail-${suffix}`;
 
+const suite = useGateway();
+
 beforeAll(async () => {
-  gw = await startTestGateway();
-  api = adminClient(gw);
+  api = suite.api;
   await api.post('/v1/topics', { id: topic, name: 'Deals', description: 'Offers' });
   await api.post('/v1/topics', { id: strictTopic, name: 'Beta programme', description: 'Early features', doubleOptIn: true });
   const t = await api.post('/v1/templates', {
@@ -28,9 +28,6 @@ beforeAll(async () => {
     text: 'Deals {{unsubscribe_url}} {{postal_address}}',
   });
   expect(t.status).toBe(201);
-});
-afterAll(async () => {
-  await gw?.stop();
 });
 
 const ledgerItems = async (id: string) =>

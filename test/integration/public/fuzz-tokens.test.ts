@@ -4,6 +4,7 @@
  * be accepted, nothing may answer 5xx, and the pixel answers the GIF every time. Deterministic: a seeded generator.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../bench/fixtures.ts';
 import { PIXEL_GIF } from '../../../lambdas/handlers/open-pixel.ts';
 import { ROUTES } from '../../../lambdas/wiring/routes.ts';
 import { adminClient } from '../../support/admin-client.ts';
@@ -20,22 +21,10 @@ let valid: string[];
 let recipientId: string;
 let messageId: string;
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 function forgeries(tokens: readonly string[], count: number, seed: number): string[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)] as T;
   const char = () => pick([...B64, '.', '=', '%', '~', '/']);
   const out = new Set<string>();
