@@ -130,6 +130,8 @@ export function buildFunction(scope: Construct, key: string, def: FunctionDef, o
       mainFields: ['module', 'main'],
       banner: ESM_REQUIRE_BANNER,
       minify: true,
+      // esbuild's per-bundle size report would fill every synth and test run; sizes are in docs/deploy.md.
+      logLevel: nodejs.LogLevel.WARNING,
       sourceMap: true,
       // Line mapping without embedding the sources: a smaller bundle to load at cold start.
       sourcesContent: false,

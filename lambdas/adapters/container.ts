@@ -1,7 +1,6 @@
 /**
  * Builds the services' dependencies once per cold start: the DynamoDB stores and the SES mailer on the shared SDK
- * clients, the keys, and the sending settings from the environment (checked here so a function that sends fails its
- * cold start with a clear message when they are missing).
+ * clients, the keys, and the sending settings from the environment (parsed with zod on first use).
  */
 import { z } from 'zod';
 import type { Deps, Settings } from '../services/deps.ts';
@@ -45,6 +44,7 @@ export function container(): Deps {
   if (deps) return deps;
   const db = documentClient();
   const { tables } = config();
+  let settings: Settings | undefined;
   deps = {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
@@ -52,7 +52,12 @@ export function container(): Deps {
     messages: new MessageStore(db, tables),
     mailer: new SesMailer(sesClient()),
     keys: runtimeKeys,
-    settings: parseSettings(),
+    // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
+    // request that needs to send fails with a message naming the missing variable.
+    get settings() {
+      settings ??= parseSettings();
+      return settings;
+    },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
     clock: () => new Date(),
   };

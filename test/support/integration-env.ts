@@ -6,6 +6,8 @@ import { inject } from 'vitest';
 import { handlerEnv } from '../../local/handler-env.ts';
 
 const servers = inject('sendwell');
+// Handler logs at INFO would drown the test report; tests that read logs set their own level first.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 Object.assign(
   process.env,
   handlerEnv({
