@@ -64,8 +64,8 @@ export interface EmailSendingProps {
 /**
  * The SES configuration set of a stage, with reputation metrics on, and the mail settings functions read.
  *
- * Event destinations (bounces, complaints, deliveries → the delivery-events Lambda) are added later through
- * {@link EmailSending.configurationSet}: `email.configurationSet.addEventDestination(...)`.
+ * Its event destination (sends, deliveries, bounces, complaints… → the default EventBridge bus → the sesEvents
+ * function) is added by `DeliveryEvents` (lib/delivery-events.ts) through {@link EmailSending.configurationSet}.
  *
  * @example
  * const email = new EmailSending(stack, 'Email', { stage: 'dev', fromAddress: 'Sendwell <no-reply@example.com>' });

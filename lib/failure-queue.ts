@@ -1,8 +1,9 @@
 /**
  * Where Lambda puts what a function finally failed to process: one SQS queue per event source, used as the on-failure
- * destination of asynchronous invocations (`lib/inbound-mail.ts`) or of a stream event source mapping
- * (`lib/partner-relay.ts`). One helper, so every such queue is encrypted, TLS-only, kept as long as SQS allows, and
- * acknowledged to cdk-nag with the same reviewed reason.
+ * destination of asynchronous invocations (`lib/inbound-mail.ts`, `lib/delivery-events.ts`) or of a stream event
+ * source mapping (`lib/partner-relay.ts`), and, where an EventBridge rule invokes the function, also as that rule
+ * target's dead-letter queue (`lib/delivery-events.ts`). One helper, so every such queue is encrypted, TLS-only, kept
+ * as long as SQS allows, and acknowledged to cdk-nag with the same reviewed reason.
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,6 +26,15 @@ export interface FailureQueueProps {
    * @default true
    */
   readonly retain?: boolean;
+  /**
+   * The queue is also the dead-letter queue of an EventBridge rule target (`deadLetterQueue` of an
+   * `aws-events-targets` target): EventBridge puts there what it could not deliver to the function after its retry
+   * policy, and the target adds a queue policy statement letting `events.amazonaws.com` send from that rule only.
+   * Only changes the acknowledgement's reason, which must name every writer.
+   *
+   * @default false
+   */
+  readonly ruleTargetDeadLetter?: boolean;
 }
 
 /**
@@ -58,7 +68,13 @@ export class FailureQueue extends Construct {
       reason:
         `This queue is itself a dead-letter end: the Lambda on-failure destination for ${props.holds}. cdk-nag recognises ` +
         "only a queue's RedrivePolicy or a function's DeadLetterConfig as dead-letter use, not Lambda destinations " +
-        '(EventInvokeConfig or event source mapping DestinationConfig.OnFailure). No consumer receives from it ' +
+        '(EventInvokeConfig or event source mapping DestinationConfig.OnFailure)' +
+        (props.ruleTargetDeadLetter
+          ? ', nor the DeadLetterConfig of an EventBridge rule target, which this queue also is (events EventBridge could ' +
+            'not deliver to the function after its retry policy; only that rule may send, by the aws:SourceArn condition ' +
+            'of the queue policy)'
+          : '') +
+        '. No consumer receives from it ' +
         'automatically, so there is no repeated processing failure a further DLQ would catch; records are kept for the ' +
         '14 days SQS allows, encrypted, TLS only, for an operator to inspect and replay (lib/failure-queue.ts).',
     });

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
 import { DataTables } from './data-tables.ts';
+import { DeliveryEvents } from './delivery-events.ts';
 import { EmailSending } from './email.ts';
 import { HttpEndpoints } from './http-api.ts';
 import { InboundMail } from './inbound-mail.ts';
@@ -69,6 +70,8 @@ export class SendwellStack extends Stack {
   readonly api: HttpEndpoints;
   /** Consent ledger stream → partner webhooks, and the scheduled replay of failed deliveries. */
   readonly relay: PartnerRelay;
+  /** SES events of the configuration set (default bus) → the SES events function. */
+  readonly deliveryEvents: DeliveryEvents;
   /** The `mailto:` unsubscribe mailbox's receipt rule and function, when `unsubscribeMailbox` is set. */
   readonly inbound: InboundMail | undefined;
   readonly alarmEmail: string | undefined;
@@ -111,9 +114,10 @@ export class SendwellStack extends Stack {
         ? undefined
         : new InboundMail(this, 'Inbound', { ...functionOptions, publicBaseUrl, mailbox: props.unsubscribeMailbox, retainFailures: retain });
     this.relay = new PartnerRelay(this, 'Relay', { ...functionOptions, publicBaseUrl, retainFailures: retain });
+    this.deliveryEvents = new DeliveryEvents(this, 'DeliveryEvents', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     const defs: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
     const functions: Record<string, { def: FunctionDef; fn: nodejs.NodejsFunction }> = {};
-    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions]) {
+    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions]) {
       for (const [key, fn] of Object.entries(built)) {
         if (Object.hasOwn(functions, key) || !Object.hasOwn(defs, key)) throw new Error(`Sendwell: function key "${key}" is built twice or not defined.`);
         functions[key] = { def: defs[key]!, fn };
@@ -139,6 +143,11 @@ export class SendwellStack extends Stack {
     new CfnOutput(this, 'RelayFailureQueueUrl', {
       description: 'Ledger stream batches the partner relay could not process (shard and sequence numbers; lib/partner-relay.ts)',
       value: this.relay.streamFailures.queue.queueUrl,
+    });
+    new CfnOutput(this, 'DeliveryEventsFailureQueueUrl', {
+      description:
+        'SES events (bounces, complaints, deliveries…) not delivered to or failed by the SES events function: suppressions still owed (lib/delivery-events.ts)',
+      value: this.deliveryEvents.failures.queue.queueUrl,
     });
     if (this.inbound) {
       new CfnOutput(this, 'InboundFailureQueueUrl', {

@@ -17,6 +17,7 @@ import { handlerEnv, localTableName } from './handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startSesLocal } from './ses-local.ts';
+import { startSesEventEmulator } from './ses-simulator.ts';
 import { startStreamPoller } from './stream-poller.ts';
 import { localPartners } from './partners.ts';
 import { ensureTables } from './tables.ts';
@@ -111,6 +112,14 @@ async function main() {
     stops.push(poller.stop);
     const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
     stops.push(async () => clearInterval(replay));
+
+    // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler.
+    const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
+    const { sentListeners } = await import('../lambdas/adapters/ses-mailer.ts');
+    const stopEmulator = startSesEventEmulator(sentListeners, sesEventsHandler, {
+      onError: (e) => localLog.error('emulated SES event failed', { error: (e as Error).message }),
+    });
+    stops.push(async () => void stopEmulator());
 
     process.stdout.write(
       [

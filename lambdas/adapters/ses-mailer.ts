@@ -22,6 +22,20 @@ export function encodeFromAddress(from: string): string {
   return `=?UTF-8?B?${Buffer.from(name, 'utf8').toString('base64')}?= <${m[2]}>`;
 }
 
+/** What a listener hears about each message SES accepted. */
+export interface SentMail {
+  readonly sesMessageId: string;
+  readonly to: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly at: string;
+}
+
+/**
+ * Listeners told about every accepted message, in process. Empty on AWS (SES publishes real events); the local stack
+ * registers its emulator of the SES mailbox simulator here, since the local SES produces no events.
+ */
+export const sentListeners = new Set<(mail: SentMail) => void>();
+
 const tagValue = (v: string) => v.replace(/[^A-Za-z0-9_.@-]/g, '_').slice(0, 256);
 
 export class SesMailer {
@@ -51,6 +65,8 @@ export class SesMailer {
       }),
     );
     if (!out.MessageId) throw new Error('SES accepted the message but returned no message id');
+    const sent: SentMail = { sesMessageId: out.MessageId, to: message.to, tags: { ...(options.tags ?? {}) }, at: new Date().toISOString() };
+    for (const listener of sentListeners) listener(sent);
     return out.MessageId;
   }
 }

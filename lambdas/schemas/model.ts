@@ -214,6 +214,11 @@ export const MessageRecordSchema = z
     recipientId: z.string().optional(),
     sesMessageId: z.string().optional(),
     sentAt: IsoDateTimeSchema.optional(),
+    deliveryStatus: z
+      .enum(['sent', 'delivered', 'bounced_hard', 'bounced_soft', 'complained', 'rejected', 'delayed', 'rendering_failed'])
+      .optional()
+      .meta({ description: 'The furthest SES feedback: a reordered event never moves it back.' }),
+    deliveryAt: z.string().optional(),
     error: z.string().optional(),
     createdAt: IsoDateTimeSchema,
     updatedAt: IsoDateTimeSchema,

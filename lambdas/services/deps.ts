@@ -25,7 +25,7 @@ export interface Deps {
   readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress'>;
   readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'put' | 'remove'>;
-  readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'getRecord' | 'count' | 'recordOpen' | 'recordClick' | 'idsByRecipient' | 'deleteMessage'>;
+  readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'getRecord' | 'count' | 'recordOpen' | 'recordClick' | 'idsByRecipient' | 'deleteMessage' | 'recordFeedback'>;
   readonly mailer: Pick<SesMailer, 'send'>;
   readonly keys: () => Promise<RuntimeKeys>;
   readonly settings: Settings;

@@ -8,9 +8,9 @@ import type { FunctionDef } from './routes.ts';
 /**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
  * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `schedule`: an EventBridge
- * Scheduler rate.
+ * Scheduler rate. `ses-events`: the configuration set's event destination on the default EventBridge bus.
  */
-export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule';
+export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule' | 'ses-events';
 
 export interface EventFunctionDef extends FunctionDef {
   readonly source: EventSource;
@@ -41,6 +41,14 @@ export const EVENT_FUNCTIONS = {
     memorySize: 256,
     timeoutSeconds: 300,
     permissions: ['data:write', 'keys:read', 'partners:read'],
+  },
+  sesEvents: {
+    entry: 'lambdas/handlers/ses-events.ts',
+    description: 'SES feedback: delivery, bounce, complaint, reject, delay and rendering-failure events → message records, suppressions, ledger, counters.',
+    source: 'ses-events',
+    memorySize: 256,
+    timeoutSeconds: 30,
+    permissions: ['data:write', 'keys:read'],
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

@@ -113,9 +113,10 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       { id: 'AwsSolutions-SMG4', resource: logicalId(stack.keys.tokenKeys) },
       { id: 'AwsSolutions-SMG4', resource: logicalId(stack.keys.pseudonymSecret) },
       { id: 'AwsSolutions-SMG4', resource: logicalId(stack.partners.secret) },
-      // Lambda on-failure destination queues are dead-letter ends cdk-nag does not recognise as such (on the queue
-      // resource only, not on its TLS policy).
+      // Lambda on-failure destination queues (the delivery events one also its EventBridge target's DLQ) are
+      // dead-letter ends cdk-nag does not recognise as such (on the queue resource only, not on its policy).
       { id: 'AwsSolutions-SQS3', resource: logicalId(stack.relay.streamFailures.queue) },
+      { id: 'AwsSolutions-SQS3', resource: logicalId(stack.deliveryEvents.failures.queue) },
       ...(stack.inbound ? [{ id: 'AwsSolutions-SQS3', resource: logicalId(stack.inbound.failures.queue) }] : []),
       // Public routes: no authorizer by design.
       ...ROUTES.filter((r) => r.auth === 'public').map((r) => ({

@@ -29,6 +29,9 @@ export const SOURCE_ACTIONS: { readonly [S in EventSource | 'http']: readonly st
   'ledger-stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'sqs:SendMessage'],
   // Scheduler invokes through its own role; the function gets nothing for it.
   schedule: [],
+  // EventBridge invokes through the function's resource policy and writes the DLQ through the queue policy; the
+  // function itself only sends its failed asynchronous invocations to the failure queue.
+  'ses-events': ['sqs:SendMessage'],
 };
 /** What every function's role holds whatever its permissions: its own log group, X-Ray. */
 export const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];

@@ -221,11 +221,17 @@ describe('without unsubscribeMailbox', () => {
     expect(ofType('AWS::SES::ReceiptRuleSet')).toEqual([]);
     expect(ofType('AWS::SES::ReceiptRule')).toEqual([]);
     expect(ofType('AWS::Lambda::Function')).toHaveLength(HTTP_FUNCTIONS.length + ALWAYS_BUILT);
-    expect(ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal !== 'apigateway.amazonaws.com')).toEqual([]);
+    // API Gateway for the routes, EventBridge for the delivery events rule (lib/delivery-events.ts): nothing for SES.
+    expect(
+      ofType('AWS::Lambda::Permission').filter(([, p]) => !['apigateway.amazonaws.com', 'events.amazonaws.com'].includes(p.Properties.Principal)),
+    ).toEqual([]);
     expect(json.Outputs).not.toHaveProperty('InboundRuleSetName');
     expect(json.Outputs).not.toHaveProperty('InboundFailureQueueUrl');
-    // The only failure queue is the partner relay's.
-    expect(ofType('AWS::SQS::Queue').map(([id]) => id)).toEqual([Stack.of(stack).getLogicalId(stack.relay.streamFailures.queue.node.defaultChild as CfnElement)]);
+    // The failure queues are the partner relay's and the delivery events' only.
+    const idOf = (c: IConstruct) => Stack.of(stack).getLogicalId(c.node.defaultChild as CfnElement);
+    expect(ofType('AWS::SQS::Queue').map(([id]) => id).sort()).toEqual(
+      [idOf(stack.relay.streamFailures.queue), idOf(stack.deliveryEvents.failures.queue)].sort(),
+    );
   });
 
   it(`sets ${ENV.unsubscribeMailbox} on no function`, () => {

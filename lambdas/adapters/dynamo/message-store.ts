@@ -5,7 +5,7 @@
  * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events. Counters table:
  * `D#yyyy-mm-dd / ALL` with one number per figure (`sent_service`, `held_opted_out`, …).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
 import { dayOf, deletePartition, isConditionFailure, setExpression, type TableNames } from './tables.ts';
@@ -163,6 +163,43 @@ export class MessageStore {
     return this.#toRecord(record, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
   }
 
+  /**
+   * Records one SES feedback event on the message. The event item's key derives from the event, so a duplicate
+   * finds it and returns `duplicate: true` having changed nothing; the delivery status only moves forward by rank,
+   * so a reordered event cannot undo a later one.
+   */
+  async recordFeedback(
+    id: string,
+    f: { readonly kind: string; readonly rank: number; readonly eventKey: string; readonly at: string; readonly detail: Record<string, string>; readonly expiresAt: number },
+  ): Promise<{ duplicate: boolean }> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#tables.messages,
+          Item: { pk: `M#${id}`, sk: `E#${f.at}#${f.kind}#${createHash('sha256').update(f.eventKey).digest('base64url').slice(0, 12)}`, at: f.at, type: f.kind, detail: f.detail, expiresAt: f.expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) return { duplicate: true };
+      throw e;
+    }
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'SET deliveryStatus = :k, deliveryRank = :r, deliveryAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(deliveryRank) OR deliveryRank < :r)',
+          ExpressionAttributeValues: { ':k': f.kind, ':r': f.rank, ':at': f.at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    return { duplicate: false };
+  }
+
   /** Ids of every message recorded for a recipient, oldest first. */
   async idsByRecipient(recipientId: string): Promise<string[]> {
     const ids: string[] = [];
@@ -216,7 +253,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

@@ -1,0 +1,136 @@
+/**
+ * SES feedback, normalized. SES publishes one JSON shape per event type (bounce, complaint, delivery, …); through a
+ * configuration set's EventBridge destination it arrives as the `detail` of an EventBridge event. Every shape is
+ * parsed with zod and turned into one `Feedback`, the only thing the rest of Sendwell reads.
+ */
+import { z } from 'zod';
+
+const Recipient = z.object({ emailAddress: z.string() }).loose();
+
+const Mail = z
+  .object({
+    timestamp: z.string(),
+    messageId: z.string(),
+    destination: z.array(z.string()).default([]),
+    tags: z.record(z.string(), z.array(z.string())).default({}),
+  })
+  .loose();
+
+export const SesEventSchema = z.discriminatedUnion('eventType', [
+  z.object({ eventType: z.literal('Send'), mail: Mail }).loose(),
+  z.object({ eventType: z.literal('Delivery'), mail: Mail, delivery: z.object({ timestamp: z.string(), recipients: z.array(z.string()).default([]) }).loose() }).loose(),
+  z
+    .object({
+      eventType: z.literal('Bounce'),
+      mail: Mail,
+      bounce: z
+        .object({
+          bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
+          bounceSubType: z.string().default('General'),
+          bouncedRecipients: z.array(Recipient),
+          timestamp: z.string(),
+          feedbackId: z.string(),
+        })
+        .loose(),
+    })
+    .loose(),
+  z
+    .object({
+      eventType: z.literal('Complaint'),
+      mail: Mail,
+      complaint: z.object({ complainedRecipients: z.array(Recipient), timestamp: z.string(), feedbackId: z.string(), complaintFeedbackType: z.string().optional() }).loose(),
+    })
+    .loose(),
+  z.object({ eventType: z.literal('Reject'), mail: Mail, reject: z.object({ reason: z.string() }).loose() }).loose(),
+  z
+    .object({
+      eventType: z.literal('DeliveryDelay'),
+      mail: Mail,
+      deliveryDelay: z.object({ timestamp: z.string(), delayType: z.string(), delayedRecipients: z.array(Recipient).default([]) }).loose(),
+    })
+    .loose(),
+  z.object({ eventType: z.literal('Rendering Failure'), mail: Mail, failure: z.object({ errorMessage: z.string() }).loose() }).loose(),
+]);
+export type SesEvent = z.infer<typeof SesEventSchema>;
+
+/** The EventBridge envelope a configuration set's event destination puts on the bus. */
+export const SesEventBridgeSchema = z.object({ id: z.string(), 'detail-type': z.string(), source: z.literal('aws.ses'), time: z.string(), detail: SesEventSchema }).loose();
+
+export type FeedbackKind = 'sent' | 'delivered' | 'bounced_hard' | 'bounced_soft' | 'complained' | 'rejected' | 'delayed' | 'rendering_failed';
+
+export interface Feedback {
+  readonly kind: FeedbackKind;
+  /** Unique per event: duplicates of one event share it, so they change nothing twice. */
+  readonly eventKey: string;
+  readonly at: string;
+  readonly sesMessageId: string;
+  /** Sendwell's message id, from the `sendwell_message` tag the sender set. */
+  readonly messageId?: string;
+  /** The addresses the event is about (bounced, complained, delivered). */
+  readonly addresses: readonly string[];
+  readonly detail: Readonly<Record<string, string>>;
+}
+
+/**
+ * Rank of a delivery state: a later event only moves a message forward, so a `Delivery` that arrives after a
+ * `Bounce` (reordered) leaves it bounced.
+ */
+export const DELIVERY_RANK: Readonly<Record<FeedbackKind, number>> = {
+  sent: 1,
+  delayed: 2,
+  delivered: 3,
+  rendering_failed: 4,
+  rejected: 4,
+  bounced_soft: 4,
+  bounced_hard: 5,
+  complained: 6,
+};
+
+/**
+ * @example
+ * toFeedback(SesEventSchema.parse(bounceJson), 'evt-1')
+ * // { kind: 'bounced_hard', addresses: ['x@example.com'], messageId: 'msg_…', eventKey: 'bounce:0100…', … }
+ */
+export function toFeedback(event: SesEvent, envelopeId: string): Feedback {
+  const base = {
+    sesMessageId: event.mail.messageId,
+    ...(event.mail.tags.sendwell_message?.[0] ? { messageId: event.mail.tags.sendwell_message[0] } : {}),
+  };
+  switch (event.eventType) {
+    case 'Send':
+      return { ...base, kind: 'sent', eventKey: `send:${event.mail.messageId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: {} };
+    case 'Delivery':
+      return { ...base, kind: 'delivered', eventKey: `delivery:${event.mail.messageId}`, at: event.delivery.timestamp, addresses: event.delivery.recipients, detail: {} };
+    case 'Bounce':
+      return {
+        ...base,
+        kind: event.bounce.bounceType === 'Permanent' ? 'bounced_hard' : 'bounced_soft',
+        eventKey: `bounce:${event.bounce.feedbackId}`,
+        at: event.bounce.timestamp,
+        addresses: event.bounce.bouncedRecipients.map((r) => r.emailAddress),
+        detail: { bounceType: event.bounce.bounceType, bounceSubType: event.bounce.bounceSubType },
+      };
+    case 'Complaint':
+      return {
+        ...base,
+        kind: 'complained',
+        eventKey: `complaint:${event.complaint.feedbackId}`,
+        at: event.complaint.timestamp,
+        addresses: event.complaint.complainedRecipients.map((r) => r.emailAddress),
+        detail: event.complaint.complaintFeedbackType ? { feedbackType: event.complaint.complaintFeedbackType } : {},
+      };
+    case 'Reject':
+      return { ...base, kind: 'rejected', eventKey: `reject:${envelopeId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: { reason: event.reject.reason } };
+    case 'DeliveryDelay':
+      return {
+        ...base,
+        kind: 'delayed',
+        eventKey: `delay:${envelopeId}`,
+        at: event.deliveryDelay.timestamp,
+        addresses: event.deliveryDelay.delayedRecipients.map((r) => r.emailAddress),
+        detail: { delayType: event.deliveryDelay.delayType },
+      };
+    case 'Rendering Failure':
+      return { ...base, kind: 'rendering_failed', eventKey: `rendering:${envelopeId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: { error: event.failure.errorMessage.slice(0, 200) } };
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * SES events from the configuration set's EventBridge destination (and, on the local stack, from the emulator of
+ * the SES mailbox simulator). An event that does not parse is logged and dropped (retrying cannot fix it); anything
+ * else that fails is thrown, so EventBridge retries and then parks it in the dead-letter queue.
+ */
+import { container } from '../adapters/container.ts';
+import { logger } from '../adapters/logger.ts';
+import { SesEventBridgeSchema, toFeedback } from '../domain/ses-events.ts';
+import { processFeedback, type FeedbackOutcome } from '../services/feedback.ts';
+
+export const handler = async (event: unknown): Promise<FeedbackOutcome | 'unreadable'> => {
+  const parsed = SesEventBridgeSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.warn('SES event not understood', { issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
+    return 'unreadable';
+  }
+  const feedback = toFeedback(parsed.data.detail, parsed.data.id);
+  const outcome = await processFeedback(container(), feedback);
+  logger.info('SES event', { kind: feedback.kind, outcome, messageId: feedback.messageId });
+  return outcome;
+};

@@ -1,0 +1,113 @@
+/**
+ * SES feedback through the real handler, with events in SES's published shapes (`test/fixtures/ses/`): message
+ * states, suppressions, ledger and counters, duplicates and reordering; and the local emulation of the SES
+ * mailbox simulator.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { documentClient } from '../../lambdas/adapters/clients.ts';
+import { config } from '../../lambdas/adapters/config.ts';
+import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
+import { sentListeners } from '../../lambdas/adapters/ses-mailer.ts';
+import { handler } from '../../lambdas/handlers/ses-events.ts';
+import { startSesEventEmulator } from '../../local/ses-simulator.ts';
+import { useGateway } from '../support/suite.ts';
+
+const suite = useGateway('sesevents');
+
+function fixture(name: string, values: { messageId: string; sesId: string; address: string }, id?: string): unknown {
+  const text = readFileSync(new URL(`../fixtures/ses/${name}.json`, import.meta.url), 'utf8')
+    .replaceAll('__MESSAGE_ID__', values.messageId)
+    .replaceAll('__SES_ID__', values.sesId)
+    .replaceAll('__ADDRESS__', values.address);
+  const event = JSON.parse(text) as { id: string };
+  if (id) event.id = id;
+  return event;
+}
+
+const counters = () => new MessageStore(documentClient(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
+
+async function sentMarketing(label: string) {
+  const { s, api } = suite;
+  const r = await s.recipient(label);
+  const sent = await s.sendMarketing({ recipientId: r.id });
+  const record = (await api.get(`/v1/messages/${sent.messageId}`)).body;
+  return { r, values: { messageId: sent.messageId, sesId: record.sesMessageId as string, address: r.email } };
+}
+
+describe('SES feedback', () => {
+  it('a permanent bounce suppresses all mail; duplicates and a late delivery change nothing', async () => {
+    const { api, s } = suite;
+    const { r, values } = await sentMarketing('hardbounce');
+    expect(await handler(fixture('send', values))).toBe('applied');
+    expect(await handler(fixture('bounce-permanent', values))).toBe('applied');
+    const before = await counters();
+    expect(await handler(fixture('bounce-permanent', values, 'another-envelope-same-feedback'))).toBe('duplicate');
+    expect(await handler(fixture('delivery', values))).toBe('applied'); // reordered: arrives after the bounce
+    expect((await counters()).bounced_hard).toBe(before.bounced_hard);
+
+    const record = (await api.get(`/v1/messages/${values.messageId}`)).body;
+    expect(record.deliveryStatus).toBe('bounced_hard');
+    expect(record.events.map((e: { type: string }) => e.type).sort()).toEqual(['bounced_hard', 'delivered', 'send', 'sent']);
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toMatchObject([{ reason: 'hard_bounce', scope: 'all', note: 'Permanent/General' }]);
+    expect(await s.sendService({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'undeliverable' });
+    expect(await s.sendMarketing({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'undeliverable' });
+  });
+
+  it('a complaint suppresses marketing and is ledgered as unsubscribe-all from source complaint; service mail continues', async () => {
+    const { api, s } = suite;
+    const { r, values } = await sentMarketing('complainer');
+    await handler(fixture('delivery', values));
+    expect(await handler(fixture('complaint', values))).toBe('applied');
+    expect(await handler(fixture('complaint', values))).toBe('duplicate');
+    const view = (await api.get(`/v1/recipients/${r.id}`)).body;
+    expect(view.unsubscribedAll).toBe(true);
+    expect(view.suppressions).toMatchObject([{ reason: 'complaint', scope: 'marketing' }]);
+    const ledger = (await api.get(`/v1/recipients/${r.id}/ledger`)).body.entries;
+    expect(ledger.filter((e: { source: string }) => e.source === 'complaint')).toMatchObject([{ subject: 'unsubscribed_all', to: 'true' }]);
+    expect((await s.sendService({ recipientId: r.id })).status).toBe('sent');
+    expect(await s.sendMarketing({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'complained' });
+    expect((await api.get(`/v1/messages/${values.messageId}`)).body.deliveryStatus).toBe('complained');
+  });
+
+  it('transient bounces, rejects, delays and rendering failures are recorded and counted, suppressing nothing', async () => {
+    const { api } = suite;
+    const { r, values } = await sentMarketing('soft');
+    const before = await counters();
+    for (const name of ['delivery-delay', 'bounce-transient', 'reject', 'rendering-failure']) expect(await handler(fixture(name, values))).toBe('applied');
+    const after = await counters();
+    for (const figure of ['delayed', 'bounced_soft', 'rejected', 'rendering_failed']) expect((after[figure] ?? 0) - (before[figure] ?? 0)).toBe(1);
+    expect((after.bounced_soft_marketing ?? 0) - (before.bounced_soft_marketing ?? 0)).toBe(1);
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([]);
+  });
+
+  it('drops an event it cannot read, without throwing', async () => {
+    expect(await handler({ source: 'aws.ses', detail: { eventType: 'Bounce' } })).toBe('unreadable');
+  });
+});
+
+describe('the local SES mailbox simulator', () => {
+  it('bounce@ and complaint@ (with +labels) produce the events SES would, through the same handler, within seconds', async () => {
+    const { api, s } = suite;
+    const stop = startSesEventEmulator(sentListeners, handler, { delayMs: 50 });
+    try {
+      const bounce = `bounce+${Date.now()}@simulator.amazonses.com`;
+      const complaint = `complaint+${Date.now()}@simulator.amazonses.com`;
+      const success = `success+${Date.now()}@simulator.amazonses.com`;
+      for (const email of [bounce, complaint, success]) {
+        const r = (await api.post('/v1/recipients', { email, country: 'US', welcome: false })).body;
+        await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_in' });
+        expect((await s.sendMarketing({ recipientId: r.id })).status).toBe('sent');
+      }
+      const reasons = async (email: string) =>
+        ((await api.get(`/v1/suppressions?email=${encodeURIComponent(email)}`)).body.suppressions as Array<{ reason: string }>).map((x) => x.reason);
+      await expect.poll(() => reasons(bounce), { timeout: 5000 }).toEqual(['hard_bounce']);
+      await expect.poll(() => reasons(complaint), { timeout: 5000 }).toEqual(['complaint']);
+      expect(await reasons(success)).toEqual([]);
+      const found = (await api.get(`/v1/recipients?email=${encodeURIComponent(complaint)}`)).body;
+      expect(found.unsubscribedAll).toBe(true);
+    } finally {
+      stop();
+    }
+  });
+});
