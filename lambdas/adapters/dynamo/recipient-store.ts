@@ -157,14 +157,7 @@ export class RecipientStore {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.#tables.recipients,
-                Key: profileKey(id),
-                ...setExpression({ ...(change.profile ?? {}), updatedAt: change.at }),
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
+            this.#profileUpdate(id, { ...(change.profile ?? {}), updatedAt: change.at }),
             ...(change.consents ?? []).map((c) => ({
               Put: {
                 TableName: this.#tables.recipients,
@@ -207,14 +200,7 @@ export class RecipientStore {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.#tables.recipients,
-                Key: profileKey(id),
-                ...setExpression({ email: to.email, address: to.address, addressHash: to.addressHash, updatedAt: at }),
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
+            this.#profileUpdate(id, { email: to.email, address: to.address, addressHash: to.addressHash, updatedAt: at }),
             {
               Delete: {
                 TableName: this.#tables.recipients,
@@ -282,6 +268,13 @@ export class RecipientStore {
     const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
     const next = out.LastEvaluatedKey?.sk as string | undefined;
     return next ? { entries, next } : { entries };
+  }
+
+  /** The first item of every change transaction: the profile update, which also proves the recipient exists. */
+  #profileUpdate(id: string, fields: Record<string, unknown>) {
+    return {
+      Update: { TableName: this.#tables.recipients, Key: profileKey(id), ...setExpression(fields), ConditionExpression: 'attribute_exists(pk)' },
+    };
   }
 
   #consentItem(recipientId: string, c: StoredConsent) {
