@@ -17,7 +17,6 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
@@ -28,6 +27,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.ts';
 import { freePort } from '../local/ports.ts';
 import { startSesLocal } from '../local/ses-local.ts';
 import { ensureTables } from '../local/tables.ts';
+import { integerOption, parseCli, runCli } from './cli.ts';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu.ts';
 import type { GatewayReady } from './gateway-process.ts';
 import { closedLoop, httpClient, type HttpAnswer, type LatencySummary, summarize } from './latency.ts';
@@ -104,29 +104,11 @@ interface Options {
   readonly disk: boolean;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { requests: { type: 'string' }, disk: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help === true) return undefined;
-  let requests = DEFAULT_REQUESTS;
-  if (values.requests !== undefined) {
-    const n = Number(values.requests);
-    if (values.requests.trim() === '' || !Number.isSafeInteger(n) || n < 10 || n > 10_000) {
-      throw new UsageError(`--requests must be an integer from 10 to 10000, got "${values.requests}"`);
-    }
-    requests = n;
-  }
-  return { requests, explicitRequests: values.requests !== undefined, disk: values.disk === true };
+  const values = parseCli(args, { requests: { type: 'string' }, disk: { type: 'boolean' } });
+  if (values === undefined) return undefined;
+  const raw = values.requests as string | undefined;
+  return { requests: integerOption('requests', raw, DEFAULT_REQUESTS, 10, 10_000), explicitRequests: raw !== undefined, disk: values.disk === true };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -580,12 +562,4 @@ async function run(options: Options): Promise<void> {
   }
 }
 
-try {
-  const options = parseOptions(process.argv.slice(2));
-  if (options === undefined) console.log(USAGE);
-  else await run(options);
-} catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(`${error.message}\n\n${USAGE}`);
-  process.exitCode = 2;
-}
+await runCli(USAGE, parseOptions, run);
