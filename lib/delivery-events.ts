@@ -40,11 +40,6 @@ export const SES_EVENT_TYPES: readonly { readonly event: ses.EmailSendingEvent; 
  */
 export const SES_EVENT_DELIVERY = { retryAttempts: 185, maxEventAge: Duration.hours(24) } as const;
 
-/**
- * How Lambda retries an invocation EventBridge delivered (asynchronous) that the function failed, before it sends it
- * to the on-failure destination: as for the mailto function (lib/inbound-mail.ts).
- */
-export const SES_EVENT_INVOKE_RETRY = { retryAttempts: 2, maxEventAge: Duration.hours(6) } as const;
 
 export interface DeliveryEventsProps extends BuildFunctionOptions {
   /**
@@ -72,7 +67,7 @@ export interface DeliveryEventsProps extends BuildFunctionOptions {
  * - **Target.** The function, built by `buildFunction` (lib/functions.ts) and granted by its `permissions`
  *   (`data:write`, `keys:read`); EventBridge may invoke it from this rule only. EventBridge retries a delivery it could
  *   not make ({@link SES_EVENT_DELIVERY}) and then puts the event into {@link failures}; an invocation the function
- *   fails is retried by Lambda ({@link SES_EVENT_INVOKE_RETRY}) and then also sent to {@link failures}, as a Lambda
+ *   fails is retried by Lambda (`ASYNC_INVOKE_RETRY` of lib/failure-queue.ts) and then also sent to {@link failures}, as a Lambda
  *   destination record with the event in `requestPayload`. The queue (lib/failure-queue.ts) keeps both 14 days,
  *   encrypted: they hold recipients' addresses. Replay by invoking the function with the event once the cause is fixed.
  *
@@ -111,7 +106,7 @@ export class DeliveryEvents extends Construct {
       retain: props.retainFailures,
       ruleTargetDeadLetter: true,
     });
-    fn.configureAsyncInvoke({ ...SES_EVENT_INVOKE_RETRY, onFailure: this.failures.invokeDestination() });
+    this.failures.protectAsyncInvocations(fn);
 
     this.rule = new events.Rule(this, 'Rule', {
       description: `Sendwell ${props.stage}: SES events of configuration set ${email.configurationSetName} → ${key}.`,

@@ -11,6 +11,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+
+/** Retries of a failed asynchronous invocation before it goes to the failure queue. */
+export const ASYNC_INVOKE_RETRY = { retryAttempts: 2, maxEventAge: Duration.hours(6) } as const;
+
 /** SQS's maximum: what failed stays readable for two weeks (an opt-out must be honoured within 10 business days). */
 export const FAILURE_RETENTION = Duration.days(14);
 
@@ -78,6 +82,14 @@ export class FailureQueue extends Construct {
         'automatically, so there is no repeated processing failure a further DLQ would catch; records are kept for the ' +
         '14 days SQS allows, encrypted, TLS only, for an operator to inspect and replay (lib/failure-queue.ts).',
     });
+  }
+
+  /**
+   * The one retry policy for functions invoked asynchronously by an AWS service (SES receipt rules, EventBridge):
+   * Lambda retries a failed invocation twice within six hours, then sends it to this queue.
+   */
+  protectAsyncInvocations(fn: lambda.IFunction): void {
+    fn.configureAsyncInvoke({ ...ASYNC_INVOKE_RETRY, onFailure: this.invokeDestination() });
   }
 
   /** The on-failure destination of a function's asynchronous invocations (`fn.configureAsyncInvoke`). */

@@ -3,7 +3,7 @@
  * a receipt rule hands it to the `mailtoUnsubscribe` function of `lambdas/wiring/event-functions.ts`, which verifies the signed
  * token in the subject and unsubscribes. Only built when the deployer sets `-c unsubscribeMailbox=…`.
  */
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -106,7 +106,7 @@ export class InboundMail extends Construct {
       holds: 'mailto: unsubscribe invocations (SES receipt events) that failed after their retries, opt-outs still owed',
       retain: props.retainFailures,
     });
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: this.failures.invokeDestination() });
+    this.failures.protectAsyncInvocations(fn);
 
     // The rule's ARN from the two literal names: a reference to the rule would be a cycle, since the rule must wait
     // for this permission (SES checks at CreateReceiptRule that it may invoke the function).

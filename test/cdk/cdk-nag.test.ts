@@ -13,29 +13,12 @@ import { TABLE_LIST, TABLES, type TableKey } from '../../lambdas/wiring/tables.t
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import type { SendwellStack } from '../../lib/sendwell-stack.ts';
 import { findingsOf, flattenCfn, synthApp, synthTemplate } from './synth.ts';
+import { CONTEXTS } from './fixtures.ts';
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 const tableOf = (stack: SendwellStack, tableId: string) =>
   stack.data.tables[(Object.entries(TABLES).find(([, def]) => def.id === tableId)![0]) as TableKey];
 
-/**
- * A plain `cdk synth` (stage dev) and a production stage with every parameter set: retention differs between them,
- * the SES identity is a wildcard only in the first, and only the second builds the inbound mail resources.
- */
-const CONTEXTS: [string, Record<string, string>][] = [
-  ['dev (no context)', {}],
-  [
-    'prod (all parameters)',
-    {
-      stage: 'prod',
-      fromAddress: 'Sendwell <no-reply@mail.example.com>',
-      postalAddress: 'Example Ltd, 1 Main St, Springfield',
-      publicBaseUrl: 'https://mail.example.com',
-      alarmEmail: 'ops@example.com',
-      unsubscribeMailbox: 'unsubscribe@mail.example.com',
-    },
-  ],
-];
 
 describe.each(CONTEXTS)('synth %s', (_name, context) => {
   const synth = synthTemplate(context);

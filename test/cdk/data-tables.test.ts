@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { TABLE_LIST, TABLES, type TableKey } from '../../lambdas/wiring/tables.ts';
 import { DataTables, type DataTablesProps } from '../../lib/data-tables.ts';
 import { flattenCfn } from './synth.ts';
+import { inlineFunction } from './fixtures.ts';
 
 function build(props?: DataTablesProps) {
   const stack = new Stack(new App(), 'T');
@@ -48,11 +49,7 @@ describe('DataTables', () => {
 
   it('sets every table env var on a function and grants DescribeTable on the tables only', () => {
     const { stack, data } = build({ retainData: false });
-    const fn = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const fn = inlineFunction(stack);
     data.bindEnvironment(fn);
     data.grantDescribe(fn);
     const template = Template.fromStack(stack);
@@ -132,11 +129,7 @@ describe('DataTables', () => {
 
   it('grants the four stream reads on one table\'s stream ARN only, never ListStreams on "*"', () => {
     const { stack, data } = build({ retainData: false });
-    const fn = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const fn = inlineFunction(stack);
     data.grantStreamRead('ledger', fn);
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([
@@ -151,22 +144,14 @@ describe('DataTables', () => {
   it('refuses a stream grant on a table without a stream', () => {
     const { stack, data } = build({ retainData: false });
     const withoutStream = (Object.keys(TABLES) as TableKey[]).find((k) => !('stream' in TABLES[k] && TABLES[k].stream))!;
-    expect(() => data.grantStreamRead(withoutStream, new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    }))).toThrow(/has no stream/);
+    expect(() => data.grantStreamRead(withoutStream, inlineFunction(stack))).toThrow(/has no stream/);
   });
 
   it('grants the item key actions on a customer managed key, spelled out without wildcards', () => {
     const stack = new Stack(new App(), 'T', { env: { region: 'eu-west-1' } });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     const data = new DataTables(stack, 'Data', { encryptionKey: key, retainData: false });
-    const fn = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const fn = inlineFunction(stack);
     data.grantReadWriteItems(fn);
     const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'));
     const keyStatement = policy!.Properties.PolicyDocument.Statement.find((s: { Action: string[] }) => [s.Action].flat().includes('kms:Decrypt'));

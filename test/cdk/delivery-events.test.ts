@@ -13,6 +13,7 @@ import { DeliveryEvents } from '../../lib/delivery-events.ts';
 import { FAILURE_RETENTION } from '../../lib/failure-queue.ts';
 import { asArray, expectedActions, policiesOf, RESOURCELESS_ACTIONS } from './iam.ts';
 import { findingsOf, flattenCfn, synthTemplate } from './synth.ts';
+import { PROD_CONTEXT, asyncFailureConfig } from './fixtures.ts';
 
 const DETAIL_TYPES = [
   'Email Sent',
@@ -28,18 +29,7 @@ const EVENT_TYPES = ['send', 'delivery', 'bounce', 'complaint', 'reject', 'deliv
 
 const CONTEXTS: [string, Record<string, string>, string][] = [
   ['dev (no context)', {}, 'sendwell-dev'],
-  [
-    'prod (all parameters)',
-    {
-      stage: 'prod',
-      fromAddress: 'Sendwell <no-reply@mail.example.com>',
-      postalAddress: 'Example Ltd, 1 Main St, Springfield',
-      publicBaseUrl: 'https://mail.example.com',
-      alarmEmail: 'ops@example.com',
-      unsubscribeMailbox: 'unsubscribe@mail.example.com',
-    },
-    'sendwell-prod',
-  ],
+  ['prod (all parameters)', PROD_CONTEXT, 'sendwell-prod'],
 ];
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
@@ -175,13 +165,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context, configurationSetName) => {
     it('also receive what the function failed, after two Lambda retries within 6 hours', () => {
       const configs = ofType('AWS::Lambda::EventInvokeConfig').filter(([, c]) => c.Properties.FunctionName?.Ref === fnId);
       expect(configs).toHaveLength(1);
-      expect(configs[0]![1].Properties).toEqual({
-        FunctionName: { Ref: fnId },
-        Qualifier: '$LATEST',
-        MaximumRetryAttempts: 2,
-        MaximumEventAgeInSeconds: 6 * 3600,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
-      });
+      expect(configs[0]![1].Properties).toEqual(asyncFailureConfig(fnId, queueId));
     });
 
     it('are acknowledged to cdk-nag as a dead-letter end, naming the EventBridge target too', () => {

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { EmailSending, parseFromAddress } from '../../lib/email.ts';
 import { flattenCfn } from './synth.ts';
+import { inlineFunction } from './fixtures.ts';
 
 /** `arn:<partition>:ses:<region>:<account>:`, the three as literals or pseudo parameters. */
 const SES_ARN_PREFIX = /^arn:(<AWS::Partition>|aws[a-z-]*):ses:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):/;
@@ -29,11 +29,7 @@ describe('parseFromAddress', () => {
 function build(fromAddress: string | undefined, stackProps: StackProps = {}) {
   const stack = new Stack(new App(), 'T', stackProps);
   const email = new EmailSending(stack, 'Email', { stage: 'dev', fromAddress });
-  const fn = new lambda.Function(stack, 'Fn', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('export const handler = async () => {};'),
-  });
+  const fn = inlineFunction(stack);
   email.grantSend(fn);
   const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'));
   const statements = policy!.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown[]; Condition?: unknown }[];
@@ -86,11 +82,7 @@ describe('bindEnvironment', () => {
   const varsOf = (props: { unsubscribeMailbox?: string }) => {
     const stack = new Stack(new App(), 'T');
     const email = new EmailSending(stack, 'Email', { stage: 'dev', ...props });
-    const fn = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('export const handler = async () => {};'),
-    });
+    const fn = inlineFunction(stack);
     email.bindEnvironment(fn);
     const [resource] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
     return resource!.Properties.Environment.Variables as Record<string, unknown>;

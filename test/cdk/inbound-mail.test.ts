@@ -14,6 +14,7 @@ import { FUNCTIONS, type FunctionDef, type Permission } from '../../lambdas/wiri
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import { asArray, expectedActions, policiesOf, RESOURCELESS_ACTIONS } from './iam.ts';
 import { findingsOf, flattenCfn, synthTemplate } from './synth.ts';
+import { asyncFailureConfig } from './fixtures.ts';
 
 const MAILBOX = 'unsubscribe@mail.example.com';
 /** Both synths differ in the mailbox only; sending settings are required with it. */
@@ -177,13 +178,7 @@ describe('with unsubscribeMailbox', () => {
 
     it('are retried twice within 6 hours, then sent to the inbound failure queue', () => {
       expect(configs).toHaveLength(1);
-      expect(configs[0]![1].Properties).toEqual({
-        FunctionName: { Ref: fnId },
-        Qualifier: '$LATEST',
-        MaximumRetryAttempts: 2,
-        MaximumEventAgeInSeconds: 6 * 3600,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
-      });
+      expect(configs[0]![1].Properties).toEqual(asyncFailureConfig(fnId, queueId));
     });
 
     it('are kept 14 days, encrypted, TLS only, in a queue of their own', () => {

@@ -2,19 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { KeySecrets, type KeySecretsProps } from '../../lib/keys.ts';
+import { inlineFunction } from './fixtures.ts';
 
 function build(props?: KeySecretsProps) {
   const stack = new Stack(new App(), 'T');
   const keys = new KeySecrets(stack, 'Keys', props);
-  const fn = new lambda.Function(stack, 'Fn', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('export const handler = async () => {};'),
-  });
+  const fn = inlineFunction(stack);
   keys.bindEnvironment(fn);
   keys.grantRead(fn);
   const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);

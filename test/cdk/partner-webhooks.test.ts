@@ -2,19 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { PartnerWebhooks, type PartnerWebhooksProps } from '../../lib/partner-webhooks.ts';
+import { inlineFunction } from './fixtures.ts';
 
 function build(props?: PartnerWebhooksProps) {
   const stack = new Stack(new App(), 'T');
   const partners = new PartnerWebhooks(stack, 'Partners', props);
-  const fn = new lambda.Function(stack, 'Fn', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('export const handler = async () => {};'),
-  });
+  const fn = inlineFunction(stack);
   partners.bindEnvironment(fn);
   partners.grantRead(fn);
   const template = Template.fromStack(stack);
