@@ -41,7 +41,7 @@ export const handler = async (event: SESEvent): Promise<{ outcomes: MailtoOutcom
     }
     const { recipientId, topic } = verified.payload;
     outcomes.push(
-      await unsubscribe(deps, { recipientId, ...(topic ? { topic } : {}) }, 'topic', 'mailto', {
+      await unsubscribe(deps, { recipientId, topic: topic ? await deps.catalog.getTopic(topic) : undefined }, 'topic', 'mailto', {
         at: new Date(mail.timestamp).toISOString(),
         wording: MAILTO_WORDING,
       }),

@@ -14,22 +14,23 @@ import { setConsent, setPreferences } from './recipients.ts';
 export type UnsubscribeScope = 'topic' | 'all';
 
 /**
- * Unsubscribes the token's recipient from the token's topic, or from all marketing. Idempotent; an unknown
- * recipient (erased since) is a no-op: there is nobody left to mail.
+ * Unsubscribes the token's recipient from the token's topic, or from all marketing (also when the topic no longer
+ * exists: the caller passes the topic record it already loaded, or none). Idempotent; an unknown recipient (erased
+ * since) is a no-op: there is nobody left to mail.
  */
 export async function unsubscribe(
   deps: Deps,
-  target: { recipientId: string; topic?: string },
+  target: { recipientId: string; topic?: Topic | undefined },
   scope: UnsubscribeScope,
   source: 'one_click' | 'link' | 'mailto',
   evidence: Evidence,
 ): Promise<'unsubscribed' | 'unknown_recipient'> {
   const agg = await deps.recipients.get(target.recipientId);
   if (!agg) return 'unknown_recipient';
-  if (scope === 'all' || !target.topic || !(await deps.catalog.getTopic(target.topic))) {
+  if (scope === 'all' || !target.topic) {
     await setPreferences(deps, target.recipientId, { unsubscribedAll: true, source, evidence }, 'recipient');
   } else {
-    await setConsent(deps, target.recipientId, target.topic, { status: 'opted_out', source, evidence }, 'recipient');
+    await setConsent(deps, target.recipientId, target.topic.id, { status: 'opted_out', source, evidence }, 'recipient');
   }
   return 'unsubscribed';
 }
