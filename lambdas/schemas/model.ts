@@ -211,6 +211,7 @@ export const MessageRecordSchema = z
     class: MessageClassSchema,
     template: z.string(),
     topic: z.string().optional(),
+    campaignId: z.string().optional().meta({ description: 'The campaign this message was sent for, if any.' }),
     recipientId: z.string().optional(),
     sesMessageId: z.string().optional(),
     sentAt: IsoDateTimeSchema.optional(),

@@ -2,6 +2,7 @@
  * What the services need from the outside, as narrow structural types. The services import no SDK: tests and the
  * container (`lambdas/adapters/container.ts`) hand them the DynamoDB and SES adapters.
  */
+import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { CatalogStore } from '../adapters/dynamo/catalog-store.ts';
 import type { MessageStore } from '../adapters/dynamo/message-store.ts';
 import type { RecipientStore } from '../adapters/dynamo/recipient-store.ts';
@@ -33,6 +34,12 @@ export interface Deps {
   /** How long message records and their events are kept. @default 400 days */
   readonly retentionDays?: number;
 }
+
+/** The counter series a message's events add to besides `ALL`: its topic's and its campaign's. */
+export const dimsOf = (m: { readonly topic?: string | undefined; readonly campaignId?: string | undefined }): CounterDims => ({
+  ...(m.topic ? { topic: m.topic } : {}),
+  ...(m.campaignId ? { campaign: m.campaignId } : {}),
+});
 
 /** Who asked: the IAM principal on AWS, `local-admin` on the local stack, `recipient` on public pages. */
 export type Actor = string;

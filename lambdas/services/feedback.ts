@@ -6,7 +6,7 @@
  */
 import { DELIVERY_RANK, type Feedback } from '../domain/ses-events.ts';
 import { addressHash, normalizeEmail } from '../domain/email-address.ts';
-import type { Deps } from './deps.ts';
+import { dimsOf, type Deps } from './deps.ts';
 import { DEFAULT_RETENTION_DAYS } from './send.ts';
 import { setPreferences } from './recipients.ts';
 
@@ -19,7 +19,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
     const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
     const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
     if (duplicate) return 'duplicate';
-    await deps.messages.count(f.at, { [f.kind]: 1, [`${f.kind}_${record.class}`]: 1 });
+    await deps.messages.count(f.at, { [f.kind]: 1, [`${f.kind}_${record.class}`]: 1 }, dimsOf(record));
   }
   if (f.kind === 'bounced_hard' || f.kind === 'complained') {
     const keys = await deps.keys();

@@ -11,7 +11,7 @@ import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
 import type { Template } from '../domain/template.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import type { SendMessageInput, SendResult, SuppressionRecord } from '../schemas/model.ts';
-import type { Actor, Deps } from './deps.ts';
+import { dimsOf, type Actor, type Deps } from './deps.ts';
 import { createRecipientRecord } from './recipient-records.ts';
 import { messageIdForKey, newId, requestHash } from './ids.ts';
 import { toDecisionState } from './recipient-view.ts';
@@ -131,7 +131,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   }
 
   if (decision.action === 'hold') {
-    await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 });
+    await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 }, dimsOf(template));
     return { messageId, status: 'held', reason: decision.reason };
   }
 
@@ -172,13 +172,13 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
     });
   } catch (e) {
     await deps.messages.markFailed(messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
-    await deps.messages.count(at, { [`failed_${template.class}`]: 1 });
+    await deps.messages.count(at, { [`failed_${template.class}`]: 1 }, dimsOf(template));
     throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
       { message: (e as Error).name || 'ses_error' },
     ]);
   }
   await deps.messages.markSent(messageId, sesMessageId, composed.links, deps.clock().toISOString());
-  await deps.messages.count(at, { [`sent_${template.class}`]: 1 });
+  await deps.messages.count(at, { [`sent_${template.class}`]: 1 }, dimsOf(template));
   return { messageId, status: 'sent' };
 }
 

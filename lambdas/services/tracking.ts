@@ -6,7 +6,7 @@ import { trackingAllowed } from '../domain/decide.ts';
 import { classifyOpen } from '../domain/open-classifier.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
-import type { Deps } from './deps.ts';
+import { dimsOf, type Deps } from './deps.ts';
 import { toDecisionState } from './recipient-view.ts';
 
 /** How long raw open and click events are kept (the aggregates on the message record stay). */
@@ -54,7 +54,7 @@ export async function recordOpen(deps: Deps, token: string, signal: RequestSigna
     [kind.machine ? 'opens_machine' : 'opens_human']: 1,
     ...(first ? { opens_unique: 1 } : {}),
     ...(firstHuman ? { opens_unique_human: 1 } : {}),
-  });
+  }, dimsOf(record));
   return 'recorded';
 }
 
@@ -74,7 +74,7 @@ export async function resolveClick(deps: Deps, token: string, signal: RequestSig
   if (allowed) {
     const click = eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal);
     const { first } = await deps.messages.recordClick(messageId, linkIndex, click);
-    await deps.messages.count(click.at, { clicks_total: 1, ...(first ? { clicks_unique: 1 } : {}) });
+    await deps.messages.count(click.at, { clicks_total: 1, ...(first ? { clicks_unique: 1 } : {}) }, dimsOf(record ?? {}));
   }
   return url;
 }

@@ -3,12 +3,14 @@
  * is called: a retried send (same idempotency key) finds the claim and never mails twice.
  *
  * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events. Counters table:
- * `D#yyyy-mm-dd / ALL` with one number per figure (`sent_service`, `held_opted_out`, …).
+ * `<series> / D#yyyy-mm-dd` with one number per figure (`sent_service`, `held_reason_opted_out`, …), where the series
+ * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
-import { dayOf, deletePartition, isConditionFailure, setExpression, type TableNames } from './tables.ts';
+import { counterKeys, counterUpdate, type CounterDims } from './counters.ts';
+import { deletePartition, isConditionFailure, setExpression, type TableNames } from './tables.ts';
 
 export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
   readonly requestHash: string;
@@ -226,26 +228,39 @@ export class MessageStore {
     return deletePartition(this.#db, this.#tables.messages, `M#${id}`);
   }
 
-  /** Adds to the day's counters (`{ sent_service: 1 }`). */
-  async count(at: string, figures: Readonly<Record<string, number>>): Promise<void> {
-    const entries = Object.entries(figures);
-    if (entries.length === 0) return;
-    await this.#db.send(
-      new UpdateCommand({
-        TableName: this.#tables.counters,
-        Key: { pk: `D#${dayOf(at)}`, sk: 'ALL' },
-        UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :n${i}`).join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k])),
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
-      }),
-    );
+  /**
+   * Adds to the day's counters (`{ sent_service: 1 }`): always the `ALL` series, and the topic's and the campaign's
+   * series when `dims` names them.
+   */
+  async count(at: string, figures: Readonly<Record<string, number>>, dims: CounterDims = {}): Promise<void> {
+    if (Object.keys(figures).length === 0) return;
+    await Promise.all(counterKeys(at, dims).map((key) => this.#db.send(new UpdateCommand(counterUpdate(this.#tables.counters, key, figures)))));
   }
 
-  /** The counters of one day (for tests and, later, the metrics route). */
-  async dayCounters(day: string): Promise<Record<string, number>> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.counters, Key: { pk: `D#${day}`, sk: 'ALL' }, ConsistentRead: true }));
+  /** The counters of one day of one series (`ALL`, `T#topic`, `C#campaign`). */
+  async dayCounters(day: string, series = 'ALL'): Promise<Record<string, number>> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.counters, Key: { pk: series, sk: `D#${day}` }, ConsistentRead: true }));
     const { pk: _pk, sk: _sk, ...figures } = out.Item ?? {};
     return figures as Record<string, number>;
+  }
+
+  /** Every day of one series from `fromDay` to `toDay` (inclusive, `yyyy-mm-dd`), oldest first; days with nothing are absent. */
+  async counterSeries(series: string, fromDay: string, toDay: string): Promise<Array<{ day: string; figures: Record<string, number> }>> {
+    const days: Array<{ day: string; figures: Record<string, number> }> = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#tables.counters,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': series, ':from': `D#${fromDay}`, ':to': `D#${toDay}` },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const { pk: _pk, sk, ...figures } of out.Items ?? []) days.push({ day: String(sk).slice(2), figures: figures as Record<string, number> });
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return days;
   }
 
   async #update(id: string, fields: Record<string, unknown>): Promise<void> {
