@@ -234,3 +234,99 @@ export const MessageRecordSchema = z
   })
   .meta({ id: 'Message' });
 export type MessageRecord = z.infer<typeof MessageRecordSchema>;
+
+// ---- campaigns ----------------------------------------------------------------------------------------------
+
+const AttributeValueSchema = z.union([z.string().max(1000), z.number(), z.boolean()]);
+
+export const AudienceFilterSchema = z
+  .object({
+    countries: z.array(CountrySchema).min(1).max(250).optional().meta({ description: 'Only recipients in one of these countries.' }),
+    attributes: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'attribute names are 1-64 letters, digits, _ . -'), z.union([AttributeValueSchema, z.array(AttributeValueSchema).min(1).max(100)]))
+      .refine((r) => Object.keys(r).length <= 20, 'at most 20 attribute conditions')
+      .optional()
+      .meta({ description: 'Each attribute must equal the value (or one of the values of a list). All conditions must hold.' }),
+  })
+  .strict()
+  .meta({ id: 'AudienceFilter', description: 'Narrows the audience; recipients it leaves out are `excluded`, not held.' });
+export type AudienceFilter = z.infer<typeof AudienceFilterSchema>;
+
+/** Template variables shared by every mail of the campaign; a recipient's own attributes of the same name win. */
+const CampaignDataSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), AttributeValueSchema).refine((r) => Object.keys(r).length <= 50, 'at most 50 values');
+
+const campaignFields = {
+  name: LineSchema(200).pipe(z.string().trim().min(1)),
+  topic: SlugSchema.optional().meta({ description: 'Marketing: the topic whose subscribers get it (the template’s topic if left out).' }),
+  template: SlugSchema,
+  class: MessageClassSchema.optional().meta({ description: 'Follows the template; a `service` campaign needs `reason` and a service template.' }),
+  reason: z.string().trim().min(10).max(1000).optional().meta({ description: 'Why a service (mandatory) broadcast goes to everyone: recorded with its launch.' }),
+  audience: AudienceFilterSchema.optional(),
+  data: CampaignDataSchema.optional(),
+  sendAt: IsoDateTimeSchema.optional().meta({ description: 'When to launch; `POST …/schedule` arms it.' }),
+  ratePerSecond: z.number().positive().max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
+};
+
+export const CampaignInputSchema = z.object(campaignFields).strict().meta({ id: 'CampaignInput' });
+export type CampaignInput = z.infer<typeof CampaignInputSchema>;
+
+export const CampaignUpdateSchema = z
+  .object({ ...campaignFields, name: campaignFields.name.optional(), template: campaignFields.template.optional() })
+  .strict()
+  .meta({ id: 'CampaignUpdate', description: 'Fields to change while the campaign is a draft; `null` is not accepted, leave a field out to keep it.' });
+export type CampaignUpdate = z.infer<typeof CampaignUpdateSchema>;
+
+export const CampaignStatusSchema = z.enum(['draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled']);
+export type CampaignStatus = z.infer<typeof CampaignStatusSchema>;
+
+/** Why a campaign is paused: by a person, or by Sendwell because SES stopped taking mail or marketing is paused. */
+export const PauseReasonSchema = z.enum(['manual', 'ses_sending_paused', 'ses_account_suspended', 'marketing_paused']);
+export type PauseReason = z.infer<typeof PauseReasonSchema>;
+
+export const CampaignProgressSchema = z
+  .object({
+    audience: z.number().int().meta({ description: 'Recipients found in the audience index so far.' }),
+    audienceComplete: z.boolean().meta({ description: 'Whether the whole audience has been found and queued.' }),
+    excluded: z.number().int().meta({ description: 'Left out by the audience filter.' }),
+    targeted: z.number().int().meta({ description: 'audience − excluded: the recipients the campaign is for.' }),
+    sent: z.number().int(),
+    held: z.record(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Held back at send time, by reason.' }),
+    heldTotal: z.number().int(),
+    failed: z.number().int().meta({ description: 'SES refused after every attempt; dead-lettered with the reason.' }),
+    remaining: z.number().int().meta({ description: 'Found but not yet sent, held, failed or excluded.' }),
+    ratePerSecond: z.number().optional().meta({ description: 'Recipients settled per second since the launch, pauses excluded.' }),
+    etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate, once the audience is complete.' }),
+  })
+  .meta({ id: 'CampaignProgress' });
+export type CampaignProgress = z.infer<typeof CampaignProgressSchema>;
+
+export const CampaignSchema = z
+  .object({
+    id: z.string(),
+    ...campaignFields,
+    class: MessageClassSchema,
+    status: CampaignStatusSchema,
+    createdAt: IsoDateTimeSchema,
+    updatedAt: IsoDateTimeSchema,
+    createdBy: z.string(),
+    launchedAt: IsoDateTimeSchema.optional(),
+    launchedBy: z.string().optional(),
+    pausedAt: IsoDateTimeSchema.optional(),
+    pauseReason: PauseReasonSchema.optional(),
+    pausedBy: z.string().optional(),
+    completedAt: IsoDateTimeSchema.optional(),
+    cancelledAt: IsoDateTimeSchema.optional(),
+    cancelledBy: z.string().optional(),
+    progress: CampaignProgressSchema,
+  })
+  .meta({ id: 'Campaign' });
+export type Campaign = z.infer<typeof CampaignSchema>;
+
+export const CampaignListSchema = z.object({ campaigns: z.array(CampaignSchema), next: z.string().optional() }).meta({ id: 'CampaignList' });
+
+export const CampaignTestSendSchema = z
+  .object({ to: z.array(z.string().max(320)).min(1).max(10).meta({ description: 'Up to 10 addresses; each gets the mail with `[Test]` before the subject.' }) })
+  .strict()
+  .meta({ id: 'CampaignTestSend' });
+
+export const CampaignScheduleSchema = z.object({ sendAt: IsoDateTimeSchema.optional() }).strict().meta({ id: 'CampaignSchedule' });

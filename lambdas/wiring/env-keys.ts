@@ -29,6 +29,21 @@ export const ENV = {
   pseudonymSecret: 'SENDWELL_PSEUDONYM_SECRET',
   /** AWS: Secrets Manager id of the partner webhooks (`[{"id","url","secret","includeAddress"}]`). */
   partnersSecret: 'SENDWELL_PARTNERS_SECRET',
+  /** URL of the campaign launch queue (SQS on AWS; the local stack's stand-in ignores it). */
+  launchQueueUrl: 'SENDWELL_LAUNCH_QUEUE_URL',
+  /** URL of the campaign send queue. */
+  sendQueueUrl: 'SENDWELL_SEND_QUEUE_URL',
+  /** URL of the send queue's dead-letter queue: batches that kept failing, with their reason. */
+  sendDeadLetterQueueUrl: 'SENDWELL_SEND_DLQ_URL',
+  /** Campaign mails per second when a campaign sets no rate: at most the SES account's maximum send rate. Default 14. */
+  sendRate: 'SENDWELL_SEND_RATE',
+  /** Deliveries of a send batch before what still fails is dead-lettered with its reason. Default 5. */
+  sendMaxAttempts: 'SENDWELL_SEND_MAX_ATTEMPTS',
+  /**
+   * Seconds after which a message claimed but never marked sent (the sender died around the SES call) is settled: sent
+   * if SES reported a send event for it, sent again otherwise. Longer than SES events take to arrive. Default 600.
+   */
+  sendReconcileSeconds: 'SENDWELL_SEND_RECONCILE_SECONDS',
   /** Local stack and tests only: the partner webhooks as JSON, in place of the secret. */
   partners: 'SENDWELL_PARTNERS',
   /** Local stack and tests only: the token keys as JSON, in place of the secret. */

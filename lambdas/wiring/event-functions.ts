@@ -9,8 +9,10 @@ import type { FunctionDef } from './routes.ts';
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
  * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `schedule`: an EventBridge
  * Scheduler rate. `ses-events`: the configuration set's event destination on the default EventBridge bus.
+ * `campaign-launch-queue`: the launch queue (SQS, one message at a time). `campaign-send-queue`: the send queue (SQS,
+ * partial batch failures, concurrency capped from the SES send rate).
  */
-export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule' | 'ses-events';
+export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule' | 'ses-events' | 'campaign-launch-queue' | 'campaign-send-queue';
 
 export interface EventFunctionDef extends FunctionDef {
   readonly source: EventSource;
@@ -49,6 +51,32 @@ export const EVENT_FUNCTIONS = {
     memorySize: 256,
     timeoutSeconds: 30,
     permissions: ['data:write', 'keys:read'],
+  },
+  campaignLauncher: {
+    entry: 'lambdas/handlers/campaign-launcher.ts',
+    description: 'Campaigns: pages the audience (topic index or all recipients) into send batches on the send queue; resumable from its saved cursor.',
+    source: 'campaign-launch-queue',
+    memorySize: 512,
+    // Pages for at most LAUNCH_TIME_BUDGET_MS of this, then hands the rest to a new launch message.
+    timeoutSeconds: 300,
+    permissions: ['data:write', 'campaigns:enqueue'],
+  },
+  campaignSender: {
+    entry: 'lambdas/handlers/campaign-sender.ts',
+    description: 'Campaigns: one send batch → batched consent and suppression reads, claim, render, send (rate limited), record; partial batch failures.',
+    source: 'campaign-send-queue',
+    memorySize: 512,
+    timeoutSeconds: 120,
+    // `campaigns:enqueue`: a batch that keeps failing goes to the dead-letter queue with its reason.
+    permissions: ['data:write', 'ses:send', 'keys:read', 'campaigns:enqueue'],
+  },
+  startDueCampaigns: {
+    entry: 'lambdas/handlers/start-due-campaigns.ts',
+    description: 'Campaigns: every minute, launches scheduled campaigns whose time has come and restarts launches that stalled.',
+    source: 'schedule',
+    memorySize: 256,
+    timeoutSeconds: 60,
+    permissions: ['data:write', 'campaigns:enqueue'],
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

@@ -14,8 +14,9 @@ export type RouteAuth = 'admin' | 'public';
  * - `ses:account` GetAccount; `ses:send` SendEmail through the configuration set.
  * - `keys:read` the token signing keys and the pseudonymization key (Secrets Manager).
  * - `partners:read` the partner webhooks and their signing secrets (Secrets Manager).
+ * - `campaigns:enqueue` SendMessage on the campaign queues (launch, send) and the send queue's dead-letter queue.
  */
-export type Permission = 'tables:describe' | 'data:read' | 'data:write' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read';
+export type Permission = 'tables:describe' | 'data:read' | 'data:write' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue';
 
 export interface FunctionDef {
   /** Source file, relative to the repository root; it exports `handler`. */
@@ -52,11 +53,12 @@ export const FUNCTIONS = {
   },
   admin: {
     entry: 'lambdas/handlers/admin.ts',
-    description: 'Admin API: topics, templates, recipients, consent, suppressions, message records.',
+    description: 'Admin API: topics, templates, recipients, consent, suppressions, message records, campaigns.',
     memorySize: 1024,
     // API Gateway ends an HTTP API integration at 30 s; an import of a few thousand rows fits well within it.
     timeoutSeconds: 29,
-    permissions: ['data:write', 'ses:send', 'keys:read'],
+    // `campaigns:enqueue`: launching and resuming a campaign hand it to the launcher through its queue.
+    permissions: ['data:write', 'ses:send', 'keys:read', 'campaigns:enqueue'],
   },
   sendMessage: {
     entry: 'lambdas/handlers/send-message.ts',
@@ -150,6 +152,16 @@ export const ROUTES: readonly RouteDef[] = [
     ['POST', '/v1/suppressions', 'addSuppression', 'Suppress an address'],
     ['DELETE', '/v1/suppressions', 'liftSuppression', 'Lift a suppression (a complaint needs a reason, and is ledgered)'],
     ['GET', '/v1/messages/{id}', 'getMessage', 'A message record with its events'],
+    ['POST', '/v1/campaigns', 'createCampaign', 'Create a campaign (draft)'],
+    ['GET', '/v1/campaigns', 'listCampaigns', 'List campaigns, newest first'],
+    ['GET', '/v1/campaigns/{id}', 'getCampaign', 'A campaign with its progress, rate and ETA'],
+    ['PATCH', '/v1/campaigns/{id}', 'updateCampaign', 'Change a draft campaign'],
+    ['POST', '/v1/campaigns/{id}/test', 'testSendCampaign', 'Send the campaign to a few addresses as a test'],
+    ['POST', '/v1/campaigns/{id}/schedule', 'scheduleCampaign', 'Schedule a draft campaign to launch at `sendAt`'],
+    ['POST', '/v1/campaigns/{id}/launch', 'launchCampaign', 'Launch now (a draft or a scheduled campaign)'],
+    ['POST', '/v1/campaigns/{id}/pause', 'pauseCampaign', 'Pause a sending campaign; nothing more is sent until it is resumed'],
+    ['POST', '/v1/campaigns/{id}/resume', 'resumeCampaign', 'Resume a paused campaign where it stopped'],
+    ['POST', '/v1/campaigns/{id}/cancel', 'cancelCampaign', 'Cancel a campaign for good; what was sent stays sent'],
   ]),
   {
     method: 'POST',

@@ -64,7 +64,9 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [gsi(1)],
-    description: 'Topics, templates, campaigns and their progress.',
+    // The campaign send-rate windows (one item per campaign and second) expire on their own.
+    ttlAttribute: 'expiresAt',
+    description: 'Topics, templates, campaigns and their progress; gsi1 lists campaigns by status and time.',
   },
   messages: {
     id: 'Messages',

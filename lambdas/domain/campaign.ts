@@ -1,0 +1,164 @@
+/**
+ * Campaign rules that need nothing but their arguments: which transitions a campaign may make, whether a recipient
+ * matches an audience filter, the shape of the messages on the campaign queues, and the progress arithmetic.
+ */
+import { z } from 'zod';
+
+/** What the launcher pages and the sender sends. Status names match `CampaignStatusSchema` in the API schemas. */
+export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
+
+export type CampaignAction = 'update' | 'schedule' | 'launch' | 'pause' | 'resume' | 'cancel';
+
+/**
+ * The statuses each action may start from. Anything else is a `conflict` naming the current status: a pause of a
+ * completed campaign is a caller's mistake, not something to ignore silently.
+ */
+export const ALLOWED_FROM: Readonly<Record<CampaignAction, readonly CampaignStatus[]>> = {
+  update: ['draft'],
+  schedule: ['draft', 'scheduled'],
+  launch: ['draft', 'scheduled'],
+  pause: ['sending'],
+  resume: ['paused'],
+  cancel: ['draft', 'scheduled', 'sending', 'paused'],
+};
+
+export const canDo = (action: CampaignAction, status: CampaignStatus): boolean => ALLOWED_FROM[action].includes(status);
+
+/** Recipients per message on the send queue: one BatchGetItem of their profiles and consents (2 keys each ≤ 100). */
+export const SEND_BATCH_SIZE = 50;
+
+/** A message on the launch queue: find (more of) this campaign's audience. */
+export const LaunchMessageSchema = z.object({ campaignId: z.string().min(1) });
+export type LaunchMessage = z.infer<typeof LaunchMessageSchema>;
+
+/**
+ * A message on the send queue. `batchId` is derived from where in the audience the launcher found the recipients,
+ * so a launcher that runs a page twice (it died before saving its cursor) produces the same batch again: the sender
+ * then finds every recipient already claimed.
+ */
+export const SendBatchSchema = z.object({
+  campaignId: z.string().min(1),
+  batchId: z.string().min(1).max(200),
+  recipientIds: z.array(z.string().min(1)).min(1).max(SEND_BATCH_SIZE),
+});
+export type SendBatch = z.infer<typeof SendBatchSchema>;
+
+/** What a batch that kept failing carries to the dead-letter queue: the recipients still unsent and why. */
+export const DeadLetterSchema = SendBatchSchema.extend({ reason: z.string(), attempts: z.number().int() });
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+
+/** The message id of a campaign mail: one per campaign and recipient, so no retry can ever make a second one. */
+export const campaignMessageId = (campaignId: string, recipientId: string): string => `${campaignId}.${recipientId}`;
+
+export interface AudienceFilter {
+  readonly countries?: readonly string[] | undefined;
+  readonly attributes?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>> | undefined;
+}
+
+export interface AudienceCandidate {
+  readonly country?: string | undefined;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Whether a recipient is in the filtered audience: in one of the countries (when given) and, for every attribute
+ * condition, the attribute equals the value or one of the values of a list. A recipient without the attribute does
+ * not match. No filter matches everyone.
+ *
+ * @example
+ * matchesAudience({ country: 'DE', attributes: { plan: 'pro' } }, { countries: ['DE', 'AT'], attributes: { plan: ['pro', 'team'] } }) // true
+ * matchesAudience({ attributes: {} }, { countries: ['DE'] }) // false
+ */
+export function matchesAudience(candidate: AudienceCandidate, filter: AudienceFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.countries && (candidate.country === undefined || !filter.countries.includes(candidate.country))) return false;
+  for (const [name, wanted] of Object.entries(filter.attributes ?? {})) {
+    const actual = candidate.attributes[name];
+    const options: ReadonlyArray<unknown> = Array.isArray(wanted) ? wanted : [wanted];
+    if (!options.some((o) => o === actual)) return false;
+  }
+  return true;
+}
+
+/** The counters a campaign keeps on its item: what the launcher found and what the senders settled. */
+export interface CampaignCounters {
+  readonly audience: number;
+  readonly audienceComplete: boolean;
+  readonly excluded: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly held: Readonly<Record<string, number>>;
+}
+
+export interface ProgressTimes {
+  readonly now: Date;
+  /** When the campaign was launched. */
+  readonly launchedAt?: string | undefined;
+  /** Milliseconds spent paused since the launch (a pause in progress counts up to `now`). */
+  readonly pausedMs: number;
+}
+
+/**
+ * Progress as the API shows it. The rate is settled recipients per second of active sending (pauses excluded); the
+ * ETA is only given once the whole audience is known, since before that `remaining` is a lower bound.
+ *
+ * @example
+ * campaignProgress({ audience: 100, audienceComplete: true, excluded: 10, sent: 40, failed: 0, held: { opted_out: 5 } },
+ *   { now: new Date('2026-01-01T00:00:10Z'), launchedAt: '2026-01-01T00:00:00Z', pausedMs: 0 })
+ * // { targeted: 90, sent: 40, heldTotal: 5, remaining: 45, ratePerSecond: 4.5, etaSeconds: 10, … }
+ */
+export function campaignProgress(c: CampaignCounters, t: ProgressTimes) {
+  const heldTotal = Object.values(c.held).reduce((a, b) => a + b, 0);
+  const settled = c.sent + c.failed + heldTotal;
+  const targeted = c.audience - c.excluded;
+  const remaining = Math.max(0, targeted - settled);
+  const activeSeconds = t.launchedAt ? (t.now.getTime() - Date.parse(t.launchedAt) - t.pausedMs) / 1000 : 0;
+  const ratePerSecond = activeSeconds > 0 && settled > 0 ? round2(settled / activeSeconds) : undefined;
+  const etaSeconds = c.audienceComplete && ratePerSecond ? Math.ceil(remaining / ratePerSecond) : undefined;
+  return {
+    audience: c.audience,
+    audienceComplete: c.audienceComplete,
+    excluded: c.excluded,
+    targeted,
+    sent: c.sent,
+    held: { ...c.held },
+    heldTotal,
+    failed: c.failed,
+    remaining,
+    ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
+    ...(etaSeconds !== undefined ? { etaSeconds } : {}),
+  };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * Whether a send error from SES means "slow down" (retry this recipient after a back-off) rather than a refusal of
+ * this one mail. SES v2 answers `TooManyRequestsException` for its API rate and a `LimitExceededException` /
+ * "Maximum sending rate exceeded" throttling error for the account's send rate.
+ */
+export function isThrottle(e: { name?: string; message?: string }): boolean {
+  return (
+    e.name === 'TooManyRequestsException' ||
+    e.name === 'ThrottlingException' ||
+    e.name === 'Throttling' ||
+    (e.name === 'LimitExceededException' && /rate/i.test(e.message ?? '')) ||
+    /maximum sending rate exceeded/i.test(e.message ?? '')
+  );
+}
+
+/** SES stopped taking mail for the whole account or configuration set: pause the campaign, do not burn retries. */
+export function sesPauseReason(e: { name?: string }): 'ses_sending_paused' | 'ses_account_suspended' | undefined {
+  if (e.name === 'SendingPausedException') return 'ses_sending_paused';
+  if (e.name === 'AccountSuspendedException') return 'ses_account_suspended';
+  return undefined;
+}
+
+/**
+ * Back-off before retry `attempt` (1-based) after a throttle: exponential from `baseMs`, capped, with full jitter so
+ * concurrent senders do not retry in step. `random` is injectable for tests.
+ */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 5_000, random: () => number = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}

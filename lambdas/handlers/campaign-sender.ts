@@ -1,0 +1,4 @@
+// Placeholder while the campaign engine is built (issue 5); replaced before the issue is closed.
+export const handler = async (): Promise<never> => {
+  throw new Error('campaign-sender: not built yet');
+};
