@@ -32,6 +32,10 @@ export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
     [ENV.unsubscribeMailbox]: 'unsubscribe@sendwell.local',
     [ENV.tokenKeys]: endpoints.keys.tokenKeys,
     [ENV.pseudonymKey]: endpoints.keys.pseudonymKey,
+    // The local SES takes well over a thousand mails a second; 100 keeps a demo campaign quick and the rate visible.
+    [ENV.sendRate]: '100',
+    // The SES event emulator reports a send within a second: a claim left `sending` can be settled soon after.
+    [ENV.sendReconcileSeconds]: '10',
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

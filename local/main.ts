@@ -16,6 +16,7 @@ import { loadHandlers, startGateway } from './gateway.ts';
 import { handlerEnv, localTableName } from './handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
+import { startCampaignEngine } from './campaign-engine.ts';
 import { startSesLocal } from './ses-local.ts';
 import { startSesEventEmulator } from './ses-simulator.ts';
 import { startStreamPoller } from './stream-poller.ts';
@@ -120,6 +121,15 @@ async function main() {
       onError: (e) => localLog.error('emulated SES event failed', { error: (e as Error).message }),
     });
     stops.push(async () => void stopEmulator());
+
+    // Campaigns: the launch and send queues (kept in DynamoDB Local, so a campaign in progress finishes after a
+    // restart), their consumers, and the minute sweep, around the same handlers AWS invokes.
+    const engine = await startCampaignEngine({
+      dynamodbEndpoint: dynamo.endpoint,
+      table: 'sendwell-local-queues',
+      onError: (e) => localLog.error('campaign engine', { error: (e as Error).message }),
+    });
+    stops.push(engine.stop);
 
     process.stdout.write(
       [

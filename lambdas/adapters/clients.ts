@@ -5,11 +5,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.ts';
 
 let dynamo: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
 let ses: SESv2Client | undefined;
+let sqs: SQSClient | undefined;
 
 export function dynamoClient(): DynamoDBClient {
   const c = config();
@@ -28,4 +30,10 @@ export function sesClient(): SESv2Client {
   const c = config();
   ses ??= new SESv2Client({ region: c.region, ...(c.sesEndpoint ? { endpoint: c.sesEndpoint } : {}) });
   return ses;
+}
+
+/** Only used on AWS: the local stack and the tests hand the services their in-process stand-in for the queues. */
+export function sqsClient(): SQSClient {
+  sqs ??= new SQSClient({ region: config().region });
+  return sqs;
 }

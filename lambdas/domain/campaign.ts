@@ -40,6 +40,8 @@ export const SendBatchSchema = z.object({
   campaignId: z.string().min(1),
   batchId: z.string().min(1).max(200),
   recipientIds: z.array(z.string().min(1)).min(1).max(SEND_BATCH_SIZE),
+  /** How many times these recipients were tried already (a retry after throttling or an SES error). */
+  attempt: z.number().int().min(0).max(100).optional(),
 });
 export type SendBatch = z.infer<typeof SendBatchSchema>;
 
@@ -48,7 +50,7 @@ export const DeadLetterSchema = SendBatchSchema.extend({ reason: z.string(), att
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;
 
 /** The message id of a campaign mail: one per campaign and recipient, so no retry can ever make a second one. */
-export const campaignMessageId = (campaignId: string, recipientId: string): string => `${campaignId}.${recipientId}`;
+export const campaignMessageId = (campaignId: string, recipientId: string): string => `${campaignId}-${recipientId}`;
 
 export interface AudienceFilter {
   readonly countries?: readonly string[] | undefined;

@@ -6,6 +6,18 @@
 import type { Context } from 'aws-lambda';
 import { ROUTES, routeKey } from '../wiring/routes.ts';
 import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/http.ts';
+import {
+  cancelCampaignHandler,
+  createCampaignHandler,
+  getCampaignHandler,
+  launchCampaignHandler,
+  listCampaignsHandler,
+  pauseCampaignHandler,
+  resumeCampaignHandler,
+  scheduleCampaignHandler,
+  testSendCampaignHandler,
+  updateCampaignHandler,
+} from './admin/campaigns.ts';
 import { getMessageHandler } from './admin/messages.ts';
 import {
   createRecipientHandler,
@@ -49,6 +61,16 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   addSuppression: addSuppressionHandler,
   liftSuppression: liftSuppressionHandler,
   getMessage: getMessageHandler,
+  createCampaign: createCampaignHandler,
+  listCampaigns: listCampaignsHandler,
+  getCampaign: getCampaignHandler,
+  updateCampaign: updateCampaignHandler,
+  testSendCampaign: testSendCampaignHandler,
+  scheduleCampaign: scheduleCampaignHandler,
+  launchCampaign: launchCampaignHandler,
+  pauseCampaign: pauseCampaignHandler,
+  resumeCampaign: resumeCampaignHandler,
+  cancelCampaign: cancelCampaignHandler,
 };
 
 const byRouteKey = new Map<string, Operation>();

@@ -1,4 +1,10 @@
-// Placeholder while the campaign engine is built (issue 5); replaced before the issue is closed.
-export const handler = async (): Promise<never> => {
-  throw new Error('start-due-campaigns: not built yet');
+/** Every minute (EventBridge Scheduler; every few seconds on the local stack): scheduled launches and stalled ones. */
+import { container } from '../adapters/container.ts';
+import { logger } from '../adapters/logger.ts';
+import { sweepCampaigns } from '../services/campaign-sweep.ts';
+
+export const handler = async (): Promise<Awaited<ReturnType<typeof sweepCampaigns>>> => {
+  const result = await sweepCampaigns(container());
+  if (result.launched.length || result.restarted.length || result.completed.length) logger.info('campaign sweep', result);
+  return result;
 };

@@ -330,3 +330,14 @@ export const CampaignTestSendSchema = z
   .meta({ id: 'CampaignTestSend' });
 
 export const CampaignScheduleSchema = z.object({ sendAt: IsoDateTimeSchema.optional() }).strict().meta({ id: 'CampaignSchedule' });
+
+export const CampaignIdSchema = z.string().regex(/^cmp_[A-Za-z0-9]{1,40}$/, 'not a campaign id');
+
+export const ListCampaignsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2000).optional().meta({ description: 'The `next` of the previous page.' }),
+});
+
+export const CampaignTestResultsSchema = z
+  .object({ results: z.array(SendResultSchema.extend({ to: z.string() })) })
+  .meta({ id: 'CampaignTestResults' });

@@ -5,7 +5,16 @@
 import { z } from 'zod';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
 import {
+  CampaignIdSchema,
+  CampaignInputSchema,
+  CampaignListSchema,
+  CampaignScheduleSchema,
+  CampaignSchema,
+  CampaignTestResultsSchema,
+  CampaignTestSendSchema,
+  CampaignUpdateSchema,
   ConsentChangeSchema,
+  ListCampaignsQuerySchema,
   LedgerEntrySchema,
   MessageRecordSchema,
   PreferencesChangeSchema,
@@ -45,6 +54,7 @@ const E401 = error('Missing or wrong credentials');
 const E404 = error('Not found');
 const E409 = error('Conflict');
 const page = (description: string): Response => ({ description, mediaType: 'text/html' });
+const campaignParams = z.object({ id: CampaignIdSchema });
 
 export const ImportReportSchema = z
   .object({
@@ -180,6 +190,29 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     },
   },
   getMessage: { responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
+
+  createCampaign: { body: CampaignInputSchema, responses: { 201: { description: 'The campaign, a draft', schema: CampaignSchema }, 400: E400, 401: E401 } },
+  listCampaigns: { query: ListCampaignsQuerySchema, responses: { 200: { description: 'Newest first, with progress', schema: CampaignListSchema }, 400: E400, 401: E401 } },
+  getCampaign: { params: campaignParams, responses: { 200: { description: 'The campaign with its progress, rate and ETA', schema: CampaignSchema }, 401: E401, 404: E404 } },
+  updateCampaign: {
+    params: campaignParams,
+    body: CampaignUpdateSchema,
+    responses: { 200: { description: 'The changed draft', schema: CampaignSchema }, 400: E400, 401: E401, 404: E404, 409: error('Not a draft any more') },
+  },
+  testSendCampaign: {
+    params: campaignParams,
+    body: CampaignTestSendSchema,
+    responses: { 200: { description: 'One result per address (`sent` or `held` with the reason)', schema: CampaignTestResultsSchema }, 400: E400, 401: E401, 404: E404 },
+  },
+  scheduleCampaign: {
+    params: campaignParams,
+    body: CampaignScheduleSchema,
+    responses: { 202: { description: '`scheduled`', schema: CampaignSchema }, 400: E400, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') },
+  },
+  launchCampaign: { params: campaignParams, responses: { 202: { description: '`sending`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') } },
+  pauseCampaign: { params: campaignParams, responses: { 202: { description: '`paused`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not sending') } },
+  resumeCampaign: { params: campaignParams, responses: { 202: { description: '`sending` again', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not paused') } },
+  cancelCampaign: { params: campaignParams, responses: { 202: { description: '`cancelled`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Already completed or cancelled') } },
 
   showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
   unsubscribe: {

@@ -3,7 +3,9 @@
  * container (`lambdas/adapters/container.ts`) hand them the DynamoDB and SES adapters.
  */
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
+import type { CampaignStore } from '../adapters/dynamo/campaign-store.ts';
 import type { CatalogStore } from '../adapters/dynamo/catalog-store.ts';
+import type { DeadLetter, SendBatch } from '../domain/campaign.ts';
 import type { MessageStore } from '../adapters/dynamo/message-store.ts';
 import type { RecipientStore } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionStore } from '../adapters/dynamo/suppression-store.ts';
@@ -22,11 +24,57 @@ export interface Settings {
   readonly unsubscribeMailbox?: string;
 }
 
+/** How campaigns send, from the stage's configuration. */
+export interface SendingSettings {
+  /** Campaign mails per second when the campaign sets no rate. */
+  readonly ratePerSecond: number;
+  /** Tries of one recipient (throttles and SES errors) before it is dead-lettered with the reason. */
+  readonly maxAttempts: number;
+  /** Seconds before a claim left `sending` is settled from SES feedback or sent again. */
+  readonly reconcileSeconds: number;
+}
+
+/**
+ * The campaign queues: SQS on AWS, the local stack's stand-in locally. A message may be delivered more than once;
+ * every consumer is idempotent.
+ */
+export interface CampaignQueues {
+  /** Asks the launcher to find (more of) the campaign's audience. */
+  launch(campaignId: string): Promise<void>;
+  /** Hands batches to the senders, after `delaySeconds` (at most 900). */
+  send(batches: readonly SendBatch[], delaySeconds?: number): Promise<void>;
+  /** Keeps what kept failing, with why, for ops to look at and redrive. */
+  deadLetter(letter: DeadLetter): Promise<void>;
+}
+
 export interface Deps {
-  readonly recipients: Pick<RecipientStore, 'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress'>;
+  readonly recipients: Pick<
+    RecipientStore,
+    'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
+  >;
   readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
-  readonly suppressions: Pick<SuppressionStore, 'list' | 'put' | 'remove'>;
-  readonly messages: Pick<MessageStore, 'claim' | 'markSent' | 'markFailed' | 'get' | 'getRecord' | 'count' | 'recordOpen' | 'recordClick' | 'idsByRecipient' | 'deleteMessage' | 'recordFeedback'>;
+  readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove'>;
+  readonly messages: Pick<
+    MessageStore,
+    | 'claim'
+    | 'markSent'
+    | 'markFailed'
+    | 'reclaimStale'
+    | 'markHeld'
+    | 'markDeadLettered'
+    | 'settleAsSent'
+    | 'get'
+    | 'getRecord'
+    | 'count'
+    | 'recordOpen'
+    | 'recordClick'
+    | 'idsByRecipient'
+    | 'deleteMessage'
+    | 'recordFeedback'
+  >;
+  readonly campaigns: CampaignStore;
+  readonly queues: CampaignQueues;
+  readonly sending: SendingSettings;
   readonly mailer: Pick<SesMailer, 'send'>;
   readonly keys: () => Promise<RuntimeKeys>;
   readonly settings: Settings;

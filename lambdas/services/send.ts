@@ -24,6 +24,13 @@ export interface SendOptions {
   readonly confirmTopic?: string;
   /** Who asked; recorded when a service mail to a new address creates its recipient. */
   readonly actor?: Actor;
+  /** Put before the subject: a campaign's test sends carry `[Test] `. */
+  readonly subjectPrefix?: string;
+  /**
+   * A test send to an address the caller names: it goes even if the address never subscribed to the topic, but
+   * anything the person or their mailbox said (opt-out, unsubscribe, complaint, bounce, erasure) still holds it.
+   */
+  readonly test?: boolean;
 }
 
 /** The template by id: a stored one, else a built-in Sendwell template of that id. */
@@ -82,7 +89,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   const suppressions: SuppressionRecord[] = target.addressHash ? await deps.suppressions.list(target.addressHash) : [];
   const state = toDecisionState(target.aggregate, suppressions);
 
-  const decision: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
+  const ruled: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
     target.address === undefined
       ? { action: 'hold', reason: 'unknown_recipient' }
       : decide(
@@ -97,6 +104,11 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
           },
           now,
         );
+
+  const decision =
+    options.test && ruled.action === 'hold' && (ruled.reason === 'not_opted_in' || ruled.reason === 'pending_confirmation')
+      ? ({ action: 'send' } as const)
+      : ruled;
 
   const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
   const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });
@@ -135,51 +147,91 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
     return { messageId, status: 'held', reason: decision.reason };
   }
 
-  const tracking = trackingAllowed(state);
-  const links = buildLinks({
-    baseUrl: deps.settings.publicBaseUrl,
-    keyring: keys.tokens,
-    recipientId: recipientId ?? unreachable('a sent message always has a recipient'),
-    messageId,
-    class: template.class,
-    ...(template.topic ? { topic: template.topic } : {}),
-    trackingAllowed: tracking,
-    ...(options.confirmTopic ? { confirmTopic: options.confirmTopic } : {}),
-    ...(deps.settings.unsubscribeMailbox ? { unsubscribeMailbox: deps.settings.unsubscribeMailbox } : {}),
-    now,
-  });
-  let composed;
   try {
-    composed = composeMessage({
+    await deliver(deps, {
       template,
+      messageId,
+      recipientId: recipientId ?? unreachable('a sent message always has a recipient'),
+      to: target.display ?? target.address ?? '',
       data: input.data,
-      recipient: { address: target.display ?? target.address ?? '' },
-      links,
-      trackingAllowed: tracking,
-      postalAddress: deps.settings.postalAddress,
-      from: deps.settings.fromAddress,
+      trackingAllowed: trackingAllowed(state),
+      ...(options.confirmTopic ? { confirmTopic: options.confirmTopic } : {}),
+      ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+      now,
     });
   } catch (e) {
-    await deps.messages.markFailed(messageId, 'compose_failed', at);
-    throw e;
-  }
-
-  let sesMessageId: string;
-  try {
-    sesMessageId = await deps.mailer.send(composed, {
-      ...(deps.settings.configurationSet ? { configurationSet: deps.settings.configurationSet } : {}),
-      tags: { sendwell_message: messageId, sendwell_class: template.class, ...(template.topic ? { sendwell_topic: template.topic } : {}) },
-    });
-  } catch (e) {
-    await deps.messages.markFailed(messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
+    if (e instanceof SendwellError) throw e;
     await deps.messages.count(at, { [`failed_${template.class}`]: 1 }, dimsOf(template));
     throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
       { message: (e as Error).name || 'ses_error' },
     ]);
   }
-  await deps.messages.markSent(messageId, sesMessageId, composed.links, deps.clock().toISOString());
   await deps.messages.count(at, { [`sent_${template.class}`]: 1 }, dimsOf(template));
   return { messageId, status: 'sent' };
+}
+
+/** A claimed message, ready to go out. */
+export interface Delivery {
+  readonly template: Template & { id: string };
+  readonly messageId: string;
+  readonly recipientId: string;
+  /** The address as typed (what goes in `To`). */
+  readonly to: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly trackingAllowed: boolean;
+  readonly confirmTopic?: string;
+  /** Put before the subject (`[Test] `). */
+  readonly subjectPrefix?: string;
+  readonly now: Date;
+}
+
+/**
+ * Builds the message's links, composes it and hands it to SES, then records it as sent. The record must already be
+ * claimed. A template that cannot be composed marks the record failed and throws the `SendwellError`; an SES error
+ * marks it failed (so it may be claimed again: nothing went out) and is rethrown as SES gave it, for the caller to
+ * tell a throttle from a refusal.
+ */
+export async function deliver(deps: Deps, d: Delivery): Promise<{ sesMessageId: string }> {
+  const keys = await deps.keys();
+  const links = buildLinks({
+    baseUrl: deps.settings.publicBaseUrl,
+    keyring: keys.tokens,
+    recipientId: d.recipientId,
+    messageId: d.messageId,
+    class: d.template.class,
+    ...(d.template.topic ? { topic: d.template.topic } : {}),
+    trackingAllowed: d.trackingAllowed,
+    ...(d.confirmTopic ? { confirmTopic: d.confirmTopic } : {}),
+    ...(deps.settings.unsubscribeMailbox ? { unsubscribeMailbox: deps.settings.unsubscribeMailbox } : {}),
+    now: d.now,
+  });
+  let composed;
+  try {
+    composed = composeMessage({
+      template: d.subjectPrefix ? { ...d.template, subject: d.subjectPrefix + d.template.subject } : d.template,
+      data: d.data,
+      recipient: { address: d.to },
+      links,
+      trackingAllowed: d.trackingAllowed,
+      postalAddress: deps.settings.postalAddress,
+      from: deps.settings.fromAddress,
+    });
+  } catch (e) {
+    await deps.messages.markFailed(d.messageId, 'compose_failed', d.now.toISOString());
+    throw e;
+  }
+  let sesMessageId: string;
+  try {
+    sesMessageId = await deps.mailer.send(composed, {
+      ...(deps.settings.configurationSet ? { configurationSet: deps.settings.configurationSet } : {}),
+      tags: { sendwell_message: d.messageId, sendwell_class: d.template.class, ...(d.template.topic ? { sendwell_topic: d.template.topic } : {}) },
+    });
+  } catch (e) {
+    await deps.messages.markFailed(d.messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
+    throw e;
+  }
+  await deps.messages.markSent(d.messageId, sesMessageId, composed.links, deps.clock().toISOString());
+  return { sesMessageId };
 }
 
 function unreachable(what: string): never {

@@ -58,7 +58,8 @@ export class MessageStore {
             updatedAt: message.createdAt,
             ...(message.recipientId ? { gsi1pk: `R#${message.recipientId}`, gsi1sk: message.createdAt } : {}),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
+          // A failed send may be claimed again (nothing went out), unless it was dead-lettered: that is final.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :failed AND attribute_not_exists(deadLetteredAt))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed' },
         }),
@@ -75,6 +76,57 @@ export class MessageStore {
   async markSent(id: string, sesMessageId: string, links: readonly string[], at: string): Promise<void> {
     await this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at });
     await this.addEvent(id, at, 'send', { sesMessageId });
+  }
+
+  /**
+   * Takes over a claim left `sending` since `since` (its sender died around the SES call): true if this caller now
+   * holds it. Conditional on the record being unchanged, so two takers cannot both win.
+   */
+  async reclaimStale(id: string, since: string, at: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'SET updatedAt = :at, reclaimedAt = :at',
+          ConditionExpression: '#status = :sending AND updatedAt = :since',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at, ':since': since, ':sending': 'sending' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** A claim left `sending` whose SES feedback shows SES took the message: it was sent. */
+  async settleAsSent(id: string, at: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'SET #status = :sent, sentAt = if_not_exists(sentAt, :at), updatedAt = :at',
+          ConditionExpression: '#status = :sending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at, ':sent': 'sent', ':sending': 'sending' },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /** A claim taken over whose recipient may no longer get the mail: held, with the reason, and nothing sent. */
+  async markHeld(id: string, reason: string, at: string): Promise<void> {
+    await this.#update(id, { status: 'held', reason, updatedAt: at });
+  }
+
+  /** The last attempt failed: the record stays `failed` for good (no redelivery claims it again). */
+  async markDeadLettered(id: string, error: string, at: string): Promise<void> {
+    await this.#update(id, { status: 'failed', error, deadLetteredAt: at, updatedAt: at });
   }
 
   async markFailed(id: string, error: string, at: string): Promise<void> {
@@ -268,7 +320,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

@@ -13,7 +13,7 @@ import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
 import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/model.ts';
-import { cancellationReasons, deletePartition, setExpression, type TableNames } from './tables.ts';
+import { batchGetAll, cancellationReasons, deletePartition, setExpression, type TableNames } from './tables.ts';
 
 export interface StoredProfile {
   readonly id: string;
@@ -61,6 +61,26 @@ export interface RecipientChange {
 }
 
 const profileKey = (id: string) => ({ pk: `R#${id}`, sk: 'PROFILE' });
+
+/**
+ * Profiles are also in gsi2, spread over `EVERYONE_SHARDS` partitions (`ALL#n`), so a service broadcast finds every
+ * recipient through an index rather than a table scan, and a busy import does not write one hot index partition.
+ */
+export const EVERYONE_SHARDS = 8;
+const everyoneIndex = (id: string) => {
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return { gsi2pk: `ALL#${h % EVERYONE_SHARDS}`, gsi2sk: `R#${id}` };
+};
+
+/** Where the audience of a campaign is listed in gsi2: a topic's opted-in consents, or one shard of every profile. */
+export type AudiencePartition = { readonly topic: string } | { readonly everyoneShard: number };
+
+/** A recipient read for sending: the profile and, when asked for, its consent to one topic. */
+export interface SendingView {
+  readonly profile: StoredProfile;
+  readonly consent?: StoredConsent;
+}
 const claimKey = (hash: string) => ({ pk: `A#${hash}`, sk: 'CLAIM' });
 
 export class RecipientStore {
@@ -95,7 +115,7 @@ export class RecipientStore {
             {
               Put: {
                 TableName: this.#tables.recipients,
-                Item: { ...profileKey(profile.id), ...profile },
+                Item: { ...profileKey(profile.id), ...profile, ...everyoneIndex(profile.id) },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -268,6 +288,52 @@ export class RecipientStore {
     const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
     const next = out.LastEvaluatedKey?.sk as string | undefined;
     return next ? { entries, next } : { entries };
+  }
+
+  /**
+   * One page of an audience from gsi2, in recipient-id order: the ids and where the next page starts (undefined at
+   * the end). The index is eventually consistent; the sender reads each recipient again, consistently, before sending.
+   */
+  async audiencePage(partition: AudiencePartition, limit: number, cursor?: Record<string, unknown>): Promise<{ ids: string[]; next?: Record<string, unknown> }> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#tables.recipients,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': 'topic' in partition ? `T#${partition.topic}#opted_in` : `ALL#${partition.everyoneShard}` },
+        ProjectionExpression: 'gsi2sk',
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+      }),
+    );
+    const ids = (out.Items ?? []).map((i) => String(i.gsi2sk).slice(2));
+    return out.LastEvaluatedKey ? { ids, next: out.LastEvaluatedKey } : { ids };
+  }
+
+  /**
+   * Profiles (and the consent to `topic`) of up to 50 recipients in one consistent BatchGetItem, retrying what
+   * DynamoDB leaves unprocessed. Recipients that no longer exist are absent from the map.
+   */
+  async getForSending(ids: readonly string[], topic?: string): Promise<Map<string, SendingView>> {
+    const keys = ids.flatMap((id) => [profileKey(id), ...(topic ? [{ pk: `R#${id}`, sk: `C#${topic}` }] : [])]);
+    const items = await batchGetAll(this.#db, this.#tables.recipients, keys);
+    const profiles = new Map<string, StoredProfile>();
+    const consents = new Map<string, StoredConsent>();
+    for (const item of items) {
+      const id = String(item.pk).slice(2);
+      const { pk: _pk, sk, gsi2pk: _g, gsi2sk: _gs, ...rest } = item;
+      if (sk === 'PROFILE') profiles.set(id, rest as unknown as StoredProfile);
+      else {
+        const { topic: t, status, updatedAt, confirmedAt, source } = rest as unknown as StoredConsent;
+        consents.set(id, { topic: t, status, updatedAt, source, ...(confirmedAt ? { confirmedAt } : {}) });
+      }
+    }
+    const views = new Map<string, SendingView>();
+    for (const [id, profile] of profiles) {
+      const consent = consents.get(id);
+      views.set(id, consent ? { profile, consent } : { profile });
+    }
+    return views;
   }
 
   /** The first item of every change transaction: the profile update, which also proves the recipient exists. */

@@ -3,8 +3,12 @@
  * holds). `S#hash / <reason>`: one record per reason, each with its own scope; none implies another.
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SuppressionSchema } from '../../domain/decide.ts';
 import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/model.ts';
-import type { TableNames } from './tables.ts';
+import { batchGetAll, type TableNames } from './tables.ts';
+
+/** Every reason a suppression record can have: its sort key, so a batch read can name each possible record. */
+const SUPPRESSION_REASONS = SuppressionSchema.options.map((o) => o.shape.reason.value);
 
 export class SuppressionStore {
   readonly #db: DynamoDBDocumentClient;
@@ -25,6 +29,20 @@ export class SuppressionStore {
       }),
     );
     return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...r }) => SuppressionRecordSchema.parse(r));
+  }
+
+  /**
+   * The suppressions of many addresses at once (consistent BatchGetItems over every reason a record can have), by
+   * address hash; an address without any is absent.
+   */
+  async listMany(addressHashes: readonly string[]): Promise<Map<string, SuppressionRecord[]>> {
+    const keys = [...new Set(addressHashes)].flatMap((hash) => SUPPRESSION_REASONS.map((reason) => ({ pk: `S#${hash}`, sk: reason })));
+    const byHash = new Map<string, SuppressionRecord[]>();
+    for (const { pk, sk: _sk, ...r } of await batchGetAll(this.#db, this.#table, keys)) {
+      const hash = String(pk).slice(2);
+      byHash.set(hash, [...(byHash.get(hash) ?? []), SuppressionRecordSchema.parse(r)]);
+    }
+    return byHash;
   }
 
   /** Adds or replaces the record of `record.reason`. */

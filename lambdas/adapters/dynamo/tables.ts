@@ -1,6 +1,6 @@
 /** Table names and the one transaction helper every store shares. */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableKey } from '../../wiring/tables.ts';
 
 export type TableNames = Readonly<Record<TableKey, string>>;
@@ -26,6 +26,28 @@ export function setExpression(fields: Readonly<Record<string, unknown>>) {
   };
 }
 
+/** Waits before retry `attempt` of what DynamoDB left unprocessed (exponential, from 50 ms). */
+const unprocessedBackoff = (attempt: number) => new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+
+/**
+ * Reads `keys` with consistent BatchGetItems of at most 100 keys, retrying what DynamoDB returns unprocessed.
+ * Items come back in no particular order; keys without an item are simply absent.
+ */
+export async function batchGetAll(db: DynamoDBDocumentClient, table: string, keys: ReadonlyArray<Record<string, unknown>>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending = keys.slice(i, i + 100);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error(`could not read every requested item of ${table}`);
+      if (attempt > 0) await unprocessedBackoff(attempt);
+      const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } }));
+      items.push(...(out.Responses?.[table] ?? []));
+      pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return items;
+}
+
 /**
  * Deletes every item of one partition (erasure), 25 keys per BatchWriteItem, retrying what DynamoDB returns
  * unprocessed. Returns the number of items deleted.
@@ -49,7 +71,7 @@ export async function deletePartition(db: DynamoDBDocumentClient, table: string,
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt > 8) throw new Error(`could not delete every item of a partition in ${table}`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        if (attempt > 0) await unprocessedBackoff(attempt);
         const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
         requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
       }

@@ -1,0 +1,460 @@
+/**
+ * Campaigns and everything that keeps their delivery exactly-once, in the campaigns table:
+ *
+ * | item                          | what                                                                        |
+ * |-------------------------------|-----------------------------------------------------------------------------|
+ * | `C#id / CAMPAIGN`             | the campaign, its status and its launch state (cursor, audience found)     |
+ * | `C#id / P#n`                  | progress shard n (sent, held_<reason>, failed, excluded, settled)           |
+ * | `C#id / X#batchId`            | a batch's recipients settled without a message record (excluded, gone)      |
+ * | `C#id / PARK#batchId`         | a batch set aside while the campaign is paused                               |
+ * | `C#id / RATE#epochSecond`     | the send-rate window of one second (expires by TTL)                         |
+ * | `C#id / AUDIT#at#action`      | who launched, paused, resumed, cancelled it, and why                        |
+ * | `SCHEDULE / sendAt#id`        | a scheduled launch, found by the minute sweep                               |
+ * | `ACTIVE / id`                 | a sending or paused campaign, checked by the sweep for a stalled launch     |
+ *
+ * Progress is sharded so concurrent senders settling batches rarely touch the same item in their transactions.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { SendwellError } from '../../domain/errors.ts';
+import type { CampaignAction, CampaignCounters, CampaignStatus, SendBatch } from '../../domain/campaign.ts';
+import { ALLOWED_FROM } from '../../domain/campaign.ts';
+import type { Campaign } from '../../schemas/model.ts';
+import { cancellationReasons, isConditionFailure, setExpression, type TableNames } from './tables.ts';
+
+/** The campaign as stored: its fields without progress, plus the launch state only the engine reads. */
+export type StoredCampaign = Omit<Campaign, 'progress'> & {
+  /** Recipients the launcher found in the audience index so far (the `audience` figure of the progress). */
+  readonly found: number;
+  readonly audienceComplete: boolean;
+  /** Pages of the audience queued so far: the page number the next launcher run writes. */
+  readonly page: number;
+  /** Where the next audience page starts (a DynamoDB key, with the shard for an everyone audience). */
+  readonly cursor?: Record<string, unknown>;
+  /** Last time a launcher advanced (or started); the sweep restarts a launch that has not for a while. */
+  readonly launcherAt?: string;
+  /** Milliseconds spent paused before the current pause (for the rate). */
+  readonly pausedMs: number;
+};
+
+/** A batch's outcome for one recipient, settled once. */
+export interface SettleEntry {
+  /** The message record to mark counted; absent for recipients settled without one (excluded, gone). */
+  readonly messageId?: string;
+  readonly outcome: 'sent' | 'failed' | 'excluded' | { readonly held: string };
+}
+
+const PROGRESS_SHARDS = 8;
+const campaignKey = (id: string) => ({ pk: `C#${id}`, sk: 'CAMPAIGN' });
+const shardOf = (batchId: string) => createHash('sha256').update(batchId).digest()[0]! % PROGRESS_SHARDS;
+const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+
+export class CampaignStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #messages: string;
+
+  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+    this.#db = db;
+    this.#table = tables.campaigns;
+    this.#messages = tables.messages;
+  }
+
+  async create(c: Omit<StoredCampaign, 'found' | 'audienceComplete' | 'page' | 'pausedMs'>): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { ...campaignKey(c.id), gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.createdAt}#${c.id}`, ...c, found: 0, audienceComplete: false, page: 0, pausedMs: 0 },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(id: string): Promise<StoredCampaign | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: campaignKey(id), ConsistentRead: true }));
+    return out.Item ? toStored(out.Item) : undefined;
+  }
+
+  /** Newest first, `limit` at a time; `cursor` is the `next` of the previous page. */
+  async list(limit: number, cursor?: string): Promise<{ campaigns: StoredCampaign[]; next?: string }> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :k',
+        ExpressionAttributeValues: { ':k': 'CAMPAIGNS' },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
+      }),
+    );
+    const campaigns = (out.Items ?? []).map(toStored);
+    return out.LastEvaluatedKey ? { campaigns, next: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : { campaigns };
+  }
+
+  /**
+   * Changes a campaign if its status allows `action` (`ALLOWED_FROM`), atomically; otherwise throws `conflict` naming
+   * the status it is in (or `not_found`). `extra` transaction items (schedule and active markers, the audit entry)
+   * commit with it or not at all. Returns the campaign as it was before.
+   */
+  async transition(
+    id: string,
+    action: CampaignAction,
+    fields: Readonly<Record<string, unknown>>,
+    extra: { put?: Array<Record<string, unknown>>; remove?: Array<{ pk: string; sk: string }>; add?: Readonly<Record<string, number>> } = {},
+  ): Promise<StoredCampaign> {
+    const before = await this.get(id);
+    if (!before) throw new SendwellError('not_found', `No campaign ${id}.`);
+    const allowed = ALLOWED_FROM[action];
+    if (!allowed.includes(before.status)) throw conflict(action, before.status);
+    const set = setExpression(fields);
+    const adds = Object.entries(extra.add ?? {});
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#table,
+                Key: campaignKey(id),
+                UpdateExpression: set.UpdateExpression + (adds.length ? ` ADD ${adds.map((_, i) => `#a${i} :a${i}`).join(', ')}` : ''),
+                ConditionExpression: '#status = :was',
+                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#status': 'status', ...Object.fromEntries(adds.map(([k], i) => [`#a${i}`, k])) },
+                ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':was': before.status, ...Object.fromEntries(adds.map(([, n], i) => [`:a${i}`, n])) },
+              },
+            },
+            ...(extra.put ?? []).map((Item) => ({ Put: { TableName: this.#table, Item } })),
+            ...(extra.remove ?? []).map((Key) => ({ Delete: { TableName: this.#table, Key } })),
+          ],
+        }),
+      );
+    } catch (e) {
+      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') {
+        const now = await this.get(id);
+        throw conflict(action, now?.status ?? before.status);
+      }
+      throw e;
+    }
+    return before;
+  }
+
+  /** Campaigns whose scheduled time has come (`SCHEDULE` markers up to `now`). */
+  async due(now: string): Promise<string[]> {
+    return this.#markerIds('SCHEDULE', now);
+  }
+
+  /** Campaigns sending or paused. */
+  async active(): Promise<string[]> {
+    return this.#markerIds('ACTIVE');
+  }
+
+  async #markerIds(pk: string, upTo?: string): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: upTo ? 'pk = :pk AND sk <= :to' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk, ...(upTo ? { ':to': `${upTo}~` } : {}) },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      ids.push(...(out.Items ?? []).map((i) => String(i.campaignId)));
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return ids;
+  }
+
+  /**
+   * Records that the launcher queued page `page` (found `found` recipients) and where the next starts. Conditional
+   * on the page number and on the campaign still sending: a second launcher running the same page (a duplicate
+   * launch message) loses here and stops. `next` undefined: the audience is complete.
+   */
+  async advanceLaunch(id: string, page: number, found: number, next: Record<string, unknown> | undefined, at: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: campaignKey(id),
+          UpdateExpression: `SET #page = :next, #at = :at, #done = :done${next ? ', #cursor = :cursor' : ' REMOVE #cursor'} ADD #found :n`,
+          ConditionExpression: '#page = :page AND #status IN (:sending, :paused)',
+          ExpressionAttributeNames: { '#status': 'status', '#cursor': 'cursor', '#page': 'page', '#at': 'launcherAt', '#done': 'audienceComplete', '#found': 'found' },
+          ExpressionAttributeValues: {
+            ':next': page + 1,
+            ':page': page,
+            ':at': at,
+            ':done': next === undefined,
+            ':n': found,
+            ':sending': 'sending',
+            ':paused': 'paused',
+            ...(next ? { ':cursor': next } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Marks a launcher as alive without advancing (it is about to start). */
+  async touchLauncher(id: string, at: string): Promise<void> {
+    await this.#db.send(new UpdateCommand({ TableName: this.#table, Key: campaignKey(id), ...setExpression({ launcherAt: at }) }));
+  }
+
+  /**
+   * Counts a batch's outcomes exactly once: in one transaction, each message record is marked counted (only if it
+   * was not) and the batch's progress shard is added to; recipients without a record are counted through a marker
+   * item of the batch. Entries another delivery of the batch already counted are dropped and the rest tried again.
+   * Returns what was counted now (the caller adds it to the day's figures).
+   */
+  async settle(campaignId: string, batchId: string, entries: readonly SettleEntry[], at: string): Promise<SettleEntry[]> {
+    let pending = [...entries];
+    const markerKey = { pk: `C#${campaignId}`, sk: `X#${batchId}` };
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const withRecord = pending.filter((e) => e.messageId !== undefined);
+      const withoutRecord = pending.filter((e) => e.messageId === undefined);
+      const figures = tally(pending);
+      const items = [
+        ...withRecord.map((e) => ({
+          Update: {
+            TableName: this.#messages,
+            Key: { pk: `M#${e.messageId}`, sk: 'MSG' },
+            UpdateExpression: 'SET counted = :at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(counted)',
+            ExpressionAttributeValues: { ':at': at },
+          },
+        })),
+        ...(withoutRecord.length
+          ? [{ Put: { TableName: this.#table, Item: { ...markerKey, count: withoutRecord.length, at }, ConditionExpression: 'attribute_not_exists(pk)' } }]
+          : []),
+        {
+          Update: {
+            TableName: this.#table,
+            Key: { pk: `C#${campaignId}`, sk: `P#${shardOf(batchId)}` },
+            UpdateExpression: `ADD ${Object.keys(figures).map((_, i) => `#f${i} :f${i}`).join(', ')}`,
+            ExpressionAttributeNames: Object.fromEntries(Object.keys(figures).map((k, i) => [`#f${i}`, k])),
+            ExpressionAttributeValues: Object.fromEntries(Object.values(figures).map((n, i) => [`:f${i}`, n])),
+          },
+        },
+      ];
+      try {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
+        return pending;
+      } catch (e) {
+        const reasons = cancellationReasons(e);
+        if (!reasons || attempt >= 12) throw e;
+        if (reasons.some((r) => r === 'ConditionalCheckFailed')) {
+          const counted = new Set(reasons.flatMap((r, i) => (r === 'ConditionalCheckFailed' ? [i] : [])));
+          pending = [
+            ...withRecord.filter((_, i) => !counted.has(i)),
+            ...(counted.has(withRecord.length) ? [] : withoutRecord),
+          ];
+        } else {
+          // A concurrent transaction on the same progress shard: try again after a short, jittered wait.
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(attempt, 6)));
+        }
+      }
+    }
+    return [];
+  }
+
+  /** The settled counters: what the launcher found and what the senders settled, summed over the shards. */
+  async counters(c: StoredCampaign): Promise<CampaignCounters & { settled: number }> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `C#${c.id}`, ':p': 'P#' },
+        ConsistentRead: true,
+      }),
+    );
+    const sum: Record<string, number> = {};
+    for (const { pk: _pk, sk: _sk, ...figures } of out.Items ?? []) {
+      for (const [k, v] of Object.entries(figures)) sum[k] = (sum[k] ?? 0) + Number(v);
+    }
+    const held = Object.fromEntries(Object.entries(sum).filter(([k]) => k.startsWith('held_')).map(([k, v]) => [k.slice(5), v]));
+    return {
+      audience: c.found,
+      audienceComplete: c.audienceComplete,
+      excluded: sum.excluded ?? 0,
+      sent: sum.sent ?? 0,
+      failed: sum.failed ?? 0,
+      held,
+      settled: sum.settled ?? 0,
+    };
+  }
+
+  /** `sending` → `completed` once the whole audience is found and settled; true if this call completed it. */
+  async completeIfDone(id: string, at: string): Promise<boolean> {
+    const c = await this.get(id);
+    if (!c || c.status !== 'sending' || !c.audienceComplete) return false;
+    const { settled } = await this.counters(c);
+    if (settled < c.found) return false;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#table,
+                Key: campaignKey(id),
+                ...mergeCondition(setExpression({ status: 'completed', completedAt: at, updatedAt: at }), '#status = :sending AND audienceComplete = :t', {
+                  ':sending': 'sending',
+                  ':t': true,
+                }),
+              },
+            },
+            { Delete: { TableName: this.#table, Key: { pk: 'ACTIVE', sk: id } } },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Takes up to `want` sends from the campaign's budget for the current second (`limit` a second). Returns how many
+   * were granted (0: this second is spent; wait for the next one).
+   */
+  async takeSendTokens(id: string, epochSecond: number, want: number, limit: number): Promise<number> {
+    const n = Math.min(want, limit);
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: `C#${id}`, sk: `RATE#${epochSecond}` },
+          UpdateExpression: 'ADD #used :n SET #exp = :exp',
+          ConditionExpression: 'attribute_not_exists(#used) OR #used <= :max',
+          ExpressionAttributeNames: { '#used': 'used', '#exp': 'expiresAt' },
+          ExpressionAttributeValues: { ':n': n, ':max': limit - n, ':exp': epochSecond + 3600 },
+        }),
+      );
+      return n;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return n > 1 ? this.takeSendTokens(id, epochSecond, 1, limit) : 0;
+    }
+  }
+
+  /** The per-second windows used so far (for tests and the bench: proof the rate was kept). */
+  async rateWindows(id: string): Promise<Array<{ second: number; used: number }>> {
+    const out: Array<{ second: number; used: number }> = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+          ExpressionAttributeValues: { ':pk': `C#${id}`, ':r': 'RATE#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      out.push(...(page.Items ?? []).map((i) => ({ second: Number(String(i.sk).slice(5)), used: Number(i.used) })));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return out;
+  }
+
+  /** Sets a batch aside while its campaign is paused (the same batch again overwrites it). */
+  async park(batch: SendBatch & { attempt?: number }): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: `C#${batch.campaignId}`, sk: `PARK#${batch.batchId}`, batch } }));
+  }
+
+  async parked(id: string): Promise<Array<SendBatch & { attempt?: number }>> {
+    const batches: Array<SendBatch & { attempt?: number }> = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': `C#${id}`, ':p': 'PARK#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      batches.push(...(out.Items ?? []).map((i) => i.batch as SendBatch & { attempt?: number }));
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return batches;
+  }
+
+  async unpark(campaignId: string, batchId: string): Promise<void> {
+    await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: `C#${campaignId}`, sk: `PARK#${batchId}` } }));
+  }
+
+  /** The audit trail of a campaign's lifecycle actions, oldest first. */
+  async audit(id: string): Promise<Array<Record<string, unknown>>> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+        ExpressionAttributeValues: { ':pk': `C#${id}`, ':a': 'AUDIT#' },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => entry);
+  }
+}
+
+/** The extra items of a lifecycle transition. */
+export const markers = {
+  schedule: (id: string, sendAt: string) => ({ pk: 'SCHEDULE', sk: `${sendAt}#${id}`, campaignId: id }),
+  active: (id: string) => ({ pk: 'ACTIVE', sk: id, campaignId: id }),
+  activeKey: (id: string) => ({ pk: 'ACTIVE', sk: id }),
+  scheduleKey: (id: string, sendAt: string) => ({ pk: 'SCHEDULE', sk: `${sendAt}#${id}` }),
+  audit: (id: string, at: string, action: string, actor: string, reason?: string) => ({
+    pk: `C#${id}`,
+    sk: `AUDIT#${at}#${action}`,
+    at,
+    action,
+    actor,
+    ...(reason ? { reason } : {}),
+  }),
+};
+
+function tally(entries: readonly SettleEntry[]): Record<string, number> {
+  const figures: Record<string, number> = { settled: entries.length };
+  for (const e of entries) {
+    const key = typeof e.outcome === 'string' ? e.outcome : `held_${e.outcome.held}`;
+    figures[key] = (figures[key] ?? 0) + 1;
+  }
+  return figures;
+}
+
+function mergeCondition(expr: ReturnType<typeof setExpression>, condition: string, values: Record<string, unknown>) {
+  return {
+    ...expr,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: { ...expr.ExpressionAttributeNames, '#status': 'status' },
+    ExpressionAttributeValues: { ...expr.ExpressionAttributeValues, ...values },
+  };
+}
+
+function conflict(action: CampaignAction, status: CampaignStatus): SendwellError {
+  return new SendwellError('conflict', `Cannot ${action} a campaign that is ${status}.`, [
+    { path: 'status', message: `${action} needs one of: ${ALLOWED_FROM[action].join(', ')}` },
+  ]);
+}
+
+function toStored(item: Record<string, unknown>): StoredCampaign {
+  const rest: Record<string, unknown> = { ...item };
+  for (const f of KEY_FIELDS) delete rest[f];
+  return rest as unknown as StoredCampaign;
+}
+

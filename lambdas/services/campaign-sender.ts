@@ -1,0 +1,271 @@
+/**
+ * The sender: one batch of a campaign's recipients → one mail each, at most, and exactly one for each who may get it.
+ *
+ * For each chunk of the batch (as many recipients as the campaign's rate gives this second) the sender reads the
+ * recipients and their suppressions again, consistently and in batches, right before sending: an opt-out stored
+ * before that read holds the mail. Each recipient's message id is derived from campaign and recipient, and the record
+ * is claimed with a conditional write before SES is called, so no redelivery, retry or second launcher can mail
+ * anyone twice. A claim left `sending` (the sender died around the SES call) is settled after `reconcileSeconds`: as
+ * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once (`CampaignStore.settle`).
+ */
+import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
+import { decide, trackingAllowed } from '../domain/decide.ts';
+import { SendwellError } from '../domain/errors.ts';
+import type { Template } from '../domain/template.ts';
+import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
+import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
+import type { SuppressionRecord } from '../schemas/model.ts';
+import { dimsOf, type Deps } from './deps.ts';
+import { pauseCampaign } from './campaigns.ts';
+import { toDecisionState } from './recipient-view.ts';
+import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
+
+/** Most recipients sent in parallel by one sender at a time. */
+export const SEND_CHUNK = 10;
+/** Tries of one SES call in a row when SES throttles, before the recipient is retried later through the queue. */
+const THROTTLE_TRIES = 4;
+
+export interface BatchReport {
+  /** Settled by this delivery of the batch (sent, held, failed for good, excluded), counted now or before. */
+  readonly settled: number;
+  readonly sent: number;
+  /** Put back on the queue: SES errors and throttles to try again, claims whose fate is not known yet. */
+  readonly retried: number;
+  readonly deadLettered: number;
+  /** Set aside because the campaign is paused. */
+  readonly parked: number;
+  /** Not for sending any more (the campaign is cancelled, completed or gone). */
+  readonly dropped: number;
+}
+
+type Outcome =
+  | { readonly kind: 'settled'; readonly entry: SettleEntry }
+  | { readonly kind: 'retry'; readonly error: string }
+  | { readonly kind: 'in_doubt' }
+  | { readonly kind: 'pause'; readonly reason: 'ses_sending_paused' | 'ses_account_suspended' };
+
+interface Context {
+  readonly campaign: StoredCampaign;
+  readonly template: Template & { id: string };
+}
+
+/** Processes one delivery of a send batch. Throws only for infrastructure errors (the queue then redelivers it). */
+export async function sendBatch(deps: Deps, batch: SendBatch): Promise<BatchReport> {
+  const report = { settled: 0, sent: 0, retried: 0, deadLettered: 0, parked: 0, dropped: 0 };
+  const campaign = await deps.campaigns.get(batch.campaignId);
+  if (!campaign || campaign.status === 'cancelled') return { ...report, dropped: batch.recipientIds.length };
+  // A completed campaign still takes a late batch (a redelivery, a re-run page): every recipient in it is claimed
+  // already, or was never mailed and should be.
+  if (campaign.status !== 'sending' && campaign.status !== 'completed') {
+    await deps.campaigns.park(batch);
+    return { ...report, parked: batch.recipientIds.length };
+  }
+  const template = await resolveTemplate(deps, campaign.template);
+  const ctx: Context = { campaign, template };
+  const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
+
+  const pending = [...batch.recipientIds];
+  const entries: SettleEntry[] = [];
+  const retry = new Map<string, string>();
+  const inDoubt: string[] = [];
+  let stop: 'paused' | 'cancelled' | undefined;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round > 0) {
+      const status = (await deps.campaigns.get(campaign.id))?.status;
+      if (status !== 'sending' && status !== 'completed') {
+        stop = status === 'paused' ? 'paused' : 'cancelled';
+        break;
+      }
+    }
+    const granted = await takeTokens(deps, campaign.id, Math.min(SEND_CHUNK, pending.length), rate);
+    const chunk = pending.splice(0, granted);
+    const views = await deps.recipients.getForSending(chunk, campaign.topic);
+    const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
+    const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, ctx, id, views.get(id), suppressions)));
+    let pause: 'ses_sending_paused' | 'ses_account_suspended' | undefined;
+    outcomes.forEach((o, i) => {
+      const id = chunk[i]!;
+      if (o.kind === 'settled') entries.push(o.entry);
+      else if (o.kind === 'retry') retry.set(id, o.error);
+      else if (o.kind === 'in_doubt') inDoubt.push(id);
+      else {
+        pause = o.reason;
+        retry.set(id, o.reason);
+      }
+    });
+    if (pause) {
+      // SES stopped taking mail: stop the campaign with a clear status instead of burning retries.
+      await pauseCampaign(deps, campaign.id, 'sendwell', pause).catch(ignoreConflict);
+      stop = 'paused';
+      break;
+    }
+  }
+
+  const at = deps.clock().toISOString();
+  const counted = await deps.campaigns.settle(campaign.id, batchMarker(batch), entries, at);
+  await countDay(deps, ctx, counted, at);
+  report.settled = entries.length;
+  report.sent = entries.filter((e) => e.outcome === 'sent').length;
+
+  const unsent = [...pending, ...retry.keys()];
+  if (stop === 'paused' && unsent.length) {
+    await deps.campaigns.park({ campaignId: campaign.id, batchId: `${batch.batchId}~parked`, recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
+    report.parked = unsent.length;
+  } else if (stop === 'cancelled') {
+    report.dropped = unsent.length;
+  } else if (retry.size) {
+    const attempt = (batch.attempt ?? 0) + 1;
+    if (attempt >= deps.sending.maxAttempts) {
+      await deadLetter(deps, ctx, batch, retry, attempt);
+      report.deadLettered = retry.size;
+    } else {
+      await deps.queues.send([{ campaignId: campaign.id, batchId: `${batch.batchId}~${attempt}`, recipientIds: [...retry.keys()], attempt }], Math.min(900, 2 ** attempt));
+      report.retried += retry.size;
+    }
+  }
+  if (inDoubt.length && stop !== 'cancelled') {
+    // Their fate is known once SES feedback could have arrived: look again after the reconcile window.
+    await deps.queues.send([{ campaignId: campaign.id, batchId: `${batch.batchId}~check`, recipientIds: inDoubt, ...(batch.attempt ? { attempt: batch.attempt } : {}) }], Math.min(900, deps.sending.reconcileSeconds));
+    report.retried += inDoubt.length;
+  }
+  await deps.campaigns.completeIfDone(campaign.id, at);
+  return report;
+}
+
+/** What one recipient of the chunk comes to. */
+async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: SendingView | undefined, suppressions: ReadonlyMap<string, SuppressionRecord[]>): Promise<Outcome> {
+  const { campaign, template } = ctx;
+  // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
+  if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
+  if (!matchesAudience(view.profile, campaign.audience)) return { kind: 'settled', entry: { outcome: 'excluded' } };
+
+  const now = deps.clock();
+  const state = toDecisionState(
+    { profile: view.profile, consents: view.consent && campaign.topic ? { [campaign.topic]: view.consent } : {} },
+    suppressions.get(view.profile.addressHash) ?? [],
+  );
+  const decision = decide(state, { class: campaign.class, ...(campaign.topic ? { topic: campaign.topic } : {}), addressSuppliedByCaller: true }, now);
+  const messageId = campaignMessageId(campaign.id, recipientId);
+  const claim = await deps.messages.claim({
+    messageId,
+    status: decision.action === 'send' ? 'sending' : 'held',
+    ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
+    class: campaign.class,
+    template: template.id,
+    ...(campaign.topic ? { topic: campaign.topic } : {}),
+    campaignId: campaign.id,
+    recipientId,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+    requestHash: `campaign:${campaign.id}`,
+  });
+  if (!claim.claimed) {
+    const existing = claim.existing;
+    if (existing.status === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+    if (existing.status === 'held') return { kind: 'settled', entry: { messageId, outcome: { held: existing.reason ?? 'unknown_recipient' } } };
+    // Dead-lettered after its last attempt: settled as failed (ops redrive it on purpose, not a stray redelivery).
+    if (existing.status === 'failed') return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
+    // `sending`: another delivery of this recipient is under way, or died around the SES call.
+    if (existing.deliveryStatus) {
+      // SES published feedback for it: it went out.
+      await deps.messages.settleAsSent(messageId, now.toISOString());
+      return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+    }
+    const age = now.getTime() - Date.parse(existing.updatedAt);
+    if (age < deps.sending.reconcileSeconds * 1000) return { kind: 'in_doubt' };
+    if (!(await deps.messages.reclaimStale(messageId, existing.updatedAt, now.toISOString()))) return { kind: 'in_doubt' };
+  } else if (decision.action === 'hold') {
+    return { kind: 'settled', entry: { messageId, outcome: { held: decision.reason } } };
+  }
+  if (decision.action === 'hold') {
+    // A stale claim, taken over, whose recipient may no longer get the mail: held now.
+    await deps.messages.markHeld(messageId, decision.reason, now.toISOString());
+    return { kind: 'settled', entry: { messageId, outcome: { held: decision.reason } } };
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deliver(deps, {
+        template,
+        messageId,
+        recipientId,
+        to: view.profile.email,
+        data: { ...(campaign.data ?? {}), ...view.profile.attributes },
+        trackingAllowed: trackingAllowed(state),
+        now,
+      });
+      return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+    } catch (e) {
+      // The record is marked failed: nothing went out. A template that cannot be composed never will be.
+      if (e instanceof SendwellError) return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
+      const err = e as Error;
+      const pause = sesPauseReason(err);
+      if (pause) return { kind: 'pause', reason: pause };
+      if (!isThrottle(err) || attempt >= THROTTLE_TRIES) return { kind: 'retry', error: err.name || 'ses_error' };
+      await sleep(backoffMs(attempt));
+      const again = await deps.messages.claim({
+        messageId,
+        status: 'sending',
+        class: campaign.class,
+        template: template.id,
+        ...(campaign.topic ? { topic: campaign.topic } : {}),
+        campaignId: campaign.id,
+        recipientId,
+        createdAt: deps.clock().toISOString(),
+        expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+        requestHash: `campaign:${campaign.id}`,
+      });
+      if (!again.claimed) return { kind: 'in_doubt' };
+    }
+  }
+}
+
+/**
+ * Waits until the campaign's per-second budget grants at least one send, and takes up to `want`. Every sender of
+ * the campaign draws from the same budget (`CampaignStore.takeSendTokens`), so together they never exceed the rate.
+ */
+async function takeTokens(deps: Deps, campaignId: string, want: number, rate: number): Promise<number> {
+  // A rate below 1/s: one send per window of 1/rate seconds.
+  const windowMs = rate >= 1 ? 1000 : Math.ceil(1000 / rate);
+  const perWindow = Math.max(1, Math.floor(rate));
+  for (;;) {
+    const now = Date.now();
+    const window = Math.floor(now / windowMs);
+    const granted = await deps.campaigns.takeSendTokens(campaignId, window, want, perWindow);
+    if (granted > 0) return granted;
+    await sleep((window + 1) * windowMs - now + Math.floor(Math.random() * 20));
+  }
+}
+
+/** The recipients that still fail after every attempt: counted as failed and kept, with the reason, for ops. */
+async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: ReadonlyMap<string, string>, attempts: number): Promise<void> {
+  const at = deps.clock().toISOString();
+  const entries: SettleEntry[] = [...retry.keys()].map((id) => ({ messageId: campaignMessageId(ctx.campaign.id, id), outcome: 'failed' }));
+  const reasons = [...new Set(retry.values())];
+  for (const e of entries) await deps.messages.markDeadLettered(e.messageId!, reasons.join(', '), at);
+  await deps.queues.deadLetter({ campaignId: ctx.campaign.id, batchId: batch.batchId, recipientIds: [...retry.keys()], reason: reasons.join(', '), attempts });
+  const counted = await deps.campaigns.settle(ctx.campaign.id, `${batchMarker(batch)}~dead`, entries, at);
+  await countDay(deps, ctx, counted, at);
+}
+
+/** The day's figures (`ALL`, topic, campaign) for what was counted now. Best effort: progress is the exact count. */
+async function countDay(deps: Deps, ctx: Context, counted: readonly SettleEntry[], at: string): Promise<void> {
+  const cls = ctx.campaign.class;
+  const figures: Record<string, number> = {};
+  const add = (k: string) => (figures[k] = (figures[k] ?? 0) + 1);
+  for (const e of counted) {
+    if (e.outcome === 'sent') add(`sent_${cls}`);
+    else if (e.outcome === 'failed') add(`failed_${cls}`);
+    else if (e.outcome !== 'excluded') {
+      add(`held_${cls}`);
+      add(`held_reason_${e.outcome.held}`);
+    }
+  }
+  await deps.messages.count(at, figures, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id }));
+}
+
+const batchMarker = (batch: SendBatch) => batch.batchId;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ignoreConflict = (e: unknown) => {
+  if (!(e instanceof SendwellError && e.code === 'conflict')) throw e;
+};

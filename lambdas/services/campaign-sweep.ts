@@ -1,0 +1,39 @@
+/**
+ * The sweep that keeps campaigns moving without anyone watching: launches scheduled campaigns whose time has come,
+ * restarts a launch whose launcher has not advanced for `stallMs` (its message was lost, or the launch API could not
+ * hand it over), and completes campaigns whose last batch settled while nobody checked.
+ */
+import { SendwellError } from '../domain/errors.ts';
+import type { Deps } from './deps.ts';
+import { launchCampaign } from './campaigns.ts';
+
+/** A launcher saves its cursor at least every page; one this quiet for this long is gone. */
+export const LAUNCH_STALL_MS = 10 * 60_000;
+
+export async function sweepCampaigns(deps: Deps, stallMs = LAUNCH_STALL_MS): Promise<{ launched: string[]; restarted: string[]; completed: string[] }> {
+  const now = deps.clock();
+  const launched: string[] = [];
+  for (const id of await deps.campaigns.due(now.toISOString())) {
+    try {
+      await launchCampaign(deps, id, 'scheduler');
+      launched.push(id);
+    } catch (e) {
+      // Launched, paused or cancelled meanwhile: the schedule marker went with that change.
+      if (!(e instanceof SendwellError && (e.code === 'conflict' || e.code === 'not_found'))) throw e;
+    }
+  }
+  const restarted: string[] = [];
+  const completed: string[] = [];
+  for (const id of await deps.campaigns.active()) {
+    const c = await deps.campaigns.get(id);
+    if (!c || c.status !== 'sending') continue;
+    if (!c.audienceComplete && now.getTime() - Date.parse(c.launcherAt ?? c.updatedAt) > stallMs) {
+      await deps.campaigns.touchLauncher(id, now.toISOString());
+      await deps.queues.launch(id);
+      restarted.push(id);
+    } else if (c.audienceComplete && (await deps.campaigns.completeIfDone(id, now.toISOString()))) {
+      completed.push(id);
+    }
+  }
+  return { launched, restarted, completed };
+}

@@ -1,0 +1,204 @@
+/**
+ * Campaigns as marketing and ops see them: create, change while a draft, test-send, schedule, launch, pause, resume,
+ * cancel, and progress. Every lifecycle change is one conditional transaction (status checked, markers and audit
+ * entry written with it); the engine that finds the audience and sends is in `campaign-launcher.ts` and
+ * `campaign-sender.ts`.
+ */
+import { campaignProgress, type CampaignAction } from '../domain/campaign.ts';
+import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
+import { markers, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
+import type { Campaign, CampaignInput, CampaignUpdate, SendResult } from '../schemas/model.ts';
+import type { Actor, Deps } from './deps.ts';
+import { newId } from './ids.ts';
+import { resolveTemplate, sendMessage } from './send.ts';
+
+/** The fields a campaign is checked on whenever they change. */
+type CampaignShape = Pick<CampaignInput, 'topic' | 'template' | 'class' | 'reason'>;
+
+/**
+ * The rules between a campaign, its template and its topic: the class follows the template (a service campaign may
+ * not use a marketing template, nor the reverse); marketing goes to a topic that exists, the template's own topic if
+ * it has one; a service broadcast has no topic and says why it goes to everyone.
+ */
+async function checkShape(deps: Deps, c: CampaignShape): Promise<{ class: 'service' | 'marketing'; topic?: string }> {
+  const template = await resolveTemplate(deps, c.template).catch((e: unknown) => {
+    if (e instanceof SendwellError && e.code === 'not_found') throw new SendwellError('validation_failed', `No template ${c.template}.`, [{ path: 'template', message: 'unknown template' }]);
+    throw e;
+  });
+  const problems: ErrorDetail[] = [];
+  if (c.class && c.class !== template.class) {
+    problems.push({
+      path: 'class',
+      message: c.class === 'service' ? `template ${template.id} is a marketing template; a service campaign needs a service template` : `template ${template.id} is a service template`,
+    });
+  }
+  if (template.class === 'service') {
+    if (c.topic) problems.push({ path: 'topic', message: 'a service broadcast goes to every recipient; it has no topic' });
+    if (!c.reason) problems.push({ path: 'reason', message: 'a service broadcast ignores marketing consent: say why (it is recorded with the launch)' });
+    if (problems.length) throw new SendwellError('validation_failed', 'The campaign is not valid.', problems);
+    return { class: 'service' };
+  }
+  const topic = c.topic ?? template.topic;
+  if (c.topic && template.topic && c.topic !== template.topic) problems.push({ path: 'topic', message: `template ${template.id} is for topic ${template.topic}` });
+  if (!topic) problems.push({ path: 'topic', message: 'a marketing campaign needs a topic' });
+  else if (!(await deps.catalog.getTopic(topic))) problems.push({ path: 'topic', message: `no topic ${topic}` });
+  if (problems.length) throw new SendwellError('validation_failed', 'The campaign is not valid.', problems);
+  return { class: 'marketing', ...(topic ? { topic } : {}) };
+}
+
+export async function createCampaign(deps: Deps, input: CampaignInput, actor: Actor): Promise<Campaign> {
+  const shape = await checkShape(deps, input);
+  const at = deps.clock().toISOString();
+  const id = newId('cmp');
+  const { class: _class, topic: _topic, ...rest } = input;
+  await deps.campaigns.create({ ...rest, id, ...shape, status: 'draft', createdAt: at, updatedAt: at, createdBy: actor });
+  return getCampaign(deps, id);
+}
+
+export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpdate): Promise<Campaign> {
+  const current = await mustGet(deps, id);
+  // A new template brings its own topic unless the change names one.
+  const topic = patch.topic ?? (patch.template ? undefined : current.topic);
+  const reason = patch.reason ?? current.reason;
+  const shape = await checkShape(deps, {
+    template: patch.template ?? current.template,
+    ...(topic ? { topic } : {}),
+    ...(reason ? { reason } : {}),
+    ...(patch.class ? { class: patch.class } : {}),
+  });
+  const { class: _c, topic: _t, ...fields } = patch;
+  await deps.campaigns.transition(id, 'update', { ...fields, ...shape, updatedAt: deps.clock().toISOString() });
+  return getCampaign(deps, id);
+}
+
+export async function getCampaign(deps: Deps, id: string): Promise<Campaign> {
+  return view(deps, await mustGet(deps, id));
+}
+
+export async function listCampaigns(deps: Deps, limit: number, cursor?: string): Promise<{ campaigns: Campaign[]; next?: string }> {
+  const page = await deps.campaigns.list(limit, cursor);
+  const campaigns = await Promise.all(page.campaigns.map((c) => view(deps, c)));
+  return page.next ? { campaigns, next: page.next } : { campaigns };
+}
+
+/** Arms the campaign to launch at `sendAt` (the body's, else the campaign's). Scheduling again moves the time. */
+export async function scheduleCampaign(deps: Deps, id: string, sendAt: string | undefined, actor: Actor): Promise<Campaign> {
+  const c = await mustGet(deps, id);
+  const when = sendAt ?? c.sendAt;
+  const now = deps.clock();
+  if (!when) throw new SendwellError('validation_failed', 'Say when to send.', [{ path: 'sendAt', message: 'required (here or on the campaign)' }]);
+  if (Date.parse(when) <= now.getTime()) {
+    throw new SendwellError('validation_failed', 'sendAt is in the past; launch the campaign now instead.', [{ path: 'sendAt', message: 'must be in the future' }]);
+  }
+  const at = now.toISOString();
+  const iso = new Date(when).toISOString();
+  await transition(deps, c, 'schedule', actor, { status: 'scheduled', sendAt: iso, updatedAt: at }, {
+    put: [markers.schedule(id, iso)],
+    ...(c.status === 'scheduled' && c.sendAt ? { remove: [markers.scheduleKey(id, new Date(c.sendAt).toISOString())] } : {}),
+  });
+  return getCampaign(deps, id);
+}
+
+/**
+ * Launches now: the campaign is `sending` and the launcher is asked to find its audience. If handing it to the
+ * launcher fails after the status changed, the minute sweep notices the launch never started and starts it.
+ */
+export async function launchCampaign(deps: Deps, id: string, actor: Actor): Promise<Campaign> {
+  const c = await mustGet(deps, id);
+  await checkShape(deps, c);
+  const at = deps.clock().toISOString();
+  await transition(deps, c, 'launch', actor, { status: 'sending', launchedAt: at, launchedBy: actor, launcherAt: at, updatedAt: at }, {
+    put: [markers.active(id)],
+    ...(c.status === 'scheduled' && c.sendAt ? { remove: [markers.scheduleKey(id, new Date(c.sendAt).toISOString())] } : {}),
+  });
+  await deps.queues.launch(id);
+  return getCampaign(deps, id);
+}
+
+export async function pauseCampaign(deps: Deps, id: string, actor: Actor, reason: 'manual' | 'ses_sending_paused' | 'ses_account_suspended' | 'marketing_paused' = 'manual'): Promise<Campaign> {
+  const c = await mustGet(deps, id);
+  const at = deps.clock().toISOString();
+  await transition(deps, c, 'pause', actor, { status: 'paused', pausedAt: at, pauseReason: reason, pausedBy: actor, updatedAt: at }, {}, reason === 'manual' ? undefined : reason);
+  return getCampaign(deps, id);
+}
+
+/**
+ * Resumes where the campaign stopped: the batches set aside while paused go back on the send queue and, if the
+ * audience was not all found yet, the launcher carries on from its cursor. Nobody is skipped (parked batches are
+ * kept until re-queued) and nobody is mailed twice (each recipient's message is claimed once).
+ */
+export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Promise<Campaign> {
+  const c = await mustGet(deps, id);
+  const now = deps.clock();
+  const at = now.toISOString();
+  const pausedFor = c.pausedAt ? Math.max(0, now.getTime() - Date.parse(c.pausedAt)) : 0;
+  await transition(deps, c, 'resume', actor, { status: 'sending', updatedAt: at, launcherAt: at }, { add: { pausedMs: pausedFor } });
+  for (const batch of await deps.campaigns.parked(id)) {
+    await deps.queues.send([batch]);
+    await deps.campaigns.unpark(id, batch.batchId);
+  }
+  if (!c.audienceComplete) await deps.queues.launch(id);
+  else await deps.campaigns.completeIfDone(id, at);
+  return getCampaign(deps, id);
+}
+
+export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Promise<Campaign> {
+  const c = await mustGet(deps, id);
+  const at = deps.clock().toISOString();
+  await transition(deps, c, 'cancel', actor, { status: 'cancelled', cancelledAt: at, cancelledBy: actor, updatedAt: at }, {
+    remove: [markers.activeKey(id), ...(c.status === 'scheduled' && c.sendAt ? [markers.scheduleKey(id, new Date(c.sendAt).toISOString())] : [])],
+  });
+  for (const batch of await deps.campaigns.parked(id)) await deps.campaigns.unpark(id, batch.batchId);
+  return getCampaign(deps, id);
+}
+
+export interface TestSendResult extends SendResult {
+  readonly to: string;
+}
+
+/**
+ * Sends the campaign's mail to a few named addresses, `[Test] ` before the subject, through the normal send path
+ * (claimed, recorded, counted). A tester need not be subscribed to the topic, but an address that opted out,
+ * unsubscribed, complained or cannot receive mail is held like any other.
+ */
+export async function testSendCampaign(deps: Deps, id: string, to: readonly string[], actor: Actor): Promise<TestSendResult[]> {
+  const c = await mustGet(deps, id);
+  const results: TestSendResult[] = [];
+  for (const address of to) {
+    const result = await sendMessage(deps, { template: c.template, to: { email: address }, data: c.data ?? {} }, { actor, subjectPrefix: '[Test] ', test: true });
+    results.push({ to: address, ...result });
+  }
+  return results;
+}
+
+async function mustGet(deps: Deps, id: string): Promise<StoredCampaign> {
+  const c = await deps.campaigns.get(id);
+  if (!c) throw new SendwellError('not_found', `No campaign ${id}.`);
+  return c;
+}
+
+async function transition(
+  deps: Deps,
+  c: StoredCampaign,
+  action: CampaignAction,
+  actor: Actor,
+  fields: Readonly<Record<string, unknown>>,
+  extra: Parameters<Deps['campaigns']['transition']>[3] = {},
+  reason?: string,
+): Promise<void> {
+  const at = String(fields.updatedAt);
+  // A service broadcast's launch is recorded with the reason it overrides marketing consent.
+  const why = reason ?? (action === 'launch' && c.class === 'service' ? c.reason : undefined);
+  await deps.campaigns.transition(c.id, action, fields, { ...extra, put: [...(extra.put ?? []), markers.audit(c.id, at, action, actor, why)] });
+}
+
+/** The API shape: the stored campaign without the engine's fields, with its progress. */
+async function view(deps: Deps, c: StoredCampaign): Promise<Campaign> {
+  const now = deps.clock();
+  const counters = await deps.campaigns.counters(c);
+  const pausedNow = c.status === 'paused' && c.pausedAt ? now.getTime() - Date.parse(c.pausedAt) : 0;
+  const { found: _f, audienceComplete: _ac, page: _p, cursor: _cu, launcherAt: _l, pausedMs, ...fields } = c;
+  const progress = campaignProgress(counters, { now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow });
+  const { pauseReason, pausedAt, pausedBy, ...rest } = fields;
+  return { ...rest, ...(c.status === 'paused' ? { ...(pauseReason ? { pauseReason } : {}), ...(pausedAt ? { pausedAt } : {}), ...(pausedBy ? { pausedBy } : {}) } : {}), progress } as Campaign;
+}

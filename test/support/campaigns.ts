@@ -1,0 +1,91 @@
+/**
+ * What the campaign tests share: the local campaign engine on this run's DynamoDB Local (each test file its own
+ * queues), an audience seeded through the import API, and waiting for a campaign to reach a status.
+ */
+import { expect, inject } from 'vitest';
+import { startCampaignEngine, type CampaignEngine, type CampaignEngineOptions } from '../../local/campaign-engine.ts';
+import type { adminClient } from './admin-client.ts';
+import { allMail, type CapturedMail } from './mailbox.ts';
+
+type Api = ReturnType<typeof adminClient>;
+
+export async function startTestEngine(label: string, options: Partial<CampaignEngineOptions> = {}): Promise<CampaignEngine> {
+  const servers = inject('sendwell');
+  return startCampaignEngine({
+    dynamodbEndpoint: servers.dynamodbEndpoint,
+    table: `${servers.tablePrefix}-local-queues`,
+    queuePrefix: `${label}-${Date.now().toString(36)}`,
+    visibilitySeconds: 3,
+    sweepMs: 1000,
+    ...options,
+  });
+}
+
+/** One kind of recipient of a seeded audience: how many, and what the import row says about them. */
+export interface Cohort {
+  readonly label: string;
+  readonly count: number;
+  readonly row: (email: string, i: number) => Record<string, unknown>;
+}
+
+/**
+ * Imports every cohort in one JSON-lines import and returns the addresses of each, by label. Addresses are unique
+ * to this call, so a test counts only its own mail.
+ */
+export async function seedCohorts(api: Api, cohorts: readonly Cohort[]): Promise<Record<string, string[]>> {
+  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const byLabel: Record<string, string[]> = {};
+  const lines: string[] = [];
+  for (const c of cohorts) {
+    byLabel[c.label] = [];
+    for (let i = 0; i < c.count; i++) {
+      const email = `${c.label}.${i}.${run}@example.com`;
+      byLabel[c.label]!.push(email);
+      lines.push(JSON.stringify({ email, ...c.row(email, i) }));
+    }
+  }
+  for (let i = 0; i < lines.length; i += 1000) {
+    const r = await api.post('/v1/recipients/import', lines.slice(i, i + 1000).join('\n'), { 'content-type': 'application/x-ndjson' });
+    expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
+    expect(r.body.rejected).toEqual([]);
+  }
+  return byLabel;
+}
+
+/** An opt-in the import accepts as proof: when, where, and confirmed (so it counts where double opt-in applies). */
+export const optIn = (at = '2026-01-15T10:00:00Z') => ({ status: 'opted_in', at, confirmedAt: at, source: 'signup_form', wording: 'v1' });
+
+/** Polls the campaign until `done(campaign)` or the time runs out (then fails with the last state). */
+export async function waitForCampaign(api: Api, id: string, done: (c: any) => boolean, timeoutMs = 120_000): Promise<any> {
+  const until = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < until) {
+    last = (await api.get(`/v1/campaigns/${id}`)).body;
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`campaign ${id} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+/** Waits until the engine's queues are empty and no handler runs (late retries and checks included). */
+export async function waitForIdle(engine: CampaignEngine, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await engine.idle()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the campaign engine did not go idle');
+}
+
+/** How many captured mails with `subject` each address got. */
+export async function mailsBySubject(subject: string): Promise<Map<string, CapturedMail[]>> {
+  const by = new Map<string, CapturedMail[]>();
+  for (const m of await allMail()) {
+    if (!m.subject.includes(subject)) continue;
+    for (const to of m.destination.to) {
+      const address = (/<([^>]+)>/.exec(to)?.[1] ?? to).toLowerCase();
+      by.set(address, [...(by.get(address) ?? []), m]);
+    }
+  }
+  return by;
+}
