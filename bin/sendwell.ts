@@ -11,6 +11,8 @@
  * - `unsubscribeMailbox`: bare address SES receives `mailto:` unsubscribe requests at (needs `fromAddress` and
  *   `postalAddress`). Adds an SES receipt rule set (activate it once: `aws ses set-active-receipt-rule-set`, see
  *   lib/inbound-mail.ts) and the mailto URI in `List-Unsubscribe`.
+ * - `sendRate`: campaign mails per second when a campaign sets none, default 14; at most the SES account's maximum
+ *   send rate (docs/deploy.md). Sizes the campaign sender's concurrency.
  *
  * After the first deploy of a stage, outside CloudFormation: write the partner webhooks (the stack creates their secret
  * without a value, which the relay reads as "no partners"): `aws secretsmanager put-secret-value --secret-id

@@ -17,7 +17,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
 import { FailureQueue } from './failure-queue.ts';
-import { buildFunction, type BuildFunctionOptions } from './functions.ts';
+import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
 
 /**
  * The SES event types published, each with the EventBridge `detail-type` SES gives it on the default bus. Opens,
@@ -74,7 +74,7 @@ export interface DeliveryEventsProps extends BuildFunctionOptions {
  * Events are delivered at least once and may arrive out of order: the handler must be idempotent.
  *
  * @example
- * const delivery = new DeliveryEvents(stack, 'DeliveryEvents', { stage, publicBaseUrl, resources: { data, email, keys, partners } });
+ * const delivery = new DeliveryEvents(stack, 'DeliveryEvents', { stage, publicBaseUrl, resources: { data, email, keys, partners, campaigns } });
  * new CfnOutput(stack, 'DeliveryEventsFailureQueueUrl', { value: delivery.failures.queue.queueUrl });
  */
 export class DeliveryEvents extends Construct {
@@ -92,7 +92,7 @@ export class DeliveryEvents extends Construct {
   constructor(scope: Construct, id: string, props: DeliveryEventsProps) {
     super(scope, id);
     const { key, def } = props.function ?? { key: 'sesEvents', def: EVENT_FUNCTIONS.sesEvents };
-    if (def.source !== 'ses-events') throw new Error(`Sendwell: function "${key}" is invoked by "${def.source}", not by "ses-events".`);
+    assertEventSource(key, def, 'ses-events');
     const email = props.resources.email;
     const stack = Stack.of(this);
 

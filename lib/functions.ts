@@ -12,6 +12,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
+import type { EventFunctionDef, EventSource } from '../lambdas/wiring/event-functions.ts';
 import type { FunctionDef } from '../lambdas/wiring/routes.ts';
 import { connectFunction, type FunctionResources } from './permissions.ts';
 
@@ -59,6 +60,14 @@ export const pascal = (key: string): string =>
     .filter(Boolean)
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join('');
+
+/**
+ * Fails the synth when a construct is handed an event function defined for another event source: connecting it would
+ * invoke its handler with events it cannot parse.
+ */
+export function assertEventSource(key: string, def: EventFunctionDef, source: EventSource): void {
+  if (def.source !== source) throw new Error(`Sendwell: function "${key}" is invoked by "${def.source}", not by "${source}".`);
+}
 
 /**
  * Lets bundled CommonJS dependencies `require()` Node built-ins from inside the ESM bundle (esbuild's `__require` shim

@@ -82,7 +82,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
  * - Stage `$default` with JSON access logs and default route throttling.
  *
  * @example
- * const api = new HttpEndpoints(stack, 'Api', { stage: 'dev', resources: { data, email, keys } });
+ * const api = new HttpEndpoints(stack, 'Api', { stage: 'dev', resources: { data, email, keys, partners, campaigns } });
  * new CfnOutput(stack, 'ApiUrl', { value: api.url });
  */
 export class HttpEndpoints extends Construct {

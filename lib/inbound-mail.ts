@@ -72,7 +72,7 @@ export interface InboundMailProps extends BuildFunctionOptions {
  *
  * @example
  * const inbound = new InboundMail(stack, 'Inbound', {
- *   stage: 'prod', mailbox: 'unsubscribe@mail.example.com', publicBaseUrl, resources: { data, email, keys },
+ *   stage: 'prod', mailbox: 'unsubscribe@mail.example.com', publicBaseUrl, resources: { data, email, keys, partners, campaigns },
  * });
  * new CfnOutput(stack, 'InboundRuleSetName', { value: inbound.ruleSetName });
  */

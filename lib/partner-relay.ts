@@ -3,15 +3,14 @@
  * ledger table's stream invokes `relayLedgerStream`, a schedule invokes `replayPartnerEvents` (both from
  * `lambdas/wiring/event-functions.ts`); what the relay finally cannot process lands in a failure queue.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { EVENT_FUNCTIONS, type EventFunctionDef, type EventSource } from '../lambdas/wiring/event-functions.ts';
+import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
 import { FailureQueue } from './failure-queue.ts';
-import { buildFunction, type BuildFunctionOptions } from './functions.ts';
+import { FunctionSchedule } from './function-schedule.ts';
+import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
 
 /** The ledger stream's event source mapping, exported for the tests that hold the template to it. */
 export const LEDGER_STREAM_SETTINGS = {
@@ -32,12 +31,6 @@ export const LEDGER_STREAM_SETTINGS = {
    */
   maxRecordAge: Duration.hours(6),
 } as const;
-
-/**
- * How often Scheduler retries an invoke of the replay function it could not make (throttling, a service error),
- * within one period: after that, the next run supersedes it.
- */
-export const REPLAY_INVOKE_RETRIES = 5;
 
 export interface PartnerRelayProps extends BuildFunctionOptions {
   /**
@@ -63,10 +56,6 @@ export interface PartnerRelayProps extends BuildFunctionOptions {
   };
 }
 
-function checkSource(key: string, def: EventFunctionDef, source: EventSource): void {
-  if (def.source !== source) throw new Error(`Sendwell: function "${key}" is invoked by "${def.source}", not by "${source}".`);
-}
-
 /**
  * The partner relay:
  *
@@ -77,20 +66,17 @@ function checkSource(key: string, def: EventFunctionDef, source: EventSource): v
  *   read, a relay table it cannot write) goes, after the retries, to {@link streamFailures}: Lambda sends a record of
  *   the batch (shard, first and last sequence numbers, times), not the ledger entries, so it holds no personal data.
  *   The function reads this one stream only (`DataTables.grantStreamRead`).
- * - **Schedule → replay function.** An EventBridge Scheduler schedule, `rate(15 minutes)`, invokes the replay function
- *   through a role that may invoke that function and nothing else; the role may be assumed by Scheduler only for
- *   schedules of this account in the construct's own schedule group, which holds this schedule alone. Scheduler
- *   rather than an EventBridge rule: it is AWS's service for schedules (a retry policy per target, no event bus or
- *   rule quota involved), and the wiring names it (`schedule`). Its retry policy retries a failed invoke (throttling,
- *   a service error) for up to one period; a run it still cannot start is superseded by the next one, which sends the
- *   same kept deliveries. For the same reason the function's own asynchronous invocation is not retried: a run that
- *   fails is retried by the next run 15 minutes later, rather than by a Lambda retry that could overlap it.
+ * - **Schedule → replay function.** A {@link FunctionSchedule} (lib/function-schedule.ts), `rate(15 minutes)`: an
+ *   EventBridge Scheduler schedule alone in its group, invoking the replay function through a role that may invoke
+ *   that function and nothing else. A run Scheduler cannot start within one period is superseded by the next one,
+ *   which sends the same kept deliveries; for the same reason a failed run is not retried by Lambda: the next run
+ *   15 minutes later is the retry, rather than a Lambda retry that could overlap it.
  *
  * Both functions are built by `buildFunction` (lib/functions.ts) and granted by their `permissions`
  * (`data:write`, `keys:read`, `partners:read`).
  *
  * @example
- * const relay = new PartnerRelay(stack, 'Relay', { stage, publicBaseUrl, resources: { data, email, keys, partners } });
+ * const relay = new PartnerRelay(stack, 'Relay', { stage, publicBaseUrl, resources: { data, email, keys, partners, campaigns } });
  * new CfnOutput(stack, 'RelayFailureQueueUrl', { value: relay.streamFailures.queue.queueUrl });
  */
 export class PartnerRelay extends Construct {
@@ -102,18 +88,15 @@ export class PartnerRelay extends Construct {
   readonly streamMapping: lambda.EventSourceMapping;
   /** The on-failure destination of the ledger stream's event source mapping. */
   readonly streamFailures: FailureQueue;
-  readonly schedule: scheduler.Schedule;
-  /** The schedule group holding only the replay schedule; the scheduler role is trusted for this group alone. */
-  readonly scheduleGroup: scheduler.ScheduleGroup;
-  /** The role Scheduler assumes to invoke the replay function. */
-  readonly schedulerRole: iam.Role;
+  /** The schedule invoking the replay function, its group and the role Scheduler assumes. */
+  readonly replaySchedule: FunctionSchedule;
 
   constructor(scope: Construct, id: string, props: PartnerRelayProps) {
     super(scope, id);
     const relay = props.functions?.relay ?? { key: 'relayLedgerStream', def: EVENT_FUNCTIONS.relayLedgerStream };
     const replay = props.functions?.replay ?? { key: 'replayPartnerEvents', def: EVENT_FUNCTIONS.replayPartnerEvents };
-    checkSource(relay.key, relay.def, 'ledger-stream');
-    checkSource(replay.key, replay.def, 'schedule');
+    assertEventSource(relay.key, relay.def, 'ledger-stream');
+    assertEventSource(replay.key, replay.def, 'schedule');
     const replayEvery = props.replayEvery ?? Duration.minutes(15);
 
     this.relayFunction = buildFunction(this, relay.key, relay.def, props);
@@ -135,39 +118,10 @@ export class PartnerRelay extends Construct {
       onFailure: this.streamFailures.eventSourceDestination(),
     });
 
-    // Schedule → replay, in a schedule group of its own: the role below may be assumed by Scheduler for schedules of
-    // this group only (Scheduler names the group, not the schedule, in aws:SourceArn).
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
-    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `Sendwell: EventBridge Scheduler invokes ${replay.key}`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account, 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
-        },
-      }),
-    });
-    // The unqualified function ARN only (Function.grantInvoke would add "<arn>:*", every version and alias).
-    this.schedulerRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.replayFunction.functionArn] }),
-    );
-    const role = this.schedulerRole;
-    const replayFunctionArn = this.replayFunction.functionArn;
-    this.schedule = new scheduler.Schedule(this, 'ReplaySchedule', {
-      scheduleGroup: this.scheduleGroup,
+    this.replaySchedule = new FunctionSchedule(this, 'ReplaySchedule', {
+      fn: this.replayFunction,
+      every: replayEvery,
       description: `Sendwell ${props.stage}: send kept failed partner deliveries again (${replay.key}).`,
-      schedule: scheduler.ScheduleExpression.rate(replayEvery),
-      // Not the aws-scheduler-targets LambdaInvoke: it grants InvokeFunction on "<arn>:*" too, and trusts the role to
-      // the whole default schedule group.
-      target: {
-        bind: () => ({
-          arn: replayFunctionArn,
-          role,
-          retryPolicy: { maximumRetryAttempts: REPLAY_INVOKE_RETRIES, maximumEventAgeInSeconds: replayEvery.toSeconds() },
-        }),
-      },
     });
-    // Scheduler invokes asynchronously. A failed run is not retried by Lambda: the next run is the retry. An invoke
-    // throttled for longer than one period is dropped for the same reason.
-    this.replayFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: replayEvery });
   }
 }

@@ -7,6 +7,7 @@
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { FunctionDef, Permission } from '../lambdas/wiring/routes.ts';
+import type { CampaignQueues } from './campaign-queues.ts';
 import type { DataTables } from './data-tables.ts';
 import type { EmailSending } from './email.ts';
 import type { KeySecrets } from './keys.ts';
@@ -18,6 +19,7 @@ export interface FunctionResources {
   readonly email: EmailSending;
   readonly keys: KeySecrets;
   readonly partners: PartnerWebhooks;
+  readonly campaigns: CampaignQueues;
 }
 
 export type PermissionGrant = (fn: lambda.Function, resources: FunctionResources) => void;
@@ -49,15 +51,21 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
     partners.bindEnvironment(fn);
     partners.grantRead(fn);
   },
+  // Like the secret ARNs: the queue URLs only where SendMessage is granted.
+  'campaigns:enqueue': (fn, { campaigns }) => {
+    campaigns.bindQueueEnvironment(fn);
+    campaigns.grantEnqueue(fn);
+  },
 };
 
 /**
  * Gives a function the environment every handler parses at cold start (all table names, the SES configuration set,
- * mail settings) and exactly the grants its definition lists (with `keys:read` and `partners:read`, also the secret
- * ARNs).
+ * mail settings, the default campaign send rate) and exactly the grants its definition lists (with `keys:read` and
+ * `partners:read`, also the secret ARNs; with `campaigns:enqueue`, the queue URLs).
  */
 export function connectFunction(fn: lambda.Function, def: FunctionDef, resources: FunctionResources): void {
   resources.data.bindEnvironment(fn);
   resources.email.bindEnvironment(fn);
+  resources.campaigns.bindEnvironment(fn);
   for (const permission of new Set(def.permissions)) PERMISSION_GRANTS[permission](fn, resources);
 }

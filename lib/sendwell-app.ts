@@ -29,6 +29,11 @@ export interface DeployerContext {
    * (`lib/inbound-mail.ts`). Optional; needs `fromAddress` and `postalAddress`.
    */
   readonly unsubscribeMailbox?: string;
+  /**
+   * `-c sendRate=50`: campaign mails per second when a campaign sets no rate, greater than 0; at most the SES account's
+   * maximum send rate. Default 14 (SES's default out of the sandbox; see docs/deploy.md to size it).
+   */
+  readonly sendRate?: number;
 }
 
 const EMAIL_IN = /[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+/;
@@ -46,6 +51,16 @@ function optionalString(node: Node, key: string): string | undefined {
   return value.trim();
 }
 
+/** A number greater than 0 from context (a number in cdk.json, a string from `-c key=value`); a problem when it is not. */
+function optionalPositiveNumber(node: Node, key: string, problems: string[], example: string): number | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (Number.isFinite(n) && n > 0) return n;
+  problems.push(`${key} "${String(value)}" is not a number greater than 0 (${example}).`);
+  return undefined;
+}
+
 /** Reads and checks the deployer's context; throws one message naming every problem. */
 export function readDeployerContext(node: Node): DeployerContext {
   const problems: string[] = [];
@@ -54,6 +69,7 @@ export function readDeployerContext(node: Node): DeployerContext {
   const postalAddress = optionalString(node, 'postalAddress');
   const alarmEmail = optionalString(node, 'alarmEmail');
   const unsubscribeMailbox = optionalString(node, 'unsubscribeMailbox');
+  const sendRate = optionalPositiveNumber(node, 'sendRate', problems, "mails per second, e.g. -c sendRate=50: at most the SES account's maximum send rate");
   let publicBaseUrl = optionalString(node, 'publicBaseUrl');
 
   if (fromAddress !== undefined && !EMAIL_IN.test(fromAddress)) {
@@ -86,7 +102,7 @@ export function readDeployerContext(node: Node): DeployerContext {
     if (postalAddress === undefined) problems.push(`postalAddress is required on production stage "${stage}" (marketing mail must show one).`);
   }
   if (problems.length > 0) throw new Error(`Sendwell context is invalid:\n- ${problems.join('\n- ')}`);
-  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox };
+  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate };
 }
 
 /** CloudFormation stack name of a stage: stages sharing an account and region never update each other's stack. */

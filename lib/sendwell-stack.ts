@@ -7,6 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
+import { CampaignDelivery } from './campaign-delivery.ts';
+import { CampaignQueues } from './campaign-queues.ts';
 import { DataTables } from './data-tables.ts';
 import { DeliveryEvents } from './delivery-events.ts';
 import { EmailSending } from './email.ts';
@@ -54,6 +56,14 @@ export interface SendwellStackProps extends StackProps {
    */
   readonly unsubscribeMailbox?: string;
   /**
+   * Campaign mails per second when a campaign sets no rate of its own: at most the SES account's maximum send rate in
+   * the region, less what transactional mail needs. Set on every function (`SENDWELL_SEND_RATE`) and sizes the
+   * sender's concurrency (`senderConcurrency` in lib/campaign-delivery.ts). Must be greater than 0.
+   *
+   * @default 14 (SES's default maximum send rate out of the sandbox)
+   */
+  readonly sendRate?: number;
+  /**
    * Retain tables and logs on stack deletion and turn on table deletion protection.
    *
    * @default isProductionStage(stage)
@@ -68,6 +78,10 @@ export class SendwellStack extends Stack {
   /** The partner webhooks secret (written by the operator, see lib/partner-webhooks.ts). */
   readonly partners: PartnerWebhooks;
   readonly api: HttpEndpoints;
+  /** The campaign launch and send queues and their dead-letter queues (a resource the functions enqueue into). */
+  readonly campaignQueues: CampaignQueues;
+  /** Launch queue → launcher, send queue → sender, the one-minute schedule → startDueCampaigns. */
+  readonly campaigns: CampaignDelivery;
   /** Consent ledger stream → partner webhooks, and the scheduled replay of failed deliveries. */
   readonly relay: PartnerRelay;
   /** SES events of the configuration set (default bus) → the SES events function. */
@@ -100,10 +114,12 @@ export class SendwellStack extends Stack {
     // The pseudonymization secret is retained on every stage (see KeySecrets); the token keys follow the data.
     this.keys = new KeySecrets(this, 'Keys', { retainTokenKeys: retain });
     this.partners = new PartnerWebhooks(this, 'Partners', { retain });
+    // Before any function: the admin API enqueues launches, and every function gets the send rate.
+    this.campaignQueues = new CampaignQueues(this, 'CampaignQueues', { sendRate: props.sendRate, retain });
     // What every function of the stage shares, whichever construct builds it.
     const functionOptions = {
       stage: props.stage,
-      resources: { data: this.data, email: this.email, keys: this.keys, partners: this.partners },
+      resources: { data: this.data, email: this.email, keys: this.keys, partners: this.partners, campaigns: this.campaignQueues },
       logRetention: production ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_MONTH,
       logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     };
@@ -115,9 +131,10 @@ export class SendwellStack extends Stack {
         : new InboundMail(this, 'Inbound', { ...functionOptions, publicBaseUrl, mailbox: props.unsubscribeMailbox, retainFailures: retain });
     this.relay = new PartnerRelay(this, 'Relay', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.deliveryEvents = new DeliveryEvents(this, 'DeliveryEvents', { ...functionOptions, publicBaseUrl, retainFailures: retain });
+    this.campaigns = new CampaignDelivery(this, 'Campaigns', { ...functionOptions, publicBaseUrl });
     const defs: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
     const functions: Record<string, { def: FunctionDef; fn: nodejs.NodejsFunction }> = {};
-    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions]) {
+    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.campaigns.functions]) {
       for (const [key, fn] of Object.entries(built)) {
         if (Object.hasOwn(functions, key) || !Object.hasOwn(defs, key)) throw new Error(`Sendwell: function key "${key}" is built twice or not defined.`);
         functions[key] = { def: defs[key]!, fn };
@@ -148,6 +165,14 @@ export class SendwellStack extends Stack {
       description:
         'SES events (bounces, complaints, deliveries…) not delivered to or failed by the SES events function: suppressions still owed (lib/delivery-events.ts)',
       value: this.deliveryEvents.failures.queue.queueUrl,
+    });
+    new CfnOutput(this, 'CampaignSendDeadLetterQueueUrl', {
+      description: 'Campaign send batches that kept failing, with the reason (lib/campaign-queues.ts)',
+      value: this.campaignQueues.sendDeadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'CampaignLaunchDeadLetterQueueUrl', {
+      description: 'Campaign launch messages the launcher kept failing (lib/campaign-queues.ts)',
+      value: this.campaignQueues.launchDeadLetterQueue.queueUrl,
     });
     if (this.inbound) {
       new CfnOutput(this, 'InboundFailureQueueUrl', {

@@ -19,7 +19,11 @@ export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] }
   // Not DescribeSecret (what Secret.grantRead adds).
   'keys:read': ['secretsmanager:GetSecretValue'],
   'partners:read': ['secretsmanager:GetSecretValue'],
+  // Not GetQueueAttributes or GetQueueUrl (what Queue.grantSendMessages adds); no KMS: SQS-managed encryption.
+  'campaigns:enqueue': ['sqs:SendMessage'],
 };
+/** What an SQS event source grants its function on the queue it consumes (SQS-managed encryption: no KMS actions). */
+export const SQS_CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
 /** What the event source of a function adds to its role, by the `source` of its definition (event-functions.ts). */
 export const SOURCE_ACTIONS: { readonly [S in EventSource | 'http']: readonly string[] } = {
   http: [],
@@ -32,6 +36,9 @@ export const SOURCE_ACTIONS: { readonly [S in EventSource | 'http']: readonly st
   // EventBridge invokes through the function's resource policy and writes the DLQ through the queue policy; the
   // function itself only sends its failed asynchronous invocations to the failure queue.
   'ses-events': ['sqs:SendMessage'],
+  // The queue it consumes; nothing for failures: the queue's redrive policy moves them, not the function.
+  'campaign-launch-queue': SQS_CONSUME,
+  'campaign-send-queue': SQS_CONSUME,
 };
 /** What every function's role holds whatever its permissions: its own log group, X-Ray. */
 export const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];

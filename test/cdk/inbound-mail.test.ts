@@ -222,10 +222,13 @@ describe('without unsubscribeMailbox', () => {
     ).toEqual([]);
     expect(json.Outputs).not.toHaveProperty('InboundRuleSetName');
     expect(json.Outputs).not.toHaveProperty('InboundFailureQueueUrl');
-    // The failure queues are the partner relay's and the delivery events' only.
+    // The failure queues are the partner relay's and the delivery events' only; the rest are the campaign queues.
     const idOf = (c: IConstruct) => Stack.of(stack).getLogicalId(c.node.defaultChild as CfnElement);
+    const { launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue } = stack.campaignQueues;
     expect(ofType('AWS::SQS::Queue').map(([id]) => id).sort()).toEqual(
-      [idOf(stack.relay.streamFailures.queue), idOf(stack.deliveryEvents.failures.queue)].sort(),
+      [stack.relay.streamFailures.queue, stack.deliveryEvents.failures.queue, launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue]
+        .map(idOf)
+        .sort(),
     );
   });
 

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { EVENT_FUNCTIONS, type EventFunctionDef } from '../../lambdas/wiring/event-functions.ts';
-import { LEDGER_STREAM_SETTINGS, PartnerRelay, REPLAY_INVOKE_RETRIES } from '../../lib/partner-relay.ts';
+import { LEDGER_STREAM_SETTINGS, PartnerRelay } from '../../lib/partner-relay.ts';
+import { SCHEDULED_INVOKE_RETRIES } from '../../lib/function-schedule.ts';
 import { FAILURE_RETENTION } from '../../lib/failure-queue.ts';
 import { asArray, policiesOf, type Statement } from './iam.ts';
 import { flattenCfn, synthTemplate } from './synth.ts';
@@ -59,13 +60,14 @@ describe('functions', () => {
 });
 
 describe('ledger stream → relay function', () => {
-  const mappings = ofType('AWS::Lambda::EventSourceMapping');
+  const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName?.Ref === relayFnId);
 
-  it('is the one event source mapping of the stack, on the consent ledger stream, invoking the relay function', () => {
+  it('is the one event source mapping of the relay function and the one on a stream: the consent ledger stream', () => {
     expect(mappings).toHaveLength(1);
     const [, mapping] = mappings[0]!;
     expect(mapping.Properties.EventSourceArn).toEqual({ 'Fn::GetAtt': [ledgerId, 'StreamArn'] });
-    expect(mapping.Properties.FunctionName).toEqual({ Ref: relayFnId });
+    const onStreams = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'));
+    expect(onStreams.map(([id]) => id)).toEqual([mappings[0]![0]]);
   });
 
   it('reads from the trim horizon, 25 records a batch, one batch per shard, with partial failures, bisection and 10 retries', () => {
@@ -158,11 +160,11 @@ describe('relay failure queue', () => {
 });
 
 describe('schedule → replay function', () => {
-  const schedules = ofType('AWS::Scheduler::Schedule');
-  const schedulerRoleId = logicalId(relay.schedulerRole);
-  const groupId = logicalId(relay.scheduleGroup);
+  const schedules = ofType('AWS::Scheduler::Schedule').filter(([, sc]) => sc.Properties.Target.Arn?.['Fn::GetAtt']?.[0] === replayFnId);
+  const schedulerRoleId = logicalId(relay.replaySchedule.role);
+  const groupId = logicalId(relay.replaySchedule.group);
 
-  it('is the one schedule of the stack: every 15 minutes, no flexible window, enabled', () => {
+  it('is the one schedule of the replay function: every 15 minutes, no flexible window, enabled', () => {
     expect(schedules).toHaveLength(1);
     expect(schedules[0]![1].Properties).toMatchObject({
       ScheduleExpression: 'rate(15 minutes)',
@@ -175,13 +177,14 @@ describe('schedule → replay function', () => {
     const target = schedules[0]![1].Properties.Target;
     expect(target.Arn).toEqual({ 'Fn::GetAtt': [replayFnId, 'Arn'] });
     expect(target.RoleArn).toEqual({ 'Fn::GetAtt': [schedulerRoleId, 'Arn'] });
-    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: REPLAY_INVOKE_RETRIES, MaximumEventAgeInSeconds: 900 });
+    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: SCHEDULED_INVOKE_RETRIES, MaximumEventAgeInSeconds: 900 });
     expect(target).not.toHaveProperty('Input');
   });
 
   it('lives in a schedule group of its own', () => {
-    expect(ofType('AWS::Scheduler::ScheduleGroup')).toHaveLength(1);
     expect(schedules[0]![1].Properties.GroupName).toBe(json.Resources[groupId]!.Properties.Name);
+    const sameGroup = ofType('AWS::Scheduler::Schedule').filter(([, sc]) => JSON.stringify(sc.Properties.GroupName) === JSON.stringify(json.Resources[groupId]!.Properties.Name));
+    expect(sameGroup).toHaveLength(1);
   });
 
   it('uses a role Scheduler may assume only for that group of this account', () => {

@@ -17,6 +17,7 @@ describe('readDeployerContext', () => {
       postalAddress: undefined,
       alarmEmail: undefined,
       unsubscribeMailbox: undefined,
+      sendRate: undefined,
     });
   });
 
@@ -29,6 +30,7 @@ describe('readDeployerContext', () => {
         postalAddress: 'Example Ltd, 1 Main St, Springfield',
         alarmEmail: 'ops@example.com',
         unsubscribeMailbox: 'unsubscribe@mail.example.com',
+        sendRate: '50',
       }),
     ).toStrictEqual({
       stage: 'staging',
@@ -37,6 +39,23 @@ describe('readDeployerContext', () => {
       postalAddress: 'Example Ltd, 1 Main St, Springfield',
       alarmEmail: 'ops@example.com',
       unsubscribeMailbox: 'unsubscribe@mail.example.com',
+      sendRate: 50,
+    });
+  });
+
+  describe('sendRate', () => {
+    // `-c sendRate=…` arrives as a string, cdk.json's context as a number.
+    it.each([
+      ['50', 50],
+      [' 14 ', 14],
+      ['0.5', 0.5],
+      [200, 200],
+    ] as const)('reads %j as %d mails per second', (sendRate, expected) => {
+      expect(read({ sendRate }).sendRate).toBe(expected);
+    });
+
+    it.each(['0', '-3', 'fast', '14/s', 'Infinity', 0, -1, Number.NaN, true, [14]])('rejects %j with a message naming the setting', (sendRate) => {
+      expect(() => read({ sendRate })).toThrow(/sendRate ".*" is not a number greater than 0 \(mails per second, e\.g\. -c sendRate=50/);
     });
   });
 

@@ -408,6 +408,13 @@ describe('production stage with a From address', () => {
     expect(prod.json.Resources[prodId(prod.stack.relay.streamFailures.queue)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
+  it('retains the four campaign queues (work in flight, dead letters)', () => {
+    const { launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue } = prod.stack.campaignQueues;
+    for (const q of [launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue]) {
+      expect(prod.json.Resources[prodId(q)], q.node.path).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
   it('retains every secret', () => {
     for (const s of [prod.stack.keys.tokenKeys, prod.stack.keys.pseudonymSecret, prod.stack.partners.secret]) {
       expect(prod.json.Resources[prodId(s)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
