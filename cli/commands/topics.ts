@@ -1,0 +1,39 @@
+import type { Topic } from '../../lambdas/schemas/model.ts';
+import { stringOption, type Group } from '../command.ts';
+import { table } from '../render.ts';
+
+export const topics: Group = {
+  summary: 'Marketing topics people opt in to',
+  commands: {
+    list: {
+      summary: 'List every topic',
+      examples: ['sendwell topics list', 'sendwell topics list --json'],
+      async run(ctx) {
+        const answer = await (await ctx.client()).request<{ topics: Topic[] }>('GET', '/v1/topics');
+        if (ctx.json) return ctx.io.out(`${JSON.stringify(answer, null, 2)}\n`);
+        if (answer.topics.length === 0) return ctx.io.out('No topics yet. Create one with `sendwell topics create --id news --name "Weekly news"`.\n');
+        ctx.io.out(table([['ID', 'NAME', 'DOUBLE OPT-IN', 'DESCRIPTION'], ...answer.topics.map((t) => [t.id, t.name, t.doubleOptIn ? 'yes' : 'no', t.description])]));
+      },
+    },
+    create: {
+      summary: 'Create a topic',
+      options: {
+        id: { type: 'string', value: 'SLUG', help: 'topic id: lower-case letters, digits, - and _ (required)' },
+        name: { type: 'string', value: 'TEXT', help: 'name shown on the preference page (required)' },
+        description: { type: 'string', value: 'TEXT', help: 'one or two sentences for the preference page' },
+        'double-opt-in': { type: 'boolean', help: 'require confirmation from everyone, not only where the law requires it' },
+      },
+      examples: ['sendwell topics create --id news --name "Weekly news" --description "What is new, once a week"'],
+      async run(ctx) {
+        const body = {
+          id: stringOption(ctx, 'id', true, 'topics create'),
+          name: stringOption(ctx, 'name', true, 'topics create'),
+          description: stringOption(ctx, 'description') ?? '',
+          ...(ctx.values['double-opt-in'] ? { doubleOptIn: true } : {}),
+        };
+        const topic = await (await ctx.client()).request<Topic>('POST', '/v1/topics', { json: body });
+        ctx.io.out(ctx.json ? `${JSON.stringify(topic, null, 2)}\n` : `Created topic ${topic.id} (${topic.name}).\n`);
+      },
+    },
+  },
+};
