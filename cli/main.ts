@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `sendwell`: the command line for marketing and ops. `run` is the whole program (tests call it in-process with
- * their own Io); run as a script it exits with what `run` returns.
+ * their own Io); run as a script (`node cli/main.ts …`, or through the `sendwell` bin) it exits with what `run` returns.
  */
 import { commandHelp, groupHelp, mainHelp, parseCommand, splitCommand, stringOption, type Group } from './command.ts';
 import { formatError, UsageError } from './errors.ts';
@@ -55,6 +55,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+/** The program as the `sendwell` bin runs it (`cli/sendwell.mjs`): this process's arguments, streams and exit code. */
+export async function cli(): Promise<void> {
   process.exitCode = await run(process.argv.slice(2), processIo());
 }
+
+if (import.meta.main) await cli();

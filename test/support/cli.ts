@@ -12,6 +12,8 @@ import { FUNCTIONS, ROUTES, routeKey } from '../../lambdas/wiring/routes.ts';
 import { loadHandlers, startGateway, type HttpLambda } from '../../local/gateway.ts';
 import { repoRoot, startTestGateway, TEST_ADMIN_KEY, withAdminCall, type TestGateway } from './gateway.ts';
 export const CLI_MAIN = join(repoRoot, 'cli/main.ts');
+/** What the `sendwell` bin runs (`package.json` `bin`). */
+export const CLI_BIN = join(repoRoot, 'cli/sendwell.mjs');
 
 export interface RecordedIo extends Io {
   readonly stdout: () => string;
@@ -52,10 +54,10 @@ export interface CliResult {
  * `node cli/main.ts …args` on this Node (24), with a clean environment: no AWS or Sendwell settings from the machine
  * running the tests, and a HOME of its own so no `~/.aws` is read.
  */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], env: Record<string, string> = {}, script = CLI_MAIN): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), 'sendwell-cli-home-'));
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: home, SENDWELL_DATA_DIR: join(home, 'no-data'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,10 @@ import { campaignInput, parsePairs, parseSendAt } from '../../../cli/commands/ca
 import { parseCommand, splitCommand } from '../../../cli/command.ts';
 import { campaigns } from '../../../cli/commands/campaigns.ts';
 import { run } from '../../../cli/main.ts';
-import { recordedIo } from '../../support/cli.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI_BIN, recordedIo, runCli } from '../../support/cli.ts';
+import { repoRoot } from '../../support/gateway.ts';
 
 /** Runs the CLI with no server and no key: anything that got as far as the network would fail differently. */
 async function cli(...argv: string[]) {
@@ -117,5 +120,14 @@ describe('campaigns create: the request body', () => {
     expect(parseSendAt('2026-12-01T09:00:00+01:00')).toBe('2026-12-01T08:00:00.000Z');
     expect(parseSendAt('2026-12-01T09:00')).toBe('2026-12-01T09:00:00.000Z');
     expect(() => parseSendAt('tomorrow')).toThrow('--send-at tomorrow is neither');
+  });
+});
+
+describe('the sendwell bin', () => {
+  it('is the launcher, which runs the CLI and passes on its exit code', async () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(join(repoRoot, pkg.bin.sendwell ?? '')).toBe(CLI_BIN);
+    expect(await runCli(['topics', 'list', '--help'], {}, CLI_BIN)).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^Usage: sendwell topics list/) });
+    expect(await runCli(['topics', 'nope'], {}, CLI_BIN)).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^sendwell: unknown command `topics nope`/) });
   });
 });
