@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
 import type { ApiClient } from './http.ts';
 import type { Io } from './io.ts';
+import { table } from './render.ts';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -156,4 +157,30 @@ export function listOption(ctx: Pick<Context, 'values'>, name: string): string[]
   const v = ctx.values[name];
   const all = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
   return all.flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Prints the API's answer: as JSON with `--json`, else the text (made only when needed). */
+export function printAnswer(ctx: Pick<Context, 'io' | 'json'>, value: unknown, text: () => string): void {
+  ctx.io.out(ctx.json ? `${JSON.stringify(value ?? {}, null, 2)}\n` : text());
+}
+
+/** A `list` command: `GET path`, its `field` array as a table, a hint when it is empty. */
+export function listCommand<T>(spec: {
+  readonly summary: string;
+  readonly path: string;
+  readonly field: string;
+  readonly examples: readonly string[];
+  readonly empty: string;
+  readonly header: readonly string[];
+  readonly row: (item: T) => readonly string[];
+}): Command {
+  return {
+    summary: spec.summary,
+    examples: spec.examples,
+    async run(ctx) {
+      const answer = await (await ctx.client()).request<Record<string, T[]>>('GET', spec.path);
+      const items = answer[spec.field] ?? [];
+      printAnswer(ctx, answer, () => (items.length === 0 ? `${spec.empty}\n` : table([spec.header, ...items.map(spec.row)])));
+    },
+  };
 }

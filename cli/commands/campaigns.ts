@@ -1,7 +1,7 @@
 import type { Campaign, CampaignInput } from '../../lambdas/schemas/model.ts';
-import { listOption, stringOption, type Command, type Context, type Group } from '../command.ts';
+import { listCommand, listOption, printAnswer, stringOption, type Command, type Context, type Group } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { campaignProgressLine, count, heldByReason, table } from '../render.ts';
+import { campaignProgressLine, count, heldByReason } from '../render.ts';
 import { watchCampaign } from '../watch.ts';
 
 const CREATE = 'campaigns create';
@@ -104,8 +104,6 @@ export function campaignText(c: Campaign): string {
   return `${lines.join('\n')}\n`;
 }
 
-const print = (ctx: Context, c: Campaign, text: string) => ctx.io.out(ctx.json ? `${JSON.stringify(c, null, 2)}\n` : text);
-
 const idPath = (ctx: Context) => `/v1/campaigns/${encodeURIComponent(ctx.args[0] ?? '')}`;
 
 /** launch / pause / resume / cancel: a POST without a body that answers with the campaign. */
@@ -116,7 +114,7 @@ function action(verb: 'launch' | 'pause' | 'resume' | 'cancel', summary: string,
     examples: [`sendwell campaigns ${verb} cmp_123`],
     async run(ctx) {
       const c = await (await ctx.client()).request<Campaign>('POST', `${idPath(ctx)}/${verb}`);
-      print(ctx, c, `Campaign ${c.id} ${done}; status ${c.status}.\n`);
+      printAnswer(ctx, c, () => `Campaign ${c.id} ${done}; status ${c.status}.\n`);
     },
   };
 }
@@ -124,28 +122,22 @@ function action(verb: 'launch' | 'pause' | 'resume' | 'cancel', summary: string,
 export const campaigns: Group = {
   summary: 'Campaigns: create, launch, pause, watch progress',
   commands: {
-    list: {
+    list: listCommand<Campaign>({
       summary: 'List campaigns, newest first',
+      path: '/v1/campaigns',
+      field: 'campaigns',
       examples: ['sendwell campaigns list', 'sendwell campaigns list --json'],
-      async run(ctx) {
-        const answer = await (await ctx.client()).request<{ campaigns: Campaign[]; next?: string }>('GET', '/v1/campaigns');
-        if (ctx.json) return ctx.io.out(`${JSON.stringify(answer, null, 2)}\n`);
-        if (answer.campaigns.length === 0) return ctx.io.out('No campaigns yet. Create one with `sendwell campaigns create --name … --template …`.\n');
-        ctx.io.out(
-          table([
-            ['ID', 'STATUS', 'CLASS', 'SENT', 'TARGETED', 'CREATED', 'NAME'],
-            ...answer.campaigns.map((c) => [c.id, c.status, c.class, count(c.progress.sent), count(c.progress.targeted), c.createdAt.slice(0, 16).replace('T', ' '), c.name]),
-          ]),
-        );
-      },
-    },
+      empty: 'No campaigns yet. Create one with `sendwell campaigns create --name … --template …`.',
+      header: ['ID', 'STATUS', 'CLASS', 'SENT', 'TARGETED', 'CREATED', 'NAME'],
+      row: (c) => [c.id, c.status, c.class, count(c.progress.sent), count(c.progress.targeted), c.createdAt.slice(0, 16).replace('T', ' '), c.name],
+    }),
     get: {
       summary: 'One campaign with its progress',
       args: ['ID'],
       examples: ['sendwell campaigns get cmp_123', 'sendwell campaigns get cmp_123 --json'],
       async run(ctx) {
         const c = await (await ctx.client()).request<Campaign>('GET', idPath(ctx));
-        print(ctx, c, campaignText(c));
+        printAnswer(ctx, c, () => campaignText(c));
       },
     },
     create: {
@@ -169,7 +161,7 @@ export const campaigns: Group = {
       async run(ctx) {
         const input = campaignInput(ctx);
         const c = await (await ctx.client()).request<Campaign>('POST', '/v1/campaigns', { json: input });
-        print(ctx, c, `Created campaign ${c.id} (${c.status}). Send a test with \`sendwell campaigns test ${c.id} --to you@example.com\`, then \`sendwell campaigns launch ${c.id}\`.\n`);
+        printAnswer(ctx, c, () => `Created campaign ${c.id} (${c.status}). Send a test with \`sendwell campaigns test ${c.id} --to you@example.com\`, then \`sendwell campaigns launch ${c.id}\`.\n`);
       },
     },
     test: {
@@ -181,7 +173,7 @@ export const campaigns: Group = {
         const to = listOption(ctx, 'to');
         if (to.length === 0) throw new UsageError('--to is required', 'campaigns test');
         const answer = await (await ctx.client()).request<unknown>('POST', `${idPath(ctx)}/test`, { json: { to } });
-        ctx.io.out(ctx.json ? `${JSON.stringify(answer ?? {}, null, 2)}\n` : `Test of ${ctx.args[0]} sent to ${to.length} address${to.length === 1 ? '' : 'es'}.\n`);
+        printAnswer(ctx, answer, () => `Test of ${ctx.args[0]} sent to ${to.length} address${to.length === 1 ? '' : 'es'}.\n`);
       },
     },
     schedule: {
@@ -193,7 +185,7 @@ export const campaigns: Group = {
         const sendAt = stringOption(ctx, 'send-at');
         const body = sendAt === undefined ? {} : { sendAt: parseSendAt(sendAt) };
         const c = await (await ctx.client()).request<Campaign>('POST', `${idPath(ctx)}/schedule`, { json: body });
-        print(ctx, c, `Campaign ${c.id} scheduled for ${c.sendAt ?? 'its send time'}; status ${c.status}.\n`);
+        printAnswer(ctx, c, () => `Campaign ${c.id} scheduled for ${c.sendAt ?? 'its send time'}; status ${c.status}.\n`);
       },
     },
     launch: action('launch', 'Launch now (a draft or a scheduled campaign)', 'launched'),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { stringOption, type Context, type Group } from '../command.ts';
+import { printAnswer, stringOption, type Context, type Group } from '../command.ts';
 import { ApiError, CliError, UsageError } from '../errors.ts';
 import {
   chunkFile,
@@ -59,7 +59,7 @@ async function importFile(ctx: Context): Promise<number> {
       progress.done();
       if (done > 0) {
         ctx.io.err(`Stopped at the chunk of lines ${chunk.lines[0]}–${chunk.lines.at(-1)}; the ${count(done)} rows before line ${chunk.lines[0]} were imported:\n`);
-        ctx.io.out(ctx.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report, file));
+        printAnswer(ctx, report, () => reportText(report, file));
       }
       if (e instanceof ApiError && done === 0 && chunks.length > 1) ctx.io.err(`Nothing was imported (the first chunk, lines ${chunk.lines[0]}–${chunk.lines.at(-1)}, failed).\n`);
       throw e;
@@ -68,7 +68,7 @@ async function importFile(ctx: Context): Promise<number> {
   }
   progress.update((bar) => importProgressLine(done, total, chunks.length, chunks.length, bar));
   progress.done();
-  ctx.io.out(ctx.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report, file));
+  printAnswer(ctx, report, () => reportText(report, file));
   return 0;
 }
 

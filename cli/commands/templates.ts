@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TemplateRecord } from '../../lambdas/schemas/model.ts';
-import { stringOption, type Group } from '../command.ts';
+import { listCommand, printAnswer, stringOption, type Group } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { table } from '../render.ts';
 
 /** The template file: one JSON object as `POST /v1/templates` takes it. */
 function readTemplate(file: string): unknown {
@@ -22,16 +21,15 @@ function readTemplate(file: string): unknown {
 export const templates: Group = {
   summary: 'Mail templates (service or marketing)',
   commands: {
-    list: {
+    list: listCommand<TemplateRecord>({
       summary: 'List every stored template',
+      path: '/v1/templates',
+      field: 'templates',
       examples: ['sendwell templates list', 'sendwell templates list --json'],
-      async run(ctx) {
-        const answer = await (await ctx.client()).request<{ templates: TemplateRecord[] }>('GET', '/v1/templates');
-        if (ctx.json) return ctx.io.out(`${JSON.stringify(answer, null, 2)}\n`);
-        if (answer.templates.length === 0) return ctx.io.out('No templates yet. Create one with `sendwell templates create --file tpl.json`.\n');
-        ctx.io.out(table([['ID', 'CLASS', 'TOPIC', 'SUBJECT'], ...answer.templates.map((t) => [t.id, t.class, t.topic ?? '-', t.subject])]));
-      },
-    },
+      empty: 'No templates yet. Create one with `sendwell templates create --file tpl.json`.',
+      header: ['ID', 'CLASS', 'TOPIC', 'SUBJECT'],
+      row: (t) => [t.id, t.class, t.topic ?? '-', t.subject],
+    }),
     create: {
       summary: 'Create a template from a JSON file {id, class, topic?, subject, html, text}',
       options: { file: { type: 'string', short: 'f', value: 'FILE', help: 'the template as JSON (required)' } },
@@ -43,7 +41,7 @@ export const templates: Group = {
       async run(ctx) {
         const template = readTemplate(stringOption(ctx, 'file', true, 'templates create'));
         const created = await (await ctx.client()).request<TemplateRecord>('POST', '/v1/templates', { json: template });
-        ctx.io.out(ctx.json ? `${JSON.stringify(created, null, 2)}\n` : `Created ${created.class} template ${created.id}.\n`);
+        printAnswer(ctx, created, () => `Created ${created.class} template ${created.id}.\n`);
       },
     },
   },

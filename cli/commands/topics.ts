@@ -1,20 +1,18 @@
 import type { Topic } from '../../lambdas/schemas/model.ts';
-import { stringOption, type Group } from '../command.ts';
-import { table } from '../render.ts';
+import { listCommand, printAnswer, stringOption, type Group } from '../command.ts';
 
 export const topics: Group = {
   summary: 'Marketing topics people opt in to',
   commands: {
-    list: {
+    list: listCommand<Topic>({
       summary: 'List every topic',
+      path: '/v1/topics',
+      field: 'topics',
       examples: ['sendwell topics list', 'sendwell topics list --json'],
-      async run(ctx) {
-        const answer = await (await ctx.client()).request<{ topics: Topic[] }>('GET', '/v1/topics');
-        if (ctx.json) return ctx.io.out(`${JSON.stringify(answer, null, 2)}\n`);
-        if (answer.topics.length === 0) return ctx.io.out('No topics yet. Create one with `sendwell topics create --id news --name "Weekly news"`.\n');
-        ctx.io.out(table([['ID', 'NAME', 'DOUBLE OPT-IN', 'DESCRIPTION'], ...answer.topics.map((t) => [t.id, t.name, t.doubleOptIn ? 'yes' : 'no', t.description])]));
-      },
-    },
+      empty: 'No topics yet. Create one with `sendwell topics create --id news --name "Weekly news"`.',
+      header: ['ID', 'NAME', 'DOUBLE OPT-IN', 'DESCRIPTION'],
+      row: (t) => [t.id, t.name, t.doubleOptIn ? 'yes' : 'no', t.description],
+    }),
     create: {
       summary: 'Create a topic',
       options: {
@@ -32,7 +30,7 @@ export const topics: Group = {
           ...(ctx.values['double-opt-in'] ? { doubleOptIn: true } : {}),
         };
         const topic = await (await ctx.client()).request<Topic>('POST', '/v1/topics', { json: body });
-        ctx.io.out(ctx.json ? `${JSON.stringify(topic, null, 2)}\n` : `Created topic ${topic.id} (${topic.name}).\n`);
+        printAnswer(ctx, topic, () => `Created topic ${topic.id} (${topic.name}).\n`);
       },
     },
   },
