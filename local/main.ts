@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../lambdas/wiring/routes.ts';
 import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
-import { resolveAdminKey } from './admin-key.ts';
+import { localDataDir, resolveAdminKey } from './admin-key.ts';
 import { resolveLocalKeys } from './keys.ts';
 import { assertJava, assertWritableDir, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalStackError } from './errors.ts';
@@ -39,7 +39,7 @@ async function main() {
   const apiPort = portFromEnv('SENDWELL_PORT', 3000);
   const sesPort = portFromEnv('SENDWELL_SES_PORT', 8005);
   const dynamoPort = portFromEnv('SENDWELL_DYNAMODB_PORT', 8000);
-  const dataDir = resolve(root, process.env.SENDWELL_DATA_DIR ?? '.sendwell');
+  const dataDir = localDataDir(root);
 
   assertWritableDir(dataDir, 'SENDWELL_DATA_DIR');
   assertWritableDir(resolve(dataDir, 'dynamodb'), 'SENDWELL_DATA_DIR');

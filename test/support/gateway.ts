@@ -15,7 +15,11 @@ export interface TestGateway extends RunningGateway {
 /** `port` 0 (default) picks a free one. */
 export async function startTestGateway(port = 0): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
-  const gateway = await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port });
+  return withAdminCall(await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port }));
+}
+
+/** A running gateway with `call`, which adds the test admin key when asked. */
+export function withAdminCall(gateway: RunningGateway): TestGateway {
   return {
     ...gateway,
     call: (path, init = {}) => {

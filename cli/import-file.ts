@@ -1,0 +1,148 @@
+/**
+ * Splitting an import file into requests the API takes (`POST /v1/recipients/import`, at most 10,000 rows each),
+ * and putting the per-chunk reports back together with the line numbers of the original file. Pure: text in, text
+ * and numbers out.
+ */
+import type { z } from 'zod';
+import type { ImportReportSchema } from '../lambdas/schemas/operations.ts';
+import { UsageError } from './errors.ts';
+
+export type ImportReport = z.infer<typeof ImportReportSchema>;
+export type ImportFormat = 'csv' | 'jsonl';
+
+export const MAX_CHUNK_ROWS = 10_000;
+/** Well under API Gateway's 10 MB payload limit. */
+export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export const CONTENT_TYPES: Readonly<Record<ImportFormat, string>> = { csv: 'text/csv', jsonl: 'application/x-ndjson' };
+
+/** One row as it stands in the file: its text (a CSV row may span lines inside quotes) and the line it starts on. */
+export interface SourceRow {
+  readonly text: string;
+  readonly line: number;
+}
+
+export interface Chunk {
+  /** The request body: the CSV header (repeated in every chunk) and the rows, one after another. */
+  readonly body: string;
+  /** The original line of each row of the chunk, in order. */
+  readonly lines: readonly number[];
+}
+
+/** `--format`, else the file name (`.csv`, `.jsonl`, `.ndjson`), else the first character (`{` → JSON lines). */
+export function detectFormat(file: string, text: string, flag?: string): ImportFormat {
+  if (flag !== undefined) {
+    if (flag === 'csv' || flag === 'jsonl') return flag;
+    throw new UsageError(`--format takes \`csv\` or \`jsonl\`, not \`${flag}\`.`, 'recipients import');
+  }
+  if (/\.csv$/i.test(file)) return 'csv';
+  if (/\.(jsonl|ndjson)$/i.test(file)) return 'jsonl';
+  return text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+}
+
+/** Lines of JSON; blank lines are skipped, as the API skips them. */
+function jsonLines(text: string): SourceRow[] {
+  const rows: SourceRow[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() !== '') rows.push({ text: line, line: i + 1 });
+  });
+  return rows;
+}
+
+/** CSV records: a line break inside double quotes belongs to the field; empty lines are skipped, as the API skips them. */
+function csvRecords(text: string): SourceRow[] {
+  const rows: SourceRow[] = [];
+  const push = (raw: string, line: number) => {
+    const record = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (record !== '') rows.push({ text: record, line });
+  };
+  let quoted = false;
+  let start = 0;
+  let line = 1;
+  let startLine = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x0a) {
+      line++;
+      if (!quoted) {
+        push(text.slice(start, i), startLine);
+        start = i + 1;
+        startLine = line;
+      }
+    }
+  }
+  if (start < text.length) push(text.slice(start), startLine);
+  return rows;
+}
+
+/**
+ * The file as chunks of at most `rows` rows (and `MAX_CHUNK_BYTES`), each a body the API takes on its own: a CSV
+ * chunk starts with the file's header row. Empty for a file without rows.
+ */
+export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk[] {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  let header = '';
+  let records: SourceRow[];
+  if (format === 'csv') {
+    const all = csvRecords(body);
+    header = all[0] === undefined ? '' : `${all[0].text}\n`;
+    records = all.slice(1);
+  } else {
+    records = jsonLines(body);
+  }
+  const chunks: Chunk[] = [];
+  let current: SourceRow[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (current.length === 0) return;
+    chunks.push({ body: header + current.map((r) => `${r.text}\n`).join(''), lines: current.map((r) => r.line) });
+    current = [];
+    bytes = 0;
+  };
+  for (const record of records) {
+    const size = Buffer.byteLength(record.text) + 1;
+    if (current.length >= rows || (current.length > 0 && bytes + size + header.length > MAX_CHUNK_BYTES)) flush();
+    current.push(record);
+    bytes += size;
+  }
+  flush();
+  return chunks;
+}
+
+/**
+ * The line of the original file for a line number the API reported for `chunk`: the API counts a CSV chunk's
+ * header as line 1 and its rows from 2, and a JSON-lines chunk's rows from 1.
+ */
+export function originalLine(chunk: Chunk, format: ImportFormat, reported: number): number {
+  const index = format === 'csv' ? reported - 2 : reported - 1;
+  return chunk.lines[index] ?? (format === 'csv' && reported === 1 ? 1 : reported);
+}
+
+/** Line numbers mentioned in a message (`same address as line 3`) are chunk lines too. */
+const relineText = (text: string, map: (n: number) => number) => text.replace(/\bline (\d+)\b/g, (_, n: string) => `line ${map(Number(n))}`);
+
+/** A chunk's report with every line number turned into the line of the original file. */
+export function localizeReport(report: ImportReport, chunk: Chunk, format: ImportFormat): ImportReport {
+  const map = (n: number) => originalLine(chunk, format, n);
+  return {
+    ...report,
+    rejected: report.rejected.map((r) => ({ line: map(r.line), reason: relineText(r.reason, map) })),
+    warnings: report.warnings.map((w) => ({ line: map(w.line), message: relineText(w.message, map) })),
+  };
+}
+
+export const emptyReport = (): ImportReport => ({ rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [], warnings: [] });
+
+/** The sum of two reports, rejections and warnings in line order. */
+export function mergeReports(a: ImportReport, b: ImportReport): ImportReport {
+  return {
+    rows: a.rows + b.rows,
+    created: a.created + b.created,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    rejected: [...a.rejected, ...b.rejected].sort((x, y) => x.line - y.line),
+    warnings: [...a.warnings, ...b.warnings].sort((x, y) => x.line - y.line),
+  };
+}

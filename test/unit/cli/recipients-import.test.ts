@@ -1,0 +1,71 @@
+/** `recipients import` against a loopback server that answers each chunk as scripted. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../../../cli/main.ts';
+import { recordedIo, scriptedServer, type ScriptedServer } from '../../support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sendwell-import-'));
+const file = join(dir, 'people.csv');
+// Five rows, a blank line after the second: lines 2, 3, 5, 6, 7.
+writeFileSync(file, 'email,plan\na@x.io,pro\nb@x.io,free\n\nc@x.io,pro\nd@x.io,pro\nbad,pro\n');
+
+let server: ScriptedServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+const ok = (rows: number, rejectedAt?: number) => ({
+  rows,
+  created: rejectedAt ? rows - 1 : rows,
+  updated: 0,
+  unchanged: 0,
+  rejected: rejectedAt ? [{ line: rejectedAt, reason: 'email: not a valid address' }] : [],
+  warnings: [],
+});
+
+async function importWith(answer: Parameters<typeof scriptedServer>[0], ...flags: string[]) {
+  server = await scriptedServer(answer);
+  const io = recordedIo({ SENDWELL_ADMIN_KEY: 'swl_unit_test_key_0123456789' });
+  const code = await run(['recipients', 'import', file, '--chunk-size', '2', '--api', server.url, ...flags], io);
+  return { code, io, requests: server.requests };
+}
+
+describe('recipients import', () => {
+  it('sends CSV chunks with the header, and reports by the lines of the file', async () => {
+    const { code, io, requests } = await importWith((_, i) => [200, i === 2 ? ok(1, 2) : ok(2)]);
+    expect(code).toBe(0);
+    expect(requests.map((r) => [r.url, r.headers['content-type'], r.body])).toEqual([
+      ['/v1/recipients/import', 'text/csv', 'email,plan\na@x.io,pro\nb@x.io,free\n'],
+      ['/v1/recipients/import', 'text/csv', 'email,plan\nc@x.io,pro\nd@x.io,pro\n'],
+      ['/v1/recipients/import', 'text/csv', 'email,plan\nbad,pro\n'],
+    ]);
+    expect(io.stdout()).toBe(`Imported 5 rows from ${file}: 4 created, 0 updated, 0 unchanged, 1 rejected.\nRejected:\n  line 7: email: not a valid address\n`);
+  });
+
+  it('a chunk the API refuses: what was imported before it, where it stopped, exit 1', async () => {
+    const { code, io, requests } = await importWith(
+      (_, i) => (i === 1 ? [400, { error: { code: 'bad_request', message: 'The CSV cannot be read.', details: [{ message: 'Invalid Closing Quote' }] } }] : [200, ok(2)]),
+      '--json',
+    );
+    expect(code).toBe(1);
+    expect(requests).toHaveLength(2);
+    expect(JSON.parse(io.stdout())).toMatchObject({ rows: 2, created: 2 });
+    expect(io.stderr().split('\n').slice(-4)).toEqual([
+      'Stopped at the chunk of lines 5–6; the 2 rows before line 5 were imported:',
+      'sendwell: The CSV cannot be read. (HTTP 400, bad_request)',
+      '  - Invalid Closing Quote',
+      '',
+    ]);
+  });
+
+  it('an empty file never reaches the API', async () => {
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, 'email,plan\n');
+    const io = recordedIo({ SENDWELL_ADMIN_KEY: 'swl_unit_test_key_0123456789' });
+    expect(await run(['recipients', 'import', empty, '--api', 'http://127.0.0.1:1'], io)).toBe(1);
+    expect(io.stderr()).toBe(`sendwell: ${empty} has no rows to import (a CSV needs a header row and at least one row under it).\n`);
+  });
+});
