@@ -4,14 +4,15 @@
  * queue delivers it again after its visibility timeout, and after too many deliveries moves it to the dead-letter
  * queue. SES errors and throttles never fail the message: the sender re-queues those recipients itself.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
 import { SendBatchSchema } from '../domain/campaign.ts';
 import { sendBatch } from '../services/campaign-sender.ts';
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   const deps = container();
+  const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   await Promise.all(
     event.Records.map(async (record) => {
@@ -29,7 +30,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
         return;
       }
       try {
-        const report = await sendBatch(deps, batch.data);
+        const report = await sendBatch(deps, batch.data, deadline === undefined ? {} : { deadline });
         logger.info('send batch done', { campaignId: batch.data.campaignId, batchId: batch.data.batchId, ...report });
       } catch (e) {
         logger.error('send batch failed; the queue delivers it again', { campaignId: batch.data.campaignId, batchId: batch.data.batchId, error: e as Error });

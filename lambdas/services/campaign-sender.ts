@@ -49,8 +49,15 @@ interface Context {
   readonly template: Template & { id: string };
 }
 
-/** Processes one delivery of a send batch. Throws only for infrastructure errors (the queue then redelivers it). */
-export async function sendBatch(deps: Deps, batch: SendBatch): Promise<BatchReport> {
+/** Time kept back before the invocation's deadline to settle and re-queue what is left. */
+const DEADLINE_RESERVE_MS = 20_000;
+
+/**
+ * Processes one delivery of a send batch. Throws only for infrastructure errors (the queue then redelivers it).
+ * `deadline` (epoch ms): a slow rate may not fit a whole batch in one invocation; what is left then goes back on the
+ * queue as a continuation, without counting as an attempt.
+ */
+export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadline?: number } = {}): Promise<BatchReport> {
   const report = { settled: 0, sent: 0, retried: 0, deadLettered: 0, parked: 0, dropped: 0 };
   const campaign = await deps.campaigns.get(batch.campaignId);
   if (!campaign || campaign.status === 'cancelled') return { ...report, dropped: batch.recipientIds.length };
@@ -68,8 +75,12 @@ export async function sendBatch(deps: Deps, batch: SendBatch): Promise<BatchRepo
   const entries: SettleEntry[] = [];
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
-  let stop: 'paused' | 'cancelled' | undefined;
+  let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
   for (let round = 0; pending.length > 0; round++) {
+    if (options.deadline !== undefined && Date.now() > options.deadline - DEADLINE_RESERVE_MS) {
+      stop = 'out_of_time';
+      break;
+    }
     if (round > 0) {
       const status = (await deps.campaigns.get(campaign.id))?.status;
       if (status !== 'sending' && status !== 'completed') {
@@ -113,15 +124,12 @@ export async function sendBatch(deps: Deps, batch: SendBatch): Promise<BatchRepo
     report.parked = unsent.length;
   } else if (stop === 'cancelled') {
     report.dropped = unsent.length;
-  } else if (retry.size) {
-    const attempt = (batch.attempt ?? 0) + 1;
-    if (attempt >= deps.sending.maxAttempts) {
-      await deadLetter(deps, ctx, batch, retry, attempt);
-      report.deadLettered = retry.size;
-    } else {
-      await deps.queues.send([{ campaignId: campaign.id, batchId: `${batch.batchId}~${attempt}`, recipientIds: [...retry.keys()], attempt }], Math.min(900, 2 ** attempt));
-      report.retried += retry.size;
+  } else {
+    if (pending.length) {
+      await deps.queues.send([{ campaignId: campaign.id, batchId: `${batch.batchId}~more`, recipientIds: pending, ...(batch.attempt ? { attempt: batch.attempt } : {}) }]);
+      report.retried += pending.length;
     }
+    if (retry.size) await retryLater(deps, ctx, batch, retry, report);
   }
   if (inDoubt.length && stop !== 'cancelled') {
     // Their fate is known once SES feedback could have arrived: look again after the reconcile window.
@@ -130,6 +138,21 @@ export async function sendBatch(deps: Deps, batch: SendBatch): Promise<BatchRepo
   }
   await deps.campaigns.completeIfDone(campaign.id, at);
   return report;
+}
+
+/**
+ * Recipients SES refused or throttled: back on the queue after an exponential delay, their attempt counted; after
+ * the last attempt, dead-lettered with the reason.
+ */
+async function retryLater(deps: Deps, ctx: Context, batch: SendBatch, retry: ReadonlyMap<string, string>, report: { retried: number; deadLettered: number }): Promise<void> {
+  const attempt = (batch.attempt ?? 0) + 1;
+  if (attempt >= deps.sending.maxAttempts) {
+    await deadLetter(deps, ctx, batch, retry, attempt);
+    report.deadLettered = retry.size;
+    return;
+  }
+  await deps.queues.send([{ campaignId: ctx.campaign.id, batchId: `${batch.batchId}~${attempt}`, recipientIds: [...retry.keys()], attempt }], Math.min(900, 2 ** attempt));
+  report.retried += retry.size;
 }
 
 /** What one recipient of the chunk comes to. */

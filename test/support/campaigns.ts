@@ -44,8 +44,8 @@ export async function seedCohorts(api: Api, cohorts: readonly Cohort[]): Promise
       lines.push(JSON.stringify({ email, ...c.row(email, i) }));
     }
   }
-  for (let i = 0; i < lines.length; i += 1000) {
-    const r = await api.post('/v1/recipients/import', lines.slice(i, i + 1000).join('\n'), { 'content-type': 'application/x-ndjson' });
+  for (let i = 0; i < lines.length; i += 500) {
+    const r = await api.post('/v1/recipients/import', lines.slice(i, i + 500).join('\n'), { 'content-type': 'application/x-ndjson' });
     expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
     expect(r.body.rejected).toEqual([]);
   }

@@ -43,16 +43,16 @@ async function topicAndTemplate(label: string) {
 const suiteApi = () => suite.api;
 
 describe('a marketing campaign to a few thousand recipients of mixed consent', () => {
-  it('mails every opted-in, eligible recipient exactly once, nobody else, and the held counts add up', { timeout: 300_000 }, async () => {
+  it('mails every opted-in, eligible recipient exactly once, nobody else, and the held counts add up', { timeout: 600_000 }, async () => {
     const api = suite.api;
     const { topic, template, subject } = await topicAndTemplate('mixed');
     const other = `other-${Date.now().toString(36)}`;
     expect((await api.post('/v1/topics', { id: other, name: 'Other' })).status).toBe(201);
 
     const cohorts = await seedCohorts(api, [
-      { label: 'in', count: 2400, row: (_e, i) => ({ country: i % 3 === 0 ? 'DE' : 'US', attributes: { first_name: `P${i}` }, consents: { [topic]: optIn() } }) },
-      { label: 'out', count: 200, row: () => ({ country: 'US', consents: { [topic]: { ...optIn(), status: 'opted_out' } } }) },
-      { label: 'none', count: 200, row: () => ({ country: 'US' }) },
+      { label: 'in', count: 2000, row: (_e, i) => ({ country: i % 3 === 0 ? 'DE' : 'US', attributes: { first_name: `P${i}` }, consents: { [topic]: optIn() } }) },
+      { label: 'out', count: 150, row: () => ({ country: 'US', consents: { [topic]: { ...optIn(), status: 'opted_out' } } }) },
+      { label: 'none', count: 150, row: () => ({ country: 'US' }) },
       { label: 'elsewhere', count: 100, row: () => ({ country: 'US', consents: { [other]: optIn() } }) },
       // Germany requires confirmation: an opt-in without it is stored pending and is not in the audience.
       { label: 'pending', count: 100, row: () => ({ country: 'DE', consents: { [topic]: { status: 'opted_in', at: '2026-01-15T10:00:00Z', source: 'signup_form' } } }) },
@@ -76,7 +76,7 @@ describe('a marketing campaign to a few thousand recipients of mixed consent', (
     expect(launched.body.status).toBe('sending');
     expect(launched.body.launchedBy).toBeTruthy();
 
-    const done = await waitForCampaign(api, created.body.id, (c) => c.status === 'completed');
+    const done = await waitForCampaign(api, created.body.id, (c) => c.status === 'completed', 400_000);
     await waitForIdle(engine);
 
     const eligible = cohorts.in!;
