@@ -30,7 +30,7 @@ describe('pauseVerdict', () => {
 });
 
 describe('windowCounters', () => {
-  const days = [
+  const days: Array<{ day: string; figures: Record<string, number> }> = [
     { day: '2026-11-01', figures: { sent_marketing: 100, bounced_hard: 10 } },
     { day: '2026-11-02', figures: { sent_marketing: 50, bounced_hard: 6 } },
     { day: '2026-11-03', figures: { sent_marketing: 20 } },
