@@ -7,11 +7,17 @@ import type { Deps, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { documentClient, sesClient } from './clients.ts';
 import { config } from './config.ts';
+import { DEFAULT_PAUSE_POLICY, type PausePolicy } from '../domain/marketing-pause.ts';
+import { SES_REVIEW_RATES } from '../domain/metrics.ts';
+import { DEFAULT_SOFT_BOUNCE_POLICY, type SoftBouncePolicy } from '../domain/soft-bounces.ts';
 import { CatalogStore } from './dynamo/catalog-store.ts';
+import { ControlStore } from './dynamo/control-store.ts';
+import { FeedbackStore } from './dynamo/feedback-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
 import { SuppressionStore } from './dynamo/suppression-store.ts';
 import { runtimeKeys } from './keys.ts';
+import { emitCounts } from './metrics.ts';
 import { SesMailer } from './ses-mailer.ts';
 
 const SettingsSchema = z.object({
@@ -38,6 +44,41 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   };
 }
 
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const PoliciesSchema = z.object({
+  [ENV.softBounceLimit]: optional(z.coerce.number().int().min(1).max(100)),
+  [ENV.softBounceWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
+  [ENV.softBounceSuppressDays]: optional(z.coerce.number().int().min(1).max(3650)),
+  [ENV.pauseBounceRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.bounce, 'must be below SES\'s review threshold 0.05')),
+  [ENV.pauseComplaintRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.complaint, 'must be below SES\'s review threshold 0.001')),
+  [ENV.pauseMinSent]: optional(z.coerce.number().int().min(1)),
+  [ENV.pauseWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
+});
+
+/** The transient-bounce and auto-pause policies from the environment, defaults filled; throws naming a bad variable. */
+export function parsePolicies(env: NodeJS.ProcessEnv = process.env): { softBounces: SoftBouncePolicy; pausePolicy: PausePolicy } {
+  const parsed = PoliciesSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Sendwell feedback settings are invalid: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    softBounces: {
+      limit: e[ENV.softBounceLimit] ?? DEFAULT_SOFT_BOUNCE_POLICY.limit,
+      windowDays: e[ENV.softBounceWindowDays] ?? DEFAULT_SOFT_BOUNCE_POLICY.windowDays,
+      suppressDays: e[ENV.softBounceSuppressDays] ?? DEFAULT_SOFT_BOUNCE_POLICY.suppressDays,
+    },
+    pausePolicy: {
+      bounceRate: e[ENV.pauseBounceRate] ?? DEFAULT_PAUSE_POLICY.bounceRate,
+      complaintRate: e[ENV.pauseComplaintRate] ?? DEFAULT_PAUSE_POLICY.complaintRate,
+      minSent: e[ENV.pauseMinSent] ?? DEFAULT_PAUSE_POLICY.minSent,
+      windowDays: e[ENV.pauseWindowDays] ?? DEFAULT_PAUSE_POLICY.windowDays,
+    },
+  };
+}
+
 let deps: Deps | undefined;
 
 export function container(): Deps {
@@ -49,7 +90,10 @@ export function container(): Deps {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
     suppressions: new SuppressionStore(db, tables),
-    messages: new MessageStore(db, tables),
+    // Every counted figure also goes to CloudWatch as an EMF metric of the same name (adapters/metrics.ts).
+    messages: new MessageStore(db, tables, { onCount: emitCounts }),
+    control: new ControlStore(db, tables),
+    feedback: new FeedbackStore(db, tables),
     mailer: new SesMailer(sesClient()),
     keys: runtimeKeys,
     // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
@@ -59,6 +103,7 @@ export function container(): Deps {
       return settings;
     },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
+    ...parsePolicies(),
     clock: () => new Date(),
   };
   return deps;
