@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import { ROUTES, routeKey } from '../wiring/routes.ts';
 import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/http.ts';
 import { getMessageHandler } from './admin/messages.ts';
+import { getMarketingHandler, getMetricsHandler, listRecentFeedbackHandler, pauseMarketingHandler, resumeMarketingHandler } from './admin/metrics.ts';
 import {
   createRecipientHandler,
   eraseRecipientHandler,
@@ -49,6 +50,11 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   addSuppression: addSuppressionHandler,
   liftSuppression: liftSuppressionHandler,
   getMessage: getMessageHandler,
+  getMetrics: getMetricsHandler,
+  listRecentFeedback: listRecentFeedbackHandler,
+  getMarketing: getMarketingHandler,
+  pauseMarketing: pauseMarketingHandler,
+  resumeMarketing: resumeMarketingHandler,
 };
 
 const byRouteKey = new Map<string, Operation>();
