@@ -37,7 +37,10 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
     const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
     const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
     if (duplicate) return { outcome: 'duplicate' };
-    await deps.messages.count(f.at, { [f.kind]: 1, [`${f.kind}_${record.class}`]: 1 }, dims);
+    // SES's own Send event is counted as `ses_accepted`: `sent_<class>` is the send service's count of the same mail,
+    // and counting the event under `sent` too would count every mail twice.
+    const figure = f.kind === 'sent' ? 'ses_accepted' : f.kind;
+    await deps.messages.count(f.at, { [figure]: 1, [`${figure}_${record.class}`]: 1 }, dims);
   }
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
     const keys = await deps.keys();
