@@ -6,6 +6,7 @@
  */
 
 export const OPS_STYLE = `
+[hidden]{display:none!important}
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;background:#f5f6f8;color:#1f2937;margin:0;line-height:1.5}
 header,main{max-width:72rem;margin:auto;padding:0 1rem}header{padding-top:1.5rem}h1{margin:0;font-size:1.6rem}
 h2{font-size:1.15rem;margin:0 0 .75rem}h3{font-size:1rem;margin:0}
