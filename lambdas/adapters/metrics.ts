@@ -11,9 +11,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-
-export const METRICS_NAMESPACE = 'Sendwell';
-export const METRICS_SERVICE = 'sendwell';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../domain/metrics.ts';
 
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 

@@ -56,6 +56,10 @@ export const RatesSchema = z
   .meta({ description: 'Fractions (0.05 is 5 %); null when the denominator is zero.' });
 export type Rates = z.infer<typeof RatesSchema>;
 
+/** Where the functions' EMF metrics go (lambdas/adapters/metrics.ts), read by lib/alarms.ts and the dashboard. */
+export const METRICS_NAMESPACE = 'Sendwell';
+export const METRICS_SERVICE = 'sendwell';
+
 /** SES puts an account under review at these rates, and may pause its sending at higher ones. */
 export const SES_REVIEW_RATES = { bounce: 0.05, complaint: 0.001 } as const;
 /** Where Sendwell warns (the CloudWatch alarms, the ops page turning amber): well before a review. */
