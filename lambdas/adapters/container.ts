@@ -28,13 +28,18 @@ const SettingsSchema = z.object({
   [ENV.unsubscribeMailbox]: z.email().optional(),
 });
 
-export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = SettingsSchema.safeParse(env);
+/** Parses `env` with `schema`; throws one message naming every bad variable (`what` says which settings). */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, what: string): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Sendwell sending settings are invalid: ${problems}`);
+    throw new Error(`Sendwell ${what} are invalid: ${problems}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const e = parseEnv(SettingsSchema, env, 'sending settings');
   return {
     publicBaseUrl: e[ENV.publicBaseUrl],
     fromAddress: e[ENV.fromAddress],
@@ -58,12 +63,7 @@ const PoliciesSchema = z.object({
 
 /** The transient-bounce and auto-pause policies from the environment, defaults filled; throws naming a bad variable. */
 export function parsePolicies(env: NodeJS.ProcessEnv = process.env): { softBounces: SoftBouncePolicy; pausePolicy: PausePolicy } {
-  const parsed = PoliciesSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Sendwell feedback settings are invalid: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(PoliciesSchema, env, 'feedback settings');
   return {
     softBounces: {
       limit: e[ENV.softBounceLimit] ?? DEFAULT_SOFT_BOUNCE_POLICY.limit,
