@@ -148,6 +148,16 @@ export function buildFunction(scope: Construct, key: string, def: FunctionDef, o
       // Lambda runtime ships (not the lockfile), loading it is not tree-shaken, and behaviour can move under us on a
       // runtime update. Bundle it (bundleAwsSDK) for a function where a pinned SDK or cold start matters more.
       externalModules: ['@aws-sdk/*'],
+      // Files the handler reads at run time (FunctionDef.assets) go next to index.mjs.
+      ...(def.assets?.length
+        ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) => def.assets!.map((a) => `cp "${inputDir}/${a}" "${outputDir}/"`),
+            },
+          }
+        : {}),
     },
   });
 

@@ -22,7 +22,7 @@ export interface DeployerContext {
   readonly publicBaseUrl?: string;
   /** `-c postalAddress=…`: postal address in marketing mail footers. Required on production stages. */
   readonly postalAddress?: string;
-  /** `-c alarmEmail=…`: where alarm notifications go (used once alarms exist). Optional. */
+  /** `-c alarmEmail=…`: where alarm notifications go (email subscription to the alarm topic, lib/alarms.ts). Optional. */
   readonly alarmEmail?: string;
   /**
    * `-c unsubscribeMailbox=unsubscribe@mail.example.com`: bare address SES receives `mailto:` unsubscribe requests at

@@ -17,6 +17,9 @@ import { InboundMail } from './inbound-mail.ts';
 import { KeySecrets } from './keys.ts';
 import { PartnerRelay } from './partner-relay.ts';
 import { PartnerWebhooks } from './partner-webhooks.ts';
+import { Alarms } from './alarms.ts';
+import { FailureQueue } from './failure-queue.ts';
+import { OperationsDashboard } from './operations-dashboard.ts';
 import { isProductionStage } from './stage.ts';
 
 export interface SendwellStackProps extends StackProps {
@@ -41,10 +44,10 @@ export interface SendwellStackProps extends StackProps {
    */
   readonly postalAddress?: string;
   /**
-   * Where alarm notifications will go. Accepted and validated now so deployments can set it; the observability
-   * construct (alarms on bounce rate, complaint rate, DLQ depth, errors) is not built yet and is what will use it.
+   * Where alarm notifications go: an email subscription to the alarm topic of {@link Alarms} (bounce rate, complaint
+   * rate, failure queues, function errors and throttles).
    *
-   * @default - no alarm notifications
+   * @default - no subscription; the topic is still created
    */
   readonly alarmEmail?: string;
   /**
@@ -94,6 +97,10 @@ export class SendwellStack extends Stack {
    * distinct), with the definition it was built from.
    */
   readonly functions: Readonly<Record<string, { readonly def: FunctionDef; readonly fn: nodejs.NodejsFunction }>>;
+  /** Alarms (rates, failure queues, errors, throttles) to an encrypted SNS topic. */
+  readonly alarms: Alarms;
+  /** The CloudWatch dashboard of the ops figures. */
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: SendwellStackProps) {
     super(scope, id, props);
@@ -142,6 +149,17 @@ export class SendwellStack extends Stack {
     }
     this.functions = functions;
 
+    // Observability, over everything built above: every function, and every failure queue whichever construct owns it.
+    const fns = Object.fromEntries(Object.entries(functions).map(([key, { fn }]) => [key, fn]));
+    const failureQueues = Object.fromEntries(
+      this.node
+        .findAll()
+        .filter((c): c is FailureQueue => c instanceof FailureQueue)
+        .map((q) => [q.node.path.split('/').slice(1).join('-'), q.queue]),
+    );
+    this.alarms = new Alarms(this, 'Alarms', { stage: props.stage, alarmEmail: props.alarmEmail, functions: fns, failureQueues });
+    this.dashboard = new OperationsDashboard(this, 'Operations', { stage: props.stage, functions: fns, failureQueues, alarms: [...this.alarms.alarms.values()] });
+
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });
     new CfnOutput(this, 'PublicBaseUrl', { description: 'Base URL put into links in mail', value: publicBaseUrl });
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSetName });
@@ -174,6 +192,8 @@ export class SendwellStack extends Stack {
       description: 'Campaign launch messages the launcher kept failing (lib/campaign-queues.ts)',
       value: this.campaignQueues.launchDeadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'Alarm notifications (encrypted SNS topic; lib/alarms.ts)', value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'OperationsDashboardName', { description: 'CloudWatch dashboard of the ops figures (lib/operations-dashboard.ts)', value: this.dashboard.dashboard.dashboardName });
     if (this.inbound) {
       new CfnOutput(this, 'InboundFailureQueueUrl', {
         description: 'mailto: unsubscribe requests that failed after their retries: opt-outs still owed (lib/inbound-mail.ts)',

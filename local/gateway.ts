@@ -228,7 +228,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return send(res, 404, JSON.stringify({ message: 'Not Found' }));
       }
       let authorizer: Record<string, unknown> | undefined;
-      if (found.route.auth === 'admin') {
+      // A shell page holds no data (routes.ts `shell`): served without the key, its API calls need it.
+      if (found.route.auth === 'admin' && found.route.shell !== true) {
         if (!bearerMatches(req.headers.authorization, options.adminKey)) {
           status = 401;
           return send(res, 401, unauthorized, { 'www-authenticate': 'Bearer realm="sendwell-local"' });

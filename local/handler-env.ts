@@ -43,5 +43,7 @@ export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
     POWERTOOLS_METRICS_NAMESPACE: 'Sendwell',
     POWERTOOLS_TRACE_DISABLED: 'true',
     POWERTOOLS_DEV: 'false',
+    // EMF lines would fill the console of `npm start` and the test output; on AWS they are the CloudWatch metrics.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   };
 }

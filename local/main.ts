@@ -137,6 +137,7 @@ async function main() {
         'Sendwell local stack is running.',
         `  API and public pages  ${gateway.url}   (health: ${gateway.url}/health, OpenAPI: ${gateway.url}/v1/openapi.json)`,
         `  Mail viewer (SES)     ${ses.endpoint}/`,
+        `  Ops page              ${gateway.url}/ops   (figures, rates, recent bounces; asks for the admin key)`,
         `  DynamoDB Local        ${dynamo.endpoint}   (data in ${resolve(dataDir, 'dynamodb')})`,
         `  Partner webhooks      ${resolve(dataDir, 'partners.json')} (consent changes are relayed to each)`,
         `  Admin key             ${source === 'SENDWELL_ADMIN_KEY' ? 'from SENDWELL_ADMIN_KEY' : source}`,

@@ -8,11 +8,17 @@ import { ENV } from '../wiring/env-keys.ts';
 import { documentClient, sesClient, sqsClient } from './clients.ts';
 import { config } from './config.ts';
 import { CampaignStore } from './dynamo/campaign-store.ts';
+import { DEFAULT_PAUSE_POLICY, type PausePolicy } from '../domain/marketing-pause.ts';
+import { SES_REVIEW_RATES } from '../domain/metrics.ts';
+import { DEFAULT_SOFT_BOUNCE_POLICY, type SoftBouncePolicy } from '../domain/soft-bounces.ts';
 import { CatalogStore } from './dynamo/catalog-store.ts';
+import { ControlStore } from './dynamo/control-store.ts';
+import { FeedbackStore } from './dynamo/feedback-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
 import { SuppressionStore } from './dynamo/suppression-store.ts';
 import { runtimeKeys } from './keys.ts';
+import { emitCounts } from './metrics.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SqsCampaignQueues } from './sqs-campaign-queues.ts';
 
@@ -24,13 +30,18 @@ const SettingsSchema = z.object({
   [ENV.unsubscribeMailbox]: z.email().optional(),
 });
 
-export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = SettingsSchema.safeParse(env);
+/** Parses `env` with `schema`; throws one message naming every bad variable (`what` says which settings). */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, what: string): z.infer<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Sendwell sending settings are invalid: ${problems}`);
+    throw new Error(`Sendwell ${what} are invalid: ${problems}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const e = parseEnv(SettingsSchema, env, 'sending settings');
   return {
     publicBaseUrl: e[ENV.publicBaseUrl],
     fromAddress: e[ENV.fromAddress],
@@ -40,20 +51,46 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   };
 }
 
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 const SendingSchema = z.object({
-  [ENV.sendRate]: z.coerce.number().positive().max(10_000).default(14),
-  [ENV.sendMaxAttempts]: z.coerce.number().int().min(1).max(50).default(5),
-  [ENV.sendReconcileSeconds]: z.coerce.number().int().min(1).max(86_400).default(600),
+  [ENV.sendRate]: optional(z.coerce.number().positive().max(10_000)),
+  [ENV.sendMaxAttempts]: optional(z.coerce.number().int().min(1).max(50)),
+  [ENV.sendReconcileSeconds]: optional(z.coerce.number().int().min(1).max(86_400)),
 });
 
+/** How campaigns send (rate, attempts, reconcile window), defaults filled; throws naming a bad variable. */
 export function parseSending(env: NodeJS.ProcessEnv = process.env): SendingSettings {
-  const parsed = SendingSchema.safeParse(Object.fromEntries(Object.keys(SendingSchema.shape).map((k) => [k, env[k] || undefined])));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Sendwell campaign sending settings are invalid: ${problems}`);
-  }
-  const e = parsed.data;
-  return { ratePerSecond: e[ENV.sendRate], maxAttempts: e[ENV.sendMaxAttempts], reconcileSeconds: e[ENV.sendReconcileSeconds] };
+  const e = parseEnv(SendingSchema, env, 'campaign sending settings');
+  return { ratePerSecond: e[ENV.sendRate] ?? 14, maxAttempts: e[ENV.sendMaxAttempts] ?? 5, reconcileSeconds: e[ENV.sendReconcileSeconds] ?? 600 };
+}
+
+const PoliciesSchema = z.object({
+  [ENV.softBounceLimit]: optional(z.coerce.number().int().min(1).max(100)),
+  [ENV.softBounceWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
+  [ENV.softBounceSuppressDays]: optional(z.coerce.number().int().min(1).max(3650)),
+  [ENV.pauseBounceRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.bounce, 'must be below SES\'s review threshold 0.05')),
+  [ENV.pauseComplaintRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.complaint, 'must be below SES\'s review threshold 0.001')),
+  [ENV.pauseMinSent]: optional(z.coerce.number().int().min(1)),
+  [ENV.pauseWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
+});
+
+/** The transient-bounce and auto-pause policies from the environment, defaults filled; throws naming a bad variable. */
+export function parsePolicies(env: NodeJS.ProcessEnv = process.env): { softBounces: SoftBouncePolicy; pausePolicy: PausePolicy } {
+  const e = parseEnv(PoliciesSchema, env, 'feedback settings');
+  return {
+    softBounces: {
+      limit: e[ENV.softBounceLimit] ?? DEFAULT_SOFT_BOUNCE_POLICY.limit,
+      windowDays: e[ENV.softBounceWindowDays] ?? DEFAULT_SOFT_BOUNCE_POLICY.windowDays,
+      suppressDays: e[ENV.softBounceSuppressDays] ?? DEFAULT_SOFT_BOUNCE_POLICY.suppressDays,
+    },
+    pausePolicy: {
+      bounceRate: e[ENV.pauseBounceRate] ?? DEFAULT_PAUSE_POLICY.bounceRate,
+      complaintRate: e[ENV.pauseComplaintRate] ?? DEFAULT_PAUSE_POLICY.complaintRate,
+      minSent: e[ENV.pauseMinSent] ?? DEFAULT_PAUSE_POLICY.minSent,
+      windowDays: e[ENV.pauseWindowDays] ?? DEFAULT_PAUSE_POLICY.windowDays,
+    },
+  };
 }
 
 let deps: Deps | undefined;
@@ -78,7 +115,8 @@ export function container(): Deps {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
     suppressions: new SuppressionStore(db, tables),
-    messages: new MessageStore(db, tables),
+    // Every counted figure also goes to CloudWatch as an EMF metric of the same name (adapters/metrics.ts).
+    messages: new MessageStore(db, tables, { onCount: emitCounts }),
     campaigns: new CampaignStore(db, tables),
     get queues() {
       if (localQueues) return localQueues;
@@ -93,6 +131,8 @@ export function container(): Deps {
       sending ??= parseSending();
       return sending;
     },
+    control: new ControlStore(db, tables),
+    feedback: new FeedbackStore(db, tables),
     mailer: new SesMailer(sesClient()),
     keys: runtimeKeys,
     // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
@@ -102,6 +142,7 @@ export function container(): Deps {
       return settings;
     },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
+    ...parsePolicies(),
     clock: () => new Date(),
   };
   return deps;

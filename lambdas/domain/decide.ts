@@ -14,17 +14,22 @@ export type MessageClass = z.infer<typeof MessageClassSchema>;
  * The order goes from what the address can no longer receive, through what the person or their mailbox
  * provider said about all marketing, to what is specific to one topic. The reason shown should be the one a
  * change of consent could not undo: telling ops "not opted in" for an address that complained would invite
- * exactly the wrong fix.
+ * exactly the wrong fix. `bouncing` (repeated transient bounces) comes after the lasting suppressions because it
+ * expires on its own. `marketing_paused` is last: it is no fact about the recipient but the stage's auto-pause
+ * (docs/operations.md), reported only for mail that would otherwise have gone out, so its count is exactly the mail
+ * the pause held back.
  */
 export const HOLD_REASONS = [
   'erased',
   'undeliverable',
   'complained',
   'suppressed',
+  'bouncing',
   'unsubscribed_all',
   'opted_out',
   'pending_confirmation',
   'not_opted_in',
+  'marketing_paused',
 ] as const;
 export const HoldReasonSchema = z.enum(HOLD_REASONS);
 export type HoldReason = z.infer<typeof HoldReasonSchema>;
@@ -55,12 +60,16 @@ const suppressionFields = {
  *   An all-scope manual suppression is deliberately the same outcome as a hard bounce, so service mail is never
  *   held for anything but an address that cannot receive it (or an erased person).
  * - `erased`: `all` — the tombstone left when a person's data is deleted.
+ * - `soft_bounce`: `marketing`, with `expiresAt` — the mailbox bounced transiently (full, over quota, greylisting)
+ *   again and again within a window. It exists and may recover, so marketing pauses for a while; a password reset
+ *   or a receipt is still attempted (held as `bouncing`).
  */
 export const SuppressionSchema = z.discriminatedUnion('reason', [
   z.object({ reason: z.literal('hard_bounce'), scope: z.literal('all'), ...suppressionFields }),
   z.object({ reason: z.literal('complaint'), scope: z.literal('marketing'), ...suppressionFields }),
   z.object({ reason: z.literal('manual'), scope: z.enum(['all', 'marketing']), ...suppressionFields }),
   z.object({ reason: z.literal('erased'), scope: z.literal('all'), ...suppressionFields }),
+  z.object({ reason: z.literal('soft_bounce'), scope: z.literal('marketing'), ...suppressionFields }),
 ]);
 export type Suppression = z.infer<typeof SuppressionSchema>;
 export type SuppressionReason = Suppression['reason'];
@@ -94,6 +103,12 @@ export const DecisionMessageSchema = z.object({
 });
 export type DecisionMessage = z.infer<typeof DecisionMessageSchema>;
 
+/** What holds mail whoever the recipient is: the stage's marketing auto-pause. */
+export interface DecisionContext {
+  /** Marketing is paused (auto-pause on bounce or complaint rate, or by ops); service mail is never affected. */
+  readonly marketingPaused?: boolean;
+}
+
 export type Decision = { readonly action: 'send' } | { readonly action: 'hold'; readonly reason: HoldReason };
 
 const SEND: Decision = { action: 'send' };
@@ -104,10 +119,11 @@ const SEND: Decision = { action: 'send' };
  * Service mail is held only when the address cannot receive mail (`undeliverable`: a hard bounce or an all-scope
  * manual suppression), or when the person was erased and the caller did not supply the address again (`erased`).
  * Marketing is held for the first reason that applies, in {@link HOLD_REASONS} order:
- * `erased` > `undeliverable` > `complained` > `suppressed` > `unsubscribed_all` > `opted_out` >
- * `pending_confirmation` > `not_opted_in`. It goes out only with an `opted_in` consent for that exact topic,
- * confirmed where the recipient's jurisdiction requires double opt-in. A marketing message with no topic has no
- * consent to find, so it is held as `not_opted_in`.
+ * `erased` > `undeliverable` > `complained` > `suppressed` > `bouncing` > `unsubscribed_all` > `opted_out` >
+ * `pending_confirmation` > `not_opted_in` > `marketing_paused`. It goes out only with an `opted_in` consent for that
+ * exact topic, confirmed where the recipient's jurisdiction requires double opt-in, and while marketing is not paused
+ * (`context.marketingPaused`). A marketing message with no topic has no consent to find, so it is held as
+ * `not_opted_in`.
  *
  * A suppression with `expiresAt` is lifted only once `now` is provably past it; an unreadable date keeps it.
  *
@@ -117,8 +133,10 @@ const SEND: Decision = { action: 'send' };
  * decide(jane, { class: 'marketing', topic: 'offers' }, new Date()) // { action: 'hold', reason: 'not_opted_in' }
  * decide({ ...jane, suppressions: [{ reason: 'complaint', scope: 'marketing' }] }, { class: 'service' }, new Date())
  * // { action: 'send' }: a complaint never blocks service mail
+ * decide(jane, { class: 'marketing', topic: 'news' }, new Date(), { marketingPaused: true })
+ * // { action: 'hold', reason: 'marketing_paused' }
  */
-export function decide(recipient: RecipientState, message: DecisionMessage, now: Date): Decision {
+export function decide(recipient: RecipientState, message: DecisionMessage, now: Date, context: DecisionContext = {}): Decision {
   const active = recipient.suppressions.filter((s) => isActive(s, now));
   const has = (pred: (s: Suppression) => boolean) => active.some(pred);
   const erased = recipient.erased || has((s) => s.reason === 'erased');
@@ -134,6 +152,7 @@ export function decide(recipient: RecipientState, message: DecisionMessage, now:
   if (undeliverable) return hold('undeliverable');
   if (has((s) => s.reason === 'complaint')) return hold('complained');
   if (has((s) => s.reason === 'manual' && s.scope === 'marketing')) return hold('suppressed');
+  if (has((s) => s.reason === 'soft_bounce')) return hold('bouncing');
   if (recipient.unsubscribedAll) return hold('unsubscribed_all');
 
   const topic = message.topic;
@@ -146,6 +165,7 @@ export function decide(recipient: RecipientState, message: DecisionMessage, now:
   if (consent.confirmedAt === undefined && jurisdictionFor(recipient.country).requiresDoubleOptIn) {
     return hold('pending_confirmation');
   }
+  if (context.marketingPaused === true) return hold('marketing_paused');
   return SEND;
 }
 

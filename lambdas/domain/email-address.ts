@@ -150,3 +150,23 @@ export function maskEmail(address: string): string {
   const [first = ''] = s.slice(0, at);
   return `${first}***@${s.slice(at + 1)}`;
 }
+
+/**
+ * Hides the domain as well, keeping its first character and its last label: for lists ops read at a glance (recent
+ * bounces and complaints), where a small company's domain alone could name the person.
+ *
+ * @example
+ * maskEmailAndDomain('jane.doe@example.com')      // 'j***@e***.com'
+ * maskEmailAndDomain('bob@mail.example.co.uk')    // 'b***@m***.uk'
+ * maskEmailAndDomain('not an address')            // '***'
+ */
+export function maskEmailAndDomain(address: string): string {
+  const s = address.trim();
+  const at = s.lastIndexOf('@');
+  const domain = s.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  if (at < 1 || dot < 1 || dot === domain.length - 1) return '***';
+  const [first = ''] = s.slice(0, at);
+  const [domainFirst = ''] = domain;
+  return `${first}***@${domainFirst}***${domain.slice(dot)}`;
+}

@@ -19,6 +19,7 @@ import {
   updateCampaignHandler,
 } from './admin/campaigns.ts';
 import { getMessageHandler } from './admin/messages.ts';
+import { getMarketingHandler, getMetricsHandler, listRecentFeedbackHandler, pauseMarketingHandler, resumeMarketingHandler } from './admin/metrics.ts';
 import {
   createRecipientHandler,
   eraseRecipientHandler,
@@ -71,6 +72,11 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   pauseCampaign: pauseCampaignHandler,
   resumeCampaign: resumeCampaignHandler,
   cancelCampaign: cancelCampaignHandler,
+  getMetrics: getMetricsHandler,
+  listRecentFeedback: listRecentFeedbackHandler,
+  getMarketing: getMarketingHandler,
+  pauseMarketing: pauseMarketingHandler,
+  resumeMarketing: resumeMarketingHandler,
 };
 
 const byRouteKey = new Map<string, Operation>();

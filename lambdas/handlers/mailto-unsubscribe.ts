@@ -7,6 +7,7 @@
 import type { SESEvent } from 'aws-lambda';
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
+import { publishMetrics } from '../adapters/metrics.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { unsubscribe } from '../services/recipient-actions.ts';
 
@@ -39,14 +40,15 @@ export const handler = async (event: SESEvent): Promise<{ outcomes: MailtoOutcom
       outcomes.push('invalid_token');
       continue;
     }
-    const { recipientId, topic } = verified.payload;
+    const { recipientId, topic, messageId } = verified.payload;
     outcomes.push(
-      await unsubscribe(deps, { recipientId, topic: topic ? await deps.catalog.getTopic(topic) : undefined }, 'topic', 'mailto', {
+      await unsubscribe(deps, { recipientId, topic: topic ? await deps.catalog.getTopic(topic) : undefined, messageId }, 'topic', 'mailto', {
         at: new Date(mail.timestamp).toISOString(),
         wording: MAILTO_WORDING,
       }),
     );
   }
   logger.info('mailto unsubscribe', { outcomes });
+  publishMetrics();
   return { outcomes };
 };

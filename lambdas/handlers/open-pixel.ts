@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
+import { publishMetrics } from '../adapters/metrics.ts';
 import { recordOpen } from '../services/tracking.ts';
 import type { HttpEvent, HttpResult } from './middleware/http.ts';
 
@@ -36,5 +37,7 @@ export const handler = async (event: HttpEvent, _context: Context): Promise<Http
   } catch (e) {
     logger.error('open not recorded', { error: e as Error });
   }
+  // No middy on the hottest path: the open's metrics are flushed here.
+  publishMetrics();
   return RESPONSE;
 };

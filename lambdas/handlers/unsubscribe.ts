@@ -45,7 +45,7 @@ ${manage}`,
 
   const oneClick = isOneClick(event);
   const scope: UnsubscribeScope = !oneClick && field(event, 'scope') === 'all' ? 'all' : 'topic';
-  await unsubscribe(deps, { recipientId, topic: topicRecord }, scope, oneClick ? 'one_click' : 'link', evidenceOf(event, oneClick ? 'rfc8058-one-click' : UNSUBSCRIBE_WORDING));
+  await unsubscribe(deps, { recipientId, topic: topicRecord, messageId: verified.payload.messageId }, scope, oneClick ? 'one_click' : 'link', evidenceOf(event, oneClick ? 'rfc8058-one-click' : UNSUBSCRIBE_WORDING));
   const what = scope === 'all' || !topicRecord ? 'all marketing' : topicName;
   return page(200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>You will no longer receive ${what}.</p>${manage}`);
 });

@@ -80,7 +80,7 @@ export const ConsentStateSchema = z.object({
 
 export const SuppressionRecordSchema = z
   .object({
-    reason: z.enum(['hard_bounce', 'complaint', 'manual', 'erased']),
+    reason: z.enum(['hard_bounce', 'complaint', 'manual', 'erased', 'soft_bounce']),
     scope: z.enum(['all', 'marketing']),
     createdAt: IsoDateTimeSchema,
     expiresAt: IsoDateTimeSchema.optional(),
@@ -169,7 +169,7 @@ export const SuppressionInputSchema = z
 export const SuppressionLiftSchema = z
   .object({
     email: z.string().max(320),
-    reason: z.enum(['manual', 'hard_bounce', 'complaint']),
+    reason: z.enum(['manual', 'hard_bounce', 'complaint', 'soft_bounce']),
     note: z.string().max(500).optional().meta({ description: 'Why; required to lift a complaint.' }),
   })
   .meta({ id: 'SuppressionLift' });

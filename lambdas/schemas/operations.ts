@@ -31,6 +31,7 @@ import {
   TopicInputSchema,
   TopicSchema,
 } from './model.ts';
+import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
 
 interface Response {
   readonly description: string;
@@ -233,4 +234,28 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     params: z.object({ token: z.string() }),
     responses: { 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
   },
+
+  getMetrics: {
+    query: MetricsQuerySchema,
+    responses: { 200: { description: 'Figures and rates per day and in total', schema: MetricsResponseSchema }, 400: error('Bad range: not a day, from after to, more than 400 days, or both campaign and topic'), 401: E401 },
+  },
+  listRecentFeedback: {
+    query: RecentFeedbackQuerySchema,
+    responses: { 200: { description: 'Newest first; kept 30 days', schema: z.object({ entries: z.array(RecentFeedbackSchema) }) }, 400: E400, 401: E401 },
+  },
+  getMarketing: { responses: { 200: { description: 'The marketing switch', schema: MarketingStateSchema }, 401: E401 } },
+  pauseMarketing: {
+    body: MarketingActionSchema,
+    responses: { 200: { description: 'Paused', schema: z.object({ paused: z.literal(true), pause: MarketingPauseSchema }) }, 400: E400, 401: E401, 409: error('Paused already') },
+  },
+  resumeMarketing: {
+    body: MarketingActionSchema,
+    responses: {
+      200: { description: 'Resumed; the auto-pause judges only what is counted from now on', schema: z.object({ paused: z.literal(false), resumedAt: z.string(), ended: MarketingPauseSchema }) },
+      400: E400,
+      401: E401,
+      409: error('Marketing is not paused'),
+    },
+  },
+  showOpsPage: { responses: { 200: page('The ops page (it asks for the admin key locally; behind IAM on AWS)'), 401: E401 } },
 };

@@ -67,6 +67,12 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     await deps.campaigns.park(batch);
     return { ...report, parked: batch.recipientIds.length };
   }
+  if (campaign.class === 'marketing' && (await deps.control.getMarketingPause())) {
+    // Marketing is paused stage-wide (bounce or complaint rate near SES's review line): this campaign waits with it.
+    await pauseCampaign(deps, campaign.id, 'sendwell', 'marketing_paused').catch(ignoreConflict);
+    await deps.campaigns.park(batch);
+    return { ...report, parked: batch.recipientIds.length };
+  }
   const template = await resolveTemplate(deps, campaign.template);
   const ctx: Context = { campaign, template };
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;

@@ -106,6 +106,7 @@ export async function scheduleCampaign(deps: Deps, id: string, sendAt: string | 
 export async function launchCampaign(deps: Deps, id: string, actor: Actor): Promise<Campaign> {
   const c = await mustGet(deps, id);
   await checkShape(deps, c);
+  await refuseWhileMarketingPaused(deps, c, 'launch');
   const at = deps.clock().toISOString();
   await transition(deps, c, 'launch', actor, { status: 'sending', launchedAt: at, launchedBy: actor, launcherAt: at, updatedAt: at }, {
     put: [markers.active(id)],
@@ -129,6 +130,7 @@ export async function pauseCampaign(deps: Deps, id: string, actor: Actor, reason
  */
 export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Promise<Campaign> {
   const c = await mustGet(deps, id);
+  await refuseWhileMarketingPaused(deps, c, 'resume');
   const now = deps.clock();
   const at = now.toISOString();
   const pausedFor = c.pausedAt ? Math.max(0, now.getTime() - Date.parse(c.pausedAt)) : 0;
@@ -169,6 +171,16 @@ export async function testSendCampaign(deps: Deps, id: string, to: readonly stri
     results.push({ to: address, ...result });
   }
   return results;
+}
+
+/** Marketing paused stage-wide holds every marketing campaign until marketing is resumed (`POST /v1/marketing/resume`). */
+async function refuseWhileMarketingPaused(deps: Deps, c: StoredCampaign, action: 'launch' | 'resume'): Promise<void> {
+  if (c.class !== 'marketing') return;
+  const pause = await deps.control.getMarketingPause();
+  if (!pause) return;
+  throw new SendwellError('conflict', `Marketing is paused since ${pause.since} (${pause.reason}); resume marketing before you ${action} a marketing campaign.`, [
+    { path: 'marketing', message: 'paused: POST /v1/marketing/resume with a reason' },
+  ]);
 }
 
 async function mustGet(deps: Deps, id: string): Promise<StoredCampaign> {

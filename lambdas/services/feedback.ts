@@ -1,44 +1,123 @@
 /**
  * What SES tells us after a send keeps the lists clean: a permanent bounce suppresses all mail to the address; a
  * complaint suppresses marketing and is ledgered as an unsubscribe from all marketing (source `complaint`);
- * transient bounces, deliveries, rejects, delays and rendering failures are recorded and counted. Each event is
- * applied once however often it arrives, and in whatever order.
+ * transient bounces are remembered per address and, after `softBounces.limit` of them within the window, suppress
+ * marketing for a while (`soft_bounce`); deliveries, rejects, delays and rendering failures are recorded and counted.
+ * Each event is applied once however often it arrives, and in whatever order. Bounces and complaints also go to the
+ * recent-feedback list ops read (masked), and a counted hard bounce or complaint is when the marketing auto-pause
+ * judges the recent rates.
  */
+import { createHash } from 'node:crypto';
 import { DELIVERY_RANK, type Feedback } from '../domain/ses-events.ts';
-import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { addressHash, maskEmailAndDomain, normalizeEmail } from '../domain/email-address.ts';
+import type { PauseVerdict } from '../domain/marketing-pause.ts';
+import { DEFAULT_SOFT_BOUNCE_POLICY, softBounceEntry, softBounceVerdict } from '../domain/soft-bounces.ts';
+import type { CounterDims } from '../adapters/dynamo/counters.ts';
+import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
+import { checkMarketingPause } from './marketing-control.ts';
 import { DEFAULT_RETENTION_DAYS } from './send.ts';
 import { setPreferences } from './recipients.ts';
 
 export type FeedbackOutcome = 'applied' | 'duplicate' | 'unknown_message';
 
-export async function processFeedback(deps: Deps, f: Feedback): Promise<FeedbackOutcome> {
+export interface FeedbackResult {
+  readonly outcome: FeedbackOutcome;
+  /** Set when this event made marketing pause itself. */
+  readonly paused?: Extract<PauseVerdict, { pause: true }>;
+}
+
+const hashOf = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 16);
+
+export async function processFeedback(deps: Deps, f: Feedback): Promise<FeedbackResult> {
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
+  const dims: CounterDims = record ? dimsOf(record) : {};
   if (record) {
     const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
     const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
-    if (duplicate) return 'duplicate';
-    await deps.messages.count(f.at, { [f.kind]: 1, [`${f.kind}_${record.class}`]: 1 }, dimsOf(record));
+    if (duplicate) return { outcome: 'duplicate' };
+    // SES's own Send event is counted as `ses_accepted`: `sent_<class>` is the send service's count of the same mail,
+    // and counting the event under `sent` too would count every mail twice.
+    const figure = f.kind === 'sent' ? 'ses_accepted' : f.kind;
+    await deps.messages.count(f.at, { [figure]: 1, [`${figure}_${record.class}`]: 1 }, dims);
   }
-  if (f.kind === 'bounced_hard' || f.kind === 'complained') {
+  if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
     const keys = await deps.keys();
-    for (const raw of f.addresses) {
+    for (const [i, raw] of f.addresses.entries()) {
       const n = normalizeEmail(raw);
       if (!n.ok) continue;
       const hash = addressHash(n.address, keys.addressPepper);
-      await deps.suppressions.put(hash, {
-        reason: f.kind === 'bounced_hard' ? 'hard_bounce' : 'complaint',
-        scope: f.kind === 'bounced_hard' ? 'all' : 'marketing',
-        createdAt: f.at,
-        source: `ses:${f.eventKey.split(':')[0]}`,
-        ...(f.detail.bounceSubType ? { note: `${f.detail.bounceType}/${f.detail.bounceSubType}` } : {}),
-      });
-      if (f.kind === 'complained') {
-        const id = await deps.recipients.findIdByAddressHash(hash);
-        if (id) await setPreferences(deps, id, { unsubscribedAll: true, source: 'complaint', evidence: { at: f.at, wording: 'ses-complaint' } }, 'ses');
+      const eventHash = hashOf(`${f.eventKey}#${i}`);
+      if (f.kind === 'bounced_soft') {
+        await rememberSoftBounce(deps, f, hash, eventHash, dims);
+      } else {
+        await suppress(
+          deps,
+          hash,
+          {
+            reason: f.kind === 'bounced_hard' ? 'hard_bounce' : 'complaint',
+            scope: f.kind === 'bounced_hard' ? 'all' : 'marketing',
+            createdAt: f.at,
+            source: `ses:${f.eventKey.split(':')[0]}`,
+            ...(f.detail.bounceSubType ? { note: `${f.detail.bounceType}/${f.detail.bounceSubType}` } : {}),
+          },
+          f.at,
+          dims,
+        );
+        if (f.kind === 'complained') {
+          const id = await deps.recipients.findIdByAddressHash(hash);
+          if (id) await setPreferences(deps, id, { unsubscribedAll: true, source: 'complaint', evidence: { at: f.at, wording: 'ses-complaint' } }, 'ses', dims);
+        }
       }
+      const detail = f.detail.bounceSubType ? `${f.detail.bounceType}/${f.detail.bounceSubType}` : f.detail.feedbackType;
+      await deps.feedback.addRecent(eventHash, {
+        at: f.at,
+        kind: f.kind,
+        address: maskEmailAndDomain(n.address),
+        ...(detail ? { detail } : {}),
+        ...(record ? { messageId: record.messageId, class: record.class } : {}),
+        ...(record?.topic ? { topic: record.topic } : {}),
+        ...(record?.campaignId ? { campaignId: record.campaignId } : {}),
+      });
     }
   }
-  return record ? 'applied' : 'unknown_message';
+  // Only a counted hard bounce or complaint can raise a rate the auto-pause judges.
+  const paused = record && (f.kind === 'bounced_hard' || f.kind === 'complained') ? await checkMarketingPause(deps) : undefined;
+  return { outcome: record ? 'applied' : 'unknown_message', ...(paused ? { paused } : {}) };
+}
+
+/** Adds a suppression unless one of that reason is in force, and counts it when it was added. */
+async function suppress(deps: Deps, hash: string, record: SuppressionRecord, at: string, dims: CounterDims): Promise<void> {
+  if (await deps.suppressions.putIfNew(hash, record)) {
+    await deps.messages.count(at, { suppressions_added: 1, [`suppressions_added_${record.reason}`]: 1 }, dims);
+  }
+}
+
+/**
+ * Remembers a transient bounce and judges the address's bounces in the window. The verdict depends only on the set
+ * of bounces (a duplicate adds nothing to the set), and the suppression derives its dates from them, so replaying or
+ * reordering the events writes the same record once.
+ */
+async function rememberSoftBounce(deps: Deps, f: Feedback, hash: string, eventHash: string, dims: CounterDims): Promise<void> {
+  const policy = deps.softBounces ?? DEFAULT_SOFT_BOUNCE_POLICY;
+  const expiresAt = Math.floor(Date.parse(f.at) / 1000) + policy.windowDays * 86_400;
+  const entries = await deps.feedback.addSoftBounce(hash, softBounceEntry(f.at, eventHash), expiresAt);
+  const verdict = softBounceVerdict(entries, policy);
+  await deps.feedback.forgetSoftBounces(hash, verdict.stale);
+  if (!verdict.suppress || !verdict.since || !verdict.expiresAt) return;
+  await suppress(
+    deps,
+    hash,
+    {
+      reason: 'soft_bounce',
+      scope: 'marketing',
+      createdAt: verdict.since,
+      expiresAt: verdict.expiresAt,
+      source: 'ses:bounce',
+      note: `${verdict.inWindow} transient bounces within ${policy.windowDays} days`,
+    },
+    f.at,
+    dims,
+  );
 }

@@ -7,6 +7,7 @@ import { addressHash, maskEmail } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { CONFIRM_TEMPLATE_ID, WELCOME_TEMPLATE_ID } from '../domain/system-templates.ts';
+import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import type { Evidence } from '../schemas/fields.ts';
 import type { ConsentChange, LedgerEntry, PreferencesChange, Recipient, RecipientInput, RecipientUpdate, SuppressionRecord } from '../schemas/model.ts';
@@ -99,9 +100,10 @@ function needsConfirmation(agg: RecipientAggregate, topicDoubleOptIn: boolean): 
 /**
  * Opts a recipient in to or out of a topic. Where double opt-in applies, an opt-in becomes `pending` and a
  * confirmation mail goes out; it counts only after {@link confirmOptIn}. An import without evidence is refused:
- * it would make someone mailable without proof.
+ * it would make someone mailable without proof. An opt-out that changes something is counted as an unsubscribe by
+ * source, in the topic's series and in `dims.campaign`'s when the change came from a campaign's mail.
  */
-export async function setConsent(deps: Deps, id: string, topicId: string, change: ConsentChange, actor: Actor): Promise<Recipient> {
+export async function setConsent(deps: Deps, id: string, topicId: string, change: ConsentChange, actor: Actor, dims: CounterDims = {}): Promise<Recipient> {
   const topic = await deps.catalog.getTopic(topicId);
   if (!topic) throw new SendwellError('not_found', `No topic ${topicId}.`, [{ path: 'topic', message: 'unknown topic' }]);
   if (change.status === 'opted_in' && change.source === 'import' && !change.evidence?.at) {
@@ -145,6 +147,7 @@ export async function setConsent(deps: Deps, id: string, topicId: string, change
       throw e;
     }
     if (liftTombstone) await deps.suppressions.remove(agg.profile.addressHash, 'erased');
+    if (nextStatus === 'opted_out') await countUnsubscribe(deps, at, change.source, { ...dims, topic: topicId });
     if (nextStatus === 'pending') {
       await sendMessage(
         deps,
@@ -180,8 +183,20 @@ export async function confirmOptIn(
   return 'confirmed';
 }
 
-/** "Unsubscribe from all marketing", tracking consent and "do not sell or share", each ledgered. */
-export async function setPreferences(deps: Deps, id: string, change: PreferencesChange, actor: Actor): Promise<Recipient> {
+/**
+ * Counts one unsubscribe that changed something (`unsubscribed`, `unsubscribed_<source>`): the figure ops read by
+ * source (link, one-click, preference page, complaint, mailto, api…).
+ */
+async function countUnsubscribe(deps: Deps, at: string, source: string, dims: CounterDims): Promise<void> {
+  await deps.messages.count(at, { unsubscribed: 1, [`unsubscribed_${source}`]: 1 }, dims);
+}
+
+/**
+ * "Unsubscribe from all marketing", tracking consent and "do not sell or share", each ledgered. Turning
+ * "unsubscribe from all" on counts an unsubscribe, in the series of `dims` (the topic and campaign of the mail it came
+ * from, when known).
+ */
+export async function setPreferences(deps: Deps, id: string, change: PreferencesChange, actor: Actor, dims: CounterDims = {}): Promise<Recipient> {
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
   const keys = await deps.keys();
@@ -205,6 +220,7 @@ export async function setPreferences(deps: Deps, id: string, change: Preferences
     ledger.push(ledgerEntry(keys, who, 'do_not_sell', str(p.doNotSell), str(change.doNotSell), ctx, at));
   }
   if (ledger.length > 0) await deps.recipients.apply(id, { at, profile, ledger });
+  if (profile.unsubscribedAll === true) await countUnsubscribe(deps, at, change.source, dims);
   return getRecipient(deps, id);
 }
 

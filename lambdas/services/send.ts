@@ -1,6 +1,7 @@
 /**
  * Sending one message to one recipient: resolve the template and the recipient, decide, claim the message record
- * (conditional write, before SES), compose, send, record. A hold is an outcome, recorded and counted like a send.
+ * (conditional write, before SES), compose, send, record. A hold is an outcome, recorded and counted like a send;
+ * while marketing is paused, marketing that would have gone out is held as `marketing_paused`.
  */
 import { composeMessage } from '../domain/compose.ts';
 import { decide, trackingAllowed, type Decision } from '../domain/decide.ts';
@@ -88,6 +89,8 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   const target = await resolveTarget(deps, input.to, keys.addressPepper);
   const suppressions: SuppressionRecord[] = target.addressHash ? await deps.suppressions.list(target.addressHash) : [];
   const state = toDecisionState(target.aggregate, suppressions);
+  // The marketing auto-pause (services/marketing-control.ts) holds marketing only; service mail never asks.
+  const marketingPaused = template.class === 'marketing' && (await deps.control.getMarketingPause()) !== undefined;
 
   const ruled: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
     target.address === undefined
@@ -103,6 +106,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
             addressSuppliedByCaller: target.suppliedByCaller || target.aggregate !== undefined,
           },
           now,
+          { marketingPaused },
         );
 
   const decision =

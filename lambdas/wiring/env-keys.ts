@@ -50,6 +50,21 @@ export const ENV = {
   tokenKeys: 'SENDWELL_TOKEN_KEYS',
   /** Local stack and tests only: the pseudonymization secret, in place of the secret. */
   pseudonymKey: 'SENDWELL_PSEUDONYM_KEY',
+  // ---- SES feedback and the marketing auto-pause (docs/operations.md); every one optional, defaults in brackets ----
+  /** Transient bounces of one address within the window that suppress marketing to it [3]. */
+  softBounceLimit: 'SENDWELL_SOFT_BOUNCE_LIMIT',
+  /** Days of the transient-bounce window [7]. */
+  softBounceWindowDays: 'SENDWELL_SOFT_BOUNCE_WINDOW_DAYS',
+  /** Days marketing stays suppressed after repeated transient bounces [30]. */
+  softBounceSuppressDays: 'SENDWELL_SOFT_BOUNCE_SUPPRESS_DAYS',
+  /** Hard-bounce rate (fraction) at which marketing pauses itself; below SES's 0.05 [0.045]. */
+  pauseBounceRate: 'SENDWELL_PAUSE_BOUNCE_RATE',
+  /** Complaint rate (fraction) at which marketing pauses itself; below SES's 0.001 [0.0009]. */
+  pauseComplaintRate: 'SENDWELL_PAUSE_COMPLAINT_RATE',
+  /** Sent mails the window must hold before a rate can pause anything [1000]. */
+  pauseMinSent: 'SENDWELL_PAUSE_MIN_SENT',
+  /** Days of counters the auto-pause judges, today included [7]. */
+  pauseWindowDays: 'SENDWELL_PAUSE_WINDOW_DAYS',
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];

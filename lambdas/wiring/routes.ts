@@ -27,6 +27,13 @@ export interface FunctionDef {
   /** @default 10 */
   readonly timeoutSeconds?: number;
   readonly permissions: readonly Permission[];
+  /**
+   * Files the handler reads at run time, relative to the repository root (`node_modules/uplot/dist/uPlot.min.css`).
+   * The deployed bundle gets a copy of each next to its `index.mjs`; locally the handler reads them where they are.
+   *
+   * @default - none
+   */
+  readonly assets?: readonly string[];
 }
 
 export interface RouteDef {
@@ -37,6 +44,14 @@ export interface RouteDef {
   readonly auth: RouteAuth;
   readonly operationId: string;
   readonly summary: string;
+  /**
+   * An admin page that holds no data: only its HTML and script, every figure it shows comes from the `/v1` routes it
+   * calls. On AWS it is behind IAM like every admin route; the local gateway serves it without the bearer key (a
+   * browser cannot send one when it navigates), and the page asks for the key to call the API with.
+   *
+   * @default false
+   */
+  readonly shell?: boolean;
 }
 
 export const FUNCTIONS = {
@@ -99,6 +114,15 @@ export const FUNCTIONS = {
     description: 'Double opt-in confirmation page (GET shows a button, POST confirms).',
     memorySize: 256,
     permissions: ['data:write', 'keys:read'],
+  },
+  opsPage: {
+    entry: 'lambdas/handlers/ops-page.ts',
+    description: 'Ops page: charts of the figures, rates against SES thresholds, hold reasons, recent bounces and complaints (data from /v1).',
+    memorySize: 128,
+    timeoutSeconds: 5,
+    // The page holds no data and reads nothing: its script calls the admin API with the caller's credentials.
+    permissions: [],
+    assets: ['node_modules/uplot/dist/uPlot.iife.min.js', 'node_modules/uplot/dist/uPlot.min.css'],
   },
 } as const satisfies Record<string, FunctionDef>;
 
@@ -194,6 +218,23 @@ export const ROUTES: readonly RouteDef[] = [
     auth: 'public',
     operationId: 'confirmOptIn',
     summary: 'Double opt-in: confirm',
+  },
+  // ---- ops: figures, feedback, the marketing switch, the ops page (issue 6) ----
+  ...admin([
+    ['GET', '/v1/metrics', 'getMetrics', 'Figures and rates per day over a range (?from, to, campaign or topic), top hold reasons, marketing pause'],
+    ['GET', '/v1/feedback/recent', 'listRecentFeedback', 'Recent bounces and complaints, addresses masked'],
+    ['GET', '/v1/marketing', 'getMarketing', 'Whether marketing is paused, and the pauses and resumes so far'],
+    ['POST', '/v1/marketing/pause', 'pauseMarketing', 'Pause all marketing now (service mail continues)'],
+    ['POST', '/v1/marketing/resume', 'resumeMarketing', 'Resume marketing after a pause; the only way it resumes'],
+  ]),
+  {
+    method: 'GET',
+    path: '/ops',
+    fn: 'opsPage',
+    auth: 'admin',
+    operationId: 'showOpsPage',
+    summary: 'The ops page: figures over time, rates against SES thresholds, hold reasons, recent feedback',
+    shell: true,
   },
 ];
 

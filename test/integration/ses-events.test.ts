@@ -3,7 +3,6 @@
  * states, suppressions, ledger and counters, duplicates and reordering; and the local emulation of the SES
  * mailbox simulator.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
@@ -11,19 +10,13 @@ import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
 import { sentListeners } from '../../lambdas/adapters/ses-mailer.ts';
 import { handler } from '../../lambdas/handlers/ses-events.ts';
 import { startSesEventEmulator } from '../../local/ses-simulator.ts';
+import { sesEvent, type SesEventValues } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
 
 const suite = useGateway('sesevents');
 
-function fixture(name: string, values: { messageId: string; sesId: string; address: string }, id?: string): unknown {
-  const text = readFileSync(new URL(`../fixtures/ses/${name}.json`, import.meta.url), 'utf8')
-    .replaceAll('__MESSAGE_ID__', values.messageId)
-    .replaceAll('__SES_ID__', values.sesId)
-    .replaceAll('__ADDRESS__', values.address);
-  const event = JSON.parse(text) as { id: string };
-  if (id) event.id = id;
-  return event;
-}
+// Dated today: the counters read below are today's.
+const fixture = (name: string, values: SesEventValues, id?: string): unknown => sesEvent(name, values, id ? { id } : {});
 
 const counters = () => new MessageStore(documentClient(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
 

@@ -33,13 +33,20 @@ export interface TrackingEvent {
   readonly expiresAt: number;
 }
 
+export interface MessageStoreOptions {
+  /** Called with every set of figures {@link MessageStore.count} adds (the container emits them as CloudWatch metrics). */
+  readonly onCount?: (figures: Readonly<Record<string, number>>) => void;
+}
+
 export class MessageStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #tables: TableNames;
+  readonly #onCount: MessageStoreOptions['onCount'];
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: DynamoDBDocumentClient, tables: TableNames, options: MessageStoreOptions = {}) {
     this.#db = db;
     this.#tables = tables;
+    this.#onCount = options.onCount;
   }
 
   /**
@@ -287,6 +294,7 @@ export class MessageStore {
   async count(at: string, figures: Readonly<Record<string, number>>, dims: CounterDims = {}): Promise<void> {
     if (Object.keys(figures).length === 0) return;
     await Promise.all(counterKeys(at, dims).map((key) => this.#db.send(new UpdateCommand(counterUpdate(this.#tables.counters, key, figures)))));
+    this.#onCount?.(figures);
   }
 
   /** The counters of one day of one series (`ALL`, `T#topic`, `C#campaign`). */

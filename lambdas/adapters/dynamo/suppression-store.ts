@@ -5,7 +5,7 @@
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SuppressionSchema } from '../../domain/decide.ts';
 import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/model.ts';
-import { batchGetAll, type TableNames } from './tables.ts';
+import { batchGetAll, isConditionFailure, type TableNames } from './tables.ts';
 
 /** Every reason a suppression record can have: its sort key, so a batch read can name each possible record. */
 const SUPPRESSION_REASONS = SuppressionSchema.options.map((o) => o.shape.reason.value);
@@ -48,6 +48,28 @@ export class SuppressionStore {
   /** Adds or replaces the record of `record.reason`. */
   async put(addressHash: string, record: SuppressionRecord): Promise<void> {
     await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: `S#${addressHash}`, sk: record.reason, ...record } }));
+  }
+
+  /**
+   * Adds the record of `record.reason` unless one is in force already: only an absent record, or one that lapses
+   * before this one would, is replaced. True when this call added it, so a repeated event adds (and counts) once.
+   */
+  async putIfNew(addressHash: string, record: SuppressionRecord): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: `S#${addressHash}`, sk: record.reason, ...record },
+          ConditionExpression:
+            record.expiresAt === undefined ? 'attribute_not_exists(pk) OR attribute_exists(expiresAt)' : 'attribute_not_exists(pk) OR expiresAt < :expires',
+          ...(record.expiresAt === undefined ? {} : { ExpressionAttributeValues: { ':expires': record.expiresAt } }),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   /** Removes the record of `reason`; returns it, or undefined when there was none. */

@@ -1,6 +1,6 @@
 /**
  * The HTTP edge every API handler goes through: logging context, header normalization, JSON body and query parsing
- * with zod, and the mapping of errors to `{"error": {"code", "message", "details"}}`. Handlers stay a few lines:
+ * with zod, flushing the invocation's CloudWatch metrics, and the mapping of errors to `{"error": {"code", "message", "details"}}`. Handlers stay a few lines:
  * parsed input in, one domain call, a response out.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { ERROR_STATUS, SendwellError, isSendwellError, type ErrorDetail } from '../../domain/errors.ts';
 import { logger } from '../../adapters/logger.ts';
+import { flushMetrics } from '../../adapters/metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -98,6 +99,7 @@ export function httpRoute<
   return middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
+    .use(flushMetrics())
     .use(errorResponder())
     .handler(async (event, context) => {
       const body = parsePart(schemas.body, schemas.body ? readJsonBody(event) : undefined, 'body');

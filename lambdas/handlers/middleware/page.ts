@@ -3,6 +3,7 @@
  * errors shown as a page, never as a stack trace or JSON internals.
  */
 import middy from '@middy/core';
+import { flushMetrics } from '../../adapters/metrics.ts';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
@@ -51,6 +52,7 @@ export function publicPage(impl: (event: PageEvent, context: Context) => Promise
   return middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
+    .use(flushMetrics())
     .use({
       onError: (request) => {
         const status = (request.error as { statusCode?: number } | null)?.statusCode;

@@ -32,13 +32,24 @@ describe('GET /health on the local stack', () => {
 });
 
 describe('admin routes on the local stack', () => {
-  const adminRoutes = ROUTES.filter((r) => r.auth === 'admin' && !r.path.includes('{'));
+  // Shell pages (routes.ts `shell`) hold no data and are served without the key; checked below.
+  const adminRoutes = ROUTES.filter((r) => r.auth === 'admin' && !r.path.includes('{') && r.shell !== true);
 
   it.each(adminRoutes.map((r) => [r.method, r.path] as const))('%s %s refuses a request without the admin key (401)', async (method, path) => {
     const res = await gw.call(path, { method });
     expect(res.status).toBe(401);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('unauthorized');
+  });
+
+  it('serves a shell page without the key: HTML and script only, under a strict content security policy', async () => {
+    const shells = ROUTES.filter((r) => r.auth === 'admin' && r.shell === true);
+    expect(shells.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /ops']);
+    const res = await gw.call('/ops');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]+'; /);
+    expect(await res.text()).toContain('<label for="admin-key">Admin key</label>');
   });
 
   it('refuses a wrong key and a key sent without the Bearer scheme', async () => {

@@ -29,6 +29,7 @@ const complaint: Suppression = { reason: 'complaint', scope: 'marketing' };
 const manualAll: Suppression = { reason: 'manual', scope: 'all' };
 const manualMarketing: Suppression = { reason: 'manual', scope: 'marketing' };
 const tombstone: Suppression = { reason: 'erased', scope: 'all' };
+const softBounce: Suppression = { reason: 'soft_bounce', scope: 'marketing', expiresAt: '2999-01-01T00:00:00.000Z' };
 
 describe('decide: the table in DESIGN.md, row by row', () => {
   // [row, recipient, service outcome, marketing (topic `news`) outcome]
@@ -97,29 +98,47 @@ describe('decide: precedence when several reasons apply', () => {
     erased: true,
     unsubscribedAll: true,
     consents: { news: { status: 'opted_out' } },
-    suppressions: [complaint, bounce, manualMarketing],
+    suppressions: [complaint, bounce, manualMarketing, softBounce],
   });
+  const paused = { marketingPaused: true };
 
   it('reports reasons in HOLD_REASONS order, removing one at a time', () => {
     const steps: [Partial<RecipientState>, HoldReason][] = [
       [{}, 'erased'],
       [{ erased: false }, 'undeliverable'],
-      [{ suppressions: [complaint, manualMarketing] }, 'complained'],
-      [{ suppressions: [manualMarketing] }, 'suppressed'],
+      [{ suppressions: [complaint, manualMarketing, softBounce] }, 'complained'],
+      [{ suppressions: [manualMarketing, softBounce] }, 'suppressed'],
+      [{ suppressions: [softBounce] }, 'bouncing'],
       [{ suppressions: [] }, 'unsubscribed_all'],
       [{ unsubscribedAll: false }, 'opted_out'],
       [{ consents: { news: { status: 'pending' } } }, 'pending_confirmation'],
       [{ consents: {} }, 'not_opted_in'],
+      [{ consents: { news: optedIn } }, 'marketing_paused'],
     ];
     let r = everything;
     const seen: HoldReason[] = [];
     for (const [change, reason] of steps) {
       r = { ...r, ...change };
-      expect(decide(r, news, NOW)).toEqual(hold(reason));
+      expect(decide(r, news, NOW, paused)).toEqual(hold(reason));
       seen.push(reason);
     }
     expect(seen).toEqual([...HOLD_REASONS]);
-    expect(decide({ ...r, consents: { news: optedIn } }, news, NOW)).toEqual(send);
+    expect(decide(r, news, NOW)).toEqual(send);
+  });
+
+  it('a pause holds only marketing that would have gone out; service mail never', () => {
+    const jane = state({ country: 'US', consents: { news: optedIn } });
+    expect(decide(jane, news, NOW, paused)).toEqual(hold('marketing_paused'));
+    expect(decide(jane, news, NOW, { marketingPaused: false })).toEqual(send);
+    expect(decide(jane, service, NOW, paused)).toEqual(send);
+    expect(decide({ ...jane, suppressions: [bounce] }, service, NOW, paused)).toEqual(hold('undeliverable'));
+  });
+
+  it('repeated soft bounces hold marketing until the suppression expires, never service mail', () => {
+    const jane = state({ country: 'US', consents: { news: optedIn }, suppressions: [{ ...softBounce, expiresAt: FUTURE }] });
+    expect(decide(jane, news, NOW)).toEqual(hold('bouncing'));
+    expect(decide(jane, service, NOW)).toEqual(send);
+    expect(decide({ ...jane, suppressions: [{ ...softBounce, expiresAt: PAST }] }, news, NOW)).toEqual(send);
   });
 
   it('service mail: erased before undeliverable', () => {
@@ -192,12 +211,12 @@ const expiry = fc.constantFrom(undefined, undefined, PAST, FUTURE);
 
 const suppressionArb: fc.Arbitrary<Suppression> = fc
   .tuple(
-    fc.constantFrom<Suppression['reason']>('hard_bounce', 'complaint', 'manual', 'erased'),
+    fc.constantFrom<Suppression['reason']>('hard_bounce', 'complaint', 'manual', 'erased', 'soft_bounce'),
     fc.constantFrom<'all' | 'marketing'>('all', 'marketing'),
     expiry,
   )
   .map(([reason, scope, expiresAt]) => {
-    const fixedScope = reason === 'manual' ? scope : reason === 'complaint' ? 'marketing' : 'all';
+    const fixedScope = reason === 'manual' ? scope : reason === 'complaint' || reason === 'soft_bounce' ? 'marketing' : 'all';
     return SuppressionSchema.parse({ reason, scope: fixedScope, ...(expiresAt === undefined ? {} : { expiresAt }) });
   });
 
@@ -287,7 +306,7 @@ describe('decide: properties', () => {
 
   it('a hold reports the highest-precedence reason that applies', () => {
     fc.assert(
-      fc.property(recipientArb, messageArb, (r, m) => {
+      fc.property(recipientArb, messageArb, fc.boolean(), (r, m, marketingPaused) => {
         fc.pre(m.class === 'marketing');
         const consent = ownConsent(r, m.topic);
         const applies: Record<HoldReason, boolean> = {
@@ -295,14 +314,16 @@ describe('decide: properties', () => {
           undeliverable: cannotReceive(r),
           complained: r.suppressions.some((s) => isActive(s) && s.reason === 'complaint'),
           suppressed: r.suppressions.some((s) => isActive(s) && s.reason === 'manual' && s.scope === 'marketing'),
+          bouncing: r.suppressions.some((s) => isActive(s) && s.reason === 'soft_bounce'),
           unsubscribed_all: r.unsubscribedAll,
           opted_out: consent?.status === 'opted_out',
           pending_confirmation:
             consent?.status === 'pending' || (consent?.status === 'opted_in' && consent.confirmedAt === undefined && strict(r)),
           not_opted_in: consent === undefined,
+          marketing_paused: marketingPaused,
         };
         const first = HOLD_REASONS.find((reason) => applies[reason]);
-        expect(decide(r, m, NOW)).toEqual(first === undefined ? send : hold(first));
+        expect(decide(r, m, NOW, { marketingPaused })).toEqual(first === undefined ? send : hold(first));
       }),
       { numRuns: 3000 },
     );

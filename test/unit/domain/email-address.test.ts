@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addressHash, maskEmail, normalizeEmail } from '../../../lambdas/domain/email-address.ts';
+import { addressHash, maskEmail, maskEmailAndDomain, normalizeEmail } from '../../../lambdas/domain/email-address.ts';
 import { isSendwellError } from '../../../lambdas/domain/errors.ts';
 
 describe('normalizeEmail', () => {
@@ -190,6 +190,30 @@ describe('maskEmail', () => {
       fc.property(fc.stringMatching(/^[a-z]{2,20}$/), fc.domain(), (local, domain) => {
         const masked = maskEmail(`${local}@${domain}`);
         expect(masked).toBe(`${local[0]}***@${domain}`);
+      }),
+    );
+  });
+});
+
+describe('maskEmailAndDomain', () => {
+  it.each([
+    ['jane.doe@example.com', 'j***@e***.com'],
+    ['bob@mail.example.co.uk', 'b***@m***.uk'],
+    ['bounce+x@simulator.amazonses.com', 'b***@s***.com'],
+    ['😀smile@😀example.com', '😀***@😀***.com'],
+    ['not an address', '***'],
+    ['@example.com', '***'],
+    ['jane@localhost', '***'],
+    ['jane@example.', '***'],
+  ])('%j → %j', (input, masked) => {
+    expect(maskEmailAndDomain(input)).toBe(masked);
+  });
+
+  it('keeps nothing of the address but three characters and the last domain label', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z]{2,20}$/), fc.domain(), (local, domain) => {
+        const masked = maskEmailAndDomain(`${local}@${domain}`);
+        expect(masked).toBe(`${local[0]}***@${domain[0]}***.${domain.split('.').at(-1)}`);
       }),
     );
   });

@@ -1,0 +1,111 @@
+/**
+ * What SES feedback leaves behind besides message records and suppressions, in the messages table (its TTL expires
+ * both):
+ *
+ * - `FEEDBACK / <iso>#<event hash>`: the recent bounces and complaints ops look at, with the address masked
+ *   (`j***@e***.com`) and kept {@link RECENT_FEEDBACK_DAYS} days. One item per SES event, so a duplicate is one item.
+ * - `SB#<address hash> / SOFT_BOUNCES`: the transient bounces of one address, as a string set of `<iso>|<event hash>`
+ *   (adding an element twice changes nothing), expiring a window after the last one.
+ */
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, type TableNames } from './tables.ts';
+
+/** How long the recent-feedback list keeps an entry. */
+export const RECENT_FEEDBACK_DAYS = 30;
+
+export interface RecentFeedback {
+  readonly at: string;
+  readonly kind: 'bounced_hard' | 'bounced_soft' | 'complained';
+  /** `j***@e***.com`: never the address itself. */
+  readonly address: string;
+  /** `Permanent/General`, `Transient/MailboxFull`, `abuse`… */
+  readonly detail?: string;
+  readonly messageId?: string;
+  readonly class?: string;
+  readonly topic?: string;
+  readonly campaignId?: string;
+}
+
+const RECENT_PK = 'FEEDBACK';
+
+export class FeedbackStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+    this.#db = db;
+    this.#table = tables.messages;
+  }
+
+  /** Adds an entry once per event (`eventHash`); false when it was there already. */
+  async addRecent(eventHash: string, entry: RecentFeedback): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: RECENT_PK, sk: `${entry.at}#${eventHash}`, ...entry, expiresAt: Math.floor(Date.parse(entry.at) / 1000) + RECENT_FEEDBACK_DAYS * 86_400 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** The newest entries first. */
+  async recent(limit = 50): Promise<RecentFeedback[]> {
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': RECENT_PK },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, expiresAt: _e, ...entry }) => entry as RecentFeedback);
+  }
+
+  /** Remembers one transient bounce of an address; returns every one remembered (this one included). */
+  async addSoftBounce(addressHash: string, entry: string, expiresAt: number): Promise<string[]> {
+    const out = await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: `SB#${addressHash}`, sk: 'SOFT_BOUNCES' },
+        UpdateExpression: 'ADD bounces :entry SET expiresAt = if_not_exists(expiresAt, :exp)',
+        ExpressionAttributeValues: { ':entry': new Set([entry]), ':exp': expiresAt },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    // A later expiry wins, whatever order the bounces arrived in.
+    if (typeof out.Attributes?.expiresAt === 'number' && out.Attributes.expiresAt < expiresAt) {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: `SB#${addressHash}`, sk: 'SOFT_BOUNCES' },
+          UpdateExpression: 'SET expiresAt = :exp',
+          ConditionExpression: 'expiresAt < :exp',
+          ExpressionAttributeValues: { ':exp': expiresAt },
+        }),
+      ).catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+    }
+    return [...((out.Attributes?.bounces as Set<string> | undefined) ?? [])];
+  }
+
+  /** Forgets bounces too old for any window to come. */
+  async forgetSoftBounces(addressHash: string, entries: readonly string[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: `SB#${addressHash}`, sk: 'SOFT_BOUNCES' },
+        UpdateExpression: 'DELETE bounces :old',
+        ExpressionAttributeValues: { ':old': new Set(entries) },
+      }),
+    );
+  }
+}

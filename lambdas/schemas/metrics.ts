@@ -1,0 +1,78 @@
+/** The ops API's shapes: figures and rates over a range of days, recent feedback, the marketing switch. */
+import { z } from 'zod';
+import { FiguresSchema, RatesSchema } from '../domain/metrics.ts';
+import { SlugSchema } from './fields.ts';
+
+const Day = z.string().meta({ description: 'A calendar day, `yyyy-mm-dd` (UTC).' });
+
+export const MetricsQuerySchema = z
+  .object({
+    from: Day.optional().meta({ description: 'First day, inclusive. Default: 29 days before `to`.' }),
+    to: Day.optional().meta({ description: 'Last day, inclusive. Default: today (UTC).' }),
+    campaign: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a campaign id').optional().meta({ description: 'Only this campaign’s mail.' }),
+    topic: SlugSchema.optional().meta({ description: 'Only this topic’s mail.' }),
+  })
+  .refine((q) => !(q.campaign && q.topic), { message: 'ask for a campaign or a topic, not both', path: ['topic'] })
+  .meta({ id: 'MetricsQuery' });
+export type MetricsQuery = z.infer<typeof MetricsQuerySchema>;
+
+const Rates = RatesSchema.meta({ id: 'Rates' });
+const Figures = FiguresSchema.meta({ id: 'Figures' });
+
+export const MarketingPauseSchema = z
+  .object({
+    since: z.string(),
+    reason: z.string(),
+    actor: z.string().optional().meta({ description: '`auto` for the auto-pause, else who paused it.' }),
+    figures: z.record(z.string(), z.unknown()).optional().meta({ description: 'What the auto-pause judged: sent, hard bounces, complaints, rates, window.' }),
+  })
+  .meta({ id: 'MarketingPause' });
+
+export const MetricsResponseSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    series: z.string().meta({ description: '`ALL`, `T#<topic>` or `C#<campaign>`.' }),
+    days: z.array(z.object({ day: z.string(), figures: Figures, rates: Rates })).meta({ description: 'Every day of the range, oldest first (days without mail are zeros).' }),
+    totals: Figures,
+    rates: Rates,
+    holdReasons: z.array(z.object({ reason: z.string(), count: z.number() })).meta({ description: 'Top hold reasons of the range, most frequent first.' }),
+    thresholds: z.object({
+      sesReview: z.object({ bounce: z.number(), complaint: z.number() }).meta({ description: 'Where SES puts the account under review.' }),
+      warning: z.object({ bounce: z.number(), complaint: z.number() }).meta({ description: 'Where the CloudWatch alarms fire.' }),
+      autoPause: z.object({ bounce: z.number(), complaint: z.number(), minSent: z.number(), windowDays: z.number() }),
+    }),
+    marketing: z.object({ paused: z.boolean(), pause: MarketingPauseSchema.optional() }),
+  })
+  .meta({ id: 'Metrics' });
+export type MetricsResponse = z.infer<typeof MetricsResponseSchema>;
+
+export const RecentFeedbackSchema = z
+  .object({
+    at: z.string(),
+    kind: z.enum(['bounced_hard', 'bounced_soft', 'complained']),
+    address: z.string().meta({ description: 'Masked: `j***@e***.com`. The address itself is never shown or logged.' }),
+    detail: z.string().optional().meta({ description: '`Permanent/General`, `Transient/MailboxFull`, the complaint feedback type…' }),
+    messageId: z.string().optional(),
+    class: z.string().optional(),
+    topic: z.string().optional(),
+    campaignId: z.string().optional(),
+  })
+  .meta({ id: 'RecentFeedback' });
+
+export const RecentFeedbackQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'How many, newest first (1-200, default 50).' }),
+});
+
+export const MarketingActionSchema = z
+  .object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) })
+  .meta({ id: 'MarketingAction' });
+
+export const MarketingStateSchema = z
+  .object({
+    paused: z.boolean(),
+    pause: MarketingPauseSchema.optional(),
+    lastResume: z.object({ at: z.string(), actor: z.string(), reason: z.string() }).optional(),
+    history: z.array(z.object({ at: z.string(), action: z.enum(['pause', 'resume']), actor: z.string(), reason: z.string() })).meta({ description: 'Pauses and resumes, newest first.' }),
+  })
+  .meta({ id: 'MarketingState' });
