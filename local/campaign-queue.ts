@@ -50,6 +50,8 @@ export class LocalQueue {
   readonly #maxReceiveCount: number;
   readonly #duplicateRate: number;
   readonly #listeners = new Set<() => void>();
+  /** Messages put on the queue a second time by `duplicateRate` (for the fault tests' figures). */
+  duplicated = 0;
 
   constructor(o: LocalQueueOptions) {
     this.name = o.name;
@@ -66,6 +68,7 @@ export class LocalQueue {
     const visibleAt = Date.now() + delaySeconds * 1000;
     for (const body of bodies) {
       const copies = Math.random() < this.#duplicateRate ? 2 : 1;
+      if (copies > 1) this.duplicated++;
       for (let i = 0; i < copies; i++) await this.#put(this.name, visibleAt, body, 0, attributes);
     }
     for (const wake of this.#listeners) wake();

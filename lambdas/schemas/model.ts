@@ -212,6 +212,9 @@ export const MessageRecordSchema = z
     template: z.string(),
     topic: z.string().optional(),
     campaignId: z.string().optional().meta({ description: 'The campaign this message was sent for, if any.' }),
+    decidedAt: IsoDateTimeSchema.optional().meta({
+      description: 'Campaigns: when consent and suppressions were read for this message; anything stored before then was honoured.',
+    }),
     recipientId: z.string().optional(),
     sesMessageId: z.string().optional(),
     sentAt: IsoDateTimeSchema.optional(),

@@ -96,9 +96,11 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     }
     const granted = await takeTokens(deps, campaign.id, Math.min(SEND_CHUNK, pending.length), rate);
     const chunk = pending.splice(0, granted);
+    // Taken before the reads: every opt-out stored before this instant is in what they return.
+    const decidedAt = deps.clock().toISOString();
     const views = await deps.recipients.getForSending(chunk, campaign.topic);
     const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
-    const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, ctx, id, views.get(id), suppressions)));
+    const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, ctx, id, views.get(id), suppressions, decidedAt)));
     let pause: 'ses_sending_paused' | 'ses_account_suspended' | undefined;
     outcomes.forEach((o, i) => {
       const id = chunk[i]!;
@@ -162,7 +164,14 @@ async function retryLater(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
 }
 
 /** What one recipient of the chunk comes to. */
-async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: SendingView | undefined, suppressions: ReadonlyMap<string, SuppressionRecord[]>): Promise<Outcome> {
+async function sendOne(
+  deps: Deps,
+  ctx: Context,
+  recipientId: string,
+  view: SendingView | undefined,
+  suppressions: ReadonlyMap<string, SuppressionRecord[]>,
+  decidedAt: string,
+): Promise<Outcome> {
   const { campaign, template } = ctx;
   // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
   if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
@@ -184,6 +193,7 @@ async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: Send
     ...(campaign.topic ? { topic: campaign.topic } : {}),
     campaignId: campaign.id,
     recipientId,
+    decidedAt,
     createdAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
     requestHash: `campaign:${campaign.id}`,
@@ -193,7 +203,10 @@ async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: Send
     if (existing.status === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
     if (existing.status === 'held') return { kind: 'settled', entry: { messageId, outcome: { held: existing.reason ?? 'unknown_recipient' } } };
     // Dead-lettered after its last attempt: settled as failed (ops redrive it on purpose, not a stray redelivery).
-    if (existing.status === 'failed') return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
+    if (existing.status === 'failed' && claim.final) return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
+    // A plain `failed` seen here was `sending` when the claim was refused: another sender just hit a throttle and is
+    // about to claim it again. Its fate is that sender's; look again later.
+    if (existing.status === 'failed') return { kind: 'in_doubt' };
     // `sending`: another delivery of this recipient is under way, or died around the SES call.
     if (existing.deliveryStatus) {
       // SES published feedback for it: it went out.
@@ -202,7 +215,7 @@ async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: Send
     }
     const age = now.getTime() - Date.parse(existing.updatedAt);
     if (age < deps.sending.reconcileSeconds * 1000) return { kind: 'in_doubt' };
-    if (!(await deps.messages.reclaimStale(messageId, existing.updatedAt, now.toISOString()))) return { kind: 'in_doubt' };
+    if (!(await deps.messages.reclaimStale(messageId, existing.updatedAt, now.toISOString(), decidedAt))) return { kind: 'in_doubt' };
   } else if (decision.action === 'hold') {
     return { kind: 'settled', entry: { messageId, outcome: { held: decision.reason } } };
   }
@@ -226,7 +239,10 @@ async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: Send
       return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
     } catch (e) {
       // The record is marked failed: nothing went out. A template that cannot be composed never will be.
-      if (e instanceof SendwellError) return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
+      if (e instanceof SendwellError) {
+        await deps.messages.markDeadLettered(messageId, e.code, deps.clock().toISOString());
+        return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
+      }
       const err = e as Error;
       const pause = sesPauseReason(err);
       if (pause) return { kind: 'pause', reason: pause };
@@ -240,6 +256,7 @@ async function sendOne(deps: Deps, ctx: Context, recipientId: string, view: Send
         ...(campaign.topic ? { topic: campaign.topic } : {}),
         campaignId: campaign.id,
         recipientId,
+        decidedAt,
         createdAt: deps.clock().toISOString(),
         expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
         requestHash: `campaign:${campaign.id}`,

@@ -21,7 +21,13 @@ export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
 
 export type ClaimResult =
   | { readonly claimed: true }
-  | { readonly claimed: false; readonly existing: MessageRecord; readonly requestHash: string | undefined };
+  | {
+      readonly claimed: false;
+      readonly existing: MessageRecord;
+      readonly requestHash: string | undefined;
+      /** A `failed` record that was dead-lettered: its failure is final (a plain `failed` is about to be retried). */
+      readonly final: boolean;
+    };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
 
@@ -76,7 +82,7 @@ export class MessageStore {
       if (!isConditionFailure(e)) throw e;
       const existing = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(message.messageId), ConsistentRead: true }));
       const item = existing.Item ?? {};
-      return { claimed: false, existing: this.#toRecord(item, []), requestHash: item.requestHash as string | undefined };
+      return { claimed: false, existing: this.#toRecord(item, []), requestHash: item.requestHash as string | undefined, final: item.deadLetteredAt !== undefined };
     }
   }
 
@@ -89,16 +95,16 @@ export class MessageStore {
    * Takes over a claim left `sending` since `since` (its sender died around the SES call): true if this caller now
    * holds it. Conditional on the record being unchanged, so two takers cannot both win.
    */
-  async reclaimStale(id: string, since: string, at: string): Promise<boolean> {
+  async reclaimStale(id: string, since: string, at: string, decidedAt: string): Promise<boolean> {
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#tables.messages,
           Key: recordKey(id),
-          UpdateExpression: 'SET updatedAt = :at, reclaimedAt = :at',
+          UpdateExpression: 'SET updatedAt = :at, reclaimedAt = :at, decidedAt = :decided',
           ConditionExpression: '#status = :sending AND updatedAt = :since',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':at': at, ':since': since, ':sending': 'sending' },
+          ExpressionAttributeValues: { ':at': at, ':since': since, ':sending': 'sending', ':decided': decidedAt },
         }),
       );
       return true;

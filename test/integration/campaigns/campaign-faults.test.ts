@@ -1,0 +1,134 @@
+/**
+ * The campaign under faults: SES throttling about one send in ten, the sender "crashing" in the middle of batches
+ * (right after claiming a recipient, and right after SES accepted a mail but before it was recorded), and the queue
+ * delivering messages twice. Still exactly one mail per eligible recipient, none lost, none extra, and the progress
+ * adds up. The crash is the one fault injected into Sendwell's own code: an exception thrown where a dying process
+ * would stop, which nothing in the sender catches (the batch fails and the queue delivers it again). Throttling is
+ * injected into the SES client's middleware: the local SES never throttles.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ENV } from '../../../lambdas/wiring/env-keys.ts';
+
+// Before anything reads it: a claim left `sending` is settled two seconds on (the SES event emulator reports within 0.1 s).
+process.env[ENV.sendReconcileSeconds] = '2';
+
+const { sesClient } = await import('../../../lambdas/adapters/clients.ts');
+const { container } = await import('../../../lambdas/adapters/container.ts');
+const { sentListeners } = await import('../../../lambdas/adapters/ses-mailer.ts');
+const { handler: sesEventsHandler } = await import('../../../lambdas/handlers/ses-events.ts');
+const { startSesEventEmulator } = await import('../../../local/ses-simulator.ts');
+const { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } = await import('../../support/campaigns.ts');
+const { useGateway } = await import('../../support/suite.ts');
+
+type Engine = Awaited<ReturnType<typeof startTestEngine>>;
+const suite = useGateway();
+let engine: Engine;
+let stopEmulator: () => void;
+const injected = { throttles: 0, crashesAfterClaim: 0, crashesAfterSend: 0 };
+let injecting = false;
+
+class InjectedCrash extends Error {
+  override name = 'InjectedCrash';
+}
+
+beforeAll(async () => {
+  stopEmulator = startSesEventEmulator(sentListeners, sesEventsHandler, { delayMs: 100 });
+  engine = await startTestEngine('faults', { duplicateRate: 0.25, visibilitySeconds: 8, senderConcurrency: 4 });
+
+  sesClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      if (injecting && context.commandName === 'SendEmailCommand' && Math.random() < 0.1) {
+        injected.throttles++;
+        throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectThrottling' },
+  );
+  const messages = container().messages as { claim: (...a: any[]) => Promise<any>; markSent: (...a: any[]) => Promise<any> };
+  const claim = messages.claim.bind(messages);
+  const markSent = messages.markSent.bind(messages);
+  messages.claim = async (m: { status: string; campaignId?: string }) => {
+    const result = await claim(m);
+    if (injecting && m.campaignId && result.claimed && m.status === 'sending' && Math.random() < 0.005) {
+      injected.crashesAfterClaim++;
+      throw new InjectedCrash('died after claiming, before SES');
+    }
+    return result;
+  };
+  messages.markSent = async (id: string, ...rest: unknown[]) => {
+    if (injecting && id.startsWith('cmp_') && Math.random() < 0.01) {
+      injected.crashesAfterSend++;
+      throw new InjectedCrash('died after SES accepted, before recording it');
+    }
+    return markSent(id, ...rest);
+  };
+});
+
+afterAll(async () => {
+  injecting = false;
+  await engine?.stop();
+  stopEmulator?.();
+});
+
+it('throttling, crashes mid-batch and duplicate deliveries still end in exactly one mail per eligible recipient', { timeout: 600_000 }, async () => {
+  const api = suite.api;
+  const run = Date.now().toString(36);
+  const topic = `faults-${run}`;
+  const subject = `Faults ${run}`;
+  expect((await api.post('/v1/topics', { id: topic, name: 'Faults' })).status).toBe(201);
+  expect(
+    (
+      await api.post('/v1/templates', {
+        id: `faults-${run}`,
+        class: 'marketing',
+        topic,
+        subject,
+        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
+      })
+    ).status,
+  ).toBe(201);
+  const cohorts = await seedCohorts(api, [
+    { label: 'in', count: 1200, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
+    { label: 'unsub', count: 25, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
+    { label: 'none', count: 100, row: () => ({ country: 'US' }) },
+  ]);
+  for (const email of cohorts.unsub!) {
+    const id = (await api.get(`/v1/recipients?email=${encodeURIComponent(email)}`)).body.id;
+    expect((await api.put(`/v1/recipients/${id}/preferences`, { unsubscribedAll: true, source: 'link' })).status).toBe(200);
+  }
+
+  const c = await api.post('/v1/campaigns', { name: 'Under faults', template: `faults-${run}`, ratePerSecond: 400 });
+  expect(c.status).toBe(201);
+  injecting = true;
+  expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
+  const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 480_000);
+  await waitForIdle(engine, 120_000);
+  injecting = false;
+
+  const mails = await mailsBySubject(subject);
+  const counts = cohorts.in!.map((e) => mails.get(e.toLowerCase())?.length ?? 0);
+  const figures = {
+    eligible: cohorts.in!.length,
+    mailed: counts.filter((n) => n > 0).length,
+    twice: counts.filter((n) => n > 1).length,
+    lost: counts.filter((n) => n === 0).length,
+    ...injected,
+    duplicatedDeliveries: engine.sendQueue.duplicated + engine.launchQueue.duplicated,
+    deadLettered: (await engine.sendQueue.depth()).deadLettered,
+  };
+  console.log('campaign fault figures', JSON.stringify(figures));
+
+  // The faults really happened (else this test proves nothing)…
+  expect(injected.throttles).toBeGreaterThan(20);
+  expect(injected.crashesAfterClaim).toBeGreaterThan(0);
+  expect(injected.crashesAfterSend).toBeGreaterThan(0);
+  expect(figures.duplicatedDeliveries).toBeGreaterThan(0);
+  // …and still: exactly one mail per eligible recipient, none to anyone else.
+  expect(figures.twice).toBe(0);
+  expect(figures.lost).toBe(0);
+  for (const e of [...cohorts.unsub!, ...cohorts.none!]) expect(mails.get(e.toLowerCase())).toBeUndefined();
+  expect(figures.deadLettered, JSON.stringify(await engine.sendQueue.deadLetters())).toBe(0);
+  expect(done.progress).toMatchObject({ audience: 1225, sent: 1200, held: { unsubscribed_all: 25 }, failed: 0, remaining: 0 });
+});
