@@ -26,6 +26,8 @@ export interface CampaignEngineOptions {
   readonly duplicateRate?: number;
   /** Send-queue consumers at once. @default 4 */
   readonly senderConcurrency?: number;
+  /** Send batches per sender call. @default 5 */
+  readonly senderBatchSize?: number;
   /** How often the sweep (scheduled launches, stalled launches) runs. @default 5000 */
   readonly sweepMs?: number;
   /** Wraps the sender handler (tests inject crashes). */
@@ -41,7 +43,11 @@ export interface CampaignEngine {
   sweep(): Promise<void>;
   /** True when no message waits or is in flight on either queue and no handler is running. */
   idle(): Promise<boolean>;
-  stop(): Promise<void>;
+  /**
+   * Stops the consumers and the sweep. `abandon`: as if the process died — messages being handled are not deleted
+   * (they come back after the visibility timeout), and nothing waits for the handlers.
+   */
+  stop(options?: { abandon?: boolean }): Promise<void>;
 }
 
 export async function startCampaignEngine(o: CampaignEngineOptions): Promise<CampaignEngine> {
@@ -65,7 +71,7 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const consumers = [
     startConsumer(launchQueue, launcher, { batchSize: 1, concurrency: 1, timeoutSeconds: EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds, ...(o.onError ? { onError: o.onError } : {}) }),
     startConsumer(sendQueue, o.wrapSender ? o.wrapSender(sender) : sender, {
-      batchSize: 5,
+      batchSize: o.senderBatchSize ?? 5,
       concurrency: o.senderConcurrency ?? 4,
       timeoutSeconds: EVENT_FUNCTIONS.campaignSender.timeoutSeconds,
       ...(o.onError ? { onError: o.onError } : {}),
@@ -85,8 +91,12 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
       const [l, s] = await Promise.all([launchQueue.depth(), sendQueue.depth()]);
       return l.waiting + l.inFlight + s.waiting + s.inFlight === 0;
     },
-    stop: async () => {
+    stop: async (options = {}) => {
       clearInterval(timer);
+      if (options.abandon) {
+        for (const c of consumers) c.abandon();
+        return;
+      }
       await Promise.all(consumers.map((c) => c.stop()));
       client.destroy();
     },

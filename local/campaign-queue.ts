@@ -222,8 +222,9 @@ export interface ConsumerOptions {
  * `ReportBatchItemFailures`: records the handler reports as failed (or all of them, if it throws) stay on the queue
  * and come again after the visibility timeout.
  */
-export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: ConsumerOptions): { stop: () => Promise<void>; busy: () => number } {
+export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: ConsumerOptions): { stop: () => Promise<void>; abandon: () => void; busy: () => number } {
   let stopped = false;
+  let abandoned = false;
   let inHandler = 0;
   let wake: (() => void) | undefined;
   const unsubscribe = queue.onSend(() => wake?.());
@@ -262,7 +263,8 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
           o.onError?.(e);
           failed = new Set(messages.map((m) => m.messageId));
         }
-        for (const m of messages) if (!failed.has(m.messageId)) await queue.delete(m.receiptHandle).catch(o.onError);
+        // Abandoned (a simulated crash): nothing is deleted, the queue delivers it all again after the visibility timeout.
+        if (!abandoned) for (const m of messages) if (!failed.has(m.messageId)) await queue.delete(m.receiptHandle).catch(o.onError);
       } finally {
         inHandler--;
       }
@@ -271,6 +273,12 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
   const workers = Array.from({ length: o.concurrency }, () => worker());
   return {
     busy: () => inHandler,
+    abandon: () => {
+      stopped = true;
+      abandoned = true;
+      wake?.();
+      unsubscribe();
+    },
     stop: async () => {
       stopped = true;
       wake?.();

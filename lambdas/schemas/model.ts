@@ -321,6 +321,10 @@ export const CampaignSchema = z
     cancelledAt: IsoDateTimeSchema.optional(),
     cancelledBy: z.string().optional(),
     progress: CampaignProgressSchema,
+    history: z
+      .array(z.object({ at: IsoDateTimeSchema, action: z.string(), actor: z.string(), reason: z.string().optional() }))
+      .optional()
+      .meta({ description: 'Who scheduled, launched, paused, resumed or cancelled it, when, and why (one campaign only, not in lists).' }),
   })
   .meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof CampaignSchema>;

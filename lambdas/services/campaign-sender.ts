@@ -77,8 +77,8 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   const ctx: Context = { campaign, template };
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
 
-  const pending = [...batch.recipientIds];
   const entries: SettleEntry[] = [];
+  const pending = campaign.audience ? await leaveOutFiltered(deps, campaign, batch.recipientIds, entries) : [...batch.recipientIds];
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
@@ -161,6 +161,21 @@ async function retryLater(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
   }
   await deps.queues.send([{ campaignId: ctx.campaign.id, batchId: `${batch.batchId}~${attempt}`, recipientIds: [...retry.keys()], attempt }], Math.min(900, 2 ** attempt));
   report.retried += retry.size;
+}
+
+/**
+ * With an audience filter, one read of the batch's profiles settles those the filter leaves out (and those gone)
+ * before any send budget is spent on them; the rest are read again, with their consent, right before sending.
+ */
+async function leaveOutFiltered(deps: Deps, campaign: StoredCampaign, ids: readonly string[], entries: SettleEntry[]): Promise<string[]> {
+  const views = await deps.recipients.getForSending(ids);
+  return ids.filter((id) => {
+    const view = views.get(id);
+    if (!view) entries.push({ outcome: { held: 'erased' } });
+    else if (!matchesAudience(view.profile, campaign.audience)) entries.push({ outcome: 'excluded' });
+    else return true;
+    return false;
+  });
 }
 
 /** What one recipient of the chunk comes to. */

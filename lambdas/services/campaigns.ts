@@ -72,7 +72,8 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
 }
 
 export async function getCampaign(deps: Deps, id: string): Promise<Campaign> {
-  return view(deps, await mustGet(deps, id));
+  const [campaign, history] = await Promise.all([view(deps, await mustGet(deps, id)), deps.campaigns.audit(id)]);
+  return { ...campaign, history: history as NonNullable<Campaign['history']> };
 }
 
 export async function listCampaigns(deps: Deps, limit: number, cursor?: string): Promise<{ campaigns: Campaign[]; next?: string }> {

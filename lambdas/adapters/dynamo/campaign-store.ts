@@ -399,7 +399,7 @@ export class CampaignStore {
   }
 
   /** The audit trail of a campaign's lifecycle actions, oldest first. */
-  async audit(id: string): Promise<Array<Record<string, unknown>>> {
+  async audit(id: string): Promise<Array<{ at: string; action: string; actor: string; reason?: string }>> {
     const out = await this.#db.send(
       new QueryCommand({
         TableName: this.#table,
@@ -408,7 +408,7 @@ export class CampaignStore {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => entry);
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => entry as { at: string; action: string; actor: string; reason?: string });
   }
 }
 

@@ -1,0 +1,275 @@
+/**
+ * A campaign's life through the admin API on the local engine: opt-outs while it sends, pause and resume, cancel,
+ * schedule, a restart of the engine mid-campaign, a mandatory service broadcast, test sends, and the checks on what
+ * may be created and changed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignEngine } from '../../../local/campaign-engine.ts';
+import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
+import { useGateway } from '../../support/suite.ts';
+
+const suite = useGateway();
+let engine: CampaignEngine;
+const queuePrefix = `lifecycle-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  engine = await startTestEngine('lifecycle', { queuePrefix, sweepMs: 500 });
+});
+afterAll(async () => {
+  await engine?.stop();
+});
+
+async function setup(label: string, opts: { count: number; extra?: Parameters<typeof seedCohorts>[1] } = { count: 50 }) {
+  const api = suite.api;
+  const run = `${label}-${Date.now().toString(36)}`;
+  const topic = `t-${run}`;
+  const template = `m-${run}`;
+  const subject = `Lifecycle ${run}`;
+  expect((await api.post('/v1/topics', { id: topic, name: `Topic ${run}` })).status).toBe(201);
+  expect(
+    (
+      await api.post('/v1/templates', {
+        id: template,
+        class: 'marketing',
+        topic,
+        subject,
+        html: '<p>News</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+        text: 'News\n{{unsubscribe_url}}\n{{postal_address}}',
+      })
+    ).status,
+  ).toBe(201);
+  const cohorts = await seedCohorts(api, [{ label: `in-${label}`, count: opts.count, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) }, ...(opts.extra ?? [])]);
+  return { topic, template, subject, audience: cohorts[`in-${label}`]!, cohorts };
+}
+
+const idOf = async (email: string) => (await suite.api.get(`/v1/recipients?email=${encodeURIComponent(email)}`)).body.id as string;
+
+describe('opt-outs while a campaign is sending', () => {
+  it('no one gets a mail whose consent check came after their opt-out was stored', { timeout: 300_000 }, async () => {
+    const api = suite.api;
+    const { topic, template, subject, audience } = await setup('optout', { count: 400 });
+    const ids = new Map<string, string>();
+    for (const email of audience) ids.set(email, await idOf(email));
+    // 20 mails a second: the campaign takes about 20 s, and the opt-outs land all through it.
+    const c = await api.post('/v1/campaigns', { name: 'Opt-out race', template, ratePerSecond: 20 });
+    expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
+
+    const leavers = audience.filter((_, i) => i % 4 === 1);
+    const storedBy = new Map<string, number>();
+    for (const email of leavers) {
+      await new Promise((r) => setTimeout(r, 40));
+      const r = await api.put(`/v1/recipients/${ids.get(email)}/consents/${topic}`, { status: 'opted_out', source: 'preference_page' });
+      expect(r.status).toBe(200);
+      storedBy.set(email, Date.now());
+    }
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 240_000);
+    const mails = await mailsBySubject(subject);
+
+    let mailedBeforeOptOut = 0;
+    let held = 0;
+    for (const email of leavers) {
+      const record = (await api.get(`/v1/messages/${c.body.id}-${ids.get(email)}`)).body;
+      const got = mails.get(email.toLowerCase())?.length ?? 0;
+      if (record.status === 'sent') {
+        // Sent: its consent was read before the opt-out had been stored.
+        expect(got).toBe(1);
+        expect(Date.parse(record.decidedAt)).toBeLessThanOrEqual(storedBy.get(email)!);
+        mailedBeforeOptOut++;
+      } else {
+        expect(record).toMatchObject({ status: 'held', reason: 'opted_out' });
+        expect(got).toBe(0);
+        held++;
+      }
+    }
+    // Both outcomes occurred: the race was real, and the send-time check caught the later opt-outs.
+    expect(held).toBeGreaterThan(10);
+    expect(mailedBeforeOptOut).toBeGreaterThan(0);
+    expect(done.progress.held.opted_out).toBe(held);
+    expect(done.progress.sent).toBe(audience.length - held);
+    for (const email of audience.filter((e) => !leavers.includes(e))) expect(mails.get(email.toLowerCase())?.length ?? 0).toBe(1);
+  });
+});
+
+describe('pause, resume, cancel', () => {
+  it('a paused campaign sends nothing until resumed, then finishes with everyone mailed exactly once', { timeout: 300_000 }, async () => {
+    const api = suite.api;
+    const { template, subject, audience } = await setup('pause', { count: 300 });
+    const c = await api.post('/v1/campaigns', { name: 'Pause me', template, ratePerSecond: 25 });
+    expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 40, 60_000);
+    const paused = await api.post(`/v1/campaigns/${c.body.id}/pause`);
+    expect(paused.status).toBe(202);
+    expect(paused.body).toMatchObject({ status: 'paused', pauseReason: 'manual' });
+    await waitForIdle(engine);
+    const during = await api.get(`/v1/campaigns/${c.body.id}`);
+    const sentAtPause = during.body.progress.sent;
+    expect(sentAtPause).toBeLessThan(audience.length);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await api.get(`/v1/campaigns/${c.body.id}`)).body.progress.sent).toBe(sentAtPause);
+    expect((await mailsBySubject(subject)).size).toBe(sentAtPause);
+    // Pausing twice is a mistake the caller should hear about.
+    expect((await api.post(`/v1/campaigns/${c.body.id}/pause`)).status).toBe(409);
+
+    expect((await api.post(`/v1/campaigns/${c.body.id}/resume`)).body.status).toBe('sending');
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 240_000);
+    expect(done.progress).toMatchObject({ sent: audience.length, remaining: 0, failed: 0 });
+    const mails = await mailsBySubject(subject);
+    for (const email of audience) expect(mails.get(email.toLowerCase())?.length ?? 0).toBe(1);
+  });
+
+  it('a cancelled campaign stops for good; what was sent stays sent', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const { template, subject, audience } = await setup('cancel', { count: 200 });
+    const c = await api.post('/v1/campaigns', { name: 'Cancel me', template, ratePerSecond: 20 });
+    await api.post(`/v1/campaigns/${c.body.id}/launch`);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 20, 60_000);
+    const cancelled = await api.post(`/v1/campaigns/${c.body.id}/cancel`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+    await waitForIdle(engine);
+    const after = (await api.get(`/v1/campaigns/${c.body.id}`)).body;
+    expect(after.status).toBe('cancelled');
+    expect(after.progress.sent).toBeLessThan(audience.length);
+    expect((await mailsBySubject(subject)).size).toBe(after.progress.sent);
+    expect((await api.post(`/v1/campaigns/${c.body.id}/resume`)).status).toBe(409);
+    expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(409);
+  });
+});
+
+describe('scheduling and restarts', () => {
+  it('a scheduled campaign launches itself when its time comes (the sweep), recorded as launched by the scheduler', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const { template, subject, audience } = await setup('schedule', { count: 20 });
+    const c = await api.post('/v1/campaigns', { name: 'Later', template });
+    const past = await api.post(`/v1/campaigns/${c.body.id}/schedule`, { sendAt: new Date(Date.now() - 60_000).toISOString() });
+    expect(past.status).toBe(400);
+    const sendAt = new Date(Date.now() + 3_000).toISOString();
+    const scheduled = await api.post(`/v1/campaigns/${c.body.id}/schedule`, { sendAt });
+    expect(scheduled.status).toBe(202);
+    expect(scheduled.body).toMatchObject({ status: 'scheduled', sendAt });
+    expect((await mailsBySubject(subject)).size).toBe(0);
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 60_000);
+    expect(Date.parse(done.launchedAt)).toBeGreaterThanOrEqual(Date.parse(sendAt));
+    expect(done.launchedBy).toBe('scheduler');
+    expect(done.history.map((h: { action: string; actor: string }) => `${h.action}:${h.actor}`)).toEqual([expect.stringMatching(/^schedule:.*local-admin/), 'launch:scheduler']);
+    expect((await mailsBySubject(subject)).size).toBe(audience.length);
+  });
+
+  it('a campaign in progress finishes after the engine restarts, with no one skipped or mailed twice', { timeout: 300_000 }, async () => {
+    const api = suite.api;
+    // One batch at a time, so most of the campaign is still queued when the engine goes.
+    await engine.stop();
+    engine = await startTestEngine('lifecycle', { queuePrefix, sweepMs: 500, senderConcurrency: 1, senderBatchSize: 1 });
+    const { template, subject, audience } = await setup('restart', { count: 300 });
+    const c = await api.post('/v1/campaigns', { name: 'Survive a restart', template, ratePerSecond: 30 });
+    await api.post(`/v1/campaigns/${c.body.id}/launch`);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 30, 60_000);
+    // As if the process died: the batch being sent is not deleted from the queue and comes back after a restart.
+    await engine.stop({ abandon: true });
+    const atStop = (await api.get(`/v1/campaigns/${c.body.id}`)).body.progress.sent;
+    expect(atStop).toBeLessThan(audience.length);
+    // A new engine on the same queues (kept in DynamoDB Local), as `npm start` after a restart.
+    engine = await startTestEngine('lifecycle', { queuePrefix, sweepMs: 500 });
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 240_000);
+    expect(done.progress).toMatchObject({ sent: audience.length, remaining: 0 });
+    const mails = await mailsBySubject(subject);
+    for (const email of audience) expect(mails.get(email.toLowerCase())?.length ?? 0).toBe(1);
+  });
+});
+
+describe('a mandatory service broadcast', () => {
+  it('goes to every recipient whatever their marketing consent, holds only for what service mail holds for, and records who and why', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const run = Date.now().toString(36);
+    const subject = `Policy change ${run}`;
+    const marketing = await setup('svc', { count: 5 });
+    expect(
+      (
+        await api.post('/v1/templates', { id: `notice-${run}`, class: 'service', subject, html: '<p>Our privacy policy changes on 1 January.</p>', text: 'Our privacy policy changes on 1 January.' })
+      ).status,
+    ).toBe(201);
+    // Not a marketing template, and it must say why.
+    const noReason = await api.post('/v1/campaigns', { name: 'Notice', template: `notice-${run}` });
+    expect(noReason.status).toBe(400);
+    expect(JSON.stringify(noReason.body.error.details)).toContain('reason');
+    const marketingAsService = await api.post('/v1/campaigns', { name: 'Sneaky', template: marketing.template, class: 'service', reason: 'Trying to reach everyone with an offer' });
+    expect(marketingAsService.status).toBe(400);
+    expect(JSON.stringify(marketingAsService.body.error.details)).toContain('marketing template');
+
+    // Everyone in this stage is the audience; the filter keeps the broadcast to this test's people (the rest of the
+    // stage, other tests' recipients, are counted as excluded).
+    const attributes = { notice: run };
+    const unsub = (await api.post('/v1/recipients', { email: `svc.unsub.${run}@example.com`, country: 'US', attributes })).body.id;
+    await api.put(`/v1/recipients/${unsub}/preferences`, { unsubscribedAll: true, source: 'link' });
+    const optedIn = (await api.post('/v1/recipients', { email: `svc.in.${run}@example.com`, country: 'US', attributes })).body.id;
+    await api.put(`/v1/recipients/${optedIn}/consents/${marketing.topic}`, { status: 'opted_in', source: 'signup_form' });
+    await api.post('/v1/recipients', { email: `svc.never.${run}@example.com`, country: 'DE', attributes });
+    await api.post('/v1/recipients', { email: `svc.bounced.${run}@example.com`, country: 'US', attributes });
+    expect((await api.post('/v1/suppressions', { email: `svc.bounced.${run}@example.com`, reason: 'hard_bounce', scope: 'all' })).status).toBe(201);
+    await api.post('/v1/recipients', { email: `svc.complained.${run}@example.com`, country: 'US', attributes });
+    expect((await api.post('/v1/suppressions', { email: `svc.complained.${run}@example.com`, reason: 'complaint' })).status).toBe(201);
+
+    const reason = 'Material change to the privacy policy (legal notice, art. 13 GDPR)';
+    const c = await api.post('/v1/campaigns', { name: 'Privacy policy notice', template: `notice-${run}`, reason, audience: { attributes }, ratePerSecond: 500 });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    expect(c.body).toMatchObject({ class: 'service', reason });
+    expect(c.body.topic).toBeUndefined();
+    await api.post(`/v1/campaigns/${c.body.id}/launch`);
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 100_000);
+    const mails = await mailsBySubject(subject);
+    for (const who of ['unsub', 'in', 'never', 'complained']) expect(mails.get(`svc.${who}.${run}@example.com`)?.length ?? 0, who).toBe(1);
+    expect(mails.get(`svc.bounced.${run}@example.com`)).toBeUndefined();
+    expect(done.progress).toMatchObject({ targeted: 5, sent: 4, held: { undeliverable: 1 }, remaining: 0 });
+    expect(done.progress.excluded).toBe(done.progress.audience - 5);
+    expect(done.history).toEqual([{ at: done.launchedAt, action: 'launch', actor: done.launchedBy, reason }]);
+    expect(done.launchedBy).toContain('local-admin');
+  });
+});
+
+describe('test sends and the rules of a draft', () => {
+  it('test-sends to named addresses with [Test] in the subject, holding an address that opted out', async () => {
+    const api = suite.api;
+    const { topic, template, subject } = await setup('testsend', { count: 1 });
+    const c = await api.post('/v1/campaigns', { name: 'Try me', template });
+    const optedOut = `tester.out.${Date.now().toString(36)}@example.com`;
+    const o = await api.post('/v1/recipients', { email: optedOut, country: 'US' });
+    await api.put(`/v1/recipients/${o.body.id}/consents/${topic}`, { status: 'opted_in', source: 'signup_form' });
+    await api.put(`/v1/recipients/${o.body.id}/consents/${topic}`, { status: 'opted_out', source: 'link' });
+    const tester = `tester.${Date.now().toString(36)}@example.com`;
+    const r = await api.post(`/v1/campaigns/${c.body.id}/test`, { to: [tester, optedOut] });
+    expect(r.status).toBe(200);
+    expect(r.body.results).toMatchObject([
+      { to: tester, status: 'sent' },
+      { to: optedOut, status: 'held', reason: 'opted_out' },
+    ]);
+    const mails = await mailsBySubject(subject);
+    expect(mails.get(tester)?.[0]?.subject).toBe(`[Test] ${subject}`);
+    expect(mails.get(optedOut)).toBeUndefined();
+    // A test send is not the campaign: it is still a draft with nothing sent.
+    expect((await api.get(`/v1/campaigns/${c.body.id}`)).body).toMatchObject({ status: 'draft', progress: { sent: 0 } });
+  });
+
+  it('a draft can change; a launched campaign cannot; bad input gets a 400 naming the field', { timeout: 60_000 }, async () => {
+    const api = suite.api;
+    const { template } = await setup('rules', { count: 1 });
+    expect((await api.post('/v1/campaigns', { name: 'x', template: 'no-such-template' })).body.error.details).toEqual([{ path: 'template', message: 'unknown template' }]);
+    expect((await api.post('/v1/campaigns', { name: 'x', template, ratePerSecond: -1 })).status).toBe(400);
+    expect((await api.post('/v1/campaigns', { name: 'x', template, audience: { countries: ['Germany'] } })).status).toBe(400);
+    expect((await api.post('/v1/campaigns', { name: 'x', template, unknownField: 1 })).status).toBe(400);
+    const c = await api.post('/v1/campaigns', { name: 'Draft', template });
+    const changed = await api.patch(`/v1/campaigns/${c.body.id}`, { name: 'Renamed', audience: { countries: ['US'] } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: 'Renamed', audience: { countries: ['US'] }, status: 'draft' });
+    await api.post(`/v1/campaigns/${c.body.id}/launch`);
+    await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 60_000);
+    const late = await api.patch(`/v1/campaigns/${c.body.id}`, { name: 'Too late' });
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toContain('completed');
+    expect((await api.get('/v1/campaigns/cmp_doesnotexist')).status).toBe(404);
+    expect((await api.get('/v1/campaigns/not-an-id')).status).toBe(400);
+    const list = await api.get('/v1/campaigns?limit=2');
+    expect(list.body.campaigns.length).toBe(2);
+    expect(list.body.next).toBeTruthy();
+    const page2 = await api.get(`/v1/campaigns?limit=2&cursor=${encodeURIComponent(list.body.next)}`);
+    expect(page2.body.campaigns[0].id).not.toBe(list.body.campaigns[0].id);
+  });
+});
