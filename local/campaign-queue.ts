@@ -145,6 +145,13 @@ export class LocalQueue {
     return (await this.#all(this.deadLetterName)).map((i) => ({ body: String(i.body), attributes: (i.attributes as Record<string, string> | undefined) ?? {} }));
   }
 
+  /** Empties the dead-letter queue (ops redrove or discarded what was there). */
+  async clearDeadLetters(): Promise<void> {
+    for (const item of await this.#all(this.deadLetterName)) {
+      await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } }));
+    }
+  }
+
   /** Calls `wake` whenever a message is sent (consumers poll, but need not wait for the next poll). */
   onSend(wake: () => void): () => void {
     this.#listeners.add(wake);

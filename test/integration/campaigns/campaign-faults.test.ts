@@ -11,6 +11,8 @@ import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 
 // Before anything reads it: a claim left `sending` is settled two seconds on (the SES event emulator reports within 0.1 s).
 process.env[ENV.sendReconcileSeconds] = '2';
+// Three attempts before a recipient SES keeps refusing is dead-lettered (retries wait 2 s, then 4 s).
+process.env[ENV.sendMaxAttempts] = '3';
 
 const { sesClient } = await import('../../../lambdas/adapters/clients.ts');
 const { container } = await import('../../../lambdas/adapters/container.ts');
@@ -26,6 +28,9 @@ let engine: Engine;
 let stopEmulator: () => void;
 const injected = { throttles: 0, crashesAfterClaim: 0, crashesAfterSend: 0 };
 let injecting = false;
+/** SES answers these addresses with this error (and sends nothing). */
+const refuse = new Map<string, string>();
+let sesPaused = false;
 
 class InjectedCrash extends Error {
   override name = 'InjectedCrash';
@@ -37,6 +42,12 @@ beforeAll(async () => {
 
   sesClient().middlewareStack.add(
     (next, context) => async (args) => {
+      if (context.commandName === 'SendEmailCommand') {
+        const to = String((args.input as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses?.[0] ?? '').toLowerCase();
+        const refusal = [...refuse].find(([address]) => to.includes(address))?.[1];
+        if (refusal) throw Object.assign(new Error('Email address is not verified.'), { name: refusal, $metadata: { httpStatusCode: 400 } });
+        if (sesPaused) throw Object.assign(new Error('Sending is paused for this account.'), { name: 'SendingPausedException', $metadata: { httpStatusCode: 400 } });
+      }
       if (injecting && context.commandName === 'SendEmailCommand' && Math.random() < 0.1) {
         injected.throttles++;
         throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
@@ -130,5 +141,66 @@ it('throttling, crashes mid-batch and duplicate deliveries still end in exactly 
   expect(figures.lost).toBe(0);
   for (const e of [...cohorts.unsub!, ...cohorts.none!]) expect(mails.get(e.toLowerCase())).toBeUndefined();
   expect(figures.deadLettered, JSON.stringify(await engine.sendQueue.deadLetters())).toBe(0);
+  await engine.sendQueue.clearDeadLetters();
   expect(done.progress).toMatchObject({ audience: 1225, sent: 1200, held: { unsubscribed_all: 25 }, failed: 0, remaining: 0 });
+});
+
+async function marketingSetup(label: string, count: number) {
+  const api = suite.api;
+  const run = `${label}-${Date.now().toString(36)}`;
+  expect((await api.post('/v1/topics', { id: run, name: run })).status).toBe(201);
+  expect(
+    (
+      await api.post('/v1/templates', {
+        id: run,
+        class: 'marketing',
+        topic: run,
+        subject: `Subject ${run}`,
+        html: '<p>Hi</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+        text: 'Hi {{unsubscribe_url}} {{postal_address}}',
+      })
+    ).status,
+  ).toBe(201);
+  const cohorts = await seedCohorts(api, [{ label: run, count, row: () => ({ country: 'US', consents: { [run]: optIn() } }) }]);
+  return { template: run, subject: `Subject ${run}`, audience: cohorts[run]! };
+}
+
+it('SES pausing the account pauses the campaign with a clear reason; resumed, it finishes exactly once', { timeout: 300_000 }, async () => {
+  const api = suite.api;
+  const { template, subject, audience } = await marketingSetup('sespause', 120);
+  sesPaused = true;
+  const c = await api.post('/v1/campaigns', { name: 'SES paused', template, ratePerSecond: 200 });
+  await api.post(`/v1/campaigns/${c.body.id}/launch`);
+  const paused = await waitForCampaign(api, c.body.id, (x) => x.status === 'paused', 60_000);
+  expect(paused).toMatchObject({ pauseReason: 'ses_sending_paused', pausedBy: 'sendwell' });
+  await waitForIdle(engine);
+  expect((await mailsBySubject(subject)).size).toBe(0);
+  sesPaused = false;
+  expect((await api.post(`/v1/campaigns/${c.body.id}/resume`)).status).toBe(202);
+  const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 120_000);
+  expect(done.progress).toMatchObject({ sent: 120, failed: 0, remaining: 0 });
+  const mails = await mailsBySubject(subject);
+  for (const e of audience) expect(mails.get(e.toLowerCase())?.length ?? 0).toBe(1);
+});
+
+it('a recipient SES keeps refusing is retried, then counted failed and dead-lettered with the reason; the others go', { timeout: 300_000 }, async () => {
+  const api = suite.api;
+  const { template, subject, audience } = await marketingSetup('refused', 60);
+  const refused = audience.slice(0, 3).map((e) => e.toLowerCase());
+  for (const address of refused) refuse.set(address, 'MessageRejected');
+  const c = await api.post('/v1/campaigns', { name: 'Refusals', template, ratePerSecond: 200 });
+  await api.post(`/v1/campaigns/${c.body.id}/launch`);
+  const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 120_000);
+  for (const address of refused) refuse.delete(address);
+  expect(done.progress).toMatchObject({ sent: 57, failed: 3, remaining: 0 });
+  const letters = (await engine.sendQueue.deadLetters()).filter((l) => l.body.includes(c.body.id));
+  expect(letters).toHaveLength(1);
+  expect(letters[0]!.attributes.reason).toBe('MessageRejected');
+  expect(JSON.parse(letters[0]!.body)).toMatchObject({ campaignId: c.body.id, reason: 'MessageRejected', attempts: 3 });
+  expect(JSON.parse(letters[0]!.body).recipientIds).toHaveLength(3);
+  const mails = await mailsBySubject(subject);
+  expect(mails.size).toBe(57);
+  for (const address of refused) expect(mails.get(address)).toBeUndefined();
+  const record = (await api.get(`/v1/messages/${c.body.id}-${(await api.get(`/v1/recipients?email=${encodeURIComponent(refused[0]!)}`)).body.id}`)).body;
+  expect(record).toMatchObject({ status: 'failed', error: 'MessageRejected' });
 });
