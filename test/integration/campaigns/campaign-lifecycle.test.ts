@@ -47,17 +47,17 @@ const idOf = async (email: string) => (await suite.api.get(`/v1/recipients?email
 describe('opt-outs while a campaign is sending', () => {
   it('no one gets a mail whose consent check came after their opt-out was stored', { timeout: 300_000 }, async () => {
     const api = suite.api;
-    const { topic, template, subject, audience } = await setup('optout', { count: 400 });
+    const { topic, template, subject, audience } = await setup('optout', { count: 240 });
     const ids = new Map<string, string>();
     for (const email of audience) ids.set(email, await idOf(email));
-    // 20 mails a second: the campaign takes about 20 s, and the opt-outs land all through it.
+    // 20 mails a second: the campaign takes about 12 s, and the opt-outs land all through it.
     const c = await api.post('/v1/campaigns', { name: 'Opt-out race', template, ratePerSecond: 20 });
     expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
 
     const leavers = audience.filter((_, i) => i % 4 === 1);
     const storedBy = new Map<string, number>();
     for (const email of leavers) {
-      await new Promise((r) => setTimeout(r, 40));
+      await new Promise((r) => setTimeout(r, 60));
       const r = await api.put(`/v1/recipients/${ids.get(email)}/consents/${topic}`, { status: 'opted_out', source: 'preference_page' });
       expect(r.status).toBe(200);
       storedBy.set(email, Date.now());
@@ -82,7 +82,7 @@ describe('opt-outs while a campaign is sending', () => {
       }
     }
     // Both outcomes occurred: the race was real, and the send-time check caught the later opt-outs.
-    expect(held).toBeGreaterThan(10);
+    expect(held).toBeGreaterThan(5);
     expect(mailedBeforeOptOut).toBeGreaterThan(0);
     expect(done.progress.held.opted_out).toBe(held);
     expect(done.progress.sent).toBe(audience.length - held);
@@ -93,10 +93,10 @@ describe('opt-outs while a campaign is sending', () => {
 describe('pause, resume, cancel', () => {
   it('a paused campaign sends nothing until resumed, then finishes with everyone mailed exactly once', { timeout: 300_000 }, async () => {
     const api = suite.api;
-    const { template, subject, audience } = await setup('pause', { count: 300 });
-    const c = await api.post('/v1/campaigns', { name: 'Pause me', template, ratePerSecond: 25 });
+    const { template, subject, audience } = await setup('pause', { count: 150 });
+    const c = await api.post('/v1/campaigns', { name: 'Pause me', template, ratePerSecond: 20 });
     expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
-    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 40, 60_000);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 20, 60_000);
     const paused = await api.post(`/v1/campaigns/${c.body.id}/pause`);
     expect(paused.status).toBe(202);
     expect(paused.body).toMatchObject({ status: 'paused', pauseReason: 'manual' });
@@ -119,7 +119,7 @@ describe('pause, resume, cancel', () => {
 
   it('a cancelled campaign stops for good; what was sent stays sent', { timeout: 120_000 }, async () => {
     const api = suite.api;
-    const { template, subject, audience } = await setup('cancel', { count: 200 });
+    const { template, subject, audience } = await setup('cancel', { count: 120 });
     const c = await api.post('/v1/campaigns', { name: 'Cancel me', template, ratePerSecond: 20 });
     await api.post(`/v1/campaigns/${c.body.id}/launch`);
     await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 20, 60_000);
@@ -159,10 +159,10 @@ describe('scheduling and restarts', () => {
     // One batch at a time, so most of the campaign is still queued when the engine goes.
     await engine.stop();
     engine = await startTestEngine('lifecycle', { queuePrefix, sweepMs: 500, senderConcurrency: 1, senderBatchSize: 1 });
-    const { template, subject, audience } = await setup('restart', { count: 300 });
-    const c = await api.post('/v1/campaigns', { name: 'Survive a restart', template, ratePerSecond: 30 });
+    const { template, subject, audience } = await setup('restart', { count: 160 });
+    const c = await api.post('/v1/campaigns', { name: 'Survive a restart', template, ratePerSecond: 20 });
     await api.post(`/v1/campaigns/${c.body.id}/launch`);
-    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 30, 60_000);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.sent >= 20, 60_000);
     // As if the process died: the batch being sent is not deleted from the queue and comes back after a restart.
     await engine.stop({ abandon: true });
     const atStop = (await api.get(`/v1/campaigns/${c.body.id}`)).body.progress.sent;
