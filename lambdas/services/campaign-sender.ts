@@ -199,19 +199,22 @@ async function sendOne(
   );
   const decision = decide(state, { class: campaign.class, ...(campaign.topic ? { topic: campaign.topic } : {}), addressSuppliedByCaller: true }, now);
   const messageId = campaignMessageId(campaign.id, recipientId);
-  const claim = await deps.messages.claim({
+  const record = {
     messageId,
-    status: decision.action === 'send' ? 'sending' : 'held',
-    ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
     class: campaign.class,
     template: template.id,
     ...(campaign.topic ? { topic: campaign.topic } : {}),
     campaignId: campaign.id,
     recipientId,
     decidedAt,
-    createdAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
     requestHash: `campaign:${campaign.id}`,
+  };
+  const claim = await deps.messages.claim({
+    ...record,
+    status: decision.action === 'send' ? 'sending' : 'held',
+    ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
+    createdAt: now.toISOString(),
   });
   if (!claim.claimed) {
     const existing = claim.existing;
@@ -263,19 +266,7 @@ async function sendOne(
       if (pause) return { kind: 'pause', reason: pause };
       if (!isThrottle(err) || attempt >= THROTTLE_TRIES) return { kind: 'retry', error: err.name || 'ses_error' };
       await sleep(backoffMs(attempt));
-      const again = await deps.messages.claim({
-        messageId,
-        status: 'sending',
-        class: campaign.class,
-        template: template.id,
-        ...(campaign.topic ? { topic: campaign.topic } : {}),
-        campaignId: campaign.id,
-        recipientId,
-        decidedAt,
-        createdAt: deps.clock().toISOString(),
-        expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
-        requestHash: `campaign:${campaign.id}`,
-      });
+      const again = await deps.messages.claim({ ...record, status: 'sending', createdAt: deps.clock().toISOString() });
       if (!again.claimed) return { kind: 'in_doubt' };
     }
   }

@@ -115,34 +115,11 @@ export class CampaignStore {
     if (!before) throw new SendwellError('not_found', `No campaign ${id}.`);
     const allowed = ALLOWED_FROM[action];
     if (!allowed.includes(before.status)) throw conflict(action, before.status);
-    const set = setExpression(fields);
-    const adds = Object.entries(extra.add ?? {});
-    try {
-      await this.#db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.#table,
-                Key: campaignKey(id),
-                UpdateExpression: set.UpdateExpression + (adds.length ? ` ADD ${adds.map((_, i) => `#a${i} :a${i}`).join(', ')}` : ''),
-                ConditionExpression: '#status = :was',
-                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#status': 'status', ...Object.fromEntries(adds.map(([k], i) => [`#a${i}`, k])) },
-                ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':was': before.status, ...Object.fromEntries(adds.map(([, n], i) => [`:a${i}`, n])) },
-              },
-            },
-            ...(extra.put ?? []).map((Item) => ({ Put: { TableName: this.#table, Item } })),
-            ...(extra.remove ?? []).map((Key) => ({ Delete: { TableName: this.#table, Key } })),
-          ],
-        }),
-      );
-    } catch (e) {
-      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') {
-        const now = await this.get(id);
-        throw conflict(action, now?.status ?? before.status);
-      }
-      throw e;
-    }
+    const done = await this.#changeIf(id, fields, extra.add ?? {}, '#status = :was', { ':was': before.status }, [
+      ...(extra.put ?? []).map((Item) => ({ Put: { TableName: this.#table, Item } })),
+      ...(extra.remove ?? []).map((Key) => ({ Delete: { TableName: this.#table, Key } })),
+    ]);
+    if (!done) throw conflict(action, (await this.get(id))?.status ?? before.status);
     return before;
   }
 
@@ -301,6 +278,25 @@ export class CampaignStore {
     if (!c || c.status !== 'sending' || !c.audienceComplete) return false;
     const { settled } = await this.counters(c);
     if (settled < c.found) return false;
+    return this.#changeIf(id, { status: 'completed', completedAt: at, updatedAt: at }, {}, '#status = :sending AND audienceComplete = :t', { ':sending': 'sending', ':t': true }, [
+      { Delete: { TableName: this.#table, Key: { pk: 'ACTIVE', sk: id } } },
+    ]);
+  }
+
+  /**
+   * Sets `fields` (and adds `add`) on the campaign if `condition` holds, with `items` in the same transaction.
+   * False when the condition did not hold (nothing was written).
+   */
+  async #changeIf(
+    id: string,
+    fields: Readonly<Record<string, unknown>>,
+    add: Readonly<Record<string, number>>,
+    condition: string,
+    values: Readonly<Record<string, unknown>>,
+    items: ReadonlyArray<Record<string, unknown>>,
+  ): Promise<boolean> {
+    const set = setExpression(fields);
+    const adds = Object.entries(add);
     try {
       await this.#db.send(
         new TransactWriteCommand({
@@ -309,13 +305,13 @@ export class CampaignStore {
               Update: {
                 TableName: this.#table,
                 Key: campaignKey(id),
-                ...mergeCondition(setExpression({ status: 'completed', completedAt: at, updatedAt: at }), '#status = :sending AND audienceComplete = :t', {
-                  ':sending': 'sending',
-                  ':t': true,
-                }),
+                UpdateExpression: set.UpdateExpression + (adds.length ? ` ADD ${adds.map((_, i) => `#a${i} :a${i}`).join(', ')}` : ''),
+                ConditionExpression: condition,
+                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#status': 'status', ...Object.fromEntries(adds.map(([k], i) => [`#a${i}`, k])) },
+                ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ...values, ...Object.fromEntries(adds.map(([, n], i) => [`:a${i}`, n])) },
               },
             },
-            { Delete: { TableName: this.#table, Key: { pk: 'ACTIVE', sk: id } } },
+            ...items,
           ],
         }),
       );
@@ -435,15 +431,6 @@ function tally(entries: readonly SettleEntry[]): Record<string, number> {
     figures[key] = (figures[key] ?? 0) + 1;
   }
   return figures;
-}
-
-function mergeCondition(expr: ReturnType<typeof setExpression>, condition: string, values: Record<string, unknown>) {
-  return {
-    ...expr,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: { ...expr.ExpressionAttributeNames, '#status': 'status' },
-    ExpressionAttributeValues: { ...expr.ExpressionAttributeValues, ...values },
-  };
 }
 
 function conflict(action: CampaignAction, status: CampaignStatus): SendwellError {
