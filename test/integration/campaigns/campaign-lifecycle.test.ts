@@ -4,6 +4,9 @@
  * may be created and changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
+import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -87,6 +90,12 @@ describe('opt-outs while a campaign is sending', () => {
     expect(done.progress.held.opted_out).toBe(held);
     expect(done.progress.sent).toBe(audience.length - held);
     for (const email of audience.filter((e) => !leavers.includes(e))) expect(mails.get(email.toLowerCase())?.length ?? 0).toBe(1);
+
+    // The rate held across all senders: no second gave out more than 20 sends, and every send took one.
+    const windows = await new CampaignStore(documentClient(), config().tables).rateWindows(c.body.id);
+    expect(Math.max(...windows.map((w) => w.used))).toBeLessThanOrEqual(20);
+    expect(windows.reduce((n, w) => n + w.used, 0)).toBeGreaterThanOrEqual(done.progress.sent);
+    expect(windows.length).toBeGreaterThanOrEqual(Math.floor(audience.length / 20) - 1);
   });
 });
 
