@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { textTable } from './report.ts';
 
 /**
  * A full GC before every round, so a round does not pay for the garbage the scenario before it left (MailComposer
@@ -130,10 +131,11 @@ const two = fixed(2);
 const ratio = (r: number) => (r >= 0.1 ? two.format(r) : r.toPrecision(2));
 
 /**
- * The results table. `× baseline` is this row's µs per recipient over the baseline row's: below 1 is cheaper
- * than building the MIME message with the library, above 1 dearer. `spread` is (slowest − fastest round) / median.
+ * The results table as a header and rows of cells. `× baseline` is this row's µs per recipient over the baseline
+ * row's: below 1 is cheaper than building the MIME message with the library, above 1 dearer. `spread` is
+ * (slowest − fastest round) / median.
  */
-export function formatTable(measurements: readonly Measurement[], baseline: Measurement): string {
+export function tableCells(measurements: readonly Measurement[], baseline: Measurement): { header: string[]; rows: string[][] } {
   const base = perRecipient(baseline).micros;
   const header = ['scenario', 'recipients', 'sent', 'held', 'total ms', 'recipients/s', 'µs/recipient', '× baseline', 'spread'];
   const rows = measurements.map((m) => {
@@ -151,10 +153,13 @@ export function formatTable(measurements: readonly Measurement[], baseline: Meas
       `${integer.format(((m.maxMs - m.minMs) / m.medianMs) * 100)}%`,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return { header, rows };
+}
+
+/** {@link tableCells} as padded text for the console. */
+export function formatTable(measurements: readonly Measurement[], baseline: Measurement): string {
+  const { header, rows } = tableCells(measurements, baseline);
+  return textTable(header, rows);
 }
 
 export const format = { integer, one, two };

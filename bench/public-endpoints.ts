@@ -9,27 +9,17 @@
  * happened, prints, and stops everything it started by PID. Every loop is bounded in requests and in time. It never
  * fails on a time: the figures are for reading, and compared only within one run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { handlerEnv, localTableName } from '../local/handler-env.ts';
-import { generateKeys } from '../local/keys.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.ts';
-import { freePort } from '../local/ports.ts';
-import { startSesLocal } from '../local/ses-local.ts';
-import { ensureTables } from '../local/tables.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLES } from '../lambdas/wiring/tables.ts';
+import { localTableName } from '../local/handler-env.ts';
 import { integerOption, parseCli, runCli } from './cli.ts';
 import { cpuDelta, cpuSnapshot, type CpuSnapshot } from './cpu.ts';
-import type { GatewayReady } from './gateway-process.ts';
+import { guardRun, startBenchStack } from './gateway-start.ts';
 import { closedLoop, httpClient, type HttpAnswer, type LatencySummary, summarize } from './latency.ts';
 import {
   adminApi,
@@ -42,7 +32,6 @@ import {
   signedUnsubscribePath,
 } from './public-setup.ts';
 
-const HOST = '127.0.0.1';
 const CONCURRENCY = [1, 8, 32] as const;
 const DEFAULT_REQUESTS = 100;
 /** Each first unsubscribe needs a recipient of its own: those rows send half the requests, at most this many. */
@@ -79,7 +68,6 @@ const WATCHDOG_MS = 240_000;
 /** An open within 2 s of its send is classified as a gateway scan; the bench waits so every open is a human one. */
 const TOO_SOON_MS = 2_100;
 const TABLE_PREFIX = 'sendwell-bench';
-const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
 const ONE_CLICK_BODY = 'List-Unsubscribe=One-Click';
 
@@ -109,63 +97,6 @@ function parseOptions(args: string[]): Options | undefined {
   if (values === undefined) return undefined;
   const raw = values.requests as string | undefined;
   return { requests: integerOption('requests', raw, DEFAULT_REQUESTS, 10, 10_000), explicitRequests: raw !== undefined, disk: values.disk === true };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The gateway process
-
-type Stop = () => Promise<void>;
-
-interface GatewayProcess {
-  readonly child: ChildProcess;
-  readonly ready: GatewayReady;
-  readonly stop: Stop;
-  /** What the handlers printed (they log only what goes wrong). */
-  readonly logLines: () => readonly string[];
-}
-
-/** Starts `bench/gateway-process.ts` with the handler environment and waits until it listens. */
-async function startGatewayProcess(env: Record<string, string>, adminKey: string, port: number): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bench', 'gateway-process.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, SENDWELL_BENCH_ADMIN_KEY: adminKey, SENDWELL_BENCH_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() && lines.length < 1000) lines.push(line.trim());
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const stop: Stop = () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return done();
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(killer);
-        done();
-      });
-      process.kill(child.pid, 'SIGTERM');
-    });
-  const onExit = (code: number | null) => lines.push(`(gateway process exited, code ${code})`);
-  try {
-    const ready = await new Promise<GatewayReady>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error('the gateway process did not listen within 60 s')), 60_000);
-      child.once('error', fail);
-      child.once('exit', (code) => fail(new Error(`the gateway process exited during start (code ${code}): ${lines.slice(-5).join(' | ')}`)));
-      child.on('message', (m: GatewayReady) => {
-        if (m?.type !== 'listening') return;
-        clearTimeout(timer);
-        ok(m);
-      });
-    });
-    child.removeAllListeners('exit');
-    child.once('exit', onExit);
-    return { child, ready, stop, logLines: () => lines };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -245,60 +176,10 @@ async function run(options: Options): Promise<void> {
   };
   const load1 = os.loadavg()[0] ?? Number.NaN;
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-  const stops: Stop[] = [];
-  let stopping: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    })());
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    process.stderr.write('bench:public: interrupted; stopping what it started\n');
-    void stopAll().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`bench:public: still running after ${WATCHDOG_MS / 1000} s; stopping everything it started\n`);
-    void stopAll().finally(() => process.exit(1));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { stops, stopAll, interrupted, release } = guardRun('bench:public', WATCHDOG_MS);
 
   try {
-    // DynamoDB Local (in memory, or in a temporary folder with --disk, removed at the end), the local SES in this
-    // process, and the gateway process. The gateway needs only the endpoints to load its handlers, so it starts
-    // while Java does.
-    const dataDir = options.disk ? mkdtempSync(join(os.tmpdir(), 'sendwell-bench-ddb-')) : undefined;
-    if (dataDir) stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const ports = new Set<number>();
-    while (ports.size < 3) ports.add(await freePort(HOST)); // three different ones, should the OS hand one out twice
-    const [dynamoPort, sesPort, gatewayPort] = [...ports] as [number, number, number];
-    const ses = await startSesLocal({ host: HOST, port: sesPort });
-    stops.push(ses.stop);
-    const keys = generateKeys();
-    const publicBaseUrl = `http://${HOST}:${gatewayPort}`;
-    const env = handlerEnv({ dynamodb: `http://${HOST}:${dynamoPort}`, ses: ses.endpoint, publicBaseUrl, keys, tablePrefix: TABLE_PREFIX });
-    const adminKey = `swl_bench_${randomBytes(24).toString('base64url')}`;
-    const [dynamoStart, gatewayStart] = await Promise.allSettled([
-      startDynamoDbLocal({ host: HOST, port: dynamoPort, ...(dataDir ? { dataDir } : {}) }).then((d) => {
-        stops.push(d.stop);
-        return { d, ms: performance.now() - lap };
-      }),
-      startGatewayProcess(env, adminKey, gatewayPort).then((g) => {
-        stops.push(g.stop);
-        return g;
-      }),
-    ]);
-    if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
-    if (gatewayStart.status === 'rejected') throw gatewayStart.reason;
-    const { d: dynamo, ms: dynamoStartMs } = dynamoStart.value;
-    const gateway = gatewayStart.value;
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    stops.push(async () => dynamoClient.destroy());
-    await ensureTables(dynamoClient, TABLE_LIST, (def) => localTableName(def, TABLE_PREFIX));
-    // The same marshalling options as the handlers' client (lambdas/adapters/clients.ts).
-    const doc = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+    const { dynamo, dynamoStartMs, gateway, sesEndpoint, keys, adminKey, publicBaseUrl, doc } = await startBenchStack({ disk: options.disk, tablePrefix: TABLE_PREFIX }, stops);
     const messagesTable = localTableName(TABLES.messages, TABLE_PREFIX);
     phase('start');
 
@@ -315,7 +196,7 @@ async function run(options: Options): Promise<void> {
     const mailedRecipients = await findRecipients(api, topic, mailedEmails, SETUP_PARALLEL);
     let findMs = performance.now() - t;
     t = performance.now();
-    const mailed = await sendMarketing(api, ses.endpoint, template, mailedRecipients, SETUP_PARALLEL);
+    const mailed = await sendMarketing(api, sesEndpoint, template, mailedRecipients, SETUP_PARALLEL);
     const lastSendAt = performance.now();
     const sendMs = lastSendAt - t;
     // Looked up after the sends, so the 2 s an open must come after its send mostly pass meanwhile.
@@ -552,13 +433,11 @@ async function run(options: Options): Promise<void> {
     if (!opensOk || !firstOk || !repeatOk || notes.length > 0) process.exitCode = 1;
   } catch (e) {
     // Interrupted: requests in flight fail as their servers stop; the signal handler ends the process.
-    if (interrupted) return new Promise<void>(() => undefined);
+    if (interrupted()) return new Promise<void>(() => undefined);
     throw e;
   } finally {
-    clearTimeout(watchdog);
     await stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
   }
 }
 

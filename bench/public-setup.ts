@@ -126,6 +126,8 @@ export interface MailedRecipient extends BenchRecipient {
   readonly pixelPath: string;
   /** `/u/<token>`, from the `List-Unsubscribe` header's https URL (the RFC 8058 one-click target). */
   readonly unsubscribePath: string;
+  /** `/p/<token>`, from the preference link in the HTML part. */
+  readonly preferencesPath: string;
 }
 
 interface StoredMail {
@@ -157,8 +159,15 @@ export async function sendMarketing(
     const pixel = /<img src="([^"]+\/o\/[^"]+\.gif)"/.exec(mail.body.html ?? '')?.[1];
     const listUnsubscribe = mail.headers?.find((h) => h.name.toLowerCase() === 'list-unsubscribe')?.value ?? '';
     const oneClick = /<(https?:[^>]+)>/.exec(listUnsubscribe)?.[1];
-    if (!pixel || !oneClick) throw new Error(`the mail to ${r.email} has no ${pixel ? 'List-Unsubscribe URL' : 'open pixel'}`);
-    return { ...r, messageId: messageIds[i] as string, pixelPath: new URL(pixel).pathname, unsubscribePath: new URL(oneClick).pathname };
+    const preferences = /href="([^"]+\/p\/[^"]+)"/.exec(mail.body.html ?? '')?.[1];
+    if (!pixel || !oneClick || !preferences) throw new Error(`the mail to ${r.email} has no ${!pixel ? 'open pixel' : !oneClick ? 'List-Unsubscribe URL' : 'preference link'}`);
+    return {
+      ...r,
+      messageId: messageIds[i] as string,
+      pixelPath: new URL(pixel).pathname,
+      unsubscribePath: new URL(oneClick).pathname,
+      preferencesPath: new URL(preferences).pathname,
+    };
   });
 }
 

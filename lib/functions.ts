@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
 import type { EventFunctionDef, EventSource } from '../lambdas/wiring/event-functions.ts';
 import type { FunctionDef } from '../lambdas/wiring/routes.ts';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, LAMBDA_RUNTIME } from './bundling.ts';
 import { connectFunction, type FunctionResources } from './permissions.ts';
 
 /** The repository root: `FunctionDef.entry` paths are relative to it, whatever the working directory of the synth. */
@@ -69,12 +70,6 @@ export function assertEventSource(key: string, def: EventFunctionDef, source: Ev
   if (def.source !== source) throw new Error(`Sendwell: function "${key}" is invoked by "${def.source}", not by "${source}".`);
 }
 
-/**
- * Lets bundled CommonJS dependencies `require()` Node built-ins from inside the ESM bundle (esbuild's `__require` shim
- * throws "Dynamic require is not supported" otherwise). Powertools Tracer pulls in the CommonJS X-Ray SDK.
- */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-
 /** The environment every function starts with; the constructs of `resources` add theirs in {@link connectFunction}. */
 function baseEnvironment(options: BuildFunctionOptions): Record<string, string> {
   return {
@@ -86,9 +81,7 @@ function baseEnvironment(options: BuildFunctionOptions): Record<string, string> 
     // Events and responses carry email addresses and tokens: never into logs or traces.
     POWERTOOLS_LOGGER_LOG_EVENT: 'false',
     POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
-    // Stack traces point into the TypeScript sources through the bundled source maps (cost only when an Error's
-    // stack is read).
-    NODE_OPTIONS: '--enable-source-maps',
+    NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
   };
 }
 
@@ -126,7 +119,7 @@ export function buildFunction(scope: Construct, key: string, def: FunctionDef, o
     projectRoot: REPO_ROOT,
     depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
     description: def.description,
-    runtime: lambda.Runtime.NODEJS_24_X,
+    runtime: LAMBDA_RUNTIME,
     architecture: lambda.Architecture.ARM_64,
     memorySize: def.memorySize ?? 256,
     timeout: Duration.seconds(def.timeoutSeconds ?? 10),
@@ -135,19 +128,7 @@ export function buildFunction(scope: Construct, key: string, def: FunctionDef, o
     tracing: lambda.Tracing.ACTIVE,
     environment: baseEnvironment(options),
     bundling: {
-      format: nodejs.OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      banner: ESM_REQUIRE_BANNER,
-      minify: true,
-      // esbuild's per-bundle size report would fill every synth and test run; sizes are in docs/deploy.md.
-      logLevel: nodejs.LogLevel.WARNING,
-      sourceMap: true,
-      // Line mapping without embedding the sources: a smaller bundle to load at cold start.
-      sourcesContent: false,
-      // Trade-off: the runtime's AWS SDK v3 keeps bundles small and deploys fast, but its version is whatever the
-      // Lambda runtime ships (not the lockfile), loading it is not tree-shaken, and behaviour can move under us on a
-      // runtime update. Bundle it (bundleAwsSDK) for a function where a pinned SDK or cold start matters more.
-      externalModules: ['@aws-sdk/*'],
+      ...LAMBDA_BUNDLING,
       // Files the handler reads at run time (FunctionDef.assets) go next to index.mjs.
       ...(def.assets?.length
         ? {
