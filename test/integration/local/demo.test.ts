@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../local/ports.ts';
+import { runCli } from '../../support/cli.ts';
 import { repoRoot } from '../../support/gateway.ts';
 
 const ADMIN_KEY = 'swl_demo_test_key_0123456789abcdef';
@@ -25,17 +26,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function runNode(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: dataDir, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `node scripts/demo/main.ts …args`, with a clean environment (the CLI tests' runner, pointed at the demo). */
+const runDemo = (args: string[], env: Record<string, string>) => runCli(args, env, join(repoRoot, 'scripts/demo/main.ts'));
 
 async function startStack(env: Record<string, string>): Promise<void> {
   stack = spawn(process.execPath, ['local/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env } });
@@ -74,7 +66,7 @@ function block(stdout: string, title: string) {
 
 describe('npm run demo', () => {
   it('says in one line that the stack is not running, and exits 1', async () => {
-    const r = await runNode('scripts/demo/main.ts', [], { SENDWELL_PORT: String(await freePort()), SENDWELL_ADMIN_KEY: ADMIN_KEY });
+    const r = await runDemo([], { SENDWELL_PORT: String(await freePort()), SENDWELL_ADMIN_KEY: ADMIN_KEY });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^sendwell demo: The local stack is not running at http:\/\/127\.0\.0\.1:\d+: start it with `npm start` in another terminal, then run `npm run demo` again\.\n$/);
@@ -85,7 +77,7 @@ describe('npm run demo', () => {
     const env = { ...ports, SENDWELL_DATA_DIR: dataDir, SENDWELL_ADMIN_KEY: ADMIN_KEY };
     await startStack(env);
 
-    const r = await runNode('scripts/demo/main.ts', ['--recipients', '100'], env);
+    const r = await runDemo(['--recipients', '100'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     // Progress went to stderr, line by line (not a terminal): the import and the watch.
@@ -135,7 +127,7 @@ describe('npm run demo', () => {
 
     // A second run on the same data works: its own ids and addresses, and the first run's people are excluded from
     // its notice instead of mailed again.
-    const again = await runNode('scripts/demo/main.ts', ['--recipients', '50'], env);
+    const again = await runDemo(['--recipients', '50'], env);
     expect(again.code, again.stderr).toBe(0);
     const notice2 = block(again.stdout, 'Service notice');
     expect(notice2.id).not.toBe(notice.id);
