@@ -5,12 +5,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Io } from '../../cli/io.ts';
 import type { Campaign, CampaignProgress } from '../../lambdas/schemas/model.ts';
-import { FUNCTIONS, ROUTES, routeKey } from '../../lambdas/wiring/routes.ts';
-import { loadHandlers, startGateway, type HttpLambda } from '../../local/gateway.ts';
-import { repoRoot, startTestGateway, TEST_ADMIN_KEY, withAdminCall, type TestGateway } from './gateway.ts';
+import { repoRoot } from './gateway.ts';
 export const CLI_MAIN = join(repoRoot, 'cli/main.ts');
 /** What the `sendwell` bin runs (`package.json` `bin`). */
 export const CLI_BIN = join(repoRoot, 'cli/sendwell.mjs');
@@ -69,46 +66,6 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     child.once('error', reject);
     child.once('close', (code) => resolveRun({ code, stdout, stderr }));
   });
-}
-
-const notBuilt = (message: string): HttpLambda => async () => ({
-  statusCode: 501,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ error: { code: 'not_implemented', message, details: [] } }),
-});
-
-/** The admin function from its per-resource handler modules (`createTopic` → `createTopicHandler`), without `admin.ts`. */
-async function adminByOperation(): Promise<HttpLambda> {
-  const operations = new Map<string, HttpLambda>();
-  for (const file of ['messages', 'recipients', 'suppressions', 'templates', 'topics']) {
-    const mod = (await import(pathToFileURL(join(repoRoot, 'lambdas/handlers/admin', `${file}.ts`)).href)) as Record<string, unknown>;
-    for (const [name, fn] of Object.entries(mod)) if (name.endsWith('Handler') && typeof fn === 'function') operations.set(name.slice(0, -'Handler'.length), fn as HttpLambda);
-  }
-  const byRouteKey = new Map(ROUTES.filter((r) => r.fn === 'admin').map((r) => [routeKey(r), operations.get(r.operationId)]));
-  return async (event, context) => (byRouteKey.get(event.routeKey) ?? notBuilt(`${event.routeKey} is not built yet`))(event, context);
-}
-
-/**
- * The local gateway with the real handlers for the CLI tests. While the campaign engine is half-landed, `admin.ts`
- * and the OpenAPI function refuse to load (their cold-start checks want a handler and schemas for every route); then
- * each function that loads is served as it is, the admin routes that exist by their own handler modules, and the
- * rest answer 501. Once every function loads this is just `startTestGateway`, and the fallback can go.
- */
-export async function startCliTestGateway(): Promise<TestGateway> {
-  try {
-    return await startTestGateway();
-  } catch (e) {
-    if (!/no handler for operation|No schemas for operation/.test((e as Error).message)) throw e;
-  }
-  const handlers: Record<string, HttpLambda> = {};
-  for (const [key, def] of Object.entries(FUNCTIONS)) {
-    try {
-      Object.assign(handlers, await loadHandlers({ [key]: def }, repoRoot));
-    } catch (e) {
-      handlers[key] = key === 'admin' ? await adminByOperation() : notBuilt((e as Error).message);
-    }
-  }
-  return withAdminCall(await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port: 0 }));
 }
 
 export interface RecordedRequest {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../local/ports.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { runCli, startCliTestGateway } from '../../support/cli.ts';
-import { TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
+import { runCli } from '../../support/cli.ts';
+import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
 
 let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
@@ -19,7 +19,7 @@ const tag = `c${Date.now().toString(36)}`;
 const topic = `${tag}-news`;
 
 beforeAll(async () => {
-  gw = await startCliTestGateway();
+  gw = await startTestGateway();
   api = adminClient(gw);
 });
 afterAll(async () => {

@@ -1,0 +1,284 @@
+/**
+ * `npm run bench:campaign [-- --recipients N]`: one marketing campaign to N opted-in recipients (10,000 by default)
+ * through the local campaign engine — the same launcher and sender handlers AWS invokes, on the SQS stand-in of
+ * `local/campaign-queue.ts` — against DynamoDB Local (in memory) and the local SES, all in this process but Java.
+ * Prints recipients/s, DynamoDB and SES calls per recipient (counted by command with a middleware on the shared
+ * clients of `lambdas/adapters/clients.ts`), and the raw local-SES SendEmail rate at the same concurrency in the same
+ * run, with the ratio. It never fails on a time; it fails (exit 1) when the campaign does not send every mail once.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE_LIST } from '../lambdas/wiring/tables.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { handlerEnv, localTableName } from '../local/handler-env.ts';
+import { generateKeys } from '../local/keys.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.ts';
+import { freePort } from '../local/ports.ts';
+import { startSesLocal } from '../local/ses-local.ts';
+import { ensureTables } from '../local/tables.ts';
+import { integerOption, parseCli, runCli } from './cli.ts';
+import { closedLoop } from './latency.ts';
+import { mapLimit } from './public-setup.ts';
+
+const HOST = '127.0.0.1';
+const TABLE_PREFIX = 'sendwell-bench';
+/** The most the API allows: the rate limit is not what this measures. */
+const RATE_PER_SECOND = 1000;
+const SEED_PARALLEL = 16;
+const DEFAULT_RECIPIENTS = 10_000;
+const DEFAULT_BASELINE_SENDS = 3_000;
+const CAMPAIGN_TIMEOUT_MS = 900_000;
+
+const USAGE = `Usage: npm run bench:campaign -- [options]
+
+  --recipients N  opted-in recipients of the campaign (default ${DEFAULT_RECIPIENTS}, 100 to 100000)
+  --baseline N    raw SendEmail calls for the local-SES baseline (default ${DEFAULT_BASELINE_SENDS})
+  --help          this text
+
+Starts DynamoDB Local (in memory) and the local SES on free loopback ports, seeds the
+recipients through the real store, runs the campaign through the local campaign engine,
+then times raw SendEmail at the campaign's peak SES concurrency; stops everything by PID.`;
+
+interface Options {
+  readonly recipients: number;
+  readonly baseline: number;
+}
+
+function parseOptions(args: string[]): Options | undefined {
+  const values = parseCli(args, { recipients: { type: 'string' }, baseline: { type: 'string' } });
+  if (values === undefined) return undefined;
+  return {
+    recipients: integerOption('recipients', values.recipients as string | undefined, DEFAULT_RECIPIENTS, 100, 100_000),
+    baseline: integerOption('baseline', values.baseline as string | undefined, DEFAULT_BASELINE_SENDS, 100, 100_000),
+  };
+}
+
+/** Calls per command name, and the most in flight at once, from an SDK middleware. */
+class CallCounter {
+  readonly calls = new Map<string, number>();
+  inFlight = 0;
+  peak = 0;
+  counting = false;
+
+  /** Adds the middleware to `client` (the shared clients are built once; every adapter sends through them). */
+  attach(client: { middlewareStack: { add: (mw: any, options: { step: 'initialize'; name: string }) => void } }, name: string): void {
+    client.middlewareStack.add(
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        if (!this.counting) return next(args);
+        const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        this.calls.set(command, (this.calls.get(command) ?? 0) + 1);
+        this.peak = Math.max(this.peak, ++this.inFlight);
+        try {
+          return await next(args);
+        } finally {
+          this.inFlight--;
+        }
+      },
+      { step: 'initialize', name },
+    );
+  }
+
+  total(): number {
+    return [...this.calls.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+const fmt = {
+  int: (v: number) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(v),
+  two: (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(2)),
+  s: (ms: number) => `${(ms / 1000).toFixed(1)} s`,
+};
+
+async function run(options: Options): Promise<void> {
+  const started = performance.now();
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  const onSignal = () => void stopAll().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const ports = new Set<number>();
+    while (ports.size < 2) ports.add(await freePort(HOST));
+    const [dynamoPort, sesPort] = [...ports] as [number, number];
+    const ses = await startSesLocal({ host: HOST, port: sesPort });
+    stops.push(ses.stop);
+    const dynamo = await startDynamoDbLocal({ host: HOST, port: dynamoPort });
+    stops.push(dynamo.stop);
+    const setupClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    stops.push(async () => setupClient.destroy());
+    await ensureTables(setupClient, TABLE_LIST, (def) => localTableName(def, TABLE_PREFIX));
+    // The handlers' environment, before anything reads it; the sender's per-batch INFO lines would flood the output.
+    Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl: `http://${HOST}:1`, keys: generateKeys(), tablePrefix: TABLE_PREFIX }), {
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    });
+    const { dynamoClient, sesClient } = await import('../lambdas/adapters/clients.ts');
+    const { container, useLocalCampaignQueues } = await import('../lambdas/adapters/container.ts');
+    const { createTopic, saveTemplate } = await import('../lambdas/services/catalog.ts');
+    const { createRecipientRecord } = await import('../lambdas/services/recipient-records.ts');
+    const { createCampaign, launchCampaign } = await import('../lambdas/services/campaigns.ts');
+    const { CampaignStore } = await import('../lambdas/adapters/dynamo/campaign-store.ts');
+    const { config } = await import('../lambdas/adapters/config.ts');
+    const { startCampaignEngine } = await import('../local/campaign-engine.ts');
+    const { SEND_BATCH_SIZE } = await import('../lambdas/domain/campaign.ts');
+    const { SEND_CHUNK } = await import('../lambdas/services/campaign-sender.ts');
+
+    const dynamoCalls = new CallCounter();
+    const sesCalls = new CallCounter();
+    dynamoCalls.attach(dynamoClient(), 'bench-count-dynamodb');
+    sesCalls.attach(sesClient(), 'bench-count-ses');
+    const deps = container();
+
+    // Seed through the real store (what the import does per row, without the HTTP and the parsing).
+    const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    const topic = `bench-${runId}`;
+    await createTopic(deps, { id: topic, name: 'Bench news', description: 'bench:campaign' });
+    await saveTemplate(
+      deps,
+      {
+        id: topic,
+        class: 'marketing',
+        topic,
+        subject: 'News for {{first_name}}',
+        html: '<p>Hi {{first_name}}, our <a href="https://shop.example.com/spring">spring collection</a> is here.</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> · <a href="{{preferences_url}}">Preferences</a><br>{{postal_address}}</p>',
+        text: 'Hi {{first_name}}, our spring collection is here: https://shop.example.com/spring\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
+      },
+      'create',
+    );
+    let t = performance.now();
+    const at = '2026-01-15T10:00:00Z';
+    await mapLimit(
+      Array.from({ length: options.recipients }, (_, i) => i),
+      SEED_PARALLEL,
+      (i) =>
+        createRecipientRecord(
+          deps,
+          { email: `r${i}.${runId}@bench.example.com`, country: 'US', attributes: { first_name: `R${i}` } },
+          { source: 'import', actor: 'bench' },
+          [{ topic, status: 'opted_in', confirmedAt: at, evidence: { at } }],
+        ),
+    );
+    const seedMs = performance.now() - t;
+
+    // The engine, its queue calls counted as what they stand for on AWS (SQS messages).
+    const engine = await startCampaignEngine({ dynamodbEndpoint: dynamo.endpoint, table: `${TABLE_PREFIX}-local-queues`, queuePrefix: `bench-${runId}` });
+    stops.push(engine.stop);
+    const queueMessages = { launch: 0, send: 0, deadLetter: 0 };
+    useLocalCampaignQueues({
+      launch: (id) => ((queueMessages.launch += 1), engine.queues.launch(id)),
+      send: (batches, delay) => ((queueMessages.send += batches.length), engine.queues.send(batches, delay)),
+      deadLetter: (letter) => ((queueMessages.deadLetter += 1), engine.queues.deadLetter(letter)),
+    });
+    // Progress is read on a client of its own, so the polling is not counted as the engine's work.
+    const watchClient = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+    stops.push(async () => watchClient.destroy());
+    const watchStore = new CampaignStore(watchClient, config().tables);
+
+    const campaign = await createCampaign(deps, { name: 'Bench campaign', template: topic, ratePerSecond: RATE_PER_SECOND }, 'bench');
+    dynamoCalls.counting = true;
+    sesCalls.counting = true;
+    const load1 = os.loadavg()[0] ?? Number.NaN;
+    t = performance.now();
+    await launchCampaign(deps, campaign.id, 'bench');
+    let stored = await watchStore.get(campaign.id);
+    let lastReport = performance.now();
+    let timedOut = false;
+    while (stored?.status !== 'completed') {
+      await new Promise((r) => setTimeout(r, 100));
+      stored = await watchStore.get(campaign.id);
+      if (!stored) throw new Error(`campaign ${campaign.id} is gone`);
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        const so = await watchStore.counters(stored);
+        process.stderr.write(`bench:campaign: ${fmt.s(lastReport - t)} after launch: ${fmt.int(so.settled)}/${fmt.int(options.recipients)} settled\n`);
+      }
+      if (performance.now() - t > CAMPAIGN_TIMEOUT_MS) {
+        // The figures so far are still worth printing: how far it got, and what each recipient cost.
+        timedOut = true;
+        break;
+      }
+    }
+    const campaignMs = performance.now() - t;
+    const counters = await watchStore.counters(stored);
+    // Late work (a redelivered batch finding everyone claimed) still counts as the campaign's.
+    while (!timedOut && !(await engine.idle())) await new Promise((r) => setTimeout(r, 200));
+    dynamoCalls.counting = false;
+    sesCalls.counting = false;
+    const load2 = os.loadavg()[0] ?? Number.NaN;
+
+    // Baseline: raw SendEmail of an equivalent simple message, at the campaign's peak SES concurrency.
+    const concurrency = Math.max(1, sesCalls.peak);
+    const raw = new SESv2Client({ endpoint: ses.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    stops.push(async () => raw.destroy());
+    const html = `<p>Hi R1, our <a href="https://shop.example.com/spring">spring collection</a> is here.</p><p><a href="https://example.com/u/x">Unsubscribe</a> · <a href="https://example.com/p/x">Preferences</a><br>Sendwell Local, 1 Example Street, Springfield</p>`;
+    const send = (i: number) =>
+      raw
+        .send(
+          new SendEmailCommand({
+            FromEmailAddress: 'Sendwell Local <no-reply@sendwell.local>',
+            Destination: { ToAddresses: [`raw${i}.${runId}@bench.example.com`] },
+            Content: {
+              Simple: {
+                Subject: { Data: 'News for R1' },
+                Body: { Html: { Data: html }, Text: { Data: 'Hi R1, our spring collection is here.\nUnsubscribe: https://example.com/u/x' } },
+                Headers: [
+                  { Name: 'List-Unsubscribe', Value: '<https://example.com/u/x>, <mailto:unsubscribe@sendwell.local?subject=x>' },
+                  { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+                ],
+              },
+            },
+          }),
+        )
+        .then(() => undefined);
+    await closedLoop({ concurrency, requests: Math.min(200, options.baseline), deadline: performance.now() + 30_000, send });
+    const baseline = await closedLoop({ concurrency, requests: options.baseline, deadline: performance.now() + 120_000, send });
+
+    // Output.
+    const n = counters.sent + counters.failed + Object.values(counters.held).reduce((a, b) => a + b, 0);
+    const perSecond = (n / campaignMs) * 1000;
+    const rawPerSecond = (baseline.started / baseline.wallMs) * 1000;
+    const cpus = os.cpus();
+    const per = (count: number) => fmt.two(count / Math.max(1, n));
+    console.log('Sendwell campaign benchmark: one marketing campaign through the local campaign engine, against raw local-SES SendEmail');
+    console.log(
+      `node ${process.version} · ${cpus[0]?.model ?? 'unknown CPU'} · ${os.availableParallelism()} cores · load average ${load1.toFixed(2)} at launch, ${load2.toFixed(2)} at the end`,
+    );
+    console.log(
+      `DynamoDB Local in memory · local SES in this process · engine: 1 launcher, 4 send consumers × ${SEND_BATCH_SIZE}-recipient batches, 5 a call, ` +
+        `${SEND_CHUNK} sends at once per batch · campaign rate limit ${fmt.int(RATE_PER_SECOND)}/s`,
+    );
+    console.log(`seeded ${fmt.int(options.recipients)} opted-in recipients through RecipientStore.create in ${fmt.s(seedMs)} (not counted below)`);
+    console.log('');
+    console.log(
+      `campaign   ${fmt.int(n)} recipients settled (${fmt.int(counters.sent)} sent, ${fmt.int(counters.failed)} failed) in ${fmt.s(campaignMs)}, launch to completed: ${fmt.int(perSecond)} recipients/s`,
+    );
+    console.log(`raw SES    ${fmt.int(baseline.started)} SendEmail at concurrency ${concurrency} (the campaign's peak of SES calls in flight): ${fmt.int(rawPerSecond)} sends/s`);
+    console.log(`ratio      campaign recipients/s ÷ raw SendEmail/s = ${fmt.two(perSecond / rawPerSecond)}`);
+    console.log('');
+    console.log(`per recipient   DynamoDB ${per(dynamoCalls.total())} calls · SES ${per(sesCalls.total())} calls · queue messages ${per(queueMessages.send + queueMessages.launch)} (on AWS: SQS)`);
+    const rows = [...dynamoCalls.calls.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [command, count] of rows) console.log(`  DynamoDB ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
+    for (const [command, count] of sesCalls.calls) console.log(`  SES      ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
+    console.log(`  queue    send batches ${fmt.int(queueMessages.send)}, launch messages ${fmt.int(queueMessages.launch)}, dead letters ${fmt.int(queueMessages.deadLetter)}`);
+    console.log(`  most calls in flight: DynamoDB ${dynamoCalls.peak}, SES ${sesCalls.peak}`);
+    console.log('');
+    console.log("counted from launch until the engine is idle; the engine's own queue table calls (the SQS stand-in) are not DynamoDB calls on AWS and are left out.");
+    console.log('Compare rows of one run, never figures across machines.');
+    if (timedOut) console.log(`! the campaign had not completed after ${CAMPAIGN_TIMEOUT_MS / 1000} s: the figures are for the ${fmt.int(n)} recipients settled by then`);
+    const ok = !timedOut && counters.sent === options.recipients && counters.failed === 0 && sesCalls.calls.get('SendEmail') === options.recipients;
+    console.log(`check: every recipient sent exactly one SendEmail: ${ok ? 'ok' : 'MISMATCH'}`);
+    console.log(`time: total ${fmt.s(performance.now() - started)} (before stopping)`);
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+await runCli(USAGE, parseOptions, run);
