@@ -18,7 +18,11 @@ export interface CampaignEngineOptions {
   readonly table: string;
   /** Queue names start with it (tests sharing one DynamoDB Local each use their own). @default 'sendwell' */
   readonly queuePrefix?: string;
-  /** @default 30 */
+  /**
+   * How long a received message stays hidden. Like the AWS queues (6× the consumer's timeout) it must outlast a
+   * handler run, or a batch still being sent is handed out again.
+   * @default each consumer's function timeout + 30 s (150 s for the send queue)
+   */
   readonly visibilitySeconds?: number;
   /** Deliveries of a send batch before the queue dead-letters it (AWS: max attempts + 2). @default 7 */
   readonly maxReceiveCount?: number;
@@ -55,9 +59,23 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   await ensureQueueTable(client, o.table);
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const prefix = o.queuePrefix ?? 'sendwell';
-  const visibilitySeconds = o.visibilitySeconds ?? 30;
-  const launchQueue = new LocalQueue({ db, table: o.table, name: `${prefix}-campaign-launch`, visibilitySeconds, maxReceiveCount: 5, duplicateRate: o.duplicateRate ?? 0 });
-  const sendQueue = new LocalQueue({ db, table: o.table, name: `${prefix}-campaign-send`, visibilitySeconds, maxReceiveCount: o.maxReceiveCount ?? 7, duplicateRate: o.duplicateRate ?? 0 });
+  const visibility = (timeoutSeconds: number) => o.visibilitySeconds ?? timeoutSeconds + 30;
+  const launchQueue = new LocalQueue({
+    db,
+    table: o.table,
+    name: `${prefix}-campaign-launch`,
+    visibilitySeconds: visibility(EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds),
+    maxReceiveCount: 5,
+    duplicateRate: o.duplicateRate ?? 0,
+  });
+  const sendQueue = new LocalQueue({
+    db,
+    table: o.table,
+    name: `${prefix}-campaign-send`,
+    visibilitySeconds: visibility(EVENT_FUNCTIONS.campaignSender.timeoutSeconds),
+    maxReceiveCount: o.maxReceiveCount ?? 7,
+    duplicateRate: o.duplicateRate ?? 0,
+  });
   const queues: CampaignQueues = {
     launch: (campaignId: string) => launchQueue.send([JSON.stringify({ campaignId })]),
     send: (batches: readonly SendBatch[], delaySeconds = 0) => sendQueue.send(batches.map((b) => JSON.stringify(b)), delaySeconds),

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { cancellationReasons } from '../lambdas/adapters/dynamo/tables.ts';
 
 export interface QueueMessage {
   readonly messageId: string;
@@ -106,8 +107,11 @@ export class LocalQueue {
             ],
           }),
         );
-      } catch {
-        continue; // another consumer took it first
+      } catch (e) {
+        // Another consumer took it first: fine. Anything else (DynamoDB Local timing out on a lock) ends this receive;
+        // the message stays visible for the next one.
+        if (cancellationReasons(e)?.includes('ConditionalCheckFailed')) continue;
+        throw e;
       }
       if (moveTo.pk === this.deadLetterName) continue;
       received.push({
@@ -253,6 +257,8 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
         messages = await queue.receive(o.batchSize);
       } catch (e) {
         o.onError?.(e);
+        await nap(o.pollMs ?? 200);
+        continue;
       }
       if (messages.length === 0) {
         await nap(o.pollMs ?? 200);

@@ -15,7 +15,8 @@ export async function startTestEngine(label: string, options: Partial<CampaignEn
     dynamodbEndpoint: servers.dynamodbEndpoint,
     table: `${servers.tablePrefix}-local-queues`,
     queuePrefix: `${label}-${Date.now().toString(36)}`,
-    visibilitySeconds: 3,
+    // Longer than a test's slowest batch (a rate-limited one), shorter than a test can wait for a redelivery.
+    visibilitySeconds: 15,
     sweepMs: 1000,
     ...options,
   });
