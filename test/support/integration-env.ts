@@ -3,11 +3,16 @@
  * environment they get on the local stack, pointed at this run's servers.
  */
 import { inject } from 'vitest';
+import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { handlerEnv } from '../../local/handler-env.ts';
 
 const servers = inject('sendwell');
 // Handler logs at INFO would drown the test report; tests that read logs set their own level first.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// The marketing auto-pause is stage-wide: once the campaign tests have sent thousands of mails into the shared
+// counters, the bounces and complaints other files feed on purpose would pause marketing for every file of the run.
+// It is judged only from this many mails; `marketing-pause.test.ts` tests it on tables of its own with a small one.
+process.env[ENV.pauseMinSent] ??= '1000000000';
 Object.assign(
   process.env,
   handlerEnv({
