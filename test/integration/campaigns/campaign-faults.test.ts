@@ -193,11 +193,16 @@ it('a recipient SES keeps refusing is retried, then counted failed and dead-lett
   const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 120_000);
   for (const address of refused) refuse.delete(address);
   expect(done.progress).toMatchObject({ sent: 57, failed: 3, remaining: 0 });
+  // One dead letter per batch the refused recipients were in (they may fall in one or two batches of the audience).
   const letters = (await engine.sendQueue.deadLetters()).filter((l) => l.body.includes(c.body.id));
-  expect(letters).toHaveLength(1);
-  expect(letters[0]!.attributes.reason).toBe('MessageRejected');
-  expect(JSON.parse(letters[0]!.body)).toMatchObject({ campaignId: c.body.id, reason: 'MessageRejected', attempts: 3 });
-  expect(JSON.parse(letters[0]!.body).recipientIds).toHaveLength(3);
+  expect(letters.length).toBeGreaterThanOrEqual(1);
+  for (const letter of letters) {
+    expect(letter.attributes.reason).toBe('MessageRejected');
+    expect(JSON.parse(letter.body)).toMatchObject({ campaignId: c.body.id, reason: 'MessageRejected', attempts: 3 });
+  }
+  expect(letters.flatMap((l) => JSON.parse(l.body).recipientIds as string[]).sort()).toEqual(
+    (await Promise.all(refused.map(async (e) => (await api.get(`/v1/recipients?email=${encodeURIComponent(e)}`)).body.id as string))).sort(),
+  );
   const mails = await mailsBySubject(subject);
   expect(mails.size).toBe(57);
   for (const address of refused) expect(mails.get(address)).toBeUndefined();
