@@ -136,10 +136,11 @@ export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Prom
   const at = now.toISOString();
   const pausedFor = c.pausedAt ? Math.max(0, now.getTime() - Date.parse(c.pausedAt)) : 0;
   await transition(deps, c, 'resume', actor, { status: 'sending', updatedAt: at, launcherAt: at }, { add: { pausedMs: pausedFor } });
-  for (const batch of await deps.campaigns.parked(id)) {
-    await deps.queues.send([batch]);
-    await deps.campaigns.unpark(id, batch.batchId);
-  }
+  // Queued before they are unparked: a failure in between leaves them parked (a later resume sends them again;
+  // the senders find anyone already claimed).
+  const parked = await deps.campaigns.parked(id);
+  if (parked.length) await deps.queues.send(parked);
+  await Promise.all(parked.map((batch) => deps.campaigns.unpark(id, batch.batchId)));
   if (!c.audienceComplete) await deps.queues.launch(id);
   else await deps.campaigns.completeIfDone(id, at);
   return getCampaign(deps, id);

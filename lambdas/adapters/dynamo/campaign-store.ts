@@ -28,7 +28,7 @@ import { SendwellError } from '../../domain/errors.ts';
 import type { CampaignAction, CampaignCounters, CampaignStatus, SendBatch } from '../../domain/campaign.ts';
 import { ALLOWED_FROM } from '../../domain/campaign.ts';
 import type { Campaign } from '../../schemas/model.ts';
-import { cancellationReasons, isConditionFailure, setExpression, type TableNames } from './tables.ts';
+import { cancellationReasons, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 
 /** The campaign as stored: its fields without progress, plus the launch state only the engine reads. */
 export type StoredCampaign = Omit<Campaign, 'progress'> & {
@@ -134,21 +134,22 @@ export class CampaignStore {
   }
 
   async #markerIds(pk: string, upTo?: string): Promise<string[]> {
-    const ids: string[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const out = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: upTo ? 'pk = :pk AND sk <= :to' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk, ...(upTo ? { ':to': `${upTo}~` } : {}) },
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      ids.push(...(out.Items ?? []).map((i) => String(i.campaignId)));
-      cursor = out.LastEvaluatedKey;
-    } while (cursor);
-    return ids;
+    const items = await queryAll(this.#db, {
+      TableName: this.#table,
+      KeyConditionExpression: upTo ? 'pk = :pk AND sk <= :to' : 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk, ...(upTo ? { ':to': `${upTo}~` } : {}) },
+    });
+    return items.map((i) => String(i.campaignId));
+  }
+
+  /** The campaign's items of one kind (`P#`, `PARK#`, `RATE#`, `AUDIT#`), consistently, every page. */
+  #itemsOf(id: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.#db, {
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': `C#${id}`, ':p': prefix },
+      ConsistentRead: true,
+    });
   }
 
   /**
@@ -248,16 +249,8 @@ export class CampaignStore {
 
   /** The settled counters: what the launcher found and what the senders settled, summed over the shards. */
   async counters(c: StoredCampaign): Promise<CampaignCounters & { settled: number }> {
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': `C#${c.id}`, ':p': 'P#' },
-        ConsistentRead: true,
-      }),
-    );
     const sum: Record<string, number> = {};
-    for (const { pk: _pk, sk: _sk, ...figures } of out.Items ?? []) {
+    for (const { pk: _pk, sk: _sk, ...figures } of await this.#itemsOf(c.id, 'P#')) {
       for (const [k, v] of Object.entries(figures)) sum[k] = (sum[k] ?? 0) + Number(v);
     }
     const held = Object.fromEntries(Object.entries(sum).filter(([k]) => k.startsWith('held_')).map(([k, v]) => [k.slice(5), v]));
@@ -348,22 +341,7 @@ export class CampaignStore {
 
   /** The per-second windows used so far (for tests and the bench: proof the rate was kept). */
   async rateWindows(id: string): Promise<Array<{ second: number; used: number }>> {
-    const out: Array<{ second: number; used: number }> = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
-          ExpressionAttributeValues: { ':pk': `C#${id}`, ':r': 'RATE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      out.push(...(page.Items ?? []).map((i) => ({ second: Number(String(i.sk).slice(5)), used: Number(i.used) })));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return out;
+    return (await this.#itemsOf(id, 'RATE#')).map((i) => ({ second: Number(String(i.sk).slice(5)), used: Number(i.used) }));
   }
 
   /** Sets a batch aside while its campaign is paused (the same batch again overwrites it). */
@@ -372,22 +350,7 @@ export class CampaignStore {
   }
 
   async parked(id: string): Promise<Array<SendBatch & { attempt?: number }>> {
-    const batches: Array<SendBatch & { attempt?: number }> = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const out = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': `C#${id}`, ':p': 'PARK#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      batches.push(...(out.Items ?? []).map((i) => i.batch as SendBatch & { attempt?: number }));
-      cursor = out.LastEvaluatedKey;
-    } while (cursor);
-    return batches;
+    return (await this.#itemsOf(id, 'PARK#')).map((i) => i.batch as SendBatch & { attempt?: number });
   }
 
   async unpark(campaignId: string, batchId: string): Promise<void> {
@@ -396,15 +359,7 @@ export class CampaignStore {
 
   /** The audit trail of a campaign's lifecycle actions, oldest first. */
   async audit(id: string): Promise<Array<{ at: string; action: string; actor: string; reason?: string }>> {
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
-        ExpressionAttributeValues: { ':pk': `C#${id}`, ':a': 'AUDIT#' },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => entry as { at: string; action: string; actor: string; reason?: string });
+    return (await this.#itemsOf(id, 'AUDIT#')).map(({ pk: _pk, sk: _sk, ...entry }) => entry as { at: string; action: string; actor: string; reason?: string });
   }
 }
 
