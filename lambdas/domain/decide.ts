@@ -100,6 +100,12 @@ export const DecisionMessageSchema = z.object({
    * reach an erased person: we no longer hold their address, they gave it to the caller again.
    */
   addressSuppliedByCaller: z.boolean().optional(),
+  /**
+   * A test send (a campaign's `…/test`) to an address the caller named: a missing or unconfirmed subscription does
+   * not hold it, but everything the person or their mailbox said (opt-out, unsubscribe, complaint, bounce, erasure)
+   * still does, and so does the marketing pause.
+   */
+  test: z.boolean().optional(),
 });
 export type DecisionMessage = z.infer<typeof DecisionMessageSchema>;
 
@@ -158,12 +164,14 @@ export function decide(recipient: RecipientState, message: DecisionMessage, now:
   const topic = message.topic;
   // Own properties only: a topic named `constructor` must not find Object.prototype's.
   const consent = topic !== undefined && Object.hasOwn(recipient.consents, topic) ? recipient.consents[topic] : undefined;
-  if (consent === undefined) return hold('not_opted_in');
-  if (consent.status === 'opted_out') return hold('opted_out');
-  if (consent.status === 'pending') return hold('pending_confirmation');
-  // An unconfirmed `opted_in` should not exist where confirmation is required; if it does, it does not count.
-  if (consent.confirmedAt === undefined && jurisdictionFor(recipient.country).requiresDoubleOptIn) {
-    return hold('pending_confirmation');
+  if (consent?.status === 'opted_out') return hold('opted_out');
+  if (message.test !== true) {
+    if (consent === undefined) return hold('not_opted_in');
+    if (consent.status === 'pending') return hold('pending_confirmation');
+    // An unconfirmed `opted_in` should not exist where confirmation is required; if it does, it does not count.
+    if (consent.confirmedAt === undefined && jurisdictionFor(recipient.country).requiresDoubleOptIn) {
+      return hold('pending_confirmation');
+    }
   }
   if (context.marketingPaused === true) return hold('marketing_paused');
   return SEND;

@@ -92,7 +92,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   // The marketing auto-pause (services/marketing-control.ts) holds marketing only; service mail never asks.
   const marketingPaused = template.class === 'marketing' && (await deps.control.getMarketingPause()) !== undefined;
 
-  const ruled: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
+  const decision: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
     target.address === undefined
       ? { action: 'hold', reason: 'unknown_recipient' }
       : decide(
@@ -104,15 +104,11 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
             // anew): like a caller naming the address, that allows service mail; marketing stays held until a
             // fresh opt-in with evidence lifts the tombstone.
             addressSuppliedByCaller: target.suppliedByCaller || target.aggregate !== undefined,
+            ...(options.test ? { test: true } : {}),
           },
           now,
           { marketingPaused },
         );
-
-  const decision =
-    options.test && ruled.action === 'hold' && (ruled.reason === 'not_opted_in' || ruled.reason === 'pending_confirmation')
-      ? ({ action: 'send' } as const)
-      : ruled;
 
   const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
   const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });

@@ -359,3 +359,22 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+describe('test sends (a campaign’s …/test to an address the caller named)', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  const state = (consents: Record<string, unknown>, extra: Record<string, unknown> = {}) => RecipientStateSchema.parse({ country: 'DE', consents, ...extra });
+  const test = { class: 'marketing', topic: 'news', test: true } as const;
+
+  it('go without a subscription, or with one not yet confirmed', () => {
+    expect(decide(state({}), test, now)).toEqual({ action: 'send' });
+    expect(decide(state({ news: { status: 'pending' } }), test, now)).toEqual({ action: 'send' });
+    expect(decide(state({ news: { status: 'opted_in' } }), test, now)).toEqual({ action: 'send' });
+  });
+
+  it('are held for whatever the person or their mailbox said, and while marketing is paused', () => {
+    expect(decide(state({ news: { status: 'opted_out' } }), test, now)).toEqual({ action: 'hold', reason: 'opted_out' });
+    expect(decide(state({}, { unsubscribedAll: true }), test, now)).toEqual({ action: 'hold', reason: 'unsubscribed_all' });
+    expect(decide(state({}, { suppressions: [{ reason: 'complaint', scope: 'marketing' }] }), test, now)).toEqual({ action: 'hold', reason: 'complained' });
+    expect(decide(state({}), test, now, { marketingPaused: true })).toEqual({ action: 'hold', reason: 'marketing_paused' });
+  });
+});
