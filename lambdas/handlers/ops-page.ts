@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { refusal } from './middleware/authorize.ts';
-import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/http.ts';
+import type { HttpEvent, HttpResult } from './middleware/http.ts';
 import { OPS_SCRIPT, OPS_STYLE } from './ops-page-client.ts';
 
 /**
@@ -107,7 +107,13 @@ export function opsPage(nonce: string): string {
 export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   // The same role check as every admin route (ops); the page's API calls are each checked again.
   const refused = refusal(event);
-  if (refused) return json(403, errorBody(refused.code, refused.message));
+  if (refused) {
+    return {
+      statusCode: 403,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify({ error: { code: refused.code, message: refused.message, details: [] } }),
+    };
+  }
   const nonce = randomBytes(16).toString('base64');
   return {
     statusCode: 200,

@@ -5,6 +5,7 @@
  * written once, in the route table, and the API Gateway configuration cannot widen it.
  */
 import type { MiddlewareObj } from '@middy/core';
+import { logger } from '../../adapters/logger.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import { ROUTES, mayCall, routeKey, type RouteDef } from '../../wiring/routes.ts';
 import { callerOf } from './actor.ts';
@@ -28,6 +29,8 @@ export function refusal(event: HttpEvent): SendwellError | undefined {
   if (route.shell && !hasAuthorizer) return undefined;
   const caller = callerOf(event);
   if (mayCall(route, caller.roles)) return undefined;
+  // Who was refused, by kind and roles only: a console user's id is their address, and addresses stay out of logs.
+  logger.info('route refused', { route: routeKey(route), callerKind: caller.kind, callerRoles: caller.roles });
   const allowed = ['admin', ...(route.roles ?? [])].join(', ');
   const has = caller.roles.length ? `the caller has ${caller.roles.join(', ')}` : 'the caller has no role (is the user in a group?)';
   return new SendwellError('forbidden', `${routeKey(route)} needs one of the roles ${allowed}; ${has}.`);
