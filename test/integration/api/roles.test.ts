@@ -174,6 +174,19 @@ describe('campaigns', () => {
   });
 });
 
+describe('the ops page', () => {
+  it('is served to ops, refused to marketing, and served without credentials (a shell that holds no data)', async () => {
+    const as = (who: 'ops' | 'marketing') => suite.gw.call('/ops', { as: who });
+    const ops = await as('ops');
+    expect(ops.status).toBe(200);
+    expect(ops.headers.get('content-type')).toContain('text/html');
+    const marketing = await as('marketing');
+    expect(marketing.status).toBe(403);
+    expect((await marketing.json()).error.code).toBe('forbidden');
+    expect((await suite.gw.call('/ops')).status).toBe(200);
+  });
+});
+
 describe('the send API is for services', () => {
   it('a console user, whatever the role, cannot send a transactional message', async () => {
     for (const role of ['marketing', 'ops', 'privacy'] as const) {
