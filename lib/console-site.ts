@@ -242,6 +242,9 @@ export class ConsoleSite extends Construct {
       destinationBucket: this.bucket,
       destinationKeyPrefix: CONSOLE_PATH.slice(1),
       prune: true,
+      // Browsers revalidate every file (a 304 when unchanged), so a deploy reaches everyone at once: index.html and
+      // config.json must never be stale, and one deployment sets one Cache-Control for all its files.
+      cacheControl: [s3deploy.CacheControl.noCache()],
       // Deleting the stack deletes the files, so the (unversioned) bucket is empty when CloudFormation deletes it.
       retainOnDelete: false,
       distribution: this.distribution,

@@ -317,6 +317,8 @@ describe('console deployment', () => {
       DistributionPaths: ['/console/*'],
     });
     expect(props.SourceObjectKeys).toHaveLength(2);
+    // Browsers revalidate every file: a deploy is never half-seen (stale index.html or config.json).
+    expect(props.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
     expect(readFileSync(join(assetDir(0), 'index.html'), 'utf8')).toContain('<html');
     expect(deploymentId).toBeTruthy();
   });
