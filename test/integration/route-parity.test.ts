@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthTemplate } from '../cdk/synth.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { ROUTES } from '../../lambdas/wiring/routes.ts';
+import type { CfnElement } from 'aws-cdk-lib';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -35,9 +36,12 @@ describe('route parity between the CDK stack and the local gateway', () => {
   });
 
   it('keeps IAM auth on exactly the admin routes', () => {
-    const { template } = synthTemplate();
+    const { template, stack } = synthTemplate();
+    // The console API (lib/console-api.ts) has the admin route keys again, behind its JWT authorizer: look at the IAM API's own.
+    const iamApi = { Ref: stack.getLogicalId(stack.api.httpApi.node.defaultChild as CfnElement) };
     for (const route of ROUTES) {
-      const found = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: `${route.method} ${route.path}` } });
+      const found = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: iamApi, RouteKey: `${route.method} ${route.path}` } });
+      expect({ route: route.path, found: Object.keys(found).length }).toEqual({ route: route.path, found: 1 });
       const props = Object.values(found)[0]?.Properties as { AuthorizationType?: string } | undefined;
       expect({ route: route.path, auth: props?.AuthorizationType }).toEqual({ route: route.path, auth: route.auth === 'admin' ? 'AWS_IAM' : 'NONE' });
     }
