@@ -17,9 +17,9 @@ export function Topics({ api }: Ctx) {
   const [done, setDone] = useState('');
   const create = useAction(async () => {
     const t = await api.post<Topic>('/v1/topics', form);
-    setDone(`Topic ${t.name} (${t.id}) created.`);
     setForm({ id: '', name: '', description: '', doubleOptIn: false });
     await topics.reload();
+    setDone(`Topic ${t.name} (${t.id}) created.`);
   });
   return (
     <Page title="Topics">

@@ -14,7 +14,7 @@ import { consoleSite } from '../../../local/console.ts';
 import { loadHandlers, startGateway } from '../../../local/gateway.ts';
 import { TEST_ADMIN_KEY, repoRoot, withAdminCall, type TestGateway } from '../../support/gateway.ts';
 // PRE-MERGE placeholder until branch roles lands (test/support/gateway.ts TEST_ROLE_KEYS).
-const TEST_ROLE_KEYS = { marketing: 'm', ops: 'o', privacy: 'p' } as const;
+const TEST_ROLE_KEYS = { marketing: TEST_ADMIN_KEY, ops: TEST_ADMIN_KEY, privacy: TEST_ADMIN_KEY } as const;
 
 export type ConsoleRole = 'admin' | keyof typeof TEST_ROLE_KEYS;
 export const keyOf = (role: ConsoleRole) => (role === 'admin' ? TEST_ADMIN_KEY : TEST_ROLE_KEYS[role]);
@@ -56,7 +56,8 @@ export async function signIn(browser: Browser, gw: TestGateway, role: ConsoleRol
     if (body) bytes.set(r.url(), body.length);
   });
   await page.goto(`${gw.url}/console/`);
-  await expect.poll(() => page.title()).toBe('Sign in · Sendwell console');
+  await page.getByRole('heading', { level: 1, name: 'Sign in to the Sendwell console' }).waitFor();
+  expect(await page.title()).toBe('Sign in · Sendwell console');
   await page.getByLabel('API key').fill(keyOf(role));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Welcome' }).waitFor();
