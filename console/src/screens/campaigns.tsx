@@ -162,7 +162,7 @@ function AudienceSummary({ preview }: { preview: AudiencePreview }) {
 export function CampaignComposer({ api }: Ctx) {
   const templates = useLoad(() => api.get<{ templates: { id: string; class: string; topic?: string; subject: string }[] }>('/v1/templates'), []);
   const topics = useLoad(() => api.get<{ topics: { id: string; name: string }[] }>('/v1/topics'), []);
-  const [f, setF] = useState({ name: '', template: '', topic: '', countries: '', attributes: '', reason: '', rate: '' });
+  const [f, setF] = useState({ name: '', template: '', topic: '', countries: '', attributes: '', reason: '', rate: '', data: '' });
   const [preview, setPreview] = useState<AudiencePreview | undefined>();
   const [previewError, setPreviewError] = useState<unknown>();
   const seq = useRef(0);
@@ -202,6 +202,12 @@ export function CampaignComposer({ api }: Ctx) {
 
   const create = useAction(async () => {
     const aud = audience();
+    let data: unknown;
+    try {
+      data = f.data.trim() ? JSON.parse(f.data) : undefined;
+    } catch {
+      throw new Error('The template values are not valid JSON: write them as {"offer": "20 % off"}.');
+    }
     const c = await api.post<Campaign>('/v1/campaigns', {
       name: f.name,
       template: f.template,
@@ -209,6 +215,7 @@ export function CampaignComposer({ api }: Ctx) {
       ...(aud ? { audience: aud } : {}),
       ...(klass === 'service' ? { reason: f.reason } : {}),
       ...(f.rate ? { ratePerSecond: Number(f.rate) } : {}),
+      ...(data ? { data } : {}),
     });
     navigate(`campaigns/${c.id}`);
   });
@@ -268,6 +275,11 @@ export function CampaignComposer({ api }: Ctx) {
             <label for="cmp-attributes">Attributes, one condition a line</label>
             <textarea id="cmp-attributes" rows={2} class="code" placeholder="plan=pro,team" value={f.attributes} onInput={(e) => setF({ ...f, attributes: e.currentTarget.value })} />
           </fieldset>
+          <label for="cmp-data">Template values for every mail (JSON, optional)</label>
+          <input id="cmp-data" class="code" placeholder='{"offer": "20 % off"}' value={f.data} onInput={(e) => setF({ ...f, data: e.currentTarget.value })} aria-describedby="cmp-data-help" />
+          <p id="cmp-data-help" class="help">
+            A recipient's own attribute of the same name wins.
+          </p>
           <label for="cmp-rate">Mails per second (optional)</label>
           <input id="cmp-rate" type="number" min={1} max={1000} value={f.rate} onInput={(e) => setF({ ...f, rate: e.currentTarget.value })} />
           <ErrorBox error={create.error} title="The campaign was not created" />

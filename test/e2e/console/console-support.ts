@@ -41,6 +41,11 @@ export interface ConsolePage {
   readonly bytes: Map<string, number>;
   /** Go to a console route (`campaigns/new`) and wait for its heading. */
   go(route: string): Promise<void>;
+  /**
+   * Takes one error the test caused on purpose out of `errors` (Chromium logs every 4xx answer as a console
+   * error); fails if there is none.
+   */
+  expectError(pattern: RegExp): void;
 }
 
 /** Opens the console, signs in with the role's key from the sign-in screen, and waits for the start screen. */
@@ -65,6 +70,11 @@ export async function signIn(browser: Browser, gw: TestGateway, role: ConsoleRol
     page,
     errors,
     bytes,
+    expectError: (pattern: RegExp) => {
+      const i = errors.findIndex((e) => pattern.test(e));
+      expect(i, `an error matching ${pattern} in ${JSON.stringify(errors)}`).toBeGreaterThanOrEqual(0);
+      errors.splice(i, 1);
+    },
     go: async (route: string) => {
       await page.goto(`${gw.url}/console/${route}`);
       await page.locator('h1').first().waitFor();

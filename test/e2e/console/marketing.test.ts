@@ -90,6 +90,13 @@ describe('a marketer in the console', () => {
     await html.fill(good.replace('{{postal_address}}', ''));
     await expect.poll(() => page.locator('.problems').textContent(), { timeout: 10_000 }).toMatch(/postal/i);
     await screenshot(page, 'template-editor-checks');
+    // Saving it anyway: the API's 400 is shown as it said it, with the field it names; nothing is stored.
+    await page.getByRole('button', { name: 'Save template' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The template was not saved' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/postal/i);
+    expect((await api.get(`/v1/templates/${template}`)).status).toBe(404);
+    c.expectError(/status of 400/);
     await html.fill(good);
     await expect.poll(() => page.getByTestId('checks-ok').count(), { timeout: 10_000 }).toBe(1);
     expect(await seriousViolations(page)).toEqual([]);

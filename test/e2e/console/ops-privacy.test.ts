@@ -199,6 +199,31 @@ describe('a marketing user and the privacy screens', () => {
   });
 });
 
+describe('signing in and out', () => {
+  it('says so in words when a key is refused, and signs out to the sign-in screen', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${gw.url}/console/campaigns`);
+    await page.getByLabel('API key').fill('swl_not_a_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('.notice').textContent()).toBe('Your session ended or the key was refused. Sign in again.');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+
+    await page.getByLabel('API key').fill(keyOf('ops'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in where the link pointed.
+    await page.getByRole('heading', { level: 1, name: 'Campaigns' }).waitFor();
+    expect(await page.getByText('Signed in as').textContent()).toContain('(ops)');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in to the Sendwell console' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('every page', () => {
   it('logged no console errors and no page errors', () => {
     expect(pages.flatMap((p) => p.errors)).toEqual([]);
