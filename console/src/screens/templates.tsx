@@ -143,6 +143,7 @@ export function TemplateEditor({ api, id }: Ctx & { id?: string }) {
 
   const set = (patch: Partial<Template>) => {
     setSaved('');
+    save.setError(undefined);
     setT((old) => (old ? { ...old, ...patch } : old));
   };
   const problems = preview?.problems ?? [];

@@ -142,7 +142,7 @@ describe('a marketer in the console', () => {
     await page.getByRole('link', { name: 'New campaign' }).click();
     await page.getByRole('heading', { level: 1, name: 'New campaign' }).waitFor();
     await page.getByLabel('Name').fill(`November news ${run}`);
-    await page.getByLabel('Template').selectOption(template);
+    await page.getByLabel('Template', { exact: true }).selectOption(template);
     const fig = (name: string) => page.locator(`#audience-preview [data-figure="${name}"]`).textContent();
     await expect.poll(async () => [await fig('eligible'), await fig('held')], { timeout: 15_000 }).toEqual(['22', '2']);
     expect(await page.locator('#preview-held tr[data-reason="suppressed"] td').textContent()).toBe('2');
