@@ -211,8 +211,13 @@ describe('signing in and out', () => {
     await expect.poll(() => page.locator('.notice').textContent()).toBe('Your session ended or the key was refused. Sign in again.');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
-    await page.getByLabel('API key').fill(keyOf('ops'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Keyboard only: the heading has the focus, the key field is the next stop, Enter signs in.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign in to the Sendwell console');
+    expect(await page.getByLabel('API key').inputValue()).toBe('');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(keyOf('ops'));
+    await page.keyboard.press('Enter');
     // Signed in where the link pointed.
     await page.getByRole('heading', { level: 1, name: 'Campaigns' }).waitFor();
     expect(await page.getByText('Signed in as').textContent()).toContain('(ops)');
