@@ -1,7 +1,9 @@
 /**
  * The local stand-in for API Gateway (HTTP API, payload format 2.0). It serves the route table of
  * `lambdas/wiring/routes.ts` by calling the very handler modules CDK deploys, with the event and context shapes
- * Lambda gives them. Admin routes take the local admin key as a bearer token in place of IAM (SigV4) auth.
+ * Lambda gives them. Admin routes take a bearer key in place of API Gateway's authorizers: the local admin key stands
+ * for IAM (SigV4) auth, a role key for a console user's Cognito ID token (JWT authorizer), each turned into the
+ * authorizer context API Gateway would hand the Lambda.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +12,16 @@ import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
 
+export type LocalRole = 'marketing' | 'ops' | 'privacy';
+export const LOCAL_ROLES: readonly LocalRole[] = ['marketing', 'ops', 'privacy'];
+
+export interface LocalUser {
+  readonly key: string;
+  /** The user's name; the token's `email` is `<name>@local.invalid`. */
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 export interface GatewayOptions {
@@ -17,6 +29,15 @@ export interface GatewayOptions {
   readonly functions: Readonly<Record<string, FunctionDef>>;
   readonly handlers: Readonly<Record<string, HttpLambda>>;
   readonly adminKey: string;
+  /** A key per console role: the request is a console user in that Cognito group (JWT authorizer context). */
+  readonly roleKeys?: Partial<Record<LocalRole, string>>;
+  /**
+   * Further console users by key, with any groups (none, several, names that are not roles): for tests of what a
+   * token with such groups may do.
+   *
+   * @default - none
+   */
+  readonly users?: readonly LocalUser[];
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port: number;
@@ -99,9 +120,68 @@ function safeDecode(segment: string): string {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-function bearerMatches(header: string | undefined, key: string): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), digest(key));
+/** The bearer key of the request, if it sent one. */
+const bearerOf = (header: string | undefined): string | undefined => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+
+/** Compares digests (equal length) in constant time, so a wrong key's timing says nothing about the right one. */
+const sameKey = (given: string, key: string): boolean => timingSafeEqual(digest(given), digest(key));
+
+/** What API Gateway's IAM authorizer hands the Lambda for a SigV4 request (payload format 2.0). */
+export const IAM_AUTHORIZER = {
+  iam: {
+    accessKey: 'local',
+    accountId: '000000000000',
+    callerId: 'local-admin',
+    principalOrgId: null,
+    userArn: 'arn:aws:iam::000000000000:user/local-admin',
+    userId: 'local-admin',
+    cognitoIdentity: null,
+  },
+} as const;
+
+/**
+ * What API Gateway's JWT authorizer hands the Lambda for a Cognito ID token (payload format 2.0): every claim as a
+ * string, and an array claim such as `cognito:groups` as one bracketed, space-separated string (`[marketing ops]`).
+ * An ID token has no `scope` claim, so `scopes` is null.
+ */
+export function jwtAuthorizer(name: string, groups: readonly string[], now = new Date()): Record<string, unknown> {
+  const iat = Math.floor(now.getTime() / 1000);
+  // A stable subject per user, shaped like Cognito's (a UUID).
+  const sub = createHash('sha256').update(`sendwell-local-user:${name}`).digest('hex').replace(/^(.{8})(.{4})(.{3})(.{3})(.{12}).*$/, '$1-$2-4$3-8$4-$5');
+  return {
+    jwt: {
+      claims: {
+        aud: 'sendwell-local-console',
+        auth_time: String(iat),
+        ...(groups.length ? { 'cognito:groups': `[${groups.join(' ')}]` } : {}),
+        'cognito:username': name,
+        email: `${name}@local.invalid`,
+        email_verified: 'true',
+        exp: String(iat + 3600),
+        iat: String(iat),
+        iss: 'https://cognito-idp.local.invalid/sendwell-local',
+        sub,
+        token_use: 'id',
+      },
+      scopes: null,
+    },
+  };
+}
+
+/** The authorizer context for a bearer key, or undefined when it is none of the keys. Every key is compared. */
+function authorize(header: string | undefined, options: GatewayOptions): Record<string, unknown> | undefined {
+  const given = bearerOf(header);
+  if (given === undefined) return undefined;
+  let found: Record<string, unknown> | undefined;
+  if (sameKey(given, options.adminKey)) found = IAM_AUTHORIZER;
+  for (const role of LOCAL_ROLES) {
+    const key = options.roleKeys?.[role];
+    if (key && sameKey(given, key) && !found) found = jwtAuthorizer(role, [role]);
+  }
+  for (const user of options.users ?? []) {
+    if (sameKey(given, user.key) && !found) found = jwtAuthorizer(user.name, user.groups);
+  }
+  return found;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -216,7 +296,11 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2) {
 }
 
 const unauthorized = JSON.stringify({
-  error: { code: 'unauthorized', message: 'Send the local admin key as `Authorization: Bearer <key>` (see `.sendwell/admin-key`).', details: [] },
+  error: {
+    code: 'unauthorized',
+    message: 'Send the local admin key as `Authorization: Bearer <key>` (see `.sendwell/admin-key`), or a role key (`.sendwell/role-keys.json`).',
+    details: [],
+  },
 });
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -243,13 +327,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return send(res, 404, JSON.stringify({ message: 'Not Found' }));
       }
       let authorizer: Record<string, unknown> | undefined;
-      // A shell page holds no data (routes.ts `shell`): served without the key, its API calls need it.
-      if (found.route.auth === 'admin' && found.route.shell !== true) {
-        if (!bearerMatches(req.headers.authorization, options.adminKey)) {
+      if (found.route.auth === 'admin') {
+        authorizer = authorize(req.headers.authorization, options);
+        // A shell page holds no data (routes.ts `shell`): served without a key, its API calls need one.
+        if (!authorizer && found.route.shell !== true) {
           status = 401;
           return send(res, 401, unauthorized, { 'www-authenticate': 'Bearer realm="sendwell-local"' });
         }
-        authorizer = { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local-admin', principalOrgId: null, userArn: 'arn:aws:iam::000000000000:user/local-admin', userId: 'local-admin', cognitoIdentity: null } };
       }
       const body = await readBody(req);
       const event = toEvent(req, url, body, found.route, found.params, authorizer);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../lambdas/wiring/routes.ts';
 import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
-import { localDataDir, resolveAdminKey } from './admin-key.ts';
+import { localDataDir, resolveAdminKey, resolveRoleKeys } from './admin-key.ts';
 import { resolveLocalKeys } from './keys.ts';
 import { assertJava, assertWritableDir, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalStackError } from './errors.ts';
@@ -89,6 +89,7 @@ async function main() {
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl, keys: resolveLocalKeys(dataDir) }));
     process.env[ENV.partners] ??= localPartners(dataDir);
     const { key, source } = resolveAdminKey(dataDir);
+    const roleKeys = resolveRoleKeys(dataDir);
     const handlers = await loadHandlers(FUNCTIONS, root);
     const consoleApp = consoleSite({ outDir: resolve(dataDir, 'console') });
     const gateway = await startGateway({
@@ -97,6 +98,7 @@ async function main() {
       functions: FUNCTIONS,
       handlers,
       adminKey: key,
+      roleKeys: roleKeys.keys,
       host: HOST,
       port: apiPort,
       log: (message, fields) => localLog.info(message, fields),
@@ -146,6 +148,8 @@ async function main() {
         `  Partner webhooks      ${resolve(dataDir, 'partners.json')} (consent changes are relayed to each)`,
         `  Admin key             ${source === 'SENDWELL_ADMIN_KEY' ? 'from SENDWELL_ADMIN_KEY' : source}`,
         `                        curl -H "Authorization: Bearer $(cat ${source === 'SENDWELL_ADMIN_KEY' ? '<key>' : source})" ${gateway.url}/v1/openapi.json`,
+        `  Role keys             ${roleKeyLine(roleKeys.sources)}   (marketing, ops, privacy: a console user in that group)`,
+        `                        curl -H "Authorization: Bearer <key>" ${gateway.url}/v1/me`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
@@ -154,6 +158,13 @@ async function main() {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     throw e;
   }
+}
+
+/** Where the role keys are: the file, and any role whose key comes from its environment variable. */
+function roleKeyLine(sources: Readonly<Record<string, string>>): string {
+  const fromEnv = Object.entries(sources).filter(([, s]) => s.startsWith('SENDWELL_'));
+  const file = Object.values(sources).find((s) => !s.startsWith('SENDWELL_'));
+  return [file, ...fromEnv.map(([role, s]) => `${role} from ${s}`)].filter(Boolean).join('; ');
 }
 
 main().catch((e: unknown) => {

@@ -13,11 +13,14 @@ import {
   launchCampaignHandler,
   listCampaignsHandler,
   pauseCampaignHandler,
+  previewCampaignHandler,
+  previewStoredCampaignHandler,
   resumeCampaignHandler,
   scheduleCampaignHandler,
   testSendCampaignHandler,
   updateCampaignHandler,
 } from './admin/campaigns.ts';
+import { getMeHandler } from './admin/me.ts';
 import { getMessageHandler } from './admin/messages.ts';
 import { getMarketingHandler, getMetricsHandler, listRecentFeedbackHandler, pauseMarketingHandler, resumeMarketingHandler } from './admin/metrics.ts';
 import {
@@ -34,12 +37,13 @@ import {
   updateRecipientHandler,
 } from './admin/recipients.ts';
 import { addSuppressionHandler, liftSuppressionHandler, listSuppressionsHandler } from './admin/suppressions.ts';
-import { createTemplateHandler, getTemplateHandler, listTemplatesHandler, updateTemplateHandler } from './admin/templates.ts';
+import { createTemplateHandler, getTemplateHandler, listTemplatesHandler, previewTemplateHandler, updateTemplateHandler } from './admin/templates.ts';
 import { createTopicHandler, getTopicHandler, listTopicsHandler } from './admin/topics.ts';
 
 type Operation = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
+  getMe: getMeHandler,
   createTopic: createTopicHandler,
   listTopics: listTopicsHandler,
   getTopic: getTopicHandler,
@@ -47,6 +51,7 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   listTemplates: listTemplatesHandler,
   getTemplate: getTemplateHandler,
   updateTemplate: updateTemplateHandler,
+  previewTemplate: previewTemplateHandler,
   createRecipient: createRecipientHandler,
   findRecipient: findRecipientHandler,
   importRecipients: importRecipientsHandler,
@@ -72,6 +77,8 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   pauseCampaign: pauseCampaignHandler,
   resumeCampaign: resumeCampaignHandler,
   cancelCampaign: cancelCampaignHandler,
+  previewCampaign: previewCampaignHandler,
+  previewStoredCampaign: previewStoredCampaignHandler,
   getMetrics: getMetricsHandler,
   listRecentFeedback: listRecentFeedbackHandler,
   getMarketing: getMarketingHandler,

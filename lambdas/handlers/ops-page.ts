@@ -13,7 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpResult } from './middleware/http.ts';
+import { refusal } from './middleware/authorize.ts';
+import type { HttpEvent, HttpResult } from './middleware/http.ts';
 import { OPS_SCRIPT, OPS_STYLE } from './ops-page-client.ts';
 
 /**
@@ -103,7 +104,16 @@ export function opsPage(nonce: string): string {
 </body></html>`;
 }
 
-export const handler = async (): Promise<HttpResult> => {
+export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+  // The same role check as every admin route (ops); the page's API calls are each checked again.
+  const refused = refusal(event);
+  if (refused) {
+    return {
+      statusCode: 403,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify({ error: { code: refused.code, message: refused.message, details: [] } }),
+    };
+  }
   const nonce = randomBytes(16).toString('base64');
   return {
     statusCode: 200,

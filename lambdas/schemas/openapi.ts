@@ -1,6 +1,7 @@
 /** Builds the OpenAPI 3.1 document from the route table and the zod schemas (zod 4 emits JSON Schema 2020-12). */
 import { z } from 'zod';
 import type { RouteDef } from '../wiring/routes.ts';
+import { ErrorResponseSchema } from './common.ts';
 import type { OperationSchemas } from './operations.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -33,8 +34,10 @@ export function buildOpenApi(
   for (const route of routes) {
     const op = operations[route.operationId];
     if (!op) throw new Error(`No schemas for operation ${route.operationId}`);
+    // Every admin route checks its caller's roles (lambdas/handlers/middleware/authorize.ts).
+    const forbidden = route.auth === 'admin' && !route.self ? { 403: { description: 'The caller has none of the roles in `x-sendwell-roles`', schema: ErrorResponseSchema } } : {};
     const responses = Object.fromEntries(
-      Object.entries(op.responses).map(([status, r]) => [
+      Object.entries({ ...forbidden, ...op.responses }).map(([status, r]) => [
         status,
         {
           description: r.description,
@@ -46,7 +49,13 @@ export function buildOpenApi(
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.auth === 'admin' ? { security: [{ sigv4: [] }, { localAdminKey: [] }] } : { security: [] }),
+      ...(route.auth === 'admin'
+        ? {
+            security: [{ sigv4: [] }, { cognitoIdToken: [] }, { localAdminKey: [] }],
+            // Who may call it: `admin` (every SigV4 caller) and these Cognito groups.
+            'x-sendwell-roles': ['admin', ...(route.roles ?? [])],
+          }
+        : { security: [] }),
       parameters: [...pathParams(route.path), ...queryParams(op.query)],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body) } } } } : {}),
       ...(op.rawBody
@@ -68,7 +77,8 @@ export function buildOpenApi(
     components: {
       securitySchemes: {
         sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM), on AWS.' },
-        localAdminKey: { type: 'http', scheme: 'bearer', description: 'The local stack admin key (`.sendwell/admin-key`).' },
+        cognitoIdToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Cognito ID token of a console user; its groups are the roles.' },
+        localAdminKey: { type: 'http', scheme: 'bearer', description: 'The local stack admin key (`.sendwell/admin-key`), or a role key (`.sendwell/role-keys.json`).' },
       },
     },
   };

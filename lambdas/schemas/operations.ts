@@ -31,6 +31,7 @@ import {
   TopicInputSchema,
   TopicSchema,
 } from './model.ts';
+import { CampaignPreviewInputSchema, CampaignPreviewSchema, MeSchema, TemplatePreviewInputSchema, TemplatePreviewSchema } from './previews.ts';
 import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
 
 interface Response {
@@ -78,6 +79,24 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     },
   },
   getOpenApi: { responses: { 200: { description: 'The OpenAPI 3.1 document' }, 401: E401 } },
+  getMe: { responses: { 200: { description: 'The caller: id, roles, kind', schema: MeSchema }, 401: E401 } },
+  previewTemplate: {
+    body: TemplatePreviewInputSchema,
+    responses: {
+      200: { description: 'The template rendered for the sample, with what would keep it from being saved (nothing is stored)', schema: TemplatePreviewSchema },
+      400: E400,
+      401: E401,
+      404: error('Unknown sample recipient'),
+    },
+  },
+  previewCampaign: {
+    body: CampaignPreviewInputSchema,
+    responses: { 200: { description: 'Who it would reach now, by the sender’s rules (nothing is sent)', schema: CampaignPreviewSchema }, 400: E400, 401: E401 },
+  },
+  previewStoredCampaign: {
+    params: campaignParams,
+    responses: { 200: { description: 'Who it would reach now, by the sender’s rules (nothing is sent)', schema: CampaignPreviewSchema }, 401: E401, 404: E404 },
+  },
 
   createTopic: { body: TopicInputSchema, responses: { 201: { description: 'Created', schema: TopicSchema }, 400: E400, 401: E401, 409: E409 } },
   listTopics: { responses: { 200: { description: 'Every topic', schema: z.object({ topics: z.array(TopicSchema) }) }, 401: E401 } },

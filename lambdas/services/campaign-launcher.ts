@@ -59,7 +59,7 @@ export async function runLaunch(deps: Deps, campaignId: string, budgetMs: number
 }
 
 /** One page of the audience and the cursor after it (undefined: that was the last page). */
-async function readPage(deps: Deps, topic: string | undefined, cursor: Record<string, unknown> | undefined): Promise<{ ids: string[]; next?: Record<string, unknown> }> {
+export async function readPage(deps: Deps, topic: string | undefined, cursor: Record<string, unknown> | undefined): Promise<{ ids: string[]; next?: Record<string, unknown> }> {
   if (topic) {
     const partition: AudiencePartition = { topic };
     return deps.recipients.audiencePage(partition, LAUNCH_PAGE_SIZE, cursor);

@@ -9,7 +9,7 @@
  * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once (`CampaignStore.settle`).
  */
 import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
-import { decide, trackingAllowed } from '../domain/decide.ts';
+import { trackingAllowed } from '../domain/decide.ts';
 import { SendwellError } from '../domain/errors.ts';
 import type { Template } from '../domain/template.ts';
 import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
@@ -17,7 +17,7 @@ import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
 import { pauseCampaign } from './campaigns.ts';
-import { toDecisionState } from './recipient-view.ts';
+import { campaignVerdict } from './campaign-verdict.ts';
 import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
 
 /** Most recipients sent in parallel by one sender at a time. */
@@ -190,14 +190,10 @@ async function sendOne(
   const { campaign, template } = ctx;
   // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
   if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
-  if (!matchesAudience(view.profile, campaign.audience)) return { kind: 'settled', entry: { outcome: 'excluded' } };
-
   const now = deps.clock();
-  const state = toDecisionState(
-    { profile: view.profile, consents: view.consent && campaign.topic ? { [campaign.topic]: view.consent } : {} },
-    suppressions.get(view.profile.addressHash) ?? [],
-  );
-  const decision = decide(state, { class: campaign.class, ...(campaign.topic ? { topic: campaign.topic } : {}), addressSuppliedByCaller: true }, now);
+  const verdict = campaignVerdict(campaign, view, suppressions, now);
+  if (verdict === 'excluded') return { kind: 'settled', entry: { outcome: 'excluded' } };
+  const { state, decision } = verdict;
   const messageId = campaignMessageId(campaign.id, recipientId);
   const record = {
     messageId,

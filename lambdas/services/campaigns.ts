@@ -20,7 +20,7 @@ type CampaignShape = Pick<CampaignInput, 'topic' | 'template' | 'class' | 'reaso
  * not use a marketing template, nor the reverse); marketing goes to a topic that exists, the template's own topic if
  * it has one; a service broadcast has no topic and says why it goes to everyone.
  */
-async function checkShape(deps: Deps, c: CampaignShape): Promise<{ class: 'service' | 'marketing'; topic?: string }> {
+export async function checkShape(deps: Deps, c: CampaignShape): Promise<{ class: 'service' | 'marketing'; topic?: string }> {
   const template = await resolveTemplate(deps, c.template).catch((e: unknown) => {
     if (e instanceof SendwellError && e.code === 'not_found') throw new SendwellError('validation_failed', `No template ${c.template}.`, [{ path: 'template', message: 'unknown template' }]);
     throw e;

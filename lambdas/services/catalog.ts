@@ -1,8 +1,10 @@
 /** Topics and templates. A template is checked before it is stored: a marketing one must be sendable. */
-import { SendwellError } from '../domain/errors.ts';
+import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
-import { validateTemplate } from '../domain/template.ts';
+import { renderTemplate, validateTemplate } from '../domain/template.ts';
 import type { TemplateInput, TemplateRecord, Topic, TopicInput } from '../schemas/model.ts';
+import type { TemplatePreview, TemplatePreviewInput } from '../schemas/previews.ts';
 import type { Deps } from './deps.ts';
 
 export async function createTopic(deps: Deps, input: TopicInput): Promise<Topic> {
@@ -17,19 +19,71 @@ export async function getTopic(deps: Deps, id: string): Promise<Topic> {
   return topic;
 }
 
-async function checkTemplate(deps: Deps, input: TemplateInput): Promise<void> {
-  const { id: _id, ...template } = input;
+/**
+ * Everything that keeps a template from being saved, as error details (empty when it can be saved): the template
+ * rules (`validateTemplate`), a topic that must exist, and Sendwell's own mails staying service mail. The one rule
+ * behind both `saveTemplate` and the preview.
+ */
+export async function templateProblems(deps: Deps, input: Omit<TemplateInput, 'id'> & { id?: string | undefined }): Promise<ErrorDetail[]> {
+  const { id, ...template } = input;
   const problems = validateTemplate(template);
-  if (problems.length > 0) {
-    throw new SendwellError('validation_failed', 'The template cannot be sent as it is.', problems);
-  }
-  if (input.topic && !(await deps.catalog.getTopic(input.topic))) {
-    throw new SendwellError('validation_failed', `No topic ${input.topic}; create it first.`, [{ path: 'topic', message: 'unknown topic' }]);
-  }
+  if (input.topic && !(await deps.catalog.getTopic(input.topic))) problems.push({ path: 'topic', message: `no topic ${input.topic}; create it first` });
   // Sendwell's own mails are service mail; replacing one with marketing would send marketing without consent.
-  if (SYSTEM_TEMPLATES[input.id] && input.class !== 'service') {
-    throw new SendwellError('validation_failed', `${input.id} replaces a Sendwell mail and must be class "service".`, [{ path: 'class', message: 'must be service' }]);
+  if (id !== undefined && SYSTEM_TEMPLATES[id] && input.class !== 'service') {
+    problems.push({ path: 'class', message: `${id} replaces a Sendwell mail and must be class "service"` });
   }
+  return problems;
+}
+
+async function checkTemplate(deps: Deps, input: TemplateInput): Promise<void> {
+  const problems = await templateProblems(deps, input);
+  if (problems.length > 0) throw new SendwellError('validation_failed', 'The template cannot be saved as it is.', problems);
+}
+
+/**
+ * A template as a sample recipient would get it, with what would keep it from being saved. Nothing is stored or
+ * sent. The unsubscribe and preference links point at the real pages but carry no token: a preview must not hand
+ * out a working link for a real person.
+ */
+export async function previewTemplate(deps: Deps, input: TemplatePreviewInput): Promise<TemplatePreview> {
+  const { sample, ...template } = input;
+  const problems = await templateProblems(deps, template);
+  const attributes = await sampleAttributes(deps, sample);
+  const base = deps.settings.publicBaseUrl;
+  const rendered = renderTemplate(
+    template,
+    // As in a campaign: the recipient's own attributes win over the shared data.
+    { ...(sample?.data ?? {}), ...attributes },
+    {
+      unsubscribe_url: `${base}/u/preview`,
+      preferences_url: `${base}/p/preview`,
+      postal_address: deps.settings.postalAddress,
+      confirm_url: `${base}/confirm/preview`,
+    },
+  );
+  return {
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    problems: problems.map((p) => ({ field: p.path ?? '', message: p.message })),
+    missing: [...rendered.missing],
+  };
+}
+
+/** The sample recipient's attributes: a stored recipient's, by id or address; none for a made-up sample. */
+async function sampleAttributes(deps: Deps, sample: TemplatePreviewInput['sample']): Promise<Record<string, unknown>> {
+  if (sample?.recipientId) {
+    const found = await deps.recipients.get(sample.recipientId);
+    if (!found) throw new SendwellError('not_found', `No recipient ${sample.recipientId}.`, [{ path: 'sample.recipientId', message: 'unknown recipient' }]);
+    return found.profile.attributes;
+  }
+  if (sample?.email) {
+    const normalized = normalizeEmail(sample.email);
+    if (!normalized.ok) throw new SendwellError('validation_failed', 'The sample address is not valid.', [{ path: 'sample.email', message: normalized.reason }]);
+    const id = await deps.recipients.findIdByAddressHash(addressHash(normalized.address, (await deps.keys()).addressPepper));
+    return (id && (await deps.recipients.get(id))?.profile.attributes) || {};
+  }
+  return {};
 }
 
 export async function saveTemplate(deps: Deps, input: TemplateInput, mode: 'create' | 'replace'): Promise<TemplateRecord> {

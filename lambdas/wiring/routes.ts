@@ -8,6 +8,13 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type RouteAuth = 'admin' | 'public';
 
 /**
+ * Who may call an admin route. `admin` is every SigV4 (IAM) caller — services, the CLI with AWS credentials, the
+ * local admin key — and may call every route; console users get the roles of their Cognito groups.
+ */
+export type Role = 'admin' | 'marketing' | 'ops' | 'privacy';
+export const ROLES: readonly Role[] = ['admin', 'marketing', 'ops', 'privacy'];
+
+/**
  * What a function may touch; `lib/permissions.ts` turns each into the narrowest grant that serves it.
  * - `tables:describe` DescribeTable on every table (health).
  * - `data:read` / `data:write` item actions on every table, Query on its indexes (write includes read; transactions go through the item actions).
@@ -52,6 +59,18 @@ export interface RouteDef {
    * @default false
    */
   readonly shell?: boolean;
+  /**
+   * Admin routes: who besides `admin` may call it (admin may call everything; `[]` is admin only). Every handler of
+   * an admin route checks it (`lambdas/handlers/middleware/authorize.ts`), whoever calls: a SigV4 service or a
+   * console user. Public routes have none.
+   */
+  readonly roles?: readonly Role[];
+  /**
+   * Answers about the caller itself (`GET /v1/me`): any authenticated caller, even one in no group, may call it.
+   *
+   * @default false
+   */
+  readonly self?: boolean;
 }
 
 export const FUNCTIONS = {
@@ -128,9 +147,15 @@ export const FUNCTIONS = {
 
 export type FunctionKey = keyof typeof FUNCTIONS;
 
-function admin(list: ReadonlyArray<readonly [HttpMethod, string, string, string]>): RouteDef[] {
-  return list.map(([method, path, operationId, summary]) => ({ method, path, fn: 'admin', auth: 'admin', operationId, summary }));
+function admin(list: ReadonlyArray<readonly [HttpMethod, string, string, readonly Role[], string]>): RouteDef[] {
+  return list.map(([method, path, operationId, roles, summary]) => ({ method, path, fn: 'admin', auth: 'admin', operationId, roles, summary }));
 }
+
+// Who may do what (issue 9): marketing builds and runs campaigns but cannot erase or export people; privacy can;
+// ops watch delivery and may pause (a campaign, all marketing) but not create campaigns.
+const M = 'marketing';
+const O = 'ops';
+const P = 'privacy';
 
 function publicRoutes(list: ReadonlyArray<readonly [HttpMethod, string, FunctionKey, string, string]>): RouteDef[] {
   return list.map(([method, path, fn, operationId, summary]) => ({ method, path, fn, auth: 'public', operationId, summary }));
@@ -151,41 +176,55 @@ export const ROUTES: readonly RouteDef[] = [
     fn: 'openapi',
     auth: 'admin',
     operationId: 'getOpenApi',
+    roles: [M, O, P],
     summary: 'This API as an OpenAPI 3.1 document',
   },
+  {
+    method: 'GET',
+    path: '/v1/me',
+    fn: 'admin',
+    auth: 'admin',
+    operationId: 'getMe',
+    roles: [M, O, P],
+    self: true,
+    summary: 'Who is calling: id, roles and kind (service or user); any signed-in caller, even one in no group',
+  },
   ...admin([
-    ['POST', '/v1/topics', 'createTopic', 'Create a marketing topic'],
-    ['GET', '/v1/topics', 'listTopics', 'List topics'],
-    ['GET', '/v1/topics/{id}', 'getTopic', 'One topic'],
-    ['POST', '/v1/templates', 'createTemplate', 'Create a template (marketing templates are checked for the unsubscribe link and postal address)'],
-    ['GET', '/v1/templates', 'listTemplates', 'List templates'],
-    ['GET', '/v1/templates/{id}', 'getTemplate', 'One template'],
-    ['PUT', '/v1/templates/{id}', 'updateTemplate', 'Replace a template'],
-    ['POST', '/v1/recipients', 'createRecipient', 'Create a recipient (same normalized address again returns the existing one)'],
-    ['GET', '/v1/recipients', 'findRecipient', 'Find a recipient by address (?email=)'],
-    ['POST', '/v1/recipients/import', 'importRecipients', 'Bulk import from JSON lines or CSV, with a result per row'],
-    ['GET', '/v1/recipients/{id}', 'getRecipient', 'One recipient with consents, suppressions, tracking and do-not-sell'],
-    ['PATCH', '/v1/recipients/{id}', 'updateRecipient', 'Update a recipient'],
-    ['PUT', '/v1/recipients/{id}/consents/{topic}', 'setConsent', 'Opt a recipient in to or out of a topic'],
-    ['PUT', '/v1/recipients/{id}/preferences', 'setPreferences', 'Unsubscribe from all marketing, tracking consent, do not sell or share'],
-    ['GET', '/v1/recipients/{id}/ledger', 'getLedger', 'The consent ledger of a recipient: proof of when and how consent was given'],
-    ['GET', '/v1/recipients/{id}/consents/{topic}/proof', 'proofOfConsent', 'The ledger entries that establish the current consent to a topic'],
-    ['GET', '/v1/recipients/{id}/export', 'exportRecipient', 'Everything held about the person, as one JSON document'],
-    ['DELETE', '/v1/recipients/{id}', 'eraseRecipient', 'Erase the person everywhere; keep only a hashed tombstone of the address'],
-    ['GET', '/v1/suppressions', 'listSuppressions', 'Suppressions of an address (?email=)'],
-    ['POST', '/v1/suppressions', 'addSuppression', 'Suppress an address'],
-    ['DELETE', '/v1/suppressions', 'liftSuppression', 'Lift a suppression (a complaint needs a reason, and is ledgered)'],
-    ['GET', '/v1/messages/{id}', 'getMessage', 'A message record with its events'],
-    ['POST', '/v1/campaigns', 'createCampaign', 'Create a campaign (draft)'],
-    ['GET', '/v1/campaigns', 'listCampaigns', 'List campaigns, newest first'],
-    ['GET', '/v1/campaigns/{id}', 'getCampaign', 'A campaign with its progress, rate and ETA'],
-    ['PATCH', '/v1/campaigns/{id}', 'updateCampaign', 'Change a draft campaign'],
-    ['POST', '/v1/campaigns/{id}/test', 'testSendCampaign', 'Send the campaign to a few addresses as a test'],
-    ['POST', '/v1/campaigns/{id}/schedule', 'scheduleCampaign', 'Schedule a draft campaign to launch at `sendAt`'],
-    ['POST', '/v1/campaigns/{id}/launch', 'launchCampaign', 'Launch now (a draft or a scheduled campaign)'],
-    ['POST', '/v1/campaigns/{id}/pause', 'pauseCampaign', 'Pause a sending campaign; nothing more is sent until it is resumed'],
-    ['POST', '/v1/campaigns/{id}/resume', 'resumeCampaign', 'Resume a paused campaign where it stopped'],
-    ['POST', '/v1/campaigns/{id}/cancel', 'cancelCampaign', 'Cancel a campaign for good; what was sent stays sent'],
+    ['POST', '/v1/topics', 'createTopic', [M], 'Create a marketing topic'],
+    ['GET', '/v1/topics', 'listTopics', [M, O, P], 'List topics'],
+    ['GET', '/v1/topics/{id}', 'getTopic', [M, O, P], 'One topic'],
+    ['POST', '/v1/templates', 'createTemplate', [M], 'Create a template (marketing templates are checked for the unsubscribe link and postal address)'],
+    ['GET', '/v1/templates', 'listTemplates', [M, O], 'List templates'],
+    ['GET', '/v1/templates/{id}', 'getTemplate', [M, O], 'One template'],
+    ['PUT', '/v1/templates/{id}', 'updateTemplate', [M], 'Replace a template'],
+    ['POST', '/v1/templates/preview', 'previewTemplate', [M], 'Render a template for a sample recipient, with the problems that would keep it from being saved'],
+    ['POST', '/v1/recipients', 'createRecipient', [M], 'Create a recipient (same normalized address again returns the existing one)'],
+    ['GET', '/v1/recipients', 'findRecipient', [M, O, P], 'Find a recipient by address (?email=)'],
+    ['POST', '/v1/recipients/import', 'importRecipients', [M], 'Bulk import from JSON lines or CSV, with a result per row'],
+    ['GET', '/v1/recipients/{id}', 'getRecipient', [M, O, P], 'One recipient with consents, suppressions, tracking and do-not-sell'],
+    ['PATCH', '/v1/recipients/{id}', 'updateRecipient', [M], 'Update a recipient'],
+    ['PUT', '/v1/recipients/{id}/consents/{topic}', 'setConsent', [M, P], 'Opt a recipient in to or out of a topic'],
+    ['PUT', '/v1/recipients/{id}/preferences', 'setPreferences', [P], 'Unsubscribe from all marketing, tracking consent, do not sell or share'],
+    ['GET', '/v1/recipients/{id}/ledger', 'getLedger', [P], 'The consent ledger of a recipient: proof of when and how consent was given'],
+    ['GET', '/v1/recipients/{id}/consents/{topic}/proof', 'proofOfConsent', [M, P], 'The ledger entries that establish the current consent to a topic'],
+    ['GET', '/v1/recipients/{id}/export', 'exportRecipient', [P], 'Everything held about the person, as one JSON document'],
+    ['DELETE', '/v1/recipients/{id}', 'eraseRecipient', [P], 'Erase the person everywhere; keep only a hashed tombstone of the address'],
+    ['GET', '/v1/suppressions', 'listSuppressions', [M, O, P], 'Suppressions of an address (?email=)'],
+    ['POST', '/v1/suppressions', 'addSuppression', [O, P], 'Suppress an address'],
+    ['DELETE', '/v1/suppressions', 'liftSuppression', [O, P], 'Lift a suppression (a complaint needs a reason, and is ledgered)'],
+    ['GET', '/v1/messages/{id}', 'getMessage', [O, P], 'A message record with its events'],
+    ['POST', '/v1/campaigns', 'createCampaign', [M], 'Create a campaign (draft)'],
+    ['GET', '/v1/campaigns', 'listCampaigns', [M, O], 'List campaigns, newest first'],
+    ['GET', '/v1/campaigns/{id}', 'getCampaign', [M, O], 'A campaign with its progress, rate and ETA'],
+    ['PATCH', '/v1/campaigns/{id}', 'updateCampaign', [M], 'Change a draft campaign'],
+    ['POST', '/v1/campaigns/{id}/test', 'testSendCampaign', [M], 'Send the campaign to a few addresses as a test'],
+    ['POST', '/v1/campaigns/{id}/schedule', 'scheduleCampaign', [M], 'Schedule a draft campaign to launch at `sendAt`'],
+    ['POST', '/v1/campaigns/{id}/launch', 'launchCampaign', [M], 'Launch now (a draft or a scheduled campaign)'],
+    ['POST', '/v1/campaigns/{id}/pause', 'pauseCampaign', [M, O], 'Pause a sending campaign; nothing more is sent until it is resumed'],
+    ['POST', '/v1/campaigns/{id}/resume', 'resumeCampaign', [M, O], 'Resume a paused campaign where it stopped'],
+    ['POST', '/v1/campaigns/{id}/cancel', 'cancelCampaign', [M], 'Cancel a campaign for good; what was sent stays sent'],
+    ['POST', '/v1/campaigns/preview', 'previewCampaign', [M, O], 'Count who a campaign would reach: audience, excluded, eligible and held by reason, by the rules the sender applies'],
+    ['GET', '/v1/campaigns/{id}/preview', 'previewStoredCampaign', [M, O], 'Count who a stored campaign would reach now, by the rules the sender applies'],
   ]),
   {
     method: 'POST',
@@ -193,6 +232,8 @@ export const ROUTES: readonly RouteDef[] = [
     fn: 'sendMessage',
     auth: 'admin',
     operationId: 'sendMessage',
+    // Transactional send is for services (SigV4), not console users.
+    roles: [],
     summary: 'Send one templated message to one recipient (held when the rule says so)',
   },
   ...publicRoutes([
@@ -221,11 +262,11 @@ export const ROUTES: readonly RouteDef[] = [
   },
   // ---- ops: figures, feedback, the marketing switch, the ops page (issue 6) ----
   ...admin([
-    ['GET', '/v1/metrics', 'getMetrics', 'Figures and rates per day over a range (?from, to, campaign or topic), top hold reasons, marketing pause'],
-    ['GET', '/v1/feedback/recent', 'listRecentFeedback', 'Recent bounces and complaints, addresses masked'],
-    ['GET', '/v1/marketing', 'getMarketing', 'Whether marketing is paused, and the pauses and resumes so far'],
-    ['POST', '/v1/marketing/pause', 'pauseMarketing', 'Pause all marketing now (service mail continues)'],
-    ['POST', '/v1/marketing/resume', 'resumeMarketing', 'Resume marketing after a pause; the only way it resumes'],
+    ['GET', '/v1/metrics', 'getMetrics', [M, O], 'Figures and rates per day over a range (?from, to, campaign or topic), top hold reasons, marketing pause'],
+    ['GET', '/v1/feedback/recent', 'listRecentFeedback', [M, O], 'Recent bounces and complaints, addresses masked'],
+    ['GET', '/v1/marketing', 'getMarketing', [M, O], 'Whether marketing is paused, and the pauses and resumes so far'],
+    ['POST', '/v1/marketing/pause', 'pauseMarketing', [O], 'Pause all marketing now (service mail continues)'],
+    ['POST', '/v1/marketing/resume', 'resumeMarketing', [O], 'Resume marketing after a pause; the only way it resumes'],
   ]),
   {
     method: 'GET',
@@ -235,8 +276,24 @@ export const ROUTES: readonly RouteDef[] = [
     operationId: 'showOpsPage',
     summary: 'The ops page: figures over time, rates against SES thresholds, hold reasons, recent feedback',
     shell: true,
+    roles: [O],
   },
 ];
 
 /** `GET /v1/recipients/{id}`: the route key API Gateway uses, and the one the local gateway reports. */
 export const routeKey = (r: Pick<RouteDef, 'method' | 'path'>): string => `${r.method} ${r.path}`;
+
+/**
+ * Whether a caller with `roles` may call `route`: a public route anyone; `admin` every route; a `self` route any
+ * authenticated caller; else one of the route's roles. An admin route without `roles` is admin only.
+ *
+ * @example
+ * mayCall(ROUTES.find((r) => r.operationId === 'eraseRecipient')!, ['marketing']) // false
+ * mayCall(ROUTES.find((r) => r.operationId === 'eraseRecipient')!, ['privacy'])   // true
+ */
+export function mayCall(route: Pick<RouteDef, 'auth' | 'roles' | 'self'>, roles: readonly Role[]): boolean {
+  if (route.auth === 'public') return true;
+  if (roles.includes('admin')) return true;
+  if (route.self) return true;
+  return (route.roles ?? []).some((r) => roles.includes(r));
+}

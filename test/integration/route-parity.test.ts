@@ -17,7 +17,8 @@ afterAll(async () => {
 });
 
 describe('route parity between the CDK stack and the local gateway', () => {
-  it('deploys exactly the routes the local gateway serves', () => {
+  // The first synth bundles every function: on a busy machine that alone can take over a minute.
+  it('deploys exactly the routes the local gateway serves', { timeout: 240_000 }, () => {
     const deployed = synthTemplate().routeKeys;
     expect(deployed.length).toBeGreaterThan(0);
     expect([...gw.routeKeys].sort()).toEqual(deployed);

@@ -1,14 +1,15 @@
 /** A small client of the admin API over the test gateway, returning status and parsed JSON. */
-import type { TestGateway } from './gateway.ts';
+import type { CallAs, TestGateway } from './gateway.ts';
 
 export interface Answer<T = any> {
   readonly status: number;
   readonly body: T;
 }
 
-export function adminClient(gw: TestGateway) {
+/** `as`: call as that role (or test user) instead of the admin. */
+export function adminClient(gw: TestGateway, as: CallAs = 'admin') {
   const call = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> => {
-    const init: RequestInit & { admin: boolean } = { method, admin: true, headers: { ...headers } };
+    const init: RequestInit & { admin: boolean; as: CallAs } = { method, admin: true, as, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';

@@ -2,30 +2,51 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../../lambdas/wiring/routes.ts';
-import { loadHandlers, startGateway, type RunningGateway } from '../../local/gateway.ts';
+import { loadHandlers, startGateway, type LocalRole, type LocalUser, type RunningGateway } from '../../local/gateway.ts';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const TEST_ADMIN_KEY = 'swl_test_admin_key_0123456789';
 
+/** A bearer key per console role: a request with one is a Cognito user in that group (JWT authorizer context). */
+export const TEST_ROLE_KEYS: Readonly<Record<LocalRole, string>> = {
+  marketing: 'swl_test_marketing_key_0123456789',
+  ops: 'swl_test_ops_key_0123456789',
+  privacy: 'swl_test_privacy_key_0123456789',
+};
+
+/** Console users beyond the three roles: one in no group, one in several (with a name that is not a role). */
+export const TEST_USERS = {
+  nogroup: { key: 'swl_test_nogroup_key_0123456789', name: 'nogroup', groups: [] },
+  multi: { key: 'swl_test_multi_key_0123456789', name: 'multi', groups: ['ops', 'privacy', 'interns'] },
+} as const satisfies Record<string, LocalUser>;
+
+/** Who a test call is made as: the admin (SigV4 service), a role, or one of `TEST_USERS`. */
+export type CallAs = 'admin' | LocalRole | keyof typeof TEST_USERS;
+
+export const keyFor = (as: CallAs): string => (as === 'admin' ? TEST_ADMIN_KEY : as in TEST_USERS ? TEST_USERS[as as keyof typeof TEST_USERS].key : TEST_ROLE_KEYS[as as LocalRole]);
+
 export interface TestGateway extends RunningGateway {
-  /** fetch against the gateway; `admin: true` adds the admin key. */
-  call(path: string, init?: RequestInit & { admin?: boolean }): Promise<Response>;
+  /** fetch against the gateway; `admin: true` adds the admin key, `as` the key of that caller. */
+  call(path: string, init?: RequestInit & { admin?: boolean; as?: CallAs }): Promise<Response>;
 }
 
 /** `port` 0 (default) picks a free one. */
 export async function startTestGateway(port = 0): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
-  return withAdminCall(await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port }));
+  return withAdminCall(
+    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, users: Object.values(TEST_USERS), port }),
+  );
 }
 
-/** A running gateway with `call`, which adds the test admin key when asked. */
+/** A running gateway with `call`, which adds the test admin key (or a role's key) when asked. */
 export function withAdminCall(gateway: RunningGateway): TestGateway {
   return {
     ...gateway,
     call: (path, init = {}) => {
-      const { admin, ...rest } = init;
+      const { admin, as, ...rest } = init;
       const headers = new Headers(rest.headers);
-      if (admin) headers.set('authorization', `Bearer ${TEST_ADMIN_KEY}`);
+      if (as) headers.set('authorization', `Bearer ${keyFor(as)}`);
+      else if (admin) headers.set('authorization', `Bearer ${TEST_ADMIN_KEY}`);
       return fetch(`${gateway.url}${path}`, { ...rest, headers });
     },
   };

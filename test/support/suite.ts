@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { adminClient } from './admin-client.ts';
-import { startTestGateway, type TestGateway } from './gateway.ts';
+import { startTestGateway, type CallAs, type TestGateway } from './gateway.ts';
 import { marketingScenario, type Scenario } from './scenario.ts';
 
 export interface Suite {
@@ -12,10 +12,12 @@ export interface Suite {
   api: ReturnType<typeof adminClient>;
   /** Set when a scenario label was given. */
   s: Scenario;
+  /** An admin client that calls as a console role (or a test user) instead of the admin. */
+  as(who: CallAs): ReturnType<typeof adminClient>;
 }
 
 export function useGateway(scenarioLabel?: string): Suite {
-  const suite = {} as Suite;
+  const suite = { as: (who: CallAs) => adminClient(suite.gw, who) } as Suite;
   beforeAll(async () => {
     suite.gw = await startTestGateway();
     suite.api = adminClient(suite.gw);

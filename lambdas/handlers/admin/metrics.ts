@@ -3,15 +3,16 @@ import { MarketingActionSchema, MetricsQuerySchema, RecentFeedbackQuerySchema } 
 import { marketingState, pauseMarketing, resumeMarketing } from '../../services/marketing-control.ts';
 import { getMetrics } from '../../services/metrics.ts';
 import { actorOf } from '../middleware/actor.ts';
-import { httpRoute, json } from '../middleware/http.ts';
+import { adminRoute } from '../middleware/admin-route.ts';
+import { json } from '../middleware/http.ts';
 
-export const getMetricsHandler = httpRoute({ query: MetricsQuerySchema }, async ({ query }) => json(200, await getMetrics(container(), query)));
+export const getMetricsHandler = adminRoute({ query: MetricsQuerySchema }, async ({ query }) => json(200, await getMetrics(container(), query)));
 
-export const listRecentFeedbackHandler = httpRoute({ query: RecentFeedbackQuerySchema }, async ({ query }) =>
+export const listRecentFeedbackHandler = adminRoute({ query: RecentFeedbackQuerySchema }, async ({ query }) =>
   json(200, { entries: await container().feedback.recent(query.limit) }),
 );
 
-export const getMarketingHandler = httpRoute({}, async () => {
+export const getMarketingHandler = adminRoute({}, async () => {
   const { pause, lastResume, history } = await marketingState(container());
   return json(200, {
     paused: pause !== undefined,
@@ -21,10 +22,10 @@ export const getMarketingHandler = httpRoute({}, async () => {
   });
 });
 
-export const pauseMarketingHandler = httpRoute({ body: MarketingActionSchema }, async ({ body, event }) =>
+export const pauseMarketingHandler = adminRoute({ body: MarketingActionSchema }, async ({ body, event }) =>
   json(200, { paused: true, pause: await pauseMarketing(container(), body.reason, actorOf(event)) }),
 );
 
-export const resumeMarketingHandler = httpRoute({ body: MarketingActionSchema }, async ({ body, event }) =>
+export const resumeMarketingHandler = adminRoute({ body: MarketingActionSchema }, async ({ body, event }) =>
   json(200, { paused: false, ...(await resumeMarketing(container(), body.reason, actorOf(event))) }),
 );

@@ -14,48 +14,49 @@ import {
   updateRecipient,
 } from '../../services/recipients.ts';
 import { actorOf } from '../middleware/actor.ts';
-import { httpRoute, json } from '../middleware/http.ts';
+import { adminRoute } from '../middleware/admin-route.ts';
+import { json } from '../middleware/http.ts';
 
 const Id = z.object({ id: IdSchema });
 
-export const createRecipientHandler = httpRoute({ body: RecipientInputSchema }, async ({ body, event }) => {
+export const createRecipientHandler = adminRoute({ body: RecipientInputSchema }, async ({ body, event }) => {
   const { created, recipient } = await createRecipient(container(), body, { source: 'api', actor: actorOf(event) });
   return json(created ? 201 : 200, recipient);
 });
 
-export const findRecipientHandler = httpRoute({ query: z.object({ email: z.string().min(1).max(320) }) }, async ({ query }) =>
+export const findRecipientHandler = adminRoute({ query: z.object({ email: z.string().min(1).max(320) }) }, async ({ query }) =>
   json(200, await findRecipientByEmail(container(), query.email)),
 );
 
-export const getRecipientHandler = httpRoute({ params: Id }, async ({ params }) => json(200, await getRecipient(container(), params.id)));
+export const getRecipientHandler = adminRoute({ params: Id }, async ({ params }) => json(200, await getRecipient(container(), params.id)));
 
-export const updateRecipientHandler = httpRoute({ params: Id, body: RecipientUpdateSchema }, async ({ params, body, event }) =>
+export const updateRecipientHandler = adminRoute({ params: Id, body: RecipientUpdateSchema }, async ({ params, body, event }) =>
   json(200, await updateRecipient(container(), params.id, body, actorOf(event))),
 );
 
-export const setConsentHandler = httpRoute(
+export const setConsentHandler = adminRoute(
   { params: z.object({ id: IdSchema, topic: SlugSchema }), body: ConsentChangeSchema },
   async ({ params, body, event }) => json(200, await setConsent(container(), params.id, params.topic, body, actorOf(event))),
 );
 
-export const setPreferencesHandler = httpRoute({ params: Id, body: PreferencesChangeSchema }, async ({ params, body, event }) =>
+export const setPreferencesHandler = adminRoute({ params: Id, body: PreferencesChangeSchema }, async ({ params, body, event }) =>
   json(200, await setPreferences(container(), params.id, body, actorOf(event))),
 );
 
-export const getLedgerHandler = httpRoute({ params: Id, query: z.object({ cursor: z.string().max(200).optional() }) }, async ({ params, query }) =>
+export const getLedgerHandler = adminRoute({ params: Id, query: z.object({ cursor: z.string().max(200).optional() }) }, async ({ params, query }) =>
   json(200, await getLedger(container(), params.id, query.cursor)),
 );
 
-export const exportRecipientHandler = httpRoute({ params: Id }, async ({ params }) => json(200, await exportRecipient(container(), params.id)));
+export const exportRecipientHandler = adminRoute({ params: Id }, async ({ params }) => json(200, await exportRecipient(container(), params.id)));
 
-export const eraseRecipientHandler = httpRoute({ params: Id }, async ({ params, event }) => json(200, await eraseRecipient(container(), params.id, actorOf(event))));
+export const eraseRecipientHandler = adminRoute({ params: Id }, async ({ params, event }) => json(200, await eraseRecipient(container(), params.id, actorOf(event))));
 
-export const proofOfConsentHandler = httpRoute({ params: z.object({ id: IdSchema, topic: SlugSchema }) }, async ({ params }) =>
+export const proofOfConsentHandler = adminRoute({ params: z.object({ id: IdSchema, topic: SlugSchema }) }, async ({ params }) =>
   json(200, await proofOfConsent(container(), params.id, params.topic)),
 );
 
 /** The body is the file itself (JSON lines or CSV), not JSON: read as text. */
-export const importRecipientsHandler = httpRoute({}, async ({ event, headers }) => {
+export const importRecipientsHandler = adminRoute({}, async ({ event, headers }) => {
   const format = importFormat(headers['content-type']);
   const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   return json(200, await importRecipients(container(), body, format, actorOf(event)));

@@ -83,7 +83,8 @@ const errorResponder = (): MiddlewareObj<HttpEvent, HttpResult> => ({
 });
 
 /**
- * Wraps a route implementation in the HTTP edge.
+ * Wraps a route implementation in the HTTP edge. `guard` runs after error mapping is in place and before any input
+ * is parsed (`adminRoute` passes the role check).
  *
  * @example
  * export const handler = httpRoute({ params: z.object({ id: z.string() }) }, async ({ params }) => json(200, await get(params.id)));
@@ -95,13 +96,15 @@ export function httpRoute<
 >(
   schemas: RouteSchemas<B, Q, P>,
   impl: (req: HttpRequest<z.infer<B>, z.infer<Q>, z.infer<P>>) => Promise<HttpResult>,
+  guard?: MiddlewareObj<HttpEvent, HttpResult>,
 ) {
-  return middy<HttpEvent, HttpResult>()
+  const chain = middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(flushMetrics())
-    .use(errorResponder())
-    .handler(async (event, context) => {
+    .use(errorResponder());
+  if (guard) chain.use(guard);
+  return chain.handler(async (event, context) => {
       const body = parsePart(schemas.body, schemas.body ? readJsonBody(event) : undefined, 'body');
       const query = parsePart(schemas.query, event.queryStringParameters ?? {}, 'query');
       const params = parsePart(schemas.params, event.pathParameters ?? {}, 'path');

@@ -146,7 +146,7 @@ describe('failures are one readable message and exit 1', () => {
     const result = await runCli(['topics', 'list', '--api', gw.url], { SENDWELL_ADMIN_KEY: 'swl_wrong_key_0123456789' });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('sendwell: Send the local admin key as `Authorization: Bearer <key>` (see `.sendwell/admin-key`). (HTTP 401, unauthorized)\n');
+    expect(result.stderr).toBe('sendwell: Send the local admin key as `Authorization: Bearer <key>` (see `.sendwell/admin-key`), or a role key (`.sendwell/role-keys.json`). (HTTP 401, unauthorized)\n');
   });
 
   it('no admin key at all', async () => {

@@ -4,7 +4,7 @@
  * line for each thing the person has to fix.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 function run(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['local/main.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, SENDWELL_ADMIN_KEY: '', ...env },
+    env: { ...process.env, SENDWELL_ADMIN_KEY: '', SENDWELL_MARKETING_KEY: '', SENDWELL_OPS_KEY: '', SENDWELL_PRIVACY_KEY: '', ...env },
   });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -74,6 +74,15 @@ describe('npm start', () => {
     expect((await fetch(`${api}/v1/openapi.json`)).status).toBe(401);
     expect(first.output()).toContain(join(dataDir, 'admin-key'));
 
+    // A key per console role, generated once beside the admin key (owner-only) and printed with it.
+    const roleFile = join(dataDir, 'role-keys.json');
+    expect(first.output()).toContain(roleFile);
+    expect(statSync(roleFile).mode & 0o077).toBe(0);
+    const roleKeys = JSON.parse(readFileSync(roleFile, 'utf8')) as Record<string, string>;
+    expect(Object.keys(roleKeys).sort()).toEqual(['marketing', 'ops', 'privacy']);
+    const me = async (key: string) => (await fetch(`${api}/v1/me`, { headers: { authorization: `Bearer ${key}` } })).json();
+    expect(await me(roleKeys.ops!)).toEqual({ id: 'ops@local.invalid', roles: ['ops'], kind: 'user' });
+
     const pid = Number(/"pid":(\d+)/.exec(first.output())?.[1]);
     expect(alive(pid)).toBe(true);
     const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${p.SENDWELL_DYNAMODB_PORT}`, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -83,8 +92,13 @@ describe('npm start', () => {
     expect(await first.exited).toBe(0);
     expect(alive(pid)).toBe(false);
 
-    const second = run(env);
+    // The same role keys after a restart; an environment variable overrides one.
+    const second = run({ ...env, SENDWELL_PRIVACY_KEY: 'swl_privacy_from_the_environment_42' });
     await untilReady(second);
+    expect(JSON.parse(readFileSync(roleFile, 'utf8'))).toEqual(roleKeys);
+    expect(await me(roleKeys.marketing!)).toMatchObject({ roles: ['marketing'] });
+    expect(await me('swl_privacy_from_the_environment_42')).toMatchObject({ roles: ['privacy'] });
+    expect(second.output()).toContain('privacy from SENDWELL_PRIVACY_KEY');
     const item = await ddb.send(new GetItemCommand({ TableName: 'sendwell-Counters', Key: { pk: { S: 'restart-check' }, sk: { S: 'x' } } }));
     expect(item.Item?.n?.N).toBe('7');
     ddb.destroy();
