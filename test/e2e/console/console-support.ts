@@ -12,9 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { FUNCTIONS, ROUTES } from '../../../lambdas/wiring/routes.ts';
 import { consoleSite } from '../../../local/console.ts';
 import { loadHandlers, startGateway } from '../../../local/gateway.ts';
-import { TEST_ADMIN_KEY, repoRoot, withAdminCall, type TestGateway } from '../../support/gateway.ts';
-// PRE-MERGE placeholder until branch roles lands (test/support/gateway.ts TEST_ROLE_KEYS).
-const TEST_ROLE_KEYS = { marketing: TEST_ADMIN_KEY, ops: TEST_ADMIN_KEY, privacy: TEST_ADMIN_KEY } as const;
+import { TEST_ADMIN_KEY, TEST_ROLE_KEYS, repoRoot, withAdminCall, type TestGateway } from '../../support/gateway.ts';
 
 export type ConsoleRole = 'admin' | keyof typeof TEST_ROLE_KEYS;
 export const keyOf = (role: ConsoleRole) => (role === 'admin' ? TEST_ADMIN_KEY : TEST_ROLE_KEYS[role]);
@@ -29,7 +27,7 @@ export async function startConsoleGateway(port = 0): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
   const site = consoleSite({ outDir: mkdtempSync(join(tmpdir(), 'sendwell-console-')) });
   return withAdminCall(
-    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, port, staticSites: [site] }),
+    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, port, staticSites: [site] }),
   );
 }
 
