@@ -187,8 +187,11 @@ async function boot() {
       const returnTo = await finishCognitoSignIn(config.auth);
       if (returnTo !== undefined) navigate(returnTo, true);
     }
+    // The "Loading…" line of index.html is not Preact's: render() would keep it beside the app.
+    root.replaceChildren();
     render(<App config={config} />, root);
   } catch (e) {
+    root.replaceChildren();
     render(
       <main class="page">
         <h1>The console could not start</h1>

@@ -50,6 +50,8 @@ describe('a marketer in the console', () => {
     const nav = c.page.getByRole('navigation', { name: 'Console' });
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Campaigns', 'Templates', 'Topics', 'Import recipients', 'Figures']);
     expect(await c.page.getByText('(marketing)').isVisible()).toBe(true);
+    // The boot line of index.html is gone once the app is up.
+    expect(await c.page.getByText('Loading the Sendwell console').count()).toBe(0);
     expect(await seriousViolations(c.page)).toEqual([]);
   });
 

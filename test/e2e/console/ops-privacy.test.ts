@@ -206,6 +206,9 @@ describe('signing in and out', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${gw.url}/console/campaigns`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in to the Sendwell console' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'sign-in');
     await page.getByLabel('API key').fill('swl_not_a_key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toBe('Your session ended or the key was refused. Sign in again.');
