@@ -32,16 +32,10 @@ export interface Ctx {
   readonly me: Me;
 }
 
-/** `GET /v1/me`; an API without it (before role keys) is taken to be the admin key, if the key opens an admin route. */
+/** `GET /v1/me`: who is signed in, and with which roles (the only ones the console knows are kept). */
 async function whoAmI(api: Api): Promise<Me> {
-  try {
-    const me = await api.get<{ id: string; roles: unknown[]; kind: string }>('/v1/me');
-    return { id: me.id, kind: me.kind, roles: me.roles.filter(isRole) };
-  } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 404) throw e;
-    await api.get('/v1/topics');
-    return { id: 'admin', roles: ['admin'], kind: 'key' };
-  }
+  const me = await api.get<{ id: string; roles: unknown[]; kind: string }>('/v1/me');
+  return { id: me.id, kind: me.kind, roles: me.roles.filter(isRole) };
 }
 
 type Screen = [pattern: string, view: (ctx: Ctx, params: Record<string, string>) => preact.JSX.Element];

@@ -95,6 +95,21 @@ describe('ops in the console', () => {
     expect(history).toEqual(expect.arrayContaining(['launch', 'pause', 'resume']));
     // Let it end before the file's tables go quiet.
     await waitForCampaign(api, id, (x) => x.status === 'completed', 60_000);
+
+    // The campaign's own figures, from its page.
+    await c.page.reload();
+    await c.page.getByRole('link', { name: 'Figures of this campaign' }).click();
+    await expect.poll(() => c.page.locator('#figures-status').textContent(), { timeout: 15_000 }).toMatch(/^Figures from /);
+    expect(await c.page.locator('#fig-campaign').inputValue()).toBe(id);
+    // The day's figures are added just after a batch settles: read them again until they are in.
+    await expect
+      .poll(async () => {
+        await c.page.getByRole('button', { name: 'Show' }).click();
+        await c.page.locator('#totals').waitFor();
+        return c.page.locator('#totals tr[data-figure="sent"] td').first().textContent();
+      }, { timeout: 15_000 })
+      .toBe('12');
+    expect(await seriousViolations(c.page)).toEqual([]);
   }, 90_000);
 
   it('pauses and resumes all marketing, each with a reason', async () => {
