@@ -25,7 +25,7 @@ export const TemplatePreviewInputSchema = TemplateInputSchema.extend({
     .strict()
     .optional(),
 })
-  .strict()
+  // Unknown fields are dropped, as on create: a console can send the template record it holds.
   .meta({ id: 'TemplatePreviewInput' });
 export type TemplatePreviewInput = z.infer<typeof TemplatePreviewInputSchema>;
 

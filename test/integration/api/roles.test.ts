@@ -182,7 +182,7 @@ describe('the ops page', () => {
     expect(ops.headers.get('content-type')).toContain('text/html');
     const marketing = await as('marketing');
     expect(marketing.status).toBe(403);
-    expect((await marketing.json()).error.code).toBe('forbidden');
+    expect(((await marketing.json()) as { error: { code: string } }).error.code).toBe('forbidden');
     expect((await suite.gw.call('/ops')).status).toBe(200);
   });
 });
