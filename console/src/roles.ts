@@ -47,7 +47,11 @@ export const NAV: readonly NavItem[] = [
   { path: 'people', label: 'People', capability: 'people', group: 'Privacy' },
 ];
 
-/** The navigation a person with these roles sees, in order. */
-export const navFor = (roles: readonly Role[]) => NAV.filter((n) => can(roles, n.capability));
+/**
+ * The navigation a person with these roles sees, in order. Suppressions belong to ops and privacy alike: they are
+ * listed under Privacy for someone who has no other ops screen.
+ */
+export const navFor = (roles: readonly Role[]): NavItem[] =>
+  NAV.filter((n) => can(roles, n.capability)).map((n) => (n.path === 'suppressions' && !can(roles, 'feedback') ? { ...n, group: 'Privacy' } : n));
 
 export const isRole = (r: unknown): r is Role => r === 'admin' || r === 'marketing' || r === 'ops' || r === 'privacy';

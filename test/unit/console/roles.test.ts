@@ -23,8 +23,10 @@ describe('roles', () => {
     expect(can(['ops'], 'people')).toBe(false);
   });
 
-  it('privacy: people and suppressions only', () => {
+  it('privacy: people and suppressions only, both under Privacy', () => {
     expect(nav('privacy')).toEqual(['suppressions', 'people']);
+    expect(navFor(['privacy']).map((n) => n.group)).toEqual(['Privacy', 'Privacy']);
+    expect(navFor(['ops']).find((n) => n.path === 'suppressions')?.group).toBe('Ops');
   });
 
   it('several roles add up; no role sees nothing', () => {
