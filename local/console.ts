@@ -17,17 +17,25 @@ export const CONSOLE_PREFIX = '/console';
  * `srcdoc` frame (sandboxed, no scripts) inherits this policy, and mail HTML is styled inline. Images may come from
  * https (a template's pictures) and data: URLs; API calls only go to this origin.
  */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: https:",
-  "connect-src 'self'",
-  "frame-src 'self'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleCsp(config?: unknown): string {
+  // With Cognito the console trades the code for tokens at the user pool's domain: the one other origin it calls.
+  const auth = (config as { auth?: { kind?: string; domain?: string } } | undefined)?.auth;
+  const idp = auth?.kind === 'cognito' && auth.domain ? ` ${new URL(auth.domain).origin}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: https:",
+    `connect-src 'self'${idp}`,
+    "frame-src 'self'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** The policy of the local stack (API keys, no identity provider). */
+export const CONSOLE_CSP = consoleCsp();
 
 const TYPES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
@@ -61,14 +69,15 @@ export function consoleSite(options: ConsoleSiteOptions): StaticSite & { readonl
   }
   const config = Buffer.from(JSON.stringify(options.config ?? { auth: { kind: 'key' }, apiBase: '' }));
   assets.set('config.json', { body: config, type: 'application/json; charset=utf-8', etag: `"${createHash('sha256').update(config).digest('base64url').slice(0, 22)}"` });
-  return { prefix: CONSOLE_PREFIX, files, handle: (req, res) => serve(assets, req, res) };
+  const csp = consoleCsp(options.config);
+  return { prefix: CONSOLE_PREFIX, files, handle: (req, res) => serve(assets, csp, req, res) };
 }
 
-function serve(assets: ReadonlyMap<string, Asset>, req: IncomingMessage, res: ServerResponse): void {
+function serve(assets: ReadonlyMap<string, Asset>, csp: string, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
   const security = {
-    'content-security-policy': CONSOLE_CSP,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   };

@@ -23,9 +23,10 @@ export async function screenshot(page: Page, name: string) {
   if (shots) await page.screenshot({ path: `${shots}/console-${name}.png`, fullPage: true });
 }
 
-export async function startConsoleGateway(port = 0): Promise<TestGateway> {
+/** `config`: what `/console/config.json` answers (default: sign in with a key). */
+export async function startConsoleGateway(port = 0, config?: unknown): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
-  const site = consoleSite({ outDir: mkdtempSync(join(tmpdir(), 'sendwell-console-')) });
+  const site = consoleSite({ outDir: mkdtempSync(join(tmpdir(), 'sendwell-console-')), ...(config ? { config } : {}) });
   return withAdminCall(
     await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, port, staticSites: [site] }),
   );

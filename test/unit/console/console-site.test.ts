@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsoleSync, indexHtml } from '../../../console/build.ts';
-import { CONSOLE_CSP, consoleSite } from '../../../local/console.ts';
+import { CONSOLE_CSP, consoleCsp, consoleSite } from '../../../local/console.ts';
 
 let server: Server;
 let base: string;
@@ -80,6 +80,12 @@ describe('the static site', () => {
     const r = await get('/console/config.json');
     expect(r.headers.get('cache-control')).toBe('no-store');
     expect(await r.json()).toEqual({ auth: { kind: 'key' }, apiBase: '' });
+  });
+
+  it('lets the console call the Cognito domain (the token request) and nothing else', () => {
+    expect(CONSOLE_CSP).toContain("connect-src 'self';");
+    const csp = consoleCsp({ auth: { kind: 'cognito', domain: 'https://pool.auth.eu-west-1.amazoncognito.com/', clientId: 'c' } });
+    expect(csp).toContain("connect-src 'self' https://pool.auth.eu-west-1.amazoncognito.com;");
   });
 
   it('takes only GET and HEAD', async () => {
