@@ -13,6 +13,8 @@
  *   lib/inbound-mail.ts) and the mailto URI in `List-Unsubscribe`.
  * - `sendRate`: campaign mails per second when a campaign sets none, default 14; at most the SES account's maximum
  *   send rate (docs/deploy.md). Sizes the campaign sender's concurrency.
+ * - `consoleDomainPrefix`: prefix of the console's Cognito sign-in domain, default `sendwell-<stage>-<account id>`
+ *   (docs/deploy.md, "The console").
  *
  * After the first deploy of a stage, outside CloudFormation: write the partner webhooks (the stack creates their secret
  * without a value, which the relay reads as "no partners"): `aws secretsmanager put-secret-value --secret-id

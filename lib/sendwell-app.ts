@@ -7,6 +7,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { assertDomainPrefix } from './console-auth.ts';
 import { SendwellStack } from './sendwell-stack.ts';
 import { assertStageName, isProductionStage } from './stage.ts';
 
@@ -34,6 +35,11 @@ export interface DeployerContext {
    * maximum send rate. Default 14 (SES's default out of the sandbox; see docs/deploy.md to size it).
    */
   readonly sendRate?: number;
+  /**
+   * `-c consoleDomainPrefix=sendwell-acme-prod`: prefix of the console's Cognito domain
+   * (`https://<prefix>.auth.<region>.amazoncognito.com`), free in the region across AWS. Default `sendwell-<stage>-<account id>`.
+   */
+  readonly consoleDomainPrefix?: string;
 }
 
 const EMAIL_IN = /[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+/;
@@ -71,6 +77,14 @@ export function readDeployerContext(node: Node): DeployerContext {
   const unsubscribeMailbox = optionalString(node, 'unsubscribeMailbox');
   const sendRate = optionalPositiveNumber(node, 'sendRate', problems, "mails per second, e.g. -c sendRate=50: at most the SES account's maximum send rate");
   let publicBaseUrl = optionalString(node, 'publicBaseUrl');
+  const consoleDomainPrefix = optionalString(node, 'consoleDomainPrefix');
+  if (consoleDomainPrefix !== undefined) {
+    try {
+      assertDomainPrefix(consoleDomainPrefix);
+    } catch (e) {
+      problems.push((e as Error).message.replace(/^Sendwell: /, ''));
+    }
+  }
 
   if (fromAddress !== undefined && !EMAIL_IN.test(fromAddress)) {
     problems.push(`fromAddress "${fromAddress}" holds no email address (e.g. "Sendwell <no-reply@example.com>").`);
@@ -102,7 +116,7 @@ export function readDeployerContext(node: Node): DeployerContext {
     if (postalAddress === undefined) problems.push(`postalAddress is required on production stage "${stage}" (marketing mail must show one).`);
   }
   if (problems.length > 0) throw new Error(`Sendwell context is invalid:\n- ${problems.join('\n- ')}`);
-  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate };
+  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate, consoleDomainPrefix };
 }
 
 /** CloudFormation stack name of a stage: stages sharing an account and region never update each other's stack. */

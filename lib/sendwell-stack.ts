@@ -1,7 +1,7 @@
 /**
  * The Sendwell stack. It only composes the constructs of `lib/` and decides, from the stage, what a stage keeps.
  */
-import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -9,6 +9,9 @@ import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
 import { CampaignDelivery } from './campaign-delivery.ts';
 import { CampaignQueues } from './campaign-queues.ts';
+import { ConsoleApi } from './console-api.ts';
+import { ConsoleAuth } from './console-auth.ts';
+import { ConsoleSite } from './console-site.ts';
 import { DataTables } from './data-tables.ts';
 import { DeliveryEvents } from './delivery-events.ts';
 import { EmailSending } from './email.ts';
@@ -67,6 +70,13 @@ export interface SendwellStackProps extends StackProps {
    */
   readonly sendRate?: number;
   /**
+   * Prefix of the console's Cognito sign-in domain, `https://<prefix>.auth.<region>.amazoncognito.com`; must be free in
+   * the region across all AWS accounts.
+   *
+   * @default `sendwell-<stage>-<account id>`
+   */
+  readonly consoleDomainPrefix?: string;
+  /**
    * Retain tables and logs on stack deletion and turn on table deletion protection.
    *
    * @default isProductionStage(stage)
@@ -101,6 +111,12 @@ export class SendwellStack extends Stack {
   readonly alarms: Alarms;
   /** The CloudWatch dashboard of the ops figures. */
   readonly dashboard: OperationsDashboard;
+  /** Console sign-in: the Cognito user pool, its groups, the Managed Login domain and the console's app client. */
+  readonly consoleAuth: ConsoleAuth;
+  /** The admin routes again for console users (Cognito JWT), on the same functions as the IAM API. */
+  readonly consoleApi: ConsoleApi;
+  /** The console: S3 behind CloudFront, `/console/` the app, `/v1/*` the console API. */
+  readonly consoleSite: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: SendwellStackProps) {
     super(scope, id, props);
@@ -132,6 +148,38 @@ export class SendwellStack extends Stack {
     };
     this.api = new HttpEndpoints(this, 'Api', { ...functionOptions, publicBaseUrl: props.publicBaseUrl });
     const publicBaseUrl = props.publicBaseUrl ?? this.api.url;
+
+    // The console. The app client's callback URL is the distribution's, and the distribution forwards /v1/* to the API
+    // whose authorizer names that client: the URL is read lazily, so each construct is built once, in this order.
+    this.consoleAuth = new ConsoleAuth(this, 'ConsoleAuth', {
+      stage: props.stage,
+      consoleUrl: Lazy.string({ produce: () => this.consoleSite.url }),
+      domainPrefix: props.consoleDomainPrefix,
+      retain,
+    });
+    this.consoleApi = new ConsoleApi(this, 'ConsoleApi', {
+      stage: props.stage,
+      functions: this.api.functions,
+      userPool: this.consoleAuth.userPool,
+      client: this.consoleAuth.client,
+      logRetention: functionOptions.logRetention,
+      logRemovalPolicy: functionOptions.logRemovalPolicy,
+    });
+    this.consoleSite = new ConsoleSite(this, 'ConsoleSite', {
+      apiUrl: this.consoleApi.url,
+      signInOrigin: this.consoleAuth.domainUrl,
+      accessLogDays: production ? 90 : 30,
+      config: {
+        auth: {
+          kind: 'cognito',
+          domain: this.consoleAuth.domainUrl,
+          clientId: this.consoleAuth.client.userPoolClientId,
+          redirectUri: this.consoleAuth.redirectUri,
+          logoutUri: this.consoleAuth.redirectUri,
+        },
+        apiBase: '',
+      },
+    });
     this.inbound =
       props.unsubscribeMailbox === undefined
         ? undefined
@@ -161,6 +209,13 @@ export class SendwellStack extends Stack {
     this.dashboard = new OperationsDashboard(this, 'Operations', { stage: props.stage, functions: fns, failureQueues, alarms: [...this.alarms.alarms.values()] });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });
+    new CfnOutput(this, 'ConsoleUrl', { description: 'The console (sign in with a user of the console user pool)', value: this.consoleSite.url });
+    new CfnOutput(this, 'ConsoleUserPoolId', {
+      description: 'Console users: aws cognito-idp admin-create-user / admin-add-user-to-group (groups marketing, ops, privacy, admin; docs/deploy.md)',
+      value: this.consoleAuth.userPool.userPoolId,
+    });
+    new CfnOutput(this, 'ConsoleSignInUrl', { description: 'Managed Login sign-in page of the console', value: this.consoleAuth.signInUrl });
+    new CfnOutput(this, 'ConsoleApiUrl', { description: 'The console API (Cognito JWT); the console reaches it through CloudFront at /v1/*', value: this.consoleApi.url });
     new CfnOutput(this, 'PublicBaseUrl', { description: 'Base URL put into links in mail', value: publicBaseUrl });
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSetName });
     new CfnOutput(this, 'TokenKeysSecretArn', {

@@ -54,7 +54,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
     for (const a of acknowledged) {
       expect(a.reason.length, `${a.id} on ${a.resource}`).toBeGreaterThanOrEqual(80);
       expect(a.reason, `${a.id} on ${a.resource} names its rule's subject`).toMatch(
-        /X-Ray|ses:GetAccount|public by design|DynamoDB index ARN|SES identity unknown at synth|rotate|dead-letter end: the Lambda on-failure destination/,
+        /X-Ray|ses:GetAccount|public by design|DynamoDB index ARN|SES identity unknown at synth|rotate|dead-letter end: the Lambda on-failure destination|Console deployment \(CDK BucketDeployment\)|Cognito threat protection|console's log bucket|console bucket|geo restriction|WAF web ACL|default \*\.cloudfront\.net/,
       );
     }
 
@@ -106,12 +106,41 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
         id: 'AwsSolutions-APIG4',
         resource: Stack.of(stack).getLogicalId(stack.api.routes.get(routeKey(r))!.node.defaultChild as CfnElement),
       })),
+      // The console (lib/console-auth.ts, lib/console-site.ts): threat protection needs the Plus plan; no S3 access log
+      // on the log bucket itself nor on the console bucket (CloudFront logs every read); no geo restriction, WAF or
+      // TLS policy choice on CloudFront's default domain.
+      { id: 'AwsSolutions-COG8', resource: logicalId(stack.consoleAuth.userPool) },
+      { id: 'AwsSolutions-S1', resource: logicalId(stack.consoleSite.logBucket) },
+      { id: 'AwsSolutions-S1', resource: logicalId(stack.consoleSite.bucket) },
+      ...['CFR1', 'CFR2', 'CFR4'].map((rule) => ({ id: `AwsSolutions-${rule}`, resource: logicalId(stack.consoleSite.distribution) })),
+      // CDK's BucketDeployment: its Python handler's runtime, and the wildcards of CDK's grants to its role (each
+      // wildcard action and resource of that policy, as cdk-nag names them).
+      { id: 'AwsSolutions-L1', resource: consoleDeploymentHandler(json, logicalId(stack.consoleSite.deploymentRole)) },
+      ...consoleDeploymentWildcards(json, logicalId(stack.consoleSite.deploymentRole.node.findChild('DefaultPolicy'))),
     ];
     expect(sendIdentityWildcard === undefined).toBe(Boolean(context.fromAddress));
     const key = (a: { id: string; resource: string }) => `${a.id} @ ${a.resource}`;
     expect(acknowledged.map(key).sort()).toEqual(expected.map(key).sort());
   });
 });
+
+/** The logical id of the one function running with the console deployment role: CDK's BucketDeployment handler. */
+function consoleDeploymentHandler(json: ReturnType<typeof synthTemplate>['json'], roleId: string): string {
+  const handlers = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Role?.['Fn::GetAtt']?.[0] === roleId);
+  expect(handlers).toHaveLength(1);
+  return handlers[0]![0];
+}
+
+/** `AwsSolutions-IAM5[Action::s3:List*]`, `…[Resource::<Bucket.Arn>/*]`: every wildcard of one policy, once each. */
+function consoleDeploymentWildcards(json: ReturnType<typeof synthTemplate>['json'], policyId: string): { id: string; resource: string }[] {
+  const statements = json.Resources[policyId]!.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+  const found = new Set<string>();
+  for (const st of statements) {
+    for (const action of [st.Action].flat()) if (action.includes('*')) found.add(`Action::${action}`);
+    for (const resource of [st.Resource].flat().map(flattenCfn)) if (resource.includes('*')) found.add(`Resource::${resource}`);
+  }
+  return [...found].map((f) => ({ id: `AwsSolutions-IAM5[${f}]`, resource: policyId }));
+}
 
 describe('cdk-nag AwsSolutions', () => {
   it('is live: the same app setup reports a finding on a non-compliant resource', () => {

@@ -18,6 +18,7 @@ describe('readDeployerContext', () => {
       alarmEmail: undefined,
       unsubscribeMailbox: undefined,
       sendRate: undefined,
+      consoleDomainPrefix: undefined,
     });
   });
 
@@ -31,6 +32,7 @@ describe('readDeployerContext', () => {
         alarmEmail: 'ops@example.com',
         unsubscribeMailbox: 'unsubscribe@mail.example.com',
         sendRate: '50',
+        consoleDomainPrefix: 'sendwell-acme-staging',
       }),
     ).toStrictEqual({
       stage: 'staging',
@@ -40,6 +42,7 @@ describe('readDeployerContext', () => {
       alarmEmail: 'ops@example.com',
       unsubscribeMailbox: 'unsubscribe@mail.example.com',
       sendRate: 50,
+      consoleDomainPrefix: 'sendwell-acme-staging',
     });
   });
 

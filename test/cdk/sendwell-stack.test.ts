@@ -102,8 +102,10 @@ describe('functions', () => {
     expect(Object.keys(stack.functions).sort()).toEqual(expected.sort());
     for (const [key, fn] of Object.entries(stack.api.functions)) expect(stack.functions[key]!.fn, key).toBe(fn);
     for (const [key, fn] of Object.entries(stack.relay.functions)) expect(stack.functions[key]!.fn, key).toBe(fn);
-    const fns = resourcesOfType('AWS::Lambda::Function');
+    // CDK's console deployment handler (Python, deploy time only) is checked in console.test.ts.
+    const fns = synth.sendwellFunctionResources;
     expect(fns).toHaveLength(FUNCTION_DEFS.length);
+    expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(FUNCTION_DEFS.length + 1);
     for (const [, fn] of fns) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -264,8 +266,9 @@ describe('IAM', () => {
     for (const a of [...ITEM_READ, ...ITEM_WRITE, 'ses:SendEmail', 'secretsmanager:GetSecretValue']) expect(actions.has(a), a).toBe(false);
   });
 
-  it('allows a wildcard only where it cannot be avoided', () => {
-    const wildcards = policies.flatMap(([id, p]) =>
+  it('allows a wildcard only where it cannot be avoided (the console deployment role: console.test.ts)', () => {
+    const deploymentRole = logicalId(stack.consoleSite.deploymentRole);
+    const wildcards = policies.filter(([, p]) => !asArray(p.Properties.Roles).some((r: any) => r?.Ref === deploymentRole)).flatMap(([id, p]) =>
       (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) =>
         asArray(s.Resource)
           .map(flattenCfn)
@@ -430,7 +433,8 @@ describe('HTTP API', () => {
   });
 
   it.each(ROUTES.map((r) => [routeKey(r), r] as const))('%s: authorization and target function', (key, r) => {
-    const routes = resourcesOfType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.RouteKey === key);
+    const apiId = logicalId(stack.api.httpApi);
+    const routes = resourcesOfType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.RouteKey === key && route.Properties.ApiId.Ref === apiId);
     expect(routes).toHaveLength(1);
     const props = routes[0]![1].Properties;
     expect(props.AuthorizationType).toBe(r.auth === 'admin' ? 'AWS_IAM' : 'NONE');
@@ -443,8 +447,9 @@ describe('HTTP API', () => {
   });
 
   it('serves the $default stage with JSON access logs (no source IP, no raw path) and default throttling', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
-    const [, stage] = resourcesOfType('AWS::ApiGatewayV2::Stage')[0]!;
+    // The other stage is the console API's (console.test.ts).
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 2);
+    const [, stage] = resourcesOfType('AWS::ApiGatewayV2::Stage').find(([, st]) => st.Properties.ApiId.Ref === logicalId(stack.api.httpApi))!;
     expect(stage.Properties).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,

@@ -7,9 +7,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { IConstruct } from 'constructs';
 import { createSendwellApp } from '../../lib/sendwell-app.ts';
 import type { SendwellStack } from '../../lib/sendwell-stack.ts';
 
@@ -51,8 +52,18 @@ export interface SendwellSynth {
     >;
     Outputs?: Record<string, any>;
   };
-  /** `RouteKey` of every `AWS::ApiGatewayV2::Route` in the template, sorted (`GET /health`, …). */
+  /**
+   * `RouteKey` of every `AWS::ApiGatewayV2::Route` of the IAM API (`HttpEndpoints`, the one the local gateway mirrors),
+   * sorted (`GET /health`, …). The console API's routes (the admin routes again, JWT) are `consoleRouteKeys`.
+   */
   readonly routeKeys: string[];
+  /** `RouteKey` of every route of the console API (`ConsoleApi`, lib/console-api.ts), sorted. */
+  readonly consoleRouteKeys: string[];
+  /**
+   * The `AWS::Lambda::Function` resources Sendwell builds (every one of `stack.functions`), without CDK's console
+   * deployment handler (lib/console-site.ts), which runs only during deployments.
+   */
+  readonly sendwellFunctionResources: [string, SendwellSynth['json']['Resources'][string]][];
   /** `validation-report.json` of the cloud assembly: every finding no acknowledgement covered. */
   readonly validationReport: ValidationReport;
 }
@@ -74,12 +85,28 @@ export function synthApp(context: Record<string, unknown> = {}, extend?: (app: A
   extend?.(app, stack);
   const assembly = app.synth();
   const json = assembly.getStackArtifact(stack.artifactId).template as SendwellSynth['json'];
-  const routeKeys = Object.values(json.Resources)
-    .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
-    .map((r) => String(r.Properties?.RouteKey))
-    .sort();
+  const idOf = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+  const routeKeysOf = (api: IConstruct) =>
+    Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties?.ApiId?.Ref === idOf(api))
+      .map((r) => String(r.Properties?.RouteKey))
+      .sort();
+  const deploymentRole = idOf(stack.consoleSite.deploymentRole);
+  const sendwellFunctionResources = Object.entries(json.Resources).filter(
+    ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Role?.['Fn::GetAtt']?.[0] !== deploymentRole,
+  );
   const validationReport = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
-  return { app, stack, assembly, template: Template.fromJSON(json), json, routeKeys, validationReport };
+  return {
+    app,
+    stack,
+    assembly,
+    template: Template.fromJSON(json),
+    json,
+    routeKeys: routeKeysOf(stack.api.httpApi),
+    consoleRouteKeys: routeKeysOf(stack.consoleApi.httpApi),
+    sendwellFunctionResources,
+    validationReport,
+  };
 }
 
 /**
