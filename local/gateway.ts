@@ -42,6 +42,15 @@ export interface GatewayOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /** Static sites served beside the routes (the console): requests to `prefix` or below go to `handle`. */
+  readonly staticSites?: readonly StaticSite[];
+}
+
+/** A static site of the local gateway. Its files are public; it holds no data (its API calls need the key). */
+export interface StaticSite {
+  /** `/console`: serves `/console` and everything under `/console/`. */
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
 }
 
 export interface RunningGateway {
@@ -306,6 +315,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     let status = 500;
     try {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
+      const site = options.staticSites?.find((s) => url.pathname === s.prefix || url.pathname.startsWith(`${s.prefix}/`));
+      if (site) {
+        await site.handle(req, res);
+        status = res.statusCode;
+        return;
+      }
       found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!found) {
         status = 404;

@@ -13,6 +13,7 @@ import { resolveLocalKeys } from './keys.ts';
 import { assertJava, assertWritableDir, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalStackError } from './errors.ts';
 import { loadHandlers, startGateway } from './gateway.ts';
+import { consoleSite } from './console.ts';
 import { handlerEnv, localTableName } from './handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
@@ -90,7 +91,9 @@ async function main() {
     const { key, source } = resolveAdminKey(dataDir);
     const roleKeys = resolveRoleKeys(dataDir);
     const handlers = await loadHandlers(FUNCTIONS, root);
+    const consoleApp = consoleSite({ outDir: resolve(dataDir, 'console') });
     const gateway = await startGateway({
+      staticSites: [consoleApp],
       routes: ROUTES,
       functions: FUNCTIONS,
       handlers,
@@ -140,6 +143,7 @@ async function main() {
         `  API and public pages  ${gateway.url}   (health: ${gateway.url}/health, OpenAPI: ${gateway.url}/v1/openapi.json)`,
         `  Mail viewer (SES)     ${ses.endpoint}/`,
         `  Ops page              ${gateway.url}/ops   (figures, rates, recent bounces; asks for the admin key)`,
+        `  Console               ${gateway.url}${consoleApp.prefix}/   (marketing, ops, privacy; sign in with the admin key or a role key)`,
         `  DynamoDB Local        ${dynamo.endpoint}   (data in ${resolve(dataDir, 'dynamodb')})`,
         `  Partner webhooks      ${resolve(dataDir, 'partners.json')} (consent changes are relayed to each)`,
         `  Admin key             ${source === 'SENDWELL_ADMIN_KEY' ? 'from SENDWELL_ADMIN_KEY' : source}`,

@@ -1,0 +1,89 @@
+/**
+ * Splitting an import (a file or pasted text) into requests for `POST /v1/recipients/import`, and mapping each
+ * request's report back to the lines of the original text. Pure, browser-safe (no Buffer).
+ */
+export type ImportFormat = 'csv' | 'jsonl';
+
+export interface ImportChunk {
+  /** The request body; a CSV chunk repeats the header row. */
+  readonly body: string;
+  /** The original line of each row, in order. */
+  readonly lines: readonly number[];
+}
+
+export interface RowReport {
+  readonly rows: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly rejected: readonly { line: number; reason: string }[];
+  readonly warnings: readonly { line: number; message: string }[];
+}
+
+export const CONTENT_TYPE: Readonly<Record<ImportFormat, string>> = { csv: 'text/csv', jsonl: 'application/x-ndjson' };
+
+/** JSON lines when the first non-blank character is `{` or the name says so; otherwise CSV. */
+export function guessFormat(text: string, fileName = ''): ImportFormat {
+  if (/\.(jsonl|ndjson)$/i.test(fileName)) return 'jsonl';
+  if (/\.csv$/i.test(fileName)) return 'csv';
+  return text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+}
+
+/** Records with the line each starts on; in CSV a quoted field may hold line breaks. Blank records are skipped. */
+function records(text: string, format: ImportFormat): { text: string; line: number }[] {
+  const out: { text: string; line: number }[] = [];
+  let start = 0;
+  let line = 1;
+  let first = 1;
+  let quoted = false;
+  const end = (i: number) => {
+    const t = text.slice(start, i).replace(/\r$/, '');
+    if (t.trim() !== '') out.push({ text: t, line: first });
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (format === 'csv' && c === '"') quoted = !quoted;
+    if (c === '\n') {
+      line++;
+      if (!quoted) {
+        end(i);
+        start = i + 1;
+        first = line;
+      }
+    }
+  }
+  end(text.length);
+  return out;
+}
+
+/** The text as requests of at most `rowsPerChunk` rows. */
+export function chunkImport(text: string, format: ImportFormat, rowsPerChunk = 500): ImportChunk[] {
+  if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > 10_000) throw new Error('rows per request must be 1-10,000');
+  const all = records(text.replace(/^\uFEFF/, ''), format);
+  const header = format === 'csv' ? all.shift() : undefined;
+  const chunks: ImportChunk[] = [];
+  for (let i = 0; i < all.length; i += rowsPerChunk) {
+    const part = all.slice(i, i + rowsPerChunk);
+    chunks.push({ body: (header ? `${header.text}\n` : '') + part.map((r) => `${r.text}\n`).join(''), lines: part.map((r) => r.line) });
+  }
+  return chunks;
+}
+
+/** The API numbers a chunk's lines from 1, a CSV chunk's header being line 1: back to the original text's line. */
+export function originalLine(chunk: ImportChunk, format: ImportFormat, reported: number): number {
+  return chunk.lines[reported - (format === 'csv' ? 2 : 1)] ?? reported;
+}
+
+/** Adds a chunk's report to the running total, with line numbers of the original text. */
+export function addReport(total: RowReport, chunk: ImportChunk, format: ImportFormat, report: RowReport): RowReport {
+  return {
+    rows: total.rows + report.rows,
+    created: total.created + report.created,
+    updated: total.updated + report.updated,
+    unchanged: total.unchanged + report.unchanged,
+    rejected: [...total.rejected, ...report.rejected.map((r) => ({ ...r, line: originalLine(chunk, format, r.line) }))],
+    warnings: [...total.warnings, ...report.warnings.map((w) => ({ ...w, line: originalLine(chunk, format, w.line) }))],
+  };
+}
+
+export const emptyReport: RowReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [], warnings: [] };

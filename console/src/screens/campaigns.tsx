@@ -1,0 +1,554 @@
+/**
+ * Campaigns: the list; the composer (topic, template, audience filter, and before anything is sent: how many are
+ * eligible, how many are held back and why); the detail with test send, schedule, launch, and live progress (sent,
+ * held by reason, failed, rate, ETA) with pause, resume and cancel.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Ctx } from '../main.tsx';
+import { can } from '../roles.ts';
+import { duration, num, parseAttributes, reasonLabel } from '../format.ts';
+import { navigate } from '../router.ts';
+import { Badge, Confirm, ErrorBox, Link, Loading, Page, Status, useAction, useLoad } from '../ui.tsx';
+
+interface Progress {
+  audience: number;
+  audienceComplete: boolean;
+  excluded: number;
+  targeted: number;
+  sent: number;
+  held: Record<string, number>;
+  heldTotal: number;
+  failed: number;
+  remaining: number;
+  ratePerSecond?: number;
+  etaSeconds?: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  topic?: string;
+  template: string;
+  class: 'service' | 'marketing';
+  status: 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
+  audience?: { countries?: string[]; attributes?: Record<string, unknown> };
+  sendAt?: string;
+  pauseReason?: string;
+  createdAt: string;
+  progress: Progress;
+  history?: { at: string; action: string; actor: string; reason?: string }[];
+}
+
+/** What the campaign preview endpoints answer: who would get it now, and who would not, and why. */
+interface AudiencePreview {
+  audience: number;
+  excluded: number;
+  eligible: number;
+  held: Record<string, number>;
+  complete: boolean;
+}
+
+export function Campaigns({ api, me }: Ctx) {
+  const list = useLoad(() => api.get<{ campaigns: Campaign[] }>('/v1/campaigns?limit=50'), []);
+  return (
+    <Page
+      title="Campaigns"
+      actions={
+        can(me.roles, 'campaigns.create') ? (
+          <Link to="campaigns/new" class="button">
+            New campaign
+          </Link>
+        ) : undefined
+      }
+    >
+      <Loading state={list} what="campaigns">
+        {(d) =>
+          d.campaigns.length === 0 ? (
+            <p>No campaigns yet.</p>
+          ) : (
+            <table>
+              <caption class="sr-only">Campaigns, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Campaign</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Topic</th>
+                  <th scope="col">Template</th>
+                  <th scope="col" class="num">
+                    Sent / targeted
+                  </th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.campaigns.map((c) => (
+                  <tr key={c.id}>
+                    <th scope="row">
+                      <Link to={`campaigns/${c.id}`}>{c.name}</Link>
+                    </th>
+                    <td>
+                      <Badge status={c.status} />
+                    </td>
+                    <td>{c.topic ?? (c.class === 'service' ? 'everyone (service)' : '–')}</td>
+                    <td>{c.template}</td>
+                    <td class="num">
+                      {num(c.progress.sent)} / {num(c.progress.targeted)}
+                    </td>
+                    <td>{c.createdAt.slice(0, 16).replace('T', ' ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loading>
+    </Page>
+  );
+}
+
+function HeldTable(props: { held: Record<string, number>; caption: string; id?: string }) {
+  const rows = Object.entries(props.held).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  if (rows.length === 0) return <p class="muted">Nobody held back.</p>;
+  return (
+    <table id={props.id} class="compact">
+      <caption>{props.caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Reason</th>
+          <th scope="col" class="num">
+            People
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([reason, n]) => (
+          <tr key={reason} data-reason={reason}>
+            <th scope="row">{reasonLabel(reason)}</th>
+            <td class="num">{num(n)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function AudienceSummary({ preview }: { preview: AudiencePreview }) {
+  return (
+    <div id="audience-preview">
+      <dl class="figures">
+        <div>
+          <dt>Eligible now</dt>
+          <dd data-figure="eligible">{num(preview.eligible)}</dd>
+        </div>
+        <div>
+          <dt>Held back</dt>
+          <dd data-figure="held">{num(Object.values(preview.held).reduce((a, b) => a + b, 0))}</dd>
+        </div>
+        <div>
+          <dt>Left out by the filter</dt>
+          <dd data-figure="excluded">{num(preview.excluded)}</dd>
+        </div>
+        <div>
+          <dt>Audience</dt>
+          <dd data-figure="audience">{num(preview.audience)}</dd>
+        </div>
+      </dl>
+      {!preview.complete && <p class="muted">Counted from a sample of the audience: the figures are at least these.</p>}
+      <HeldTable held={preview.held} caption="Held back, by reason" id="preview-held" />
+    </div>
+  );
+}
+
+export function CampaignComposer({ api }: Ctx) {
+  const templates = useLoad(() => api.get<{ templates: { id: string; class: string; topic?: string; subject: string }[] }>('/v1/templates'), []);
+  const topics = useLoad(() => api.get<{ topics: { id: string; name: string }[] }>('/v1/topics'), []);
+  const [f, setF] = useState({ name: '', template: '', topic: '', countries: '', attributes: '', reason: '', rate: '', data: '' });
+  const [preview, setPreview] = useState<AudiencePreview | undefined>();
+  const [previewError, setPreviewError] = useState<unknown>();
+  const seq = useRef(0);
+  const tpl = templates.data?.templates.find((t) => t.id === f.template);
+  const klass = tpl?.class === 'service' ? 'service' : 'marketing';
+
+  const audience = () => {
+    const countries = f.countries.split(/[\s,]+/).map((c) => c.trim().toUpperCase()).filter(Boolean);
+    const attributes = parseAttributes(f.attributes);
+    if ('error' in attributes) throw new Error(attributes.error as string);
+    const a: Record<string, unknown> = {};
+    if (countries.length) a.countries = countries;
+    if (Object.keys(attributes).length) a.attributes = attributes;
+    return Object.keys(a).length ? a : undefined;
+  };
+
+  useEffect(() => {
+    if (!f.template) return;
+    const n = ++seq.current;
+    const timer = setTimeout(async () => {
+      try {
+        const aud = audience();
+        const p = await api.post<AudiencePreview>('/v1/campaigns/preview', { template: f.template, ...(f.topic ? { topic: f.topic } : {}), class: klass, ...(aud ? { audience: aud } : {}) });
+        if (n === seq.current) {
+          setPreview(p);
+          setPreviewError(undefined);
+        }
+      } catch (e) {
+        if (n === seq.current) {
+          setPreview(undefined);
+          setPreviewError(e);
+        }
+      }
+    }, 350);
+    return () => clearTimeout(timer);
+  }, [f.template, f.topic, f.countries, f.attributes]);
+
+  const create = useAction(async () => {
+    const aud = audience();
+    let data: unknown;
+    try {
+      data = f.data.trim() ? JSON.parse(f.data) : undefined;
+    } catch {
+      throw new Error('The template values are not valid JSON: write them as {"offer": "20 % off"}.');
+    }
+    const c = await api.post<Campaign>('/v1/campaigns', {
+      name: f.name,
+      template: f.template,
+      ...(f.topic ? { topic: f.topic } : {}),
+      ...(aud ? { audience: aud } : {}),
+      ...(klass === 'service' ? { reason: f.reason } : {}),
+      ...(f.rate ? { ratePerSecond: Number(f.rate) } : {}),
+      ...(data ? { data } : {}),
+    });
+    navigate(`campaigns/${c.id}`);
+  });
+
+  return (
+    <Page title="New campaign">
+      <div class="editor">
+        <form
+          class="panel"
+          aria-label="Campaign"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void create.run();
+          }}
+        >
+          <label for="cmp-name">Name</label>
+          <input id="cmp-name" required value={f.name} onInput={(e) => setF({ ...f, name: e.currentTarget.value })} />
+          <label for="cmp-template">Template</label>
+          <select
+            id="cmp-template"
+            required
+            value={f.template}
+            onChange={(e) => {
+              const t = templates.data?.templates.find((x) => x.id === e.currentTarget.value);
+              setF({ ...f, template: e.currentTarget.value, topic: t?.topic ?? '' });
+            }}
+          >
+            <option value="">(choose a template)</option>
+            {(templates.data?.templates ?? []).map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.id} — {t.class}: {t.subject}
+              </option>
+            ))}
+          </select>
+          {klass === 'marketing' ? (
+            <>
+              <label for="cmp-topic">Topic (whose subscribers get it)</label>
+              <select id="cmp-topic" value={f.topic} onChange={(e) => setF({ ...f, topic: e.currentTarget.value })}>
+                <option value="">(the template's topic)</option>
+                {(topics.data?.topics ?? []).map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name} ({t.id})
+                  </option>
+                ))}
+              </select>
+            </>
+          ) : (
+            <>
+              <label for="cmp-reason">Why this service mail goes to everyone</label>
+              <textarea id="cmp-reason" required minLength={10} rows={2} value={f.reason} onInput={(e) => setF({ ...f, reason: e.currentTarget.value })} />
+            </>
+          )}
+          <fieldset>
+            <legend>Audience filter (optional)</legend>
+            <label for="cmp-countries">Countries</label>
+            <input id="cmp-countries" placeholder="DE, AT" value={f.countries} onInput={(e) => setF({ ...f, countries: e.currentTarget.value })} />
+            <label for="cmp-attributes">Attributes, one condition a line</label>
+            <textarea id="cmp-attributes" rows={2} class="code" placeholder="plan=pro,team" value={f.attributes} onInput={(e) => setF({ ...f, attributes: e.currentTarget.value })} />
+          </fieldset>
+          <label for="cmp-data">Template values for every mail (JSON, optional)</label>
+          <input id="cmp-data" class="code" placeholder='{"offer": "20 % off"}' value={f.data} onInput={(e) => setF({ ...f, data: e.currentTarget.value })} aria-describedby="cmp-data-help" />
+          <p id="cmp-data-help" class="help">
+            A recipient's own attribute of the same name wins.
+          </p>
+          <label for="cmp-rate">Mails per second (optional)</label>
+          <input id="cmp-rate" type="number" min={1} max={1000} value={f.rate} onInput={(e) => setF({ ...f, rate: e.currentTarget.value })} />
+          <ErrorBox error={create.error} title="The campaign was not created" />
+          <button type="submit" disabled={create.busy}>
+            Create draft
+          </button>
+          <p class="help">A draft sends nothing. On the next screen: send a test, then launch now or schedule.</p>
+        </form>
+        <section class="panel" aria-labelledby="who-h" aria-live="polite">
+          <h2 id="who-h">Who would get it</h2>
+          {!f.template ? <p class="muted">Choose a template to see the audience.</p> : null}
+          <ErrorBox error={previewError} title="No audience preview" />
+          {preview && <AudienceSummary preview={preview} />}
+        </section>
+      </div>
+    </Page>
+  );
+}
+
+const ACTIVE = new Set(['sending', 'scheduled']);
+
+export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
+  const [c, setC] = useState<Campaign | undefined>();
+  const [loadError, setLoadError] = useState<unknown>();
+  const [confirm, setConfirm] = useState<'launch' | 'cancel' | undefined>();
+  const [note, setNote] = useState('');
+  const [testTo, setTestTo] = useState('');
+  const [sendAt, setSendAt] = useState('');
+  const [testResults, setTestResults] = useState<{ to: string; status: string; reason?: string }[] | undefined>();
+  const preview = useLoad(async () => (c?.status === 'draft' || c?.status === 'scheduled' ? api.get<AudiencePreview>(`/v1/campaigns/${id}/preview`) : undefined), [id, c?.status]);
+
+  const load = async () => {
+    try {
+      setC(await api.get<Campaign>(`/v1/campaigns/${id}`));
+      setLoadError(undefined);
+    } catch (e) {
+      setLoadError(e);
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, [id]);
+  // Live progress: read again every second and a half while it sends or waits for its time.
+  useEffect(() => {
+    if (!c || !ACTIVE.has(c.status)) return;
+    const t = setTimeout(() => void load(), 1500);
+    return () => clearTimeout(t);
+  }, [c]);
+
+  const act = useAction(async (action: 'launch' | 'pause' | 'resume' | 'cancel' | 'schedule', body?: unknown) => {
+    const next = await api.post<Campaign>(`/v1/campaigns/${id}/${action}`, body);
+    setC({ ...next, history: c?.history });
+    setNote(`Campaign ${action === 'schedule' ? 'scheduled' : `${action}${action.endsWith('e') ? 'd' : 'ed'}`}.`);
+    void load();
+  });
+  const test = useAction(async () => {
+    const to = testTo.split(/[\s,]+/).filter(Boolean);
+    const r = await api.post<{ results: { to: string; status: string; reason?: string }[] }>(`/v1/campaigns/${id}/test`, { to });
+    setTestResults(r.results);
+  });
+
+  if (loadError && !c) return <Page title="Campaign"><ErrorBox error={loadError} title="Could not load the campaign" /></Page>;
+  if (!c) return <Page title="Campaign"><p class="muted">Loading the campaign…</p></Page>;
+
+  const p = c.progress;
+  const settled = p.sent + p.heldTotal + p.failed;
+  const total = Math.max(p.targeted, settled, 1);
+  const percent = Math.round((settled / total) * 100);
+  const mayCreate = can(me.roles, 'campaigns.create');
+  const mayPause = can(me.roles, 'campaigns.pauseResume');
+  const mayCancel = can(me.roles, 'campaigns.cancel');
+  const live =
+    c.status === 'completed'
+      ? `Finished: ${num(p.sent)} sent, ${num(p.heldTotal)} held, ${num(p.failed)} failed.`
+      : c.status === 'sending'
+        ? `Sending: ${num(settled)} of ${num(p.targeted)}${p.audienceComplete ? '' : '+'} settled (${percent} %).`
+        : `Status: ${c.status}.`;
+
+  return (
+    <Page title={c.name} actions={<Badge status={c.status} />}>
+      <p class="muted">
+        <code>{c.id}</code> · {c.class} · template <code>{c.template}</code>
+        {c.topic ? (
+          <>
+            {' '}
+            · topic <code>{c.topic}</code>
+          </>
+        ) : null}
+        {c.pauseReason && c.status === 'paused' ? ` · paused: ${reasonLabel(c.pauseReason)}` : ''}
+        {c.sendAt && c.status === 'scheduled' ? ` · launches at ${c.sendAt}` : ''}
+      </p>
+      {loadError ? <ErrorBox error={loadError} title="Could not refresh" /> : null}
+      <ErrorBox error={act.error} title="That did not work" />
+      <Status id="campaign-note">{note}</Status>
+
+      {(c.status === 'draft' || c.status === 'scheduled') && (
+        <section class="panel" aria-labelledby="before-h">
+          <h2 id="before-h">Before it goes out</h2>
+          <Loading state={preview} what="the audience">
+            {(d) => (d ? <AudienceSummary preview={d} /> : <></>)}
+          </Loading>
+          {mayCreate && (
+            <>
+              <form
+                class="inline"
+                aria-labelledby="test-h"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void test.run();
+                }}
+              >
+                <h3 id="test-h">Send a test</h3>
+                <label for="test-to">Addresses (up to 10, comma-separated)</label>
+                <input id="test-to" required value={testTo} onInput={(e) => setTestTo(e.currentTarget.value)} />
+                <button type="submit" class="secondary" disabled={test.busy}>
+                  Send test
+                </button>
+              </form>
+              <ErrorBox error={test.error} title="The test was not sent" />
+              {testResults && (
+                <ul id="test-results" role="status">
+                  {testResults.map((r) => (
+                    <li key={r.to}>
+                      {r.to}: {r.status}
+                      {r.reason ? ` (${reasonLabel(r.reason)})` : ''}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {c.status === 'draft' && (
+                <form
+                  class="inline"
+                  aria-labelledby="schedule-h"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void act.run('schedule', { sendAt: new Date(sendAt).toISOString() });
+                  }}
+                >
+                  <h3 id="schedule-h">Schedule</h3>
+                  <label for="send-at">Launch at (your time)</label>
+                  <input id="send-at" type="datetime-local" required value={sendAt} onInput={(e) => setSendAt(e.currentTarget.value)} />
+                  <button type="submit" class="secondary" disabled={act.busy}>
+                    Schedule
+                  </button>
+                </form>
+              )}
+              <div class="actions">
+                <button type="button" onClick={() => setConfirm('launch')} disabled={act.busy}>
+                  Launch now
+                </button>
+              </div>
+            </>
+          )}
+        </section>
+      )}
+
+      {c.status !== 'draft' && (
+        <section class="panel" aria-labelledby="progress-h">
+          <h2 id="progress-h">Progress</h2>
+          <progress id="campaign-progress" max={total} value={settled} aria-labelledby="progress-h">
+            {percent} %
+          </progress>
+          <p role="status" aria-live="polite" id="campaign-live">
+            {live}
+          </p>
+          <dl class="figures" id="campaign-figures">
+            <div>
+              <dt>Targeted</dt>
+              <dd data-figure="targeted">
+                {num(p.targeted)}
+                {p.audienceComplete ? '' : '+'}
+              </dd>
+            </div>
+            <div>
+              <dt>Sent</dt>
+              <dd data-figure="sent">{num(p.sent)}</dd>
+            </div>
+            <div>
+              <dt>Held back</dt>
+              <dd data-figure="held">{num(p.heldTotal)}</dd>
+            </div>
+            <div>
+              <dt>Failed</dt>
+              <dd data-figure="failed">{num(p.failed)}</dd>
+            </div>
+            <div>
+              <dt>Remaining</dt>
+              <dd data-figure="remaining">{num(p.remaining)}</dd>
+            </div>
+            <div>
+              <dt>Rate</dt>
+              <dd data-figure="rate">{p.ratePerSecond === undefined ? '–' : `${p.ratePerSecond.toFixed(1)}/s`}</dd>
+            </div>
+            <div>
+              <dt>Time left</dt>
+              <dd data-figure="eta">{c.status === 'sending' ? duration(p.etaSeconds) : '–'}</dd>
+            </div>
+            <div>
+              <dt>Left out by the filter</dt>
+              <dd data-figure="excluded">{num(p.excluded)}</dd>
+            </div>
+          </dl>
+          <HeldTable held={p.held} caption="Held back at send time, by reason" id="campaign-held" />
+          <div class="actions">
+            {c.status === 'sending' && mayPause && (
+              <button type="button" class="secondary" disabled={act.busy} onClick={() => void act.run('pause')}>
+                Pause
+              </button>
+            )}
+            {c.status === 'paused' && mayPause && (
+              <button type="button" disabled={act.busy} onClick={() => void act.run('resume')}>
+                Resume
+              </button>
+            )}
+            <Link to={`figures?campaign=${c.id}`}>Figures of this campaign</Link>
+          </div>
+        </section>
+      )}
+
+      {mayCancel && !['completed', 'cancelled'].includes(c.status) && (
+        <div class="actions">
+          <button type="button" class="danger" disabled={act.busy} onClick={() => setConfirm('cancel')}>
+            Cancel campaign
+          </button>
+        </div>
+      )}
+
+      {c.history && c.history.length > 0 && (
+        <section class="panel" aria-labelledby="history-h">
+          <h2 id="history-h">History</h2>
+          <ol class="history">
+            {c.history.map((h, i) => (
+              <li key={i}>
+                <time dateTime={h.at}>{h.at.slice(0, 19).replace('T', ' ')}</time> {h.action} by {h.actor}
+                {h.reason ? ` — ${h.reason}` : ''}
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+
+      <Confirm
+        open={confirm === 'launch'}
+        title="Launch this campaign now?"
+        confirm="Launch"
+        onCancel={() => setConfirm(undefined)}
+        onConfirm={() => {
+          setConfirm(undefined);
+          void act.run('launch');
+        }}
+      >
+        <p>
+          It goes to {preview.data ? `${num(preview.data.eligible)} people eligible now` : 'the eligible audience'}; consent is checked again for each person at the moment of
+          sending.
+        </p>
+      </Confirm>
+      <Confirm
+        open={confirm === 'cancel'}
+        title="Cancel this campaign for good?"
+        confirm="Cancel campaign"
+        danger
+        onCancel={() => setConfirm(undefined)}
+        onConfirm={() => {
+          setConfirm(undefined);
+          void act.run('cancel');
+        }}
+      >
+        <p>Nothing more is sent. What was sent stays sent. This cannot be undone.</p>
+      </Confirm>
+    </Page>
+  );
+}

@@ -1,0 +1,234 @@
+/**
+ * Figures: `GET /v1/metrics` for everything, a topic or a campaign over a range of days — the rates against SES's
+ * thresholds (stated in words, not only colour), charts over time, totals by class and the top hold reasons.
+ */
+import { useMemo, useState } from 'preact/hooks';
+import { q } from '../api.ts';
+import type { Ctx } from '../main.tsx';
+import { day, level, num, pct, reasonLabel } from '../format.ts';
+import { useRoute } from '../router.ts';
+import { Loading, Page, useLoad } from '../ui.tsx';
+import { DailyChart } from './chart.tsx';
+
+interface ClassCount {
+  total: number;
+  service: number;
+  marketing: number;
+}
+interface FiguresT {
+  sent: ClassCount;
+  held: ClassCount & { byReason: Record<string, number> };
+  failed: ClassCount;
+  delivered: ClassCount;
+  bouncedHard: ClassCount;
+  bouncedSoft: ClassCount;
+  complained: ClassCount;
+  opens: { unique: ClassCount };
+  clicks: { unique: ClassCount };
+  unsubscribed: { total: number; bySource: Record<string, number> };
+}
+type Rates = Record<'bounce' | 'complaint' | 'open' | 'click' | 'unsubscribe', number | null>;
+export interface Metrics {
+  from: string;
+  to: string;
+  days: { day: string; figures: FiguresT; rates: Rates }[];
+  totals: FiguresT;
+  rates: Rates;
+  holdReasons: { reason: string; count: number }[];
+  thresholds: { sesReview: { bounce: number; complaint: number }; warning: { bounce: number; complaint: number } };
+  marketing: { paused: boolean; pause?: { since: string; reason: string; actor?: string } };
+}
+
+const WORDS = { ok: 'Below the warning line', warn: 'Near SES review: look at it', over: 'Over SES review threshold', none: 'Nothing sent yet' } as const;
+
+export function RateCard(props: { name: string; label: string; rate: number | null; warning: number; review: number }) {
+  const l = level(props.rate, props.warning, props.review);
+  return (
+    <div class="rate" data-rate={props.name} data-level={l}>
+      <h3>{props.label}</h3>
+      <p class="value">{pct(props.rate)}</p>
+      <p class="judge">
+        {WORDS[l]} ({pct(props.review, props.review < 0.01 ? 1 : 0)})
+      </p>
+    </div>
+  );
+}
+
+const ROWS: [keyof FiguresT, string][] = [
+  ['sent', 'Sent'],
+  ['delivered', 'Delivered'],
+  ['held', 'Held back'],
+  ['failed', 'Failed'],
+  ['bouncedHard', 'Hard bounces'],
+  ['bouncedSoft', 'Soft bounces'],
+  ['complained', 'Complaints'],
+];
+
+export function Figures({ api }: Ctx) {
+  const { search } = useRoute();
+  const [range, setRange] = useState(() => {
+    const to = new Date();
+    return { from: day(new Date(to.getTime() - 29 * 86400_000)), to: day(to), topic: '', campaign: search.get('campaign') ?? '' };
+  });
+  const [form, setForm] = useState(range);
+  const metrics = useLoad(() => api.get<Metrics>(`/v1/metrics${q({ from: range.from, to: range.to, topic: range.topic, campaign: range.campaign })}`), [range]);
+  const campaigns = useLoad(() => api.get<{ campaigns: { id: string; name: string }[] }>('/v1/campaigns?limit=50'), []);
+  const topics = useLoad(() => api.get<{ topics: { id: string; name: string }[] }>('/v1/topics'), []);
+
+  return (
+    <Page title="Figures">
+      <form
+        class="panel row"
+        aria-label="Range"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setRange(form);
+        }}
+      >
+        <div>
+          <label for="fig-from">From</label>
+          <input id="fig-from" type="date" value={form.from} onInput={(e) => setForm({ ...form, from: e.currentTarget.value })} />
+        </div>
+        <div>
+          <label for="fig-to">To</label>
+          <input id="fig-to" type="date" value={form.to} onInput={(e) => setForm({ ...form, to: e.currentTarget.value })} />
+        </div>
+        <div>
+          <label for="fig-topic">Topic</label>
+          <select id="fig-topic" value={form.topic} onChange={(e) => setForm({ ...form, topic: e.currentTarget.value, campaign: '' })}>
+            <option value="">all topics</option>
+            {(topics.data?.topics ?? []).map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="fig-campaign">Campaign</label>
+          <select id="fig-campaign" value={form.campaign} onChange={(e) => setForm({ ...form, campaign: e.currentTarget.value, topic: '' })}>
+            <option value="">all campaigns</option>
+            {(campaigns.data?.campaigns ?? []).map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit">Show</button>
+      </form>
+      <Loading state={metrics} what="the figures">
+        {(m) => <MetricsView m={m} />}
+      </Loading>
+    </Page>
+  );
+}
+
+function MetricsView({ m }: { m: Metrics }) {
+  const days = useMemo(() => m.days.map((d) => d.day), [m]);
+  const delivery = useMemo(
+    () => [
+      { label: 'Sent', color: '#1d4ed8', values: m.days.map((d) => d.figures.sent.total) },
+      { label: 'Delivered', color: '#15803d', values: m.days.map((d) => d.figures.delivered.total) },
+      { label: 'Hard bounces', color: '#b91c1c', values: m.days.map((d) => d.figures.bouncedHard.total) },
+      { label: 'Complaints', color: '#7e22ce', values: m.days.map((d) => d.figures.complained.total) },
+    ],
+    [m],
+  );
+  const engagement = useMemo(
+    () => [
+      { label: 'Unique opens', color: '#0369a1', values: m.days.map((d) => d.figures.opens.unique.total) },
+      { label: 'Unique clicks', color: '#a16207', values: m.days.map((d) => d.figures.clicks.unique.total) },
+      { label: 'Unsubscribes', color: '#be123c', values: m.days.map((d) => d.figures.unsubscribed.total) },
+    ],
+    [m],
+  );
+  return (
+    <>
+      <p role="status" aria-live="polite" id="figures-status">
+        Figures from {m.from} to {m.to}.{m.marketing.paused ? ' Marketing is paused.' : ''}
+      </p>
+      <section class="panel" aria-labelledby="rates-h">
+        <h2 id="rates-h">Rates</h2>
+        <div class="rates">
+          <RateCard name="bounce" label="Bounce rate" rate={m.rates.bounce} warning={m.thresholds.warning.bounce} review={m.thresholds.sesReview.bounce} />
+          <RateCard name="complaint" label="Complaint rate" rate={m.rates.complaint} warning={m.thresholds.warning.complaint} review={m.thresholds.sesReview.complaint} />
+          <div class="rate" data-rate="open">
+            <h3>Open rate</h3>
+            <p class="value">{pct(m.rates.open)}</p>
+            <p class="judge">machine opens included</p>
+          </div>
+          <div class="rate" data-rate="click">
+            <h3>Click rate</h3>
+            <p class="value">{pct(m.rates.click)}</p>
+          </div>
+        </div>
+      </section>
+      <section class="panel" aria-labelledby="charts-h">
+        <h2 id="charts-h">Over time</h2>
+        <DailyChart id="chart-delivery" caption="Sending and delivery per day" days={days} series={delivery} />
+        <DailyChart id="chart-engagement" caption="Engagement and opt-outs per day" days={days} series={engagement} />
+      </section>
+      <div class="columns">
+        <section class="panel" aria-labelledby="totals-h">
+          <h2 id="totals-h">Totals</h2>
+          <table id="totals">
+            <caption class="sr-only">Totals of the range by message class</caption>
+            <thead>
+              <tr>
+                <th scope="col">Figure</th>
+                <th scope="col" class="num">
+                  Total
+                </th>
+                <th scope="col" class="num">
+                  Service
+                </th>
+                <th scope="col" class="num">
+                  Marketing
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {ROWS.map(([k, label]) => {
+                const v = m.totals[k] as ClassCount;
+                return (
+                  <tr key={k} data-figure={k}>
+                    <th scope="row">{label}</th>
+                    <td class="num">{num(v.total)}</td>
+                    <td class="num">{num(v.service)}</td>
+                    <td class="num">{num(v.marketing)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </section>
+        <section class="panel" aria-labelledby="holds-h">
+          <h2 id="holds-h">Top hold reasons</h2>
+          {m.holdReasons.length === 0 ? (
+            <p class="muted">Nothing held back in this range.</p>
+          ) : (
+            <table id="holds">
+              <thead>
+                <tr>
+                  <th scope="col">Reason</th>
+                  <th scope="col" class="num">
+                    Held
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {m.holdReasons.map((h) => (
+                  <tr key={h.reason}>
+                    <th scope="row">{reasonLabel(h.reason)}</th>
+                    <td class="num">{num(h.count)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

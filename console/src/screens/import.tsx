@@ -1,0 +1,197 @@
+/**
+ * Recipient import: a file or pasted text (CSV with a header row, or JSON lines), sent in requests of a few hundred
+ * rows with a progress bar, and one report for the whole file: created, updated, unchanged, and every rejected row
+ * or warning with its line in the original text.
+ */
+import { useState } from 'preact/hooks';
+import { ApiError } from '../api.ts';
+import { addReport, chunkImport, CONTENT_TYPE, emptyReport, guessFormat, type ImportFormat, type RowReport } from '../import-chunks.ts';
+import type { Ctx } from '../main.tsx';
+import { num } from '../format.ts';
+import { ErrorBox, Page } from '../ui.tsx';
+
+export function Import({ api }: Ctx) {
+  const [text, setText] = useState('');
+  const [fileName, setFileName] = useState('');
+  const [format, setFormat] = useState<'auto' | ImportFormat>('auto');
+  const [rowsPerRequest, setRowsPerRequest] = useState(500);
+  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number } | undefined>();
+  const [report, setReport] = useState<RowReport | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const run = async () => {
+    setError(undefined);
+    setReport(undefined);
+    const fmt = format === 'auto' ? guessFormat(text, fileName) : format;
+    let chunks;
+    try {
+      chunks = chunkImport(text, fmt, rowsPerRequest);
+    } catch (e) {
+      return setError(e);
+    }
+    if (chunks.length === 0) return setError(new Error('There are no rows to import.'));
+    const total = chunks.reduce((n, c) => n + c.lines.length, 0);
+    setBusy(true);
+    let sum = emptyReport;
+    let done = 0;
+    setProgress({ done, total, requests: 0, of: chunks.length });
+    try {
+      for (const [i, chunk] of chunks.entries()) {
+        const r = await api.post<RowReport>('/v1/recipients/import', chunk.body, CONTENT_TYPE[fmt]);
+        sum = addReport(sum, chunk, fmt, r);
+        done += chunk.lines.length;
+        setProgress({ done, total, requests: i + 1, of: chunks.length });
+        setReport(sum);
+      }
+    } catch (e) {
+      setError(e instanceof ApiError ? new ApiError(e.status, e.code, `Stopped after ${num(done)} of ${num(total)} rows: ${e.message}`, e.details) : e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const pctDone = progress ? Math.round((progress.done / progress.total) * 100) : 0;
+  return (
+    <Page title="Import recipients">
+      <form
+        class="panel"
+        aria-label="Import"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run();
+        }}
+      >
+        <label for="import-file">File (CSV or JSON lines)</label>
+        <input
+          id="import-file"
+          type="file"
+          accept=".csv,.jsonl,.ndjson,text/csv,application/x-ndjson"
+          onChange={async (e) => {
+            const f = e.currentTarget.files?.[0];
+            if (!f) return;
+            setFileName(f.name);
+            setText(await f.text());
+          }}
+        />
+        <label for="import-text">…or paste the rows</label>
+        <textarea
+          id="import-text"
+          rows={10}
+          class="code"
+          spellcheck={false}
+          value={text}
+          onInput={(e) => {
+            setFileName('');
+            setText(e.currentTarget.value);
+          }}
+          aria-describedby="import-help"
+        />
+        <p id="import-help" class="help">
+          CSV needs a header row: <code>email,country,locale,topic:news,consent_at,consent_source</code>; other columns become attributes. JSON lines: one{' '}
+          <code>{'{"email": …, "consents": {"news": {"status": "opted_in", "at": …}}}'}</code> per line. An opt-in needs its evidence (<code>consent_at</code>).
+        </p>
+        <div class="grid2">
+          <div>
+            <label for="import-format">Format</label>
+            <select id="import-format" value={format} onChange={(e) => setFormat(e.currentTarget.value as typeof format)}>
+              <option value="auto">Recognise it</option>
+              <option value="csv">CSV</option>
+              <option value="jsonl">JSON lines</option>
+            </select>
+          </div>
+          <div>
+            <label for="import-rows">Rows per request</label>
+            <input id="import-rows" type="number" min={1} max={10000} value={rowsPerRequest} onInput={(e) => setRowsPerRequest(Number(e.currentTarget.value))} />
+          </div>
+        </div>
+        <button type="submit" disabled={busy || !text.trim()}>
+          Import
+        </button>
+      </form>
+      {progress && (
+        <section class="panel" aria-labelledby="import-progress-h">
+          <h2 id="import-progress-h">Progress</h2>
+          <progress id="import-progress" max={progress.total} value={progress.done} aria-labelledby="import-progress-h">
+            {pctDone} %
+          </progress>
+          <p role="status" aria-live="polite" id="import-status">
+            {progress.done === progress.total && !busy
+              ? `Done: ${num(progress.total)} rows in ${progress.of} request${progress.of === 1 ? '' : 's'}.`
+              : `Imported ${num(progress.done)} of ${num(progress.total)} rows (request ${progress.requests} of ${progress.of}).`}
+          </p>
+        </section>
+      )}
+      <ErrorBox error={error} title="The import stopped" />
+      {report && <ImportReport report={report} />}
+    </Page>
+  );
+}
+
+function ImportReport({ report }: { report: RowReport }) {
+  return (
+    <section class="panel" aria-labelledby="report-h">
+      <h2 id="report-h">Report</h2>
+      <dl class="figures" id="import-report">
+        <div>
+          <dt>Rows</dt>
+          <dd data-figure="rows">{num(report.rows)}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd data-figure="created">{num(report.created)}</dd>
+        </div>
+        <div>
+          <dt>Updated</dt>
+          <dd data-figure="updated">{num(report.updated)}</dd>
+        </div>
+        <div>
+          <dt>Unchanged</dt>
+          <dd data-figure="unchanged">{num(report.unchanged)}</dd>
+        </div>
+        <div>
+          <dt>Rejected</dt>
+          <dd data-figure="rejected">{num(report.rejected.length)}</dd>
+        </div>
+      </dl>
+      {report.rejected.length > 0 && (
+        <table id="import-rejected">
+          <caption>Rejected rows (not imported)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.rejected.map((r, i) => (
+              <tr key={i}>
+                <th scope="row">{r.line}</th>
+                <td>{r.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {report.warnings.length > 0 && (
+        <table id="import-warnings">
+          <caption>Warnings (imported, with a caveat)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Warning</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.warnings.map((w, i) => (
+              <tr key={i}>
+                <th scope="row">{w.line}</th>
+                <td>{w.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
