@@ -25,6 +25,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The fault suite (docs/faults.md): `npm start` killed and restarted, DynamoDB Local stopped and restarted,
+          // SES outages. Each file starts the servers it needs (its own data folder, free ports) and stops them by PID.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           testTimeout: 120_000,

@@ -18,7 +18,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startCampaignEngine } from './campaign-engine.ts';
 import { startSesLocal } from './ses-local.ts';
-import { startSesEventEmulator } from './ses-simulator.ts';
+import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
+import { MailJournal } from './mail-journal.ts';
 import { startStreamPoller } from './stream-poller.ts';
 import { localPartners } from './partners.ts';
 import { ensureTables } from './tables.ts';
@@ -26,6 +27,15 @@ import { localLog } from './log.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const HOST = '127.0.0.1';
+
+/** An emulation setting (the fault suite's knobs): a whole number within `[min, max]` of `unit`. */
+function numberFromEnv(name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new LocalStackError(`${name}=${raw} is not a number of ${unit} (${min}-${max}).`);
+  return n;
+}
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -81,7 +91,11 @@ async function main() {
     client.destroy();
     localLog.info('tables ready', tables);
 
-    const ses = await startSesLocal({ host: HOST, port: sesPort });
+    // Every mail the local SES accepts is journaled before it answers: a crash before its emulated SES events were
+    // handled is made good at the next start (below), and the viewer shows the mail of earlier runs.
+    const journal = MailJournal.open(resolve(dataDir, 'ses-journal.jsonl'));
+    stops.push(async () => journal.close());
+    const ses = await startSesLocal({ host: HOST, port: sesPort, journal, answerDelayMs: numberFromEnv('SENDWELL_SES_LATENCY_MS', 0, 0, 10_000, 'milliseconds') });
     stops.push(ses.stop);
 
     const publicBaseUrl = `http://${HOST}:${apiPort}`;
@@ -114,11 +128,19 @@ async function main() {
     const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
     stops.push(async () => clearInterval(replay));
 
-    // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler.
+    // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler, for
+    // each mail the local SES accepted. First the mail an earlier run accepted but whose events it never handled
+    // (it was killed in between), so the senders' reconcile finds the evidence before any of them runs again.
     const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
-    const { sentListeners } = await import('../lambdas/adapters/ses-mailer.ts');
-    const stopEmulator = startSesEventEmulator(sentListeners, sesEventsHandler, {
-      onError: (e) => localLog.error('emulated SES event failed', { error: (e as Error).message }),
+    const onEventError = (e: unknown, final: boolean) =>
+      (final ? localLog.error : localLog.warn).call(localLog, final ? 'emulated SES event failed, given up until the next start' : 'emulated SES event failed, retrying', { error: (e as Error).message });
+    const replayed = await replayJournal(journal, sesEventsHandler, { onError: onEventError });
+    // Worth a warning: the previous run stopped (was killed) before it handled these mails' SES events.
+    if (replayed.replayed || replayed.failed || journal.skipped) localLog.warn('mail journal replayed', { ...replayed, tornLines: journal.skipped });
+    const stopEmulator = startSesEventEmulator(ses.accepted, sesEventsHandler, {
+      delayMs: numberFromEnv('SENDWELL_SES_EVENT_DELAY_MS', 300, 0, 60_000, 'milliseconds'),
+      onHandled: (mail) => journal.handled(mail.sesMessageId),
+      onError: onEventError,
     });
     stops.push(async () => void stopEmulator());
 
@@ -127,6 +149,8 @@ async function main() {
     const engine = await startCampaignEngine({
       dynamodbEndpoint: dynamo.endpoint,
       table: 'sendwell-local-queues',
+      // The fault suite shortens it: after a kill, what the dead process had received waits this long to come again.
+      ...(process.env.SENDWELL_QUEUE_VISIBILITY_SECONDS ? { visibilitySeconds: numberFromEnv('SENDWELL_QUEUE_VISIBILITY_SECONDS', 0, 5, 43_200, 'seconds') } : {}),
       onError: (e) => localLog.error('campaign engine', { error: (e as Error).message }),
     });
     stops.push(engine.stop);
