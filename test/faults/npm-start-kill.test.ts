@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
-import { optIn, seedCohorts, waitForCampaign } from '../support/campaigns.ts';
+import { optIn, waitForCampaign } from '../support/campaigns.ts';
+import { seedOnDisk } from '../support/seed-on-disk.ts';
 import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 
 const ADMIN_KEY = 'swl_faults_kill_key_0123456789abcdef';
@@ -40,6 +41,7 @@ it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per elig
     SENDWELL_DATA_DIR: dataDir,
     SENDWELL_ADMIN_KEY: ADMIN_KEY,
     SENDWELL_LOG_LEVEL: 'WARN',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
     SENDWELL_SES_LATENCY_MS: '1000',
     SENDWELL_SES_EVENT_DELAY_MS: '2000',
     // What the killed process had received comes again after this (the default outlasts a sender's 120 s timeout).
@@ -64,7 +66,7 @@ it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per elig
       })
     ).status,
   ).toBe(201);
-  const cohorts = await seedCohorts(api, [
+  const cohorts = await seedOnDisk(api, [
     { label: 'in', count: 260, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'unsub', count: 10, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'out', count: 20, row: () => ({ country: 'US', consents: { [topic]: { ...optIn(), status: 'opted_out' } } }) },

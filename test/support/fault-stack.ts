@@ -74,7 +74,6 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
     stops.push(() => sesProxy.stop());
 
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: sesProxy.endpoint, publicBaseUrl: 'http://127.0.0.1:3000', tablePrefix: PREFIX, keys: generateKeys() }));
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
     const gw = await startTestGateway();
     stops.push(() => gw.stop());
