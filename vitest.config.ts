@@ -29,6 +29,9 @@ export default defineConfig({
           // SES outages. Each file starts the servers it needs (its own data folder, free ports) and stops them by PID.
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
+          // One file at a time: each starts its own DynamoDB Local (Java) and campaign, and they measure recovery,
+          // which three stacks fighting for two cores would only blur.
+          fileParallelism: false,
           // An outage makes the handlers log (and count) a lot: the figures the tests print would drown in it. Set
           // before any handler module loads; `npm start` children set their own level.
           env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },

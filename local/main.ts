@@ -71,19 +71,49 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
-    const dynamo = await startDynamoDbLocal({
+    const dynamoOptions = {
       host: HOST,
       port: dynamoPort,
       dataDir: resolve(dataDir, 'dynamodb'),
-      onLine: (line) => localLog.debug('dynamodb-local', { line }),
-    });
-    stops.push(dynamo.stop);
-    dynamo.process.once('exit', (code) => {
-      if (!stopping) {
-        localLog.error('DynamoDB Local stopped unexpectedly; stopping the local stack', { code });
-        void shutdown(1);
-      }
-    });
+      // Java starts in a few seconds on an idle machine, in 20-35 s on a busy 2-core one (measured): give it room.
+      startTimeoutMs: 90_000,
+      onLine: (line: string) => localLog.debug('dynamodb-local', { line }),
+    };
+    let dynamo = await startDynamoDbLocal(dynamoOptions);
+    stops.push(() => dynamo.stop());
+    // DynamoDB Local dying (killed, out of memory) is survivable: its data is on disk, and every part of the stack
+    // retries while it is away. It is started again on the same port; only if it keeps dying does the stack stop.
+    const restarts: number[] = [];
+    const supervise = (running: typeof dynamo) =>
+      running.process.once('exit', (code, signal) => {
+        if (stopping) return;
+        restarts.push(Date.now());
+        if (restarts.filter((t) => t > Date.now() - 60_000).length > 3) {
+          localLog.error('DynamoDB Local stopped unexpectedly again; stopping the local stack', { code, signal });
+          void shutdown(1);
+          return;
+        }
+        localLog.error('DynamoDB Local stopped unexpectedly; starting it again (its data is on disk)', { code, signal });
+        void (async () => {
+          for (let attempt = 1; !stopping; attempt++) {
+            try {
+              dynamo = await startDynamoDbLocal(dynamoOptions);
+              break;
+            } catch (e) {
+              if (attempt >= 3) {
+                localLog.error('DynamoDB Local could not be started again; stopping the local stack', { error: (e as Error).message });
+                void shutdown(1);
+                return;
+              }
+              await new Promise((r) => setTimeout(r, 1000 * attempt));
+            }
+          }
+          if (stopping) return void dynamo.stop();
+          localLog.warn('dynamodb-local restarted', { endpoint: dynamo.endpoint, pid: dynamo.pid });
+          supervise(dynamo);
+        })();
+      });
+    supervise(dynamo);
     localLog.info('dynamodb-local started', { endpoint: dynamo.endpoint, pid: dynamo.pid });
 
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });

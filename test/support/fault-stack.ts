@@ -60,7 +60,7 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
   const stops: Array<() => Promise<void>> = [];
   const errors = { engine: [] as string[], emulator: [] as string[], poller: [] as string[] };
   try {
-    let dynamo = await startDynamoDbLocal({ port: dynamoPort, dataDir: dbDir });
+    let dynamo = await startDynamoDbLocal({ port: dynamoPort, dataDir: dbDir, startTimeoutMs: 90_000 });
     stops.push(() => dynamo.stop());
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     await ensureTables(client, TABLE_LIST, (def) => localTableName(def, PREFIX));
@@ -134,7 +134,7 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
         await gone;
       },
       async restartDynamo() {
-        dynamo = await startDynamoDbLocal({ port: dynamoPort, dataDir: dbDir });
+        dynamo = await startDynamoDbLocal({ port: dynamoPort, dataDir: dbDir, startTimeoutMs: 90_000 });
       },
       async stop() {
         for (const stop of stops.reverse()) await stop().catch(() => undefined);

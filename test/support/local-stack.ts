@@ -28,7 +28,7 @@ export async function stackPorts(): Promise<StackPorts> {
 }
 
 /** Starts `node local/main.ts` (what `npm start` runs) and resolves once it says it is running. */
-export async function startChildStack(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildStack> {
+export async function startChildStack(env: Record<string, string>, timeoutMs = 120_000): Promise<ChildStack> {
   const child = spawn(process.execPath, ['local/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('npm start could not be spawned');
   const pid = child.pid;
