@@ -159,20 +159,20 @@ async function main() {
     stops.push(async () => clearInterval(replay));
 
     // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler, for
-    // each mail the local SES accepted. First the mail an earlier run accepted but whose events it never handled
-    // (it was killed in between), so the senders' reconcile finds the evidence before any of them runs again.
+    // each mail the local SES accepted. Then the mail an earlier run accepted but whose events it never handled (it
+    // was killed in between), so the senders' reconcile finds the evidence before any of them runs again.
     const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
     const onEventError = (e: unknown, final: boolean) =>
       (final ? localLog.error : localLog.warn).call(localLog, final ? 'emulated SES event failed, given up until the next start' : 'emulated SES event failed, retrying', { error: (e as Error).message });
-    const replayed = await replayJournal(journal, sesEventsHandler, { onError: onEventError });
-    // Worth a warning: the previous run stopped (was killed) before it handled these mails' SES events.
-    if (replayed.replayed || replayed.failed || journal.skipped) localLog.warn('mail journal replayed', { ...replayed, tornLines: journal.skipped });
     const stopEmulator = startSesEventEmulator(ses.accepted, sesEventsHandler, {
       delayMs: numberFromEnv('SENDWELL_SES_EVENT_DELAY_MS', 300, 0, 60_000, 'milliseconds'),
       onHandled: (mail) => journal.handled(mail.sesMessageId),
       onError: onEventError,
     });
     stops.push(async () => void stopEmulator());
+    const replayed = await replayJournal(journal, sesEventsHandler, { onError: onEventError });
+    // Worth a warning: the previous run stopped (was killed) before it handled these mails' SES events.
+    if (replayed.replayed || replayed.failed || journal.skipped) localLog.warn('mail journal replayed', { ...replayed, tornLines: journal.skipped });
 
     // Campaigns: the launch and send queues (kept in DynamoDB Local, so a campaign in progress finishes after a
     // restart), their consumers, and the minute sweep, around the same handlers AWS invokes.
