@@ -25,6 +25,22 @@ export default defineConfig({
       },
       {
         test: {
+          // The fault suite (docs/faults.md): `npm start` killed and restarted, DynamoDB Local stopped and restarted,
+          // SES outages. Each file starts the servers it needs (its own data folder, free ports) and stops them by PID.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          // One file at a time: each starts its own DynamoDB Local (Java) and campaign, and they measure recovery,
+          // which three stacks fighting for two cores would only blur.
+          fileParallelism: false,
+          // An outage makes the handlers log (and count) a lot: the figures the tests print would drown in it. Set
+          // before any handler module loads; `npm start` children set their own level.
+          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           testTimeout: 120_000,

@@ -251,13 +251,18 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
     });
 
   const worker = async () => {
+    let failures = 0;
     while (!stopped) {
       let messages: QueueMessage[] = [];
       try {
         messages = await queue.receive(o.batchSize);
+        failures = 0;
       } catch (e) {
+        // DynamoDB Local unreachable (stopped, restarting) or timing out: report it and poll again after a pause that
+        // grows while it lasts (up to 5 s), instead of a stream of errors; the worker never gives up.
         o.onError?.(e);
-        await nap(o.pollMs ?? 200);
+        failures++;
+        await nap(Math.min(5000, (o.pollMs ?? 200) * 2 ** Math.min(failures - 1, 5)));
         continue;
       }
       if (messages.length === 0) {

@@ -19,7 +19,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startCampaignEngine } from './campaign-engine.ts';
 import { startSesLocal } from './ses-local.ts';
-import { startSesEventEmulator } from './ses-simulator.ts';
+import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
+import { MailJournal } from './mail-journal.ts';
 import { startStreamPoller } from './stream-poller.ts';
 import { localPartners } from './partners.ts';
 import { ensureTables } from './tables.ts';
@@ -27,6 +28,15 @@ import { localLog } from './log.ts';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const HOST = '127.0.0.1';
+
+/** An emulation setting (the fault suite's knobs): a whole number within `[min, max]` of `unit`. */
+function numberFromEnv(name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new LocalStackError(`${name}=${raw} is not a number of ${unit} (${min}-${max}).`);
+  return n;
+}
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -62,19 +72,49 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
-    const dynamo = await startDynamoDbLocal({
+    const dynamoOptions = {
       host: HOST,
       port: dynamoPort,
       dataDir: resolve(dataDir, 'dynamodb'),
-      onLine: (line) => localLog.debug('dynamodb-local', { line }),
-    });
-    stops.push(dynamo.stop);
-    dynamo.process.once('exit', (code) => {
-      if (!stopping) {
-        localLog.error('DynamoDB Local stopped unexpectedly; stopping the local stack', { code });
-        void shutdown(1);
-      }
-    });
+      // Java starts in a few seconds on an idle machine, in 20-35 s on a busy 2-core one (measured): give it room.
+      startTimeoutMs: 90_000,
+      onLine: (line: string) => localLog.debug('dynamodb-local', { line }),
+    };
+    let dynamo = await startDynamoDbLocal(dynamoOptions);
+    stops.push(() => dynamo.stop());
+    // DynamoDB Local dying (killed, out of memory) is survivable: its data is on disk, and every part of the stack
+    // retries while it is away. It is started again on the same port; only if it keeps dying does the stack stop.
+    const restarts: number[] = [];
+    const supervise = (running: typeof dynamo) =>
+      running.process.once('exit', (code, signal) => {
+        if (stopping) return;
+        restarts.push(Date.now());
+        if (restarts.filter((t) => t > Date.now() - 60_000).length > 3) {
+          localLog.error('DynamoDB Local stopped unexpectedly again; stopping the local stack', { code, signal });
+          void shutdown(1);
+          return;
+        }
+        localLog.error('DynamoDB Local stopped unexpectedly; starting it again (its data is on disk)', { code, signal });
+        void (async () => {
+          for (let attempt = 1; !stopping; attempt++) {
+            try {
+              dynamo = await startDynamoDbLocal(dynamoOptions);
+              break;
+            } catch (e) {
+              if (attempt >= 3) {
+                localLog.error('DynamoDB Local could not be started again; stopping the local stack', { error: (e as Error).message });
+                void shutdown(1);
+                return;
+              }
+              await new Promise((r) => setTimeout(r, 1000 * attempt));
+            }
+          }
+          if (stopping) return void dynamo.stop();
+          localLog.warn('dynamodb-local restarted', { endpoint: dynamo.endpoint, pid: dynamo.pid });
+          supervise(dynamo);
+        })();
+      });
+    supervise(dynamo);
     localLog.info('dynamodb-local started', { endpoint: dynamo.endpoint, pid: dynamo.pid });
 
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -82,7 +122,11 @@ async function main() {
     client.destroy();
     localLog.info('tables ready', tables);
 
-    const ses = await startSesLocal({ host: HOST, port: sesPort });
+    // Every mail the local SES accepts is journaled before it answers: a crash before its emulated SES events were
+    // handled is made good at the next start (below), and the viewer shows the mail of earlier runs.
+    const journal = MailJournal.open(resolve(dataDir, 'ses-journal.jsonl'));
+    stops.push(async () => journal.close());
+    const ses = await startSesLocal({ host: HOST, port: sesPort, journal, answerDelayMs: numberFromEnv('SENDWELL_SES_LATENCY_MS', 0, 0, 10_000, 'milliseconds') });
     stops.push(ses.stop);
 
     const publicBaseUrl = `http://${HOST}:${apiPort}`;
@@ -119,19 +163,29 @@ async function main() {
     const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
     stops.push(async () => clearInterval(replay));
 
-    // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler.
+    // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler, for
+    // each mail the local SES accepted. Then the mail an earlier run accepted but whose events it never handled (it
+    // was killed in between), so the senders' reconcile finds the evidence before any of them runs again.
     const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
-    const { sentListeners } = await import('../lambdas/adapters/ses-mailer.ts');
-    const stopEmulator = startSesEventEmulator(sentListeners, sesEventsHandler, {
-      onError: (e) => localLog.error('emulated SES event failed', { error: (e as Error).message }),
+    const onEventError = (e: unknown, final: boolean) =>
+      (final ? localLog.error : localLog.warn).call(localLog, final ? 'emulated SES event failed, given up until the next start' : 'emulated SES event failed, retrying', { error: (e as Error).message });
+    const stopEmulator = startSesEventEmulator(ses.accepted, sesEventsHandler, {
+      delayMs: numberFromEnv('SENDWELL_SES_EVENT_DELAY_MS', 300, 0, 60_000, 'milliseconds'),
+      onHandled: (mail) => journal.handled(mail.sesMessageId),
+      onError: onEventError,
     });
     stops.push(async () => void stopEmulator());
+    const replayed = await replayJournal(journal, sesEventsHandler, { onError: onEventError });
+    // Worth a warning: the previous run stopped (was killed) before it handled these mails' SES events.
+    if (replayed.replayed || replayed.failed || journal.skipped) localLog.warn('mail journal replayed', { ...replayed, tornLines: journal.skipped });
 
     // Campaigns: the launch and send queues (kept in DynamoDB Local, so a campaign in progress finishes after a
     // restart), their consumers, and the minute sweep, around the same handlers AWS invokes.
     const engine = await startCampaignEngine({
       dynamodbEndpoint: dynamo.endpoint,
       table: 'sendwell-local-queues',
+      // The fault suite shortens it: after a kill, what the dead process had received waits this long to come again.
+      ...(process.env.SENDWELL_QUEUE_VISIBILITY_SECONDS ? { visibilitySeconds: numberFromEnv('SENDWELL_QUEUE_VISIBILITY_SECONDS', 0, 5, 43_200, 'seconds') } : {}),
       onError: (e) => localLog.error('campaign engine', { error: (e as Error).message }),
     });
     stops.push(engine.stop);

@@ -2,7 +2,8 @@
  * The local stand-in for a Lambda DynamoDB stream event source: reads a table's stream on DynamoDB Local and hands
  * batches, in the shape Lambda delivers them, to the same handler AWS invokes. Remembers how far it got (a
  * checkpoint file when given) so a restart neither skips nor repeats records; a batch the handler reports as failed
- * is retried from the failed record.
+ * is retried from the failed record. Any error (DynamoDB Local down or restarted, the handler throwing) is reported,
+ * waited out with a growing pause, and polling goes on from the checkpoint.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
@@ -110,13 +111,23 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
   }
 
   const loop = async () => {
+    let failures = 0;
     while (!stopped) {
       const round = ++roundsStarted;
       let idle = false;
       try {
         idle = !(await poll());
+        failures = 0;
       } catch (e) {
         options.onError?.(e);
+        // DynamoDB Local unreachable or restarted (its iterators then mean nothing), or the handler failed: start
+        // again from the checkpoint with fresh iterators, after a pause that grows while the failures go on (not a
+        // busy loop of errors through an outage).
+        iterators.clear();
+        streamArn = undefined;
+        failures++;
+        if (!stopped) await new Promise((r) => setTimeout(r, Math.min(5000, (options.intervalMs ?? 250) * 2 ** Math.min(failures, 5))));
+        continue;
       }
       if (idle) lastIdleRound = round;
       if (!stopped && idle) await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));

@@ -1,0 +1,110 @@
+/**
+ * `npm start` whose DynamoDB Local dies (SIGKILL to the Java process alone) in the middle of a campaign: the stack
+ * starts it again on the same port with the same data, every part retries while it is away, and the campaign ends
+ * with exactly one mail per eligible recipient. (`dynamodb-restart.test.ts` tests the same outage with the parts
+ * composed in the test process, and a longer downtime; this is the stack a person runs.)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
+import { optIn, waitForCampaign } from '../support/campaigns.ts';
+import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
+import { seedOnDisk } from '../support/seed-on-disk.ts';
+
+const ADMIN_KEY = 'swl_faults_ddb_key_0123456789abcdef';
+const dataDir = mkdtempSync(join(tmpdir(), 'sendwell-ddbkill-'));
+let stack: ChildStack | undefined;
+
+afterAll(async () => {
+  await stopChildStack(stack);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+type Sent = Extract<JournalLine, { t: 'sent' }>;
+const campaignMail = (campaignId: string): Sent[] =>
+  readJournal(join(dataDir, 'ses-journal.jsonl')).filter((l): l is Sent => l.t === 'sent' && String(l.tags.sendwell_message ?? '').startsWith(`${campaignId}-`));
+/** PIDs of DynamoDB Local the stack logged, in order (`dynamodb-local started`, then each `dynamodb-local restarted`). */
+const dynamoPids = (out: string) =>
+  out
+    .split('\n')
+    .filter((l) => l.startsWith('{') && /"message":"dynamodb-local (started|restarted)"/.test(l))
+    .map((l) => (JSON.parse(l) as { pid: number }).pid);
+
+it('npm start lives through its DynamoDB Local being killed mid-campaign: restarted, exactly one mail each', { timeout: 600_000 }, async () => {
+  const ports = await stackPorts();
+  stack = await startChildStack({
+    ...ports,
+    SENDWELL_DATA_DIR: dataDir,
+    SENDWELL_ADMIN_KEY: ADMIN_KEY,
+    SENDWELL_LOG_LEVEL: 'INFO',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    SENDWELL_QUEUE_VISIBILITY_SECONDS: '20',
+  });
+  const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
+  const run = Date.now().toString(36);
+  const topic = `ddbkill-${run}`;
+  expect((await api.post('/v1/topics', { id: topic, name: 'DynamoDB killed' })).status).toBe(201);
+  expect(
+    (
+      await api.post('/v1/templates', {
+        id: topic,
+        class: 'marketing',
+        topic,
+        subject: `DynamoDB killed ${run}`,
+        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
+      })
+    ).status,
+  ).toBe(201);
+  const cohorts = await seedOnDisk(api, [
+    { label: 'in', count: 150, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
+    { label: 'none', count: 10, row: () => ({ country: 'US' }) },
+  ]);
+  const c = await api.post('/v1/campaigns', { name: 'DynamoDB killed', template: topic, ratePerSecond: 30 });
+  expect(c.status).toBe(201);
+  const campaignId = c.body.id as string;
+  expect((await api.post(`/v1/campaigns/${campaignId}/launch`)).status).toBe(202);
+
+  const until = Date.now() + 240_000;
+  while (campaignMail(campaignId).length < 45) {
+    if (Date.now() > until) throw new Error(`the campaign did not get going:\n${stack.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const [firstPid] = dynamoPids(stack.output());
+  expect(firstPid).toBeGreaterThan(0);
+  process.kill(firstPid!, 'SIGKILL');
+  const sentBeforeKill = campaignMail(campaignId).length;
+  const restartBy = Date.now() + 300_000;
+  while (dynamoPids(stack.output()).length < 2) {
+    if (stack.child.exitCode !== null || Date.now() > restartBy) throw new Error(`DynamoDB Local was not started again:\n${stack.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const done = await waitForCampaign(api, campaignId, (x) => x.status === 'completed', 300_000);
+
+  const mails = campaignMail(campaignId);
+  const byAddress = new Map<string, number>();
+  for (const m of mails) byAddress.set(m.to.toLowerCase(), (byAddress.get(m.to.toLowerCase()) ?? 0) + 1);
+  const counts = cohorts.in!.map((e) => byAddress.get(e.toLowerCase()) ?? 0);
+  const figures = {
+    eligible: cohorts.in!.length,
+    sentBeforeKill,
+    sentAfterRestart: mails.length - sentBeforeKill,
+    dynamoDbPids: dynamoPids(stack.output()),
+    duplicates: counts.filter((n) => n > 1).length,
+    lost: counts.filter((n) => n === 0).length,
+    stackStillRunning: stack.child.exitCode === null,
+  };
+  console.log('fault figures: npm start, DynamoDB Local killed mid-campaign', JSON.stringify(figures));
+
+  expect(figures.dynamoDbPids).toHaveLength(2);
+  expect(figures.sentAfterRestart).toBeGreaterThan(0);
+  expect(figures.stackStillRunning).toBe(true);
+  expect(figures.duplicates).toBe(0);
+  expect(figures.lost).toBe(0);
+  expect(mails.length).toBe(cohorts.in!.length);
+  for (const email of cohorts.none!) expect(byAddress.get(email.toLowerCase())).toBeUndefined();
+  expect(done.progress).toMatchObject({ audience: 150, sent: 150, failed: 0, remaining: 0, held: {} });
+  expect((await fetch(`http://127.0.0.1:${ports.SENDWELL_PORT}/health`)).status).toBe(200);
+});
