@@ -74,12 +74,20 @@ function parseOptions(args: string[]): CampaignBenchOptions | undefined {
   };
 }
 
+const WRITE_COMMANDS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
 /** Calls per command name, and the most in flight at once, from an SDK middleware. */
 class CallCounter {
   readonly calls = new Map<string, number>();
   inFlight = 0;
   peak = 0;
   counting = false;
+  /** Capacity units consumed (DynamoDB only): write request units and read request units on on-demand tables. */
+  readonly units = { write: 0, read: 0 };
+  readonly capacity: boolean;
+  constructor(capacity = false) {
+    this.capacity = capacity;
+  }
 
   /** Adds the middleware to `client` (the shared clients are built once; every adapter sends through them). */
   attach(client: { middlewareStack: { add: (mw: any, options: { step: 'initialize'; name: string }) => void } }, name: string): void {
@@ -89,8 +97,19 @@ class CallCounter {
         const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
         this.calls.set(command, (this.calls.get(command) ?? 0) + 1);
         this.peak = Math.max(this.peak, ++this.inFlight);
+        // DynamoDB Local reports the capacity units a call consumed (item sizes, index writes, transactions ×2), as
+        // DynamoDB does: the cost model reads them instead of guessing item sizes. Asking changes nothing else.
+        const input = (args as { input?: Record<string, unknown> }).input;
+        if (this.capacity && input && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
         try {
-          return await next(args);
+          const out = (await next(args)) as { output?: { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> } };
+          const consumed = out?.output?.ConsumedCapacity;
+          const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
+          if (units > 0) {
+            const kind = WRITE_COMMANDS.has(command) ? 'write' : 'read';
+            this.units[kind] += units;
+          }
+          return out;
         } finally {
           this.inFlight--;
         }
@@ -151,12 +170,12 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     const { signToken } = await import('../lambdas/domain/tokens.ts');
     const { campaignMessageId } = await import('../lambdas/domain/campaign.ts');
 
-    const dynamoCalls = new CallCounter();
+    const dynamoCalls = new CallCounter(true);
     const sesCalls = new CallCounter();
     dynamoCalls.attach(dynamoClient(), 'bench-count-dynamodb');
     // What follows the send on AWS, counted apart: SES events (one ses-events invocation each) and opens.
-    const eventCalls = new CallCounter();
-    const openCalls = new CallCounter();
+    const eventCalls = new CallCounter(true);
+    const openCalls = new CallCounter(true);
     eventCalls.attach(dynamoClient(), 'bench-count-events');
     openCalls.attach(dynamoClient(), 'bench-count-opens');
     const mailed: SentMail[] = [];
@@ -346,6 +365,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     for (const [command, count] of sesCalls.calls) say(`  SES      ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
     say(`  queue    send batches ${fmt.int(queueMessages.send)}, launch messages ${fmt.int(queueMessages.launch)}, dead letters ${fmt.int(queueMessages.deadLetter)}`);
     say(`  most calls in flight: DynamoDB ${dynamoCalls.peak}, SES ${sesCalls.peak}`);
+    say(`  capacity units (as DynamoDB Local reports them): ${per(dynamoCalls.units.write)} WRU, ${per(dynamoCalls.units.read)} RRU per recipient`);
     const errorRows = [...errors.entries()].sort((a, b) => b[1] - a[1]);
     say(`engine errors (handler or receive failed; the queue delivers the batch again): ${errorRows.length ? '' : 'none'}`);
     for (const [kind, count] of errorRows) say(`  ${String(count).padStart(5)} × ${kind}`);
@@ -359,10 +379,12 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     for (const [command, count] of [...eventCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
       say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, mailed.length)).padStart(6)} per mail  (${fmt.int(count)} calls)`);
     }
+    say(`    capacity units: ${fmt.two(eventCalls.units.write / Math.max(1, mailed.length))} WRU, ${fmt.two(eventCalls.units.read / Math.max(1, mailed.length))} RRU per mail`);
     say(`  opens       ${fmt.int(openers.length)} opens (every ${OPEN_EVERY}th mail, ${AFTER_PARALLEL} at once) in ${fmt.s(opensMs)}: DynamoDB ${fmt.two(openCalls.total() / Math.max(1, openers.length))} calls per open`);
     for (const [command, count] of [...openCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
       say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, openers.length)).padStart(6)} per open  (${fmt.int(count)} calls)`);
     }
+    say(`    capacity units: ${fmt.two(openCalls.units.write / Math.max(1, openers.length))} WRU, ${fmt.two(openCalls.units.read / Math.max(1, openers.length))} RRU per open`);
     say('');
     say("counted from launch until the engine is idle; the engine's own queue table calls (the SQS stand-in) are not DynamoDB calls on AWS and are left out.");
     say('Compare rows of one run, never figures across machines.');
