@@ -19,10 +19,13 @@ import { generateKeys } from '../local/keys.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.ts';
 import { freePort } from '../local/ports.ts';
 import { startSesLocal } from '../local/ses-local.ts';
+import { simulatedEvents } from '../local/ses-simulator.ts';
+import type { SentMail } from '../lambdas/adapters/ses-mailer.ts';
 import { ensureTables } from '../local/tables.ts';
 import { integerOption, parseCli, runCli } from './cli.ts';
 import { closedLoop } from './latency.ts';
 import { mapLimit } from './public-setup.ts';
+import type { BenchSection } from './report.ts';
 
 const HOST = '127.0.0.1';
 const TABLE_PREFIX = 'sendwell-bench';
@@ -31,31 +34,47 @@ const RATE_PER_SECOND = 1000;
 const SEED_PARALLEL = 16;
 const DEFAULT_RECIPIENTS = 10_000;
 const DEFAULT_BASELINE_SENDS = 3_000;
-const CAMPAIGN_TIMEOUT_MS = 900_000;
+/** How long the bench waits for the campaign before printing what was settled by then (a busy machine is slow). */
+const CAMPAIGN_TIMEOUT_MS = 2_400_000;
+/** SES events and opens handled at once after the send (each is its own Lambda invocation on AWS). */
+const AFTER_PARALLEL = 16;
+/** Every n-th recipient opens the mail (20 %, the open rate docs/SCALING.md assumes). */
+const OPEN_EVERY = 5;
+const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 
 const USAGE = `Usage: npm run bench:campaign -- [options]
 
   --recipients N  opted-in recipients of the campaign (default ${DEFAULT_RECIPIENTS}, 100 to 100000)
   --baseline N    raw SendEmail calls for the local-SES baseline (default ${DEFAULT_BASELINE_SENDS})
+  --consumers N   send-queue consumers of the engine (default: the engine's, local/campaign-engine.ts)
+  --batches N     send batches per sender call (default: the engine's)
   --help          this text
 
 Starts DynamoDB Local (in memory) and the local SES on free loopback ports, seeds the
 recipients through the real store, runs the campaign through the local campaign engine,
 then times raw SendEmail at the campaign's peak SES concurrency; stops everything by PID.`;
 
-interface Options {
+export interface CampaignBenchOptions {
   readonly recipients: number;
   readonly baseline: number;
+  /** Send-queue consumers (the engine's default when absent). */
+  readonly consumers?: number;
+  /** Send batches per sender call (the engine's default when absent). */
+  readonly batches?: number;
 }
 
-function parseOptions(args: string[]): Options | undefined {
-  const values = parseCli(args, { recipients: { type: 'string' }, baseline: { type: 'string' } });
+function parseOptions(args: string[]): CampaignBenchOptions | undefined {
+  const values = parseCli(args, { recipients: { type: 'string' }, baseline: { type: 'string' }, consumers: { type: 'string' }, batches: { type: 'string' } });
   if (values === undefined) return undefined;
   return {
     recipients: integerOption('recipients', values.recipients as string | undefined, DEFAULT_RECIPIENTS, 100, 100_000),
     baseline: integerOption('baseline', values.baseline as string | undefined, DEFAULT_BASELINE_SENDS, 100, 100_000),
+    ...(values.consumers !== undefined ? { consumers: integerOption('consumers', values.consumers as string, 1, 1, 32) } : {}),
+    ...(values.batches !== undefined ? { batches: integerOption('batches', values.batches as string, 1, 1, 10) } : {}),
   };
 }
+
+const WRITE_COMMANDS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 /** Calls per command name, and the most in flight at once, from an SDK middleware. */
 class CallCounter {
@@ -63,6 +82,12 @@ class CallCounter {
   inFlight = 0;
   peak = 0;
   counting = false;
+  /** Capacity units consumed (DynamoDB only): write request units and read request units on on-demand tables. */
+  readonly units = { write: 0, read: 0 };
+  readonly capacity: boolean;
+  constructor(capacity = false) {
+    this.capacity = capacity;
+  }
 
   /** Adds the middleware to `client` (the shared clients are built once; every adapter sends through them). */
   attach(client: { middlewareStack: { add: (mw: any, options: { step: 'initialize'; name: string }) => void } }, name: string): void {
@@ -72,8 +97,19 @@ class CallCounter {
         const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
         this.calls.set(command, (this.calls.get(command) ?? 0) + 1);
         this.peak = Math.max(this.peak, ++this.inFlight);
+        // DynamoDB Local reports the capacity units a call consumed (item sizes, index writes, transactions ×2), as
+        // DynamoDB does: the cost model reads them instead of guessing item sizes. Asking changes nothing else.
+        const input = (args as { input?: Record<string, unknown> }).input;
+        if (this.capacity && input && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
         try {
-          return await next(args);
+          const out = (await next(args)) as { output?: { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> } };
+          const consumed = out?.output?.ConsumedCapacity;
+          const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
+          if (units > 0) {
+            const kind = WRITE_COMMANDS.has(command) ? 'write' : 'read';
+            this.units[kind] += units;
+          }
+          return out;
         } finally {
           this.inFlight--;
         }
@@ -93,7 +129,8 @@ const fmt = {
   s: (ms: number) => `${(ms / 1000).toFixed(1)} s`,
 };
 
-async function run(options: Options): Promise<void> {
+/** Runs the campaign bench, prints its figures, and returns them as a section of docs/BENCHMARKS.md. */
+export async function runCampaignBench(options: CampaignBenchOptions): Promise<BenchSection> {
   const started = performance.now();
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -127,10 +164,22 @@ async function run(options: Options): Promise<void> {
     const { startCampaignEngine } = await import('../local/campaign-engine.ts');
     const { SEND_BATCH_SIZE } = await import('../lambdas/domain/campaign.ts');
     const { SEND_CHUNK } = await import('../lambdas/services/campaign-sender.ts');
+    const { sentListeners } = await import('../lambdas/adapters/ses-mailer.ts');
+    const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
+    const { recordOpen } = await import('../lambdas/services/tracking.ts');
+    const { signToken } = await import('../lambdas/domain/tokens.ts');
+    const { campaignMessageId } = await import('../lambdas/domain/campaign.ts');
 
-    const dynamoCalls = new CallCounter();
+    const dynamoCalls = new CallCounter(true);
     const sesCalls = new CallCounter();
     dynamoCalls.attach(dynamoClient(), 'bench-count-dynamodb');
+    // What follows the send on AWS, counted apart: SES events (one ses-events invocation each) and opens.
+    const eventCalls = new CallCounter(true);
+    const openCalls = new CallCounter(true);
+    eventCalls.attach(dynamoClient(), 'bench-count-events');
+    openCalls.attach(dynamoClient(), 'bench-count-opens');
+    const mailed: SentMail[] = [];
+    sentListeners.add((mail) => void mailed.push(mail));
     sesCalls.attach(sesClient(), 'bench-count-ses');
     const deps = container();
 
@@ -152,21 +201,38 @@ async function run(options: Options): Promise<void> {
     );
     let t = performance.now();
     const at = '2026-01-15T10:00:00Z';
+    const recipientIds: string[] = [];
     await mapLimit(
       Array.from({ length: options.recipients }, (_, i) => i),
       SEED_PARALLEL,
-      (i) =>
-        createRecipientRecord(
+      async (i) => {
+        const created = await createRecipientRecord(
           deps,
           { email: `r${i}.${runId}@bench.example.com`, country: 'US', attributes: { first_name: `R${i}` } },
           { source: 'import', actor: 'bench' },
           [{ topic, status: 'opted_in', confirmedAt: at, evidence: { at } }],
-        ),
+        );
+        recipientIds.push(created.recipient.id);
+      },
     );
     const seedMs = performance.now() - t;
 
     // The engine, its queue calls counted as what they stand for on AWS (SQS messages).
-    const engine = await startCampaignEngine({ dynamodbEndpoint: dynamo.endpoint, table: `${TABLE_PREFIX}-local-queues`, queuePrefix: `bench-${runId}` });
+    // What goes wrong in the engine (a handler or a receive that threw) is counted by kind and printed, not hidden.
+    const errors = new Map<string, number>();
+    const onError = (e: unknown) => {
+      const err = e as Error;
+      const kind = `${err?.name ?? 'Error'}: ${String(err?.message ?? e).slice(0, 80)}`;
+      errors.set(kind, (errors.get(kind) ?? 0) + 1);
+    };
+    const engine = await startCampaignEngine({
+      dynamodbEndpoint: dynamo.endpoint,
+      table: `${TABLE_PREFIX}-local-queues`,
+      queuePrefix: `bench-${runId}`,
+      onError,
+      ...(options.consumers ? { senderConcurrency: options.consumers } : {}),
+      ...(options.batches ? { senderBatchSize: options.batches } : {}),
+    });
     stops.push(engine.stop);
     const queueMessages = { launch: 0, send: 0, deadLetter: 0 };
     useLocalCampaignQueues({
@@ -195,7 +261,8 @@ async function run(options: Options): Promise<void> {
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
         const so = await watchStore.counters(stored);
-        process.stderr.write(`bench:campaign: ${fmt.s(lastReport - t)} after launch: ${fmt.int(so.settled)}/${fmt.int(options.recipients)} settled\n`);
+        const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
+        process.stderr.write(`bench:campaign: ${fmt.s(lastReport - t)} after launch: ${fmt.int(so.settled)}/${fmt.int(options.recipients)} settled, ${errorCount} engine errors\n`);
       }
       if (performance.now() - t > CAMPAIGN_TIMEOUT_MS) {
         // The figures so far are still worth printing: how far it got, and what each recipient cost.
@@ -210,6 +277,33 @@ async function run(options: Options): Promise<void> {
     dynamoCalls.counting = false;
     sesCalls.counting = false;
     const load2 = os.loadavg()[0] ?? Number.NaN;
+
+    // After the send: the SES events of every mail (Send, Delivery, as the emulated mailbox simulator makes them),
+    // each through the ses-events handler as one EventBridge invocation, then an open of every OPEN_EVERY-th mail
+    // through the pixel's service (the handler minus the HTTP edge), each counted on its own.
+    eventCalls.counting = true;
+    t = performance.now();
+    let events = 0;
+    await mapLimit(mailed, AFTER_PARALLEL, async (mail) => {
+      for (const event of simulatedEvents(mail)) {
+        events++;
+        const outcome = await sesEventsHandler(event);
+        if (outcome !== 'applied') throw new Error(`SES event not applied: ${String(outcome)}`);
+      }
+    });
+    const eventsMs = performance.now() - t;
+    eventCalls.counting = false;
+    const keys = await deps.keys();
+    const openers = recipientIds.filter((_, i) => i % OPEN_EVERY === 0);
+    openCalls.counting = true;
+    t = performance.now();
+    await mapLimit(openers, AFTER_PARALLEL, async (recipientId) => {
+      const token = signToken({ purpose: 'open', recipientId, messageId: campaignMessageId(campaign.id, recipientId), issuedAt: Math.floor(Date.now() / 1000) }, keys.tokens);
+      const outcome = await recordOpen(deps, token, { ip: '198.51.100.23', userAgent: DESKTOP_UA });
+      if (outcome !== 'recorded') throw new Error(`open not recorded: ${outcome}`);
+    });
+    const opensMs = performance.now() - t;
+    openCalls.counting = false;
 
     // Baseline: raw SendEmail of an equivalent simple message, at the campaign's peak SES concurrency.
     const concurrency = Math.max(1, sesCalls.peak);
@@ -244,36 +338,74 @@ async function run(options: Options): Promise<void> {
     const rawPerSecond = (baseline.started / baseline.wallMs) * 1000;
     const cpus = os.cpus();
     const per = (count: number) => fmt.two(count / Math.max(1, n));
-    console.log('Sendwell campaign benchmark: one marketing campaign through the local campaign engine, against raw local-SES SendEmail');
-    console.log(
+    const lines: string[] = [];
+    const say = (line: string) => {
+      lines.push(line);
+      console.log(line);
+    };
+    say('Sendwell campaign benchmark: one marketing campaign through the local campaign engine, against raw local-SES SendEmail');
+    say(
       `node ${process.version} · ${cpus[0]?.model ?? 'unknown CPU'} · ${os.availableParallelism()} cores · load average ${load1.toFixed(2)} at launch, ${load2.toFixed(2)} at the end`,
     );
-    console.log(
-      `DynamoDB Local in memory · local SES in this process · engine: 1 launcher, 4 send consumers × ${SEND_BATCH_SIZE}-recipient batches, 5 a call, ` +
-        `${SEND_CHUNK} sends at once per batch · campaign rate limit ${fmt.int(RATE_PER_SECOND)}/s`,
+    say(
+      `DynamoDB Local in memory · local SES in this process · engine: 1 launcher, ${engine.settings.senderConcurrency} send consumers × ${engine.settings.senderBatchSize} batches of ${SEND_BATCH_SIZE} a call, ` +
+        `${SEND_CHUNK} sends at once per batch, send-queue visibility ${engine.settings.sendVisibilitySeconds} s · campaign rate limit ${fmt.int(RATE_PER_SECOND)}/s`,
     );
-    console.log(`seeded ${fmt.int(options.recipients)} opted-in recipients through RecipientStore.create in ${fmt.s(seedMs)} (not counted below)`);
-    console.log('');
-    console.log(
+    say(`seeded ${fmt.int(options.recipients)} opted-in recipients through RecipientStore.create in ${fmt.s(seedMs)} (not counted below)`);
+    say('');
+    say(
       `campaign   ${fmt.int(n)} recipients settled (${fmt.int(counters.sent)} sent, ${fmt.int(counters.failed)} failed) in ${fmt.s(campaignMs)}, launch to completed: ${fmt.int(perSecond)} recipients/s`,
     );
-    console.log(`raw SES    ${fmt.int(baseline.started)} SendEmail at concurrency ${concurrency} (the campaign's peak of SES calls in flight): ${fmt.int(rawPerSecond)} sends/s`);
-    console.log(`ratio      campaign recipients/s ÷ raw SendEmail/s = ${fmt.two(perSecond / rawPerSecond)}`);
-    console.log('');
-    console.log(`per recipient   DynamoDB ${per(dynamoCalls.total())} calls · SES ${per(sesCalls.total())} calls · queue messages ${per(queueMessages.send + queueMessages.launch)} (on AWS: SQS)`);
+    say(`raw SES    ${fmt.int(baseline.started)} SendEmail at concurrency ${concurrency} (the campaign's peak of SES calls in flight): ${fmt.int(rawPerSecond)} sends/s`);
+    say(`ratio      campaign recipients/s ÷ raw SendEmail/s = ${fmt.two(perSecond / rawPerSecond)}`);
+    say('');
+    say(`per recipient   DynamoDB ${per(dynamoCalls.total())} calls · SES ${per(sesCalls.total())} calls · queue messages ${per(queueMessages.send + queueMessages.launch)} (on AWS: SQS)`);
     const rows = [...dynamoCalls.calls.entries()].sort((a, b) => b[1] - a[1]);
-    for (const [command, count] of rows) console.log(`  DynamoDB ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
-    for (const [command, count] of sesCalls.calls) console.log(`  SES      ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
-    console.log(`  queue    send batches ${fmt.int(queueMessages.send)}, launch messages ${fmt.int(queueMessages.launch)}, dead letters ${fmt.int(queueMessages.deadLetter)}`);
-    console.log(`  most calls in flight: DynamoDB ${dynamoCalls.peak}, SES ${sesCalls.peak}`);
-    console.log('');
-    console.log("counted from launch until the engine is idle; the engine's own queue table calls (the SQS stand-in) are not DynamoDB calls on AWS and are left out.");
-    console.log('Compare rows of one run, never figures across machines.');
-    if (timedOut) console.log(`! the campaign had not completed after ${CAMPAIGN_TIMEOUT_MS / 1000} s: the figures are for the ${fmt.int(n)} recipients settled by then`);
+    for (const [command, count] of rows) say(`  DynamoDB ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
+    for (const [command, count] of sesCalls.calls) say(`  SES      ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
+    say(`  queue    send batches ${fmt.int(queueMessages.send)}, launch messages ${fmt.int(queueMessages.launch)}, dead letters ${fmt.int(queueMessages.deadLetter)}`);
+    say(`  most calls in flight: DynamoDB ${dynamoCalls.peak}, SES ${sesCalls.peak}`);
+    say(`  capacity units (as DynamoDB Local reports them): ${per(dynamoCalls.units.write)} WRU, ${per(dynamoCalls.units.read)} RRU per recipient`);
+    const errorRows = [...errors.entries()].sort((a, b) => b[1] - a[1]);
+    say(`engine errors (handler or receive failed; the queue delivers the batch again): ${errorRows.length ? '' : 'none'}`);
+    for (const [kind, count] of errorRows) say(`  ${String(count).padStart(5)} × ${kind}`);
+    say('');
+    say('');
+    say(`after the send (not in the campaign's time or calls above), each call counted apart:`);
+    say(
+      `  SES events  ${fmt.int(events)} events for ${fmt.int(mailed.length)} mails (Send + Delivery each, ${AFTER_PARALLEL} at once) in ${fmt.s(eventsMs)}: ` +
+        `DynamoDB ${fmt.two(eventCalls.total() / Math.max(1, mailed.length))} calls per mail, ${fmt.two(eventCalls.total() / Math.max(1, events))} per event`,
+    );
+    for (const [command, count] of [...eventCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
+      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, mailed.length)).padStart(6)} per mail  (${fmt.int(count)} calls)`);
+    }
+    say(`    capacity units: ${fmt.two(eventCalls.units.write / Math.max(1, mailed.length))} WRU, ${fmt.two(eventCalls.units.read / Math.max(1, mailed.length))} RRU per mail`);
+    say(`  opens       ${fmt.int(openers.length)} opens (every ${OPEN_EVERY}th mail, ${AFTER_PARALLEL} at once) in ${fmt.s(opensMs)}: DynamoDB ${fmt.two(openCalls.total() / Math.max(1, openers.length))} calls per open`);
+    for (const [command, count] of [...openCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
+      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, openers.length)).padStart(6)} per open  (${fmt.int(count)} calls)`);
+    }
+    say(`    capacity units: ${fmt.two(openCalls.units.write / Math.max(1, openers.length))} WRU, ${fmt.two(openCalls.units.read / Math.max(1, openers.length))} RRU per open`);
+    say('');
+    say("counted from launch until the engine is idle; the engine's own queue table calls (the SQS stand-in) are not DynamoDB calls on AWS and are left out.");
+    say('Compare rows of one run, never figures across machines.');
+    if (timedOut) say(`! the campaign had not completed after ${CAMPAIGN_TIMEOUT_MS / 1000} s: the figures are for the ${fmt.int(n)} recipients settled by then`);
     const ok = !timedOut && counters.sent === options.recipients && counters.failed === 0 && sesCalls.calls.get('SendEmail') === options.recipients;
-    console.log(`check: every recipient sent exactly one SendEmail: ${ok ? 'ok' : 'MISMATCH'}`);
-    console.log(`time: total ${fmt.s(performance.now() - started)} (before stopping)`);
+    say(`check: every recipient sent exactly one SendEmail: ${ok ? 'ok' : 'MISMATCH'}`);
+    say(`time: total ${fmt.s(performance.now() - started)} (before stopping)`);
     if (!ok) process.exitCode = 1;
+    return {
+      title: `A campaign through the engine (\`npm run bench:campaign\`, ${fmt.int(options.recipients)} recipients here)`,
+      markdown: [
+        `One marketing campaign to ${fmt.int(options.recipients)} opted-in recipients through the local campaign engine (the launcher and sender handlers AWS invokes, on the SQS stand-in), ` +
+          'DynamoDB Local in memory and the local SES in the bench process; then the SES events (Send, Delivery) of every mail through the ses-events handler and an open of every fifth mail ' +
+          "through the pixel's service, each counted apart. Baseline: raw local-SES SendEmail at the campaign's peak SES concurrency, same run. " +
+          '`npm run bench:campaign` runs the 10,000-recipient default (minutes); how it works and the figures of a 10,000 run: [bench/README.md](../bench/README.md#a-campaign-through-the-engine-npm-run-benchcampaign), [campaigns.md](campaigns.md).',
+        '',
+        '```',
+        ...lines,
+        '```',
+      ].join('\n'),
+    };
   } finally {
     await stopAll();
     process.off('SIGINT', onSignal);
@@ -281,4 +413,4 @@ async function run(options: Options): Promise<void> {
   }
 }
 
-await runCli(USAGE, parseOptions, run);
+if (import.meta.main) await runCli(USAGE, parseOptions, async (o) => void (await runCampaignBench(o)));

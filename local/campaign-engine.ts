@@ -12,6 +12,16 @@ import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { ensureQueueTable, LocalQueue, startConsumer, type QueueHandler } from './campaign-queue.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
+/** How soon a batch whose handler failed (or whose process died) is delivered again; heartbeats cover long runs. */
+export const DEFAULT_VISIBILITY_SECONDS = 30;
+/**
+ * Send-queue consumers on one machine. Every consumer shares this process's SDK clients and one DynamoDB Local, which
+ * runs one write at a time per table (and fails a write that waited 10 s for its table): more in flight only queues.
+ */
+export const DEFAULT_SENDER_CONCURRENCY = 4;
+/** Send batches per sender call (the AWS event source takes 5). */
+export const DEFAULT_SENDER_BATCH_SIZE = 5;
+
 export interface CampaignEngineOptions {
   readonly dynamodbEndpoint: string;
   /** Table holding every local queue. */
@@ -19,18 +29,19 @@ export interface CampaignEngineOptions {
   /** Queue names start with it (tests sharing one DynamoDB Local each use their own). @default 'sendwell' */
   readonly queuePrefix?: string;
   /**
-   * How long a received message stays hidden. Like the AWS queues (6× the consumer's timeout) it must outlast a
-   * handler run, or a batch still being sent is handed out again.
-   * @default each consumer's function timeout + 30 s (150 s for the send queue)
+   * How long a received message stays hidden. The consumer extends it while its handler runs (a heartbeat, as
+   * ChangeMessageVisibility), so it need not outlast a handler run: it is how soon a batch whose handler failed, or
+   * whose process died, comes back.
+   * @default 30
    */
   readonly visibilitySeconds?: number;
   /** Deliveries of a send batch before the queue dead-letters it (AWS: max attempts + 2). @default 7 */
   readonly maxReceiveCount?: number;
   /** Share of messages delivered twice (tests). @default 0 */
   readonly duplicateRate?: number;
-  /** Send-queue consumers at once. @default 4 */
+  /** Send-queue consumers at once. @default {@link DEFAULT_SENDER_CONCURRENCY} */
   readonly senderConcurrency?: number;
-  /** Send batches per sender call. @default 5 */
+  /** Send batches per sender call. @default {@link DEFAULT_SENDER_BATCH_SIZE} */
   readonly senderBatchSize?: number;
   /** How often the sweep (scheduled launches, stalled launches) runs. @default 5000 */
   readonly sweepMs?: number;
@@ -41,6 +52,8 @@ export interface CampaignEngineOptions {
 
 export interface CampaignEngine {
   readonly queues: CampaignQueues;
+  /** The consumer settings in effect (defaults applied). */
+  readonly settings: { readonly senderConcurrency: number; readonly senderBatchSize: number; readonly sendVisibilitySeconds: number };
   readonly launchQueue: LocalQueue;
   readonly sendQueue: LocalQueue;
   /** Runs the sweep once now. */
@@ -59,12 +72,14 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   await ensureQueueTable(client, o.table);
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const prefix = o.queuePrefix ?? 'sendwell';
-  const visibility = (timeoutSeconds: number) => o.visibilitySeconds ?? timeoutSeconds + 30;
+  const senderConcurrency = o.senderConcurrency ?? DEFAULT_SENDER_CONCURRENCY;
+  const senderBatchSize = o.senderBatchSize ?? DEFAULT_SENDER_BATCH_SIZE;
+  const visibility = () => o.visibilitySeconds ?? DEFAULT_VISIBILITY_SECONDS;
   const launchQueue = new LocalQueue({
     db,
     table: o.table,
     name: `${prefix}-campaign-launch`,
-    visibilitySeconds: visibility(EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds),
+    visibilitySeconds: visibility(),
     maxReceiveCount: 5,
     duplicateRate: o.duplicateRate ?? 0,
   });
@@ -72,7 +87,7 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
     db,
     table: o.table,
     name: `${prefix}-campaign-send`,
-    visibilitySeconds: visibility(EVENT_FUNCTIONS.campaignSender.timeoutSeconds),
+    visibilitySeconds: visibility(),
     maxReceiveCount: o.maxReceiveCount ?? 7,
     duplicateRate: o.duplicateRate ?? 0,
   });
@@ -89,8 +104,8 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const consumers = [
     startConsumer(launchQueue, launcher, { batchSize: 1, concurrency: 1, timeoutSeconds: EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds, ...(o.onError ? { onError: o.onError } : {}) }),
     startConsumer(sendQueue, o.wrapSender ? o.wrapSender(sender) : sender, {
-      batchSize: o.senderBatchSize ?? 5,
-      concurrency: o.senderConcurrency ?? 4,
+      batchSize: senderBatchSize,
+      concurrency: senderConcurrency,
       timeoutSeconds: EVENT_FUNCTIONS.campaignSender.timeoutSeconds,
       ...(o.onError ? { onError: o.onError } : {}),
     }),
@@ -101,6 +116,7 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const timer = setInterval(() => void sweep().catch((e: unknown) => o.onError?.(e)), o.sweepMs ?? 5000);
   return {
     queues,
+    settings: { senderConcurrency, senderBatchSize, sendVisibilitySeconds: sendQueue.visibilitySeconds },
     launchQueue,
     sendQueue,
     sweep,

@@ -3,7 +3,9 @@
  * survives a restart of `npm start` like the rest of the data. It keeps the contract the campaign handlers rely on:
  *
  * - **visibility**: a received message is hidden for `visibilitySeconds`; if it is not deleted by then (the consumer
- *   died, or reported it as a batch item failure) it is delivered again, with its receive count up by one;
+ *   died, or reported it as a batch item failure) it is delivered again, with its receive count up by one. While a
+ *   handler runs, its consumer extends the visibility of its messages (`changeVisibility`, SQS's
+ *   ChangeMessageVisibility), so the timeout can be short and a failed batch comes back soon;
  * - **at least once**: `duplicateRate` (tests) puts some messages on the queue twice, as SQS may deliver twice;
  * - **dead letters**: a message received more than `maxReceiveCount` times moves to the dead-letter queue;
  * - **delay**: `delaySeconds` hides a new message for that long;
@@ -53,6 +55,11 @@ export class LocalQueue {
   readonly #listeners = new Set<() => void>();
   /** Messages put on the queue a second time by `duplicateRate` (for the fault tests' figures). */
   duplicated = 0;
+
+  /** How long a received message stays hidden, and how long `changeVisibility` hides it again. */
+  get visibilitySeconds(): number {
+    return this.#visibilityMs / 1000;
+  }
 
   constructor(o: LocalQueueOptions) {
     this.name = o.name;
@@ -129,6 +136,42 @@ export class LocalQueue {
   /** Deletes a received message; a no-op when its visibility ran out and someone else received it since. */
   async delete(receiptHandle: string): Promise<void> {
     await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: this.name, sk: receiptHandle } }));
+  }
+
+  /**
+   * Hides a received message for the visibility timeout again, counted from now (SQS ChangeMessageVisibility, as a
+   * consumer's heartbeat). Returns its new receipt handle, or `undefined` when `message` no longer holds it: deleted,
+   * or its visibility ran out and another consumer received it.
+   */
+  async changeVisibility(message: QueueMessage): Promise<string | undefined> {
+    const sk = `${pad(Date.now() + this.#visibilityMs)}#${message.messageId}`;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.#table, Key: { pk: this.name, sk: message.receiptHandle }, ConditionExpression: 'attribute_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  pk: this.name,
+                  sk,
+                  id: message.messageId,
+                  body: message.body,
+                  receiveCount: message.receiveCount,
+                  sentAt: message.sentAt,
+                  ...(Object.keys(message.attributes).length ? { attributes: message.attributes } : {}),
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return sk;
+    } catch (e) {
+      if (cancellationReasons(e)?.includes('ConditionalCheckFailed')) return undefined;
+      throw e;
+    }
   }
 
   /** Puts a message straight on the dead-letter queue, with attributes (the reason). */
@@ -270,6 +313,7 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
         continue;
       }
       inHandler++;
+      const heartbeat = startHeartbeat(queue, messages, () => abandoned, o.onError);
       try {
         const deadline = Date.now() + o.timeoutSeconds * 1000;
         const context = { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as Context;
@@ -281,8 +325,14 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
           o.onError?.(e);
           failed = new Set(messages.map((m) => m.messageId));
         }
+        const held = await heartbeat.stop();
         // Abandoned (a simulated crash): nothing is deleted, the queue delivers it all again after the visibility timeout.
-        if (!abandoned) for (const m of messages) if (!failed.has(m.messageId)) await queue.delete(m.receiptHandle).catch(o.onError);
+        if (!abandoned) {
+          for (const m of messages) {
+            const handle = held.get(m.messageId);
+            if (handle !== undefined && !failed.has(m.messageId)) await queue.delete(handle).catch(o.onError);
+          }
+        }
       } finally {
         inHandler--;
       }
@@ -302,6 +352,41 @@ export function startConsumer(queue: LocalQueue, handler: QueueHandler, o: Consu
       wake?.();
       unsubscribe();
       await Promise.all(workers);
+    },
+  };
+}
+
+/**
+ * While a handler runs, hides its messages again every third of the visibility timeout (a process that dies stops
+ * doing so, and its messages come back one timeout later). `stop` waits for a renewal under way and returns each
+ * message's current receipt handle; a message whose visibility ran out before a renewal is left out (another
+ * consumer may hold it now, as with SQS).
+ */
+function startHeartbeat(queue: LocalQueue, messages: readonly QueueMessage[], abandoned: () => boolean, onError?: (e: unknown) => void) {
+  const held = new Map(messages.map((m) => [m.messageId, m]));
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = async () => {
+    for (const [id, m] of held) {
+      if (abandoned()) return;
+      try {
+        const handle = await queue.changeVisibility(m);
+        if (handle === undefined) held.delete(id);
+        else held.set(id, { ...m, receiptHandle: handle });
+      } catch (e) {
+        // The old handle still holds it until its timeout; the next beat tries again.
+        onError?.(e);
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    if (abandoned()) return;
+    renewing = renewing.then(renew);
+  }, Math.max(250, (queue.visibilitySeconds * 1000) / 3));
+  return {
+    stop: async (): Promise<Map<string, string>> => {
+      clearInterval(timer);
+      await renewing;
+      return new Map([...held].map(([id, m]) => [id, m.receiptHandle]));
     },
   };
 }

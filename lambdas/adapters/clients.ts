@@ -8,6 +8,9 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.ts';
 
+/** Tries of one DynamoDB call against DynamoDB Local (the SDK's default is 3, and stays on AWS). */
+const LOCAL_DYNAMODB_ATTEMPTS = 6;
+
 let dynamo: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
 let ses: SESv2Client | undefined;
@@ -15,7 +18,9 @@ let sqs: SQSClient | undefined;
 
 export function dynamoClient(): DynamoDBClient {
   const c = config();
-  dynamo ??= new DynamoDBClient({ region: c.region, ...(c.dynamodbEndpoint ? { endpoint: c.dynamodbEndpoint } : {}) });
+  // DynamoDB Local (local stack, tests) answers a write that waited 10 s for its table's lock with an
+  // InternalServerError that says it would have succeeded on AWS; a few more tries than the SDK's 3 ride out a burst.
+  dynamo ??= new DynamoDBClient({ region: c.region, ...(c.dynamodbEndpoint ? { endpoint: c.dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
   return dynamo;
 }
 

@@ -1,9 +1,9 @@
 /**
  * The sender: one batch of a campaign's recipients → one mail each, at most, and exactly one for each who may get it.
  *
- * For each chunk of the batch (as many recipients as the campaign's rate gives this second) the sender reads the
- * recipients and their suppressions again, consistently and in batches, right before sending: an opt-out stored
- * before that read holds the mail. Each recipient's message id is derived from campaign and recipient, and the record
+ * The sender takes send budget for as much of the batch as the campaign's rate gives this second (one write), then,
+ * for each chunk of up to {@link SEND_CHUNK} recipients of it, reads the recipients and their suppressions again,
+ * consistently and in batches, right before sending: an opt-out stored before that read holds the mail. Each recipient's message id is derived from campaign and recipient, and the record
  * is claimed with a conditional write before SES is called, so no redelivery, retry or second launcher can mail
  * anyone twice. A claim left `sending` (the sender died around the SES call) is settled after `reconcileSeconds`: as
  * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once (`CampaignStore.settle`).
@@ -20,7 +20,10 @@ import { pauseCampaign } from './campaigns.ts';
 import { campaignVerdict } from './campaign-verdict.ts';
 import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
 
-/** Most recipients sent in parallel by one sender at a time. */
+/**
+ * Most recipients sent in parallel by one sender at a time. Each chunk is read again (profiles, consents,
+ * suppressions) right before it is sent, so an opt-out stops the next chunk's mail.
+ */
 export const SEND_CHUNK = 10;
 /** Tries of one SES call in a row when SES throttles, before the recipient is retried later through the queue. */
 const THROTTLE_TRIES = 4;
@@ -82,6 +85,10 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
+  // Send budget is taken for as much of the batch as this second allows in one write, then spent chunk by chunk:
+  // one budget write per batch instead of one per chunk (the item every sender of the campaign writes).
+  let granted = 0;
+  let grantEnds = 0;
   for (let round = 0; pending.length > 0; round++) {
     if (options.deadline !== undefined && Date.now() > options.deadline - DEADLINE_RESERVE_MS) {
       stop = 'out_of_time';
@@ -94,8 +101,10 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
         break;
       }
     }
-    const granted = await takeTokens(deps, campaign.id, Math.min(SEND_CHUNK, pending.length), rate);
-    const chunk = pending.splice(0, granted);
+    // Budget of a second that is over is not spent later: all senders together stay within the rate in every second.
+    if (granted === 0 || Date.now() >= grantEnds) ({ granted, ends: grantEnds } = await takeTokens(deps, campaign.id, pending.length, rate));
+    const chunk = pending.splice(0, Math.min(SEND_CHUNK, granted));
+    granted -= chunk.length;
     // Taken before the reads: every opt-out stored before this instant is in what they return.
     const decidedAt = deps.clock().toISOString();
     const views = await deps.recipients.getForSending(chunk, campaign.topic);
@@ -269,10 +278,11 @@ async function sendOne(
 }
 
 /**
- * Waits until the campaign's per-second budget grants at least one send, and takes up to `want`. Every sender of
+ * Waits until the campaign's per-second budget grants at least one send, and takes up to `want`; `ends` is when that
+ * window closes (epoch ms). Every sender of
  * the campaign draws from the same budget (`CampaignStore.takeSendTokens`), so together they never exceed the rate.
  */
-async function takeTokens(deps: Deps, campaignId: string, want: number, rate: number): Promise<number> {
+async function takeTokens(deps: Deps, campaignId: string, want: number, rate: number): Promise<{ granted: number; ends: number }> {
   // A rate below 1/s: one send per window of 1/rate seconds.
   const windowMs = rate >= 1 ? 1000 : Math.ceil(1000 / rate);
   const perWindow = Math.max(1, Math.floor(rate));
@@ -280,7 +290,7 @@ async function takeTokens(deps: Deps, campaignId: string, want: number, rate: nu
     const now = Date.now();
     const window = Math.floor(now / windowMs);
     const granted = await deps.campaigns.takeSendTokens(campaignId, window, want, perWindow);
-    if (granted > 0) return granted;
+    if (granted > 0) return { granted, ends: (window + 1) * windowMs };
     await sleep((window + 1) * windowMs - now + Math.floor(Math.random() * 20));
   }
 }

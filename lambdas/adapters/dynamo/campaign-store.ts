@@ -330,12 +330,17 @@ export class CampaignStore {
           ConditionExpression: 'attribute_not_exists(#used) OR #used <= :max',
           ExpressionAttributeNames: { '#used': 'used', '#exp': 'expiresAt' },
           ExpressionAttributeValues: { ':n': n, ':max': limit - n, ':exp': epochSecond + 3600 },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return n;
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
-      return n > 1 ? this.takeSendTokens(id, epochSecond, 1, limit) : 0;
+      // Fewer left than asked for: ask again for what the failed condition saw left (another sender may take it first).
+      const raw = (e as { Item?: { used?: number | { N?: string } } }).Item?.used;
+      const used = typeof raw === 'number' ? raw : raw?.N !== undefined ? Number(raw.N) : undefined;
+      const left = used === undefined ? Math.min(1, n - 1) : Math.min(n - 1, limit - used);
+      return left >= 1 ? this.takeSendTokens(id, epochSecond, left, limit) : 0;
     }
   }
 

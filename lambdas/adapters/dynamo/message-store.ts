@@ -7,10 +7,10 @@
  * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
-import { counterKeys, counterUpdate, type CounterDims } from './counters.ts';
-import { deletePartition, isConditionFailure, setExpression, type TableNames } from './tables.ts';
+import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
+import { batchGetAll, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 
 export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
   readonly requestHash: string;
@@ -86,9 +86,9 @@ export class MessageStore {
     }
   }
 
+  /** The record and its `send` event: two independent writes, sent together (one round trip on the send path). */
   async markSent(id: string, sesMessageId: string, links: readonly string[], at: string): Promise<void> {
-    await this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at });
-    await this.addEvent(id, at, 'send', { sesMessageId });
+    await Promise.all([this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at }), this.addEvent(id, at, 'send', { sesMessageId })]);
   }
 
   /**
@@ -167,7 +167,9 @@ export class MessageStore {
    * whether this was the message's first open, and its first human one, so unique opens can be counted.
    */
   async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<{ first: boolean; firstHuman: boolean }> {
-    const out = await this.#db.send(
+    // The raw event needs nothing from the record's update: both go out at once (one round trip on the pixel's path).
+    const event = this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
+    const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
@@ -179,13 +181,14 @@ export class MessageStore {
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    await this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
+    const out = await this.#updateWithEvent(update, event);
     return { first: out.Attributes?.firstOpenAt === undefined, firstHuman: !open.machine && out.Attributes?.firstHumanOpenAt === undefined };
   }
 
   /** Counts a click on link `linkIndex`; tells whether it was the message's first click. */
   async recordClick(id: string, linkIndex: number, click: TrackingEvent): Promise<{ first: boolean }> {
-    const out = await this.#db.send(
+    const event = this.#putEvent(id, 'click', click, { linkIndex });
+    const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
@@ -195,17 +198,18 @@ export class MessageStore {
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    await this.#putEvent(id, 'click', click, { linkIndex });
+    const out = await this.#updateWithEvent(update, event);
     return { first: out.Attributes?.firstClickAt === undefined };
   }
 
-  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<void> {
+  /** Writes a raw tracking event; returns its key (to take it back if the record's update finds no record). */
+  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<{ pk: string; sk: string }> {
+    const key = { pk: `M#${id}`, sk: `E#${event.at}#${type}#${randomUUID().slice(0, 8)}` };
     await this.#db.send(
       new PutCommand({
         TableName: this.#tables.messages,
         Item: {
-          pk: `M#${id}`,
-          sk: `E#${event.at}#${type}#${randomUUID().slice(0, 8)}`,
+          ...key,
           at: event.at,
           type,
           detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
@@ -213,6 +217,21 @@ export class MessageStore {
         },
       }),
     );
+    return key;
+  }
+
+  /**
+   * The record's update and its raw event, written at once. When the update finds no record (erased meanwhile), the
+   * event is taken back, so nothing of an erased person's is left behind, and the update's error is thrown.
+   */
+  async #updateWithEvent<T>(update: Promise<T>, event: Promise<{ pk: string; sk: string }>): Promise<T> {
+    const [updated, written] = await Promise.allSettled([update, event]);
+    if (updated.status === 'fulfilled') {
+      if (written.status === 'rejected') throw written.reason;
+      return updated.value;
+    }
+    if (written.status === 'fulfilled') await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: written.value }));
+    throw updated.reason;
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
@@ -303,30 +322,36 @@ export class MessageStore {
     this.#onCount?.(figures);
   }
 
-  /** The counters of one day of one series (`ALL`, `T#topic`, `C#campaign`). */
+  /** The counters of one day of one series (`ALL`, `T#topic`, `C#campaign`), summed over its shards (one BatchGetItem). */
   async dayCounters(day: string, series = 'ALL'): Promise<Record<string, number>> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.counters, Key: { pk: series, sk: `D#${day}` }, ConsistentRead: true }));
-    const { pk: _pk, sk: _sk, ...figures } = out.Item ?? {};
-    return figures as Record<string, number>;
+    const items = await batchGetAll(this.#db, this.#tables.counters, counterShardPks(series).map((pk) => ({ pk, sk: `D#${day}` })));
+    let sum: Record<string, number> = {};
+    for (const { pk: _pk, sk: _sk, ...figures } of items) sum = addFigures(sum, figures);
+    return sum;
   }
 
-  /** Every day of one series from `fromDay` to `toDay` (inclusive, `yyyy-mm-dd`), oldest first; days with nothing are absent. */
+  /**
+   * Every day of one series from `fromDay` to `toDay` (inclusive, `yyyy-mm-dd`), oldest first, summed over its shards
+   * (one Query per shard, in parallel); days with nothing are absent.
+   */
   async counterSeries(series: string, fromDay: string, toDay: string): Promise<Array<{ day: string; figures: Record<string, number> }>> {
-    const days: Array<{ day: string; figures: Record<string, number> }> = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const out = await this.#db.send(
-        new QueryCommand({
+    const byDay = new Map<string, Record<string, number>>();
+    const shards = await Promise.all(
+      counterShardPks(series).map((pk) =>
+        queryAll(this.#db, {
           TableName: this.#tables.counters,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': series, ':from': `D#${fromDay}`, ':to': `D#${toDay}` },
-          ExclusiveStartKey: cursor,
+          ExpressionAttributeValues: { ':pk': pk, ':from': `D#${fromDay}`, ':to': `D#${toDay}` },
         }),
-      );
-      for (const { pk: _pk, sk, ...figures } of out.Items ?? []) days.push({ day: String(sk).slice(2), figures: figures as Record<string, number> });
-      cursor = out.LastEvaluatedKey;
-    } while (cursor);
-    return days;
+      ),
+    );
+    for (const items of shards) {
+      for (const { pk: _pk, sk, ...figures } of items) {
+        const day = String(sk).slice(2);
+        byDay.set(day, addFigures(byDay.get(day) ?? {}, figures));
+      }
+    }
+    return [...byDay.keys()].sort().map((day) => ({ day, figures: byDay.get(day)! }));
   }
 
   async #update(id: string, fields: Record<string, unknown>): Promise<void> {
