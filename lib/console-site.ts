@@ -16,6 +16,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { rules } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { buildConsoleSync } from '../console/build.ts';
+import { consoleCsp } from '../console/csp.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -75,28 +76,6 @@ const VIEWER_REQUEST_CODE = `function handler(event) {
   if (last.indexOf('.') === -1) request.uri = '${CONSOLE_PATH}index.html';
   return request;
 }`;
-
-/**
- * The Content-Security-Policy of every response: the app's own scripts, styles, images and API calls, and the token
- * exchange with the Cognito domain (the PKCE code is redeemed by `fetch` to `<domain>/oauth2/token`). Sign-in and
- * sign-out are top-level navigations to that domain, which CSP does not restrict. No framing, no plugins, no inline
- * script.
- */
-export function consoleCsp(signInOrigin: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src 'self' ${signInOrigin}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    'upgrade-insecure-requests',
-  ].join('; ');
-}
 
 /**
  * The console's site.
@@ -163,7 +142,7 @@ export class ConsoleSite extends Construct {
       comment: 'Sendwell console: HSTS, CSP, nosniff, no framing, no referrer',
       securityHeadersBehavior: {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp(props.signInOrigin), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp({ signInOrigin: props.signInOrigin, https: true }), override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },

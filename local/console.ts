@@ -8,30 +8,15 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { buildConsoleSync } from '../console/build.ts';
+import { consoleCsp as sharedConsoleCsp } from '../console/csp.ts';
 import type { StaticSite } from './gateway.ts';
 
 export const CONSOLE_PREFIX = '/console';
 
-/**
- * Scripts only from the console's own origin. `'unsafe-inline'` for styles is there for the template preview: its
- * `srcdoc` frame (sandboxed, no scripts) inherits this policy, and mail HTML is styled inline. Images may come from
- * https (a template's pictures) and data: URLs; API calls only go to this origin.
- */
+/** The console's policy (console/csp.ts) for a console with this config: the Cognito domain is the one other origin. */
 export function consoleCsp(config?: unknown): string {
-  // With Cognito the console trades the code for tokens at the user pool's domain: the one other origin it calls.
   const auth = (config as { auth?: { kind?: string; domain?: string } } | undefined)?.auth;
-  const idp = auth?.kind === 'cognito' && auth.domain ? ` ${new URL(auth.domain).origin}` : '';
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: https:",
-    `connect-src 'self'${idp}`,
-    "frame-src 'self'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return sharedConsoleCsp(auth?.kind === 'cognito' && auth.domain ? { signInOrigin: new URL(auth.domain).origin } : {});
 }
 
 /** The policy of the local stack (API keys, no identity provider). */

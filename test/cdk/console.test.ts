@@ -248,10 +248,15 @@ describe('console site', () => {
   it('sends a CSP that allows its own origin and the Cognito domain (token exchange), no inline script, no framing', () => {
     const config = json.Resources[logicalId(stack.consoleSite.responseHeaders)]!.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     const csp = flattenCfn(config.ContentSecurityPolicy.ContentSecurityPolicy);
-    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self';");
-    expect(csp).not.toContain('unsafe-inline');
+    // Inline styles and https images only for the template preview's srcdoc frame, which inherits the policy.
+    expect(csp).toContain("style-src 'self' 'unsafe-inline';");
+    expect(csp).toContain("img-src 'self' data: https:;");
+    expect(csp.match(/unsafe-inline/g)).toHaveLength(1);
+    expect(csp).not.toContain('unsafe-eval');
     expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/upgrade-insecure-requests$/);
     expect(csp).toMatch(new RegExp(`connect-src 'self' https://<${domainId}>\\.auth\\.(<AWS::Region>|[a-z0-9-]+)\\.amazoncognito\\.com;`));
     expect(config).toMatchObject({
       StrictTransportSecurity: { IncludeSubdomains: true, Override: true },
