@@ -75,7 +75,8 @@ export const TABLES = {
     sortKey: 'sk',
     indexes: [gsi(1)],
     ttlAttribute: 'expiresAt',
-    stream: true,
+    // No stream: nothing reads one, and on DynamoDB Local every write to a streaming table costs stream bookkeeping on
+    // its one SQLite thread (the campaign bench's hottest table).
     description: 'One record per message, claimed with a condition before SES is called; raw tracking events expire.',
   },
   relay: {
