@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.ts';
+import { SendOnceRetryStrategy } from './send-once.ts';
 
 /** Tries of one DynamoDB call against DynamoDB Local (the SDK's default is 3, and stays on AWS). */
 const LOCAL_DYNAMODB_ATTEMPTS = 6;
@@ -33,7 +34,8 @@ export function documentClient(): DynamoDBDocumentClient {
 
 export function sesClient(): SESv2Client {
   const c = config();
-  ses ??= new SESv2Client({ region: c.region, ...(c.sesEndpoint ? { endpoint: c.sesEndpoint } : {}) });
+  // Retries only what SES did not take: a lost answer is never resent (./send-once.ts).
+  ses ??= new SESv2Client({ region: c.region, retryStrategy: new SendOnceRetryStrategy(), ...(c.sesEndpoint ? { endpoint: c.sesEndpoint } : {}) });
   return ses;
 }
 

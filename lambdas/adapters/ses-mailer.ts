@@ -4,6 +4,8 @@
  */
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ComposedMessage } from '../domain/compose.ts';
+import { SendOutcomeUnknown } from '../domain/errors.ts';
+import { answerMayBeLost } from './send-once.ts';
 
 export interface SendOptions {
   readonly configurationSet?: string;
@@ -45,9 +47,22 @@ export class SesMailer {
     this.#ses = ses;
   }
 
-  /** Sends and returns SES's message id. */
+  /**
+   * Sends and returns SES's message id. Throws {@link SendOutcomeUnknown} when SES gave no answer (the mail may have
+   * gone out), SES's own error otherwise (nothing was accepted).
+   */
   async send(message: ComposedMessage, options: SendOptions = {}): Promise<string> {
-    const out = await this.#ses.send(
+    const out = await this.#send(message, options).catch((e: unknown) => {
+      throw answerMayBeLost(e) ? new SendOutcomeUnknown(e) : e;
+    });
+    if (!out.MessageId) throw new Error('SES accepted the message but returned no message id');
+    const sent: SentMail = { sesMessageId: out.MessageId, to: message.to, tags: { ...(options.tags ?? {}) }, at: new Date().toISOString() };
+    for (const listener of sentListeners) listener(sent);
+    return out.MessageId;
+  }
+
+  #send(message: ComposedMessage, options: SendOptions) {
+    return this.#ses.send(
       new SendEmailCommand({
         FromEmailAddress: encodeFromAddress(message.from),
         Destination: { ToAddresses: [message.to] },
@@ -64,9 +79,5 @@ export class SesMailer {
           : {}),
       }),
     );
-    if (!out.MessageId) throw new Error('SES accepted the message but returned no message id');
-    const sent: SentMail = { sesMessageId: out.MessageId, to: message.to, tags: { ...(options.tags ?? {}) }, at: new Date().toISOString() };
-    for (const listener of sentListeners) listener(sent);
-    return out.MessageId;
   }
 }

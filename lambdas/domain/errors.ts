@@ -39,3 +39,14 @@ export class SendwellError extends Error {
 }
 
 export const isSendwellError = (e: unknown): e is SendwellError => e instanceof SendwellError;
+
+/**
+ * SES gave no answer to a SendEmail (a reset connection, a time-out): the mail may have gone out. Never resend it
+ * blindly; the message stays claimed and SES's events settle it (lambdas/adapters/send-once.ts).
+ */
+export class SendOutcomeUnknown extends Error {
+  override readonly name = 'SendOutcomeUnknown';
+  constructor(cause: unknown) {
+    super(`SES gave no answer (${(cause as Error)?.name ?? 'error'}: ${(cause as Error)?.message ?? String(cause)}); the mail may have been sent`, { cause });
+  }
+}

@@ -10,7 +10,7 @@
  */
 import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
-import { SendwellError } from '../domain/errors.ts';
+import { SendOutcomeUnknown, SendwellError } from '../domain/errors.ts';
 import type { Template } from '../domain/template.ts';
 import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
 import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
@@ -266,6 +266,9 @@ async function sendOne(
         await deps.messages.markDeadLettered(messageId, e.code, deps.clock().toISOString());
         return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
       }
+      // No answer from SES: the mail may be out. Left claimed; SES's events (or, without any, the reconcile delay)
+      // settle it when the queue brings this recipient back.
+      if (e instanceof SendOutcomeUnknown) return { kind: 'in_doubt' };
       const err = e as Error;
       const pause = sesPauseReason(err);
       if (pause) return { kind: 'pause', reason: pause };
@@ -300,8 +303,12 @@ async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
   const at = deps.clock().toISOString();
   const entries: SettleEntry[] = [...retry.keys()].map((id) => ({ messageId: campaignMessageId(ctx.campaign.id, id), outcome: 'failed' }));
   const reasons = [...new Set(retry.values())];
-  for (const e of entries) await deps.messages.markDeadLettered(e.messageId!, reasons.join(', '), at);
-  await deps.queues.deadLetter({ campaignId: ctx.campaign.id, batchId: batch.batchId, recipientIds: [...retry.keys()], reason: reasons.join(', '), attempts });
+  // Only the recipients this call marked: a duplicate delivery of the same last attempt finds them marked already.
+  const letters: string[] = [];
+  for (const id of retry.keys()) {
+    if (await deps.messages.markDeadLettered(campaignMessageId(ctx.campaign.id, id), reasons.join(', '), at)) letters.push(id);
+  }
+  if (letters.length) await deps.queues.deadLetter({ campaignId: ctx.campaign.id, batchId: batch.batchId, recipientIds: letters, reason: reasons.join(', '), attempts });
   const counted = await deps.campaigns.settle(ctx.campaign.id, `${batchMarker(batch)}~dead`, entries, at);
   await countDay(deps, ctx, counted, at);
 }

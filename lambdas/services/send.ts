@@ -6,7 +6,7 @@
 import { composeMessage } from '../domain/compose.ts';
 import { decide, trackingAllowed, type Decision } from '../domain/decide.ts';
 import { addressHash, normalizeEmail } from '../domain/email-address.ts';
-import { SendwellError } from '../domain/errors.ts';
+import { SendOutcomeUnknown, SendwellError } from '../domain/errors.ts';
 import { buildLinks } from '../domain/links.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
 import type { Template } from '../domain/template.ts';
@@ -161,6 +161,11 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
     });
   } catch (e) {
     if (e instanceof SendwellError) throw e;
+    if (e instanceof SendOutcomeUnknown) {
+      throw new SendwellError('bad_gateway', 'SES did not answer: the message may have been sent. Do not send it again under a new idempotency key; GET /v1/messages/{id} shows it once SES reports it.', [
+        { path: 'messageId', message: messageId },
+      ]);
+    }
     await deps.messages.count(at, { [`failed_${template.class}`]: 1 }, dimsOf(template));
     throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
       { message: (e as Error).name || 'ses_error' },
@@ -187,7 +192,8 @@ export interface Delivery {
 
 /**
  * Builds the message's links, composes it and hands it to SES, then records it as sent. The record must already be
- * claimed. A template that cannot be composed marks the record failed and throws the `SendwellError`; an SES error
+ * claimed. A template that cannot be composed marks the record failed and throws the `SendwellError`; no answer from
+ * SES (`SendOutcomeUnknown`) leaves it `sending`; any other SES error
  * marks it failed (so it may be claimed again: nothing went out) and is rethrown as SES gave it, for the caller to
  * tell a throttle from a refusal.
  */
@@ -227,7 +233,9 @@ export async function deliver(deps: Deps, d: Delivery): Promise<{ sesMessageId: 
       tags: { sendwell_message: d.messageId, sendwell_class: d.template.class, ...(d.template.topic ? { sendwell_topic: d.template.topic } : {}) },
     });
   } catch (e) {
-    await deps.messages.markFailed(d.messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
+    // No answer from SES: the mail may be out. The record stays `sending`, claimed, so nothing resends it blindly;
+    // SES's events for it (found by its message tag) settle it.
+    if (!(e instanceof SendOutcomeUnknown)) await deps.messages.markFailed(d.messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
     throw e;
   }
   await deps.messages.markSent(d.messageId, sesMessageId, composed.links, deps.clock().toISOString());

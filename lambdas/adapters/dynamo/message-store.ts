@@ -138,8 +138,27 @@ export class MessageStore {
   }
 
   /** The last attempt failed: the record stays `failed` for good (no redelivery claims it again). */
-  async markDeadLettered(id: string, error: string, at: string): Promise<void> {
-    await this.#update(id, { status: 'failed', error, deadLetteredAt: at, updatedAt: at });
+  /**
+   * Marks the record failed for good (dead-lettered): true if this call did, false if it already was — two deliveries
+   * of the same last attempt both fail, and only one may hand the recipient to the dead-letter queue.
+   */
+  async markDeadLettered(id: string, error: string, at: string): Promise<boolean> {
+    const set = setExpression({ status: 'failed', error, deadLetteredAt: at, updatedAt: at });
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          ...set,
+          ConditionExpression: 'attribute_not_exists(#dead)',
+          ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#dead': 'deadLetteredAt' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   async markFailed(id: string, error: string, at: string): Promise<void> {

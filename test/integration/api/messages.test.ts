@@ -1,7 +1,11 @@
 /** `POST /v1/messages`: idempotency, validation, header safety, and a failed SES call that can be retried. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { config } from '../../../lambdas/adapters/config.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
+import { SendOnceRetryStrategy } from '../../../lambdas/adapters/send-once.ts';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
 import { SendwellError } from '../../../lambdas/domain/errors.ts';
 import { sendMessage } from '../../../lambdas/services/send.ts';
@@ -104,5 +108,37 @@ describe('when SES does not answer', () => {
     const record = (await api.get(`/v1/messages/${res.body.messageId}`)).body;
     expect(record.events.map((e: { type: string }) => e.type)).toEqual(['send_failed', 'send']);
     expect(await mailTo(email)).toHaveLength(1);
+  });
+
+  it('when SES took the mail but its answer was lost: 502 saying it may be sent, one mail, and no resend on retry', async () => {
+    // A loopback proxy in front of the local SES: it passes the request on, waits for SES's answer, then hangs up.
+    const upstream = new URL(config().sesEndpoint!);
+    const proxy = createServer((req, res) => {
+      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        answer.resume();
+        answer.on('end', () => res.socket?.destroy());
+      });
+      req.pipe(out);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const deps = container();
+      const ses = new SESv2Client({ endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, region: 'us-east-1', retryStrategy: new SendOnceRetryStrategy(3, 1) });
+      const lossy = { ...deps, mailer: new SesMailer(ses) };
+      const email = uniqueAddress('lostanswer');
+      const request = { template: service, to: { email }, data: { name: 'Cy' }, idempotencyKey: `lost-${email}` };
+
+      const failure = await sendMessage(lossy, request).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(SendwellError);
+      expect((failure as SendwellError).code).toBe('bad_gateway');
+      expect((failure as SendwellError).message).toMatch(/may have been sent/);
+      expect(await mailTo(email)).toHaveLength(1);
+      // The same key again: the message is still claimed (in doubt), so nothing is sent a second time.
+      const again = await api.post('/v1/messages', request);
+      expect(again.body).toMatchObject({ status: 'sending', duplicate: true });
+      expect(await mailTo(email)).toHaveLength(1);
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 });

@@ -1,10 +1,11 @@
 /**
- * The campaign under faults: SES throttling about one send in ten, the sender "crashing" in the middle of batches
- * (right after claiming a recipient, and right after SES accepted a mail but before it was recorded), and the queue
- * delivering messages twice. Still exactly one mail per eligible recipient, none lost, none extra, and the progress
+ * The campaign under faults: SES throttling about one send in ten, SES's answer lost after it took the mail (about
+ * one in thirty), the sender "crashing" in the middle of batches (right after claiming a recipient, and right after SES
+ * accepted a mail but before it was recorded), and the queue delivering messages twice. Still exactly one mail per eligible recipient, none lost, none extra, and the progress
  * adds up. The crash is the one fault injected into Sendwell's own code: an exception thrown where a dying process
  * would stop, which nothing in the sender catches (the batch fails and the queue delivers it again). Throttling is
- * injected into the SES client's middleware: the local SES never throttles.
+ * and lost answers are injected into the SES client's middleware: the local SES never throttles, and its answers
+ * always arrive.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
@@ -26,7 +27,7 @@ type Engine = Awaited<ReturnType<typeof startTestEngine>>;
 const suite = useGateway();
 let engine: Engine;
 let stopEmulator: () => void;
-const injected = { throttles: 0, crashesAfterClaim: 0, crashesAfterSend: 0 };
+const injected = { throttles: 0, crashesAfterClaim: 0, crashesAfterSend: 0, lostAnswers: 0 };
 let injecting = false;
 /** SES answers these addresses with this error (and sends nothing). */
 const refuse = new Map<string, string>();
@@ -55,6 +56,28 @@ beforeAll(async () => {
       return next(args);
     },
     { step: 'initialize', name: 'injectThrottling' },
+  );
+  // Lost answers: SES took the mail (and publishes its events as ever), but the answer never reached the sender — a
+  // reset connection, as a network fault looks to the SDK. Placed inside the SDK's retry loop (finalize step, after
+  // the retry middleware), where its standard retries would send the mail a second time.
+  sesClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (injecting && context.commandName === 'SendEmailCommand' && Math.random() < 0.03) {
+        injected.lostAnswers++;
+        const input = args.input as { Destination?: { ToAddresses?: string[] }; EmailTags?: Array<{ Name: string; Value: string }> };
+        const mail = {
+          sesMessageId: String((result.output as { MessageId?: string }).MessageId),
+          to: String(input.Destination?.ToAddresses?.[0]),
+          tags: Object.fromEntries((input.EmailTags ?? []).map((t) => [t.Name, t.Value])),
+          at: new Date().toISOString(),
+        };
+        for (const listener of sentListeners) listener(mail);
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }
+      return result;
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'loseAnswers' },
   );
   const messages = container().messages as { claim: (...a: any[]) => Promise<any>; markSent: (...a: any[]) => Promise<any> };
   const claim = messages.claim.bind(messages);
@@ -135,6 +158,7 @@ it('throttling, crashes mid-batch and duplicate deliveries still end in exactly 
   expect(injected.throttles).toBeGreaterThan(20);
   expect(injected.crashesAfterClaim).toBeGreaterThan(0);
   expect(injected.crashesAfterSend).toBeGreaterThan(0);
+  expect(injected.lostAnswers).toBeGreaterThan(5);
   expect(figures.duplicatedDeliveries).toBeGreaterThan(0);
   // …and still: exactly one mail per eligible recipient, none to anyone else.
   expect(figures.twice).toBe(0);
