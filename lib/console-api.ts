@@ -9,7 +9,6 @@
  * authorizer, access log and throttling.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -19,31 +18,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES, routeKey, type RouteDef } from '../lambdas/wiring/routes.ts';
 import { pascal } from './functions.ts';
+import { accessLogFormat } from './http-api.ts';
 
 /** The routes the console may call: every admin route but the `shell` pages (the console replaces them). */
 export const consoleRoutes = (routes: readonly RouteDef[] = ROUTES): RouteDef[] => routes.filter((r) => r.auth === 'admin' && !r.shell);
 
-/**
- * The access log line, JSON, like the IAM API's: no source IP, no path. `caller` is the Cognito user's `sub` (a
- * pseudonymous id an admin can look up), never the email address.
- */
-const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
-  JSON.stringify({
-    requestId: '$context.requestId',
-    time: '$context.requestTimeEpoch',
-    routeKey: '$context.routeKey',
-    status: '$context.status',
-    protocol: '$context.protocol',
-    responseLength: '$context.responseLength',
-    responseLatency: '$context.responseLatency',
-    integrationStatus: '$context.integrationStatus',
-    integrationLatency: '$context.integrationLatency',
-    integrationError: '$context.integrationErrorMessage',
-    error: '$context.error.message',
-    authorizerError: '$context.authorizer.error',
-    caller: '$context.authorizer.claims.sub',
-  }),
-);
+/** The access log line, JSON, like the IAM API's: `caller` is the Cognito user's `sub` (a pseudonymous id), never the email address. */
+const ACCESS_LOG_FORMAT = accessLogFormat('$context.authorizer.claims.sub');
 
 export interface ConsoleApiProps {
   /** Deployment stage; names the API. */

@@ -49,28 +49,33 @@ export interface HttpEndpointsProps extends FunctionOptions {
 }
 
 /**
- * The access log line, JSON. Deliberately without `$context.identity.sourceIp` (IP addresses are kept only in
- * pseudonymous form, and that happens in the handlers) and without `$context.path` (public paths carry signed tokens,
- * which are credentials): the route key names the route, `caller` names the IAM principal of an admin call.
+ * An access log line, JSON, for the HTTP APIs. Deliberately without `$context.identity.sourceIp` (IP addresses are
+ * kept only in pseudonymous form, and that happens in the handlers) and without `$context.path` (public paths carry
+ * signed tokens, which are credentials): the route key names the route; `caller` names who called, by what the API's
+ * authorizer knows (the IAM principal here, the Cognito user's `sub` on the console API).
  */
-const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
-  JSON.stringify({
-    requestId: '$context.requestId',
-    time: '$context.requestTimeEpoch',
-    routeKey: '$context.routeKey',
-    status: '$context.status',
-    protocol: '$context.protocol',
-    responseLength: '$context.responseLength',
-    responseLatency: '$context.responseLatency',
-    integrationStatus: '$context.integrationStatus',
-    integrationLatency: '$context.integrationLatency',
-    integrationError: '$context.integrationErrorMessage',
-    error: '$context.error.message',
-    authorizerError: '$context.authorizer.error',
-    caller: '$context.identity.userArn',
-    userAgent: '$context.identity.userAgent',
-  }),
-);
+export function accessLogFormat(caller: string, extra: Readonly<Record<string, string>> = {}): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: '$context.requestId',
+      time: '$context.requestTimeEpoch',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      protocol: '$context.protocol',
+      responseLength: '$context.responseLength',
+      responseLatency: '$context.responseLatency',
+      integrationStatus: '$context.integrationStatus',
+      integrationLatency: '$context.integrationLatency',
+      integrationError: '$context.integrationErrorMessage',
+      error: '$context.error.message',
+      authorizerError: '$context.authorizer.error',
+      caller,
+      ...extra,
+    }),
+  );
+}
+
+const ACCESS_LOG_FORMAT = accessLogFormat('$context.identity.userArn', { userAgent: '$context.identity.userAgent' });
 
 /**
  * One HTTP API with every route of the route table, and one function per entry of `FUNCTIONS`.

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
-import { optIn, waitForCampaign } from '../support/campaigns.ts';
+import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
@@ -28,22 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('DynamoDB Local killed and restarted mid-campaign: the engine lives through it, exactly one mail each, no opt-out lost', { timeout: 600_000 }, async () => {
   const api = stack.api;
-  const run = Date.now().toString(36);
-  const topic = `ddb-${run}`;
-  const subject = `DynamoDB restart ${run}`;
-  expect((await api.post('/v1/topics', { id: topic, name: 'DynamoDB restart' })).status).toBe(201);
-  expect(
-    (
-      await api.post('/v1/templates', {
-        id: topic,
-        class: 'marketing',
-        topic,
-        subject,
-        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
-      })
-    ).status,
-  ).toBe(201);
+  const { topic } = await marketingTopic(api, 'ddb', 'DynamoDB restart');
   const cohorts = await seedOnDisk(api, [
     { label: 'in', count: 300, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'out', count: 20, row: () => ({ country: 'US', consents: { [topic]: { ...optIn(), status: 'opted_out' } } }) },

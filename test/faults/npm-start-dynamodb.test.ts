@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
-import { optIn, waitForCampaign } from '../support/campaigns.ts';
+import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
 import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
@@ -43,21 +43,7 @@ it('npm start lives through its DynamoDB Local being killed mid-campaign: restar
     SENDWELL_QUEUE_VISIBILITY_SECONDS: '20',
   });
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
-  const run = Date.now().toString(36);
-  const topic = `ddbkill-${run}`;
-  expect((await api.post('/v1/topics', { id: topic, name: 'DynamoDB killed' })).status).toBe(201);
-  expect(
-    (
-      await api.post('/v1/templates', {
-        id: topic,
-        class: 'marketing',
-        topic,
-        subject: `DynamoDB killed ${run}`,
-        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
-      })
-    ).status,
-  ).toBe(201);
+  const { topic } = await marketingTopic(api, 'ddbkill', 'DynamoDB killed');
   const cohorts = await seedOnDisk(api, [
     { label: 'in', count: 150, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'none', count: 10, row: () => ({ country: 'US' }) },

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
-import { optIn, waitForCampaign } from '../support/campaigns.ts';
+import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 
@@ -50,22 +50,7 @@ it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per elig
   stack = await startChildStack(env);
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
 
-  const run = Date.now().toString(36);
-  const topic = `kill-${run}`;
-  const subject = `Kill ${run}`;
-  expect((await api.post('/v1/topics', { id: topic, name: 'Kill' })).status).toBe(201);
-  expect(
-    (
-      await api.post('/v1/templates', {
-        id: topic,
-        class: 'marketing',
-        topic,
-        subject,
-        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
-      })
-    ).status,
-  ).toBe(201);
+  const { topic, subject } = await marketingTopic(api, 'kill', 'Kill');
   const cohorts = await seedOnDisk(api, [
     { label: 'in', count: 260, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'unsub', count: 10, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },

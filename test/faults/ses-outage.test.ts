@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
-import { optIn, waitForCampaign } from '../support/campaigns.ts';
+import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
 import { startFaultStack, type FaultStack } from '../support/fault-stack.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
@@ -35,21 +35,7 @@ async function untilSent(campaignId: string, n: number) {
 
 it('SES answering errors, then down, mid-campaign: retried, nothing lost or sent twice', { timeout: 600_000 }, async () => {
   const api = stack.api;
-  const run = Date.now().toString(36);
-  const topic = `ses-${run}`;
-  expect((await api.post('/v1/topics', { id: topic, name: 'SES outage' })).status).toBe(201);
-  expect(
-    (
-      await api.post('/v1/templates', {
-        id: topic,
-        class: 'marketing',
-        topic,
-        subject: `SES outage ${run}`,
-        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
-      })
-    ).status,
-  ).toBe(201);
+  const { topic } = await marketingTopic(api, 'ses', 'SES outage');
   const cohorts = await seedOnDisk(api, [
     { label: 'in', count: 300, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'none', count: 20, row: () => ({ country: 'US' }) },

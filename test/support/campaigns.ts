@@ -34,17 +34,7 @@ export interface Cohort {
  * to this call, so a test counts only its own mail.
  */
 export async function seedCohorts(api: Api, cohorts: readonly Cohort[]): Promise<Record<string, string[]>> {
-  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const byLabel: Record<string, string[]> = {};
-  const lines: string[] = [];
-  for (const c of cohorts) {
-    byLabel[c.label] = [];
-    for (let i = 0; i < c.count; i++) {
-      const email = `${c.label}.${i}.${run}@example.com`;
-      byLabel[c.label]!.push(email);
-      lines.push(JSON.stringify({ email, ...c.row(email, i) }));
-    }
-  }
+  const { byLabel, lines } = cohortLines(cohorts);
   for (let i = 0; i < lines.length; i += 500) {
     const r = await api.post('/v1/recipients/import', lines.slice(i, i + 500).join('\n'), { 'content-type': 'application/x-ndjson' });
     expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);
@@ -89,4 +79,46 @@ export async function mailsBySubject(subject: string): Promise<Map<string, Captu
     }
   }
   return by;
+}
+
+/** The import rows (JSON lines) of every cohort, with addresses unique to this call, and the addresses by label. */
+export function cohortLines(cohorts: readonly Cohort[]): { byLabel: Record<string, string[]>; lines: string[] } {
+  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const byLabel: Record<string, string[]> = {};
+  const lines: string[] = [];
+  for (const c of cohorts) {
+    byLabel[c.label] = [];
+    for (let i = 0; i < c.count; i++) {
+      const email = `${c.label}.${i}.${run}@example.com`;
+      byLabel[c.label]!.push(email);
+      lines.push(JSON.stringify({ email, ...c.row(email, i) }));
+    }
+  }
+  return { byLabel, lines };
+}
+
+/**
+ * Creates a topic `<prefix>-<run>` and a marketing template of the same id for it (with the unsubscribe link and
+ * postal address a marketing template needs); the subject is `<name> <run>`, unique to this call, so a test finds its
+ * own mail by it.
+ */
+export async function marketingTopic(
+  api: { post(path: string, body?: unknown): Promise<{ status: number }> },
+  prefix: string,
+  name: string,
+): Promise<{ topic: string; template: string; subject: string }> {
+  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 4)}`;
+  const topic = `${prefix}-${run}`;
+  const subject = `${name} ${run}`;
+  expect((await api.post('/v1/topics', { id: topic, name })).status).toBe(201);
+  const template = {
+    id: topic,
+    class: 'marketing',
+    topic,
+    subject,
+    html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+    text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
+  };
+  expect((await api.post('/v1/templates', template)).status).toBe(201);
+  return { topic, template: topic, subject };
 }

@@ -1,6 +1,6 @@
 /** Seeding an audience into a stack whose DynamoDB Local keeps its data on disk (the fault suite). */
 import type { adminClient } from './admin-client.ts';
-import type { Cohort } from './campaigns.ts';
+import { cohortLines, type Cohort } from './campaigns.ts';
 
 /**
  * Like `seedCohorts` (test/support/campaigns.ts), in imports of 100 rows, each tried again on a 5xx: DynamoDB Local
@@ -8,17 +8,7 @@ import type { Cohort } from './campaigns.ts';
  * the admin function's timeout. A row imported twice is merged, not duplicated.
  */
 export async function seedOnDisk(api: ReturnType<typeof adminClient>, cohorts: readonly Cohort[]): Promise<Record<string, string[]>> {
-  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const byLabel: Record<string, string[]> = {};
-  const lines: string[] = [];
-  for (const c of cohorts) {
-    byLabel[c.label] = [];
-    for (let i = 0; i < c.count; i++) {
-      const email = `${c.label}.${i}.${run}@example.com`;
-      byLabel[c.label]!.push(email);
-      lines.push(JSON.stringify({ email, ...c.row(email, i) }));
-    }
-  }
+  const { byLabel, lines } = cohortLines(cohorts);
   for (let i = 0; i < lines.length; i += 100) {
     for (let attempt = 1; ; attempt++) {
       const r = await api.post('/v1/recipients/import', lines.slice(i, i + 100).join('\n'), { 'content-type': 'application/x-ndjson' });

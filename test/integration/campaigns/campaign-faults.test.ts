@@ -20,7 +20,7 @@ const { container } = await import('../../../lambdas/adapters/container.ts');
 const { sentListeners } = await import('../../../lambdas/adapters/ses-mailer.ts');
 const { handler: sesEventsHandler } = await import('../../../lambdas/handlers/ses-events.ts');
 const { startSesEventEmulator } = await import('../../../local/ses-simulator.ts');
-const { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } = await import('../../support/campaigns.ts');
+const { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } = await import('../../support/campaigns.ts');
 const { useGateway } = await import('../../support/suite.ts');
 
 type Engine = Awaited<ReturnType<typeof startTestEngine>>;
@@ -107,22 +107,7 @@ afterAll(async () => {
 
 it('throttling, crashes mid-batch and duplicate deliveries still end in exactly one mail per eligible recipient', { timeout: 600_000 }, async () => {
   const api = suite.api;
-  const run = Date.now().toString(36);
-  const topic = `faults-${run}`;
-  const subject = `Faults ${run}`;
-  expect((await api.post('/v1/topics', { id: topic, name: 'Faults' })).status).toBe(201);
-  expect(
-    (
-      await api.post('/v1/templates', {
-        id: `faults-${run}`,
-        class: 'marketing',
-        topic,
-        subject,
-        html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-        text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
-      })
-    ).status,
-  ).toBe(201);
+  const { topic, subject, template } = await marketingTopic(api, 'faults', 'Faults');
   const cohorts = await seedCohorts(api, [
     { label: 'in', count: 1000, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
     { label: 'unsub', count: 25, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) },
@@ -133,7 +118,7 @@ it('throttling, crashes mid-batch and duplicate deliveries still end in exactly 
     expect((await api.put(`/v1/recipients/${id}/preferences`, { unsubscribedAll: true, source: 'link' })).status).toBe(200);
   }
 
-  const c = await api.post('/v1/campaigns', { name: 'Under faults', template: `faults-${run}`, ratePerSecond: 400 });
+  const c = await api.post('/v1/campaigns', { name: 'Under faults', template, ratePerSecond: 400 });
   expect(c.status).toBe(201);
   injecting = true;
   expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
