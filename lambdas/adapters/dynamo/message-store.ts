@@ -137,10 +137,10 @@ export class MessageStore {
     await this.#update(id, { status: 'held', reason, updatedAt: at });
   }
 
-  /** The last attempt failed: the record stays `failed` for good (no redelivery claims it again). */
   /**
-   * Marks the record failed for good (dead-lettered): true if this call did, false if it already was — two deliveries
-   * of the same last attempt both fail, and only one may hand the recipient to the dead-letter queue.
+   * The last attempt failed: the record stays `failed` for good (no redelivery claims it again). True if this call
+   * marked it, false if it already was — two deliveries of the same last attempt both fail, and only one may hand the
+   * recipient to the dead-letter queue.
    */
   async markDeadLettered(id: string, error: string, at: string): Promise<boolean> {
     const set = setExpression({ status: 'failed', error, deadLetteredAt: at, updatedAt: at });
