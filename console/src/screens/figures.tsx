@@ -108,6 +108,8 @@ export function Figures({ api }: Ctx) {
           <label for="fig-campaign">Campaign</label>
           <select id="fig-campaign" value={form.campaign} onChange={(e) => setForm({ ...form, campaign: e.currentTarget.value, topic: '' })}>
             <option value="">all campaigns</option>
+            {/* A campaign opened from its own page may be older than the 50 listed, or the list not loaded yet. */}
+            {form.campaign && !(campaigns.data?.campaigns ?? []).some((c) => c.id === form.campaign) && <option value={form.campaign}>{form.campaign}</option>}
             {(campaigns.data?.campaigns ?? []).map((c) => (
               <option key={c.id} value={c.id}>
                 {c.name}

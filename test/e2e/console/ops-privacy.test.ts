@@ -100,7 +100,7 @@ describe('ops in the console', () => {
     await c.page.reload();
     await c.page.getByRole('link', { name: 'Figures of this campaign' }).click();
     await expect.poll(() => c.page.locator('#figures-status').textContent(), { timeout: 15_000 }).toMatch(/^Figures from /);
-    expect(await c.page.locator('#fig-campaign').inputValue()).toBe(id);
+    await expect.poll(() => c.page.locator('#fig-campaign').inputValue()).toBe(id);
     // The day's figures are added just after a batch settles: read them again until they are in.
     await expect
       .poll(async () => {
