@@ -28,15 +28,21 @@ interface Token {
 }
 const token = (count: number, delay: number): Token => ({ getRetryCount: () => count, getRetryDelay: () => delay });
 
+/** The retry quota, as the SDK's standard mode: 500 units, a retry costs 5, a success gives one back. */
+const QUOTA = 500;
+const RETRY_COST = 5;
+
 /**
  * The SDK's retry strategy interface (acquire, refresh, record success), retrying only requests that SES did not
- * take, up to `maxAttempts` tries in all, with capped exponential back-off and full jitter (as the SDK's standard
- * mode). A refused refresh makes the SDK throw the last error as it is.
+ * take, up to `maxAttempts` tries in all, with capped exponential back-off and full jitter, and a retry quota shared
+ * by the client's calls (as the SDK's standard mode): when SES keeps failing, the quota runs dry and calls fail at
+ * once instead of tripling the load on it. A refused refresh makes the SDK throw the last error as it is.
  */
 export class SendOnceRetryStrategy {
   readonly mode = 'standard';
   readonly #maxAttempts: number;
   readonly #baseMs: number;
+  #quota = QUOTA;
 
   constructor(maxAttempts = 3, baseMs = 100) {
     this.#maxAttempts = maxAttempts;
@@ -49,11 +55,14 @@ export class SendOnceRetryStrategy {
 
   async refreshRetryTokenForRetry(previous: Token, info: { error?: unknown; errorType: string }): Promise<Token> {
     const count = previous.getRetryCount() + 1;
-    if (count >= this.#maxAttempts || info.errorType === 'CLIENT_ERROR' || answerMayBeLost(info.error)) {
+    if (count >= this.#maxAttempts || info.errorType === 'CLIENT_ERROR' || answerMayBeLost(info.error) || this.#quota < RETRY_COST) {
       throw new Error('no retry');
     }
+    this.#quota -= RETRY_COST;
     return token(count, Math.floor(Math.random() * Math.min(20_000, this.#baseMs * 2 ** count)));
   }
 
-  recordSuccess(_token: Token): void {}
+  recordSuccess(_token: Token): void {
+    this.#quota = Math.min(QUOTA, this.#quota + 1);
+  }
 }

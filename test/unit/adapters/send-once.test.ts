@@ -88,6 +88,20 @@ describe('SendOnceRetryStrategy with the SES v2 client', () => {
     expect(requests).toBe(3);
   });
 
+  it('stops retrying once the retry quota is spent, and earns it back with successes', async () => {
+    const strategy = new SendOnceRetryStrategy(3, 0);
+    const failure = { error: Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }), errorType: 'TRANSIENT' };
+    let retries = 0;
+    for (let i = 0; i < 200; i++) {
+      const first = await strategy.acquireInitialRetryToken('');
+      if (await strategy.refreshRetryTokenForRetry(first, failure).then(() => true, () => false)) retries++;
+    }
+    expect(retries).toBe(100); // 500 units at 5 a retry
+    await expect(strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken(''), failure)).rejects.toThrow();
+    for (let i = 0; i < 5; i++) strategy.recordSuccess(await strategy.acquireInitialRetryToken(''));
+    await expect(strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken(''), failure)).resolves.toBeDefined();
+  });
+
   it('does not retry a refusal', async () => {
     script = ['rejected', 'ok'];
     const error = await mailer().send(message).catch((e: unknown) => e);
