@@ -8,9 +8,9 @@
  * ledger's stream (the partner relay's input).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
 import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
-import { startFaultStack, type FaultStack } from '../support/fault-stack.ts';
+import { journalMail, startFaultStack, type FaultStack } from '../support/fault-stack.ts';
+import { judgeLeaver } from '../support/leavers.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
 let stack: FaultStack;
@@ -21,9 +21,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type Sent = Extract<JournalLine, { t: 'sent' }>;
-const campaignMail = (campaignId: string): Sent[] =>
-  readJournal(stack.journal.file).filter((l): l is Sent => l.t === 'sent' && String(l.tags.sendwell_message ?? '').startsWith(`${campaignId}-`));
+const campaignMail = (campaignId: string) => journalMail(stack.journal.file, campaignId);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('DynamoDB Local killed and restarted mid-campaign: the engine lives through it, exactly one mail each, no opt-out lost', { timeout: 600_000 }, async () => {
@@ -85,9 +83,7 @@ it('DynamoDB Local killed and restarted mid-campaign: the engine lives through i
   const records = new Map<string, any>();
   for (const [email, id] of ids) records.set(email, (await api.get(`/v1/messages/${campaignId}-${id}`)).body);
 
-  let leaversMailed = 0;
-  let leaversHeld = 0;
-  const leaverProblems: string[] = [];
+  const leaverVerdicts = { mailed: 0, held: 0, problems: [] as string[] };
   const lostOptOuts: string[] = [];
   let optOutsInLedgerStream = 0;
   const streamed = [...stack.ledgerSeen.values()].map((r) => JSON.stringify(r.dynamodb?.NewImage ?? {}));
@@ -97,16 +93,8 @@ it('DynamoDB Local killed and restarted mid-campaign: the engine lives through i
     const consent = (await api.get(`/v1/recipients/${id}`)).body.consents?.[topic];
     if (consent?.status !== 'opted_out') lostOptOuts.push(email);
     if (streamed.some((s) => s.includes(`"R#${id}"`) && s.includes('opted_out'))) optOutsInLedgerStream++;
-    const record = records.get(email);
-    const got = byAddress.get(email.toLowerCase()) ?? 0;
     // Mailed only if its consent was read before the opt-out had been stored; otherwise held, and no mail went out.
-    if (record.status === 'sent') {
-      if (got !== 1 || Date.parse(record.decidedAt) > storedAt.get(email)!) leaverProblems.push(`${email}: sent, ${got} mails, decided ${record.decidedAt}, opt-out stored ${new Date(storedAt.get(email)!).toISOString()}`);
-      leaversMailed++;
-    } else {
-      if (record.status !== 'held' || record.reason !== 'opted_out' || got !== 0) leaverProblems.push(`${email}: ${record.status} ${record.reason ?? ''}, ${got} mails`);
-      leaversHeld++;
-    }
+    judgeLeaver(leaverVerdicts, email, records.get(email), byAddress.get(email.toLowerCase()) ?? 0, storedAt.get(email)!);
   }
   const eligible = cohorts.in!.filter((e) => records.get(e).status === 'sent');
   const counts = eligible.map((e) => byAddress.get(e.toLowerCase()) ?? 0);
@@ -124,9 +112,9 @@ it('DynamoDB Local killed and restarted mid-campaign: the engine lives through i
     optOutRequestsRefusedDuringOutage: refusedDuringOutage,
     optOutsStoredAfterRestart: leavers.length - lostOptOuts.length,
     optOutsInLedgerStream,
-    leaversMailedBeforeTheirOptOut: leaversMailed,
-    leaversHeld,
-    leaverProblems: leaverProblems.length,
+    leaversMailedBeforeTheirOptOut: leaverVerdicts.mailed,
+    leaversHeld: leaverVerdicts.held,
+    leaverProblems: leaverVerdicts.problems.length,
   };
   console.log('fault figures: DynamoDB Local killed and restarted mid-campaign', JSON.stringify(figures));
 
@@ -141,9 +129,9 @@ it('DynamoDB Local killed and restarted mid-campaign: the engine lives through i
   for (const email of [...cohorts.out!, ...cohorts.none!]) expect(byAddress.get(email.toLowerCase()), email).toBeUndefined();
   expect(lostOptOuts).toEqual([]);
   expect(optOutsInLedgerStream).toBe(leavers.length);
-  expect(leaverProblems).toEqual([]);
-  expect(leaversHeld).toBeGreaterThan(0);
+  expect(leaverVerdicts.problems).toEqual([]);
+  expect(leaverVerdicts.held).toBeGreaterThan(0);
   expect(done.progress).toMatchObject({ audience: 300, sent: eligible.length, failed: 0, remaining: 0 });
-  expect(done.progress.held).toEqual({ opted_out: leaversHeld });
+  expect(done.progress.held).toEqual({ opted_out: leaverVerdicts.held });
   expect((await stack.engine.sendQueue.depth()).deadLettered).toBe(0);
 });

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
 import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
 import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
+import { journalMail } from '../support/fault-stack.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
 const ADMIN_KEY = 'swl_faults_ddb_key_0123456789abcdef';
@@ -22,9 +22,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-type Sent = Extract<JournalLine, { t: 'sent' }>;
-const campaignMail = (campaignId: string): Sent[] =>
-  readJournal(join(dataDir, 'ses-journal.jsonl')).filter((l): l is Sent => l.t === 'sent' && String(l.tags.sendwell_message ?? '').startsWith(`${campaignId}-`));
+const campaignMail = (campaignId: string) => journalMail(join(dataDir, 'ses-journal.jsonl'), campaignId);
 /** PIDs of DynamoDB Local the stack logged, in order (`dynamodb-local started`, then each `dynamodb-local restarted`). */
 const dynamoPids = (out: string) =>
   out

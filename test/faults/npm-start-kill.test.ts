@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
 import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
+import { judgeLeaver } from '../support/leavers.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 
@@ -125,20 +126,10 @@ it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per elig
 
   const records = new Map<string, any>();
   for (const [email, id] of inIds) records.set(email, (await api.get(`/v1/messages/${campaignId}-${id}`)).body);
-  let leaversMailed = 0;
-  let leaversHeld = 0;
-  const leaverProblems: string[] = [];
+  const leaverVerdicts = { mailed: 0, held: 0, problems: [] as string[] };
   for (const email of leavers) {
-    const record = records.get(email);
-    const got = byAddress.get(email.toLowerCase()) ?? 0;
     // Mailed only if its consent was read before the opt-out had been stored; otherwise held, and no mail went out.
-    if (record.status === 'sent') {
-      if (got !== 1 || Date.parse(record.decidedAt) > storedAt.get(email)!) leaverProblems.push(`${email}: sent, ${got} mails, decided ${record.decidedAt}, opt-out stored ${new Date(storedAt.get(email)!).toISOString()}`);
-      leaversMailed++;
-    } else {
-      if (record.status !== 'held' || record.reason !== 'opted_out' || got !== 0) leaverProblems.push(`${email}: ${record.status} ${record.reason ?? ''}, ${got} mails`);
-      leaversHeld++;
-    }
+    judgeLeaver(leaverVerdicts, email, records.get(email), byAddress.get(email.toLowerCase()) ?? 0, storedAt.get(email)!);
   }
   const eligible = cohorts.in!.filter((e) => records.get(e).status === 'sent');
   const counts = eligible.map((e) => byAddress.get(e.toLowerCase()) ?? 0);
@@ -154,9 +145,9 @@ it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per elig
     sentAfterRestart: journaled.length - sentBeforeKill.length,
     duplicates: counts.filter((n) => n > 1).length,
     lost: counts.filter((n) => n === 0).length,
-    leaversMailedBeforeTheirOptOut: leaversMailed,
-    leaversHeld,
-    leaverProblems: leaverProblems.length,
+    leaversMailedBeforeTheirOptOut: leaverVerdicts.mailed,
+    leaversHeld: leaverVerdicts.held,
+    leaverProblems: leaverVerdicts.problems.length,
   };
   console.log('fault figures: npm start SIGKILL mid-campaign', JSON.stringify(figures));
 
@@ -172,10 +163,10 @@ it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per elig
   expect(figures.lost).toBe(0);
   expect(journaled.length).toBe(eligible.length);
   for (const email of [...cohorts.unsub!, ...cohorts.out!, ...cohorts.none!, ...cohorts.pending!]) expect(byAddress.get(email.toLowerCase()), email).toBeUndefined();
-  expect(leaverProblems).toEqual([]);
-  expect(leaversHeld).toBeGreaterThan(0);
+  expect(leaverVerdicts.problems).toEqual([]);
+  expect(leaverVerdicts.held).toBeGreaterThan(0);
   // Progress adds up: every recipient of the audience counted once.
   expect(done.progress).toMatchObject({ audience: 270, sent: eligible.length, failed: 0, remaining: 0 });
-  expect(done.progress.held).toEqual({ unsubscribed_all: 10, opted_out: leaversHeld });
+  expect(done.progress.held).toEqual({ unsubscribed_all: 10, opted_out: leaverVerdicts.held });
   expect(done.progress.sent + done.progress.heldTotal).toBe(done.progress.targeted);
 });

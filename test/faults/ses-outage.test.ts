@@ -7,9 +7,8 @@
  * dead-lettered, and the progress adds up.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
 import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
-import { startFaultStack, type FaultStack } from '../support/fault-stack.ts';
+import { journalMail, startFaultStack, type FaultStack } from '../support/fault-stack.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
 let stack: FaultStack;
@@ -20,9 +19,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type Sent = Extract<JournalLine, { t: 'sent' }>;
-const campaignMail = (campaignId: string): Sent[] =>
-  readJournal(stack.journal.file).filter((l): l is Sent => l.t === 'sent' && String(l.tags.sendwell_message ?? '').startsWith(`${campaignId}-`));
+const campaignMail = (campaignId: string) => journalMail(stack.journal.file, campaignId);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function untilSent(campaignId: string, n: number) {

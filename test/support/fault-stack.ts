@@ -18,7 +18,7 @@ import { startDynamoDbLocal, type RunningDynamoDbLocal } from '../../local/dynam
 import { handlerEnv, localTableName } from '../../local/handler-env.ts';
 import { generateKeys } from '../../local/keys.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.ts';
-import { MailJournal } from '../../local/mail-journal.ts';
+import { MailJournal, readJournal, type JournalLine } from '../../local/mail-journal.ts';
 import { freePort } from '../../local/ports.ts';
 import { startSesLocal, type RunningSesLocal } from '../../local/ses-local.ts';
 import { startStreamPoller, type RunningStreamPoller } from '../../local/stream-poller.ts';
@@ -147,4 +147,11 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+export type JournaledMail = Extract<JournalLine, { t: 'sent' }>;
+
+/** The mail of one campaign the local SES journaled (accepted), read from its journal file. */
+export function journalMail(journalFile: string, campaignId: string): JournaledMail[] {
+  return readJournal(journalFile).filter((l): l is JournaledMail => l.t === 'sent' && String(l.tags.sendwell_message ?? '').startsWith(`${campaignId}-`));
 }
