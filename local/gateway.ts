@@ -172,16 +172,17 @@ export function jwtAuthorizer(name: string, groups: readonly string[], now = new
 function authorize(header: string | undefined, options: GatewayOptions): Record<string, unknown> | undefined {
   const given = bearerOf(header);
   if (given === undefined) return undefined;
-  let found: Record<string, unknown> | undefined;
-  if (sameKey(given, options.adminKey)) found = IAM_AUTHORIZER;
-  for (const role of LOCAL_ROLES) {
-    const key = options.roleKeys?.[role];
-    if (key && sameKey(given, key) && !found) found = jwtAuthorizer(role, [role]);
-  }
-  for (const user of options.users ?? []) {
-    if (sameKey(given, user.key) && !found) found = jwtAuthorizer(user.name, user.groups);
-  }
-  return found;
+  const holders: Array<{ key: string; context: () => Record<string, unknown> }> = [
+    { key: options.adminKey, context: () => IAM_AUTHORIZER },
+    ...LOCAL_ROLES.flatMap((role) => {
+      const key = options.roleKeys?.[role];
+      return key ? [{ key, context: () => jwtAuthorizer(role, [role]) }] : [];
+    }),
+    ...(options.users ?? []).map((user) => ({ key: user.key, context: () => jwtAuthorizer(user.name, user.groups) })),
+  ];
+  // Every key is compared (no early exit), the first match wins.
+  const matches = holders.filter((h) => sameKey(given, h.key));
+  return matches[0]?.context();
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
