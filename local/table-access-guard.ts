@@ -83,8 +83,8 @@ export class TableAccessDenied extends Error {
 }
 
 export interface GuardOptions {
-  /** Table names by table key, as the handlers see them (`config().tables`). */
-  readonly tableNames: Readonly<Record<TableKey, string>>;
+  /** Table names by table key, as the handlers see them (`config().tables`), read at the first checked call. */
+  readonly tableNames: () => Readonly<Record<TableKey, string>>;
   /** `enforce` throws on an undeclared access; `record` only appends it to `recordFile`. @default 'enforce' */
   readonly mode?: 'enforce' | 'record';
   /** JSON lines `{fn, table, verb}` of every checked access (record mode: every access; enforce: the denied ones). */
@@ -93,14 +93,15 @@ export interface GuardOptions {
 
 /** Adds the check to `client` (the handlers' shared client) once. */
 export function installTableAccessGuard(client: DynamoDBClient, options: GuardOptions): void {
-  const keyOfName = new Map(Object.entries(options.tableNames).map(([key, name]) => [name, key as TableKey]));
+  let names: Map<string, TableKey> | undefined;
+  const keyOfName = () => (names ??= new Map(Object.entries(options.tableNames()).map(([key, name]) => [name, key as TableKey])));
   const mode = options.mode ?? 'enforce';
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const fn = running.getStore();
       if (fn !== undefined) {
         for (const use of usesOf(context.commandName ?? '', args.input as Input)) {
-          const table = keyOfName.get(use.table);
+          const table = keyOfName().get(use.table);
           if (!table) continue;
           const granted = DEFS[fn]!.tables?.[table] ?? [];
           const allowed = use.verb !== 'scan' && granted.includes(use.verb);
@@ -132,7 +133,10 @@ export async function guardHandlerTables(env: NodeJS.ProcessEnv = process.env): 
   const mode = env.SENDWELL_TABLE_ACCESS ?? 'enforce';
   if (mode === 'off') return;
   if (mode !== 'enforce' && mode !== 'record') throw new Error(`Sendwell: SENDWELL_TABLE_ACCESS must be enforce, record or off, not "${mode}".`);
-  const { dynamoClient } = await import('../lambdas/adapters/clients.ts');
+  const { onDynamoClient } = await import('../lambdas/adapters/clients.ts');
   const { config } = await import('../lambdas/adapters/config.ts');
-  installTableAccessGuard(dynamoClient(), { tableNames: config().tables, mode, ...(env.SENDWELL_TABLE_ACCESS_RECORD ? { recordFile: env.SENDWELL_TABLE_ACCESS_RECORD } : {}) });
+  // When the handlers build their client, not now: a test file may still set its own tables' environment first.
+  onDynamoClient((client) =>
+    installTableAccessGuard(client, { tableNames: () => config().tables, mode, ...(env.SENDWELL_TABLE_ACCESS_RECORD ? { recordFile: env.SENDWELL_TABLE_ACCESS_RECORD } : {}) }),
+  );
 }
