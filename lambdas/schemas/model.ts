@@ -293,7 +293,7 @@ export const CampaignProgressSchema = z
     excluded: z.number().int().meta({ description: 'Left out by the audience filter.' }),
     targeted: z.number().int().meta({ description: 'audience − excluded: the recipients the campaign is for.' }),
     sent: z.number().int(),
-    held: z.record(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Held back at send time, by reason.' }),
+    held: z.partialRecord(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Held back at send time, by reason; only the reasons that occurred.' }),
     heldTotal: z.number().int(),
     failed: z.number().int().meta({ description: 'SES refused after every attempt; dead-lettered with the reason.' }),
     remaining: z.number().int().meta({ description: 'Found but not yet sent, held, failed or excluded.' }),

@@ -34,8 +34,10 @@ import {
 import { CampaignPreviewInputSchema, CampaignPreviewSchema, MeSchema, TemplatePreviewInputSchema, TemplatePreviewSchema } from './previews.ts';
 import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
 
-interface Response {
+export interface OperationResponse {
   readonly description: string;
+  /** Response headers, as OpenAPI header objects (`Location`, `Retry-After`). */
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: Readonly<Record<string, unknown>> }>>;
   readonly schema?: z.ZodType;
   /** Media type when not JSON (`text/html` for pages). */
   readonly mediaType?: string;
@@ -43,19 +45,21 @@ interface Response {
 
 export interface OperationSchemas {
   readonly body?: z.ZodType;
+  /** @default true */
+  readonly bodyRequired?: boolean;
   /** A body that is not JSON (the import file): media types and a description. */
   readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly description: string };
   readonly query?: z.ZodType;
   readonly params?: z.ZodType;
-  readonly responses: Readonly<Record<number, Response>>;
+  readonly responses: Readonly<Record<number, OperationResponse>>;
 }
 
-const error = (description: string): Response => ({ description, schema: ErrorResponseSchema });
+const error = (description: string): OperationResponse => ({ description, schema: ErrorResponseSchema });
 const E400 = error('The request is not valid; `details` names each field');
 const E401 = error('Missing or wrong credentials');
 const E404 = error('Not found');
 const E409 = error('Conflict');
-const page = (description: string): Response => ({ description, mediaType: 'text/html' });
+const page = (description: string): OperationResponse => ({ description, mediaType: 'text/html' });
 const campaignParams = z.object({ id: CampaignIdSchema });
 
 export const ImportReportSchema = z
@@ -227,6 +231,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   scheduleCampaign: {
     params: campaignParams,
     body: CampaignScheduleSchema,
+    bodyRequired: false,
     responses: { 202: { description: '`scheduled`', schema: CampaignSchema }, 400: E400, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') },
   },
   launchCampaign: { params: campaignParams, responses: { 202: { description: '`sending`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') } },
