@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
+import { noRouteAnswer } from '../lambdas/wiring/route-match.ts';
 
 export type LocalRole = 'marketing' | 'ops' | 'privacy';
 export const LOCAL_ROLES: readonly LocalRole[] = ['marketing', 'ops', 'privacy'];
@@ -324,8 +325,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!found) {
-        status = 404;
-        return send(res, 404, JSON.stringify({ message: 'Not Found' }));
+        // What the `$default` route answers on AWS (lambdas/handlers/no-route.ts): the error shape, 405 with Allow.
+        const answer = noRouteAnswer(options.routes, method, url.pathname);
+        status = answer.status;
+        return send(res, answer.status, JSON.stringify(answer.body), answer.headers);
       }
       let authorizer: Record<string, unknown> | undefined;
       if (found.route.auth === 'admin') {
@@ -348,7 +351,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       status = (e as { status?: number }).status === 413 ? 413 : 500;
       // What API Gateway answers when the integration fails; the cause goes to the log only.
       log('gateway integration error', { route: found ? routeKey(found.route) : undefined, error: (e as Error).message });
-      if (!res.headersSent) send(res, status, JSON.stringify({ message: status === 413 ? 'Request Entity Too Large' : 'Internal Server Error' }));
+      if (!res.headersSent) {
+        send(
+          res,
+          status,
+          JSON.stringify(
+            status === 413
+              ? { error: { code: 'payload_too_large', message: `The body is larger than ${MAX_BODY_BYTES} bytes, the most API Gateway takes.`, details: [{ path: 'body', message: 'too large' }] } }
+              : { error: { code: 'internal', message: 'Something went wrong on our side. The request can be retried.', details: [] } },
+          ),
+        );
+      }
     } finally {
       log('request', {
         method,

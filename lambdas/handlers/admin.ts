@@ -5,7 +5,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { ROUTES, routeKey } from '../wiring/routes.ts';
-import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/http.ts';
+import { type HttpEvent, type HttpResult } from './middleware/http.ts';
+import { noRouteResult } from './no-route.ts';
 import {
   cancelCampaignHandler,
   createCampaignHandler,
@@ -96,6 +97,7 @@ for (const route of ROUTES.filter((r) => r.fn === 'admin')) {
 
 export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   const op = byRouteKey.get(event.routeKey);
-  if (!op) return json(404, errorBody('not_found', `No admin operation for ${event.routeKey}.`));
+  // `$default` (or a route this function does not serve): 404, or 405 with Allow, never an operation.
+  if (!op) return noRouteResult(event);
   return op(event, context);
 };

@@ -154,6 +154,10 @@ export const LedgerEntrySchema = z
   .meta({ id: 'LedgerEntry' });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
+export const LedgerQuerySchema = z.object({
+  cursor: z.string().max(1000).optional().meta({ description: 'The `next` of the previous page, passed back unchanged. A cursor this list did not issue is a 400.' }),
+});
+
 // ---- suppressions -------------------------------------------------------------------------------------------
 
 export const SuppressionInputSchema = z
@@ -189,6 +193,8 @@ export const SendMessageSchema = z
   })
   .meta({ id: 'SendMessage' });
 export type SendMessageInput = z.infer<typeof SendMessageSchema>;
+
+export const MessageIdSchema = z.string().regex(/^(?:msg_[A-Za-z0-9_-]{1,64}|cmp_[A-Za-z0-9]{1,40}-rcp_[A-Za-z0-9]{1,40})$/, 'not a message id');
 
 export const MessageStatusSchema = z.enum(['sending', 'sent', 'held', 'failed']);
 export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient')]);
@@ -340,9 +346,15 @@ export const CampaignScheduleSchema = z.object({ sendAt: IsoDateTimeSchema.optio
 
 export const CampaignIdSchema = z.string().regex(/^cmp_[A-Za-z0-9]{1,40}$/, 'not a campaign id');
 
+/** An opaque page cursor: the `next` of the previous page, passed back unchanged (lambdas/domain/cursor.ts). */
+export const CursorSchema = z
+  .string()
+  .max(1000)
+  .meta({ description: 'The `next` of the previous page, passed back unchanged. A cursor this list did not issue is a 400.' });
+
 export const ListCampaignsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2000).optional().meta({ description: 'The `next` of the previous page.' }),
+  cursor: CursorSchema.optional(),
 });
 
 export const CampaignTestResultsSchema = z

@@ -3,6 +3,7 @@
  * from this map and the route table; building it fails if a route has no entry here.
  */
 import { z } from 'zod';
+import { IdSchema, SlugSchema } from './fields.ts';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
 import {
   CampaignIdSchema,
@@ -16,6 +17,8 @@ import {
   ConsentChangeSchema,
   ListCampaignsQuerySchema,
   LedgerEntrySchema,
+  LedgerQuerySchema,
+  MessageIdSchema,
   MessageRecordSchema,
   PreferencesChangeSchema,
   RecipientInputSchema,
@@ -61,6 +64,9 @@ const E404 = error('Not found');
 const E409 = error('Conflict');
 const page = (description: string): OperationResponse => ({ description, mediaType: 'text/html' });
 const campaignParams = z.object({ id: CampaignIdSchema });
+const slugParams = z.object({ id: SlugSchema });
+const recipientParams = z.object({ id: IdSchema });
+const consentParams = z.object({ id: IdSchema, topic: SlugSchema });
 
 export const ImportReportSchema = z
   .object({
@@ -104,15 +110,15 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
 
   createTopic: { body: TopicInputSchema, responses: { 201: { description: 'Created', schema: TopicSchema }, 400: E400, 401: E401, 409: E409 } },
   listTopics: { responses: { 200: { description: 'Every topic', schema: z.object({ topics: z.array(TopicSchema) }) }, 401: E401 } },
-  getTopic: { responses: { 200: { description: 'The topic', schema: TopicSchema }, 401: E401, 404: E404 } },
+  getTopic: { params: slugParams, responses: { 200: { description: 'The topic', schema: TopicSchema }, 401: E401, 404: E404 } },
 
   createTemplate: {
     body: TemplateInputSchema,
     responses: { 201: { description: 'Created', schema: TemplateRecordSchema }, 400: E400, 401: E401, 409: E409 },
   },
   listTemplates: { responses: { 200: { description: 'Every stored template', schema: z.object({ templates: z.array(TemplateRecordSchema) }) }, 401: E401 } },
-  getTemplate: { responses: { 200: { description: 'The template', schema: TemplateRecordSchema }, 401: E401, 404: E404 } },
-  updateTemplate: {
+  getTemplate: { params: slugParams, responses: { 200: { description: 'The template', schema: TemplateRecordSchema }, 401: E401, 404: E404 } },
+  updateTemplate: { params: slugParams,
     body: TemplateInputSchema,
     responses: { 200: { description: 'Replaced', schema: TemplateRecordSchema }, 400: E400, 401: E401, 404: E404 },
   },
@@ -136,9 +142,9 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     },
     responses: { 200: { description: 'A result per row', schema: ImportReportSchema }, 400: E400, 401: E401, 413: error('Too many rows'), 415: error('Neither JSON lines nor CSV') },
   },
-  getRecipient: { responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 401: E401, 404: E404 } },
-  updateRecipient: { body: RecipientUpdateSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
-  setConsent: {
+  getRecipient: { params: recipientParams, responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 401: E401, 404: E404 } },
+  updateRecipient: { params: recipientParams, body: RecipientUpdateSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  setConsent: { params: consentParams,
     body: ConsentChangeSchema,
     responses: {
       200: { description: 'The recipient with the new consent (`pending` where confirmation is required; a confirmation mail was sent)', schema: RecipientSchema },
@@ -148,13 +154,14 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       409: E409,
     },
   },
-  setPreferences: { body: PreferencesChangeSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  setPreferences: { params: recipientParams, body: PreferencesChangeSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
   getLedger: {
-    query: z.object({ cursor: z.string().optional() }),
+    query: LedgerQuerySchema,
+    params: recipientParams,
     responses: { 200: { description: 'Ledger entries, oldest first', schema: z.object({ entries: z.array(LedgerEntrySchema), next: z.string().optional() }) }, 401: E401, 404: E404 },
   },
 
-  proofOfConsent: {
+  proofOfConsent: { params: consentParams,
     responses: {
       200: {
         description: 'The current status, the entries that establish it, and the topic history',
@@ -164,7 +171,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       404: E404,
     },
   },
-  exportRecipient: {
+  exportRecipient: { params: recipientParams,
     responses: {
       200: {
         description: 'Format `sendwell.export.v1`: the recipient, the full ledger, suppressions, and every message with its events',
@@ -181,7 +188,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       404: E404,
     },
   },
-  eraseRecipient: {
+  eraseRecipient: { params: recipientParams,
     responses: {
       200: {
         description: 'What was removed (zeros when nothing was left under this id); the address tombstone is kept',
@@ -213,7 +220,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       502: error('SES did not accept the message; nothing was sent'),
     },
   },
-  getMessage: { responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
+  getMessage: { params: z.object({ id: MessageIdSchema }), responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
 
   createCampaign: { body: CampaignInputSchema, responses: { 201: { description: 'The campaign, a draft', schema: CampaignSchema }, 400: E400, 401: E401 } },
   listCampaigns: { query: ListCampaignsQuerySchema, responses: { 200: { description: 'Newest first, with progress', schema: CampaignListSchema }, 400: E400, 401: E401 } },

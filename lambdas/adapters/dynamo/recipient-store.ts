@@ -7,6 +7,7 @@
  * (`T#topic#opted_in`) while opted in, which is a topic's audience; `A#addressHash / CLAIM` makes an address
  * unique and finds its recipient with a consistent read. Ledger table: `R#id / <iso time>#<random>`.
  */
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
@@ -61,6 +62,9 @@ export interface RecipientChange {
 }
 
 const profileKey = (id: string) => ({ pk: `R#${id}`, sk: 'PROFILE' });
+
+/** A ledger entry's sort key (`<at>#<index>#<random>`): what a ledger cursor must hold (the recipient is the path's). */
+const LEDGER_KEY_SHAPE = { sk: (v: string) => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#\d{3}#[0-9a-f-]{8}$/.test(v) };
 
 /**
  * Profiles are also in gsi2, spread over `EVERYONE_SHARDS` partitions (`ALL#n`), so a service broadcast finds every
@@ -282,12 +286,12 @@ export class RecipientStore {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': `R#${id}` },
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, sk: cursor } } : {}),
+        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, ...decodeCursor(cursor, 'ledger', LEDGER_KEY_SHAPE) } } : {}),
       }),
     );
     const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
     const next = out.LastEvaluatedKey?.sk as string | undefined;
-    return next ? { entries, next } : { entries };
+    return next ? { entries, next: encodeCursor('ledger', { sk: next }) } : { entries };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { container } from '../../adapters/container.ts';
 import { IdSchema, SlugSchema } from '../../schemas/fields.ts';
-import { ConsentChangeSchema, PreferencesChangeSchema, RecipientInputSchema, RecipientUpdateSchema } from '../../schemas/model.ts';
+import { ConsentChangeSchema, LedgerQuerySchema, PreferencesChangeSchema, RecipientInputSchema, RecipientUpdateSchema } from '../../schemas/model.ts';
 import { importFormat, importRecipients } from '../../services/import-recipients.ts';
 import { eraseRecipient, exportRecipient, proofOfConsent } from '../../services/privacy.ts';
 import {
@@ -43,7 +43,7 @@ export const setPreferencesHandler = adminRoute({ params: Id, body: PreferencesC
   json(200, await setPreferences(container(), params.id, body, actorOf(event))),
 );
 
-export const getLedgerHandler = adminRoute({ params: Id, query: z.object({ cursor: z.string().max(200).optional() }) }, async ({ params, query }) =>
+export const getLedgerHandler = adminRoute({ params: Id, query: LedgerQuerySchema }, async ({ params, query }) =>
   json(200, await getLedger(container(), params.id, query.cursor)),
 );
 
