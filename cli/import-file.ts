@@ -1,5 +1,5 @@
 /**
- * Splitting an import file into requests the API takes (`POST /v1/recipients/import`, at most 10,000 rows each),
+ * Splitting an import file into requests the API takes (`POST /v1/recipients/import`, at most 1,000 rows each),
  * and putting the per-chunk reports back together with the line numbers of the original file. Pure: text in, text
  * and numbers out.
  */
@@ -10,7 +10,7 @@ import { UsageError } from './errors.ts';
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 export type ImportFormat = 'csv' | 'jsonl';
 
-export const MAX_CHUNK_ROWS = 10_000;
+export const MAX_CHUNK_ROWS = 1_000;
 /** Well under API Gateway's 10 MB payload limit. */
 export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
 

@@ -204,6 +204,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+const isUtf8 = (bytes: Buffer): boolean => {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const TEXT_TYPES = /^(?:text\/|application\/(?:json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json|[^;]*\+xml)/i;
 
 /** Builds the API Gateway v2 event for one request, with API Gateway's conventions (comma-joined repeats). */
@@ -225,7 +234,8 @@ export function toEvent(
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const contentType = headers['content-type'] ?? '';
-  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  // A text type whose bytes are not UTF-8 (a Latin-1 CSV) goes as base64, so the handler sees the bytes sent.
+  const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const now = new Date();
   return {
     version: '2.0',

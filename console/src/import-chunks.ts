@@ -58,7 +58,7 @@ function records(text: string, format: ImportFormat): { text: string; line: numb
 
 /** The text as requests of at most `rowsPerChunk` rows. */
 export function chunkImport(text: string, format: ImportFormat, rowsPerChunk = 500): ImportChunk[] {
-  if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > 10_000) throw new Error('rows per request must be 1-10,000');
+  if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > 1_000) throw new Error('rows per request must be 1-1,000');
   const all = records(text.replace(/^\uFEFF/, ''), format);
   const header = format === 'csv' ? all.shift() : undefined;
   const chunks: ImportChunk[] = [];

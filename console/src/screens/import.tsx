@@ -102,7 +102,7 @@ export function Import({ api }: Ctx) {
           </div>
           <div>
             <label for="import-rows">Rows per request</label>
-            <input id="import-rows" type="number" min={1} max={10000} value={rowsPerRequest} onInput={(e) => setRowsPerRequest(Number(e.currentTarget.value))} />
+            <input id="import-rows" type="number" min={1} max={1000} value={rowsPerRequest} onInput={(e) => setRowsPerRequest(Number(e.currentTarget.value))} />
           </div>
         </div>
         <button type="submit" disabled={busy || !text.trim()}>

@@ -38,6 +38,12 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** The raw bytes of the request body (a file upload): base64-decoded when API Gateway sent it so. */
+export function bodyBytes(event: HttpEvent): Buffer {
+  if (event.body === undefined || event.body === '') return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
 /** The error body every 4xx and 5xx of the admin API carries. */
 export function errorBody(code: string, message: string, details: readonly ErrorDetail[] = []) {
   return { error: { code, message, details } };
