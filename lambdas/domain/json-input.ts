@@ -5,7 +5,8 @@
  * The number rule: an integer outside ±(2^53 − 1) is **refused** (`details[].path` names it), as are numbers that do
  * not fit a double (`1e400`). JavaScript, DynamoDB's document client and most JSON clients cannot keep such an
  * integer exactly, and Sendwell will not store a value other than the one sent: send it as a string
- * (`"loyaltyId": "12345678901234567"`) to keep every digit. Fractions are kept as doubles.
+ * (`"loyaltyId": "12345678901234567"`) to keep every digit. Fractions are kept as doubles; a non-zero number closer
+ * to 0 than 1e-130 (below what DynamoDB stores) is refused the same way.
  */
 import { SendwellError, type ErrorDetail } from './errors.ts';
 
@@ -69,6 +70,9 @@ export function checkJson(value: unknown, limits: JsonLimits = JSON_LIMITS, wher
       if (!Number.isFinite(v)) problems.push({ path: name(path), message: 'a number too large for a double; send it as a string' });
       else if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
         problems.push({ path: name(path), message: 'an integer beyond ±9007199254740991 cannot be kept exactly; send it as a string' });
+      } else if (v !== 0 && Math.abs(v) < 1e-130) {
+        // DynamoDB stores numbers down to 1E-130 in magnitude; below that it refuses the whole item.
+        problems.push({ path: name(path), message: 'a number this close to 0 (below 1e-130) cannot be stored; send 0 or a string' });
       }
     } else if (typeof v === 'string') {
       if (v.length > limits.maxStringLength) problems.push({ path: name(path), message: `a string of at most ${limits.maxStringLength} characters` });

@@ -273,7 +273,7 @@ const campaignFields = {
   audience: AudienceFilterSchema.optional(),
   data: CampaignDataSchema.optional(),
   sendAt: IsoDateTimeSchema.optional().meta({ description: 'When to launch; `POST …/schedule` arms it.' }),
-  ratePerSecond: z.number().positive().max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
+  ratePerSecond: z.number().min(0.01, 'at least 0.01 (one mail every 100 s)').max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
 };
 
 export const CampaignInputSchema = z.object(campaignFields).strict().meta({ id: 'CampaignInput' });

@@ -154,6 +154,8 @@ function edgeErrors(route: RouteDef, op: OperationSchemas): Record<number, Opera
   if (takesBody || op.query || op.params) out[400] = edgeError('The request is not valid; `details` names each field (`body.x`, `query.x`, `path.x`)');
   out[401] = edgeError('Missing or wrong credentials');
   if (!route.self) out[403] = edgeError('The caller has none of the roles in `x-sendwell-roles`');
+  // Every write is conditional somewhere: one that loses a race with another request on the same record is a 409.
+  if (route.method !== 'GET') out[409] = edgeError('Conflicts with what is stored, or another request changed the same record at the same time; read it again');
   if (takesBody) {
     out[413] = edgeError('The body is larger than this route takes (see the limits in docs/api.md)');
     out[415] = edgeError('The body is not of a media type this route takes');

@@ -64,6 +64,7 @@ const E404 = error('Not found');
 const E409 = error('Conflict');
 const page = (description: string): OperationResponse => ({ description, mediaType: 'text/html' });
 const campaignParams = z.object({ id: CampaignIdSchema });
+const FORM_UNREADABLE = page('The form body cannot be read (malformed multipart or urlencoded data)');
 const slugParams = z.object({ id: SlugSchema });
 const recipientParams = z.object({ id: IdSchema });
 const consentParams = z.object({ id: IdSchema, topic: SlugSchema });
@@ -246,24 +247,24 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   resumeCampaign: { params: campaignParams, responses: { 202: { description: '`sending` again', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not paused') } },
   cancelCampaign: { params: campaignParams, responses: { 202: { description: '`cancelled`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Already completed or cancelled') } },
 
-  showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
+  showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
   unsubscribe: {
     params: z.object({ token: z.string() }),
     rawBody: { mediaTypes: ['application/x-www-form-urlencoded', 'multipart/form-data'], description: '`List-Unsubscribe=One-Click` (RFC 8058), or the page form `scope=topic|all`.' },
-    responses: { 200: page('Unsubscribed (also when already unsubscribed)'), 404: page('The link is not valid') },
+    responses: { 200: page('Unsubscribed (also when already unsubscribed)'), 400: FORM_UNREADABLE, 404: page('The link is not valid') },
   },
-  showPreferences: { params: z.object({ token: z.string() }), responses: { 200: page('The preference page'), 404: page('The link is not valid') } },
+  showPreferences: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('The preference page'), 404: page('The link is not valid') } },
   savePreferences: {
     params: z.object({ token: z.string() }),
     rawBody: { mediaTypes: ['application/x-www-form-urlencoded'], description: '`form=preferences`, `topic` (repeated), `unsubscribed_all`, `tracking`, `do_not_sell` (`on` when ticked).' },
-    responses: { 200: page('Saved; the page lists what changed'), 404: page('The link is not valid') },
+    responses: { 200: page('Saved; the page lists what changed'), 400: FORM_UNREADABLE, 404: page('The link is not valid') },
   },
   openPixel: { params: z.object({ token: z.string() }), responses: { 200: { description: 'The 43-byte transparent GIF, always', mediaType: 'image/gif' } } },
-  click: { params: z.object({ token: z.string() }), responses: { 302: { description: 'Redirect to the link as it was in the message' }, 404: page('Not a link of this message') } },
-  showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
+  click: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 302: { description: 'Redirect to the link as it was in the message' }, 404: page('Not a link of this message') } },
+  showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
   confirmOptIn: {
     params: z.object({ token: z.string() }),
-    responses: { 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
+    responses: { 400: FORM_UNREADABLE, 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
   },
 
   getMetrics: {

@@ -49,8 +49,9 @@ export function errorBody(code: string, message: string, details: readonly Error
   return { error: { code, message, details } };
 }
 
+/** Body fields are named from the top (`to.email`), query and path fields with their part (`query.limit`); the body as a whole is `body`. */
 const zodDetails = (issues: readonly z.core.$ZodIssue[], prefix: string): ErrorDetail[] =>
-  issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message }));
+  issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'body', message: i.message }));
 
 function parsePart<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.infer<S> {
   if (!schema) return value as z.infer<S>;
