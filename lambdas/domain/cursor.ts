@@ -9,7 +9,7 @@
  */
 import { SendwellError } from './errors.ts';
 
-export type CursorList = 'campaigns' | 'ledger';
+export type CursorList = 'campaigns' | 'ledger' | 'imports';
 
 const MAX_CURSOR_LENGTH = 1000;
 

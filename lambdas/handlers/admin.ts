@@ -21,6 +21,7 @@ import {
   testSendCampaignHandler,
   updateCampaignHandler,
 } from './admin/campaigns.ts';
+import { createImportJobHandler, getImportJobHandler, getImportReportHandler } from './admin/imports.ts';
 import { getMeHandler } from './admin/me.ts';
 import { getMessageHandler } from './admin/messages.ts';
 import { getMarketingHandler, getMetricsHandler, listRecentFeedbackHandler, pauseMarketingHandler, resumeMarketingHandler } from './admin/metrics.ts';
@@ -56,6 +57,9 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   createRecipient: createRecipientHandler,
   findRecipient: findRecipientHandler,
   importRecipients: importRecipientsHandler,
+  createImportJob: createImportJobHandler,
+  getImportJob: getImportJobHandler,
+  getImportReport: getImportReportHandler,
   getRecipient: getRecipientHandler,
   updateRecipient: updateRecipientHandler,
   setConsent: setConsentHandler,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { IdSchema, SlugSchema } from './fields.ts';
+import { ImportJobAcceptedSchema, ImportJobIdSchema, ImportJobReportSchema, ImportJobSchema, ImportReportQuerySchema } from './imports.ts';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
 import {
   CampaignIdSchema,
@@ -139,9 +140,38 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       mediaTypes: ['application/x-ndjson', 'text/csv'],
       description:
         'JSON lines (`{"email", "country", "locale", "externalId", "attributes", "consents": {"<topic>": {"status", "at", "confirmedAt", "source", "wording"}}}`) ' +
-        'or CSV with a header row (`email`, `country`, `locale`, `external_id`, `topic:<id>`, `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording`, other columns become attributes). At most 10,000 rows.',
+        'or CSV with a header row (`email`, `country`, `locale`, `external_id`, `topic:<id>`, `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording`, other columns become attributes). ' +
+        'UTF-8 with or without BOM, UTF-16 or Windows-1252/Latin-1 (or the `charset` given); `,` `;` or tab. At most 1,000 rows: larger files go to `POST /v1/imports`.',
     },
-    responses: { 200: { description: 'A result per row', schema: ImportReportSchema }, 400: E400, 401: E401, 413: error('Too many rows'), 415: error('Neither JSON lines nor CSV') },
+    responses: { 200: { description: 'A result per row', schema: ImportReportSchema }, 400: E400, 401: E401, 413: error('More than 1,000 rows: send the file to `POST /v1/imports` (an import job)'), 415: error('Neither JSON lines nor CSV') },
+  },
+  createImportJob: {
+    rawBody: {
+      mediaTypes: ['application/x-ndjson', 'text/csv'],
+      description:
+        'The file, as for `POST /v1/recipients/import` (JSON lines or CSV; UTF-8 with or without BOM, UTF-16, Windows-1252/Latin-1; `,` `;` or tab), of any number of rows up to the request size (10 MB through API Gateway). ' +
+        'It is read and split into chunks before the answer; rows are imported after it, on the import queue.',
+    },
+    responses: {
+      202: {
+        description: 'Queued; follow `Location` (`GET /v1/imports/{id}`) for progress',
+        schema: ImportJobAcceptedSchema,
+        headers: { Location: { description: 'The job: `/v1/imports/{id}`', schema: { type: 'string' } } },
+      },
+      400: E400,
+      401: E401,
+      413: error('More rows than a job takes, or a body larger than the request limit'),
+      415: error('Neither JSON lines nor CSV'),
+    },
+  },
+  getImportJob: {
+    params: z.object({ id: ImportJobIdSchema }),
+    responses: { 200: { description: 'Status, rows done of total, outcomes so far, rate and ETA', schema: ImportJobSchema }, 401: E401, 404: E404 },
+  },
+  getImportReport: {
+    params: z.object({ id: ImportJobIdSchema }),
+    query: ImportReportQuerySchema,
+    responses: { 200: { description: 'Rejected and warned rows with their line and reason, a page of chunks at a time', schema: ImportJobReportSchema }, 401: E401, 404: E404 },
   },
   getRecipient: { params: recipientParams, responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 401: E401, 404: E404 } },
   updateRecipient: { params: recipientParams, body: RecipientUpdateSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
