@@ -27,7 +27,7 @@ export const CHUNK_ROWS = 250;
 /** Bytes of a chunk's rows, at most: the chunk item (rows + report) stays well under DynamoDB's 400 KB. */
 export const CHUNK_BYTES = 150_000;
 /** Rows per recorded step within a chunk: the most a crash can make the job re-read. */
-export const STEP_ROWS = 50;
+export const STEP_ROWS = 100;
 /** Rows a job takes (the file itself is limited by the request: 10 MB through API Gateway). */
 export const MAX_JOB_ROWS = 1_000_000;
 const MAX_REASON = 300;

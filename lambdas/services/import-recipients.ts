@@ -17,7 +17,7 @@ import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugS
 import type { LedgerEntry, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { logger } from '../adapters/logger.ts';
-import { createRecipientRecord, ledgerEntry, normalizeOrReject, type InitialConsent } from './recipient-records.ts';
+import { ledgerEntry, newRecipientRecord, normalizeOrReject, storeNewRecipient, type InitialConsent } from './recipient-records.ts';
 
 /**
  * Rows a synchronous import (`POST /v1/recipients/import`) takes: what fits well within API Gateway's 29 s at the
@@ -260,8 +260,20 @@ export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], ac
     }
   }
 
-  const run: ImportRun = { deps, topics, pepper: keys.addressPepper, actor, report };
-  await pool([...byAddress.values()], 8, async (merged) => {
+  // Which addresses are taken, in one batch read: a new address is then one transaction, nothing else.
+  const claimed = await deps.recipients.findIdsByAddressHashes([...byAddress.keys()].map((a) => addressHash(a, keys.addressPepper)));
+  const run: ImportRun = { deps, topics, pepper: keys.addressPepper, actor, report, claimed, keys };
+  const all = [...byAddress.entries()];
+  const fresh = all.filter(([address]) => !claimed.has(addressHash(address, keys.addressPepper))).map(([, m]) => m);
+  let oneByOne = all.filter(([address]) => claimed.has(addressHash(address, keys.addressPepper))).map(([, m]) => m);
+  try {
+    oneByOne = [...oneByOne, ...(await createFresh(run, fresh))];
+  } catch (e) {
+    // The batch path failed on infrastructure: every fresh row goes the one-by-one way (each is idempotent).
+    logger.warn('import: batch create failed, creating one by one', { error: e as Error });
+    oneByOne = [...oneByOne, ...fresh];
+  }
+  await pool(oneByOne, 8, async (merged) => {
     try {
       const outcome = await importOne(run, merged);
       report[outcome]++;
@@ -317,34 +329,63 @@ interface ImportRun {
   readonly pepper: Buffer;
   readonly actor: Actor;
   readonly report: ImportReport;
+  /** Address hash → recipient id, for the addresses taken when the batch was read. */
+  readonly claimed: ReadonlyMap<string, string>;
+  readonly keys: Awaited<ReturnType<Deps['keys']>>;
+}
+
+/** What a new recipient of this row is created with: its fields and its initial consents (warnings go to `report`). */
+function newRowInput(run: ImportRun, merged: MergedRow, report: ImportReport) {
+  const row = merged.row;
+  const plan = planConsents(merged, run.topics, row.country, report);
+  const initial: InitialConsent[] = plan.map((c) => ({
+    topic: c.topic,
+    status: c.status,
+    ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}),
+    ...(c.at ? { evidence: { at: c.at, ...(c.wording ? { wording: c.wording } : {}) } } : {}),
+  }));
+  const input = {
+    email: row.email,
+    ...(row.externalId ? { externalId: row.externalId } : {}),
+    ...(row.country ? { country: row.country } : {}),
+    ...(row.locale ? { locale: row.locale } : {}),
+    ...(row.attributes ? { attributes: row.attributes } : {}),
+  };
+  return { input, initial };
+}
+
+/**
+ * The rows whose address was free when the batch was read, created together in as few transactions as fit
+ * (`createMany`). Returns the rows still to do one by one: those of a transaction that found an address taken
+ * meanwhile (nothing of it was written).
+ */
+async function createFresh(run: ImportRun, fresh: readonly MergedRow[]): Promise<MergedRow[]> {
+  const records = fresh.map((merged) => {
+    const scratch: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [], warnings: [] };
+    const { input, initial } = newRowInput(run, merged, scratch);
+    return { merged, warnings: scratch.warnings, record: newRecipientRecord(run.deps, run.keys, input, { source: 'import', actor: run.actor }, initial) };
+  });
+  const { created } = await run.deps.recipients.createMany(records.map((r) => ({ profile: r.record.profile, consents: r.record.stored, ledger: r.record.ledger })));
+  const done = new Set(created);
+  const rest: MergedRow[] = [];
+  for (const r of records) {
+    if (done.has(r.record.profile.id)) {
+      run.report.created++;
+      run.report.warnings.push(...r.warnings);
+    } else {
+      rest.push(r.merged);
+    }
+  }
+  return rest;
 }
 
 async function importOne(run: ImportRun, merged: MergedRow): Promise<'created' | 'updated' | 'unchanged'> {
-  const { deps, topics, pepper, actor, report } = run;
-  const row = merged.row;
-  const n = normalizeOrReject(row.email);
-  const existingId = await deps.recipients.findIdByAddressHash(addressHash(n.address, pepper));
+  const n = normalizeOrReject(merged.row.email);
+  const existingId = run.claimed.get(addressHash(n.address, run.pepper));
   if (!existingId) {
-    const plan = planConsents(merged, topics, row.country, report);
-    const initial: InitialConsent[] = plan.map((c) => ({
-      topic: c.topic,
-      status: c.status,
-      ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}),
-      ...(c.at ? { evidence: { at: c.at, ...(c.wording ? { wording: c.wording } : {}) } } : {}),
-    }));
-    const { created } = await createRecipientRecord(
-      deps,
-      {
-        email: row.email,
-        ...(row.externalId ? { externalId: row.externalId } : {}),
-        ...(row.country ? { country: row.country } : {}),
-        ...(row.locale ? { locale: row.locale } : {}),
-        ...(row.attributes ? { attributes: row.attributes } : {}),
-      },
-      { source: 'import', actor },
-      initial,
-    );
-    if (created) return 'created';
+    const { input, initial } = newRowInput(run, merged, run.report);
+    const result = await storeNewRecipient(run.deps, run.keys, input, { source: 'import', actor: run.actor }, initial);
+    if (result.created) return 'created';
   }
   return updateExisting(run, merged);
 }

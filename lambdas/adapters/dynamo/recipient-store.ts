@@ -139,6 +139,58 @@ export class RecipientStore {
     }
   }
 
+  /**
+   * Creates many new recipients in as few transactions as fit (100 items each): an import's step of new addresses.
+   * All or nothing per transaction: if any address of a transaction was taken meanwhile, that transaction writes
+   * nothing and its recipients are returned in `retry` (the caller creates them one by one, which handles a taken
+   * address). Returns the ids created.
+   */
+  async createMany(
+    recipients: ReadonlyArray<{ profile: StoredProfile; consents: readonly StoredConsent[]; ledger: readonly LedgerEntry[] }>,
+  ): Promise<{ created: string[]; retry: typeof recipients }> {
+    const created: string[] = [];
+    const retry: Array<(typeof recipients)[number]> = [];
+    let group: Array<(typeof recipients)[number]> = [];
+    let items: Array<Record<string, unknown>> = [];
+    const itemsOf = (r: (typeof recipients)[number]) => [
+      { Put: { TableName: this.#tables.recipients, Item: { ...claimKey(r.profile.addressHash), recipientId: r.profile.id, createdAt: r.profile.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.#tables.recipients, Item: { ...profileKey(r.profile.id), ...r.profile, ...everyoneIndex(r.profile.id) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...r.consents.map((c) => ({ Put: { TableName: this.#tables.recipients, Item: this.#consentItem(r.profile.id, c) } })),
+      ...r.ledger.map((entry, i) => this.#ledgerPut(entry, i)),
+    ];
+    const flush = async () => {
+      if (!group.length) return;
+      try {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: items as never }));
+        created.push(...group.map((r) => r.profile.id));
+      } catch (e) {
+        if (!cancellationReasons(e)) throw e;
+        retry.push(...group);
+      }
+      group = [];
+      items = [];
+    };
+    for (const r of recipients) {
+      const mine = itemsOf(r);
+      if (mine.length > 100) {
+        retry.push(r);
+        continue;
+      }
+      if (items.length + mine.length > 100) await flush();
+      group.push(r);
+      items.push(...mine);
+    }
+    await flush();
+    return { created, retry };
+  }
+
+  /** The recipient ids of many address hashes at once (consistent BatchGet of the claims), by hash; absent: unclaimed. */
+  async findIdsByAddressHashes(hashes: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(hashes)];
+    const items = await batchGetAll(this.#db, this.#tables.recipients, unique.map(claimKey));
+    return new Map(items.map((i) => [String(i.pk).slice(2), String(i.recipientId)]));
+  }
+
   async findIdByAddressHash(hash: string): Promise<string | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.recipients, Key: claimKey(hash), ConsistentRead: true }));
     return out.Item?.recipientId as string | undefined;
