@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalCampaignQueues } from '../../../lambdas/adapters/container.ts';
+import { useLocalImportQueue } from '../../../lambdas/adapters/import-jobs-container.ts';
 import type { CampaignQueues } from '../../../lambdas/services/deps.ts';
 import { operationsOf, requestArb, type FuzzRequest, type Operation } from '../../support/openapi-fuzz.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -26,10 +27,12 @@ const recordingQueues: CampaignQueues = {
   deadLetter: async () => undefined,
 };
 useLocalCampaignQueues(recordingQueues);
+// Import jobs hand their chunks to the import queue: one that only records (no import worker runs in this file).
+useLocalImportQueue({ enqueue: async () => undefined });
 
 const suite = useGateway();
 const run = Date.now().toString(36);
-const known: Record<string, string[]> = { topic: [], template: [], recipient: [], campaign: [], message: [] };
+const known: Record<string, string[]> = { topic: [], template: [], recipient: [], campaign: [], message: [], import: [] };
 let doc: Record<string, any>;
 
 beforeAll(async () => {
@@ -62,6 +65,8 @@ beforeAll(async () => {
   }
   const m = await api.post('/v1/messages', { template: service, to: { recipientId: known.recipient![0] }, data: { name: 'F' } });
   known.message!.push(m.body.messageId);
+  const job = await api.post('/v1/imports', `{"email":"fuzz-job-${run}@example.com"}`, { 'content-type': 'application/x-ndjson' });
+  known.import!.push(job.body.id);
   for (const body of [{ name: 'Fuzz draft', template: marketing }, { name: 'Fuzz service', template: service, reason: 'A service broadcast the fuzz test pokes at' }]) {
     const c = await api.post('/v1/campaigns', body);
     known.campaign!.push(c.body.id);
@@ -74,7 +79,7 @@ const idsFor = (op: Operation, param: string): readonly string[] => {
   if (param !== 'id') return [];
   const noun = op.path.split('/')[2];
   return (
-    { topics: known.topic, templates: known.template, recipients: known.recipient, campaigns: known.campaign, messages: known.message } as Record<string, string[] | undefined>
+    { topics: known.topic, templates: known.template, recipients: known.recipient, campaigns: known.campaign, messages: known.message, imports: known.import } as Record<string, string[] | undefined>
   )[noun ?? ''] ?? [];
 };
 
