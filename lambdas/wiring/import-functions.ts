@@ -12,6 +12,12 @@ export type ImportPermission = Permission | 'imports:enqueue' | 'imports:read-up
 
 export interface ImportFunctionDef extends Omit<FunctionDef, 'permissions'> {
   readonly permissions: readonly ImportPermission[];
+  /**
+   * The item access it needs per table, in the verbs of main's `lambdas/wiring/table-access.ts` (`read`, `put`,
+   * `update`, `delete`), for when the per-function table grants land here: the job and its chunks live in the
+   * campaigns table; rows become recipients with their ledger entries.
+   */
+  readonly tables: Readonly<Record<string, readonly ('read' | 'put' | 'update' | 'delete')[]>>;
 }
 
 export const IMPORT_FUNCTIONS = {
@@ -22,5 +28,6 @@ export const IMPORT_FUNCTIONS = {
     // A chunk of 250 rows takes a few seconds on AWS; the worker stops 15 s before its time and resumes on redelivery.
     timeoutSeconds: 120,
     permissions: ['data:write', 'keys:read', 'imports:read-upload'],
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], campaigns: ['read', 'update'] },
   },
 } as const satisfies Record<string, ImportFunctionDef>;
