@@ -1,5 +1,5 @@
 /**
- * Import jobs through the API and the import worker on the local queue: a CSV of thousands of rows answers 202 at
+ * Import jobs through the API and the import worker on the local queue: a CSV of 10,000 rows answers 202 at
  * once, settles in chunks with progress, a per-row report and no 5xx; a step that dies after its rows were applied
  * but before it was recorded is done again on redelivery without applying any row twice or losing one.
  */
@@ -48,8 +48,8 @@ async function fullReport(id: string): Promise<Array<{ line: number; kind: strin
 }
 
 describe('import jobs', () => {
-  it('imports a 2,000-row CSV in chunks: 202 at once, progress with an ETA, a report with every rejected row', { timeout: 600_000 }, async () => {
-    const rows = Array.from({ length: 2000 }, (_, i) =>
+  it('imports a 10,000-row CSV in chunks: 202 at once, progress with an ETA, a report with every rejected row', { timeout: 600_000 }, async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) =>
       i % 250 === 7 ? `not-an-address-${i},US,,` : `job-${run}-${i}@example.com;US;${i % 2 ? 'opted_out' : ''};${i}`.replaceAll(';', ','),
     );
     const csv = `email,country,topic:${topic},n,Bad Column\n${rows.join('\n')}\n`;
@@ -61,7 +61,7 @@ describe('import jobs', () => {
 
     const done = await waitForJob(accepted.id);
     const rejectedLines = rows.map((_, i) => i).filter((i) => i % 250 === 7).map((i) => i + 2);
-    expect(done).toMatchObject({ status: 'completed', rows: { total: 2000, done: 2000 }, created: 2000 - rejectedLines.length, updated: 0, unchanged: 0, rejected: rejectedLines.length, chunks: { total: 8, done: 8 } });
+    expect(done).toMatchObject({ status: 'completed', rows: { total: 10_000, done: 10_000 }, created: 10_000 - rejectedLines.length, updated: 0, unchanged: 0, rejected: rejectedLines.length, chunks: { total: 40, done: 40 } });
     expect(done.ratePerSecond).toBeGreaterThan(0);
     expect(done.etaSeconds).toBe(0);
     // Progress moved in steps and never backwards.
