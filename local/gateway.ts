@@ -382,6 +382,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   });
 
+  // Keep idle connections longer than clients keep them (undici: 4 s; Node's server default is 5 s): on a loaded machine
+  // a client reusing a socket the server is just closing gets ECONNRESET. API Gateway keeps them far longer too.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ host, port: options.port }, () => resolveListen());
