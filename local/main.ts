@@ -19,6 +19,7 @@ import { handlerEnv, localTableName } from './handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startCampaignEngine } from './campaign-engine.ts';
+import { startImportEngine } from './import-engine.ts';
 import { startSesLocal } from './ses-local.ts';
 import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
 import { MailJournal } from './mail-journal.ts';
@@ -191,6 +192,15 @@ async function main() {
       onError: (e) => localLog.error('campaign engine', { error: (e as Error).message }),
     });
     stops.push(engine.stop);
+
+    // Import jobs: the import queue beside the campaign queues, so a job in progress carries on after a restart.
+    const imports = await startImportEngine({
+      dynamodbEndpoint: dynamo.endpoint,
+      table: 'sendwell-local-queues',
+      ...(process.env.SENDWELL_QUEUE_VISIBILITY_SECONDS ? { visibilitySeconds: numberFromEnv('SENDWELL_QUEUE_VISIBILITY_SECONDS', 0, 5, 43_200, 'seconds') } : {}),
+      onError: (e) => localLog.error('import engine', { error: (e as Error).message }),
+    });
+    stops.push(imports.stop);
 
     process.stdout.write(
       [

@@ -52,7 +52,7 @@ export const CampaignPreviewSchema = z
     audience: z.number().int().meta({ description: 'Found in the index the launcher pages (a topic’s opted-in subscribers, or everyone for a service broadcast).' }),
     excluded: z.number().int().meta({ description: 'Left out by the audience filter.' }),
     eligible: z.number().int().meta({ description: 'Would be sent the mail now.' }),
-    held: z.record(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Would be held now, by reason (the send rule, read as the sender reads it).' }),
+    held: z.partialRecord(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Would be held now, by reason (the send rule, read as the sender reads it); only the reasons that occur.' }),
     complete: z.boolean().meta({ description: 'false: the count stopped at its limit; the figures are those so far.' }),
   })
   .meta({ id: 'CampaignPreview' });

@@ -94,19 +94,20 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
       stop = 'out_of_time';
       break;
     }
-    if (round > 0) {
-      const status = (await deps.campaigns.get(campaign.id))?.status;
-      if (status !== 'sending' && status !== 'completed') {
-        stop = status === 'paused' ? 'paused' : 'cancelled';
-        break;
-      }
-    }
     // Budget of a second that is over is not spent later: all senders together stay within the rate in every second.
     if (granted === 0 || Date.now() >= grantEnds) ({ granted, ends: grantEnds } = await takeTokens(deps, campaign.id, pending.length, rate));
-    const chunk = pending.splice(0, Math.min(SEND_CHUNK, granted));
-    granted -= chunk.length;
     // Taken before the reads: every opt-out stored before this instant is in what they return.
     const decidedAt = deps.clock().toISOString();
+    // The campaign's status is read after `decidedAt` and after waiting for budget, right before the chunk is
+    // decided: a pause or cancel that has answered by now is seen, so no mail is decided after it (a wait for the
+    // next second's budget is exactly when one lands). One consistent read per chunk.
+    const status = (await deps.campaigns.get(campaign.id))?.status;
+    if (status !== 'sending' && status !== 'completed') {
+      stop = status === 'paused' ? 'paused' : 'cancelled';
+      break;
+    }
+    const chunk = pending.splice(0, Math.min(SEND_CHUNK, granted));
+    granted -= chunk.length;
     const views = await deps.recipients.getForSending(chunk, campaign.topic);
     const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
     const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, ctx, id, views.get(id), suppressions, decidedAt)));

@@ -54,7 +54,7 @@ export interface CampaignQueues {
 export interface Deps {
   readonly recipients: Pick<
     RecipientStore,
-    'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
+    'create' | 'createMany' | 'findIdByAddressHash' | 'findIdsByAddressHashes' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
   >;
   readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew'>;

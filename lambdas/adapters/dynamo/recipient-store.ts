@@ -7,6 +7,7 @@
  * (`T#topic#opted_in`) while opted in, which is a topic's audience; `A#addressHash / CLAIM` makes an address
  * unique and finds its recipient with a consistent read. Ledger table: `R#id / <iso time>#<random>`.
  */
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
@@ -61,6 +62,9 @@ export interface RecipientChange {
 }
 
 const profileKey = (id: string) => ({ pk: `R#${id}`, sk: 'PROFILE' });
+
+/** A ledger entry's sort key (`<at>#<index>#<random>`): what a ledger cursor must hold (the recipient is the path's). */
+const LEDGER_KEY_SHAPE = { sk: (v: string) => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#\d{3}#[0-9a-f-]{8}$/.test(v) };
 
 /**
  * Profiles are also in gsi2, spread over `EVERYONE_SHARDS` partitions (`ALL#n`), so a service broadcast finds every
@@ -133,6 +137,58 @@ export class RecipientStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Creates many new recipients in as few transactions as fit (100 items each): an import's step of new addresses.
+   * All or nothing per transaction: if any address of a transaction was taken meanwhile, that transaction writes
+   * nothing and its recipients are returned in `retry` (the caller creates them one by one, which handles a taken
+   * address). Returns the ids created.
+   */
+  async createMany(
+    recipients: ReadonlyArray<{ profile: StoredProfile; consents: readonly StoredConsent[]; ledger: readonly LedgerEntry[] }>,
+  ): Promise<{ created: string[]; retry: typeof recipients }> {
+    const created: string[] = [];
+    const retry: Array<(typeof recipients)[number]> = [];
+    let group: Array<(typeof recipients)[number]> = [];
+    let items: Array<Record<string, unknown>> = [];
+    const itemsOf = (r: (typeof recipients)[number]) => [
+      { Put: { TableName: this.#tables.recipients, Item: { ...claimKey(r.profile.addressHash), recipientId: r.profile.id, createdAt: r.profile.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.#tables.recipients, Item: { ...profileKey(r.profile.id), ...r.profile, ...everyoneIndex(r.profile.id) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...r.consents.map((c) => ({ Put: { TableName: this.#tables.recipients, Item: this.#consentItem(r.profile.id, c) } })),
+      ...r.ledger.map((entry, i) => this.#ledgerPut(entry, i)),
+    ];
+    const flush = async () => {
+      if (!group.length) return;
+      try {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: items as never }));
+        created.push(...group.map((r) => r.profile.id));
+      } catch (e) {
+        if (!cancellationReasons(e)) throw e;
+        retry.push(...group);
+      }
+      group = [];
+      items = [];
+    };
+    for (const r of recipients) {
+      const mine = itemsOf(r);
+      if (mine.length > 100) {
+        retry.push(r);
+        continue;
+      }
+      if (items.length + mine.length > 100) await flush();
+      group.push(r);
+      items.push(...mine);
+    }
+    await flush();
+    return { created, retry };
+  }
+
+  /** The recipient ids of many address hashes at once (consistent BatchGet of the claims), by hash; absent: unclaimed. */
+  async findIdsByAddressHashes(hashes: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(hashes)];
+    const items = await batchGetAll(this.#db, this.#tables.recipients, unique.map(claimKey));
+    return new Map(items.map((i) => [String(i.pk).slice(2), String(i.recipientId)]));
   }
 
   async findIdByAddressHash(hash: string): Promise<string | undefined> {
@@ -282,12 +338,12 @@ export class RecipientStore {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': `R#${id}` },
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, sk: cursor } } : {}),
+        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, ...decodeCursor(cursor, 'ledger', LEDGER_KEY_SHAPE) } } : {}),
       }),
     );
     const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
     const next = out.LastEvaluatedKey?.sk as string | undefined;
-    return next ? { entries, next } : { entries };
+    return next ? { entries, next: encodeCursor('ledger', { sk: next }) } : { entries };
   }
 
   /**
