@@ -116,6 +116,17 @@ export class ConsoleApi extends Construct {
       routes.set(routeKey(def), route!);
     }
     this.routes = routes;
+
+    // A console call no route takes: 404 or 405 in the error shape, behind the same authorizer (lib/http-api.ts).
+    const noRoute = props.functions.noRoute;
+    if (noRoute) {
+      new apigwv2.HttpRoute(this, 'DefaultRoute', {
+        httpApi: this.httpApi,
+        routeKey: apigwv2.HttpRouteKey.DEFAULT,
+        integration: new HttpLambdaIntegration('ConsoleNoRouteIntegration', noRoute, { scopePermissionToRoute: false }),
+        authorizer: this.authorizer,
+      });
+    }
   }
 
   /** `https://<id>.execute-api.<region>.amazonaws.com`, no trailing slash. */

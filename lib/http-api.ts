@@ -98,6 +98,8 @@ export class HttpEndpoints extends Construct {
   /** The routes by route key (`GET /health`). */
   readonly routes: ReadonlyMap<string, apigwv2.HttpRoute>;
   readonly accessLogGroup: logs.LogGroup;
+  /** `$default`: the no-route function, when `functions` has one. */
+  readonly defaultRoute: apigwv2.HttpRoute | undefined;
 
   constructor(scope: Construct, id: string, props: HttpEndpointsProps) {
     super(scope, id);
@@ -166,6 +168,24 @@ export class HttpEndpoints extends Construct {
       routes.set(routeKey(def), route!);
     }
     this.routes = routes;
+
+    // Any request no route takes: API Gateway's own answer is `{"message":"Not Found"}` for every path and method; the
+    // no-route function answers 404, or 405 with `Allow`, in the API's error shape.
+    const noRoute = functions.noRoute;
+    if (noRoute) {
+      this.defaultRoute = new apigwv2.HttpRoute(this, 'DefaultRoute', {
+        httpApi: this.httpApi,
+        routeKey: apigwv2.HttpRouteKey.DEFAULT,
+        integration: new HttpLambdaIntegration('NoRouteIntegration', noRoute, { scopePermissionToRoute: false }),
+        authorizer: noneAuthorizer,
+      });
+      Validations.of(this.defaultRoute.node.defaultChild ?? this.defaultRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          '"$default" takes only requests no route matches and answers 404 or 405 with the route table\'s Allow header, in the API ' +
+          "error shape; its function reads no table, secret or queue (no permissions, no `tables`). An authorizer would turn a wrong path into a 403.",
+      });
+    }
   }
 
   /** The API's base URL, without a trailing slash (`$default` stage serves at the root). */

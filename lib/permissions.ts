@@ -10,6 +10,7 @@ import type { FunctionDef, Permission } from '../lambdas/wiring/routes.ts';
 import type { CampaignQueues } from './campaign-queues.ts';
 import type { DataTables } from './data-tables.ts';
 import type { EmailSending } from './email.ts';
+import type { ImportJobs } from './import-jobs.ts';
 import type { KeySecrets } from './keys.ts';
 import type { PartnerWebhooks } from './partner-webhooks.ts';
 
@@ -20,6 +21,7 @@ export interface FunctionResources {
   readonly keys: KeySecrets;
   readonly partners: PartnerWebhooks;
   readonly campaigns: CampaignQueues;
+  readonly imports: ImportJobs;
 }
 
 export type PermissionGrant = (fn: lambda.Function, resources: FunctionResources) => void;
@@ -49,6 +51,9 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
   'campaigns:enqueue': (fn, { campaigns }) => {
     campaigns.bindQueueEnvironment(fn);
     campaigns.grantEnqueue(fn);
+  },
+  'imports:enqueue': (fn, { imports }) => {
+    imports.allowEnqueue(fn);
   },
 };
 

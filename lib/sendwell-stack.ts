@@ -23,6 +23,8 @@ import { PartnerRelay } from './partner-relay.ts';
 import { PartnerWebhooks } from './partner-webhooks.ts';
 import { Alarms } from './alarms.ts';
 import { FailureQueue } from './failure-queue.ts';
+import { buildFunction } from './functions.ts';
+import { ImportJobs } from './import-jobs.ts';
 import { OperationsDashboard } from './operations-dashboard.ts';
 import type { SendingContext } from './sendwell-app.ts';
 import { SendingDomain } from './sending-domain.ts';
@@ -106,6 +108,8 @@ export class SendwellStack extends Stack {
   /** The partner webhooks secret (written by the operator, see lib/partner-webhooks.ts). */
   readonly partners: PartnerWebhooks;
   readonly api: HttpEndpoints;
+  /** The import jobs' queue and its dead-letter queue; its worker is in {@link SendwellStack.functions}. */
+  readonly importJobs: ImportJobs;
   /** The campaign launch and send queues and their dead-letter queues (a resource the functions enqueue into). */
   readonly campaignQueues: CampaignQueues;
   /** Launch queue → launcher, send queue → sender, the one-minute schedule → startDueCampaigns. */
@@ -181,10 +185,11 @@ export class SendwellStack extends Stack {
     this.partners = new PartnerWebhooks(this, 'Partners', { retain });
     // Before any function: the admin API enqueues launches, and every function gets the send rate.
     this.campaignQueues = new CampaignQueues(this, 'CampaignQueues', { sendRate: props.sendRate, retain });
+    this.importJobs = new ImportJobs(this, 'ImportJobs', { removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
     // What every function of the stage shares, whichever construct builds it.
     const functionOptions = {
       stage: props.stage,
-      resources: { data: this.data, email: this.email, keys: this.keys, partners: this.partners, campaigns: this.campaignQueues },
+      resources: { data: this.data, email: this.email, keys: this.keys, partners: this.partners, campaigns: this.campaignQueues, imports: this.importJobs },
       logRetention: production ? logs.RetentionDays.THREE_MONTHS : logs.RetentionDays.ONE_MONTH,
       logRemovalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     };
@@ -236,9 +241,11 @@ export class SendwellStack extends Stack {
     this.relay = new PartnerRelay(this, 'Relay', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.deliveryEvents = new DeliveryEvents(this, 'DeliveryEvents', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.campaigns = new CampaignDelivery(this, 'Campaigns', { ...functionOptions, publicBaseUrl });
+    const importWorker = buildFunction(this.importJobs, 'importWorker', EVENT_FUNCTIONS.importWorker, { ...functionOptions, publicBaseUrl });
+    this.importJobs.connectWorker(importWorker);
     const defs: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
     const functions: Record<string, { def: FunctionDef; fn: nodejs.NodejsFunction }> = {};
-    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.campaigns.functions]) {
+    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.campaigns.functions, { importWorker }]) {
       for (const [key, fn] of Object.entries(built)) {
         if (Object.hasOwn(functions, key) || !Object.hasOwn(defs, key)) throw new Error(`Sendwell: function key "${key}" is built twice or not defined.`);
         functions[key] = { def: defs[key]!, fn };
@@ -257,6 +264,7 @@ export class SendwellStack extends Stack {
     // The campaign queues' dead-letter queues are failure ends too: a send batch or launch that kept failing.
     failureQueues['CampaignQueues-LaunchDeadLetterQueue'] = this.campaignQueues.launchDeadLetterQueue;
     failureQueues['CampaignQueues-SendDeadLetterQueue'] = this.campaignQueues.sendDeadLetterQueue;
+    failureQueues['ImportJobs-DeadLetters'] = this.importJobs.deadLetterQueue;
     this.alarms = new Alarms(this, 'Alarms', { stage: props.stage, alarmEmail: props.alarmEmail, functions: fns, failureQueues });
     this.dashboard = new OperationsDashboard(this, 'Operations', { stage: props.stage, functions: fns, failureQueues, alarms: [...this.alarms.alarms.values()] });
 
@@ -294,6 +302,10 @@ export class SendwellStack extends Stack {
     new CfnOutput(this, 'CampaignSendDeadLetterQueueUrl', {
       description: 'Campaign send batches that kept failing, with the reason (lib/campaign-queues.ts)',
       value: this.campaignQueues.sendDeadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'ImportDeadLetterQueueUrl', {
+      description: 'Import chunks the import worker kept failing (lib/import-jobs.ts)',
+      value: this.importJobs.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'CampaignLaunchDeadLetterQueueUrl', {
       description: 'Campaign launch messages the launcher kept failing (lib/campaign-queues.ts)',

@@ -7,7 +7,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalImportQueue } from '../lambdas/adapters/import-jobs-container.ts';
 import type { ImportChunkMessage, ImportQueue } from '../lambdas/services/import-jobs.ts';
-import { IMPORT_FUNCTIONS } from '../lambdas/wiring/import-functions.ts';
+import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
+import { asFunction } from './table-access-guard.ts';
 import { ensureQueueTable, LocalQueue, startConsumer, type QueueHandler } from './campaign-queue.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
@@ -46,12 +47,13 @@ export async function startImportEngine(o: ImportEngineOptions): Promise<ImportE
     },
   };
   useLocalImportQueue(importQueue);
-  const { handler } = await import('../lambdas/handlers/import-worker.ts');
+  // Its table calls are checked against the worker's grants, as IAM checks them on AWS.
+  const handler = asFunction('importWorker', (await import('../lambdas/handlers/import-worker.ts')).handler);
   const worker = o.wrapWorker ? o.wrapWorker(handler) : handler;
   const consumer = startConsumer(queue, worker, {
     batchSize: 1,
     concurrency: o.concurrency ?? 2,
-    timeoutSeconds: IMPORT_FUNCTIONS.importWorker.timeoutSeconds,
+    timeoutSeconds: EVENT_FUNCTIONS.importWorker.timeoutSeconds,
     ...(o.onError ? { onError: o.onError } : {}),
   });
   return {

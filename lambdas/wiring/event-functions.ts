@@ -11,9 +11,10 @@ import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
  * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `schedule`: an EventBridge
  * Scheduler rate. `ses-events`: the configuration set's event destination on the default EventBridge bus.
  * `campaign-launch-queue`: the launch queue (SQS, one message at a time). `campaign-send-queue`: the send queue (SQS,
- * partial batch failures, concurrency capped from the SES send rate).
+ * partial batch failures, concurrency capped from the SES send rate). `import-queue`: the import jobs' queue (SQS, one
+ * chunk at a time, partial batch failures; lib/import-jobs.ts).
  */
-export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule' | 'ses-events' | 'campaign-launch-queue' | 'campaign-send-queue';
+export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule' | 'ses-events' | 'campaign-launch-queue' | 'campaign-send-queue' | 'import-queue';
 
 export interface EventFunctionDef extends FunctionDef {
   readonly source: EventSource;
@@ -85,6 +86,17 @@ export const EVENT_FUNCTIONS = {
     timeoutSeconds: 60,
     permissions: ['campaigns:enqueue'],
     tables: { campaigns: ALL_VERBS, counters: ['read'] },
+  },
+  importWorker: {
+    entry: 'lambdas/handlers/import-worker.ts',
+    description: 'Import jobs: one chunk of an import file → rows imported in recorded steps, resumable at its offset; partial batch failures.',
+    source: 'import-queue',
+    memorySize: 512,
+    // A chunk of 250 rows takes a few seconds on AWS; the worker stops 15 s before its time and resumes on redelivery.
+    timeoutSeconds: 120,
+    permissions: ['keys:read'],
+    // The job and its chunks live in the campaigns table; rows become recipients with their ledger entries.
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], campaigns: ['read', 'update'] },
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

@@ -24,8 +24,9 @@ export const ROLES: readonly Role[] = ['admin', 'marketing', 'ops', 'privacy'];
  * - `keys:read` the token signing keys and the pseudonymization key (Secrets Manager).
  * - `partners:read` the partner webhooks and their signing secrets (Secrets Manager).
  * - `campaigns:enqueue` SendMessage on the campaign queues (launch, send) and the send queue's dead-letter queue.
+ * - `imports:enqueue` SendMessage on the import jobs' queue.
  */
-export type Permission = 'tables:describe' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue';
+export type Permission = 'tables:describe' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue' | 'imports:enqueue';
 
 export interface FunctionDef {
   /** Source file, relative to the repository root; it exports `handler`. */
@@ -101,7 +102,7 @@ export const FUNCTIONS = {
     // API Gateway ends an HTTP API integration at 30 s; an import of a few thousand rows fits well within it.
     timeoutSeconds: 29,
     // `campaigns:enqueue`: launching and resuming a campaign hand it to the launcher through its queue.
-    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue'],
+    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue', 'imports:enqueue'],
     tables: { recipients: ALL_VERBS, ledger: ['read', 'put', 'delete'], suppressions: ['read', 'put', 'delete'], campaigns: ALL_VERBS, messages: ALL_VERBS, counters: ['read', 'put', 'update'] },
   },
   sendMessage: {
@@ -158,6 +159,13 @@ export const FUNCTIONS = {
     // The page holds no data and reads nothing: its script calls the admin API with the caller's credentials.
     permissions: [],
     assets: ['node_modules/uplot/dist/uPlot.iife.min.js', 'node_modules/uplot/dist/uPlot.min.css'],
+  },
+  noRoute: {
+    entry: 'lambdas/handlers/no-route.ts',
+    description: 'The $default route: 404, or 405 with Allow, in the API error shape for any request no route takes.',
+    memorySize: 128,
+    timeoutSeconds: 3,
+    permissions: [],
   },
 } as const satisfies Record<string, FunctionDef>;
 

@@ -20,6 +20,8 @@ export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] }
   'partners:read': ['secretsmanager:GetSecretValue'],
   // Not GetQueueAttributes or GetQueueUrl (what Queue.grantSendMessages adds); no KMS: SQS-managed encryption.
   'campaigns:enqueue': ['sqs:SendMessage'],
+  // The import jobs' queue: SendMessage only, like the campaign queues.
+  'imports:enqueue': ['sqs:SendMessage'],
 };
 /** What an SQS event source grants its function on the queue it consumes (SQS-managed encryption: no KMS actions). */
 export const SQS_CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
@@ -38,6 +40,7 @@ export const SOURCE_ACTIONS: { readonly [S in EventSource | 'http']: readonly st
   // The queue it consumes; nothing for failures: the queue's redrive policy moves them, not the function.
   'campaign-launch-queue': SQS_CONSUME,
   'campaign-send-queue': SQS_CONSUME,
+  'import-queue': SQS_CONSUME,
 };
 /** What every function's role holds whatever its permissions: its own log group, X-Ray. */
 export const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ImportJobs } from '../../lib/import-jobs.ts';
-import { IMPORT_FUNCTIONS } from '../../lambdas/wiring/import-functions.ts';
+import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 
 function synth() {
   const stack = new Stack(new App(), 'ImportJobsTest');
@@ -19,7 +19,7 @@ describe('ImportJobs', () => {
   const t = synth();
   it('has an encrypted queue with a dead-letter queue and a visibility of six worker timeouts', () => {
     t.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 6 * IMPORT_FUNCTIONS.importWorker.timeoutSeconds,
+      VisibilityTimeout: 6 * EVENT_FUNCTIONS.importWorker.timeoutSeconds,
       SqsManagedSseEnabled: true,
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }),
     });
@@ -29,9 +29,10 @@ describe('ImportJobs', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 10 } });
   });
 
-  it('gives the admin function the queue URL and bucket name, and a private upload bucket', () => {
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SENDWELL_IMPORT_QUEUE_URL: Match.anyValue(), SENDWELL_IMPORT_BUCKET: Match.anyValue() }) } });
-    t.hasResourceProperties('AWS::S3::Bucket', { PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
+  it('gives the enqueuing function the queue URL and SendMessage on the queue only', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SENDWELL_IMPORT_QUEUE_URL: Match.anyValue() }) } });
+    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsChunks'), 'Arn'] } })]) } });
     expect(Object.keys(t.findResources('AWS::SQS::Queue'))).toHaveLength(2);
+    expect(Object.keys(t.findResources('AWS::S3::Bucket'))).toHaveLength(0);
   });
 });

@@ -498,3 +498,18 @@ function keyOf(tableId: string): TableKey {
   if (!entry) throw new Error(`no table with id ${tableId}`);
   return entry[0] as TableKey;
 }
+
+describe('$default', () => {
+  it('sends any request no route takes to the no-route function, without an authorizer on the IAM API and with the JWT one on the console API', () => {
+    const defaults = Object.values(json.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === '$default');
+    expect(defaults).toHaveLength(2);
+    const iamDefault = defaults.find((r) => r.Properties.ApiId.Ref === logicalId(stack.api.httpApi))!;
+    expect(iamDefault.Properties.AuthorizationType).toBe('NONE');
+    const consoleDefault = defaults.find((r) => r.Properties.ApiId.Ref === logicalId(stack.consoleApi.httpApi))!;
+    expect(consoleDefault.Properties.AuthorizationType).toBe('JWT');
+    for (const r of defaults) {
+      const integration = json.Resources[String(r.Properties.Target['Fn::Join'][1][1].Ref)]!;
+      expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalId(stack.api.functions.noRoute!), 'Arn'] });
+    }
+  });
+});

@@ -88,7 +88,8 @@ export function synthApp(context: Record<string, unknown> = {}, extend?: (app: A
   const idOf = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
   const routeKeysOf = (api: IConstruct) =>
     Object.values(json.Resources)
-      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties?.ApiId?.Ref === idOf(api))
+      // `$default` (the no-route function) is no route of the route table.
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties?.ApiId?.Ref === idOf(api) && r.Properties?.RouteKey !== '$default')
       .map((r) => String(r.Properties?.RouteKey))
       .sort();
   const deploymentRole = idOf(stack.consoleSite.deploymentRole);
