@@ -191,7 +191,11 @@ export const SendMessageSchema = z
 export type SendMessageInput = z.infer<typeof SendMessageSchema>;
 
 export const MessageStatusSchema = z.enum(['sending', 'sent', 'held', 'failed']);
-export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient')]);
+/**
+ * Hold reasons of a message: the send rule's, `unknown_recipient`, and `invalid_link` — a link of the template
+ * rendered, for this recipient, to something that is not an http, https or mailto URL (lambdas/domain/hrefs.ts).
+ */
+export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient'), z.literal('invalid_link')]);
 
 export const SendResultSchema = z
   .object({
@@ -231,7 +235,9 @@ export const MessageRecordSchema = z
     humanOpens: z.number().optional(),
     machineOpens: z.number().optional().meta({ description: 'Apple Mail Privacy Protection, scanners, prefetchers.' }),
     firstOpenAt: IsoDateTimeSchema.optional(),
-    clicks: z.number().optional(),
+    clicks: z.number().optional().meta({ description: 'Every click, human and machine.' }),
+    humanClicks: z.number().optional(),
+    machineClicks: z.number().optional().meta({ description: 'Scanners, prefetchers, clicks too soon after the send, bursts on every link (docs/operations.md).' }),
     firstClickAt: IsoDateTimeSchema.optional(),
     events: z.array(z.object({ at: IsoDateTimeSchema, type: z.string(), detail: z.record(z.string(), z.unknown()).optional() })),
   })

@@ -56,7 +56,7 @@ export interface Deps {
     RecipientStore,
     'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
   >;
-  readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
+  readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates' | 'putLinkSet' | 'getLinkSet'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew'>;
   readonly messages: Pick<
     MessageStore,
@@ -72,6 +72,8 @@ export interface Deps {
     | 'count'
     | 'recordOpen'
     | 'recordClick'
+    | 'clicksSince'
+    | 'reclassifyClick'
     | 'idsByRecipient'
     | 'deleteMessage'
     | 'recordFeedback'

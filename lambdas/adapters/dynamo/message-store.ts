@@ -133,8 +133,8 @@ export class MessageStore {
   }
 
   /** A claim taken over whose recipient may no longer get the mail: held, with the reason, and nothing sent. */
-  async markHeld(id: string, reason: string, at: string): Promise<void> {
-    await this.#update(id, { status: 'held', reason, updatedAt: at });
+  async markHeld(id: string, reason: string, at: string, error?: string): Promise<void> {
+    await this.#update(id, { status: 'held', reason, updatedAt: at, ...(error ? { error } : {}) });
   }
 
   /**
@@ -204,21 +204,95 @@ export class MessageStore {
     return { first: out.Attributes?.firstOpenAt === undefined, firstHuman: !open.machine && out.Attributes?.firstHumanOpenAt === undefined };
   }
 
-  /** Counts a click on link `linkIndex`; tells whether it was the message's first click. */
-  async recordClick(id: string, linkIndex: number, click: TrackingEvent): Promise<{ first: boolean }> {
-    const event = this.#putEvent(id, 'click', click, { linkIndex });
+  /**
+   * Counts a click on link `linkIndex`, human or machine, and keeps the raw event until its TTL. Tells whether it was
+   * the message's first click, and its first human one, so unique clicks can be counted.
+   */
+  async recordClick(
+    id: string,
+    linkIndex: number,
+    click: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
+  ): Promise<{ first: boolean; firstHuman: boolean; key: { pk: string; sk: string } }> {
+    const event = this.#putEvent(id, 'click', click, { linkIndex, machine: click.machine, ...(click.reason ? { reason: click.reason } : {}) });
     const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
-        UpdateExpression: 'ADD clicks :one SET firstClickAt = if_not_exists(firstClickAt, :at)',
+        UpdateExpression: click.machine
+          ? 'ADD clicks :one, machineClicks :one SET firstClickAt = if_not_exists(firstClickAt, :at)'
+          : 'ADD clicks :one, humanClicks :one SET firstClickAt = if_not_exists(firstClickAt, :at), firstHumanClickAt = if_not_exists(firstHumanClickAt, :at)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':one': 1, ':at': click.at },
         ReturnValues: 'UPDATED_OLD',
       }),
     );
     const out = await this.#updateWithEvent(update, event);
-    return { first: out.Attributes?.firstClickAt === undefined };
+    return { first: out.Attributes?.firstClickAt === undefined, firstHuman: !click.machine && out.Attributes?.firstHumanClickAt === undefined, key: await event };
+  }
+
+  /** The message's click events from `since` on (ISO), oldest first: link, time, and whether counted as machine. */
+  async clicksSince(id: string, since: string): Promise<Array<{ key: { pk: string; sk: string }; linkIndex: number; at: string; machine: boolean }>> {
+    const items = await queryAll(this.#db, {
+      TableName: this.#tables.messages,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      FilterExpression: '#type = :click',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': `M#${id}`, ':from': `E#${since}`, ':to': 'E#~', ':click': 'click' },
+      ConsistentRead: true,
+    });
+    return items.map((i) => {
+      const detail = (i.detail ?? {}) as { linkIndex?: number; machine?: boolean };
+      return { key: { pk: String(i.pk), sk: String(i.sk) }, linkIndex: Number(detail.linkIndex ?? -1), at: String(i.at), machine: detail.machine === true };
+    });
+  }
+
+  /**
+   * Counts a click counted human again as machine (`reason`): true if this call changed it. Conditional on the event
+   * still being human, so two requests that both see the same burst move each click once.
+   */
+  async reclassifyClick(id: string, key: { pk: string; sk: string }, reason: string): Promise<{ changed: boolean; noHumanLeft: boolean; firstHumanClickAt?: string }> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: key,
+          UpdateExpression: 'SET detail.machine = :t, detail.reason = :r',
+          ConditionExpression: 'attribute_exists(pk) AND detail.machine = :f',
+          ExpressionAttributeValues: { ':t': true, ':f': false, ':r': reason },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) return { changed: false, noHumanLeft: false };
+      throw e;
+    }
+    const out = await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#tables.messages,
+        Key: recordKey(id),
+        UpdateExpression: 'ADD humanClicks :minus, machineClicks :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1, ':minus': -1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const human = Number(out.Attributes?.humanClicks ?? 0);
+    if (human > 0 || out.Attributes?.firstHumanClickAt === undefined) return { changed: true, noHumanLeft: false };
+    // The last human click was a machine after all: the message no longer counts as clicked by a person.
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'REMOVE firstHumanClickAt',
+          ConditionExpression: 'humanClicks = :zero AND firstHumanClickAt = :first',
+          ExpressionAttributeValues: { ':zero': 0, ':first': out.Attributes.firstHumanClickAt },
+        }),
+      );
+      return { changed: true, noHumanLeft: true, firstHumanClickAt: String(out.Attributes.firstHumanClickAt) };
+    } catch (e) {
+      if (isConditionFailure(e)) return { changed: true, noHumanLeft: false };
+      throw e;
+    }
   }
 
   /** Writes a raw tracking event; returns its key (to take it back if the record's update finds no record). */
@@ -378,7 +452,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),
