@@ -17,8 +17,12 @@ export const UNSUBSCRIBE_WORDING = 'unsubscribe-page-v1';
 const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
 const erased = () => page(200, 'Nothing to unsubscribe', `<h1>Nothing to unsubscribe</h1><p>${ERASED_NOTE}</p>`);
 
-/** The page's own buttons: everything else posted here is a one-click unsubscribe. */
-const fromPage = (event: PageEvent) => field(event, 'via') === 'page';
+/**
+ * The page's own buttons: everything else posted here is a one-click unsubscribe. A page served before the `via`
+ * field existed posts `scope` alone; a mail client never does.
+ */
+const fromPage = (event: PageEvent) =>
+  field(event, 'via') === 'page' || (field(event, 'scope') !== undefined && field(event, 'List-Unsubscribe') === undefined);
 
 export const handler = publicPage(
   async (event) => {

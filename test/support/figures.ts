@@ -6,10 +6,10 @@
 export function figureMismatches(figures: unknown, path = 'figures'): string[] {
   const out: string[] = [];
   if (typeof figures !== 'object' || figures === null) return out;
-  const f = figures as Record<string, unknown>;
+  const f: Record<string, unknown> = figures as Record<string, unknown>;
   const isClassCount = (v: unknown): v is { total: number; service: number; marketing: number } =>
     typeof v === 'object' && v !== null && ['total', 'service', 'marketing'].every((k) => typeof (v as Record<string, unknown>)[k] === 'number');
-  if (isClassCount(f) && f.service + f.marketing !== f.total) out.push(`${path}: service ${f.service} + marketing ${f.marketing} ≠ total ${f.total}`);
+  if (isClassCount(figures) && figures.service + figures.marketing !== figures.total) out.push(`${path}: service ${figures.service} + marketing ${figures.marketing} ≠ total ${figures.total}`);
   for (const key of ['byReason', 'bySource'] as const) {
     const parts = f[key];
     if (typeof parts === 'object' && parts !== null && typeof f.total === 'number') {
@@ -17,9 +17,10 @@ export function figureMismatches(figures: unknown, path = 'figures'): string[] {
       if (sum !== f.total) out.push(`${path}.${key}: parts sum to ${sum} ≠ total ${f.total}`);
     }
   }
-  if (isClassCount(f.human) && isClassCount(f.machine) && isClassCount(f.total)) {
+  const { human, machine, total } = f as Record<string, unknown>;
+  if (isClassCount(human) && isClassCount(machine) && isClassCount(total)) {
     for (const c of ['total', 'service', 'marketing'] as const) {
-      if (f.human[c] + f.machine[c] !== f.total[c]) out.push(`${path}.${c}: human ${f.human[c]} + machine ${f.machine[c]} ≠ total ${f.total[c]}`);
+      if (human[c] + machine[c] !== total[c]) out.push(`${path}.${c}: human ${human[c]} + machine ${machine[c]} ≠ total ${total[c]}`);
     }
   }
   for (const [k, v] of Object.entries(f)) if (typeof v === 'object' && v !== null) out.push(...figureMismatches(v, `${path}.${k}`));

@@ -37,8 +37,7 @@ function pageBranding(): Branding {
 }
 
 /** A complete page: title, body HTML (already escaped by the caller), one stylesheet inline, the sender's branding. */
-export function page(status: number, title: string, bodyHtml: string): HttpResult {
-  const b = pageBranding();
+export function page(status: number, title: string, bodyHtml: string, b: Branding = pageBranding()): HttpResult {
   const logoOrigin = b.logoUrl ? new URL(b.logoUrl).origin : undefined;
   const header =
     b.senderName || b.logoUrl
