@@ -241,7 +241,8 @@ export function toEvent(
       domainName: headers.host ?? 'localhost',
       domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
       http: {
-        method: route.method,
+        // The request's own method: a HEAD routed to a GET route still says HEAD (link checkers, scanners).
+        method: (req.method ?? route.method).toUpperCase(),
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
