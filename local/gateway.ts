@@ -97,7 +97,9 @@ function compile(route: RouteDef): CompiledRoute {
 /** Matches like API Gateway: the route with the most literal segments wins over one with parameters. */
 export function createRouter(routes: readonly RouteDef[]) {
   const compiled = routes.map(compile).sort((a, b) => b.staticSegments - a.staticSegments);
-  return (method: string, path: string) => {
+  return (method: string, rawPath: string) => {
+    // API Gateway routes `/u/TOKEN/` as `/u/TOKEN`: a trailing slash names the same resource.
+    const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') || '/' : rawPath;
     for (const c of compiled) {
       if (c.route.method !== method) continue;
       const m = c.pattern.exec(path);

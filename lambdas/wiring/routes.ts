@@ -239,6 +239,9 @@ export const ROUTES: readonly RouteDef[] = [
   ...publicRoutes([
     ['GET', '/u/{token}', 'unsubscribe', 'showUnsubscribe', 'Unsubscribe page: names the topic, offers topic or all marketing; changes nothing'],
     ['POST', '/u/{token}', 'unsubscribe', 'unsubscribe', 'Unsubscribe now: RFC 8058 one-click body or the page form; idempotent, 200, no redirect'],
+    // Paths are case-sensitive in API Gateway; some mail clients and gateways upper-case the unsubscribe path.
+    ['GET', '/U/{token}', 'unsubscribe', 'showUnsubscribeUpperCase', 'The unsubscribe page under an upper-cased path (as GET /u/{token})'],
+    ['POST', '/U/{token}', 'unsubscribe', 'unsubscribeUpperCase', 'Unsubscribe under an upper-cased path (as POST /u/{token})'],
     ['GET', '/p/{token}', 'preferences', 'showPreferences', 'Preference page (Sec-GPC: 1 records do not sell or share)'],
     ['POST', '/p/{token}', 'preferences', 'savePreferences', 'Save the preference page'],
     ['GET', '/o/{token}', 'openPixel', 'openPixel', 'Open pixel (`/o/TOKEN.gif`): always 200 with the 43-byte GIF'],

@@ -128,7 +128,7 @@ describe('preference page: changes only what the person changed (issue 16)', () 
 
   it('takes a POST from its own page: same-origin, the public origin, or Origin: null (no-referrer)', async () => {
     const { r, path } = await preferencesPath('samesite');
-    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { origin: 'http://127.0.0.1:3000' }, { origin: 'null' }]) {
+    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { origin: 'http://127.0.0.1:3000' }, { origin: 'null' }] as Record<string, string>[]) {
       const res = await suite.gw.call(path, { ...form({ form: 'preferences', tracking: 'off' }), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
       expect(res.status).toBe(200);
     }
