@@ -292,6 +292,13 @@ export type CampaignStatus = z.infer<typeof CampaignStatusSchema>;
 export const PauseReasonSchema = z.enum(['manual', 'ses_sending_paused', 'ses_account_suspended', 'marketing_paused']);
 export type PauseReason = z.infer<typeof PauseReasonSchema>;
 
+const EngagementCountSchema = z.object({
+  total: z.number().int(),
+  human: z.number().int(),
+  machine: z.number().int().meta({ description: 'Scanners, prefetchers, Apple Mail Privacy Protection, too soon after the send, bursts (docs/operations.md).' }),
+  uniqueHuman: z.number().int().meta({ description: 'Messages opened (clicked) at least once by a person.' }),
+});
+
 export const CampaignProgressSchema = z
   .object({
     audience: z.number().int().meta({ description: 'Recipients found in the audience index so far.' }),
@@ -305,6 +312,10 @@ export const CampaignProgressSchema = z
     remaining: z.number().int().meta({ description: 'Found but not yet sent, held, failed or excluded.' }),
     ratePerSecond: z.number().optional().meta({ description: 'Recipients settled per second since the launch, pauses excluded.' }),
     etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate, once the audience is complete.' }),
+    engagement: z
+      .object({ opens: EngagementCountSchema, clicks: EngagementCountSchema })
+      .optional()
+      .meta({ description: 'One campaign’s answer only (`GET /v1/campaigns/{id}`), once launched: opens and clicks of its mail, human and machine apart; rates use human ones.' }),
   })
   .meta({ id: 'CampaignProgress' });
 export type CampaignProgress = z.infer<typeof CampaignProgressSchema>;
