@@ -123,7 +123,7 @@ export const FUNCTIONS = {
   },
   click: {
     entry: 'lambdas/handlers/click.ts',
-    description: 'Click redirect to the link stored with the message; records the click where tracking consent allows.',
+    description: 'Click redirect to the link stored with the message (or the template\'s link set after erasure); records the click, human or machine, where tracking consent allows.',
     memorySize: 256,
     timeoutSeconds: 5,
     permissions: ['data:write', 'keys:read'],
@@ -245,7 +245,7 @@ export const ROUTES: readonly RouteDef[] = [
     ['GET', '/p/{token}', 'preferences', 'showPreferences', 'Preference page (Sec-GPC: 1 records do not sell or share)'],
     ['POST', '/p/{token}', 'preferences', 'savePreferences', 'Save the preference page'],
     ['GET', '/o/{token}', 'openPixel', 'openPixel', 'Open pixel (`/o/TOKEN.gif`): always 200 with the 43-byte GIF'],
-    ['GET', '/c/{token}', 'click', 'click', 'Tracked link: 302 to the URL stored with the message, else 404'],
+    ['GET', '/c/{token}', 'click', 'click', 'Tracked link: 302 to the URL stored with the message (also after erasure, for a link every recipient shares), else 404; 410 for a personal link after erasure'],
   ]),
   {
     method: 'GET',

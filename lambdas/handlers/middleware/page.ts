@@ -43,7 +43,9 @@ export function page(status: number, title: string, bodyHtml: string, b: Brandin
     b.senderName || b.logoUrl
       ? `<header class="brand">${b.logoUrl ? `<img src="${escapeHtml(b.logoUrl)}" alt="${escapeHtml(b.senderName ?? '')}" height="40">` : ''}${b.senderName ? `<span>${escapeHtml(b.senderName)}</span>` : ''}</header>`
       : '';
-  const footer = b.postalAddress ? `<footer><p class="note">${b.senderName ? `${escapeHtml(b.senderName)} · ` : ''}${escapeHtml(b.postalAddress)}</p></footer>` : '';
+  // The name before the address, unless the address already starts with it.
+  const named = b.senderName && b.postalAddress && !b.postalAddress.startsWith(b.senderName) ? `${escapeHtml(b.senderName)} · ` : '';
+  const footer = b.postalAddress ? `<footer><p class="note">${named}${escapeHtml(b.postalAddress)}</p></footer>` : '';
   return {
     statusCode: status,
     headers: { ...PAGE_HEADERS, 'content-security-policy': logoOrigin ? `${CSP}; img-src ${logoOrigin}` : CSP },
