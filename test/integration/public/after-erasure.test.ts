@@ -66,4 +66,16 @@ describe('old mail after erasure', () => {
       expect(await res.text()).toContain('Your data was erased');
     }
   });
+
+  it('the double opt-in confirm page (GET and POST) says the data was erased', async () => {
+    const r = await suite.s.recipient('confirm', 'FR');
+    const confirmMail = (await mailTo(r.email)).find((m) => m.subject.startsWith('Please confirm'))!;
+    const confirm = pathOf(hrefs(confirmMail.body.html ?? '').find((l) => l.includes('/confirm/'))!);
+    expect((await suite.api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
+    for (const init of [{}, { method: 'POST' }]) {
+      const res = await suite.gw.call(confirm, init);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('Your data was erased');
+    }
+  });
 });
