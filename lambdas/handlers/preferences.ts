@@ -10,7 +10,7 @@
 import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
-import { honorGpc, preferenceView, savePreferences, type PreferenceView } from '../services/recipient-actions.ts';
+import { honorGpc, preferenceView, savePreferences, type PreferenceForm, type PreferenceView } from '../services/recipient-actions.ts';
 import { crossSitePage, ERASED_NOTE, evidenceOf, field, fields, isCrossSite, page, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const PREFERENCES_WORDING = 'preference-page-v1';
@@ -29,6 +29,27 @@ const box = (id: string, name: string, on: boolean, disabled = false) =>
   `${disabled ? '' : `<input type="hidden" name="${escapeHtml(name)}" value="off">`}<input type="checkbox" id="${escapeHtml(id)}" name="${escapeHtml(name)}" value="on"${checked(on)}${disabled ? ' disabled' : ''}>`;
 
 const checked = (on: boolean) => (on ? ' checked' : '');
+
+/** What the POST carried, and only that: a setting it does not name stays as it is. */
+function preferenceForm(event: PageEvent): PreferenceForm {
+  const topics: Record<string, boolean> = {};
+  const body = typeof event.body === 'object' && event.body !== null ? event.body : {};
+  for (const name of Object.keys(body)) {
+    const on = name.startsWith('topic:') ? choice(event, name) : undefined;
+    if (on !== undefined) topics[name.slice('topic:'.length)] = on;
+  }
+  // The form of a page served before the hidden fields: ticked topics as repeated `topic` values (they only turn on).
+  for (const id of fields(event, 'topic')) topics[id] ??= true;
+  const unsubscribedAll = choice(event, 'unsubscribed_all');
+  const tracking = choice(event, 'tracking');
+  const doNotSell = choice(event, 'do_not_sell');
+  return {
+    topics,
+    ...(unsubscribedAll !== undefined ? { unsubscribedAll } : {}),
+    ...(tracking !== undefined ? { tracking } : {}),
+    ...(doNotSell !== undefined ? { doNotSell } : {}),
+  };
+}
 
 function render(view: PreferenceView, notices: readonly string[], gpc: boolean): string {
   const r = view.recipient;
@@ -76,29 +97,7 @@ export const handler = publicPage(async (event) => {
   }
 
   if (post && field(event, 'form') === 'preferences') {
-    const topics: Record<string, boolean> = {};
-    const body = typeof event.body === 'object' && event.body !== null ? event.body : {};
-    for (const name of Object.keys(body)) {
-      const on = name.startsWith('topic:') ? choice(event, name) : undefined;
-      if (on !== undefined) topics[name.slice('topic:'.length)] = on;
-    }
-    // The form of an older page: ticked topics as repeated `topic` values (they can only turn a topic on).
-    for (const id of fields(event, 'topic')) topics[id] ??= true;
-    const unsubscribedAll = choice(event, 'unsubscribed_all');
-    const tracking = choice(event, 'tracking');
-    const doNotSell = choice(event, 'do_not_sell');
-    const result = await savePreferences(
-      deps,
-      recipientId,
-      {
-        topics,
-        ...(unsubscribedAll !== undefined ? { unsubscribedAll } : {}),
-        ...(tracking !== undefined ? { tracking } : {}),
-        ...(doNotSell !== undefined ? { doNotSell } : {}),
-      },
-      evidence,
-      gpc,
-    );
+    const result = await savePreferences(deps, recipientId, preferenceForm(event), evidence, gpc);
     notices.push(result.changes.length ? `Saved: ${result.changes.join('; ')}.` : 'Saved. Nothing changed.');
     if (result.pending.length) notices.push(`We sent you a mail to confirm ${result.pending.join(', ')}.`);
   }
