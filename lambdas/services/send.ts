@@ -235,7 +235,15 @@ export async function deliver(deps: Deps, d: Delivery): Promise<{ sesMessageId: 
     }
     throw e;
   }
-  if (composed.linkSet) await rememberLinkSet(deps, d.template.id, composed.linkSet);
+  if (composed.linkSet) {
+    try {
+      await rememberLinkSet(deps, d.template.id, composed.linkSet);
+    } catch (e) {
+      // Nothing went out: failed like a refused send, so a retry (same key, or the campaign's redelivery) sends it.
+      await deps.messages.markFailed(d.messageId, 'link_set_not_stored', deps.clock().toISOString());
+      throw e;
+    }
+  }
   let sesMessageId: string;
   try {
     sesMessageId = await deps.mailer.send(composed, {
