@@ -5,6 +5,7 @@
  * for IAM (SigV4) auth, a role key for a console user's Cognito ID token (JWT authorizer), each turned into the
  * authorizer context API Gateway would hand the Lambda.
  */
+import { asFunction } from './table-access-guard.ts';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -386,7 +387,8 @@ export async function loadHandlers(functions: Readonly<Record<string, FunctionDe
     Object.entries(functions).map(async ([key, def]) => {
       const mod = (await import(pathToFileURL(resolve(root, def.entry)).href)) as { handler?: HttpLambda };
       if (typeof mod.handler !== 'function') throw new Error(`${def.entry} does not export a handler`);
-      return [key, mod.handler] as const;
+      // Its table calls are checked against the function's grants, as IAM checks them on AWS (./table-access-guard.ts).
+      return [key, asFunction(key, mod.handler)] as const;
     }),
   );
   return Object.fromEntries(entries);

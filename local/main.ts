@@ -2,6 +2,7 @@
  * `npm start`: the whole pipeline on one machine, no AWS account. DynamoDB Local (data kept on disk), the local SES
  * with its mail viewer, and a gateway serving the same handlers CDK deploys. Ctrl-C stops everything.
  */
+import { asFunction, guardHandlerTables } from './table-access-guard.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +132,7 @@ async function main() {
 
     const publicBaseUrl = `http://${HOST}:${apiPort}`;
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl, keys: resolveLocalKeys(dataDir) }));
+    await guardHandlerTables();
     process.env[ENV.partners] ??= localPartners(dataDir);
     const { key, source } = resolveAdminKey(dataDir);
     const roleKeys = resolveRoleKeys(dataDir);
@@ -150,8 +152,8 @@ async function main() {
     stops.push(gateway.stop);
 
     // The partner relay: the ledger's stream through the same handler AWS invokes, and the periodic replay.
-    const { handler: relayHandler } = await import('../lambdas/handlers/relay-ledger-stream.ts');
-    const { handler: replayHandler } = await import('../lambdas/handlers/replay-partner-events.ts');
+    const relayHandler = asFunction('relayLedgerStream', (await import('../lambdas/handlers/relay-ledger-stream.ts')).handler);
+    const replayHandler = asFunction('replayPartnerEvents', (await import('../lambdas/handlers/replay-partner-events.ts')).handler);
     const poller = startStreamPoller({
       endpoint: dynamo.endpoint,
       tableName: localTableName(TABLES.ledger),
@@ -166,7 +168,7 @@ async function main() {
     // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler, for
     // each mail the local SES accepted. Then the mail an earlier run accepted but whose events it never handled (it
     // was killed in between), so the senders' reconcile finds the evidence before any of them runs again.
-    const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
+    const sesEventsHandler = asFunction('sesEvents', (await import('../lambdas/handlers/ses-events.ts')).handler);
     const onEventError = (e: unknown, final: boolean) =>
       (final ? localLog.error : localLog.warn).call(localLog, final ? 'emulated SES event failed, given up until the next start' : 'emulated SES event failed, retrying', { error: (e as Error).message });
     const stopEmulator = startSesEventEmulator(ses.accepted, sesEventsHandler, {

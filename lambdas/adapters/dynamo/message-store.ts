@@ -7,10 +7,10 @@
  * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
 import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
-import { batchGetAll, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
+import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 
 export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
   readonly requestHash: string;
@@ -186,8 +186,7 @@ export class MessageStore {
    * whether this was the message's first open, and its first human one, so unique opens can be counted.
    */
   async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<{ first: boolean; firstHuman: boolean }> {
-    // The raw event needs nothing from the record's update: both go out at once (one round trip on the pixel's path).
-    const event = this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
+    const event = () => this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
     const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
@@ -212,8 +211,8 @@ export class MessageStore {
     id: string,
     linkIndex: number,
     click: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
-  ): Promise<{ first: boolean; firstHuman: boolean; key: { pk: string; sk: string } }> {
-    const event = this.#putEvent(id, 'click', click, { linkIndex, machine: click.machine, ...(click.reason ? { reason: click.reason } : {}) });
+  ): Promise<{ first: boolean; firstHuman: boolean }> {
+    const event = () => this.#putEvent(id, 'click', click, { linkIndex, machine: click.machine, ...(click.reason ? { reason: click.reason } : {}) });
     const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
@@ -227,7 +226,7 @@ export class MessageStore {
       }),
     );
     const out = await this.#updateWithEvent(update, event);
-    return { first: out.Attributes?.firstClickAt === undefined, firstHuman: !click.machine && out.Attributes?.firstHumanClickAt === undefined, key: await event };
+    return { first: out.Attributes?.firstClickAt === undefined, firstHuman: !click.machine && out.Attributes?.firstHumanClickAt === undefined };
   }
 
   /** The message's click events from `since` on (ISO), oldest first: link, time, and whether counted as machine. */
@@ -295,36 +294,45 @@ export class MessageStore {
     }
   }
 
-  /** Writes a raw tracking event; returns its key (to take it back if the record's update finds no record). */
-  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<{ pk: string; sk: string }> {
+  /**
+   * Writes a raw tracking event, only while the record exists: a condition check on the record in the same
+   * transaction. So an erasure that lands between the record's update and this leaves nothing behind, and the public
+   * functions that write events need no DeleteItem to take one back (lambdas/wiring: no delete on public routes).
+   */
+  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<void> {
     const key = { pk: `M#${id}`, sk: `E#${event.at}#${type}#${randomUUID().slice(0, 8)}` };
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#tables.messages,
-        Item: {
-          ...key,
-          at: event.at,
-          type,
-          detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
-          expiresAt: event.expiresAt,
-        },
-      }),
-    );
-    return key;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { ConditionCheck: { TableName: this.#tables.messages, Key: recordKey(id), ConditionExpression: 'attribute_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.#tables.messages,
+                Item: {
+                  ...key,
+                  at: event.at,
+                  type,
+                  detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
+                  expiresAt: event.expiresAt,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (e) {
+      // The record was erased after its update: the event is not kept, as if it had come a moment later.
+      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return;
+      throw e;
+    }
   }
 
-  /**
-   * The record's update and its raw event, written at once. When the update finds no record (erased meanwhile), the
-   * event is taken back, so nothing of an erased person's is left behind, and the update's error is thrown.
-   */
-  async #updateWithEvent<T>(update: Promise<T>, event: Promise<{ pk: string; sk: string }>): Promise<T> {
-    const [updated, written] = await Promise.allSettled([update, event]);
-    if (updated.status === 'fulfilled') {
-      if (written.status === 'rejected') throw written.reason;
-      return updated.value;
-    }
-    if (written.status === 'fulfilled') await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: written.value }));
-    throw updated.reason;
+  /** The record's update, then (only when it found the record) its raw event. */
+  async #updateWithEvent<T>(update: Promise<T>, event: () => Promise<void>): Promise<T> {
+    const updated = await update;
+    await event();
+    return updated;
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
