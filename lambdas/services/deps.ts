@@ -56,7 +56,7 @@ export interface Deps {
     RecipientStore,
     'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
   >;
-  readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates' | 'putLinkSet' | 'getLinkSet'>;
+  readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew'>;
   readonly messages: Pick<
     MessageStore,
@@ -73,6 +73,8 @@ export interface Deps {
     | 'recordOpen'
     | 'recordClick'
     | 'clicksSince'
+    | 'putLinkSet'
+    | 'getLinkSet'
     | 'reclassifyClick'
     | 'idsByRecipient'
     | 'deleteMessage'

@@ -266,7 +266,7 @@ const storedLinkSets = new Set<string>();
 /** Stores the template's shared links where erasure does not reach (lambdas/domain/hrefs.ts). Idempotent. */
 async function rememberLinkSet(deps: Deps, templateId: string, linkSet: { id: string; links: readonly (string | null)[] }): Promise<void> {
   if (storedLinkSets.has(linkSet.id)) return;
-  await deps.catalog.putLinkSet({ id: linkSet.id, template: templateId, links: linkSet.links });
+  await deps.messages.putLinkSet({ id: linkSet.id, template: templateId, links: linkSet.links });
   storedLinkSets.add(linkSet.id);
 }
 

@@ -106,7 +106,7 @@ export async function resolveClick(deps: Deps, token: string, signal: RequestSig
   if (record && record.recipientId !== recipientId) return { kind: 'invalid' };
   if (!record) {
     // Signed by us, so it was real: the record went with an erasure (or its retention). Only the shared links remain.
-    const shared = linkSet ? (await deps.catalog.getLinkSet(linkSet))?.links[linkIndex] : undefined;
+    const shared = linkSet ? (await deps.messages.getLinkSet(linkSet))?.links[linkIndex] : undefined;
     const url = shared ? safeUrl(shared) : undefined;
     if (url?.ok && url.scheme !== 'mailto:') return { kind: 'redirect', url: url.url };
     return (await deps.recipients.get(recipientId)) ? { kind: 'invalid' } : { kind: 'erased' };

@@ -110,8 +110,7 @@ export const FUNCTIONS = {
     memorySize: 512,
     timeoutSeconds: 15,
     permissions: ['ses:send', 'keys:read'],
-    // campaigns `put`: the template's link set (LINKS#id), so its links outlive an erasure of the recipient.
-    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'put'], campaigns: ['read', 'put'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'put'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
   unsubscribe: {
     entry: 'lambdas/handlers/unsubscribe.ts',
@@ -124,9 +123,9 @@ export const FUNCTIONS = {
     entry: 'lambdas/handlers/preferences.ts',
     description: 'Preference page: topics, all marketing, tracking, do not sell or share, Global Privacy Control.',
     memorySize: 256,
-    // Ticking a topic where double opt-in applies sends the confirmation mail (and stores its link set, if it has one).
+    // Ticking a topic where double opt-in applies sends the confirmation mail.
     permissions: ['ses:send', 'keys:read'],
-    tables: { ...RECIPIENT_PAGE, campaigns: ['read', 'put'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
+    tables: { ...RECIPIENT_PAGE, messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
   openPixel: {
     entry: 'lambdas/handlers/open-pixel.ts',
@@ -142,8 +141,7 @@ export const FUNCTIONS = {
     memorySize: 256,
     timeoutSeconds: 5,
     permissions: ['keys:read'],
-    // campaigns `read`: a link of old mail whose message record went with an erasure resolves from its link set.
-    tables: { ...TRACKING, campaigns: ['read'] },
+    tables: TRACKING,
   },
   confirm: {
     entry: 'lambdas/handlers/confirm-opt-in.ts',

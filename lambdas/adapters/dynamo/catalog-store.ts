@@ -1,19 +1,8 @@
-/**
- * Topics and templates, in the campaigns table (`TOPIC#id` / `TEMPLATE#id`; gsi1 lists each kind), and the link
- * sets of templates (`LINKS#id`): the tracked URLs every recipient of a template shares, by link index, so a click
- * in old mail still finds its destination when the message record went with an erasure.
- */
+/** Topics and templates, in the campaigns table (`TOPIC#id` / `TEMPLATE#id`; gsi1 lists each kind). */
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
 import { TemplateRecordSchema, TopicSchema, type TemplateRecord, type Topic } from '../../schemas/model.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
-
-/** The shared tracked links of a template's mail, by link index (`null`: a link that depended on the recipient). */
-export interface LinkSet {
-  readonly id: string;
-  readonly template: string;
-  readonly links: readonly (string | null)[];
-}
 
 const strip = <T extends Record<string, unknown>>(item: T) => {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, ...rest } = item;
@@ -78,17 +67,6 @@ export class CatalogStore {
 
   async listTemplates(): Promise<TemplateRecord[]> {
     return (await this.#listKind('TEMPLATES')).map((i) => TemplateRecordSchema.parse(i));
-  }
-
-  /** Stores a link set; its id is its content's hash, so writing it again changes nothing. */
-  async putLinkSet(set: LinkSet): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: `LINKS#${set.id}`, sk: 'LINKS', ...set, links: [...set.links] } }));
-  }
-
-  async getLinkSet(id: string): Promise<LinkSet | undefined> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `LINKS#${id}`, sk: 'LINKS' } }));
-    if (!out.Item) return undefined;
-    return { id, template: String(out.Item.template ?? ''), links: (out.Item.links as unknown[]).map((l) => (typeof l === 'string' ? l : null)) };
   }
 
   async #listKind(kind: string): Promise<Record<string, unknown>[]> {

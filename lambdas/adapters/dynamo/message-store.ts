@@ -2,7 +2,8 @@
  * Message records and the counters behind the figures. The record is claimed with a conditional write before SES
  * is called: a retried send (same idempotency key) finds the claim and never mails twice.
  *
- * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events. Counters table:
+ * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events; `LINKS#hash / LINKS` a
+ * template's shared tracked links (no recipient, no TTL: what old mail's links need after an erasure). Counters table:
  * `<series> / D#yyyy-mm-dd` with one number per figure (`sent_service`, `held_reason_opted_out`, …), where the series
  * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
  */
@@ -30,6 +31,17 @@ export type ClaimResult =
     };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
+
+/**
+ * The tracked links every recipient of a template shares, by link index (`null`: a link that depended on the
+ * recipient), under its content hash. Kept apart from every message and person (`LINKS#id`, no TTL, no recipient), so
+ * a click in old mail still finds its destination after an erasure took the message record.
+ */
+export interface LinkSet {
+  readonly id: string;
+  readonly template: string;
+  readonly links: readonly (string | null)[];
+}
 
 /** A raw tracking event: kept until `expiresAt` (epoch seconds, the table's TTL), then DynamoDB deletes it. */
 export interface TrackingEvent {
@@ -173,6 +185,17 @@ export class MessageStore {
         Item: { pk: `M#${id}`, sk: `E#${at}#${type}`, at, type, ...(detail ? { detail } : {}) },
       }),
     );
+  }
+
+  /** Stores a link set; its id is its content's hash, so writing it again changes nothing. */
+  async putLinkSet(set: LinkSet): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#tables.messages, Item: { pk: `LINKS#${set.id}`, sk: 'LINKS', ...set, links: [...set.links] } }));
+  }
+
+  async getLinkSet(id: string): Promise<LinkSet | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: { pk: `LINKS#${id}`, sk: 'LINKS' } }));
+    if (!out.Item) return undefined;
+    return { id, template: String(out.Item.template ?? ''), links: (out.Item.links as unknown[]).map((l) => (typeof l === 'string' ? l : null)) };
   }
 
   /** The record alone (no events): one consistent GetItem, for the hot public paths. */
