@@ -6,7 +6,7 @@ import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { confirmOptIn } from '../services/recipients.ts';
-import { crossSitePage, ERASED_NOTE, evidenceOf, isCrossSite, page, publicPage } from './middleware/page.ts';
+import { crossSitePage, ERASED_NOTE, evidenceOf, isCrossSite, page, publicBaseUrlOf, publicPage } from './middleware/page.ts';
 
 const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
 
@@ -21,7 +21,7 @@ export const handler = publicPage(async (event) => {
   if (!verified.ok || !verified.payload.topic) return invalid();
   const { recipientId, topic } = verified.payload;
   // A subscription must be the person's own act: not a form another site posts for them.
-  if (event.requestContext.http.method === 'POST' && isCrossSite(event.headers, deps.settings.publicBaseUrl)) return crossSitePage();
+  if (event.requestContext.http.method === 'POST' && isCrossSite(event.headers, publicBaseUrlOf(deps))) return crossSitePage();
   if (!(await deps.recipients.get(recipientId))) return erased();
   const topicRecord = await deps.catalog.getTopic(topic);
   const name = escapeHtml(topicRecord?.name ?? topic);

@@ -11,7 +11,7 @@ import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { honorGpc, preferenceView, savePreferences, type PreferenceForm, type PreferenceView } from '../services/recipient-actions.ts';
-import { crossSitePage, ERASED_NOTE, evidenceOf, field, fields, isCrossSite, page, publicPage, type PageEvent } from './middleware/page.ts';
+import { crossSitePage, ERASED_NOTE, evidenceOf, field, fields, isCrossSite, page, publicBaseUrlOf, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const PREFERENCES_WORDING = 'preference-page-v1';
 
@@ -86,7 +86,7 @@ export const handler = publicPage(async (event) => {
   if (!verified.ok) return invalid();
   const { recipientId } = verified.payload;
   const post = event.requestContext.http.method === 'POST';
-  if (post && isCrossSite(event.headers, deps.settings.publicBaseUrl)) return crossSitePage();
+  if (post && isCrossSite(event.headers, publicBaseUrlOf(deps))) return crossSitePage();
   // Signed by us for a real person: gone now means erased.
   if (!(await deps.recipients.get(recipientId))) return erased();
   const gpc = event.headers['sec-gpc']?.trim() === '1';

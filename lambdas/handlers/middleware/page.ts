@@ -82,6 +82,18 @@ export function isCrossSite(headers: Readonly<Record<string, string | undefined>
   return !allowed.has(origin.replace(/\/+$/, '').toLowerCase());
 }
 
+/**
+ * The stage's public base URL for {@link isCrossSite}, or `undefined` where this function has no sending settings
+ * (a page function may lack the From and postal addresses the settings require; the Host header then decides).
+ */
+export function publicBaseUrlOf(deps: { readonly settings: { readonly publicBaseUrl: string } }): string | undefined {
+  try {
+    return deps.settings.publicBaseUrl;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The answer to a cross-site POST: nothing changed. */
 export const crossSitePage = () =>
   page(403, 'Not changed', '<h1>Nothing was changed</h1><p>This form was sent from another website. Open the link from your mail and save your choices there.</p>');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCrossSite, page } from '../../../../lambdas/handlers/middleware/page.ts';
+import { isCrossSite, page, publicBaseUrlOf } from '../../../../lambdas/handlers/middleware/page.ts';
 
 describe('page', () => {
   it('shows the sender name, logo and postal address, escaped, and lets only the logo’s origin serve an image', () => {
@@ -32,4 +32,16 @@ describe('isCrossSite', () => {
     [{ origin: 'http://127.0.0.1:3000', host: '127.0.0.1:3000' }, false],
     [{ origin: 'https://mail.shop.example.evil.example' }, true],
   ])('%j → %s', (headers, expected) => expect(isCrossSite(headers, base)).toBe(expected));
+});
+
+describe('publicBaseUrlOf', () => {
+  it('is undefined, not a 500, for a function without sending settings', () => {
+    const broken = {
+      get settings(): { publicBaseUrl: string } {
+        throw new Error('Sendwell sending settings are invalid: SENDWELL_FROM_ADDRESS: Required');
+      },
+    };
+    expect(publicBaseUrlOf(broken)).toBeUndefined();
+    expect(publicBaseUrlOf({ settings: { publicBaseUrl: 'https://m.example' } })).toBe('https://m.example');
+  });
 });
