@@ -99,7 +99,9 @@ function compile(route: RouteDef): CompiledRoute {
 /** Matches like API Gateway: the route with the most literal segments wins over one with parameters. */
 export function createRouter(routes: readonly RouteDef[]) {
   const compiled = routes.map(compile).sort((a, b) => b.staticSegments - a.staticSegments);
-  return (method: string, path: string) => {
+  return (method: string, rawPath: string) => {
+    // API Gateway routes `/u/TOKEN/` as `/u/TOKEN`: a trailing slash names the same resource.
+    const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') || '/' : rawPath;
     for (const c of compiled) {
       if (c.route.method !== method) continue;
       const m = c.pattern.exec(path);
@@ -253,7 +255,8 @@ export function toEvent(
       domainName: headers.host ?? 'localhost',
       domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
       http: {
-        method: route.method,
+        // The request's own method: a HEAD routed to a GET route still says HEAD (link checkers, scanners).
+        method: (req.method ?? route.method).toUpperCase(),
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',

@@ -29,6 +29,8 @@ export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
     [ENV.fromAddress]: 'Sendwell Local <no-reply@sendwell.local>',
     [ENV.publicBaseUrl]: endpoints.publicBaseUrl,
     [ENV.postalAddress]: 'Sendwell Local, 1 Example Street, Springfield',
+    // The name on the public pages; no logo locally (SENDWELL_LOGO_URL takes an https URL of one).
+    [ENV.senderName]: 'Sendwell Local',
     [ENV.unsubscribeMailbox]: 'unsubscribe@sendwell.local',
     [ENV.tokenKeys]: endpoints.keys.tokenKeys,
     [ENV.pseudonymKey]: endpoints.keys.pseudonymKey,

@@ -61,3 +61,48 @@ export function config(): Config {
   cached ??= parseConfig();
   return cached;
 }
+
+/** What the public pages show of the sender: name, logo, postal address (every one optional). */
+export interface Branding {
+  readonly senderName?: string;
+  readonly logoUrl?: string;
+  readonly postalAddress?: string;
+}
+
+const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const BrandingSchema = z.object({
+  [ENV.senderName]: blankIsAbsent(z.string().trim().max(100)),
+  [ENV.logoUrl]: blankIsAbsent(z.url({ protocol: /^https?$/ }).refine((u) => /^https:/.test(u) || /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(u), 'https only (http on loopback)')),
+  [ENV.postalAddress]: blankIsAbsent(z.string().trim().max(500)),
+  [ENV.fromAddress]: blankIsAbsent(z.string()),
+});
+
+/**
+ * The branding of the public pages from the environment. The sender name defaults to the display name of the from
+ * address (`Shop News <news@shop.example>` → `Shop News`).
+ *
+ * @throws {ConfigError} naming a bad variable (a logo that is not an https URL).
+ */
+export function parseBranding(env: NodeJS.ProcessEnv = process.env): Branding {
+  const parsed = BrandingSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`Sendwell branding is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const e = parsed.data;
+  const display = /^\s*"?([^"<]+?)"?\s*<[^>]+>\s*$/.exec(e[ENV.fromAddress] ?? '')?.[1]?.trim();
+  const senderName = e[ENV.senderName] ?? display;
+  return {
+    ...(senderName ? { senderName } : {}),
+    ...(e[ENV.logoUrl] ? { logoUrl: e[ENV.logoUrl] } : {}),
+    ...(e[ENV.postalAddress] ? { postalAddress: e[ENV.postalAddress] } : {}),
+  };
+}
+
+let cachedBranding: Branding | undefined;
+
+/** The branding of this process, parsed once per cold start. */
+export function branding(): Branding {
+  cachedBranding ??= parseBranding();
+  return cachedBranding;
+}

@@ -4,7 +4,8 @@
  * template, caller value or token can add a header line.
  */
 import { normalizeEmail } from './email-address.ts';
-import { type ErrorDetail, SendwellError } from './errors.ts';
+import { type ErrorDetail, SendwellError, UnsafeLink } from './errors.ts';
+import { decodeEntities, linkSetId, refusedHrefs, safeUrl } from './hrefs.ts';
 import { escapeHtml, renderTemplate, type Template, validateTemplate } from './template.ts';
 
 /** URLs Sendwell made for this message and recipient (each carries its own signed token). */
@@ -21,8 +22,12 @@ export interface ComposeLinks {
   readonly confirmUrl?: string;
   /** The open pixel (`/o/TOKEN.gif`); used only when tracking is allowed. */
   readonly pixelUrl?: string;
-  /** The tracked URL (`/c/TOKEN`) for the link at `index` in {@link ComposedMessage.links}; only when tracking is allowed. */
-  readonly clickUrl?: (index: number) => string;
+  /**
+   * The tracked URL (`/c/TOKEN`) for the link at `index` in {@link ComposedMessage.links}; only when tracking is
+   * allowed. `linkSet` names the message's {@link ComposedMessage.linkSet}, so the link still resolves once the
+   * message record is gone (erasure).
+   */
+  readonly clickUrl?: (index: number, linkSet?: string) => string;
 }
 
 export interface ComposeInput {
@@ -50,8 +55,17 @@ export interface ComposedMessage {
   readonly text: string;
   /** Extra headers for SES `Simple.Headers`; every value checked to be one line of printable ASCII. */
   readonly headers: readonly MailHeader[];
-  /** The original URL of each tracked link; `clickUrl(i)` stands for `links[i]`. Empty when nothing was tracked. */
+  /**
+   * The URL of each tracked link (as the URL parser writes it: absolute and encoded); `clickUrl(i)` stands for
+   * `links[i]`. Empty when nothing was tracked.
+   */
   readonly links: readonly string[];
+  /**
+   * The tracked links that are the same for every recipient of the template, by index (`null` where the href had a
+   * variable in it, which may be personal), and its content-addressed id. Stored apart from the recipient, it lets a
+   * link in old mail reach its destination after the person's data was erased. Absent when no such link was tracked.
+   */
+  readonly linkSet?: { readonly id: string; readonly links: readonly (string | null)[] };
   /** Template variables that had no value and rendered empty. */
   readonly missing: readonly string[];
 }
@@ -65,6 +79,8 @@ export interface ComposedMessage {
  * links (unsubscribe, preferences, confirm): those must work without a redirect and must never be counted as
  * clicks. The text part is left alone: finding URLs in free text is guesswork, and a wrong guess breaks a link.
  *
+ * @throws {UnsafeLink} when an href with a variable in it renders, for this recipient, to anything but an http,
+ * https or mailto URL.
  * @throws {SendwellError} `validation_failed` when the template is not sendable, a marketing link or the postal
  * address is missing, or an address, URL or header value could inject a header line.
  * @example
@@ -115,14 +131,18 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
     confirm_url: links.confirmUrl,
   });
 
+  const refused = refusedHrefs(template.html, rendered.html);
+  if (refused.length > 0) throw new UnsafeLink(refused.map((r) => ({ path: `html.link.${r.link}`, message: `${r.template}: ${r.reason}` })));
+
   let html = rendered.html;
   let tracked: string[] = [];
+  let linkSet: ComposedMessage['linkSet'];
   if (input.trackingAllowed) {
     if (links.clickUrl !== undefined) {
       const own = [links.unsubscribeUrl, links.oneClickUrl, links.preferencesUrl, links.confirmUrl].filter(
         (u): u is string => u !== undefined && u !== '',
       );
-      ({ html, links: tracked } = trackLinks(html, links.clickUrl, own));
+      ({ html, links: tracked, linkSet } = trackLinks(html, templatedAnchors(template.html), links.clickUrl, own));
     }
     const pixel = webUrl(links.pixelUrl, 'links.pixelUrl');
     if (pixel !== undefined) html = insertPixel(html, pixel);
@@ -136,6 +156,7 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
     text: rendered.text,
     headers,
     links: tracked,
+    ...(linkSet ? { linkSet } : {}),
     missing: rendered.missing,
   };
 }
@@ -189,36 +210,46 @@ function mailtoUrl(value: string | undefined): string | undefined {
 
 // The href of an `<a>` tag, double-, single- or un-quoted. `\s` before `href` keeps `data-href` out.
 const ANCHOR_HREF = /(<a\b[^>]*?\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi;
+const VARIABLE = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const OWN_VARIABLES = new Set(['unsubscribe_url', 'preferences_url', 'confirm_url']);
 
-function trackLinks(html: string, clickUrl: (index: number) => string, own: readonly string[]) {
-  const links: string[] = [];
-  const out = html.replace(ANCHOR_HREF, (whole, lead: string, dq?: string, sq?: string, bare?: string) => {
-    const url = decodeEntities(dq ?? sq ?? bare ?? '').trim();
+/** For each `<a href>` of the template, in order: whether a variable (other than Sendwell's own links) is in it. */
+function templatedAnchors(html: string): boolean[] {
+  return [...html.matchAll(ANCHOR_HREF)].map((m) => [...(m[2] ?? m[3] ?? m[4] ?? '').matchAll(VARIABLE)].some((v) => !OWN_VARIABLES.has(v[1] ?? '')));
+}
+
+function trackLinks(html: string, templated: readonly boolean[], clickUrl: (index: number, linkSet?: string) => string, own: readonly string[]) {
+  // First pass: which anchors are tracked, and the URL each stands for (parsed, so CR/LF or spaces from data become
+  // an encoded URL, never a broken Location header).
+  const targets: Array<{ url: string; personal: boolean } | undefined> = [];
+  let anchor = 0;
+  html.replace(ANCHOR_HREF, (whole, _lead: string, dq?: string, sq?: string, bare?: string) => {
+    const raw = decodeEntities(dq ?? sq ?? bare ?? '').trim();
+    const parsed = safeUrl(raw);
     // Only a URL the click endpoint can redirect to is worth a token; anything else stays as written.
-    if (!/^https?:\/\//i.test(url) || !URL.canParse(url) || own.some((o) => url.startsWith(o))) return whole;
-    const tracked = webUrl(clickUrl(links.length), 'links.clickUrl');
-    links.push(url);
+    const trackable = /^https?:\/\//i.test(raw) && parsed.ok && parsed.scheme !== 'mailto:' && !own.some((o) => raw.startsWith(o));
+    // Anchors of the rendered part are the template's, in order (values are escaped: data cannot add one).
+    targets.push(trackable && parsed.ok ? { url: parsed.url, personal: templated[anchor] ?? true } : undefined);
+    anchor++;
+    return whole;
+  });
+  const links = targets.filter((t) => t !== undefined).map((t) => t.url);
+  const shared = targets.filter((t) => t !== undefined).map((t) => (t.personal ? null : t.url));
+  const linkSet = shared.some((u) => u !== null) ? { id: linkSetId(shared), links: shared } : undefined;
+  let index = 0;
+  let position = 0;
+  const out = html.replace(ANCHOR_HREF, (whole, lead: string) => {
+    const target = targets[position++];
+    if (target === undefined) return whole;
+    const i = index++;
+    const tracked = webUrl(clickUrl(i, target.personal ? undefined : linkSet?.id), 'links.clickUrl');
     return `${lead}"${escapeHtml(tracked ?? '')}"`;
   });
-  return { html: out, links };
+  return { html: out, links, linkSet };
 }
 
 function insertPixel(html: string, pixelUrl: string): string {
   const img = `<img src="${escapeHtml(pixelUrl)}" width="1" height="1" alt="">`;
   const end = html.toLowerCase().lastIndexOf('</body>');
   return end < 0 ? html + img : html.slice(0, end) + img + html.slice(end);
-}
-
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-// Enough of HTML's character references to recover a URL from an attribute: the named ones escaping produces,
-// and numeric ones. Others stay as written, which at worst tracks a URL exactly as the browser would not.
-const CHARACTER_REFERENCE = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/g;
-
-function decodeEntities(value: string): string {
-  return value.replace(CHARACTER_REFERENCE, (whole, dec?: string, hex?: string, name?: string) => {
-    if (name !== undefined) return NAMED[name] ?? whole;
-    const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
-    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
-  });
 }

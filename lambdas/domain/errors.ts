@@ -50,3 +50,14 @@ export class SendOutcomeUnknown extends Error {
     super(`SES gave no answer (${(cause as Error)?.name ?? 'error'}: ${(cause as Error)?.message ?? String(cause)}); the mail may have been sent`, { cause });
   }
 }
+
+/**
+ * A link of the template rendered, for this recipient, to something that is not an http, https or mailto URL
+ * (`href="{{profile_url}}"` filled with `javascript:…`). The send is held for this recipient (`invalid_link`); the
+ * details name the template's link, never the value it rendered to.
+ */
+export class UnsafeLink extends SendwellError {
+  constructor(details: readonly ErrorDetail[]) {
+    super('validation_failed', 'A link of the template rendered to something that is not an http, https or mailto URL.', details);
+  }
+}

@@ -50,8 +50,8 @@ export function buildLinks(ctx: LinkContext): ComposeLinks {
   }
   if (ctx.trackingAllowed) {
     links.pixelUrl = `${ctx.baseUrl}/o/${sign({ ...base, purpose: 'open', messageId: ctx.messageId })}.gif`;
-    links.clickUrl = (linkIndex: number) =>
-      `${ctx.baseUrl}/c/${sign({ ...base, purpose: 'click', messageId: ctx.messageId, linkIndex })}`;
+    links.clickUrl = (linkIndex: number, linkSet?: string) =>
+      `${ctx.baseUrl}/c/${sign({ ...base, purpose: 'click', messageId: ctx.messageId, linkIndex, ...(linkSet ? { linkSet } : {}) })}`;
   }
   return links;
 }

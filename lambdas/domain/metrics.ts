@@ -26,20 +26,31 @@ export const FiguresSchema = z.object({
   rejected: ClassCountSchema,
   delayed: ClassCountSchema,
   renderingFailed: ClassCountSchema,
-  opens: z.object({
-    total: ClassCountSchema,
-    unique: ClassCountSchema.meta({ description: 'Messages opened at least once.' }),
-    human: z.number(),
-    machine: z.number().meta({ description: 'Apple Mail Privacy Protection, scanners, prefetchers.' }),
-    uniqueHuman: z.number(),
-  }),
-  clicks: z.object({ total: ClassCountSchema, unique: ClassCountSchema.meta({ description: 'Messages with at least one click.' }) }),
-  unsubscribed: z.object({
-    total: z.number(),
+  opens: z
+    .object({
+      total: ClassCountSchema.meta({ description: 'Every counted open (total = human + machine).' }),
+      unique: ClassCountSchema.meta({ description: 'Messages opened at least once, by a person or a machine.' }),
+      human: ClassCountSchema,
+      machine: ClassCountSchema.meta({ description: 'Apple Mail Privacy Protection, scanners, prefetchers, opens too soon after the send.' }),
+      uniqueHuman: ClassCountSchema.meta({ description: 'Messages opened at least once by a person: what the open rate uses.' }),
+    })
+    .meta({ description: 'The pixel, where tracking consent allows. A HEAD is never counted.' }),
+  clicks: z
+    .object({
+      total: ClassCountSchema.meta({ description: 'Every counted click (total = human + machine).' }),
+      unique: ClassCountSchema.meta({ description: 'Messages with at least one click, by a person or a machine.' }),
+      human: ClassCountSchema,
+      machine: ClassCountSchema.meta({ description: 'Scanners, prefetchers, clicks too soon after the send, bursts on every link of a mail.' }),
+      uniqueHuman: ClassCountSchema.meta({ description: 'Messages clicked at least once by a person: what the click rate uses.' }),
+    })
+    .meta({ description: 'Tracked links, where tracking consent allows. A HEAD is never counted.' }),
+  unsubscribed: ClassCountSchema.extend({
     bySource: z.record(z.string(), z.number()).meta({ description: '`link`, `one_click`, `preference_page`, `complaint`, `mailto`, `api`…' }),
-  }),
-  suppressionsAdded: z.object({ total: z.number(), byReason: z.record(z.string(), z.number()) }),
-  erasures: z.number(),
+  }).meta({ description: 'Opt-outs that changed something. Every one is from marketing (service mail has nothing to unsubscribe from), so service is always 0.' }),
+  suppressionsAdded: z
+    .object({ total: z.number(), byReason: z.record(z.string(), z.number()) })
+    .meta({ description: 'Suppressions SES feedback added. About an address, not a message: no class.' }),
+  erasures: z.number().meta({ description: 'People erased. About a person, not a message: no class.' }),
 });
 export type Figures = z.infer<typeof FiguresSchema>;
 
@@ -48,9 +59,9 @@ export const RatesSchema = z
   .object({
     bounce: rate.meta({ description: 'Hard bounces / sent (SES counts only hard bounces).' }),
     complaint: rate.meta({ description: 'Complaints / sent.' }),
-    open: rate.meta({ description: 'Unique opens / delivered (machine opens included).' }),
-    humanOpen: rate.meta({ description: 'Unique human opens / delivered.' }),
-    click: rate.meta({ description: 'Unique clicks / delivered.' }),
+    open: rate.meta({ description: 'Unique human opens / delivered (machine opens left out).' }),
+    humanOpen: rate.meta({ description: 'The same as `open` (kept for clients written before `open` left machine opens out).' }),
+    click: rate.meta({ description: 'Unique human clicks / delivered (machine clicks left out).' }),
     unsubscribe: rate.meta({ description: 'Unsubscribes / delivered.' }),
   })
   .meta({ description: 'Fractions (0.05 is 5 %); null when the denominator is zero.' });
@@ -86,6 +97,18 @@ function breakdown(raw: RawCounters, prefix: string): Record<string, number> {
 
 const total = (parts: Record<string, number>) => Object.values(parts).reduce((a, b) => a + b, 0);
 
+const allMarketing = (n: number): ClassCount => ({ total: n, service: 0, marketing: n });
+
+function engagement(raw: RawCounters, kind: 'opens' | 'clicks') {
+  return {
+    total: classCount(raw, `${kind}_total`),
+    unique: classCount(raw, `${kind}_unique`),
+    human: classCount(raw, `${kind}_human`),
+    machine: classCount(raw, `${kind}_machine`),
+    uniqueHuman: classCount(raw, `${kind}_unique_human`),
+  };
+}
+
 /**
  * The figures of a set of raw counters (one day, or a range summed with {@link sumCounters}).
  *
@@ -109,15 +132,9 @@ export function figuresOf(raw: RawCounters): Figures {
     rejected: classCount(raw, 'rejected'),
     delayed: classCount(raw, 'delayed'),
     renderingFailed: classCount(raw, 'rendering_failed'),
-    opens: {
-      total: classCount(raw, 'opens_total'),
-      unique: classCount(raw, 'opens_unique'),
-      human: raw.opens_human ?? 0,
-      machine: raw.opens_machine ?? 0,
-      uniqueHuman: raw.opens_unique_human ?? 0,
-    },
-    clicks: { total: classCount(raw, 'clicks_total'), unique: classCount(raw, 'clicks_unique') },
-    unsubscribed: { total: raw.unsubscribed ?? total(bySource), bySource },
+    opens: engagement(raw, 'opens'),
+    clicks: engagement(raw, 'clicks'),
+    unsubscribed: { ...allMarketing(raw.unsubscribed ?? total(bySource)), bySource },
     suppressionsAdded: { total: raw.suppressions_added ?? total(suppressions), byReason: suppressions },
     erasures: raw.erasures ?? 0,
   };
@@ -139,9 +156,9 @@ export function ratesOf(f: Figures): Rates {
   return {
     bounce: ratio(f.bouncedHard.total, f.sent.total),
     complaint: ratio(f.complained.total, f.sent.total),
-    open: ratio(f.opens.unique.total, f.delivered.total),
-    humanOpen: ratio(f.opens.uniqueHuman, f.delivered.total),
-    click: ratio(f.clicks.unique.total, f.delivered.total),
+    open: ratio(f.opens.uniqueHuman.total, f.delivered.total),
+    humanOpen: ratio(f.opens.uniqueHuman.total, f.delivered.total),
+    click: ratio(f.clicks.uniqueHuman.total, f.delivered.total),
     unsubscribe: ratio(f.unsubscribed.total, f.delivered.total),
   };
 }

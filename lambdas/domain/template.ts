@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MessageClassSchema } from './decide.ts';
 import type { ErrorDetail } from './errors.ts';
+import { checkTemplateHrefs } from './hrefs.ts';
 
 export const TemplateSchema = z.object({
   class: MessageClassSchema,
@@ -102,6 +103,9 @@ export function validateTemplate(template: Template): ErrorDetail[] {
   for (const part of ['subject', 'html', 'text'] as const) {
     for (const bad of malformedPlaceholders(template[part])) problem(part, `malformed placeholder ${bad}`);
   }
+
+  // Every href must be an http, https or mailto URL (one with a variable in it is checked again per recipient).
+  problems.push(...checkTemplateHrefs(template.html));
 
   if (template.class === 'marketing') {
     for (const part of ['html', 'text'] as const) {

@@ -4,7 +4,7 @@
  *
  * Format: `PAYLOAD.SIG`, both base64url without padding.
  * - PAYLOAD encodes a JSON array, positional to stay short:
- *   `[kid, purposeCode, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt]`, absent fields `null`,
+ *   `[kid, purposeCode, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt, linkSet]`, absent fields `null`,
  *   trailing `null`s dropped. A future format can start with a number instead of the kid string.
  * - SIG is HMAC-SHA256 with the key named by `kid`, over a context string and PAYLOAD *as text*, truncated to
  *   128 bits (RFC 2104 §5: not less than half the hash). Signing the text rather than the decoded bytes means
@@ -33,6 +33,11 @@ export const TokenPayloadSchema = z
     issuedAt: z.int().min(0),
     /** Epoch seconds; the token stops verifying at this instant. */
     expiresAt: z.int().min(0).optional(),
+    /**
+     * Click tokens: the id of the message's link set (lambdas/domain/hrefs.ts), kept apart from the recipient, so the
+     * link still resolves after the message record was erased. Absent for a link that depends on the recipient.
+     */
+    linkSet: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   })
   .check((ctx) => {
     const p = ctx.value;
@@ -45,6 +50,7 @@ export const TokenPayloadSchema = z
     if ((p.purpose === 'click') !== (p.linkIndex !== undefined)) {
       problem('linkIndex belongs to click tokens, and only to them');
     }
+    if (p.purpose !== 'click' && p.linkSet !== undefined) problem('linkSet belongs to click tokens');
   });
 export type TokenPayload = z.infer<typeof TokenPayloadSchema>;
 
@@ -92,7 +98,7 @@ export function signToken(payload: TokenPayload, keyring: Keyring): string {
   if (!KID.test(kid) || key === undefined || (key.symmetricKeySize ?? 0) < MIN_KEY_BYTES) {
     throw new Error(`keyring: current key "${kid}" is missing, badly named or shorter than ${MIN_KEY_BYTES} bytes`);
   }
-  const fields = [kid, CODE[p.purpose], p.recipientId, p.issuedAt, p.messageId, p.topic, p.linkIndex, p.expiresAt];
+  const fields = [kid, CODE[p.purpose], p.recipientId, p.issuedAt, p.messageId, p.topic, p.linkIndex, p.expiresAt, p.linkSet];
   while (fields.length > 0 && fields[fields.length - 1] === undefined) fields.pop();
   const body = Buffer.from(JSON.stringify(fields.map((f) => f ?? null))).toString('base64url');
   return `${body}.${mac(key, body)}`;
@@ -184,16 +190,16 @@ function parseFields(body: string): unknown[] | undefined {
   } catch {
     return undefined;
   }
-  return Array.isArray(value) && value.length >= 4 && value.length <= 8 ? value : undefined;
+  return Array.isArray(value) && value.length >= 4 && value.length <= 9 ? value : undefined;
 }
 
 function toPayload(fields: unknown[]): TokenPayload | undefined {
-  const [, code, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt] = fields;
+  const [, code, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt, linkSet] = fields;
   const purpose = typeof code === 'string' ? PURPOSE_BY_CODE.get(code) : undefined;
   if (purpose === undefined) return undefined;
   // A person must always be able to leave: an unsubscribe token's expiry, however it got there, is ignored.
   const expiry = purpose === 'unsubscribe' ? null : expiresAt;
-  const named = { purpose, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt: expiry };
+  const named = { purpose, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt: expiry, linkSet };
   // `null` (or a dropped trailing field) is how the wire says "absent"; the schema says it by leaving the field out.
   const candidate = Object.fromEntries(Object.entries(named).filter(([, v]) => v !== null && v !== undefined));
   const parsed = TokenPayloadSchema.safeParse(candidate);

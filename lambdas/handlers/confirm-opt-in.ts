@@ -6,9 +6,11 @@ import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { confirmOptIn } from '../services/recipients.ts';
-import { evidenceOf, page, publicPage } from './middleware/page.ts';
+import { crossSitePage, ERASED_NOTE, evidenceOf, isCrossSite, page, publicBaseUrlOf, publicPage } from './middleware/page.ts';
 
-const INVALID = page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
+const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
+
+const erased = () => page(200, 'Nothing to confirm', `<h1>Nothing to confirm</h1><p>${ERASED_NOTE}</p>`);
 
 export const CONFIRM_WORDING = 'confirm-page-v1';
 
@@ -16,8 +18,11 @@ export const handler = publicPage(async (event) => {
   const deps = container();
   const keys = await deps.keys();
   const verified = verifyToken(event.pathParameters?.token ?? '', 'confirm', keys.tokens, deps.clock());
-  if (!verified.ok || !verified.payload.topic) return INVALID;
+  if (!verified.ok || !verified.payload.topic) return invalid();
   const { recipientId, topic } = verified.payload;
+  // A subscription must be the person's own act: not a form another site posts for them.
+  if (event.requestContext.http.method === 'POST' && isCrossSite(event.headers, publicBaseUrlOf(deps))) return crossSitePage();
+  if (!(await deps.recipients.get(recipientId))) return erased();
   const topicRecord = await deps.catalog.getTopic(topic);
   const name = escapeHtml(topicRecord?.name ?? topic);
 
@@ -38,6 +43,6 @@ export const handler = publicPage(async (event) => {
     case 'not_pending':
       return page(409, 'Nothing to confirm', `<h1>Nothing to confirm</h1><p>There is no pending subscription to <strong>${name}</strong>: you may have unsubscribed since.</p>`);
     case 'unknown_recipient':
-      return INVALID;
+      return erased();
   }
 });

@@ -1,6 +1,6 @@
 /**
  * `GET /o/{token}.gif` — the open pixel: always the same 43-byte transparent GIF, always 200, never cached, for a
- * valid, forged or garbled token alike (no oracle). The open is recorded first; whatever goes wrong there is logged,
+ * valid, forged or garbled token alike (no oracle). A HEAD is never counted. The open is recorded first; whatever goes wrong there is logged,
  * never shown.
  */
 import type { Context } from 'aws-lambda';
@@ -33,7 +33,11 @@ export const handler = async (event: HttpEvent, _context: Context): Promise<Http
   try {
     const token = (event.pathParameters?.token ?? '').replace(/\.gif$/i, '');
     const http = event.requestContext?.http;
-    await recordOpen(container(), token, { ...(http?.sourceIp ? { ip: http.sourceIp } : {}), ...(http?.userAgent ? { userAgent: http.userAgent } : {}) });
+    await recordOpen(container(), token, {
+      ...(http?.sourceIp ? { ip: http.sourceIp } : {}),
+      ...(http?.userAgent ? { userAgent: http.userAgent } : {}),
+      ...(http?.method ? { method: http.method } : {}),
+    });
   } catch (e) {
     logger.error('open not recorded', { error: e as Error });
   }

@@ -125,8 +125,8 @@ export const OPS_SCRIPT = String.raw`
     byId('rates').replaceChildren(
       rateCard('bounce', 'Bounce rate (hard)', r.bounce, t.warning.bounce, t.sesReview.bounce),
       rateCard('complaint', 'Complaint rate', r.complaint, t.warning.complaint, t.sesReview.complaint),
-      rateCard('open', 'Open rate (unique)', r.open),
-      rateCard('click', 'Click rate (unique)', r.click),
+      rateCard('open', 'Open rate (people, unique)', r.open),
+      rateCard('click', 'Click rate (people, unique)', r.click),
       rateCard('unsubscribe', 'Unsubscribe rate', r.unsubscribe)
     );
   }
@@ -140,10 +140,17 @@ export const OPS_SCRIPT = String.raw`
     ['rejected', 'Rejected', function (f) { return f.rejected; }],
     ['held', 'Held back', function (f) { return f.held; }],
     ['failed', 'Failed (SES refused)', function (f) { return f.failed; }],
-    ['opensUnique', 'Opened (unique)', function (f) { return f.opens.unique; }],
+    ['opensUniqueHuman', 'Opened by a person (unique)', function (f) { return f.opens.uniqueHuman; }],
+    ['opensHuman', 'Opens, human', function (f) { return f.opens.human; }],
+    ['opensMachine', 'Opens, machine', function (f) { return f.opens.machine; }],
+    ['opensUnique', 'Opened (unique, machines included)', function (f) { return f.opens.unique; }],
     ['opensTotal', 'Opens (total)', function (f) { return f.opens.total; }],
-    ['clicksUnique', 'Clicked (unique)', function (f) { return f.clicks.unique; }],
-    ['clicksTotal', 'Clicks (total)', function (f) { return f.clicks.total; }]
+    ['clicksUniqueHuman', 'Clicked by a person (unique)', function (f) { return f.clicks.uniqueHuman; }],
+    ['clicksHuman', 'Clicks, human', function (f) { return f.clicks.human; }],
+    ['clicksMachine', 'Clicks, machine', function (f) { return f.clicks.machine; }],
+    ['clicksUnique', 'Clicked (unique, machines included)', function (f) { return f.clicks.unique; }],
+    ['clicksTotal', 'Clicks (total)', function (f) { return f.clicks.total; }],
+    ['unsubscribed', 'Unsubscribed', function (f) { return f.unsubscribed; }]
   ];
 
   function renderTotals(m) {
@@ -152,8 +159,6 @@ export const OPS_SCRIPT = String.raw`
       var c = d[2](f);
       return row([d[1], c.total, c.service, c.marketing], { 'data-figure': d[0] });
     });
-    rows.push(row(['Opens, human / machine', f.opens.human + ' / ' + f.opens.machine, '', ''], { 'data-figure': 'opensHumanMachine' }));
-    rows.push(row(['Unsubscribed', f.unsubscribed.total, '', ''], { 'data-figure': 'unsubscribed' }));
     rows.push(row(['Suppressions added', f.suppressionsAdded.total, '', ''], { 'data-figure': 'suppressionsAdded' }));
     fill(byId('totals').tBodies[0], rows);
   }
@@ -210,8 +215,8 @@ export const OPS_SCRIPT = String.raw`
       { label: 'Held back', color: '#4b5563', value: function (f) { return f.held.total; }, dash: [1, 3] }
     ]);
     chart('chart-engagement', m.days, [
-      { label: 'Opened (unique)', color: '#0e7490', value: function (f) { return f.opens.unique.total; } },
-      { label: 'Clicked (unique)', color: '#a16207', value: function (f) { return f.clicks.unique.total; }, dash: [6, 3] },
+      { label: 'Opened by a person (unique)', color: '#0e7490', value: function (f) { return f.opens.uniqueHuman.total; } },
+      { label: 'Clicked by a person (unique)', color: '#a16207', value: function (f) { return f.clicks.uniqueHuman.total; }, dash: [6, 3] },
       { label: 'Unsubscribed', color: '#be123c', value: function (f) { return f.unsubscribed.total; }, dash: [2, 2] }
     ]);
   }

@@ -2,18 +2,54 @@
  * `GET /p/{token}` — the preference page: every topic, "unsubscribe from all marketing", tracking consent, and
  * "do not sell or share my personal information". `POST /p/{token}` saves it and shows what changed. A request
  * with `Sec-GPC: 1` records a do-not-sell-or-share opt-out. Plain HTML, no JavaScript, labelled controls.
+ *
+ * The form changes only what the person changed: each checkbox has a hidden `off` field of the same name before it,
+ * so an unticked box posts `off` and a field missing from the POST leaves its setting as it is. A POST from another
+ * site is refused (403, nothing changed); while the request carries `Sec-GPC: 1`, do-not-sell stays on.
  */
 import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
-import { honorGpc, preferenceView, savePreferences, type PreferenceView } from '../services/recipient-actions.ts';
-import { evidenceOf, field, fields, page, publicPage } from './middleware/page.ts';
+import { honorGpc, preferenceView, savePreferences, type PreferenceForm, type PreferenceView } from '../services/recipient-actions.ts';
+import { crossSitePage, ERASED_NOTE, evidenceOf, field, fields, isCrossSite, page, publicBaseUrlOf, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const PREFERENCES_WORDING = 'preference-page-v1';
 
-const INVALID = page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">Open your preferences again from a recent mail.</p>');
+const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">Open your preferences again from a recent mail.</p>');
+const erased = () => page(200, 'No preferences held', `<h1>No preferences held</h1><p>${ERASED_NOTE}</p>`);
+
+/** A checkbox with its hidden `off` field: the last value posted wins; `undefined` when the form did not carry it. */
+function choice(event: PageEvent, name: string): boolean | undefined {
+  const values = fields(event, name);
+  return values.length === 0 ? undefined : values[values.length - 1] === 'on';
+}
+
+/** A checkbox that posts `off` when unticked (the hidden field first, so a ticked box's `on` comes last). */
+const box = (id: string, name: string, on: boolean, disabled = false) =>
+  `${disabled ? '' : `<input type="hidden" name="${escapeHtml(name)}" value="off">`}<input type="checkbox" id="${escapeHtml(id)}" name="${escapeHtml(name)}" value="on"${checked(on)}${disabled ? ' disabled' : ''}>`;
 
 const checked = (on: boolean) => (on ? ' checked' : '');
+
+/** What the POST carried, and only that: a setting it does not name stays as it is. */
+function preferenceForm(event: PageEvent): PreferenceForm {
+  const topics: Record<string, boolean> = {};
+  const body = typeof event.body === 'object' && event.body !== null ? event.body : {};
+  for (const name of Object.keys(body)) {
+    const on = name.startsWith('topic:') ? choice(event, name) : undefined;
+    if (on !== undefined) topics[name.slice('topic:'.length)] = on;
+  }
+  // The form of a page served before the hidden fields: ticked topics as repeated `topic` values (they only turn on).
+  for (const id of fields(event, 'topic')) topics[id] ??= true;
+  const unsubscribedAll = choice(event, 'unsubscribed_all');
+  const tracking = choice(event, 'tracking');
+  const doNotSell = choice(event, 'do_not_sell');
+  return {
+    topics,
+    ...(unsubscribedAll !== undefined ? { unsubscribedAll } : {}),
+    ...(tracking !== undefined ? { tracking } : {}),
+    ...(doNotSell !== undefined ? { doNotSell } : {}),
+  };
+}
 
 function render(view: PreferenceView, notices: readonly string[], gpc: boolean): string {
   const r = view.recipient;
@@ -21,7 +57,7 @@ function render(view: PreferenceView, notices: readonly string[], gpc: boolean):
     .map((t, i) => {
       const state = t.status === 'pending' ? ' <span class="note">(waiting for your confirmation)</span>' : '';
       const description = t.description ? `<br><span class="note">${escapeHtml(t.description)}</span>` : '';
-      return `<li><input type="checkbox" id="topic-${i}" name="topic" value="${escapeHtml(t.id)}"${checked(t.status === 'opted_in' || t.status === 'pending')}>
+      return `<li>${box(`topic-${i}`, `topic:${t.id}`, t.status === 'opted_in' || t.status === 'pending')}
 <label for="topic-${i}">${escapeHtml(t.name)}</label>${state}${description}</li>`;
     })
     .join('\n');
@@ -33,11 +69,11 @@ function render(view: PreferenceView, notices: readonly string[], gpc: boolean):
 <form method="post">
 <input type="hidden" name="form" value="preferences">
 <fieldset style="border:0;padding:0"><legend><strong>Topics</strong></legend><ul style="list-style:none;padding:0">${topics || '<li class="note">No topics yet.</li>'}</ul></fieldset>
-<p><input type="checkbox" id="unsubscribed_all" name="unsubscribed_all" value="on"${checked(r.unsubscribedAll)}>
+<p>${box('unsubscribed_all', 'unsubscribed_all', r.unsubscribedAll)}
 <label for="unsubscribed_all">Unsubscribe from all marketing</label></p>
-<p><input type="checkbox" id="tracking" name="tracking" value="on"${checked(r.tracking)}>
+<p>${box('tracking', 'tracking', r.tracking)}
 <label for="tracking">Let us see when I open mail and which links I click</label></p>
-<p><input type="checkbox" id="do_not_sell" name="do_not_sell" value="on"${checked(r.doNotSell)}${gpc ? ' disabled' : ''}>
+<p>${box('do_not_sell', 'do_not_sell', r.doNotSell, gpc)}
 <label for="do_not_sell">Do not sell or share my personal information</label>${gpc ? '<br><span class="note">On because your browser sends Global Privacy Control.</span>' : ''}</p>
 <button type="submit">Save preferences</button>
 </form>`;
@@ -47,8 +83,12 @@ export const handler = publicPage(async (event) => {
   const deps = container();
   const keys = await deps.keys();
   const verified = verifyToken(event.pathParameters?.token ?? '', 'preferences', keys.tokens, deps.clock());
-  if (!verified.ok) return INVALID;
+  if (!verified.ok) return invalid();
   const { recipientId } = verified.payload;
+  const post = event.requestContext.http.method === 'POST';
+  if (post && isCrossSite(event.headers, publicBaseUrlOf(deps))) return crossSitePage();
+  // Signed by us for a real person: gone now means erased.
+  if (!(await deps.recipients.get(recipientId))) return erased();
   const gpc = event.headers['sec-gpc']?.trim() === '1';
   const evidence = evidenceOf(event, PREFERENCES_WORDING);
   const notices: string[] = [];
@@ -56,23 +96,12 @@ export const handler = publicPage(async (event) => {
     notices.push('Your browser’s Global Privacy Control signal was honored: we will not sell or share your personal information.');
   }
 
-  if (event.requestContext.http.method === 'POST' && field(event, 'form') === 'preferences') {
-    const result = await savePreferences(
-      deps,
-      recipientId,
-      {
-        topics: fields(event, 'topic'),
-        unsubscribedAll: field(event, 'unsubscribed_all') === 'on',
-        tracking: field(event, 'tracking') === 'on',
-        doNotSell: field(event, 'do_not_sell') === 'on',
-      },
-      evidence,
-      gpc,
-    );
+  if (post && field(event, 'form') === 'preferences') {
+    const result = await savePreferences(deps, recipientId, preferenceForm(event), evidence, gpc);
     notices.push(result.changes.length ? `Saved: ${result.changes.join('; ')}.` : 'Saved. Nothing changed.');
     if (result.pending.length) notices.push(`We sent you a mail to confirm ${result.pending.join(', ')}.`);
   }
   const view = await preferenceView(deps, recipientId);
-  if (!view) return INVALID;
+  if (!view) return erased();
   return page(200, 'Email preferences', render(view, notices, gpc));
 });

@@ -1,51 +1,67 @@
 /**
  * `GET /u/{token}` — a page naming what will be unsubscribed, with two buttons; it changes nothing (mail scanners
- * fetch every link). `POST /u/{token}` — unsubscribes at once: the RFC 8058 one-click body
- * `List-Unsubscribe=One-Click` (form-urlencoded or multipart) from a mail client, or the page's form. Idempotent,
- * 200, no redirect, no cookie.
+ * fetch every link). `POST /u/{token}` — unsubscribes at once. Idempotent, 200, no redirect, no cookie, any origin
+ * (RFC 8058: the mail client posts from wherever it runs).
+ *
+ * The source recorded is `one_click` for every POST — the RFC 8058 body in either encoding, no body, no or any content
+ * type — except the page's own buttons, which say so in a field of their form (`via=page`) and are recorded as `link`.
  */
 import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { signToken, verifyToken } from '../domain/tokens.ts';
 import { unsubscribe, type UnsubscribeScope } from '../services/recipient-actions.ts';
-import { evidenceOf, field, page, publicPage, type PageEvent } from './middleware/page.ts';
+import { ERASED_NOTE, evidenceOf, field, page, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const UNSUBSCRIBE_WORDING = 'unsubscribe-page-v1';
 
-const INVALID = page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
+const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
+const erased = () => page(200, 'Nothing to unsubscribe', `<h1>Nothing to unsubscribe</h1><p>${ERASED_NOTE}</p>`);
 
-function isOneClick(event: PageEvent): boolean {
-  if (field(event, 'List-Unsubscribe') === 'One-Click') return true;
-  // A sender that posts the RFC 8058 body with an unusual content type still meant one click.
-  return typeof event.body === 'string' && /(?:^|&)List-Unsubscribe=One-Click(?:&|$)/.test(event.body.trim());
-}
+/**
+ * The page's own buttons: everything else posted here is a one-click unsubscribe. A page served before the `via`
+ * field existed posts `scope` alone; a mail client never does.
+ */
+const fromPage = (event: PageEvent) =>
+  field(event, 'via') === 'page' || (field(event, 'scope') !== undefined && field(event, 'List-Unsubscribe') === undefined);
 
-export const handler = publicPage(async (event) => {
-  const deps = container();
-  const keys = await deps.keys();
-  const now = deps.clock();
-  const verified = verifyToken(event.pathParameters?.token ?? '', 'unsubscribe', keys.tokens, now);
-  if (!verified.ok) return INVALID;
-  const { recipientId, topic } = verified.payload;
-  const topicRecord = topic ? await deps.catalog.getTopic(topic) : undefined;
-  const topicName = escapeHtml(topicRecord?.name ?? 'this list');
-  const preferencesUrl = `${deps.settings.publicBaseUrl}/p/${signToken({ purpose: 'preferences', recipientId, issuedAt: Math.floor(now.getTime() / 1000) }, keys.tokens)}`;
-  const manage = `<p class="note"><a href="${escapeHtml(preferencesUrl)}">Manage all your preferences</a> · Account and service messages continue either way.</p>`;
+export const handler = publicPage(
+  async (event) => {
+    const deps = container();
+    const keys = await deps.keys();
+    const now = deps.clock();
+    const verified = verifyToken(event.pathParameters?.token ?? '', 'unsubscribe', keys.tokens, now);
+    if (!verified.ok) return invalid();
+    const { recipientId, topic } = verified.payload;
+    const [topicRecord, person] = await Promise.all([topic ? deps.catalog.getTopic(topic) : undefined, deps.recipients.get(recipientId)]);
+    // Signed by us for a real person: gone now means erased.
+    if (!person) return erased();
+    const topicName = escapeHtml(topicRecord?.name ?? 'this list');
+    const preferencesUrl = `${deps.settings.publicBaseUrl}/p/${signToken({ purpose: 'preferences', recipientId, issuedAt: Math.floor(now.getTime() / 1000) }, keys.tokens)}`;
+    const manage = `<p class="note"><a href="${escapeHtml(preferencesUrl)}">Manage all your preferences</a> · Account and service messages continue either way.</p>`;
 
-  if (event.requestContext.http.method !== 'POST') {
-    return page(
-      200,
-      'Unsubscribe',
-      `<h1>Unsubscribe</h1><p>Stop receiving <strong>${topicName}</strong>?</p>
-<form method="post"><input type="hidden" name="scope" value="topic"><button type="submit">Unsubscribe from ${topicName}</button></form>
-<form method="post" style="margin-top:.75rem"><input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all marketing</button></form>
+    if (event.requestContext.http.method !== 'POST') {
+      return page(
+        200,
+        'Unsubscribe',
+        `<h1>Unsubscribe</h1><p>Stop receiving <strong>${topicName}</strong>?</p>
+<form method="post"><input type="hidden" name="via" value="page"><input type="hidden" name="scope" value="topic"><button type="submit">Unsubscribe from ${topicName}</button></form>
+<form method="post" style="margin-top:.75rem"><input type="hidden" name="via" value="page"><input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all marketing</button></form>
 ${manage}`,
-    );
-  }
+      );
+    }
 
-  const oneClick = isOneClick(event);
-  const scope: UnsubscribeScope = !oneClick && field(event, 'scope') === 'all' ? 'all' : 'topic';
-  await unsubscribe(deps, { recipientId, topic: topicRecord, messageId: verified.payload.messageId }, scope, oneClick ? 'one_click' : 'link', evidenceOf(event, oneClick ? 'rfc8058-one-click' : UNSUBSCRIBE_WORDING));
-  const what = scope === 'all' || !topicRecord ? 'all marketing' : topicName;
-  return page(200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>You will no longer receive ${what}.</p>${manage}`);
-});
+    const oneClick = !fromPage(event);
+    const scope: UnsubscribeScope = !oneClick && field(event, 'scope') === 'all' ? 'all' : 'topic';
+    const outcome = await unsubscribe(
+      deps,
+      { recipientId, topic: topicRecord, messageId: verified.payload.messageId },
+      scope,
+      oneClick ? 'one_click' : 'link',
+      evidenceOf(event, oneClick ? 'rfc8058-one-click' : UNSUBSCRIBE_WORDING),
+    );
+    if (outcome === 'unknown_recipient') return erased();
+    const what = scope === 'all' || !topicRecord ? 'all marketing' : topicName;
+    return page(200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>You will no longer receive ${what}.</p>${manage}`);
+  },
+  { anyBody: true },
+);

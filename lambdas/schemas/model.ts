@@ -197,7 +197,11 @@ export type SendMessageInput = z.infer<typeof SendMessageSchema>;
 export const MessageIdSchema = z.string().regex(/^(?:msg_[A-Za-z0-9_-]{1,64}|cmp_[A-Za-z0-9]{1,40}-rcp_[A-Za-z0-9]{1,40})$/, 'not a message id');
 
 export const MessageStatusSchema = z.enum(['sending', 'sent', 'held', 'failed']);
-export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient')]);
+/**
+ * Hold reasons of a message: the send rule's, `unknown_recipient`, and `invalid_link` — a link of the template
+ * rendered, for this recipient, to something that is not an http, https or mailto URL (lambdas/domain/hrefs.ts).
+ */
+export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient'), z.literal('invalid_link')]);
 
 export const SendResultSchema = z
   .object({
@@ -237,7 +241,9 @@ export const MessageRecordSchema = z
     humanOpens: z.number().optional(),
     machineOpens: z.number().optional().meta({ description: 'Apple Mail Privacy Protection, scanners, prefetchers.' }),
     firstOpenAt: IsoDateTimeSchema.optional(),
-    clicks: z.number().optional(),
+    clicks: z.number().optional().meta({ description: 'Every click, human and machine.' }),
+    humanClicks: z.number().optional(),
+    machineClicks: z.number().optional().meta({ description: 'Scanners, prefetchers, clicks too soon after the send, bursts on every link (docs/operations.md).' }),
     firstClickAt: IsoDateTimeSchema.optional(),
     events: z.array(z.object({ at: IsoDateTimeSchema, type: z.string(), detail: z.record(z.string(), z.unknown()).optional() })),
   })
@@ -292,6 +298,13 @@ export type CampaignStatus = z.infer<typeof CampaignStatusSchema>;
 export const PauseReasonSchema = z.enum(['manual', 'ses_sending_paused', 'ses_account_suspended', 'marketing_paused']);
 export type PauseReason = z.infer<typeof PauseReasonSchema>;
 
+const EngagementCountSchema = z.object({
+  total: z.number().int(),
+  human: z.number().int(),
+  machine: z.number().int().meta({ description: 'Scanners, prefetchers, Apple Mail Privacy Protection, too soon after the send, bursts (docs/operations.md).' }),
+  uniqueHuman: z.number().int().meta({ description: 'Messages opened (clicked) at least once by a person.' }),
+});
+
 export const CampaignProgressSchema = z
   .object({
     audience: z.number().int().meta({ description: 'Recipients found in the audience index so far.' }),
@@ -305,6 +318,10 @@ export const CampaignProgressSchema = z
     remaining: z.number().int().meta({ description: 'Found but not yet sent, held, failed or excluded.' }),
     ratePerSecond: z.number().optional().meta({ description: 'Recipients settled per second since the launch, pauses excluded.' }),
     etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate, once the audience is complete.' }),
+    engagement: z
+      .object({ opens: EngagementCountSchema, clicks: EngagementCountSchema })
+      .optional()
+      .meta({ description: 'One campaign’s answer only (`GET /v1/campaigns/{id}`), once launched: opens and clicks of its mail, human and machine apart; rates use human ones.' }),
   })
   .meta({ id: 'CampaignProgress' });
 export type CampaignProgress = z.infer<typeof CampaignProgressSchema>;

@@ -277,24 +277,48 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   resumeCampaign: { params: campaignParams, responses: { 202: { description: '`sending` again', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not paused') } },
   cancelCampaign: { params: campaignParams, responses: { 202: { description: '`cancelled`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Already completed or cancelled') } },
 
-  showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
+  showUnsubscribe: {
+    params: z.object({ token: z.string() }),
+    responses: { 400: FORM_UNREADABLE, 200: page('What will be unsubscribed, with buttons; or that the person’s data was erased'), 404: page('The link is not valid') },
+  },
   unsubscribe: {
     params: z.object({ token: z.string() }),
-    rawBody: { mediaTypes: ['application/x-www-form-urlencoded', 'multipart/form-data'], description: '`List-Unsubscribe=One-Click` (RFC 8058), or the page form `scope=topic|all`.' },
-    responses: { 200: page('Unsubscribed (also when already unsubscribed)'), 400: FORM_UNREADABLE, 404: page('The link is not valid') },
+    rawBody: {
+      mediaTypes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
+      description:
+        'Anything: every POST unsubscribes and is recorded as `one_click` (RFC 8058: `List-Unsubscribe=One-Click` in either encoding, or no body, or any content type), except the page’s own form `via=page&scope=topic|all`, recorded as `link`. Any origin.',
+    },
+    responses: { 400: FORM_UNREADABLE, 200: page('Unsubscribed (also when already unsubscribed, or when the person’s data was erased)'), 404: page('The link is not valid') },
   },
-  showPreferences: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('The preference page'), 404: page('The link is not valid') } },
+  showPreferences: {
+    params: z.object({ token: z.string() }),
+    responses: { 400: FORM_UNREADABLE, 200: page('The preference page; or that the person’s data was erased'), 404: page('The link is not valid') },
+  },
+  showUnsubscribeUpperCase: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('As GET /u/{token}'), 404: page('The link is not valid') } },
+  unsubscribeUpperCase: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('As POST /u/{token}'), 404: page('The link is not valid') } },
   savePreferences: {
     params: z.object({ token: z.string() }),
-    rawBody: { mediaTypes: ['application/x-www-form-urlencoded'], description: '`form=preferences`, `topic` (repeated), `unsubscribed_all`, `tracking`, `do_not_sell` (`on` when ticked).' },
-    responses: { 200: page('Saved; the page lists what changed'), 400: FORM_UNREADABLE, 404: page('The link is not valid') },
+    rawBody: {
+      mediaTypes: ['application/x-www-form-urlencoded'],
+      description:
+        '`form=preferences`, then per setting `off` or `on` (a hidden `off` before each checkbox; the last value wins): `topic:<id>`, `unsubscribed_all`, `tracking`, `do_not_sell`. A setting absent from the POST stays as it is; with `Sec-GPC: 1`, `do_not_sell` cannot be turned off.',
+    },
+    responses: { 400: FORM_UNREADABLE, 200: page('Saved; the page lists what changed'), 403: page('Sent from another site (`Sec-Fetch-Site` or `Origin`): nothing changed'), 404: page('The link is not valid') },
   },
-  openPixel: { params: z.object({ token: z.string() }), responses: { 200: { description: 'The 43-byte transparent GIF, always', mediaType: 'image/gif' } } },
-  click: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 302: { description: 'Redirect to the link as it was in the message' }, 404: page('Not a link of this message') } },
+  openPixel: { params: z.object({ token: z.string() }), responses: { 200: { description: 'The 43-byte transparent GIF, always (a HEAD is never counted)', mediaType: 'image/gif' } } },
+  click: {
+    params: z.object({ token: z.string() }),
+    responses: {
+      400: FORM_UNREADABLE,
+      302: { description: 'Redirect to the link as it was in the message, an encoded absolute URL; also after the person’s data was erased, for a link every recipient shares (nothing recorded)' },
+      404: page('Not a link of this message'),
+      410: page('A link made for a person whose data was erased since'),
+    },
+  },
   showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
   confirmOptIn: {
     params: z.object({ token: z.string() }),
-    responses: { 400: FORM_UNREADABLE, 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
+    responses: { 400: FORM_UNREADABLE, 200: page('Confirmed'), 403: page('Sent from another site: nothing confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
   },
 
   getMetrics: {

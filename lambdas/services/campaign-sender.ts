@@ -10,7 +10,7 @@
  */
 import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
-import { SendOutcomeUnknown, SendwellError } from '../domain/errors.ts';
+import { SendOutcomeUnknown, SendwellError, UnsafeLink } from '../domain/errors.ts';
 import type { Template } from '../domain/template.ts';
 import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
 import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
@@ -262,6 +262,8 @@ async function sendOne(
       });
       return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
     } catch (e) {
+      // A link that rendered unsafe for this recipient: held (deliver recorded why), the campaign goes on.
+      if (e instanceof UnsafeLink) return { kind: 'settled', entry: { messageId, outcome: { held: 'invalid_link' } } };
       // The record is marked failed: nothing went out. A template that cannot be composed never will be.
       if (e instanceof SendwellError) {
         await deps.messages.markDeadLettered(messageId, e.code, deps.clock().toISOString());

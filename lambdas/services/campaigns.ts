@@ -6,6 +6,7 @@
  */
 import { campaignProgress, type CampaignAction } from '../domain/campaign.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
+import { addDays, figuresOf, MAX_RANGE_DAYS, sumCounters } from '../domain/metrics.ts';
 import { markers, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
 import type { Campaign, CampaignInput, CampaignUpdate, SendResult } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
@@ -72,8 +73,27 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
 }
 
 export async function getCampaign(deps: Deps, id: string): Promise<Campaign> {
-  const [campaign, history] = await Promise.all([view(deps, await mustGet(deps, id)), deps.campaigns.audit(id)]);
-  return { ...campaign, history: history as NonNullable<Campaign['history']> };
+  const stored = await mustGet(deps, id);
+  const [campaign, history, engagement] = await Promise.all([view(deps, stored), deps.campaigns.audit(id), campaignEngagement(deps, stored)]);
+  return {
+    ...campaign,
+    ...(engagement ? { progress: { ...campaign.progress, engagement } } : {}),
+    history: history as NonNullable<Campaign['history']>,
+  };
+}
+
+/**
+ * Opens and clicks of a launched campaign's mail, human and machine apart (lambdas/domain/engagement.ts), from its
+ * day counters since the launch. Only for one campaign at a time: a list would read the counters of every campaign.
+ */
+async function campaignEngagement(deps: Deps, c: StoredCampaign): Promise<NonNullable<Campaign['progress']['engagement']> | undefined> {
+  if (!c.launchedAt) return undefined;
+  const today = deps.clock().toISOString().slice(0, 10);
+  const launched = c.launchedAt.slice(0, 10);
+  const from = launched < addDays(today, -(MAX_RANGE_DAYS - 1)) ? addDays(today, -(MAX_RANGE_DAYS - 1)) : launched;
+  const f = figuresOf(sumCounters((await deps.messages.counterSeries(`C#${c.id}`, from, today)).map((d) => d.figures)));
+  const part = (e: typeof f.opens) => ({ total: e.total.total, human: e.human.total, machine: e.machine.total, uniqueHuman: e.uniqueHuman.total });
+  return { opens: part(f.opens), clicks: part(f.clicks) };
 }
 
 export async function listCampaigns(deps: Deps, limit: number, cursor?: string): Promise<{ campaigns: Campaign[]; next?: string }> {

@@ -53,12 +53,13 @@ export async function preferenceView(deps: Deps, recipientId: string): Promise<P
   return { recipient, topics };
 }
 
+/** What the form said; a setting absent here was not on the form posted and stays as it is. */
 export interface PreferenceForm {
-  /** Topic ids ticked on the form. */
-  readonly topics: readonly string[];
-  readonly unsubscribedAll: boolean;
-  readonly tracking: boolean;
-  readonly doNotSell: boolean;
+  /** Topic id → ticked or not, for the topics the form carried. */
+  readonly topics: Readonly<Record<string, boolean>>;
+  readonly unsubscribedAll?: boolean;
+  readonly tracking?: boolean;
+  readonly doNotSell?: boolean;
 }
 
 export interface SaveResult {
@@ -67,15 +68,18 @@ export interface SaveResult {
   readonly pending: readonly string[];
 }
 
-/** Applies the preference form: only what differs from the stored state is changed (and ledgered). */
+/**
+ * Applies the preference form: only settings the form carried and that differ from the stored state are changed
+ * (and ledgered). While the request carries Global Privacy Control, do-not-sell cannot be turned off.
+ */
 export async function savePreferences(deps: Deps, recipientId: string, form: PreferenceForm, evidence: Evidence, gpc: boolean): Promise<SaveResult> {
   const view = await preferenceView(deps, recipientId);
   if (!view) return { changes: [], pending: [] };
   const changes: string[] = [];
   const pending: string[] = [];
-  const ticked = new Set(form.topics);
   for (const topic of view.topics) {
-    const wants = ticked.has(topic.id);
+    const wants = form.topics[topic.id];
+    if (wants === undefined) continue;
     const has = topic.status === 'opted_in' || topic.status === 'pending';
     if (wants === has) continue;
     const after = await setConsent(deps, recipientId, topic.id, { status: wants ? 'opted_in' : 'opted_out', source: 'preference_page', evidence }, 'recipient');
@@ -84,12 +88,12 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
     changes.push(`${topic.name}: ${status === 'pending' ? 'confirmation mail sent' : wants ? 'subscribed' : 'unsubscribed'}`);
   }
   // With Global Privacy Control on, "do not sell or share" stays on whatever the form says: the signal is the request.
-  const doNotSell = gpc ? true : form.doNotSell;
+  const doNotSell = gpc ? (form.doNotSell === undefined ? undefined : true) : form.doNotSell;
   const r = view.recipient;
   const prefs = {
-    ...(form.unsubscribedAll !== r.unsubscribedAll ? { unsubscribedAll: form.unsubscribedAll } : {}),
-    ...(form.tracking !== r.tracking ? { tracking: form.tracking } : {}),
-    ...(doNotSell !== r.doNotSell ? { doNotSell } : {}),
+    ...(form.unsubscribedAll !== undefined && form.unsubscribedAll !== r.unsubscribedAll ? { unsubscribedAll: form.unsubscribedAll } : {}),
+    ...(form.tracking !== undefined && form.tracking !== r.tracking ? { tracking: form.tracking } : {}),
+    ...(doNotSell !== undefined && doNotSell !== r.doNotSell ? { doNotSell } : {}),
   };
   if (Object.keys(prefs).length > 0) {
     await setPreferences(deps, recipientId, { ...prefs, source: 'preference_page', evidence }, 'recipient');

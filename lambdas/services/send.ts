@@ -6,7 +6,7 @@
 import { composeMessage } from '../domain/compose.ts';
 import { decide, trackingAllowed, type Decision } from '../domain/decide.ts';
 import { addressHash, normalizeEmail } from '../domain/email-address.ts';
-import { SendOutcomeUnknown, SendwellError } from '../domain/errors.ts';
+import { SendOutcomeUnknown, SendwellError, UnsafeLink } from '../domain/errors.ts';
 import { buildLinks } from '../domain/links.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
 import type { Template } from '../domain/template.ts';
@@ -160,6 +160,11 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
       now,
     });
   } catch (e) {
+    if (e instanceof UnsafeLink) {
+      // Held for this recipient, like any other hold: recorded (deliver marked it), counted, returned.
+      await deps.messages.count(at, { [`held_${template.class}`]: 1, held_reason_invalid_link: 1 }, dimsOf(template));
+      return { messageId, status: 'held', reason: 'invalid_link' };
+    }
     if (e instanceof SendwellError) throw e;
     if (e instanceof SendOutcomeUnknown) {
       throw new SendwellError('bad_gateway', 'SES did not answer: the message may have been sent. Do not send it again under a new idempotency key; GET /v1/messages/{id} shows it once SES reports it.', [
@@ -223,8 +228,21 @@ export async function deliver(deps: Deps, d: Delivery): Promise<{ sesMessageId: 
       from: deps.settings.fromAddress,
     });
   } catch (e) {
-    await deps.messages.markFailed(d.messageId, 'compose_failed', d.now.toISOString());
+    if (e instanceof UnsafeLink) {
+      await deps.messages.markHeld(d.messageId, 'invalid_link', d.now.toISOString(), e.details.map((x) => x.message).join('; '));
+    } else {
+      await deps.messages.markFailed(d.messageId, 'compose_failed', d.now.toISOString());
+    }
     throw e;
+  }
+  if (composed.linkSet) {
+    try {
+      await rememberLinkSet(deps, d.template.id, composed.linkSet);
+    } catch (e) {
+      // Nothing went out: failed like a refused send, so a retry (same key, or the campaign's redelivery) sends it.
+      await deps.messages.markFailed(d.messageId, 'link_set_not_stored', deps.clock().toISOString());
+      throw e;
+    }
   }
   let sesMessageId: string;
   try {
@@ -240,6 +258,16 @@ export async function deliver(deps: Deps, d: Delivery): Promise<{ sesMessageId: 
   }
   await deps.messages.markSent(d.messageId, sesMessageId, composed.links, deps.clock().toISOString());
   return { sesMessageId };
+}
+
+// Link sets already stored by this process: each is written once per cold start, not once per message.
+const storedLinkSets = new Set<string>();
+
+/** Stores the template's shared links where erasure does not reach (lambdas/domain/hrefs.ts). Idempotent. */
+async function rememberLinkSet(deps: Deps, templateId: string, linkSet: { id: string; links: readonly (string | null)[] }): Promise<void> {
+  if (storedLinkSets.has(linkSet.id)) return;
+  await deps.messages.putLinkSet({ id: linkSet.id, template: templateId, links: linkSet.links });
+  storedLinkSets.add(linkSet.id);
 }
 
 function unreachable(what: string): never {

@@ -19,6 +19,10 @@ export const ENV = {
   fromAddress: 'SENDWELL_FROM_ADDRESS',
   publicBaseUrl: 'SENDWELL_PUBLIC_BASE_URL',
   postalAddress: 'SENDWELL_POSTAL_ADDRESS',
+  /** Optional: the sender's name on the public pages (unsubscribe, preferences, confirm); default the display name of the from address. */
+  senderName: 'SENDWELL_SENDER_NAME',
+  /** Optional: an https URL of the sender's logo, shown on the public pages. */
+  logoUrl: 'SENDWELL_LOGO_URL',
   /** Optional: the mailbox SES receives `mailto:` unsubscribe requests at (`List-Unsubscribe` second URI). */
   unsubscribeMailbox: 'SENDWELL_UNSUBSCRIBE_MAILBOX',
   /** Days message records and raw tracking events are kept (DynamoDB TTL). Default 400. */

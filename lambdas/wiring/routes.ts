@@ -138,7 +138,7 @@ export const FUNCTIONS = {
   },
   click: {
     entry: 'lambdas/handlers/click.ts',
-    description: 'Click redirect to the link stored with the message; records the click where tracking consent allows.',
+    description: 'Click redirect to the link stored with the message (or the template\'s link set after erasure); records the click, human or machine, where tracking consent allows.',
     memorySize: 256,
     timeoutSeconds: 5,
     permissions: ['keys:read'],
@@ -266,10 +266,13 @@ export const ROUTES: readonly RouteDef[] = [
   ...publicRoutes([
     ['GET', '/u/{token}', 'unsubscribe', 'showUnsubscribe', 'Unsubscribe page: names the topic, offers topic or all marketing; changes nothing'],
     ['POST', '/u/{token}', 'unsubscribe', 'unsubscribe', 'Unsubscribe now: RFC 8058 one-click body or the page form; idempotent, 200, no redirect'],
+    // Paths are case-sensitive in API Gateway; some mail clients and gateways upper-case the unsubscribe path.
+    ['GET', '/U/{token}', 'unsubscribe', 'showUnsubscribeUpperCase', 'The unsubscribe page under an upper-cased path (as GET /u/{token})'],
+    ['POST', '/U/{token}', 'unsubscribe', 'unsubscribeUpperCase', 'Unsubscribe under an upper-cased path (as POST /u/{token})'],
     ['GET', '/p/{token}', 'preferences', 'showPreferences', 'Preference page (Sec-GPC: 1 records do not sell or share)'],
     ['POST', '/p/{token}', 'preferences', 'savePreferences', 'Save the preference page'],
     ['GET', '/o/{token}', 'openPixel', 'openPixel', 'Open pixel (`/o/TOKEN.gif`): always 200 with the 43-byte GIF'],
-    ['GET', '/c/{token}', 'click', 'click', 'Tracked link: 302 to the URL stored with the message, else 404'],
+    ['GET', '/c/{token}', 'click', 'click', 'Tracked link: 302 to the URL stored with the message (also after erasure, for a link every recipient shares), else 404; 410 for a personal link after erasure'],
   ]),
   {
     method: 'GET',

@@ -2,6 +2,8 @@
  * A recipient in a real browser: open a mail the local SES captured, follow its unsubscribe link, click, and be
  * unsubscribed; use every control of the preference page; arrive with Global Privacy Control on.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
@@ -62,7 +64,7 @@ describe('recipient pages in Chromium', () => {
     const page = await context.newPage();
     await page.setContent(mail.body.html ?? '');
     await Promise.all([page.waitForURL(/\/u\//), page.getByRole('link', { name: 'Unsubscribe' }).click()]);
-    await expect.poll(() => page.title()).toBe('Unsubscribe');
+    await expect.poll(() => page.title()).toBe('Unsubscribe · Sendwell Local');
     await expect(page.getByRole('heading', { name: 'Unsubscribe' }).isVisible()).resolves.toBe(true);
     expect(await page.textContent('main')).toContain(s.topicName);
     // Showing the page changed nothing.
@@ -137,6 +139,49 @@ describe('recipient pages in Chromium', () => {
     expect(await dns.isDisabled()).toBe(true);
     expect((await api.get(`/v1/recipients/${r.id}`)).body).toMatchObject({ doNotSell: true, doNotSellChoice: true });
     await page.context().close();
+  });
+
+  it('refuses a form another website posts to the preference page, and changes nothing', async () => {
+    const r = await s.recipient('browser-csrf');
+    await s.sendMarketing({ recipientId: r.id });
+    const prefsUrl = hrefs((await s.lastMarketingMail(r.email)).body.html ?? '').find((l) => l.includes('/p/'))!;
+    // Another site (localhost is not 127.0.0.1's site) with a form that would opt the person out of everything.
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<form method="post" action="${prefsUrl}"><input name="form" value="preferences"><input name="topic:${s.topic}" value="off"><input name="do_not_sell" value="off"><input name="unsubscribed_all" value="on"><button>Win a prize</button></form>`);
+    });
+    await new Promise<void>((done) => evil.listen(0, '127.0.0.1', done));
+    try {
+      // Not openPage: the browser logs the refused POST's 403 as a console error, which is the point here.
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+      await Promise.all([posted(page), page.getByRole('button', { name: 'Win a prize' }).click()]);
+      expect(await page.textContent('h1')).toBe('Nothing was changed');
+      await screenshot(page, 'preference-page-cross-site');
+      await page.context().close();
+    } finally {
+      evil.close();
+    }
+    expect((await api.get(`/v1/recipients/${r.id}`)).body).toMatchObject({ consents: { [s.topic]: { status: 'opted_in' } }, unsubscribedAll: false });
+  });
+
+  it('after erasure, the mail’s links still lead somewhere: the shop, or a page that says the data was erased', async () => {
+    const r = await s.recipient('browser-erased');
+    await s.sendMarketing({ recipientId: r.id });
+    const mail = await s.lastMarketingMail(r.email);
+    expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.setContent(mail.body.html ?? '');
+    await Promise.all([page.waitForURL(/\/u\//), page.getByRole('link', { name: 'Unsubscribe' }).click()]);
+    expect(await page.textContent('main')).toContain('Your data was erased');
+    await screenshot(page, 'unsubscribe-page-erased');
+    // The tracked link still redirects to the shop (nothing recorded): its Location is all a browser needs.
+    const click = hrefs(mail.body.html ?? '').find((l) => l.includes('/c/'))!;
+    const res = await fetch(click, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://shop.example/deal?x=1');
+    await context.close();
   });
 
   it('logged no console errors on any page', () => {

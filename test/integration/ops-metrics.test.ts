@@ -18,6 +18,7 @@ import { hrefs } from '../support/mailbox.ts';
 import { pathOf } from '../support/scenario.ts';
 import { sesEvent } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+import { figureMismatches } from '../support/figures.ts';
 
 // Checked against the function's table grants, as the local stack runs it.
 const handler = asFunction('sesEvents', sesEventsHandler);
@@ -63,6 +64,15 @@ describe('GET /v1/metrics for a topic', () => {
       const res = await gw.call(pathOf(unsubscribeUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
       expect(res.status).toBe(200);
     }
+    // Opens and clicks of the delivered mail: a person's and a scanner's.
+    const deliveredMail = await s.lastMarketingMail(delivered.r.email);
+    const pixel = /<img src="([^"]+\/o\/[^"]+\.gif)"/.exec(deliveredMail.body.html ?? '')![1]!;
+    const click = hrefs(deliveredMail.body.html ?? '').find((h) => h.includes('/c/'))!;
+    const browser = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
+    await gw.call(pathOf(pixel), { headers: { 'user-agent': browser } });
+    await gw.call(pathOf(pixel), { headers: { 'user-agent': 'Barracuda Sentinel (EE)' } });
+    await gw.call(pathOf(click), { headers: { 'user-agent': 'Proofpoint URL Defense' }, redirect: 'manual' });
+
     // Now held: opted out, and the complainer as complained; the bounced address as undeliverable.
     expect(await s.sendMarketing({ recipientId: clicker.r.id })).toMatchObject({ status: 'held', reason: 'opted_out' });
     expect(await s.sendMarketing({ recipientId: complainer.r.id })).toMatchObject({ status: 'held', reason: 'complained' });
@@ -78,8 +88,17 @@ describe('GET /v1/metrics for a topic', () => {
     expect(t.bouncedHard).toEqual({ total: 1, service: 0, marketing: 1 });
     expect(t.complained.total).toBe(1);
     expect(t.held).toEqual({ total: 3, service: 0, marketing: 3, byReason: { opted_out: 1, complained: 1, undeliverable: 1 } });
-    expect(t.unsubscribed).toEqual({ total: 2, bySource: { one_click: 1, complaint: 1 } });
+    expect(t.unsubscribed).toEqual({ total: 2, service: 0, marketing: 2, bySource: { one_click: 1, complaint: 1 } });
     expect(t.suppressionsAdded).toEqual({ total: 2, byReason: { hard_bounce: 1, complaint: 1 } });
+    // Opens and clicks by class, like every other figure, and machines apart.
+    expect(t.opens.total).toEqual({ total: 2, service: 0, marketing: 2 });
+    expect(t.opens.machine.marketing).toBeGreaterThanOrEqual(1);
+    expect(t.clicks.total).toEqual({ total: 1, service: 0, marketing: 1 });
+    expect(t.clicks.machine).toEqual({ total: 1, service: 0, marketing: 1 });
+    expect(t.clicks.uniqueHuman.total).toBe(0);
+    // Every figure's parts add up to its total: by class, by reason or source, human and machine.
+    expect(figureMismatches(t)).toEqual([]);
+    for (const day of m.days) expect(figureMismatches(day.figures, day.day)).toEqual([]);
     expect(m.rates).toMatchObject({ bounce: 0.25, complaint: 0.25, unsubscribe: 0.5 });
     expect(m.holdReasons).toEqual([
       { reason: 'complained', count: 1 },
@@ -113,7 +132,7 @@ describe('GET /v1/metrics for a topic', () => {
     const topic = await deps.catalog.getTopic(s.topic);
     expect(await unsubscribe(deps, { recipientId: r.id, topic, messageId }, 'all', 'link', { at })).toBe('unsubscribed');
     const m = await metrics(`?campaign=${campaignId}`);
-    expect(m.totals.unsubscribed).toEqual({ total: 1, bySource: { link: 1 } });
+    expect(m.totals.unsubscribed).toEqual({ total: 1, service: 0, marketing: 1, bySource: { link: 1 } });
   });
 });
 

@@ -22,6 +22,8 @@ interface Progress {
   remaining: number;
   ratePerSecond?: number;
   etaSeconds?: number;
+  /** Opens and clicks, human and machine apart (one campaign's answer only). */
+  engagement?: Record<'opens' | 'clicks', { total: number; human: number; machine: number; uniqueHuman: number }>;
 }
 
 export interface Campaign {
@@ -477,6 +479,22 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
               <dt>Time left</dt>
               <dd data-figure="eta">{c.status === 'sending' ? duration(p.etaSeconds) : '–'}</dd>
             </div>
+            {p.engagement ? (
+              <>
+                <div>
+                  <dt>Opened by people</dt>
+                  <dd data-figure="opens-human">
+                    {num(p.engagement.opens.uniqueHuman)} <span class="muted">({num(p.engagement.opens.machine)} machine opens apart)</span>
+                  </dd>
+                </div>
+                <div>
+                  <dt>Clicked by people</dt>
+                  <dd data-figure="clicks-human">
+                    {num(p.engagement.clicks.uniqueHuman)} <span class="muted">({num(p.engagement.clicks.machine)} machine clicks apart)</span>
+                  </dd>
+                </div>
+              </>
+            ) : null}
             <div>
               <dt>Left out by the filter</dt>
               <dd data-figure="excluded">{num(p.excluded)}</dd>

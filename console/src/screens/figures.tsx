@@ -23,9 +23,17 @@ interface FiguresT {
   bouncedHard: ClassCount;
   bouncedSoft: ClassCount;
   complained: ClassCount;
-  opens: { unique: ClassCount };
-  clicks: { unique: ClassCount };
-  unsubscribed: { total: number; bySource: Record<string, number> };
+  opens: Engagement;
+  clicks: Engagement;
+  unsubscribed: ClassCount & { bySource: Record<string, number> };
+}
+/** Human and machine engagement, each by class (docs/operations.md: human vs machine). */
+interface Engagement {
+  total: ClassCount;
+  unique: ClassCount;
+  human: ClassCount;
+  machine: ClassCount;
+  uniqueHuman: ClassCount;
 }
 type Rates = Record<'bounce' | 'complaint' | 'open' | 'click' | 'unsubscribe', number | null>;
 export interface Metrics {
@@ -54,14 +62,21 @@ export function RateCard(props: { name: string; label: string; rate: number | nu
   );
 }
 
-const ROWS: [keyof FiguresT, string][] = [
-  ['sent', 'Sent'],
-  ['delivered', 'Delivered'],
-  ['held', 'Held back'],
-  ['failed', 'Failed'],
-  ['bouncedHard', 'Hard bounces'],
-  ['bouncedSoft', 'Soft bounces'],
-  ['complained', 'Complaints'],
+const ROWS: [string, string, (f: FiguresT) => ClassCount][] = [
+  ['sent', 'Sent', (f) => f.sent],
+  ['delivered', 'Delivered', (f) => f.delivered],
+  ['held', 'Held back', (f) => f.held],
+  ['failed', 'Failed', (f) => f.failed],
+  ['bouncedHard', 'Hard bounces', (f) => f.bouncedHard],
+  ['bouncedSoft', 'Soft bounces', (f) => f.bouncedSoft],
+  ['complained', 'Complaints', (f) => f.complained],
+  ['opensUniqueHuman', 'Opened by a person (unique)', (f) => f.opens.uniqueHuman],
+  ['opensHuman', 'Opens by people', (f) => f.opens.human],
+  ['opensMachine', 'Opens by machines', (f) => f.opens.machine],
+  ['clicksUniqueHuman', 'Clicked by a person (unique)', (f) => f.clicks.uniqueHuman],
+  ['clicksHuman', 'Clicks by people', (f) => f.clicks.human],
+  ['clicksMachine', 'Clicks by machines', (f) => f.clicks.machine],
+  ['unsubscribed', 'Unsubscribed', (f) => f.unsubscribed],
 ];
 
 export function Figures({ api }: Ctx) {
@@ -139,8 +154,9 @@ function MetricsView({ m }: { m: Metrics }) {
   );
   const engagement = useMemo(
     () => [
-      { label: 'Unique opens', color: '#0369a1', values: m.days.map((d) => d.figures.opens.unique.total) },
-      { label: 'Unique clicks', color: '#a16207', values: m.days.map((d) => d.figures.clicks.unique.total) },
+      { label: 'Opened by a person', color: '#0369a1', values: m.days.map((d) => d.figures.opens.uniqueHuman.total) },
+      { label: 'Clicked by a person', color: '#a16207', values: m.days.map((d) => d.figures.clicks.uniqueHuman.total) },
+      { label: 'Machine clicks', color: '#6b7280', values: m.days.map((d) => d.figures.clicks.machine.total) },
       { label: 'Unsubscribes', color: '#be123c', values: m.days.map((d) => d.figures.unsubscribed.total) },
     ],
     [m],
@@ -158,11 +174,12 @@ function MetricsView({ m }: { m: Metrics }) {
           <div class="rate" data-rate="open">
             <h3>Open rate</h3>
             <p class="value">{pct(m.rates.open)}</p>
-            <p class="judge">machine opens included</p>
+            <p class="judge">people only: {num(m.totals.opens.machine.total)} machine opens left out</p>
           </div>
           <div class="rate" data-rate="click">
             <h3>Click rate</h3>
             <p class="value">{pct(m.rates.click)}</p>
+            <p class="judge">people only: {num(m.totals.clicks.machine.total)} machine clicks left out</p>
           </div>
         </div>
       </section>
@@ -191,8 +208,8 @@ function MetricsView({ m }: { m: Metrics }) {
               </tr>
             </thead>
             <tbody>
-              {ROWS.map(([k, label]) => {
-                const v = m.totals[k] as ClassCount;
+              {ROWS.map(([k, label, of]) => {
+                const v = of(m.totals);
                 return (
                   <tr key={k} data-figure={k}>
                     <th scope="row">{label}</th>

@@ -2,7 +2,8 @@
  * Message records and the counters behind the figures. The record is claimed with a conditional write before SES
  * is called: a retried send (same idempotency key) finds the claim and never mails twice.
  *
- * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events. Counters table:
+ * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events; `LINKS#hash / LINKS` a
+ * template's shared tracked links (no recipient, no TTL: what old mail's links need after an erasure). Counters table:
  * `<series> / D#yyyy-mm-dd` with one number per figure (`sent_service`, `held_reason_opted_out`, …), where the series
  * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
  */
@@ -30,6 +31,17 @@ export type ClaimResult =
     };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
+
+/**
+ * The tracked links every recipient of a template shares, by link index (`null`: a link that depended on the
+ * recipient), under its content hash. Kept apart from every message and person (`LINKS#id`, no TTL, no recipient), so
+ * a click in old mail still finds its destination after an erasure took the message record.
+ */
+export interface LinkSet {
+  readonly id: string;
+  readonly template: string;
+  readonly links: readonly (string | null)[];
+}
 
 /** A raw tracking event: kept until `expiresAt` (epoch seconds, the table's TTL), then DynamoDB deletes it. */
 export interface TrackingEvent {
@@ -133,8 +145,8 @@ export class MessageStore {
   }
 
   /** A claim taken over whose recipient may no longer get the mail: held, with the reason, and nothing sent. */
-  async markHeld(id: string, reason: string, at: string): Promise<void> {
-    await this.#update(id, { status: 'held', reason, updatedAt: at });
+  async markHeld(id: string, reason: string, at: string, error?: string): Promise<void> {
+    await this.#update(id, { status: 'held', reason, updatedAt: at, ...(error ? { error } : {}) });
   }
 
   /**
@@ -175,6 +187,17 @@ export class MessageStore {
     );
   }
 
+  /** Stores a link set; its id is its content's hash, so writing it again changes nothing. */
+  async putLinkSet(set: LinkSet): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#tables.messages, Item: { pk: `LINKS#${set.id}`, sk: 'LINKS', ...set, links: [...set.links] } }));
+  }
+
+  async getLinkSet(id: string): Promise<LinkSet | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: { pk: `LINKS#${id}`, sk: 'LINKS' } }));
+    if (!out.Item) return undefined;
+    return { id, template: String(out.Item.template ?? ''), links: (out.Item.links as unknown[]).map((l) => (typeof l === 'string' ? l : null)) };
+  }
+
   /** The record alone (no events): one consistent GetItem, for the hot public paths. */
   async getRecord(id: string): Promise<MessageRecord | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
@@ -203,21 +226,95 @@ export class MessageStore {
     return { first: out.Attributes?.firstOpenAt === undefined, firstHuman: !open.machine && out.Attributes?.firstHumanOpenAt === undefined };
   }
 
-  /** Counts a click on link `linkIndex`; tells whether it was the message's first click. */
-  async recordClick(id: string, linkIndex: number, click: TrackingEvent): Promise<{ first: boolean }> {
-    const event = () => this.#putEvent(id, 'click', click, { linkIndex });
+  /**
+   * Counts a click on link `linkIndex`, human or machine, and keeps the raw event until its TTL. Tells whether it was
+   * the message's first click, and its first human one, so unique clicks can be counted.
+   */
+  async recordClick(
+    id: string,
+    linkIndex: number,
+    click: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
+  ): Promise<{ first: boolean; firstHuman: boolean }> {
+    const event = () => this.#putEvent(id, 'click', click, { linkIndex, machine: click.machine, ...(click.reason ? { reason: click.reason } : {}) });
     const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
-        UpdateExpression: 'ADD clicks :one SET firstClickAt = if_not_exists(firstClickAt, :at)',
+        UpdateExpression: click.machine
+          ? 'ADD clicks :one, machineClicks :one SET firstClickAt = if_not_exists(firstClickAt, :at)'
+          : 'ADD clicks :one, humanClicks :one SET firstClickAt = if_not_exists(firstClickAt, :at), firstHumanClickAt = if_not_exists(firstHumanClickAt, :at)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':one': 1, ':at': click.at },
         ReturnValues: 'UPDATED_OLD',
       }),
     );
     const out = await this.#updateWithEvent(update, event);
-    return { first: out.Attributes?.firstClickAt === undefined };
+    return { first: out.Attributes?.firstClickAt === undefined, firstHuman: !click.machine && out.Attributes?.firstHumanClickAt === undefined };
+  }
+
+  /** The message's click events from `since` on (ISO), oldest first: link, time, and whether counted as machine. */
+  async clicksSince(id: string, since: string): Promise<Array<{ key: { pk: string; sk: string }; linkIndex: number; at: string; machine: boolean }>> {
+    const items = await queryAll(this.#db, {
+      TableName: this.#tables.messages,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      FilterExpression: '#type = :click',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': `M#${id}`, ':from': `E#${since}`, ':to': 'E#~', ':click': 'click' },
+      ConsistentRead: true,
+    });
+    return items.map((i) => {
+      const detail = (i.detail ?? {}) as { linkIndex?: number; machine?: boolean };
+      return { key: { pk: String(i.pk), sk: String(i.sk) }, linkIndex: Number(detail.linkIndex ?? -1), at: String(i.at), machine: detail.machine === true };
+    });
+  }
+
+  /**
+   * Counts a click counted human again as machine (`reason`): true if this call changed it. Conditional on the event
+   * still being human, so two requests that both see the same burst move each click once.
+   */
+  async reclassifyClick(id: string, key: { pk: string; sk: string }, reason: string): Promise<{ changed: boolean; noHumanLeft: boolean; firstHumanClickAt?: string }> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: key,
+          UpdateExpression: 'SET detail.machine = :t, detail.reason = :r',
+          ConditionExpression: 'attribute_exists(pk) AND detail.machine = :f',
+          ExpressionAttributeValues: { ':t': true, ':f': false, ':r': reason },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) return { changed: false, noHumanLeft: false };
+      throw e;
+    }
+    const out = await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#tables.messages,
+        Key: recordKey(id),
+        UpdateExpression: 'ADD humanClicks :minus, machineClicks :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1, ':minus': -1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const human = Number(out.Attributes?.humanClicks ?? 0);
+    if (human > 0 || out.Attributes?.firstHumanClickAt === undefined) return { changed: true, noHumanLeft: false };
+    // The last human click was a machine after all: the message no longer counts as clicked by a person.
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'REMOVE firstHumanClickAt',
+          ConditionExpression: 'humanClicks = :zero AND firstHumanClickAt = :first',
+          ExpressionAttributeValues: { ':zero': 0, ':first': out.Attributes.firstHumanClickAt },
+        }),
+      );
+      return { changed: true, noHumanLeft: true, firstHumanClickAt: String(out.Attributes.firstHumanClickAt) };
+    } catch (e) {
+      if (isConditionFailure(e)) return { changed: true, noHumanLeft: false };
+      throw e;
+    }
   }
 
   /**
@@ -386,7 +483,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

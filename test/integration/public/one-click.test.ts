@@ -87,3 +87,43 @@ describe('RFC 8058 one-click unsubscribe', () => {
     expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('opted_in');
   });
 });
+
+describe('one-click is one-click, whatever was posted (issue 16)', () => {
+  const multipartNoBoundary = { 'content-type': 'multipart/form-data' };
+  it.each<[string, RequestInit]>([
+    ['no body and no Content-Type', { method: 'POST' }],
+    ['the RFC 8058 body without a Content-Type', { method: 'POST', body: new Blob(['List-Unsubscribe=One-Click']) }],
+    ['text/plain', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'List-Unsubscribe=One-Click' }],
+    ['application/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"List-Unsubscribe":"One-Click"}' }],
+    ['an empty form-urlencoded body', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' }],
+    ['multipart without a boundary', { method: 'POST', headers: multipartNoBoundary, body: 'List-Unsubscribe=One-Click' }],
+    ['a broken multipart body', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\nnot a part' }],
+  ])('%s: unsubscribes, 200, recorded as one_click', async (_name, init) => {
+    const { r, path } = await oneClickPath(`any-${Math.random().toString(36).slice(2, 8)}`);
+    const res = await suite.gw.call(path, { ...init, redirect: 'manual' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('location')).toBeNull();
+    expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic]).toMatchObject({ status: 'opted_out', source: 'one_click' });
+    expect((await ledger(r.id)).filter((e) => e.to === 'opted_out').map((e) => e.source)).toEqual(['one_click']);
+  });
+
+  it('the page’s own button is recorded as link, and its GET form says so', async () => {
+    const { r, path } = await oneClickPath('pagebutton');
+    const html = await (await suite.gw.call(path)).text();
+    expect(html).toContain('<input type="hidden" name="via" value="page">');
+    const res = await suite.gw.call(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'via=page&scope=topic' });
+    expect(res.status).toBe(200);
+    expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic]).toMatchObject({ status: 'opted_out', source: 'link' });
+  });
+
+  it('stays open to any origin (RFC 8058): a cross-site POST unsubscribes', async () => {
+    const { r, path } = await oneClickPath('anyorigin');
+    const res = await suite.gw.call(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://mail.example', 'sec-fetch-site': 'cross-site' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(res.status).toBe(200);
+    expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('opted_out');
+  });
+});

@@ -25,10 +25,12 @@ describe('preference page', () => {
     const { r, path } = await preferencesPath('page');
     const page = await (await suite.gw.call(path)).text();
     expect(page).toContain(suite.s.topicName);
-    expect(page).toMatch(new RegExp(`value="${suite.s.topic}" checked`));
+    expect(page).toContain(`<input type="hidden" name="topic:${suite.s.topic}" value="off"><input type="checkbox" id="topic-`);
+    expect(page).toMatch(new RegExp(`name="topic:${suite.s.topic}" value="on" checked`));
     for (const label of ['Unsubscribe from all marketing', 'Let us see when I open mail', 'Do not sell or share my personal information']) expect(page).toContain(label);
 
-    const saved = await suite.gw.call(path, form({ form: 'preferences', tracking: 'on', do_not_sell: 'on' }));
+    // What the browser posts for: topic unticked, tracking ticked, do-not-sell ticked (each box after its hidden off).
+    const saved = await suite.gw.call(path, form({ form: 'preferences', [`topic:${suite.s.topic}`]: 'off', tracking: ['off', 'on'], do_not_sell: ['off', 'on'] }));
     expect(saved.status).toBe(200);
     const text = await saved.text();
     expect(text).toContain('Saved:');
@@ -61,7 +63,7 @@ describe('preference page', () => {
 
   it('ticking a topic where confirmation is required sends the confirmation mail and says so', async () => {
     const { r, path } = await preferencesPath('confirm', 'FR');
-    await suite.gw.call(path, form({ form: 'preferences' })); // untick the (pending) topic first
+    await suite.gw.call(path, form({ form: 'preferences', [`topic:${suite.s.topic}`]: 'off' })); // untick the (pending) topic first
     const res = await suite.gw.call(path, form({ form: 'preferences', topic: suite.s.topic }));
     expect(await res.text()).toContain('We sent you a mail to confirm');
     expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('pending');
@@ -73,5 +75,63 @@ describe('preference page', () => {
     const token = path.split('/').at(-1);
     expect((await suite.gw.call(`/u/${token}`)).status).toBe(404);
     expect((await suite.gw.call(`/confirm/${token}`)).status).toBe(404);
+  });
+});
+
+describe('preference page: changes only what the person changed (issue 16)', () => {
+  const view = async (id: string) => (await suite.api.get(`/v1/recipients/${id}`)).body;
+
+  it('a partial POST leaves every setting it does not carry as it is', async () => {
+    const { r, path } = await preferencesPath('partial');
+    const before = await view(r.id);
+    expect(before.consents[suite.s.topic].status).toBe('opted_in');
+    expect(before.tracking).toBe(true);
+    const res = await suite.gw.call(path, form({ form: 'preferences' }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Nothing changed');
+    const after = await view(r.id);
+    expect(after.consents[suite.s.topic].status).toBe('opted_in');
+    expect(after).toMatchObject({ tracking: true, doNotSell: false, unsubscribedAll: false });
+    // One field posted: only that one changes.
+    await suite.gw.call(path, form({ form: 'preferences', tracking: 'off' }));
+    expect(await view(r.id)).toMatchObject({ tracking: false, doNotSell: false, unsubscribedAll: false, consents: { [suite.s.topic]: { status: 'opted_in' } } });
+  });
+
+  it('a do-not-sell set by GPC cannot be turned off by a request that still carries Sec-GPC: 1', async () => {
+    const { r, path } = await preferencesPath('gpc-off');
+    await suite.gw.call(path, { headers: { 'sec-gpc': '1' } });
+    expect((await view(r.id)).doNotSell).toBe(true);
+    const off = await suite.gw.call(path, { ...form({ form: 'preferences', do_not_sell: 'off' }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-gpc': '1' } });
+    expect(off.status).toBe(200);
+    expect((await view(r.id)).doNotSell).toBe(true);
+    // Without the signal, the person may change their mind.
+    await suite.gw.call(path, form({ form: 'preferences', do_not_sell: 'off' }));
+    expect((await view(r.id)).doNotSell).toBe(false);
+  });
+
+  it.each([
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
+    ['an Origin of another site', { origin: 'https://evil.example' }],
+  ])('refuses a POST whose %s, and changes nothing', async (_name, headers) => {
+    const { r, path } = await preferencesPath(`xsite-${Object.keys(headers)[0]}-${Math.random().toString(36).slice(2, 6)}`);
+    const before = (await suite.api.get(`/v1/recipients/${r.id}/ledger`)).body.entries.length;
+    const res = await suite.gw.call(path, {
+      ...form({ form: 'preferences', [`topic:${suite.s.topic}`]: 'off', unsubscribed_all: 'on', do_not_sell: 'off', tracking: 'off' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('another website');
+    expect(await view(r.id)).toMatchObject({ tracking: true, unsubscribedAll: false, consents: { [suite.s.topic]: { status: 'opted_in' } } });
+    expect((await suite.api.get(`/v1/recipients/${r.id}/ledger`)).body.entries).toHaveLength(before);
+  });
+
+  it('takes a POST from its own page: same-origin, the public origin, or Origin: null (no-referrer)', async () => {
+    const { r, path } = await preferencesPath('samesite');
+    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { origin: 'http://127.0.0.1:3000' }, { origin: 'null' }] as Record<string, string>[]) {
+      const res = await suite.gw.call(path, { ...form({ form: 'preferences', tracking: 'off' }), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+      expect(res.status).toBe(200);
+    }
+    expect((await view(r.id)).tracking).toBe(false);
   });
 });

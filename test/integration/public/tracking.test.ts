@@ -1,4 +1,5 @@
 /** The open pixel and tracked links: what they answer, what they record, and when they record nothing. */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
@@ -7,6 +8,7 @@ import { PIXEL_GIF } from '../../../lambdas/handlers/open-pixel.ts';
 import { useGateway } from '../../support/suite.ts';
 import { hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
+import { figureMismatches } from '../../support/figures.ts';
 
 const suite = useGateway('tracking');
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
@@ -22,6 +24,18 @@ async function sentMail(label: string, country = 'US') {
   return { r, messageId: sent.messageId, pixel, clicks };
 }
 
+/** Moves the message's send an hour back, so the too-soon rule (lambdas/domain/engagement.ts) does not apply. */
+async function sentLongAgo(messageId: string) {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: config().tables.messages,
+      Key: { pk: `M#${messageId}`, sk: 'MSG' },
+      UpdateExpression: 'SET sentAt = :at',
+      ExpressionAttributeValues: { ':at': new Date(Date.now() - 3_600_000).toISOString() },
+    }),
+  );
+}
+
 const gif = async (path: string, ua = iphone) => {
   const res = await suite.gw.call(path, { headers: { 'user-agent': ua } });
   return { res, bytes: Buffer.from(await res.arrayBuffer()) };
@@ -31,7 +45,7 @@ describe('open pixel', () => {
   it('answers the 43-byte GIF, uncached, and counts unique and total, human and machine opens', async () => {
     const { pixel, messageId } = await sentMail('pixel');
     expect(pixel).toBeDefined();
-    await new Promise((r) => setTimeout(r, 2100)); // an open within 2 s of the send counts as a gateway scan
+    await sentLongAgo(messageId); // an open within 2 s of the send counts as a gateway scan
     const { res, bytes } = await gif(pathOf(pixel!));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/gif');
@@ -82,6 +96,7 @@ describe('open pixel', () => {
 describe('tracked links', () => {
   it('redirect to the link that was in the message and count the click', async () => {
     const { clicks, messageId } = await sentMail('click');
+    await sentLongAgo(messageId);
     expect(clicks).toHaveLength(1);
     const res = await suite.gw.call(pathOf(clicks[0]!), { redirect: 'manual' });
     expect(res.status).toBe(302);
@@ -102,5 +117,123 @@ describe('tracked links', () => {
         expect(res.headers.get('location')).toBeNull();
       }
     }
+  });
+});
+
+describe('honest engagement (issue 16)', () => {
+  const record = async (id: string) => (await suite.api.get(`/v1/messages/${id}`)).body;
+  const topicFigures = async () => (await suite.api.get(`/v1/metrics?topic=${suite.s.topic}`)).body.totals;
+
+  it('a HEAD on the pixel or on a tracked link never counts', async () => {
+    const { pixel, clicks, messageId } = await sentMail('head');
+    await sentLongAgo(messageId);
+    const before = await topicFigures();
+    const open = await suite.gw.call(pathOf(pixel!), { method: 'HEAD', headers: { 'user-agent': iphone } });
+    expect(open.status).toBe(200);
+    const click = await suite.gw.call(pathOf(clicks[0]!), { method: 'HEAD', headers: { 'user-agent': iphone }, redirect: 'manual' });
+    expect(click.status).toBe(302);
+    expect(click.headers.get('location')).toBe('https://shop.example/deal?x=1');
+    const r = await record(messageId);
+    expect(r.opens).toBeUndefined();
+    expect(r.clicks).toBeUndefined();
+    expect(r.events.filter((e: { type: string }) => e.type === 'open' || e.type === 'click')).toEqual([]);
+    const after = await topicFigures();
+    expect(after.opens.total).toEqual(before.opens.total);
+    expect(after.clicks.total).toEqual(before.clicks.total);
+  });
+
+  it.each([
+    'Proofpoint URL Defense',
+    'Barracuda Sentinel (EE)',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) SafeLinks',
+    'Microsoft Office Existence Discovery',
+    'Mozilla/5.0 (compatible; Mimecast)',
+  ])('a click by %j is a machine click: redirected, counted apart, left out of the click rate', async (ua) => {
+    const { clicks, messageId } = await sentMail(`scanner-${Math.random().toString(36).slice(2, 6)}`);
+    await sentLongAgo(messageId);
+    const before = await topicFigures();
+    const res = await suite.gw.call(pathOf(clicks[0]!), { headers: { 'user-agent': ua }, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(await record(messageId)).toMatchObject({ clicks: 1, machineClicks: 1 });
+    const clickEvents = (await record(messageId)).events.filter((e: { type: string }) => e.type === 'click');
+    expect(clickEvents[0].detail).toMatchObject({ machine: true, reason: 'scanner' });
+    const after = await topicFigures();
+    expect(after.clicks.machine.marketing - before.clicks.machine.marketing).toBe(1);
+    expect(after.clicks.human.marketing - before.clicks.human.marketing).toBe(0);
+    expect(after.clicks.uniqueHuman.total - before.clicks.uniqueHuman.total).toBe(0);
+  });
+
+  it('a click within seconds of the send is a machine click; a person later is a human one', async () => {
+    const { clicks, messageId } = await sentMail('too-soon');
+    await suite.gw.call(pathOf(clicks[0]!), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+    expect(await record(messageId)).toMatchObject({ clicks: 1, machineClicks: 1 });
+    await sentLongAgo(messageId);
+    await suite.gw.call(pathOf(clicks[0]!), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+    expect(await record(messageId)).toMatchObject({ clicks: 2, machineClicks: 1, humanClicks: 1 });
+  });
+
+  it('a burst on every link of one mail is counted as machine clicks, the earlier ones of the burst too', async () => {
+    const template = `burst-${Date.now().toString(36)}`;
+    const body = '<p><a href="https://shop.example/a">A</a> <a href="https://shop.example/b">B</a> <a href="https://shop.example/c">C</a></p>';
+    expect(
+      (
+        await suite.api.post('/v1/templates', {
+          id: template,
+          class: 'marketing',
+          topic: suite.s.topic,
+          subject: 'Three links',
+          html: `<html><body>${body}<a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</body></html>`,
+          text: 'A B C {{unsubscribe_url}} {{postal_address}}',
+        })
+      ).status,
+    ).toBe(201);
+    const r = await suite.s.recipient('burst');
+    const sent = (await suite.api.post('/v1/messages', { template, to: { recipientId: r.id } })).body;
+    expect(sent.status).toBe('sent');
+    await sentLongAgo(sent.messageId);
+    const mail = await suite.s.lastMarketingMail(r.email);
+    const links = hrefs(mail.body.html ?? '').filter((l) => l.includes('/c/'));
+    expect(links).toHaveLength(3);
+    const before = await topicFigures();
+    // A browser user agent, long after the send: only the burst gives it away.
+    for (const l of links) expect((await suite.gw.call(pathOf(l), { headers: { 'user-agent': iphone }, redirect: 'manual' })).status).toBe(302);
+    const rec = await record(sent.messageId);
+    expect(rec).toMatchObject({ clicks: 3, machineClicks: 3, humanClicks: 0 });
+    expect(rec.events.filter((e: { type: string }) => e.type === 'click').map((e: { detail: { machine: boolean } }) => e.detail.machine)).toEqual([true, true, true]);
+    const after = await topicFigures();
+    expect(after.clicks.machine.marketing - before.clicks.machine.marketing).toBe(3);
+    expect(after.clicks.human.marketing - before.clicks.human.marketing).toBe(0);
+    expect(after.clicks.uniqueHuman.marketing - before.clicks.uniqueHuman.marketing).toBe(0);
+    expect(after.clicks.unique.marketing - before.clicks.unique.marketing).toBe(1);
+    expect(figureMismatches(after)).toEqual([]);
+
+    // One link, then another a while later, is a person.
+    const r2 = await suite.s.recipient('no-burst');
+    const sent2 = (await suite.api.post('/v1/messages', { template, to: { recipientId: r2.id } })).body;
+    await sentLongAgo(sent2.messageId);
+    const links2 = hrefs((await suite.s.lastMarketingMail(r2.email)).body.html ?? '').filter((l) => l.includes('/c/'));
+    await suite.gw.call(pathOf(links2[0]!), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+    await suite.gw.call(pathOf(links2[1]!), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+    expect(await record(sent2.messageId)).toMatchObject({ clicks: 2, humanClicks: 2 });
+  });
+
+  it('counts opens and clicks by class, and every figure’s parts add up to its total', async () => {
+    const { pixel, clicks, messageId } = await sentMail('by-class');
+    await sentLongAgo(messageId);
+    const before = await topicFigures();
+    await gif(pathOf(pixel!));
+    await gif(pathOf(pixel!), 'curl/8.5.0');
+    await suite.gw.call(pathOf(clicks[0]!), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+    const after = await topicFigures();
+    const d = (f: (t: typeof after) => number) => f(after) - f(before);
+    expect(d((t) => t.opens.total.marketing)).toBe(2);
+    expect(d((t) => t.opens.human.marketing)).toBe(1);
+    expect(d((t) => t.opens.machine.marketing)).toBe(1);
+    expect(d((t) => t.clicks.total.marketing)).toBe(1);
+    expect(d((t) => t.clicks.uniqueHuman.marketing)).toBe(1);
+    expect(figureMismatches(after)).toEqual([]);
+    const all = (await suite.api.get('/v1/metrics')).body;
+    expect(figureMismatches(all.totals)).toEqual([]);
+    for (const day of all.days) expect(figureMismatches(day.figures, day.day)).toEqual([]);
   });
 });

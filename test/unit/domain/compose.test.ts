@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ComposeInput, composeMessage } from '../../../lambdas/domain/compose.ts';
-import { isSendwellError } from '../../../lambdas/domain/errors.ts';
+import { isSendwellError, UnsafeLink } from '../../../lambdas/domain/errors.ts';
 import type { Template } from '../../../lambdas/domain/template.ts';
 
 const BASE = 'https://mail.example';
@@ -16,8 +16,6 @@ const marketingTemplate: Template = {
     "<a class='x' href='https://shop.example/{{slug}}'>Item</a>",
     '<a href=https://blog.example/post>Blog</a>',
     '<a href="mailto:help@shop.example">Mail us</a>',
-    '<a href="#top">Top</a>',
-    '<a href="https://">Broken</a>',
     '<a data-href="https://data.example" title="t">No href</a>',
     '<a href="{{preferences_url}}">Preferences</a>',
     '<a href="{{unsubscribe_url}}">Unsubscribe</a>',
@@ -101,8 +99,6 @@ describe('composeMessage: marketing', () => {
     expect(m.html).toContain(`<a href="${BASE}/u/UNSUB">Unsubscribe</a>`);
     expect(m.html).toContain(`<a href="${BASE}/p/PREF">Preferences</a>`);
     expect(m.html).toContain('<a href="mailto:help@shop.example">Mail us</a>');
-    expect(m.html).toContain('<a href="#top">Top</a>');
-    expect(m.html).toContain('<a href="https://">Broken</a>');
     expect(m.html).toContain('<a data-href="https://data.example" title="t">No href</a>');
   });
 
@@ -243,9 +239,59 @@ describe('composeMessage: nothing can inject a header', () => {
       fc.property(fc.webUrl(), (url) => {
         const t: Template = { ...serviceTemplate, html: '<a href="{{url}}">x</a>' };
         const m = composeMessage(input({ template: t, data: { url } }));
-        expect(m.links).toEqual([url.trim()]);
+        expect(m.links).toEqual([new URL(url.trim()).href]);
         expect(m.html).toBe(`<a href="${BASE}/c/CLICK0">x</a>${PIXEL}`);
       }),
     );
+  });
+});
+
+describe('composeMessage: links are values', () => {
+  const t: Template = { ...serviceTemplate, html: '<p><a href="https://shop.example/a">Shop</a> <a href="{{profile}}">Profile</a></p>' };
+  const refused = (data: Record<string, unknown>) => {
+    try {
+      composeMessage(input({ template: t, data }));
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it.each(['javascript:alert(1)', 'JaVaScRiPt:alert(1)', ' java\nscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)', '/relative', '', 'https://'])(
+    'refuses an href variable that renders to %j, naming the template link and not the value',
+    (profile) => {
+      const e = refused({ profile });
+      expect(e).toBeInstanceOf(UnsafeLink);
+      expect((e as UnsafeLink).details).toEqual([{ path: 'html.link.2', message: expect.stringContaining('{{profile}}') }]);
+      expect(JSON.stringify((e as UnsafeLink).details)).not.toContain('alert');
+    },
+  );
+
+  it('sends an href variable that renders to http, https or mailto', () => {
+    for (const profile of ['https://shop.example/u/1', 'http://shop.example/u/1', 'mailto:help@shop.example']) expect(refused({ profile })).toBeUndefined();
+  });
+
+  it('stores a tracked link filled with CR/LF as an encoded absolute URL', () => {
+    const crlf: Template = { ...serviceTemplate, html: '<a href="https://shop.example/search?q={{q}}">Search</a>' };
+    const m = composeMessage(input({ template: crlf, data: { q: 'a\r\nLocation: https://evil.example b' } }));
+    expect(m.links).toHaveLength(1);
+    expect(m.links[0]).not.toMatch(/[\r\n ]/);
+    expect(m.links[0]).toBe(new URL(m.links[0]!).href);
+    expect(m.links[0]!.startsWith('https://shop.example/search?q=')).toBe(true);
+  });
+
+  it('puts the links every recipient shares in a link set, and signs its id into their click links only', () => {
+    const calls: Array<[number, string | undefined]> = [];
+    const shared: Template = { ...serviceTemplate, html: '<a href="https://shop.example/a">A</a><a href="https://shop.example/p/{{id}}">Mine</a>' };
+    const m = composeMessage(input({ template: shared, data: { id: '42' }, links: { ...links, clickUrl: (i, set) => (calls.push([i, set]), `${BASE}/c/CLICK${i}`) } }));
+    expect(m.links).toEqual(['https://shop.example/a', 'https://shop.example/p/42']);
+    expect(m.linkSet?.links).toEqual(['https://shop.example/a', null]);
+    expect(calls).toEqual([
+      [0, m.linkSet?.id],
+      [1, undefined],
+    ]);
+    // The same template for someone else: the same link set.
+    const other = composeMessage(input({ template: shared, data: { id: '7' } }));
+    expect(other.linkSet?.id).toBe(m.linkSet?.id);
   });
 });

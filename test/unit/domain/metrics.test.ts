@@ -26,13 +26,19 @@ describe('figuresOf', () => {
       bounced_hard: 2,
       bounced_hard_marketing: 2,
       opens_total: 30,
+      opens_total_marketing: 30,
       opens_unique: 20,
       opens_unique_marketing: 20,
       opens_human: 25,
+      opens_human_marketing: 25,
       opens_machine: 5,
+      opens_machine_marketing: 5,
       opens_unique_human: 15,
+      opens_unique_human_marketing: 15,
       clicks_total: 9,
+      clicks_total_service: 9,
       clicks_unique: 6,
+      clicks_unique_service: 6,
       unsubscribed: 4,
       unsubscribed_one_click: 3,
       unsubscribed_complaint: 1,
@@ -43,8 +49,11 @@ describe('figuresOf', () => {
     expect(f.held).toEqual({ total: 5, service: 0, marketing: 5, byReason: { opted_out: 3, marketing_paused: 2 } });
     expect(f.delivered).toEqual({ total: 95, service: 57, marketing: 38 });
     expect(f.bouncedHard).toEqual({ total: 2, service: 0, marketing: 2 });
-    expect(f.opens).toEqual({ total: { total: 30, service: 0, marketing: 0 }, unique: { total: 20, service: 0, marketing: 20 }, human: 25, machine: 5, uniqueHuman: 15 });
-    expect(f.unsubscribed).toEqual({ total: 4, bySource: { one_click: 3, complaint: 1 } });
+    const m = (n: number) => ({ total: n, service: 0, marketing: n });
+    expect(f.opens).toEqual({ total: m(30), unique: m(20), human: m(25), machine: m(5), uniqueHuman: m(15) });
+    expect(f.clicks.total).toEqual({ total: 9, service: 9, marketing: 0 });
+    // Every unsubscribe is from marketing: service mail has nothing to unsubscribe from.
+    expect(f.unsubscribed).toEqual({ total: 4, service: 0, marketing: 4, bySource: { one_click: 3, complaint: 1 } });
     expect(f.suppressionsAdded).toEqual({ total: 2, byReason: { hard_bounce: 2 } });
   });
 
@@ -59,9 +68,10 @@ describe('figuresOf', () => {
 describe('ratesOf', () => {
   it('divides by sent for bounces and complaints, by delivered for engagement', () => {
     const r = ratesOf(
-      figuresOf({ sent_marketing: 1000, delivered: 900, bounced_hard: 40, bounced_soft: 30, complained: 1, opens_unique: 300, opens_unique_human: 200, clicks_unique: 90, unsubscribed: 9 }),
+      figuresOf({ sent_marketing: 1000, delivered: 900, bounced_hard: 40, bounced_soft: 30, complained: 1, opens_unique: 300, opens_unique_human: 200, clicks_unique: 90, clicks_unique_human: 45, unsubscribed: 9 }),
     );
-    expect(r).toEqual({ bounce: 0.04, complaint: 0.001, open: 300 / 900, humanOpen: 200 / 900, click: 0.1, unsubscribe: 0.01 });
+    // Rates use human engagement only: machine opens and clicks are left out.
+    expect(r).toEqual({ bounce: 0.04, complaint: 0.001, open: 200 / 900, humanOpen: 200 / 900, click: 0.05, unsubscribe: 0.01 });
   });
 
   it('is null, not 0 or NaN, when nothing was sent or delivered', () => {
@@ -74,7 +84,7 @@ describe('ratesOf', () => {
 
   it('never yields NaN or Infinity for any counters', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('sent_service', 'sent_marketing', 'delivered', 'bounced_hard', 'complained', 'opens_unique', 'clicks_unique', 'unsubscribed'), fc.nat(10_000)), (raw) => {
+      fc.property(fc.dictionary(fc.constantFrom('sent_service', 'sent_marketing', 'delivered', 'bounced_hard', 'complained', 'opens_unique_human', 'clicks_unique_human', 'unsubscribed'), fc.nat(10_000)), (raw) => {
         for (const v of Object.values(ratesOf(figuresOf(raw)))) expect(v === null || Number.isFinite(v)).toBe(true);
       }),
     );

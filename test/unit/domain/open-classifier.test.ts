@@ -11,7 +11,10 @@ describe('classifyOpen', () => {
   });
 
   it('flags scanners, previewers and HTTP libraries, and an empty user agent', () => {
-    for (const ua of ['Barracuda Sentinel (EE)', 'Mozilla/5.0 (compatible; Mimecast)', 'python-requests/2.32', 'curl/8.5.0', 'Slackbot-LinkExpanding 1.0', '']) {
+    for (const ua of ['Barracuda Sentinel (EE)', 'Mozilla/5.0 (compatible; Mimecast)']) {
+      expect(classifyOpen({ userAgent: ua, ip: '198.51.100.4', at })).toEqual({ machine: true, reason: 'scanner' });
+    }
+    for (const ua of ['python-requests/2.32', 'curl/8.5.0', 'Slackbot-LinkExpanding 1.0', '']) {
       expect(classifyOpen({ userAgent: ua, ip: '198.51.100.4', at })).toEqual({ machine: true, reason: 'prefetcher' });
     }
   });

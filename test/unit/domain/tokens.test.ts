@@ -28,6 +28,12 @@ describe('signToken / verifyToken', () => {
     expect(verifyToken(signToken(click, keyring), 'click', keyring, NOW)).toEqual({ ok: true, payload: click, kid: 'k2' });
   });
 
+  it('carries a click link set id, and only on click tokens', () => {
+    const withSet = { ...click, linkSet: 'AbC-_123abcdefghijklmn' };
+    expect(verifyToken(signToken(withSet, keyring), 'click', keyring, NOW)).toEqual({ ok: true, payload: withSet, kid: 'k2' });
+    expect(() => signToken({ ...unsubscribe, linkSet: 'x' }, keyring)).toThrow(/linkSet/);
+  });
+
   it('is short enough for a URL and a mail header', () => {
     const ulid = '01JD3ZK6N8V7XQ2M4B9T5R1W0C';
     const long = { ...click, recipientId: `rcp_${ulid}`, messageId: `msg_${ulid}`, linkIndex: 42 };

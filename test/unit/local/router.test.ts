@@ -22,6 +22,12 @@ describe('createRouter', () => {
     expect(route('POST', '/v1/recipients/a%20b/consents/news')?.params).toEqual({ id: 'a b', topic: 'news' });
   });
 
+  it('routes a trailing slash as API Gateway does: to the same route', () => {
+    expect(route('GET', '/o/abc/')?.params).toEqual({ token: 'abc' });
+    expect(route('GET', '/v1/recipients/export/')?.route.path).toBe('/v1/recipients/export');
+    expect(route('GET', '/o/')).toBeUndefined();
+  });
+
   it('matches the method as well as the path', () => {
     expect(route('DELETE', '/v1/recipients/r_1')).toBeUndefined();
   });
