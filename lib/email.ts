@@ -80,6 +80,18 @@ export interface EmailSendingProps {
    * @default - SES's shared IPs
    */
   readonly dedicatedIpPool?: string;
+  /**
+   * The sender's name on the recipient pages (`SENDWELL_SENDER_NAME`).
+   *
+   * @default - the display name of `fromAddress`
+   */
+  readonly senderName?: string;
+  /**
+   * An https logo shown on the recipient pages (`SENDWELL_LOGO_URL`).
+   *
+   * @default - no logo
+   */
+  readonly logoUrl?: string;
 }
 
 /**
@@ -102,6 +114,8 @@ export class EmailSending extends Construct {
   private readonly fromAddress: string | undefined;
   private readonly postalAddress: string | undefined;
   private readonly unsubscribeMailbox: string | undefined;
+  private readonly senderName: string | undefined;
+  private readonly logoUrl: string | undefined;
   private accountReadPolicy: iam.ManagedPolicy | undefined;
   private sendPolicy: iam.ManagedPolicy | undefined;
 
@@ -111,6 +125,8 @@ export class EmailSending extends Construct {
     this.fromIdentity = props.fromAddress === undefined ? undefined : parseFromAddress(props.fromAddress);
     this.postalAddress = props.postalAddress;
     this.unsubscribeMailbox = props.unsubscribeMailbox;
+    this.senderName = props.senderName;
+    this.logoUrl = props.logoUrl;
     this.configurationSetName = `sendwell-${props.stage}`;
     const pool =
       props.dedicatedIpPool === undefined
@@ -143,6 +159,8 @@ export class EmailSending extends Construct {
     if (this.fromAddress !== undefined) fn.addEnvironment(ENV.fromAddress, this.fromAddress);
     if (this.postalAddress !== undefined) fn.addEnvironment(ENV.postalAddress, this.postalAddress);
     if (this.unsubscribeMailbox !== undefined) fn.addEnvironment(ENV.unsubscribeMailbox, this.unsubscribeMailbox);
+    if (this.senderName !== undefined) fn.addEnvironment(ENV.senderName, this.senderName);
+    if (this.logoUrl !== undefined) fn.addEnvironment(ENV.logoUrl, this.logoUrl);
   }
 
   /**

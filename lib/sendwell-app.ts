@@ -49,6 +49,10 @@ export interface DeployerContext {
    * instead of creating `sendwell-<stage>-inbound`: only one rule set per account and region can be active.
    */
   readonly receiptRuleSet?: string;
+  /** `-c senderName=Acme`: the sender's name on the recipient pages; default the display name of `fromAddress`. */
+  readonly senderName?: string;
+  /** `-c logoUrl=https://…/logo.png`: a logo on the recipient pages (https). */
+  readonly logoUrl?: string;
 }
 
 /** Context of the sending domain (docs/deploy.md, "The sending domain"). */
@@ -217,8 +221,13 @@ export function readDeployerContext(node: Node): DeployerContext {
   const receiptRuleSet = optionalString(node, 'receiptRuleSet');
   if (receiptRuleSet !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(receiptRuleSet)) problems.push(`receiptRuleSet "${receiptRuleSet}" is not a receipt rule set name.`);
   if (receiptRuleSet !== undefined && unsubscribeMailbox === undefined) problems.push('receiptRuleSet is only used with unsubscribeMailbox.');
+  const senderName = optionalString(node, 'senderName');
+  const logoUrl = optionalString(node, 'logoUrl');
+  if (logoUrl !== undefined && !/^https:\/\/[^\s"'<>]+$/.test(logoUrl)) problems.push(`logoUrl "${logoUrl}" must be an https URL.`);
   if (problems.length > 0) throw new Error(`Sendwell context is invalid:\n- ${problems.join('\n- ')}`);
-  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate, consoleDomainPrefix, sending, ...(receiptRuleSet ? { receiptRuleSet } : {}) };
+  return {
+    ...(senderName !== undefined ? { senderName } : {}),
+    ...(logoUrl !== undefined ? { logoUrl } : {}), stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate, consoleDomainPrefix, sending, ...(receiptRuleSet ? { receiptRuleSet } : {}) };
 }
 
 /** CloudFormation stack name of a stage: stages sharing an account and region never update each other's stack. */

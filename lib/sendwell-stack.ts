@@ -99,6 +99,13 @@ export interface SendwellStackProps extends StackProps {
    * @default - the stack creates `sendwell-<stage>-inbound`
    */
   readonly receiptRuleSet?: string;
+  /**
+   * The sender's name and an https logo on the recipient pages.
+   *
+   * @default - the display name of `fromAddress`, no logo
+   */
+  readonly senderName?: string;
+  readonly logoUrl?: string;
 }
 
 export class SendwellStack extends Stack {
@@ -158,6 +165,8 @@ export class SendwellStack extends Stack {
       vdm: sending.vdm,
       accountVdm: sending.accountVdm,
       ...(sending.dedicatedIpPool ? { dedicatedIpPool: sending.dedicatedIpPool } : {}),
+      ...(props.senderName ? { senderName: props.senderName } : {}),
+      ...(props.logoUrl ? { logoUrl: props.logoUrl } : {}),
     });
     const sendingDomain = sending.domain ?? this.email.fromIdentity?.domain;
     this.sendingDomain =

@@ -200,6 +200,12 @@ describe('the sending domain', () => {
     }
   });
 
+  it('the recipient pages get the sender name and logo of the context, on every function (the pages are served by several)', () => {
+    for (const [, r] of synths.prod!.sendwellFunctionResources) {
+      expect(r.Properties.Environment.Variables).toMatchObject({ SENDWELL_SENDER_NAME: 'Example News', SENDWELL_LOGO_URL: 'https://mail.example.com/logo.png' });
+    }
+  });
+
   it('VDM and the dedicated IP pool only where asked for', () => {
     const prodSet = Object.values(synths.prod!.json.Resources).find((r) => r.Type === 'AWS::SES::ConfigurationSet')!;
     expect(prodSet.Properties.VdmOptions).toEqual({ DashboardOptions: { EngagementMetrics: 'ENABLED' }, GuardianOptions: { OptimizedSharedDelivery: 'ENABLED' } });

@@ -16,6 +16,8 @@ export const PROD_CONTEXT = {
   dmarcReportAddress: 'dmarc@example.com',
   vdm: 'true',
   dedicatedIpPool: 'managed',
+  senderName: 'Example News',
+  logoUrl: 'https://mail.example.com/logo.png',
 } as const;
 
 /**
