@@ -13,6 +13,7 @@ import { SES_REVIEW_RATES } from '../domain/metrics.ts';
 import { DEFAULT_SOFT_BOUNCE_POLICY, type SoftBouncePolicy } from '../domain/soft-bounces.ts';
 import { CatalogStore } from './dynamo/catalog-store.ts';
 import { ControlStore } from './dynamo/control-store.ts';
+import { DeliveryStore } from './dynamo/delivery-store.ts';
 import { FeedbackStore } from './dynamo/feedback-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
@@ -132,6 +133,7 @@ export function container(): Deps {
       return sending;
     },
     control: new ControlStore(db, tables),
+    delivery: new DeliveryStore(db, tables),
     feedback: new FeedbackStore(db, tables),
     mailer: new SesMailer(sesClient()),
     keys: runtimeKeys,

@@ -12,7 +12,7 @@ import { addressHash } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import type { ConsentWrite } from '../adapters/dynamo/recipient-store.ts';
-import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugSchema } from '../schemas/fields.ts';
+import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugSchema, TimeZoneSchema } from '../schemas/fields.ts';
 import type { LedgerEntry, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { createRecipientRecord, ledgerEntry, normalizeOrReject, type InitialConsent } from './recipient-records.ts';
@@ -32,6 +32,7 @@ export const ImportRowSchema = z.object({
   externalId: z.string().max(128).optional(),
   country: CountrySchema.optional(),
   locale: LocaleSchema.optional(),
+  timeZone: TimeZoneSchema.optional(),
   attributes: AttributesSchema.optional(),
   consents: z.record(SlugSchema, ImportConsentSchema).optional(),
 });
@@ -71,10 +72,18 @@ function parseJsonLines(body: string): Parsed[] {
   return out;
 }
 
-const CSV_FIELDS: Record<string, keyof ImportRow> = { email: 'email', external_id: 'externalId', externalid: 'externalId', country: 'country', locale: 'locale' };
+const CSV_FIELDS: Record<string, keyof ImportRow> = {
+  email: 'email',
+  external_id: 'externalId',
+  externalid: 'externalId',
+  country: 'country',
+  locale: 'locale',
+  time_zone: 'timeZone',
+  timezone: 'timeZone',
+};
 
 /**
- * CSV with a header row: `email`, `external_id`, `country`, `locale`; `topic:<id>` columns holding `opted_in` or
+ * CSV with a header row: `email`, `external_id`, `country`, `locale`, `time_zone`; `topic:<id>` columns holding `opted_in` or
  * `opted_out`; `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording` for their evidence;
  * every other column (or `attr:<name>`) is an attribute.
  */
@@ -263,6 +272,7 @@ async function importOne(run: ImportRun, merged: MergedRow): Promise<'created' |
         ...(row.externalId ? { externalId: row.externalId } : {}),
         ...(row.country ? { country: row.country } : {}),
         ...(row.locale ? { locale: row.locale } : {}),
+        ...(row.timeZone ? { timeZone: row.timeZone } : {}),
         ...(row.attributes ? { attributes: row.attributes } : {}),
       },
       { source: 'import', actor },
@@ -306,6 +316,7 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
     ...(row.externalId && row.externalId !== agg.profile.externalId ? { externalId: row.externalId } : {}),
     ...(row.country && row.country !== agg.profile.country ? { country: row.country } : {}),
     ...(row.locale && row.locale !== agg.profile.locale ? { locale: row.locale } : {}),
+    ...(row.timeZone && row.timeZone !== agg.profile.timeZone ? { timeZone: row.timeZone } : {}),
     ...(row.attributes && Object.entries(row.attributes).some(([k, v]) => agg.profile.attributes[k] !== v)
       ? { attributes: { ...agg.profile.attributes, ...row.attributes } }
       : {}),

@@ -56,7 +56,8 @@ export function normalizeOrReject(email: string, path = 'email') {
 }
 
 export async function view(deps: Deps, agg: RecipientAggregate): Promise<Recipient> {
-  return toRecipient(agg, await deps.suppressions.list(agg.profile.addressHash));
+  const [suppressions, settings] = await Promise.all([deps.suppressions.list(agg.profile.addressHash), deps.delivery.getSettings()]);
+  return toRecipient(agg, suppressions, settings.defaultTimeZone);
 }
 
 export async function getRecipient(deps: Deps, id: string): Promise<Recipient> {
@@ -105,6 +106,7 @@ export async function createRecipientRecord(
     ...(input.externalId ? { externalId: input.externalId } : {}),
     ...(input.country ? { country: input.country } : {}),
     ...(input.locale ? { locale: input.locale } : {}),
+    ...(input.timeZone ? { timeZone: input.timeZone } : {}),
     attributes: input.attributes ?? {},
     unsubscribedAll: false,
     createdAt: at,

@@ -323,6 +323,8 @@ describe('decide: properties', () => {
           pending_confirmation:
             consent?.status === 'pending' || (consent?.status === 'opted_in' && consent.confirmedAt === undefined && strict(r)),
           not_opted_in: consent === undefined,
+          // No timing context here: caps are tested in delivery-timing.test.ts.
+          frequency_capped: false,
           marketing_paused: marketingPaused,
         };
         const first = HOLD_REASONS.find((reason) => applies[reason]);
