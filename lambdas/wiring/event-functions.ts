@@ -78,6 +78,16 @@ export const EVENT_FUNCTIONS = {
     timeoutSeconds: 60,
     permissions: ['data:write', 'campaigns:enqueue'],
   },
+  sendDueMessages: {
+    entry: 'lambdas/handlers/send-due-messages.ts',
+    description: 'Deferred mail: every minute, reads the messages due-time index (quiet hours over, local-time moments reached); campaign recipients back on the send queue, transactional mail decided again and sent.',
+    source: 'schedule',
+    memorySize: 512,
+    timeoutSeconds: 120,
+    // Transactional deferred mail is sent from here (`ses:send`, `keys:read` for its links); campaign recipients go
+    // back on the send queue (`campaigns:enqueue`).
+    permissions: ['data:write', 'ses:send', 'keys:read', 'campaigns:enqueue'],
+  },
 } as const satisfies Record<string, EventFunctionDef>;
 
 export type EventFunctionKey = keyof typeof EVENT_FUNCTIONS;
