@@ -38,7 +38,9 @@ import {
 } from './admin/recipients.ts';
 import { addSuppressionHandler, liftSuppressionHandler, listSuppressionsHandler } from './admin/suppressions.ts';
 import { createTemplateHandler, getTemplateHandler, listTemplatesHandler, previewTemplateHandler, updateTemplateHandler } from './admin/templates.ts';
-import { createTopicHandler, getTopicHandler, listTopicsHandler } from './admin/topics.ts';
+import { createTopicHandler, getTopicHandler, listTopicsHandler, updateTopicHandler } from './admin/topics.ts';
+import { createSegmentHandler, deleteSegmentHandler, getSegmentHandler, listSegmentsHandler, previewSegmentHandler, updateSegmentHandler } from './admin/segments.ts';
+import { getDeliverySettingsHandler, putDeliverySettingsHandler } from './admin/settings.ts';
 
 type Operation = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
@@ -47,6 +49,15 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   createTopic: createTopicHandler,
   listTopics: listTopicsHandler,
   getTopic: getTopicHandler,
+  updateTopic: updateTopicHandler,
+  createSegment: createSegmentHandler,
+  listSegments: listSegmentsHandler,
+  getSegment: getSegmentHandler,
+  updateSegment: updateSegmentHandler,
+  deleteSegment: deleteSegmentHandler,
+  previewSegment: previewSegmentHandler,
+  getDeliverySettings: getDeliverySettingsHandler,
+  putDeliverySettings: putDeliverySettingsHandler,
   createTemplate: createTemplateHandler,
   listTemplates: listTemplatesHandler,
   getTemplate: getTemplateHandler,

@@ -193,6 +193,7 @@ export const ROUTES: readonly RouteDef[] = [
     ['POST', '/v1/topics', 'createTopic', [M], 'Create a marketing topic'],
     ['GET', '/v1/topics', 'listTopics', [M, O, P], 'List topics'],
     ['GET', '/v1/topics/{id}', 'getTopic', [M, O, P], 'One topic'],
+    ['PUT', '/v1/topics/{id}', 'updateTopic', [M], 'Change a topic: name, description, double opt-in, a frequency cap stricter than the stage’s'],
     ['POST', '/v1/templates', 'createTemplate', [M], 'Create a template (marketing templates are checked for the unsubscribe link and postal address)'],
     ['GET', '/v1/templates', 'listTemplates', [M, O], 'List templates'],
     ['GET', '/v1/templates/{id}', 'getTemplate', [M, O], 'One template'],
@@ -225,6 +226,15 @@ export const ROUTES: readonly RouteDef[] = [
     ['POST', '/v1/campaigns/{id}/cancel', 'cancelCampaign', [M], 'Cancel a campaign for good; what was sent stays sent'],
     ['POST', '/v1/campaigns/preview', 'previewCampaign', [M, O], 'Count who a campaign would reach: audience, excluded, eligible and held by reason, by the rules the sender applies'],
     ['GET', '/v1/campaigns/{id}/preview', 'previewStoredCampaign', [M, O], 'Count who a stored campaign would reach now, by the rules the sender applies'],
+    // ---- segments, delivery timing (issue 18) ----
+    ['POST', '/v1/segments', 'createSegment', [M], 'Create a segment: rules over country, locale, time zone, attributes, engagement and consent'],
+    ['GET', '/v1/segments', 'listSegments', [M, O], 'List segments'],
+    ['GET', '/v1/segments/{id}', 'getSegment', [M, O], 'One segment'],
+    ['PUT', '/v1/segments/{id}', 'updateSegment', [M], 'Replace a segment’s name, description and rules'],
+    ['DELETE', '/v1/segments/{id}', 'deleteSegment', [M], 'Delete a segment (campaigns already launched keep the rules they read)'],
+    ['GET', '/v1/segments/{id}/preview', 'previewSegment', [M, O], 'Count who the segment selects among a topic’s subscribers (?topic=), as the campaign preview counts'],
+    ['GET', '/v1/settings/delivery', 'getDeliverySettings', [M, O], 'Quiet hours, frequency cap and default time zone of the stage'],
+    ['PUT', '/v1/settings/delivery', 'putDeliverySettings', [M, O], 'Change quiet hours, the frequency cap or the default time zone (null removes one)'],
   ]),
   {
     method: 'POST',
