@@ -145,7 +145,18 @@ export function container(): Deps {
     },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
     ...parsePolicies(),
-    clock: () => new Date(),
+    clock: () => new Date(Date.now() + clockOffsetMs()),
   };
   return deps;
+}
+
+/**
+ * Tests only (`SENDWELL_CLOCK_OFFSET_MS`, read on every call so a test can move time on): 0 everywhere else. Only
+ * whole numbers are taken; anything else is 0.
+ */
+function clockOffsetMs(): number {
+  const raw = process.env[ENV.clockOffsetMs];
+  if (!raw) return 0;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : 0;
 }
