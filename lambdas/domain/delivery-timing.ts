@@ -63,7 +63,8 @@ function addDays(w: WallTime, n: number): WallTime {
 
 /**
  * Whether one more marketing mail at `now` would break any of `caps`, given the instants (epoch ms) of the marketing
- * mails already sent to the recipient. Each cap counts every marketing mail in the `days` before `now`.
+ * mails already sent to the recipient. Each cap counts every marketing mail in the `days` before `now` (and any
+ * logged after it).
  *
  * @example
  * overCap([Date.parse('2026-12-01T00:00:00Z')], new Date('2026-12-05T00:00:00Z'), [{ max: 1, days: 7 }]) // true
@@ -73,7 +74,8 @@ export function overCap(sentAt: readonly number[], now: Date, caps: readonly Fre
   return caps.some((cap) => {
     const from = now.getTime() - cap.days * 86_400_000;
     let n = 0;
-    for (const t of sentAt) if (t > from && t <= now.getTime()) n++;
+    // A send logged a moment after `now` (a racing sender whose clock read came later) counts too: it is in the window.
+    for (const t of sentAt) if (t > from) n++;
     return n >= cap.max;
   });
 }
