@@ -92,6 +92,7 @@ describe('campaign preview', () => {
       audience: done.progress.audience,
       excluded: done.progress.excluded,
       eligible: done.progress.sent,
+      deferred: done.progress.deferred,
       held: done.progress.held,
       complete: done.progress.audienceComplete,
     }).toEqual(stored.body);
