@@ -271,7 +271,11 @@ async function sendOne(
         ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
         createdAt: now.toISOString(),
       });
-  if (claim.claimed && wait) return { kind: 'waiting' };
+  if (claim.claimed && wait) {
+    // The day's figures (best effort, like the rest of them): deferred now, counted in `sent` when it goes.
+    await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf({ topic: campaign.topic, campaignId: campaign.id }));
+    return { kind: 'waiting' };
+  }
   if (!claim.claimed && claim.existing.status === 'deferred') {
     const existing = claim.existing;
     // Not due yet: a redelivery of the batch that deferred them. The due-message sweep brings them back.
@@ -396,6 +400,7 @@ async function countDay(deps: Deps, ctx: Context, counted: readonly SettleEntry[
   const figures: Record<string, number> = {};
   const add = (k: string) => (figures[k] = (figures[k] ?? 0) + 1);
   for (const e of counted) {
+    if (e.late) add('late');
     if (e.outcome === 'sent') add(`sent_${cls}`);
     else if (e.outcome === 'failed') add(`failed_${cls}`);
     else if (e.outcome !== 'excluded') {

@@ -56,7 +56,7 @@ export function normalizeOrReject(email: string, path = 'email') {
 }
 
 export async function view(deps: Deps, agg: RecipientAggregate): Promise<Recipient> {
-  const [suppressions, settings] = await Promise.all([deps.suppressions.list(agg.profile.addressHash), deps.delivery.getSettings()]);
+  const [suppressions, settings] = await Promise.all([deps.suppressions.list(agg.profile.addressHash), deps.delivery.getSettings({ maxAgeMs: 30_000 })]);
   return toRecipient(agg, suppressions, settings.defaultTimeZone);
 }
 

@@ -48,8 +48,21 @@ export class DeliveryStore {
     this.#tables = tables;
   }
 
-  /** The stage's settings (defaults filled: no quiet hours, no cap, UTC). One consistent read. */
-  async getSettings(): Promise<DeliverySettings> {
+  #cached: { at: number; settings: DeliverySettings } | undefined;
+
+  /**
+   * The stage's settings (defaults filled: no quiet hours, no cap, UTC). One consistent read — what every send
+   * decision uses. `maxAgeMs`: a copy read by this instance within that time will do (showing a recipient's zone
+   * during an import of thousands of rows need not read the item for each).
+   */
+  async getSettings(options: { maxAgeMs?: number } = {}): Promise<DeliverySettings> {
+    if (options.maxAgeMs !== undefined && this.#cached && Date.now() - this.#cached.at <= options.maxAgeMs) return this.#cached.settings;
+    const settings = await this.#readSettings();
+    this.#cached = { at: Date.now(), settings };
+    return settings;
+  }
+
+  async #readSettings(): Promise<DeliverySettings> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.counters, Key: SETTINGS_KEY, ConsistentRead: true }));
     const i = out.Item ?? {};
     return {
@@ -63,6 +76,7 @@ export class DeliveryStore {
 
   async putSettings(settings: DeliverySettings): Promise<void> {
     await this.#db.send(new PutCommand({ TableName: this.#tables.counters, Item: { ...SETTINGS_KEY, ...settings } }));
+    this.#cached = { at: Date.now(), settings };
   }
 
   /** The marketing send log (epoch ms of each send) of each recipient, for the decision's pre-check. */

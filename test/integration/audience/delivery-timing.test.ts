@@ -131,7 +131,7 @@ describe('frequency caps', () => {
     expect((await api.post('/v1/messages', { template: `svc-${a.topic}`, to: { recipientId: someone } })).body.status).toBe('sent');
     // Ten sends racing through the API for one fresh recipient's one slot: exactly one goes out.
     const [fresh] = (await seedCohorts(api, [{ label: 'fresh', count: 1, row: () => ({ country: 'US', consents: { [a.topic]: optIn() } }) }])).fresh!;
-    const freshId = (await api.get(`/v1/recipients?email=${encodeURIComponent(fresh!)}`)).body.id;
+    const freshId = (await api.get(`/v1/recipients?email=${encodeURIComponent(fresh as string)}`)).body.id;
     const racing = await Promise.all(Array.from({ length: 10 }, () => api.post('/v1/messages', { template: a.template, to: { recipientId: freshId } })));
     expect(racing.map((r) => r.status)).toEqual(Array(10).fill(202));
     expect(racing.filter((r) => r.body.status === 'sent')).toHaveLength(1);
@@ -208,7 +208,7 @@ describe('local-time campaigns', () => {
       { label: 'kiri', count: 1, row: () => ({ timeZone: 'Pacific/Kiritimati', consents: { [t.topic]: optIn() } }) },
       { label: 'la', count: 1, row: () => ({ timeZone: 'America/Los_Angeles', consents: { [t.topic]: optIn() } }) },
     ]);
-    const [utc, kiri, la] = [cohorts.utc![0]!, cohorts.kiri![0]!, cohorts.la![0]!].map((e) => e.toLowerCase());
+    const [utc, kiri, la] = [cohorts.utc![0]!, cohorts.kiri![0]!, cohorts.la![0]!].map((e) => e.toLowerCase()) as [string, string, string];
     // A wall-clock time a few seconds from now in UTC: already past in Kiritimati (UTC+14), hours away in Los Angeles.
     const sendAt = new Date(Date.now() + 8_000).toISOString().slice(0, 19);
     const refused = await api.post('/v1/campaigns', { name: 'x', template: t.template, localTime: true, sendAt: `${sendAt}Z` });
