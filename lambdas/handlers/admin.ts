@@ -39,7 +39,15 @@ import {
 import { addSuppressionHandler, liftSuppressionHandler, listSuppressionsHandler } from './admin/suppressions.ts';
 import { createTemplateHandler, getTemplateHandler, listTemplatesHandler, previewTemplateHandler, updateTemplateHandler } from './admin/templates.ts';
 import { createTopicHandler, getTopicHandler, listTopicsHandler, updateTopicHandler } from './admin/topics.ts';
-import { createSegmentHandler, deleteSegmentHandler, getSegmentHandler, listSegmentsHandler, previewSegmentHandler, updateSegmentHandler } from './admin/segments.ts';
+import {
+  createSegmentHandler,
+  deleteSegmentHandler,
+  getSegmentHandler,
+  listSegmentsHandler,
+  previewSegmentHandler,
+  previewSegmentRulesHandler,
+  updateSegmentHandler,
+} from './admin/segments.ts';
 import { getDeliverySettingsHandler, putDeliverySettingsHandler } from './admin/settings.ts';
 
 type Operation = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -56,6 +64,7 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   updateSegment: updateSegmentHandler,
   deleteSegment: deleteSegmentHandler,
   previewSegment: previewSegmentHandler,
+  previewSegmentRules: previewSegmentRulesHandler,
   getDeliverySettings: getDeliverySettingsHandler,
   putDeliverySettings: putDeliverySettingsHandler,
   createTemplate: createTemplateHandler,

@@ -417,6 +417,11 @@ export type SegmentUpdate = z.infer<typeof SegmentUpdateSchema>;
 export const SegmentSchema = SegmentInputSchema.extend({ createdAt: IsoDateTimeSchema, updatedAt: IsoDateTimeSchema, createdBy: z.string() }).meta({ id: 'Segment' });
 export type Segment = z.infer<typeof SegmentSchema>;
 
+export const SegmentRulesPreviewSchema = z
+  .object({ rules: SegmentRuleSchema, topic: SlugSchema.meta({ description: 'The topic whose opted-in audience the rules narrow.' }) })
+  .strict()
+  .meta({ id: 'SegmentRulesPreview', description: 'Rules not saved yet (the console’s live count): counted like a stored segment’s preview.' });
+
 export const SegmentPreviewQuerySchema = z.object({
   topic: SlugSchema.meta({ description: 'The topic whose opted-in audience the segment narrows, as a campaign to that topic would.' }),
 });

@@ -35,6 +35,7 @@ import {
   SegmentSchema,
   SegmentUpdateSchema,
   SegmentPreviewQuerySchema,
+  SegmentRulesPreviewSchema,
   DeliverySettingsInputSchema,
   DeliverySettingsSchema,
 } from './model.ts';
@@ -136,6 +137,10 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       401: E401,
       404: E404,
     },
+  },
+  previewSegmentRules: {
+    body: SegmentRulesPreviewSchema,
+    responses: { 200: { description: 'The same counts as a stored segment’s preview', schema: CampaignPreviewSchema }, 400: E400, 401: E401 },
   },
   getDeliverySettings: { responses: { 200: { description: 'The stage’s delivery settings', schema: DeliverySettingsSchema }, 401: E401 } },
   putDeliverySettings: {

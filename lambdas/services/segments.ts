@@ -49,6 +49,12 @@ export async function deleteSegment(deps: Deps, id: string): Promise<{ id: strin
  */
 export async function previewSegment(deps: Deps, id: string, topic: string, options: PreviewOptions = {}): Promise<CampaignPreview> {
   const segment = await getSegment(deps, id);
+  return previewRules(deps, segment.rules, topic, options);
+}
+
+/** The same count for rules not saved yet (the console's segment builder counts as you type). */
+export async function previewRules(deps: Deps, rules: Segment['rules'], topic: string, options: PreviewOptions = {}): Promise<CampaignPreview> {
+  checkRules(rules);
   if (!(await deps.catalog.getTopic(topic))) throw new SendwellError('validation_failed', `No topic ${topic}.`, [{ path: 'topic', message: 'unknown topic' }]);
-  return countAudience(deps, { class: 'marketing', topic, segmentRules: segment.rules }, options);
+  return countAudience(deps, { class: 'marketing', topic, segmentRules: rules }, options);
 }

@@ -232,6 +232,7 @@ export const ROUTES: readonly RouteDef[] = [
     ['GET', '/v1/segments/{id}', 'getSegment', [M, O], 'One segment'],
     ['PUT', '/v1/segments/{id}', 'updateSegment', [M], 'Replace a segment’s name, description and rules'],
     ['DELETE', '/v1/segments/{id}', 'deleteSegment', [M], 'Delete a segment (campaigns already launched keep the rules they read)'],
+    ['POST', '/v1/segments/preview', 'previewSegmentRules', [M, O], 'Count who rules not saved yet select among a topic’s subscribers (the segment builder’s live count)'],
     ['GET', '/v1/segments/{id}/preview', 'previewSegment', [M, O], 'Count who the segment selects among a topic’s subscribers (?topic=), as the campaign preview counts'],
     ['GET', '/v1/settings/delivery', 'getDeliverySettings', [M, O], 'Quiet hours, frequency cap and default time zone of the stage'],
     ['PUT', '/v1/settings/delivery', 'putDeliverySettings', [M, O], 'Change quiet hours, the frequency cap or the default time zone (null removes one)'],

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { container } from '../../adapters/container.ts';
-import { SegmentInputSchema, SegmentPreviewQuerySchema, SegmentUpdateSchema } from '../../schemas/model.ts';
+import { SegmentInputSchema, SegmentPreviewQuerySchema, SegmentRulesPreviewSchema, SegmentUpdateSchema } from '../../schemas/model.ts';
 import { SlugSchema } from '../../schemas/fields.ts';
-import { createSegment, deleteSegment, getSegment, previewSegment, updateSegment } from '../../services/segments.ts';
+import { createSegment, deleteSegment, getSegment, previewRules, previewSegment, updateSegment } from '../../services/segments.ts';
 import { actorOf } from '../middleware/actor.ts';
 import { adminRoute } from '../middleware/admin-route.ts';
 import { json } from '../middleware/http.ts';
@@ -26,6 +26,18 @@ export const previewSegmentHandler = adminRoute({ params, query: SegmentPreviewQ
       container(),
       p.id,
       query.topic,
+      typeof context?.getRemainingTimeInMillis === 'function' ? { deadline: Date.now() + context.getRemainingTimeInMillis() - 5_000 } : {},
+    ),
+  ),
+);
+
+export const previewSegmentRulesHandler = adminRoute({ body: SegmentRulesPreviewSchema }, async ({ body, context }) =>
+  json(
+    200,
+    await previewRules(
+      container(),
+      body.rules,
+      body.topic,
       typeof context?.getRemainingTimeInMillis === 'function' ? { deadline: Date.now() + context.getRemainingTimeInMillis() - 5_000 } : {},
     ),
   ),

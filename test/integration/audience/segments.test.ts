@@ -125,6 +125,8 @@ describe('segments', () => {
     const preview = await suite.as('ops').get(`/v1/segments/${id}/preview?topic=${topic}`);
     expect(preview.status, JSON.stringify(preview.body)).toBe(200);
     expect(preview.body).toEqual({ audience: 6 + 4 + 3 + 3 + 2 + 2 + 2, excluded: 3 + 3 + 2 + 2, eligible: 10, deferred: 0, held: { complained: 2 }, complete: true });
+    // Rules not saved yet (the console's live count) are counted the same way.
+    expect((await suite.as('marketing').post('/v1/segments/preview', { rules, topic })).body).toEqual(preview.body);
     expect((await api.get(`/v1/segments/${id}/preview`)).status).toBe(400);
     expect((await api.get(`/v1/segments/${id}/preview?topic=no-such-topic`)).status).toBe(400);
 

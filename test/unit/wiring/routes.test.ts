@@ -21,6 +21,7 @@ const MATRIX: Record<string, readonly Role[]> = {
   'PUT /v1/segments/{id}': ['marketing'],
   'DELETE /v1/segments/{id}': ['marketing'],
   'GET /v1/segments/{id}/preview': ['marketing', 'ops'],
+  'POST /v1/segments/preview': ['marketing', 'ops'],
   'GET /v1/settings/delivery': ['marketing', 'ops'],
   'PUT /v1/settings/delivery': ['marketing', 'ops'],
   'POST /v1/templates': ['marketing'],
