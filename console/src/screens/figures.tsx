@@ -19,6 +19,8 @@ interface FiguresT {
   sent: ClassCount;
   held: ClassCount & { byReason: Record<string, number> };
   failed: ClassCount;
+  deferred?: ClassCount;
+  late?: number;
   delivered: ClassCount;
   bouncedHard: ClassCount;
   bouncedSoft: ClassCount;
@@ -59,6 +61,7 @@ const ROWS: [keyof FiguresT, string][] = [
   ['delivered', 'Delivered'],
   ['held', 'Held back'],
   ['failed', 'Failed'],
+  ['deferred', 'Deferred (quiet hours, local time)'],
   ['bouncedHard', 'Hard bounces'],
   ['bouncedSoft', 'Soft bounces'],
   ['complained', 'Complaints'],
@@ -192,7 +195,7 @@ function MetricsView({ m }: { m: Metrics }) {
             </thead>
             <tbody>
               {ROWS.map(([k, label]) => {
-                const v = m.totals[k] as ClassCount;
+                const v = (m.totals[k] as ClassCount | undefined) ?? { total: 0, service: 0, marketing: 0 };
                 return (
                   <tr key={k} data-figure={k}>
                     <th scope="row">{label}</th>
@@ -202,6 +205,18 @@ function MetricsView({ m }: { m: Metrics }) {
                   </tr>
                 );
               })}
+              <tr data-figure="late">
+                <th scope="row">Sent late (local-time campaigns: their time had passed at launch)</th>
+                <td class="num">{num(m.totals.late ?? 0)}</td>
+                <td class="num">–</td>
+                <td class="num">–</td>
+              </tr>
+              <tr data-figure="frequency_capped">
+                <th scope="row">Held: frequency capped</th>
+                <td class="num">{num(m.totals.held.byReason.frequency_capped ?? 0)}</td>
+                <td class="num">–</td>
+                <td class="num">{num(m.totals.held.byReason.frequency_capped ?? 0)}</td>
+              </tr>
             </tbody>
           </table>
         </section>
