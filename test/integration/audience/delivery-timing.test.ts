@@ -246,6 +246,20 @@ describe('local-time campaigns', () => {
     for (const list of mails.values()) expect(list).toHaveLength(1);
   });
 
+  it('erasing a recipient who waits for their time settles them as held (erased); the campaign completes', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const t = await marketingTopic(api, 'localerase', 'Local erase');
+    const cohorts = await seedCohorts(api, [{ label: 'la', count: 1, row: () => ({ timeZone: 'America/Los_Angeles', consents: { [t.topic]: optIn() } }) }]);
+    const sendAt = new Date(Date.now() + 5_000).toISOString().slice(0, 19);
+    const c = await api.post('/v1/campaigns', { name: 'Local erase', template: t.template, localTime: true, sendAt, ratePerSecond: 500 });
+    await api.post(`/v1/campaigns/${c.body.id}/launch`);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.scheduled === 1);
+    const id = (await api.get(`/v1/recipients?email=${encodeURIComponent(cohorts.la![0]!)}`)).body.id;
+    expect((await api.del(`/v1/recipients/${id}`)).status).toBe(200);
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 30_000);
+    expect(done.progress).toMatchObject({ sent: 0, scheduled: 0, held: { erased: 1 }, remaining: 0 });
+  });
+
   it('cancel stops the recipients still waiting for their time', { timeout: 120_000 }, async () => {
     const api = suite.api;
     const t = await marketingTopic(api, 'localc', 'Local cancel');
