@@ -154,7 +154,8 @@ export function campaignProgress(c: CampaignCounters, t: ProgressTimes, waiting:
   const remaining = Math.max(0, targeted - settled);
   const activeSeconds = t.launchedAt ? (t.now.getTime() - Date.parse(t.launchedAt) - t.pausedMs) / 1000 : 0;
   const ratePerSecond = activeSeconds > 0 && settled > 0 ? round2(settled / activeSeconds) : undefined;
-  const etaSeconds = c.audienceComplete && ratePerSecond ? Math.ceil(remaining / ratePerSecond) : undefined;
+  // Recipients waiting for a moment hours away are not sent at the rate: no ETA while any wait (`nextDueAt` says when).
+  const etaSeconds = c.audienceComplete && ratePerSecond && waiting.scheduled + waiting.deferred === 0 ? Math.ceil(remaining / ratePerSecond) : undefined;
   return {
     audience: c.audience,
     audienceComplete: c.audienceComplete,
