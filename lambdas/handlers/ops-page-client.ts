@@ -140,6 +140,7 @@ export const OPS_SCRIPT = String.raw`
     ['rejected', 'Rejected', function (f) { return f.rejected; }],
     ['held', 'Held back', function (f) { return f.held; }],
     ['failed', 'Failed (SES refused)', function (f) { return f.failed; }],
+    ['deferred', 'Deferred (quiet hours, local time)', function (f) { return f.deferred || { total: 0, service: 0, marketing: 0 }; }],
     ['opensUnique', 'Opened (unique)', function (f) { return f.opens.unique; }],
     ['opensTotal', 'Opens (total)', function (f) { return f.opens.total; }],
     ['clicksUnique', 'Clicked (unique)', function (f) { return f.clicks.unique; }],
@@ -153,6 +154,7 @@ export const OPS_SCRIPT = String.raw`
       return row([d[1], c.total, c.service, c.marketing], { 'data-figure': d[0] });
     });
     rows.push(row(['Opens, human / machine', f.opens.human + ' / ' + f.opens.machine, '', ''], { 'data-figure': 'opensHumanMachine' }));
+    rows.push(row(['Sent late (local-time campaigns)', f.late || 0, '', ''], { 'data-figure': 'late' }));
     rows.push(row(['Unsubscribed', f.unsubscribed.total, '', ''], { 'data-figure': 'unsubscribed' }));
     rows.push(row(['Suppressions added', f.suppressionsAdded.total, '', ''], { 'data-figure': 'suppressionsAdded' }));
     fill(byId('totals').tBodies[0], rows);
