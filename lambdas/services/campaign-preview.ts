@@ -61,8 +61,9 @@ export async function countAudience(deps: Deps, rule: CampaignRule, options: Pre
       // Read as the sender reads a chunk: the profiles with the topic's consent, then their suppressions.
       const views = await deps.recipients.getForSending(chunk, rule.topic, otherTopics);
       const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
-      const timing: TimingInputs | undefined =
-        rule.class === 'marketing' ? { settings, topicCap, ...(settings.frequencyCap || topicCap ? { sentLogs: await deps.delivery.sentLogs(chunk) } : {}) } : undefined;
+      // Service mail is never deferred or capped (decide() ignores timing for it); the zone still follows the stage default.
+      const timing: TimingInputs =
+        rule.class === 'marketing' && (settings.frequencyCap || topicCap) ? { settings, topicCap, sentLogs: await deps.delivery.sentLogs(chunk) } : { settings, topicCap };
       const now = deps.clock();
       for (const id of chunk) {
         counts.audience++;

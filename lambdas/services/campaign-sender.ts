@@ -247,7 +247,8 @@ async function sendOne(
   // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
   if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
   const now = deps.clock();
-  const verdict = campaignVerdict(campaign, view, suppressions, now, campaign.class === 'marketing' ? ctx.timing : undefined);
+  // Service mail: decide() never applies timing to it, but the zone (local time, segments) still follows the stage default.
+  const verdict = campaignVerdict(campaign, view, suppressions, now, ctx.timing);
   if (verdict === 'excluded') return { kind: 'settled', entry: { outcome: 'excluded' } };
   const { state, decision } = verdict;
   const { wait, late } = waitFor(campaign, verdict.timeZone, decision.action === 'defer' ? decision.until : undefined, now);
