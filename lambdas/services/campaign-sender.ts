@@ -102,7 +102,8 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
 
   const entries: SettleEntry[] = [];
-  const pending = campaign.audience || campaign.segmentRules ? await leaveOutFiltered(deps, ctx, batch.recipientIds, entries) : [...batch.recipientIds];
+  const kept = campaign.audience || campaign.segmentRules ? await leaveOutFiltered(deps, ctx, batch.recipientIds, entries) : [...batch.recipientIds];
+  const pending = await setScheduledWaiting(deps, ctx, kept, report);
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
@@ -234,6 +235,55 @@ function waitFor(campaign: StoredCampaign, timeZone: string, deferUntil: string 
   return deferUntil ? { wait: { until: deferUntil, deferral: 'quiet_hours' }, late: false } : { late: false };
 }
 
+/** The message record of one recipient of the campaign (its id derives from campaign and recipient). */
+function recordFor(deps: Deps, ctx: Context, recipientId: string, now: Date, decidedAt: string) {
+  const { campaign, template } = ctx;
+  return {
+    messageId: campaignMessageId(campaign.id, recipientId),
+    class: campaign.class,
+    template: template.id,
+    ...(campaign.topic ? { topic: campaign.topic } : {}),
+    campaignId: campaign.id,
+    recipientId,
+    decidedAt,
+    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+    requestHash: `campaign:${campaign.id}`,
+  };
+}
+
+/**
+ * A local-time campaign: recipients whose moment is still ahead are set waiting before any send budget is taken
+ * (a first pass over a whole audience must not crawl at the send rate only to defer it). One read of the profiles
+ * for their zones; each wait is a conditional claim, so a redelivered batch sets nobody waiting twice. Returns those
+ * left to decide now.
+ */
+async function setScheduledWaiting(deps: Deps, ctx: Context, ids: readonly string[], report: { waiting: number }): Promise<string[]> {
+  const wall = ctx.campaign.sendAt ? parseWallTime(ctx.campaign.sendAt) : undefined;
+  if (!ctx.campaign.localTime || !wall) return [...ids];
+  const views = await deps.recipients.getForSending(ids);
+  const now = deps.clock();
+  const left: string[] = [];
+  await Promise.all(
+    ids.map(async (id) => {
+      const view = views.get(id);
+      const moment = view ? localMoment(wall, recipientTimeZone(view.profile, ctx.timing.settings.defaultTimeZone).timeZone) : undefined;
+      if (!view || !moment || moment.getTime() <= now.getTime()) return void left.push(id);
+      const record = recordFor(deps, ctx, id, now, now.toISOString());
+      const claim = await deps.messages.claimDeferred({ ...record, status: 'deferred', until: moment.toISOString(), deferral: 'local_time', createdAt: now.toISOString() });
+      if (claim.claimed) {
+        await deps.messages.count(now.toISOString(), { [`deferred_${ctx.campaign.class}`]: 1 }, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id }));
+        report.waiting++;
+      } else if (claim.existing.status === 'deferred' && claim.existing.until && Date.parse(claim.existing.until) > now.getTime()) {
+        report.waiting++;
+      } else {
+        // Claimed before in another state (a redelivery after it was sent or held): the usual path settles it.
+        left.push(id);
+      }
+    }),
+  );
+  return ids.filter((id) => left.includes(id));
+}
+
 /** What one recipient of the chunk comes to. */
 async function sendOne(
   deps: Deps,
@@ -253,17 +303,7 @@ async function sendOne(
   const { state, decision } = verdict;
   const { wait, late } = waitFor(campaign, verdict.timeZone, decision.action === 'defer' ? decision.until : undefined, now);
   const messageId = campaignMessageId(campaign.id, recipientId);
-  const record = {
-    messageId,
-    class: campaign.class,
-    template: template.id,
-    ...(campaign.topic ? { topic: campaign.topic } : {}),
-    campaignId: campaign.id,
-    recipientId,
-    decidedAt,
-    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
-    requestHash: `campaign:${campaign.id}`,
-  };
+  const record = recordFor(deps, ctx, recipientId, now, decidedAt);
   const claim = wait
     ? await deps.messages.claimDeferred({ ...record, status: 'deferred', until: wait.until, deferral: wait.deferral, createdAt: now.toISOString() })
     : await deps.messages.claim({
