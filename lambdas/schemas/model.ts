@@ -443,6 +443,10 @@ export const DeliverySettingsSchema = z
     quietHours: QuietHoursSchemaRef.optional(),
     frequencyCap: FrequencyCapSchema.optional(),
     defaultTimeZone: z.string(),
+    topicCaps: z
+      .boolean()
+      .optional()
+      .meta({ description: 'A topic has had a cap of its own: every marketing mail is logged for the caps (set by `PUT /v1/topics/{id}`).' }),
     updatedAt: IsoDateTimeSchema.optional(),
     updatedBy: z.string().optional(),
   })

@@ -61,6 +61,8 @@ interface Context {
   readonly timing: TimingInputs;
   /** The caps marketing of this campaign is held to (the stage's and the topic's). */
   readonly caps: readonly FrequencyCap[];
+  /** Marketing while any cap exists (the stage's or any topic's): each mail takes a slot in the recipient's send log. */
+  readonly log: boolean;
   /** Topics a segment's `consent.<topic>` conditions read. */
   readonly otherTopics: readonly string[];
 }
@@ -97,6 +99,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     template,
     timing: { settings, topicCap },
     caps: campaign.class === 'marketing' ? capsFor(settings.frequencyCap, topicCap) : [],
+    log: campaign.class === 'marketing' && (settings.frequencyCap !== undefined || settings.topicCaps === true),
     otherTopics: consentTopicsOf(campaign.segmentRules),
   };
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
@@ -362,7 +365,7 @@ async function sendOne(
 
   // Over a frequency cap? The slot is taken with a conditional write: two campaigns racing for a recipient's last
   // slot cannot both have it. Service mail never counts.
-  if (ctx.caps.length && (await deps.delivery.reserve(recipientId, messageId, now, ctx.caps)) === 'capped') {
+  if (ctx.log && (await deps.delivery.reserve(recipientId, messageId, now, ctx.caps)) === 'capped') {
     await deps.messages.markHeld(messageId, 'frequency_capped', now.toISOString());
     return { kind: 'settled', entry: { messageId, outcome: { held: 'frequency_capped' } } };
   }
@@ -382,7 +385,7 @@ async function sendOne(
     } catch (e) {
       // The record is marked failed: nothing went out. A template that cannot be composed never will be.
       if (e instanceof SendwellError) {
-        if (ctx.caps.length) await deps.delivery.release(recipientId, messageId);
+        if (ctx.log) await deps.delivery.release(recipientId, messageId);
         await deps.messages.markDeadLettered(messageId, e.code, deps.clock().toISOString());
         return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
       }
@@ -428,7 +431,7 @@ async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
   for (const id of retry.keys()) {
     if (await deps.messages.markDeadLettered(campaignMessageId(ctx.campaign.id, id), reasons.join(', '), at)) letters.push(id);
     // It never went out: it does not count against the recipient's cap.
-    if (ctx.caps.length) await deps.delivery.release(id, campaignMessageId(ctx.campaign.id, id));
+    if (ctx.log) await deps.delivery.release(id, campaignMessageId(ctx.campaign.id, id));
   }
   if (letters.length) await deps.queues.deadLetter({ campaignId: ctx.campaign.id, batchId: batch.batchId, recipientIds: letters, reason: reasons.join(', '), attempts });
   const counted = await deps.campaigns.settle(ctx.campaign.id, `${batchMarker(batch)}~dead`, entries, at);

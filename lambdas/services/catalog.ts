@@ -4,6 +4,7 @@ import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
 import { renderTemplate, validateTemplate } from '../domain/template.ts';
 import { isStricterCap } from '../domain/delivery-timing.ts';
+import { noteTopicCaps } from './delivery-settings.ts';
 import type { TemplateInput, TemplateRecord, Topic, TopicInput, TopicUpdate } from '../schemas/model.ts';
 import type { TemplatePreview, TemplatePreviewInput } from '../schemas/previews.ts';
 import type { Deps } from './deps.ts';
@@ -32,6 +33,7 @@ export async function updateTopic(deps: Deps, id: string, patch: TopicUpdate): P
   const { frequencyCap: oldCap, ...kept } = current;
   const cap = frequencyCap === undefined ? oldCap : (frequencyCap ?? undefined);
   const topic: Topic = { ...kept, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)), ...(cap ? { frequencyCap: cap } : {}), updatedAt: deps.clock().toISOString() };
+  if (cap) await noteTopicCaps(deps);
   await deps.catalog.updateTopic(topic);
   return topic;
 }

@@ -19,9 +19,20 @@ export async function putDeliverySettings(deps: Deps, input: DeliverySettingsInp
     ...(quietHours ? { quietHours } : {}),
     ...(frequencyCap ? { frequencyCap } : {}),
     defaultTimeZone: (pick('defaultTimeZone') as string | undefined) ?? 'UTC',
+    ...(current.topicCaps ? { topicCaps: true } : {}),
     updatedAt: deps.clock().toISOString(),
     updatedBy: actor,
   };
   await deps.delivery.putSettings(next);
   return next;
+}
+
+/**
+ * A topic got a cap of its own: from now on every marketing mail (of any topic) takes a slot in its recipient's send
+ * log, since the topic's cap counts them all. Never turned off by itself: the log costs ~4 WRU a marketing mail.
+ */
+export async function noteTopicCaps(deps: Deps): Promise<void> {
+  const current = await deps.delivery.getSettings();
+  if (current.topicCaps) return;
+  await deps.delivery.putSettings({ ...current, topicCaps: true });
 }

@@ -84,7 +84,7 @@ async function resolveTarget(deps: Deps, to: SendMessageInput['to'], pepper: Buf
  * that cannot be sent, `conflict` for a reused idempotency key.
  */
 export async function sendMessage(deps: Deps, input: SendMessageInput, options: SendOptions = {}): Promise<SendResult> {
-  const { now, at, template, target, state, decision, caps } = await judge(deps, input, options);
+  const { now, at, template, target, state, decision, caps, log } = await judge(deps, input, options);
 
   const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
   const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });
@@ -135,7 +135,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
     await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 }, dimsOf(template));
     return { messageId, status: 'held', reason: decision.reason };
   }
-  return dispatch(deps, { template, messageId, recipientId, target, state, data: input.data, options, caps, now, at });
+  return dispatch(deps, { template, messageId, recipientId, target, state, data: input.data, options, caps, log, now, at });
 }
 
 interface Judged {
@@ -147,6 +147,8 @@ interface Judged {
   readonly decision: Decision | { action: 'hold'; reason: 'unknown_recipient' };
   /** The frequency caps this mail is held to (marketing only, never a test send). */
   readonly caps: readonly FrequencyCap[];
+  /** Whether this mail goes into the recipient's send log (marketing, while any cap exists: the stage's or a topic's). */
+  readonly log: boolean;
 }
 
 /**
@@ -166,10 +168,12 @@ async function judge(deps: Deps, input: SendMessageInput, options: SendOptions):
   // Timing rules are for marketing to a known recipient (a stranger is held anyway), never for a test send.
   let timing: DecisionTiming | undefined;
   let caps: FrequencyCap[] = [];
+  let log = false;
   if (template.class === 'marketing' && !options.test && target.aggregate) {
     const settings = await deps.delivery.getSettings();
     const topicCap = template.topic ? (await deps.catalog.getTopic(template.topic))?.frequencyCap : undefined;
     caps = capsFor(settings.frequencyCap, topicCap);
+    log = settings.frequencyCap !== undefined || settings.topicCaps === true;
     const id = target.aggregate.profile.id;
     timing = {
       timeZone: recipientTimeZone(target.aggregate.profile, settings.defaultTimeZone).timeZone,
@@ -197,7 +201,7 @@ async function judge(deps: Deps, input: SendMessageInput, options: SendOptions):
           now,
           { marketingPaused, timing },
         );
-  return { now, at, template, target, state, decision, caps };
+  return { now, at, template, target, state, decision, caps, log };
 }
 
 /**
@@ -215,12 +219,14 @@ async function dispatch(
     data: Readonly<Record<string, unknown>>;
     options: SendOptions;
     caps: readonly FrequencyCap[];
+    log: boolean;
     now: Date;
     at: string;
   },
 ): Promise<SendResult> {
   const { template, messageId, recipientId, options, now, at } = m;
-  if (m.caps.length && recipientId && (await deps.delivery.reserve(recipientId, messageId, now, m.caps)) === 'capped') {
+  // Every marketing mail is logged while any cap exists (a mail of a topic without one counts towards a topic's that has one).
+  if (m.log && recipientId && (await deps.delivery.reserve(recipientId, messageId, now, m.caps)) === 'capped') {
     await deps.messages.markHeld(messageId, 'frequency_capped', at);
     await deps.messages.count(at, { [`held_${template.class}`]: 1, held_reason_frequency_capped: 1 }, dimsOf(template));
     return { messageId, status: 'held', reason: 'frequency_capped' };
@@ -244,7 +250,7 @@ async function dispatch(
       ]);
     }
     // Nothing went out: the slot goes back.
-    if (m.caps.length && recipientId) await deps.delivery.release(recipientId, messageId);
+    if (m.log && recipientId) await deps.delivery.release(recipientId, messageId);
     if (e instanceof SendwellError) throw e;
     await deps.messages.count(at, { [`failed_${template.class}`]: 1 }, dimsOf(template));
     throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
@@ -269,7 +275,7 @@ export async function sendDeferredMessage(deps: Deps, messageId: string): Promis
   if (Date.parse(was.until) > deps.clock().getTime()) return 'not_due';
   const request = stored.request as SendMessageInput & { confirmTopic?: string };
   const options: SendOptions = request.confirmTopic ? { confirmTopic: request.confirmTopic } : {};
-  const { now, at, template, target, state, decision, caps } = await judge(deps, { ...request, data: request.data ?? {} }, options);
+  const { now, at, template, target, state, decision, caps, log } = await judge(deps, { ...request, data: request.data ?? {} }, options);
   if (decision.action === 'defer') {
     return (await deps.messages.leaveDeferred(messageId, was, { status: 'deferred', until: decision.until, deferral: 'quiet_hours' }, at)) ? 'deferred' : 'taken';
   }
@@ -279,7 +285,7 @@ export async function sendDeferredMessage(deps: Deps, messageId: string): Promis
     return 'held';
   }
   if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'sending', decidedAt: at }, at))) return 'taken';
-  const result = await dispatch(deps, { template, messageId, recipientId: stored.record.recipientId, target, state, data: request.data ?? {}, options, caps, now, at });
+  const result = await dispatch(deps, { template, messageId, recipientId: stored.record.recipientId, target, state, data: request.data ?? {}, options, caps, log, now, at });
   return result.status === 'sent' ? 'sent' : 'held';
 }
 

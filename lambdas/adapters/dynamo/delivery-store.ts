@@ -69,6 +69,7 @@ export class DeliveryStore {
       ...(i.quietHours ? { quietHours: i.quietHours as DeliverySettings['quietHours'] & object } : {}),
       ...(i.frequencyCap ? { frequencyCap: i.frequencyCap as FrequencyCap } : {}),
       defaultTimeZone: typeof i.defaultTimeZone === 'string' ? i.defaultTimeZone : FALLBACK_TIME_ZONE,
+      ...(i.topicCaps === true ? { topicCaps: true } : {}),
       ...(typeof i.updatedAt === 'string' ? { updatedAt: i.updatedAt } : {}),
       ...(typeof i.updatedBy === 'string' ? { updatedBy: i.updatedBy } : {}),
     };

@@ -144,6 +144,23 @@ describe('frequency caps', () => {
   });
 });
 
+describe('a topic’s own cap', () => {
+  it('holds that topic’s marketing when the recipient had their share of any marketing in its window; other topics go on', { timeout: 60_000 }, async () => {
+    const api = suite.api;
+    expect((await api.put('/v1/settings/delivery', { frequencyCap: null, quietHours: null })).status).toBe(200);
+    const weekly = await marketingTopic(api, 'weekly', 'Weekly');
+    const digest = await marketingTopic(api, 'digest', 'Digest');
+    expect((await api.put(`/v1/topics/${digest.topic}`, { frequencyCap: { max: 1, days: 14 } })).status).toBe(200);
+    const cohorts = await seedCohorts(api, [{ label: 'both', count: 1, row: () => ({ consents: { [weekly.topic]: optIn(), [digest.topic]: optIn() } }) }]);
+    const id = (await api.get(`/v1/recipients?email=${encodeURIComponent(cohorts.both![0]!)}`)).body.id;
+    expect((await api.post('/v1/messages', { template: weekly.template, to: { recipientId: id } })).body.status).toBe('sent');
+    // The digest allows one marketing mail in 14 days, and the weekly mail was one.
+    expect((await api.post('/v1/messages', { template: digest.template, to: { recipientId: id } })).body).toMatchObject({ status: 'held', reason: 'frequency_capped' });
+    // No stage cap: the weekly topic goes on.
+    expect((await api.post('/v1/messages', { template: weekly.template, to: { recipientId: id } })).body.status).toBe('sent');
+  });
+});
+
 describe('quiet hours', () => {
   it('defer marketing (never service mail) in the recipient’s own time zone; the sweep sends it when they end', { timeout: 240_000 }, async () => {
     const api = suite.api;
