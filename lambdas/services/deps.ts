@@ -70,6 +70,7 @@ export interface Deps {
     | 'claimDeferred'
     | 'leaveDeferred'
     | 'deferredRequest'
+    | 'deferAgainAfterFailure'
     | 'markSent'
     | 'markFailed'
     | 'reclaimStale'

@@ -13,6 +13,9 @@ import { sendDeferredMessage, type DeferredOutcome } from './send.ts';
 
 /** Due messages read per index Query. */
 export const DUE_PAGE = 500;
+/** A deferred transactional mail SES refuses when due is tried again this many times, this far apart. */
+export const DUE_RETRIES = 5;
+export const DUE_RETRY_MS = 5 * 60_000;
 
 export interface DueReport {
   /** Campaign recipients put back on the send queue. */
@@ -37,12 +40,17 @@ export async function releaseDueMessages(deps: Deps, budgetMs = 45_000): Promise
         try {
           outcome = await sendDeferredMessage(deps, d.messageId);
         } catch {
-          // SES refused or did not answer: the record says so (failed, or sending until SES reports it); it is not
-          // found again here, like a failed transactional send the caller would retry.
+          // SES refused (the record is `failed`, nothing went out): nobody is waiting on an answer to retry it, so it is
+          // deferred again a few minutes on, a few times. SES did not answer: it stays `sending` (it may be out) and
+          // SES's events settle it, as for any send.
           outcome = 'failed';
         }
         messages[outcome] = (messages[outcome] ?? 0) + 1;
         await deps.delivery.unindex(d.messageId, d.until);
+        if (outcome === 'failed') {
+          const at = deps.clock();
+          await deps.messages.deferAgainAfterFailure(d.messageId, new Date(at.getTime() + DUE_RETRY_MS).toISOString(), at.toISOString(), DUE_RETRIES);
+        }
       }
       if (due.length < DUE_PAGE) break;
     }

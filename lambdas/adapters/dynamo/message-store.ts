@@ -179,6 +179,38 @@ export class MessageStore {
     }
   }
 
+  /**
+   * A deferred transactional message SES refused when it was due (`failed`, nothing went out): deferred again to
+   * `until`, back in the due-time index, at most `maxAttempts` times. False once they are used up (it stays failed).
+   */
+  async deferAgainAfterFailure(id: string, until: string, at: string, maxAttempts: number): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'SET #st = :deferred, #un = :until, updatedAt = :at, gsi2pk = :gpk, gsi2sk = :gsk ADD dueAttempts :one',
+          ConditionExpression: '#st = :failed AND attribute_exists(request) AND attribute_not_exists(deadLetteredAt) AND (attribute_not_exists(dueAttempts) OR dueAttempts < :max)',
+          ExpressionAttributeNames: { '#st': 'status', '#un': 'until' },
+          ExpressionAttributeValues: {
+            ':deferred': 'deferred',
+            ':failed': 'failed',
+            ':until': until,
+            ':at': at,
+            ':one': 1,
+            ':max': maxAttempts,
+            ':gpk': dueIndex(id, until).gsi2pk,
+            ':gsk': dueIndex(id, until).gsi2sk,
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   /** The stored request of a deferred transactional message (what to send when it is due). */
   async deferredRequest(id: string): Promise<{ record: MessageRecord; request?: Record<string, unknown>; requestHash?: string } | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
@@ -494,7 +526,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, gsi2pk: _d, gsi2sk: _ds, request: _rq, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, gsi2pk: _d, gsi2sk: _ds, request: _rq, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, dueAttempts: _da, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),
