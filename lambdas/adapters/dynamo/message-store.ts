@@ -190,8 +190,8 @@ export class MessageStore {
           TableName: this.#tables.messages,
           Key: recordKey(id),
           UpdateExpression: 'SET #st = :deferred, #un = :until, updatedAt = :at, gsi2pk = :gpk, gsi2sk = :gsk ADD dueAttempts :one',
-          ConditionExpression: '#st = :failed AND attribute_exists(request) AND attribute_not_exists(deadLetteredAt) AND (attribute_not_exists(dueAttempts) OR dueAttempts < :max)',
-          ExpressionAttributeNames: { '#st': 'status', '#un': 'until' },
+          ConditionExpression: '#st = :failed AND attribute_exists(#rq) AND attribute_not_exists(deadLetteredAt) AND (attribute_not_exists(dueAttempts) OR dueAttempts < :max)',
+          ExpressionAttributeNames: { '#st': 'status', '#un': 'until', '#rq': 'request' },
           ExpressionAttributeValues: {
             ':deferred': 'deferred',
             ':failed': 'failed',

@@ -10,6 +10,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { container } from '../../../lambdas/adapters/container.ts';
+import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
+import { releaseDueMessages } from '../../../lambdas/services/due-messages.ts';
+import { freePort } from '../../../local/ports.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 import { TABLE_LIST } from '../../../lambdas/wiring/tables.ts';
 import { wallTime } from '../../../lambdas/domain/time-zones.ts';
@@ -211,6 +216,37 @@ describe('quiet hours', () => {
     expect((await api.get(`/v1/messages/${deferred.body.messageId}`)).body.status).toBe('sent');
     mails = await mailsBySubject(t.subject);
     expect(mails.get(cohorts.night![0]!.toLowerCase())).toHaveLength(2);
+    await api.put('/v1/settings/delivery', { quietHours: null });
+  });
+});
+
+describe('a deferred mail SES refuses when it is due', () => {
+  it('is deferred again a few minutes on, and sent then', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    expect((await api.put('/v1/settings/delivery', { quietHours: { start: '21:00', end: '08:00' }, frequencyCap: null })).status).toBe(200);
+    const t = await marketingTopic(api, 'quietfail', 'Quiet retry');
+    const cohorts = await seedCohorts(api, [{ label: 'night', count: 1, row: () => ({ timeZone: zoneAtLocalHour(23), consents: { [t.topic]: optIn() } }) }]);
+    const id = (await api.get(`/v1/recipients?email=${encodeURIComponent(cohorts.night![0]!)}`)).body.id;
+    const deferred = (await api.post('/v1/messages', { template: t.template, to: { recipientId: id } })).body;
+    expect(deferred.status).toBe('deferred');
+
+    // The sweep runs at the end of the quiet hours with SES unreachable (its own clock: the engine's sweep still sees now).
+    const deps = container();
+    const dueAt = new Date(Date.parse(deferred.until) + 60_000);
+    const unreachable = {
+      ...deps,
+      clock: () => dueAt,
+      mailer: new SesMailer(new SESv2Client({ endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', maxAttempts: 1 })),
+    };
+    const report = await releaseDueMessages(unreachable);
+    expect(report.messages.failed).toBe(1);
+    const again = (await api.get(`/v1/messages/${deferred.messageId}`)).body;
+    expect(again).toMatchObject({ status: 'deferred', until: new Date(dueAt.getTime() + 5 * 60_000).toISOString() });
+
+    moveClockTo(again.until);
+    for (let i = 0; i < 60 && (await api.get(`/v1/messages/${deferred.messageId}`)).body.status !== 'sent'; i++) await new Promise((r) => setTimeout(r, 250));
+    expect((await api.get(`/v1/messages/${deferred.messageId}`)).body.status).toBe('sent');
+    expect((await mailsBySubject(t.subject)).get(cohorts.night![0]!.toLowerCase())).toHaveLength(1);
     await api.put('/v1/settings/delivery', { quietHours: null });
   });
 });
