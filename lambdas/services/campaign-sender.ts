@@ -10,7 +10,7 @@
  */
 import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
-import { capsFor, localMoment, localTiming, type FrequencyCap } from '../domain/delivery-timing.ts';
+import { capsFor, localMoment, localTiming, quietUntil, type FrequencyCap } from '../domain/delivery-timing.ts';
 import { consentTopicsOf, matchesSegment } from '../domain/segments.ts';
 import { parseWallTime, recipientTimeZone } from '../domain/time-zones.ts';
 import { SendOutcomeUnknown, SendwellError } from '../domain/errors.ts';
@@ -106,7 +106,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
 
   const entries: SettleEntry[] = [];
   const kept = campaign.audience || campaign.segmentRules ? await leaveOutFiltered(deps, ctx, batch.recipientIds, entries) : [...batch.recipientIds];
-  const pending = await setScheduledWaiting(deps, ctx, kept, report);
+  const pending = await setWaiting(deps, ctx, kept, report);
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
@@ -255,36 +255,41 @@ function recordFor(deps: Deps, ctx: Context, recipientId: string, now: Date, dec
 }
 
 /**
- * A local-time campaign: recipients whose moment is still ahead are set waiting before any send budget is taken
- * (a first pass over a whole audience must not crawl at the send rate only to defer it). One read of the profiles
- * for their zones; each wait is a conditional claim, so a redelivered batch sets nobody waiting twice. Returns those
- * left to decide now.
+ * Recipients who have to wait — a local-time campaign's moment still ahead in their zone, or (marketing) their quiet
+ * hours right now — are set waiting before any send budget is taken: a first pass over a whole audience at night, or
+ * across the time zones, must not crawl at the send rate only to defer it. One read of the profiles for their zones;
+ * each wait is a conditional claim, so a redelivered batch sets nobody waiting twice. Everything else (consent, caps)
+ * is decided when their time comes. Returns those left to decide now.
  */
-async function setScheduledWaiting(deps: Deps, ctx: Context, ids: readonly string[], report: { waiting: number }): Promise<string[]> {
-  const wall = ctx.campaign.sendAt ? parseWallTime(ctx.campaign.sendAt) : undefined;
-  if (!ctx.campaign.localTime || !wall) return [...ids];
+async function setWaiting(deps: Deps, ctx: Context, ids: readonly string[], report: { waiting: number }): Promise<string[]> {
+  const { campaign } = ctx;
+  const wall = campaign.localTime && campaign.sendAt ? parseWallTime(campaign.sendAt) : undefined;
+  const quiet = campaign.class === 'marketing' ? ctx.timing.settings.quietHours : undefined;
+  if (!wall && !quiet) return [...ids];
   const views = await deps.recipients.getForSending(ids);
   const now = deps.clock();
-  const left: string[] = [];
+  const left = new Set<string>();
   await Promise.all(
     ids.map(async (id) => {
       const view = views.get(id);
-      const moment = view ? localMoment(wall, recipientTimeZone(view.profile, ctx.timing.settings.defaultTimeZone).timeZone) : undefined;
-      if (!view || !moment || moment.getTime() <= now.getTime()) return void left.push(id);
+      if (!view) return void left.add(id);
+      const zone = recipientTimeZone(view.profile, ctx.timing.settings.defaultTimeZone).timeZone;
+      const { wait } = waitFor(campaign, zone, quiet ? quietUntil(now, zone, quiet)?.toISOString() : undefined, now);
+      if (!wait) return void left.add(id);
       const record = recordFor(deps, ctx, id, now, now.toISOString());
-      const claim = await deps.messages.claimDeferred({ ...record, status: 'deferred', until: moment.toISOString(), deferral: 'local_time', createdAt: now.toISOString() });
+      const claim = await deps.messages.claimDeferred({ ...record, status: 'deferred', until: wait.until, deferral: wait.deferral, createdAt: now.toISOString() });
       if (claim.claimed) {
-        await deps.messages.count(now.toISOString(), { [`deferred_${ctx.campaign.class}`]: 1 }, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id }));
+        await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf({ topic: campaign.topic, campaignId: campaign.id }));
         report.waiting++;
       } else if (claim.existing.status === 'deferred' && claim.existing.until && Date.parse(claim.existing.until) > now.getTime()) {
         report.waiting++;
       } else {
-        // Claimed before in another state (a redelivery after it was sent or held): the usual path settles it.
-        left.push(id);
+        // Claimed before in another state, or due now: the usual path decides it.
+        left.add(id);
       }
     }),
   );
-  return ids.filter((id) => left.includes(id));
+  return ids.filter((id) => left.has(id));
 }
 
 /** What one recipient of the chunk comes to. */
