@@ -1,5 +1,5 @@
 /**
- * Splitting an import file into requests the API takes (`POST /v1/recipients/import`, at most 10,000 rows each),
+ * Splitting an import file into requests the API takes (`POST /v1/recipients/import`, at most 1,000 rows each),
  * and putting the per-chunk reports back together with the line numbers of the original file. Pure: text in, text
  * and numbers out.
  */
@@ -10,7 +10,7 @@ import { UsageError } from './errors.ts';
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 export type ImportFormat = 'csv' | 'jsonl';
 
-export const MAX_CHUNK_ROWS = 10_000;
+export const MAX_CHUNK_ROWS = 1_000;
 /** Well under API Gateway's 10 MB payload limit. */
 export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -27,7 +27,20 @@ export interface Chunk {
   readonly body: string;
   /** The original line of each row of the chunk, in order. */
   readonly lines: readonly number[];
+  /** The line of the chunk's body each row starts on (a CSV row may span lines: a line break in quotes). */
+  readonly starts: readonly number[];
 }
+
+/** Where each row starts in a body made of `firstLine`-numbered rows joined by line breaks. */
+const startsOf = (texts: readonly string[], firstLine: number): number[] => {
+  const starts: number[] = [];
+  let at = firstLine;
+  for (const t of texts) {
+    starts.push(at);
+    at += t.split('\n').length;
+  }
+  return starts;
+};
 
 /** `--format`, else the file name (`.csv`, `.jsonl`, `.ndjson`), else the first character (`{` → JSON lines). */
 export function detectFormat(file: string, text: string, flag?: string): ImportFormat {
@@ -97,7 +110,14 @@ export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk
   let bytes = 0;
   const flush = () => {
     if (current.length === 0) return;
-    chunks.push({ body: header + current.map((r) => `${r.text}\n`).join(''), lines: current.map((r) => r.line) });
+    chunks.push({
+      body: header + current.map((r) => `${r.text}\n`).join(''),
+      lines: current.map((r) => r.line),
+      starts: startsOf(
+        current.map((r) => r.text),
+        header ? header.split('\n').length : 1,
+      ),
+    });
     current = [];
     bytes = 0;
   };
@@ -112,12 +132,17 @@ export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk
 }
 
 /**
- * The line of the original file for a line number the API reported for `chunk`: the API counts a CSV chunk's
- * header as line 1 and its rows from 2, and a JSON-lines chunk's rows from 1.
+ * The line of the original file for a line the API reported for `chunk`: the API reports the line of the chunk's
+ * body a row starts on (a CSV chunk's header is line 1; a row with a line break in quotes takes two lines).
  */
 export function originalLine(chunk: Chunk, format: ImportFormat, reported: number): number {
-  const index = format === 'csv' ? reported - 2 : reported - 1;
-  return chunk.lines[index] ?? (format === 'csv' && reported === 1 ? 1 : reported);
+  if (format === 'csv' && reported === 1) return 1;
+  let k = -1;
+  chunk.starts.forEach((start, i) => {
+    if (start <= reported) k = i;
+  });
+  const line = k >= 0 ? chunk.lines[k] : undefined;
+  return line === undefined ? reported : line + (reported - chunk.starts[k]!);
 }
 
 /** Line numbers mentioned in a message (`same address as line 3`) are chunk lines too. */

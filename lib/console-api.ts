@@ -103,7 +103,8 @@ export class ConsoleApi extends Construct {
       if (!fn) throw new Error(`Sendwell: console route "${routeKey(def)}" names function "${def.fn}", which the IAM API did not build.`);
       let integration = integrations.get(def.fn);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`Console${pascal(def.fn)}Integration`, fn);
+        // One invoke permission per function and API (see lib/http-api.ts).
+        integration = new HttpLambdaIntegration(`Console${pascal(def.fn)}Integration`, fn, { scopePermissionToRoute: false });
         integrations.set(def.fn, integration);
       }
       const [route] = this.httpApi.addRoutes({

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, CfnResource, DockerImage, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, Aws, CfnResource, DockerImage, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -38,6 +38,8 @@ export interface ConsoleConfig {
 }
 
 export interface ConsoleSiteProps {
+  /** Deployment stage: names the viewer-request function (CloudFront Function names are unique per account). */
+  readonly stage: string;
   /** The console API's `https://…execute-api…` URL: the origin of `/v1/*`. */
   readonly apiUrl: string;
   /** The Cognito domain (`https://<prefix>.auth.<region>.amazoncognito.com`): the only other origin the app talks to. */
@@ -138,7 +140,11 @@ export class ConsoleSite extends Construct {
         "CloudFront's access logs (the log bucket) record every request that reaches it, and writes come only from the stack's deployment.",
     });
 
+    // CloudFront names are unique per account, across regions; CDK derives them from the stack name, which is the same
+    // for a stage deployed in two regions. Stage and region make them unique (test/cdk/aws-limits.test.ts).
+    const cloudFrontName = (what: string) => `sendwell-${props.stage}-${Aws.REGION}-${what}`;
     this.responseHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      responseHeadersPolicyName: cloudFrontName('console-headers'),
       comment: 'Sendwell console: HSTS, CSP, nosniff, no framing, no referrer',
       securityHeadersBehavior: {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
@@ -150,6 +156,8 @@ export class ConsoleSite extends Construct {
     });
 
     const viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
+      // CDK's derived name for a function comes from the construct path alone: the same for every stage.
+      functionName: cloudFrontName('console'),
       code: cloudfront.FunctionCode.fromInline(VIEWER_REQUEST_CODE),
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       comment: 'Sendwell console: / → /console/, client routes → index.html, 404 outside /console/',
@@ -165,7 +173,9 @@ export class ConsoleSite extends Construct {
       logFilePrefix: 'cloudfront/',
       logIncludesCookies: false,
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', { originAccessControlName: cloudFrontName('console-oac') }),
+        }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,

@@ -3,29 +3,14 @@
  * this one place. The construct also owns what a function needs to use the tables: the environment variables that
  * carry their names and the grants.
  */
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TABLES, type KeyDef, type TableDef, type TableKey } from '../lambdas/wiring/tables.ts';
-import { attachPolicy, iam5ResourceFinding } from './managed-policies.ts';
-
-/**
- * `data:read`: the item reads the handlers make. `TransactGetItems` is authorized through `GetItem`.
- *
- * No `Scan`: every access path of Sendwell is a key or an index (`lambdas/wiring/tables.ts`), so nothing needs one,
- * and a Scan is the one read that returns a whole table, every recipient's address and consent history included, to
- * a bug or a compromised function page by page. No `DescribeTable`, no stream reads: the handlers use neither.
- */
-export const ITEM_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'] as const;
-
-/**
- * `data:write` adds these to {@link ITEM_READ_ACTIONS}. `TransactWriteItems` has no IAM action of its own: it is
- * authorized through `PutItem`, `UpdateItem`, `DeleteItem` and `ConditionCheckItem` on each item it touches.
- */
-export const ITEM_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+import { VERB_ACTIONS, type TableGrants, type TableVerb } from '../lambdas/wiring/table-access.ts';
 
 /** What Lambda's poller needs to read a table's stream (see {@link DataTables.grantStreamRead}). */
 export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'] as const;
@@ -40,8 +25,6 @@ const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
  * `kms:GenerateDataKey*`) spelled out, less the key-pair variants DynamoDB never uses.
  */
 const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'] as const;
-
-type ItemAccess = 'read' | 'readWrite';
 
 export interface DataTablesProps {
   /**
@@ -83,7 +66,7 @@ const keyAttributes = (k: KeyDef): Pick<dynamodb.TablePropsV2, 'partitionKey' | 
  * const data = new DataTables(stack, 'Data', { retainData: isProductionStage(stage) });
  * data.bindEnvironment(fn);      // SENDWELL_TABLE_* = table names
  * data.grantDescribe(fn);        // dynamodb:DescribeTable on every table
- * data.grantReadWriteItems(fn);  // item reads and writes on every table, Query on every index
+ * data.grantItems(fn, { recipients: ['read'], ledger: ['put'] });  // exactly those verbs on those tables
  */
 export class DataTables extends Construct {
   /** The tables by their key in `TABLES`. */
@@ -91,7 +74,7 @@ export class DataTables extends Construct {
   /** Each table with the definition it was built from, in `TABLE_LIST` order. */
   readonly entries: readonly { readonly def: TableDef; readonly table: dynamodb.TableV2 }[];
   private readonly encryptionKey: kms.IKey | undefined;
-  private readonly itemPolicies = new Map<ItemAccess, iam.ManagedPolicy>();
+  private readonly keyed: readonly { readonly key: TableKey; readonly def: TableDef; readonly table: dynamodb.TableV2 }[];
 
   constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
     super(scope, id);
@@ -126,6 +109,7 @@ export class DataTables extends Construct {
     });
 
     this.entries = entries.map(({ def, table }) => ({ def, table }));
+    this.keyed = entries;
     this.tables = Object.fromEntries(entries.map(({ key, table }) => [key, table])) as Record<TableKey, dynamodb.TableV2>;
   }
 
@@ -159,60 +143,26 @@ export class DataTables extends Construct {
     return iam.Grant.addToPrincipal({ grantee, actions: [...STREAM_READ_ACTIONS], resourceArns: [streamArn] });
   }
 
-  /** {@link ITEM_READ_ACTIONS} on every table, and Query on every index (`data:read`). */
-  grantReadItems(fn: lambda.Function): void {
-    attachPolicy(this.itemPolicy('read'), fn);
-  }
-
-  /** {@link ITEM_READ_ACTIONS} and {@link ITEM_WRITE_ACTIONS} on every table, and Query on every index (`data:write`). */
-  grantReadWriteItems(fn: lambda.Function): void {
-    attachPolicy(this.itemPolicy('readWrite'), fn);
-  }
-
   /**
-   * One customer managed policy per access level, shared by every function that has it, so each index wildcard is
-   * acknowledged once, on the one policy that holds it. Not `TableV2.grantReadData`/`grantReadWriteData`: those add
-   * `Scan`, `DescribeTable` and the stream reads (`GetRecords`, `GetShardIterator`).
+   * Exactly the item access `grants` declares (`tables` of a function definition, lambdas/wiring/table-access.ts): per
+   * table the actions of its verbs on the table ARN, and for `read` Query on each of its indexes by name. A table the
+   * declaration does not name gets nothing. Not `TableV2.grantReadData`/`grantReadWriteData`: those add `Scan`,
+   * `DescribeTable`, the stream reads and every item write to every table they are called on.
    */
-  private itemPolicy(access: ItemAccess): iam.ManagedPolicy {
-    const existing = this.itemPolicies.get(access);
-    if (existing) return existing;
-
-    const write = access === 'readWrite';
-    const tableArns = this.entries.map(({ table }) => table.tableArn);
-    // `…/index/*` only on tables that have indexes: the standard form of an index ARN in a policy; listing the
-    // index names instead would have to change with every index added to lambdas/wiring/tables.ts.
-    const indexArns = this.entries.filter(({ def }) => def.indexes.length > 0).map(({ table }) => `${table.tableArn}/index/*`);
-    const statements = [
-      new iam.PolicyStatement({ actions: [...ITEM_READ_ACTIONS, ...(write ? ITEM_WRITE_ACTIONS : [])], resources: tableArns }),
-    ];
-    // Of the item actions, only Query reads an index (GetItem, BatchGetItem and ConditionCheckItem take a table key,
-    // and indexes cannot be written), so the index ARNs get Query and nothing else.
-    if (indexArns.length > 0) statements.push(new iam.PolicyStatement({ actions: [INDEX_ACTION], resources: indexArns }));
-    if (this.encryptionKey) {
-      statements.push(
-        new iam.PolicyStatement({
-          actions: [...KEY_READ_ACTIONS, ...(write ? KEY_WRITE_ACTIONS : [])],
-          resources: [this.encryptionKey.keyArn],
-        }),
-      );
+  grantItems(fn: lambda.Function, grants: TableGrants): void {
+    const writes = new Set<TableVerb>(['put', 'update', 'delete']);
+    let anyWrite = false;
+    for (const { key, def, table } of this.keyed) {
+      const verbs = grants[key];
+      if (!verbs || verbs.length === 0) continue;
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...new Set(verbs.flatMap((v) => VERB_ACTIONS[v]))], resources: [table.tableArn] }));
+      if (verbs.includes('read') && def.indexes.length > 0) {
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: [INDEX_ACTION], resources: def.indexes.map((i) => `${table.tableArn}/index/${i.name}`) }));
+      }
+      anyWrite ||= verbs.some((v) => writes.has(v));
     }
-    const policy = new iam.ManagedPolicy(this, write ? 'ItemReadWritePolicy' : 'ItemReadPolicy', {
-      description: write
-        ? 'Sendwell: read and write the items of every table and index (no Scan, no table or stream actions).'
-        : 'Sendwell: read the items of every table and index (no Scan, no table or stream actions).',
-      statements,
-    });
-    for (const indexArn of indexArns) {
-      Validations.of(policy).acknowledge({
-        id: iam5ResourceFinding(policy, indexArn),
-        reason:
-          'DynamoDB index ARN: "<table ARN>/index/*" is the standard resource form for the global secondary indexes of one ' +
-          'table and matches only that table\'s indexes (a Query on an index is authorized on the index ARN, not the table ARN). ' +
-          'The statement holding it allows dynamodb:Query and nothing else: no Scan, no write (indexes cannot be written).',
-      });
+    if (this.encryptionKey && Object.keys(grants).length > 0) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...KEY_READ_ACTIONS, ...(anyWrite ? KEY_WRITE_ACTIONS : [])], resources: [this.encryptionKey.keyArn] }));
     }
-    this.itemPolicies.set(access, policy);
-    return policy;
   }
 }

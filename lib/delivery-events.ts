@@ -65,7 +65,7 @@ export interface DeliveryEventsProps extends BuildFunctionOptions {
  *   `detail.mail.tags["ses:configuration-set"]` = this stage's set (a tag SES adds to every mail sent through a set),
  *   so another stage, or another application, in the same account and region is not processed here.
  * - **Target.** The function, built by `buildFunction` (lib/functions.ts) and granted by its `permissions`
- *   (`data:write`, `keys:read`); EventBridge may invoke it from this rule only. EventBridge retries a delivery it could
+ *   (`keys:read` and its `tables`); EventBridge may invoke it from this rule only. EventBridge retries a delivery it could
  *   not make ({@link SES_EVENT_DELIVERY}) and then puts the event into {@link failures}; an invocation the function
  *   fails is retried by Lambda (`ASYNC_INVOKE_RETRY` of lib/failure-queue.ts) and then also sent to {@link failures}, as a Lambda
  *   destination record with the event in `requestPayload`. The queue (lib/failure-queue.ts) keeps both 14 days,

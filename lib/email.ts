@@ -59,6 +59,27 @@ export interface EmailSendingProps {
    * @default - not set: `List-Unsubscribe` carries the https URI only
    */
   readonly unsubscribeMailbox?: string;
+  /**
+   * SES Virtual Deliverability Manager for this configuration set: engagement metrics on its dashboard and optimized
+   * shared delivery. VDM is billed per mail and must also be on for the account (`accountVdm`).
+   *
+   * @default false
+   */
+  readonly vdm?: boolean;
+  /**
+   * Turn on VDM for the whole account and region (`AWS::SES::VdmAttributes`, one per account and region: let one stage
+   * own it, or switch it on once by hand with `aws sesv2 put-account-vdm-attributes`).
+   *
+   * @default false
+   */
+  readonly accountVdm?: boolean;
+  /**
+   * Send through a dedicated IP pool: `managed` creates a managed pool `sendwell-<stage>` (SES warms and scales its
+   * IPs), any other value names an existing pool of the account.
+   *
+   * @default - SES's shared IPs
+   */
+  readonly dedicatedIpPool?: string;
 }
 
 /**
@@ -91,12 +112,26 @@ export class EmailSending extends Construct {
     this.postalAddress = props.postalAddress;
     this.unsubscribeMailbox = props.unsubscribeMailbox;
     this.configurationSetName = `sendwell-${props.stage}`;
+    const pool =
+      props.dedicatedIpPool === undefined
+        ? undefined
+        : props.dedicatedIpPool === 'managed'
+          ? new ses.DedicatedIpPool(this, 'DedicatedIpPool', { dedicatedIpPoolName: `sendwell-${props.stage}`, scalingMode: ses.ScalingMode.MANAGED })
+          : ses.DedicatedIpPool.fromDedicatedIpPoolName(this, 'DedicatedIpPool', props.dedicatedIpPool);
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       configurationSetName: this.configurationSetName,
       // Bounce and complaint rates per configuration set in CloudWatch: what SES's account review looks at.
       reputationMetrics: true,
       sendingEnabled: true,
+      // Sendwell keeps its own suppression list, scoped by reason (a complaint holds marketing, never service mail).
+      // SES's account-level list has no scope: left on (its default), a complainer's next password reset would be
+      // dropped by SES. So mail through this configuration set does not use it at all; a hard bounce is still held
+      // for every class by Sendwell's own rule.
+      disableSuppressionList: true,
+      ...(pool ? { dedicatedIpPool: pool } : {}),
+      ...(props.vdm ? { vdmOptions: { engagementMetrics: true, optimizedSharedDelivery: true } } : {}),
     });
+    if (props.accountVdm) new ses.VdmAttributes(this, 'AccountVdm', { engagementMetrics: true, optimizedSharedDelivery: true });
   }
 
   /**

@@ -149,7 +149,9 @@ export class HttpEndpoints extends Construct {
       const fn = functions[def.fn]!;
       let integration = integrations.get(def.fn);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${pascal(def.fn)}Integration`, fn);
+        // One invoke permission per function and API, not one per route: a function's resource-based policy is limited
+        // to 20,480 bytes, and the admin function serves dozens of routes on two APIs (test/cdk/aws-limits.test.ts).
+        integration = new HttpLambdaIntegration(`${pascal(def.fn)}Integration`, fn, { scopePermissionToRoute: false });
         integrations.set(def.fn, integration);
       }
       const [route] = this.httpApi.addRoutes({

@@ -39,6 +39,13 @@ export interface InboundMailProps extends BuildFunctionOptions {
    * @default true
    */
   readonly retainFailures?: boolean;
+  /**
+   * Add the rule to this existing receipt rule set instead of creating one. Only one rule set per account and region
+   * can be active: a second stage (or an account that already receives mail) adds its rule to the active set.
+   *
+   * @default - a rule set `sendwell-<stage>-inbound` is created (activate it once, see docs/deploy.md)
+   */
+  readonly existingRuleSetName?: string;
 }
 
 /**
@@ -48,7 +55,7 @@ export interface InboundMailProps extends BuildFunctionOptions {
  * account (`SourceArn` and `SourceAccount` on the Lambda permission).
  *
  * The function is built like every HTTP function (`buildFunction`, lib/functions.ts): same runtime, bundling,
- * environment and grant mapping; its definition grants `data:write` and `keys:read`.
+ * environment and grant mapping; its definition grants `keys:read` and the tables of the unsubscribe page.
  *
  * **Failures.** SES invokes asynchronously, so Lambda retries a failed invocation twice (within 6 hours) and then
  * sends it to {@link failures}, an SQS queue (lib/failure-queue.ts) kept 14 days: an unsubscribe request that could
@@ -77,7 +84,7 @@ export interface InboundMailProps extends BuildFunctionOptions {
  * new CfnOutput(stack, 'InboundRuleSetName', { value: inbound.ruleSetName });
  */
 export class InboundMail extends Construct {
-  readonly ruleSet: ses.ReceiptRuleSet;
+  readonly ruleSet: ses.IReceiptRuleSet;
   readonly rule: ses.ReceiptRule;
   /** Name of the receipt rule set, the one to activate: `sendwell-<stage>-inbound`. */
   readonly ruleSetName: string;
@@ -96,8 +103,9 @@ export class InboundMail extends Construct {
     super(scope, id);
     const { key, def } = props.function ?? { key: 'mailtoUnsubscribe', def: EVENT_FUNCTIONS.mailtoUnsubscribe };
     if (def.source !== 'ses-receipt') throw new Error(`Sendwell: function "${key}" is invoked by "${def.source}", not by an SES receipt rule.`);
-    this.ruleSetName = `sendwell-${props.stage}-inbound`;
-    this.ruleName = 'mailto-unsubscribe';
+    this.ruleSetName = props.existingRuleSetName ?? `sendwell-${props.stage}-inbound`;
+    // Named for the stage: rules of several stages may share one rule set (`existingRuleSetName`).
+    this.ruleName = `sendwell-${props.stage}-mailto-unsubscribe`;
 
     const fn = buildFunction(this, key, def, props);
     this.unsubscribeFunction = fn;
@@ -124,7 +132,9 @@ export class InboundMail extends Construct {
       sourceArn: ruleArn,
     });
 
-    this.ruleSet = new ses.ReceiptRuleSet(this, 'RuleSet', { receiptRuleSetName: this.ruleSetName });
+    this.ruleSet = props.existingRuleSetName
+      ? ses.ReceiptRuleSet.fromReceiptRuleSetName(this, 'RuleSet', props.existingRuleSetName)
+      : new ses.ReceiptRuleSet(this, 'RuleSet', { receiptRuleSetName: this.ruleSetName });
     this.rule = this.ruleSet.addRule('MailtoUnsubscribe', {
       receiptRuleName: this.ruleName,
       recipients: [props.mailbox],

@@ -5,7 +5,7 @@
  * unsubscribes by source, hold reasons, suppressions added, the failure queues, function errors and throttles, and the
  * state of every alarm. Topic and campaign breakdowns stay in the API (no per-topic metric dimensions).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -47,7 +47,8 @@ export class OperationsDashboard extends Construct {
     const sent = new cloudwatch.MathExpression({ expression: 'FILL(ss, 0) + FILL(sm, 0)', usingMetrics: sentMetrics(HOUR), period: HOUR, label: 'Sent' });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `sendwell-${props.stage}-operations`,
+      // Dashboard names are unique per account, across regions (the ARN has no region): a stage in two regions needs both.
+      dashboardName: `sendwell-${props.stage}-${Aws.REGION}-operations`,
       defaultInterval: Duration.days(7),
     });
     this.dashboard.addWidgets(

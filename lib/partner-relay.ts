@@ -73,7 +73,7 @@ export interface PartnerRelayProps extends BuildFunctionOptions {
  *   15 minutes later is the retry, rather than a Lambda retry that could overlap it.
  *
  * Both functions are built by `buildFunction` (lib/functions.ts) and granted by their `permissions`
- * (`data:write`, `keys:read`, `partners:read`).
+ * (`keys:read`, `partners:read` and their `tables`).
  *
  * @example
  * const relay = new PartnerRelay(stack, 'Relay', { stage, publicBaseUrl, resources: { data, email, keys, partners, campaigns } });

@@ -29,12 +29,6 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
   'tables:describe': (fn, { data }) => {
     data.grantDescribe(fn);
   },
-  'data:read': (fn, { data }) => {
-    data.grantReadItems(fn);
-  },
-  'data:write': (fn, { data }) => {
-    data.grantReadWriteItems(fn);
-  },
   'ses:account': (fn, { email }) => {
     email.grantAccountRead(fn);
   },
@@ -61,11 +55,13 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
 /**
  * Gives a function the environment every handler parses at cold start (all table names, the SES configuration set,
  * mail settings, the default campaign send rate) and exactly the grants its definition lists (with `keys:read` and
- * `partners:read`, also the secret ARNs; with `campaigns:enqueue`, the queue URLs).
+ * `partners:read`, also the secret ARNs; with `campaigns:enqueue`, the queue URLs), and the item access its `tables`
+ * declare.
  */
 export function connectFunction(fn: lambda.Function, def: FunctionDef, resources: FunctionResources): void {
   resources.data.bindEnvironment(fn);
   resources.email.bindEnvironment(fn);
   resources.campaigns.bindEnvironment(fn);
   for (const permission of new Set(def.permissions)) PERMISSION_GRANTS[permission](fn, resources);
+  resources.data.grantItems(fn, def.tables ?? {});
 }

@@ -7,7 +7,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { AwsLimitsChecks } from './aws-limits.ts';
 import { assertDomainPrefix } from './console-auth.ts';
+import { assertDomain } from './sending-domain.ts';
 import { SendwellStack } from './sendwell-stack.ts';
 import { assertStageName, isProductionStage } from './stage.ts';
 
@@ -40,6 +42,36 @@ export interface DeployerContext {
    * (`https://<prefix>.auth.<region>.amazoncognito.com`), free in the region across AWS. Default `sendwell-<stage>-<account id>`.
    */
   readonly consoleDomainPrefix?: string;
+  /** The sending domain's SES identity, DNS records and deliverability switches (lib/sending-domain.ts, lib/email.ts). */
+  readonly sending: SendingContext;
+  /**
+   * `-c receiptRuleSet=<name>`: an existing receipt rule set (the account's active one) to add the mailto rule to,
+   * instead of creating `sendwell-<stage>-inbound`: only one rule set per account and region can be active.
+   */
+  readonly receiptRuleSet?: string;
+}
+
+/** Context of the sending domain (docs/deploy.md, "The sending domain"). */
+export interface SendingContext {
+  /** `-c sendingDomain=mail.example.com`; default the domain of `fromAddress`. */
+  readonly domain?: string;
+  /** `-c emailIdentity=create|import`: create the SES identity (default) or use one that exists in the account. */
+  readonly identity: 'create' | 'import';
+  /** `-c mailFromSubdomain=bounce` (default): MAIL FROM is `<it>.<domain>`. */
+  readonly mailFromSubdomain?: string;
+  /** `-c hostedZoneId=Z… [-c hostedZoneName=example.com]`: write the DNS records into that Route 53 zone. */
+  readonly hostedZoneId?: string;
+  readonly hostedZoneName?: string;
+  /** `-c dmarcPolicy=none|quarantine|reject` (default none), `-c dmarcReportAddress=dmarc@example.com`. */
+  readonly dmarcPolicy?: 'none' | 'quarantine' | 'reject';
+  readonly dmarcReportAddress?: string;
+  /** `-c createDmarcRecord=false` when the domain already publishes a DMARC record. Default true with a zone. */
+  readonly createDmarcRecord?: boolean;
+  /** `-c vdm=true`: Virtual Deliverability Manager on the configuration set; `-c accountVdm=true` also for the account. */
+  readonly vdm: boolean;
+  readonly accountVdm: boolean;
+  /** `-c dedicatedIpPool=managed|<existing pool name>`. */
+  readonly dedicatedIpPool?: string;
 }
 
 const EMAIL_IN = /[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+/;
@@ -65,6 +97,71 @@ function optionalPositiveNumber(node: Node, key: string, problems: string[], exa
   if (Number.isFinite(n) && n > 0) return n;
   problems.push(`${key} "${String(value)}" is not a number greater than 0 (${example}).`);
   return undefined;
+}
+
+/** `true`/`false` from context (a boolean in cdk.json, a string from `-c key=value`); a problem when it is neither. */
+function optionalBoolean(node: Node, key: string, problems: string[]): boolean | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  problems.push(`${key} "${String(value)}" must be true or false.`);
+  return undefined;
+}
+
+/** One of `allowed` from context; a problem naming them when it is another value. */
+function optionalChoice<T extends string>(node: Node, key: string, allowed: readonly T[], problems: string[]): T | undefined {
+  const value = optionalString(node, key);
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problems.push(`${key} "${value}" must be one of ${allowed.join(', ')}.`);
+  return undefined;
+}
+
+function readSendingContext(node: Node, fromDomain: string | undefined, problems: string[]): SendingContext {
+  const domain = optionalString(node, 'sendingDomain')?.toLowerCase() ?? fromDomain?.toLowerCase();
+  const check = (value: string | undefined, what: string) => {
+    if (value === undefined) return;
+    try {
+      assertDomain(value, what);
+    } catch (e) {
+      problems.push((e as Error).message.replace(/^Sendwell: /, ''));
+    }
+  };
+  check(domain, 'sendingDomain');
+  if (domain && fromDomain && fromDomain.toLowerCase() !== domain && !fromDomain.toLowerCase().endsWith(`.${domain}`)) {
+    problems.push(`sendingDomain "${domain}" is not the domain of fromAddress (${fromDomain}) or a parent of it: DKIM would not align with From.`);
+  }
+  const hostedZoneId = optionalString(node, 'hostedZoneId');
+  const hostedZoneName = optionalString(node, 'hostedZoneName')?.toLowerCase().replace(/\.$/, '');
+  check(hostedZoneName, 'hostedZoneName');
+  if (hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) problems.push(`hostedZoneId "${hostedZoneId}" is not a Route 53 hosted zone id (Z…).`);
+  if (hostedZoneId !== undefined && domain === undefined) problems.push('hostedZoneId needs a sending domain (fromAddress or sendingDomain).');
+  const zoneName = hostedZoneName ?? domain;
+  if (hostedZoneId !== undefined && domain && zoneName && domain !== zoneName && !domain.endsWith(`.${zoneName}`)) {
+    problems.push(`hostedZoneName "${zoneName}" does not hold the sending domain "${domain}".`);
+  }
+  const dmarcReportAddress = optionalString(node, 'dmarcReportAddress');
+  if (dmarcReportAddress !== undefined && !BARE_EMAIL.safeParse(dmarcReportAddress).success) problems.push(`dmarcReportAddress "${dmarcReportAddress}" is not a bare email address.`);
+  const dedicatedIpPool = optionalString(node, 'dedicatedIpPool');
+  if (dedicatedIpPool !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(dedicatedIpPool)) problems.push(`dedicatedIpPool "${dedicatedIpPool}" is not "managed" or a pool name (letters, digits, _ and -).`);
+  const createDmarcRecord = optionalBoolean(node, 'createDmarcRecord', problems);
+  const mailFromSubdomain = optionalString(node, 'mailFromSubdomain')?.toLowerCase();
+  if (mailFromSubdomain !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(mailFromSubdomain)) problems.push(`mailFromSubdomain "${mailFromSubdomain}" is not one DNS label (e.g. bounce).`);
+  const dmarcPolicy = optionalChoice(node, 'dmarcPolicy', ['none', 'quarantine', 'reject'] as const, problems);
+  return {
+    identity: optionalChoice(node, 'emailIdentity', ['create', 'import'] as const, problems) ?? 'create',
+    vdm: optionalBoolean(node, 'vdm', problems) ?? false,
+    accountVdm: optionalBoolean(node, 'accountVdm', problems) ?? false,
+    ...(domain !== undefined ? { domain } : {}),
+    ...(mailFromSubdomain !== undefined ? { mailFromSubdomain } : {}),
+    ...(hostedZoneId !== undefined ? { hostedZoneId } : {}),
+    ...(hostedZoneName !== undefined ? { hostedZoneName } : {}),
+    ...(dmarcPolicy !== undefined ? { dmarcPolicy } : {}),
+    ...(dmarcReportAddress !== undefined ? { dmarcReportAddress } : {}),
+    ...(createDmarcRecord !== undefined ? { createDmarcRecord } : {}),
+    ...(dedicatedIpPool !== undefined ? { dedicatedIpPool } : {}),
+  };
 }
 
 /** Reads and checks the deployer's context; throws one message naming every problem. */
@@ -115,8 +212,13 @@ export function readDeployerContext(node: Node): DeployerContext {
     if (fromAddress === undefined) problems.push(`fromAddress is required on production stage "${stage}".`);
     if (postalAddress === undefined) problems.push(`postalAddress is required on production stage "${stage}" (marketing mail must show one).`);
   }
+  const fromDomain = fromAddress !== undefined ? EMAIL_IN.exec(fromAddress)?.[0]?.split('@')[1] : undefined;
+  const sending = readSendingContext(node, fromDomain, problems);
+  const receiptRuleSet = optionalString(node, 'receiptRuleSet');
+  if (receiptRuleSet !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(receiptRuleSet)) problems.push(`receiptRuleSet "${receiptRuleSet}" is not a receipt rule set name.`);
+  if (receiptRuleSet !== undefined && unsubscribeMailbox === undefined) problems.push('receiptRuleSet is only used with unsubscribeMailbox.');
   if (problems.length > 0) throw new Error(`Sendwell context is invalid:\n- ${problems.join('\n- ')}`);
-  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate, consoleDomainPrefix };
+  return { stage, fromAddress, publicBaseUrl, postalAddress, alarmEmail, unsubscribeMailbox, sendRate, consoleDomainPrefix, sending, ...(receiptRuleSet ? { receiptRuleSet } : {}) };
 }
 
 /** CloudFormation stack name of a stage: stages sharing an account and region never update each other's stack. */
@@ -139,5 +241,7 @@ export function createSendwellApp(app: App): SendwellStack {
   // writeSuppressionsToCloudFormation: every acknowledgement and its reason is also in the template's resource
   // Metadata (`cdk_nag.rules_to_suppress`), where a reviewer of the template can read it.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  // AWS's own limits (policy sizes, resource counts, duplicate names), which neither synth nor cdk-nag sees.
+  Validations.of(app).addPlugins(new AwsLimitsChecks());
   return stack;
 }

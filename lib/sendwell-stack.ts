@@ -4,6 +4,7 @@
 import { CfnOutput, Lazy, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
@@ -23,6 +24,8 @@ import { PartnerWebhooks } from './partner-webhooks.ts';
 import { Alarms } from './alarms.ts';
 import { FailureQueue } from './failure-queue.ts';
 import { OperationsDashboard } from './operations-dashboard.ts';
+import type { SendingContext } from './sendwell-app.ts';
+import { SendingDomain } from './sending-domain.ts';
 import { isProductionStage } from './stage.ts';
 
 export interface SendwellStackProps extends StackProps {
@@ -82,6 +85,18 @@ export interface SendwellStackProps extends StackProps {
    * @default isProductionStage(stage)
    */
   readonly retainData?: boolean;
+  /**
+   * The sending domain's identity, DNS records and deliverability switches (lib/sending-domain.ts, lib/email.ts).
+   *
+   * @default - identity created for the domain of `fromAddress` (none without one), no hosted zone, no VDM, shared IPs
+   */
+  readonly sending?: SendingContext;
+  /**
+   * An existing (active) receipt rule set to add the mailto rule to (lib/inbound-mail.ts).
+   *
+   * @default - the stack creates `sendwell-<stage>-inbound`
+   */
+  readonly receiptRuleSet?: string;
 }
 
 export class SendwellStack extends Stack {
@@ -99,6 +114,8 @@ export class SendwellStack extends Stack {
   readonly relay: PartnerRelay;
   /** SES events of the configuration set (default bus) → the SES events function. */
   readonly deliveryEvents: DeliveryEvents;
+  /** The sending domain's SES identity and DNS records, when a sending domain is known (`fromAddress` or `sendingDomain`). */
+  readonly sendingDomain: SendingDomain | undefined;
   /** The `mailto:` unsubscribe mailbox's receipt rule and function, when `unsubscribeMailbox` is set. */
   readonly inbound: InboundMail | undefined;
   readonly alarmEmail: string | undefined;
@@ -128,12 +145,37 @@ export class SendwellStack extends Stack {
     Tags.of(this).add('stage', props.stage);
 
     this.data = new DataTables(this, 'Data', { retainData: retain });
+    const sending = props.sending ?? { identity: 'create', vdm: false, accountVdm: false };
     this.email = new EmailSending(this, 'Email', {
       stage: props.stage,
       fromAddress: props.fromAddress,
       postalAddress: props.postalAddress,
       unsubscribeMailbox: props.unsubscribeMailbox,
+      vdm: sending.vdm,
+      accountVdm: sending.accountVdm,
+      ...(sending.dedicatedIpPool ? { dedicatedIpPool: sending.dedicatedIpPool } : {}),
     });
+    const sendingDomain = sending.domain ?? this.email.fromIdentity?.domain;
+    this.sendingDomain =
+      sendingDomain === undefined
+        ? undefined
+        : new SendingDomain(this, 'SendingDomain', {
+            domain: sendingDomain.toLowerCase(),
+            mode: sending.identity,
+            configurationSet: this.email.configurationSet,
+            ...(sending.mailFromSubdomain ? { mailFromSubdomain: sending.mailFromSubdomain } : {}),
+            ...(sending.dmarcPolicy ? { dmarcPolicy: sending.dmarcPolicy } : {}),
+            ...(sending.dmarcReportAddress ? { dmarcReportAddress: sending.dmarcReportAddress } : {}),
+            ...(sending.createDmarcRecord !== undefined ? { createDmarcRecord: sending.createDmarcRecord } : {}),
+            ...(sending.hostedZoneId
+              ? {
+                  hostedZone: route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
+                    hostedZoneId: sending.hostedZoneId,
+                    zoneName: sending.hostedZoneName ?? sendingDomain.toLowerCase(),
+                  }),
+                }
+              : {}),
+          });
     // The pseudonymization secret is retained on every stage (see KeySecrets); the token keys follow the data.
     this.keys = new KeySecrets(this, 'Keys', { retainTokenKeys: retain });
     this.partners = new PartnerWebhooks(this, 'Partners', { retain });
@@ -166,6 +208,7 @@ export class SendwellStack extends Stack {
       logRemovalPolicy: functionOptions.logRemovalPolicy,
     });
     this.consoleSite = new ConsoleSite(this, 'ConsoleSite', {
+      stage: props.stage,
       apiUrl: this.consoleApi.url,
       signInOrigin: this.consoleAuth.domainUrl,
       accessLogDays: production ? 90 : 30,
@@ -183,7 +226,13 @@ export class SendwellStack extends Stack {
     this.inbound =
       props.unsubscribeMailbox === undefined
         ? undefined
-        : new InboundMail(this, 'Inbound', { ...functionOptions, publicBaseUrl, mailbox: props.unsubscribeMailbox, retainFailures: retain });
+        : new InboundMail(this, 'Inbound', {
+            ...functionOptions,
+            publicBaseUrl,
+            mailbox: props.unsubscribeMailbox,
+            retainFailures: retain,
+            ...(props.receiptRuleSet ? { existingRuleSetName: props.receiptRuleSet } : {}),
+          });
     this.relay = new PartnerRelay(this, 'Relay', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.deliveryEvents = new DeliveryEvents(this, 'DeliveryEvents', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.campaigns = new CampaignDelivery(this, 'Campaigns', { ...functionOptions, publicBaseUrl });
@@ -205,6 +254,9 @@ export class SendwellStack extends Stack {
         .filter((c): c is FailureQueue => c instanceof FailureQueue)
         .map((q) => [q.node.path.split('/').slice(1).join('-'), q.queue]),
     );
+    // The campaign queues' dead-letter queues are failure ends too: a send batch or launch that kept failing.
+    failureQueues['CampaignQueues-LaunchDeadLetterQueue'] = this.campaignQueues.launchDeadLetterQueue;
+    failureQueues['CampaignQueues-SendDeadLetterQueue'] = this.campaignQueues.sendDeadLetterQueue;
     this.alarms = new Alarms(this, 'Alarms', { stage: props.stage, alarmEmail: props.alarmEmail, functions: fns, failureQueues });
     this.dashboard = new OperationsDashboard(this, 'Operations', { stage: props.stage, functions: fns, failureQueues, alarms: [...this.alarms.alarms.values()] });
 
@@ -258,6 +310,18 @@ export class SendwellStack extends Stack {
         description:
           'SES receipt rule set of the mailto: unsubscribe mailbox. Activate it once: aws ses set-active-receipt-rule-set --rule-set-name <this> (lib/inbound-mail.ts)',
         value: this.inbound.ruleSetName,
+      });
+    }
+    if (this.sendingDomain) {
+      const d = this.sendingDomain;
+      new CfnOutput(this, 'SendingDomainName', {
+        description: d.identity
+          ? `SES identity of ${d.domain}: verified once the DKIM records below resolve (docs/deploy.md, "The sending domain")`
+          : `SES identity of ${d.domain}, imported (-c emailIdentity=import): its DKIM records are on the identity's page in the SES console`,
+        value: d.domain,
+      });
+      d.records.forEach((r, i) => {
+        new CfnOutput(this, `DnsRecord${i + 1}`, { description: `${r.purpose}: add to the DNS of ${d.domain} (name, type, value)`, value: `${r.name} ${r.type} ${r.value}` });
       });
     }
     for (const { def, table } of this.data.entries) {

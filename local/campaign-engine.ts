@@ -3,6 +3,7 @@
  * DynamoDB Local), their consumers calling the same handlers AWS invokes, and the sweep the AWS scheduler runs every
  * minute. `npm start` and the integration tests both start it through here.
  */
+import { asFunction } from './table-access-guard.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalCampaignQueues } from '../lambdas/adapters/container.ts';
@@ -98,11 +99,11 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   };
   useLocalCampaignQueues(queues);
 
-  const { handler: launcher } = await import('../lambdas/handlers/campaign-launcher.ts');
-  const { handler: sender } = await import('../lambdas/handlers/campaign-sender.ts');
-  const { handler: sweepHandler } = await import('../lambdas/handlers/start-due-campaigns.ts');
+  const launcher = asFunction('campaignLauncher', (await import('../lambdas/handlers/campaign-launcher.ts')).handler);
+  const sender = asFunction('campaignSender', (await import('../lambdas/handlers/campaign-sender.ts')).handler);
+  const sweepHandler = asFunction('startDueCampaigns', (await import('../lambdas/handlers/start-due-campaigns.ts')).handler);
   // The same minute schedule on AWS (EventBridge Scheduler): deferred and local-time mail whose time came.
-  const { handler: dueHandler } = await import('../lambdas/handlers/send-due-messages.ts');
+  const dueHandler = asFunction('sendDueMessages', (await import('../lambdas/handlers/send-due-messages.ts')).handler);
   const consumers = [
     startConsumer(launchQueue, launcher, { batchSize: 1, concurrency: 1, timeoutSeconds: EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds, ...(o.onError ? { onError: o.onError } : {}) }),
     startConsumer(sendQueue, o.wrapSender ? o.wrapSender(sender) : sender, {

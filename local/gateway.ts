@@ -5,12 +5,14 @@
  * for IAM (SigV4) auth, a role key for a console user's Cognito ID token (JWT authorizer), each turned into the
  * authorizer context API Gateway would hand the Lambda.
  */
+import { asFunction } from './table-access-guard.ts';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
+import { noRouteAnswer } from '../lambdas/wiring/route-match.ts';
 
 export type LocalRole = 'marketing' | 'ops' | 'privacy';
 export const LOCAL_ROLES: readonly LocalRole[] = ['marketing', 'ops', 'privacy'];
@@ -203,6 +205,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+const isUtf8 = (bytes: Buffer): boolean => {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const TEXT_TYPES = /^(?:text\/|application\/(?:json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json|[^;]*\+xml)/i;
 
 /** Builds the API Gateway v2 event for one request, with API Gateway's conventions (comma-joined repeats). */
@@ -224,7 +235,8 @@ export function toEvent(
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const contentType = headers['content-type'] ?? '';
-  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  // A text type whose bytes are not UTF-8 (a Latin-1 CSV) goes as base64, so the handler sees the bytes sent.
+  const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const now = new Date();
   return {
     version: '2.0',
@@ -324,8 +336,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }
       found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!found) {
-        status = 404;
-        return send(res, 404, JSON.stringify({ message: 'Not Found' }));
+        // What the `$default` route answers on AWS (lambdas/handlers/no-route.ts): the error shape, 405 with Allow.
+        const answer = noRouteAnswer(options.routes, method, url.pathname);
+        status = answer.status;
+        return send(res, answer.status, JSON.stringify(answer.body), answer.headers);
       }
       let authorizer: Record<string, unknown> | undefined;
       if (found.route.auth === 'admin') {
@@ -348,7 +362,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       status = (e as { status?: number }).status === 413 ? 413 : 500;
       // What API Gateway answers when the integration fails; the cause goes to the log only.
       log('gateway integration error', { route: found ? routeKey(found.route) : undefined, error: (e as Error).message });
-      if (!res.headersSent) send(res, status, JSON.stringify({ message: status === 413 ? 'Request Entity Too Large' : 'Internal Server Error' }));
+      if (!res.headersSent) {
+        send(
+          res,
+          status,
+          JSON.stringify(
+            status === 413
+              ? { error: { code: 'payload_too_large', message: `The body is larger than ${MAX_BODY_BYTES} bytes, the most API Gateway takes.`, details: [{ path: 'body', message: 'too large' }] } }
+              : { error: { code: 'internal', message: 'Something went wrong on our side. The request can be retried.', details: [] } },
+          ),
+        );
+      }
     } finally {
       log('request', {
         method,
@@ -359,6 +383,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   });
 
+  // Keep idle connections longer than clients keep them (undici: 4 s; Node's server default is 5 s): on a loaded machine
+  // a client reusing a socket the server is just closing gets ECONNRESET. API Gateway keeps them far longer too.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ host, port: options.port }, () => resolveListen());
@@ -383,7 +411,8 @@ export async function loadHandlers(functions: Readonly<Record<string, FunctionDe
     Object.entries(functions).map(async ([key, def]) => {
       const mod = (await import(pathToFileURL(resolve(root, def.entry)).href)) as { handler?: HttpLambda };
       if (typeof mod.handler !== 'function') throw new Error(`${def.entry} does not export a handler`);
-      return [key, mod.handler] as const;
+      // Its table calls are checked against the function's grants, as IAM checks them on AWS (./table-access-guard.ts).
+      return [key, asFunction(key, mod.handler)] as const;
     }),
   );
   return Object.fromEntries(entries);

@@ -2,6 +2,7 @@
  * `npm start`: the whole pipeline on one machine, no AWS account. DynamoDB Local (data kept on disk), the local SES
  * with its mail viewer, and a gateway serving the same handlers CDK deploys. Ctrl-C stops everything.
  */
+import { asFunction, guardHandlerTables } from './table-access-guard.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import { handlerEnv, localTableName } from './handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startCampaignEngine } from './campaign-engine.ts';
+import { startImportEngine } from './import-engine.ts';
 import { startSesLocal } from './ses-local.ts';
 import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
 import { MailJournal } from './mail-journal.ts';
@@ -133,6 +135,7 @@ async function main() {
 
     const publicBaseUrl = `http://${HOST}:${apiPort}`;
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl, keys: resolveLocalKeys(dataDir) }));
+    await guardHandlerTables();
     process.env[ENV.partners] ??= localPartners(dataDir);
     const { key, source } = resolveAdminKey(dataDir);
     const roleKeys = resolveRoleKeys(dataDir);
@@ -152,8 +155,8 @@ async function main() {
     stops.push(gateway.stop);
 
     // The partner relay: the ledger's stream through the same handler AWS invokes, and the periodic replay.
-    const { handler: relayHandler } = await import('../lambdas/handlers/relay-ledger-stream.ts');
-    const { handler: replayHandler } = await import('../lambdas/handlers/replay-partner-events.ts');
+    const relayHandler = asFunction('relayLedgerStream', (await import('../lambdas/handlers/relay-ledger-stream.ts')).handler);
+    const replayHandler = asFunction('replayPartnerEvents', (await import('../lambdas/handlers/replay-partner-events.ts')).handler);
     const poller = startStreamPoller({
       endpoint: dynamo.endpoint,
       tableName: localTableName(TABLES.ledger),
@@ -168,7 +171,7 @@ async function main() {
     // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler, for
     // each mail the local SES accepted. Then the mail an earlier run accepted but whose events it never handled (it
     // was killed in between), so the senders' reconcile finds the evidence before any of them runs again.
-    const { handler: sesEventsHandler } = await import('../lambdas/handlers/ses-events.ts');
+    const sesEventsHandler = asFunction('sesEvents', (await import('../lambdas/handlers/ses-events.ts')).handler);
     const onEventError = (e: unknown, final: boolean) =>
       (final ? localLog.error : localLog.warn).call(localLog, final ? 'emulated SES event failed, given up until the next start' : 'emulated SES event failed, retrying', { error: (e as Error).message });
     const stopEmulator = startSesEventEmulator(ses.accepted, sesEventsHandler, {
@@ -191,6 +194,15 @@ async function main() {
       onError: (e) => localLog.error('campaign engine', { error: (e as Error).message }),
     });
     stops.push(engine.stop);
+
+    // Import jobs: the import queue beside the campaign queues, so a job in progress carries on after a restart.
+    const imports = await startImportEngine({
+      dynamodbEndpoint: dynamo.endpoint,
+      table: 'sendwell-local-queues',
+      ...(process.env.SENDWELL_QUEUE_VISIBILITY_SECONDS ? { visibilitySeconds: numberFromEnv('SENDWELL_QUEUE_VISIBILITY_SECONDS', 0, 5, 43_200, 'seconds') } : {}),
+      onError: (e) => localLog.error('import engine', { error: (e as Error).message }),
+    });
+    stops.push(imports.stop);
 
     process.stdout.write(
       [

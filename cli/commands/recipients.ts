@@ -11,7 +11,8 @@ import {
   mergeReports,
   type ImportReport,
 } from '../import-file.ts';
-import { count, importProgressLine } from '../render.ts';
+import { count, importProgressLine, progressBar } from '../render.ts';
+import { decodeText } from '../../lambdas/domain/text-file.ts';
 import { progressWriter } from '../progress.ts';
 
 function chunkSize(ctx: Context): number {
@@ -32,12 +33,67 @@ export function reportText(report: ImportReport, file: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What `GET /v1/imports/{id}` answers (the parts the CLI shows). */
+interface ImportJobView {
+  readonly id: string;
+  readonly status: 'queued' | 'running' | 'completed';
+  readonly rows: { readonly total: number; readonly done: number };
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly rejected: number;
+  readonly etaSeconds?: number;
+  readonly ratePerSecond?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * An import job (`POST /v1/imports`): the whole file in one request, then its progress polled into a progress bar,
+ * then the report of every rejected or warned row. Lines are the file's own (the server reads the whole file).
+ */
+async function importAsJob(ctx: Context, file: string, text: string, format: 'csv' | 'jsonl'): Promise<number> {
+  const client = await ctx.client();
+  const accepted = await client.request<{ id: string; status: string }>('POST', '/v1/imports', { body: text, contentType: CONTENT_TYPES[format] });
+  const progress = progressWriter(ctx.io);
+  let job: ImportJobView;
+  for (;;) {
+    job = await client.request<ImportJobView>('GET', `/v1/imports/${accepted.id}`);
+    const eta = job.etaSeconds !== undefined && job.status !== 'completed' ? ` · ETA ${job.etaSeconds}s` : '';
+    const rate = job.ratePerSecond !== undefined ? ` · ${count(Math.round(job.ratePerSecond))}/s` : '';
+    progress.update((bar) =>
+      bar.bar
+        ? `${progressBar(job.rows.done, job.rows.total, bar.width)}  ${count(job.rows.done)}/${count(job.rows.total)} rows${rate}${eta} · ${job.status}`
+        : `import ${accepted.id}: ${count(job.rows.done)}/${count(job.rows.total)} rows${rate}${eta} · ${job.status}`,
+    );
+    if (job.status === 'completed') break;
+    await sleep(1000);
+  }
+  progress.done();
+  const report: ImportReport = { rows: job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected: [], warnings: [] };
+  let cursor: string | undefined;
+  do {
+    const page = await client.request<{ entries: Array<{ line: number; kind: string; reason: string }>; next?: string }>(
+      'GET',
+      `/v1/imports/${accepted.id}/report${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    for (const e of page.entries) {
+      if (e.kind === 'rejected') report.rejected.push({ line: e.line, reason: e.reason });
+      else report.warnings.push({ line: e.line, message: e.reason });
+    }
+    cursor = page.next;
+  } while (cursor);
+  printAnswer(ctx, { job: accepted.id, ...report }, () => reportText(report, file));
+  return 0;
+}
+
 async function importFile(ctx: Context): Promise<number> {
   const [file = ''] = ctx.args;
   const size = chunkSize(ctx);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // Decoded as the server would (BOM, UTF-16, Windows-1252): what is sent on is UTF-8.
+    text = decodeText(readFileSync(file)).text;
   } catch (e) {
     throw new CliError(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
@@ -45,6 +101,10 @@ async function importFile(ctx: Context): Promise<number> {
   const chunks = chunkFile(text, format, size);
   const total = chunks.reduce((n, c) => n + c.lines.length, 0);
   if (total === 0) throw new CliError(`${file} has no rows to import${format === 'csv' ? ' (a CSV needs a header row and at least one row under it)' : ''}.`);
+  // Files above what one synchronous request takes go as an import job, unless --sync asks for chunked requests.
+  if (ctx.values.job === true && ctx.values.sync === true) throw new UsageError('--job and --sync exclude each other', 'recipients import');
+  const mode = ctx.values.job === true ? 'job' : ctx.values.sync === true ? 'sync' : total > MAX_CHUNK_ROWS ? 'job' : 'sync';
+  if (mode === 'job') return importAsJob(ctx, file, text, format);
 
   const client = await ctx.client();
   const progress = progressWriter(ctx.io);
@@ -81,10 +141,13 @@ export const recipients: Group = {
       options: {
         format: { type: 'string', value: 'csv|jsonl', help: 'file format (default: from the name, .csv / .jsonl / .ndjson, else the content)' },
         'chunk-size': { type: 'string', value: 'N', help: `rows per request, 1 to ${count(MAX_CHUNK_ROWS)} (default 500)` },
+        job: { type: 'boolean', help: `import as one import job (POST /v1/imports) with a progress bar; the default above ${count(MAX_CHUNK_ROWS)} rows` },
+        sync: { type: 'boolean', help: 'import in chunks of synchronous requests, whatever the size' },
       },
       examples: [
         'sendwell recipients import people.csv',
-        'sendwell recipients import people.jsonl --chunk-size 2000 --json > report.json',
+        'sendwell recipients import people.jsonl --chunk-size 800 --json > report.json',
+        'sendwell recipients import everyone.csv --job',
         '# people.csv: email,country,locale,topic:news,consent_at,consent_source,plan',
       ],
       run: importFile,

@@ -9,6 +9,8 @@ export interface ImportChunk {
   readonly body: string;
   /** The original line of each row, in order. */
   readonly lines: readonly number[];
+  /** The line of the body each row starts on (a CSV row may span lines: a line break in quotes). */
+  readonly starts: readonly number[];
 }
 
 export interface RowReport {
@@ -58,20 +60,35 @@ function records(text: string, format: ImportFormat): { text: string; line: numb
 
 /** The text as requests of at most `rowsPerChunk` rows. */
 export function chunkImport(text: string, format: ImportFormat, rowsPerChunk = 500): ImportChunk[] {
-  if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > 10_000) throw new Error('rows per request must be 1-10,000');
+  if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > 1_000) throw new Error('rows per request must be 1-1,000');
   const all = records(text.replace(/^\uFEFF/, ''), format);
   const header = format === 'csv' ? all.shift() : undefined;
   const chunks: ImportChunk[] = [];
   for (let i = 0; i < all.length; i += rowsPerChunk) {
     const part = all.slice(i, i + rowsPerChunk);
-    chunks.push({ body: (header ? `${header.text}\n` : '') + part.map((r) => `${r.text}\n`).join(''), lines: part.map((r) => r.line) });
+    const starts: number[] = [];
+    let at = header ? header.text.split('\n').length + 1 : 1;
+    for (const r of part) {
+      starts.push(at);
+      at += r.text.split('\n').length;
+    }
+    chunks.push({ body: (header ? `${header.text}\n` : '') + part.map((r) => `${r.text}\n`).join(''), lines: part.map((r) => r.line), starts });
   }
   return chunks;
 }
 
-/** The API numbers a chunk's lines from 1, a CSV chunk's header being line 1: back to the original text's line. */
+/**
+ * The API reports the line of the chunk's body a row starts on (a CSV chunk's header is line 1; a row with a line
+ * break in quotes takes two lines): back to the original text's line.
+ */
 export function originalLine(chunk: ImportChunk, format: ImportFormat, reported: number): number {
-  return chunk.lines[reported - (format === 'csv' ? 2 : 1)] ?? reported;
+  if (format === 'csv' && reported === 1) return 1;
+  let k = -1;
+  chunk.starts.forEach((start, i) => {
+    if (start <= reported) k = i;
+  });
+  const line = k >= 0 ? chunk.lines[k] : undefined;
+  return line === undefined ? reported : line + (reported - chunk.starts[k]!);
 }
 
 /** Adds a chunk's report to the running total, with line numbers of the original text. */

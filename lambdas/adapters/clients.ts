@@ -17,11 +17,25 @@ let doc: DynamoDBDocumentClient | undefined;
 let ses: SESv2Client | undefined;
 let sqs: SQSClient | undefined;
 
+const dynamoHooks: Array<(client: DynamoDBClient) => void> = [];
+
+/**
+ * Runs `hook` on the DynamoDB client when it is built (at once if it is): how the local stack and the tests add their
+ * table access check (local/table-access-guard.ts) without building the client, and so reading the configuration,
+ * before a test file has set its environment.
+ */
+export function onDynamoClient(hook: (client: DynamoDBClient) => void): void {
+  dynamoHooks.push(hook);
+  if (dynamo) hook(dynamo);
+}
+
 export function dynamoClient(): DynamoDBClient {
+  if (dynamo) return dynamo;
   const c = config();
   // DynamoDB Local (local stack, tests) answers a write that waited 10 s for its table's lock with an
   // InternalServerError that says it would have succeeded on AWS; a few more tries than the SDK's 3 ride out a burst.
-  dynamo ??= new DynamoDBClient({ region: c.region, ...(c.dynamodbEndpoint ? { endpoint: c.dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
+  dynamo = new DynamoDBClient({ region: c.region, ...(c.dynamodbEndpoint ? { endpoint: c.dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
+  for (const hook of dynamoHooks) hook(dynamo);
   return dynamo;
 }
 

@@ -88,10 +88,10 @@ export const DELIVERY_RANK: Readonly<Record<FeedbackKind, number>> = {
 
 /**
  * @example
- * toFeedback(SesEventSchema.parse(bounceJson), 'evt-1')
+ * toFeedback(SesEventSchema.parse(bounceJson))
  * // { kind: 'bounced_hard', addresses: ['x@example.com'], messageId: 'msg_…', eventKey: 'bounce:0100…', … }
  */
-export function toFeedback(event: SesEvent, envelopeId: string): Feedback {
+export function toFeedback(event: SesEvent): Feedback {
   const base = {
     sesMessageId: event.mail.messageId,
     ...(event.mail.tags.sendwell_message?.[0] ? { messageId: event.mail.tags.sendwell_message[0] } : {}),
@@ -120,17 +120,19 @@ export function toFeedback(event: SesEvent, envelopeId: string): Feedback {
         detail: event.complaint.complaintFeedbackType ? { feedbackType: event.complaint.complaintFeedbackType } : {},
       };
     case 'Reject':
-      return { ...base, kind: 'rejected', eventKey: `reject:${envelopeId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: { reason: event.reject.reason } };
+      // Keys from the SES event itself, never the EventBridge envelope's id: an event SES or EventBridge delivers again
+      // comes in a new envelope. SES rejects a message once; it may delay it several times, each at its own time.
+      return { ...base, kind: 'rejected', eventKey: `reject:${event.mail.messageId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: { reason: event.reject.reason } };
     case 'DeliveryDelay':
       return {
         ...base,
         kind: 'delayed',
-        eventKey: `delay:${envelopeId}`,
+        eventKey: `delay:${event.mail.messageId}:${event.deliveryDelay.timestamp}`,
         at: event.deliveryDelay.timestamp,
         addresses: event.deliveryDelay.delayedRecipients.map((r) => r.emailAddress),
         detail: { delayType: event.deliveryDelay.delayType },
       };
     case 'Rendering Failure':
-      return { ...base, kind: 'rendering_failed', eventKey: `rendering:${envelopeId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: { error: event.failure.errorMessage.slice(0, 200) } };
+      return { ...base, kind: 'rendering_failed', eventKey: `rendering:${event.mail.messageId}`, at: event.mail.timestamp, addresses: event.mail.destination, detail: { error: event.failure.errorMessage.slice(0, 200) } };
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { ROUTES, routeKey } from '../wiring/routes.ts';
-import { errorBody, json, type HttpEvent, type HttpResult } from './middleware/http.ts';
+import { type HttpEvent, type HttpResult } from './middleware/http.ts';
+import { noRouteResult } from './no-route.ts';
 import {
   cancelCampaignHandler,
   createCampaignHandler,
@@ -20,6 +21,7 @@ import {
   testSendCampaignHandler,
   updateCampaignHandler,
 } from './admin/campaigns.ts';
+import { createImportJobHandler, getImportJobHandler, getImportReportHandler } from './admin/imports.ts';
 import { getMeHandler } from './admin/me.ts';
 import { getMessageHandler } from './admin/messages.ts';
 import { getMarketingHandler, getMetricsHandler, listRecentFeedbackHandler, pauseMarketingHandler, resumeMarketingHandler } from './admin/metrics.ts';
@@ -75,6 +77,9 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   createRecipient: createRecipientHandler,
   findRecipient: findRecipientHandler,
   importRecipients: importRecipientsHandler,
+  createImportJob: createImportJobHandler,
+  getImportJob: getImportJobHandler,
+  getImportReport: getImportReportHandler,
   getRecipient: getRecipientHandler,
   updateRecipient: updateRecipientHandler,
   setConsent: setConsentHandler,
@@ -116,6 +121,7 @@ for (const route of ROUTES.filter((r) => r.fn === 'admin')) {
 
 export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   const op = byRouteKey.get(event.routeKey);
-  if (!op) return json(404, errorBody('not_found', `No admin operation for ${event.routeKey}.`));
+  // `$default` (or a route this function does not serve): 404, or 405 with Allow, never an operation.
+  if (!op) return noRouteResult(event);
   return op(event, context);
 };

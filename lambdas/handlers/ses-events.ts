@@ -17,7 +17,7 @@ export const handler = async (event: unknown): Promise<FeedbackOutcome | 'unread
       logger.warn('SES event not understood', { issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
       return 'unreadable';
     }
-    const feedback = toFeedback(parsed.data.detail, parsed.data.id);
+    const feedback = toFeedback(parsed.data.detail);
     const { outcome, paused } = await processFeedback(container(), feedback);
     logger.info('SES event', { kind: feedback.kind, outcome, messageId: feedback.messageId });
     if (paused) logger.warn('marketing paused itself', { reason: paused.reason, figures: paused.figures });

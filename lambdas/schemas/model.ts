@@ -181,6 +181,10 @@ export const LedgerEntrySchema = z
   .meta({ id: 'LedgerEntry' });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
+export const LedgerQuerySchema = z.object({
+  cursor: z.string().max(1000).optional().meta({ description: 'The `next` of the previous page, passed back unchanged. A cursor this list did not issue is a 400.' }),
+});
+
 // ---- suppressions -------------------------------------------------------------------------------------------
 
 export const SuppressionInputSchema = z
@@ -216,6 +220,8 @@ export const SendMessageSchema = z
   })
   .meta({ id: 'SendMessage' });
 export type SendMessageInput = z.infer<typeof SendMessageSchema>;
+
+export const MessageIdSchema = z.string().regex(/^(?:msg_[A-Za-z0-9_-]{1,64}|cmp_[A-Za-z0-9]{1,40}-rcp_[A-Za-z0-9]{1,40})$/, 'not a message id');
 
 export const MessageStatusSchema = z.enum(['deferred', 'sending', 'sent', 'held', 'failed']);
 export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient')]);
@@ -305,7 +311,7 @@ const campaignFields = {
     .boolean()
     .optional()
     .meta({ description: 'Deliver at `sendAt` (no offset) in each recipient’s own time zone; recipients whose moment passed before the launch get it at launch (counted `late`).' }),
-  ratePerSecond: z.number().positive().max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
+  ratePerSecond: z.number().min(0.01, 'at least 0.01 (one mail every 100 s)').max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
 };
 
 export const CampaignInputSchema = z.object(campaignFields).strict().meta({ id: 'CampaignInput' });
@@ -331,7 +337,7 @@ export const CampaignProgressSchema = z
     excluded: z.number().int().meta({ description: 'Left out by the audience filter.' }),
     targeted: z.number().int().meta({ description: 'audience − excluded: the recipients the campaign is for.' }),
     sent: z.number().int(),
-    held: z.record(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Held back at send time, by reason.' }),
+    held: z.partialRecord(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Held back at send time, by reason; only the reasons that occurred.' }),
     heldTotal: z.number().int(),
     failed: z.number().int().meta({ description: 'SES refused after every attempt; dead-lettered with the reason.' }),
     remaining: z.number().int().meta({ description: 'Found but not yet sent, held, failed or excluded.' }),
@@ -386,9 +392,15 @@ export const CampaignScheduleSchema = z.object({ sendAt: IsoDateTimeSchema.optio
 
 export const CampaignIdSchema = z.string().regex(/^cmp_[A-Za-z0-9]{1,40}$/, 'not a campaign id');
 
+/** An opaque page cursor: the `next` of the previous page, passed back unchanged (lambdas/domain/cursor.ts). */
+export const CursorSchema = z
+  .string()
+  .max(1000)
+  .meta({ description: 'The `next` of the previous page, passed back unchanged. A cursor this list did not issue is a 400.' });
+
 export const ListCampaignsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2000).optional().meta({ description: 'The `next` of the previous page.' }),
+  cursor: CursorSchema.optional(),
 });
 
 export const CampaignTestResultsSchema = z

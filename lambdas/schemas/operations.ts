@@ -3,6 +3,8 @@
  * from this map and the route table; building it fails if a route has no entry here.
  */
 import { z } from 'zod';
+import { IdSchema, SlugSchema } from './fields.ts';
+import { ImportJobAcceptedSchema, ImportJobIdSchema, ImportJobReportSchema, ImportJobSchema, ImportReportQuerySchema } from './imports.ts';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
 import {
   CampaignIdSchema,
@@ -16,6 +18,8 @@ import {
   ConsentChangeSchema,
   ListCampaignsQuerySchema,
   LedgerEntrySchema,
+  LedgerQuerySchema,
+  MessageIdSchema,
   MessageRecordSchema,
   PreferencesChangeSchema,
   RecipientInputSchema,
@@ -39,12 +43,13 @@ import {
   DeliverySettingsInputSchema,
   DeliverySettingsSchema,
 } from './model.ts';
-import { SlugSchema } from './fields.ts';
 import { CampaignPreviewInputSchema, CampaignPreviewSchema, MeSchema, TemplatePreviewInputSchema, TemplatePreviewSchema } from './previews.ts';
 import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
 
-interface Response {
+export interface OperationResponse {
   readonly description: string;
+  /** Response headers, as OpenAPI header objects (`Location`, `Retry-After`). */
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: Readonly<Record<string, unknown>> }>>;
   readonly schema?: z.ZodType;
   /** Media type when not JSON (`text/html` for pages). */
   readonly mediaType?: string;
@@ -52,20 +57,26 @@ interface Response {
 
 export interface OperationSchemas {
   readonly body?: z.ZodType;
+  /** @default true */
+  readonly bodyRequired?: boolean;
   /** A body that is not JSON (the import file): media types and a description. */
   readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly description: string };
   readonly query?: z.ZodType;
   readonly params?: z.ZodType;
-  readonly responses: Readonly<Record<number, Response>>;
+  readonly responses: Readonly<Record<number, OperationResponse>>;
 }
 
-const error = (description: string): Response => ({ description, schema: ErrorResponseSchema });
+const error = (description: string): OperationResponse => ({ description, schema: ErrorResponseSchema });
 const E400 = error('The request is not valid; `details` names each field');
 const E401 = error('Missing or wrong credentials');
 const E404 = error('Not found');
 const E409 = error('Conflict');
-const page = (description: string): Response => ({ description, mediaType: 'text/html' });
+const page = (description: string): OperationResponse => ({ description, mediaType: 'text/html' });
 const campaignParams = z.object({ id: CampaignIdSchema });
+const FORM_UNREADABLE = page('The form body cannot be read (malformed multipart or urlencoded data)');
+const slugParams = z.object({ id: SlugSchema });
+const recipientParams = z.object({ id: IdSchema });
+const consentParams = z.object({ id: IdSchema, topic: SlugSchema });
 
 export const ImportReportSchema = z
   .object({
@@ -109,7 +120,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
 
   createTopic: { body: TopicInputSchema, responses: { 201: { description: 'Created', schema: TopicSchema }, 400: E400, 401: E401, 409: E409 } },
   listTopics: { responses: { 200: { description: 'Every topic', schema: z.object({ topics: z.array(TopicSchema) }) }, 401: E401 } },
-  getTopic: { responses: { 200: { description: 'The topic', schema: TopicSchema }, 401: E401, 404: E404 } },
+  getTopic: { params: slugParams, responses: { 200: { description: 'The topic', schema: TopicSchema }, 401: E401, 404: E404 } },
   updateTopic: {
     params: z.object({ id: SlugSchema }),
     body: TopicUpdateSchema,
@@ -153,8 +164,8 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     responses: { 201: { description: 'Created', schema: TemplateRecordSchema }, 400: E400, 401: E401, 409: E409 },
   },
   listTemplates: { responses: { 200: { description: 'Every stored template', schema: z.object({ templates: z.array(TemplateRecordSchema) }) }, 401: E401 } },
-  getTemplate: { responses: { 200: { description: 'The template', schema: TemplateRecordSchema }, 401: E401, 404: E404 } },
-  updateTemplate: {
+  getTemplate: { params: slugParams, responses: { 200: { description: 'The template', schema: TemplateRecordSchema }, 401: E401, 404: E404 } },
+  updateTemplate: { params: slugParams,
     body: TemplateInputSchema,
     responses: { 200: { description: 'Replaced', schema: TemplateRecordSchema }, 400: E400, 401: E401, 404: E404 },
   },
@@ -174,13 +185,42 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       mediaTypes: ['application/x-ndjson', 'text/csv'],
       description:
         'JSON lines (`{"email", "country", "locale", "externalId", "attributes", "consents": {"<topic>": {"status", "at", "confirmedAt", "source", "wording"}}}`) ' +
-        'or CSV with a header row (`email`, `country`, `locale`, `external_id`, `topic:<id>`, `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording`, other columns become attributes). At most 10,000 rows.',
+        'or CSV with a header row (`email`, `country`, `locale`, `external_id`, `topic:<id>`, `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording`, other columns become attributes). ' +
+        'UTF-8 with or without BOM, UTF-16 or Windows-1252/Latin-1 (or the `charset` given); `,` `;` or tab. At most 1,000 rows: larger files go to `POST /v1/imports`.',
     },
-    responses: { 200: { description: 'A result per row', schema: ImportReportSchema }, 400: E400, 401: E401, 413: error('Too many rows'), 415: error('Neither JSON lines nor CSV') },
+    responses: { 200: { description: 'A result per row', schema: ImportReportSchema }, 400: E400, 401: E401, 413: error('More than 1,000 rows: send the file to `POST /v1/imports` (an import job)'), 415: error('Neither JSON lines nor CSV') },
   },
-  getRecipient: { responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 401: E401, 404: E404 } },
-  updateRecipient: { body: RecipientUpdateSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
-  setConsent: {
+  createImportJob: {
+    rawBody: {
+      mediaTypes: ['application/x-ndjson', 'text/csv'],
+      description:
+        'The file, as for `POST /v1/recipients/import` (JSON lines or CSV; UTF-8 with or without BOM, UTF-16, Windows-1252/Latin-1; `,` `;` or tab), of any number of rows up to the request size (10 MB through API Gateway). ' +
+        'It is read and split into chunks before the answer; rows are imported after it, on the import queue.',
+    },
+    responses: {
+      202: {
+        description: 'Queued; follow `Location` (`GET /v1/imports/{id}`) for progress',
+        schema: ImportJobAcceptedSchema,
+        headers: { Location: { description: 'The job: `/v1/imports/{id}`', schema: { type: 'string' } } },
+      },
+      400: E400,
+      401: E401,
+      413: error('More rows than a job takes, or a body larger than the request limit'),
+      415: error('Neither JSON lines nor CSV'),
+    },
+  },
+  getImportJob: {
+    params: z.object({ id: ImportJobIdSchema }),
+    responses: { 200: { description: 'Status, rows done of total, outcomes so far, rate and ETA', schema: ImportJobSchema }, 401: E401, 404: E404 },
+  },
+  getImportReport: {
+    params: z.object({ id: ImportJobIdSchema }),
+    query: ImportReportQuerySchema,
+    responses: { 200: { description: 'Rejected and warned rows with their line and reason, a page of chunks at a time', schema: ImportJobReportSchema }, 401: E401, 404: E404 },
+  },
+  getRecipient: { params: recipientParams, responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 401: E401, 404: E404 } },
+  updateRecipient: { params: recipientParams, body: RecipientUpdateSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  setConsent: { params: consentParams,
     body: ConsentChangeSchema,
     responses: {
       200: { description: 'The recipient with the new consent (`pending` where confirmation is required; a confirmation mail was sent)', schema: RecipientSchema },
@@ -190,13 +230,14 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       409: E409,
     },
   },
-  setPreferences: { body: PreferencesChangeSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
+  setPreferences: { params: recipientParams, body: PreferencesChangeSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
   getLedger: {
-    query: z.object({ cursor: z.string().optional() }),
+    query: LedgerQuerySchema,
+    params: recipientParams,
     responses: { 200: { description: 'Ledger entries, oldest first', schema: z.object({ entries: z.array(LedgerEntrySchema), next: z.string().optional() }) }, 401: E401, 404: E404 },
   },
 
-  proofOfConsent: {
+  proofOfConsent: { params: consentParams,
     responses: {
       200: {
         description: 'The current status, the entries that establish it, and the topic history',
@@ -206,7 +247,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       404: E404,
     },
   },
-  exportRecipient: {
+  exportRecipient: { params: recipientParams,
     responses: {
       200: {
         description: 'Format `sendwell.export.v1`: the recipient, the full ledger, suppressions, and every message with its events',
@@ -223,7 +264,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       404: E404,
     },
   },
-  eraseRecipient: {
+  eraseRecipient: { params: recipientParams,
     responses: {
       200: {
         description: 'What was removed (zeros when nothing was left under this id); the address tombstone is kept',
@@ -258,7 +299,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       502: error('SES did not accept the message; nothing was sent'),
     },
   },
-  getMessage: { responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
+  getMessage: { params: z.object({ id: MessageIdSchema }), responses: { 200: { description: 'The message record with its events', schema: MessageRecordSchema }, 401: E401, 404: E404 } },
 
   createCampaign: { body: CampaignInputSchema, responses: { 201: { description: 'The campaign, a draft', schema: CampaignSchema }, 400: E400, 401: E401 } },
   listCampaigns: { query: ListCampaignsQuerySchema, responses: { 200: { description: 'Newest first, with progress', schema: CampaignListSchema }, 400: E400, 401: E401 } },
@@ -276,6 +317,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   scheduleCampaign: {
     params: campaignParams,
     body: CampaignScheduleSchema,
+    bodyRequired: false,
     responses: { 202: { description: '`scheduled`', schema: CampaignSchema }, 400: E400, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') },
   },
   launchCampaign: { params: campaignParams, responses: { 202: { description: '`sending`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') } },
@@ -283,24 +325,24 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   resumeCampaign: { params: campaignParams, responses: { 202: { description: '`sending` again', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not paused') } },
   cancelCampaign: { params: campaignParams, responses: { 202: { description: '`cancelled`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Already completed or cancelled') } },
 
-  showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
+  showUnsubscribe: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('What will be unsubscribed, with buttons'), 404: page('The link is not valid') } },
   unsubscribe: {
     params: z.object({ token: z.string() }),
     rawBody: { mediaTypes: ['application/x-www-form-urlencoded', 'multipart/form-data'], description: '`List-Unsubscribe=One-Click` (RFC 8058), or the page form `scope=topic|all`.' },
-    responses: { 200: page('Unsubscribed (also when already unsubscribed)'), 404: page('The link is not valid') },
+    responses: { 200: page('Unsubscribed (also when already unsubscribed)'), 400: FORM_UNREADABLE, 404: page('The link is not valid') },
   },
-  showPreferences: { params: z.object({ token: z.string() }), responses: { 200: page('The preference page'), 404: page('The link is not valid') } },
+  showPreferences: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('The preference page'), 404: page('The link is not valid') } },
   savePreferences: {
     params: z.object({ token: z.string() }),
     rawBody: { mediaTypes: ['application/x-www-form-urlencoded'], description: '`form=preferences`, `topic` (repeated), `unsubscribed_all`, `tracking`, `do_not_sell` (`on` when ticked).' },
-    responses: { 200: page('Saved; the page lists what changed'), 404: page('The link is not valid') },
+    responses: { 200: page('Saved; the page lists what changed'), 400: FORM_UNREADABLE, 404: page('The link is not valid') },
   },
   openPixel: { params: z.object({ token: z.string() }), responses: { 200: { description: 'The 43-byte transparent GIF, always', mediaType: 'image/gif' } } },
-  click: { params: z.object({ token: z.string() }), responses: { 302: { description: 'Redirect to the link as it was in the message' }, 404: page('Not a link of this message') } },
-  showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
+  click: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 302: { description: 'Redirect to the link as it was in the message' }, 404: page('Not a link of this message') } },
+  showConfirmOptIn: { params: z.object({ token: z.string() }), responses: { 400: FORM_UNREADABLE, 200: page('A page with a confirm button'), 404: page('The link is not valid') } },
   confirmOptIn: {
     params: z.object({ token: z.string() }),
-    responses: { 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
+    responses: { 400: FORM_UNREADABLE, 200: page('Confirmed'), 404: page('The link is not valid'), 409: page('Nothing pending to confirm') },
   },
 
   getMetrics: {

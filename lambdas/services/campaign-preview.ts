@@ -9,7 +9,7 @@ import { SendwellError } from '../domain/errors.ts';
 import { consentTopicsOf } from '../domain/segments.ts';
 import type { CampaignPreview, CampaignPreviewInput } from '../schemas/previews.ts';
 import { readPage } from './campaign-launcher.ts';
-import { campaignVerdict, type CampaignRule, type TimingInputs } from './campaign-verdict.ts';
+import { campaignVerdict, withEngagement, type CampaignRule, type TimingInputs } from './campaign-verdict.ts';
 import { checkShape, segmentRulesOf } from './campaigns.ts';
 import type { Deps } from './deps.ts';
 
@@ -59,7 +59,7 @@ export async function countAudience(deps: Deps, rule: CampaignRule, options: Pre
       if (counts.audience >= limit || (options.deadline !== undefined && Date.now() > options.deadline)) return answer(false);
       const chunk = ids.slice(i, i + SEND_BATCH_SIZE);
       // Read as the sender reads a chunk: the profiles with the topic's consent, then their suppressions.
-      const views = await deps.recipients.getForSending(chunk, rule.topic, otherTopics);
+      const views = await withEngagement(deps, await deps.recipients.getForSending(chunk, rule.topic, otherTopics), rule.segmentRules);
       const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
       // Service mail is never deferred or capped (decide() ignores timing for it); the zone still follows the stage default.
       const timing: TimingInputs =

@@ -20,7 +20,7 @@ import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
 import { pauseCampaign } from './campaigns.ts';
-import { campaignVerdict, segmentSubject, type TimingInputs } from './campaign-verdict.ts';
+import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
 import type { Deferral } from '../adapters/dynamo/message-store.ts';
 import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
 
@@ -119,20 +119,21 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
       stop = 'out_of_time';
       break;
     }
-    if (round > 0) {
-      const status = (await deps.campaigns.get(campaign.id))?.status;
-      if (status !== 'sending' && status !== 'completed') {
-        stop = status === 'paused' ? 'paused' : 'cancelled';
-        break;
-      }
-    }
     // Budget of a second that is over is not spent later: all senders together stay within the rate in every second.
     if (granted === 0 || Date.now() >= grantEnds) ({ granted, ends: grantEnds } = await takeTokens(deps, campaign.id, pending.length, rate));
-    const chunk = pending.splice(0, Math.min(SEND_CHUNK, granted));
-    granted -= chunk.length;
     // Taken before the reads: every opt-out stored before this instant is in what they return.
     const decidedAt = deps.clock().toISOString();
-    const views = await deps.recipients.getForSending(chunk, campaign.topic, ctx.otherTopics);
+    // The campaign's status is read after `decidedAt` and after waiting for budget, right before the chunk is
+    // decided: a pause or cancel that has answered by now is seen, so no mail is decided after it (a wait for the
+    // next second's budget is exactly when one lands). One consistent read per chunk.
+    const status = (await deps.campaigns.get(campaign.id))?.status;
+    if (status !== 'sending' && status !== 'completed') {
+      stop = status === 'paused' ? 'paused' : 'cancelled';
+      break;
+    }
+    const chunk = pending.splice(0, Math.min(SEND_CHUNK, granted));
+    granted -= chunk.length;
+    const views = await withEngagement(deps, await deps.recipients.getForSending(chunk, campaign.topic, ctx.otherTopics), campaign.segmentRules);
     const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
     // Marketing with a cap: the send logs, for the decision's pre-check (the slot itself is taken conditionally).
     const chunkCtx: Context = ctx.caps.length ? { ...ctx, timing: { ...ctx.timing, sentLogs: await deps.delivery.sentLogs(chunk) } } : ctx;
@@ -206,7 +207,7 @@ async function retryLater(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
  */
 async function leaveOutFiltered(deps: Deps, ctx: Context, ids: readonly string[], entries: SettleEntry[]): Promise<string[]> {
   const { campaign } = ctx;
-  const views = await deps.recipients.getForSending(ids, campaign.segmentRules ? campaign.topic : undefined, ctx.otherTopics);
+  const views = await withEngagement(deps, await deps.recipients.getForSending(ids, campaign.segmentRules ? campaign.topic : undefined, ctx.otherTopics), campaign.segmentRules);
   const now = deps.clock();
   return ids.filter((id) => {
     const view = views.get(id);

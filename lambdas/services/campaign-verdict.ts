@@ -32,6 +32,22 @@ export interface TimingInputs {
 
 export type CampaignVerdict = 'excluded' | { readonly state: RecipientState; readonly decision: Decision; readonly timeZone: string };
 
+/** Whether a rule reads `lastOpenedAt` / `lastClickedAt` (kept apart from the profile: see `MessageStore.touchEngagement`). */
+export function readsEngagement(rule: SegmentRule | undefined): boolean {
+  return rule !== undefined && /"field":"last(?:Opened|Clicked)At"/.test(JSON.stringify(rule));
+}
+
+/** The views with each recipient's last open and click on the profile, when the segment reads them (one batch read). */
+export async function withEngagement(
+  deps: { messages: { engagements(ids: readonly string[]): Promise<Map<string, { lastOpenedAt?: string; lastClickedAt?: string }>> } },
+  views: Map<string, SendingView>,
+  rule: SegmentRule | undefined,
+): Promise<Map<string, SendingView>> {
+  if (!readsEngagement(rule) || views.size === 0) return views;
+  const engagement = await deps.messages.engagements([...views.keys()]);
+  return new Map([...views].map(([id, v]) => [id, { ...v, profile: { ...v.profile, ...(engagement.get(id) ?? {}) } }]));
+}
+
 /** What a segment sees of a recipient read for sending. */
 export function segmentSubject(view: SendingView, timeZone: string, topic: string | undefined): SegmentSubject {
   const p = view.profile;

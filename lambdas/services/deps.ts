@@ -55,7 +55,7 @@ export interface CampaignQueues {
 export interface Deps {
   readonly recipients: Pick<
     RecipientStore,
-    'create' | 'findIdByAddressHash' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending' | 'touchEngagement'
+    'create' | 'createMany' | 'findIdByAddressHash' | 'findIdsByAddressHashes' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
   >;
   readonly catalog: Pick<
     CatalogStore,
@@ -71,6 +71,9 @@ export interface Deps {
     | 'leaveDeferred'
     | 'deferredRequest'
     | 'deferAgainAfterFailure'
+    | 'touchEngagement'
+    | 'engagements'
+    | 'deleteEngagement'
     | 'markSent'
     | 'markFailed'
     | 'reclaimStale'

@@ -29,8 +29,18 @@ export interface FeedbackResult {
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 16);
 
+/**
+ * A "bounce" SES makes up without trying: the address is on SES's account-level suppression list. That list has no
+ * scope (an address lands there for a complaint as well), so it says nothing about the address Sendwell's rule can
+ * act on: no suppression is added, the auto-pause does not count it (SES does not count it against the account
+ * either), and it is counted apart as `ses_suppressed`. The configuration set turns the list off (lib/email.ts), so
+ * seeing one means the account-level list was applied anyway: the figure makes that visible.
+ */
+const isAccountSuppressed = (f: Feedback) => f.kind === 'bounced_hard' && f.detail.bounceSubType === 'OnAccountSuppressionList';
+
 export async function processFeedback(deps: Deps, f: Feedback): Promise<FeedbackResult> {
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
+  const accountSuppressed = isAccountSuppressed(f);
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
   const dims: CounterDims = record ? dimsOf(record) : {};
   if (record) {
@@ -39,7 +49,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
     if (duplicate) return { outcome: 'duplicate' };
     // SES's own Send event is counted as `ses_accepted`: `sent_<class>` is the send service's count of the same mail,
     // and counting the event under `sent` too would count every mail twice.
-    const figure = f.kind === 'sent' ? 'ses_accepted' : f.kind;
+    const figure = f.kind === 'sent' ? 'ses_accepted' : accountSuppressed ? 'ses_suppressed' : f.kind;
     await deps.messages.count(f.at, { [figure]: 1, [`${figure}_${record.class}`]: 1 }, dims);
   }
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
@@ -51,7 +61,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
       const eventHash = hashOf(`${f.eventKey}#${i}`);
       if (f.kind === 'bounced_soft') {
         await rememberSoftBounce(deps, f, hash, eventHash, dims);
-      } else {
+      } else if (!accountSuppressed) {
         await suppress(
           deps,
           hash,
@@ -83,7 +93,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
     }
   }
   // Only a counted hard bounce or complaint can raise a rate the auto-pause judges.
-  const paused = record && (f.kind === 'bounced_hard' || f.kind === 'complained') ? await checkMarketingPause(deps) : undefined;
+  const paused = record && !accountSuppressed && (f.kind === 'bounced_hard' || f.kind === 'complained') ? await checkMarketingPause(deps) : undefined;
   return { outcome: record ? 'applied' : 'unknown_message', ...(paused ? { paused } : {}) };
 }
 

@@ -65,6 +65,7 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   for (const m of ids) await settleWaiting(deps, m, at);
   let messageItems = 0;
   for (const m of ids) messageItems += await deps.messages.deleteMessage(m);
+  messageItems += await deps.messages.deleteEngagement(id);
   const { recipients, ledger } = await deps.recipients.erase(id, hash);
   await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });
   return { recipientId: id, erased: true, removed: { recipientItems: recipients, ledgerEntries: ledger, messages: ids.length, messageItems }, tombstone: true };

@@ -56,8 +56,12 @@ export function normalizeOrReject(email: string, path = 'email') {
 }
 
 export async function view(deps: Deps, agg: RecipientAggregate): Promise<Recipient> {
-  const [suppressions, settings] = await Promise.all([deps.suppressions.list(agg.profile.addressHash), deps.delivery.getSettings({ maxAgeMs: 30_000 })]);
-  return toRecipient(agg, suppressions, settings.defaultTimeZone);
+  const [suppressions, settings, engagement] = await Promise.all([
+    deps.suppressions.list(agg.profile.addressHash),
+    deps.delivery.getSettings({ maxAgeMs: 30_000 }),
+    deps.messages.engagements([agg.profile.id]),
+  ]);
+  return toRecipient({ ...agg, profile: { ...agg.profile, ...(engagement.get(agg.profile.id) ?? {}) } }, suppressions, settings.defaultTimeZone);
 }
 
 export async function getRecipient(deps: Deps, id: string): Promise<Recipient> {
@@ -96,7 +100,38 @@ export async function createRecipientRecord(
   const hash = addressHash(n.address, keys.addressPepper);
   const existingId = await deps.recipients.findIdByAddressHash(hash);
   if (existingId) return { created: false, recipient: await getRecipient(deps, existingId) };
+  const result = await storeNewRecipient(deps, keys, input, ctx, consents);
+  if (!result.created) return { created: false, recipient: await getRecipient(deps, result.existingId) };
+  return { created: true, recipient: await getRecipient(deps, result.id) };
+}
 
+/**
+ * Writes a new recipient (profile, address claim, consents and their ledger entries, one transaction) without reading
+ * it back: the import's path, which knows from a batch read that the address was free. If it was taken in between,
+ * nothing is written and the existing id is returned.
+ */
+export async function storeNewRecipient(
+  deps: Deps,
+  keys: RuntimeKeys,
+  input: Omit<RecipientInput, 'welcome'>,
+  ctx: LedgerContext,
+  consents: readonly InitialConsent[] = [],
+): Promise<{ created: true; id: string } | { created: false; existingId: string }> {
+  const { profile, stored, ledger } = newRecipientRecord(deps, keys, input, ctx, consents);
+  const result = await deps.recipients.create(profile, stored, ledger);
+  return result.created ? { created: true, id: profile.id } : result;
+}
+
+/** The items of a new recipient (profile, consents, ledger entries), not yet written. */
+export function newRecipientRecord(
+  deps: Pick<Deps, 'clock'>,
+  keys: RuntimeKeys,
+  input: Omit<RecipientInput, 'welcome'>,
+  ctx: LedgerContext,
+  consents: readonly InitialConsent[] = [],
+): { profile: StoredProfile; stored: StoredConsent[]; ledger: LedgerEntry[] } {
+  const n = normalizeOrReject(input.email);
+  const hash = addressHash(n.address, keys.addressPepper);
   const at = deps.clock().toISOString();
   const profile: StoredProfile = {
     id: newId('rcp'),
@@ -123,8 +158,6 @@ export async function createRecipientRecord(
     ledgerEntry(keys, profile, 'recipient', null, 'created', ctx, at),
     ...consents.map((c) => ledgerEntry(keys, profile, `topic:${c.topic}`, null, c.status, { ...ctx, ...(c.evidence ? { evidence: c.evidence } : {}) }, at)),
   ];
-  const result = await deps.recipients.create(profile, stored, ledger);
-  if (!result.created) return { created: false, recipient: await getRecipient(deps, result.existingId) };
-  return { created: true, recipient: await getRecipient(deps, profile.id) };
+  return { profile, stored, ledger };
 }
 

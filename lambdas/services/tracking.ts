@@ -50,7 +50,7 @@ export async function recordOpen(deps: Deps, token: string, signal: RequestSigna
   const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
   const { first, firstHuman } = await deps.messages.recordOpen(messageId, open);
   // Segments read the last human open (`lastOpenedAt`); machine opens never count.
-  if (!kind.machine && recipientId) await deps.recipients.touchEngagement(recipientId, 'lastOpenedAt', open.at);
+  if (!kind.machine && recipientId) await deps.messages.touchEngagement(recipientId, 'lastOpenedAt', open.at);
   await deps.messages.count(open.at, {
     opens_total: 1,
     [kind.machine ? 'opens_machine' : 'opens_human']: 1,
@@ -78,7 +78,7 @@ export async function resolveClick(deps: Deps, token: string, signal: RequestSig
     const { first } = await deps.messages.recordClick(messageId, linkIndex, click);
     // Segments read the last click (`lastClickedAt`). Clicks are not classified as machine ones yet: when they are,
     // only human ones should touch it.
-    if (recipientId) await deps.recipients.touchEngagement(recipientId, 'lastClickedAt', click.at);
+    if (recipientId) await deps.messages.touchEngagement(recipientId, 'lastClickedAt', click.at);
     await deps.messages.count(click.at, { clicks_total: 1, ...(first ? { clicks_unique: 1 } : {}) }, dimsOf(record ?? {}));
   }
   return url;

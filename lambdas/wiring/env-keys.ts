@@ -35,6 +35,10 @@ export const ENV = {
   sendQueueUrl: 'SENDWELL_SEND_QUEUE_URL',
   /** URL of the send queue's dead-letter queue: batches that kept failing, with their reason. */
   sendDeadLetterQueueUrl: 'SENDWELL_SEND_DLQ_URL',
+  /** AWS: the import queue (chunks of an import job, `lib/import-jobs.ts`). */
+  importQueueUrl: 'SENDWELL_IMPORT_QUEUE_URL',
+  /** AWS: the bucket import files are uploaded to with a pre-signed URL (`lib/import-jobs.ts`). */
+  importBucket: 'SENDWELL_IMPORT_BUCKET',
   /** Campaign mails per second when a campaign sets no rate: at most the SES account's maximum send rate. Default 14. */
   sendRate: 'SENDWELL_SEND_RATE',
   /** Deliveries of a send batch before what still fails is dead-lettered with its reason. Default 5. */

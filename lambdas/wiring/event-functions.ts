@@ -4,6 +4,7 @@
  * construct of that event source connects it (`ses-receipt`: `lib/inbound-mail.ts`).
  */
 import type { FunctionDef } from './routes.ts';
+import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
 
 /**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
@@ -26,7 +27,8 @@ export const EVENT_FUNCTIONS = {
     memorySize: 256,
     timeoutSeconds: 10,
     // Same grants as the unsubscribe page: the token keys to verify, the tables to record the opt-out in the ledger.
-    permissions: ['data:write', 'keys:read'],
+    permissions: ['keys:read'],
+    tables: RECIPIENT_PAGE,
   },
   relayLedgerStream: {
     entry: 'lambdas/handlers/relay-ledger-stream.ts',
@@ -34,7 +36,8 @@ export const EVENT_FUNCTIONS = {
     source: 'ledger-stream',
     memorySize: 256,
     timeoutSeconds: 60,
-    permissions: ['data:write', 'keys:read', 'partners:read'],
+    permissions: ['keys:read', 'partners:read'],
+    tables: { recipients: ['read'], relay: ['read', 'put'] },
   },
   replayPartnerEvents: {
     entry: 'lambdas/handlers/replay-partner-events.ts',
@@ -42,7 +45,8 @@ export const EVENT_FUNCTIONS = {
     source: 'schedule',
     memorySize: 256,
     timeoutSeconds: 300,
-    permissions: ['data:write', 'keys:read', 'partners:read'],
+    permissions: ['keys:read', 'partners:read'],
+    tables: { relay: ['read', 'put', 'delete'] },
   },
   sesEvents: {
     entry: 'lambdas/handlers/ses-events.ts',
@@ -50,7 +54,8 @@ export const EVENT_FUNCTIONS = {
     source: 'ses-events',
     memorySize: 256,
     timeoutSeconds: 30,
-    permissions: ['data:write', 'keys:read'],
+    permissions: ['keys:read'],
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'put'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'put', 'update'] },
   },
   campaignLauncher: {
     entry: 'lambdas/handlers/campaign-launcher.ts',
@@ -59,7 +64,8 @@ export const EVENT_FUNCTIONS = {
     memorySize: 512,
     // Pages for at most LAUNCH_TIME_BUDGET_MS of this, then hands the rest to a new launch message.
     timeoutSeconds: 300,
-    permissions: ['data:write', 'campaigns:enqueue'],
+    permissions: ['campaigns:enqueue'],
+    tables: { recipients: ['read'], campaigns: ALL_VERBS, counters: ['read'] },
   },
   campaignSender: {
     entry: 'lambdas/handlers/campaign-sender.ts',
@@ -68,7 +74,9 @@ export const EVENT_FUNCTIONS = {
     memorySize: 512,
     timeoutSeconds: 120,
     // `campaigns:enqueue`: a batch that keeps failing goes to the dead-letter queue with its reason.
-    permissions: ['data:write', 'ses:send', 'keys:read', 'campaigns:enqueue'],
+    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue'],
+    // recipients put/update: the slot a marketing mail takes in the person's send log under frequency caps (and gives back).
+    tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ALL_VERBS, messages: ['read', 'put', 'update'], counters: ['read', 'put', 'update'] },
   },
   startDueCampaigns: {
     entry: 'lambdas/handlers/start-due-campaigns.ts',
@@ -76,7 +84,8 @@ export const EVENT_FUNCTIONS = {
     source: 'schedule',
     memorySize: 256,
     timeoutSeconds: 60,
-    permissions: ['data:write', 'campaigns:enqueue'],
+    permissions: ['campaigns:enqueue'],
+    tables: { campaigns: ALL_VERBS, counters: ['read'] },
   },
   sendDueMessages: {
     entry: 'lambdas/handlers/send-due-messages.ts',
@@ -86,7 +95,10 @@ export const EVENT_FUNCTIONS = {
     timeoutSeconds: 120,
     // Transactional deferred mail is sent from here (`ses:send`, `keys:read` for its links); campaign recipients go
     // back on the send queue (`campaigns:enqueue`).
-    permissions: ['data:write', 'ses:send', 'keys:read', 'campaigns:enqueue'],
+    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue'],
+    // recipients: the mail's recipient, and its slot in the send log (a transaction: put, and update to give it back);
+    // messages: the due index, the record's moves; counters: the delivery settings and the day's figures.
+    tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

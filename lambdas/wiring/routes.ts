@@ -2,6 +2,8 @@
  * The HTTP route table, defined once. `lib/http-api.ts` turns it into API Gateway (HTTP API) routes and Lambda
  * functions; `local/gateway.ts` serves the same routes with the same handler modules. A test compares the two.
  */
+import { ALL_VERBS, RECIPIENT_PAGE, TRACKING, type TableGrants } from './table-access.ts';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** `admin`: IAM (SigV4) on AWS, bearer admin key on the local stack. `public`: no login (health, token pages). */
@@ -17,13 +19,13 @@ export const ROLES: readonly Role[] = ['admin', 'marketing', 'ops', 'privacy'];
 /**
  * What a function may touch; `lib/permissions.ts` turns each into the narrowest grant that serves it.
  * - `tables:describe` DescribeTable on every table (health).
- * - `data:read` / `data:write` item actions on every table, Query on its indexes (write includes read; transactions go through the item actions).
+ * (Item access to the tables is not a permission: each function declares it per table in `tables`.)
  * - `ses:account` GetAccount; `ses:send` SendEmail through the configuration set.
  * - `keys:read` the token signing keys and the pseudonymization key (Secrets Manager).
  * - `partners:read` the partner webhooks and their signing secrets (Secrets Manager).
  * - `campaigns:enqueue` SendMessage on the campaign queues (launch, send) and the send queue's dead-letter queue.
  */
-export type Permission = 'tables:describe' | 'data:read' | 'data:write' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue';
+export type Permission = 'tables:describe' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue';
 
 export interface FunctionDef {
   /** Source file, relative to the repository root; it exports `handler`. */
@@ -34,6 +36,13 @@ export interface FunctionDef {
   /** @default 10 */
   readonly timeoutSeconds?: number;
   readonly permissions: readonly Permission[];
+  /**
+   * The tables whose items it touches, and how (`lambdas/wiring/table-access.ts`): the one declaration its IAM policy
+   * is generated from and the local stack checks every call against. A table it does not name it cannot touch.
+   *
+   * @default - none
+   */
+  readonly tables?: TableGrants;
   /**
    * Files the handler reads at run time, relative to the repository root (`node_modules/uplot/dist/uPlot.min.css`).
    * The deployed bundle gets a copy of each next to its `index.mjs`; locally the handler reads them where they are.
@@ -92,47 +101,54 @@ export const FUNCTIONS = {
     // API Gateway ends an HTTP API integration at 30 s; an import of a few thousand rows fits well within it.
     timeoutSeconds: 29,
     // `campaigns:enqueue`: launching and resuming a campaign hand it to the launcher through its queue.
-    permissions: ['data:write', 'ses:send', 'keys:read', 'campaigns:enqueue'],
+    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue'],
+    tables: { recipients: ALL_VERBS, ledger: ['read', 'put', 'delete'], suppressions: ['read', 'put', 'delete'], campaigns: ALL_VERBS, messages: ALL_VERBS, counters: ['read', 'put', 'update'] },
   },
   sendMessage: {
     entry: 'lambdas/handlers/send-message.ts',
     description: 'Transactional send: decide, claim the message record, compose, send through SES.',
     memorySize: 512,
     timeoutSeconds: 15,
-    permissions: ['data:write', 'ses:send', 'keys:read'],
+    permissions: ['ses:send', 'keys:read'],
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'put'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
   unsubscribe: {
     entry: 'lambdas/handlers/unsubscribe.ts',
     description: 'Unsubscribe page (GET changes nothing) and RFC 8058 one-click / page POST.',
     memorySize: 256,
-    permissions: ['data:write', 'keys:read'],
+    permissions: ['keys:read'],
+    tables: RECIPIENT_PAGE,
   },
   preferences: {
     entry: 'lambdas/handlers/preferences.ts',
     description: 'Preference page: topics, all marketing, tracking, do not sell or share, Global Privacy Control.',
     memorySize: 256,
     // Ticking a topic where double opt-in applies sends the confirmation mail.
-    permissions: ['data:write', 'ses:send', 'keys:read'],
+    permissions: ['ses:send', 'keys:read'],
+    tables: { ...RECIPIENT_PAGE, messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
   openPixel: {
     entry: 'lambdas/handlers/open-pixel.ts',
     description: 'Open pixel: always the 43-byte GIF; records the open where tracking consent allows.',
     memorySize: 256,
     timeoutSeconds: 5,
-    permissions: ['data:write', 'keys:read'],
+    permissions: ['keys:read'],
+    tables: TRACKING,
   },
   click: {
     entry: 'lambdas/handlers/click.ts',
     description: 'Click redirect to the link stored with the message; records the click where tracking consent allows.',
     memorySize: 256,
     timeoutSeconds: 5,
-    permissions: ['data:write', 'keys:read'],
+    permissions: ['keys:read'],
+    tables: TRACKING,
   },
   confirm: {
     entry: 'lambdas/handlers/confirm-opt-in.ts',
     description: 'Double opt-in confirmation page (GET shows a button, POST confirms).',
     memorySize: 256,
-    permissions: ['data:write', 'keys:read'],
+    permissions: ['keys:read'],
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], campaigns: ['read'] },
   },
   opsPage: {
     entry: 'lambdas/handlers/ops-page.ts',
@@ -201,7 +217,10 @@ export const ROUTES: readonly RouteDef[] = [
     ['POST', '/v1/templates/preview', 'previewTemplate', [M], 'Render a template for a sample recipient, with the problems that would keep it from being saved'],
     ['POST', '/v1/recipients', 'createRecipient', [M], 'Create a recipient (same normalized address again returns the existing one)'],
     ['GET', '/v1/recipients', 'findRecipient', [M, O, P], 'Find a recipient by address (?email=)'],
-    ['POST', '/v1/recipients/import', 'importRecipients', [M], 'Bulk import from JSON lines or CSV, with a result per row'],
+    ['POST', '/v1/recipients/import', 'importRecipients', [M], 'Import a small file (up to 1,000 rows) from JSON lines or CSV and wait for a result per row'],
+    ['POST', '/v1/imports', 'createImportJob', [M], 'Start an import job: a file of any size, imported in chunks on a queue (202 with the job id)'],
+    ['GET', '/v1/imports/{id}', 'getImportJob', [M], 'An import job: status, rows done of total, created, updated, unchanged, rejected, rate and ETA'],
+    ['GET', '/v1/imports/{id}/report', 'getImportReport', [M], 'Every rejected or warned row of an import job, with its line and reason'],
     ['GET', '/v1/recipients/{id}', 'getRecipient', [M, O, P], 'One recipient with consents, suppressions, tracking and do-not-sell'],
     ['PATCH', '/v1/recipients/{id}', 'updateRecipient', [M], 'Update a recipient'],
     ['PUT', '/v1/recipients/{id}/consents/{topic}', 'setConsent', [M, P], 'Opt a recipient in to or out of a topic'],

@@ -9,16 +9,11 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { FUNCTIONS, ROUTES, routeKey, type Permission } from '../../lambdas/wiring/routes.ts';
-import { TABLE_LIST, TABLES, type TableKey } from '../../lambdas/wiring/tables.ts';
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
-import type { SendwellStack } from '../../lib/sendwell-stack.ts';
 import { findingsOf, flattenCfn, synthApp, synthTemplate } from './synth.ts';
 import { CONTEXTS } from './fixtures.ts';
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
-const tableOf = (stack: SendwellStack, tableId: string) =>
-  stack.data.tables[(Object.entries(TABLES).find(([, def]) => def.id === tableId)![0]) as TableKey];
-
 
 describe.each(CONTEXTS)('synth %s', (_name, context) => {
   const synth = synthTemplate(context);
@@ -54,7 +49,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
     for (const a of acknowledged) {
       expect(a.reason.length, `${a.id} on ${a.resource}`).toBeGreaterThanOrEqual(80);
       expect(a.reason, `${a.id} on ${a.resource} names its rule's subject`).toMatch(
-        /X-Ray|ses:GetAccount|public by design|DynamoDB index ARN|SES identity unknown at synth|rotate|dead-letter end: the Lambda on-failure destination|Console deployment \(CDK BucketDeployment\)|Cognito threat protection|console's log bucket|console bucket|geo restriction|WAF web ACL|default \*\.cloudfront\.net/,
+        /X-Ray|ses:GetAccount|public by design|SES identity unknown at synth|rotate|dead-letter end: the Lambda on-failure destination|Console deployment \(CDK BucketDeployment\)|Cognito threat protection|console's log bucket|console bucket|geo restriction|WAF web ACL|default \*\.cloudfront\.net/,
       );
     }
 
@@ -65,7 +60,6 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       Object.keys(FUNCTIONS).length + Object.values(EVENT_FUNCTIONS).filter((d) => d.source !== 'ses-receipt' || context.unsubscribeMailbox).length,
     );
     const holds = (p: Permission) => built.some(({ def }) => (def.permissions as readonly Permission[]).includes(p));
-    const indexedTables = TABLE_LIST.filter((t) => t.indexes.length > 0).map((t) => tableOf(stack, t.id));
     const sendPolicy = stack.email.node.tryFindChild('SendPolicy') as IConstruct | undefined;
     const sendIdentityWildcard = sendPolicy
       ? (json.Resources[logicalId(sendPolicy)]!.Properties.PolicyDocument.Statement as { Resource: unknown[] }[])
@@ -79,15 +73,6 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       ...(holds('ses:account')
         ? [{ id: 'AwsSolutions-IAM5[Resource::*]', resource: logicalId(stack.email.node.findChild('AccountReadPolicy')) }]
         : []),
-      // `<table ARN>/index/*` (Query only), once per table with indexes, on each item policy in use.
-      ...(['data:read', 'data:write'] as const)
-        .filter(holds)
-        .flatMap((p) =>
-          indexedTables.map((table) => ({
-            id: `AwsSolutions-IAM5[Resource::<${logicalId(table)}.Arn>/index/*]`,
-            resource: logicalId(stack.data.node.findChild(p === 'data:read' ? 'ItemReadPolicy' : 'ItemReadWritePolicy')),
-          })),
-        ),
       // No fromAddress: the send policy's identity/* (and only there).
       ...(holds('ses:send') && !context.fromAddress
         ? [{ id: `AwsSolutions-IAM5[Resource::${sendIdentityWildcard}]`, resource: logicalId(sendPolicy!) }]

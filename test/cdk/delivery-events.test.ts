@@ -201,14 +201,16 @@ describe.each(CONTEXTS)('synth %s', (_name, context, configurationSetName) => {
       expect(json.Resources[props.LoggingConfig.LogGroup.Ref]?.Type).toBe('AWS::Logs::LogGroup');
     });
 
-    it('holds exactly the actions of data:write and keys:read, besides its logs, X-Ray and its failure queue', () => {
-      expect(def.permissions as readonly Permission[]).toEqual(['data:write', 'keys:read']);
-      expect(actionsOfRole(roleId)).toEqual(expectedActions(def.permissions, 'ses-events'));
+    it('holds exactly the actions of keys:read and of its tables, besides its logs, X-Ray and its failure queue', () => {
+      expect(def.permissions as readonly Permission[]).toEqual(['keys:read']);
+      expect(Object.keys(def.tables).length).toBeGreaterThan(0);
+      expect(actionsOfRole(roleId)).toEqual(expectedActions(def));
     });
 
-    it('holds them on the same resources as the HTTP function with the same permissions', () => {
-      expect(twin, 'an HTTP function with data:write and keys:read').toBeDefined();
-      for (const action of actionsOfRole(roleId).filter((a) => !a.startsWith('logs:') && !a.startsWith('sqs:'))) {
+    // Item actions are per table, from its own `tables` (test/cdk/sendwell-stack.test.ts checks every function's).
+    it('holds its other grants on the same resources as the HTTP function with the same permissions', () => {
+      expect(twin, 'an HTTP function with keys:read').toBeDefined();
+      for (const action of actionsOfRole(roleId).filter((a) => !a.startsWith('logs:') && !a.startsWith('sqs:') && !a.startsWith('dynamodb:'))) {
         expect(resourcesFor(roleId, action), action).toEqual(resourcesFor(logicalId(twinFn.role!), action));
       }
       expect(resourcesFor(roleId, 'logs:PutLogEvents')).toEqual([`<${props.LoggingConfig.LogGroup.Ref}.Arn>`]);

@@ -10,6 +10,12 @@ export const PROD_CONTEXT = {
   publicBaseUrl: 'https://mail.example.com',
   alarmEmail: 'ops@example.com',
   unsubscribeMailbox: 'unsubscribe@mail.example.com',
+  // The sending domain's records go into this Route 53 zone; deliverability switches on (lib/sending-domain.ts).
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  hostedZoneName: 'example.com',
+  dmarcReportAddress: 'dmarc@example.com',
+  vdm: 'true',
+  dedicatedIpPool: 'managed',
 } as const;
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { EventFunctionDef, EventSource } from '../../lambdas/wiring/event-functions.ts';
 import type { FunctionDef, Permission } from '../../lambdas/wiring/routes.ts';
+import { VERB_ACTIONS } from '../../lambdas/wiring/table-access.ts';
 import { flattenCfn, type SendwellSynth } from './synth.ts';
 
 export const ITEM_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
@@ -11,8 +12,6 @@ export const ITEM_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:
 export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] } = {
   'tables:describe': ['dynamodb:DescribeTable'],
   // No Scan, no DescribeTable, no stream reads: what TableV2.grantReadData would add.
-  'data:read': ITEM_READ,
-  'data:write': [...ITEM_READ, ...ITEM_WRITE],
   'ses:account': ['ses:GetAccount'],
   // Not SendRawEmail, SendBulkEmail or SendTemplatedEmail: Simple content through SES API v2 only.
   'ses:send': ['ses:SendEmail'],
@@ -45,9 +44,16 @@ export const BASELINE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'x
 /** Actions without a resource type, the only ones allowed on Resource "*" (and acknowledged to cdk-nag as such). */
 export const RESOURCELESS_ACTIONS = new Set(['xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'ses:GetAccount']);
 
-/** The exact, sorted action set a function with `permissions`, invoked by `source`, must hold. */
-export const expectedActions = (permissions: readonly Permission[], source: EventSource | 'http' = 'http'): string[] =>
-  [...new Set([...BASELINE_ACTIONS, ...permissions.flatMap((p) => EXPECTED_ACTIONS[p]), ...SOURCE_ACTIONS[source]])].sort();
+/** The exact, sorted action set a function must hold: its permissions, the verbs of its `tables`, its event source's. */
+export const expectedActions = (def: FunctionDef): string[] =>
+  [
+    ...new Set([
+      ...BASELINE_ACTIONS,
+      ...(def.permissions as readonly Permission[]).flatMap((p) => EXPECTED_ACTIONS[p]),
+      ...Object.values(def.tables ?? {}).flatMap((verbs) => (verbs ?? []).flatMap((v) => VERB_ACTIONS[v])),
+      ...SOURCE_ACTIONS[sourceOf(def)],
+    ]),
+  ].sort();
 
 /** `http` for a function of `FUNCTIONS`, its `source` for one of `EVENT_FUNCTIONS`. */
 export const sourceOf = (def: FunctionDef): EventSource | 'http' => ('source' in def ? (def as EventFunctionDef).source : 'http');

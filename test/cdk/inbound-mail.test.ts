@@ -25,7 +25,7 @@ const def = EVENT_FUNCTIONS.mailtoUnsubscribe;
 const ALWAYS_BUILT = Object.values(EVENT_FUNCTIONS).filter((d) => d.source !== 'ses-receipt').length;
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
-const sortedPermissions = (d: FunctionDef) => [...new Set(d.permissions)].sort().join(',');
+const sortedPermissions = (d: FunctionDef) => `${[...new Set(d.permissions)].sort().join(',')} ${JSON.stringify(d.tables ?? {})}`;
 
 describe('with unsubscribeMailbox', () => {
   const synth = synthTemplate({ ...BASE, unsubscribeMailbox: MAILBOX });
@@ -62,7 +62,7 @@ describe('with unsubscribeMailbox', () => {
 
     it('matches exactly the mailbox, with spam and virus scanning and TLS required', () => {
       expect(rules[0]![1].Properties.Rule).toMatchObject({
-        Name: 'mailto-unsubscribe',
+        Name: 'sendwell-dev-mailto-unsubscribe',
         Enabled: true,
         Recipients: [MAILBOX],
         ScanEnabled: true,
@@ -96,7 +96,7 @@ describe('with unsubscribeMailbox', () => {
       expect(props.Principal).toBe('ses.amazonaws.com');
       expect(flattenCfn(props.SourceAccount)).toMatch(/^(<AWS::AccountId>|\d{12})$/);
       expect(flattenCfn(props.SourceArn)).toMatch(
-        /^arn:(<AWS::Partition>|aws[a-z-]*):ses:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):receipt-rule-set\/sendwell-dev-inbound:receipt-rule\/mailto-unsubscribe$/,
+        /^arn:(<AWS::Partition>|aws[a-z-]*):ses:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):receipt-rule-set\/sendwell-dev-inbound:receipt-rule\/sendwell-dev-mailto-unsubscribe$/,
       );
     });
 
@@ -132,9 +132,10 @@ describe('with unsubscribeMailbox', () => {
       expect(twin).toBeDefined();
     });
 
-    it('holds exactly the actions of data:write and keys:read, besides its logs, X-Ray and its failure queue', () => {
-      expect(def.permissions as readonly Permission[]).toEqual(['data:write', 'keys:read']);
-      expect(actionsOfRole(roleId)).toEqual(expectedActions(def.permissions, 'ses-receipt'));
+    it('holds exactly the actions of keys:read and of its tables (those of the unsubscribe page), besides its logs, X-Ray and its failure queue', () => {
+      expect(def.permissions as readonly Permission[]).toEqual(['keys:read']);
+      expect(def.tables).toEqual(FUNCTIONS.unsubscribe.tables);
+      expect(actionsOfRole(roleId)).toEqual(expectedActions(def));
     });
 
     it('is granted Resource "*" only for actions without a resource type (X-Ray)', () => {
@@ -158,12 +159,13 @@ describe('with unsubscribeMailbox', () => {
       expect(resourcesFor(roleId, 'sqs:SendMessage')).toEqual([`<${logicalId(inbound.failures.queue)}.Arn>`]);
     });
 
-    it('waits for the managed policies attached to its role', () => {
-      const attached = ofType('AWS::IAM::ManagedPolicy')
+    it('waits for the policies of its role (its grants, inline and managed)', () => {
+      const policies = ofType('AWS::IAM::ManagedPolicy')
+        .concat(ofType('AWS::IAM::Policy'))
         .filter(([, p]) => asArray(p.Properties.Roles).some((r: any) => r?.Ref === roleId))
         .map(([id]) => id);
-      expect(attached.length).toBeGreaterThan(0);
-      expect(fnResource.DependsOn).toEqual(expect.arrayContaining(attached));
+      expect(policies.length).toBeGreaterThan(0);
+      expect(fnResource.DependsOn).toEqual(expect.arrayContaining(policies));
     });
 
     it('gets the environment of the HTTP function with the same permissions', () => {

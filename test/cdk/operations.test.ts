@@ -53,14 +53,37 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
   });
 
   it('alarms when any failure queue holds a message, every one of them', () => {
-    const queues = stack.node.findAll().filter((c): c is FailureQueue => c instanceof FailureQueue);
-    expect(queues.length).toBe(context.unsubscribeMailbox ? 3 : 2);
+    const queues = [
+      ...stack.node.findAll().filter((c): c is FailureQueue => c instanceof FailureQueue).map((q) => q.queue),
+      stack.campaignQueues.launchDeadLetterQueue,
+      stack.campaignQueues.sendDeadLetterQueue,
+    ];
+    expect(queues.length).toBe(context.unsubscribeMailbox ? 5 : 4);
     const queueAlarms = [...stack.alarms.alarms.entries()].filter(([name]) => name.startsWith('queue:'));
     expect(queueAlarms).toHaveLength(queues.length);
     for (const q of queues) {
-      const found = queueAlarms.map(([, a]) => json.Resources[logicalId(a)]!.Properties).find((p) => p.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === logicalId(q.queue));
+      const found = queueAlarms.map(([, a]) => json.Resources[logicalId(a)]!.Properties).find((p) => p.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === logicalId(q));
       expect(found, q.node.path).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     }
+  });
+
+  it('every queue the template uses as a dead letter or failure destination has an alarm (found from the template, not a list)', () => {
+    const arnTarget = (v: any): string | undefined => v?.['Fn::GetAtt']?.[0];
+    const ends = new Set<string>();
+    for (const r of Object.values(json.Resources)) {
+      const p = r.Properties ?? {};
+      const redrive = typeof p.RedrivePolicy === 'object' ? arnTarget(p.RedrivePolicy?.deadLetterTargetArn) : undefined;
+      for (const t of [redrive, arnTarget(p.DestinationConfig?.OnFailure?.Destination), ...(p.Targets ?? []).map((t: any) => arnTarget(t.DeadLetterConfig?.Arn))]) {
+        if (t && json.Resources[t]?.Type === 'AWS::SQS::Queue') ends.add(t);
+      }
+    }
+    expect(ends.size).toBeGreaterThanOrEqual(4);
+    const alarmed = new Set(
+      Object.values(json.Resources)
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .map((r) => r.Properties.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0]),
+    );
+    for (const q of ends) expect(alarmed.has(q), q).toBe(true);
   });
 
   it('alarms on errors and throttles of every function', () => {
@@ -76,7 +99,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
         });
       }
     }
-    expect(stack.alarms.alarms.size).toBe(4 + (context.unsubscribeMailbox ? 3 : 2) + 2 * Object.keys(stack.functions).length);
+    expect(stack.alarms.alarms.size).toBe(4 + (context.unsubscribeMailbox ? 5 : 4) + 2 * Object.keys(stack.functions).length);
   });
 
   it('sends every alarm to the one topic, encrypted with a rotating customer-managed key CloudWatch may use', () => {

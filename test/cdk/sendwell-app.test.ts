@@ -19,6 +19,7 @@ describe('readDeployerContext', () => {
       unsubscribeMailbox: undefined,
       sendRate: undefined,
       consoleDomainPrefix: undefined,
+      sending: { identity: 'create', vdm: false, accountVdm: false },
     });
   });
 
@@ -33,6 +34,18 @@ describe('readDeployerContext', () => {
         unsubscribeMailbox: 'unsubscribe@mail.example.com',
         sendRate: '50',
         consoleDomainPrefix: 'sendwell-acme-staging',
+        sendingDomain: 'Mail.Example.com',
+        emailIdentity: 'import',
+        mailFromSubdomain: 'mx',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        hostedZoneName: 'example.com.',
+        dmarcPolicy: 'quarantine',
+        dmarcReportAddress: 'dmarc@example.com',
+        createDmarcRecord: 'false',
+        vdm: 'true',
+        accountVdm: false,
+        dedicatedIpPool: 'managed',
+        receiptRuleSet: 'sendwell-prod-inbound',
       }),
     ).toStrictEqual({
       stage: 'staging',
@@ -43,7 +56,44 @@ describe('readDeployerContext', () => {
       unsubscribeMailbox: 'unsubscribe@mail.example.com',
       sendRate: 50,
       consoleDomainPrefix: 'sendwell-acme-staging',
+      sending: {
+        domain: 'mail.example.com',
+        identity: 'import',
+        mailFromSubdomain: 'mx',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        hostedZoneName: 'example.com',
+        dmarcPolicy: 'quarantine',
+        dmarcReportAddress: 'dmarc@example.com',
+        createDmarcRecord: false,
+        vdm: true,
+        accountVdm: false,
+        dedicatedIpPool: 'managed',
+      },
+      receiptRuleSet: 'sendwell-prod-inbound',
     });
+  });
+
+  it('names every problem of the sending-domain context at once', () => {
+    expect(() =>
+      read({
+        fromAddress: 'Sendwell <no-reply@mail.example.com>',
+        sendingDomain: 'other.example.org',
+        emailIdentity: 'borrow',
+        hostedZoneId: 'not-a-zone',
+        dmarcPolicy: 'strict',
+        vdm: 'yes',
+        dedicatedIpPool: 'a pool',
+        receiptRuleSet: 'rules',
+      }),
+    ).toThrow(
+      /sendingDomain "other.example.org" is not the domain of fromAddress[\s\S]*hostedZoneId "not-a-zone"[\s\S]*dedicatedIpPool "a pool"[\s\S]*dmarcPolicy "strict"[\s\S]*emailIdentity "borrow"[\s\S]*vdm "yes"[\s\S]*receiptRuleSet is only used with unsubscribeMailbox/,
+    );
+  });
+
+  it('refuses a hosted zone that does not hold the sending domain', () => {
+    expect(() => read({ fromAddress: 'a@mail.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.org' })).toThrow(
+      /hostedZoneName "example.org" does not hold the sending domain "mail.example.com"/,
+    );
   });
 
   describe('sendRate', () => {

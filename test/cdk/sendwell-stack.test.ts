@@ -8,8 +8,11 @@ import type { IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
+import { TABLE_VERBS, VERB_ACTIONS, type TableVerb } from '../../lambdas/wiring/table-access.ts';
 import { TABLES, TABLE_LIST, type TableKey } from '../../lambdas/wiring/tables.ts';
-import { asArray, expectedActions, ITEM_READ, ITEM_WRITE, policiesOf, RESOURCELESS_ACTIONS, sourceOf, type Statement } from './iam.ts';
+
+const TABLE_KEYS = Object.keys(TABLES) as TableKey[];
+import { asArray, expectedActions, ITEM_READ, ITEM_WRITE, policiesOf, RESOURCELESS_ACTIONS, type Statement } from './iam.ts';
 import { flattenCfn, synthTemplate } from './synth.ts';
 
 const synth = synthTemplate();
@@ -174,29 +177,34 @@ const secretsOf = (def: FunctionDef) => [...(has(def, 'keys:read') ? keySecretAr
 describe('IAM', () => {
   it.each(FUNCTION_DEFS)('%s gets exactly the actions its permissions and its event source need', (key, def) => {
     const actions = new Set(statementsOfRole(roleOf(key)).flatMap((s) => asArray(s.Action)));
-    expect([...actions].sort()).toEqual(expectedActions(def.permissions, sourceOf(def)));
+    expect([...actions].sort()).toEqual(expectedActions(def));
   });
 
   it('grants DescribeTable on the table ARNs, not on a wildcard', () => {
     for (const [key] of holding('tables:describe')) expect(resourcesFor(key, 'dynamodb:DescribeTable'), key).toEqual(tableArns);
   });
 
-  describe.each(holding('data:write'))('%s (data:write)', (key) => {
-    it.each([...ITEM_READ, ...ITEM_WRITE].filter((a) => a !== 'dynamodb:Query'))('%s on the table ARNs only', (action) => {
-      expect(resourcesFor(key, action)).toEqual(tableArns);
+  describe.each(FUNCTION_DEFS)('%s: item access exactly as its `tables` declare', (key, def) => {
+    it.each(TABLE_KEYS)('%s', (table) => {
+      const verbs: readonly TableVerb[] = def.tables?.[table] ?? [];
+      const arn = `<${logicalId(stack.data.tables[table])}.Arn>`;
+      for (const verb of TABLE_VERBS) {
+        for (const action of VERB_ACTIONS[verb]) {
+          const on = resourcesFor(key, action).filter((r) => r === arn);
+          expect(on, `${action} on ${table}`).toEqual(verbs.includes(verb) ? [arn] : []);
+        }
+      }
+      const indexes = resourcesFor(key, 'dynamodb:Query').filter((r) => r.startsWith(`${arn}/index/`));
+      expect(indexes, 'Query on its indexes').toEqual(verbs.includes('read') ? TABLES[table].indexes.map((i) => `${arn}/index/${i.name}`).sort() : []);
     });
 
-    it('Query on the table ARNs and the index ARNs of the tables that have indexes, nothing broader', () => {
-      expect(resourcesFor(key, 'dynamodb:Query')).toEqual([...tableArns, ...indexArns].sort());
+    it('never Scan, never a wildcard table or index', () => {
+      expect(resourcesFor(key, 'dynamodb:Scan')).toEqual([]);
+      for (const action of Object.values(VERB_ACTIONS).flat()) {
+        for (const r of resourcesFor(key, action)) expect(tableArns.some((t) => r === t || r.startsWith(`${t}/index/gsi`)), `${action} on ${r}`).toBe(true);
+      }
     });
   });
-
-  it.each(lacking('data:write').filter(([, def]) => !(def.permissions as readonly string[]).includes('data:read')))(
-    '%s can read or write no item',
-    (key) => {
-      for (const action of [...ITEM_READ, ...ITEM_WRITE, 'dynamodb:Scan']) expect(resourcesFor(key, action), action).toEqual([]);
-    },
-  );
 
   describe.each(holding('ses:send'))('%s (ses:send)', (key) => {
     it('SendEmail only through the configuration set, from identities of the account and region (no fromAddress: identity/*)', () => {

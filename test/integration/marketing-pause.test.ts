@@ -11,12 +11,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { TABLE_LIST } from '../../lambdas/wiring/tables.ts';
-import { handler } from '../../lambdas/handlers/ses-events.ts';
+import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
+import { asFunction } from '../../local/table-access-guard.ts';
 import { localTableName } from '../../local/handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.ts';
 import { ensureTables } from '../../local/tables.ts';
 import { sesEvent } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+
+// Checked against the function's table grants, as the local stack runs it.
+const handler = asFunction('sesEvents', sesEventsHandler);
 
 // Before anything reads the configuration: this file's own tables and a small minimum volume.
 const prefix = `sendwell-pause-${Date.now().toString(36)}`;

@@ -11,12 +11,16 @@ import { documentClient } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { container } from '../../lambdas/adapters/container.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
-import { handler } from '../../lambdas/handlers/ses-events.ts';
+import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
+import { asFunction } from '../../local/table-access-guard.ts';
 import { unsubscribe } from '../../lambdas/services/recipient-actions.ts';
 import { hrefs } from '../support/mailbox.ts';
 import { pathOf } from '../support/scenario.ts';
 import { sesEvent } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+
+// Checked against the function's table grants, as the local stack runs it.
+const handler = asFunction('sesEvents', sesEventsHandler);
 
 const suite = useGateway('opsmetrics');
 const today = () => new Date().toISOString().slice(0, 10);

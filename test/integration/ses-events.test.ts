@@ -8,10 +8,14 @@ import { documentClient } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
 import { sentListeners } from '../../lambdas/adapters/ses-mailer.ts';
-import { handler } from '../../lambdas/handlers/ses-events.ts';
+import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
+import { asFunction } from '../../local/table-access-guard.ts';
 import { startSesEventEmulator } from '../../local/ses-simulator.ts';
 import { sesEvent, type SesEventValues } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+
+// Checked against the function's table grants, as the local stack runs it.
+const handler = asFunction('sesEvents', sesEventsHandler);
 
 const suite = useGateway('sesevents');
 
@@ -72,6 +76,32 @@ describe('SES feedback', () => {
     for (const figure of ['delayed', 'bounced_soft', 'rejected', 'rendering_failed']) expect((after[figure] ?? 0) - (before[figure] ?? 0)).toBe(1);
     expect((after.bounced_soft_marketing ?? 0) - (before.bounced_soft_marketing ?? 0)).toBe(1);
     expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([]);
+  });
+
+  it('a reject, a delay or a rendering failure republished in a new EventBridge envelope is counted once (keyed by the SES event)', async () => {
+    const { values } = await sentMarketing('republished');
+    const before = await counters();
+    for (const name of ['delivery-delay', 'reject', 'rendering-failure']) {
+      expect(await handler(fixture(name, values, `first-${name}`))).toBe('applied');
+      expect(await handler(fixture(name, values, `republished-${name}`)), name).toBe('duplicate');
+    }
+    const after = await counters();
+    for (const figure of ['delayed', 'rejected', 'rendering_failed']) expect((after[figure] ?? 0) - (before[figure] ?? 0), figure).toBe(1);
+  });
+
+  it('an OnAccountSuppressionList bounce (SES dropped the mail itself) suppresses nothing: a complainer still gets service mail', async () => {
+    const { api, s } = suite;
+    const { r, values } = await sentMarketing('accountlist');
+    const event = fixture('bounce-permanent', values) as Record<string, any>;
+    event.detail.bounce.bounceSubType = 'OnAccountSuppressionList';
+    event.detail.bounce.feedbackId = `account-list-${values.messageId}`;
+    const before = await counters();
+    expect(await handler(event)).toBe('applied');
+    const after = await counters();
+    expect((after.ses_suppressed ?? 0) - (before.ses_suppressed ?? 0)).toBe(1);
+    expect((after.bounced_hard ?? 0) - (before.bounced_hard ?? 0)).toBe(0);
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([]);
+    expect((await s.sendService({ recipientId: r.id })).status).toBe('sent');
   });
 
   it('drops an event it cannot read, without throwing', async () => {

@@ -7,6 +7,7 @@
  *
  * Call it once per test file, before anything imports a handler (the handlers read their environment once).
  */
+import { asFunction, guardHandlerTables } from '../../local/table-access-guard.ts';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,10 +75,11 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
     stops.push(() => sesProxy.stop());
 
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: sesProxy.endpoint, publicBaseUrl: 'http://127.0.0.1:3000', tablePrefix: PREFIX, keys: generateKeys() }));
+    await guardHandlerTables();
 
     const gw = await startTestGateway();
     stops.push(() => gw.stop());
-    const { handler: sesEventsHandler } = await import('../../lambdas/handlers/ses-events.ts');
+    const sesEventsHandler = asFunction('sesEvents', (await import('../../lambdas/handlers/ses-events.ts')).handler);
     const { startSesEventEmulator } = await import('../../local/ses-simulator.ts');
     const stopEmulator = startSesEventEmulator(ses.accepted, sesEventsHandler, {
       delayMs: 100,

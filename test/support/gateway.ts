@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../../lambdas/wiring/routes.ts';
+import { contractChecker } from './contract.ts';
 import { loadHandlers, startGateway, type LocalRole, type LocalUser, type RunningGateway } from '../../local/gateway.ts';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -38,16 +39,27 @@ export async function startTestGateway(port = 0): Promise<TestGateway> {
   );
 }
 
-/** A running gateway with `call`, which adds the test admin key (or a role's key) when asked. */
+let checker: ReturnType<typeof contractChecker> | undefined;
+
+/**
+ * A running gateway with `call`, which adds the test admin key (or a role's key) when asked. Every answer is checked
+ * against the OpenAPI document (test/support/contract.ts): a status the route does not declare, or a body that does
+ * not match its schema, throws — so every integration test that calls the API is also a contract test.
+ */
 export function withAdminCall(gateway: RunningGateway): TestGateway {
   return {
     ...gateway,
-    call: (path, init = {}) => {
+    call: async (path, init = {}) => {
       const { admin, as, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (as) headers.set('authorization', `Bearer ${keyFor(as)}`);
       else if (admin) headers.set('authorization', `Bearer ${TEST_ADMIN_KEY}`);
-      return fetch(`${gateway.url}${path}`, { ...rest, headers });
+      const res = await fetch(`${gateway.url}${path}`, { ...rest, headers });
+      checker ??= contractChecker();
+      const method = (rest.method ?? 'GET').toUpperCase();
+      const problems = checker(method, new URL(path, gateway.url).pathname, res.status, res.headers.get('content-type'), await res.clone().text());
+      if (problems.length) throw new Error(`The answer breaks the OpenAPI contract: ${problems.map((p) => `${p.route} → ${p.status}: ${p.problem}`).join('\n')}`);
+      return res;
     },
   };
 }

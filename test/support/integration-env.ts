@@ -5,6 +5,7 @@
 import { inject } from 'vitest';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { handlerEnv } from '../../local/handler-env.ts';
+import { guardHandlerTables } from '../../local/table-access-guard.ts';
 
 const servers = inject('sendwell');
 // Handler logs at INFO would drown the test report; tests that read logs set their own level first.
@@ -23,3 +24,5 @@ Object.assign(
     keys: servers.keys,
   }),
 );
+// Every handler's table calls are checked against its function's declared grants, as IAM does on AWS.
+await guardHandlerTables();

@@ -1,7 +1,8 @@
 /**
  * Recipient import: a file or pasted text (CSV with a header row, or JSON lines), sent in requests of a few hundred
- * rows with a progress bar, and one report for the whole file: created, updated, unchanged, and every rejected row
- * or warning with its line in the original text.
+ * rows with a progress bar — or, above 1,000 rows, as one import job (`POST /v1/imports`) whose progress is polled —
+ * and one report for the whole file: created, updated, unchanged, and every rejected row or warning with its line in
+ * the original text.
  */
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
@@ -15,7 +16,7 @@ export function Import({ api }: Ctx) {
   const [fileName, setFileName] = useState('');
   const [format, setFormat] = useState<'auto' | ImportFormat>('auto');
   const [rowsPerRequest, setRowsPerRequest] = useState(500);
-  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number } | undefined>();
+  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number; job?: boolean; eta?: number } | undefined>();
   const [report, setReport] = useState<RowReport | undefined>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -32,6 +33,8 @@ export function Import({ api }: Ctx) {
     }
     if (chunks.length === 0) return setError(new Error('There are no rows to import.'));
     const total = chunks.reduce((n, c) => n + c.lines.length, 0);
+    // More rows than one synchronous request takes: one import job, its progress polled.
+    if (total > 1000) return runJob(fmt, total);
     setBusy(true);
     let sum = emptyReport;
     let done = 0;
@@ -46,6 +49,38 @@ export function Import({ api }: Ctx) {
       }
     } catch (e) {
       setError(e instanceof ApiError ? new ApiError(e.status, e.code, `Stopped after ${num(done)} of ${num(total)} rows: ${e.message}`, e.details) : e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** An import job (`POST /v1/imports`): the whole text at once, the job's progress polled, then its report. */
+  const runJob = async (fmt: ImportFormat, total: number) => {
+    setBusy(true);
+    setProgress({ done: 0, total, requests: 0, of: 1, job: true });
+    try {
+      const accepted = await api.post<{ id: string }>('/v1/imports', text, CONTENT_TYPE[fmt]);
+      let job: { status: string; rows: { total: number; done: number }; chunks: { total: number; done: number }; created: number; updated: number; unchanged: number; etaSeconds?: number };
+      for (;;) {
+        job = await api.get(`/v1/imports/${accepted.id}`);
+        setProgress({ done: job.rows.done, total: job.rows.total, requests: job.chunks.done, of: job.chunks.total, job: true, ...(job.etaSeconds !== undefined ? { eta: job.etaSeconds } : {}) });
+        if (job.status === 'completed') break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const rejected: Array<{ line: number; reason: string }> = [];
+      const warnings: Array<{ line: number; message: string }> = [];
+      let cursor: string | undefined;
+      do {
+        const page: { entries: Array<{ line: number; kind: string; reason: string }>; next?: string } = await api.get(`/v1/imports/${accepted.id}/report${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+        for (const e of page.entries) {
+          if (e.kind === 'rejected') rejected.push({ line: e.line, reason: e.reason });
+          else warnings.push({ line: e.line, message: e.reason });
+        }
+        cursor = page.next;
+      } while (cursor);
+      setReport({ rows: job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected, warnings });
+    } catch (e) {
+      setError(e);
     } finally {
       setBusy(false);
     }
@@ -102,7 +137,7 @@ export function Import({ api }: Ctx) {
           </div>
           <div>
             <label for="import-rows">Rows per request</label>
-            <input id="import-rows" type="number" min={1} max={10000} value={rowsPerRequest} onInput={(e) => setRowsPerRequest(Number(e.currentTarget.value))} />
+            <input id="import-rows" type="number" min={1} max={1000} value={rowsPerRequest} onInput={(e) => setRowsPerRequest(Number(e.currentTarget.value))} />
           </div>
         </div>
         <button type="submit" disabled={busy || !text.trim()}>
@@ -116,9 +151,13 @@ export function Import({ api }: Ctx) {
             {pctDone} %
           </progress>
           <p role="status" aria-live="polite" id="import-status">
-            {progress.done === progress.total && !busy
-              ? `Done: ${num(progress.total)} rows in ${progress.of} request${progress.of === 1 ? '' : 's'}.`
-              : `Imported ${num(progress.done)} of ${num(progress.total)} rows (request ${progress.requests} of ${progress.of}).`}
+            {progress.job
+              ? progress.done === progress.total && !busy
+                ? `Done: ${num(progress.total)} rows in an import job of ${progress.of} chunk${progress.of === 1 ? '' : 's'}.`
+                : `Imported ${num(progress.done)} of ${num(progress.total)} rows (import job, chunk ${progress.requests} of ${progress.of}${progress.eta !== undefined ? `, about ${progress.eta} s to go` : ''}).`
+              : progress.done === progress.total && !busy
+                ? `Done: ${num(progress.total)} rows in ${progress.of} request${progress.of === 1 ? '' : 's'}.`
+                : `Imported ${num(progress.done)} of ${num(progress.total)} rows (request ${progress.requests} of ${progress.of}).`}
           </p>
         </section>
       )}

@@ -15,6 +15,7 @@
  *
  * Progress is sharded so concurrent senders settling batches rarely touch the same item in their transactions.
  */
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
@@ -61,6 +62,14 @@ export interface SettleEntry {
 const PROGRESS_SHARDS = 8;
 const campaignKey = (id: string) => ({ pk: `C#${id}`, sk: 'CAMPAIGN' });
 const shardOf = (batchId: string) => createHash('sha256').update(batchId).digest()[0]! % PROGRESS_SHARDS;
+/** The key of a campaign in the list index (gsi1): what a list cursor must hold. */
+const LIST_KEY_SHAPE = {
+  pk: (v: string) => /^C#cmp_[A-Za-z0-9]{1,40}$/.test(v),
+  sk: (v: string) => v === 'CAMPAIGN',
+  gsi1pk: (v: string) => v === 'CAMPAIGNS',
+  gsi1sk: (v: string) => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#cmp_[A-Za-z0-9]{1,40}$/.test(v),
+};
+
 const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
 
 export class CampaignStore {
@@ -99,11 +108,11 @@ export class CampaignStore {
         ExpressionAttributeValues: { ':k': 'CAMPAIGNS' },
         ScanIndexForward: false,
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, 'campaigns', LIST_KEY_SHAPE) } : {}),
       }),
     );
     const campaigns = (out.Items ?? []).map(toStored);
-    return out.LastEvaluatedKey ? { campaigns, next: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') } : { campaigns };
+    return out.LastEvaluatedKey ? { campaigns, next: encodeCursor('campaigns', out.LastEvaluatedKey as Record<string, string>) } : { campaigns };
   }
 
   /**

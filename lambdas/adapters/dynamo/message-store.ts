@@ -7,7 +7,7 @@
  * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
 import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
 import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
@@ -211,6 +211,44 @@ export class MessageStore {
     }
   }
 
+  /**
+   * A recipient's last human open and last click (what segments' `lastOpenedAt` / `lastClickedAt` read), in this
+   * table (`R#recipient / ENGAGEMENT`) rather than on the profile: the public pixel and click functions may write
+   * message items but never a recipient's (their consent lives there). Only ever moves forward in time.
+   */
+  async touchEngagement(recipientId: string, field: 'lastOpenedAt' | 'lastClickedAt', at: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: { pk: `R#${recipientId}`, sk: 'ENGAGEMENT' },
+          UpdateExpression: 'SET #f = :at',
+          ConditionExpression: 'attribute_not_exists(#f) OR #f < :at',
+          ExpressionAttributeNames: { '#f': field },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /** The engagement of each recipient that has any (one consistent BatchGetItem per 100). */
+  async engagements(recipientIds: readonly string[]): Promise<Map<string, { lastOpenedAt?: string; lastClickedAt?: string }>> {
+    const items = await batchGetAll(this.#db, this.#tables.messages, recipientIds.map((id) => ({ pk: `R#${id}`, sk: 'ENGAGEMENT' })));
+    return new Map(
+      items.map((i) => [
+        String(i.pk).slice(2),
+        { ...(typeof i.lastOpenedAt === 'string' ? { lastOpenedAt: i.lastOpenedAt } : {}), ...(typeof i.lastClickedAt === 'string' ? { lastClickedAt: i.lastClickedAt } : {}) },
+      ]),
+    );
+  }
+
+  /** Erasure: the recipient's engagement item. */
+  async deleteEngagement(recipientId: string): Promise<number> {
+    return deletePartition(this.#db, this.#tables.messages, `R#${recipientId}`);
+  }
+
   /** The stored request of a deferred transactional message (what to send when it is due). */
   async deferredRequest(id: string): Promise<{ record: MessageRecord; request?: Record<string, unknown>; requestHash?: string } | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
@@ -334,8 +372,7 @@ export class MessageStore {
    * whether this was the message's first open, and its first human one, so unique opens can be counted.
    */
   async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<{ first: boolean; firstHuman: boolean }> {
-    // The raw event needs nothing from the record's update: both go out at once (one round trip on the pixel's path).
-    const event = this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
+    const event = () => this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
     const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
@@ -354,7 +391,7 @@ export class MessageStore {
 
   /** Counts a click on link `linkIndex`; tells whether it was the message's first click. */
   async recordClick(id: string, linkIndex: number, click: TrackingEvent): Promise<{ first: boolean }> {
-    const event = this.#putEvent(id, 'click', click, { linkIndex });
+    const event = () => this.#putEvent(id, 'click', click, { linkIndex });
     const update = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
@@ -369,36 +406,45 @@ export class MessageStore {
     return { first: out.Attributes?.firstClickAt === undefined };
   }
 
-  /** Writes a raw tracking event; returns its key (to take it back if the record's update finds no record). */
-  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<{ pk: string; sk: string }> {
+  /**
+   * Writes a raw tracking event, only while the record exists: a condition check on the record in the same
+   * transaction. So an erasure that lands between the record's update and this leaves nothing behind, and the public
+   * functions that write events need no DeleteItem to take one back (lambdas/wiring: no delete on public routes).
+   */
+  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<void> {
     const key = { pk: `M#${id}`, sk: `E#${event.at}#${type}#${randomUUID().slice(0, 8)}` };
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#tables.messages,
-        Item: {
-          ...key,
-          at: event.at,
-          type,
-          detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
-          expiresAt: event.expiresAt,
-        },
-      }),
-    );
-    return key;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { ConditionCheck: { TableName: this.#tables.messages, Key: recordKey(id), ConditionExpression: 'attribute_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.#tables.messages,
+                Item: {
+                  ...key,
+                  at: event.at,
+                  type,
+                  detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
+                  expiresAt: event.expiresAt,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (e) {
+      // The record was erased after its update: the event is not kept, as if it had come a moment later.
+      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return;
+      throw e;
+    }
   }
 
-  /**
-   * The record's update and its raw event, written at once. When the update finds no record (erased meanwhile), the
-   * event is taken back, so nothing of an erased person's is left behind, and the update's error is thrown.
-   */
-  async #updateWithEvent<T>(update: Promise<T>, event: Promise<{ pk: string; sk: string }>): Promise<T> {
-    const [updated, written] = await Promise.allSettled([update, event]);
-    if (updated.status === 'fulfilled') {
-      if (written.status === 'rejected') throw written.reason;
-      return updated.value;
-    }
-    if (written.status === 'fulfilled') await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: written.value }));
-    throw updated.reason;
+  /** The record's update, then (only when it found the record) its raw event. */
+  async #updateWithEvent<T>(update: Promise<T>, event: () => Promise<void>): Promise<T> {
+    const updated = await update;
+    await event();
+    return updated;
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {

@@ -7,8 +7,9 @@
  * (`T#topic#opted_in`) while opted in, which is a topic's audience; `A#addressHash / CLAIM` makes an address
  * unique and finds its recipient with a consistent read. Ledger table: `R#id / <iso time>#<random>`.
  */
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
@@ -28,7 +29,7 @@ export interface StoredProfile {
   /** IANA zone the recipient gave (absent: derived from the country, else the stage default). */
   readonly timeZone?: string;
   readonly attributes: Record<string, unknown>;
-  /** Last human open and click: what segments' `lastOpenedAt` / `lastClickedAt` read. */
+  /** Last human open and click (kept in the messages table, `MessageStore.engagements`; merged in where segments read them). */
   readonly lastOpenedAt?: string;
   readonly lastClickedAt?: string;
   readonly unsubscribedAll: boolean;
@@ -66,6 +67,9 @@ export interface RecipientChange {
 }
 
 const profileKey = (id: string) => ({ pk: `R#${id}`, sk: 'PROFILE' });
+
+/** A ledger entry's sort key (`<at>#<index>#<random>`): what a ledger cursor must hold (the recipient is the path's). */
+const LEDGER_KEY_SHAPE = { sk: (v: string) => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#\d{3}#[0-9a-f-]{8}$/.test(v) };
 
 /**
  * Profiles are also in gsi2, spread over `EVERYONE_SHARDS` partitions (`ALL#n`), so a service broadcast finds every
@@ -140,6 +144,58 @@ export class RecipientStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Creates many new recipients in as few transactions as fit (100 items each): an import's step of new addresses.
+   * All or nothing per transaction: if any address of a transaction was taken meanwhile, that transaction writes
+   * nothing and its recipients are returned in `retry` (the caller creates them one by one, which handles a taken
+   * address). Returns the ids created.
+   */
+  async createMany(
+    recipients: ReadonlyArray<{ profile: StoredProfile; consents: readonly StoredConsent[]; ledger: readonly LedgerEntry[] }>,
+  ): Promise<{ created: string[]; retry: typeof recipients }> {
+    const created: string[] = [];
+    const retry: Array<(typeof recipients)[number]> = [];
+    let group: Array<(typeof recipients)[number]> = [];
+    let items: Array<Record<string, unknown>> = [];
+    const itemsOf = (r: (typeof recipients)[number]) => [
+      { Put: { TableName: this.#tables.recipients, Item: { ...claimKey(r.profile.addressHash), recipientId: r.profile.id, createdAt: r.profile.createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.#tables.recipients, Item: { ...profileKey(r.profile.id), ...r.profile, ...everyoneIndex(r.profile.id) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...r.consents.map((c) => ({ Put: { TableName: this.#tables.recipients, Item: this.#consentItem(r.profile.id, c) } })),
+      ...r.ledger.map((entry, i) => this.#ledgerPut(entry, i)),
+    ];
+    const flush = async () => {
+      if (!group.length) return;
+      try {
+        await this.#db.send(new TransactWriteCommand({ TransactItems: items as never }));
+        created.push(...group.map((r) => r.profile.id));
+      } catch (e) {
+        if (!cancellationReasons(e)) throw e;
+        retry.push(...group);
+      }
+      group = [];
+      items = [];
+    };
+    for (const r of recipients) {
+      const mine = itemsOf(r);
+      if (mine.length > 100) {
+        retry.push(r);
+        continue;
+      }
+      if (items.length + mine.length > 100) await flush();
+      group.push(r);
+      items.push(...mine);
+    }
+    await flush();
+    return { created, retry };
+  }
+
+  /** The recipient ids of many address hashes at once (consistent BatchGet of the claims), by hash; absent: unclaimed. */
+  async findIdsByAddressHashes(hashes: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(hashes)];
+    const items = await batchGetAll(this.#db, this.#tables.recipients, unique.map(claimKey));
+    return new Map(items.map((i) => [String(i.pk).slice(2), String(i.recipientId)]));
   }
 
   async findIdByAddressHash(hash: string): Promise<string | undefined> {
@@ -289,12 +345,12 @@ export class RecipientStore {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': `R#${id}` },
         Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, sk: cursor } } : {}),
+        ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, ...decodeCursor(cursor, 'ledger', LEDGER_KEY_SHAPE) } } : {}),
       }),
     );
     const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
     const next = out.LastEvaluatedKey?.sk as string | undefined;
-    return next ? { entries, next } : { entries };
+    return next ? { entries, next: encodeCursor('ledger', { sk: next }) } : { entries };
   }
 
   /**
@@ -345,27 +401,6 @@ export class RecipientStore {
       views.set(id, { profile, ...(consent ? { consent } : {}), ...(extra.length ? { otherConsents: o ?? {} } : {}) });
     }
     return views;
-  }
-
-  /**
-   * Remembers a human open or click on the profile (only ever forward in time), for segments. Nothing happens when
-   * the recipient is gone.
-   */
-  async touchEngagement(id: string, field: 'lastOpenedAt' | 'lastClickedAt', at: string): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.recipients,
-          Key: profileKey(id),
-          UpdateExpression: 'SET #f = :at',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :at)',
-          ExpressionAttributeNames: { '#f': field },
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-    } catch (e) {
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-    }
   }
 
   /** The first item of every change transaction: the profile update, which also proves the recipient exists. */

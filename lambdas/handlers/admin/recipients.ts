@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { container } from '../../adapters/container.ts';
 import { IdSchema, SlugSchema } from '../../schemas/fields.ts';
-import { ConsentChangeSchema, PreferencesChangeSchema, RecipientInputSchema, RecipientUpdateSchema } from '../../schemas/model.ts';
+import { ConsentChangeSchema, LedgerQuerySchema, PreferencesChangeSchema, RecipientInputSchema, RecipientUpdateSchema } from '../../schemas/model.ts';
 import { importFormat, importRecipients } from '../../services/import-recipients.ts';
 import { eraseRecipient, exportRecipient, proofOfConsent } from '../../services/privacy.ts';
 import {
@@ -15,7 +15,8 @@ import {
 } from '../../services/recipients.ts';
 import { actorOf } from '../middleware/actor.ts';
 import { adminRoute } from '../middleware/admin-route.ts';
-import { json } from '../middleware/http.ts';
+import { bodyBytes, json } from '../middleware/http.ts';
+import { charsetOf, decodeText } from '../../domain/text-file.ts';
 
 const Id = z.object({ id: IdSchema });
 
@@ -43,7 +44,7 @@ export const setPreferencesHandler = adminRoute({ params: Id, body: PreferencesC
   json(200, await setPreferences(container(), params.id, body, actorOf(event))),
 );
 
-export const getLedgerHandler = adminRoute({ params: Id, query: z.object({ cursor: z.string().max(200).optional() }) }, async ({ params, query }) =>
+export const getLedgerHandler = adminRoute({ params: Id, query: LedgerQuerySchema }, async ({ params, query }) =>
   json(200, await getLedger(container(), params.id, query.cursor)),
 );
 
@@ -55,9 +56,12 @@ export const proofOfConsentHandler = adminRoute({ params: z.object({ id: IdSchem
   json(200, await proofOfConsent(container(), params.id, params.topic)),
 );
 
-/** The body is the file itself (JSON lines or CSV), not JSON: read as text. */
+/**
+ * The body is the file itself (JSON lines or CSV), not JSON: its bytes are decoded by the request's charset, else
+ * by what they look like (UTF-8 with or without BOM, UTF-16, Windows-1252/Latin-1).
+ */
 export const importRecipientsHandler = adminRoute({}, async ({ event, headers }) => {
   const format = importFormat(headers['content-type']);
-  const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return json(200, await importRecipients(container(), body, format, actorOf(event)));
+  const { text } = decodeText(bodyBytes(event), charsetOf(headers['content-type']));
+  return json(200, await importRecipients(container(), text, format, actorOf(event)));
 });

@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { ERROR_STATUS, SendwellError, isSendwellError, type ErrorDetail } from '../../domain/errors.ts';
 import { logger } from '../../adapters/logger.ts';
+import { JSON_LIMITS, readJson } from '../../domain/json-input.ts';
 import { flushMetrics } from '../../adapters/metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -37,13 +38,20 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** The raw bytes of the request body (a file upload): base64-decoded when API Gateway sent it so. */
+export function bodyBytes(event: HttpEvent): Buffer {
+  if (event.body === undefined || event.body === '') return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
 /** The error body every 4xx and 5xx of the admin API carries. */
 export function errorBody(code: string, message: string, details: readonly ErrorDetail[] = []) {
   return { error: { code, message, details } };
 }
 
+/** Body fields are named from the top (`to.email`), query and path fields with their part (`query.limit`); the body as a whole is `body`. */
 const zodDetails = (issues: readonly z.core.$ZodIssue[], prefix: string): ErrorDetail[] =>
-  issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), message: i.message }));
+  issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'body', message: i.message }));
 
 function parsePart<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.infer<S> {
   if (!schema) return value as z.infer<S>;
@@ -61,11 +69,31 @@ function readJsonBody(event: HttpEvent): unknown {
     throw new SendwellError('unsupported_media_type', 'Send the body as JSON with `Content-Type: application/json`.');
   }
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new SendwellError('bad_request', 'The request body is not valid JSON.', [{ message: (e as Error).message }]);
+  // The one JSON reading step: size, depth, string length and the number rule, the same for every route.
+  return readJson(text, JSON_LIMITS, 'body');
+}
+
+/**
+ * AWS errors a caller's request can cause on its own, mapped to what they mean for it. A conditional write or
+ * transaction that lost a race with another request on the same item (two `schedule` calls at once) is a 409: the
+ * caller reads again and decides. A `ValidationException` from DynamoDB on input that passed our schemas (an item
+ * over 400 KB) is the caller's input too, answered without internals; the cause stays in the log.
+ */
+function awsErrorFor(err: unknown): SendwellError | undefined {
+  const name = (err as { name?: string } | undefined)?.name;
+  if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException') {
+    return new SendwellError('conflict', 'Another request changed the same record at the same time; read it again and retry if it still applies.');
   }
+  if (name === 'TransactionCanceledException') {
+    const reasons = ((err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
+    if (reasons.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')) {
+      return new SendwellError('conflict', 'Another request changed the same record at the same time; read it again and retry if it still applies.');
+    }
+  }
+  if (name === 'ValidationException' && /size has exceeded|Item size|too large/i.test((err as Error).message ?? '')) {
+    return new SendwellError('payload_too_large', 'The record this request would store is larger than the store takes (400 KB); send less.');
+  }
+  return undefined;
 }
 
 /** Turns every thrown value into the error shape; a 5xx never carries internals. */
@@ -75,6 +103,12 @@ const errorResponder = (): MiddlewareObj<HttpEvent, HttpResult> => ({
     const err = request.error;
     if (isSendwellError(err)) {
       request.response = json(ERROR_STATUS[err.code], errorBody(err.code, err.message, err.details));
+      return;
+    }
+    const mapped = awsErrorFor(err);
+    if (mapped) {
+      logger.warn('request lost a race or broke a store limit', { error: err as Error });
+      request.response = json(ERROR_STATUS[mapped.code], errorBody(mapped.code, mapped.message, mapped.details));
       return;
     }
     logger.error('unhandled error', { error: err as Error });

@@ -67,10 +67,23 @@ describe('admin routes on the local stack', () => {
 });
 
 describe('the gateway itself', () => {
-  it('answers 404 like API Gateway for an unknown route', async () => {
+  it('answers an unknown route with 404 in the error shape (as the $default route does on AWS)', async () => {
     const res = await gw.call('/nope');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ message: 'Not Found' });
+    const body = (await res.json()) as { error: { code: string; message: string; details: unknown[] } };
+    expect(body.error.code).toBe('not_found');
+    expect(body.error.details).toEqual([{ path: 'path', message: 'no such route' }]);
+  });
+
+  it('answers a wrong method with 405, the error shape and Allow naming the methods the path takes', async () => {
+    const res = await gw.call('/v1/campaigns', { method: 'DELETE', admin: true });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('method_not_allowed');
+    const one = await gw.call('/v1/recipients/rcp_x/ledger', { method: 'POST' });
+    expect(one.status).toBe(405);
+    expect(one.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('binds to loopback only', () => {

@@ -6,9 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SESEvent } from 'aws-lambda';
-import { handler, tokenFromSubject } from '../../../lambdas/handlers/mailto-unsubscribe.ts';
+import { handler as mailtoHandler, tokenFromSubject } from '../../../lambdas/handlers/mailto-unsubscribe.ts';
+import { asFunction } from '../../../local/table-access-guard.ts';
 import { useGateway } from '../../support/suite.ts';
 import { header } from '../../support/mailbox.ts';
+
+// Checked against the function's table grants, as the local stack runs it.
+const handler = asFunction('mailtoUnsubscribe', mailtoHandler);
 
 const suite = useGateway('mailto');
 const fixture = readFileSync(new URL('../../fixtures/ses-receipt-lambda-event.json', import.meta.url), 'utf8');

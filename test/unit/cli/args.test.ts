@@ -54,7 +54,7 @@ describe('usage errors: one message, a pointer to --help, exit 1', () => {
     [['campaigns', 'create', '--name', 'n', '--template', 't', '--class', 'promo'], 'sendwell: --class takes `marketing` or `service`\nRun `sendwell campaigns create --help` for usage.\n'],
     [['campaigns', 'test', 'cmp_1'], 'sendwell: --to is required\nRun `sendwell campaigns test --help` for usage.\n'],
     [['campaigns', 'watch', 'cmp_1', '--interval', '0'], 'sendwell: --interval 0: seconds between polls, 0.01 to 3600\nRun `sendwell campaigns watch --help` for usage.\n'],
-    [['recipients', 'import', 'x.csv', '--chunk-size', '20000'], 'sendwell: --chunk-size takes a whole number from 1 to 10,000\nRun `sendwell recipients import --help` for usage.\n'],
+    [['recipients', 'import', 'x.csv', '--chunk-size', '20000'], 'sendwell: --chunk-size takes a whole number from 1 to 1,000\nRun `sendwell recipients import --help` for usage.\n'],
     [['topics', 'list', '--api', 'ftp://example.com'], 'sendwell: --api ftp://example.com must be an http(s) URL.\nRun `sendwell --help` for usage.\n'],
     [['topics', 'list', '--auth', 'basic'], 'sendwell: --auth takes `key` or `sigv4`, not `basic`.\nRun `sendwell --help` for usage.\n'],
   ])('%j', async (argv, stderr) => {

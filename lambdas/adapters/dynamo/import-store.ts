@@ -1,0 +1,220 @@
+/**
+ * Import jobs, in the campaigns table (the operations table: topics, templates, campaigns, and now imports):
+ *
+ * | pk / sk                          | item                                                                        |
+ * |----------------------------------|-----------------------------------------------------------------------------|
+ * | `IMPORT#id / JOB`                | the job: status, totals, counters (ADDed as chunks settle)                   |
+ * | `IMPORT#id / CHUNK#000042`       | a chunk's rows (JSON), how many are settled (`offset`), its report entries  |
+ *
+ * A chunk's progress and the job's counters move in one transaction, conditional on the chunk's `offset`: a step
+ * is counted once, however often its queue message comes (a second delivery finds the offset moved and skips what
+ * is done). Every item expires with the job (`expiresAt`, 30 days).
+ */
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
+import type { ImportJob } from '../../schemas/imports.ts';
+import { cancellationReasons, isConditionFailure } from './tables.ts';
+
+export const IMPORT_RETENTION_DAYS = 30;
+
+export interface StoredImportJob {
+  readonly id: string;
+  readonly status: ImportJob['status'];
+  readonly format: 'csv' | 'jsonl';
+  readonly encoding?: string;
+  readonly total: number;
+  readonly rowsDone: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly rejected: number;
+  readonly warned: number;
+  readonly chunks: number;
+  readonly chunksDone: number;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+  readonly createdBy: string;
+}
+
+export interface ImportReportEntry {
+  readonly line: number;
+  readonly kind: 'rejected' | 'warning';
+  readonly reason: string;
+}
+
+export interface StoredChunk {
+  readonly n: number;
+  /** The chunk's rows as `Parsed` (JSON text). */
+  readonly rows: string;
+  readonly count: number;
+  readonly offset: number;
+  readonly done: boolean;
+}
+
+export interface StepCounts {
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly rejected: number;
+}
+
+const jobKey = (id: string) => ({ pk: `IMPORT#${id}`, sk: 'JOB' });
+const chunkKey = (id: string, n: number) => ({ pk: `IMPORT#${id}`, sk: `CHUNK#${String(n).padStart(6, '0')}` });
+const REPORT_KEY_SHAPE = { sk: (v: string) => /^CHUNK#\d{6}$/.test(v) };
+
+export class ImportStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, table: string) {
+    this.#db = db;
+    this.#table = table;
+  }
+
+  #expiresAt(now: string): number {
+    return Math.floor(new Date(now).getTime() / 1000) + IMPORT_RETENTION_DAYS * 86_400;
+  }
+
+  /** Stores the job and its chunks (each chunk before the job is visible as queued). */
+  async create(job: StoredImportJob, chunks: ReadonlyArray<{ rows: string; count: number; report: readonly ImportReportEntry[] }>): Promise<void> {
+    const expiresAt = this.#expiresAt(job.createdAt);
+    // 25 chunks a BatchWriteItem, four calls in flight: a 100,000-row file (400 chunks) is stored in a few calls.
+    // The job id is new (random), so no condition is needed; the job item, written last, makes the chunks visible.
+    const items = chunks.map((c, k) => ({ ...chunkKey(job.id, k), rows: c.rows, count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt }));
+    const groups: Array<typeof items> = [];
+    for (let i = 0; i < items.length; i += 25) groups.push(items.slice(i, i + 25));
+    for (let i = 0; i < groups.length; i += 4) {
+      await Promise.all(
+        groups.slice(i, i + 4).map(async (group) => {
+          let pending: Array<Record<string, unknown>> = group.map((Item) => ({ PutRequest: { Item } }));
+          for (let attempt = 0; pending.length; attempt++) {
+            if (attempt > 8) throw new Error('could not store every chunk of the import');
+            if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+            const out = await this.#db.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending as never } }));
+            pending = (out.UnprocessedItems?.[this.#table] as Array<Record<string, unknown>> | undefined) ?? [];
+          }
+        }),
+      );
+    }
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { ...jobKey(job.id), ...job, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async get(id: string): Promise<StoredImportJob | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: jobKey(id), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, expiresAt: _e, ...job } = out.Item;
+    return job as StoredImportJob;
+  }
+
+  async chunk(id: string, n: number): Promise<StoredChunk | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: chunkKey(id, n), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    return { n, rows: String(out.Item.rows), count: Number(out.Item.count), offset: Number(out.Item.offset), done: out.Item.done === true };
+  }
+
+  /** The job is running from `at` (once: the first chunk to start sets it). */
+  async markStarted(id: string, at: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: jobKey(id),
+          UpdateExpression: 'SET #status = :running, startedAt = :at',
+          ConditionExpression: '#status = :queued',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':at': at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /**
+   * Records that rows `from … from + n` of chunk `chunk` are settled with `counts` and `entries`, and adds them to
+   * the job, in one transaction conditional on the chunk's offset still being `from`. False: another delivery
+   * recorded this step first (nothing was written).
+   */
+  async recordStep(id: string, chunk: number, from: number, n: number, last: boolean, counts: StepCounts, entries: readonly ImportReportEntry[]): Promise<boolean> {
+    const warned = entries.filter((e) => e.kind === 'warning').length;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#table,
+                Key: chunkKey(id, chunk),
+                UpdateExpression: 'SET #offset = :to, #done = :done, #report = list_append(#report, :entries)',
+                ConditionExpression: '#offset = :from',
+                ExpressionAttributeNames: { '#offset': 'offset', '#done': 'done', '#report': 'report' },
+                ExpressionAttributeValues: { ':from': from, ':to': from + n, ':done': last, ':entries': entries },
+              },
+            },
+            {
+              Update: {
+                TableName: this.#table,
+                Key: jobKey(id),
+                UpdateExpression: `ADD rowsDone :n, created :c, updated :u, unchanged :x, rejected :r, warned :w${last ? ', chunksDone :one' : ''}`,
+                ExpressionAttributeValues: {
+                  ':n': n,
+                  ':c': counts.created,
+                  ':u': counts.updated,
+                  ':x': counts.unchanged,
+                  ':r': counts.rejected,
+                  ':w': warned,
+                  ...(last ? { ':one': 1 } : {}),
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  /** Marks the job completed once every chunk is done (once; false when it is not yet, or was already). */
+  async completeIfDone(id: string, at: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: jobKey(id),
+          UpdateExpression: 'SET #status = :completed, completedAt = :at',
+          ConditionExpression: 'chunksDone >= chunks AND #status <> :completed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':completed': 'completed', ':at': at },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Report entries of the job's chunks, `chunksPerPage` chunks a page, in line order; `cursor` as the last `next`. */
+  async report(id: string, cursor: string | undefined, chunksPerPage = 20): Promise<{ entries: ImportReportEntry[]; next?: string }> {
+    const start = cursor ? decodeCursor(cursor, 'imports', REPORT_KEY_SHAPE) : undefined;
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :chunk)',
+        ExpressionAttributeValues: { ':pk': `IMPORT#${id}`, ':chunk': 'CHUNK#' },
+        ProjectionExpression: 'pk, sk, #report',
+        ExpressionAttributeNames: { '#report': 'report' },
+        Limit: chunksPerPage,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: { pk: `IMPORT#${id}`, sk: start.sk } } : {}),
+      }),
+    );
+    const entries = (out.Items ?? []).flatMap((i) => (i.report as ImportReportEntry[] | undefined) ?? []).sort((a, b) => a.line - b.line);
+    const last = out.LastEvaluatedKey?.sk as string | undefined;
+    return last ? { entries, next: encodeCursor('imports', { sk: last }) } : { entries };
+  }
+}
