@@ -181,10 +181,10 @@ function prepare(population: readonly SyntheticRecipient[]) {
   const holds = new Map<string, number>();
   for (const r of population) {
     const d = decide(r.state, MESSAGE, NOW);
-    const got = d.action === 'send' ? 'send' : d.reason;
+    const got = d.action === 'hold' ? d.reason : d.action;
     if (got !== r.expected) throw new Error(`fixture "${r.profile}" expected ${r.expected}, decide said ${got}`);
     if (d.action === 'send') sendable.push(r);
-    else holds.set(d.reason, (holds.get(d.reason) ?? 0) + 1);
+    else if (d.action === 'hold') holds.set(d.reason, (holds.get(d.reason) ?? 0) + 1);
   }
   if (sendable.length === 0) throw new Error('no sendable recipient in the population; use more --recipients');
 

@@ -12,8 +12,9 @@ import { campaigns } from './commands/campaigns.ts';
 import { recipients } from './commands/recipients.ts';
 import { templates } from './commands/templates.ts';
 import { topics } from './commands/topics.ts';
+import { segments } from './commands/segments.ts';
 
-export const GROUPS: Readonly<Record<string, Group>> = { topics, templates, recipients, campaigns };
+export const GROUPS: Readonly<Record<string, Group>> = { topics, templates, recipients, segments, campaigns };
 
 /** Runs one command line (without `node` and the script) and returns the exit code: 0 done, 1 failed. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {

@@ -50,6 +50,10 @@ export function campaignProgressLine(campaign: Pick<Campaign, 'status' | 'progre
   const reasons = heldByReason(p.held);
   stats.push(`held ${count(p.heldTotal)}${reasons ? ` (${reasons})` : ''}`);
   stats.push(`failed ${count(p.failed)}`);
+  // Local time and quiet hours: who waits, and who went late (only when there are any, so other lines stay as they were).
+  if (p.scheduled) stats.push(`scheduled ${count(p.scheduled)}${p.nextDueAt ? ` (next ${p.nextDueAt.slice(0, 16).replace('T', ' ')} UTC)` : ''}`);
+  if (p.deferred) stats.push(`deferred ${count(p.deferred)}`);
+  if (p.late) stats.push(`late ${count(p.late)}`);
   if (p.ratePerSecond !== undefined) stats.push(`${p.ratePerSecond >= 10 ? Math.round(p.ratePerSecond) : p.ratePerSecond.toFixed(1)}/s`);
   if (p.etaSeconds !== undefined && campaign.status === 'sending') stats.push(`ETA ${duration(p.etaSeconds)}`);
   stats.push(campaign.pauseReason && campaign.status === 'paused' ? `paused (${campaign.pauseReason})` : campaign.status);

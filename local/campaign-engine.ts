@@ -44,7 +44,7 @@ export interface CampaignEngineOptions {
   readonly senderConcurrency?: number;
   /** Send batches per sender call. @default {@link DEFAULT_SENDER_BATCH_SIZE} */
   readonly senderBatchSize?: number;
-  /** How often the sweep (scheduled launches, stalled launches) runs. @default 5000 */
+  /** How often the sweeps (scheduled launches, stalled launches, due deferred mail) run. @default 5000 */
   readonly sweepMs?: number;
   /** Wraps the sender handler (tests inject crashes). */
   readonly wrapSender?: (handler: QueueHandler) => QueueHandler;
@@ -102,6 +102,8 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const launcher = asFunction('campaignLauncher', (await import('../lambdas/handlers/campaign-launcher.ts')).handler);
   const sender = asFunction('campaignSender', (await import('../lambdas/handlers/campaign-sender.ts')).handler);
   const sweepHandler = asFunction('startDueCampaigns', (await import('../lambdas/handlers/start-due-campaigns.ts')).handler);
+  // The same minute schedule on AWS (EventBridge Scheduler): deferred and local-time mail whose time came.
+  const dueHandler = asFunction('sendDueMessages', (await import('../lambdas/handlers/send-due-messages.ts')).handler);
   const consumers = [
     startConsumer(launchQueue, launcher, { batchSize: 1, concurrency: 1, timeoutSeconds: EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds, ...(o.onError ? { onError: o.onError } : {}) }),
     startConsumer(sendQueue, o.wrapSender ? o.wrapSender(sender) : sender, {
@@ -113,6 +115,7 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   ];
   const sweep = async () => {
     await sweepHandler();
+    await dueHandler();
   };
   const timer = setInterval(() => void sweep().catch((e: unknown) => o.onError?.(e)), o.sweepMs ?? 5000);
   return {

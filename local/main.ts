@@ -53,6 +53,8 @@ async function main() {
   const sesPort = portFromEnv('SENDWELL_SES_PORT', 8005);
   const dynamoPort = portFromEnv('SENDWELL_DYNAMODB_PORT', 8000);
   const dataDir = localDataDir(root);
+  // A moved clock is for tests of deferred and local-time mail only: mail timed by it would reach real people at the wrong hour.
+  if (process.env[ENV.clockOffsetMs]) throw new LocalStackError(`${ENV.clockOffsetMs} is for tests only; unset it to run npm start.`);
 
   assertWritableDir(dataDir, 'SENDWELL_DATA_DIR');
   assertWritableDir(resolve(dataDir, 'dynamodb'), 'SENDWELL_DATA_DIR');

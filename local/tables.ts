@@ -2,6 +2,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type CreateTableCommandInput,
@@ -41,7 +42,10 @@ export function createTableInput(def: TableDef, tableName: string): CreateTableC
   };
 }
 
-/** Creates each missing table (existing ones are kept with their data) and turns TTL on where defined. */
+/**
+ * Creates each missing table (existing ones are kept with their data) and turns TTL on where defined. An existing
+ * table (the data folder of an earlier `npm start`) gets the indexes added to its definition since, one at a time.
+ */
 export async function ensureTables(
   client: DynamoDBClient,
   defs: readonly TableDef[],
@@ -52,7 +56,14 @@ export async function ensureTables(
   for (const def of defs) {
     const name = nameOf(def);
     try {
-      await client.send(new DescribeTableCommand({ TableName: name }));
+      const described = await client.send(new DescribeTableCommand({ TableName: name }));
+      const have = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+      const input = createTableInput(def, name);
+      for (const index of input.GlobalSecondaryIndexes ?? []) {
+        if (have.has(index.IndexName)) continue;
+        const attributes = (input.AttributeDefinitions ?? []).filter((a) => index.KeySchema?.some((k) => k.AttributeName === a.AttributeName));
+        await client.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: attributes, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
+      }
       existing.push(name);
       continue;
     } catch (e) {

@@ -61,16 +61,23 @@ export function campaignInput(ctx: Pick<Context, 'values'>, now?: Date): Campaig
   const rate = rateRaw === undefined ? undefined : Number(rateRaw);
   if (rate !== undefined && !(rate > 0)) throw new UsageError(`--rate ${rateRaw}: mails per second, a number above 0`, CREATE);
   const sendAt = stringOption(ctx, 'send-at');
+  const segment = stringOption(ctx, 'segment');
+  const localTime = stringOption(ctx, 'local-time');
+  if (localTime !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(localTime)) {
+    throw new UsageError(`--local-time ${localTime}: a wall-clock time without an offset, e.g. 2026-12-06T09:00`, CREATE);
+  }
+  if (localTime !== undefined && sendAt !== undefined) throw new UsageError('--local-time is the send time (in each recipient’s zone); leave out --send-at', CREATE);
   const optional = {
     topic: stringOption(ctx, 'topic'),
     class: cls,
     reason: stringOption(ctx, 'reason'),
     audience:
-      countries.length || Object.keys(attributes).length
-        ? { ...(countries.length ? { countries } : {}), ...(Object.keys(attributes).length ? { attributes } : {}) }
+      countries.length || Object.keys(attributes).length || segment
+        ? { ...(countries.length ? { countries } : {}), ...(Object.keys(attributes).length ? { attributes } : {}), ...(segment ? { segment } : {}) }
         : undefined,
     data: Object.keys(data).length ? (data as Record<string, string | number | boolean>) : undefined,
-    sendAt: sendAt === undefined ? undefined : parseSendAt(sendAt, now),
+    sendAt: localTime !== undefined ? (localTime.length === 16 ? `${localTime}:00` : localTime) : sendAt === undefined ? undefined : parseSendAt(sendAt, now),
+    localTime: localTime !== undefined ? true : undefined,
     ratePerSecond: rate,
   };
   return {
@@ -88,9 +95,13 @@ export function campaignText(c: Campaign): string {
     `  class     ${c.class}${c.topic ? ` · topic ${c.topic}` : ''} · template ${c.template}`,
   ];
   if (c.reason) lines.push(`  reason    ${c.reason}`);
-  const audience = [c.audience?.countries?.length ? `countries ${c.audience.countries.join(',')}` : '', ...Object.entries(c.audience?.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`)].filter(Boolean);
+  const audience = [
+    c.audience?.countries?.length ? `countries ${c.audience.countries.join(',')}` : '',
+    ...Object.entries(c.audience?.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`),
+    c.audience?.segment ? `segment ${c.audience.segment}` : '',
+  ].filter(Boolean);
   if (audience.length) lines.push(`  audience  ${audience.join(' · ')}`);
-  if (c.sendAt) lines.push(`  send at   ${c.sendAt}`);
+  if (c.sendAt) lines.push(`  send at   ${c.sendAt}${c.localTime ? ' in each recipient’s time zone' : ''}`);
   if (c.ratePerSecond) lines.push(`  rate      at most ${c.ratePerSecond}/s`);
   lines.push(`  created   ${c.createdAt} by ${c.createdBy}`);
   if (c.launchedAt) lines.push(`  launched  ${c.launchedAt}${c.launchedBy ? ` by ${c.launchedBy}` : ''}`);
@@ -152,6 +163,8 @@ export const campaigns: Group = {
         attr: { type: 'string', multiple: true, value: 'K=V', help: 'only recipients whose attribute K is V (K:=json for numbers, true/false; K twice: any of)' },
         data: { type: 'string', multiple: true, value: 'K=V', help: 'template variable for every mail (a recipient attribute of the same name wins)' },
         'send-at': { type: 'string', value: 'TIME', help: 'when `schedule` launches it: ISO date-time, or +30m / +2h / +1d' },
+        segment: { type: 'string', value: 'ID', help: 'only recipients in this segment (`sendwell segments list`)' },
+        'local-time': { type: 'string', value: 'YYYY-MM-DDTHH:MM', help: 'deliver at this wall-clock time in each recipient’s own time zone' },
         rate: { type: 'string', value: 'N', help: 'at most N mails per second' },
       },
       examples: [

@@ -20,6 +20,8 @@ import { Figures } from './screens/figures.tsx';
 import { Deliverability } from './screens/deliverability.tsx';
 import { Suppressions } from './screens/suppressions.tsx';
 import { People, Person } from './screens/people.tsx';
+import { Segments } from './screens/segments.tsx';
+import { Delivery } from './screens/delivery.tsx';
 
 export interface Me {
   readonly id: string;
@@ -43,6 +45,8 @@ type Screen = [pattern: string, view: (ctx: Ctx, params: Record<string, string>)
 const SCREENS: Screen[] = [
   ['', (c) => <Home {...c} />],
   ['topics', (c) => <Topics {...c} />],
+  ['segments', (c) => <Segments {...c} />],
+  ['delivery', (c) => <Delivery {...c} />],
   ['templates', (c) => <Templates {...c} />],
   ['templates/new', (c) => <TemplateEditor {...c} />],
   ['templates/:id', (c, p) => <TemplateEditor {...c} id={p.id} />],

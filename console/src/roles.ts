@@ -7,6 +7,8 @@ export type Role = 'admin' | 'marketing' | 'ops' | 'privacy';
 export type Capability =
   | 'topics'
   | 'templates'
+  | 'segments'
+  | 'delivery.settings'
   | 'recipients.import'
   | 'campaigns.view'
   | 'campaigns.create'
@@ -19,8 +21,8 @@ export type Capability =
   | 'people';
 
 const MATRIX: Readonly<Record<Exclude<Role, 'admin'>, readonly Capability[]>> = {
-  marketing: ['topics', 'templates', 'recipients.import', 'campaigns.view', 'campaigns.create', 'campaigns.pauseResume', 'campaigns.cancel', 'figures'],
-  ops: ['figures', 'feedback', 'suppressions', 'marketing.switch', 'campaigns.view', 'campaigns.pauseResume'],
+  marketing: ['topics', 'templates', 'segments', 'delivery.settings', 'recipients.import', 'campaigns.view', 'campaigns.create', 'campaigns.pauseResume', 'campaigns.cancel', 'figures'],
+  ops: ['figures', 'feedback', 'suppressions', 'marketing.switch', 'delivery.settings', 'campaigns.view', 'campaigns.pauseResume'],
   privacy: ['people', 'suppressions'],
 };
 
@@ -39,10 +41,12 @@ export interface NavItem {
 export const NAV: readonly NavItem[] = [
   { path: 'campaigns', label: 'Campaigns', capability: 'campaigns.view', group: 'Marketing' },
   { path: 'templates', label: 'Templates', capability: 'templates', group: 'Marketing' },
+  { path: 'segments', label: 'Segments', capability: 'segments', group: 'Marketing' },
   { path: 'topics', label: 'Topics', capability: 'topics', group: 'Marketing' },
   { path: 'import', label: 'Import recipients', capability: 'recipients.import', group: 'Marketing' },
   { path: 'figures', label: 'Figures', capability: 'figures', group: 'Ops' },
   { path: 'deliverability', label: 'Deliverability', capability: 'feedback', group: 'Ops' },
+  { path: 'delivery', label: 'Quiet hours and caps', capability: 'delivery.settings', group: 'Ops' },
   { path: 'suppressions', label: 'Suppressions', capability: 'suppressions', group: 'Ops' },
   { path: 'people', label: 'People', capability: 'people', group: 'Privacy' },
 ];

@@ -13,6 +13,7 @@ import { SES_REVIEW_RATES } from '../domain/metrics.ts';
 import { DEFAULT_SOFT_BOUNCE_POLICY, type SoftBouncePolicy } from '../domain/soft-bounces.ts';
 import { CatalogStore } from './dynamo/catalog-store.ts';
 import { ControlStore } from './dynamo/control-store.ts';
+import { DeliveryStore } from './dynamo/delivery-store.ts';
 import { FeedbackStore } from './dynamo/feedback-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
@@ -132,6 +133,7 @@ export function container(): Deps {
       return sending;
     },
     control: new ControlStore(db, tables),
+    delivery: new DeliveryStore(db, tables),
     feedback: new FeedbackStore(db, tables),
     mailer: new SesMailer(sesClient()),
     keys: runtimeKeys,
@@ -143,7 +145,18 @@ export function container(): Deps {
     },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
     ...parsePolicies(),
-    clock: () => new Date(),
+    clock: () => new Date(Date.now() + clockOffsetMs()),
   };
   return deps;
+}
+
+/**
+ * Tests only (`SENDWELL_CLOCK_OFFSET_MS`, read on every call so a test can move time on): 0 everywhere else. Only
+ * whole numbers are taken; anything else is 0.
+ */
+function clockOffsetMs(): number {
+  const raw = process.env[ENV.clockOffsetMs];
+  if (!raw) return 0;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : 0;
 }

@@ -52,6 +52,34 @@ export type DeadLetter = z.infer<typeof DeadLetterSchema>;
 /** The message id of a campaign mail: one per campaign and recipient, so no retry can ever make a second one. */
 export const campaignMessageId = (campaignId: string, recipientId: string): string => `${campaignId}-${recipientId}`;
 
+/**
+ * Sums a campaign's wait items into the progress figures: what waits for which moment, the soonest first. Items at
+ * zero (everyone who waited for that moment has gone) are left out.
+ *
+ * @example
+ * waitingCounts([{ deferral: 'local_time', until: '2026-12-06T17:00:00.000Z', n: 2 }, { deferral: 'quiet_hours', until: '2026-12-06T08:00:00.000Z', n: 0 }])
+ * // { scheduled: 2, deferred: 0, nextDueAt: '2026-12-06T17:00:00.000Z', timeline: [{ at: '2026-12-06T17:00:00.000Z', scheduled: 2, deferred: 0 }] }
+ */
+export function waitingCounts(items: ReadonlyArray<{ readonly deferral: string; readonly until: string; readonly n: number }>): WaitingCounts {
+  const byTime = new Map<string, { scheduled: number; deferred: number }>();
+  let scheduled = 0;
+  let deferred = 0;
+  for (const i of items) {
+    if (!(i.n > 0)) continue;
+    const at = byTime.get(i.until) ?? { scheduled: 0, deferred: 0 };
+    if (i.deferral === 'local_time') {
+      at.scheduled += i.n;
+      scheduled += i.n;
+    } else {
+      at.deferred += i.n;
+      deferred += i.n;
+    }
+    byTime.set(i.until, at);
+  }
+  const timeline = [...byTime.entries()].sort(([a], [b]) => Date.parse(a) - Date.parse(b)).map(([at, n]) => ({ at, ...n }));
+  return { scheduled, deferred, ...(timeline[0] ? { nextDueAt: timeline[0].at } : {}), timeline };
+}
+
 export interface AudienceFilter {
   readonly countries?: readonly string[] | undefined;
   readonly attributes?: Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>> | undefined;
@@ -90,6 +118,16 @@ export interface CampaignCounters {
   readonly sent: number;
   readonly failed: number;
   readonly held: Readonly<Record<string, number>>;
+  /** Local-time campaigns: sent at once because their moment had passed at the launch (counted in `sent` too). */
+  readonly late?: number;
+}
+
+/** Recipients waiting for a moment: their local time (`scheduled`) or the end of their quiet hours (`deferred`). */
+export interface WaitingCounts {
+  readonly scheduled: number;
+  readonly deferred: number;
+  readonly nextDueAt?: string | undefined;
+  readonly timeline?: ReadonlyArray<{ readonly at: string; readonly scheduled: number; readonly deferred: number }>;
 }
 
 export interface ProgressTimes {
@@ -109,14 +147,15 @@ export interface ProgressTimes {
  *   { now: new Date('2026-01-01T00:00:10Z'), launchedAt: '2026-01-01T00:00:00Z', pausedMs: 0 })
  * // { targeted: 90, sent: 40, heldTotal: 5, remaining: 45, ratePerSecond: 4.5, etaSeconds: 10, … }
  */
-export function campaignProgress(c: CampaignCounters, t: ProgressTimes) {
+export function campaignProgress(c: CampaignCounters, t: ProgressTimes, waiting: WaitingCounts = { scheduled: 0, deferred: 0 }) {
   const heldTotal = Object.values(c.held).reduce((a, b) => a + b, 0);
   const settled = c.sent + c.failed + heldTotal;
   const targeted = c.audience - c.excluded;
   const remaining = Math.max(0, targeted - settled);
   const activeSeconds = t.launchedAt ? (t.now.getTime() - Date.parse(t.launchedAt) - t.pausedMs) / 1000 : 0;
   const ratePerSecond = activeSeconds > 0 && settled > 0 ? round2(settled / activeSeconds) : undefined;
-  const etaSeconds = c.audienceComplete && ratePerSecond ? Math.ceil(remaining / ratePerSecond) : undefined;
+  // Recipients waiting for a moment hours away are not sent at the rate: no ETA while any wait (`nextDueAt` says when).
+  const etaSeconds = c.audienceComplete && ratePerSecond && waiting.scheduled + waiting.deferred === 0 ? Math.ceil(remaining / ratePerSecond) : undefined;
   return {
     audience: c.audience,
     audienceComplete: c.audienceComplete,
@@ -127,6 +166,11 @@ export function campaignProgress(c: CampaignCounters, t: ProgressTimes) {
     heldTotal,
     failed: c.failed,
     remaining,
+    scheduled: waiting.scheduled,
+    deferred: waiting.deferred,
+    late: c.late ?? 0,
+    ...(waiting.nextDueAt ? { nextDueAt: waiting.nextDueAt } : {}),
+    ...(waiting.timeline && waiting.timeline.length ? { timeline: waiting.timeline.map((w) => ({ ...w })) } : {}),
     ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
     ...(etaSeconds !== undefined ? { etaSeconds } : {}),
   };

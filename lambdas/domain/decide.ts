@@ -4,6 +4,7 @@
  * of sending, so it must be cheap and must not read anything but its arguments.
  */
 import { z } from 'zod';
+import { capsFor, overCap, quietUntil, type FrequencyCap, type QuietHours } from './delivery-timing.ts';
 import { jurisdictionFor } from './jurisdiction.ts';
 
 export const MessageClassSchema = z.enum(['service', 'marketing']);
@@ -15,7 +16,8 @@ export type MessageClass = z.infer<typeof MessageClassSchema>;
  * provider said about all marketing, to what is specific to one topic. The reason shown should be the one a
  * change of consent could not undo: telling ops "not opted in" for an address that complained would invite
  * exactly the wrong fix. `bouncing` (repeated transient bounces) comes after the lasting suppressions because it
- * expires on its own. `marketing_paused` is last: it is no fact about the recipient but the stage's auto-pause
+ * expires on its own. `frequency_capped` (the recipient had their share of marketing in the cap's window) comes after
+ * every consent reason: it is about timing, not about what the person wants. `marketing_paused` is last: it is no fact about the recipient but the stage's auto-pause
  * (docs/operations.md), reported only for mail that would otherwise have gone out, so its count is exactly the mail
  * the pause held back.
  */
@@ -29,6 +31,7 @@ export const HOLD_REASONS = [
   'opted_out',
   'pending_confirmation',
   'not_opted_in',
+  'frequency_capped',
   'marketing_paused',
 ] as const;
 export const HoldReasonSchema = z.enum(HOLD_REASONS);
@@ -109,13 +112,33 @@ export const DecisionMessageSchema = z.object({
 });
 export type DecisionMessage = z.infer<typeof DecisionMessageSchema>;
 
-/** What holds mail whoever the recipient is: the stage's marketing auto-pause. */
+/**
+ * When marketing may go out for this recipient (quiet hours, frequency caps). Service mail never reads it.
+ */
+export interface DecisionTiming {
+  /** The recipient's IANA zone (`recipientTimeZone`): quiet hours are read in it. */
+  readonly timeZone: string;
+  readonly quietHours?: QuietHours | undefined;
+  /** The stage's cap and the topic's stricter one; every cap must allow one more mail. */
+  readonly stageCap?: FrequencyCap | undefined;
+  readonly topicCap?: FrequencyCap | undefined;
+  /** When the recipient's earlier marketing mails were sent (epoch ms), as far back as the longest cap. */
+  readonly marketingSentAt?: readonly number[] | undefined;
+}
+
+/** What holds mail whoever the recipient is: the stage's marketing auto-pause, and the stage's timing rules. */
 export interface DecisionContext {
   /** Marketing is paused (auto-pause on bounce or complaint rate, or by ops); service mail is never affected. */
   readonly marketingPaused?: boolean;
+  /** Quiet hours and frequency caps; absent: none apply. */
+  readonly timing?: DecisionTiming | undefined;
 }
 
-export type Decision = { readonly action: 'send' } | { readonly action: 'hold'; readonly reason: HoldReason };
+export type Decision =
+  | { readonly action: 'send' }
+  | { readonly action: 'hold'; readonly reason: HoldReason }
+  /** Marketing inside the recipient's quiet hours: not dropped, sent at `until` (decided again then). */
+  | { readonly action: 'defer'; readonly until: string };
 
 const SEND: Decision = { action: 'send' };
 
@@ -126,10 +149,15 @@ const SEND: Decision = { action: 'send' };
  * manual suppression), or when the person was erased and the caller did not supply the address again (`erased`).
  * Marketing is held for the first reason that applies, in {@link HOLD_REASONS} order:
  * `erased` > `undeliverable` > `complained` > `suppressed` > `bouncing` > `unsubscribed_all` > `opted_out` >
- * `pending_confirmation` > `not_opted_in` > `marketing_paused`. It goes out only with an `opted_in` consent for that
- * exact topic, confirmed where the recipient's jurisdiction requires double opt-in, and while marketing is not paused
- * (`context.marketingPaused`). A marketing message with no topic has no consent to find, so it is held as
- * `not_opted_in`.
+ * `pending_confirmation` > `not_opted_in` > `frequency_capped` > `marketing_paused`. It goes out only with an
+ * `opted_in` consent for that exact topic, confirmed where the recipient's jurisdiction requires double opt-in, and
+ * while marketing is not paused (`context.marketingPaused`). A marketing message with no topic has no consent to
+ * find, so it is held as `not_opted_in`.
+ *
+ * Timing (`context.timing`, marketing only, never a test send): inside the recipient's quiet hours (read in their own
+ * zone) marketing the person may receive is **deferred** to the end of the quiet hours — decided again then, so the
+ * cap is judged at the moment it really goes; outside them, a mail that would exceed a frequency cap is held as
+ * `frequency_capped`. Service mail is never deferred, capped or counted.
  *
  * A suppression with `expiresAt` is lifted only once `now` is provably past it; an unreadable date keeps it.
  *
@@ -141,6 +169,9 @@ const SEND: Decision = { action: 'send' };
  * // { action: 'send' }: a complaint never blocks service mail
  * decide(jane, { class: 'marketing', topic: 'news' }, new Date(), { marketingPaused: true })
  * // { action: 'hold', reason: 'marketing_paused' }
+ * decide(jane, { class: 'marketing', topic: 'news' }, new Date('2026-12-05T23:00:00Z'),
+ *   { timing: { timeZone: 'UTC', quietHours: { start: '21:00', end: '08:00' } } })
+ * // { action: 'defer', until: '2026-12-06T08:00:00.000Z' }
  */
 export function decide(recipient: RecipientState, message: DecisionMessage, now: Date, context: DecisionContext = {}): Decision {
   const active = recipient.suppressions.filter((s) => isActive(s, now));
@@ -173,6 +204,12 @@ export function decide(recipient: RecipientState, message: DecisionMessage, now:
       return hold('pending_confirmation');
     }
   }
+  const timing = message.test === true ? undefined : context.timing;
+  if (timing?.quietHours) {
+    const until = quietUntil(now, timing.timeZone, timing.quietHours);
+    if (until) return { action: 'defer', until: until.toISOString() };
+  }
+  if (timing && overCap(timing.marketingSentAt ?? [], now, capsFor(timing.stageCap, timing.topicCap))) return hold('frequency_capped');
   if (context.marketingPaused === true) return hold('marketing_paused');
   return SEND;
 }

@@ -40,7 +40,17 @@ import {
 } from './admin/recipients.ts';
 import { addSuppressionHandler, liftSuppressionHandler, listSuppressionsHandler } from './admin/suppressions.ts';
 import { createTemplateHandler, getTemplateHandler, listTemplatesHandler, previewTemplateHandler, updateTemplateHandler } from './admin/templates.ts';
-import { createTopicHandler, getTopicHandler, listTopicsHandler } from './admin/topics.ts';
+import { createTopicHandler, getTopicHandler, listTopicsHandler, updateTopicHandler } from './admin/topics.ts';
+import {
+  createSegmentHandler,
+  deleteSegmentHandler,
+  getSegmentHandler,
+  listSegmentsHandler,
+  previewSegmentHandler,
+  previewSegmentRulesHandler,
+  updateSegmentHandler,
+} from './admin/segments.ts';
+import { getDeliverySettingsHandler, putDeliverySettingsHandler } from './admin/settings.ts';
 
 type Operation = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
@@ -49,6 +59,16 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   createTopic: createTopicHandler,
   listTopics: listTopicsHandler,
   getTopic: getTopicHandler,
+  updateTopic: updateTopicHandler,
+  createSegment: createSegmentHandler,
+  listSegments: listSegmentsHandler,
+  getSegment: getSegmentHandler,
+  updateSegment: updateSegmentHandler,
+  deleteSegment: deleteSegmentHandler,
+  previewSegment: previewSegmentHandler,
+  previewSegmentRules: previewSegmentRulesHandler,
+  getDeliverySettings: getDeliverySettingsHandler,
+  putDeliverySettings: putDeliverySettingsHandler,
   createTemplate: createTemplateHandler,
   listTemplates: listTemplatesHandler,
   getTemplate: getTemplateHandler,

@@ -140,6 +140,7 @@ export const OPS_SCRIPT = String.raw`
     ['rejected', 'Rejected', function (f) { return f.rejected; }],
     ['held', 'Held back', function (f) { return f.held; }],
     ['failed', 'Failed (SES refused)', function (f) { return f.failed; }],
+    ['deferred', 'Deferred (quiet hours, local time)', function (f) { return f.deferred || { total: 0, service: 0, marketing: 0 }; }],
     ['opensUniqueHuman', 'Opened by a person (unique)', function (f) { return f.opens.uniqueHuman; }],
     ['opensHuman', 'Opens, human', function (f) { return f.opens.human; }],
     ['opensMachine', 'Opens, machine', function (f) { return f.opens.machine; }],
@@ -159,6 +160,7 @@ export const OPS_SCRIPT = String.raw`
       var c = d[2](f);
       return row([d[1], c.total, c.service, c.marketing], { 'data-figure': d[0] });
     });
+    rows.push(row(['Sent late (local-time campaigns)', f.late || 0, '', ''], { 'data-figure': 'late' }));
     rows.push(row(['Suppressions added', f.suppressionsAdded.total, '', ''], { 'data-figure': 'suppressionsAdded' }));
     fill(byId('totals').tBodies[0], rows);
   }

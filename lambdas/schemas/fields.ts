@@ -1,5 +1,6 @@
 /** Field schemas reused across the API: identifiers, countries, sources, evidence. */
 import { z } from 'zod';
+import { canonicalTimeZone } from '../domain/time-zones.ts';
 
 export const SlugSchema = z
   .string()
@@ -52,3 +53,12 @@ export type Evidence = z.infer<typeof EvidenceSchema>;
 export const AttributesSchema = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'attribute names are 1-64 letters, digits, _ . -'), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
   .refine((r) => Object.keys(r).length <= 50, 'at most 50 attributes');
+
+/** An IANA time zone (`Europe/Berlin`), stored in its canonical spelling; an offset or unknown name is refused. */
+export const TimeZoneSchema = z
+  .string()
+  .trim()
+  .max(64)
+  .refine((z) => canonicalTimeZone(z) !== undefined, 'use an IANA time zone name, e.g. "Europe/Berlin" or "America/Los_Angeles"')
+  .transform((z) => canonicalTimeZone(z)!)
+  .meta({ description: 'IANA time zone name. When absent: the country’s zone where it has one, else the stage’s `defaultTimeZone`.' });

@@ -14,7 +14,10 @@ import {
   LineSchema,
   LocaleSchema,
   SlugSchema,
+  TimeZoneSchema,
 } from './fields.ts';
+import { FrequencyCapSchema, QuietHoursSchema as QuietHoursSchemaRef } from '../domain/delivery-timing.ts';
+import { SegmentRuleSchema } from '../domain/segments.ts';
 
 // ---- topics -------------------------------------------------------------------------------------------------
 
@@ -30,9 +33,28 @@ export const TopicInputSchema = z
   })
   .meta({ id: 'TopicInput' });
 
-export const TopicSchema = TopicInputSchema.extend({ doubleOptIn: z.boolean(), createdAt: IsoDateTimeSchema }).meta({ id: 'Topic' });
+export const TopicSchema = TopicInputSchema.extend({
+  doubleOptIn: z.boolean(),
+  createdAt: IsoDateTimeSchema,
+  updatedAt: IsoDateTimeSchema.optional(),
+  frequencyCap: FrequencyCapSchema.optional().meta({ description: 'A cap stricter than the stage’s, for marketing of this topic.' }),
+}).meta({ id: 'Topic' });
 export type TopicInput = z.infer<typeof TopicInputSchema>;
 export type Topic = z.infer<typeof TopicSchema>;
+
+export const TopicUpdateSchema = z
+  .object({
+    name: LineSchema(120).pipe(z.string().min(1)).optional(),
+    description: z.string().max(1000).optional(),
+    doubleOptIn: z.boolean().optional(),
+    frequencyCap: FrequencyCapSchema.nullable()
+      .optional()
+      .meta({ description: 'At most `max` marketing mails in any `days` for mail of this topic; must be stricter than the stage’s cap. `null` removes it.' }),
+  })
+  .strict()
+  .refine((o) => Object.keys(o).length > 0, 'send at least one field to change')
+  .meta({ id: 'TopicUpdate' });
+export type TopicUpdate = z.infer<typeof TopicUpdateSchema>;
 
 // ---- templates ----------------------------------------------------------------------------------------------
 
@@ -61,6 +83,7 @@ export const RecipientInputSchema = z
     externalId: LineSchema(128).optional(),
     country: CountrySchema.optional(),
     locale: LocaleSchema.optional(),
+    timeZone: TimeZoneSchema.optional(),
     attributes: AttributesSchema.optional(),
     welcome: z.boolean().default(true).meta({ description: 'Send the welcome mail when the recipient is new.' }),
   })
@@ -97,7 +120,11 @@ export const RecipientSchema = z
     externalId: z.string().optional(),
     country: z.string().optional(),
     locale: z.string().optional(),
+    timeZone: z.string().meta({ description: 'The zone mail is timed in (quiet hours, local-time campaigns).' }),
+    timeZoneSource: z.enum(['recipient', 'country', 'default']).meta({ description: 'Set on the recipient, derived from a single-zone country, or the stage default.' }),
     attributes: z.record(z.string(), z.unknown()),
+    lastOpenedAt: IsoDateTimeSchema.optional().meta({ description: 'Last human open (machine opens never count).' }),
+    lastClickedAt: IsoDateTimeSchema.optional().meta({ description: 'Last human click.' }),
     jurisdiction: z.enum(['strict', 'standard']),
     consents: z.record(z.string(), ConsentStateSchema),
     unsubscribedAll: z.boolean(),
@@ -196,7 +223,7 @@ export type SendMessageInput = z.infer<typeof SendMessageSchema>;
 
 export const MessageIdSchema = z.string().regex(/^(?:msg_[A-Za-z0-9_-]{1,64}|cmp_[A-Za-z0-9]{1,40}-rcp_[A-Za-z0-9]{1,40})$/, 'not a message id');
 
-export const MessageStatusSchema = z.enum(['sending', 'sent', 'held', 'failed']);
+export const MessageStatusSchema = z.enum(['deferred', 'sending', 'sent', 'held', 'failed']);
 /**
  * Hold reasons of a message: the send rule's, `unknown_recipient`, and `invalid_link` — a link of the template
  * rendered, for this recipient, to something that is not an http, https or mailto URL (lambdas/domain/hrefs.ts).
@@ -208,6 +235,7 @@ export const SendResultSchema = z
     messageId: z.string(),
     status: MessageStatusSchema,
     reason: MessageHoldReasonSchema.optional(),
+    until: IsoDateTimeSchema.optional().meta({ description: '`deferred`: inside the recipient’s quiet hours; it is sent then (decided again at that moment).' }),
     duplicate: z.boolean().optional().meta({ description: 'The idempotency key was seen before; this is the first outcome.' }),
   })
   .meta({ id: 'SendResult' });
@@ -222,6 +250,8 @@ export const MessageRecordSchema = z
     template: z.string(),
     topic: z.string().optional(),
     campaignId: z.string().optional().meta({ description: 'The campaign this message was sent for, if any.' }),
+    until: IsoDateTimeSchema.optional().meta({ description: '`deferred`: when it is due (quiet hours end, or the recipient’s local time).' }),
+    deferral: z.enum(['quiet_hours', 'local_time']).optional(),
     decidedAt: IsoDateTimeSchema.optional().meta({
       description: 'Campaigns: when consent and suppressions were read for this message; anything stored before then was honoured.',
     }),
@@ -262,6 +292,7 @@ export const AudienceFilterSchema = z
       .refine((r) => Object.keys(r).length <= 20, 'at most 20 attribute conditions')
       .optional()
       .meta({ description: 'Each attribute must equal the value (or one of the values of a list). All conditions must hold.' }),
+    segment: SlugSchema.optional().meta({ description: 'Only recipients in this segment (its rules are read at launch); with the filters above, all must hold.' }),
   })
   .strict()
   .meta({ id: 'AudienceFilter', description: 'Narrows the audience; recipients it leaves out are `excluded`, not held.' });
@@ -278,7 +309,14 @@ const campaignFields = {
   reason: z.string().trim().min(10).max(1000).optional().meta({ description: 'Why a service (mandatory) broadcast goes to everyone: recorded with its launch.' }),
   audience: AudienceFilterSchema.optional(),
   data: CampaignDataSchema.optional(),
-  sendAt: IsoDateTimeSchema.optional().meta({ description: 'When to launch; `POST …/schedule` arms it.' }),
+  sendAt: z
+    .union([IsoDateTimeSchema, z.iso.datetime({ local: true })])
+    .optional()
+    .meta({ description: 'When to launch; `POST …/schedule` arms it. With `localTime: true`, a wall-clock time without an offset (`2026-12-06T09:00:00`) each recipient gets it at in their own zone.' }),
+  localTime: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Deliver at `sendAt` (no offset) in each recipient’s own time zone; recipients whose moment passed before the launch get it at launch (counted `late`).' }),
   ratePerSecond: z.number().min(0.01, 'at least 0.01 (one mail every 100 s)').max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
 };
 
@@ -316,6 +354,14 @@ export const CampaignProgressSchema = z
     heldTotal: z.number().int(),
     failed: z.number().int().meta({ description: 'SES refused after every attempt; dead-lettered with the reason.' }),
     remaining: z.number().int().meta({ description: 'Found but not yet sent, held, failed or excluded.' }),
+    scheduled: z.number().int().meta({ description: 'Local-time campaigns: waiting for their moment in their own zone.' }),
+    deferred: z.number().int().meta({ description: 'Waiting for the end of their quiet hours.' }),
+    late: z.number().int().meta({ description: 'Local-time campaigns: their moment had passed at the launch; sent at once (included in `sent`).' }),
+    nextDueAt: IsoDateTimeSchema.optional().meta({ description: 'When the next scheduled or deferred recipients are due.' }),
+    timeline: z
+      .array(z.object({ at: IsoDateTimeSchema, scheduled: z.number().int(), deferred: z.number().int() }))
+      .optional()
+      .meta({ description: 'Who waits for which moment, soonest first.' }),
     ratePerSecond: z.number().optional().meta({ description: 'Recipients settled per second since the launch, pauses excluded.' }),
     etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate, once the audience is complete.' }),
     engagement: z
@@ -377,3 +423,61 @@ export const ListCampaignsQuerySchema = z.object({
 export const CampaignTestResultsSchema = z
   .object({ results: z.array(SendResultSchema.extend({ to: z.string() })) })
   .meta({ id: 'CampaignTestResults' });
+
+// ---- segments -----------------------------------------------------------------------------------------------
+
+export const SegmentInputSchema = z
+  .object({
+    id: SlugSchema,
+    name: LineSchema(200).pipe(z.string().trim().min(1)),
+    description: z.string().max(1000).optional(),
+    rules: SegmentRuleSchema.meta({
+      description:
+        '`{all: [...]}` or `{any: [...]}` of conditions `{field, op, value}` and nested rules. Fields: `country`, `locale`, `timeZone`, `createdAt`, `attributes.<name>`, `lastOpenedAt`, `lastClickedAt` (human only), `consent.<topic>`. Ops: `eq ne in notIn exists notExists gt gte lt lte contains withinDays notWithinDays`.',
+    }),
+  })
+  .strict()
+  .meta({ id: 'SegmentInput' });
+export type SegmentInput = z.infer<typeof SegmentInputSchema>;
+
+export const SegmentUpdateSchema = SegmentInputSchema.omit({ id: true }).meta({ id: 'SegmentUpdate' });
+export type SegmentUpdate = z.infer<typeof SegmentUpdateSchema>;
+
+export const SegmentSchema = SegmentInputSchema.extend({ createdAt: IsoDateTimeSchema, updatedAt: IsoDateTimeSchema, createdBy: z.string() }).meta({ id: 'Segment' });
+export type Segment = z.infer<typeof SegmentSchema>;
+
+export const SegmentRulesPreviewSchema = z
+  .object({ rules: SegmentRuleSchema, topic: SlugSchema.meta({ description: 'The topic whose opted-in audience the rules narrow.' }) })
+  .strict()
+  .meta({ id: 'SegmentRulesPreview', description: 'Rules not saved yet (the console’s live count): counted like a stored segment’s preview.' });
+
+export const SegmentPreviewQuerySchema = z.object({
+  topic: SlugSchema.meta({ description: 'The topic whose opted-in audience the segment narrows, as a campaign to that topic would.' }),
+});
+
+// ---- delivery settings ----------------------------------------------------------------------------------------
+
+export const DeliverySettingsInputSchema = z
+  .object({
+    quietHours: QuietHoursSchemaRef.nullable().optional(),
+    frequencyCap: FrequencyCapSchema.nullable().optional().meta({ description: 'At most `max` marketing mails per recipient in any `days` rolling window. `null` removes it.' }),
+    defaultTimeZone: TimeZoneSchema.nullable().optional().meta({ description: 'The zone of recipients with none of their own and no single-zone country (default UTC).' }),
+  })
+  .strict()
+  .meta({ id: 'DeliverySettingsInput', description: 'Fields left out are kept; `null` removes one.' });
+export type DeliverySettingsInput = z.infer<typeof DeliverySettingsInputSchema>;
+
+export const DeliverySettingsSchema = z
+  .object({
+    quietHours: QuietHoursSchemaRef.optional(),
+    frequencyCap: FrequencyCapSchema.optional(),
+    defaultTimeZone: z.string(),
+    topicCaps: z
+      .boolean()
+      .optional()
+      .meta({ description: 'A topic has had a cap of its own: every marketing mail is logged for the caps (set by `PUT /v1/topics/{id}`).' }),
+    updatedAt: IsoDateTimeSchema.optional(),
+    updatedBy: z.string().optional(),
+  })
+  .meta({ id: 'DeliverySettings' });
+export type DeliverySettings = z.infer<typeof DeliverySettingsSchema>;

@@ -34,6 +34,14 @@ import {
   TemplateRecordSchema,
   TopicInputSchema,
   TopicSchema,
+  TopicUpdateSchema,
+  SegmentInputSchema,
+  SegmentSchema,
+  SegmentUpdateSchema,
+  SegmentPreviewQuerySchema,
+  SegmentRulesPreviewSchema,
+  DeliverySettingsInputSchema,
+  DeliverySettingsSchema,
 } from './model.ts';
 import { CampaignPreviewInputSchema, CampaignPreviewSchema, MeSchema, TemplatePreviewInputSchema, TemplatePreviewSchema } from './previews.ts';
 import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
@@ -113,6 +121,43 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   createTopic: { body: TopicInputSchema, responses: { 201: { description: 'Created', schema: TopicSchema }, 400: E400, 401: E401, 409: E409 } },
   listTopics: { responses: { 200: { description: 'Every topic', schema: z.object({ topics: z.array(TopicSchema) }) }, 401: E401 } },
   getTopic: { params: slugParams, responses: { 200: { description: 'The topic', schema: TopicSchema }, 401: E401, 404: E404 } },
+  updateTopic: {
+    params: z.object({ id: SlugSchema }),
+    body: TopicUpdateSchema,
+    responses: { 200: { description: 'The changed topic', schema: TopicSchema }, 400: error('Not valid, or a cap not stricter than the stage’s'), 401: E401, 404: E404 },
+  },
+
+  createSegment: { body: SegmentInputSchema, responses: { 201: { description: 'Created', schema: SegmentSchema }, 400: E400, 401: E401, 409: E409 } },
+  listSegments: { responses: { 200: { description: 'Every segment', schema: z.object({ segments: z.array(SegmentSchema) }) }, 401: E401 } },
+  getSegment: { params: z.object({ id: SlugSchema }), responses: { 200: { description: 'The segment', schema: SegmentSchema }, 401: E401, 404: E404 } },
+  updateSegment: {
+    params: z.object({ id: SlugSchema }),
+    body: SegmentUpdateSchema,
+    responses: { 200: { description: 'Replaced', schema: SegmentSchema }, 400: E400, 401: E401, 404: E404 },
+  },
+  deleteSegment: {
+    params: z.object({ id: SlugSchema }),
+    responses: { 200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) }, 401: E401, 404: E404 },
+  },
+  previewSegment: {
+    params: z.object({ id: SlugSchema }),
+    query: SegmentPreviewQuerySchema,
+    responses: {
+      200: { description: 'Who the segment selects among the topic’s subscribers and what the send rule would do with them now (the campaign preview’s counts)', schema: CampaignPreviewSchema },
+      400: E400,
+      401: E401,
+      404: E404,
+    },
+  },
+  previewSegmentRules: {
+    body: SegmentRulesPreviewSchema,
+    responses: { 200: { description: 'The same counts as a stored segment’s preview', schema: CampaignPreviewSchema }, 400: E400, 401: E401 },
+  },
+  getDeliverySettings: { responses: { 200: { description: 'The stage’s delivery settings', schema: DeliverySettingsSchema }, 401: E401 } },
+  putDeliverySettings: {
+    body: DeliverySettingsInputSchema,
+    responses: { 200: { description: 'The settings now in force', schema: DeliverySettingsSchema }, 400: E400, 401: E401 },
+  },
 
   createTemplate: {
     body: TemplateInputSchema,
@@ -243,7 +288,10 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   sendMessage: {
     body: SendMessageSchema,
     responses: {
-      202: { description: '`sent`, or `held` with the reason (a hold is an outcome, not an error)', schema: SendResultSchema },
+      202: {
+        description: '`sent`; `held` with the reason (a hold is an outcome, not an error); or `deferred` with `until` (marketing inside the recipient’s quiet hours, sent then)',
+        schema: SendResultSchema,
+      },
       400: E400,
       401: E401,
       404: error('Unknown template'),

@@ -50,8 +50,9 @@ export type CampaignPreviewInput = z.infer<typeof CampaignPreviewInputSchema>;
 export const CampaignPreviewSchema = z
   .object({
     audience: z.number().int().meta({ description: 'Found in the index the launcher pages (a topic’s opted-in subscribers, or everyone for a service broadcast).' }),
-    excluded: z.number().int().meta({ description: 'Left out by the audience filter.' }),
+    excluded: z.number().int().meta({ description: 'Left out by the audience filter or the segment.' }),
     eligible: z.number().int().meta({ description: 'Would be sent the mail now.' }),
+    deferred: z.number().int().meta({ description: 'Inside their quiet hours now: would get it when they end.' }),
     held: z.partialRecord(MessageHoldReasonSchema, z.number().int()).meta({ description: 'Would be held now, by reason (the send rule, read as the sender reads it); only the reasons that occur.' }),
     complete: z.boolean().meta({ description: 'false: the count stopped at its limit; the figures are those so far.' }),
   })

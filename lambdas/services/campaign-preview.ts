@@ -6,10 +6,11 @@
  */
 import { SEND_BATCH_SIZE } from '../domain/campaign.ts';
 import { SendwellError } from '../domain/errors.ts';
+import { consentTopicsOf } from '../domain/segments.ts';
 import type { CampaignPreview, CampaignPreviewInput } from '../schemas/previews.ts';
 import { readPage } from './campaign-launcher.ts';
-import { campaignVerdict, type CampaignRule } from './campaign-verdict.ts';
-import { checkShape } from './campaigns.ts';
+import { campaignVerdict, withEngagement, type CampaignRule, type TimingInputs } from './campaign-verdict.ts';
+import { checkShape, segmentRulesOf } from './campaigns.ts';
 import type { Deps } from './deps.ts';
 
 /** Most recipients one preview evaluates. */
@@ -26,20 +27,30 @@ export interface PreviewOptions {
 export async function previewCampaign(deps: Deps, input: CampaignPreviewInput, options: PreviewOptions = {}): Promise<CampaignPreview> {
   // A preview sends nothing, so a service broadcast needs no recorded reason for it.
   const shape = await checkShape(deps, { ...input, reason: input.reason ?? 'a preview: nothing is sent' });
-  return countAudience(deps, { ...shape, audience: input.audience }, options);
+  const segmentRules = await segmentRulesOf(deps, input.audience);
+  return countAudience(deps, { ...shape, audience: input.audience, ...(segmentRules ? { segmentRules } : {}) }, options);
 }
 
 /** A stored campaign, as it stands. */
 export async function previewStoredCampaign(deps: Deps, id: string, options: PreviewOptions = {}): Promise<CampaignPreview> {
   const c = await deps.campaigns.get(id);
   if (!c) throw new SendwellError('not_found', `No campaign ${id}.`);
-  return countAudience(deps, c, options);
+  // Launched: the rules read at launch; a draft: the segment as it is now.
+  const segmentRules = c.segmentRules ?? (await segmentRulesOf(deps, c.audience));
+  return countAudience(deps, { ...c, ...(segmentRules ? { segmentRules } : {}) }, options);
 }
 
-async function countAudience(deps: Deps, rule: CampaignRule, options: PreviewOptions): Promise<CampaignPreview> {
+/**
+ * Counts who a rule reaches now, by the sender's reads and verdict (`eligible` = would be sent now, `deferred` =
+ * inside their quiet hours now, `held` by reason, frequency caps included). Also behind the segment preview.
+ */
+export async function countAudience(deps: Deps, rule: CampaignRule, options: PreviewOptions): Promise<CampaignPreview> {
   const limit = options.limit ?? PREVIEW_LIMIT;
   const held: Record<string, number> = {};
-  const counts = { audience: 0, excluded: 0, eligible: 0 };
+  const counts = { audience: 0, excluded: 0, eligible: 0, deferred: 0 };
+  const settings = await deps.delivery.getSettings();
+  const topicCap = rule.class === 'marketing' && rule.topic ? (await deps.catalog.getTopic(rule.topic))?.frequencyCap : undefined;
+  const otherTopics = consentTopicsOf(rule.segmentRules);
   const answer = (complete: boolean): CampaignPreview => ({ ...counts, held, complete });
   let cursor: Record<string, unknown> | undefined;
   for (;;) {
@@ -48,8 +59,11 @@ async function countAudience(deps: Deps, rule: CampaignRule, options: PreviewOpt
       if (counts.audience >= limit || (options.deadline !== undefined && Date.now() > options.deadline)) return answer(false);
       const chunk = ids.slice(i, i + SEND_BATCH_SIZE);
       // Read as the sender reads a chunk: the profiles with the topic's consent, then their suppressions.
-      const views = await deps.recipients.getForSending(chunk, rule.topic);
+      const views = await withEngagement(deps, await deps.recipients.getForSending(chunk, rule.topic, otherTopics), rule.segmentRules);
       const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
+      // Service mail is never deferred or capped (decide() ignores timing for it); the zone still follows the stage default.
+      const timing: TimingInputs =
+        rule.class === 'marketing' && (settings.frequencyCap || topicCap) ? { settings, topicCap, sentLogs: await deps.delivery.sentLogs(chunk) } : { settings, topicCap };
       const now = deps.clock();
       for (const id of chunk) {
         counts.audience++;
@@ -59,9 +73,10 @@ async function countAudience(deps: Deps, rule: CampaignRule, options: PreviewOpt
           held.erased = (held.erased ?? 0) + 1;
           continue;
         }
-        const verdict = campaignVerdict(rule, view, suppressions, now);
+        const verdict = campaignVerdict(rule, view, suppressions, now, timing);
         if (verdict === 'excluded') counts.excluded++;
         else if (verdict.decision.action === 'send') counts.eligible++;
+        else if (verdict.decision.action === 'defer') counts.deferred++;
         else held[verdict.decision.reason] = (held[verdict.decision.reason] ?? 0) + 1;
       }
     }

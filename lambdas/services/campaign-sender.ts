@@ -10,6 +10,9 @@
  */
 import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
+import { capsFor, localMoment, localTiming, quietUntil, type FrequencyCap } from '../domain/delivery-timing.ts';
+import { consentTopicsOf, matchesSegment } from '../domain/segments.ts';
+import { parseWallTime, recipientTimeZone } from '../domain/time-zones.ts';
 import { SendOutcomeUnknown, SendwellError, UnsafeLink } from '../domain/errors.ts';
 import type { Template } from '../domain/template.ts';
 import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
@@ -17,7 +20,8 @@ import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
 import { pauseCampaign } from './campaigns.ts';
-import { campaignVerdict } from './campaign-verdict.ts';
+import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
+import type { Deferral } from '../adapters/dynamo/message-store.ts';
 import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
 
 /**
@@ -39,17 +43,28 @@ export interface BatchReport {
   readonly parked: number;
   /** Not for sending any more (the campaign is cancelled, completed or gone). */
   readonly dropped: number;
+  /** Waiting for their local time or the end of their quiet hours (the due-message sweep brings them back). */
+  readonly waiting: number;
 }
 
 type Outcome =
   | { readonly kind: 'settled'; readonly entry: SettleEntry }
   | { readonly kind: 'retry'; readonly error: string }
   | { readonly kind: 'in_doubt' }
+  | { readonly kind: 'waiting' }
   | { readonly kind: 'pause'; readonly reason: 'ses_sending_paused' | 'ses_account_suspended' };
 
 interface Context {
   readonly campaign: StoredCampaign;
   readonly template: Template & { id: string };
+  /** Quiet hours, caps and the default zone, read once per batch; the send logs are read per chunk. */
+  readonly timing: TimingInputs;
+  /** The caps marketing of this campaign is held to (the stage's and the topic's). */
+  readonly caps: readonly FrequencyCap[];
+  /** Marketing while any cap exists (the stage's or any topic's): each mail takes a slot in the recipient's send log. */
+  readonly log: boolean;
+  /** Topics a segment's `consent.<topic>` conditions read. */
+  readonly otherTopics: readonly string[];
 }
 
 /** Time kept back before the invocation's deadline to settle and re-queue what is left. */
@@ -61,7 +76,7 @@ const DEADLINE_RESERVE_MS = 20_000;
  * queue as a continuation, without counting as an attempt.
  */
 export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadline?: number } = {}): Promise<BatchReport> {
-  const report = { settled: 0, sent: 0, retried: 0, deadLettered: 0, parked: 0, dropped: 0 };
+  const report = { settled: 0, sent: 0, retried: 0, deadLettered: 0, parked: 0, dropped: 0, waiting: 0 };
   const campaign = await deps.campaigns.get(batch.campaignId);
   if (!campaign || campaign.status === 'cancelled') return { ...report, dropped: batch.recipientIds.length };
   // A completed campaign still takes a late batch (a redelivery, a re-run page): every recipient in it is claimed
@@ -77,11 +92,21 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     return { ...report, parked: batch.recipientIds.length };
   }
   const template = await resolveTemplate(deps, campaign.template);
-  const ctx: Context = { campaign, template };
+  const settings = await deps.delivery.getSettings();
+  const topicCap = campaign.class === 'marketing' && campaign.topic ? (await deps.catalog.getTopic(campaign.topic))?.frequencyCap : undefined;
+  const ctx: Context = {
+    campaign,
+    template,
+    timing: { settings, topicCap },
+    caps: campaign.class === 'marketing' ? capsFor(settings.frequencyCap, topicCap) : [],
+    log: campaign.class === 'marketing' && (settings.frequencyCap !== undefined || settings.topicCaps === true),
+    otherTopics: consentTopicsOf(campaign.segmentRules),
+  };
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
 
   const entries: SettleEntry[] = [];
-  const pending = campaign.audience ? await leaveOutFiltered(deps, campaign, batch.recipientIds, entries) : [...batch.recipientIds];
+  const kept = campaign.audience || campaign.segmentRules ? await leaveOutFiltered(deps, ctx, batch.recipientIds, entries) : [...batch.recipientIds];
+  const pending = await setWaiting(deps, ctx, kept, report);
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
@@ -108,15 +133,18 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     }
     const chunk = pending.splice(0, Math.min(SEND_CHUNK, granted));
     granted -= chunk.length;
-    const views = await deps.recipients.getForSending(chunk, campaign.topic);
+    const views = await withEngagement(deps, await deps.recipients.getForSending(chunk, campaign.topic, ctx.otherTopics), campaign.segmentRules);
     const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
-    const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, ctx, id, views.get(id), suppressions, decidedAt)));
+    // Marketing with a cap: the send logs, for the decision's pre-check (the slot itself is taken conditionally).
+    const chunkCtx: Context = ctx.caps.length ? { ...ctx, timing: { ...ctx.timing, sentLogs: await deps.delivery.sentLogs(chunk) } } : ctx;
+    const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, chunkCtx, id, views.get(id), suppressions, decidedAt)));
     let pause: 'ses_sending_paused' | 'ses_account_suspended' | undefined;
     outcomes.forEach((o, i) => {
       const id = chunk[i]!;
       if (o.kind === 'settled') entries.push(o.entry);
       else if (o.kind === 'retry') retry.set(id, o.error);
       else if (o.kind === 'in_doubt') inDoubt.push(id);
+      else if (o.kind === 'waiting') report.waiting++;
       else {
         pause = o.reason;
         retry.set(id, o.reason);
@@ -177,15 +205,92 @@ async function retryLater(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
  * With an audience filter, one read of the batch's profiles settles those the filter leaves out (and those gone)
  * before any send budget is spent on them; the rest are read again, with their consent, right before sending.
  */
-async function leaveOutFiltered(deps: Deps, campaign: StoredCampaign, ids: readonly string[], entries: SettleEntry[]): Promise<string[]> {
-  const views = await deps.recipients.getForSending(ids);
+async function leaveOutFiltered(deps: Deps, ctx: Context, ids: readonly string[], entries: SettleEntry[]): Promise<string[]> {
+  const { campaign } = ctx;
+  const views = await withEngagement(deps, await deps.recipients.getForSending(ids, campaign.segmentRules ? campaign.topic : undefined, ctx.otherTopics), campaign.segmentRules);
+  const now = deps.clock();
   return ids.filter((id) => {
     const view = views.get(id);
     if (!view) entries.push({ outcome: { held: 'erased' } });
     else if (!matchesAudience(view.profile, campaign.audience)) entries.push({ outcome: 'excluded' });
-    else return true;
+    else if (
+      campaign.segmentRules &&
+      !matchesSegment(segmentSubject(view, recipientTimeZone(view.profile, ctx.timing.settings.defaultTimeZone).timeZone, campaign.topic), campaign.segmentRules, now)
+    ) {
+      entries.push({ outcome: 'excluded' });
+    } else return true;
     return false;
   });
+}
+
+/**
+ * What a recipient waits for before anything is decided for them, if anything: a local-time campaign's moment in
+ * their zone (`scheduled`), or the end of their quiet hours. `late`: due at once because the moment passed before the
+ * launch.
+ */
+function waitFor(campaign: StoredCampaign, timeZone: string, deferUntil: string | undefined, now: Date): { wait?: { until: string; deferral: Deferral }; late: boolean } {
+  const wall = campaign.localTime && campaign.sendAt ? parseWallTime(campaign.sendAt) : undefined;
+  if (wall) {
+    const t = localTiming(localMoment(wall, timeZone), new Date(campaign.launchedAt ?? now.toISOString()), now);
+    if (t.kind === 'scheduled') return { wait: { until: t.at.toISOString(), deferral: 'local_time' }, late: false };
+    if (deferUntil) return { wait: { until: deferUntil, deferral: 'quiet_hours' }, late: t.late };
+    return { late: t.late };
+  }
+  return deferUntil ? { wait: { until: deferUntil, deferral: 'quiet_hours' }, late: false } : { late: false };
+}
+
+/** The message record of one recipient of the campaign (its id derives from campaign and recipient). */
+function recordFor(deps: Deps, ctx: Context, recipientId: string, now: Date, decidedAt: string) {
+  const { campaign, template } = ctx;
+  return {
+    messageId: campaignMessageId(campaign.id, recipientId),
+    class: campaign.class,
+    template: template.id,
+    ...(campaign.topic ? { topic: campaign.topic } : {}),
+    campaignId: campaign.id,
+    recipientId,
+    decidedAt,
+    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+    requestHash: `campaign:${campaign.id}`,
+  };
+}
+
+/**
+ * Recipients who have to wait — a local-time campaign's moment still ahead in their zone, or (marketing) their quiet
+ * hours right now — are set waiting before any send budget is taken: a first pass over a whole audience at night, or
+ * across the time zones, must not crawl at the send rate only to defer it. One read of the profiles for their zones;
+ * each wait is a conditional claim, so a redelivered batch sets nobody waiting twice. Everything else (consent, caps)
+ * is decided when their time comes. Returns those left to decide now.
+ */
+async function setWaiting(deps: Deps, ctx: Context, ids: readonly string[], report: { waiting: number }): Promise<string[]> {
+  const { campaign } = ctx;
+  const wall = campaign.localTime && campaign.sendAt ? parseWallTime(campaign.sendAt) : undefined;
+  const quiet = campaign.class === 'marketing' ? ctx.timing.settings.quietHours : undefined;
+  if (!wall && !quiet) return [...ids];
+  const views = await deps.recipients.getForSending(ids);
+  const now = deps.clock();
+  const left = new Set<string>();
+  await Promise.all(
+    ids.map(async (id) => {
+      const view = views.get(id);
+      if (!view) return void left.add(id);
+      const zone = recipientTimeZone(view.profile, ctx.timing.settings.defaultTimeZone).timeZone;
+      const { wait } = waitFor(campaign, zone, quiet ? quietUntil(now, zone, quiet)?.toISOString() : undefined, now);
+      if (!wait) return void left.add(id);
+      const record = recordFor(deps, ctx, id, now, now.toISOString());
+      const claim = await deps.messages.claimDeferred({ ...record, status: 'deferred', until: wait.until, deferral: wait.deferral, createdAt: now.toISOString() });
+      if (claim.claimed) {
+        await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf({ topic: campaign.topic, campaignId: campaign.id }));
+        report.waiting++;
+      } else if (claim.existing.status === 'deferred' && claim.existing.until && Date.parse(claim.existing.until) > now.getTime()) {
+        report.waiting++;
+      } else {
+        // Claimed before in another state, or due now: the usual path decides it.
+        left.add(id);
+      }
+    }),
+  );
+  return ids.filter((id) => left.has(id));
 }
 
 /** What one recipient of the chunk comes to. */
@@ -201,28 +306,41 @@ async function sendOne(
   // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
   if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
   const now = deps.clock();
-  const verdict = campaignVerdict(campaign, view, suppressions, now);
+  // Service mail: decide() never applies timing to it, but the zone (local time, segments) still follows the stage default.
+  const verdict = campaignVerdict(campaign, view, suppressions, now, ctx.timing);
   if (verdict === 'excluded') return { kind: 'settled', entry: { outcome: 'excluded' } };
   const { state, decision } = verdict;
+  const { wait, late } = waitFor(campaign, verdict.timeZone, decision.action === 'defer' ? decision.until : undefined, now);
   const messageId = campaignMessageId(campaign.id, recipientId);
-  const record = {
-    messageId,
-    class: campaign.class,
-    template: template.id,
-    ...(campaign.topic ? { topic: campaign.topic } : {}),
-    campaignId: campaign.id,
-    recipientId,
-    decidedAt,
-    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
-    requestHash: `campaign:${campaign.id}`,
-  };
-  const claim = await deps.messages.claim({
-    ...record,
-    status: decision.action === 'send' ? 'sending' : 'held',
-    ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
-    createdAt: now.toISOString(),
-  });
-  if (!claim.claimed) {
+  const record = recordFor(deps, ctx, recipientId, now, decidedAt);
+  const claim = wait
+    ? await deps.messages.claimDeferred({ ...record, status: 'deferred', until: wait.until, deferral: wait.deferral, createdAt: now.toISOString() })
+    : await deps.messages.claim({
+        ...record,
+        status: decision.action === 'send' ? 'sending' : 'held',
+        ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
+        createdAt: now.toISOString(),
+      });
+  if (claim.claimed && wait) {
+    // The day's figures (best effort, like the rest of them): deferred now, counted in `sent` when it goes.
+    await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf({ topic: campaign.topic, campaignId: campaign.id }));
+    return { kind: 'waiting' };
+  }
+  if (!claim.claimed && claim.existing.status === 'deferred') {
+    const existing = claim.existing;
+    // Not due yet: a redelivery of the batch that deferred them. The due-message sweep brings them back.
+    if (!existing.until || Date.parse(existing.until) > now.getTime()) return { kind: 'waiting' };
+    const next = wait
+      ? ({ status: 'deferred', until: wait.until, deferral: wait.deferral } as const)
+      : decision.action === 'hold'
+        ? ({ status: 'held', reason: decision.reason } as const)
+        : ({ status: 'sending', decidedAt } as const);
+    const moved = await deps.messages.leaveDeferred(messageId, { until: existing.until, deferral: existing.deferral ?? 'quiet_hours', campaignId: campaign.id }, next, now.toISOString());
+    // Another delivery moved it first: its fate is that one's.
+    if (!moved) return { kind: 'in_doubt' };
+    if (next.status === 'deferred') return { kind: 'waiting' };
+    if (next.status === 'held') return { kind: 'settled', entry: { messageId, outcome: { held: next.reason } } };
+  } else if (!claim.claimed) {
     const existing = claim.existing;
     if (existing.status === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
     if (existing.status === 'held') return { kind: 'settled', entry: { messageId, outcome: { held: existing.reason ?? 'unknown_recipient' } } };
@@ -239,14 +357,23 @@ async function sendOne(
     }
     const age = now.getTime() - Date.parse(existing.updatedAt);
     if (age < deps.sending.reconcileSeconds * 1000) return { kind: 'in_doubt' };
+    // A stale claim of a recipient who is now inside their quiet hours: look again later rather than send now.
+    if (wait) return { kind: 'in_doubt' };
     if (!(await deps.messages.reclaimStale(messageId, existing.updatedAt, now.toISOString(), decidedAt))) return { kind: 'in_doubt' };
+    if (decision.action === 'hold') {
+      // A stale claim, taken over, whose recipient may no longer get the mail: held now.
+      await deps.messages.markHeld(messageId, decision.reason, now.toISOString());
+      return { kind: 'settled', entry: { messageId, outcome: { held: decision.reason } } };
+    }
   } else if (decision.action === 'hold') {
     return { kind: 'settled', entry: { messageId, outcome: { held: decision.reason } } };
   }
-  if (decision.action === 'hold') {
-    // A stale claim, taken over, whose recipient may no longer get the mail: held now.
-    await deps.messages.markHeld(messageId, decision.reason, now.toISOString());
-    return { kind: 'settled', entry: { messageId, outcome: { held: decision.reason } } };
+
+  // Over a frequency cap? The slot is taken with a conditional write: two campaigns racing for a recipient's last
+  // slot cannot both have it. Service mail never counts.
+  if (ctx.log && (await deps.delivery.reserve(recipientId, messageId, now, ctx.caps)) === 'capped') {
+    await deps.messages.markHeld(messageId, 'frequency_capped', now.toISOString());
+    return { kind: 'settled', entry: { messageId, outcome: { held: 'frequency_capped' } } };
   }
 
   for (let attempt = 1; ; attempt++) {
@@ -260,12 +387,13 @@ async function sendOne(
         trackingAllowed: trackingAllowed(state),
         now,
       });
-      return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+      return { kind: 'settled', entry: { messageId, outcome: 'sent', ...(late ? { late: true } : {}) } };
     } catch (e) {
       // A link that rendered unsafe for this recipient: held (deliver recorded why), the campaign goes on.
       if (e instanceof UnsafeLink) return { kind: 'settled', entry: { messageId, outcome: { held: 'invalid_link' } } };
       // The record is marked failed: nothing went out. A template that cannot be composed never will be.
       if (e instanceof SendwellError) {
+        if (ctx.log) await deps.delivery.release(recipientId, messageId);
         await deps.messages.markDeadLettered(messageId, e.code, deps.clock().toISOString());
         return { kind: 'settled', entry: { messageId, outcome: 'failed' } };
       }
@@ -310,6 +438,8 @@ async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
   const letters: string[] = [];
   for (const id of retry.keys()) {
     if (await deps.messages.markDeadLettered(campaignMessageId(ctx.campaign.id, id), reasons.join(', '), at)) letters.push(id);
+    // It never went out: it does not count against the recipient's cap.
+    if (ctx.log) await deps.delivery.release(id, campaignMessageId(ctx.campaign.id, id));
   }
   if (letters.length) await deps.queues.deadLetter({ campaignId: ctx.campaign.id, batchId: batch.batchId, recipientIds: letters, reason: reasons.join(', '), attempts });
   const counted = await deps.campaigns.settle(ctx.campaign.id, `${batchMarker(batch)}~dead`, entries, at);
@@ -322,6 +452,7 @@ async function countDay(deps: Deps, ctx: Context, counted: readonly SettleEntry[
   const figures: Record<string, number> = {};
   const add = (k: string) => (figures[k] = (figures[k] ?? 0) + 1);
   for (const e of counted) {
+    if (e.late) add('late');
     if (e.outcome === 'sent') add(`sent_${cls}`);
     else if (e.outcome === 'failed') add(`failed_${cls}`);
     else if (e.outcome !== 'excluded') {

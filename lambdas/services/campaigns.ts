@@ -4,11 +4,13 @@
  * entry written with it); the engine that finds the audience and sends is in `campaign-launcher.ts` and
  * `campaign-sender.ts`.
  */
-import { campaignProgress, type CampaignAction } from '../domain/campaign.ts';
+import { campaignProgress, waitingCounts, type CampaignAction } from '../domain/campaign.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { addDays, figuresOf, MAX_RANGE_DAYS, sumCounters } from '../domain/metrics.ts';
+import type { SegmentRule } from '../domain/segments.ts';
+import { parseWallTime, zonedInstant } from '../domain/time-zones.ts';
 import { markers, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
-import type { Campaign, CampaignInput, CampaignUpdate, SendResult } from '../schemas/model.ts';
+import type { AudienceFilter, Campaign, CampaignInput, CampaignUpdate, SendResult } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { newId } from './ids.ts';
 import { resolveTemplate, sendMessage } from './send.ts';
@@ -47,8 +49,42 @@ export async function checkShape(deps: Deps, c: CampaignShape): Promise<{ class:
   return { class: 'marketing', ...(topic ? { topic } : {}) };
 }
 
+/** The rules of the audience's segment, if it names one; a segment that does not exist is a 400 naming the field. */
+export async function segmentRulesOf(deps: Deps, audience: AudienceFilter | undefined): Promise<SegmentRule | undefined> {
+  if (!audience?.segment) return undefined;
+  const segment = await deps.catalog.getSegment(audience.segment);
+  if (!segment) throw new SendwellError('validation_failed', `No segment ${audience.segment}.`, [{ path: 'audience.segment', message: 'unknown segment' }]);
+  return segment.rules;
+}
+
+/**
+ * A local-time campaign's `sendAt` is a wall-clock time without an offset; any other campaign's has one. The
+ * earliest zone (UTC+14) reaches a wall-clock time 14 hours before UTC does: that is when it launches.
+ */
+function checkSendAt(c: { sendAt?: string | undefined; localTime?: boolean | undefined }): void {
+  if (!c.sendAt) return;
+  const wall = parseWallTime(c.sendAt);
+  if (c.localTime && !wall) {
+    throw new SendwellError('validation_failed', 'A local-time campaign sends at a wall-clock time in each recipient’s zone.', [
+      { path: 'sendAt', message: 'give it without an offset, e.g. "2026-12-06T09:00:00"' },
+    ]);
+  }
+  if (!c.localTime && wall) {
+    throw new SendwellError('validation_failed', 'sendAt needs an offset (or set localTime: true).', [{ path: 'sendAt', message: 'e.g. "2026-12-06T09:00:00Z"' }]);
+  }
+}
+
+/** The instant a campaign launches at: `sendAt`, or for a local-time campaign the moment the first zone (UTC+14) reaches it. */
+export function launchInstant(c: { sendAt: string; localTime?: boolean | undefined }): Date {
+  const wall = c.localTime ? parseWallTime(c.sendAt) : undefined;
+  return wall ? zonedInstant(wall, 'Etc/GMT-14') : new Date(c.sendAt);
+}
+
 export async function createCampaign(deps: Deps, input: CampaignInput, actor: Actor): Promise<Campaign> {
   const shape = await checkShape(deps, input);
+  checkSendAt(input);
+  await segmentRulesOf(deps, input.audience);
+  if (input.localTime && !input.sendAt) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
   const at = deps.clock().toISOString();
   const id = newId('cmp');
   const { class: _class, topic: _topic, ...rest } = input;
@@ -67,6 +103,8 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
     ...(reason ? { reason } : {}),
     ...(patch.class ? { class: patch.class } : {}),
   });
+  checkSendAt({ sendAt: patch.sendAt ?? current.sendAt, localTime: patch.localTime ?? current.localTime });
+  if (patch.audience) await segmentRulesOf(deps, patch.audience);
   const { class: _c, topic: _t, ...fields } = patch;
   await deps.campaigns.transition(id, 'update', { ...fields, ...shape, updatedAt: deps.clock().toISOString() });
   return getCampaign(deps, id);
@@ -108,14 +146,22 @@ export async function scheduleCampaign(deps: Deps, id: string, sendAt: string | 
   const when = sendAt ?? c.sendAt;
   const now = deps.clock();
   if (!when) throw new SendwellError('validation_failed', 'Say when to send.', [{ path: 'sendAt', message: 'required (here or on the campaign)' }]);
-  if (Date.parse(when) <= now.getTime()) {
-    throw new SendwellError('validation_failed', 'sendAt is in the past; launch the campaign now instead.', [{ path: 'sendAt', message: 'must be in the future' }]);
+  checkSendAt({ sendAt: when, localTime: c.localTime });
+  const launchAt = launchInstant({ sendAt: when, localTime: c.localTime });
+  if (launchAt.getTime() <= now.getTime()) {
+    throw new SendwellError(
+      'validation_failed',
+      c.localTime
+        ? 'The first time zones have passed sendAt already; launch the campaign now instead (those recipients get it at once and are counted late).'
+        : 'sendAt is in the past; launch the campaign now instead.',
+      [{ path: 'sendAt', message: 'must be in the future' }],
+    );
   }
   const at = now.toISOString();
-  const iso = new Date(when).toISOString();
-  await transition(deps, c, 'schedule', actor, { status: 'scheduled', sendAt: iso, updatedAt: at }, {
+  const iso = launchAt.toISOString();
+  await transition(deps, c, 'schedule', actor, { status: 'scheduled', sendAt: c.localTime ? when : iso, updatedAt: at }, {
     put: [markers.schedule(id, iso)],
-    ...(c.status === 'scheduled' && c.sendAt ? { remove: [markers.scheduleKey(id, new Date(c.sendAt).toISOString())] } : {}),
+    ...(c.status === 'scheduled' && c.sendAt ? { remove: [markers.scheduleKey(id, launchInstant({ sendAt: c.sendAt, localTime: c.localTime }).toISOString())] } : {}),
   });
   return getCampaign(deps, id);
 }
@@ -128,10 +174,13 @@ export async function launchCampaign(deps: Deps, id: string, actor: Actor): Prom
   const c = await mustGet(deps, id);
   await checkShape(deps, c);
   await refuseWhileMarketingPaused(deps, c, 'launch');
+  if (c.localTime && !c.sendAt) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
+  // The segment is read once, now: who is in it does not change while the campaign sends.
+  const segmentRules = await segmentRulesOf(deps, c.audience);
   const at = deps.clock().toISOString();
-  await transition(deps, c, 'launch', actor, { status: 'sending', launchedAt: at, launchedBy: actor, launcherAt: at, updatedAt: at }, {
+  await transition(deps, c, 'launch', actor, { status: 'sending', launchedAt: at, launchedBy: actor, launcherAt: at, updatedAt: at, ...(segmentRules ? { segmentRules } : {}) }, {
     put: [markers.active(id)],
-    ...(c.status === 'scheduled' && c.sendAt ? { remove: [markers.scheduleKey(id, new Date(c.sendAt).toISOString())] } : {}),
+    ...(c.status === 'scheduled' && c.sendAt ? { remove: [markers.scheduleKey(id, launchInstant({ sendAt: c.sendAt, localTime: c.localTime }).toISOString())] } : {}),
   });
   await deps.queues.launch(id);
   return getCampaign(deps, id);
@@ -170,7 +219,7 @@ export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Prom
   const c = await mustGet(deps, id);
   const at = deps.clock().toISOString();
   await transition(deps, c, 'cancel', actor, { status: 'cancelled', cancelledAt: at, cancelledBy: actor, updatedAt: at }, {
-    remove: [markers.activeKey(id), ...(c.status === 'scheduled' && c.sendAt ? [markers.scheduleKey(id, new Date(c.sendAt).toISOString())] : [])],
+    remove: [markers.activeKey(id), ...(c.status === 'scheduled' && c.sendAt ? [markers.scheduleKey(id, launchInstant({ sendAt: c.sendAt, localTime: c.localTime }).toISOString())] : [])],
   });
   for (const batch of await deps.campaigns.parked(id)) await deps.campaigns.unpark(id, batch.batchId);
   return getCampaign(deps, id);
@@ -229,10 +278,10 @@ async function transition(
 /** The API shape: the stored campaign without the engine's fields, with its progress. */
 async function view(deps: Deps, c: StoredCampaign): Promise<Campaign> {
   const now = deps.clock();
-  const counters = await deps.campaigns.counters(c);
+  const [counters, waits] = await Promise.all([deps.campaigns.counters(c), deps.campaigns.waits(c.id)]);
   const pausedNow = c.status === 'paused' && c.pausedAt ? now.getTime() - Date.parse(c.pausedAt) : 0;
-  const { found: _f, audienceComplete: _ac, page: _p, cursor: _cu, launcherAt: _l, pausedMs, ...fields } = c;
-  const progress = campaignProgress(counters, { now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow });
+  const { found: _f, audienceComplete: _ac, page: _p, cursor: _cu, launcherAt: _l, pausedMs, segmentRules: _sr, ...fields } = c;
+  const progress = campaignProgress(counters, { now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow }, waitingCounts(waits));
   const { pauseReason, pausedAt, pausedBy, ...rest } = fields;
   return { ...rest, ...(c.status === 'paused' ? { ...(pauseReason ? { pauseReason } : {}), ...(pausedAt ? { pausedAt } : {}), ...(pausedBy ? { pausedBy } : {}) } : {}), progress } as Campaign;
 }

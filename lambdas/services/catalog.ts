@@ -3,13 +3,38 @@ import { addressHash, normalizeEmail } from '../domain/email-address.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
 import { renderTemplate, validateTemplate } from '../domain/template.ts';
-import type { TemplateInput, TemplateRecord, Topic, TopicInput } from '../schemas/model.ts';
+import { isStricterCap } from '../domain/delivery-timing.ts';
+import { noteTopicCaps } from './delivery-settings.ts';
+import type { TemplateInput, TemplateRecord, Topic, TopicInput, TopicUpdate } from '../schemas/model.ts';
 import type { TemplatePreview, TemplatePreviewInput } from '../schemas/previews.ts';
 import type { Deps } from './deps.ts';
 
 export async function createTopic(deps: Deps, input: TopicInput): Promise<Topic> {
   const topic: Topic = { ...input, doubleOptIn: input.doubleOptIn ?? false, createdAt: deps.clock().toISOString() };
   await deps.catalog.createTopic(topic);
+  return topic;
+}
+
+/**
+ * Changes a topic. A `frequencyCap` must be stricter than the stage's (at most as many mails in at least as many
+ * days): both caps apply to the topic's marketing, so a looser one would do nothing. `null` removes it.
+ */
+export async function updateTopic(deps: Deps, id: string, patch: TopicUpdate): Promise<Topic> {
+  const current = await getTopic(deps, id);
+  if (patch.frequencyCap) {
+    const stage = (await deps.delivery.getSettings()).frequencyCap;
+    if (!isStricterCap(patch.frequencyCap, stage)) {
+      throw new SendwellError('validation_failed', 'A topic’s cap must be stricter than the stage’s.', [
+        { path: 'frequencyCap', message: `the stage allows ${stage!.max} in ${stage!.days} days; give at most ${stage!.max} in at least ${stage!.days} days` },
+      ]);
+    }
+  }
+  const { frequencyCap, ...rest } = patch;
+  const { frequencyCap: oldCap, ...kept } = current;
+  const cap = frequencyCap === undefined ? oldCap : (frequencyCap ?? undefined);
+  const topic: Topic = { ...kept, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)), ...(cap ? { frequencyCap: cap } : {}), updatedAt: deps.clock().toISOString() };
+  if (cap) await noteTopicCaps(deps);
+  await deps.catalog.updateTopic(topic);
   return topic;
 }
 

@@ -7,6 +7,7 @@ import type { CampaignStore } from '../adapters/dynamo/campaign-store.ts';
 import type { CatalogStore } from '../adapters/dynamo/catalog-store.ts';
 import type { DeadLetter, SendBatch } from '../domain/campaign.ts';
 import type { ControlStore } from '../adapters/dynamo/control-store.ts';
+import type { DeliveryStore } from '../adapters/dynamo/delivery-store.ts';
 import type { FeedbackStore } from '../adapters/dynamo/feedback-store.ts';
 import type { MessageStore } from '../adapters/dynamo/message-store.ts';
 import type { RecipientStore } from '../adapters/dynamo/recipient-store.ts';
@@ -56,11 +57,23 @@ export interface Deps {
     RecipientStore,
     'create' | 'createMany' | 'findIdByAddressHash' | 'findIdsByAddressHashes' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
   >;
-  readonly catalog: Pick<CatalogStore, 'createTopic' | 'getTopic' | 'listTopics' | 'putTemplate' | 'getTemplate' | 'listTemplates'>;
+  readonly catalog: Pick<
+    CatalogStore,
+    'createTopic' | 'getTopic' | 'listTopics' | 'updateTopic' | 'putTemplate' | 'getTemplate' | 'listTemplates' | 'putSegment' | 'getSegment' | 'listSegments' | 'deleteSegment'
+  >;
+  /** Quiet hours, frequency caps and the default time zone; the per-recipient marketing send log; the due-time index. */
+  readonly delivery: Pick<DeliveryStore, 'getSettings' | 'putSettings' | 'sentLogs' | 'reserve' | 'release' | 'due' | 'unindex'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew'>;
   readonly messages: Pick<
     MessageStore,
     | 'claim'
+    | 'claimDeferred'
+    | 'leaveDeferred'
+    | 'deferredRequest'
+    | 'deferAgainAfterFailure'
+    | 'touchEngagement'
+    | 'engagements'
+    | 'deleteEngagement'
     | 'markSent'
     | 'markFailed'
     | 'reclaimStale'

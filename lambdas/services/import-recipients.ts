@@ -13,7 +13,7 @@ import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { checkJson, JSON_LIMITS } from '../domain/json-input.ts';
 import { parseCsv, sniffDelimiter } from '../domain/text-file.ts';
 import type { ConsentWrite } from '../adapters/dynamo/recipient-store.ts';
-import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugSchema } from '../schemas/fields.ts';
+import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugSchema, TimeZoneSchema } from '../schemas/fields.ts';
 import type { LedgerEntry, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { logger } from '../adapters/logger.ts';
@@ -38,6 +38,7 @@ export const ImportRowSchema = z.object({
   externalId: z.string().max(128).optional(),
   country: CountrySchema.optional(),
   locale: LocaleSchema.optional(),
+  timeZone: TimeZoneSchema.optional(),
   attributes: AttributesSchema.optional(),
   consents: z.record(SlugSchema, ImportConsentSchema).optional(),
 });
@@ -91,7 +92,15 @@ function parseJsonLines(body: string): ParsedFile {
   return { rows, warnings: [] };
 }
 
-const CSV_FIELDS: Record<string, keyof ImportRow> = { email: 'email', external_id: 'externalId', externalid: 'externalId', country: 'country', locale: 'locale' };
+const CSV_FIELDS: Record<string, keyof ImportRow> = {
+  email: 'email',
+  external_id: 'externalId',
+  externalid: 'externalId',
+  country: 'country',
+  locale: 'locale',
+  time_zone: 'timeZone',
+  timezone: 'timeZone',
+};
 const EVIDENCE_COLUMNS = new Set(['at', 'confirmed_at', 'source', 'wording']);
 const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -127,7 +136,7 @@ function classifyColumns(header: readonly string[], warnings: Array<{ line: numb
 }
 
 /**
- * CSV with a header row: `email`, `external_id`, `country`, `locale`; `topic:<id>` columns holding `opted_in` or
+ * CSV with a header row: `email`, `external_id`, `country`, `locale`, `time_zone`; `topic:<id>` columns holding `opted_in` or
  * `opted_out`; `consent_at`, `consent_confirmed_at`, `consent_source`, `consent_wording` for their evidence;
  * every other column (or `attr:<name>`) is an attribute. The delimiter (`,` `;` tab) is sniffed from the header; a
  * row with a broken quote is rejected on its own; cells beyond the header are reported.
@@ -349,6 +358,7 @@ function newRowInput(run: ImportRun, merged: MergedRow, report: ImportReport) {
     ...(row.externalId ? { externalId: row.externalId } : {}),
     ...(row.country ? { country: row.country } : {}),
     ...(row.locale ? { locale: row.locale } : {}),
+    ...(row.timeZone ? { timeZone: row.timeZone } : {}),
     ...(row.attributes ? { attributes: row.attributes } : {}),
   };
   return { input, initial };
@@ -423,6 +433,7 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
     ...(row.externalId && row.externalId !== agg.profile.externalId ? { externalId: row.externalId } : {}),
     ...(row.country && row.country !== agg.profile.country ? { country: row.country } : {}),
     ...(row.locale && row.locale !== agg.profile.locale ? { locale: row.locale } : {}),
+    ...(row.timeZone && row.timeZone !== agg.profile.timeZone ? { timeZone: row.timeZone } : {}),
     ...(row.attributes && Object.entries(row.attributes).some(([k, v]) => agg.profile.attributes[k] !== v)
       ? { attributes: { ...agg.profile.attributes, ...row.attributes } }
       : {}),

@@ -62,11 +62,27 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   const at = deps.clock().toISOString();
   await deps.recipients.apply(id, { at, ledger: [ledgerEntry(keys, { id, country: agg.profile.country }, 'recipient', 'active', 'erased', { source: 'admin', actor }, at)] });
   const ids = await deps.messages.idsByRecipient(id);
+  for (const m of ids) await settleWaiting(deps, m, at);
   let messageItems = 0;
   for (const m of ids) messageItems += await deps.messages.deleteMessage(m);
+  messageItems += await deps.messages.deleteEngagement(id);
   const { recipients, ledger } = await deps.recipients.erase(id, hash);
   await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });
   return { recipientId: id, erased: true, removed: { recipientItems: recipients, ledgerEntries: ledger, messages: ids.length, messageItems }, tombstone: true };
+}
+
+/**
+ * A campaign mail still waiting (a local-time moment, the end of quiet hours) would never be settled once its record
+ * is deleted, and its campaign would never complete: it is settled now as held `erased`, exactly once (the move out of
+ * `deferred` is conditional), and the campaign's wait count goes down with it.
+ */
+async function settleWaiting(deps: Deps, messageId: string, at: string): Promise<void> {
+  const r = await deps.messages.getRecord(messageId);
+  if (r?.status !== 'deferred' || !r.campaignId || !r.until) return;
+  const moved = await deps.messages.leaveDeferred(messageId, { until: r.until, deferral: r.deferral ?? 'quiet_hours', campaignId: r.campaignId }, { status: 'held', reason: 'erased' }, at);
+  if (!moved) return;
+  await deps.campaigns.settle(r.campaignId, `erased-${messageId}`, [{ messageId, outcome: { held: 'erased' } }], at);
+  await deps.campaigns.completeIfDone(r.campaignId, at);
 }
 
 export interface ConsentProof {

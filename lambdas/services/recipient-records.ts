@@ -56,7 +56,12 @@ export function normalizeOrReject(email: string, path = 'email') {
 }
 
 export async function view(deps: Deps, agg: RecipientAggregate): Promise<Recipient> {
-  return toRecipient(agg, await deps.suppressions.list(agg.profile.addressHash));
+  const [suppressions, settings, engagement] = await Promise.all([
+    deps.suppressions.list(agg.profile.addressHash),
+    deps.delivery.getSettings({ maxAgeMs: 30_000 }),
+    deps.messages.engagements([agg.profile.id]),
+  ]);
+  return toRecipient({ ...agg, profile: { ...agg.profile, ...(engagement.get(agg.profile.id) ?? {}) } }, suppressions, settings.defaultTimeZone);
 }
 
 export async function getRecipient(deps: Deps, id: string): Promise<Recipient> {
@@ -136,6 +141,7 @@ export function newRecipientRecord(
     ...(input.externalId ? { externalId: input.externalId } : {}),
     ...(input.country ? { country: input.country } : {}),
     ...(input.locale ? { locale: input.locale } : {}),
+    ...(input.timeZone ? { timeZone: input.timeZone } : {}),
     attributes: input.attributes ?? {},
     unsubscribedAll: false,
     createdAt: at,

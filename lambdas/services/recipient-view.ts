@@ -1,6 +1,7 @@
 /** Turns stored recipient data into the decision's input and into the API's `Recipient`. */
 import { RecipientStateSchema, sharingAllowed, trackingAllowed, type RecipientState } from '../domain/decide.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
+import { FALLBACK_TIME_ZONE, recipientTimeZone } from '../domain/time-zones.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import type { Recipient, SuppressionRecord } from '../schemas/model.ts';
 
@@ -19,16 +20,21 @@ export function toDecisionState(agg: RecipientAggregate | undefined, suppression
   });
 }
 
-export function toRecipient(agg: RecipientAggregate, suppressions: readonly SuppressionRecord[]): Recipient {
+export function toRecipient(agg: RecipientAggregate, suppressions: readonly SuppressionRecord[], defaultTimeZone: string = FALLBACK_TIME_ZONE): Recipient {
   const p = agg.profile;
   const state = toDecisionState(agg, suppressions);
+  const zone = recipientTimeZone(p, defaultTimeZone);
   return {
     id: p.id,
     email: p.email,
     ...(p.externalId ? { externalId: p.externalId } : {}),
     ...(p.country ? { country: p.country } : {}),
     ...(p.locale ? { locale: p.locale } : {}),
+    timeZone: zone.timeZone,
+    timeZoneSource: zone.source,
     attributes: p.attributes ?? {},
+    ...(p.lastOpenedAt ? { lastOpenedAt: p.lastOpenedAt } : {}),
+    ...(p.lastClickedAt ? { lastClickedAt: p.lastClickedAt } : {}),
     jurisdiction: jurisdictionFor(p.country).zone,
     consents: Object.fromEntries(
       Object.values(agg.consents).map((c) => [

@@ -4,7 +4,9 @@
  * while marketing is paused, marketing that would have gone out is held as `marketing_paused`.
  */
 import { composeMessage } from '../domain/compose.ts';
-import { decide, trackingAllowed, type Decision } from '../domain/decide.ts';
+import { decide, trackingAllowed, type Decision, type DecisionTiming } from '../domain/decide.ts';
+import { capsFor, type FrequencyCap } from '../domain/delivery-timing.ts';
+import { recipientTimeZone } from '../domain/time-zones.ts';
 import { addressHash, normalizeEmail } from '../domain/email-address.ts';
 import { SendOutcomeUnknown, SendwellError, UnsafeLink } from '../domain/errors.ts';
 import { buildLinks } from '../domain/links.ts';
@@ -82,6 +84,78 @@ async function resolveTarget(deps: Deps, to: SendMessageInput['to'], pepper: Buf
  * that cannot be sent, `conflict` for a reused idempotency key.
  */
 export async function sendMessage(deps: Deps, input: SendMessageInput, options: SendOptions = {}): Promise<SendResult> {
+  const { now, at, template, target, state, decision, caps, log } = await judge(deps, input, options);
+
+  const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
+  const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });
+  // A service mail to an address we do not know yet (a receipt for a first order) creates its recipient, so the
+  // preference link in it leads somewhere. Marketing to a stranger creates nothing: it is held.
+  let recipientId = target.aggregate?.profile.id;
+  if (recipientId === undefined && decision.action === 'send' && target.display !== undefined) {
+    const created = await createRecipientRecord(deps, { email: target.display }, { source: 'api', actor: options.actor ?? 'api' });
+    recipientId = created.recipient.id;
+  }
+  const base = {
+    messageId,
+    class: template.class,
+    template: template.id,
+    ...(template.topic ? { topic: template.topic } : {}),
+    ...(recipientId ? { recipientId } : {}),
+    createdAt: at,
+    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+    requestHash: hash,
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+  };
+  const claim =
+    decision.action === 'defer'
+      ? await deps.messages.claimDeferred({
+          ...base,
+          status: 'deferred',
+          until: decision.until,
+          deferral: 'quiet_hours',
+          // What the due-message sweep sends when the quiet hours are over (kept only as long as the record).
+          request: { template: input.template, to: input.to, data: input.data, ...(options.confirmTopic ? { confirmTopic: options.confirmTopic } : {}) },
+        })
+      : await deps.messages.claim({ ...base, status: decision.action === 'send' ? 'sending' : 'held', ...(decision.action === 'hold' ? { reason: decision.reason } : {}) });
+  if (!claim.claimed) {
+    if (claim.requestHash !== hash) {
+      throw new SendwellError('conflict', 'This idempotency key was used for a different request.', [
+        { path: 'idempotencyKey', message: 'reused with a different template, recipient or data' },
+      ]);
+    }
+    const { existing } = claim;
+    return { messageId, status: existing.status, ...(existing.reason ? { reason: existing.reason } : {}), ...(existing.status === 'deferred' && existing.until ? { until: existing.until } : {}), duplicate: true };
+  }
+
+  if (decision.action === 'defer') {
+    await deps.messages.count(at, { [`deferred_${template.class}`]: 1 }, dimsOf(template));
+    return { messageId, status: 'deferred', until: decision.until };
+  }
+  if (decision.action === 'hold') {
+    await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 }, dimsOf(template));
+    return { messageId, status: 'held', reason: decision.reason };
+  }
+  return dispatch(deps, { template, messageId, recipientId, target, state, data: input.data, options, caps, log, now, at });
+}
+
+interface Judged {
+  readonly now: Date;
+  readonly at: string;
+  readonly template: Template & { id: string };
+  readonly target: Target;
+  readonly state: ReturnType<typeof toDecisionState>;
+  readonly decision: Decision | { action: 'hold'; reason: 'unknown_recipient' };
+  /** The frequency caps this mail is held to (marketing only, never a test send). */
+  readonly caps: readonly FrequencyCap[];
+  /** Whether this mail goes into the recipient's send log (marketing, while any cap exists: the stage's or a topic's). */
+  readonly log: boolean;
+}
+
+/**
+ * Everything the decision needs, read now, and the decision: the template, the recipient and their suppressions, the
+ * marketing pause and, for marketing, the stage's quiet hours and caps read in the recipient's own zone.
+ */
+async function judge(deps: Deps, input: SendMessageInput, options: SendOptions): Promise<Judged> {
   const now = deps.clock();
   const at = now.toISOString();
   const keys = await deps.keys();
@@ -91,8 +165,26 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   const state = toDecisionState(target.aggregate, suppressions);
   // The marketing auto-pause (services/marketing-control.ts) holds marketing only; service mail never asks.
   const marketingPaused = template.class === 'marketing' && (await deps.control.getMarketingPause()) !== undefined;
+  // Timing rules are for marketing to a known recipient (a stranger is held anyway), never for a test send.
+  let timing: DecisionTiming | undefined;
+  let caps: FrequencyCap[] = [];
+  let log = false;
+  if (template.class === 'marketing' && !options.test && target.aggregate) {
+    const settings = await deps.delivery.getSettings();
+    const topicCap = template.topic ? (await deps.catalog.getTopic(template.topic))?.frequencyCap : undefined;
+    caps = capsFor(settings.frequencyCap, topicCap);
+    log = settings.frequencyCap !== undefined || settings.topicCaps === true;
+    const id = target.aggregate.profile.id;
+    timing = {
+      timeZone: recipientTimeZone(target.aggregate.profile, settings.defaultTimeZone).timeZone,
+      quietHours: settings.quietHours,
+      stageCap: settings.frequencyCap,
+      topicCap,
+      marketingSentAt: caps.length ? ((await deps.delivery.sentLogs([id])).get(id) ?? []) : [],
+    };
+  }
 
-  const decision: Decision | { action: 'hold'; reason: 'unknown_recipient' } =
+  const decision: Judged['decision'] =
     target.address === undefined
       ? { action: 'hold', reason: 'unknown_recipient' }
       : decide(
@@ -107,70 +199,66 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
             ...(options.test ? { test: true } : {}),
           },
           now,
-          { marketingPaused },
+          { marketingPaused, timing },
         );
+  return { now, at, template, target, state, decision, caps, log };
+}
 
-  const messageId = input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : newId('msg');
-  const hash = requestHash({ template: input.template, to: input.to, data: input.data, confirmTopic: options.confirmTopic });
-  // A service mail to an address we do not know yet (a receipt for a first order) creates its recipient, so the
-  // preference link in it leads somewhere. Marketing to a stranger creates nothing: it is held.
-  let recipientId = target.aggregate?.profile.id;
-  if (recipientId === undefined && decision.action === 'send' && target.display !== undefined) {
-    const created = await createRecipientRecord(deps, { email: target.display }, { source: 'api', actor: options.actor ?? 'api' });
-    recipientId = created.recipient.id;
+/**
+ * A claimed message (`sending`) goes out: a slot under the frequency caps first (marketing; a conditional write, so
+ * racing sends cannot both take the last one), then SES. Held `frequency_capped` when the caps are full.
+ */
+async function dispatch(
+  deps: Deps,
+  m: {
+    template: Template & { id: string };
+    messageId: string;
+    recipientId: string | undefined;
+    target: Target;
+    state: ReturnType<typeof toDecisionState>;
+    data: Readonly<Record<string, unknown>>;
+    options: SendOptions;
+    caps: readonly FrequencyCap[];
+    log: boolean;
+    now: Date;
+    at: string;
+  },
+): Promise<SendResult> {
+  const { template, messageId, recipientId, options, now, at } = m;
+  // Every marketing mail is logged while any cap exists (a mail of a topic without one counts towards a topic's that has one).
+  if (m.log && recipientId && (await deps.delivery.reserve(recipientId, messageId, now, m.caps)) === 'capped') {
+    await deps.messages.markHeld(messageId, 'frequency_capped', at);
+    await deps.messages.count(at, { [`held_${template.class}`]: 1, held_reason_frequency_capped: 1 }, dimsOf(template));
+    return { messageId, status: 'held', reason: 'frequency_capped' };
   }
-  const claim = await deps.messages.claim({
-    messageId,
-    status: decision.action === 'send' ? 'sending' : 'held',
-    ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
-    class: template.class,
-    template: template.id,
-    ...(template.topic ? { topic: template.topic } : {}),
-    ...(recipientId ? { recipientId } : {}),
-    createdAt: at,
-    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
-    requestHash: hash,
-    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
-  });
-  if (!claim.claimed) {
-    if (claim.requestHash !== hash) {
-      throw new SendwellError('conflict', 'This idempotency key was used for a different request.', [
-        { path: 'idempotencyKey', message: 'reused with a different template, recipient or data' },
-      ]);
-    }
-    const { existing } = claim;
-    return { messageId, status: existing.status, ...(existing.reason ? { reason: existing.reason } : {}), duplicate: true };
-  }
-
-  if (decision.action === 'hold') {
-    await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 }, dimsOf(template));
-    return { messageId, status: 'held', reason: decision.reason };
-  }
-
   try {
     await deliver(deps, {
       template,
       messageId,
       recipientId: recipientId ?? unreachable('a sent message always has a recipient'),
-      to: target.display ?? target.address ?? '',
-      data: input.data,
-      trackingAllowed: trackingAllowed(state),
+      to: m.target.display ?? m.target.address ?? '',
+      data: m.data,
+      trackingAllowed: trackingAllowed(m.state),
       ...(options.confirmTopic ? { confirmTopic: options.confirmTopic } : {}),
       ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
       now,
     });
   } catch (e) {
     if (e instanceof UnsafeLink) {
-      // Held for this recipient, like any other hold: recorded (deliver marked it), counted, returned.
+      // Held for this recipient, like any other hold: recorded (deliver marked it), counted, returned; nothing went
+      // out, so a frequency-cap slot goes back.
+      if (m.log && recipientId) await deps.delivery.release(recipientId, messageId);
       await deps.messages.count(at, { [`held_${template.class}`]: 1, held_reason_invalid_link: 1 }, dimsOf(template));
       return { messageId, status: 'held', reason: 'invalid_link' };
     }
-    if (e instanceof SendwellError) throw e;
     if (e instanceof SendOutcomeUnknown) {
       throw new SendwellError('bad_gateway', 'SES did not answer: the message may have been sent. Do not send it again under a new idempotency key; GET /v1/messages/{id} shows it once SES reports it.', [
         { path: 'messageId', message: messageId },
       ]);
     }
+    // Nothing went out: the slot goes back.
+    if (m.log && recipientId) await deps.delivery.release(recipientId, messageId);
+    if (e instanceof SendwellError) throw e;
     await deps.messages.count(at, { [`failed_${template.class}`]: 1 }, dimsOf(template));
     throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
       { message: (e as Error).name || 'ses_error' },
@@ -178,6 +266,34 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
   }
   await deps.messages.count(at, { [`sent_${template.class}`]: 1 }, dimsOf(template));
   return { messageId, status: 'sent' };
+}
+
+export type DeferredOutcome = 'sent' | 'held' | 'deferred' | 'not_due' | 'gone' | 'taken';
+
+/**
+ * A deferred transactional message whose time came (the due-message sweep): decided again now, with everything read
+ * again, then sent, held, or deferred once more. Conditional on it still being that deferral, so two sweeps never
+ * both send it.
+ */
+export async function sendDeferredMessage(deps: Deps, messageId: string): Promise<DeferredOutcome> {
+  const stored = await deps.messages.deferredRequest(messageId);
+  if (!stored || stored.record.status !== 'deferred' || !stored.record.until || !stored.request) return 'gone';
+  const was = { until: stored.record.until, deferral: stored.record.deferral ?? 'quiet_hours' } as const;
+  if (Date.parse(was.until) > deps.clock().getTime()) return 'not_due';
+  const request = stored.request as SendMessageInput & { confirmTopic?: string };
+  const options: SendOptions = request.confirmTopic ? { confirmTopic: request.confirmTopic } : {};
+  const { now, at, template, target, state, decision, caps, log } = await judge(deps, { ...request, data: request.data ?? {} }, options);
+  if (decision.action === 'defer') {
+    return (await deps.messages.leaveDeferred(messageId, was, { status: 'deferred', until: decision.until, deferral: 'quiet_hours' }, at)) ? 'deferred' : 'taken';
+  }
+  if (decision.action === 'hold') {
+    if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'held', reason: decision.reason }, at))) return 'taken';
+    await deps.messages.count(at, { [`held_${template.class}`]: 1, [`held_reason_${decision.reason}`]: 1 }, dimsOf(template));
+    return 'held';
+  }
+  if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'sending', decidedAt: at }, at))) return 'taken';
+  const result = await dispatch(deps, { template, messageId, recipientId: stored.record.recipientId, target, state, data: request.data ?? {}, options, caps, log, now, at });
+  return result.status === 'sent' ? 'sent' : 'held';
 }
 
 /** A claimed message, ready to go out. */

@@ -69,6 +69,8 @@ export async function recordOpen(deps: Deps, token: string, signal: RequestSigna
   if (!kind.count) return 'not_counted';
   const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
   const { first, firstHuman } = await deps.messages.recordOpen(messageId, open);
+  // Segments read the last human open (`lastOpenedAt`); machine opens never count.
+  if (!kind.machine && recipientId) await deps.messages.touchEngagement(recipientId, 'lastOpenedAt', open.at);
   await deps.messages.count(
     open.at,
     withClass(record, {
@@ -123,6 +125,8 @@ async function countClick(deps: Deps, record: MessageRecord, linkIndex: number, 
   if (!kind.count) return;
   const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
   const { first, firstHuman } = await deps.messages.recordClick(record.messageId, linkIndex, click);
+  // Segments read the last human click (`lastClickedAt`); a click a later burst shows to be a machine's keeps it.
+  if (!kind.machine && record.recipientId) await deps.messages.touchEngagement(record.recipientId, 'lastClickedAt', click.at);
   const dims = dimsOf(record);
   await deps.messages.count(
     click.at,

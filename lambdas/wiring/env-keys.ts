@@ -51,6 +51,11 @@ export const ENV = {
    * if SES reported a send event for it, sent again otherwise. Longer than SES events take to arrive. Default 600.
    */
   sendReconcileSeconds: 'SENDWELL_SEND_RECONCILE_SECONDS',
+  /**
+   * Tests only: milliseconds added to the handlers' clock (a local-time or quiet-hours test moves "now" past a moment
+   * hours away instead of waiting for it). Never set on AWS; `npm start` refuses to start with it.
+   */
+  clockOffsetMs: 'SENDWELL_CLOCK_OFFSET_MS',
   /** Local stack and tests only: the partner webhooks as JSON, in place of the secret. */
   partners: 'SENDWELL_PARTNERS',
   /** Local stack and tests only: the token keys as JSON, in place of the secret. */

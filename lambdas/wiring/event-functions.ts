@@ -76,7 +76,8 @@ export const EVENT_FUNCTIONS = {
     timeoutSeconds: 120,
     // `campaigns:enqueue`: a batch that keeps failing goes to the dead-letter queue with its reason.
     permissions: ['ses:send', 'keys:read', 'campaigns:enqueue'],
-    tables: { recipients: ['read'], suppressions: ['read'], campaigns: ALL_VERBS, messages: ['read', 'put', 'update'], counters: ['read', 'put', 'update'] },
+    // recipients put/update: the slot a marketing mail takes in the person's send log under frequency caps (and gives back).
+    tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ALL_VERBS, messages: ['read', 'put', 'update'], counters: ['read', 'put', 'update'] },
   },
   startDueCampaigns: {
     entry: 'lambdas/handlers/start-due-campaigns.ts',
@@ -97,6 +98,19 @@ export const EVENT_FUNCTIONS = {
     permissions: ['keys:read'],
     // The job and its chunks live in the campaigns table; rows become recipients with their ledger entries.
     tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], campaigns: ['read', 'update'] },
+  },
+  sendDueMessages: {
+    entry: 'lambdas/handlers/send-due-messages.ts',
+    description: 'Deferred mail: every minute, reads the messages due-time index (quiet hours over, local-time moments reached); campaign recipients back on the send queue, transactional mail decided again and sent.',
+    source: 'schedule',
+    memorySize: 512,
+    timeoutSeconds: 120,
+    // Transactional deferred mail is sent from here (`ses:send`, `keys:read` for its links); campaign recipients go
+    // back on the send queue (`campaigns:enqueue`).
+    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue'],
+    // recipients: the mail's recipient, and its slot in the send log (a transaction: put, and update to give it back);
+    // messages: the due index, the record's moves; counters: the delivery settings and the day's figures.
+    tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

@@ -73,11 +73,12 @@ export const TABLES = {
     envKey: ENV.tableMessages,
     partitionKey: 'pk',
     sortKey: 'sk',
-    indexes: [gsi(1)],
+    // gsi2 (sparse): deferred messages by due time, `DUE#shard` / `<until>#<id>`, read by the due-message sweep.
+    indexes: [gsi(1), gsi(2)],
     ttlAttribute: 'expiresAt',
     // No stream: nothing reads one, and on DynamoDB Local every write to a streaming table costs stream bookkeeping on
     // its one SQLite thread (the campaign bench's hottest table).
-    description: 'One record per message, claimed with a condition before SES is called; raw tracking events expire.',
+    description: 'One record per message, claimed with a condition before SES is called; raw tracking events expire; gsi2 finds deferred messages by due time.',
   },
   relay: {
     id: 'PartnerRelay',

@@ -117,7 +117,7 @@ export function campaignDoc(status: Campaign['status'], progress: ProgressFields
     createdAt: '2026-11-22T10:00:00Z',
     updatedAt: '2026-11-22T10:00:00Z',
     createdBy: 'local-admin',
-    progress: { audience: 100, audienceComplete: true, excluded: 0, targeted: 100, sent: 0, heldTotal: 0, failed: 0, remaining: 100, ...progress, held: (progress.held ?? {}) as CampaignProgress['held'] },
+    progress: { audience: 100, audienceComplete: true, excluded: 0, targeted: 100, sent: 0, heldTotal: 0, failed: 0, remaining: 100, scheduled: 0, deferred: 0, late: 0, ...progress, held: (progress.held ?? {}) as CampaignProgress['held'] },
     ...extra,
   };
 }

@@ -9,6 +9,7 @@ import { can } from '../roles.ts';
 import { duration, num, parseAttributes, reasonLabel } from '../format.ts';
 import { navigate } from '../router.ts';
 import { Badge, Confirm, ErrorBox, Link, Loading, Page, Status, useAction, useLoad } from '../ui.tsx';
+import { timeline } from '../local-time.ts';
 
 interface Progress {
   audience: number;
@@ -20,6 +21,11 @@ interface Progress {
   heldTotal: number;
   failed: number;
   remaining: number;
+  scheduled?: number;
+  deferred?: number;
+  late?: number;
+  nextDueAt?: string;
+  timeline?: { at: string; scheduled: number; deferred: number }[];
   ratePerSecond?: number;
   etaSeconds?: number;
   /** Opens and clicks, human and machine apart (one campaign's answer only). */
@@ -33,8 +39,9 @@ export interface Campaign {
   template: string;
   class: 'service' | 'marketing';
   status: 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
-  audience?: { countries?: string[]; attributes?: Record<string, unknown> };
+  audience?: { countries?: string[]; attributes?: Record<string, unknown>; segment?: string };
   sendAt?: string;
+  localTime?: boolean;
   pauseReason?: string;
   createdAt: string;
   progress: Progress;
@@ -46,6 +53,7 @@ interface AudiencePreview {
   audience: number;
   excluded: number;
   eligible: number;
+  deferred?: number;
   held: Record<string, number>;
   complete: boolean;
 }
@@ -147,7 +155,11 @@ function AudienceSummary({ preview }: { preview: AudiencePreview }) {
           <dd data-figure="held">{num(Object.values(preview.held).reduce((a, b) => a + b, 0))}</dd>
         </div>
         <div>
-          <dt>Left out by the filter</dt>
+          <dt>In quiet hours now (deferred)</dt>
+          <dd data-figure="deferred">{num(preview.deferred ?? 0)}</dd>
+        </div>
+        <div>
+          <dt>Left out by the filter or segment</dt>
           <dd data-figure="excluded">{num(preview.excluded)}</dd>
         </div>
         <div>
@@ -164,7 +176,8 @@ function AudienceSummary({ preview }: { preview: AudiencePreview }) {
 export function CampaignComposer({ api }: Ctx) {
   const templates = useLoad(() => api.get<{ templates: { id: string; class: string; topic?: string; subject: string }[] }>('/v1/templates'), []);
   const topics = useLoad(() => api.get<{ topics: { id: string; name: string }[] }>('/v1/topics'), []);
-  const [f, setF] = useState({ name: '', template: '', topic: '', countries: '', attributes: '', reason: '', rate: '', data: '' });
+  const segments = useLoad(() => api.get<{ segments: { id: string; name: string }[] }>('/v1/segments'), []);
+  const [f, setF] = useState({ name: '', template: '', topic: '', countries: '', attributes: '', segment: '', reason: '', rate: '', data: '', localTime: false, wall: '' });
   const [preview, setPreview] = useState<AudiencePreview | undefined>();
   const [previewError, setPreviewError] = useState<unknown>();
   const seq = useRef(0);
@@ -178,6 +191,7 @@ export function CampaignComposer({ api }: Ctx) {
     const a: Record<string, unknown> = {};
     if (countries.length) a.countries = countries;
     if (Object.keys(attributes).length) a.attributes = attributes;
+    if (f.segment) a.segment = f.segment;
     return Object.keys(a).length ? a : undefined;
   };
 
@@ -200,7 +214,7 @@ export function CampaignComposer({ api }: Ctx) {
       }
     }, 350);
     return () => clearTimeout(timer);
-  }, [f.template, f.topic, f.countries, f.attributes]);
+  }, [f.template, f.topic, f.countries, f.attributes, f.segment]);
 
   const create = useAction(async () => {
     const aud = audience();
@@ -218,6 +232,7 @@ export function CampaignComposer({ api }: Ctx) {
       ...(klass === 'service' ? { reason: f.reason } : {}),
       ...(f.rate ? { ratePerSecond: Number(f.rate) } : {}),
       ...(data ? { data } : {}),
+      ...(f.localTime ? { localTime: true, sendAt: f.wall.length === 16 ? `${f.wall}:00` : f.wall } : {}),
     });
     navigate(`campaigns/${c.id}`);
   });
@@ -276,6 +291,29 @@ export function CampaignComposer({ api }: Ctx) {
             <input id="cmp-countries" placeholder="DE, AT" value={f.countries} onInput={(e) => setF({ ...f, countries: e.currentTarget.value })} />
             <label for="cmp-attributes">Attributes, one condition a line</label>
             <textarea id="cmp-attributes" rows={2} class="code" placeholder="plan=pro,team" value={f.attributes} onInput={(e) => setF({ ...f, attributes: e.currentTarget.value })} />
+            <label for="cmp-segment">Segment</label>
+            <select id="cmp-segment" value={f.segment} onChange={(e) => setF({ ...f, segment: e.currentTarget.value })}>
+              <option value="">(none)</option>
+              {(segments.data?.segments ?? []).map((sg) => (
+                <option key={sg.id} value={sg.id}>
+                  {sg.name} ({sg.id})
+                </option>
+              ))}
+            </select>
+          </fieldset>
+          <fieldset>
+            <legend>When</legend>
+            <label class="check">
+              <input id="cmp-local" type="checkbox" checked={f.localTime} onChange={(e) => setF({ ...f, localTime: e.currentTarget.checked })} /> Local time: each person gets it at
+              this time in their own time zone
+            </label>
+            {f.localTime && (
+              <>
+                <label for="cmp-wall">Their local time</label>
+                <input id="cmp-wall" type="datetime-local" required value={f.wall} onInput={(e) => setF({ ...f, wall: e.currentTarget.value })} />
+                {f.wall && <LocalTimeline wall={f.wall} />}
+              </>
+            )}
           </fieldset>
           <label for="cmp-data">Template values for every mail (JSON, optional)</label>
           <input id="cmp-data" class="code" placeholder='{"offer": "20 % off"}' value={f.data} onInput={(e) => setF({ ...f, data: e.currentTarget.value })} aria-describedby="cmp-data-help" />
@@ -298,6 +336,34 @@ export function CampaignComposer({ api }: Ctx) {
         </section>
       </div>
     </Page>
+  );
+}
+
+/** When each time zone gets a local-time campaign, soonest first; the first is when it launches if scheduled. */
+function LocalTimeline(props: { wall: string }) {
+  const rows = timeline(props.wall, new Date());
+  return (
+    <table class="compact" id="local-timeline">
+      <caption>When each zone gets it (UTC)</caption>
+      <thead>
+        <tr>
+          <th scope="col">Time zone</th>
+          <th scope="col">At (UTC)</th>
+          <th scope="col">Now</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.zone}>
+            <th scope="row">{r.label}</th>
+            <td>
+              <time dateTime={r.at.toISOString()}>{r.at.toISOString().slice(0, 16).replace('T', ' ')}</time>
+            </td>
+            <td>{r.late ? 'passed: sent at launch (late)' : 'waits for its time'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -371,7 +437,8 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
           </>
         ) : null}
         {c.pauseReason && c.status === 'paused' ? ` · paused: ${reasonLabel(c.pauseReason)}` : ''}
-        {c.sendAt && c.status === 'scheduled' ? ` · launches at ${c.sendAt}` : ''}
+        {c.sendAt && c.status === 'scheduled' ? (c.localTime ? ` · at ${c.sendAt} in each person’s time zone` : ` · launches at ${c.sendAt}`) : ''}
+        {c.audience?.segment ? ` · segment ${c.audience.segment}` : ''}
       </p>
       {loadError ? <ErrorBox error={loadError} title="Could not refresh" /> : null}
       <ErrorBox error={act.error} title="That did not work" />
@@ -417,11 +484,11 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
                   aria-labelledby="schedule-h"
                   onSubmit={(e) => {
                     e.preventDefault();
-                    void act.run('schedule', { sendAt: new Date(sendAt).toISOString() });
+                    void act.run('schedule', { sendAt: c.localTime ? (sendAt.length === 16 ? `${sendAt}:00` : sendAt) : new Date(sendAt).toISOString() });
                   }}
                 >
                   <h3 id="schedule-h">Schedule</h3>
-                  <label for="send-at">Launch at (your time)</label>
+                  <label for="send-at">{c.localTime ? 'Each person’s local time' : 'Launch at (your time)'}</label>
                   <input id="send-at" type="datetime-local" required value={sendAt} onInput={(e) => setSendAt(e.currentTarget.value)} />
                   <button type="submit" class="secondary" disabled={act.busy}>
                     Schedule
@@ -496,10 +563,58 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
               </>
             ) : null}
             <div>
-              <dt>Left out by the filter</dt>
+              <dt>Left out by the filter or segment</dt>
               <dd data-figure="excluded">{num(p.excluded)}</dd>
             </div>
+            <div>
+              <dt>Waiting for their local time</dt>
+              <dd data-figure="scheduled">{num(p.scheduled ?? 0)}</dd>
+            </div>
+            <div>
+              <dt>Deferred (quiet hours)</dt>
+              <dd data-figure="deferred">{num(p.deferred ?? 0)}</dd>
+            </div>
+            <div>
+              <dt>Sent late (their time had passed)</dt>
+              <dd data-figure="late">{num(p.late ?? 0)}</dd>
+            </div>
+            <div>
+              <dt>Frequency capped</dt>
+              <dd data-figure="capped">{num(p.held.frequency_capped ?? 0)}</dd>
+            </div>
           </dl>
+          {p.nextDueAt && (
+            <p id="campaign-next-due">
+              Next due: <time dateTime={p.nextDueAt}>{p.nextDueAt.slice(0, 16).replace('T', ' ')} UTC</time>
+            </p>
+          )}
+          {p.timeline && p.timeline.length > 0 && (
+            <table class="compact" id="campaign-timeline">
+              <caption>Who waits for which moment</caption>
+              <thead>
+                <tr>
+                  <th scope="col">At (UTC)</th>
+                  <th scope="col" class="num">
+                    Local time
+                  </th>
+                  <th scope="col" class="num">
+                    Quiet hours
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.timeline.map((t) => (
+                  <tr key={t.at}>
+                    <th scope="row">
+                      <time dateTime={t.at}>{t.at.slice(0, 16).replace('T', ' ')}</time>
+                    </th>
+                    <td class="num">{num(t.scheduled)}</td>
+                    <td class="num">{num(t.deferred)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           <HeldTable held={p.held} caption="Held back at send time, by reason" id="campaign-held" />
           <div class="actions">
             {c.status === 'sending' && mayPause && (

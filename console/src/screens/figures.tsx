@@ -19,6 +19,8 @@ interface FiguresT {
   sent: ClassCount;
   held: ClassCount & { byReason: Record<string, number> };
   failed: ClassCount;
+  deferred?: ClassCount;
+  late?: number;
   delivered: ClassCount;
   bouncedHard: ClassCount;
   bouncedSoft: ClassCount;
@@ -67,6 +69,7 @@ const ROWS: [string, string, (f: FiguresT) => ClassCount][] = [
   ['delivered', 'Delivered', (f) => f.delivered],
   ['held', 'Held back', (f) => f.held],
   ['failed', 'Failed', (f) => f.failed],
+  ['deferred', 'Deferred (quiet hours, local time)', (f) => f.deferred ?? { total: 0, service: 0, marketing: 0 }],
   ['bouncedHard', 'Hard bounces', (f) => f.bouncedHard],
   ['bouncedSoft', 'Soft bounces', (f) => f.bouncedSoft],
   ['complained', 'Complaints', (f) => f.complained],
@@ -219,6 +222,18 @@ function MetricsView({ m }: { m: Metrics }) {
                   </tr>
                 );
               })}
+              <tr data-figure="late">
+                <th scope="row">Sent late (local-time campaigns: their time had passed at launch)</th>
+                <td class="num">{num(m.totals.late ?? 0)}</td>
+                <td class="num">–</td>
+                <td class="num">–</td>
+              </tr>
+              <tr data-figure="frequency_capped">
+                <th scope="row">Held: frequency capped</th>
+                <td class="num">{num(m.totals.held.byReason.frequency_capped ?? 0)}</td>
+                <td class="num">–</td>
+                <td class="num">{num(m.totals.held.byReason.frequency_capped ?? 0)}</td>
+              </tr>
             </tbody>
           </table>
         </section>

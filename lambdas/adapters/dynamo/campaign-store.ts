@@ -9,6 +9,7 @@
  * | `C#id / PARK#batchId`         | a batch set aside while the campaign is paused                               |
  * | `C#id / RATE#epochSecond`     | the send-rate window of one second (expires by TTL)                         |
  * | `C#id / AUDIT#at#action`      | who launched, paused, resumed, cancelled it, and why                        |
+ * | `C#id / WAIT#kind#until`      | recipients waiting for one moment (local time, quiet hours' end)            |
  * | `SCHEDULE / sendAt#id`        | a scheduled launch, found by the minute sweep                               |
  * | `ACTIVE / id`                 | a sending or paused campaign, checked by the sweep for a stalled launch     |
  *
@@ -29,6 +30,7 @@ import { SendwellError } from '../../domain/errors.ts';
 import type { CampaignAction, CampaignCounters, CampaignStatus, SendBatch } from '../../domain/campaign.ts';
 import { ALLOWED_FROM } from '../../domain/campaign.ts';
 import type { Campaign } from '../../schemas/model.ts';
+import type { SegmentRule } from '../../domain/segments.ts';
 import { cancellationReasons, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 
 /** The campaign as stored: its fields without progress, plus the launch state only the engine reads. */
@@ -44,6 +46,8 @@ export type StoredCampaign = Omit<Campaign, 'progress'> & {
   readonly launcherAt?: string;
   /** Milliseconds spent paused before the current pause (for the rate). */
   readonly pausedMs: number;
+  /** The segment's rules, read when the campaign was launched: who is in it does not change mid-campaign. */
+  readonly segmentRules?: SegmentRule;
 };
 
 /** A batch's outcome for one recipient, settled once. */
@@ -51,6 +55,8 @@ export interface SettleEntry {
   /** The message record to mark counted; absent for recipients settled without one (excluded, gone). */
   readonly messageId?: string;
   readonly outcome: 'sent' | 'failed' | 'excluded' | { readonly held: string };
+  /** Local-time campaigns: sent at once because the recipient's moment had passed at the launch. */
+  readonly late?: boolean;
 }
 
 const PROGRESS_SHARDS = 8;
@@ -270,8 +276,14 @@ export class CampaignStore {
       sent: sum.sent ?? 0,
       failed: sum.failed ?? 0,
       held,
+      late: sum.late ?? 0,
       settled: sum.settled ?? 0,
     };
+  }
+
+  /** The campaign's wait items: how many recipients wait for which moment (see `waitingCounts`). */
+  async waits(id: string): Promise<Array<{ deferral: string; until: string; n: number }>> {
+    return (await this.#itemsOf(id, 'WAIT#')).map((i) => ({ deferral: String(i.deferral), until: String(i.until), n: Number(i.n ?? 0) }));
   }
 
   /** `sending` → `completed` once the whole audience is found and settled; true if this call completed it. */
@@ -398,6 +410,7 @@ function tally(entries: readonly SettleEntry[]): Record<string, number> {
   for (const e of entries) {
     const key = typeof e.outcome === 'string' ? e.outcome : `held_${e.outcome.held}`;
     figures[key] = (figures[key] ?? 0) + 1;
+    if (e.late) figures.late = (figures.late ?? 0) + 1;
   }
   return figures;
 }

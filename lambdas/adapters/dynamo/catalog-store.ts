@@ -1,7 +1,7 @@
-/** Topics and templates, in the campaigns table (`TOPIC#id` / `TEMPLATE#id`; gsi1 lists each kind). */
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+/** Topics, templates and segments, in the campaigns table (`TOPIC#id` / `TEMPLATE#id` / `SEGMENT#id`; gsi1 lists each kind). */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
-import { TemplateRecordSchema, TopicSchema, type TemplateRecord, type Topic } from '../../schemas/model.ts';
+import { SegmentSchema, TemplateRecordSchema, TopicSchema, type Segment, type TemplateRecord, type Topic } from '../../schemas/model.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
 const strip = <T extends Record<string, unknown>>(item: T) => {
@@ -36,6 +36,55 @@ export class CatalogStore {
   async getTopic(id: string): Promise<Topic | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `TOPIC#${id}`, sk: 'TOPIC' } }));
     return out.Item ? TopicSchema.parse(strip(out.Item)) : undefined;
+  }
+
+  /** Replaces a topic that exists (`not_found` otherwise). */
+  async updateTopic(topic: Topic): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: `TOPIC#${topic.id}`, sk: 'TOPIC', gsi1pk: 'TOPICS', gsi1sk: topic.id, ...topic },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) throw new SendwellError('not_found', `No topic ${topic.id}.`);
+      throw e;
+    }
+  }
+
+  /** Creates (`create`, `conflict` if taken) or replaces (`replace`, `not_found` if absent) a segment. */
+  async putSegment(segment: Segment, mode: 'create' | 'replace'): Promise<void> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: `SEGMENT#${segment.id}`, sk: 'SEGMENT', gsi1pk: 'SEGMENTS', gsi1sk: segment.id, ...segment },
+          ConditionExpression: mode === 'create' ? 'attribute_not_exists(pk)' : 'attribute_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      throw mode === 'create'
+        ? new SendwellError('conflict', `Segment ${segment.id} already exists; PUT /v1/segments/${segment.id} replaces it.`, [{ path: 'id', message: 'taken' }])
+        : new SendwellError('not_found', `No segment ${segment.id}.`);
+    }
+  }
+
+  async getSegment(id: string): Promise<Segment | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `SEGMENT#${id}`, sk: 'SEGMENT' }, ConsistentRead: true }));
+    return out.Item ? SegmentSchema.parse(strip(out.Item)) : undefined;
+  }
+
+  async listSegments(): Promise<Segment[]> {
+    return (await this.#listKind('SEGMENTS')).map((i) => SegmentSchema.parse(i));
+  }
+
+  /** True if there was one to delete. */
+  async deleteSegment(id: string): Promise<boolean> {
+    const out = await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: `SEGMENT#${id}`, sk: 'SEGMENT' }, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
   }
 
   async listTopics(): Promise<Topic[]> {

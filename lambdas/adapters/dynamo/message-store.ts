@@ -12,6 +12,22 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
 import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
 import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
+import { dueIndex } from './delivery-store.ts';
+
+export type Deferral = 'quiet_hours' | 'local_time';
+
+/**
+ * A campaign's count of recipients waiting for one moment: `C#campaign / WAIT#<deferral>#<until>` in the campaigns
+ * table, added to when a recipient starts waiting and taken from when they stop, in the same transaction as their
+ * message record changes, so the figure is exact. Progress sums them; the soonest non-zero one is the next due time.
+ */
+export const waitKey = (campaignId: string, deferral: Deferral, until: string) => ({ pk: `C#${campaignId}`, sk: `WAIT#${deferral}#${until}` });
+
+/** What a deferred message becomes when it is looked at again. */
+export type DeferredNext =
+  | { readonly status: 'sending'; readonly decidedAt: string }
+  | { readonly status: 'held'; readonly reason: string }
+  | { readonly status: 'deferred'; readonly until: string; readonly deferral: Deferral };
 
 export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
   readonly requestHash: string;
@@ -96,6 +112,176 @@ export class MessageStore {
       const item = existing.Item ?? {};
       return { claimed: false, existing: this.#toRecord(item, []), requestHash: item.requestHash as string | undefined, final: item.deadLetteredAt !== undefined };
     }
+  }
+
+  /**
+   * Claims the record as `deferred` until `until` (in the due-time index), with the same condition as
+   * {@link claim}; for a campaign's message, the campaign's wait count for that moment is added to in the same
+   * transaction. `request` is what a transactional send needs to be sent later (template, to, data).
+   */
+  async claimDeferred(message: NewMessage & { readonly until: string; readonly deferral: Deferral; readonly request?: Record<string, unknown> }): Promise<ClaimResult> {
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tables.messages,
+                Item: {
+                  ...recordKey(message.messageId),
+                  ...message,
+                  status: 'deferred',
+                  updatedAt: message.createdAt,
+                  ...(message.recipientId ? { gsi1pk: `R#${message.recipientId}`, gsi1sk: message.createdAt } : {}),
+                  ...dueIndex(message.messageId, message.until),
+                },
+                ConditionExpression: 'attribute_not_exists(pk) OR (#status = :failed AND attribute_not_exists(deadLetteredAt))',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':failed': 'failed' },
+              },
+            },
+            ...(message.campaignId ? [this.#waitAdd(message.campaignId, message.deferral, message.until, 1)] : []),
+          ],
+        }),
+      );
+      return { claimed: true };
+    } catch (e) {
+      if (cancellationReasons(e)?.[0] !== 'ConditionalCheckFailed') throw e;
+      const existing = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(message.messageId), ConsistentRead: true }));
+      const item = existing.Item ?? {};
+      return { claimed: false, existing: this.#toRecord(item, []), requestHash: item.requestHash as string | undefined, final: item.deadLetteredAt !== undefined };
+    }
+  }
+
+  /**
+   * Moves a deferred record on, if it is still the deferral `until` (so two deliveries of a due batch, or the due
+   * reader and a sender, cannot both take it): to `sending`, to `held`, or deferred again to a new time. The
+   * campaign's wait counts move with it in the same transaction. False when someone else moved it first.
+   */
+  async leaveDeferred(id: string, was: { readonly until: string; readonly deferral: Deferral; readonly campaignId?: string | undefined }, next: DeferredNext, at: string): Promise<boolean> {
+    const fields: Record<string, unknown> = { status: next.status, updatedAt: at };
+    if (next.status === 'sending') fields.decidedAt = next.decidedAt;
+    if (next.status === 'held') fields.reason = next.reason;
+    if (next.status === 'deferred') Object.assign(fields, { until: next.until, deferral: next.deferral, ...dueIndex(id, next.until) });
+    const set = setExpression(fields);
+    const remove = next.status === 'deferred' ? '' : ' REMOVE gsi2pk, gsi2sk';
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#tables.messages,
+                Key: recordKey(id),
+                UpdateExpression: set.UpdateExpression + remove,
+                ConditionExpression: '#st = :deferred AND #un = :was',
+                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#st': 'status', '#un': 'until' },
+                ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':deferred': 'deferred', ':was': was.until },
+              },
+            },
+            ...(was.campaignId ? [this.#waitAdd(was.campaignId, was.deferral, was.until, -1)] : []),
+            ...(was.campaignId && next.status === 'deferred' ? [this.#waitAdd(was.campaignId, next.deferral, next.until, 1)] : []),
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * A deferred transactional message SES refused when it was due (`failed`, nothing went out): deferred again to
+   * `until`, back in the due-time index, at most `maxAttempts` times. False once they are used up (it stays failed).
+   */
+  async deferAgainAfterFailure(id: string, until: string, at: string, maxAttempts: number): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: 'SET #st = :deferred, #un = :until, updatedAt = :at, gsi2pk = :gpk, gsi2sk = :gsk ADD dueAttempts :one',
+          ConditionExpression: '#st = :failed AND attribute_exists(#rq) AND attribute_not_exists(deadLetteredAt) AND (attribute_not_exists(dueAttempts) OR dueAttempts < :max)',
+          ExpressionAttributeNames: { '#st': 'status', '#un': 'until', '#rq': 'request' },
+          ExpressionAttributeValues: {
+            ':deferred': 'deferred',
+            ':failed': 'failed',
+            ':until': until,
+            ':at': at,
+            ':one': 1,
+            ':max': maxAttempts,
+            ':gpk': dueIndex(id, until).gsi2pk,
+            ':gsk': dueIndex(id, until).gsi2sk,
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * A recipient's last human open and last click (what segments' `lastOpenedAt` / `lastClickedAt` read), in this
+   * table (`R#recipient / ENGAGEMENT`) rather than on the profile: the public pixel and click functions may write
+   * message items but never a recipient's (their consent lives there). Only ever moves forward in time.
+   */
+  async touchEngagement(recipientId: string, field: 'lastOpenedAt' | 'lastClickedAt', at: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: { pk: `R#${recipientId}`, sk: 'ENGAGEMENT' },
+          UpdateExpression: 'SET #f = :at',
+          ConditionExpression: 'attribute_not_exists(#f) OR #f < :at',
+          ExpressionAttributeNames: { '#f': field },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /** The engagement of each recipient that has any (one consistent BatchGetItem per 100). */
+  async engagements(recipientIds: readonly string[]): Promise<Map<string, { lastOpenedAt?: string; lastClickedAt?: string }>> {
+    const items = await batchGetAll(this.#db, this.#tables.messages, recipientIds.map((id) => ({ pk: `R#${id}`, sk: 'ENGAGEMENT' })));
+    return new Map(
+      items.map((i) => [
+        String(i.pk).slice(2),
+        { ...(typeof i.lastOpenedAt === 'string' ? { lastOpenedAt: i.lastOpenedAt } : {}), ...(typeof i.lastClickedAt === 'string' ? { lastClickedAt: i.lastClickedAt } : {}) },
+      ]),
+    );
+  }
+
+  /** Erasure: the recipient's engagement item. */
+  async deleteEngagement(recipientId: string): Promise<number> {
+    return deletePartition(this.#db, this.#tables.messages, `R#${recipientId}`);
+  }
+
+  /** The stored request of a deferred transactional message (what to send when it is due). */
+  async deferredRequest(id: string): Promise<{ record: MessageRecord; request?: Record<string, unknown>; requestHash?: string } | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    return {
+      record: this.#toRecord(out.Item, []),
+      ...(out.Item.request ? { request: out.Item.request as Record<string, unknown> } : {}),
+      ...(out.Item.requestHash ? { requestHash: String(out.Item.requestHash) } : {}),
+    };
+  }
+
+  #waitAdd(campaignId: string, deferral: Deferral, until: string, n: number) {
+    return {
+      Update: {
+        TableName: this.#tables.campaigns,
+        Key: waitKey(campaignId, deferral, until),
+        UpdateExpression: 'ADD #n :n SET #until = :until, #kind = :kind',
+        ExpressionAttributeNames: { '#n': 'n', '#until': 'until', '#kind': 'deferral' },
+        ExpressionAttributeValues: { ':n': n, ':until': until, ':kind': deferral },
+      },
+    };
   }
 
   /** The record and its `send` event: two independent writes, sent together (one round trip on the send path). */
@@ -483,7 +669,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, gsi2pk: _d, gsi2sk: _ds, request: _rq, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, dueAttempts: _da, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

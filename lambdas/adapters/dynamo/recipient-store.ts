@@ -26,7 +26,12 @@ export interface StoredProfile {
   readonly externalId?: string;
   readonly country?: string;
   readonly locale?: string;
+  /** IANA zone the recipient gave (absent: derived from the country, else the stage default). */
+  readonly timeZone?: string;
   readonly attributes: Record<string, unknown>;
+  /** Last human open and click (kept in the messages table, `MessageStore.engagements`; merged in where segments read them). */
+  readonly lastOpenedAt?: string;
+  readonly lastClickedAt?: string;
   readonly unsubscribedAll: boolean;
   readonly tracking?: boolean;
   readonly doNotSell?: boolean;
@@ -84,6 +89,8 @@ export type AudiencePartition = { readonly topic: string } | { readonly everyone
 export interface SendingView {
   readonly profile: StoredProfile;
   readonly consent?: StoredConsent;
+  /** Status of the other topics asked for (a segment's `consent.<topic>` conditions); absent topics were never answered. */
+  readonly otherConsents?: Readonly<Record<string, string>>;
 }
 const claimKey = (hash: string) => ({ pk: `A#${hash}`, sk: 'CLAIM' });
 
@@ -370,24 +377,28 @@ export class RecipientStore {
    * Profiles (and the consent to `topic`) of up to 50 recipients in one consistent BatchGetItem, retrying what
    * DynamoDB leaves unprocessed. Recipients that no longer exist are absent from the map.
    */
-  async getForSending(ids: readonly string[], topic?: string): Promise<Map<string, SendingView>> {
-    const keys = ids.flatMap((id) => [profileKey(id), ...(topic ? [{ pk: `R#${id}`, sk: `C#${topic}` }] : [])]);
+  async getForSending(ids: readonly string[], topic?: string, otherTopics: readonly string[] = []): Promise<Map<string, SendingView>> {
+    const extra = otherTopics.filter((t) => t !== topic);
+    const keys = ids.flatMap((id) => [profileKey(id), ...[...(topic ? [topic] : []), ...extra].map((t) => ({ pk: `R#${id}`, sk: `C#${t}` }))]);
     const items = await batchGetAll(this.#db, this.#tables.recipients, keys);
     const profiles = new Map<string, StoredProfile>();
     const consents = new Map<string, StoredConsent>();
+    const others = new Map<string, Record<string, string>>();
     for (const item of items) {
       const id = String(item.pk).slice(2);
       const { pk: _pk, sk, gsi2pk: _g, gsi2sk: _gs, ...rest } = item;
       if (sk === 'PROFILE') profiles.set(id, rest as unknown as StoredProfile);
       else {
         const { topic: t, status, updatedAt, confirmedAt, source } = rest as unknown as StoredConsent;
-        consents.set(id, { topic: t, status, updatedAt, source, ...(confirmedAt ? { confirmedAt } : {}) });
+        if (t === topic) consents.set(id, { topic: t, status, updatedAt, source, ...(confirmedAt ? { confirmedAt } : {}) });
+        else others.set(id, { ...(others.get(id) ?? {}), [t]: status });
       }
     }
     const views = new Map<string, SendingView>();
     for (const [id, profile] of profiles) {
       const consent = consents.get(id);
-      views.set(id, consent ? { profile, consent } : { profile });
+      const o = others.get(id);
+      views.set(id, { profile, ...(consent ? { consent } : {}), ...(extra.length ? { otherConsents: o ?? {} } : {}) });
     }
     return views;
   }

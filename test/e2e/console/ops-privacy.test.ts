@@ -73,7 +73,7 @@ describe('ops in the console', () => {
     expect((await api.post(`/v1/campaigns/${id}/launch`)).status).toBe(202);
 
     const c = await open('ops');
-    expect(await c.page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Campaigns', 'Figures', 'Deliverability', 'Suppressions']);
+    expect(await c.page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Campaigns', 'Figures', 'Deliverability', 'Quiet hours and caps', 'Suppressions']);
     await c.go('campaigns');
     expect(await c.page.getByRole('link', { name: 'New campaign' }).count()).toBe(0);
     await c.page.getByRole('link', { name: `Slow offer ${run}` }).click();

@@ -67,6 +67,7 @@ describe('campaign preview', () => {
       audience: 40 + 25 + 12 + 7 + 6 + 5,
       excluded: 12,
       eligible: 65,
+      deferred: 0,
       held: { unsubscribed_all: 7, complained: 6, undeliverable: 5 },
       complete: true,
     };
@@ -91,6 +92,7 @@ describe('campaign preview', () => {
       audience: done.progress.audience,
       excluded: done.progress.excluded,
       eligible: done.progress.sent,
+      deferred: done.progress.deferred,
       held: done.progress.held,
       complete: done.progress.audienceComplete,
     }).toEqual(stored.body);
@@ -102,9 +104,9 @@ describe('campaign preview', () => {
     await seedCohorts(suite.api, [{ label: `lim-${run}`, count: 120, row: () => ({ country: 'US', consents: { [topic]: optIn() } }) }]);
     const c = await suite.api.post('/v1/campaigns', { name: 'Limit', template });
     const partial = await previewStoredCampaign(container(), c.body.id, { limit: 50 });
-    expect(partial).toEqual({ audience: 50, excluded: 0, eligible: 50, held: {}, complete: false });
+    expect(partial).toEqual({ audience: 50, excluded: 0, eligible: 50, deferred: 0, held: {}, complete: false });
     const whole = await previewStoredCampaign(container(), c.body.id);
-    expect(whole).toEqual({ audience: 120, excluded: 0, eligible: 120, held: {}, complete: true });
+    expect(whole).toEqual({ audience: 120, excluded: 0, eligible: 120, deferred: 0, held: {}, complete: true });
   });
 
   it('checks the campaign like a create does, and answers 404 for an unknown campaign', async () => {

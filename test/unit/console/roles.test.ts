@@ -9,14 +9,15 @@ describe('roles', () => {
     expect(nav('admin')).toEqual(NAV.map((n) => n.path));
   });
 
-  it('marketing: topics, templates, import, campaigns, figures — no privacy, no suppressions, no marketing switch', () => {
-    expect(nav('marketing')).toEqual(['campaigns', 'templates', 'topics', 'import', 'figures']);
+  it('marketing: topics, templates, segments, import, campaigns, figures, delivery settings — no privacy, no suppressions, no marketing switch', () => {
+    expect(nav('marketing')).toEqual(['campaigns', 'templates', 'segments', 'topics', 'import', 'figures', 'delivery']);
     for (const c of ['people', 'suppressions', 'feedback', 'marketing.switch'] as Capability[]) expect(can(['marketing'], c)).toBe(false);
     expect(can(['marketing'], 'campaigns.create')).toBe(true);
   });
 
   it('ops: figures, deliverability, suppressions and campaign pause/resume, but not create or cancel', () => {
-    expect(nav('ops')).toEqual(['campaigns', 'figures', 'deliverability', 'suppressions']);
+    expect(nav('ops')).toEqual(['campaigns', 'figures', 'deliverability', 'delivery', 'suppressions']);
+    expect(can(['ops'], 'segments')).toBe(false);
     expect(can(['ops'], 'campaigns.pauseResume')).toBe(true);
     expect(can(['ops'], 'campaigns.create')).toBe(false);
     expect(can(['ops'], 'campaigns.cancel')).toBe(false);
@@ -30,7 +31,7 @@ describe('roles', () => {
   });
 
   it('several roles add up; no role sees nothing', () => {
-    expect(nav('ops', 'privacy')).toEqual(['campaigns', 'figures', 'deliverability', 'suppressions', 'people']);
+    expect(nav('ops', 'privacy')).toEqual(['campaigns', 'figures', 'deliverability', 'delivery', 'suppressions', 'people']);
     expect(nav()).toEqual([]);
   });
 });

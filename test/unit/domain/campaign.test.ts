@@ -122,3 +122,29 @@ describe('queue messages', () => {
     expect(SendBatchSchema.safeParse({ campaignId: 'c', batchId: 'p0-0', recipientIds: ['r1'], attempt: 2 }).success).toBe(true);
   });
 });
+
+describe('waiting recipients in the progress', () => {
+  it('sums the wait items by kind, soonest first, leaving out emptied moments; no ETA while any wait', async () => {
+    const { waitingCounts, campaignProgress } = await import('../../../lambdas/domain/campaign.ts');
+    const w = waitingCounts([
+      { deferral: 'local_time', until: '2026-12-06T17:00:00.000Z', n: 2 },
+      { deferral: 'quiet_hours', until: '2026-12-06T08:00:00.000Z', n: 1 },
+      { deferral: 'local_time', until: '2026-12-06T08:00:00.000Z', n: 3 },
+      { deferral: 'local_time', until: '2026-12-05T19:00:00.000Z', n: 0 },
+    ]);
+    expect(w).toEqual({
+      scheduled: 5,
+      deferred: 1,
+      nextDueAt: '2026-12-06T08:00:00.000Z',
+      timeline: [
+        { at: '2026-12-06T08:00:00.000Z', scheduled: 3, deferred: 1 },
+        { at: '2026-12-06T17:00:00.000Z', scheduled: 2, deferred: 0 },
+      ],
+    });
+    const counters = { audience: 10, audienceComplete: true, excluded: 0, sent: 4, failed: 0, held: {}, late: 1 };
+    const times = { now: new Date('2026-01-01T00:00:10Z'), launchedAt: '2026-01-01T00:00:00Z', pausedMs: 0 };
+    expect(campaignProgress(counters, times, w)).toMatchObject({ scheduled: 5, deferred: 1, late: 1, remaining: 6, nextDueAt: '2026-12-06T08:00:00.000Z' });
+    expect(campaignProgress(counters, times, w).etaSeconds).toBeUndefined();
+    expect(campaignProgress(counters, times).etaSeconds).toBe(15);
+  });
+});

@@ -113,13 +113,16 @@ describe('decide: precedence when several reasons apply', () => {
       [{ unsubscribedAll: false }, 'opted_out'],
       [{ consents: { news: { status: 'pending' } } }, 'pending_confirmation'],
       [{ consents: {} }, 'not_opted_in'],
-      [{ consents: { news: optedIn } }, 'marketing_paused'],
+      [{ consents: { news: optedIn } }, 'frequency_capped'],
+      [{}, 'marketing_paused'],
     ];
+    // Over a cap of 1 in 7 days until the last step, which lifts the cap and leaves only the pause.
+    const capped = { ...paused, timing: { timeZone: 'UTC', stageCap: { max: 1, days: 7 }, marketingSentAt: [NOW.getTime() - 86_400_000] } };
     let r = everything;
     const seen: HoldReason[] = [];
     for (const [change, reason] of steps) {
       r = { ...r, ...change };
-      expect(decide(r, news, NOW, paused)).toEqual(hold(reason));
+      expect(decide(r, news, NOW, reason === 'marketing_paused' ? paused : capped)).toEqual(hold(reason));
       seen.push(reason);
     }
     expect(seen).toEqual([...HOLD_REASONS]);
@@ -320,6 +323,8 @@ describe('decide: properties', () => {
           pending_confirmation:
             consent?.status === 'pending' || (consent?.status === 'opted_in' && consent.confirmedAt === undefined && strict(r)),
           not_opted_in: consent === undefined,
+          // No timing context here: caps are tested in delivery-timing.test.ts.
+          frequency_capped: false,
           marketing_paused: marketingPaused,
         };
         const first = HOLD_REASONS.find((reason) => applies[reason]);

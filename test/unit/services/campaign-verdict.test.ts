@@ -20,7 +20,7 @@ const optedIn: SendingView = { profile: profile(), consent: { topic: 'news', sta
 const none = new Map<string, SuppressionRecord[]>();
 const marketing = { class: 'marketing' as const, topic: 'news' };
 
-const outcome = (v: ReturnType<typeof campaignVerdict>) => (v === 'excluded' ? 'excluded' : v.decision.action === 'send' ? 'send' : v.decision.reason);
+const outcome = (v: ReturnType<typeof campaignVerdict>) => (v === 'excluded' ? 'excluded' : v.decision.action === 'hold' ? v.decision.reason : v.decision.action);
 
 describe('campaignVerdict', () => {
   it('sends marketing to an opted-in recipient the filter keeps', () => {

@@ -1,0 +1,33 @@
+/**
+ * `npm start` keeps the data folder of an earlier run: a table created before an index was added to its definition
+ * (the messages table's due-time index, `gsi2`) gets the index, with its data kept, the next time the stack starts.
+ */
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, inject, it } from 'vitest';
+import { TABLES } from '../../../lambdas/wiring/tables.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
+import { createTableInput, ensureTables } from '../../../local/tables.ts';
+
+describe('ensureTables on an existing table', () => {
+  it('adds an index the definition gained since, and the index sees the existing items', { timeout: 60_000 }, async () => {
+    const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const db = DynamoDBDocumentClient.from(client);
+    const name = `sendwell-upgrade-${Date.now().toString(36)}-Messages`;
+    // As an earlier version created it: gsi1 only.
+    const old = { ...TABLES.messages, indexes: TABLES.messages.indexes.filter((i) => i.name === 'gsi1') };
+    await client.send(new CreateTableCommand(createTableInput(old, name)));
+    await db.send(new PutCommand({ TableName: name, Item: { pk: 'M#m1', sk: 'MSG', gsi2pk: 'DUE#0', gsi2sk: '2026-01-01T00:00:00.000Z#m1', messageId: 'm1' } }));
+
+    const result = await ensureTables(client, [TABLES.messages], () => name);
+    expect(result.existing).toEqual([name]);
+    const described = await client.send(new DescribeTableCommand({ TableName: name }));
+    expect((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(['gsi1', 'gsi2']);
+    await expect
+      .poll(async () => (await db.send(new QueryCommand({ TableName: name, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': 'DUE#0' } }))).Items?.length, { timeout: 20_000 })
+      .toBe(1);
+    // Again: nothing more to add.
+    expect((await ensureTables(client, [TABLES.messages], () => name)).existing).toEqual([name]);
+    client.destroy();
+  });
+});
