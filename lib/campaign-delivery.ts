@@ -130,6 +130,9 @@ export class CampaignDelivery extends Construct {
   readonly sendSource: eventSources.SqsEventSource;
   /** The schedule invoking startDueCampaigns, its group and the role Scheduler assumes. */
   readonly startSchedule: FunctionSchedule;
+  /** The function that sends deferred mail when it is due, and its one-minute schedule. */
+  readonly dueFunction: nodejs.NodejsFunction;
+  readonly dueSchedule: FunctionSchedule;
 
   constructor(scope: Construct, id: string, props: CampaignDeliveryProps) {
     super(scope, id);
@@ -147,7 +150,15 @@ export class CampaignDelivery extends Construct {
     this.launcherFunction = buildFunction(this, launcher.key, launcher.def, props);
     this.senderFunction = buildFunction(this, sender.key, sender.def, props);
     this.startDueFunction = buildFunction(this, starter.key, starter.def, props);
-    this.functions = { [launcher.key]: this.launcherFunction, [sender.key]: this.senderFunction, [starter.key]: this.startDueFunction };
+    // Deferred mail (quiet hours, local-time campaigns) waits in the messages table's due-time index; this reads it.
+    assertEventSource('sendDueMessages', EVENT_FUNCTIONS.sendDueMessages, 'schedule');
+    this.dueFunction = buildFunction(this, 'sendDueMessages', EVENT_FUNCTIONS.sendDueMessages, props);
+    this.functions = {
+      [launcher.key]: this.launcherFunction,
+      [sender.key]: this.senderFunction,
+      [starter.key]: this.startDueFunction,
+      sendDueMessages: this.dueFunction,
+    };
 
     const consume = (queue: sqs.IQueue, batchSize: number, maxConcurrency: number) =>
       new eventSources.SqsEventSource(queue, { batchSize, maxConcurrency, reportBatchItemFailures: true });
@@ -162,6 +173,11 @@ export class CampaignDelivery extends Construct {
       fn: this.startDueFunction,
       every: props.startEvery ?? Duration.minutes(1),
       description: `Sendwell ${props.stage}: start scheduled campaigns whose time has come, restart stalled launches (${starter.key}).`,
+    });
+    this.dueSchedule = new FunctionSchedule(this, 'DueSchedule', {
+      fn: this.dueFunction,
+      every: props.startEvery ?? Duration.minutes(1),
+      description: `Sendwell ${props.stage}: send deferred mail whose time has come (quiet hours over, local-time moments reached).`,
     });
   }
 }
