@@ -294,9 +294,9 @@ describe.each([
   });
 
   describe('functions', () => {
-    it('gives some functions campaigns:enqueue (admin and the three campaign functions), so the tests below check something', () => {
+    it('gives some functions campaigns:enqueue (admin, the three campaign functions, the deferred-mail sender), so the tests below check something', () => {
       expect(functions.filter(([, def]) => enqueues(def)).map(([key]) => key).sort()).toEqual(
-        ['admin', 'campaignLauncher', 'campaignSender', 'startDueCampaigns'].sort(),
+        ['admin', 'campaignLauncher', 'campaignSender', 'startDueCampaigns', 'sendDueMessages'].sort(),
       );
     });
 
