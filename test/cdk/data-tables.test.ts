@@ -87,7 +87,7 @@ describe('DataTables', () => {
         { actions: ['dynamodb:Query'], resources: TABLES.recipients.indexes.map((i) => `${arnOf('recipients')}/index/${i.name}`).sort() },
         { actions: ['dynamodb:PutItem'], resources: [arnOf('ledger')] },
         { actions: [...READ, 'dynamodb:UpdateItem'].sort(), resources: [arnOf('messages')] },
-        { actions: ['dynamodb:Query'], resources: [`${arnOf('messages')}/index/gsi1`] },
+        { actions: ['dynamodb:Query'], resources: TABLES.messages.indexes.map((i) => `${arnOf('messages')}/index/${i.name}`).sort() },
       ]);
       expect(JSON.stringify(statements)).not.toMatch(/Scan|DescribeTable|GetRecords|GetShardIterator|index\/\*/);
     });
