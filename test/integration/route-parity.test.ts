@@ -3,18 +3,24 @@
  * `AWS::ApiGatewayV2::Route` resources from the template, and compare them with what the local gateway serves,
  * both its list and its answers (a route the gateway does not know gets API Gateway's `{"message":"Not Found"}`).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startImportEngine, type ImportEngine } from '../../local/import-engine.ts';
 import { synthTemplate } from '../cdk/synth.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { ROUTES } from '../../lambdas/wiring/routes.ts';
 import type { CfnElement } from 'aws-cdk-lib';
 
 let gw: TestGateway;
+let imports: ImportEngine | undefined;
 beforeAll(async () => {
+  // POST /v1/imports hands its chunks to the import queue: the local one, as npm start runs it.
+  const servers = inject('sendwell');
+  imports = await startImportEngine({ dynamodbEndpoint: servers.dynamodbEndpoint, table: `${servers.tablePrefix}-local-queues`, queuePrefix: 'route-parity' });
   gw = await startTestGateway();
 });
 afterAll(async () => {
   await gw?.stop();
+  await imports?.stop();
 });
 
 describe('route parity between the CDK stack and the local gateway', () => {

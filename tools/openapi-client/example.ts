@@ -38,7 +38,7 @@ export async function examples(): Promise<void> {
 
   // docs/api.md "Sending": a transactional message; a hold is an outcome with a reason.
   const sent = await call('post', '/v1/messages', 202, { template: 'news-weekly', to: { recipientId: id }, data: { name: 'Jane' }, idempotencyKey: `news-2026-47-${id}` });
-  const status: 'sending' | 'sent' | 'held' | 'failed' = sent.status;
+  const status: 'deferred' | 'sending' | 'sent' | 'held' | 'failed' = sent.status;
   void status;
 
   // docs/api.md "Campaigns": progress counts held reasons that occurred, not all of them.
