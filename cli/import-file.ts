@@ -6,6 +6,10 @@
 import type { z } from 'zod';
 import type { ImportReportSchema } from '../lambdas/schemas/operations.ts';
 import { UsageError } from './errors.ts';
+import { originalLine } from '../lambdas/domain/import-lines.ts';
+
+/** One mapping of reported lines back to the file's, shared with the console. */
+export { originalLine };
 
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 export type ImportFormat = 'csv' | 'jsonl';
@@ -129,20 +133,6 @@ export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk
   }
   flush();
   return chunks;
-}
-
-/**
- * The line of the original file for a line the API reported for `chunk`: the API reports the line of the chunk's
- * body a row starts on (a CSV chunk's header is line 1; a row with a line break in quotes takes two lines).
- */
-export function originalLine(chunk: Chunk, format: ImportFormat, reported: number): number {
-  if (format === 'csv' && reported === 1) return 1;
-  let k = -1;
-  chunk.starts.forEach((start, i) => {
-    if (start <= reported) k = i;
-  });
-  const line = k >= 0 ? chunk.lines[k] : undefined;
-  return line === undefined ? reported : line + (reported - chunk.starts[k]!);
 }
 
 /** Line numbers mentioned in a message (`same address as line 3`) are chunk lines too. */

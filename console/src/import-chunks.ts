@@ -2,6 +2,11 @@
  * Splitting an import (a file or pasted text) into requests for `POST /v1/recipients/import`, and mapping each
  * request's report back to the lines of the original text. Pure, browser-safe (no Buffer).
  */
+import { originalLine } from '../../lambdas/domain/import-lines.ts';
+
+/** One mapping of reported lines back to the file's, shared with the CLI. */
+export { originalLine };
+
 export type ImportFormat = 'csv' | 'jsonl';
 
 export interface ImportChunk {
@@ -75,20 +80,6 @@ export function chunkImport(text: string, format: ImportFormat, rowsPerChunk = 5
     chunks.push({ body: (header ? `${header.text}\n` : '') + part.map((r) => `${r.text}\n`).join(''), lines: part.map((r) => r.line), starts });
   }
   return chunks;
-}
-
-/**
- * The API reports the line of the chunk's body a row starts on (a CSV chunk's header is line 1; a row with a line
- * break in quotes takes two lines): back to the original text's line.
- */
-export function originalLine(chunk: ImportChunk, format: ImportFormat, reported: number): number {
-  if (format === 'csv' && reported === 1) return 1;
-  let k = -1;
-  chunk.starts.forEach((start, i) => {
-    if (start <= reported) k = i;
-  });
-  const line = k >= 0 ? chunk.lines[k] : undefined;
-  return line === undefined ? reported : line + (reported - chunk.starts[k]!);
 }
 
 /** Adds a chunk's report to the running total, with line numbers of the original text. */
