@@ -99,14 +99,18 @@ export function cohortLines(cohorts: readonly Cohort[]): { byLabel: Record<strin
 
 /**
  * Creates a topic `<prefix>-<run>` and a marketing template of the same id for it (with the unsubscribe link and
- * postal address a marketing template needs); the subject is `<name> <run>`, unique to this call, so a test finds its
- * own mail by it.
+ * postal address a marketing template needs; `content` replaces the default body); the subject is `<name> <run>`,
+ * unique to this call, so a test finds its own mail by it.
  */
 export async function marketingTopic(
   api: { post(path: string, body?: unknown): Promise<{ status: number }> },
   prefix: string,
   name: string,
-): Promise<{ topic: string; template: string; subject: string }> {
+  content: { readonly html: string; readonly text: string } = {
+    html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+    text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
+  },
+): Promise<{ topic: string; template: string; subject: string; run: string }> {
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 4)}`;
   const topic = `${prefix}-${run}`;
   const subject = `${name} ${run}`;
@@ -116,9 +120,8 @@ export async function marketingTopic(
     class: 'marketing',
     topic,
     subject,
-    html: '<p>Hello</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-    text: 'Hello\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
+    ...content,
   };
   expect((await api.post('/v1/templates', template)).status).toBe(201);
-  return { topic, template: topic, subject };
+  return { topic, template: topic, subject, run };
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
-import { optIn, seedCohorts, startTestEngine, waitForCampaign } from '../../support/campaigns.ts';
+import { marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign } from '../../support/campaigns.ts';
 import { hrefs, mailTo } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -28,22 +28,10 @@ const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebK
 describe('a campaign', () => {
   it('holds the recipient whose data makes a link unsafe, sends the rest, and shows human and machine engagement apart', { timeout: 120_000 }, async () => {
     const api = suite.api;
-    const run = `eng-${Date.now().toString(36)}`;
-    const topic = `t-${run}`;
-    const template = `m-${run}`;
-    expect((await api.post('/v1/topics', { id: topic, name: `Topic ${run}` })).status).toBe(201);
-    expect(
-      (
-        await api.post('/v1/templates', {
-          id: template,
-          class: 'marketing',
-          topic,
-          subject: `Engagement ${run}`,
-          html: '<p><a href="https://shop.example/sale">Sale</a> <a href="{{profile_url}}">Your profile</a></p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
-          text: 'Sale\n{{unsubscribe_url}}\n{{postal_address}}',
-        })
-      ).status,
-    ).toBe(201);
+    const { topic, template, run } = await marketingTopic(api, 'eng', 'Engagement', {
+      html: '<p><a href="https://shop.example/sale">Sale</a> <a href="{{profile_url}}">Your profile</a></p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+      text: 'Sale\n{{unsubscribe_url}}\n{{postal_address}}',
+    });
     const cohorts = await seedCohorts(api, [
       { label: `ok-${run}`, count: 2, row: (_e, i) => ({ country: 'US', attributes: { profile_url: `https://shop.example/p/${i}` }, consents: { [topic]: optIn() } }) },
       { label: `bad-${run}`, count: 1, row: () => ({ country: 'US', attributes: { profile_url: 'javascript:alert(document.cookie)' }, consents: { [topic]: optIn() } }) },
