@@ -14,7 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
 import type { TableVerb } from '../lambdas/wiring/table-access.ts';
-import { TABLES, type TableKey } from '../lambdas/wiring/tables.ts';
+import type { TableKey } from '../lambdas/wiring/tables.ts';
 
 const running = new AsyncLocalStorage<string>();
 const DEFS: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
@@ -120,9 +120,6 @@ export function installTableAccessGuard(client: DynamoDBClient, options: GuardOp
     { step: 'initialize', name: 'sendwellTableAccessGuard', override: true },
   );
 }
-
-/** Every table key, for the record file's readers. */
-export const TABLE_KEYS = Object.keys(TABLES) as TableKey[];
 
 /**
  * Installs the guard on the handlers' shared DynamoDB client, after the handler environment is set:
