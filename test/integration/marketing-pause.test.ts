@@ -6,31 +6,24 @@
  * The pause is stage-wide, so this file runs on tables of its own (the other test files of the run send marketing
  * on the shared ones), and with a small minimum volume (20 sent) instead of 1,000.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
-import { TABLE_LIST } from '../../lambdas/wiring/tables.ts';
 import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
 import { asFunction } from '../../local/table-access-guard.ts';
-import { localTableName } from '../../local/handler-env.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.ts';
-import { ensureTables } from '../../local/tables.ts';
 import { sesEvent } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+import { ownTables } from '../support/own-tables.ts';
 
 // Checked against the function's table grants, as the local stack runs it.
 const handler = asFunction('sesEvents', sesEventsHandler);
 
 // Before anything reads the configuration: this file's own tables and a small minimum volume.
 const prefix = `sendwell-pause-${Date.now().toString(36)}`;
-for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
+const createOwnTables = ownTables(prefix);
 process.env[ENV.pauseMinSent] = '20';
 
 beforeAll(async () => {
-  const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  await ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix));
-  client.destroy();
+  await createOwnTables();
 }, 60_000);
 
 const suite = useGateway('pause');

@@ -5,21 +5,17 @@
  * (a timeline of when each zone gets it). Every screen is checked with axe-core and for console errors. On tables of
  * its own (the delivery settings are stage-wide).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { TABLE_LIST } from '../../../lambdas/wiring/tables.ts';
-import { localTableName } from '../../../local/handler-env.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
-import { ensureTables } from '../../../local/tables.ts';
 import { adminClient } from '../../support/admin-client.ts';
 import { launchBrowser } from '../../support/browser.ts';
 import { marketingTopic, optIn, seedCohorts } from '../../support/campaigns.ts';
 import type { TestGateway } from '../../support/gateway.ts';
 import { screenshot, seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+import { ownTables } from '../../support/own-tables.ts';
 
 const prefix = `sendwell-audience-e2e-${Date.now().toString(36)}`;
-for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
+const createOwnTables = ownTables(prefix);
 
 let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
@@ -30,9 +26,7 @@ let template: string;
 const run = Date.now().toString(36);
 
 beforeAll(async () => {
-  const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  await ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix));
-  client.destroy();
+  await createOwnTables();
   gw = await startConsoleGateway();
   api = adminClient(gw);
   ({ topic, template } = await marketingTopic(api, 'aud', 'Audience news'));

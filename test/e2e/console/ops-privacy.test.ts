@@ -9,23 +9,19 @@
  * files of the run keep sending marketing on the shared ones.
  */
 import { readFile } from 'node:fs/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { TABLE_LIST } from '../../../lambdas/wiring/tables.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
-import { localTableName } from '../../../local/handler-env.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
-import { ensureTables } from '../../../local/tables.ts';
 import { adminClient } from '../../support/admin-client.ts';
 import { launchBrowser } from '../../support/browser.ts';
 import { optIn, seedCohorts, startTestEngine, waitForCampaign } from '../../support/campaigns.ts';
 import type { TestGateway } from '../../support/gateway.ts';
 import { keyOf, screenshot, seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+import { ownTables } from '../../support/own-tables.ts';
 
 // Before any handler reads its configuration: this file's own tables.
 const prefix = `sendwell-console-${Date.now().toString(36)}`;
-for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
+const createOwnTables = ownTables(prefix);
 
 let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
@@ -38,9 +34,7 @@ const template = `offer-${run}`;
 let person: { id: string; email: string };
 
 beforeAll(async () => {
-  const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  await ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix));
-  client.destroy();
+  await createOwnTables();
   gw = await startConsoleGateway();
   api = adminClient(gw);
   engine = await startTestEngine('console-ops');

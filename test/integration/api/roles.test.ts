@@ -7,27 +7,21 @@
  * Pausing marketing is stage-wide, so this file runs on tables of its own (the other files send marketing on the
  * shared ones).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TABLE_LIST } from '../../../lambdas/wiring/tables.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeKey } from '../../../lambdas/wiring/routes.ts';
-import { localTableName } from '../../../local/handler-env.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
-import { ensureTables } from '../../../local/tables.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { optIn, seedCohorts, startTestEngine } from '../../support/campaigns.ts';
 import { uniqueAddress } from '../../support/mailbox.ts';
 import { useGateway } from '../../support/suite.ts';
+import { ownTables } from '../../support/own-tables.ts';
 
 // Before anything reads the configuration: this file's own tables.
 const prefix = `sendwell-roles-${Date.now().toString(36)}`;
-for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
+const createOwnTables = ownTables(prefix);
 
 let engine: CampaignEngine;
 beforeAll(async () => {
-  const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  await ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix));
-  client.destroy();
+  await createOwnTables();
   engine = await startTestEngine('roles');
 }, 60_000);
 afterAll(async () => {

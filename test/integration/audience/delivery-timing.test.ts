@@ -8,34 +8,28 @@
  * Delivery settings are stage-wide and the tests move the handlers' clock (`SENDWELL_CLOCK_OFFSET_MS`), so this file
  * runs on tables of its own.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
 import { releaseDueMessages } from '../../../lambdas/services/due-messages.ts';
 import { freePort } from '../../../local/ports.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
-import { TABLE_LIST } from '../../../lambdas/wiring/tables.ts';
 import { wallTime } from '../../../lambdas/domain/time-zones.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
-import { localTableName } from '../../../local/handler-env.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
-import { ensureTables } from '../../../local/tables.ts';
 import { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
+import { ownTables } from '../../support/own-tables.ts';
 
 // Before anything reads the configuration: this file's own tables.
 const prefix = `sendwell-timing-${Date.now().toString(36)}`;
-for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
+const createOwnTables = ownTables(prefix);
 
 const suite = useGateway();
 let engine: CampaignEngine;
 
 beforeAll(async () => {
-  const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  await ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix));
-  client.destroy();
+  await createOwnTables();
   engine = await startTestEngine('timing');
 }, 60_000);
 afterAll(async () => {

@@ -1,0 +1,20 @@
+/**
+ * Tables of a test file's own, for what is stage-wide (the marketing pause, delivery settings, roles): the handlers of
+ * this worker are pointed at them at once, before any of them reads its configuration, and the step returned creates
+ * them (call it in `beforeAll`).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { TABLE_LIST } from '../../lambdas/wiring/tables.ts';
+import { localTableName } from '../../local/handler-env.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.ts';
+import { ensureTables } from '../../local/tables.ts';
+
+export function ownTables(prefix: string): () => Promise<void> {
+  for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
+  return async () => {
+    const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    await ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix));
+    client.destroy();
+  };
+}
