@@ -255,8 +255,9 @@ export async function runLoadBench(options: LoadOptions): Promise<BenchSection> 
       'why the pixel is the slowest row: it is the only one that writes on every request — 3 reads (message record; recipient, then their suppressions) and 4–5 writes ' +
         '(the record\'s open count, the raw open event, the day counters of `ALL`, the topic and the campaign) — and DynamoDB Local runs every read and write of every table on ' +
         'one SQLite thread, so at 8 connections a pixel costs about as much capacity as 5–8 PutItems, and its p50 grows with the queue. `npm run bench:pixel` breaks an open ' +
-        'down by DynamoDB command: token check, classifier and IP pseudonym together take about 0.1 ms; the calls are the time. The record update and the event are written at once ' +
-        '(one round trip fewer per open); on AWS each request has its own Lambda and DynamoDB has no such single thread',
+        'down by DynamoDB command: token check, classifier and IP pseudonym together take about 0.1 ms; the calls are the time. The record update comes first, then the raw ' +
+        'event in a transaction with a condition check on the record (so an erasure in between leaves nothing and the pixel needs no DeleteItem): one round trip more ' +
+        'per open than writing both at once; on AWS each request has its own Lambda and DynamoDB has no such single thread',
       `checks: opens recorded ${int.format(opens)} = pixel requests answered ${int.format(pixelRequests)}${inFlight ? ` (+ up to ${inFlight} in flight when the run was stopped)` : ''}: ${opensOk ? 'ok' : 'MISMATCH'} · ` +
         `one-click idempotent (at most one opt-out per ledger, ${optOuts.filter((n) => n === 1).length} opted out): ${idempotentOk ? 'ok' : 'MISMATCH'}`,
     ];
