@@ -395,21 +395,7 @@ export class MessageStore {
    * whether this was the message's first open, and its first human one, so unique opens can be counted.
    */
   async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<{ first: boolean; firstHuman: boolean }> {
-    const event = () => this.#putEvent(id, 'open', open, { machine: open.machine, ...(open.reason ? { reason: open.reason } : {}) });
-    const update = this.#db.send(
-      new UpdateCommand({
-        TableName: this.#tables.messages,
-        Key: recordKey(id),
-        UpdateExpression: open.machine
-          ? 'ADD opens :one, machineOpens :one SET firstOpenAt = if_not_exists(firstOpenAt, :at)'
-          : 'ADD opens :one, humanOpens :one SET firstOpenAt = if_not_exists(firstOpenAt, :at), firstHumanOpenAt = if_not_exists(firstHumanOpenAt, :at)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1, ':at': open.at },
-        ReturnValues: 'UPDATED_OLD',
-      }),
-    );
-    const out = await this.#updateWithEvent(update, event);
-    return { first: out.Attributes?.firstOpenAt === undefined, firstHuman: !open.machine && out.Attributes?.firstHumanOpenAt === undefined };
+    return this.#recordEngagement(id, 'Open', open, {});
   }
 
   /**
@@ -421,21 +407,34 @@ export class MessageStore {
     linkIndex: number,
     click: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
   ): Promise<{ first: boolean; firstHuman: boolean }> {
-    const event = () => this.#putEvent(id, 'click', click, { linkIndex, machine: click.machine, ...(click.reason ? { reason: click.reason } : {}) });
-    const update = this.#db.send(
+    return this.#recordEngagement(id, 'Click', click, { linkIndex });
+  }
+
+  /**
+   * One open or click: the record's counts first (`opens`/`clicks`, machine or human, the first times), then, only when
+   * that found the record, its raw event.
+   */
+  async #recordEngagement(
+    id: string,
+    kind: 'Open' | 'Click',
+    e: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
+    detail: Record<string, unknown>,
+  ): Promise<{ first: boolean; firstHuman: boolean }> {
+    const n = `${kind.toLowerCase()}s`;
+    const out = await this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
-        UpdateExpression: click.machine
-          ? 'ADD clicks :one, machineClicks :one SET firstClickAt = if_not_exists(firstClickAt, :at)'
-          : 'ADD clicks :one, humanClicks :one SET firstClickAt = if_not_exists(firstClickAt, :at), firstHumanClickAt = if_not_exists(firstHumanClickAt, :at)',
+        UpdateExpression: e.machine
+          ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at)`
+          : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at)`,
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1, ':at': click.at },
+        ExpressionAttributeValues: { ':one': 1, ':at': e.at },
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    const out = await this.#updateWithEvent(update, event);
-    return { first: out.Attributes?.firstClickAt === undefined, firstHuman: !click.machine && out.Attributes?.firstHumanClickAt === undefined };
+    await this.#putEvent(id, kind.toLowerCase(), e, { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}) });
+    return { first: out.Attributes?.[`first${kind}At`] === undefined, firstHuman: !e.machine && out.Attributes?.[`firstHuman${kind}At`] === undefined };
   }
 
   /** The message's click events from `since` on (ISO), oldest first: link, time, and whether counted as machine. */
@@ -535,13 +534,6 @@ export class MessageStore {
       if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return;
       throw e;
     }
-  }
-
-  /** The record's update, then (only when it found the record) its raw event. */
-  async #updateWithEvent<T>(update: Promise<T>, event: () => Promise<void>): Promise<T> {
-    const updated = await update;
-    await event();
-    return updated;
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
