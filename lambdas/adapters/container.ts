@@ -2,7 +2,7 @@
  * Builds the services' dependencies once per cold start: the DynamoDB stores and the SES mailer on the shared SDK
  * clients, the keys, and the sending settings from the environment (parsed with zod on first use).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { documentClient, sesClient, sqsClient } from './clients.ts';

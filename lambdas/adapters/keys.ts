@@ -8,7 +8,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Keyring } from '../domain/tokens.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { config } from './config.ts';
