@@ -112,6 +112,7 @@ export function container(): Deps {
   let settings: Settings | undefined;
   let sending: SendingSettings | undefined;
   let queues: CampaignQueues | undefined;
+  let mailer: SesMailer | undefined;
   deps = {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
@@ -135,7 +136,8 @@ export function container(): Deps {
     control: new ControlStore(db, tables),
     delivery: new DeliveryStore(db, tables),
     feedback: new FeedbackStore(db, tables),
-    mailer: new SesMailer(sesClient()),
+    // Built on the first mail sent: most requests of most functions (the public routes') send none.
+    mailer: { send: (message, options) => (mailer ??= new SesMailer(sesClient())).send(message, options) },
     keys: runtimeKeys,
     // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
     // request that needs to send fails with a message naming the missing variable.
