@@ -46,6 +46,8 @@ const PROBE_TIMEOUT_MS = 30_000;
 
 export interface ColdStartOptions {
   readonly rounds: number;
+  /** Only the baselines and the public routes (today's both SDK modes, and before #17): issue 17's table, sooner. */
+  readonly publicOnly?: boolean;
   readonly budgetMs?: number;
 }
 
@@ -137,13 +139,13 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
   ];
   const isPublic = (k: string) => (PUBLIC as readonly string[]).includes(k);
   const http = Object.entries(FUNCTIONS) as [string, FunctionDef][];
-  const ordered = [...PUBLIC.map((k) => [k, FUNCTIONS[k]] as [string, FunctionDef]), ...http.filter(([k]) => !isPublic(k))];
+  const ordered = [...PUBLIC.map((k) => [k, FUNCTIONS[k]] as [string, FunctionDef]), ...(options.publicOnly ? [] : http.filter(([k]) => !isPublic(k)))];
   const sdkOf = (def: FunctionDef): SdkBundling => def.sdk ?? 'external';
   for (const [key, def] of ordered) {
     const label = isPublic(key) ? `${key} (SDK ${sdkOf(def)}, as deployed)` : key;
     subjects.push({ key, kind: isPublic(key) ? 'public' : 'http', label, ...(await bundle('now', key, join(ROOT, def.entry), sdkOf(def))) });
   }
-  for (const [key, def] of Object.entries(EVENT_FUNCTIONS)) subjects.push({ key, kind: 'event', label: key, ...(await bundle('now', key, join(ROOT, def.entry), sdkOf(def as FunctionDef))) });
+  for (const [key, def] of options.publicOnly ? [] : Object.entries(EVENT_FUNCTIONS)) subjects.push({ key, kind: 'event', label: key, ...(await bundle('now', key, join(ROOT, def.entry), sdkOf(def as FunctionDef))) });
   for (const key of PUBLIC) {
     const other: SdkBundling = sdkOf(FUNCTIONS[key] as FunctionDef) === 'bundled' ? 'external' : 'bundled';
     subjects.push({ key: `${key}:${other}`, kind: 'variant', label: `${key} (SDK ${other})`, ...(await bundle(`now-sdk-${other}`, key, join(ROOT, FUNCTIONS[key].entry), other)) });
@@ -211,7 +213,6 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
   // init counted: an external SDK's import included).
   const find = (key: string) => subjects.find((s) => s.key === key);
   const nowOf = (key: string, sdkMode: SdkBundling) => (sdkOf(FUNCTIONS[key as (typeof PUBLIC)[number]] as FunctionDef) === sdkMode ? find(key) : find(`${key}:${sdkMode}`));
-  const ownKib = (s: Subject | undefined) => (s?.bytes === undefined ? '–' : kib(s.bytes - (s.sdkBytes ?? 0)));
   const initRatio = (s: Subject | undefined) => (s === undefined ? '–' : `${ratio(med(s.key) / sdk)}×`);
   const deployed = (key: string) => sdkOf(FUNCTIONS[key as (typeof PUBLIC)[number]] as FunctionDef);
   const compareHeader = [
@@ -228,7 +229,7 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
     const b = find(`${key}:before`);
     const ext = nowOf(key, 'external');
     const bun = nowOf(key, 'bundled');
-    return [key, b ? kib(b.bytes) : 'missing', ownKib(bun ?? ext), kib(bun?.bytes), initRatio(b), initRatio(ext), initRatio(bun), `SDK ${deployed(key)}`];
+    return [key, b ? kib(b.bytes) : 'missing', kib(ext?.bytes), bun ? `${kib(bun.bytes)} (SDK ${kib(bun.sdkBytes)})` : '–', initRatio(b), initRatio(ext), initRatio(bun), `SDK ${deployed(key)}`];
   });
   const compareNote = before
     ? `before #17 = ${BASELINE_LABEL}, bundled from git history with that tree's lib/bundling.ts (SDK external); goals: ≤ 150 KiB without the SDK (≤ 300 KiB in all with it bundled), init ≤ 0.5× the SDK import`
@@ -281,13 +282,18 @@ const USAGE = `Usage: npm run bench:cold -- [options]
 
   --rounds R   fresh processes per module; the median is reported (default ${DEFAULT_ROUNDS}; without
                --rounds, no new round starts once the bench would pass ~${BUDGET_MS / 1000} s, at least ${MIN_ROUNDS} run)
+  --public     only the baselines and the public routes (now with either SDK mode, and before #17)
   --help       this text`;
 
 export function parseColdStartOptions(args: string[]): ColdStartOptions | undefined {
-  const values = parseCli(args, { rounds: { type: 'string' } });
+  const values = parseCli(args, { rounds: { type: 'string' }, public: { type: 'boolean' } });
   if (values === undefined) return undefined;
   const raw = values.rounds as string | undefined;
-  return { rounds: integerOption('rounds', raw, DEFAULT_ROUNDS, 1, 100), ...(raw === undefined && { budgetMs: BUDGET_MS }) };
+  return {
+    rounds: integerOption('rounds', raw, DEFAULT_ROUNDS, 1, 100),
+    ...(raw === undefined && { budgetMs: BUDGET_MS }),
+    ...(values.public === true && { publicOnly: true }),
+  };
 }
 
 if (import.meta.main) await runCli(USAGE, parseColdStartOptions, async (o) => void (await runColdStartBench(o)));
