@@ -27,6 +27,8 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/node_modules\/@aws-lambda-powertools\/tracer\//, 'the Powertools tracer'],
   [/node_modules\/aws-xray-sdk/, 'the X-Ray SDK'],
   [/node_modules\/@aws-sdk\/client-(sesv2|sqs|secrets-manager)\//, 'an SDK client the route loads only on use'],
+  // With the SDK bundled, the credential providers Lambda never reaches stay out (lib/bundling.ts SDK_LOADED_ON_USE).
+  [/node_modules\/@aws-sdk\/(nested-clients|token-providers|credential-provider-(ini|sso|process|web-identity|login|http))\//, 'a credential provider Lambda never reaches'],
   [/node_modules\/preact\/|node_modules\/uplot\//, 'the ops console'],
   [/node_modules\/csv-parse\//, 'the import parser'],
 ];
@@ -73,6 +75,14 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
   it('imports no SDK client at init but DynamoDB', () => {
     const { staticImports } = bundles.get(key)!;
     expect(staticImports.filter((i) => NOT_AT_INIT.includes(i))).toEqual([]);
+  });
+
+  it('loads the SDK its FunctionDef says: bundled in, nothing of it imported from the runtime at init', () => {
+    const def = FUNCTIONS[key] as FunctionDef;
+    const { staticImports, inputs } = bundles.get(key)!;
+    expect(def.sdk).toBe('bundled');
+    expect(staticImports.filter((i) => i.startsWith('@aws-sdk/') || i.startsWith('@smithy/'))).toEqual([]);
+    expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
   });
 
   it(`stays under ${BYTE_BUDGET / 1024} KiB, the AWS SDK not counted`, () => {
