@@ -2,7 +2,7 @@
  * Campaign rules that need nothing but their arguments: which transitions a campaign may make, whether a recipient
  * matches an audience filter, the shape of the messages on the campaign queues, and the progress arithmetic.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What the launcher pages and the sender sends. Status names match `CampaignStatusSchema` in the API schemas. */
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';

@@ -1,5 +1,5 @@
 /** The ops API's shapes: figures and rates over a range of days, recent feedback, the marketing switch. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FiguresSchema, RatesSchema } from '../domain/metrics.ts';
 import { SlugSchema } from './fields.ts';
 

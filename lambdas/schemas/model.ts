@@ -2,7 +2,7 @@
  * The nouns of the admin API, as zod schemas: what a client sends (`…Input`) and what it gets back. Types come from
  * here (`z.infer`); the stores return these shapes and the OpenAPI document is generated from them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConsentStatusSchema, HoldReasonSchema, MessageClassSchema } from '../domain/decide.ts';
 import {
   AttributesSchema,

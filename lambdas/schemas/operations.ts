@@ -2,7 +2,7 @@
  * What each operation of the route table takes and answers, by `operationId`. The OpenAPI document is generated
  * from this map and the route table; building it fails if a route has no entry here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, SlugSchema } from './fields.ts';
 import { ImportJobAcceptedSchema, ImportJobIdSchema, ImportJobReportSchema, ImportJobSchema, ImportReportQuerySchema } from './imports.ts';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../../adapters/container.ts';
 import { CampaignIdSchema, CampaignInputSchema, CampaignScheduleSchema, CampaignTestSendSchema, CampaignUpdateSchema, ListCampaignsQuerySchema } from '../../schemas/model.ts';
 import {
