@@ -633,7 +633,9 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   if (!c) return <Page title="Campaign"><p class="muted">Loading the campaign…</p></Page>;
 
   const p = c.progress;
-  const settled = p.sent + p.heldTotal + p.failed;
+  // An A/B test's holdout is settled too: it gets nothing on purpose.
+  const settled = p.sent + p.heldTotal + p.failed + (p.holdout ?? 0);
+  const heldOut = p.holdout ? `, ${num(p.holdout)} held out` : '';
   const total = Math.max(p.targeted, settled, 1);
   const percent = Math.round((settled / total) * 100);
   const mayCreate = can(me.roles, 'campaigns.create');
@@ -641,7 +643,7 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   const mayCancel = can(me.roles, 'campaigns.cancel');
   const live =
     c.status === 'completed'
-      ? `Finished: ${num(p.sent)} sent, ${num(p.heldTotal)} held, ${num(p.failed)} failed.`
+      ? `Finished: ${num(p.sent)} sent, ${num(p.heldTotal)} held, ${num(p.failed)} failed${heldOut}.`
       : c.status === 'sending'
         ? `Sending: ${num(settled)} of ${num(p.targeted)}${p.audienceComplete ? '' : '+'} settled (${percent} %).`
         : `Status: ${c.status}.`;
