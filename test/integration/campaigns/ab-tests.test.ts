@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { assignVariant } from '../../../lambdas/domain/ab-test.ts';
+import { sentListeners } from '../../../lambdas/adapters/ses-mailer.ts';
+import { handler as sesEventsHandler } from '../../../lambdas/handlers/ses-events.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
+import { startSesEventEmulator } from '../../../local/ses-simulator.ts';
+import { asFunction } from '../../../local/table-access-guard.ts';
 import { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { hrefs, type CapturedMail } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
@@ -20,12 +24,17 @@ import { useGateway } from '../../support/suite.ts';
 
 const suite = useGateway();
 let engine: CampaignEngine;
+let stopEmulator: (() => void) | undefined;
 
 beforeAll(async () => {
+  // SES's delivery events, as the local stack emulates them, through the real handler: the winner's rate is per
+  // delivered mail.
+  stopEmulator = startSesEventEmulator(sentListeners, asFunction('sesEvents', sesEventsHandler), { delayMs: 50 });
   // Every fifth batch delivered twice: a recipient must still get exactly one mail, of one variant.
   engine = await startTestEngine('ab', { duplicateRate: 0.2, sweepMs: 500 });
 });
 afterAll(async () => {
+  stopEmulator?.();
   await engine?.stop();
 });
 
