@@ -14,7 +14,7 @@ import type { AudienceFilter, Campaign, CampaignInput, CampaignUpdate, SendResul
 import type { Actor, Deps } from './deps.ts';
 import { newId } from './ids.ts';
 import { resolveTemplate, sendMessage } from './send.ts';
-import { awaitingWinner, checkVariants, variantProgress } from './ab-tests.ts';
+import { AWAITING_WINNER, awaitingWinner, checkVariants, variantProgress } from './ab-tests.ts';
 
 /** The fields a campaign is checked on whenever they change. */
 type CampaignShape = Pick<CampaignInput, 'topic' | 'template' | 'class' | 'reason'>;
@@ -211,7 +211,9 @@ export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Prom
   await transition(deps, c, 'resume', actor, { status: 'sending', updatedAt: at, launcherAt: at }, { add: { pausedMs: pausedFor } });
   // Queued before they are unparked: a failure in between leaves them parked (a later resume sends them again;
   // the senders find anyone already claimed).
-  const parked = await deps.campaigns.parked(id);
+  // Recipients waiting for an A/B test's winner stay parked until it is decided (then the sweep releases them): sent
+  // back now, a sender would park them again under the same key while this unparks it.
+  const parked = (await deps.campaigns.parked(id)).filter((b) => !(c.test && !c.decision && b.batchId.endsWith(AWAITING_WINNER)));
   if (parked.length) await deps.queues.send(parked);
   await Promise.all(parked.map((batch) => deps.campaigns.unpark(id, batch.batchId)));
   if (!c.audienceComplete) await deps.queues.launch(id);
