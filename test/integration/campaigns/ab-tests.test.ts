@@ -121,6 +121,7 @@ describe('an A/B campaign', () => {
       // The variant is the one the hash of campaign and recipient names: a redelivered batch cannot pick another.
       expect(assignVariant(c.id, a.ids.get(e)!, { variants: variants(a.run) })).toEqual({ group: 'variant', variant: v });
     }
+    console.log(`50/50 split of 200: a ${byVariant.a}, b ${byVariant.b}`);
     expect(byVariant.a).toBeGreaterThanOrEqual(70);
     expect(byVariant.a).toBeLessThanOrEqual(130);
     expect(byVariant.a! + byVariant.b!).toBe(200);
@@ -170,6 +171,7 @@ describe('an A/B campaign', () => {
 
     await timeIsUp(c.id, test.decideAfterSeconds);
     const done = await waitForCampaign(api, c.id, (x) => x.status === 'completed', 240_000);
+    console.log(`holdout ${holdout.length}, test share ${inTest.length}, rest ${rest.length}; decision ${JSON.stringify(done.decision)}`);
     expect(done.decision).toMatchObject({ variant: 'b', reason: 'metric' });
     await waitForIdle(engine);
     mails = await mailsOf(a.run);
