@@ -15,6 +15,7 @@ import {
   CampaignTestResultsSchema,
   CampaignTestSendSchema,
   CampaignUpdateSchema,
+  CampaignWinnerSchema,
   ConsentChangeSchema,
   ListCampaignsQuerySchema,
   LedgerEntrySchema,
@@ -323,6 +324,17 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   launchCampaign: { params: campaignParams, responses: { 202: { description: '`sending`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') } },
   pauseCampaign: { params: campaignParams, responses: { 202: { description: '`paused`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not sending') } },
   resumeCampaign: { params: campaignParams, responses: { 202: { description: '`sending` again', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not paused') } },
+  chooseCampaignWinner: {
+    params: campaignParams,
+    body: CampaignWinnerSchema,
+    responses: {
+      202: { description: 'The campaign with its `decision`; the rest of the audience is queued for the winner', schema: CampaignSchema },
+      400: E400,
+      401: E401,
+      404: E404,
+      409: error('No A/B test with a test share, the winner is decided already, or the campaign is not sending or paused'),
+    },
+  },
   cancelCampaign: { params: campaignParams, responses: { 202: { description: '`cancelled`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Already completed or cancelled') } },
 
   showUnsubscribe: {

@@ -271,6 +271,8 @@ export const ROUTES: readonly RouteDef[] = [
     ['POST', '/v1/campaigns/{id}/cancel', 'cancelCampaign', [M], 'Cancel a campaign for good; what was sent stays sent'],
     ['POST', '/v1/campaigns/preview', 'previewCampaign', [M, O], 'Count who a campaign would reach: audience, excluded, eligible and held by reason, by the rules the sender applies'],
     ['GET', '/v1/campaigns/{id}/preview', 'previewStoredCampaign', [M, O], 'Count who a stored campaign would reach now, by the rules the sender applies'],
+    // ---- A/B tests (issue 19) ----
+    ['POST', '/v1/campaigns/{id}/winner', 'chooseCampaignWinner', [M], 'Pick an A/B test’s winner before `decideAfterSeconds`; the rest of the audience gets it'],
     // ---- segments, delivery timing (issue 18) ----
     ['POST', '/v1/segments', 'createSegment', [M], 'Create a segment: rules over country, locale, time zone, attributes, engagement and consent'],
     ['GET', '/v1/segments', 'listSegments', [M, O], 'List segments'],
