@@ -424,8 +424,9 @@ export class MessageStore {
   }
 
   /**
-   * One open or click: the record's counts first (`opens`/`clicks`, machine or human, the first times), then, only when
-   * that found the record, its raw event.
+   * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first times) and its raw event,
+   * side by side (one round trip on the pixel's path): the event's own condition on the record keeps it only while
+   * the record exists, as the counts' write does.
    */
   async #recordEngagement(
     id: string,
@@ -434,7 +435,7 @@ export class MessageStore {
     detail: Record<string, unknown>,
   ): Promise<{ first: boolean; firstHuman: boolean }> {
     const n = `${kind.toLowerCase()}s`;
-    const out = await this.#db.send(
+    const counts = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
@@ -446,7 +447,7 @@ export class MessageStore {
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    await this.#putEvent(id, kind.toLowerCase(), e, { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}) });
+    const [out] = await Promise.all([counts, this.#putEvent(id, kind.toLowerCase(), e, { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}) })]);
     return { first: out.Attributes?.[`first${kind}At`] === undefined, firstHuman: !e.machine && out.Attributes?.[`firstHuman${kind}At`] === undefined };
   }
 
@@ -649,11 +650,12 @@ export class MessageStore {
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :r',
           ExpressionAttributeValues: { ':r': `R#${recipientId}` },
-          ProjectionExpression: 'messageId',
+          // The index holds keys only (lambdas/wiring/tables.ts): the id is the record's partition key, `M#<id>`.
+          ProjectionExpression: 'pk',
           ExclusiveStartKey: cursor,
         }),
       );
-      ids.push(...(out.Items ?? []).map((i) => String(i.messageId)));
+      ids.push(...(out.Items ?? []).map((i) => String(i.pk).slice(2)));
       cursor = out.LastEvaluatedKey;
     } while (cursor);
     return ids;
