@@ -1,6 +1,6 @@
 /**
- * The delivery events concern: what SES reports about each mail sent through the stage's configuration set
- * (delivered, bounced, complained about, rejected, delayed, not rendered) reaches the `sesEvents` function of
+ * The delivery events concern: what SES reports about each mail sent through the stage's configuration set (sent,
+ * delivered, bounced, complained about, rejected, delayed, not rendered) reaches the `sesEvents` function of
  * `lambdas/wiring/event-functions.ts`, through the default EventBridge bus. What cannot be processed lands in a failure
  * queue instead of vanishing: a bounce or complaint not recorded is a suppression (an opt-out) still owed.
  *
@@ -22,10 +22,10 @@ import { assertEventSource, buildFunction, type BuildFunctionOptions } from './f
 /**
  * The SES event types published, each with the EventBridge `detail-type` SES gives it on the default bus. Opens,
  * clicks and subscription events are not published: Sendwell tracks opens and clicks itself (lambdas/handlers/
- * open-pixel.ts, click.ts) where the recipient's tracking consent allows, and manages subscriptions itself. Nor is
- * `Send`: the sender records the send itself (markSent), and an invocation per mail for nothing is a cost (issue 17).
+ * open-pixel.ts, click.ts) where the recipient's tracking consent allows, and manages subscriptions itself.
  */
 export const SES_EVENT_TYPES: readonly { readonly event: ses.EmailSendingEvent; readonly detailType: string }[] = [
+  { event: ses.EmailSendingEvent.SEND, detailType: 'Email Sent' },
   { event: ses.EmailSendingEvent.DELIVERY, detailType: 'Email Delivered' },
   { event: ses.EmailSendingEvent.BOUNCE, detailType: 'Email Bounced' },
   { event: ses.EmailSendingEvent.COMPLAINT, detailType: 'Email Complaint Received' },
@@ -61,7 +61,7 @@ export interface DeliveryEventsProps extends BuildFunctionOptions {
  *
  * - **Event destination.** The configuration set publishes {@link SES_EVENT_TYPES} to the default EventBridge bus of
  *   the account and region (SES can publish to the default bus only). SES needs no grant for it.
- * - **Rule.** On the default bus, matching `source` `aws.ses` from this account, the six detail-types, and
+ * - **Rule.** On the default bus, matching `source` `aws.ses` from this account, the seven detail-types, and
  *   `detail.mail.tags["ses:configuration-set"]` = this stage's set (a tag SES adds to every mail sent through a set),
  *   so another stage, or another application, in the same account and region is not processed here.
  * - **Target.** The function, built by `buildFunction` (lib/functions.ts) and granted by its `permissions`

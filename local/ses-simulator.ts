@@ -5,11 +5,11 @@
  *
  * | address (any `+label`)                       | events                                          |
  * |----------------------------------------------|-------------------------------------------------|
- * | success@simulator.amazonses.com, any other   | Delivery                                        |
- * | bounce@simulator.amazonses.com               | Bounce (Permanent, General)                     |
- * | suppressionlist@simulator.amazonses.com      | Bounce (Permanent, OnAccountSuppressionList)    |
- * | complaint@simulator.amazonses.com            | Delivery, Complaint (abuse)                     |
- * | ooto@simulator.amazonses.com                 | Delivery (the auto-reply is not emulated)       |
+ * | success@simulator.amazonses.com, any other   | Send, Delivery                                  |
+ * | bounce@simulator.amazonses.com               | Send, Bounce (Permanent, General)               |
+ * | suppressionlist@simulator.amazonses.com      | Send, Bounce (Permanent, OnAccountSuppressionList) |
+ * | complaint@simulator.amazonses.com            | Send, Delivery, Complaint (abuse)               |
+ * | ooto@simulator.amazonses.com                 | Send, Delivery (the auto-reply is not emulated) |
  */
 import { createHash } from 'node:crypto';
 import type { SentMail } from '../lambdas/adapters/ses-mailer.ts';
@@ -43,7 +43,7 @@ export function simulatedEvents(mail: SentMail): ReturnType<typeof envelope>[] {
     headersTruncated: false,
     tags: { 'ses:configuration-set': ['sendwell-local'], ...Object.fromEntries(Object.entries(mail.tags).map(([k, v]) => [k, [v]])) },
   };
-  // No `Send` event: the configuration set does not publish it (lib/delivery-events.ts SES_EVENT_TYPES).
+  const send = envelope(mail.sesMessageId, 'Email Sent', { eventType: 'Send', mail: mailPart, send: {} }, at);
   const delivery = envelope(mail.sesMessageId, 'Email Delivered', { eventType: 'Delivery', mail: mailPart, delivery: { timestamp: at, processingTimeMillis: 120, recipients: [mail.to], smtpResponse: '250 2.6.0 Message received', reportingMTA: 'local.simulator' } }, at);
   const bounce = (subType: string) =>
     envelope(
@@ -66,11 +66,12 @@ export function simulatedEvents(mail: SentMail): ReturnType<typeof envelope>[] {
   const kind = SIMULATOR.exec(mail.to)?.[1]?.toLowerCase();
   switch (kind) {
     case 'bounce':
-      return [bounce('General')];
+      return [send, bounce('General')];
     case 'suppressionlist':
-      return [bounce('OnAccountSuppressionList')];
+      return [send, bounce('OnAccountSuppressionList')];
     case 'complaint':
       return [
+        send,
         delivery,
         envelope(
           mail.sesMessageId,
@@ -80,7 +81,7 @@ export function simulatedEvents(mail: SentMail): ReturnType<typeof envelope>[] {
         ),
       ];
     default:
-      return [delivery];
+      return [send, delivery];
   }
 }
 

@@ -19,7 +19,7 @@ import { checkMarketingPause } from './marketing-control.ts';
 import { DEFAULT_RETENTION_DAYS } from './send.ts';
 import { setPreferences } from './recipients.ts';
 
-/** `ignored`: SES's `Send` event, which the configuration set no longer publishes (lib/delivery-events.ts). */
+/** `ignored`: SES's `Send` event for a message its sender recorded as sent (the usual case: nothing to do). */
 export type FeedbackOutcome = 'applied' | 'duplicate' | 'unknown_message' | 'ignored';
 
 export interface FeedbackResult {
@@ -40,9 +40,7 @@ const hashOf = (s: string) => createHash('sha256').update(s).digest('base64url')
 const isAccountSuppressed = (f: Feedback) => f.kind === 'bounced_hard' && f.detail.bounceSubType === 'OnAccountSuppressionList';
 
 export async function processFeedback(deps: Deps, f: Feedback): Promise<FeedbackResult> {
-  // `Send` only repeats what markSent wrote; a send left in doubt is settled by the Delivery, Bounce, Reject or
-  // DeliveryDelay that follows it (their deliveryStatus, campaign-sender.ts). One still arriving changes nothing.
-  if (f.kind === 'sent') return { outcome: 'ignored' };
+  if (f.kind === 'sent') return recordAccepted(deps, f);
   if (f.kind === 'delivered') return recordDelivered(deps, f);
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
   const accountSuppressed = isAccountSuppressed(f);
@@ -98,6 +96,22 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   // Only a counted hard bounce or complaint can raise a rate the auto-pause judges.
   const paused = record && !accountSuppressed && (f.kind === 'bounced_hard' || f.kind === 'complained') ? await checkMarketingPause(deps) : undefined;
   return { outcome: record ? 'applied' : 'unknown_message', ...(paused ? { paused } : {}) };
+}
+
+/**
+ * SES's `Send`: it repeats what markSent wrote, so it is neither stored nor counted (issue 17: it was an event item,
+ * a record update and three counters per mail). It still matters for a send left in doubt (the sender died, or SES's
+ * answer was lost, around the call): SES took the mail, and within a second, well before any Delivery. For that
+ * message alone it becomes the record's delivery status, which the sender's reconcile reads as "it went out"
+ * (campaign-sender.ts), so the mail is never sent again however long its delivery takes. One read otherwise.
+ */
+async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> {
+  const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
+  if (!record) return { outcome: 'unknown_message' };
+  if (record.status !== 'sending' || record.deliveryStatus) return { outcome: 'ignored' };
+  const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
+  const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
+  return { outcome: duplicate ? 'duplicate' : 'applied' };
 }
 
 /**

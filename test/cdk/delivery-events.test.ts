@@ -1,6 +1,6 @@
 /**
  * SES delivery events (lib/delivery-events.ts) in the synthesized stack: the configuration set publishes exactly the
- * six event types to the default bus (not `Send`: issue 17), a rule there matches this stage's SES events only, and its one target is the
+ * seven event types to the default bus, a rule there matches this stage's SES events only, and its one target is the
  * sesEvents function with a retry policy and a dead-letter queue; the function is built and granted from its
  * definition. Checked on a dev synth and a production synth with every parameter.
  */
@@ -16,6 +16,7 @@ import { findingsOf, flattenCfn, synthTemplate } from './synth.ts';
 import { PROD_CONTEXT, asyncFailureConfig } from './fixtures.ts';
 
 const DETAIL_TYPES = [
+  'Email Sent',
   'Email Delivered',
   'Email Bounced',
   'Email Complaint Received',
@@ -23,8 +24,8 @@ const DETAIL_TYPES = [
   'Email Delivery Delayed',
   'Email Rendering Failed',
 ];
-/** `MatchingEventTypes` as aws-cdk-lib writes the six (SES accepts the camel-case names). */
-const EVENT_TYPES = ['delivery', 'bounce', 'complaint', 'reject', 'deliveryDelay', 'renderingFailure'];
+/** `MatchingEventTypes` as aws-cdk-lib writes the seven (SES accepts the camel-case names). */
+const EVENT_TYPES = ['send', 'delivery', 'bounce', 'complaint', 'reject', 'deliveryDelay', 'renderingFailure'];
 
 const CONTEXTS: [string, Record<string, string>, string][] = [
   ['dev (no context)', {}, 'sendwell-dev'],
@@ -96,7 +97,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context, configurationSetName) => {
       expect(rule.Properties.State).toBe('ENABLED');
     });
 
-    it('matches SES events of this account with the six detail-types, of this stage\'s configuration set only', () => {
+    it('matches SES events of this account with the seven detail-types, of this stage\'s configuration set only', () => {
       const pattern = rule.Properties.EventPattern;
       expect(Object.keys(pattern).sort()).toEqual(['account', 'detail', 'detail-type', 'source']);
       expect(pattern.source).toEqual(['aws.ses']);

@@ -4,6 +4,7 @@
  * mailbox simulator.
  */
 import { describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
@@ -36,7 +37,7 @@ describe('SES feedback', () => {
   it('a permanent bounce suppresses all mail; duplicates and a late delivery change nothing', async () => {
     const { api, s } = suite;
     const { r, values } = await sentMarketing('hardbounce');
-    // `Send` (no longer published, lib/delivery-events.ts) changes nothing if one still arrives.
+    // `Send` for mail its sender recorded as sent: nothing stored, nothing counted.
     expect(await handler(fixture('send', values))).toBe('ignored');
     expect(await handler(fixture('bounce-permanent', values))).toBe('applied');
     const before = await counters();
@@ -121,6 +122,21 @@ describe('SES feedback', () => {
     expect((after.delivered ?? 0) - (before.delivered ?? 0)).toBe(1);
     expect((after.delivered_marketing ?? 0) - (before.delivered_marketing ?? 0)).toBe(1);
     expect((await api.get(`/v1/messages/${values.messageId}`)).body.deliveryStatus).toBe('delivered');
+  });
+
+  it('a Send for a send left in doubt (record still `sending`) becomes its delivery status, the evidence the reconcile reads', async () => {
+    const { api } = suite;
+    const { values } = await sentMarketing('indoubt');
+    // As a sender that died right after SES took the mail leaves it.
+    await documentClient().send(
+      new UpdateCommand({ TableName: config().tables.messages, Key: { pk: `M#${values.messageId}`, sk: 'MSG' }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'sending' } }),
+    );
+    const before = await counters();
+    expect(await handler(fixture('send', values))).toBe('applied');
+    expect(await handler(fixture('send', values, 'send-again'))).toBe('ignored');
+    const record = (await api.get(`/v1/messages/${values.messageId}`)).body;
+    expect(record).toMatchObject({ status: 'sending', deliveryStatus: 'sent' });
+    expect((await counters()).ses_accepted ?? 0).toBe(before.ses_accepted ?? 0);
   });
 
   it('a delivery of a message Sendwell has no record of is not counted', async () => {
