@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { integerOption, parseCli, runCli, UsageError } from './cli.ts';
 import { runColdStartBench } from './cold-start.ts';
 import { runCampaignBench } from './campaign.ts';
+import { runLeanWritesBench } from './lean-writes.ts';
 import { runLoadBench } from './load.ts';
 import { type PerRecipientOptions, runPerRecipientBench } from './per-recipient.ts';
 import { type BenchSection, writeBenchmarksMarkdown } from './report.ts';
@@ -37,6 +38,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { key: 'per-recipient', run: (o) => runPerRecipientBench(o.perRecipient) },
   { key: 'cold-start', run: () => runColdStartBench({ rounds: 5, budgetMs: 45_000 }) },
   { key: 'load', run: () => runLoadBench({ connections: 8, requests: 300, maxSeconds: 10 }) },
+  // Child processes (the campaign driver in the tree before issue 17 and in this one): nothing of this process's.
+  { key: 'lean-writes', run: () => runLeanWritesBench({ recipients: 300 }) },
   // Last: it sets this process's handler environment. 1,000 recipients keep `npm run bench` within minutes on a
   // small machine; `npm run bench:campaign` runs the 10,000-recipient default.
   { key: 'campaign', run: () => runCampaignBench({ recipients: CAMPAIGN_RECIPIENTS, baseline: 500 }) },
@@ -55,7 +58,7 @@ Runs ${BENCHMARKS.map((b) => b.key).join(', ')} in turn (~2 min, plus a few for 
   --help          this text
 
 Each benchmark also runs on its own, with more options: npm run bench:cold, bench:load, bench:campaign
-(10,000 recipients by default), bench:public, bench:pixel.`;
+(10,000 recipients by default), bench:lean, bench:public, bench:pixel.`;
 
 /** The options, or `undefined` when only help was asked for. */
 function parseOptions(args: string[]): RunOptions | undefined {

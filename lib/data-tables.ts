@@ -102,7 +102,7 @@ export class DataTables extends Construct {
         globalSecondaryIndexes: def.indexes.map((index) => ({
           indexName: index.name,
           ...keyAttributes(index),
-          projectionType: dynamodb.ProjectionType.ALL,
+          projectionType: index.projection === 'keys' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
         })),
       });
       return { key, def, table };

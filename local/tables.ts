@@ -34,7 +34,7 @@ export function createTableInput(def: TableDef, tableName: string): CreateTableC
           GlobalSecondaryIndexes: def.indexes.map((i) => ({
             IndexName: i.name,
             KeySchema: keySchema(i),
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: i.projection === 'keys' ? 'KEYS_ONLY' : 'ALL' },
           })),
         }
       : {}),

@@ -92,6 +92,7 @@ export interface Deps {
     | 'idsByRecipient'
     | 'deleteMessage'
     | 'recordFeedback'
+    | 'recordDelivery'
     | 'counterSeries'
     | 'dayCounters'
   >;

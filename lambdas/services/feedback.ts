@@ -19,7 +19,8 @@ import { checkMarketingPause } from './marketing-control.ts';
 import { DEFAULT_RETENTION_DAYS } from './send.ts';
 import { setPreferences } from './recipients.ts';
 
-export type FeedbackOutcome = 'applied' | 'duplicate' | 'unknown_message';
+/** `ignored`: SES's `Send` event for a message its sender recorded as sent (the usual case: nothing to do). */
+export type FeedbackOutcome = 'applied' | 'duplicate' | 'unknown_message' | 'ignored';
 
 export interface FeedbackResult {
   readonly outcome: FeedbackOutcome;
@@ -39,6 +40,8 @@ const hashOf = (s: string) => createHash('sha256').update(s).digest('base64url')
 const isAccountSuppressed = (f: Feedback) => f.kind === 'bounced_hard' && f.detail.bounceSubType === 'OnAccountSuppressionList';
 
 export async function processFeedback(deps: Deps, f: Feedback): Promise<FeedbackResult> {
+  if (f.kind === 'sent') return recordAccepted(deps, f);
+  if (f.kind === 'delivered') return recordDelivered(deps, f);
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
   const accountSuppressed = isAccountSuppressed(f);
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
@@ -47,9 +50,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
     const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
     const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
     if (duplicate) return { outcome: 'duplicate' };
-    // SES's own Send event is counted as `ses_accepted`: `sent_<class>` is the send service's count of the same mail,
-    // and counting the event under `sent` too would count every mail twice.
-    const figure = f.kind === 'sent' ? 'ses_accepted' : accountSuppressed ? 'ses_suppressed' : f.kind;
+    const figure = accountSuppressed ? 'ses_suppressed' : f.kind;
     await deps.messages.count(f.at, { [figure]: 1, [`${figure}_${record.class}`]: 1 }, dims);
   }
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
@@ -95,6 +96,34 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   // Only a counted hard bounce or complaint can raise a rate the auto-pause judges.
   const paused = record && !accountSuppressed && (f.kind === 'bounced_hard' || f.kind === 'complained') ? await checkMarketingPause(deps) : undefined;
   return { outcome: record ? 'applied' : 'unknown_message', ...(paused ? { paused } : {}) };
+}
+
+/**
+ * SES's `Send`: it repeats what markSent wrote, so it is neither stored nor counted (issue 17: it was an event item,
+ * a record update and three counters per mail). It still matters for a send left in doubt (the sender died, or SES's
+ * answer was lost, around the call): SES took the mail, and within a second, well before any Delivery. For that
+ * message alone it becomes the record's delivery status, which the sender's reconcile reads as "it went out"
+ * (campaign-sender.ts), so the mail is never sent again however long its delivery takes. One read otherwise.
+ */
+async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> {
+  const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
+  if (!record) return { outcome: 'unknown_message' };
+  if (record.status !== 'sending' || record.deliveryStatus) return { outcome: 'ignored' };
+  const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
+  const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
+  return { outcome: duplicate ? 'duplicate' : 'applied' };
+}
+
+/**
+ * A routine delivery, the one event of almost every mail: one conditional write on the record (no read before it, no
+ * event item: lambdas/adapters/dynamo/message-store.ts `recordDelivery`), then the day's figures.
+ */
+async function recordDelivered(deps: Deps, f: Feedback): Promise<FeedbackResult> {
+  if (!f.messageId) return { outcome: 'unknown_message' };
+  const done = await deps.messages.recordDelivery(f.messageId, f.at, DELIVERY_RANK.delivered);
+  if (done.outcome !== 'applied') return { outcome: done.outcome };
+  await deps.messages.count(f.at, { delivered: 1, [`delivered_${done.record.class}`]: 1 }, dimsOf(done.record));
+  return { outcome: 'applied' };
 }
 
 /** Adds a suppression unless one of that reason is in force, and counts it when it was added. */

@@ -14,6 +14,12 @@ export interface KeyDef {
 
 export interface IndexDef extends KeyDef {
   readonly name: string;
+  /**
+   * `keys`: the index holds the table's and its own keys only, so a write that changes no key attribute writes
+   * nothing to it (with every attribute projected, each update of an item is also a write to the index).
+   * @default every attribute
+   */
+  readonly projection?: 'keys';
 }
 
 export interface TableDef extends KeyDef {
@@ -73,8 +79,10 @@ export const TABLES = {
     envKey: ENV.tableMessages,
     partitionKey: 'pk',
     sortKey: 'sk',
-    // gsi2 (sparse): deferred messages by due time, `DUE#shard` / `<until>#<id>`, read by the due-message sweep.
-    indexes: [gsi(1), gsi(2)],
+    // gsi1: a recipient's messages (export, erasure), keys only: the record's updates (sent, delivered, opened) write
+    // nothing to it (issue 17: a unit per update). gsi2 (sparse): deferred messages by due time, `DUE#shard` /
+    // `<until>#<id>`, read by the due-message sweep.
+    indexes: [{ ...gsi(1), projection: 'keys' }, gsi(2)],
     ttlAttribute: 'expiresAt',
     // No stream: nothing reads one, and on DynamoDB Local every write to a streaming table costs stream bookkeeping on
     // its one SQLite thread (the campaign bench's hottest table).

@@ -4,6 +4,7 @@
  * mailbox simulator.
  */
 import { describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
@@ -36,16 +37,22 @@ describe('SES feedback', () => {
   it('a permanent bounce suppresses all mail; duplicates and a late delivery change nothing', async () => {
     const { api, s } = suite;
     const { r, values } = await sentMarketing('hardbounce');
-    expect(await handler(fixture('send', values))).toBe('applied');
+    // `Send` for mail its sender recorded as sent: nothing stored, nothing counted.
+    expect(await handler(fixture('send', values))).toBe('ignored');
     expect(await handler(fixture('bounce-permanent', values))).toBe('applied');
     const before = await counters();
     expect(await handler(fixture('bounce-permanent', values, 'another-envelope-same-feedback'))).toBe('duplicate');
     expect(await handler(fixture('delivery', values))).toBe('applied'); // reordered: arrives after the bounce
-    expect((await counters()).bounced_hard).toBe(before.bounced_hard);
+    expect(await handler(fixture('delivery', values, 'delivery-again'))).toBe('duplicate');
+    const after = await counters();
+    expect(after.bounced_hard).toBe(before.bounced_hard);
+    expect((after.delivered ?? 0) - (before.delivered ?? 0)).toBe(1);
+    expect(after.ses_accepted ?? 0).toBe(before.ses_accepted ?? 0);
 
     const record = (await api.get(`/v1/messages/${values.messageId}`)).body;
     expect(record.deliveryStatus).toBe('bounced_hard');
-    expect(record.events.map((e: { type: string }) => e.type).sort()).toEqual(['bounced_hard', 'delivered', 'send', 'sent']);
+    // A delivery is on the record (deliveredAt, status), not an event item of its own; the send is `sentAt`.
+    expect(record.events.map((e: { type: string }) => e.type).sort()).toEqual(['bounced_hard']);
     expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toMatchObject([{ reason: 'hard_bounce', scope: 'all', note: 'Permanent/General' }]);
     expect(await s.sendService({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'undeliverable' });
     expect(await s.sendMarketing({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'undeliverable' });
@@ -102,6 +109,40 @@ describe('SES feedback', () => {
     expect((after.bounced_hard ?? 0) - (before.bounced_hard ?? 0)).toBe(0);
     expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([]);
     expect((await s.sendService({ recipientId: r.id })).status).toBe('sent');
+  });
+
+  it('a delivery is counted once however often it arrives, and moves the status forward only', async () => {
+    const { api } = suite;
+    const { values } = await sentMarketing('delivered');
+    const before = await counters();
+    expect(await handler(fixture('delivery', values))).toBe('applied');
+    expect(await handler(fixture('delivery', values, 'republished-delivery'))).toBe('duplicate');
+    expect(await handler(fixture('delivery-delay', values))).toBe('applied'); // reordered: ranks below delivered
+    const after = await counters();
+    expect((after.delivered ?? 0) - (before.delivered ?? 0)).toBe(1);
+    expect((after.delivered_marketing ?? 0) - (before.delivered_marketing ?? 0)).toBe(1);
+    expect((await api.get(`/v1/messages/${values.messageId}`)).body.deliveryStatus).toBe('delivered');
+  });
+
+  it('a Send for a send left in doubt (record still `sending`) becomes its delivery status, the evidence the reconcile reads', async () => {
+    const { api } = suite;
+    const { values } = await sentMarketing('indoubt');
+    // As a sender that died right after SES took the mail leaves it.
+    await documentClient().send(
+      new UpdateCommand({ TableName: config().tables.messages, Key: { pk: `M#${values.messageId}`, sk: 'MSG' }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'sending' } }),
+    );
+    const before = await counters();
+    expect(await handler(fixture('send', values))).toBe('applied');
+    expect(await handler(fixture('send', values, 'send-again'))).toBe('ignored');
+    const record = (await api.get(`/v1/messages/${values.messageId}`)).body;
+    expect(record).toMatchObject({ status: 'sending', deliveryStatus: 'sent' });
+    expect((await counters()).ses_accepted ?? 0).toBe(before.ses_accepted ?? 0);
+  });
+
+  it('a delivery of a message Sendwell has no record of is not counted', async () => {
+    const before = await counters();
+    expect(await handler(fixture('delivery', { messageId: 'msg_nonexistent', sesId: 'ses-none', address: 'x@example.com' }))).toBe('unknown_message');
+    expect((await counters()).delivered ?? 0).toBe(before.delivered ?? 0);
   });
 
   it('drops an event it cannot read, without throwing', async () => {

@@ -9,6 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
 import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
 import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
@@ -47,6 +48,15 @@ export type ClaimResult =
     };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
+
+/** What counting a delivery needs of its record (returned by the write itself). */
+export type DeliveredRecord = Pick<MessageRecord, 'messageId' | 'class' | 'topic' | 'campaignId'>;
+const deliveredRecord = (i: Record<string, unknown>): DeliveredRecord => ({
+  messageId: String(i.messageId),
+  class: i.class as MessageRecord['class'],
+  ...(typeof i.topic === 'string' ? { topic: i.topic } : {}),
+  ...(typeof i.campaignId === 'string' ? { campaignId: i.campaignId } : {}),
+});
 
 /**
  * The tracked links every recipient of a template shares, by link index (`null`: a link that depended on the
@@ -284,9 +294,12 @@ export class MessageStore {
     };
   }
 
-  /** The record and its `send` event: two independent writes, sent together (one round trip on the send path). */
+  /**
+   * The record as sent: one write. No `send` event item beside it (issue 17): `sentAt` and `sesMessageId` on the
+   * record say the same, and each extra item was a write per mail.
+   */
   async markSent(id: string, sesMessageId: string, links: readonly string[], at: string): Promise<void> {
-    await Promise.all([this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at }), this.addEvent(id, at, 'send', { sesMessageId })]);
+    await this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at });
   }
 
   /**
@@ -411,8 +424,9 @@ export class MessageStore {
   }
 
   /**
-   * One open or click: the record's counts first (`opens`/`clicks`, machine or human, the first times), then, only when
-   * that found the record, its raw event.
+   * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first times) and its raw event,
+   * side by side (one round trip on the pixel's path): the event's own condition on the record keeps it only while
+   * the record exists, as the counts' write does.
    */
   async #recordEngagement(
     id: string,
@@ -421,7 +435,7 @@ export class MessageStore {
     detail: Record<string, unknown>,
   ): Promise<{ first: boolean; firstHuman: boolean }> {
     const n = `${kind.toLowerCase()}s`;
-    const out = await this.#db.send(
+    const counts = this.#db.send(
       new UpdateCommand({
         TableName: this.#tables.messages,
         Key: recordKey(id),
@@ -433,7 +447,7 @@ export class MessageStore {
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    await this.#putEvent(id, kind.toLowerCase(), e, { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}) });
+    const [out] = await Promise.all([counts, this.#putEvent(id, kind.toLowerCase(), e, { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}) })]);
     return { first: out.Attributes?.[`first${kind}At`] === undefined, firstHuman: !e.machine && out.Attributes?.[`firstHuman${kind}At`] === undefined };
   }
 
@@ -588,6 +602,43 @@ export class MessageStore {
     return { duplicate: false };
   }
 
+  /**
+   * Records SES's `Delivery` on the message in one conditional write, without an event item of its own: `deliveredAt`
+   * is set once, so a duplicate finds it and changes nothing; the delivery status moves forward by rank only. The
+   * record's class, topic and campaign come back with the write (no read before it). A delivery reordered after a
+   * later state (a bounce after delivery, arriving first) still sets `deliveredAt`, in a second write.
+   */
+  async recordDelivery(id: string, at: string, rank: number): Promise<{ readonly outcome: 'applied'; readonly record: DeliveredRecord } | { readonly outcome: 'duplicate' | 'unknown_message' }> {
+    const attempt = async (moveStatus: boolean) =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: moveStatus ? 'SET deliveredAt = :at, deliveryStatus = :k, deliveryRank = :r, deliveryAt = :at' : 'SET deliveredAt = :at',
+          ConditionExpression: moveStatus
+            ? 'attribute_exists(pk) AND attribute_not_exists(deliveredAt) AND (attribute_not_exists(deliveryRank) OR deliveryRank < :r)'
+            : 'attribute_exists(pk) AND attribute_not_exists(deliveredAt)',
+          ExpressionAttributeValues: moveStatus ? { ':at': at, ':k': 'delivered', ':r': rank } : { ':at': at },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    for (const moveStatus of [true, false]) {
+      try {
+        const out = await attempt(moveStatus);
+        return { outcome: 'applied', record: deliveredRecord(out.Attributes ?? {}) };
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+        const old = (e as { Item?: Record<string, NativeAttributeValue> }).Item;
+        if (!old) return { outcome: 'unknown_message' };
+        const item = unmarshall(old as never);
+        if (item.deliveredAt !== undefined) return { outcome: 'duplicate' };
+        // A later state is recorded already: only the delivery itself is still owed.
+      }
+    }
+    return { outcome: 'duplicate' };
+  }
+
   /** Ids of every message recorded for a recipient, oldest first. */
   async idsByRecipient(recipientId: string): Promise<string[]> {
     const ids: string[] = [];
@@ -599,11 +650,12 @@ export class MessageStore {
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :r',
           ExpressionAttributeValues: { ':r': `R#${recipientId}` },
-          ProjectionExpression: 'messageId',
+          // The index holds keys only (lambdas/wiring/tables.ts): the id is the record's partition key, `M#<id>`.
+          ProjectionExpression: 'pk',
           ExclusiveStartKey: cursor,
         }),
       );
-      ids.push(...(out.Items ?? []).map((i) => String(i.messageId)));
+      ids.push(...(out.Items ?? []).map((i) => String(i.pk).slice(2)));
       cursor = out.LastEvaluatedKey;
     } while (cursor);
     return ids;
@@ -661,7 +713,7 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, gsi2pk: _d, gsi2sk: _ds, request: _rq, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, dueAttempts: _da, ...rest } = item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, gsi2pk: _d, gsi2sk: _ds, request: _rq, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, deliveredAt: _dat, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, dueAttempts: _da, ...rest } = item;
     return MessageRecordSchema.parse({
       ...rest,
       events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),

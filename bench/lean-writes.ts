@@ -1,0 +1,162 @@
+/**
+ * `npm run bench:lean [-- --recipients N]`: issue 17's write figures before and after, in one run. The same driver
+ * (today's bench/campaign.ts with `--json`: a campaign through the local engine, the SES events of every mail
+ * through the ses-events handler, an open of every fifth mail, a click of every 33rd) runs as a child process in
+ * each tree: the tree before issue 17, extracted from git history (bench/baseline.ts), with the driver copied into it,
+ * and this one. Each run has its own DynamoDB Local and local SES; they run one after the other. Prints both columns,
+ * the all-in write units per mail (`WRU per mail all in: X`), and the AWS cost on top of SES re-derived from them
+ * (bench/cost-model.ts, the prices and assumptions of docs/SCALING.md).
+ *
+ * The pixel and one-click latency ratios are bench:load's (same section of `npm run bench`); their "before" figures
+ * are read from the docs/BENCHMARKS.md committed at the baseline commit, not measured in this run: said in the table.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BASELINE_COMMIT, BASELINE_LABEL, baselineTree } from './baseline.ts';
+import { JSON_MARKER } from './campaign.ts';
+import { integerOption, parseCli, runCli } from './cli.ts';
+import { costPerMillion, MIX, perMailAllIn, type PathUnits } from './cost-model.ts';
+import type { BenchSection } from './report.ts';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+const DEFAULT_RECIPIENTS = 300;
+
+const USAGE = `Usage: npm run bench:lean -- [options]
+
+  --recipients N  campaign size in each tree (default ${DEFAULT_RECIPIENTS}, 100 to 10000)
+  --help          this text
+
+Runs bench/campaign.ts --json in the tree of ${BASELINE_COMMIT.slice(0, 7)} (from git history) and in this one,
+one after the other, and prints the write figures of issue 17 side by side.`;
+
+export interface LeanWritesOptions {
+  readonly recipients: number;
+}
+
+function parseOptions(args: string[]): LeanWritesOptions | undefined {
+  const values = parseCli(args, { recipients: { type: 'string' } });
+  if (values === undefined) return undefined;
+  return { recipients: integerOption('recipients', values.recipients as string | undefined, DEFAULT_RECIPIENTS, 100, 10_000) };
+}
+
+/** What the driver prints on its JSON line (bench/campaign.ts). */
+interface DriverFigures {
+  readonly ok: boolean;
+  readonly recipients: number;
+  readonly perSecond: number;
+  readonly rawPerSecond: number;
+  readonly send: PathUnits;
+  readonly eventsPerMail: number;
+  readonly events: PathUnits;
+  readonly open: PathUnits;
+  readonly click: PathUnits;
+}
+
+/**
+ * Runs the driver in `tree` and returns its figures; its own output goes to stderr, prefixed. A run that printed no
+ * figures (on a busy machine DynamoDB Local may not start in time) is tried once more.
+ */
+async function runDriver(tree: string, label: string, recipients: number): Promise<DriverFigures> {
+  try {
+    return await runDriverOnce(tree, label, recipients);
+  } catch (e) {
+    process.stderr.write(`bench:lean: ${(e as Error).message}; once more\n`);
+    return runDriverOnce(tree, label, recipients);
+  }
+}
+
+async function runDriverOnce(tree: string, label: string, recipients: number): Promise<DriverFigures> {
+  const child = spawn(process.execPath, [join(tree, 'bench/campaign.ts'), '--recipients', String(recipients), '--baseline', '200', '--json'], {
+    cwd: tree,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const line of d.toString().split('\n')) if (line && !line.startsWith(JSON_MARKER)) process.stderr.write(`  [${label}] ${line}\n`);
+  });
+  child.stderr.on('data', (d: Buffer) => process.stderr.write(d.toString().replace(/^(?=.)/gm, `  [${label}] `)));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const line = out.split('\n').find((l) => l.startsWith(JSON_MARKER));
+  if (!line) throw new Error(`bench:lean: the ${label} driver printed no figures (exit ${code})`);
+  return JSON.parse(line.slice(JSON_MARKER.length)) as DriverFigures;
+}
+
+/** The pixel and one-click p50 ratios to raw PutItem in the docs/BENCHMARKS.md of the baseline commit. */
+function committedLoadRatios(): { pixel?: string; oneClick?: string } {
+  try {
+    const md = execFileSync('git', ['show', `${BASELINE_COMMIT}:docs/BENCHMARKS.md`], { cwd: ROOT, encoding: 'utf8' });
+    // Table rows: | route | requests | errors | req/s | p50 | p99 | × PutItem p50 | × PutItem req/s |
+    const ratio = (prefix: string) => md.split('\n').find((l) => l.startsWith(prefix))?.split('|')[7]?.trim();
+    const pixel = ratio('| GET /o/{token}.gif');
+    const oneClick = ratio('| POST /u/{token} one-click');
+    return { ...(pixel ? { pixel } : {}), ...(oneClick ? { oneClick } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+const f2 = (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+export async function runLeanWritesBench(options: LeanWritesOptions): Promise<BenchSection> {
+  const old = baselineTree();
+  let before: DriverFigures | undefined;
+  if (old) {
+    // The same driver in both trees: today's bench/campaign.ts, reading the old tree's code through its relative imports.
+    copyFileSync(join(ROOT, 'bench/campaign.ts'), join(old, 'bench/campaign.ts'));
+    before = await runDriver(old, 'before', options.recipients);
+  }
+  const now = await runDriver(ROOT, 'now', options.recipients);
+
+  const rows: Array<[string, (d: DriverFigures) => string, string]> = [
+    ['DynamoDB calls per campaign recipient, send path', (d) => f2(d.send.calls), '≤ 1.5'],
+    ['  WRU per recipient, send path', (d) => f2(d.send.wru), ''],
+    ['SES events per mail (as the local simulator publishes them)', (d) => f2(d.eventsPerMail), ''],
+    ['  DynamoDB calls per mail, SES events', (d) => f2(d.events.calls), ''],
+    ['  WRU per mail, SES events', (d) => f2(d.events.wru), ''],
+    ['DynamoDB calls per open', (d) => f2(d.open.calls), ''],
+    ['  WRU per open', (d) => f2(d.open.wru), ''],
+    ['DynamoDB calls per click', (d) => f2(d.click.calls), ''],
+    ['  WRU per click', (d) => f2(d.click.wru), ''],
+    [`WRU per mail, all in (send + events + ${MIX.opens} opens + ${MIX.clicks} clicks)`, (d) => f2(perMailAllIn(d).wru), '≤ 5 (stretch ≤ 3.5)'],
+    ['RRU per mail, all in', (d) => f2(perMailAllIn(d).rru), ''],
+    ['AWS cost on top of SES per million mails (bench/cost-model.ts)', (d) => `$${costPerMillion(d).total.toFixed(2)}`, '≤ $4'],
+    ['campaign recipients/s ÷ raw local-SES SendEmail/s', (d) => f2(d.perSecond / d.rawPerSecond), '≥ 0.4'],
+  ];
+  const lines: string[] = [];
+  const say = (l: string) => {
+    lines.push(l);
+    console.log(l);
+  };
+  const load = committedLoadRatios();
+  say(`| figure | ${before ? BASELINE_LABEL : 'before #17 (not in this clone\u2019s history)'} | now | goal |`);
+  say('|:---|---:|---:|:---|');
+  for (const [name, get, goal] of rows) say(`| ${name} | ${before ? get(before) : '–'} | ${get(now)} | ${goal} |`);
+  say(`| pixel p50 ÷ raw PutItem p50 | ${load.pixel ?? '–'} (committed docs/BENCHMARKS.md) | see bench:load | ≤ 4× |`);
+  say(`| one-click p50 ÷ raw PutItem p50 | ${load.oneClick ?? '–'} (committed docs/BENCHMARKS.md) | see bench:load | ≤ 4× |`);
+  say('');
+  const cost = costPerMillion(now);
+  say(`cost now, per million mails: DynamoDB writes $${cost.writes.toFixed(2)}, reads $${cost.reads.toFixed(2)}, Lambda $${cost.lambda.toFixed(2)}, SQS and API Gateway $${cost.other.toFixed(2)}`);
+  say(`${options.recipients} recipients per tree; every check of the driver: ${before && !before.ok ? 'BEFORE FAILED' : 'before ok'}, ${now.ok ? 'now ok' : 'NOW FAILED'}`);
+  say(`WRU per mail all in: ${f2(perMailAllIn(now).wru)}`);
+  if (!now.ok) process.exitCode = 1;
+  return {
+    title: 'Issue 17: writes per mail, before and after (`npm run bench:lean`)',
+    markdown: [
+      `The campaign driver (bench/campaign.ts \`--json\`) run in the tree of ${BASELINE_COMMIT.slice(0, 7)} (extracted from git history, the driver copied in) and in this one, ` +
+        `${options.recipients} recipients each, one after the other, each with its own DynamoDB Local and local SES. Units are what DynamoDB Local reports ` +
+        '(`ReturnConsumedCapacity: TOTAL`). The mix and the prices of the cost: bench/cost-model.ts and docs/SCALING.md. ' +
+        'The pixel and one-click "before" ratios are the committed figures of that commit; today\u2019s are in the load section of this page.',
+      '',
+      ...lines.slice(0, rows.length + 4),
+      '',
+      '```',
+      ...lines.slice(rows.length + 5),
+      '```',
+    ].join('\n'),
+  };
+}
+
+if (import.meta.main) await runCli(USAGE, parseOptions, async (o) => void (await runLeanWritesBench(o)));
