@@ -9,10 +9,9 @@
  * worker reads the object in byte ranges (`s3:GetObject`). Uploads are kept 2 days: a job has read its file long
  * before (its chunks hold the rows), and a file nobody imports should not stay.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -71,8 +70,23 @@ export class ImportJobs extends Construct {
       // Like the dead letters; a deleted stage's bucket empties itself within the retention above.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    // The file's arrival starts the job: S3 puts the event on the import queue, where the worker reads it.
-    this.uploads.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), { prefix: 'imports/' });
+    // The file's arrival starts the job: S3 puts the event on the import queue, where the worker reads it. Set on the
+    // bucket itself (CloudFormation's own property) rather than through CDK's notification custom resource: no
+    // deployment-time Lambda with account-wide S3 rights. S3 checks the queue policy when the bucket is configured,
+    // so the policy comes first; it names the account, not the bucket, which would make the two depend on each other.
+    const s3Sends = this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const cfnBucket = this.uploads.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = {
+      queueConfigurations: [{ event: 's3:ObjectCreated:*', queue: this.queue.queueArn, filter: { s3Key: { rules: [{ name: 'prefix', value: 'imports/' }] } } }],
+    };
+    if (s3Sends.policyDependable) cfnBucket.node.addDependency(s3Sends.policyDependable);
     Validations.of(this.uploads.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-S1',
       reason:

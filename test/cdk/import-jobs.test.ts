@@ -49,9 +49,17 @@ describe('ImportJobs', () => {
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    t.hasResourceProperties('Custom::S3BucketNotifications', {
-      NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'imports/' }] } } })] },
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsChunks'), 'Arn'] }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'imports/' }] } } }] },
     });
+    // S3 may send to the queue (checked by S3 when the bucket is configured, so the policy is there first).
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 's3.amazonaws.com' }, Action: 'sqs:SendMessage' })]) },
+    });
+    const bucket = Object.values(t.findResources('AWS::S3::Bucket'))[0] as { DependsOn?: string[] };
+    expect(bucket.DependsOn?.some((d) => /ChunksPolicy/.test(d))).toBe(true);
+    // No notification custom resource (and so no deployment-time Lambda).
+    expect(Object.keys(t.findResources('Custom::S3BucketNotifications'))).toHaveLength(0);
   });
 
   it('lets the admin function put (sign) and the worker get objects under imports/ only, each with the bucket name', () => {

@@ -113,7 +113,7 @@ describe('import jobs through an upload', () => {
     let crashes = 0;
     store.recordRead = async (...a: unknown[]) => {
       // A later piece "dies" after its chunks were stored and queued, before it was recorded.
-      if (a[1] !== 0 && crashes === 0 && (a[4] as { rows: number }).rows > 0 && ++crashes) throw new Error('simulated crash mid-file');
+      if (a[1] !== 0 && crashes === 0 && (a[3] as { rows: number }).rows > 0 && ++crashes) throw new Error('simulated crash mid-file');
       return real(...a);
     };
     try {
