@@ -17,6 +17,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
+import { attachPolicy, iam5ResourceFinding } from './managed-policies.ts';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 
 /** SQS receives of a chunk before it goes to the dead-letter queue: a chunk resumes at its offset, so retries are cheap. */
@@ -90,21 +91,42 @@ export class ImportJobs extends Construct {
     Validations.of(this.uploads.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'Uploads are transient (expired after 2 days) and written only through pre-signed URLs the admin API issues to authenticated callers, each logged with the job it belongs to; ' +
+        'The import uploads bucket: uploads are transient (expired after 2 days) and written only through pre-signed URLs the admin API issues to authenticated callers, each logged with the job it belongs to; ' +
         'server access logs would need a second bucket and hold the same callers the API logs already hold.',
     });
   }
 
   /** `fn` (the admin function) may hand out upload URLs: it signs them, so it holds PutObject under `imports/` only. */
   allowUpload(fn: lambda.Function): void {
-    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [this.uploads.arnForObjects('imports/*')] });
+    this.#uploadPolicy ??= this.#objectPolicy('UploadPutPolicy', 's3:PutObject', 'sign pre-signed PUT URLs for import files (the signer must hold the right it hands out)');
+    attachPolicy(this.#uploadPolicy, fn);
     fn.addEnvironment(ENV.importBucket, this.uploads.bucketName);
   }
 
   /** `fn` (the import worker) reads uploaded files: GetObject under `imports/` only. */
   allowReadUploads(fn: lambda.Function): void {
-    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [this.uploads.arnForObjects('imports/*')] });
+    this.#readPolicy ??= this.#objectPolicy('UploadReadPolicy', 's3:GetObject', 'read uploaded import files in byte ranges');
+    attachPolicy(this.#readPolicy, fn);
     fn.addEnvironment(ENV.importBucket, this.uploads.bucketName);
+  }
+
+  #uploadPolicy: iam.ManagedPolicy | undefined;
+  #readPolicy: iam.ManagedPolicy | undefined;
+
+  /** One action on the objects under `imports/` (whose names are job ids, unknown at synth): a managed policy. */
+  #objectPolicy(id: string, action: string, purpose: string): iam.ManagedPolicy {
+    const objects = this.uploads.arnForObjects('imports/*');
+    const policy = new iam.ManagedPolicy(this, id, {
+      description: `Sendwell: ${action} on the import uploads bucket, under imports/ only: ${purpose}.`,
+      statements: [new iam.PolicyStatement({ actions: [action], resources: [objects] })],
+    });
+    Validations.of(policy).acknowledge({
+      id: iam5ResourceFinding(policy, objects),
+      reason:
+        `Import uploads are named imports/<job id>, a job created at run time, so the object ARN cannot be named at synth; ` +
+        `the wildcard covers only that prefix of this stage's own upload bucket, for the one action ${action}.`,
+    });
+    return policy;
   }
 
   /** `fn` may start import jobs: SendMessage on the queue (nothing else of SQS) and its URL. */

@@ -64,8 +64,8 @@ describe('ImportJobs', () => {
 
   it('lets the admin function put (sign) and the worker get objects under imports/ only, each with the bucket name', () => {
     for (const action of ['s3:PutObject', 's3:GetObject']) {
-      t.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: action, Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsUploads'), 'Arn'] }, '/imports/*']] } })]) },
+      t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: { Statement: [Match.objectLike({ Action: action, Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsUploads'), 'Arn'] }, '/imports/*']] } })] },
       });
     }
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SENDWELL_IMPORT_BUCKET: Match.anyValue() }) } });
