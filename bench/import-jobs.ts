@@ -42,7 +42,7 @@ const fmt = (v: number) => new Intl.NumberFormat('en-US', { maximumFractionDigit
 async function run(options: Options): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   try {
-    const dynamo = await startDynamoDbLocal({ host: HOST, port: await freePort(HOST) });
+    const dynamo = await startDynamoDbLocal({ host: HOST, port: await freePort(HOST), startTimeoutMs: 120_000 });
     stops.push(dynamo.stop);
     const setup = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     stops.push(async () => setup.destroy());

@@ -3,8 +3,8 @@
  * is the AWS SDK's own `@smithy/signature-v4`; this module gives it a SHA-256 from node:crypto, the request in its
  * shape, the region and the credentials from the standard AWS chain.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../lambdas/adapters/node-sha256.ts';
 import { CliError } from './errors.ts';
 
 export interface AwsCredentials {
@@ -23,25 +23,6 @@ export interface RequestToSign {
 
 /** Returns the headers to send: the given ones plus `authorization`, `x-amz-date` and, for temporary credentials, `x-amz-security-token`. */
 export type RequestSigner = (request: RequestToSign) => Promise<Record<string, string>>;
-
-type Source = string | ArrayBuffer | ArrayBufferView;
-
-const toBuffer = (data: Source): Buffer =>
-  typeof data === 'string' ? Buffer.from(data, 'utf8') : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-
-/** SHA-256, or HMAC-SHA-256 when constructed with a key: the hash shape the smithy signer takes. */
-class NodeSha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(key?: Source) {
-    this.#hash = key === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(key));
-  }
-  update(data: Source): void {
-    this.#hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
 
 export interface SignerOptions {
   readonly region: string;

@@ -4,15 +4,20 @@
  * Functions with the `imports:enqueue` permission (the admin function) may send to the queue; the import worker of
  * `EVENT_FUNCTIONS` consumes it ({@link ImportJobs.connectWorker}).
  *
- * Large files through a pre-signed S3 upload are not built yet: no bucket until a route hands out upload URLs.
+ * Large files come through a bucket: `POST /v1/imports` with `{upload: …}` hands out a pre-signed PUT URL (the admin
+ * function signs it: `s3:PutObject` under `imports/`), the object's arrival is an S3 event on the same queue, and the
+ * worker reads the object in byte ranges (`s3:GetObject`). Uploads are kept 2 days: a job has read its file long
+ * before (its chunks hold the rows), and a file nobody imports should not stay.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
+import { attachPolicy, iam5ResourceFinding } from './managed-policies.ts';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 
 /** SQS receives of a chunk before it goes to the dead-letter queue: a chunk resumes at its offset, so retries are cheap. */
@@ -25,13 +30,17 @@ export interface ImportJobsProps {
    * @default 10
    */
   readonly maxConcurrency?: number;
-  /** Keep the dead-letter queue (chunks that kept failing) when the stack is deleted. @default RemovalPolicy.RETAIN */
+  /** Keep the dead-letter queue (chunks that kept failing) and the upload bucket when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+/** Days an uploaded import file is kept. */
+export const UPLOAD_RETENTION_DAYS = 2;
 
 export class ImportJobs extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  readonly uploads: s3.Bucket;
   readonly #maxConcurrency: number;
 
   constructor(scope: Construct, id: string, props: ImportJobsProps = {}) {
@@ -51,6 +60,73 @@ export class ImportJobs extends Construct {
       retentionPeriod: Duration.days(7),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: IMPORT_MAX_RECEIVES },
     });
+    this.uploads = new s3.Bucket(this, 'Uploads', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ prefix: 'imports/', expiration: Duration.days(UPLOAD_RETENTION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      // The console PUTs the file from the browser; the pre-signed URL is the permission, CORS only lets it be sent.
+      cors: [{ allowedMethods: [s3.HttpMethods.PUT], allowedOrigins: ['*'], allowedHeaders: ['content-type'], maxAge: 3600 }],
+      // Like the dead letters; a deleted stage's bucket empties itself within the retention above.
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // The file's arrival starts the job: S3 puts the event on the import queue, where the worker reads it. Set on the
+    // bucket itself (CloudFormation's own property) rather than through CDK's notification custom resource: no
+    // deployment-time Lambda with account-wide S3 rights. S3 checks the queue policy when the bucket is configured,
+    // so the policy comes first; it names the account, not the bucket, which would make the two depend on each other.
+    const s3Sends = this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const cfnBucket = this.uploads.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = {
+      queueConfigurations: [{ event: 's3:ObjectCreated:*', queue: this.queue.queueArn, filter: { s3Key: { rules: [{ name: 'prefix', value: 'imports/' }] } } }],
+    };
+    if (s3Sends.policyDependable) cfnBucket.node.addDependency(s3Sends.policyDependable);
+    Validations.of(this.uploads.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The import uploads bucket: uploads are transient (expired after 2 days) and written only through pre-signed URLs the admin API issues to authenticated callers, each logged with the job it belongs to; ' +
+        'server access logs would need a second bucket and hold the same callers the API logs already hold.',
+    });
+  }
+
+  /** `fn` (the admin function) may hand out upload URLs: it signs them, so it holds PutObject under `imports/` only. */
+  allowUpload(fn: lambda.Function): void {
+    this.#uploadPolicy ??= this.#objectPolicy('UploadPutPolicy', 's3:PutObject', 'sign pre-signed PUT URLs for import files (the signer must hold the right it hands out)');
+    attachPolicy(this.#uploadPolicy, fn);
+    fn.addEnvironment(ENV.importBucket, this.uploads.bucketName);
+  }
+
+  /** `fn` (the import worker) reads uploaded files: GetObject under `imports/` only. */
+  allowReadUploads(fn: lambda.Function): void {
+    this.#readPolicy ??= this.#objectPolicy('UploadReadPolicy', 's3:GetObject', 'read uploaded import files in byte ranges');
+    attachPolicy(this.#readPolicy, fn);
+    fn.addEnvironment(ENV.importBucket, this.uploads.bucketName);
+  }
+
+  #uploadPolicy: iam.ManagedPolicy | undefined;
+  #readPolicy: iam.ManagedPolicy | undefined;
+
+  /** One action on the objects under `imports/` (whose names are job ids, unknown at synth): a managed policy. */
+  #objectPolicy(id: string, action: string, purpose: string): iam.ManagedPolicy {
+    const objects = this.uploads.arnForObjects('imports/*');
+    const policy = new iam.ManagedPolicy(this, id, {
+      description: `Sendwell: ${action} on the import uploads bucket, under imports/ only: ${purpose}.`,
+      statements: [new iam.PolicyStatement({ actions: [action], resources: [objects] })],
+    });
+    Validations.of(policy).acknowledge({
+      id: iam5ResourceFinding(policy, objects),
+      reason:
+        `Import uploads are named imports/<job id>, a job created at run time, so the object ARN cannot be named at synth; ` +
+        `the wildcard covers only that prefix of this stage's own upload bucket, for the one action ${action}.`,
+    });
+    return policy;
   }
 
   /** `fn` may start import jobs: SendMessage on the queue (nothing else of SQS) and its URL. */

@@ -55,6 +55,12 @@ export const PERMISSION_GRANTS: { readonly [P in Permission]: PermissionGrant } 
   'imports:enqueue': (fn, { imports }) => {
     imports.allowEnqueue(fn);
   },
+  'imports:upload': (fn, { imports }) => {
+    imports.allowUpload(fn);
+  },
+  'imports:read-uploads': (fn, { imports }) => {
+    imports.allowReadUploads(fn);
+  },
 };
 
 /**

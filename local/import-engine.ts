@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalImportQueue } from '../lambdas/adapters/import-jobs-container.ts';
-import type { ImportChunkMessage, ImportQueue } from '../lambdas/services/import-jobs.ts';
+import type { ImportChunkMessage, ImportQueue, ImportReadMessage } from '../lambdas/services/import-jobs.ts';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
 import { asFunction } from './table-access-guard.ts';
 import { ensureQueueTable, LocalQueue, startConsumer, type QueueHandler } from './campaign-queue.ts';
@@ -41,7 +41,7 @@ export async function startImportEngine(o: ImportEngineOptions): Promise<ImportE
   const queue = new LocalQueue({ db, table: o.table, name: `${o.queuePrefix ?? 'sendwell'}-imports`, visibilitySeconds: o.visibilitySeconds ?? 30, maxReceiveCount: 20 });
   const importQueue: ImportQueue = {
     // Eight sends in flight (the stand-in writes one item per message): the order of chunks does not matter.
-    enqueue: async (messages: readonly ImportChunkMessage[]) => {
+    enqueue: async (messages: ReadonlyArray<ImportChunkMessage | ImportReadMessage>) => {
       const lanes = Array.from({ length: 8 }, (_, lane) => messages.filter((_, i) => i % 8 === lane));
       await Promise.all(lanes.filter((l) => l.length).map((l) => queue.send(l.map((m) => JSON.stringify(m)))));
     },

@@ -20,6 +20,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { assertPortFree } from './ports.ts';
 import { startCampaignEngine } from './campaign-engine.ts';
 import { startImportEngine } from './import-engine.ts';
+import { localUploads } from './uploads.ts';
 import { startSesLocal } from './ses-local.ts';
 import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
 import { MailJournal } from './mail-journal.ts';
@@ -141,8 +142,14 @@ async function main() {
     const roleKeys = resolveRoleKeys(dataDir);
     const handlers = await loadHandlers(FUNCTIONS, root);
     const consoleApp = consoleSite({ outDir: resolve(dataDir, 'console') });
+    // The import bucket's stand-in: uploaded files under the data folder, their arrival put on the import queue.
+    let importQueue: { send(bodies: string[]): Promise<unknown> } | undefined;
+    const uploads = localUploads(resolve(dataDir, 'uploads'), async (event) => {
+      if (!importQueue) throw new Error('the import engine is not running yet');
+      await importQueue.send([event]);
+    });
     const gateway = await startGateway({
-      staticSites: [consoleApp],
+      staticSites: [consoleApp, uploads.site],
       routes: ROUTES,
       functions: FUNCTIONS,
       handlers,
@@ -203,6 +210,8 @@ async function main() {
       onError: (e) => localLog.error('import engine', { error: (e as Error).message }),
     });
     stops.push(imports.stop);
+    importQueue = imports.queue;
+    uploads.activate(gateway.url);
 
     process.stdout.write(
       [

@@ -36,7 +36,7 @@ export function reportText(report: ImportReport, file: string): string {
 /** What `GET /v1/imports/{id}` answers (the parts the CLI shows). */
 interface ImportJobView {
   readonly id: string;
-  readonly status: 'queued' | 'running' | 'completed';
+  readonly status: 'awaitingUpload' | 'queued' | 'running' | 'completed';
   readonly rows: { readonly total: number; readonly done: number };
   readonly created: number;
   readonly updated: number;
@@ -48,13 +48,27 @@ interface ImportJobView {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Files above this go to the job's pre-signed upload URL instead of the request body (10 MB through API Gateway). */
+const UPLOAD_ABOVE_BYTES = 8 * 1024 * 1024;
+
+/** `POST /v1/imports {upload}`, then the file (UTF-8, as decoded here) PUT to the URL it answers: no API credentials. */
+async function uploadForJob(client: Awaited<ReturnType<Context['client']>>, text: string, format: 'csv' | 'jsonl'): Promise<{ id: string; status: string }> {
+  const accepted = await client.request<{ id: string; status: string; upload: { url: string; method: string; headers: Record<string, string> } }>('POST', '/v1/imports', {
+    body: JSON.stringify({ upload: { format, charset: 'utf-8' } }),
+    contentType: 'application/json',
+  });
+  const put = await fetch(accepted.upload.url, { method: accepted.upload.method, headers: accepted.upload.headers, body: text });
+  if (!put.ok) throw new CliError(`The upload of the file was refused (${put.status}); import ${accepted.id} waits for it until its URL expires.`);
+  return accepted;
+}
+
 /**
  * An import job (`POST /v1/imports`): the whole file in one request, then its progress polled into a progress bar,
  * then the report of every rejected or warned row. Lines are the file's own (the server reads the whole file).
  */
 async function importAsJob(ctx: Context, file: string, text: string, format: 'csv' | 'jsonl'): Promise<number> {
   const client = await ctx.client();
-  const accepted = await client.request<{ id: string; status: string }>('POST', '/v1/imports', { body: text, contentType: CONTENT_TYPES[format] });
+  const accepted = Buffer.byteLength(text) > UPLOAD_ABOVE_BYTES ? await uploadForJob(client, text, format) : await client.request<{ id: string; status: string }>('POST', '/v1/imports', { body: text, contentType: CONTENT_TYPES[format] });
   const progress = progressWriter(ctx.io);
   let job: ImportJobView;
   for (;;) {

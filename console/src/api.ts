@@ -50,9 +50,10 @@ export function createApi(base: string, token: () => string | undefined, onUnaut
     const headers: Record<string, string> = { accept: 'application/json' };
     const t = token();
     if (t) headers.authorization = `Bearer ${t}`;
-    let payload: string | undefined;
+    let payload: string | Blob | undefined;
     if (body !== undefined) {
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      // A file goes as its bytes (the server detects its encoding); anything else as text or JSON.
+      payload = typeof body === 'string' || body instanceof Blob ? body : JSON.stringify(body);
       headers['content-type'] = contentType ?? 'application/json';
     }
     let res: Response;

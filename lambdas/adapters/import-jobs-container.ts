@@ -9,6 +9,7 @@ import { config } from './config.ts';
 import { container } from './container.ts';
 import { ImportStore } from './dynamo/import-store.ts';
 import { SqsImportQueue } from './sqs-import-queue.ts';
+import { importUploads } from './import-uploads.ts';
 
 let deps: ImportJobDeps | undefined;
 let localQueue: ImportQueue | undefined;
@@ -28,6 +29,9 @@ export function importJobs(): ImportJobDeps {
       if (localQueue) return localQueue;
       sqs ??= new SqsImportQueue(sqsClient(), process.env[ENV.importQueueUrl]);
       return sqs;
+    },
+    get uploads() {
+      return importUploads();
     },
   };
   return deps;

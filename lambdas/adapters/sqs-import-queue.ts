@@ -1,6 +1,6 @@
 /** The import queue on AWS: SQS, ten chunk messages to a SendMessageBatch call; refused entries are sent again once. */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ImportChunkMessage, ImportQueue } from '../services/import-jobs.ts';
+import type { ImportChunkMessage, ImportQueue, ImportReadMessage } from '../services/import-jobs.ts';
 
 export class SqsImportQueue implements ImportQueue {
   readonly #sqs: SQSClient;
@@ -11,7 +11,7 @@ export class SqsImportQueue implements ImportQueue {
     this.#url = url;
   }
 
-  async enqueue(messages: readonly ImportChunkMessage[]): Promise<void> {
+  async enqueue(messages: ReadonlyArray<ImportChunkMessage | ImportReadMessage>): Promise<void> {
     if (!this.#url) throw new Error('The import queue URL is not set; this function has no imports:enqueue permission.');
     for (let i = 0; i < messages.length; i += 10) {
       let entries = messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) }));

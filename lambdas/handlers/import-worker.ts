@@ -1,12 +1,25 @@
 /**
- * The import queue's consumer: each message is one chunk of an import job (`processImportChunk`). A chunk that fails
+ * The import queue's consumer: each message is one chunk of an import job (`processImportChunk`), or an uploaded
+ * file to read into chunks (`readUploadedFile`: the S3 event of its arrival, or a message to read on). A chunk that fails
  * on infrastructure, or runs out of time, is reported as a batch item failure: the queue delivers it again and it
  * resumes at its recorded offset. A message that cannot be read is logged and dropped (retrying cannot fix it).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { importJobs } from '../adapters/import-jobs-container.ts';
 import { logger } from '../adapters/logger.ts';
-import { ImportChunkMessageSchema, processImportChunk } from '../services/import-jobs.ts';
+import { UPLOAD_KEY } from '../adapters/import-uploads.ts';
+import { ImportChunkMessageSchema, ImportReadMessageSchema, processImportChunk, readUploadedFile } from '../services/import-jobs.ts';
+
+/** The jobs of an S3 event's uploads (`imports/<job id>`); [] for S3's test event; undefined: not an S3 event. */
+function uploadedJobs(body: unknown): string[] | undefined {
+  const b = body as { Records?: Array<{ eventSource?: string; s3?: { object?: { key?: string } } }>; Event?: string } | undefined;
+  if (b?.Event === 's3:TestEvent') return [];
+  if (!Array.isArray(b?.Records)) return undefined;
+  return b.Records.filter((r) => r.eventSource === 'aws:s3')
+    .map((r) => decodeURIComponent(String(r.s3?.object?.key ?? '').replaceAll('+', ' ')))
+    .filter((k) => UPLOAD_KEY.test(k))
+    .map((k) => k.slice('imports/'.length));
+}
 
 export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   const deps = importJobs();
@@ -19,6 +32,21 @@ export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemai
       body = JSON.parse(record.body);
     } catch {
       body = undefined;
+    }
+    // An uploaded file arrived (the bucket's S3 event, or the local upload endpoint's event of the same shape), or a
+    // read of one goes on: the file is read into chunks.
+    const reads = uploadedJobs(body) ?? (ImportReadMessageSchema.safeParse(body).data ? [(body as { jobId: string }).jobId] : undefined);
+    if (reads) {
+      try {
+        for (const jobId of reads) {
+          const out = await readUploadedFile(deps, jobId, deadline === undefined ? {} : { deadline });
+          logger.info('import file read', { jobId, ...out });
+        }
+      } catch (e) {
+        logger.error('import file read failed; the queue delivers it again', { messageId: record.messageId, error: e as Error });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+      continue;
     }
     const message = ImportChunkMessageSchema.safeParse(body);
     if (!message.success) {

@@ -4,7 +4,7 @@ import { CursorSchema } from './model.ts';
 
 export const ImportJobIdSchema = z.string().regex(/^imp_[A-Za-z0-9]{1,40}$/, 'not an import job id');
 
-export const ImportJobStatusSchema = z.enum(['queued', 'running', 'completed']);
+export const ImportJobStatusSchema = z.enum(['awaitingUpload', 'queued', 'running', 'completed']);
 
 export const ImportJobSchema = z
   .object({
@@ -22,6 +22,13 @@ export const ImportJobSchema = z
     rejected: z.number().int(),
     warned: z.number().int().meta({ description: 'Warnings so far (a row or the file can have several); each is in the report.' }),
     chunks: z.object({ total: z.number().int(), done: z.number().int() }),
+    upload: z
+      .object({
+        bytesRead: z.number().int().meta({ description: 'Bytes of the uploaded file read into chunks so far.' }),
+        bytesTotal: z.number().int().optional().meta({ description: 'The file\'s size, once the worker has started reading it.' }),
+      })
+      .optional()
+      .meta({ description: 'A file uploaded to the pre-signed URL: how far it has been read. Until it is read through, `rows.total` counts the rows read so far.' }),
     ratePerSecond: z.number().optional().meta({ description: 'Rows settled per second since the first chunk started.' }),
     etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate.' }),
     createdAt: z.string(),
@@ -33,6 +40,36 @@ export const ImportJobSchema = z
 export type ImportJob = z.infer<typeof ImportJobSchema>;
 
 export const ImportJobAcceptedSchema = ImportJobSchema.pick({ id: true, status: true }).meta({ id: 'ImportJobAccepted' });
+
+/** `POST /v1/imports` with a JSON body `{upload: …}`: a job whose file is PUT to a pre-signed URL (any size). */
+export const ImportUploadRequestSchema = z
+  .object({
+    upload: z
+      .object({
+        format: z.enum(['csv', 'jsonl']).meta({ description: 'CSV with a header row, or JSON lines.' }),
+        charset: z
+          .enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1'])
+          .optional()
+          .meta({ description: 'The file\'s encoding, when known; otherwise detected (a byte-order mark, UTF-16, UTF-8, else Windows-1252).' }),
+      })
+      .strict(),
+  })
+  .strict()
+  .meta({ id: 'ImportUploadRequest' });
+export type ImportUploadRequest = z.infer<typeof ImportUploadRequestSchema>;
+
+export const ImportUploadAcceptedSchema = z
+  .object({
+    id: z.string(),
+    status: z.literal('awaitingUpload'),
+    upload: z.object({
+      url: z.string().meta({ description: 'PUT the file here, as the body, before `expiresAt`; the job starts when it has arrived.' }),
+      method: z.literal('PUT'),
+      headers: z.record(z.string(), z.string()).meta({ description: 'Headers the PUT must carry exactly (they are signed).' }),
+      expiresAt: z.string(),
+    }),
+  })
+  .meta({ id: 'ImportUploadAccepted' });
 
 export const ImportReportEntrySchema = z
   .object({

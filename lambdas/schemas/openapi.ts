@@ -113,7 +113,10 @@ export function buildOpenApi(
             requestBody: {
               required: true,
               description: op.rawBody.description,
-              content: Object.fromEntries(op.rawBody.mediaTypes.map((t) => [t, { schema: { type: 'string' } }])),
+              content: {
+                ...Object.fromEntries(op.rawBody.mediaTypes.map((t) => [t, { schema: { type: 'string' } }])),
+                ...(op.rawBody.json ? { 'application/json': { schema: components.toSchema(op.rawBody.json) } } : {}),
+              },
             },
           }
         : {}),

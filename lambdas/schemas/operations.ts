@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { IdSchema, SlugSchema } from './fields.ts';
-import { ImportJobAcceptedSchema, ImportJobIdSchema, ImportJobReportSchema, ImportJobSchema, ImportReportQuerySchema } from './imports.ts';
+import { ImportJobAcceptedSchema, ImportJobIdSchema, ImportJobReportSchema, ImportJobSchema, ImportReportQuerySchema, ImportUploadAcceptedSchema, ImportUploadRequestSchema } from './imports.ts';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
 import {
   CampaignIdSchema,
@@ -61,7 +61,7 @@ export interface OperationSchemas {
   /** @default true */
   readonly bodyRequired?: boolean;
   /** A body that is not JSON (the import file): media types and a description. */
-  readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly description: string };
+  readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly description: string; readonly json?: z.ZodType };
   readonly query?: z.ZodType;
   readonly params?: z.ZodType;
   readonly responses: Readonly<Record<number, OperationResponse>>;
@@ -196,18 +196,21 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       mediaTypes: ['application/x-ndjson', 'text/csv'],
       description:
         'The file, as for `POST /v1/recipients/import` (JSON lines or CSV; UTF-8 with or without BOM, UTF-16, Windows-1252/Latin-1; `,` `;` or tab), of any number of rows up to the request size (10 MB through API Gateway). ' +
-        'It is read and split into chunks before the answer; rows are imported after it, on the import queue.',
+        'It is read and split into chunks before the answer; rows are imported after it, on the import queue. ' +
+        'For a larger file (up to 1,000,000 rows), send `application/json` `{"upload": {"format": "csv"|"jsonl", "charset"?: …}}` instead: ' +
+        'the answer carries a pre-signed URL to PUT the file to (S3 on AWS, the local gateway locally); the job starts when the file has arrived.',
+      json: ImportUploadRequestSchema,
     },
     responses: {
       202: {
-        description: 'Queued; follow `Location` (`GET /v1/imports/{id}`) for progress',
-        schema: ImportJobAcceptedSchema,
+        description: 'Queued (the file in the body), or waiting for the file at `upload.url` (`{upload: …}`); follow `Location` (`GET /v1/imports/{id}`) for progress',
+        schema: z.union([ImportJobAcceptedSchema, ImportUploadAcceptedSchema]),
         headers: { Location: { description: 'The job: `/v1/imports/{id}`', schema: { type: 'string' } } },
       },
       400: E400,
       401: E401,
       413: error('More rows than a job takes, or a body larger than the request limit'),
-      415: error('Neither JSON lines nor CSV'),
+      415: error('Neither JSON lines nor CSV, or an upload asked for where no upload store is configured'),
     },
   },
   getImportJob: {

@@ -6,10 +6,11 @@
  * - a worker that dies (or `npm start` killed) mid-chunk leaves the offset at the last recorded step; the message
  *   comes again and the chunk resumes there: no row is lost;
  * - a row is applied by the same code as a synchronous import (`importParsedRows`), which is idempotent on the data:
- *   a recipient is created only if its address is not taken, a consent written only if it changes, each with its
- *   ledger entry in the same transaction — so a step done again never applies a row twice. What a step done again
- *   can change is its counts: rows of a step that was applied but not recorded (a crash in between) are counted as
- *   `unchanged` the second time. The data is exact; the counts are exact unless such a crash happened.
+ *   a recipient is created only if its address claim is won, a consent written only if it changes (with its ledger
+ *   entry in the same transaction) — so a step done again never applies a row twice. New recipients are written
+ *   claim first, the rest by BatchWriteItem (`RecipientStore.claimMany`); each claim names the job and line that
+ *   won it, so a step done again after a crash completes its own half-written recipients with the same keys and
+ *   counts them as created: the data and the counts are exact.
  *
  * Rows with the same address in one step are merged as in a synchronous import; across steps the later row is
  * applied after the earlier one (chunks run in parallel, so across chunks their order is not guaranteed).
@@ -17,8 +18,10 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { SendwellError } from '../domain/errors.ts';
-import type { ImportReportEntry, ImportStore, StoredImportJob } from '../adapters/dynamo/import-store.ts';
-import type { ImportJob } from '../schemas/imports.ts';
+import type { ImportReportEntry, ImportStore, StoredImportJob, UploadProgress } from '../adapters/dynamo/import-store.ts';
+import type { ImportUploads, PresignedUpload } from '../adapters/import-uploads.ts';
+import { charsetOf, decodeText, detectEncoding, type TextEncoding } from '../domain/text-file.ts';
+import type { ImportJob, ImportUploadRequest } from '../schemas/imports.ts';
 import type { Actor, Deps } from './deps.ts';
 import { importParsedRows, parseImportFile, type ImportFormat, type Parsed } from './import-recipients.ts';
 
@@ -26,8 +29,8 @@ import { importParsedRows, parseImportFile, type ImportFormat, type Parsed } fro
 export const CHUNK_ROWS = 250;
 /** Bytes of a chunk's rows, at most: the chunk item (rows + report) stays well under DynamoDB's 400 KB. */
 export const CHUNK_BYTES = 150_000;
-/** Rows per recorded step within a chunk: the most a crash can make the job re-read. */
-export const STEP_ROWS = 100;
+/** Rows per recorded step within a chunk: the most a crash can make the job re-read (a whole chunk: fewer records). */
+export const STEP_ROWS = 250;
 /** Rows a job takes (the file itself is limited by the request: 10 MB through API Gateway). */
 export const MAX_JOB_ROWS = 1_000_000;
 const MAX_REASON = 300;
@@ -37,18 +40,34 @@ export interface ImportChunkMessage {
   readonly chunk: number;
 }
 
-export const ImportChunkMessageSchema = z.object({ jobId: z.string().regex(/^imp_[A-Za-z0-9]{1,40}$/), chunk: z.number().int().min(0) });
+/** Read on in an uploaded file (the worker sends it itself when its time is up mid-file). */
+export interface ImportReadMessage {
+  readonly jobId: string;
+  readonly read: true;
+}
+
+const JobIdSchema = z.string().regex(/^imp_[A-Za-z0-9]{1,40}$/);
+export const ImportChunkMessageSchema = z.object({ jobId: JobIdSchema, chunk: z.number().int().min(0) });
+export const ImportReadMessageSchema = z.object({ jobId: JobIdSchema, read: z.literal(true) });
 
 /** Where chunk messages go: SQS on AWS, the local queue stand-in on the local stack. */
 export interface ImportQueue {
-  enqueue(messages: readonly ImportChunkMessage[]): Promise<void>;
+  enqueue(messages: ReadonlyArray<ImportChunkMessage | ImportReadMessage>): Promise<void>;
 }
 
 export interface ImportJobDeps {
   readonly base: Deps;
-  readonly store: Pick<ImportStore, 'create' | 'get' | 'chunk' | 'markStarted' | 'recordStep' | 'completeIfDone' | 'report'>;
+  readonly store: Pick<ImportStore, 'create' | 'get' | 'chunk' | 'markStarted' | 'recordStep' | 'completeIfDone' | 'report' | 'putChunksOnce' | 'markReading' | 'recordRead'>;
   readonly queue: ImportQueue;
+  /** The bucket large files are uploaded to (absent where none is configured: no upload path). */
+  readonly uploads?: ImportUploads | undefined;
 }
+
+/** Bytes of an uploaded file read at a time: a ranged read, cut back to the last whole line. */
+export const READ_BYTES = 2 * 1024 * 1024;
+/** How long a pre-signed upload URL is valid. */
+export const UPLOAD_URL_SECONDS = 3600;
+const CONTENT_TYPES: Record<ImportFormat, string> = { csv: 'text/csv', jsonl: 'application/x-ndjson' };
 
 const newJobId = () => `imp_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
 const clip = (s: string) => (s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s);
@@ -116,25 +135,29 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
   const job = await deps.store.get(message.jobId);
   let chunk = await deps.store.chunk(message.jobId, message.chunk);
   if (!job || !chunk) return { settled: 0, finished: true };
-  await deps.store.markStarted(job.id, deps.base.clock().toISOString());
+  if (job.status === 'queued') await deps.store.markStarted(job.id, deps.base.clock().toISOString());
   const rows = JSON.parse(chunk.rows) as Parsed[];
   let settled = 0;
   while (!chunk.done && chunk.offset < chunk.count) {
     // A long chunk stops before the function's time is up; the message comes again and resumes at the offset.
     if (options.deadline !== undefined && Date.now() > options.deadline - 15_000) return { settled, finished: false };
-    const from = chunk.offset;
+    const from: number = chunk.offset;
     const step = rows.slice(from, from + STEP_ROWS);
-    const report = await importParsedRows(deps.base, step, job.createdBy);
+    const report = await importParsedRows(deps.base, step, job.createdBy, [], job.id);
     const entries: ImportReportEntry[] = [
       ...report.rejected.map((r) => ({ line: r.line, kind: 'rejected' as const, reason: clip(r.reason) })),
       ...report.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })),
     ];
-    const last = from + step.length >= chunk.count;
+    const last: boolean = from + step.length >= chunk.count;
     const counts = { created: report.created, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length };
     const recorded = await deps.store.recordStep(job.id, message.chunk, from, step.length, last, counts, entries);
-    if (recorded) settled += step.length;
-    // Recorded or not (another delivery got there first), read where the chunk stands now and go on from there.
-    chunk = (await deps.store.chunk(message.jobId, message.chunk)) ?? { ...chunk, done: true };
+    if (recorded) {
+      settled += step.length;
+      chunk = { ...chunk, offset: from + step.length, done: last };
+    } else {
+      // Another delivery recorded this step first: read where the chunk stands now and go on from there.
+      chunk = (await deps.store.chunk(message.jobId, message.chunk)) ?? { ...chunk, done: true };
+    }
   }
   await deps.store.completeIfDone(job.id, deps.base.clock().toISOString());
   return { settled, finished: true };
@@ -161,8 +184,9 @@ export async function getImportJob(deps: Pick<ImportJobDeps, 'store' | 'base'>, 
     rejected: job.rejected,
     warned: job.warned,
     chunks: { total: job.chunks, done: job.chunksDone },
+    ...(job.upload ? { upload: { bytesRead: job.upload.bytesRead, ...(job.upload.size !== undefined ? { bytesTotal: job.upload.size } : {}) } } : {}),
     ...(rate !== undefined ? { ratePerSecond: Math.round(rate * 10) / 10 } : {}),
-    ...(rate !== undefined && job.status !== 'completed' ? { etaSeconds: Math.ceil((job.total - job.rowsDone) / rate) } : {}),
+    ...(rate !== undefined && job.status !== 'completed' && !job.reading ? { etaSeconds: Math.ceil((job.total - job.rowsDone) / rate) } : {}),
     ...(job.status === 'completed' ? { etaSeconds: 0 } : {}),
     createdAt: job.createdAt,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
@@ -176,4 +200,153 @@ export async function getImportReport(deps: Pick<ImportJobDeps, 'store'>, id: st
   if (!job) throw new SendwellError('not_found', `No import job ${id}.`);
   const page = await deps.store.report(id, cursor);
   return { id, status: job.status, entries: page.entries, ...(page.next ? { next: page.next } : {}) };
+}
+
+/**
+ * `POST /v1/imports` with `{upload: {format, charset?}}`: a job that waits for its file at a pre-signed URL (the
+ * bucket on AWS, the local gateway's upload endpoint locally). The file's arrival starts it (an S3 event on the
+ * import queue), so a file of any size never passes through the API and its 10 MB limit.
+ */
+export async function requestImportUpload(deps: ImportJobDeps, request: ImportUploadRequest['upload'], actor: Actor): Promise<{ id: string; status: 'awaitingUpload'; upload: PresignedUpload }> {
+  if (!deps.uploads) throw new SendwellError('unsupported_media_type', 'Uploads are not configured here: send the file as the body of POST /v1/imports.');
+  const id = newJobId();
+  const now = deps.base.clock();
+  const declared = request.charset ? charsetOf(`x; charset=${request.charset}`) : undefined;
+  const job: StoredImportJob = {
+    id,
+    status: 'awaitingUpload',
+    format: request.format,
+    ...(declared ? { encoding: declared } : {}),
+    total: 0,
+    rowsDone: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    warned: 0,
+    chunks: 0,
+    chunksDone: 0,
+    createdAt: now.toISOString(),
+    createdBy: actor,
+    upload: { key: `imports/${id}`, bytesRead: 0, lines: 0 },
+    reading: true,
+  };
+  await deps.store.create(job, []);
+  const upload = await deps.uploads.presignPut(`imports/${id}`, CONTENT_TYPES[request.format], UPLOAD_URL_SECONDS, now);
+  return { id, status: 'awaitingUpload', upload };
+}
+
+/** The end of the last whole line in `bytes` (0: none), for CSV outside quotes; UTF-16 in code units. */
+function lastLineEnd(bytes: Buffer, encoding: TextEncoding, csv: boolean): number {
+  const wide = encoding === 'utf-16le' || encoding === 'utf-16be';
+  const step = wide ? 2 : 1;
+  const unit = (i: number) => (!wide ? bytes[i]! : encoding === 'utf-16le' ? bytes[i]! | (bytes[i + 1]! << 8) : (bytes[i]! << 8) | bytes[i + 1]!);
+  let quoted = false;
+  let end = 0;
+  let anyEnd = 0;
+  for (let i = 0; i + step <= bytes.length; i += step) {
+    const u = unit(i);
+    if (u === 0x22 && csv) quoted = !quoted;
+    else if (u === 0x0a) {
+      anyEnd = i + step;
+      if (!quoted) end = i + step;
+    }
+  }
+  // A stray quote (a broken record) leaves no line end outside quotes: cut at the last line end, as the parser resumes.
+  return end || anyEnd;
+}
+
+/**
+ * Reads an uploaded file into chunks, a piece (`READ_BYTES`, cut back to a whole line) at a time. Each piece's
+ * chunks are stored (each only once), queued, then the piece is recorded with where reading stands, conditionally:
+ * a worker that dies mid-piece leaves the job at the last recorded piece, and the piece read again stores no chunk
+ * twice (a chunk queued twice is imported once: its offset). Rows are numbered by their line in the whole file.
+ * Returns false when its time is up (a message to read on has been queued).
+ */
+export async function readUploadedFile(deps: ImportJobDeps, jobId: string, options: { deadline?: number; pieceBytes?: number } = {}): Promise<{ finished: boolean; rows: number }> {
+  const uploads = deps.uploads;
+  if (!uploads) throw new Error('no upload store configured');
+  let rowsRead = 0;
+  for (;;) {
+    const job = await deps.store.get(jobId);
+    if (!job?.upload || !job.reading) return { finished: true, rows: rowsRead };
+    if (options.deadline !== undefined && Date.now() > options.deadline - 20_000) {
+      await deps.queue.enqueue([{ jobId, read: true }]);
+      return { finished: false, rows: rowsRead };
+    }
+    const from = job.upload.bytesRead;
+    const piece = await uploads.read(job.upload.key, from, options.pieceBytes ?? READ_BYTES);
+    // Not uploaded (yet): the object's arrival sends the message again.
+    if (!piece) return { finished: true, rows: rowsRead };
+    const at = deps.base.clock().toISOString();
+    await deps.store.markReading(jobId, at);
+    const eof = from + piece.bytes.length >= piece.size;
+    const first = from === 0;
+    const declared = job.encoding as TextEncoding | undefined;
+    // The encoding: declared, else detected from the first piece cut to whole lines (a cut character is not UTF-8).
+    const rough = declared ?? detectEncoding(piece.bytes);
+    const cut = eof ? piece.bytes.length : lastLineEnd(piece.bytes, rough, job.format === 'csv');
+    const bytes = piece.bytes.subarray(0, cut);
+    const encoding: TextEncoding = first ? decodeText(bytes, declared).encoding : (declared ?? rough);
+    const text = first ? decodeText(bytes, encoding).text : new TextDecoder(encoding).decode(bytes);
+    const entries: ImportReportEntry[] = [];
+    let rows: Parsed[] = [];
+    let header = job.upload.header;
+    let stop = false;
+    if (cut === 0 && !eof) {
+      entries.push({ line: job.upload.lines + 1, kind: 'rejected', reason: `a line longer than ${options.pieceBytes ?? READ_BYTES} bytes; the rest of the file was not read` });
+      stop = true;
+    } else {
+      try {
+        if (job.format === 'csv' && first) {
+          const file = parseImportFile(text, 'csv');
+          header = (/^[^\r\n]*/.exec(text)?.[0] ?? '');
+          rows = file.rows;
+          entries.push(...file.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })));
+        } else if (job.format === 'csv') {
+          // Later pieces are read under the header; their lines count on from where the last piece ended.
+          const shift = job.upload.lines - 1;
+          const file = parseImportFile(`${header ?? ''}\n${text}`, 'csv');
+          rows = file.rows.map((r) => ({ ...r, line: r.line + shift }));
+          entries.push(...file.warnings.filter((w) => w.line !== 1).map((w) => ({ line: w.line + shift, kind: 'warning' as const, reason: clip(w.message) })));
+        } else {
+          rows = parseImportFile(text, 'jsonl').rows.map((r) => ({ ...r, line: r.line + job.upload!.lines }));
+        }
+      } catch (e) {
+        if (!(e instanceof SendwellError)) throw e;
+        entries.push({ line: 1, kind: 'rejected', reason: clip(`${e.message} ${e.details.map((d) => d.message).join('; ')}`.trim()) });
+        stop = true;
+      }
+    }
+    if (job.total + rows.length > MAX_JOB_ROWS) {
+      rows = rows.slice(0, MAX_JOB_ROWS - job.total);
+      entries.push({ line: (rows.at(-1)?.line ?? job.upload.lines) + 1, kind: 'warning', reason: `at most ${MAX_JOB_ROWS} rows per import job: the rest of the file was not read` });
+      stop = true;
+    }
+    const chunks: Array<{ rows: string; count: number; report: ImportReportEntry[] }> = chunkRows(rows).map((c) => ({ ...c, report: [] }));
+    // The piece's own report entries (file warnings, a stop) ride on its first chunk, or on an empty one.
+    if (entries.length) {
+      if (chunks[0]) chunks[0].report = entries;
+      else chunks.push({ rows: '[]', count: 0, report: entries });
+    }
+    await deps.store.putChunksOnce(jobId, job.chunks, chunks, job.createdAt);
+    const queued = chunks.map((c, k) => ({ c, k })).filter(({ c }) => c.count > 0);
+    if (queued.length) await deps.queue.enqueue(queued.map(({ k }) => ({ jobId, chunk: job.chunks + k })));
+    const lines = job.upload.lines + (text.match(/\n/g)?.length ?? 0);
+    const progress: UploadProgress = { key: job.upload.key, bytesRead: from + cut, lines, size: piece.size, ...(header !== undefined ? { header } : {}) };
+    const done = eof || stop;
+    // Report-only chunks (no rows) are done as they are stored; a rejection of the file itself counts as rejected.
+    const added = {
+      rows: rows.length,
+      chunks: chunks.length,
+      chunksDone: chunks.filter((c) => c.count === 0).length,
+      warned: entries.filter((e) => e.kind === 'warning').length,
+      rejected: entries.filter((e) => e.kind === 'rejected').length,
+    };
+    if (await deps.store.recordRead(jobId, from, progress, added, done, first && !declared ? encoding : undefined)) rowsRead += rows.length;
+    if (done) {
+      await deps.store.completeIfDone(jobId, deps.base.clock().toISOString());
+      return { finished: true, rows: rowsRead };
+    }
+  }
 }

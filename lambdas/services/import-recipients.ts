@@ -12,7 +12,7 @@ import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { checkJson, JSON_LIMITS } from '../domain/json-input.ts';
 import { parseCsv, sniffDelimiter } from '../domain/text-file.ts';
-import type { ConsentWrite } from '../adapters/dynamo/recipient-store.ts';
+import type { ConsentWrite, SendingView, StoredProfile } from '../adapters/dynamo/recipient-store.ts';
 import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugSchema, TimeZoneSchema } from '../schemas/fields.ts';
 import type { LedgerEntry, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
@@ -221,10 +221,12 @@ export async function importRecipients(deps: Deps, body: string, format: ImportF
 }
 
 /**
- * Imports rows already read from a file (a whole small file, or one chunk of an import job): validated, merged by
- * address within `parsed`, then stored eight at a time. `warnings` are the file's own, carried into the report.
+ * Imports rows already read from a file (a whole small file, or one step of an import job): validated, merged by
+ * address within `parsed`, then stored. `warnings` are the file's own, carried into the report. `origin` (an import
+ * job's id) takes the job's faster way to create recipients ({@link createClaimed}): a step done again after a crash
+ * finds its own claims and completes them, so its counts are exact too.
  */
-export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], actor: Actor, warnings: Array<{ line: number; message: string }> = []): Promise<ImportReport> {
+export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], actor: Actor, warnings: Array<{ line: number; message: string }> = [], origin?: string): Promise<ImportReport> {
   const report: ImportReport = { rows: parsed.length, created: 0, updated: 0, unchanged: 0, rejected: [], warnings };
   const topics = new Map((await deps.catalog.listTopics()).map((t) => [t.id, t]));
   const keys = await deps.keys();
@@ -269,18 +271,48 @@ export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], ac
     }
   }
 
-  // Which addresses are taken, in one batch read: a new address is then one transaction, nothing else.
-  const claimed = await deps.recipients.findIdsByAddressHashes([...byAddress.keys()].map((a) => addressHash(a, keys.addressPepper)));
-  const run: ImportRun = { deps, topics, pepper: keys.addressPepper, actor, report, claimed, keys };
+  const hashOf = (address: string) => addressHash(address, keys.addressPepper);
   const all = [...byAddress.entries()];
-  const fresh = all.filter(([address]) => !claimed.has(addressHash(address, keys.addressPepper))).map(([, m]) => m);
-  let oneByOne = all.filter(([address]) => claimed.has(addressHash(address, keys.addressPepper))).map(([, m]) => m);
-  try {
-    oneByOne = [...oneByOne, ...(await createFresh(run, fresh))];
-  } catch (e) {
-    // The batch path failed on infrastructure: every fresh row goes the one-by-one way (each is idempotent).
-    logger.warn('import: batch create failed, creating one by one', { error: e as Error });
-    oneByOne = [...oneByOne, ...fresh];
+  let oneByOne: MergedRow[];
+  let run: ImportRun;
+  if (origin === undefined) {
+    // Which addresses are taken, in one batch read: a new address is then one transaction, nothing else.
+    const claimed = await deps.recipients.findIdsByAddressHashes(all.map(([a]) => hashOf(a)));
+    run = { deps, topics, pepper: keys.addressPepper, actor, report, claimed, keys, current: new Map() };
+    const fresh = all.filter(([address]) => !claimed.has(hashOf(address))).map(([, m]) => m);
+    oneByOne = all.filter(([address]) => claimed.has(hashOf(address))).map(([, m]) => m);
+    try {
+      oneByOne = [...oneByOne, ...(await createFresh(run, fresh))];
+    } catch (e) {
+      // The batch path failed on infrastructure: every fresh row goes the one-by-one way (each is idempotent).
+      logger.warn('import: batch create failed, creating one by one', { error: e as Error });
+      oneByOne = [...oneByOne, ...fresh];
+    }
+  } else {
+    // The claims, then the recipients behind them with the consents the step names, in batch reads: an update then
+    // needs no read of its own, an unchanged row no call at all.
+    const claims = await deps.recipients.claims(all.map(([a]) => hashOf(a)));
+    const named = [...new Set(all.flatMap(([, m]) => Object.keys(m.row.consents ?? {})))];
+    const ids = [...new Set([...claims.values()].map((c) => c.recipientId))];
+    const views = ids.length ? await deps.recipients.getForSending(ids, undefined, named) : new Map<string, SendingView>();
+    const current = new Map<string, Current>();
+    for (const [hash, c] of claims) {
+      const v = views.get(c.recipientId);
+      if (v) current.set(hash, { id: c.recipientId, profile: v.profile, statuses: v.otherConsents ?? {} });
+    }
+    run = { deps, topics, pepper: keys.addressPepper, actor, report, claimed: new Map([...claims].map(([h, c]) => [h, c.recipientId])), keys, current };
+    const fresh: MergedRow[] = [];
+    const redo: Array<{ merged: MergedRow; id: string; at: string }> = [];
+    oneByOne = [];
+    for (const [address, merged] of all) {
+      const claim = claims.get(hashOf(address));
+      if (!claim) fresh.push(merged);
+      // This very row claimed the address in an earlier try of this step: it was created then, or is finished now.
+      else if (claim.origin === `${origin}:${merged.line}`) redo.push({ merged, id: claim.recipientId, at: claim.createdAt });
+      else oneByOne.push(merged);
+    }
+    await finishClaimed(run, redo);
+    oneByOne.push(...(await createClaimed(run, fresh, origin)));
   }
   await pool(oneByOne, 8, async (merged) => {
     try {
@@ -296,6 +328,51 @@ export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], ac
   report.rejected.sort((a, b) => a.line - b.line);
   report.warnings.sort((a, b) => a.line - b.line);
   return report;
+}
+
+/** A recipient as a batch read found it: enough to decide an update (profile, statuses of the step's topics). */
+interface Current {
+  readonly id: string;
+  readonly profile: StoredProfile;
+  readonly statuses: Readonly<Record<string, string>>;
+}
+
+/**
+ * An import job's new recipients: address claims first (conditional, in transactions of claims alone), then every
+ * other item in batch writes, profiles last (`RecipientStore.claimMany`). Returns the rows whose address was taken
+ * meanwhile, for the one-by-one way.
+ */
+async function createClaimed(run: ImportRun, fresh: readonly MergedRow[], origin: string): Promise<MergedRow[]> {
+  const records = fresh.map((merged) => {
+    const scratch: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [], warnings: [] };
+    const { input, initial } = newRowInput(run, merged, scratch);
+    return { merged, warnings: scratch.warnings, record: newRecipientRecord(run.deps, run.keys, input, { source: 'import', actor: run.actor }, initial) };
+  });
+  const { taken } = await run.deps.recipients.claimMany(
+    records.map((r) => ({ addressHash: r.record.profile.addressHash, recipientId: r.record.profile.id, createdAt: r.record.profile.createdAt, origin: `${origin}:${r.merged.line}` })),
+  );
+  const won = records.filter((r) => !taken.has(r.record.profile.addressHash));
+  await run.deps.recipients.writeClaimed(won.map((r) => ({ profile: r.record.profile, consents: r.record.stored, ledger: r.record.ledger })));
+  for (const r of won) {
+    run.report.created++;
+    run.report.warnings.push(...r.warnings);
+  }
+  return records.filter((r) => taken.has(r.record.profile.addressHash)).map((r) => r.merged);
+}
+
+/**
+ * Rows this step claimed in an earlier try: those without a profile are written again with the claim's id and time
+ * (the same keys, so nothing is doubled); all count as created, as the first try would have counted them.
+ */
+async function finishClaimed(run: ImportRun, redo: ReadonlyArray<{ merged: MergedRow; id: string; at: string }>): Promise<void> {
+  const missing = [];
+  for (const r of redo) {
+    const { input, initial } = newRowInput(run, r.merged, run.report);
+    if (run.current.has(addressHash(normalizeOrReject(r.merged.row.email).address, run.pepper))) continue;
+    missing.push(newRecipientRecord(run.deps, run.keys, input, { source: 'import', actor: run.actor }, initial, { id: r.id, at: r.at }));
+  }
+  await run.deps.recipients.writeClaimed(missing.map((m) => ({ profile: m.profile, consents: m.stored, ledger: m.ledger })));
+  run.report.created += redo.length;
 }
 
 interface PlannedConsent {
@@ -341,6 +418,8 @@ interface ImportRun {
   /** Address hash → recipient id, for the addresses taken when the batch was read. */
   readonly claimed: ReadonlyMap<string, string>;
   readonly keys: Awaited<ReturnType<Deps['keys']>>;
+  /** Address hash → the recipient as a batch read found it (import jobs); absent: read when needed. */
+  readonly current: ReadonlyMap<string, Current>;
 }
 
 /** What a new recipient of this row is created with: its fields and its initial consents (warnings go to `report`). */
@@ -404,24 +483,31 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
   const { deps, topics, pepper, actor, report } = run;
   const row = merged.row;
   const n = normalizeOrReject(row.email);
-  const id = await deps.recipients.findIdByAddressHash(addressHash(n.address, pepper));
-  const agg = id ? await deps.recipients.get(id) : undefined;
-  if (!id || !agg) throw new SendwellError('conflict', 'The recipient changed during the import; import the row again.');
+  const hash = addressHash(n.address, pepper);
+  let found = run.current.get(hash);
+  if (!found) {
+    const id = await deps.recipients.findIdByAddressHash(hash);
+    const agg = id ? await deps.recipients.get(id) : undefined;
+    if (id && agg) found = { id, profile: agg.profile, statuses: Object.fromEntries(Object.values(agg.consents).map((c) => [c.topic, c.status])) };
+  }
+  if (!found) throw new SendwellError('conflict', 'The recipient changed during the import; import the row again.');
+  const { id } = found;
+  const agg = { profile: found.profile };
   const keys = await deps.keys();
   const at = deps.clock().toISOString();
   const country = row.country ?? agg.profile.country;
   const writes: ConsentWrite[] = [];
   const ledger: LedgerEntry[] = [];
   for (const c of planConsents(merged, topics, country, report)) {
-    const current = agg.consents[c.topic];
+    const status = found.statuses[c.topic] as ConsentStatus | undefined;
     // Never downgrade a confirmed opt-in to pending because an older export lacks the confirmation.
-    if (current?.status === c.status || (current?.status === 'opted_in' && c.status === 'pending')) continue;
+    if (status === c.status || (status === 'opted_in' && c.status === 'pending')) continue;
     writes.push({
-      previous: current?.status,
+      previous: status,
       next: { topic: c.topic, status: c.status, updatedAt: at, source: 'import', ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}) },
     });
     ledger.push(
-      ledgerEntry(keys, { id, country }, `topic:${c.topic}`, current?.status ?? null, c.status, {
+      ledgerEntry(keys, { id, country }, `topic:${c.topic}`, status ?? null, c.status, {
         source: 'import',
         actor,
         ...(c.at ? { evidence: { at: c.at, ...(c.wording ? { wording: c.wording } : {}) } } : {}),

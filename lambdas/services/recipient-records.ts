@@ -129,12 +129,14 @@ export function newRecipientRecord(
   input: Omit<RecipientInput, 'welcome'>,
   ctx: LedgerContext,
   consents: readonly InitialConsent[] = [],
+  /** The id and time of a creation done again (an import step after a crash: the claim's). */
+  fixed?: { id: string; at: string },
 ): { profile: StoredProfile; stored: StoredConsent[]; ledger: LedgerEntry[] } {
   const n = normalizeOrReject(input.email);
   const hash = addressHash(n.address, keys.addressPepper);
-  const at = deps.clock().toISOString();
+  const at = fixed?.at ?? deps.clock().toISOString();
   const profile: StoredProfile = {
-    id: newId('rcp'),
+    id: fixed?.id ?? newId('rcp'),
     email: n.display,
     address: n.address,
     addressHash: hash,

@@ -42,6 +42,13 @@ export const ENV = {
   /** AWS: the import queue (chunks of an import job, `lib/import-jobs.ts`). */
   importQueueUrl: 'SENDWELL_IMPORT_QUEUE_URL',
   /** AWS: the bucket import files are uploaded to with a pre-signed URL (`lib/import-jobs.ts`). */
+  importBucket: 'SENDWELL_IMPORT_BUCKET',
+  /** Local stack and tests only: the folder uploaded import files are kept in, in place of the bucket. */
+  localUploadsDir: 'SENDWELL_LOCAL_UPLOADS_DIR',
+  /** Local stack and tests only: the gateway's base URL the local upload endpoint answers on. */
+  localUploadsUrl: 'SENDWELL_LOCAL_UPLOADS_URL',
+  /** Local stack and tests only: the key local upload URLs are signed with (random per start). */
+  localUploadsSecret: 'SENDWELL_LOCAL_UPLOADS_SECRET',
   /** Campaign mails per second when a campaign sets no rate: at most the SES account's maximum send rate. Default 14. */
   sendRate: 'SENDWELL_SEND_RATE',
   /** Deliveries of a send batch before what still fails is dead-lettered with its reason. Default 5. */

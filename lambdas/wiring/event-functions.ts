@@ -95,9 +95,11 @@ export const EVENT_FUNCTIONS = {
     memorySize: 512,
     // A chunk of 250 rows takes a few seconds on AWS; the worker stops 15 s before its time and resumes on redelivery.
     timeoutSeconds: 120,
-    permissions: ['keys:read'],
-    // The job and its chunks live in the campaigns table; rows become recipients with their ledger entries.
-    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], campaigns: ['read', 'update'] },
+    // It reads uploaded files and queues the chunks it reads them into.
+    permissions: ['keys:read', 'imports:enqueue', 'imports:read-uploads'],
+    // The job and its chunks live in the campaigns table; rows become recipients with their ledger entries. New
+    // recipients go in by BatchWriteItem, which IAM grants only with deletes (the `delete` verb); never on the ledger.
+    tables: { recipients: ['read', 'put', 'update', 'delete'], ledger: ['put'], campaigns: ['read', 'put', 'update', 'delete'] },
   },
   sendDueMessages: {
     entry: 'lambdas/handlers/send-due-messages.ts',

@@ -25,8 +25,9 @@ export const ROLES: readonly Role[] = ['admin', 'marketing', 'ops', 'privacy'];
  * - `partners:read` the partner webhooks and their signing secrets (Secrets Manager).
  * - `campaigns:enqueue` SendMessage on the campaign queues (launch, send) and the send queue's dead-letter queue.
  * - `imports:enqueue` SendMessage on the import jobs' queue.
+ * - `imports:upload` PutObject under `imports/` of the upload bucket (to sign upload URLs); `imports:read-uploads` GetObject there.
  */
-export type Permission = 'tables:describe' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue' | 'imports:enqueue';
+export type Permission = 'tables:describe' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue' | 'imports:enqueue' | 'imports:upload' | 'imports:read-uploads';
 
 export interface FunctionDef {
   /** Source file, relative to the repository root; it exports `handler`. */
@@ -115,7 +116,7 @@ export const FUNCTIONS = {
     // API Gateway ends an HTTP API integration at 30 s; an import of a few thousand rows fits well within it.
     timeoutSeconds: 29,
     // `campaigns:enqueue`: launching and resuming a campaign hand it to the launcher through its queue.
-    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue', 'imports:enqueue'],
+    permissions: ['ses:send', 'keys:read', 'campaigns:enqueue', 'imports:enqueue', 'imports:upload'],
     tables: { recipients: ALL_VERBS, ledger: ['read', 'put', 'delete'], suppressions: ['read', 'put', 'delete'], campaigns: ALL_VERBS, messages: ALL_VERBS, counters: ['read', 'put', 'update'] },
   },
   sendMessage: {

@@ -22,6 +22,8 @@ export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] }
   'campaigns:enqueue': ['sqs:SendMessage'],
   // The import jobs' queue: SendMessage only, like the campaign queues.
   'imports:enqueue': ['sqs:SendMessage'],
+  'imports:upload': ['s3:PutObject'],
+  'imports:read-uploads': ['s3:GetObject'],
 };
 /** What an SQS event source grants its function on the queue it consumes (SQS-managed encryption: no KMS actions). */
 export const SQS_CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];

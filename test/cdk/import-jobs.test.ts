@@ -10,8 +10,12 @@ function synth() {
   const stack = new Stack(new App(), 'ImportJobsTest');
   const jobs = new ImportJobs(stack, 'ImportJobs');
   const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
-  jobs.allowEnqueue(fn('Admin'));
-  jobs.connectWorker(fn('Worker'));
+  const admin = fn('Admin');
+  const worker = fn('Worker');
+  jobs.allowEnqueue(admin);
+  jobs.allowUpload(admin);
+  jobs.connectWorker(worker);
+  jobs.allowReadUploads(worker);
   return Template.fromStack(stack);
 }
 
@@ -33,6 +37,37 @@ describe('ImportJobs', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SENDWELL_IMPORT_QUEUE_URL: Match.anyValue() }) } });
     t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsChunks'), 'Arn'] } })]) } });
     expect(Object.keys(t.findResources('AWS::SQS::Queue'))).toHaveLength(2);
-    expect(Object.keys(t.findResources('AWS::S3::Bucket'))).toHaveLength(0);
+  });
+
+  it('keeps uploads in an encrypted, private, SSL-only bucket that expires them and tells the queue of each', () => {
+    expect(Object.keys(t.findResources('AWS::S3::Bucket'))).toHaveLength(1);
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 2, Prefix: 'imports/', Status: 'Enabled' })] },
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsChunks'), 'Arn'] }, Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'imports/' }] } } }] },
+    });
+    // S3 may send to the queue (checked by S3 when the bucket is configured, so the policy is there first).
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 's3.amazonaws.com' }, Action: 'sqs:SendMessage' })]) },
+    });
+    const bucket = Object.values(t.findResources('AWS::S3::Bucket'))[0] as { DependsOn?: string[] };
+    expect(bucket.DependsOn?.some((d) => /ChunksPolicy/.test(d))).toBe(true);
+    // No notification custom resource (and so no deployment-time Lambda).
+    expect(Object.keys(t.findResources('Custom::S3BucketNotifications'))).toHaveLength(0);
+  });
+
+  it('lets the admin function put (sign) and the worker get objects under imports/ only, each with the bucket name', () => {
+    for (const action of ['s3:PutObject', 's3:GetObject']) {
+      t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: { Statement: [Match.objectLike({ Action: action, Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsUploads'), 'Arn'] }, '/imports/*']] } })] },
+      });
+    }
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SENDWELL_IMPORT_BUCKET: Match.anyValue() }) } });
   });
 });

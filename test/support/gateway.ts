@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, ROUTES } from '../../lambdas/wiring/routes.ts';
 import { contractChecker } from './contract.ts';
-import { loadHandlers, startGateway, type LocalRole, type LocalUser, type RunningGateway } from '../../local/gateway.ts';
+import { loadHandlers, startGateway, type LocalRole, type LocalUser, type RunningGateway, type StaticSite } from '../../local/gateway.ts';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const TEST_ADMIN_KEY = 'swl_test_admin_key_0123456789';
@@ -31,11 +31,11 @@ export interface TestGateway extends RunningGateway {
   call(path: string, init?: RequestInit & { admin?: boolean; as?: CallAs }): Promise<Response>;
 }
 
-/** `port` 0 (default) picks a free one. */
-export async function startTestGateway(port = 0): Promise<TestGateway> {
+/** `port` 0 (default) picks a free one; `staticSites` as the local stack serves them (the local upload endpoint). */
+export async function startTestGateway(port = 0, staticSites: readonly StaticSite[] = []): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
   return withAdminCall(
-    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, users: Object.values(TEST_USERS), port }),
+    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, users: Object.values(TEST_USERS), port, staticSites }),
   );
 }
 

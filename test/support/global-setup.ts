@@ -31,7 +31,8 @@ declare module 'vitest' {
 export const TEST_TABLE_PREFIX = 'sendwell-test';
 
 export default async function setup(project: TestProject) {
-  const dynamo = await startDynamoDbLocal({ port: await freePort() });
+  // A busy shared machine can take longer than the default 30 s to start the JVM.
+  const dynamo = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 120_000 });
   let ses: Awaited<ReturnType<typeof startSesLocal>> | undefined;
   try {
     ses = await startSesLocal({ port: await freePort() });

@@ -1,8 +1,10 @@
 /**
- * Recipient import: a file or pasted text (CSV with a header row, or JSON lines), sent in requests of a few hundred
- * rows with a progress bar — or, above 1,000 rows, as one import job (`POST /v1/imports`) whose progress is polled —
- * and one report for the whole file: created, updated, unchanged, and every rejected row or warning with its line in
- * the original text.
+ * Recipient import: pasted text (CSV with a header row, or JSON lines), sent in requests of a few hundred rows with a
+ * progress bar — or, above 1,000 rows, as one import job (`POST /v1/imports`) whose progress is polled — and one report
+ * for the whole file: created, updated, unchanged, and every rejected row or warning with its line in the original
+ * text. A chosen file always goes to an import job as its raw bytes, never decoded here: the server detects its
+ * encoding (a Latin-1 or UTF-16 file read as UTF-8 in the browser would be mangled before it got there). Above
+ * `DIRECT_BYTES` it is PUT to the job's pre-signed upload URL instead of going through the API's 10 MB body.
  */
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
@@ -11,8 +13,14 @@ import type { Ctx } from '../main.tsx';
 import { num } from '../format.ts';
 import { ErrorBox, Page } from '../ui.tsx';
 
+/** Files up to this size go as the body of `POST /v1/imports`; larger ones to a pre-signed upload URL. */
+const DIRECT_BYTES = 8 * 1024 * 1024;
+
+type JobView = { status: string; rows: { total: number; done: number }; chunks: { total: number; done: number }; created: number; updated: number; unchanged: number; etaSeconds?: number };
+
 export function Import({ api }: Ctx) {
   const [text, setText] = useState('');
+  const [file, setFile] = useState<File | undefined>();
   const [fileName, setFileName] = useState('');
   const [format, setFormat] = useState<'auto' | ImportFormat>('auto');
   const [rowsPerRequest, setRowsPerRequest] = useState(500);
@@ -24,6 +32,7 @@ export function Import({ api }: Ctx) {
   const run = async () => {
     setError(undefined);
     setReport(undefined);
+    if (file) return runFile(file);
     const fmt = format === 'auto' ? guessFormat(text, fileName) : format;
     let chunks;
     try {
@@ -34,7 +43,7 @@ export function Import({ api }: Ctx) {
     if (chunks.length === 0) return setError(new Error('There are no rows to import.'));
     const total = chunks.reduce((n, c) => n + c.lines.length, 0);
     // More rows than one synchronous request takes: one import job, its progress polled.
-    if (total > 1000) return runJob(fmt, total);
+    if (total > 1000) return runJob(total, () => api.post<{ id: string }>('/v1/imports', text, CONTENT_TYPE[fmt]));
     setBusy(true);
     let sum = emptyReport;
     let done = 0;
@@ -54,13 +63,30 @@ export function Import({ api }: Ctx) {
     }
   };
 
-  /** An import job (`POST /v1/imports`): the whole text at once, the job's progress polled, then its report. */
-  const runJob = async (fmt: ImportFormat, total: number) => {
+  /** A chosen file: its bytes to an import job, directly or through an upload URL when large. */
+  const runFile = async (f: File) => {
+    const fmt = format === 'auto' ? guessFormat(await f.slice(0, 4096).text(), f.name) : format;
+    return runJob(0, async () => {
+      if (f.size <= DIRECT_BYTES) return api.post<{ id: string }>('/v1/imports', f, CONTENT_TYPE[fmt]);
+      const accepted = await api.post<{ id: string; upload: { url: string; method: string; headers: Record<string, string> } }>('/v1/imports', { upload: { format: fmt } });
+      let put: Response;
+      try {
+        put = await fetch(accepted.upload.url, { method: accepted.upload.method, headers: accepted.upload.headers, body: f });
+      } catch {
+        throw new ApiError(0, 'network', 'The file could not be uploaded. Check the connection and try again.');
+      }
+      if (!put.ok) throw new ApiError(put.status, 'upload_failed', `The upload was refused (${put.status}).`);
+      return accepted;
+    });
+  };
+
+  /** An import job (`POST /v1/imports`): started by `start`, its progress polled, then its report. */
+  const runJob = async (total: number, start: () => Promise<{ id: string }>) => {
     setBusy(true);
     setProgress({ done: 0, total, requests: 0, of: 1, job: true });
     try {
-      const accepted = await api.post<{ id: string }>('/v1/imports', text, CONTENT_TYPE[fmt]);
-      let job: { status: string; rows: { total: number; done: number }; chunks: { total: number; done: number }; created: number; updated: number; unchanged: number; etaSeconds?: number };
+      const accepted = await start();
+      let job: JobView;
       for (;;) {
         job = await api.get(`/v1/imports/${accepted.id}`);
         setProgress({ done: job.rows.done, total: job.rows.total, requests: job.chunks.done, of: job.chunks.total, job: true, ...(job.etaSeconds !== undefined ? { eta: job.etaSeconds } : {}) });
@@ -86,7 +112,7 @@ export function Import({ api }: Ctx) {
     }
   };
 
-  const pctDone = progress ? Math.round((progress.done / progress.total) * 100) : 0;
+  const pctDone = progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
   return (
     <Page title="Import recipients">
       <form
@@ -104,11 +130,16 @@ export function Import({ api }: Ctx) {
           accept=".csv,.jsonl,.ndjson,text/csv,application/x-ndjson"
           onChange={async (e) => {
             const f = e.currentTarget.files?.[0];
-            if (!f) return;
-            setFileName(f.name);
-            setText(await f.text());
+            setFile(f);
+            setFileName(f?.name ?? '');
+            if (f) setText('');
           }}
         />
+        {file && (
+          <p class="help" id="import-file-note">
+            {file.name} ({num(file.size)} bytes) is sent as it is, as one import job; its encoding (UTF-8, UTF-16, Latin-1/Windows-1252) is recognised on the server.
+          </p>
+        )}
         <label for="import-text">…or paste the rows</label>
         <textarea
           id="import-text"
@@ -118,6 +149,7 @@ export function Import({ api }: Ctx) {
           value={text}
           onInput={(e) => {
             setFileName('');
+            setFile(undefined);
             setText(e.currentTarget.value);
           }}
           aria-describedby="import-help"
@@ -140,7 +172,7 @@ export function Import({ api }: Ctx) {
             <input id="import-rows" type="number" min={1} max={1000} value={rowsPerRequest} onInput={(e) => setRowsPerRequest(Number(e.currentTarget.value))} />
           </div>
         </div>
-        <button type="submit" disabled={busy || !text.trim()}>
+        <button type="submit" disabled={busy || (!file && !text.trim())}>
           Import
         </button>
       </form>

@@ -6,6 +6,9 @@
  * | `IMPORT#id / JOB`                | the job: status, totals, counters (ADDed as chunks settle)                   |
  * | `IMPORT#id / CHUNK#000042`       | a chunk's rows (JSON), how many are settled (`offset`), its report entries  |
  *
+ * A job whose file is uploaded to the bucket (`upload`) gets its chunks as the worker reads the file, piece by piece;
+ * where reading stands (`upload.bytesRead`) moves conditionally, like a chunk's offset.
+ *
  * A chunk's progress and the job's counters move in one transaction, conditional on the chunk's `offset`: a step
  * is counted once, however often its queue message comes (a second delivery finds the offset moved and skips what
  * is done). Every item expires with the job (`expiresAt`, 30 days).
@@ -35,6 +38,22 @@ export interface StoredImportJob {
   readonly startedAt?: string;
   readonly completedAt?: string;
   readonly createdBy: string;
+  /** A file uploaded to the bucket (not in the request): where reading it stands. */
+  readonly upload?: UploadProgress;
+  /** True while the file is still being read into chunks: the job cannot complete before. */
+  readonly reading?: boolean;
+}
+
+export interface UploadProgress {
+  readonly key: string;
+  /** Bytes of the file read into chunks so far (a line boundary). */
+  readonly bytesRead: number;
+  /** Lines of the file up to there. */
+  readonly lines: number;
+  /** The file's size, once read from. */
+  readonly size?: number;
+  /** A CSV file's header line, read with the first piece. */
+  readonly header?: string;
 }
 
 export interface ImportReportEntry {
@@ -178,6 +197,91 @@ export class ImportStore {
     }
   }
 
+  /**
+   * Stores chunks `first…` of a job whose file is read piece by piece, each only if it is not there yet: a piece read
+   * again after a crash never resets a chunk that is already being imported. 8 conditional puts at once.
+   */
+  async putChunksOnce(id: string, first: number, chunks: ReadonlyArray<{ rows: string; count: number; report: readonly ImportReportEntry[] }>, createdAt: string): Promise<void> {
+    const expiresAt = this.#expiresAt(createdAt);
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) {
+        const k = next++;
+        const c = chunks[k]!;
+        try {
+          await this.#db.send(
+            new PutCommand({
+              TableName: this.#table,
+              Item: { ...chunkKey(id, first + k), rows: c.rows, count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+        } catch (e) {
+          if (!isConditionFailure(e)) throw e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, chunks.length) }, lane));
+  }
+
+  /** An uploaded file is being read: the job runs from `at` (once). */
+  async markReading(id: string, at: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: jobKey(id),
+          UpdateExpression: 'SET #status = :running, startedAt = :at',
+          ConditionExpression: '#status = :awaiting',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':running': 'running', ':awaiting': 'awaitingUpload', ':at': at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /**
+   * Records a piece of an uploaded file as read: its chunks and rows added to the job, reading moved from `from` to
+   * `progress.bytesRead`, conditional on it still standing at `from` (false: another delivery recorded it first).
+   */
+  async recordRead(
+    id: string,
+    from: number,
+    progress: UploadProgress,
+    added: { rows: number; chunks: number; chunksDone: number; warned: number; rejected: number },
+    done: boolean,
+    encoding?: string,
+  ): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: jobKey(id),
+          UpdateExpression: `SET #upload = :upload, reading = :reading${encoding ? ', encoding = :encoding' : ''} ADD #total :rows, chunks :chunks, chunksDone :chunksDone, warned :warned, rejected :rejected`,
+          ConditionExpression: '#upload.bytesRead = :from',
+          ExpressionAttributeNames: { '#upload': 'upload', '#total': 'total' },
+          ExpressionAttributeValues: {
+            ':upload': progress,
+            ':reading': !done,
+            ':from': from,
+            ':rows': added.rows,
+            ':chunks': added.chunks,
+            ':chunksDone': added.chunksDone,
+            ':warned': added.warned,
+            ':rejected': added.rejected,
+            ...(encoding ? { ':encoding': encoding } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   /** Marks the job completed once every chunk is done (once; false when it is not yet, or was already). */
   async completeIfDone(id: string, at: string): Promise<boolean> {
     try {
@@ -186,9 +290,10 @@ export class ImportStore {
           TableName: this.#table,
           Key: jobKey(id),
           UpdateExpression: 'SET #status = :completed, completedAt = :at',
-          ConditionExpression: 'chunksDone >= chunks AND #status <> :completed',
+          // An uploaded file still being read has more chunks to come.
+          ConditionExpression: 'chunksDone >= chunks AND #status <> :completed AND (attribute_not_exists(reading) OR reading = :false)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':completed': 'completed', ':at': at },
+          ExpressionAttributeValues: { ':completed': 'completed', ':at': at, ':false': false },
         }),
       );
       return true;

@@ -8,13 +8,13 @@
  * unique and finds its recipient with a consistent read. Ledger table: `R#id / <iso time>#<random>`.
  */
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
 import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/model.ts';
-import { batchGetAll, cancellationReasons, deletePartition, setExpression, type TableNames } from './tables.ts';
+import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, setExpression, type TableNames } from './tables.ts';
 
 export interface StoredProfile {
   readonly id: string;
@@ -189,6 +189,85 @@ export class RecipientStore {
     }
     await flush();
     return { created, retry };
+  }
+
+  /**
+   * An import job's way to create many new recipients (issue 15), in two phases. First the address claims alone, the
+   * only items that need a condition (an address is one recipient's), 100 a transaction, 4 at once; a claim holds
+   * `origin` (job and line), so a step done again after a crash knows its own claims. Then, for the claims won, the
+   * consents and ledger entries and, last, the profile, without conditions (BatchWriteItem; the ledger by plain
+   * transactions): their keys are new (the ledger's made deterministic), so writing them again is idempotent, and a
+   * profile present means its other items are too.
+   * Returns the address hashes that were taken already (nothing written for them).
+   */
+  async claimMany(claims: ReadonlyArray<{ addressHash: string; recipientId: string; createdAt: string; origin: string }>): Promise<{ taken: Set<string> }> {
+    const taken = new Set<string>();
+    const groups: Array<typeof claims> = [];
+    for (let i = 0; i < claims.length; i += 100) groups.push(claims.slice(i, i + 100));
+    let next = 0;
+    const lane = async () => {
+      while (next < groups.length) {
+        let group = groups[next++] ?? [];
+        // A cancelled transaction names the claims already taken: the rest is tried again without them.
+        while (group.length) {
+          try {
+            await this.#db.send(
+              new TransactWriteCommand({
+                TransactItems: group.map((c) => ({
+                  Put: {
+                    TableName: this.#tables.recipients,
+                    Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                })),
+              }),
+            );
+            group = [];
+          } catch (e) {
+            const reasons = cancellationReasons(e);
+            if (!reasons?.includes('ConditionalCheckFailed')) throw e;
+            group.forEach((c, i) => reasons[i] === 'ConditionalCheckFailed' && taken.add(c.addressHash));
+            group = group.filter((c) => !taken.has(c.addressHash));
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, groups.length) }, lane));
+    return { taken };
+  }
+
+  /** The second phase of {@link claimMany}: the items of recipients whose claims are won (profiles written last). */
+  async writeClaimed(recipients: ReadonlyArray<{ profile: StoredProfile; consents: readonly StoredConsent[]; ledger: readonly LedgerEntry[] }>): Promise<void> {
+    // The ledger by transactions of plain puts, not BatchWriteItem: IAM cannot grant that without deletes too, and
+    // the ledger is append-only. Its keys are deterministic here, so writing an entry again replaces it by itself.
+    const entries = recipients.flatMap((r) => r.ledger.map((entry, i) => ({ Put: { TableName: this.#tables.ledger, Item: this.#ledgerItem(entry, i, createHash('sha256').update(entry.recipientId).digest('hex').slice(0, 8)) } })));
+    const groups: Array<typeof entries> = [];
+    for (let i = 0; i < entries.length; i += 100) groups.push(entries.slice(i, i + 100));
+    let next = 0;
+    const lane = async () => {
+      while (next < groups.length) await this.#db.send(new TransactWriteCommand({ TransactItems: groups[next++] ?? [] }));
+    };
+    await Promise.all([
+      ...Array.from({ length: Math.min(4, groups.length) }, lane),
+      batchWriteAll(this.#db, recipients.flatMap((r) => r.consents.map((c) => ({ table: this.#tables.recipients, request: { PutRequest: { Item: this.#consentItem(r.profile.id, c) } } })))),
+    ]);
+    await batchWriteAll(this.#db, recipients.map((r) => ({ table: this.#tables.recipients, request: { PutRequest: { Item: { ...profileKey(r.profile.id), ...r.profile, ...everyoneIndex(r.profile.id) } } } })));
+  }
+
+  /** The address claims of many hashes (consistent BatchGets, 3 at once), by hash; absent: unclaimed. */
+  async claims(hashes: readonly string[]): Promise<Map<string, { recipientId: string; createdAt: string; origin?: string }>> {
+    const unique = [...new Set(hashes)];
+    const groups: string[][] = [];
+    for (let i = 0; i < unique.length; i += 100) groups.push(unique.slice(i, i + 100));
+    const found = new Map<string, { recipientId: string; createdAt: string; origin?: string }>();
+    await Promise.all(
+      groups.map(async (g) => {
+        for (const i of await batchGetAll(this.#db, this.#tables.recipients, g.map(claimKey))) {
+          found.set(String(i.pk).slice(2), { recipientId: String(i.recipientId), createdAt: String(i.createdAt), ...(i.origin ? { origin: String(i.origin) } : {}) });
+        }
+      }),
+    );
+    return found;
   }
 
   /** The recipient ids of many address hashes at once (consistent BatchGet of the claims), by hash; absent: unclaimed. */
@@ -420,12 +499,16 @@ export class RecipientStore {
     };
   }
 
+  #ledgerItem(entry: LedgerEntry, index: number, suffix: string) {
+    return { pk: `R#${entry.recipientId}`, sk: `${entry.at}#${String(index).padStart(3, '0')}#${suffix}`, ...entry };
+  }
+
   /** `index` keeps entries written in one transaction (same instant) in the order they were made. */
   #ledgerPut(entry: LedgerEntry, index: number) {
     return {
       Put: {
         TableName: this.#tables.ledger,
-        Item: { pk: `R#${entry.recipientId}`, sk: `${entry.at}#${String(index).padStart(3, '0')}#${randomUUID().slice(0, 8)}`, ...entry },
+        Item: this.#ledgerItem(entry, index, randomUUID().slice(0, 8)),
         // Append-only: an entry is never overwritten.
         ConditionExpression: 'attribute_not_exists(pk)',
       },

@@ -61,6 +61,30 @@ export async function batchGetAll(db: DynamoDBDocumentClient, table: string, key
 }
 
 /**
+ * Writes `requests` (puts or deletes, any tables) with BatchWriteItems of 25, `inflight` at once, retrying what
+ * DynamoDB returns unprocessed. For items that need no condition: new keys nobody else writes, or idempotent rewrites.
+ */
+export async function batchWriteAll(db: DynamoDBDocumentClient, requests: ReadonlyArray<{ table: string; request: Record<string, unknown> }>, inflight = 8): Promise<void> {
+  const groups: Array<typeof requests> = [];
+  for (let i = 0; i < requests.length; i += 25) groups.push(requests.slice(i, i + 25));
+  let next = 0;
+  const lane = async () => {
+    while (next < groups.length) {
+      const group = groups[next++] ?? [];
+      let pending: Record<string, Array<Record<string, unknown>>> = {};
+      for (const r of group) (pending[r.table] ??= []).push(r.request);
+      for (let attempt = 0; Object.keys(pending).length > 0; attempt++) {
+        if (attempt > 8) throw new Error('could not write every item of a batch');
+        if (attempt > 0) await unprocessedBackoff(attempt);
+        const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+        pending = (out.UnprocessedItems ?? {}) as typeof pending;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inflight, groups.length) }, lane));
+}
+
+/**
  * Deletes every item of one partition (erasure), 25 keys per BatchWriteItem, retrying what DynamoDB returns
  * unprocessed. Returns the number of items deleted.
  */

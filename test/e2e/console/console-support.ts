@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { FUNCTIONS, ROUTES } from '../../../lambdas/wiring/routes.ts';
 import { consoleSite } from '../../../local/console.ts';
-import { loadHandlers, startGateway } from '../../../local/gateway.ts';
+import { loadHandlers, startGateway, type StaticSite } from '../../../local/gateway.ts';
 import { TEST_ADMIN_KEY, TEST_ROLE_KEYS, repoRoot, withAdminCall, type TestGateway } from '../../support/gateway.ts';
 
 export type ConsoleRole = 'admin' | keyof typeof TEST_ROLE_KEYS;
@@ -24,11 +24,11 @@ export async function screenshot(page: Page, name: string) {
 }
 
 /** `config`: what `/console/config.json` answers (default: sign in with a key). */
-export async function startConsoleGateway(port = 0, config?: unknown): Promise<TestGateway> {
+export async function startConsoleGateway(port = 0, config?: unknown, extraSites: readonly StaticSite[] = []): Promise<TestGateway> {
   const handlers = await loadHandlers(FUNCTIONS, repoRoot);
   const site = consoleSite({ outDir: mkdtempSync(join(tmpdir(), 'sendwell-console-')), ...(config ? { config } : {}) });
   return withAdminCall(
-    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, port, staticSites: [site] }),
+    await startGateway({ routes: ROUTES, functions: FUNCTIONS, handlers, adminKey: TEST_ADMIN_KEY, roleKeys: TEST_ROLE_KEYS, port, staticSites: [site, ...extraSites] }),
   );
 }
 

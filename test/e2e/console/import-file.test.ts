@@ -1,0 +1,63 @@
+/**
+ * A marketer imports a Latin-1 CSV file in the console (headless Chromium): the file goes to an import job as its
+ * raw bytes, so the server's encoding detection sees them (read as UTF-8 text in the browser, `Müller` would arrive
+ * as `M�ller`); the job's progress bar runs to the end and the report shows the rejected row by its line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
+import { localUploads } from '../../../local/uploads.ts';
+import { adminClient } from '../../support/admin-client.ts';
+import { launchBrowser } from '../../support/browser.ts';
+import type { TestGateway } from '../../support/gateway.ts';
+import { seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+
+let gw: TestGateway;
+let api: ReturnType<typeof adminClient>;
+let engine: ImportEngine;
+let browser: Browser;
+let c: ConsolePage;
+const run = Date.now().toString(36);
+const dir = mkdtempSync(join(tmpdir(), 'sendwell-console-uploads-'));
+
+beforeAll(async () => {
+  const servers = inject('sendwell');
+  const uploads = localUploads(dir, async (event) => engine.queue.send([event]));
+  gw = await startConsoleGateway(0, undefined, [uploads.site]);
+  api = adminClient(gw);
+  engine = await startImportEngine({ dynamodbEndpoint: servers.dynamodbEndpoint, table: `${servers.tablePrefix}-local-queues`, queuePrefix: `console-imports-${run}`, visibilitySeconds: 3 });
+  uploads.activate(gw.url);
+  browser = await launchBrowser();
+  c = await signIn(browser, gw, 'marketing');
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await engine?.stop();
+  await gw?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('importing a file in the console', () => {
+  it('sends a Latin-1 CSV as its bytes to an import job, with the job progress bar and its report', { timeout: 300_000 }, async () => {
+    const page = c.page;
+    await c.go('import');
+    const rows = Array.from({ length: 40 }, (_, i) => (i === 6 ? 'not-an-address;DE;Jürgen' : `latin.${i}.${run}@example.com;DE;Müller`));
+    const csv = Buffer.from(`email;country;name\n${rows.join('\n')}\n`, 'latin1');
+    expect(csv.includes(Buffer.from('Müller', 'utf8'))).toBe(false);
+    await page.getByLabel('File (CSV or JSON lines)').setInputFiles({ name: 'kunden.csv', mimeType: 'text/csv', buffer: csv });
+    await page.locator('#import-file-note').waitFor();
+    await page.getByRole('button', { name: 'Import' }).click();
+
+    await expect.poll(() => page.locator('#import-status').textContent(), { timeout: 240_000 }).toMatch(/^Done: 40 rows in an import job/);
+    expect(await page.locator('#import-progress').evaluate((p: HTMLProgressElement) => [p.max, p.value])).toEqual([40, 40]);
+    const figure = (name: string) => page.locator(`#import-report [data-figure="${name}"]`).textContent();
+    expect([await figure('rows'), await figure('created'), await figure('rejected')]).toEqual(['40', '39', '1']);
+    expect(await page.locator('#import-rejected tbody th').allTextContents()).toEqual(['8']);
+    expect(await seriousViolations(page)).toEqual([]);
+    const r = (await api.get(`/v1/recipients?email=latin.0.${run}@example.com`)).body;
+    expect(r.attributes).toEqual({ name: 'Müller' });
+  });
+});
