@@ -9,17 +9,18 @@
  *   attributes from data, so the inline-style allowance only serves the preview.
  * - API calls go to this origin, plus the Cognito domain when there is one: the console redeems the sign-in code with
  *   `fetch` to `<domain>/oauth2/token` (sign-in and sign-out themselves are top-level navigations, which CSP does not
- *   restrict).
+ *   restrict), plus the import uploads bucket on AWS, where a large file goes by a pre-signed PUT.
  * - No plugins, no `<base>`, forms post only here, and no one may frame the console.
  */
-export function consoleCsp(options: { readonly signInOrigin?: string; readonly https?: boolean } = {}): string {
+export function consoleCsp(options: { readonly signInOrigin?: string; readonly uploadOrigin?: string; readonly https?: boolean } = {}): string {
+  const connect = ["'self'", options.signInOrigin, options.uploadOrigin].filter((o) => o !== undefined).join(' ');
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: https:",
     "font-src 'self'",
-    `connect-src 'self'${options.signInOrigin ? ` ${options.signInOrigin}` : ''}`,
+    `connect-src ${connect}`,
     "frame-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",

@@ -44,6 +44,8 @@ export interface ConsoleSiteProps {
   readonly apiUrl: string;
   /** The Cognito domain (`https://<prefix>.auth.<region>.amazoncognito.com`): the only other origin the app talks to. */
   readonly signInOrigin: string;
+  /** The import uploads bucket (`https://<bucket>.s3.<region>.amazonaws.com`): large files are PUT there directly. */
+  readonly uploadOrigin?: string;
   /** Written to `/console/config.json` next to the app. */
   readonly config: ConsoleConfig;
   /**
@@ -148,7 +150,7 @@ export class ConsoleSite extends Construct {
       comment: 'Sendwell console: HSTS, CSP, nosniff, no framing, no referrer',
       securityHeadersBehavior: {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp({ signInOrigin: props.signInOrigin, https: true }), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp({ signInOrigin: props.signInOrigin, uploadOrigin: props.uploadOrigin, https: true }), override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },

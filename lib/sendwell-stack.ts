@@ -225,6 +225,7 @@ export class SendwellStack extends Stack {
       stage: props.stage,
       apiUrl: this.consoleApi.url,
       signInOrigin: this.consoleAuth.domainUrl,
+      uploadOrigin: `https://${this.importJobs.uploads.bucketRegionalDomainName}`,
       accessLogDays: production ? 90 : 30,
       config: {
         auth: {

@@ -246,7 +246,7 @@ describe('console site', () => {
     expect(apiOrigin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
   });
 
-  it('sends a CSP that allows its own origin and the Cognito domain (token exchange), no inline script, no framing', () => {
+  it('sends a CSP that allows its own origin, the Cognito domain (token exchange) and the upload bucket, no inline script, no framing', () => {
     const config = json.Resources[logicalId(stack.consoleSite.responseHeaders)]!.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     const csp = flattenCfn(config.ContentSecurityPolicy.ContentSecurityPolicy);
     expect(csp).toContain("default-src 'none'");
@@ -258,7 +258,9 @@ describe('console site', () => {
     expect(csp).not.toContain('unsafe-eval');
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toMatch(/upgrade-insecure-requests$/);
-    expect(csp).toMatch(new RegExp(`connect-src 'self' https://<${domainId}>\\.auth\\.(<AWS::Region>|[a-z0-9-]+)\\.amazoncognito\\.com;`));
+    // The upload bucket: a large import file goes from the browser straight to its pre-signed URL.
+    const bucketId = logicalId(stack.importJobs.uploads);
+    expect(csp).toMatch(new RegExp(`connect-src 'self' https://<${domainId}>\\.auth\\.(<AWS::Region>|[a-z0-9-]+)\\.amazoncognito\\.com https://<${bucketId}\\.RegionalDomainName>;`));
     expect(config).toMatchObject({
       StrictTransportSecurity: { IncludeSubdomains: true, Override: true },
       ContentTypeOptions: { Override: true },
