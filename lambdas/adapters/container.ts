@@ -15,6 +15,7 @@ import { CatalogStore } from './dynamo/catalog-store.ts';
 import { ControlStore } from './dynamo/control-store.ts';
 import { DeliveryStore } from './dynamo/delivery-store.ts';
 import { FeedbackStore } from './dynamo/feedback-store.ts';
+import { JourneyStore } from './dynamo/journey-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
 import { SuppressionStore } from './dynamo/suppression-store.ts';
@@ -136,6 +137,7 @@ export function container(): Deps {
     delivery: new DeliveryStore(db, tables),
     feedback: new FeedbackStore(db, tables),
     mailer: new SesMailer(sesClient()),
+    journeys: new JourneyStore(db, tables),
     keys: runtimeKeys,
     // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
     // request that needs to send fails with a message naming the missing variable.
