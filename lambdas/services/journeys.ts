@@ -3,7 +3,7 @@
  * the other triggers that enrol recipients, and the engine that walks each enrolment through its steps.
  *
  * Exactly once per recipient and step: every send goes through `sendMessage` (the same send rule as any mail, at its
- * moment) under an idempotency key made of the journey, the recipient, the enrolment's run and version, so a step run
+ * moment) under an idempotency key made of the journey, the recipient, the enrolment's run and its visit of the step, so a step run
  * twice — by a redelivered event, a sweep racing the request that enrolled, or a process killed between the send and
  * the move — claims the same message record and mails once. Each move is conditional on the version it read and
  * carries its figures in the same transaction (lambdas/adapters/dynamo/journey-store.ts), so figures count once too.
@@ -264,6 +264,7 @@ async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Re
     step: first,
     status: 'active',
     v: (previous?.v ?? 0) + 1,
+    seq: 1,
     due: options.inline ? new Date(now.getTime() + STEP_LEASE_MS).toISOString() : at,
     ...(Object.keys(data).length ? { data } : {}),
     enrolledAt: at,
@@ -290,10 +291,10 @@ async function exit(deps: Deps, e: Enrolment, reason: string): Promise<Enrolment
 /** To `next` (or the end), adding `figures`. */
 async function go(deps: Deps, e: Enrolment, next: string, figures: FigureDelta, extra: Partial<Pick<Enrolment, 'sent'>> = {}): Promise<Enrolment | undefined> {
   const now = deps.clock();
-  if (next === 'end') return deps.journeys.move(e, { step: 'end', status: 'done', ...extra }, { ...figures, completed: 1 }, now.toISOString());
+  if (next === 'end') return deps.journeys.move(e, { step: 'end', status: 'done', seq: e.seq + 1, ...extra }, { ...figures, completed: 1 }, now.toISOString());
   return deps.journeys.move(
     e,
-    { step: next, status: 'active', due: new Date(now.getTime() + STEP_LEASE_MS).toISOString(), ...extra },
+    { step: next, status: 'active', seq: e.seq + 1, due: new Date(now.getTime() + STEP_LEASE_MS).toISOString(), ...extra },
     { ...figures, [figureName('entered', next)]: (figures[figureName('entered', next)] ?? 0) + 1 },
     now.toISOString(),
   );
@@ -360,13 +361,17 @@ async function zoneOf(deps: Deps, recipientId: string): Promise<string> {
 }
 
 /**
- * One send step through the send rule. The key names this run of the journey and the enrolment's version at this
- * step: whoever runs the step again before the move claims the same message record and mails nothing more.
+ * One send step through the send rule. The key names this run of the journey and this visit of the step: whoever
+ * runs the step again before the move (a racing sweep, a retry after a crash) claims the same message record and
+ * mails nothing more.
  */
 async function sendStep(deps: Deps, journey: Journey, e: Enrolment, step: JourneyStep): Promise<{ messageId: string; figures: FigureDelta }> {
-  const idempotencyKey = `journey:${journey.id}:${e.recipientId}:${e.run}:${step.id}:${e.v}`;
+  const idempotencyKey = `journey:${journey.id}:${e.recipientId}:${e.run}:${step.id}:${e.seq}`;
+  const input = { template: step.send!.template, to: { recipientId: e.recipientId }, data: e.data ?? {}, idempotencyKey };
+  const options = { actor: `journey:${journey.id}` };
   try {
-    const r = await sendMessage(deps, { template: step.send!.template, to: { recipientId: e.recipientId }, data: e.data ?? {}, idempotencyKey }, { actor: `journey:${journey.id}` });
+    let r = await sendMessage(deps, input, options);
+    if (r.duplicate && r.status === 'sending') r = (await settleInDoubt(deps, r.messageId)) === 'sent' ? { ...r, status: 'sent' } : await sendMessage(deps, input, options);
     const kind = r.status === 'held' ? figureName('held', step.id, r.reason ?? 'held') : r.status === 'deferred' ? figureName('deferred', step.id) : figureName('sent', step.id);
     return { messageId: r.messageId, figures: { [kind]: 1 } };
   } catch (err) {
@@ -377,6 +382,28 @@ async function sendStep(deps: Deps, journey: Journey, e: Enrolment, step: Journe
     }
     throw err;
   }
+}
+
+/**
+ * A step's message left `sending` by a run that died around the SES call. SES feedback for it: it went out (`sent`).
+ * None yet: in doubt until the reconcile window (`SENDWELL_SEND_RECONCILE_SECONDS`) passed, then taken over and
+ * marked failed (`resend`) so the same key claims it again and the send rule decides anew — as the campaign sender
+ * settles its own stale claims. Throws while in doubt: the sweep tries the step again later.
+ */
+async function settleInDoubt(deps: Deps, messageId: string): Promise<'sent' | 'resend'> {
+  const record = await deps.messages.getRecord(messageId);
+  const now = deps.clock();
+  if (!record || record.status === 'sent' || record.deliveryStatus) {
+    if (record?.status === 'sending') await deps.messages.settleAsSent(messageId, now.toISOString());
+    return 'sent';
+  }
+  if (record.status !== 'sending') return 'resend';
+  const age = now.getTime() - Date.parse(record.updatedAt);
+  if (age >= deps.sending.reconcileSeconds * 1000 && (await deps.messages.reclaimStale(messageId, record.updatedAt, now.toISOString(), now.toISOString()))) {
+    await deps.messages.markFailed(messageId, 'stale_claim', now.toISOString());
+    return 'resend';
+  }
+  throw new Error('journey step in doubt: its mail may be out; looked at again after the reconcile window');
 }
 
 /** A branch's condition for this person now: a human open or click of an earlier step's mail, or a segment rule. */

@@ -32,6 +32,11 @@ export interface Enrolment {
   readonly status: EnrolmentStatus;
   /** Bumped by every move: the condition of the next one. */
   readonly v: number;
+  /**
+   * Bumped only when the enrolment reaches a step (not by waiting, a retry's postponement or a pause): what names a
+   * send step's message, so every run of that step at that visit claims the same record.
+   */
+  readonly seq: number;
   /** While in the journey: when the sweep should look at it. */
   readonly due?: string;
   /** The trigger event's properties: template data for the send steps. */
@@ -233,10 +238,10 @@ export class JourneyStore {
    * takes it out), bumps the version, adds `figures`. Returns the enrolment as written, or undefined when another
    * worker moved it first (that worker goes on; this one stops).
    */
-  async move(e: Enrolment, changes: Partial<Pick<Enrolment, 'step' | 'status' | 'due' | 'sent' | 'exitReason'>>, figures: FigureDelta, at: string): Promise<Enrolment | undefined> {
+  async move(e: Enrolment, changes: Partial<Pick<Enrolment, 'step' | 'status' | 'due' | 'sent' | 'exitReason' | 'seq'>>, figures: FigureDelta, at: string): Promise<Enrolment | undefined> {
     const { pending: _counted, ...was } = e;
     const next: Enrolment = { ...was, ...changes, v: e.v + 1, updatedAt: at };
-    const sets: Record<string, unknown> = { step: next.step, status: next.status, v: next.v, updatedAt: at };
+    const sets: Record<string, unknown> = { step: next.step, status: next.status, v: next.v, seq: next.seq, updatedAt: at };
     if (next.sent) sets.sent = next.sent;
     if (next.exitReason) sets.exitReason = next.exitReason;
     // Every move counts what it did, so after the first one an enrolment is counted.
