@@ -98,10 +98,5 @@ export function fromSteps(steps: readonly ApiStep[]): StepRow[] {
   });
 }
 
-/** The default welcome journey: the sign-up welcome mail (`sendwell-welcome`) as its first step. */
-export const WELCOME_JOURNEY = {
-  id: 'welcome',
-  name: 'Welcome',
-  trigger: { recipientCreated: true as const },
-  steps: [{ id: 'welcome-mail', send: { template: 'sendwell-welcome' } }] as ApiStep[],
-};
+/** The default welcome journey (lambdas/domain/welcome-journey.ts): the sign-up welcome mail as step one. */
+export { WELCOME_JOURNEY } from '../../lambdas/domain/welcome-journey.ts';

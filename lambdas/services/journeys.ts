@@ -134,23 +134,6 @@ export async function changeJourneyStatus(deps: Deps, id: string, action: keyof 
   return getJourney(deps, id);
 }
 
-/**
- * The default welcome journey: the welcome mail (service, explains how to opt out) as its first step, for every
- * recipient created through the API. While it is active, sign-up sends the welcome mail through it instead of
- * directly (never both).
- */
-export function welcomeJourneyInput(): JourneyInput {
-  return {
-    id: 'welcome',
-    name: 'Welcome',
-    description: 'The welcome mail sent on sign-up, as the first step of a series: add waits and follow-ups after it.',
-    trigger: { recipientCreated: true },
-    steps: [{ id: 'welcome-mail', send: { template: WELCOME_TEMPLATE_ID } }],
-    exitOn: ['unsubscribed'],
-    reentry: 'never',
-  };
-}
-
 // ---- triggers ----
 
 type Trigger = { event: string } | { optedIn: string } | { recipientCreated: true };
