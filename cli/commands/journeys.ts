@@ -6,10 +6,10 @@ import { listCommand, printAnswer, stringOption, type Command, type Group } from
 import { CliError } from '../errors.ts';
 import { count, heldByReason } from '../render.ts';
 
-type WithFigures = Journey & { figures: JourneyFigures };
+export type WithFigures = Journey & { figures: JourneyFigures };
 
 /** `hello: entered 120, sent 118, held 2 (opted out 2)` per step, after the journey's totals. */
-function figuresText(j: WithFigures): string {
+export function figuresText(j: WithFigures): string {
   const f = j.figures;
   const lines = [`${j.id} (${j.name}): ${j.status}; enrolled ${count(f.enrolled)}, completed ${count(f.completed)}, left early ${count(f.exited)}`];
   for (const s of j.steps) {
