@@ -268,6 +268,8 @@ async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Re
 async function exit(deps: Deps, e: Enrolment, reason: string): Promise<Enrolment | undefined> {
   const figures: Record<string, number> = { exited: 1, [figureName('exited', e.step)]: 1 };
   if (e.status === 'waiting') figures[figureName('waiting', e.step)] = -1;
+  // Enrolled by a recipient page and not counted yet: counted now, so exits never outnumber enrolments.
+  if (e.pending) Object.assign(figures, { enrolled: 1, [figureName('entered', e.step)]: 1 });
   return deps.journeys.move(e, { status: 'exited', exitReason: reason }, figures, deps.clock().toISOString());
 }
 

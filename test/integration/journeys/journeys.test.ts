@@ -283,6 +283,25 @@ describe('exits and re-entry', () => {
   });
 });
 
+describe('the optedIn trigger', () => {
+  it('an effective opt-in enrols the person; the sweep runs the steps (the consent change may come from a recipient page)', async () => {
+    const { body: t } = await suite.api.post('/v1/topics', { id: `jt2-${run}`, name: 'Second topic' });
+    const id = await activeJourney({ id: 'optin', name: 'Opt-in', trigger: { optedIn: t.id }, steps: [{ id: 'hi', send: { template: thanks } }] });
+    const p = await person('optin', false);
+    expect((await suite.api.put(`/v1/recipients/${p.id}/consents/${t.id}`, { status: 'opted_in', source: 'signup_form' })).status).toBe(200);
+    expect(await subjects(p.email)).toEqual([]);
+    expect((await figures(id)).enrolled).toBe(0);
+    await runDueJourneys(container());
+    expect(await subjects(p.email)).toEqual([`Thanks ${run}`]);
+    expect(await figures(id)).toMatchObject({ enrolled: 1, completed: 1 });
+    // Opting out and in again does not enrol them a second time (reentry never).
+    await suite.api.put(`/v1/recipients/${p.id}/consents/${t.id}`, { status: 'opted_out', source: 'api' });
+    await suite.api.put(`/v1/recipients/${p.id}/consents/${t.id}`, { status: 'opted_in', source: 'signup_form' });
+    await runDueJourneys(container());
+    expect(await subjects(p.email)).toEqual([`Thanks ${run}`]);
+  });
+});
+
 describe('the welcome journey', () => {
   it('sends the sign-up welcome mail as its first step, once, instead of the direct one; paused, it enrols nobody', async () => {
     const id = await activeJourney({ id: 'welcome', name: 'Welcome', trigger: { recipientCreated: true }, steps: [{ id: 'welcome-mail', send: { template: 'sendwell-welcome' } }] });
