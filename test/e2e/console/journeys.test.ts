@@ -50,7 +50,7 @@ describe('the journey editor', () => {
     await page.getByRole('heading', { level: 1, name: 'Journeys' }).waitFor();
     await page.getByLabel('Id', { exact: true }).fill(`onboard-${run}`);
     await page.getByLabel('Name', { exact: true }).fill('Onboarding');
-    await page.getByLabel('Event name').fill(`joined-${run}`);
+    await page.getByLabel('Event name', { exact: true }).fill(`joined-${run}`);
     await page.getByLabel('Step 1 id').fill('hello');
     await page.getByLabel('Step 1 template').selectOption(hello);
     await page.getByRole('button', { name: 'Add a wait' }).click();
