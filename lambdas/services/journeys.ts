@@ -50,19 +50,21 @@ const EVENT_RETENTION_DAYS = 30;
 
 /** Everything a saved journey must satisfy beyond its schema: its graph, templates, topic and rules exist. */
 async function check(deps: Deps, def: JourneyUpdate): Promise<{ topics: string[] }> {
-  const problems = graphProblems(def.steps).map((p) => ({ ...p }));
+  const problems = [...graphProblems(def.steps)];
   const topics = new Set<string>();
   for (const { template, path } of templatesOf(def.steps)) {
     try {
       const t = await resolveTemplate(deps, template);
       if (t.class === 'marketing' && t.topic) topics.add(t.topic);
-    } catch {
+    } catch (e) {
+      if (!(e instanceof SendwellError)) throw e;
       problems.push({ path, message: `unknown template ${template}` });
     }
   }
   def.steps.forEach((s, i) => {
     const rule = s.branch ? segmentRuleOf(s.branch.if) : undefined;
-    const tooBig = rule && 'field' in rule ? undefined : rule ? ruleLimits(rule as Parameters<typeof ruleLimits>[0]) : undefined;
+    // One condition is always within the limits; a rule's size and depth are checked as a segment's are.
+    const tooBig = rule && !('field' in rule) ? ruleLimits(rule) : undefined;
     if (tooBig) problems.push({ path: `steps.${i}.branch.if`, message: tooBig });
   });
   if (def.trigger.optedIn) {
