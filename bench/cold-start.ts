@@ -6,8 +6,14 @@
  * interleaved over all functions), median reported. Baselines from the same run: an empty ESM module, zod bundled
  * alone the same way, and `@aws-sdk/client-dynamodb` alone (external, as the Lambda runtime provides it).
  *
- * The bundles go to `node_modules/.cache/sendwell-cold-start/` so that `@aws-sdk/*`, left out of the bundle as on
- * Lambda, resolves from the project's `node_modules` the way the runtime's copy resolves on AWS. The probe processes
+ * Issue 17's before and after in one run: the public routes are also bundled from the tree before #17
+ * (`bench/baseline.ts`, extracted from git history, with that tree's own `lib/bundling.ts`), and today's public routes
+ * both ways the SDK can come (`lambdaBundling`: the runtime's copy, external; or the clients a function uses
+ * tree-shaken into its bundle). The table "before #17 | now" compares their bundle size (the AWS SDK not counted,
+ * and in all when bundled) and their init ÷ the SDK import.
+ *
+ * The bundles go to `node_modules/.cache/sendwell-cold-start/<tree>/` so that `@aws-sdk/*`, left out of the bundle as
+ * on Lambda, resolves from the project's `node_modules` the way the runtime's copy resolves on AWS. The probe processes
  * get the handler environment of the local stack (nothing is contacted: no handler does I/O at init) and the
  * `NODE_OPTIONS` every deployed function has. It never fails on a time.
  */
@@ -17,10 +23,11 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import { LAMBDA_NODE_OPTIONS, lambdaEsbuildOptions } from '../lib/bundling.ts';
+import { build, type BuildOptions } from 'esbuild';
+import { LAMBDA_NODE_OPTIONS, lambdaEsbuildOptions, type SdkBundling } from '../lib/bundling.ts';
+import { BASELINE_LABEL, baselineTree } from './baseline.ts';
 import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
-import { FUNCTIONS } from '../lambdas/wiring/routes.ts';
+import { FUNCTIONS, type FunctionDef } from '../lambdas/wiring/routes.ts';
 import { handlerEnv } from '../local/handler-env.ts';
 import { generateKeys } from '../local/keys.ts';
 import { integerOption, parseCli, runCli } from './cli.ts';
@@ -39,18 +46,22 @@ const PROBE_TIMEOUT_MS = 30_000;
 
 export interface ColdStartOptions {
   readonly rounds: number;
+  /** Only the baselines and the public routes (today's both SDK modes, and before #17): issue 17's table, sooner. */
+  readonly publicOnly?: boolean;
   readonly budgetMs?: number;
 }
 
 interface Subject {
   readonly key: string;
-  readonly kind: 'baseline' | 'public' | 'http' | 'event';
+  readonly kind: 'baseline' | 'public' | 'http' | 'event' | 'before' | 'variant';
   readonly label: string;
   /** The module the probe imports. */
   readonly file: string;
   /** Bytes of the bundle (undefined for the SDK baseline, which is not bundled). */
   readonly bytes?: number;
   readonly gzipBytes?: number;
+  /** Bytes of the bundle that came from the AWS SDK (`@aws-sdk/*`, `@smithy/*`, `@aws-crypto/*`), when bundled in. */
+  readonly sdkBytes?: number;
 }
 
 interface Probe {
@@ -68,11 +79,18 @@ process.stdout.write(JSON.stringify({ importMs, handler: typeof m.handler }));
 process.exit(0);
 `;
 
-async function bundle(key: string, entry: string): Promise<{ file: string; bytes: number; gzipBytes: number }> {
-  const file = join(OUT, key, 'index.mjs');
-  await build(lambdaEsbuildOptions(entry, file));
+type EsbuildOptionsOf = (entry: string, outfile: string, sdk?: SdkBundling) => BuildOptions;
+
+const SDK_INPUT = /node_modules\/(?:@aws-sdk|@smithy|@aws-crypto)\//;
+
+/** Bundles `entry` with `options` (a tree's `lambdaEsbuildOptions`) into `OUT/<folder>/<key>/index.mjs`. */
+async function bundle(folder: string, key: string, entry: string, sdk: SdkBundling = 'external', options: EsbuildOptionsOf = lambdaEsbuildOptions) {
+  const file = join(OUT, folder, key, 'index.mjs');
+  const result = await build({ ...options(entry, file, sdk), metafile: true });
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+  const sdkBytes = Object.entries(output?.inputs ?? {}).reduce((sum, [input, i]) => sum + (SDK_INPUT.test(input) ? i.bytesInOutput : 0), 0);
   const bytes = statSync(file).size;
-  return { file, bytes, gzipBytes: gzipSync(readFileSync(file)).length };
+  return { file, bytes, gzipBytes: gzipSync(readFileSync(file)).length, sdkBytes };
 }
 
 function probe(file: string, env: Record<string, string>): Promise<Probe> {
@@ -110,20 +128,37 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
   writeFileSync(join(OUT, 'sdk-dynamodb.mjs'), "export * from '@aws-sdk/client-dynamodb';\n");
   writeFileSync(join(OUT, 'zod-entry.mjs'), "export * from 'zod';\n");
 
-  // Bundle: every function the way CDK does, and zod alone with the same options.
+  // Bundle: every function the way CDK does (its own SDK mode), zod alone with the same options, today's public routes
+  // with the other SDK mode too, and the public routes of the tree before #17 with that tree's own options.
   const t0 = performance.now();
-  const zod = await bundle('zod-alone', join(OUT, 'zod-entry.mjs'));
+  const zod = await bundle('now', 'zod-alone', join(OUT, 'zod-entry.mjs'));
   const subjects: Subject[] = [
     { key: 'empty', kind: 'baseline', label: 'baseline: empty ESM module', file: join(OUT, 'empty.mjs'), bytes: 11 },
-    { key: 'zod', kind: 'baseline', label: 'baseline: zod alone (bundled the same way)', ...zod },
+    { key: 'zod', kind: 'baseline', label: 'baseline: zod alone, its full build (bundled the same way)', ...zod },
     { key: 'sdk', kind: 'baseline', label: 'baseline: @aws-sdk/client-dynamodb alone (external, as on Lambda)', file: join(OUT, 'sdk-dynamodb.mjs') },
   ];
-  const http = Object.entries(FUNCTIONS) as [string, { entry: string }][];
-  const ordered = [...PUBLIC.map((k) => [k, FUNCTIONS[k]] as [string, { entry: string }]), ...http.filter(([k]) => !(PUBLIC as readonly string[]).includes(k))];
+  const isPublic = (k: string) => (PUBLIC as readonly string[]).includes(k);
+  const http = Object.entries(FUNCTIONS) as [string, FunctionDef][];
+  const ordered = [...PUBLIC.map((k) => [k, FUNCTIONS[k]] as [string, FunctionDef]), ...(options.publicOnly ? [] : http.filter(([k]) => !isPublic(k)))];
+  const sdkOf = (def: FunctionDef): SdkBundling => def.sdk ?? 'external';
   for (const [key, def] of ordered) {
-    subjects.push({ key, kind: (PUBLIC as readonly string[]).includes(key) ? 'public' : 'http', label: key, ...(await bundle(key, join(ROOT, def.entry))) });
+    const label = isPublic(key) ? `${key} (SDK ${sdkOf(def)}, as deployed)` : key;
+    subjects.push({ key, kind: isPublic(key) ? 'public' : 'http', label, ...(await bundle('now', key, join(ROOT, def.entry), sdkOf(def))) });
   }
-  for (const [key, def] of Object.entries(EVENT_FUNCTIONS)) subjects.push({ key, kind: 'event', label: key, ...(await bundle(key, join(ROOT, def.entry))) });
+  for (const [key, def] of options.publicOnly ? [] : Object.entries(EVENT_FUNCTIONS)) subjects.push({ key, kind: 'event', label: key, ...(await bundle('now', key, join(ROOT, def.entry), sdkOf(def as FunctionDef))) });
+  for (const key of PUBLIC) {
+    const other: SdkBundling = sdkOf(FUNCTIONS[key] as FunctionDef) === 'bundled' ? 'external' : 'bundled';
+    subjects.push({ key: `${key}:${other}`, kind: 'variant', label: `${key} (SDK ${other})`, ...(await bundle(`now-sdk-${other}`, key, join(ROOT, FUNCTIONS[key].entry), other)) });
+  }
+  const before = baselineTree();
+  if (before) {
+    const { lambdaEsbuildOptions: beforeOptions } = (await import(join(before, 'lib/bundling.ts'))) as { lambdaEsbuildOptions: EsbuildOptionsOf };
+    const { FUNCTIONS: beforeFunctions } = (await import(join(before, 'lambdas/wiring/routes.ts'))) as { FUNCTIONS: Record<string, { entry: string }> };
+    for (const key of PUBLIC) {
+      const def = beforeFunctions[key];
+      if (def) subjects.push({ key: `${key}:before`, kind: 'before', label: `${key} (${BASELINE_LABEL})`, ...(await bundle('before-17', key, join(before, def.entry), 'external', beforeOptions)) });
+    }
+  }
   const bundleMs = performance.now() - t0;
 
   // The environment a handler needs to load (it parses its configuration at module load). Nothing listens on
@@ -155,7 +190,7 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
   const med = (key: string) => median(samples.get(key) ?? []);
   const sdk = med('sdk');
   const empty = med('empty');
-  const header = ['module', 'kind', 'bundle bytes', 'KiB', 'gzip KiB', 'init ms (median)', 'min–max ms', '× DynamoDB client init', 'ms above empty module'];
+  const header = ['module', 'kind', 'bundle bytes', 'KiB', 'of it AWS SDK KiB', 'gzip KiB', 'init ms (median)', 'min–max ms', '× DynamoDB client init', 'ms above empty module'];
   const rows = subjects.map((s) => {
     const v = samples.get(s.key) ?? [];
     const m = med(s.key);
@@ -164,6 +199,7 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
       s.kind,
       s.bytes === undefined ? '–' : int.format(s.bytes),
       kib(s.bytes),
+      s.sdkBytes ? kib(s.sdkBytes) : '–',
       kib(s.gzipBytes),
       ms(m),
       `${ms(Math.min(...v))}–${ms(Math.max(...v))}`,
@@ -171,10 +207,38 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
       s.key === 'empty' ? '0 (base)' : ms(m - empty),
     ];
   });
+
+  // Issue 17's figures per public route: before #17 | now (SDK external) | now (SDK bundled). Bundle KiB without
+  // the SDK (the goal's measure), in all where the SDK is bundled, and init ÷ the SDK import (everything loaded at
+  // init counted: an external SDK's import included).
+  const find = (key: string) => subjects.find((s) => s.key === key);
+  const nowOf = (key: string, sdkMode: SdkBundling) => (sdkOf(FUNCTIONS[key as (typeof PUBLIC)[number]] as FunctionDef) === sdkMode ? find(key) : find(`${key}:${sdkMode}`));
+  const initRatio = (s: Subject | undefined) => (s === undefined ? '–' : `${ratio(med(s.key) / sdk)}×`);
+  const deployed = (key: string) => sdkOf(FUNCTIONS[key as (typeof PUBLIC)[number]] as FunctionDef);
+  const compareHeader = [
+    'public route',
+    'KiB, SDK not counted: before #17',
+    'now',
+    'KiB in all, SDK bundled: now',
+    'init ÷ SDK import: before #17',
+    'now, SDK external',
+    'now, SDK bundled',
+    'deployed with',
+  ];
+  const compareRows = PUBLIC.map((key) => {
+    const b = find(`${key}:before`);
+    const ext = nowOf(key, 'external');
+    const bun = nowOf(key, 'bundled');
+    return [key, b ? kib(b.bytes) : 'missing', kib(ext?.bytes), bun ? `${kib(bun.bytes)} (SDK ${kib(bun.sdkBytes)})` : '–', initRatio(b), initRatio(ext), initRatio(bun), `SDK ${deployed(key)}`];
+  });
+  const compareNote = before
+    ? `before #17 = ${BASELINE_LABEL}, bundled from git history with that tree's lib/bundling.ts (SDK external); goals: ≤ 150 KiB without the SDK (≤ 300 KiB in all with it bundled), init ≤ 0.5× the SDK import`
+    : `before #17: missing (the commit of bench/baseline.ts is not in this clone's history)`;
+
   const totalS = (performance.now() - started) / 1000;
   const cut = rounds < options.rounds ? ` (${options.rounds} asked; cut to stay within ~${(options.budgetMs ?? 0) / 1000} s)` : '';
   const lines = [
-    `bundled ${subjects.length - 1} modules in ${(bundleMs / 1000).toFixed(1)} s with lib/bundling.ts (minified ESM, target node24, source maps without sources, @aws-sdk/* external)`,
+    `bundled ${subjects.length - 1} modules in ${(bundleMs / 1000).toFixed(1)} s with lib/bundling.ts (minified ESM, target node24, source maps without sources, the AWS SDK external or, where a function says so, its clients tree-shaken in)`,
     `init = performance.now() around \`await import(bundle)\` in a fresh \`node\` process (${process.version}, NODE_OPTIONS=${LAMBDA_NODE_OPTIONS}, the handler environment); ` +
       `median of ${rounds} fresh processes per module${cut}, rounds interleaved over all modules`,
     `× DynamoDB client init = the module's median ÷ the median of importing @aws-sdk/client-dynamodb alone (${ms(sdk)} ms), same run · ` +
@@ -185,11 +249,15 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
   console.log('');
   console.log(textTable(header, rows));
   console.log('');
+  console.log('Issue 17, public routes: before #17 | now');
+  console.log(textTable(compareHeader, compareRows));
+  console.log(compareNote);
+  console.log('');
   for (const l of lines) console.log(l);
   console.log(`total ${totalS.toFixed(1)} s`);
 
   const publicRows = subjects.filter((s) => s.kind === 'public');
-  const largestPublic = Math.max(...publicRows.map((s) => s.bytes ?? 0));
+  const largestPublic = Math.max(...publicRows.map((s) => (s.bytes ?? 0) - (s.sdkBytes ?? 0)));
   const markdown = [
     'Each function bundled exactly as CDK bundles it for Lambda (`lib/bundling.ts`), its size, and its module init time:',
     '`performance.now()` around `await import(bundle)` in a fresh Node process. Public routes (what a mail recipient',
@@ -199,8 +267,13 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
     '',
     markdownTable(header, rows),
     '',
+    'Issue 17, public routes: before #17 | now (same run)',
+    '',
+    markdownTable(compareHeader, compareRows),
+    '',
+    `- ${compareNote}`,
     ...lines.map((l) => `- ${l}`),
-    `- largest public-route bundle: ${kib(largestPublic)} KiB, ${ratio(largestPublic / (zod.bytes || 1))} × zod bundled alone (${kib(zod.bytes)} KiB)`,
+    `- largest public-route bundle, the SDK not counted: ${kib(largestPublic)} KiB, ${ratio(largestPublic / (zod.bytes || 1))} × zod bundled alone (${kib(zod.bytes)} KiB)`,
   ].join('\n');
   return { title: 'Cold start: bundle size and module init time (`npm run bench:cold`)', markdown };
 }
@@ -209,13 +282,18 @@ const USAGE = `Usage: npm run bench:cold -- [options]
 
   --rounds R   fresh processes per module; the median is reported (default ${DEFAULT_ROUNDS}; without
                --rounds, no new round starts once the bench would pass ~${BUDGET_MS / 1000} s, at least ${MIN_ROUNDS} run)
+  --public     only the baselines and the public routes (now with either SDK mode, and before #17)
   --help       this text`;
 
 export function parseColdStartOptions(args: string[]): ColdStartOptions | undefined {
-  const values = parseCli(args, { rounds: { type: 'string' } });
+  const values = parseCli(args, { rounds: { type: 'string' }, public: { type: 'boolean' } });
   if (values === undefined) return undefined;
   const raw = values.rounds as string | undefined;
-  return { rounds: integerOption('rounds', raw, DEFAULT_ROUNDS, 1, 100), ...(raw === undefined && { budgetMs: BUDGET_MS }) };
+  return {
+    rounds: integerOption('rounds', raw, DEFAULT_ROUNDS, 1, 100),
+    ...(raw === undefined && { budgetMs: BUDGET_MS }),
+    ...(values.public === true && { publicOnly: true }),
+  };
 }
 
 if (import.meta.main) await runCli(USAGE, parseColdStartOptions, async (o) => void (await runColdStartBench(o)));

@@ -1,7 +1,8 @@
 /**
- * How every Sendwell Lambda is bundled, in one place: `lib/functions.ts` hands {@link LAMBDA_BUNDLING} to
- * `NodejsFunction`, and the cold-start bench (`bench/cold-start.ts`) turns the very same values into esbuild API
- * options with {@link lambdaEsbuildOptions}, so the bench measures the bundles `cdk deploy` ships.
+ * How every Sendwell Lambda is bundled, in one place: `lib/functions.ts` hands {@link lambdaBundling} (the function's
+ * SDK mode, `FunctionDef.sdk`) to `NodejsFunction`, and the cold-start bench (`bench/cold-start.ts`) and the bundle
+ * tests (test/cdk/public-bundles.test.ts) turn the very same values into esbuild API options with
+ * {@link lambdaEsbuildOptions}, so they measure the bundles `cdk deploy` ships.
  */
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -34,9 +35,42 @@ export const LAMBDA_BUNDLING = {
   sourcesContent: false,
   // Trade-off: the runtime's AWS SDK v3 keeps bundles small and deploys fast, but its version is whatever the
   // Lambda runtime ships (not the lockfile), loading it is not tree-shaken, and behaviour can move under us on a
-  // runtime update. Bundle it (bundleAwsSDK) for a function where a pinned SDK or cold start matters more.
+  // runtime update. A function where cold start matters more bundles it instead (FunctionDef.sdk, lambdaBundling).
   externalModules: ['@aws-sdk/*'],
 } satisfies nodejs.BundlingOptions;
+
+/**
+ * Where a function's AWS SDK comes from: `external`, the Lambda runtime's copy (imported whole at init, from many
+ * files); `bundled`, only the clients and commands the function imports, tree-shaken into its one file (AWS's advice
+ * for cold starts, measured by `npm run bench:cold`).
+ */
+export type SdkBundling = 'external' | 'bundled';
+
+/**
+ * What stays out of a `bundled` SDK: the credential providers the default chain reaches only where the environment
+ * holds no credentials (never on Lambda, which sets them; imported lazily by the chain, so never loaded there), and
+ * the clients Sendwell loads on first use only (SES, SQS, Secrets Manager: lambdas/adapters/clients.ts, keys.ts).
+ * Those come from the runtime's SDK if ever reached, as with `external`.
+ */
+export const SDK_LOADED_ON_USE = [
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+  '@aws-sdk/client-sesv2',
+  '@aws-sdk/client-sqs',
+  '@aws-sdk/client-secrets-manager',
+];
+
+/** {@link LAMBDA_BUNDLING} for a function whose SDK is `sdk`. */
+export function lambdaBundling(sdk: SdkBundling = 'external') {
+  return sdk === 'bundled' ? { ...LAMBDA_BUNDLING, bundleAwsSDK: true, externalModules: SDK_LOADED_ON_USE } : { ...LAMBDA_BUNDLING, bundleAwsSDK: false };
+}
 
 /** esbuild's target for a runtime, as NodejsFunction derives it: `nodejs24.x` → `node24`. */
 export function esbuildTarget(runtime: lambda.Runtime): string {
@@ -49,8 +83,8 @@ export function esbuildTarget(runtime: lambda.Runtime): string {
  * {@link LAMBDA_BUNDLING} as esbuild API options (what NodejsFunction passes to the esbuild CLI: `--bundle`,
  * `--platform=node`, `--target` from the runtime), writing `entry`'s bundle to `outfile`.
  */
-export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptions {
-  const b = LAMBDA_BUNDLING;
+export function lambdaEsbuildOptions(entry: string, outfile: string, sdk: SdkBundling = 'external'): BuildOptions {
+  const b = lambdaBundling(sdk);
   return {
     entryPoints: [entry],
     outfile,

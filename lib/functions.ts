@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
 import type { EventFunctionDef, EventSource } from '../lambdas/wiring/event-functions.ts';
 import type { FunctionDef } from '../lambdas/wiring/routes.ts';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, LAMBDA_RUNTIME } from './bundling.ts';
+import { LAMBDA_NODE_OPTIONS, LAMBDA_RUNTIME, lambdaBundling } from './bundling.ts';
 import { connectFunction, type FunctionResources } from './permissions.ts';
 
 /** The repository root: `FunctionDef.entry` paths are relative to it, whatever the working directory of the synth. */
@@ -88,7 +88,8 @@ function baseEnvironment(options: BuildFunctionOptions): Record<string, string> 
 /**
  * One Sendwell function, in a construct `pascal(key)` under `scope` (`<scope>/<Key>/Function`, `…/Role`, `…/Logs`):
  *
- * - Node.js 24 on arm64, bundled locally by esbuild into minified ESM with source maps (the runtime's AWS SDK v3);
+ * - Node.js 24 on arm64, bundled locally by esbuild into minified ESM with source maps (the runtime's AWS SDK v3, or
+ *   the clients it uses bundled in where `def.sdk` says so);
  * - an explicit role, logging granted on the function's own log group only (no AWS managed policy);
  * - X-Ray active tracing, Powertools settings in the environment;
  * - connected by {@link connectFunction}: every table name, the mail settings, and exactly the grants of
@@ -128,7 +129,7 @@ export function buildFunction(scope: Construct, key: string, def: FunctionDef, o
     tracing: lambda.Tracing.ACTIVE,
     environment: baseEnvironment(options),
     bundling: {
-      ...LAMBDA_BUNDLING,
+      ...lambdaBundling(def.sdk),
       // Files the handler reads at run time (FunctionDef.assets) go next to index.mjs.
       ...(def.assets?.length
         ? {

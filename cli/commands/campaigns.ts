@@ -50,6 +50,42 @@ export function parsePairs(pairs: readonly string[], option: string, lists: bool
   return out;
 }
 
+/** `90s`, `30m`, `4h`, `1d` (or bare seconds) → seconds. */
+export function parseSeconds(raw: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(raw);
+  if (!m) throw new UsageError(`--${option} ${raw}: a duration such as 90s, 30m, 4h or 1d`, CREATE);
+  return Math.round(Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as '' | 's' | 'm' | 'h' | 'd']);
+}
+
+/**
+ * The A/B test of the create options: `--variant ID:WEIGHT[:TEMPLATE]` (2-5), `--variant-subject ID=TEXT`,
+ * `--holdout PCT`, `--test-share PCT` with `--test-metric` and `--decide-after`. The API checks the numbers.
+ */
+export function abInput(ctx: Pick<Context, 'values'>): Pick<CampaignInput, 'variants' | 'holdout' | 'test'> {
+  const subjects = new Map(listOption(ctx, 'variant-subject').map((pair) => {
+    const i = pair.indexOf('=');
+    if (i < 1) throw new UsageError(`--variant-subject ${pair}: write ID=subject text`, CREATE);
+    return [pair.slice(0, i), pair.slice(i + 1)] as const;
+  }));
+  const variants = listOption(ctx, 'variant').map((raw) => {
+    const [id = '', weight = '1', template] = raw.split(':');
+    if (!id || !(Number(weight) > 0)) throw new UsageError(`--variant ${raw}: write ID:WEIGHT[:TEMPLATE], e.g. a:1 or b:2:news-bold`, CREATE);
+    return { id, weight: Number(weight), ...(template ? { template } : {}), ...(subjects.has(id) ? { subject: subjects.get(id)! } : {}) };
+  });
+  for (const id of subjects.keys()) if (!variants.some((v) => v.id === id)) throw new UsageError(`--variant-subject ${id}: no --variant ${id}`, CREATE);
+  const holdout = stringOption(ctx, 'holdout');
+  const share = stringOption(ctx, 'test-share');
+  const metric = stringOption(ctx, 'test-metric') ?? 'clicks';
+  if (metric !== 'clicks' && metric !== 'humanOpens') throw new UsageError('--test-metric takes `clicks` or `humanOpens`', CREATE);
+  const after = stringOption(ctx, 'decide-after');
+  if ((after !== undefined || stringOption(ctx, 'test-metric') !== undefined) && share === undefined) throw new UsageError('--test-metric and --decide-after go with --test-share', CREATE);
+  return {
+    ...(variants.length ? { variants } : {}),
+    ...(holdout !== undefined ? { holdout: Number(holdout) } : {}),
+    ...(share !== undefined ? { test: { share: Number(share), metric, decideAfterSeconds: parseSeconds(after ?? '4h', 'decide-after') } } : {}),
+  };
+}
+
 /** The `POST /v1/campaigns` body from the options; the API checks the rest (a service campaign needs `reason`, …). */
 export function campaignInput(ctx: Pick<Context, 'values'>, now?: Date): CampaignInput {
   const countries = listOption(ctx, 'country').map((c) => c.toUpperCase());
@@ -84,6 +120,7 @@ export function campaignInput(ctx: Pick<Context, 'values'>, now?: Date): Campaig
     name: stringOption(ctx, 'name', true, CREATE),
     template: stringOption(ctx, 'template', true, CREATE),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+    ...abInput(ctx),
   } as CampaignInput;
 }
 
@@ -103,6 +140,14 @@ export function campaignText(c: Campaign): string {
   if (audience.length) lines.push(`  audience  ${audience.join(' · ')}`);
   if (c.sendAt) lines.push(`  send at   ${c.sendAt}${c.localTime ? ' in each recipient’s time zone' : ''}`);
   if (c.ratePerSecond) lines.push(`  rate      at most ${c.ratePerSecond}/s`);
+  for (const v of c.variants ?? []) {
+    const sent = c.progress.variants?.find((x) => x.id === v.id)?.sent;
+    const what = [v.template ? `template ${v.template}` : '', v.subject ? `subject "${v.subject}"` : ''].filter(Boolean).join(' · ');
+    lines.push(`  variant   ${v.id} weight ${v.weight}${what ? ` · ${what}` : ''}${sent !== undefined && c.status !== 'draft' ? ` · ${count(sent)} sent` : ''}${c.decision?.variant === v.id ? ' · winner' : ''}`);
+  }
+  if (c.holdout !== undefined) lines.push(`  holdout   ${c.holdout} %${c.progress.holdout !== undefined && c.status !== 'draft' ? ` (${count(c.progress.holdout)} held out)` : ''}`);
+  if (c.test) lines.push(`  test      ${c.test.share} % first, winner on ${c.test.metric} after ${c.test.decideAfterSeconds} s`);
+  if (c.decision) lines.push(`  winner    ${c.decision.variant} (${c.decision.reason}) at ${c.decision.at}`);
   lines.push(`  created   ${c.createdAt} by ${c.createdBy}`);
   if (c.launchedAt) lines.push(`  launched  ${c.launchedAt}${c.launchedBy ? ` by ${c.launchedBy}` : ''}`);
   if (c.completedAt) lines.push(`  completed ${c.completedAt}`);
@@ -166,10 +211,17 @@ export const campaigns: Group = {
         segment: { type: 'string', value: 'ID', help: 'only recipients in this segment (`sendwell segments list`)' },
         'local-time': { type: 'string', value: 'YYYY-MM-DDTHH:MM', help: 'deliver at this wall-clock time in each recipient’s own time zone' },
         rate: { type: 'string', value: 'N', help: 'at most N mails per second' },
+        variant: { type: 'string', multiple: true, value: 'ID:WEIGHT[:TEMPLATE]', help: 'A/B test: a variant (2-5), its own template optional' },
+        'variant-subject': { type: 'string', multiple: true, value: 'ID=TEXT', help: 'A/B test: the subject of variant ID instead of the template’s' },
+        holdout: { type: 'string', value: 'PCT', help: 'A/B test: this percent of the audience gets nothing' },
+        'test-share': { type: 'string', value: 'PCT', help: 'A/B test: this percent gets the variants first, the rest the winner' },
+        'test-metric': { type: 'string', value: 'clicks|humanOpens', help: 'what the winner has most of, per delivered mail (default clicks)' },
+        'decide-after': { type: 'string', value: 'DURATION', help: 'when the winner is picked after the launch: 30m, 4h, 1d (default 4h)' },
       },
       examples: [
         'sendwell campaigns create --name "November news" --template news-weekly --topic news --country DE,AT --attr plan=pro --rate 20',
         'sendwell campaigns create --name "Privacy policy 2027" --template policy-notice --class service --reason "Material change to the privacy policy, effective 1 Jan"',
+        'sendwell campaigns create --name "Subject test" --template news-weekly --variant a:1 --variant b:1 --variant-subject b="20 % off this week" --holdout 10 --test-share 30 --decide-after 4h',
       ],
       async run(ctx) {
         const input = campaignInput(ctx);
@@ -199,6 +251,17 @@ export const campaigns: Group = {
         const body = sendAt === undefined ? {} : { sendAt: parseSendAt(sendAt) };
         const c = await (await ctx.client()).request<Campaign>('POST', `${idPath(ctx)}/schedule`, { json: body });
         printAnswer(ctx, c, () => `Campaign ${c.id} scheduled for ${c.sendAt ?? 'its send time'}; status ${c.status}.\n`);
+      },
+    },
+    winner: {
+      summary: 'Pick the winner of an A/B test before its time; the rest of the audience gets it',
+      args: ['ID'],
+      options: { variant: { type: 'string', value: 'ID', help: 'the winning variant (required)' } },
+      examples: ['sendwell campaigns winner cmp_123 --variant b'],
+      async run(ctx) {
+        const variant = stringOption(ctx, 'variant', true, 'campaigns winner');
+        const c = await (await ctx.client()).request<Campaign>('POST', `${idPath(ctx)}/winner`, { json: { variant } });
+        printAnswer(ctx, c, () => `Campaign ${c.id}: variant ${c.decision?.variant ?? variant} wins; the rest of the audience gets it.\n`);
       },
     },
     launch: action('launch', 'Launch now (a draft or a scheduled campaign)', 'launched'),

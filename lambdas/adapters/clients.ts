@@ -4,10 +4,21 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { createRequire } from 'node:module';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.ts';
 import { SendOnceRetryStrategy } from './send-once.ts';
+
+// The SES and SQS SDKs are required on first use, not imported: a static import would load them at every cold start of
+// every function, the public routes' included (in a bundle, esbuild hoists every external import to the top).
+const requireOnUse = createRequire(import.meta.url);
+
+/** The SES SDK module, loaded on the first call. */
+export const sesSdk = () => requireOnUse('@aws-sdk/client-sesv2') as typeof import('@aws-sdk/client-sesv2');
+
+/** The SQS SDK module, loaded on the first call. */
+export const sqsSdk = () => requireOnUse('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
 
 /** Tries of one DynamoDB call against DynamoDB Local (the SDK's default is 3, and stays on AWS). */
 const LOCAL_DYNAMODB_ATTEMPTS = 6;
@@ -49,12 +60,12 @@ export function documentClient(): DynamoDBDocumentClient {
 export function sesClient(): SESv2Client {
   const c = config();
   // Retries only what SES did not take: a lost answer is never resent (./send-once.ts).
-  ses ??= new SESv2Client({ region: c.region, retryStrategy: new SendOnceRetryStrategy(), ...(c.sesEndpoint ? { endpoint: c.sesEndpoint } : {}) });
+  ses ??= new (sesSdk().SESv2Client)({ region: c.region, retryStrategy: new SendOnceRetryStrategy(), ...(c.sesEndpoint ? { endpoint: c.sesEndpoint } : {}) });
   return ses;
 }
 
 /** Only used on AWS: the local stack and the tests hand the services their in-process stand-in for the queues. */
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient({ region: config().region });
+  sqs ??= new (sqsSdk().SQSClient)({ region: config().region });
   return sqs;
 }

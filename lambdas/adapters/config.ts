@@ -2,7 +2,7 @@
  * Configuration from the environment, parsed with zod so a bad deployment fails its cold start with a message that
  * names the variable, not with an `undefined` deep inside a request.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from '../wiring/env-keys.ts';
 import { TABLES, type TableKey } from '../wiring/tables.ts';
 

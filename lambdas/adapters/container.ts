@@ -2,7 +2,7 @@
  * Builds the services' dependencies once per cold start: the DynamoDB stores and the SES mailer on the shared SDK
  * clients, the keys, and the sending settings from the environment (parsed with zod on first use).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { documentClient, sesClient, sqsClient } from './clients.ts';
@@ -113,6 +113,7 @@ export function container(): Deps {
   let settings: Settings | undefined;
   let sending: SendingSettings | undefined;
   let queues: CampaignQueues | undefined;
+  let mailer: SesMailer | undefined;
   deps = {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
@@ -136,7 +137,8 @@ export function container(): Deps {
     control: new ControlStore(db, tables),
     delivery: new DeliveryStore(db, tables),
     feedback: new FeedbackStore(db, tables),
-    mailer: new SesMailer(sesClient()),
+    // Built on the first mail sent: most requests of most functions (the public routes') send none.
+    mailer: { send: (message, options) => (mailer ??= new SesMailer(sesClient())).send(message, options) },
     journeys: new JourneyStore(db, tables),
     keys: runtimeKeys,
     // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first

@@ -7,8 +7,7 @@
  * and the IP pseudonyms; each use gets its own key derived with HKDF, so one never doubles as the other.
  */
 import { hkdfSync } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Keyring } from '../domain/tokens.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { config } from './config.ts';
@@ -52,6 +51,8 @@ async function load(): Promise<RuntimeKeys> {
   if (!tokenSecret || !pseudonymSecret) {
     throw new Error(`Sendwell keys are not configured: set ${ENV.tokenKeysSecret} and ${ENV.pseudonymSecret} (AWS) or ${ENV.tokenKeys} and ${ENV.pseudonymKey} (local).`);
   }
+  // Loaded here, on AWS only and once per cold start: the local stack and the tests never need the client.
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const sm = new SecretsManagerClient({ region: config().region });
   const read = async (id: string) => {
     const out = await sm.send(new GetSecretValueCommand({ SecretId: id }));

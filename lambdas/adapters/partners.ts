@@ -3,7 +3,7 @@
  * from the environment on the local stack and in tests. Loaded once per cold start.
  */
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from '../wiring/env-keys.ts';
 import { config } from './config.ts';
 

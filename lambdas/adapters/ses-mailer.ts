@@ -2,9 +2,10 @@
  * Sends a composed message through SES v2 with Simple content: subject, HTML and text parts, and the extra headers
  * (`List-Unsubscribe`, `List-Unsubscribe-Post`) as SES's structured `Headers`, never as text we concatenate.
  */
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ComposedMessage } from '../domain/compose.ts';
 import { SendOutcomeUnknown } from '../domain/errors.ts';
+import { sesSdk } from './clients.ts';
 import { answerMayBeLost } from './send-once.ts';
 
 export interface SendOptions {
@@ -63,7 +64,7 @@ export class SesMailer {
 
   #send(message: ComposedMessage, options: SendOptions) {
     return this.#ses.send(
-      new SendEmailCommand({
+      new (sesSdk().SendEmailCommand)({
         FromEmailAddress: encodeFromAddress(message.from),
         Destination: { ToAddresses: [message.to] },
         Content: {

@@ -2,7 +2,8 @@
  * The campaign queues on AWS: SQS. Batches go ten to a SendMessageBatch call; an entry SQS refuses is sent again
  * once, then the call fails (the caller's own retry, or the queue's redelivery of its input, takes it from there).
  */
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './clients.ts';
 import type { DeadLetter, SendBatch } from '../domain/campaign.ts';
 import type { CampaignQueues } from '../services/deps.ts';
 
@@ -22,7 +23,7 @@ export class SqsCampaignQueues implements CampaignQueues {
   }
 
   async launch(campaignId: string): Promise<void> {
-    await this.#sqs.send(new SendMessageCommand({ QueueUrl: this.#url('launch'), MessageBody: JSON.stringify({ campaignId }) }));
+    await this.#sqs.send(new (sqsSdk().SendMessageCommand)({ QueueUrl: this.#url('launch'), MessageBody: JSON.stringify({ campaignId }) }));
   }
 
   async send(batches: readonly SendBatch[], delaySeconds = 0): Promise<void> {
@@ -31,7 +32,7 @@ export class SqsCampaignQueues implements CampaignQueues {
       let entries = batches.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: JSON.stringify(b), DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) }));
       for (let attempt = 0; entries.length > 0; attempt++) {
         if (attempt > 1) throw new Error(`SQS refused ${entries.length} campaign batch(es)`);
-        const out = await this.#sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
+        const out = await this.#sqs.send(new (sqsSdk().SendMessageBatchCommand)({ QueueUrl: url, Entries: entries }));
         const failed = new Set((out.Failed ?? []).map((f) => f.Id));
         entries = entries.filter((e) => failed.has(e.Id));
       }
@@ -40,7 +41,7 @@ export class SqsCampaignQueues implements CampaignQueues {
 
   async deadLetter(letter: DeadLetter): Promise<void> {
     await this.#sqs.send(
-      new SendMessageCommand({
+      new (sqsSdk().SendMessageCommand)({
         QueueUrl: this.#url('deadLetter'),
         MessageBody: JSON.stringify(letter),
         MessageAttributes: { reason: { DataType: 'String', StringValue: letter.reason.slice(0, 256) } },

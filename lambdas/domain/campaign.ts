@@ -2,7 +2,7 @@
  * Campaign rules that need nothing but their arguments: which transitions a campaign may make, whether a recipient
  * matches an audience filter, the shape of the messages on the campaign queues, and the progress arithmetic.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What the launcher pages and the sender sends. Status names match `CampaignStatusSchema` in the API schemas. */
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
@@ -120,6 +120,10 @@ export interface CampaignCounters {
   readonly held: Readonly<Record<string, number>>;
   /** Local-time campaigns: sent at once because their moment had passed at the launch (counted in `sent` too). */
   readonly late?: number;
+  /** A/B tests: recipients in the holdout (settled, nothing sent). */
+  readonly holdout?: number;
+  /** A/B tests: what was settled per variant. */
+  readonly variants?: Readonly<Record<string, { readonly sent: number; readonly failed: number; readonly held: number }>>;
 }
 
 /** Recipients waiting for a moment: their local time (`scheduled`) or the end of their quiet hours (`deferred`). */
@@ -149,7 +153,7 @@ export interface ProgressTimes {
  */
 export function campaignProgress(c: CampaignCounters, t: ProgressTimes, waiting: WaitingCounts = { scheduled: 0, deferred: 0 }) {
   const heldTotal = Object.values(c.held).reduce((a, b) => a + b, 0);
-  const settled = c.sent + c.failed + heldTotal;
+  const settled = c.sent + c.failed + heldTotal + (c.holdout ?? 0);
   const targeted = c.audience - c.excluded;
   const remaining = Math.max(0, targeted - settled);
   const activeSeconds = t.launchedAt ? (t.now.getTime() - Date.parse(t.launchedAt) - t.pausedMs) / 1000 : 0;
@@ -169,6 +173,7 @@ export function campaignProgress(c: CampaignCounters, t: ProgressTimes, waiting:
     scheduled: waiting.scheduled,
     deferred: waiting.deferred,
     late: c.late ?? 0,
+    ...(c.holdout !== undefined || c.variants ? { holdout: c.holdout ?? 0 } : {}),
     ...(waiting.nextDueAt ? { nextDueAt: waiting.nextDueAt } : {}),
     ...(waiting.timeline && waiting.timeline.length ? { timeline: waiting.timeline.map((w) => ({ ...w })) } : {}),
     ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),

@@ -3,7 +3,7 @@
  * It implements the table "The rule: who gets what" in DESIGN.md and nothing else. It is made again at the moment
  * of sending, so it must be cheap and must not read anything but its arguments.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { capsFor, overCap, quietUntil, type FrequencyCap, type QuietHours } from './delivery-timing.ts';
 import { jurisdictionFor } from './jurisdiction.ts';
 

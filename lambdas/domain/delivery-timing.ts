@@ -3,7 +3,7 @@
  * caps over a rolling window (→ held `frequency_capped`), and a campaign's local-time moment for each recipient. None
  * of it ever touches service mail: `decide.ts` asks these only for marketing. Pure: instants are arguments.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseClock, wallTime, zonedInstant, type WallTime } from './time-zones.ts';
 
 const ClockSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM, 00:00-23:59');

@@ -7,7 +7,7 @@
  * (`sent_marketing`, `bounced_hard_service`); `held_reason_<reason>`, `unsubscribed_<source>` and
  * `suppressions_added_<reason>` break a figure down by reason or source.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const MESSAGE_CLASSES = ['service', 'marketing'] as const;
 

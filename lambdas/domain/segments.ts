@@ -3,7 +3,7 @@
  * `{all: [...]}` or `{any: [...]}` of conditions `{field, op, value}` and nested rules. Evaluated by one pure function,
  * used alike by the launch, the sender, the segment preview and the campaign preview.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SEGMENT_OPS = ['eq', 'ne', 'in', 'notIn', 'exists', 'notExists', 'gt', 'gte', 'lt', 'lte', 'contains', 'withinDays', 'notWithinDays'] as const;
 export type SegmentOp = (typeof SEGMENT_OPS)[number];

@@ -3,7 +3,7 @@
  * configuration set's EventBridge destination it arrives as the `detail` of an EventBridge event. Every shape is
  * parsed with zod and turned into one `Feedback`, the only thing the rest of Sendwell reads.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Recipient = z.object({ emailAddress: z.string() }).loose();
 

@@ -2,7 +2,7 @@
  * Templates: `{{name}}` and `{{a.b}}` placeholders, nothing else — no logic, no unescaped output. A value is
  * HTML-escaped in the HTML part, kept as is in the text part, and kept on one line in the subject.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MessageClassSchema } from './decide.ts';
 import type { ErrorDetail } from './errors.ts';
 import { checkTemplateHrefs } from './hrefs.ts';

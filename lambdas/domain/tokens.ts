@@ -13,7 +13,7 @@
  * names a message (any click token) is about 150.
  */
 import { createHmac, createSecretKey, timingSafeEqual as equalBytes, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm', 'open', 'click'] as const;
 export const TokenPurposeSchema = z.enum(TOKEN_PURPOSES);

@@ -9,6 +9,7 @@ import { type HttpEvent, type HttpResult } from './middleware/http.ts';
 import { noRouteResult } from './no-route.ts';
 import {
   cancelCampaignHandler,
+  chooseCampaignWinnerHandler,
   createCampaignHandler,
   getCampaignHandler,
   launchCampaignHandler,
@@ -112,6 +113,7 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   pauseCampaign: pauseCampaignHandler,
   resumeCampaign: resumeCampaignHandler,
   cancelCampaign: cancelCampaignHandler,
+  chooseCampaignWinner: chooseCampaignWinnerHandler,
   previewCampaign: previewCampaignHandler,
   previewStoredCampaign: previewStoredCampaignHandler,
   getMetrics: getMetricsHandler,

@@ -1,5 +1,5 @@
 /** Shapes shared by every route. Types come from the schemas (`z.infer`), never from a parallel interface. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ErrorResponseSchema = z
   .object({

@@ -1,5 +1,5 @@
 /** Field schemas reused across the API: identifiers, countries, sources, evidence. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalTimeZone } from '../domain/time-zones.ts';
 
 export const SlugSchema = z

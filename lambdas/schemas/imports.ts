@@ -1,5 +1,5 @@
 /** Import jobs: a file of any size imported in chunks on a queue, with progress and a per-row report. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CursorSchema } from './model.ts';
 
 export const ImportJobIdSchema = z.string().regex(/^imp_[A-Za-z0-9]{1,40}$/, 'not an import job id');

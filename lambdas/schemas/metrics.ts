@@ -1,5 +1,5 @@
 /** The ops API's shapes: figures and rates over a range of days, recent feedback, the marketing switch. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FiguresSchema, RatesSchema } from '../domain/metrics.ts';
 import { SlugSchema } from './fields.ts';
 
@@ -11,9 +11,15 @@ export const MetricsQuerySchema = z
     to: Day.optional().meta({ description: 'Last day, inclusive. Default: today (UTC).' }),
     campaign: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a campaign id').optional().meta({ description: 'Only this campaign’s mail.' }),
     topic: SlugSchema.optional().meta({ description: 'Only this topic’s mail.' }),
+    variant: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,20}$/, 'not a variant id')
+      .optional()
+      .meta({ description: 'With `campaign`: only the mail of this A/B test variant.' }),
   })
   // Not a named component: it is only ever spread into query parameters.
-  .refine((q) => !(q.campaign && q.topic), { message: 'ask for a campaign or a topic, not both', path: ['topic'] });
+  .refine((q) => !(q.campaign && q.topic), { message: 'ask for a campaign or a topic, not both', path: ['topic'] })
+  .refine((q) => !q.variant || q.campaign, { message: 'a variant belongs to a campaign: give campaign too', path: ['variant'] });
 export type MetricsQuery = z.infer<typeof MetricsQuerySchema>;
 
 const Rates = RatesSchema.meta({ id: 'Rates' });
@@ -32,7 +38,7 @@ export const MetricsResponseSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    series: z.string().meta({ description: '`ALL`, `T#<topic>` or `C#<campaign>`.' }),
+    series: z.string().meta({ description: '`ALL`, `T#<topic>`, `C#<campaign>` or `C#<campaign>#V#<variant>`.' }),
     days: z.array(z.object({ day: z.string(), figures: Figures, rates: Rates })).meta({ description: 'Every day of the range, oldest first (days without mail are zeros).' }),
     totals: Figures,
     rates: Rates,

@@ -2,7 +2,7 @@
  * The nouns of the admin API, as zod schemas: what a client sends (`…Input`) and what it gets back. Types come from
  * here (`z.infer`); the stores return these shapes and the OpenAPI document is generated from them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConsentStatusSchema, HoldReasonSchema, MessageClassSchema } from '../domain/decide.ts';
 import {
   AttributesSchema,
@@ -250,6 +250,7 @@ export const MessageRecordSchema = z
     template: z.string(),
     topic: z.string().optional(),
     campaignId: z.string().optional().meta({ description: 'The campaign this message was sent for, if any.' }),
+    variant: z.string().optional().meta({ description: 'A/B tests: the campaign variant this recipient got.' }),
     until: IsoDateTimeSchema.optional().meta({ description: '`deferred`: when it is due (quiet hours end, or the recipient’s local time).' }),
     deferral: z.enum(['quiet_hours', 'local_time']).optional(),
     decidedAt: IsoDateTimeSchema.optional().meta({
@@ -301,6 +302,39 @@ export type AudienceFilter = z.infer<typeof AudienceFilterSchema>;
 /** Template variables shared by every mail of the campaign; a recipient's own attributes of the same name win. */
 const CampaignDataSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), AttributeValueSchema).refine((r) => Object.keys(r).length <= 50, 'at most 50 values');
 
+/** A/B tests (issue 19): the variants a campaign's audience is split over, a holdout, and a test share with a winner. */
+export const VariantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'use 1-20 letters, digits, "-" or "_"');
+
+export const CampaignVariantSchema = z
+  .object({
+    id: VariantIdSchema.meta({ description: 'Names the variant in progress, metrics (`?variant=`) and the winner.' }),
+    template: SlugSchema.optional().meta({ description: 'Instead of the campaign’s template (same class and topic).' }),
+    subject: LineSchema(998).pipe(z.string().trim().min(1)).optional().meta({ description: 'Instead of the template’s subject (template variables work).' }),
+    weight: z.number().positive('must be positive').max(1000).meta({ description: 'Positive; a recipient gets this variant with probability weight / sum of weights.' }),
+  })
+  .strict()
+  .meta({ id: 'CampaignVariant', description: 'Overrides the campaign’s template, its subject, or both.' });
+
+export const CampaignTestSchema = z
+  .object({
+    share: z.number().gt(0, 'above 0').lt(100, 'below 100').meta({ description: 'Percent of the audience (above 0, below 100, with the holdout at most 100) that gets the variants first.' }),
+    metric: z.enum(['humanOpens', 'clicks']).meta({ description: 'Unique human opens or unique human clicks per delivered mail; machine opens and clicks never count.' }),
+    decideAfterSeconds: z.number().int().min(1, 'at least 1 second').max(30 * 86_400, 'at most 30 days').meta({ description: 'After this long from the launch the winner is picked and goes to the rest of the audience.' }),
+  })
+  .strict()
+  .meta({ id: 'CampaignTest' });
+
+export const WinnerDecisionSchema = z
+  .object({
+    variant: z.string(),
+    reason: z.enum(['metric', 'tie', 'tooLittleData', 'manual']).meta({
+      description: '`metric`: it led on the test metric; `tie` / `tooLittleData`: nothing decided it by `decideAfterSeconds`, so the first variant; `manual`: `POST …/winner`.',
+    }),
+    at: IsoDateTimeSchema,
+    by: z.string().optional().meta({ description: 'Who chose it (`manual` only).' }),
+  })
+  .meta({ id: 'WinnerDecision' });
+
 const campaignFields = {
   name: LineSchema(200).pipe(z.string().trim().min(1)),
   topic: SlugSchema.optional().meta({ description: 'Marketing: the topic whose subscribers get it (the template’s topic if left out).' }),
@@ -318,6 +352,14 @@ const campaignFields = {
     .optional()
     .meta({ description: 'Deliver at `sendAt` (no offset) in each recipient’s own time zone; recipients whose moment passed before the launch get it at launch (counted `late`).' }),
   ratePerSecond: z.number().min(0.01, 'at least 0.01 (one mail every 100 s)').max(1000).optional().meta({ description: 'At most this many mails per second (default: the stage’s send rate).' }),
+  variants: z
+    .array(CampaignVariantSchema)
+    .min(2, '2 to 5 variants')
+    .max(5, '2 to 5 variants')
+    .optional()
+    .meta({ description: 'A/B test: 2 to 5 variants. Each recipient gets exactly one, picked from a hash of campaign and recipient (the same on every retry).' }),
+  holdout: z.number().min(0, 'from 0').lt(100, 'below 100').optional().meta({ description: 'Percent of the audience (0 to below 100) that gets nothing; counted as `holdout` in the progress.' }),
+  test: CampaignTestSchema.optional().meta({ description: 'With variants: only `share` percent get them; after `decideAfterSeconds` the winner goes to the rest.' }),
 };
 
 export const CampaignInputSchema = z.object(campaignFields).strict().meta({ id: 'CampaignInput' });
@@ -364,6 +406,24 @@ export const CampaignProgressSchema = z
       .meta({ description: 'Who waits for which moment, soonest first.' }),
     ratePerSecond: z.number().optional().meta({ description: 'Recipients settled per second since the launch, pauses excluded.' }),
     etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate, once the audience is complete.' }),
+    holdout: z.number().int().optional().meta({ description: 'A/B tests: recipients in the holdout; they get nothing (counted as settled).' }),
+    awaitingWinner: z.number().int().optional().meta({ description: 'A/B tests with a test share: recipients waiting for the winner.' }),
+    variants: z
+      .array(
+        z.object({
+          id: z.string(),
+          sent: z.number().int(),
+          heldTotal: z.number().int(),
+          failed: z.number().int(),
+          delivered: z.number().int().optional(),
+          opensUniqueHuman: z.number().int().optional(),
+          clicksUniqueHuman: z.number().int().optional(),
+          openRate: z.number().nullable().optional().meta({ description: 'Unique human opens / delivered.' }),
+          clickRate: z.number().nullable().optional().meta({ description: 'Unique human clicks / delivered.' }),
+        }),
+      )
+      .optional()
+      .meta({ description: 'A/B tests: figures per variant (engagement and rates in one campaign’s answer only).' }),
     engagement: z
       .object({ opens: EngagementCountSchema, clicks: EngagementCountSchema })
       .optional()
@@ -389,6 +449,7 @@ export const CampaignSchema = z
     completedAt: IsoDateTimeSchema.optional(),
     cancelledAt: IsoDateTimeSchema.optional(),
     cancelledBy: z.string().optional(),
+    decision: WinnerDecisionSchema.optional().meta({ description: 'A/B tests: the winner, why, and when.' }),
     progress: CampaignProgressSchema,
     history: z
       .array(z.object({ at: IsoDateTimeSchema, action: z.string(), actor: z.string(), reason: z.string().optional() }))
@@ -404,6 +465,11 @@ export const CampaignTestSendSchema = z
   .object({ to: z.array(z.string().max(320)).min(1).max(10).meta({ description: 'Up to 10 addresses; each gets the mail with `[Test]` before the subject.' }) })
   .strict()
   .meta({ id: 'CampaignTestSend' });
+
+export const CampaignWinnerSchema = z
+  .object({ variant: VariantIdSchema.meta({ description: 'The variant the rest of the audience gets.' }) })
+  .strict()
+  .meta({ id: 'CampaignWinner' });
 
 export const CampaignScheduleSchema = z.object({ sendAt: IsoDateTimeSchema.optional() }).strict().meta({ id: 'CampaignSchedule' });
 

@@ -5,7 +5,7 @@
  * named schemas in a `$defs` of each emitted schema, which OpenAPI tools resolve against the document root, so the
  * generator hoists them. Two different shapes under one name fail the build (a name means one shape).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDef } from '../wiring/routes.ts';
 import { ErrorResponseSchema } from './common.ts';
 import type { OperationResponse, OperationSchemas } from './operations.ts';

@@ -2,7 +2,7 @@
  * What each operation of the route table takes and answers, by `operationId`. The OpenAPI document is generated
  * from this map and the route table; building it fails if a route has no entry here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, SlugSchema } from './fields.ts';
 import { ImportJobAcceptedSchema, ImportJobIdSchema, ImportJobReportSchema, ImportJobSchema, ImportReportQuerySchema } from './imports.ts';
 import { ErrorResponseSchema, HealthResponseSchema } from './common.ts';
@@ -15,6 +15,7 @@ import {
   CampaignTestResultsSchema,
   CampaignTestSendSchema,
   CampaignUpdateSchema,
+  CampaignWinnerSchema,
   ConsentChangeSchema,
   ListCampaignsQuerySchema,
   LedgerEntrySchema,
@@ -325,6 +326,17 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   launchCampaign: { params: campaignParams, responses: { 202: { description: '`sending`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not a draft or scheduled campaign') } },
   pauseCampaign: { params: campaignParams, responses: { 202: { description: '`paused`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not sending') } },
   resumeCampaign: { params: campaignParams, responses: { 202: { description: '`sending` again', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Not paused') } },
+  chooseCampaignWinner: {
+    params: campaignParams,
+    body: CampaignWinnerSchema,
+    responses: {
+      202: { description: 'The campaign with its `decision`; the rest of the audience is queued for the winner', schema: CampaignSchema },
+      400: E400,
+      401: E401,
+      404: E404,
+      409: error('No A/B test with a test share, the winner is decided already, or the campaign is not sending or paused'),
+    },
+  },
   cancelCampaign: { params: campaignParams, responses: { 202: { description: '`cancelled`', schema: CampaignSchema }, 401: E401, 404: E404, 409: error('Already completed or cancelled') } },
 
   showUnsubscribe: {

@@ -1,5 +1,5 @@
 /** The caller (`GET /v1/me`) and the two previews: a template rendered for a sample, a campaign's audience counted. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AttributesSchema, IdSchema } from './fields.ts';
 import { CampaignInputSchema, MessageHoldReasonSchema, TemplateInputSchema } from './model.ts';
 

@@ -23,6 +23,8 @@ import { pauseCampaign } from './campaigns.ts';
 import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
 import type { Deferral } from '../adapters/dynamo/message-store.ts';
 import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
+import { assignVariant, variantContent } from '../domain/ab-test.ts';
+import { awaitingBatchId } from './ab-tests.ts';
 
 /**
  * Most recipients sent in parallel by one sender at a time. Each chunk is read again (profiles, consents,
@@ -65,6 +67,8 @@ interface Context {
   readonly log: boolean;
   /** Topics a segment's `consent.<topic>` conditions read. */
   readonly otherTopics: readonly string[];
+  /** A/B tests: each variant's template, its subject applied. */
+  readonly variants: ReadonlyMap<string, Template & { id: string }>;
 }
 
 /** Time kept back before the invocation's deadline to settle and re-queue what is left. */
@@ -101,12 +105,13 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     caps: campaign.class === 'marketing' ? capsFor(settings.frequencyCap, topicCap) : [],
     log: campaign.class === 'marketing' && (settings.frequencyCap !== undefined || settings.topicCaps === true),
     otherTopics: consentTopicsOf(campaign.segmentRules),
+    variants: await variantTemplates(deps, campaign, template),
   };
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
 
   const entries: SettleEntry[] = [];
   const kept = campaign.audience || campaign.segmentRules ? await leaveOutFiltered(deps, ctx, batch.recipientIds, entries) : [...batch.recipientIds];
-  const pending = await setWaiting(deps, ctx, kept, report);
+  const pending = await setWaiting(deps, ctx, campaign.variants ? await splitAbTest(deps, batch, campaign, kept, entries, report) : kept, report);
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
@@ -141,7 +146,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     let pause: 'ses_sending_paused' | 'ses_account_suspended' | undefined;
     outcomes.forEach((o, i) => {
       const id = chunk[i]!;
-      if (o.kind === 'settled') entries.push(o.entry);
+      if (o.kind === 'settled') entries.push(withVariant(ctx, id, o.entry));
       else if (o.kind === 'retry') retry.set(id, o.error);
       else if (o.kind === 'in_doubt') inDoubt.push(id);
       else if (o.kind === 'waiting') report.waiting++;
@@ -241,11 +246,13 @@ function waitFor(campaign: StoredCampaign, timeZone: string, deferUntil: string 
 
 /** The message record of one recipient of the campaign (its id derives from campaign and recipient). */
 function recordFor(deps: Deps, ctx: Context, recipientId: string, now: Date, decidedAt: string) {
-  const { campaign, template } = ctx;
+  const { campaign } = ctx;
+  const { template, variant } = contentFor(ctx, recipientId);
   return {
     messageId: campaignMessageId(campaign.id, recipientId),
     class: campaign.class,
     template: template.id,
+    ...(variant ? { variant } : {}),
     ...(campaign.topic ? { topic: campaign.topic } : {}),
     campaignId: campaign.id,
     recipientId,
@@ -280,7 +287,7 @@ async function setWaiting(deps: Deps, ctx: Context, ids: readonly string[], repo
       const record = recordFor(deps, ctx, id, now, now.toISOString());
       const claim = await deps.messages.claimDeferred({ ...record, status: 'deferred', until: wait.until, deferral: wait.deferral, createdAt: now.toISOString() });
       if (claim.claimed) {
-        await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf({ topic: campaign.topic, campaignId: campaign.id }));
+        await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf(record));
         report.waiting++;
       } else if (claim.existing.status === 'deferred' && claim.existing.until && Date.parse(claim.existing.until) > now.getTime()) {
         report.waiting++;
@@ -302,7 +309,8 @@ async function sendOne(
   suppressions: ReadonlyMap<string, SuppressionRecord[]>,
   decidedAt: string,
 ): Promise<Outcome> {
-  const { campaign, template } = ctx;
+  const { campaign } = ctx;
+  const { template } = contentFor(ctx, recipientId);
   // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
   if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
   const now = deps.clock();
@@ -323,7 +331,7 @@ async function sendOne(
       });
   if (claim.claimed && wait) {
     // The day's figures (best effort, like the rest of them): deferred now, counted in `sent` when it goes.
-    await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf({ topic: campaign.topic, campaignId: campaign.id }));
+    await deps.messages.count(now.toISOString(), { [`deferred_${campaign.class}`]: 1 }, dimsOf(record));
     return { kind: 'waiting' };
   }
   if (!claim.claimed && claim.existing.status === 'deferred') {
@@ -432,7 +440,7 @@ async function takeTokens(deps: Deps, campaignId: string, want: number, rate: nu
 /** The recipients that still fail after every attempt: counted as failed and kept, with the reason, for ops. */
 async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: ReadonlyMap<string, string>, attempts: number): Promise<void> {
   const at = deps.clock().toISOString();
-  const entries: SettleEntry[] = [...retry.keys()].map((id) => ({ messageId: campaignMessageId(ctx.campaign.id, id), outcome: 'failed' }));
+  const entries: SettleEntry[] = [...retry.keys()].map((id) => withVariant(ctx, id, { messageId: campaignMessageId(ctx.campaign.id, id), outcome: 'failed' }));
   const reasons = [...new Set(retry.values())];
   // Only the recipients this call marked: a duplicate delivery of the same last attempt finds them marked already.
   const letters: string[] = [];
@@ -446,21 +454,80 @@ async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
   await countDay(deps, ctx, counted, at);
 }
 
-/** The day's figures (`ALL`, topic, campaign) for what was counted now. Best effort: progress is the exact count. */
+/**
+ * The day's figures (`ALL`, topic, campaign, and an A/B test's variant) for what was counted now. Best effort:
+ * progress is the exact count.
+ */
 async function countDay(deps: Deps, ctx: Context, counted: readonly SettleEntry[], at: string): Promise<void> {
   const cls = ctx.campaign.class;
-  const figures: Record<string, number> = {};
-  const add = (k: string) => (figures[k] = (figures[k] ?? 0) + 1);
+  // One write per variant of the batch (a campaign without variants: one, as before).
+  const byVariant = new Map<string | undefined, Record<string, number>>();
   for (const e of counted) {
+    const figures = byVariant.get(e.variant) ?? {};
+    byVariant.set(e.variant, figures);
+    const add = (k: string) => (figures[k] = (figures[k] ?? 0) + 1);
     if (e.late) add('late');
     if (e.outcome === 'sent') add(`sent_${cls}`);
     else if (e.outcome === 'failed') add(`failed_${cls}`);
-    else if (e.outcome !== 'excluded') {
+    else if (e.outcome !== 'excluded' && e.outcome !== 'holdout') {
       add(`held_${cls}`);
       add(`held_reason_${e.outcome.held}`);
     }
   }
-  await deps.messages.count(at, figures, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id }));
+  if (!byVariant.size) byVariant.set(undefined, {});
+  for (const [variant, figures] of byVariant) {
+    await deps.messages.count(at, figures, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id, variant }));
+  }
+}
+
+// ---- A/B tests (lambdas/domain/ab-test.ts): only which variant a recipient gets; every send rule applies as before ----
+
+/** Each variant's template (its own, or the campaign's) with its subject, resolved once per batch. */
+async function variantTemplates(deps: Deps, campaign: StoredCampaign, base: Template & { id: string }): Promise<Map<string, Template & { id: string }>> {
+  const out = new Map<string, Template & { id: string }>();
+  for (const v of campaign.variants ?? []) out.set(v.id, variantContent(v.template ? await resolveTemplate(deps, v.template) : base, v));
+  return out;
+}
+
+/**
+ * The template a recipient gets and, in an A/B test, their variant: the same for every delivery of the batch (a hash
+ * of campaign and recipient, or the decided winner for the rest of the audience).
+ */
+function contentFor(ctx: Context, recipientId: string): { template: Template & { id: string }; variant?: string } {
+  const { campaign } = ctx;
+  if (!campaign.variants) return { template: ctx.template };
+  const a = assignVariant(campaign.id, recipientId, { variants: campaign.variants, holdout: campaign.holdout, test: campaign.test });
+  const variant = a.group === 'variant' ? a.variant : a.group === 'rest' ? campaign.decision?.variant : undefined;
+  // splitAbTest settles the holdout and parks the undecided rest before anything is claimed for them.
+  if (!variant) throw new Error(`campaign ${campaign.id}: no variant for a recipient in group ${a.group}`);
+  return { template: ctx.variants.get(variant)!, variant };
+}
+
+function withVariant(ctx: Context, recipientId: string, entry: SettleEntry): SettleEntry {
+  if (!ctx.campaign.variants || entry.messageId === undefined) return entry;
+  return { ...entry, variant: contentFor(ctx, recipientId).variant! };
+}
+
+/**
+ * Before anything is claimed: the holdout is settled (nothing sent, counted as `holdout`), and the rest of the
+ * audience of a test not yet decided is parked until the winner is known (lambdas/services/ab-tests.ts releases it).
+ * Returns the recipients to send to now.
+ */
+async function splitAbTest(deps: Deps, batch: SendBatch, campaign: StoredCampaign, ids: readonly string[], entries: SettleEntry[], report: { parked: number }): Promise<string[]> {
+  const now: string[] = [];
+  const rest: string[] = [];
+  const spec = { variants: campaign.variants ?? [], holdout: campaign.holdout, test: campaign.test };
+  for (const id of ids) {
+    const a = assignVariant(campaign.id, id, spec);
+    if (a.group === 'holdout') entries.push({ outcome: 'holdout' });
+    else if (a.group === 'rest' && !campaign.decision) rest.push(id);
+    else now.push(id);
+  }
+  if (rest.length) {
+    await deps.campaigns.park({ campaignId: campaign.id, batchId: awaitingBatchId(batch.batchId), recipientIds: rest, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
+    report.parked += rest.length;
+  }
+  return now;
 }
 
 const batchMarker = (batch: SendBatch) => batch.batchId;

@@ -1,16 +1,18 @@
 /**
  * The sweep that keeps campaigns moving without anyone watching: launches scheduled campaigns whose time has come,
  * restarts a launch whose launcher has not advanced for `stallMs` (its message was lost, or the launch API could not
- * hand it over), and completes campaigns whose last batch settled while nobody checked.
+ * hand it over), completes campaigns whose last batch settled while nobody checked, and picks the winner of an A/B
+ * test whose `decideAfterSeconds` have passed (sending its waiting recipients the winner).
  */
 import { SendwellError } from '../domain/errors.ts';
 import type { Deps } from './deps.ts';
 import { launchCampaign } from './campaigns.ts';
+import { advanceAbTest } from './ab-tests.ts';
 
 /** A launcher saves its cursor at least every page; one this quiet for this long is gone. */
 export const LAUNCH_STALL_MS = 10 * 60_000;
 
-export async function sweepCampaigns(deps: Deps, stallMs = LAUNCH_STALL_MS): Promise<{ launched: string[]; restarted: string[]; completed: string[] }> {
+export async function sweepCampaigns(deps: Deps, stallMs = LAUNCH_STALL_MS): Promise<{ launched: string[]; restarted: string[]; completed: string[]; decided: string[] }> {
   const now = deps.clock();
   const launched: string[] = [];
   for (const id of await deps.campaigns.due(now.toISOString())) {
@@ -24,8 +26,11 @@ export async function sweepCampaigns(deps: Deps, stallMs = LAUNCH_STALL_MS): Pro
   }
   const restarted: string[] = [];
   const completed: string[] = [];
+  const decided: string[] = [];
   for (const id of await deps.campaigns.active()) {
     const c = await deps.campaigns.get(id);
+    // A paused test is decided on time too (its waiting recipients go when it resumes).
+    if (c?.test && (await advanceAbTest(deps, c))) decided.push(id);
     if (!c || c.status !== 'sending') continue;
     if (!c.audienceComplete && now.getTime() - Date.parse(c.launcherAt ?? c.updatedAt) > stallMs) {
       await deps.campaigns.touchLauncher(id, now.toISOString());
@@ -35,5 +40,5 @@ export async function sweepCampaigns(deps: Deps, stallMs = LAUNCH_STALL_MS): Pro
       completed.push(id);
     }
   }
-  return { launched, restarted, completed };
+  return { launched, restarted, completed, decided };
 }

@@ -14,6 +14,7 @@ import type { AudienceFilter, Campaign, CampaignInput, CampaignUpdate, SendResul
 import type { Actor, Deps } from './deps.ts';
 import { newId } from './ids.ts';
 import { resolveTemplate, sendMessage } from './send.ts';
+import { AWAITING_WINNER, awaitingWinner, checkVariants, variantProgress } from './ab-tests.ts';
 
 /** The fields a campaign is checked on whenever they change. */
 type CampaignShape = Pick<CampaignInput, 'topic' | 'template' | 'class' | 'reason'>;
@@ -82,6 +83,7 @@ export function launchInstant(c: { sendAt: string; localTime?: boolean | undefin
 
 export async function createCampaign(deps: Deps, input: CampaignInput, actor: Actor): Promise<Campaign> {
   const shape = await checkShape(deps, input);
+  await checkVariants(deps, input, shape);
   checkSendAt(input);
   await segmentRulesOf(deps, input.audience);
   if (input.localTime && !input.sendAt) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
@@ -103,6 +105,8 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
     ...(reason ? { reason } : {}),
     ...(patch.class ? { class: patch.class } : {}),
   });
+  // The A/B test as it will be, against the template and topic as they will be.
+  await checkVariants(deps, { variants: patch.variants ?? current.variants, holdout: patch.holdout ?? current.holdout, test: patch.test ?? current.test }, shape);
   checkSendAt({ sendAt: patch.sendAt ?? current.sendAt, localTime: patch.localTime ?? current.localTime });
   if (patch.audience) await segmentRulesOf(deps, patch.audience);
   const { class: _c, topic: _t, ...fields } = patch;
@@ -112,7 +116,7 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
 
 export async function getCampaign(deps: Deps, id: string): Promise<Campaign> {
   const stored = await mustGet(deps, id);
-  const [campaign, history, engagement] = await Promise.all([view(deps, stored), deps.campaigns.audit(id), campaignEngagement(deps, stored)]);
+  const [campaign, history, engagement] = await Promise.all([view(deps, stored, true), deps.campaigns.audit(id), campaignEngagement(deps, stored)]);
   return {
     ...campaign,
     ...(engagement ? { progress: { ...campaign.progress, engagement } } : {}),
@@ -207,7 +211,9 @@ export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Prom
   await transition(deps, c, 'resume', actor, { status: 'sending', updatedAt: at, launcherAt: at }, { add: { pausedMs: pausedFor } });
   // Queued before they are unparked: a failure in between leaves them parked (a later resume sends them again;
   // the senders find anyone already claimed).
-  const parked = await deps.campaigns.parked(id);
+  // Recipients waiting for an A/B test's winner stay parked until it is decided (then the sweep releases them): sent
+  // back now, a sender would park them again under the same key while this unparks it.
+  const parked = (await deps.campaigns.parked(id)).filter((b) => !(c.test && !c.decision && b.batchId.endsWith(AWAITING_WINNER)));
   if (parked.length) await deps.queues.send(parked);
   await Promise.all(parked.map((batch) => deps.campaigns.unpark(id, batch.batchId)));
   if (!c.audienceComplete) await deps.queues.launch(id);
@@ -275,13 +281,22 @@ async function transition(
   await deps.campaigns.transition(c.id, action, fields, { ...extra, put: [...(extra.put ?? []), markers.audit(c.id, at, action, actor, why)] });
 }
 
-/** The API shape: the stored campaign without the engine's fields, with its progress. */
-async function view(deps: Deps, c: StoredCampaign): Promise<Campaign> {
+/**
+ * The API shape: the stored campaign without the engine's fields, with its progress. `one`: a single campaign's
+ * answer, which may read more (an A/B test's engagement per variant and who waits for its winner).
+ */
+async function view(deps: Deps, c: StoredCampaign, one = false): Promise<Campaign> {
   const now = deps.clock();
   const [counters, waits] = await Promise.all([deps.campaigns.counters(c), deps.campaigns.waits(c.id)]);
+  const ab = c.variants
+    ? {
+        variants: await variantProgress(deps, c, counters.variants ?? {}, one && c.launchedAt !== undefined),
+        ...(one && c.test && !c.decision && c.launchedAt ? { awaitingWinner: await awaitingWinner(deps, c.id) } : {}),
+      }
+    : {};
   const pausedNow = c.status === 'paused' && c.pausedAt ? now.getTime() - Date.parse(c.pausedAt) : 0;
   const { found: _f, audienceComplete: _ac, page: _p, cursor: _cu, launcherAt: _l, pausedMs, segmentRules: _sr, ...fields } = c;
-  const progress = campaignProgress(counters, { now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow }, waitingCounts(waits));
+  const progress = { ...campaignProgress(counters, { now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow }, waitingCounts(waits)), ...ab };
   const { pauseReason, pausedAt, pausedBy, ...rest } = fields;
   return { ...rest, ...(c.status === 'paused' ? { ...(pauseReason ? { pauseReason } : {}), ...(pausedAt ? { pausedAt } : {}), ...(pausedBy ? { pausedBy } : {}) } : {}), progress } as Campaign;
 }

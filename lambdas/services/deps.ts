@@ -120,10 +120,12 @@ export interface Deps {
   readonly pausePolicy?: PausePolicy;
 }
 
-/** The counter series a message's events add to besides `ALL`: its topic's and its campaign's. */
-export const dimsOf = (m: { readonly topic?: string | undefined; readonly campaignId?: string | undefined }): CounterDims => ({
+/** The counter series a message's events add to besides `ALL`: its topic's, its campaign's (and its variant's). */
+export const dimsOf = (m: { readonly topic?: string | undefined; readonly campaignId?: string | undefined; readonly variant?: string | undefined }): CounterDims => ({
   ...(m.topic ? { topic: m.topic } : {}),
   ...(m.campaignId ? { campaign: m.campaignId } : {}),
+  // An A/B test's variant: opens, clicks and SES feedback of its mail are counted in its own series too.
+  ...(m.campaignId && m.variant ? { variant: m.variant } : {}),
 });
 
 /** Who asked: the IAM principal on AWS, `local-admin` on the local stack, `recipient` on public pages. */

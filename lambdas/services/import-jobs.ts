@@ -15,7 +15,7 @@
  * applied after the earlier one (chunks run in parallel, so across chunks their order is not guaranteed).
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SendwellError } from '../domain/errors.ts';
 import type { ImportReportEntry, ImportStore, StoredImportJob } from '../adapters/dynamo/import-store.ts';
 import type { ImportJob } from '../schemas/imports.ts';

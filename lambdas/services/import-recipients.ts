@@ -5,7 +5,7 @@
  * mailable without proof. Where confirmation is required and the evidence does not include it, the opt-in is stored
  * as `pending` (no confirmation mail is sent from an import; that is a campaign decision).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConsentStatus } from '../domain/decide.ts';
 import { addressHash } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';

@@ -8,11 +8,12 @@ import { DEFAULT_PAUSE_POLICY } from '../domain/marketing-pause.ts';
 import { daysBetween, figuresOf, metricsRange, ratesOf, SES_REVIEW_RATES, sumCounters, topHoldReasons, WARNING_RATES } from '../domain/metrics.ts';
 import type { MetricsQuery, MetricsResponse } from '../schemas/metrics.ts';
 import type { Deps } from './deps.ts';
+import { variantSeries } from '../adapters/dynamo/counters.ts';
 
 export async function getMetrics(deps: Deps, query: MetricsQuery): Promise<MetricsResponse> {
   const range = metricsRange(query, deps.clock().toISOString().slice(0, 10));
   if (!range.ok) throw new SendwellError('validation_failed', 'The range of days is not valid.', range.problems);
-  const series = query.campaign ? `C#${query.campaign}` : query.topic ? `T#${query.topic}` : 'ALL';
+  const series = query.campaign ? (query.variant ? variantSeries(query.campaign, query.variant) : `C#${query.campaign}`) : query.topic ? `T#${query.topic}` : 'ALL';
   const [stored, pause] = await Promise.all([deps.messages.counterSeries(series, range.from, range.to), deps.control.getMarketingPause()]);
   const byDay = new Map(stored.map((d) => [d.day, d.figures]));
   const totals = figuresOf(sumCounters(stored.map((d) => d.figures)));

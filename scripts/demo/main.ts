@@ -2,7 +2,8 @@
  * `npm run demo [-- --recipients N]`: a tour of the running local stack (`npm start` in another terminal). Seeds a
  * few thousand recipients of every consent state through the admin API, creates a topic and templates, launches a
  * marketing campaign and a mandatory service notice, watches both to the end and prints what each sent and held back,
- * by reason, with the mail viewer and the ops page to look at next. Every id and address carries a run id, so it can
+ * by reason; then an A/B test of two subjects with a holdout and a test share, whose winner goes to the rest of the
+ * audience by itself; and the mail viewer and the ops page to look at next. Every id and address carries a run id, so it can
  * run again on the same data.
  *
  * It talks to the API as any client does (the CLI's HTTP client, the local admin key) and prints one line and exits 1
@@ -32,6 +33,8 @@ const PARALLEL = 8;
 /** Fast enough that the rate is not what the demo waits for (the API allows up to 1,000/s). */
 const RATE_PER_SECOND = 100;
 const POLL_MS = 1000;
+/** The A/B test's winner is picked this long after its launch (the local sweep runs every few seconds). */
+const AB_DECIDE_SECONDS = 10;
 /** The demo gives up when the campaigns have not moved for this long. */
 const STALL_MS = 120_000;
 const AT_REST = new Set<Campaign['status']>(['completed', 'cancelled', 'paused']);
@@ -205,6 +208,23 @@ function campaignBlock(title: string, c: Campaign, extra: readonly string[]): st
   ].join('\n');
 }
 
+const WHY: Record<string, string> = {
+  metric: 'it had the most human clicks per delivered mail',
+  tie: 'a tie: the first variant',
+  tooLittleData: 'too little data (nobody clicked in the demo): the first variant',
+  manual: 'picked by hand',
+};
+
+/** The A/B test's variants, holdout and winner, for its block. */
+function abLines(c: Campaign): string[] {
+  const p = c.progress;
+  return [
+    ...(p.variants ?? []).map((v) => `${pad(`variant ${v.id}`)}${num(v.sent)} sent  "${c.variants?.find((x) => x.id === v.id)?.subject ?? ''}"${c.decision?.variant === v.id ? '  ← winner' : ''}`),
+    `${pad('holdout')}${num(p.holdout ?? 0)}  (got nothing: the baseline)`,
+    `${pad('winner')}${c.decision ? `${c.decision.variant}, ${WHY[c.decision.reason] ?? c.decision.reason}` : 'not decided'}`,
+  ];
+}
+
 async function runDemo(recipients: number, env: NodeJS.ProcessEnv): Promise<number> {
   const started = Date.now();
   const io = processIo();
@@ -252,6 +272,25 @@ async function runDemo(recipients: number, env: NodeJS.ProcessEnv): Promise<numb
   const [doneNews, doneNotice] = (await watch(api, [['marketing', news.id], ['service', notice.id]], progress)) as [Campaign, Campaign];
   const sendingSeconds = (Date.now() - launchedAt) / 1000;
 
+  // An A/B test to the same subscribers: two subjects, 10 % held out, 40 % tested first; the winner goes to the rest.
+  const ab = await api.request<Campaign>('POST', '/v1/campaigns', {
+    json: {
+      name: `Spring subject test (demo ${runId})`,
+      template: catalog.marketingTemplate,
+      data: { first_name: 'there' },
+      ratePerSecond: RATE_PER_SECOND,
+      variants: [
+        { id: 'a', subject: 'Spring news for {{first_name}}', weight: 1 },
+        { id: 'b', subject: '{{first_name}}, 20 % off the spring collection', weight: 1 },
+      ],
+      holdout: 10,
+      test: { share: 40, metric: 'clicks', decideAfterSeconds: AB_DECIDE_SECONDS },
+    },
+  });
+  await api.request('POST', `/v1/campaigns/${ab.id}/launch`);
+  io.out(`Launched A/B test ${ab.id}: 10 % held out, 40 % get subject a or b, the winner on human clicks goes to the rest after ${AB_DECIDE_SECONDS} s.\n`);
+  const [doneAb] = (await watch(api, [['a/b test', ab.id]], progress)) as [Campaign];
+
   const sesPort = env.SENDWELL_SES_PORT || '8005';
   const outside = `${count(c.opted_out)} opted out, ${count(c.never_asked)} never asked, ${count(c.pending_confirmation)} pending confirmation`;
   io.out(
@@ -265,13 +304,15 @@ async function runDemo(recipients: number, env: NodeJS.ProcessEnv): Promise<numb
       campaignBlock('Service notice', doneNotice, [`${pad('reason')}${doneNotice.reason ?? ''}`]),
       `${pad('')}everyone of this run gets it, opted out and complained included; only addresses that cannot receive mail are held`,
       '',
+      campaignBlock('A/B test', doneAb, abLines(doneAb)),
+      '',
       `Mail viewer  http://127.0.0.1:${sesPort}/   (the mails themselves: headers, unsubscribe links, the pixel)`,
       `Ops page     ${api.baseUrl}/ops   (sent, held by reason, SES feedback from the simulator addresses; asks for the admin key)`,
       '',
     ].join('\n'),
   );
-  const ok = doneNews.status === 'completed' && doneNotice.status === 'completed';
-  if (!ok) io.err(`sendwell demo: a campaign did not complete (${doneNews.id} ${doneNews.status}, ${doneNotice.id} ${doneNotice.status}).\n`);
+  const ok = doneNews.status === 'completed' && doneNotice.status === 'completed' && doneAb.status === 'completed';
+  if (!ok) io.err(`sendwell demo: a campaign did not complete (${doneNews.id} ${doneNews.status}, ${doneNotice.id} ${doneNotice.status}, ${doneAb.id} ${doneAb.status}).\n`);
   const journeyOk = await journeyDemo(api, runId, catalog, population, io);
   return ok && journeyOk ? 0 : 1;
 }

@@ -47,7 +47,10 @@ it('SES answering errors, then down, mid-campaign: retried, nothing lost or sent
   await untilSent(campaignId, 60);
   phases.sentBeforeErrors = campaignMail(campaignId).length;
   await stack.sesProxy.setMode('error');
+  // At least 4 s, and until SES calls were really refused: on a busy machine a sender may make none in 4 s.
+  const refusedBy = Date.now() + 60_000;
   await sleep(4000);
+  while (stack.sesProxy.counts.errored < 3 && Date.now() < refusedBy) await sleep(100);
   phases.sentWhileErroring = campaignMail(campaignId).length - phases.sentBeforeErrors;
   await stack.sesProxy.setMode('pass');
   await untilSent(campaignId, phases.sentBeforeErrors + 80);

@@ -46,6 +46,25 @@ export async function examples(): Promise<void> {
   const optedOut: number | undefined = campaign.progress.held.opted_out;
   void optedOut;
 
+  // docs/api.md "A/B tests": variants, holdout and test share; the winner and the figures per variant.
+  const ab = await call('post', '/v1/campaigns', 201, {
+    name: 'Subject test',
+    template: 'news-weekly',
+    variants: [
+      { id: 'a', subject: 'November news', weight: 1 },
+      { id: 'b', subject: '20 % off in November', weight: 1 },
+    ],
+    holdout: 10,
+    test: { share: 30, metric: 'clicks', decideAfterSeconds: 14_400 },
+  });
+  const clickRate: number | null | undefined = ab.progress.variants?.[0]?.clickRate;
+  const heldOut: number | undefined = ab.progress.holdout;
+  const picked = await call('post', '/v1/campaigns/{id}/winner', 202, { variant: 'b' });
+  const reason: 'metric' | 'tie' | 'tooLittleData' | 'manual' | undefined = picked.decision?.reason;
+  void clickRate;
+  void heldOut;
+  void reason;
+
   // docs/api.md "Import jobs": the job and its progress.
   const job = await call('get', '/v1/imports/{id}', 200);
   const done: number = job.rows.done;

@@ -1,7 +1,8 @@
 /**
  * Campaigns: the list; the composer (topic, template, audience filter, and before anything is sent: how many are
  * eligible, how many are held back and why); the detail with test send, schedule, launch, and live progress (sent,
- * held by reason, failed, rate, ETA) with pause, resume and cancel.
+ * held by reason, failed, rate, ETA) with pause, resume and cancel; A/B tests: variants, holdout and test share on the
+ * composer, figures per variant and the winner (or a button to pick it) on the detail.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Ctx } from '../main.tsx';
@@ -28,8 +29,31 @@ interface Progress {
   timeline?: { at: string; scheduled: number; deferred: number }[];
   ratePerSecond?: number;
   etaSeconds?: number;
+  /** A/B tests: recipients held out, waiting for the winner, and the figures per variant. */
+  holdout?: number;
+  awaitingWinner?: number;
+  variants?: VariantFigures[];
   /** Opens and clicks, human and machine apart (one campaign's answer only). */
   engagement?: Record<'opens' | 'clicks', { total: number; human: number; machine: number; uniqueHuman: number }>;
+}
+
+interface VariantFigures {
+  id: string;
+  sent: number;
+  heldTotal: number;
+  failed: number;
+  delivered?: number;
+  opensUniqueHuman?: number;
+  clicksUniqueHuman?: number;
+  openRate?: number | null;
+  clickRate?: number | null;
+}
+
+interface Variant {
+  id: string;
+  template?: string;
+  subject?: string;
+  weight: number;
 }
 
 export interface Campaign {
@@ -44,6 +68,10 @@ export interface Campaign {
   localTime?: boolean;
   pauseReason?: string;
   createdAt: string;
+  variants?: Variant[];
+  holdout?: number;
+  test?: { share: number; metric: 'humanOpens' | 'clicks'; decideAfterSeconds: number };
+  decision?: { variant: string; reason: 'metric' | 'tie' | 'tooLittleData' | 'manual'; at: string; by?: string };
   progress: Progress;
   history?: { at: string; action: string; actor: string; reason?: string }[];
 }
@@ -178,6 +206,7 @@ export function CampaignComposer({ api }: Ctx) {
   const topics = useLoad(() => api.get<{ topics: { id: string; name: string }[] }>('/v1/topics'), []);
   const segments = useLoad(() => api.get<{ segments: { id: string; name: string }[] }>('/v1/segments'), []);
   const [f, setF] = useState({ name: '', template: '', topic: '', countries: '', attributes: '', segment: '', reason: '', rate: '', data: '', localTime: false, wall: '' });
+  const [ab, setAb] = useState<AbForm>(NO_AB);
   const [preview, setPreview] = useState<AudiencePreview | undefined>();
   const [previewError, setPreviewError] = useState<unknown>();
   const seq = useRef(0);
@@ -233,6 +262,7 @@ export function CampaignComposer({ api }: Ctx) {
       ...(f.rate ? { ratePerSecond: Number(f.rate) } : {}),
       ...(data ? { data } : {}),
       ...(f.localTime ? { localTime: true, sendAt: f.wall.length === 16 ? `${f.wall}:00` : f.wall } : {}),
+      ...abBody(ab),
     });
     navigate(`campaigns/${c.id}`);
   });
@@ -315,6 +345,7 @@ export function CampaignComposer({ api }: Ctx) {
               </>
             )}
           </fieldset>
+          <AbFieldset ab={ab} setAb={setAb} templates={(templates.data?.templates ?? []).filter((t) => t.class === klass && (!t.topic || !f.topic || t.topic === f.topic))} />
           <label for="cmp-data">Template values for every mail (JSON, optional)</label>
           <input id="cmp-data" class="code" placeholder='{"offer": "20 % off"}' value={f.data} onInput={(e) => setF({ ...f, data: e.currentTarget.value })} aria-describedby="cmp-data-help" />
           <p id="cmp-data-help" class="help">
@@ -336,6 +367,195 @@ export function CampaignComposer({ api }: Ctx) {
         </section>
       </div>
     </Page>
+  );
+}
+
+interface AbForm {
+  on: boolean;
+  variants: { id: string; template: string; subject: string; weight: string }[];
+  holdout: string;
+  test: boolean;
+  share: string;
+  metric: 'clicks' | 'humanOpens';
+  hours: string;
+}
+
+const NO_AB: AbForm = {
+  on: false,
+  variants: [
+    { id: 'a', template: '', subject: '', weight: '1' },
+    { id: 'b', template: '', subject: '', weight: '1' },
+  ],
+  holdout: '',
+  test: false,
+  share: '20',
+  metric: 'clicks',
+  hours: '4',
+};
+
+/** The A/B fields of the create body (the API checks them and names the field of any mistake). */
+function abBody(ab: AbForm): Record<string, unknown> {
+  if (!ab.on) return {};
+  return {
+    variants: ab.variants.map((v) => ({ id: v.id.trim(), ...(v.template ? { template: v.template } : {}), ...(v.subject.trim() ? { subject: v.subject.trim() } : {}), weight: Number(v.weight) })),
+    ...(ab.holdout.trim() ? { holdout: Number(ab.holdout) } : {}),
+    ...(ab.test ? { test: { share: Number(ab.share), metric: ab.metric, decideAfterSeconds: Math.round(Number(ab.hours) * 3600) } } : {}),
+  };
+}
+
+/** Variants (2-5: template and/or subject, weight), a holdout, and a test share whose winner goes to the rest. */
+function AbFieldset(props: { ab: AbForm; setAb: (ab: AbForm) => void; templates: { id: string; subject: string }[] }) {
+  const { ab, setAb } = props;
+  const setVariant = (i: number, patch: Partial<AbForm['variants'][number]>) => setAb({ ...ab, variants: ab.variants.map((v, j) => (j === i ? { ...v, ...patch } : v)) });
+  const nextId = () => 'abcdefghij'.split('').find((l) => !ab.variants.some((v) => v.id === l)) ?? `v${ab.variants.length + 1}`;
+  return (
+    <fieldset id="cmp-ab">
+      <legend>A/B test (optional)</legend>
+      <label class="check">
+        <input id="cmp-ab-on" type="checkbox" checked={ab.on} onChange={(e) => setAb({ ...ab, on: e.currentTarget.checked })} /> Send variants: each person gets one, picked at
+        random by weight (the same one on every retry)
+      </label>
+      {ab.on && (
+        <>
+          <ol class="variants">
+            {ab.variants.map((v, i) => (
+              <li key={i} data-variant={i}>
+                <fieldset>
+                  <legend>Variant {v.id || i + 1}</legend>
+                  <label for={`ab-id-${i}`}>Name</label>
+                  <input id={`ab-id-${i}`} required maxLength={20} pattern="[A-Za-z0-9_\-]{1,20}" value={v.id} onInput={(e) => setVariant(i, { id: e.currentTarget.value })} />
+                  <label for={`ab-template-${i}`}>Template</label>
+                  <select id={`ab-template-${i}`} value={v.template} onChange={(e) => setVariant(i, { template: e.currentTarget.value })}>
+                    <option value="">(the campaign's)</option>
+                    {props.templates.map((t) => (
+                      <option key={t.id} value={t.id}>
+                        {t.id}: {t.subject}
+                      </option>
+                    ))}
+                  </select>
+                  <label for={`ab-subject-${i}`}>Subject (optional: instead of the template's)</label>
+                  <input id={`ab-subject-${i}`} value={v.subject} onInput={(e) => setVariant(i, { subject: e.currentTarget.value })} />
+                  <label for={`ab-weight-${i}`}>Weight</label>
+                  <input id={`ab-weight-${i}`} type="number" min={0.01} step="any" required value={v.weight} onInput={(e) => setVariant(i, { weight: e.currentTarget.value })} />
+                  <button type="button" class="secondary" disabled={ab.variants.length <= 2} onClick={() => setAb({ ...ab, variants: ab.variants.filter((_, j) => j !== i) })}>
+                    Remove variant {v.id}
+                  </button>
+                </fieldset>
+              </li>
+            ))}
+          </ol>
+          <button type="button" class="secondary" disabled={ab.variants.length >= 5} onClick={() => setAb({ ...ab, variants: [...ab.variants, { id: nextId(), template: '', subject: '', weight: '1' }] })}>
+            Add variant
+          </button>
+          <label for="cmp-holdout">Holdout: % of the audience that gets nothing (optional)</label>
+          <input id="cmp-holdout" type="number" min={0} max={99} step="any" value={ab.holdout} onInput={(e) => setAb({ ...ab, holdout: e.currentTarget.value })} />
+          <label class="check">
+            <input id="cmp-ab-test" type="checkbox" checked={ab.test} onChange={(e) => setAb({ ...ab, test: e.currentTarget.checked })} /> Test on a share first, then send the
+            winner to the rest
+          </label>
+          {ab.test && (
+            <>
+              <label for="cmp-ab-share">Test share (% of the audience)</label>
+              <input id="cmp-ab-share" type="number" min={1} max={99} step="any" required value={ab.share} onInput={(e) => setAb({ ...ab, share: e.currentTarget.value })} />
+              <label for="cmp-ab-metric">The winner has the most</label>
+              <select id="cmp-ab-metric" value={ab.metric} onChange={(e) => setAb({ ...ab, metric: e.currentTarget.value as AbForm['metric'] })}>
+                <option value="clicks">clicks by people (per delivered mail)</option>
+                <option value="humanOpens">opens by people (per delivered mail; machine opens never count)</option>
+              </select>
+              <label for="cmp-ab-hours">Decide after (hours from the launch)</label>
+              <input id="cmp-ab-hours" type="number" min={0.01} step="any" required value={ab.hours} onInput={(e) => setAb({ ...ab, hours: e.currentTarget.value })} />
+            </>
+          )}
+        </>
+      )}
+    </fieldset>
+  );
+}
+
+const DECISION_REASONS: Record<string, string> = {
+  metric: 'it led on the test metric',
+  tie: 'the variants were tied, so the first one was taken',
+  tooLittleData: 'too little data to tell, so the first one was taken',
+  manual: 'picked by hand',
+};
+
+/** An A/B test's figures per variant, the winner and why, and (until it is decided) a way to pick it by hand. */
+function AbResults(props: { c: Campaign; mayPick: boolean; busy: boolean; pick: (variant: string) => void }) {
+  const { c } = props;
+  const p = c.progress;
+  const rate = (r: number | null | undefined) => (r === undefined || r === null ? '–' : `${(r * 100).toFixed(1)} %`);
+  const open = c.test && !c.decision && (c.status === 'sending' || c.status === 'paused');
+  return (
+    <section class="panel" aria-labelledby="ab-h" id="campaign-ab">
+      <h2 id="ab-h">A/B test</h2>
+      <p id="campaign-decision" role="status">
+        {c.decision
+          ? `Winner: ${c.decision.variant} — ${DECISION_REASONS[c.decision.reason] ?? c.decision.reason} (${c.decision.at.slice(0, 16).replace('T', ' ')} UTC).`
+          : c.test
+            ? `Testing on ${c.test.share} % of the audience; the winner on ${c.test.metric === 'clicks' ? 'clicks' : 'opens'} by people is picked ${duration(c.test.decideAfterSeconds)} after the launch.`
+            : 'Every person gets one of the variants by weight.'}
+      </p>
+      <dl class="figures">
+        <div>
+          <dt>Held out (get nothing)</dt>
+          <dd data-figure="holdout">{num(p.holdout ?? 0)}</dd>
+        </div>
+        {c.test ? (
+          <div>
+            <dt>Waiting for the winner</dt>
+            <dd data-figure="awaiting-winner">{num(p.awaitingWinner ?? 0)}</dd>
+          </div>
+        ) : null}
+      </dl>
+      <table class="compact" id="campaign-variants">
+        <caption>Figures per variant</caption>
+        <thead>
+          <tr>
+            <th scope="col">Variant</th>
+            <th scope="col" class="num">
+              Sent
+            </th>
+            <th scope="col" class="num">
+              Delivered
+            </th>
+            <th scope="col" class="num">
+              Opened by people
+            </th>
+            <th scope="col" class="num">
+              Clicked by people
+            </th>
+            {open && props.mayPick ? <th scope="col">Winner</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {(p.variants ?? []).map((v) => (
+            <tr key={v.id} data-variant={v.id} class={c.decision?.variant === v.id ? 'winner' : undefined}>
+              <th scope="row">
+                {v.id}
+                {c.decision?.variant === v.id ? ' (winner)' : ''}
+              </th>
+              <td class="num" data-figure="sent">
+                {num(v.sent)}
+              </td>
+              <td class="num">{v.delivered === undefined ? '–' : num(v.delivered)}</td>
+              <td class="num">
+                {v.opensUniqueHuman === undefined ? '–' : num(v.opensUniqueHuman)} <span class="muted">{rate(v.openRate)}</span>
+              </td>
+              <td class="num">
+                {v.clicksUniqueHuman === undefined ? '–' : num(v.clicksUniqueHuman)} <span class="muted">{rate(v.clickRate)}</span>
+              </td>
+              {open && props.mayPick ? (
+                <td>
+                  <button type="button" class="secondary" disabled={props.busy} onClick={() => props.pick(v.id)}>
+                    Pick {v.id} as the winner
+                  </button>
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
@@ -397,10 +617,10 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
     return () => clearTimeout(t);
   }, [c]);
 
-  const act = useAction(async (action: 'launch' | 'pause' | 'resume' | 'cancel' | 'schedule', body?: unknown) => {
+  const act = useAction(async (action: 'launch' | 'pause' | 'resume' | 'cancel' | 'schedule' | 'winner', body?: unknown) => {
     const next = await api.post<Campaign>(`/v1/campaigns/${id}/${action}`, body);
     setC({ ...next, history: c?.history });
-    setNote(`Campaign ${action === 'schedule' ? 'scheduled' : `${action}${action.endsWith('e') ? 'd' : 'ed'}`}.`);
+    setNote(action === 'winner' ? `Winner picked: the rest of the audience gets ${next.decision?.variant}.` : `Campaign ${action === 'schedule' ? 'scheduled' : `${action}${action.endsWith('e') ? 'd' : 'ed'}`}.`);
     void load();
   });
   const test = useAction(async () => {
@@ -413,7 +633,9 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   if (!c) return <Page title="Campaign"><p class="muted">Loading the campaign…</p></Page>;
 
   const p = c.progress;
-  const settled = p.sent + p.heldTotal + p.failed;
+  // An A/B test's holdout is settled too: it gets nothing on purpose.
+  const settled = p.sent + p.heldTotal + p.failed + (p.holdout ?? 0);
+  const heldOut = p.holdout ? `, ${num(p.holdout)} held out` : '';
   const total = Math.max(p.targeted, settled, 1);
   const percent = Math.round((settled / total) * 100);
   const mayCreate = can(me.roles, 'campaigns.create');
@@ -421,7 +643,7 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   const mayCancel = can(me.roles, 'campaigns.cancel');
   const live =
     c.status === 'completed'
-      ? `Finished: ${num(p.sent)} sent, ${num(p.heldTotal)} held, ${num(p.failed)} failed.`
+      ? `Finished: ${num(p.sent)} sent, ${num(p.heldTotal)} held, ${num(p.failed)} failed${heldOut}.`
       : c.status === 'sending'
         ? `Sending: ${num(settled)} of ${num(p.targeted)}${p.audienceComplete ? '' : '+'} settled (${percent} %).`
         : `Status: ${c.status}.`;
@@ -630,6 +852,15 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
             <Link to={`figures?campaign=${c.id}`}>Figures of this campaign</Link>
           </div>
         </section>
+      )}
+
+      {c.variants && c.status !== 'draft' && <AbResults c={c} mayPick={mayCreate} busy={act.busy} pick={(variant) => void act.run('winner', { variant })} />}
+      {c.variants && c.status === 'draft' && (
+        <p class="muted" id="campaign-variants-draft">
+          A/B test: variants {c.variants.map((v) => `${v.id} (weight ${v.weight})`).join(', ')}
+          {c.holdout ? ` · ${c.holdout} % held out` : ''}
+          {c.test ? ` · tested on ${c.test.share} %, winner after ${duration(c.test.decideAfterSeconds)}` : ''}
+        </p>
       )}
 
       {mayCancel && !['completed', 'cancelled'].includes(c.status) && (

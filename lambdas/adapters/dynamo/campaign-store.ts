@@ -4,7 +4,8 @@
  * | item                          | what                                                                        |
  * |-------------------------------|-----------------------------------------------------------------------------|
  * | `C#id / CAMPAIGN`             | the campaign, its status and its launch state (cursor, audience found)     |
- * | `C#id / P#n`                  | progress shard n (sent, held_<reason>, failed, excluded, settled)           |
+ * | `C#id / P#n`                  | progress shard n (sent, held_<reason>, failed, excluded, holdout, settled;  |
+ * |                               | per A/B variant `V#<variant>#<figure>`)                                     |
  * | `C#id / X#batchId`            | a batch's recipients settled without a message record (excluded, gone)      |
  * | `C#id / PARK#batchId`         | a batch set aside while the campaign is paused                               |
  * | `C#id / RATE#epochSecond`     | the send-rate window of one second (expires by TTL)                         |
@@ -54,9 +55,11 @@ export type StoredCampaign = Omit<Campaign, 'progress'> & {
 export interface SettleEntry {
   /** The message record to mark counted; absent for recipients settled without one (excluded, gone). */
   readonly messageId?: string;
-  readonly outcome: 'sent' | 'failed' | 'excluded' | { readonly held: string };
+  readonly outcome: 'sent' | 'failed' | 'excluded' | 'holdout' | { readonly held: string };
   /** Local-time campaigns: sent at once because the recipient's moment had passed at the launch. */
   readonly late?: boolean;
+  /** A/B tests: the variant the recipient was given (counted per variant too). */
+  readonly variant?: string;
 }
 
 const PROGRESS_SHARDS = 8;
@@ -278,7 +281,32 @@ export class CampaignStore {
       held,
       late: sum.late ?? 0,
       settled: sum.settled ?? 0,
+      ...(sum.holdout ? { holdout: sum.holdout } : {}),
+      ...(c.variants ? { variants: variantCounters(sum) } : {}),
     };
+  }
+
+  /**
+   * Records an A/B test's winner, once: false if the campaign already has a decision (another sweep, or a person,
+   * decided first) or is not sending or paused.
+   */
+  async decide(id: string, decision: { variant: string; reason: string; at: string; by?: string }): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: campaignKey(id),
+          UpdateExpression: 'SET #decision = :d, #updated = :at',
+          ConditionExpression: 'attribute_not_exists(#decision) AND #status IN (:sending, :paused)',
+          ExpressionAttributeNames: { '#decision': 'decision', '#updated': 'updatedAt', '#status': 'status' },
+          ExpressionAttributeValues: { ':d': decision, ':at': decision.at, ':sending': 'sending', ':paused': 'paused' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   /** The campaign's wait items: how many recipients wait for which moment (see `waitingCounts`). */
@@ -411,8 +439,25 @@ function tally(entries: readonly SettleEntry[]): Record<string, number> {
     const key = typeof e.outcome === 'string' ? e.outcome : `held_${e.outcome.held}`;
     figures[key] = (figures[key] ?? 0) + 1;
     if (e.late) figures.late = (figures.late ?? 0) + 1;
+    if (e.variant) figures[`${VARIANT_PREFIX}${e.variant}#${key}`] = (figures[`${VARIANT_PREFIX}${e.variant}#${key}`] ?? 0) + 1;
   }
   return figures;
+}
+
+/** Progress figures of one A/B test variant: `V#<variant>#sent`, `V#<variant>#held_<reason>`, `V#<variant>#failed`. */
+const VARIANT_PREFIX = 'V#';
+
+function variantCounters(sum: Readonly<Record<string, number>>): Record<string, { sent: number; failed: number; held: number }> {
+  const out: Record<string, { sent: number; failed: number; held: number }> = {};
+  for (const [k, n] of Object.entries(sum)) {
+    if (!k.startsWith(VARIANT_PREFIX)) continue;
+    const [, variant, figure] = k.split('#') as [string, string, string];
+    const v = (out[variant] ??= { sent: 0, failed: 0, held: 0 });
+    if (figure === 'sent') v.sent += n;
+    else if (figure === 'failed') v.failed += n;
+    else if (figure.startsWith('held_')) v.held += n;
+  }
+  return out;
 }
 
 function conflict(action: CampaignAction, status: CampaignStatus): SendwellError {

@@ -1,6 +1,7 @@
 /**
  * The counter items behind the figures. Every counted event adds to its day in the `ALL` series and, when it has
- * them, in its topic's (`T#topic`) and campaign's (`C#campaign`) series, one number per figure.
+ * them, in its topic's (`T#topic`) and campaign's (`C#campaign`) series (and an A/B test variant's,
+ * `C#campaign#V#variant`), one number per figure.
  *
  * Each series is written on {@link COUNTER_SHARDS} items a day, so no single item takes every counted event of the
  * stage (one DynamoDB item takes ~1,000 writes/s; at a few hundred mails/s with their SES events `ALL` would be the
@@ -16,7 +17,17 @@ export const COUNTER_SHARDS = 8;
 export interface CounterDims {
   readonly topic?: string;
   readonly campaign?: string;
+  /** A/B tests: the campaign's variant (counted only with `campaign`). */
+  readonly variant?: string;
 }
+
+/**
+ * The series of one variant of a campaign (A/B tests): its figures apart, for the winner and `?variant=`.
+ *
+ * @example
+ * variantSeries('cmp_1', 'b') // 'C#cmp_1#V#b'
+ */
+export const variantSeries = (campaign: string, variant: string): string => `C#${campaign}#V#${variant}`;
 
 export interface CounterKey {
   readonly pk: string;
@@ -42,6 +53,7 @@ export function counterKeys(at: string, dims: CounterDims, shard = Math.floor(Ma
     { pk: counterPk('ALL', shard), sk },
     ...(dims.topic ? [{ pk: counterPk(`T#${dims.topic}`, shard), sk }] : []),
     ...(dims.campaign ? [{ pk: counterPk(`C#${dims.campaign}`, shard), sk }] : []),
+    ...(dims.campaign && dims.variant ? [{ pk: counterPk(variantSeries(dims.campaign, dims.variant), shard), sk }] : []),
   ];
 }
 

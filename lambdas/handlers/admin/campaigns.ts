@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../../adapters/container.ts';
-import { CampaignIdSchema, CampaignInputSchema, CampaignScheduleSchema, CampaignTestSendSchema, CampaignUpdateSchema, ListCampaignsQuerySchema } from '../../schemas/model.ts';
+import { CampaignIdSchema, CampaignInputSchema, CampaignScheduleSchema, CampaignTestSendSchema, CampaignUpdateSchema, CampaignWinnerSchema, ListCampaignsQuerySchema } from '../../schemas/model.ts';
+import { chooseWinner } from '../../services/ab-tests.ts';
 import {
   cancelCampaign,
   createCampaign,
@@ -44,6 +45,12 @@ export const pauseCampaignHandler = adminRoute({ params }, async ({ params: p, e
 export const resumeCampaignHandler = adminRoute({ params }, async ({ params: p, event }) => json(202, await resumeCampaign(container(), p.id, actorOf(event))));
 
 export const cancelCampaignHandler = adminRoute({ params }, async ({ params: p, event }) => json(202, await cancelCampaign(container(), p.id, actorOf(event))));
+
+export const chooseCampaignWinnerHandler = adminRoute({ params, body: CampaignWinnerSchema }, async ({ params: p, body, event }) => {
+  const deps = container();
+  await chooseWinner(deps, p.id, body.variant, actorOf(event));
+  return json(202, await getCampaign(deps, p.id));
+});
 
 /** A preview stops counting a few seconds before the function's time is up, and says it is not complete. */
 const previewBudget = ({ context }: Pick<HttpRequest<unknown, unknown, unknown>, 'context'>): PreviewOptions =>

@@ -1,5 +1,5 @@
 /** Import jobs: `POST /v1/imports` (202 `{id, status}`), `GET /v1/imports/{id}` (progress), `GET …/report` (per row). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { importJobs } from '../../adapters/import-jobs-container.ts';
 import { charsetOf, decodeText } from '../../domain/text-file.ts';
 import { ImportJobIdSchema, ImportReportQuerySchema } from '../../schemas/imports.ts';

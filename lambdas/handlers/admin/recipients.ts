@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../../adapters/container.ts';
 import { IdSchema, SlugSchema } from '../../schemas/fields.ts';
 import { ConsentChangeSchema, LedgerQuerySchema, PreferencesChangeSchema, RecipientInputSchema, RecipientUpdateSchema } from '../../schemas/model.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../../adapters/container.ts';
 import { SegmentInputSchema, SegmentPreviewQuerySchema, SegmentRulesPreviewSchema, SegmentUpdateSchema } from '../../schemas/model.ts';
 import { SlugSchema } from '../../schemas/fields.ts';

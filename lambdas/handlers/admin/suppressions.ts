@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../../adapters/container.ts';
 import { SuppressionInputSchema, SuppressionLiftSchema } from '../../schemas/model.ts';
 import { addSuppression, liftSuppression, listSuppressions } from '../../services/suppressions.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../../adapters/container.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import { TemplateInputSchema } from '../../schemas/model.ts';

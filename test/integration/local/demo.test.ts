@@ -72,7 +72,7 @@ describe('npm run demo', () => {
     expect(r.stderr).toMatch(/^sendwell demo: The local stack is not running at http:\/\/127\.0\.0\.1:\d+: start it with `npm start` in another terminal, then run `npm run demo` again\.\n$/);
   });
 
-  it('seeds, launches a marketing campaign and a service notice, and prints figures the API confirms', { timeout: 300_000 }, async () => {
+  it('seeds, launches a marketing campaign, a service notice and an A/B test, and prints figures the API confirms', { timeout: 300_000 }, async () => {
     const ports = { SENDWELL_PORT: String(await freePort()), SENDWELL_SES_PORT: String(await freePort()), SENDWELL_DYNAMODB_PORT: String(await freePort()) };
     const env = { ...ports, SENDWELL_DATA_DIR: dataDir, SENDWELL_ADMIN_KEY: ADMIN_KEY };
     await startStack(env);
@@ -112,6 +112,23 @@ describe('npm run demo', () => {
     expect(Object.keys(notice.held)).toEqual(['undeliverable']);
     expect(notice.heldTotal).toBeGreaterThanOrEqual(4);
     expect(notice.heldTotal).toBeLessThanOrEqual(7);
+
+    // The A/B test (issue 19): same subscribers, a tenth held out, the winner gone to the rest by itself; nobody
+    // clicks in the demo, so the first variant wins and the summary says why.
+    expect(r.stderr).toMatch(/^a\/b test \S+\/\S+ completed$/m);
+    const ab = block(r.stdout, 'A/B test');
+    const abText = r.stdout.slice(r.stdout.indexOf('\nA/B test  ')).split('\n\n')[0]!;
+    const holdout = Number(/^ {2}holdout\s+([\d,]+)/m.exec(abText)?.[1]);
+    expect(ab).toMatchObject({ status: 'completed', audience: 68, targeted: 68, failed: 0 });
+    expect(ab.sent + ab.heldTotal + holdout).toBe(68);
+    expect(abText).toMatch(/^ {2}winner\s+a, too little data/m);
+    const abApi = (await (await fetch(`http://127.0.0.1:${ports.SENDWELL_PORT}/v1/campaigns/${ab.id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json()) as {
+      decision: { variant: string; reason: string };
+      progress: { holdout: number; variants: Array<{ id: string; sent: number }> };
+    };
+    expect(abApi.decision).toMatchObject({ variant: 'a', reason: 'tooLittleData' });
+    expect(abApi.progress.holdout).toBe(holdout);
+    for (const v of abApi.progress.variants) expect(abText).toMatch(new RegExp(`^ {2}variant ${v.id}\\s+${v.sent} sent`, 'm'));
 
     // Exactly what the API says.
     for (const printed of [news, notice]) {

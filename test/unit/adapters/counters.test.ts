@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks } from '../../../lambdas/adapters/dynamo/counters.ts';
+import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks, variantSeries } from '../../../lambdas/adapters/dynamo/counters.ts';
 
 describe('day counters, sharded', () => {
   it('keeps shard 0 on the unsharded key, so figures written before sharding are still read', () => {
@@ -15,6 +15,16 @@ describe('day counters, sharded', () => {
       { pk: 'C#cmp_1#5', sk: 'D#2026-11-22' },
     ]);
     expect(counterKeys('2026-11-22T10:00:00.000Z', {}, 0)).toEqual([{ pk: 'ALL', sk: 'D#2026-11-22' }]);
+  });
+
+  it('adds an A/B test variant’s own series to its campaign’s, never without the campaign', () => {
+    expect(counterKeys('2026-11-22T10:00:00.000Z', { campaign: 'cmp_1', variant: 'b' }, 2)).toEqual([
+      { pk: 'ALL#2', sk: 'D#2026-11-22' },
+      { pk: 'C#cmp_1#2', sk: 'D#2026-11-22' },
+      { pk: `${variantSeries('cmp_1', 'b')}#2`, sk: 'D#2026-11-22' },
+    ]);
+    expect(variantSeries('cmp_1', 'b')).toBe('C#cmp_1#V#b');
+    expect(counterKeys('2026-11-22T10:00:00.000Z', { variant: 'b' }, 0)).toEqual([{ pk: 'ALL', sk: 'D#2026-11-22' }]);
   });
 
   it('spreads writes over every shard, and only over the shards a read sums', () => {

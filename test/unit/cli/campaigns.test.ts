@@ -34,6 +34,29 @@ describe('campaign commands', () => {
     expect(result.stdout).toMatch(/^Created campaign cmp_1 \(draft\)\./);
   });
 
+  it('create sends an A/B test from --variant, --variant-subject, --holdout and --test-share; winner posts the variant', async () => {
+    const result = await cli(
+      () => [201, campaignDoc('draft')],
+      'campaigns', 'create', '--name', 'Subject test', '--template', 'news-weekly',
+      '--variant', 'a:1', '--variant', 'b:2:news-bold', '--variant-subject', 'b=20 % off: this week only',
+      '--holdout', '10', '--test-share', '30', '--test-metric', 'humanOpens', '--decide-after', '2h',
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.requests[0]!.body)).toEqual({
+      name: 'Subject test',
+      template: 'news-weekly',
+      variants: [{ id: 'a', weight: 1 }, { id: 'b', weight: 2, template: 'news-bold', subject: '20 % off: this week only' }],
+      holdout: 10,
+      test: { share: 30, metric: 'humanOpens', decideAfterSeconds: 7200 },
+    });
+    const bad = await cli(() => [201, campaignDoc('draft')], 'campaigns', 'create', '--name', 'x', '--template', 't', '--variant', 'a:1', '--variant-subject', 'z=hi');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--variant-subject z: no --variant z');
+    const winner = await cli(() => [202, campaignDoc('sending', {}, { decision: { variant: 'b', reason: 'manual', at: '2026-12-01T08:00:00.000Z' } })], 'campaigns', 'winner', 'cmp_1', '--variant', 'b');
+    expect(winner.requests).toEqual([{ call: 'POST /v1/campaigns/cmp_1/winner', body: '{"variant":"b"}' }]);
+    expect(winner.stdout).toBe('Campaign cmp_1: variant b wins; the rest of the audience gets it.\n');
+  });
+
   it('schedule and test send their bodies; test does not echo the addresses', async () => {
     const scheduled = await cli(() => [202, campaignDoc('scheduled', {}, { sendAt: '2026-12-01T08:00:00.000Z' })], 'campaigns', 'schedule', 'cmp_1', '--send-at', '2026-12-01T09:00:00+01:00');
     expect(scheduled.requests).toEqual([{ call: 'POST /v1/campaigns/cmp_1/schedule', body: '{"sendAt":"2026-12-01T08:00:00.000Z"}' }]);

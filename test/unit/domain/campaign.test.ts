@@ -83,6 +83,13 @@ describe('campaignProgress', () => {
     expect(finding.etaSeconds).toBeUndefined();
   });
 
+  it('an A/B test’s holdout is settled (not remaining) and shown; a campaign without one shows no holdout', () => {
+    const p = campaignProgress({ ...base, holdout: 9, variants: {} }, { now: new Date('2026-01-01T00:00:10Z'), launchedAt: '2026-01-01T00:00:00Z', pausedMs: 0 });
+    expect(p).toMatchObject({ holdout: 9, remaining: 31 });
+    expect(p.sent + p.heldTotal + p.failed + p.holdout! + p.remaining).toBe(p.targeted);
+    expect(campaignProgress(base, { now: new Date(), pausedMs: 0 })).not.toHaveProperty('holdout');
+  });
+
   it('before launch: no rate, no ETA, nothing negative even if more settled than found (a re-run page)', () => {
     expect(campaignProgress({ ...base, sent: 0, failed: 0, held: {} }, { now: new Date(), pausedMs: 0 }).ratePerSecond).toBeUndefined();
     expect(campaignProgress({ ...base, sent: 95 }, { now: new Date('2026-01-01T00:00:10Z'), launchedAt: '2026-01-01T00:00:00Z', pausedMs: 0 }).remaining).toBe(0);

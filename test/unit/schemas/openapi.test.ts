@@ -67,7 +67,7 @@ describe('the OpenAPI document', () => {
 
   it('lists the query parameters of GET /v1/metrics', () => {
     const op = (document.paths['/v1/metrics'] as Record<string, { parameters: Array<{ name: string; in: string }> }>).get!;
-    expect(op.parameters.filter((p) => p.in === 'query').map((p) => p.name).sort()).toEqual(['campaign', 'from', 'to', 'topic']);
+    expect(op.parameters.filter((p) => p.in === 'query').map((p) => p.name).sort()).toEqual(['campaign', 'from', 'to', 'topic', 'variant']);
   });
 
   it('declares 400, 413 and 415 on every admin operation that reads a body', () => {

@@ -69,6 +69,7 @@ const MATRIX: Record<string, readonly Role[]> = {
   'POST /v1/campaigns/{id}/cancel': ['marketing'],
   'POST /v1/campaigns/preview': ['marketing', 'ops'],
   'GET /v1/campaigns/{id}/preview': ['marketing', 'ops'],
+  'POST /v1/campaigns/{id}/winner': ['marketing'],
   'GET /v1/metrics': ['marketing', 'ops'],
   'GET /v1/feedback/recent': ['marketing', 'ops'],
   'GET /v1/marketing': ['marketing', 'ops'],

@@ -1,0 +1,78 @@
+/**
+ * `npm test` after the type check: the unit, integration and cdk projects in one vitest run, and the fault suite
+ * (docs/faults.md) in a second vitest run at the same time. The fault files spend most of their minutes waiting (Java
+ * starting, queue visibility timeouts, retry delays), so beside the other projects they cost little more than their
+ * longest wait; one after the other they would double the run. They stay in a process of their own because vitest
+ * shares one worker pool across the projects of a run (one worker on a 2-core machine), which would queue them
+ * behind everything else.
+ *
+ * The main run writes to the terminal as usual; the fault run's output is kept and printed once the main run ended,
+ * so the two never interleave. The exit code is non-zero if either run failed, and the last line counts every test
+ * of both (`tests: N passed, N failed`). Arguments (`npm test -- test/unit/domain`) filter the files of both runs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const work = mkdtempSync(join(tmpdir(), 'sendwell-test-'));
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Runs vitest with the given projects; `log` keeps its output in a file instead of the terminal. */
+function run(name: string, args: readonly string[], log?: string): Promise<{ code: number; counts: Counts | undefined }> {
+  const report = join(work, `${name}.json`);
+  const child = spawn(process.execPath, [vitest, 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    cwd: root,
+    stdio: log === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+  });
+  if (log !== undefined) {
+    const chunks: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr?.on('data', (c: Buffer) => chunks.push(c));
+    child.once('close', () => writeFileSync(log, Buffer.concat(chunks)));
+  }
+  return new Promise((done) => {
+    child.once('close', (code, signal) => done({ code: code ?? (signal ? 1 : 0), counts: readCounts(report) }));
+  });
+}
+
+function readCounts(file: string): Counts | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+    return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
+  } catch {
+    return undefined;
+  }
+}
+
+const faultLog = join(work, 'faults.log');
+const filters = process.argv.slice(2);
+// With a filter, one of the runs may have no file to run: that is not a failure.
+const extra = filters.length > 0 ? ['--passWithNoTests', ...filters] : [];
+const faults = run('faults', ['--project', 'faults', ...extra], faultLog);
+const main = await run('main', ['--project', 'unit', '--project', 'integration', '--project', 'cdk', ...extra]);
+console.log('\nThe fault suite (test/faults, run beside the projects above):\n');
+const faultResult = await faults;
+process.stdout.write(readFileSync(faultLog));
+
+const runs = [main, faultResult];
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const r of runs) {
+  total.passed += r.counts?.passed ?? 0;
+  total.failed += r.counts?.failed ?? 0;
+  total.skipped += r.counts?.skipped ?? 0;
+}
+rmSync(work, { recursive: true, force: true });
+const failedRuns = runs.filter((r) => r.code !== 0).length;
+// A run that died before reporting counts as failed even if no test did.
+if (failedRuns > 0 && total.failed === 0) total.failed = failedRuns;
+console.log(`\ntests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+process.exitCode = failedRuns > 0 ? 1 : 0;
