@@ -13,8 +13,9 @@ import { recipients } from './commands/recipients.ts';
 import { templates } from './commands/templates.ts';
 import { topics } from './commands/topics.ts';
 import { segments } from './commands/segments.ts';
+import { journeys } from './commands/journeys.ts';
 
-export const GROUPS: Readonly<Record<string, Group>> = { topics, templates, recipients, segments, campaigns };
+export const GROUPS: Readonly<Record<string, Group>> = { topics, templates, recipients, segments, campaigns, journeys };
 
 /** Runs one command line (without `node` and the script) and returns the exit code: 0 done, 1 failed. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {

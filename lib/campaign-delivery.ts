@@ -133,6 +133,9 @@ export class CampaignDelivery extends Construct {
   /** The function that sends deferred mail when it is due, and its one-minute schedule. */
   readonly dueFunction: nodejs.NodejsFunction;
   readonly dueSchedule: FunctionSchedule;
+  /** The function that runs journey steps whose time came (waits ended, steps a failed run left), and its schedule. */
+  readonly journeyFunction: nodejs.NodejsFunction;
+  readonly journeySchedule: FunctionSchedule;
 
   constructor(scope: Construct, id: string, props: CampaignDeliveryProps) {
     super(scope, id);
@@ -153,11 +156,15 @@ export class CampaignDelivery extends Construct {
     // Deferred mail (quiet hours, local-time campaigns) waits in the messages table's due-time index; this reads it.
     assertEventSource('sendDueMessages', EVENT_FUNCTIONS.sendDueMessages, 'schedule');
     this.dueFunction = buildFunction(this, 'sendDueMessages', EVENT_FUNCTIONS.sendDueMessages, props);
+    // Journey waits live in the recipients table's due index (enrolments, `JDUE#n`); this reads it.
+    assertEventSource('runDueJourneys', EVENT_FUNCTIONS.runDueJourneys, 'schedule');
+    this.journeyFunction = buildFunction(this, 'runDueJourneys', EVENT_FUNCTIONS.runDueJourneys, props);
     this.functions = {
       [launcher.key]: this.launcherFunction,
       [sender.key]: this.senderFunction,
       [starter.key]: this.startDueFunction,
       sendDueMessages: this.dueFunction,
+      runDueJourneys: this.journeyFunction,
     };
 
     const consume = (queue: sqs.IQueue, batchSize: number, maxConcurrency: number) =>
@@ -178,6 +185,11 @@ export class CampaignDelivery extends Construct {
       fn: this.dueFunction,
       every: props.startEvery ?? Duration.minutes(1),
       description: `Sendwell ${props.stage}: send deferred mail whose time has come (quiet hours over, local-time moments reached).`,
+    });
+    this.journeySchedule = new FunctionSchedule(this, 'JourneySchedule', {
+      fn: this.journeyFunction,
+      every: props.startEvery ?? Duration.minutes(1),
+      description: `Sendwell ${props.stage}: run journey steps whose time has come (waits ended).`,
     });
   }
 }

@@ -104,6 +104,8 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const sweepHandler = asFunction('startDueCampaigns', (await import('../lambdas/handlers/start-due-campaigns.ts')).handler);
   // The same minute schedule on AWS (EventBridge Scheduler): deferred and local-time mail whose time came.
   const dueHandler = asFunction('sendDueMessages', (await import('../lambdas/handlers/send-due-messages.ts')).handler);
+  // And journey steps whose time came (the same minute schedule on AWS).
+  const journeysHandler = asFunction('runDueJourneys', (await import('../lambdas/handlers/run-due-journeys.ts')).handler);
   const consumers = [
     startConsumer(launchQueue, launcher, { batchSize: 1, concurrency: 1, timeoutSeconds: EVENT_FUNCTIONS.campaignLauncher.timeoutSeconds, ...(o.onError ? { onError: o.onError } : {}) }),
     startConsumer(sendQueue, o.wrapSender ? o.wrapSender(sender) : sender, {
@@ -116,6 +118,7 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const sweep = async () => {
     await sweepHandler();
     await dueHandler();
+    await journeysHandler();
   };
   const timer = setInterval(() => void sweep().catch((e: unknown) => o.onError?.(e)), o.sweepMs ?? 5000);
   return {

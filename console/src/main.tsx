@@ -22,6 +22,7 @@ import { Suppressions } from './screens/suppressions.tsx';
 import { People, Person } from './screens/people.tsx';
 import { Segments } from './screens/segments.tsx';
 import { Delivery } from './screens/delivery.tsx';
+import { Journeys } from './screens/journeys.tsx';
 
 export interface Me {
   readonly id: string;
@@ -47,6 +48,7 @@ const SCREENS: Screen[] = [
   ['topics', (c) => <Topics {...c} />],
   ['segments', (c) => <Segments {...c} />],
   ['delivery', (c) => <Delivery {...c} />],
+  ['journeys', (c) => <Journeys {...c} />],
   ['templates', (c) => <Templates {...c} />],
   ['templates/new', (c) => <TemplateEditor {...c} />],
   ['templates/:id', (c, p) => <TemplateEditor {...c} id={p.id} />],

@@ -8,6 +8,7 @@ export type Capability =
   | 'topics'
   | 'templates'
   | 'segments'
+  | 'journeys'
   | 'delivery.settings'
   | 'recipients.import'
   | 'campaigns.view'
@@ -21,7 +22,7 @@ export type Capability =
   | 'people';
 
 const MATRIX: Readonly<Record<Exclude<Role, 'admin'>, readonly Capability[]>> = {
-  marketing: ['topics', 'templates', 'segments', 'delivery.settings', 'recipients.import', 'campaigns.view', 'campaigns.create', 'campaigns.pauseResume', 'campaigns.cancel', 'figures'],
+  marketing: ['topics', 'templates', 'segments', 'journeys', 'delivery.settings', 'recipients.import', 'campaigns.view', 'campaigns.create', 'campaigns.pauseResume', 'campaigns.cancel', 'figures'],
   ops: ['figures', 'feedback', 'suppressions', 'marketing.switch', 'delivery.settings', 'campaigns.view', 'campaigns.pauseResume'],
   privacy: ['people', 'suppressions'],
 };
@@ -42,6 +43,7 @@ export const NAV: readonly NavItem[] = [
   { path: 'campaigns', label: 'Campaigns', capability: 'campaigns.view', group: 'Marketing' },
   { path: 'templates', label: 'Templates', capability: 'templates', group: 'Marketing' },
   { path: 'segments', label: 'Segments', capability: 'segments', group: 'Marketing' },
+  { path: 'journeys', label: 'Journeys', capability: 'journeys', group: 'Marketing' },
   { path: 'topics', label: 'Topics', capability: 'topics', group: 'Marketing' },
   { path: 'import', label: 'Import recipients', capability: 'recipients.import', group: 'Marketing' },
   { path: 'figures', label: 'Figures', capability: 'figures', group: 'Ops' },

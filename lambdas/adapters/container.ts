@@ -15,6 +15,7 @@ import { CatalogStore } from './dynamo/catalog-store.ts';
 import { ControlStore } from './dynamo/control-store.ts';
 import { DeliveryStore } from './dynamo/delivery-store.ts';
 import { FeedbackStore } from './dynamo/feedback-store.ts';
+import { JourneyStore } from './dynamo/journey-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
 import { SuppressionStore } from './dynamo/suppression-store.ts';
@@ -138,6 +139,7 @@ export function container(): Deps {
     feedback: new FeedbackStore(db, tables),
     // Built on the first mail sent: most requests of most functions (the public routes') send none.
     mailer: { send: (message, options) => (mailer ??= new SesMailer(sesClient())).send(message, options) },
+    journeys: new JourneyStore(db, tables),
     keys: runtimeKeys,
     // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
     // request that needs to send fails with a message naming the missing variable.

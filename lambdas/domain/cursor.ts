@@ -9,7 +9,7 @@
  */
 import { SendwellError } from './errors.ts';
 
-export type CursorList = 'campaigns' | 'ledger' | 'imports';
+export type CursorList = 'campaigns' | 'ledger' | 'imports' | 'journeys';
 
 const MAX_CURSOR_LENGTH = 1000;
 

@@ -24,6 +24,16 @@ import {
 } from './admin/campaigns.ts';
 import { createImportJobHandler, getImportJobHandler, getImportReportHandler } from './admin/imports.ts';
 import { getMeHandler } from './admin/me.ts';
+import {
+  activateJourneyHandler,
+  archiveJourneyHandler,
+  createJourneyHandler,
+  getJourneyHandler,
+  listJourneysHandler,
+  pauseJourneyHandler,
+  postEventHandler,
+  updateJourneyHandler,
+} from './admin/journeys.ts';
 import { getMessageHandler } from './admin/messages.ts';
 import { getMarketingHandler, getMetricsHandler, listRecentFeedbackHandler, pauseMarketingHandler, resumeMarketingHandler } from './admin/metrics.ts';
 import {
@@ -111,6 +121,15 @@ export const OPERATION_HANDLERS: Readonly<Record<string, Operation>> = {
   getMarketing: getMarketingHandler,
   pauseMarketing: pauseMarketingHandler,
   resumeMarketing: resumeMarketingHandler,
+  // journeys and events (issue 19)
+  createJourney: createJourneyHandler,
+  listJourneys: listJourneysHandler,
+  getJourney: getJourneyHandler,
+  updateJourney: updateJourneyHandler,
+  activateJourney: activateJourneyHandler,
+  pauseJourney: pauseJourneyHandler,
+  archiveJourney: archiveJourneyHandler,
+  postEvent: postEventHandler,
 };
 
 const byRouteKey = new Map<string, Operation>();

@@ -178,6 +178,8 @@ const TAGS: Record<string, string> = {
   campaigns: 'Campaigns: lifecycle, progress, previews',
   metrics: 'Figures, feedback and the marketing switch',
   pages: 'Recipient pages (no login; a signed token is the key) and the ops page',
+  journeys: 'Journeys: triggered sequences of sends, waits and branches, with figures per step',
+  events: 'Events about recipients: they start and end journeys',
 };
 
 function tagOf(path: string): string {

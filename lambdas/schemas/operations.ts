@@ -45,6 +45,8 @@ import {
   DeliverySettingsSchema,
 } from './model.ts';
 import { CampaignPreviewInputSchema, CampaignPreviewSchema, MeSchema, TemplatePreviewInputSchema, TemplatePreviewSchema } from './previews.ts';
+import { JourneyInputSchema, JourneyUpdateSchema } from '../domain/journeys.ts';
+import { EventInputSchema, EventResultSchema, JourneyListSchema, JourneyParamsSchema, JourneySchema, JourneyWithFiguresSchema, ListJourneysQuerySchema } from './journeys.ts';
 import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
 
 export interface OperationResponse {
@@ -407,4 +409,30 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     },
   },
   showOpsPage: { responses: { 200: page('The ops page (it asks for the admin key locally; behind IAM on AWS)'), 401: E401 } },
+
+  // ---- journeys and events (issue 19) ----
+  createJourney: {
+    body: JourneyInputSchema,
+    responses: { 201: { description: 'Created (`draft`)', schema: JourneySchema }, 400: error('Not valid: `details` names the field (an unknown step id, template or topic, a loop without a wait)'), 401: E401, 409: error('A journey with this id exists') },
+  },
+  listJourneys: { query: ListJourneysQuerySchema, responses: { 200: { description: 'One page of journeys', schema: JourneyListSchema }, 400: E400, 401: E401 } },
+  getJourney: { params: JourneyParamsSchema, responses: { 200: { description: 'The journey and its figures per step', schema: JourneyWithFiguresSchema }, 401: E401, 404: E404 } },
+  updateJourney: {
+    params: JourneyParamsSchema,
+    body: JourneyUpdateSchema,
+    responses: { 200: { description: 'Replaced', schema: JourneySchema }, 400: E400, 401: E401, 404: E404, 409: error('Not draft or paused') },
+  },
+  activateJourney: { params: JourneyParamsSchema, responses: { 200: { description: '`active`', schema: JourneyWithFiguresSchema }, 401: E401, 404: E404, 409: error('Archived') } },
+  pauseJourney: { params: JourneyParamsSchema, responses: { 200: { description: '`paused`', schema: JourneyWithFiguresSchema }, 401: E401, 404: E404, 409: error('Not active') } },
+  archiveJourney: { params: JourneyParamsSchema, responses: { 200: { description: '`archived`', schema: JourneyWithFiguresSchema }, 401: E401, 404: E404 } },
+  postEvent: {
+    body: EventInputSchema,
+    responses: {
+      202: { description: 'Recorded: the journeys it enrolled the recipient in (their first steps already ran up to the first wait)', schema: EventResultSchema },
+      400: E400,
+      401: E401,
+      404: error('No such recipient'),
+      409: error('The idempotency key was used for a different event'),
+    },
+  },
 };

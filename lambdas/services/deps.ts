@@ -9,6 +9,7 @@ import type { DeadLetter, SendBatch } from '../domain/campaign.ts';
 import type { ControlStore } from '../adapters/dynamo/control-store.ts';
 import type { DeliveryStore } from '../adapters/dynamo/delivery-store.ts';
 import type { FeedbackStore } from '../adapters/dynamo/feedback-store.ts';
+import type { JourneyStore } from '../adapters/dynamo/journey-store.ts';
 import type { MessageStore } from '../adapters/dynamo/message-store.ts';
 import type { RecipientStore } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionStore } from '../adapters/dynamo/suppression-store.ts';
@@ -107,6 +108,8 @@ export interface Deps {
   /** Recent bounces and complaints (masked) and the transient-bounce window per address. */
   readonly feedback: Pick<FeedbackStore, 'addRecent' | 'recent' | 'addSoftBounce' | 'forgetSoftBounces'>;
   readonly mailer: Pick<SesMailer, 'send'>;
+  /** Journeys, their figures, enrolments (with the journeys' due index) and posted events. */
+  readonly journeys: JourneyStore;
   readonly keys: () => Promise<RuntimeKeys>;
   readonly settings: Settings;
   readonly clock: () => Date;

@@ -22,6 +22,7 @@ import {
   type LedgerContext,
 } from './recipient-records.ts';
 import { sendMessage } from './send.ts';
+import { fireTrigger, sendsWelcome } from './journeys.ts';
 
 export { findRecipientByEmail, getRecipient, normalizeOrReject, type InitialConsent, type LedgerContext } from './recipient-records.ts';
 
@@ -36,8 +37,13 @@ export async function createRecipient(
   consents: readonly InitialConsent[] = [],
 ): Promise<{ created: boolean; recipient: Recipient }> {
   const result = await createRecipientRecord(deps, input, ctx, consents);
-  if (result.created && input.welcome) {
-    const id = result.recipient.id;
+  if (!result.created) return result;
+  const id = result.recipient.id;
+  // Journeys (issue 19): a new recipient, and each topic they are opted in to from the start, may start one.
+  const journeys = await fireTrigger(deps, id, { recipientCreated: true }, { inline: true });
+  for (const c of consents.filter((x) => x.status === 'opted_in')) journeys.push(...(await fireTrigger(deps, id, { optedIn: c.topic }, { inline: true })));
+  // A welcome journey sends the welcome mail as its step: never a second one directly.
+  if (input.welcome && !sendsWelcome(journeys)) {
     await sendMessage(deps, { template: WELCOME_TEMPLATE_ID, to: { recipientId: id }, data: {}, idempotencyKey: `welcome:${id}` });
   }
   return result;
@@ -148,6 +154,8 @@ export async function setConsent(deps: Deps, id: string, topicId: string, change
     }
     if (liftTombstone) await deps.suppressions.remove(agg.profile.addressHash, 'erased');
     if (nextStatus === 'opted_out') await countUnsubscribe(deps, at, change.source, { ...dims, topic: topicId });
+    // Journeys (issue 19): an effective opt-in may start one; the sweep runs its steps (this may be a recipient page).
+    if (nextStatus === 'opted_in') await fireTrigger(deps, id, { optedIn: topicId }, { inline: false });
     if (nextStatus === 'pending') {
       await sendMessage(
         deps,
@@ -180,6 +188,7 @@ export async function confirmOptIn(
     consents: [{ previous: 'pending', next: { topic: topicId, status: 'opted_in', updatedAt: at, confirmedAt: at, source: 'confirmation' } }],
     ledger: [ledgerEntry(keys, { id: recipientId, country: agg.profile.country }, `topic:${topicId}`, 'pending', 'opted_in', { source: 'confirmation', actor: 'recipient', evidence }, at)],
   });
+  await fireTrigger(deps, recipientId, { optedIn: topicId }, { inline: false });
   return 'confirmed';
 }
 

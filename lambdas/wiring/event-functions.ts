@@ -114,6 +114,17 @@ export const EVENT_FUNCTIONS = {
     // messages: the due index, the record's moves; counters: the delivery settings and the day's figures.
     tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
+  runDueJourneys: {
+    entry: 'lambdas/handlers/run-due-journeys.ts',
+    description: 'Journeys: every minute, reads the enrolments due-time index (waits that ended, steps a failed run left) and runs their next steps through the send rule.',
+    source: 'schedule',
+    memorySize: 512,
+    timeoutSeconds: 120,
+    permissions: ['ses:send', 'keys:read'],
+    // recipients: the enrolments (and their due index), the person, their send-log slot; campaigns: journeys, templates,
+    // topics, the journeys' figures; messages: the step's message record (and its opens and clicks for a branch).
+    tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ['read', 'update'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
+  },
 } as const satisfies Record<string, EventFunctionDef>;
 
 export type EventFunctionKey = keyof typeof EVENT_FUNCTIONS;

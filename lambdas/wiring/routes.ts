@@ -285,6 +285,18 @@ export const ROUTES: readonly RouteDef[] = [
     ['GET', '/v1/settings/delivery', 'getDeliverySettings', [M, O], 'Quiet hours, frequency cap and default time zone of the stage'],
     ['PUT', '/v1/settings/delivery', 'putDeliverySettings', [M, O], 'Change quiet hours, the frequency cap or the default time zone (null removes one)'],
   ]),
+  // ---- journeys and events (issue 19) ----
+  ...admin([
+    ['POST', '/v1/journeys', 'createJourney', [M], 'Create a journey (draft): a trigger, steps (send, wait, branch), exitOn and reentry, checked in full'],
+    ['GET', '/v1/journeys', 'listJourneys', [M, O], 'List journeys in id order'],
+    ['GET', '/v1/journeys/{id}', 'getJourney', [M, O], 'A journey with its figures per step: entered, waiting, sent, deferred, held by reason, exited'],
+    ['PUT', '/v1/journeys/{id}', 'updateJourney', [M], 'Replace a draft or paused journey’s definition'],
+    ['POST', '/v1/journeys/{id}/activate', 'activateJourney', [M], 'Activate a draft or paused journey: it enrols and runs'],
+    ['POST', '/v1/journeys/{id}/pause', 'pauseJourney', [M, O], 'Pause an active journey: it enrols nobody and everyone in it waits where they are'],
+    ['POST', '/v1/journeys/{id}/archive', 'archiveJourney', [M], 'Archive a journey for good: whoever is in it leaves at their next step'],
+    // Events come from services (SigV4), like transactional send: not from console users.
+    ['POST', '/v1/events', 'postEvent', [], 'Post an event about a recipient: it enrols them in the journeys it triggers and exits them from those that exit on it'],
+  ]),
   {
     method: 'POST',
     path: '/v1/messages',

@@ -23,6 +23,7 @@ import { mapLimit } from '../../bench/public-setup.ts';
 import { localDataDir, readAdminKey } from '../../local/admin-key.ts';
 import type { Campaign } from '../../lambdas/schemas/model.ts';
 import { demoPopulation, type DemoPopulation } from './population.ts';
+import { figuresText, type WithFigures } from '../../cli/commands/journeys.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const DEFAULT_RECIPIENTS = 1000;
@@ -312,7 +313,55 @@ async function runDemo(recipients: number, env: NodeJS.ProcessEnv): Promise<numb
   );
   const ok = doneNews.status === 'completed' && doneNotice.status === 'completed' && doneAb.status === 'completed';
   if (!ok) io.err(`sendwell demo: a campaign did not complete (${doneNews.id} ${doneNews.status}, ${doneNotice.id} ${doneNotice.status}, ${doneAb.id} ${doneAb.status}).\n`);
-  return ok ? 0 : 1;
+  const journeyOk = await journeyDemo(api, runId, catalog, population, io);
+  return ok && journeyOk ? 0 : 1;
+}
+
+/**
+ * A journey (issue 19): a welcome mail, a short wait, then the marketing news: posted as `signed-up` events for a few
+ * people of every consent state, run by the local stack's journey sweep, its figures per step printed at the end —
+ * the marketing step held, by reason, for whoever may not get it, the service step sent to all.
+ */
+async function journeyDemo(api: ApiClient, runId: string, catalog: Seeded, population: DemoPopulation, io: ReturnType<typeof processIo>): Promise<boolean> {
+  const hello = `demo-hello-${runId}`;
+  await api.request('POST', '/v1/templates', {
+    json: { id: hello, class: 'service', subject: 'Welcome aboard', html: '<p>Welcome aboard.</p><p><a href="{{preferences_url}}">Your preferences</a></p>', text: 'Welcome aboard.\nYour preferences: {{preferences_url}}' },
+  });
+  const id = `demo-welcome-${runId}`;
+  await api.request('POST', '/v1/journeys', {
+    json: {
+      id,
+      name: `Welcome series (demo ${runId})`,
+      trigger: { event: `signed-up-${runId}` },
+      // Nobody leaves early: each step meets the send rule, which holds the news for whoever may not get it.
+      exitOn: [],
+      steps: [
+        { id: 'hello', send: { template: hello } },
+        { id: 'pause', wait: { seconds: 3 } },
+        { id: 'news', send: { template: catalog.marketingTemplate } },
+      ],
+    },
+  });
+  await api.request('POST', `/v1/journeys/${id}/activate`);
+  const cohorts = ['opted_in', 'opted_out', 'never_asked', 'unsubscribed_all', 'complained'] as const;
+  const people = cohorts.flatMap((c) => population.recipients.filter((r) => r.cohort === c).slice(0, c === 'opted_in' ? 5 : 2));
+  for (const p of people) {
+    await api.request('POST', '/v1/events', { json: { email: p.email, name: `signed-up-${runId}`, properties: { first_name: 'there' }, idempotencyKey: `demo-${runId}-${p.email}` } });
+  }
+  io.out(`Journey ${id}: ${count(people.length)} sign-up events posted (${cohorts.join(', ')}); the welcome mail went at once, the news follows a 3 s wait.\n`);
+  const until = Date.now() + STALL_MS;
+  for (;;) {
+    const j = await api.request<WithFigures>('GET', `/v1/journeys/${id}`);
+    if (j.figures.completed + j.figures.exited >= j.figures.enrolled && j.figures.enrolled === people.length) {
+      io.out(`\n${figuresText(j)}\n`);
+      return true;
+    }
+    if (Date.now() > until) {
+      io.err(`sendwell demo: the journey did not finish: ${figuresText(j)}`);
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }
 
 async function main(): Promise<void> {

@@ -89,6 +89,12 @@ describe('npm run demo', () => {
     // 100 recipients: 12 opted out, 12 never asked, 8 pending, 5 unsubscribed from all, 4 complained, 4 hard-bounced,
     // 6 SES simulator addresses (opted in), the other 49 opted in.
     expect(r.stdout).toContain('Seeding 100 recipients: 49 opted in, 12 opted out, 12 never asked, 8 pending confirmation');
+    // The journey: 13 sign-ups (5 opted in, 2 each opted out, never asked, unsubscribed from all, complained); the
+    // service welcome goes to all, the marketing news only to the opted-in, held by reason for the rest.
+    expect(r.stdout).toMatch(/^  hello: entered 13, sent 13$/m);
+    expect(r.stdout).toMatch(/^  pause: entered 13, waiting 0$/m);
+    expect(r.stdout).toMatch(/^  news: entered 13, sent 5, held 8 \(.*\)$/m);
+    expect(r.stdout).toMatch(/enrolled 13, completed 13, left early 0/);
     const news = block(r.stdout, 'Marketing campaign');
     const notice = block(r.stdout, 'Service notice');
     // Marketing reaches the topic's opted-in subscribers only; of those, the later changes are held by reason. The

@@ -44,7 +44,7 @@ describe('help', () => {
 
 describe('usage errors: one message, a pointer to --help, exit 1', () => {
   it.each([
-    [['mail', 'send'], 'sendwell: unknown command group `mail` (one of: topics, templates, recipients, segments, campaigns)\nRun `sendwell --help` for usage.\n'],
+    [['mail', 'send'], 'sendwell: unknown command group `mail` (one of: topics, templates, recipients, segments, campaigns, journeys)\nRun `sendwell --help` for usage.\n'],
     [['topics', 'delete'], 'sendwell: unknown command `topics delete` (one of: list, create)\nRun `sendwell topics --help` for usage.\n'],
     [['topics', 'create', '--id', 'news'], 'sendwell: --name is required\nRun `sendwell topics create --help` for usage.\n'],
     [['campaigns', 'create', '--nme', 'x'], "sendwell: Unknown option '--nme'.\nRun `sendwell campaigns create --help` for usage.\n"],

@@ -10,7 +10,7 @@ describe('roles', () => {
   });
 
   it('marketing: topics, templates, segments, import, campaigns, figures, delivery settings — no privacy, no suppressions, no marketing switch', () => {
-    expect(nav('marketing')).toEqual(['campaigns', 'templates', 'segments', 'topics', 'import', 'figures', 'delivery']);
+    expect(nav('marketing')).toEqual(['campaigns', 'templates', 'segments', 'journeys', 'topics', 'import', 'figures', 'delivery']);
     for (const c of ['people', 'suppressions', 'feedback', 'marketing.switch'] as Capability[]) expect(can(['marketing'], c)).toBe(false);
     expect(can(['marketing'], 'campaigns.create')).toBe(true);
   });
