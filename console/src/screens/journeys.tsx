@@ -8,15 +8,7 @@ import type { Ctx } from '../main.tsx';
 import { num, reasonLabel } from '../format.ts';
 import { fromSteps, newRow, toSteps, WELCOME_JOURNEY, type ApiStep, type StepRow } from '../journey-steps.ts';
 import { Badge, ErrorBox, Loading, Page, Status, useAction, useLoad } from '../ui.tsx';
-
-interface StepFigures {
-  entered: number;
-  waiting: number;
-  sent: number;
-  deferred: number;
-  held: Record<string, number>;
-  exited: number;
-}
+import type { StepFigures } from '../../../lambdas/domain/journeys.ts';
 
 interface Journey {
   id: string;

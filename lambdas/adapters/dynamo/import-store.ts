@@ -134,20 +134,7 @@ export class ImportStore {
 
   /** The job is running from `at` (once: the first chunk to start sets it). */
   async markStarted(id: string, at: string): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: jobKey(id),
-          UpdateExpression: 'SET #status = :running, startedAt = :at',
-          ConditionExpression: '#status = :queued',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':at': at },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+    await this.#runFrom(id, 'queued', at);
   }
 
   /**
@@ -226,15 +213,20 @@ export class ImportStore {
 
   /** An uploaded file is being read: the job runs from `at` (once). */
   async markReading(id: string, at: string): Promise<void> {
+    await this.#runFrom(id, 'awaitingUpload', at);
+  }
+
+  /** `from` → running, with its start time; a job already past `from` is left as it is. */
+  async #runFrom(id: string, from: 'queued' | 'awaitingUpload', at: string): Promise<void> {
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: jobKey(id),
           UpdateExpression: 'SET #status = :running, startedAt = :at',
-          ConditionExpression: '#status = :awaiting',
+          ConditionExpression: '#status = :from',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':running': 'running', ':awaiting': 'awaitingUpload', ':at': at },
+          ExpressionAttributeValues: { ':running': 'running', ':from': from, ':at': at },
         }),
       );
     } catch (e) {
