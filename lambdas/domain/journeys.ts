@@ -4,7 +4,7 @@
  * mail (human only). The definition and its checks are pure; where a recipient is and what happened to them is kept
  * by lambdas/services/journeys.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SegmentConditionSchema, SegmentRuleSchema, type SegmentNode } from './segments.ts';
 import { parseClock, wallTime, zonedInstant } from './time-zones.ts';
 

@@ -1,5 +1,5 @@
 /** Journeys and events: what the API takes and answers (the definition itself is in lambdas/domain/journeys.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventNameSchema, JOURNEY_STATUSES, JourneyIdSchema, JourneyInputSchema } from '../domain/journeys.ts';
 import { IdSchema, IsoDateTimeSchema } from './fields.ts';
 
