@@ -15,10 +15,12 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'confirm'] as const;
 
 /**
- * Bytes of a public route's bundle, the AWS SDK not counted. Today's bundles are 218–284 KiB (issue 17 took them
- * from 564–630); the issue's goal is 150 KiB, which needs zod off the stores' read path. Lower it as they shrink.
+ * Bytes of a public route's bundle, the AWS SDK not counted. Issue 17 took them from 564–630 KiB to 225–291; journeys
+ * (issue 19) then added ~30 KiB to unsubscribe, preferences and confirm (an opt-in may start a journey: the trigger
+ * reads the journey list), 311–317 KiB. The goal is 150 KiB, which needs zod off the stores' read path and the
+ * trigger split from the journey service. Lower it as they shrink; never raise it without saying why here.
  */
-const BYTE_BUDGET = 300 * 1024;
+const BYTE_BUDGET = 330 * 1024;
 
 /** Inputs that must never be in a public route's bundle, each with why. */
 const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [

@@ -55,16 +55,18 @@ describe('data tables', () => {
       expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
     });
 
-    it('has exactly its indexes, each projecting all attributes', () => {
+    it('has exactly its indexes, each projecting all attributes or, where defined, keys only', () => {
       const expected = def.indexes.map((i) => ({
         IndexName: i.name,
         KeySchema: [
           { AttributeName: i.partitionKey, KeyType: 'HASH' },
           ...(i.sortKey ? [{ AttributeName: i.sortKey, KeyType: 'RANGE' }] : []),
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: i.projection === 'keys' ? 'KEYS_ONLY' : 'ALL' },
       }));
       expect(props.GlobalSecondaryIndexes ?? []).toEqual(expected);
+      // A record's updates rewrite no index entry (issue 17): the messages' gsi1 (a person's messages) holds keys only.
+      if (key === 'messages') expect(props.GlobalSecondaryIndexes.find((i: { IndexName: string }) => i.IndexName === 'gsi1').Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
     });
 
     it('has TTL and a stream exactly where defined', () => {

@@ -10,7 +10,13 @@ import { localTableName } from '../../local/handler-env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.ts';
 import { ensureTables } from '../../local/tables.ts';
 
+let own = false;
+
+/** Whether this test file already runs on tables of its own. */
+export const hasOwnTables = () => own;
+
 export function ownTables(prefix: string): () => Promise<void> {
+  own = true;
   for (const def of TABLE_LIST) process.env[def.envKey] = localTableName(def, prefix);
   return async () => {
     const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { adminClient } from './admin-client.ts';
 import { startTestGateway, type CallAs, type TestGateway } from './gateway.ts';
 import { marketingScenario, type Scenario } from './scenario.ts';
+import { hasOwnTables, ownTables } from './own-tables.ts';
 
 export interface Suite {
   gw: TestGateway;
@@ -18,7 +19,12 @@ export interface Suite {
 
 export function useGateway(scenarioLabel?: string): Suite {
   const suite = { as: (who: CallAs) => adminClient(suite.gw, who) } as Suite;
+  // A scenario sends marketing and expects it to go out now: on the run's shared tables, stage-wide state another
+  // file leaves behind (quiet hours, the marketing pause, caps) would hold or defer it. CI once saw every scenario
+  // file's mail deferred that way; each scenario file now has tables of its own.
+  const createOwnTables = scenarioLabel !== undefined && !hasOwnTables() ? ownTables(`sendwell-${scenarioLabel}-${Date.now().toString(36)}`) : undefined;
   beforeAll(async () => {
+    await createOwnTables?.();
     suite.gw = await startTestGateway();
     suite.api = adminClient(suite.gw);
     if (scenarioLabel) suite.s = await marketingScenario(suite.api, scenarioLabel);
