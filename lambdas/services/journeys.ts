@@ -91,7 +91,8 @@ export async function updateJourney(deps: Deps, id: string, input: JourneyUpdate
   const current = await deps.journeys.getJourney(id);
   if (!current) throw new SendwellError('not_found', `No journey ${id}.`);
   if (current.status !== 'draft' && current.status !== 'paused') {
-    throw new SendwellError('conflict', `Journey ${id} is ${current.status}: pause it to change it.`, [{ path: 'status', message: 'must be draft or paused' }]);
+    const hint = current.status === 'archived' ? 'an archived journey is kept as it was; create a new one' : 'pause it to change it';
+    throw new SendwellError('conflict', `Journey ${id} is ${current.status}: ${hint}.`, [{ path: 'status', message: 'must be draft or paused' }]);
   }
   const { topics } = await check(deps, input);
   const journey: Journey = {

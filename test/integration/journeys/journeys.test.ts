@@ -101,6 +101,8 @@ describe('journey definitions', () => {
       [{ steps: [{ id: 'a', send: { template: thanks } }, { id: 'a', send: { template: nudge } }] }, 'body.steps.1.id'],
       [{ steps: [{ id: 'a', wait: { untilLocalTime: '25:00' } }] }, 'body.steps.0.wait'],
       [{ steps: [{ id: 'a', send: { template: thanks }, wait: { seconds: 5 } }] }, 'body.steps.0'],
+      // A typo deep in a branch's segment rule names the field, not the whole condition ("Invalid input" at the union).
+      [{ steps: [{ id: 'b', branch: { if: { all: [{ field: 'country', op: 'equals', value: 'DE' }] }, then: 'end', else: 'end' } }] }, 'body.steps.0.branch.if.all.0.op'],
     ];
     for (const [patch, path] of cases) {
       const r = await api.post('/v1/journeys', { ...base, ...patch });
@@ -123,6 +125,11 @@ describe('journey definitions', () => {
     // A draft can be changed; pausing a draft is a conflict; events are for services only.
     expect((await api.put(`/v1/journeys/${base.id}`, { name: 'Renamed', trigger: base.trigger, steps: [{ id: 'a', send: { template: thanks } }] })).body.name).toBe('Renamed');
     expect((await api.post(`/v1/journeys/${base.id}/pause`)).status).toBe(409);
+    // Archived is for good: a change is a 409 that does not tell the caller to pause it (pausing it is a 409 too).
+    expect((await api.post(`/v1/journeys/${base.id}/archive`)).body.status).toBe('archived');
+    const archivedPut = await api.put(`/v1/journeys/${base.id}`, { name: 'Again', trigger: base.trigger, steps: [{ id: 'a', send: { template: thanks } }] });
+    expect(archivedPut.status).toBe(409);
+    expect(archivedPut.body.error.message).not.toMatch(/pause/);
     expect((await suite.as('marketing').post('/v1/events', { recipientId: 'rcp_x', name: 'x' })).status).toBe(403);
     expect((await api.post('/v1/events', { recipientId: 'rcp_nobody', name: 'signed-up' })).status).toBe(404);
   });
