@@ -208,7 +208,7 @@ export async function postEvent(deps: Deps, input: EventInput): Promise<EventRes
   }
   const enrolled: string[] = [];
   for (const j of journeys.filter((x) => matches(x, { event: input.name }))) {
-    if (await enrol(deps, j, recipientId, input.properties ?? {}, { inline: true })) enrolled.push(j.id);
+    if (await enrol(deps, j, recipientId, input.properties ?? {}, { inline: true }, input.idempotencyKey ? id : undefined)) enrolled.push(j.id);
   }
   if (input.idempotencyKey) await deps.journeys.finishEvent(id, enrolled);
   return { id, enrolled, ...(exited.length ? { exited } : {}) };
@@ -237,9 +237,11 @@ async function exitOnEvent(deps: Deps, journey: Journey, recipientId: string, na
 
 // ---- the engine ----
 
-async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Readonly<Record<string, unknown>>, options: { inline: boolean }): Promise<boolean> {
+async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Readonly<Record<string, unknown>>, options: { inline: boolean }, event?: string): Promise<boolean> {
   const previous = await deps.journeys.getEnrolment(recipientId, journey.id);
   if (!mayEnrolAgain(journey.reentry, previous?.status)) return false;
+  // A keyed event retried after its run ended but before it was marked done (a crash, a copy racing it): no second run.
+  if (event !== undefined && previous?.event === event) return false;
   const now = deps.clock();
   const at = now.toISOString();
   const first = journey.steps[0]!.id;
@@ -253,6 +255,7 @@ async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Re
     seq: 1,
     due: options.inline ? new Date(now.getTime() + STEP_LEASE_MS).toISOString() : at,
     ...(Object.keys(data).length ? { data } : {}),
+    ...(event !== undefined ? { event } : {}),
     enrolledAt: at,
     updatedAt: at,
     ...(options.inline ? {} : { pending: true }),

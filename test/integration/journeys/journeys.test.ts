@@ -9,7 +9,10 @@
  * Journeys trigger on every new recipient and the tests move the handlers' clock, so this file runs on tables of
  * its own.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { runDueJourneys } from '../../../lambdas/services/journeys.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
@@ -287,6 +290,36 @@ describe('exits and re-entry', () => {
     expect((await suite.api.post('/v1/events', { recipientId: p.id, name: `visit-${run}` })).body.enrolled).toEqual([again]);
     expect((await subjects(p.email)).sort()).toEqual([`Nudge ${run}`, `Thanks ${run}`, `Thanks ${run}`]);
     expect((await figures(again)).enrolled).toBe(2);
+  });
+
+  it('one event posted several times under its idempotency key enrols once, even where re-entry is allowed', async () => {
+    // A run without a wait ends within the request: a concurrent copy of the event would otherwise find it ended and
+    // start a second run (a second mail) for the same key.
+    const id = await activeJourney({ id: 'keyed', name: 'Keyed', trigger: { event: `paid-${run}` }, reentry: 'afterExit', steps: [{ id: 'hi', send: { template: thanks } }] });
+    const p = await person('keyed');
+    // Copies a few milliseconds apart: some while the first is still running, some once its run has ended.
+    const copies = Array.from({ length: 12 }, (_, i) => i * 15);
+    const answers = await Promise.all(copies.map(async (delay) => {
+      await new Promise((r) => setTimeout(r, delay));
+      return suite.api.post('/v1/events', { recipientId: p.id, name: `paid-${run}`, idempotencyKey: `pay-7-${run}` });
+    }));
+    expect(answers.map((a) => a.status)).toEqual(copies.map(() => 202));
+    expect(answers.flatMap((a) => a.body.enrolled)).toEqual([id]);
+    expect(await subjects(p.email)).toEqual([`Thanks ${run}`]);
+    expect((await figures(id)).enrolled).toBe(1);
+
+    // The process died after the run, before the event was marked done: the caller's retry under the same key finds
+    // that run was this event's and starts no second one.
+    const q = await person('keyed-retry');
+    const first = await suite.api.post('/v1/events', { recipientId: q.id, name: `paid-${run}`, idempotencyKey: `pay-8-${run}` });
+    expect(first.body.enrolled).toEqual([id]);
+    await documentClient().send(
+      new UpdateCommand({ TableName: config().tables.messages, Key: { pk: `EV#${first.body.id}`, sk: 'EVENT' }, UpdateExpression: 'SET done = :f REMOVE enrolled', ExpressionAttributeValues: { ':f': false } }),
+    );
+    const retry = await suite.api.post('/v1/events', { recipientId: q.id, name: `paid-${run}`, idempotencyKey: `pay-8-${run}` });
+    expect(retry.status).toBe(202);
+    expect(await subjects(q.email)).toEqual([`Thanks ${run}`]);
+    expect((await figures(id)).enrolled).toBe(2);
   });
 });
 
