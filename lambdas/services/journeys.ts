@@ -325,7 +325,9 @@ export async function advance(deps: Deps, journey: Journey, start: Enrolment): P
     const step = journey.steps[index]!;
     if (cur.status === 'waiting') {
       if (cur.due && Date.parse(cur.due) > now.getTime()) return cur;
-      cur = await go(deps, cur, nextOf(journey.steps, index), { [figureName('waiting', step.id)]: -1 });
+      if (step.wait) cur = await go(deps, cur, nextOf(journey.steps, index), { [figureName('waiting', step.id)]: -1 });
+      // An edit made the wait they are at a send or a branch: their wait is over, and the step runs now.
+      else cur = await deps.journeys.move(cur, { status: 'active', due: new Date(now.getTime() + STEP_LEASE_MS).toISOString() }, { [figureName('waiting', step.id)]: -1 }, now.toISOString());
       continue;
     }
     if (step.wait) {

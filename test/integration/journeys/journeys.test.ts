@@ -177,6 +177,22 @@ describe('waits', () => {
     expect(f.completed).toBe(1);
   });
 
+  it('someone waiting at a step an edit turned into a send gets that send when their wait ends', async () => {
+    const id = await activeJourney({ id: 'rekind', name: 'Rekind', trigger: { event: `rekind-${run}` }, steps: [{ id: 'x', wait: { seconds: 600 } }, { id: 'bye', send: { template: thanks } }] });
+    const p = await person('rekind');
+    expect((await suite.api.post('/v1/events', { recipientId: p.id, name: `rekind-${run}` })).body.enrolled).toEqual([id]);
+    expect((await suite.api.post(`/v1/journeys/${id}/pause`)).status).toBe(200);
+    const edited = await suite.api.put(`/v1/journeys/${id}`, { name: 'Rekind', trigger: { event: `rekind-${run}` }, steps: [{ id: 'x', send: { template: nudge } }, { id: 'bye', send: { template: thanks } }] });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect((await suite.api.post(`/v1/journeys/${id}/activate`)).status).toBe(200);
+    later(601_000);
+    await runDueJourneys(container());
+    expect((await subjects(p.email)).sort()).toEqual([`Nudge ${run}`, `Thanks ${run}`]);
+    const f = await figures(id);
+    expect(f.steps.x).toMatchObject({ entered: 1, waiting: 0, sent: 1 });
+    expect(f.completed).toBe(1);
+  });
+
   it('untilLocalTime waits for the recipient’s own clock', async () => {
     const id = await activeJourney({ id: 'nine', name: 'Nine', trigger: { event: `nine-${run}` }, steps: [{ id: 'nine', wait: { untilLocalTime: '09:00' } }, { id: 'hello', send: { template: thanks } }] });
     const email = uniqueAddress('nine');
