@@ -155,7 +155,8 @@ function variablesIn(source: string): Set<string> {
   return names;
 }
 
-function malformedPlaceholders(source: string): string[] {
+/** Placeholders that would not render (also checked on an A/B variant's subject, which overrides a template's). */
+export function malformedPlaceholders(source: string): string[] {
   const bad: string[] = [];
   // Triple braces mean "unescaped" elsewhere; here every value is escaped, so say so rather than half-render it.
   if (source.includes('{{{')) bad.push('{{{…}}} (values are always escaped)');

@@ -9,6 +9,7 @@
  */
 import { checkAbTest, decideAt, pickWinner, type AbTestSpec, type VariantScore, type WinnerDecision } from '../domain/ab-test.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
+import { malformedPlaceholders } from '../domain/template.ts';
 import { addDays, figuresOf, MAX_RANGE_DAYS, ratesOf, sumCounters } from '../domain/metrics.ts';
 import { variantSeries } from '../adapters/dynamo/counters.ts';
 import type { StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
@@ -39,6 +40,10 @@ export async function checkVariants(deps: Deps, ab: AbFields, campaign: { class:
     return;
   }
   const problems = checkAbTest(ab as AbTestSpec);
+  // A variant's subject replaces the template's at send: one that would not render fails every mail of the variant.
+  ab.variants.forEach((v, i) => {
+    for (const bad of v.subject === undefined ? [] : malformedPlaceholders(v.subject)) problems.push({ path: `variants.${i}.subject`, message: `malformed placeholder ${bad}` });
+  });
   await Promise.all(
     ab.variants.map(async (v, i) => {
       if (!v.template) return;

@@ -91,7 +91,8 @@ export async function updateJourney(deps: Deps, id: string, input: JourneyUpdate
   const current = await deps.journeys.getJourney(id);
   if (!current) throw new SendwellError('not_found', `No journey ${id}.`);
   if (current.status !== 'draft' && current.status !== 'paused') {
-    throw new SendwellError('conflict', `Journey ${id} is ${current.status}: pause it to change it.`, [{ path: 'status', message: 'must be draft or paused' }]);
+    const hint = current.status === 'archived' ? 'an archived journey is kept as it was; create a new one' : 'pause it to change it';
+    throw new SendwellError('conflict', `Journey ${id} is ${current.status}: ${hint}.`, [{ path: 'status', message: 'must be draft or paused' }]);
   }
   const { topics } = await check(deps, input);
   const journey: Journey = {
@@ -207,7 +208,7 @@ export async function postEvent(deps: Deps, input: EventInput): Promise<EventRes
   }
   const enrolled: string[] = [];
   for (const j of journeys.filter((x) => matches(x, { event: input.name }))) {
-    if (await enrol(deps, j, recipientId, input.properties ?? {}, { inline: true })) enrolled.push(j.id);
+    if (await enrol(deps, j, recipientId, input.properties ?? {}, { inline: true }, input.idempotencyKey ? id : undefined)) enrolled.push(j.id);
   }
   if (input.idempotencyKey) await deps.journeys.finishEvent(id, enrolled);
   return { id, enrolled, ...(exited.length ? { exited } : {}) };
@@ -236,9 +237,11 @@ async function exitOnEvent(deps: Deps, journey: Journey, recipientId: string, na
 
 // ---- the engine ----
 
-async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Readonly<Record<string, unknown>>, options: { inline: boolean }): Promise<boolean> {
+async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Readonly<Record<string, unknown>>, options: { inline: boolean }, event?: string): Promise<boolean> {
   const previous = await deps.journeys.getEnrolment(recipientId, journey.id);
   if (!mayEnrolAgain(journey.reentry, previous?.status)) return false;
+  // A keyed event retried after its run ended but before it was marked done (a crash, a copy racing it): no second run.
+  if (event !== undefined && previous?.event === event) return false;
   const now = deps.clock();
   const at = now.toISOString();
   const first = journey.steps[0]!.id;
@@ -252,6 +255,7 @@ async function enrol(deps: Deps, journey: Journey, recipientId: string, data: Re
     seq: 1,
     due: options.inline ? new Date(now.getTime() + STEP_LEASE_MS).toISOString() : at,
     ...(Object.keys(data).length ? { data } : {}),
+    ...(event !== undefined ? { event } : {}),
     enrolledAt: at,
     updatedAt: at,
     ...(options.inline ? {} : { pending: true }),
@@ -321,7 +325,9 @@ export async function advance(deps: Deps, journey: Journey, start: Enrolment): P
     const step = journey.steps[index]!;
     if (cur.status === 'waiting') {
       if (cur.due && Date.parse(cur.due) > now.getTime()) return cur;
-      cur = await go(deps, cur, nextOf(journey.steps, index), { [figureName('waiting', step.id)]: -1 });
+      if (step.wait) cur = await go(deps, cur, nextOf(journey.steps, index), { [figureName('waiting', step.id)]: -1 });
+      // An edit made the wait they are at a send or a branch: their wait is over, and the step runs now.
+      else cur = await deps.journeys.move(cur, { status: 'active', due: new Date(now.getTime() + STEP_LEASE_MS).toISOString() }, { [figureName('waiting', step.id)]: -1 }, now.toISOString());
       continue;
     }
     if (step.wait) {

@@ -39,6 +39,8 @@ export interface Enrolment {
   readonly seq: number;
   /** While in the journey: when the sweep should look at it. */
   readonly due?: string;
+  /** The keyed event (its id) that started this run: a retry of that event finds it and starts no second run. */
+  readonly event?: string;
   /** The trigger event's properties: template data for the send steps. */
   readonly data?: Readonly<Record<string, unknown>>;
   /** The message each send step produced (for `opened`/`clicked` branches). */

@@ -50,12 +50,14 @@ export type ClaimResult =
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
 
 /** What counting a delivery needs of its record (returned by the write itself). */
-export type DeliveredRecord = Pick<MessageRecord, 'messageId' | 'class' | 'topic' | 'campaignId'>;
+export type DeliveredRecord = Pick<MessageRecord, 'messageId' | 'class' | 'topic' | 'campaignId' | 'variant'>;
 const deliveredRecord = (i: Record<string, unknown>): DeliveredRecord => ({
   messageId: String(i.messageId),
   class: i.class as MessageRecord['class'],
   ...(typeof i.topic === 'string' ? { topic: i.topic } : {}),
   ...(typeof i.campaignId === 'string' ? { campaignId: i.campaignId } : {}),
+  // An A/B variant's deliveries are its winner's denominator (dimsOf counts them in the variant's series).
+  ...(typeof i.variant === 'string' ? { variant: i.variant } : {}),
 });
 
 /**

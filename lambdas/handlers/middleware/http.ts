@@ -51,7 +51,24 @@ export function errorBody(code: string, message: string, details: readonly Error
 
 /** Body fields are named from the top (`to.email`), query and path fields with their part (`query.limit`); the body as a whole is `body`. */
 const zodDetails = (issues: readonly z.core.$ZodIssue[], prefix: string): ErrorDetail[] =>
-  issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'body', message: i.message }));
+  issues.flatMap(closest).map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'body', message: i.message }));
+
+/**
+ * A union none of whose shapes matched says only "Invalid input" at the union: a typo deep in a segment rule would
+ * name the whole rule. Report instead the issues of the shape the value has (its keys and types match, something
+ * inside does not), the one whose issues reach deepest; when the value has none of the shapes, the union's own issue.
+ */
+function closest(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const at = issue.path.length;
+  const notThisShape = (i: z.core.$ZodIssue) => (i.code === 'invalid_type' && i.path.length <= at + 1) || (i.code === 'invalid_value' && i.path.length === at);
+  const options = issue.errors
+    .map((option) => option.map((i) => ({ ...i, path: [...issue.path, ...i.path] })).flatMap(closest))
+    .filter((o) => o.length > 0 && !o.some(notThisShape));
+  const depth = (o: z.core.$ZodIssue[]) => Math.max(...o.map((i) => i.path.length));
+  const best = options.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+  return best ?? [issue];
+}
 
 export function parsePart<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.infer<S> {
   if (!schema) return value as z.infer<S>;

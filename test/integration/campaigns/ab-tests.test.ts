@@ -133,10 +133,13 @@ describe('an A/B campaign', () => {
     // The message record says which variant went; /v1/metrics gives each variant's figures apart.
     const someone = a.emails[0]!;
     expect((await api.get(`/v1/messages/${c.id}-${a.ids.get(someone)}`)).body.variant).toBe(variantOf(mails.get(someone)![0]!));
+    // SES's deliveries count in each variant's series too: they are the rates' denominator the winner is picked on.
+    await deliveredCounted(c.id);
     for (const v of ['a', 'b']) {
       const m = (await api.get(`/v1/metrics?campaign=${c.id}&variant=${v}`)).body;
       expect(m.series).toBe(`C#${c.id}#V#${v}`);
       expect(m.totals.sent.marketing).toBe(byVariant[v]);
+      expect(m.totals.delivered.marketing).toBe(byVariant[v]);
     }
     expect((await api.get(`/v1/metrics?variant=a`)).status).toBe(400);
   });
@@ -271,5 +274,9 @@ describe('an A/B campaign', () => {
     expect(await bad({ variants: [{ id: 'a', template: 'no-such-template', weight: 1 }, { id: 'b', subject: 'y', weight: 1 }] })).toContain('variants.0.template');
     expect(await bad({ variants: [{ id: 'a', template: other.template, weight: 1 }, { id: 'b', subject: 'y', weight: 1 }] })).toContain('variants.0.template');
     expect(await bad({ test: { share: 50, metric: 'clicks', decideAfterSeconds: 60 } })).toContain('test');
+    // A variant's subject replaces the template's: one that would not render is refused as the template would be,
+    // not accepted and then failed for every recipient of the variant.
+    expect(await bad({ variants: [{ id: 'a', subject: 'Hi {{', weight: 1 }, { id: 'b', subject: 'y', weight: 1 }] })).toContain('variants.0.subject');
+    expect(await bad({ variants: [{ id: 'a', subject: 'x', weight: 1 }, { id: 'b', subject: '{{#if}}', weight: 1 }] })).toContain('variants.1.subject');
   });
 });

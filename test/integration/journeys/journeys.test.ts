@@ -9,7 +9,10 @@
  * Journeys trigger on every new recipient and the tests move the handlers' clock, so this file runs on tables of
  * its own.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { runDueJourneys } from '../../../lambdas/services/journeys.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
@@ -101,6 +104,8 @@ describe('journey definitions', () => {
       [{ steps: [{ id: 'a', send: { template: thanks } }, { id: 'a', send: { template: nudge } }] }, 'body.steps.1.id'],
       [{ steps: [{ id: 'a', wait: { untilLocalTime: '25:00' } }] }, 'body.steps.0.wait'],
       [{ steps: [{ id: 'a', send: { template: thanks }, wait: { seconds: 5 } }] }, 'body.steps.0'],
+      // A typo deep in a branch's segment rule names the field, not the whole condition ("Invalid input" at the union).
+      [{ steps: [{ id: 'b', branch: { if: { all: [{ field: 'country', op: 'equals', value: 'DE' }] }, then: 'end', else: 'end' } }] }, 'body.steps.0.branch.if.all.0.op'],
     ];
     for (const [patch, path] of cases) {
       const r = await api.post('/v1/journeys', { ...base, ...patch });
@@ -123,6 +128,11 @@ describe('journey definitions', () => {
     // A draft can be changed; pausing a draft is a conflict; events are for services only.
     expect((await api.put(`/v1/journeys/${base.id}`, { name: 'Renamed', trigger: base.trigger, steps: [{ id: 'a', send: { template: thanks } }] })).body.name).toBe('Renamed');
     expect((await api.post(`/v1/journeys/${base.id}/pause`)).status).toBe(409);
+    // Archived is for good: a change is a 409 that does not tell the caller to pause it (pausing it is a 409 too).
+    expect((await api.post(`/v1/journeys/${base.id}/archive`)).body.status).toBe('archived');
+    const archivedPut = await api.put(`/v1/journeys/${base.id}`, { name: 'Again', trigger: base.trigger, steps: [{ id: 'a', send: { template: thanks } }] });
+    expect(archivedPut.status).toBe(409);
+    expect(archivedPut.body.error.message).not.toMatch(/pause/);
     expect((await suite.as('marketing').post('/v1/events', { recipientId: 'rcp_x', name: 'x' })).status).toBe(403);
     expect((await api.post('/v1/events', { recipientId: 'rcp_nobody', name: 'signed-up' })).status).toBe(404);
   });
@@ -164,6 +174,22 @@ describe('waits', () => {
     const f = await figures(id);
     expect(f.steps.pause).toMatchObject({ entered: 1, waiting: 0 });
     expect(f.steps.hello).toMatchObject({ entered: 1, sent: 1 });
+    expect(f.completed).toBe(1);
+  });
+
+  it('someone waiting at a step an edit turned into a send gets that send when their wait ends', async () => {
+    const id = await activeJourney({ id: 'rekind', name: 'Rekind', trigger: { event: `rekind-${run}` }, steps: [{ id: 'x', wait: { seconds: 600 } }, { id: 'bye', send: { template: thanks } }] });
+    const p = await person('rekind');
+    expect((await suite.api.post('/v1/events', { recipientId: p.id, name: `rekind-${run}` })).body.enrolled).toEqual([id]);
+    expect((await suite.api.post(`/v1/journeys/${id}/pause`)).status).toBe(200);
+    const edited = await suite.api.put(`/v1/journeys/${id}`, { name: 'Rekind', trigger: { event: `rekind-${run}` }, steps: [{ id: 'x', send: { template: nudge } }, { id: 'bye', send: { template: thanks } }] });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect((await suite.api.post(`/v1/journeys/${id}/activate`)).status).toBe(200);
+    later(601_000);
+    await runDueJourneys(container());
+    expect((await subjects(p.email)).sort()).toEqual([`Nudge ${run}`, `Thanks ${run}`]);
+    const f = await figures(id);
+    expect(f.steps.x).toMatchObject({ entered: 1, waiting: 0, sent: 1 });
     expect(f.completed).toBe(1);
   });
 
@@ -280,6 +306,36 @@ describe('exits and re-entry', () => {
     expect((await suite.api.post('/v1/events', { recipientId: p.id, name: `visit-${run}` })).body.enrolled).toEqual([again]);
     expect((await subjects(p.email)).sort()).toEqual([`Nudge ${run}`, `Thanks ${run}`, `Thanks ${run}`]);
     expect((await figures(again)).enrolled).toBe(2);
+  });
+
+  it('one event posted several times under its idempotency key enrols once, even where re-entry is allowed', async () => {
+    // A run without a wait ends within the request: a concurrent copy of the event would otherwise find it ended and
+    // start a second run (a second mail) for the same key.
+    const id = await activeJourney({ id: 'keyed', name: 'Keyed', trigger: { event: `paid-${run}` }, reentry: 'afterExit', steps: [{ id: 'hi', send: { template: thanks } }] });
+    const p = await person('keyed');
+    // Copies a few milliseconds apart: some while the first is still running, some once its run has ended.
+    const copies = Array.from({ length: 12 }, (_, i) => i * 15);
+    const answers = await Promise.all(copies.map(async (delay) => {
+      await new Promise((r) => setTimeout(r, delay));
+      return suite.api.post('/v1/events', { recipientId: p.id, name: `paid-${run}`, idempotencyKey: `pay-7-${run}` });
+    }));
+    expect(answers.map((a) => a.status)).toEqual(copies.map(() => 202));
+    expect(answers.flatMap((a) => a.body.enrolled)).toEqual([id]);
+    expect(await subjects(p.email)).toEqual([`Thanks ${run}`]);
+    expect((await figures(id)).enrolled).toBe(1);
+
+    // The process died after the run, before the event was marked done: the caller's retry under the same key finds
+    // that run was this event's and starts no second one.
+    const q = await person('keyed-retry');
+    const first = await suite.api.post('/v1/events', { recipientId: q.id, name: `paid-${run}`, idempotencyKey: `pay-8-${run}` });
+    expect(first.body.enrolled).toEqual([id]);
+    await documentClient().send(
+      new UpdateCommand({ TableName: config().tables.messages, Key: { pk: `EV#${first.body.id}`, sk: 'EVENT' }, UpdateExpression: 'SET done = :f REMOVE enrolled', ExpressionAttributeValues: { ':f': false } }),
+    );
+    const retry = await suite.api.post('/v1/events', { recipientId: q.id, name: `paid-${run}`, idempotencyKey: `pay-8-${run}` });
+    expect(retry.status).toBe(202);
+    expect(await subjects(q.email)).toEqual([`Thanks ${run}`]);
+    expect((await figures(id)).enrolled).toBe(2);
   });
 });
 

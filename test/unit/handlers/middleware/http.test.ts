@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { httpRoute, json } from '../../../../lambdas/handlers/middleware/http.ts';
+import { httpRoute, json, parsePart } from '../../../../lambdas/handlers/middleware/http.ts';
 import { SendwellError } from '../../../../lambdas/domain/errors.ts';
 
 const context = {
@@ -49,6 +49,22 @@ describe('httpRoute', () => {
     const error = res.body.error as { code: string; details: Array<{ path: string }> };
     expect(error.code).toBe('validation_failed');
     expect(error.details.map((d) => d.path).sort()).toEqual(['name', 'to.email']);
+  });
+
+  it('names the field inside a union the value has the shape of, not just the union', () => {
+    const cond = z.object({ field: z.string(), op: z.enum(['eq', 'in']) }).strict();
+    const schema = z.object({ if: z.union([z.object({ clicked: z.string() }).strict(), cond, z.object({ all: z.array(cond) }).strict()]) });
+    const details = (value: unknown) => {
+      try {
+        parsePart(schema, value, 'body');
+      } catch (e) {
+        return (e as SendwellError).details;
+      }
+      throw new Error('parsed');
+    };
+    expect(details({ if: { all: [{ field: 'country', op: 'equals' }] } })).toEqual([{ path: 'if.all.0.op', message: expect.stringContaining('"eq"') }]);
+    // None of the shapes: the union itself is named.
+    expect(details({ if: 'x' })).toEqual([{ path: 'if', message: 'Invalid input' }]);
   });
 
   it('answers 400 for a bad path parameter, with the place named', async () => {
