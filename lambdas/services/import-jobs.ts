@@ -143,7 +143,9 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
     if (options.deadline !== undefined && Date.now() > options.deadline - 15_000) return { settled, finished: false };
     const from: number = chunk.offset;
     const step = rows.slice(from, from + STEP_ROWS);
-    const report = await importParsedRows(deps.base, step, job.createdBy, [], job.id);
+    // While every settled row of the job was new (a list imported the first time), claims are tried before any read.
+    const likelyNew = job.updated + job.unchanged === 0;
+    const report = await importParsedRows(deps.base, step, job.createdBy, [], job.id, likelyNew);
     const entries: ImportReportEntry[] = [
       ...report.rejected.map((r) => ({ line: r.line, kind: 'rejected' as const, reason: clip(r.reason) })),
       ...report.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })),
