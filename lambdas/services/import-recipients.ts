@@ -364,11 +364,19 @@ async function createClaimed(run: ImportRun, fresh: readonly MergedRow[], origin
     const { input, initial } = newRowInput(run, merged, scratch);
     return { merged, warnings: scratch.warnings, record: newRecipientRecord(run.deps, run.keys, input, { source: 'import', actor: run.actor }, initial) };
   });
+  // A recipient's ledger entries go in its claim's transaction (100 items at most), so are written once it is won.
+  const withClaim = (r: (typeof records)[number]) => r.record.ledger.length < 100;
   const { taken } = await run.deps.recipients.claimMany(
-    records.map((r) => ({ addressHash: r.record.profile.addressHash, recipientId: r.record.profile.id, createdAt: r.record.profile.createdAt, origin: `${origin}:${r.merged.line}` })),
+    records.map((r) => ({
+      addressHash: r.record.profile.addressHash,
+      recipientId: r.record.profile.id,
+      createdAt: r.record.profile.createdAt,
+      origin: `${origin}:${r.merged.line}`,
+      ...(withClaim(r) ? { ledger: r.record.ledger } : {}),
+    })),
   );
   const won = records.filter((r) => !taken.has(r.record.profile.addressHash));
-  await run.deps.recipients.writeClaimed(won.map((r) => ({ profile: r.record.profile, consents: r.record.stored, ledger: r.record.ledger })));
+  await run.deps.recipients.writeClaimed(won.map((r) => ({ profile: r.record.profile, consents: r.record.stored, ledger: withClaim(r) ? [] : r.record.ledger })));
   for (const r of won) {
     run.report.created++;
     run.report.warnings.push(...r.warnings);
