@@ -8,9 +8,10 @@
  * - a row is applied by the same code as a synchronous import (`importParsedRows`), which is idempotent on the data:
  *   a recipient is created only if its address claim is won, a consent written only if it changes (with its ledger
  *   entry in the same transaction) — so a step done again never applies a row twice. New recipients are written
- *   claim first, the rest by BatchWriteItem (`RecipientStore.claimMany`); each claim names the job and line that
- *   won it, so a step done again after a crash completes its own half-written recipients with the same keys and
- *   counts them as created: the data and the counts are exact.
+ *   claim first (with their ledger entries, in one transaction), the rest by BatchWriteItem
+ *   (`RecipientStore.claimMany`); each claim names the job and line that won it, so a step done again after a crash
+ *   completes its own half-written recipients with the same keys and counts them as created: the data and the counts
+ *   are exact.
  *
  * Rows with the same address in one step are merged as in a synchronous import; across steps the later row is
  * applied after the earlier one (chunks run in parallel, so across chunks their order is not guaranteed).
