@@ -244,8 +244,11 @@ export class RecipientStore {
           } catch (e) {
             const reasons = cancellationReasons(e);
             if (!reasons?.includes('ConditionalCheckFailed')) throw e;
+            const before = group.length;
             reasons.forEach((r, i) => r === 'ConditionalCheckFailed' && taken.add(group[owner[i] ?? -1]?.addressHash ?? ''));
             group = group.filter((c) => !taken.has(c.addressHash));
+            // Nothing named as taken: trying again would loop; the step fails and is delivered again.
+            if (group.length === before) throw e;
           }
         }
       }
