@@ -48,7 +48,7 @@ describe('a marketer in the console', () => {
     const total = first.reduce((a, b) => a! + b!, 0)!;
     expect(total).toBeLessThan(300 * 1024);
     const nav = c.page.getByRole('navigation', { name: 'Console' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Campaigns', 'Templates', 'Segments', 'Topics', 'Import recipients', 'Figures', 'Quiet hours and caps']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Campaigns', 'Templates', 'Segments', 'Journeys', 'Topics', 'Import recipients', 'Figures', 'Quiet hours and caps']);
     expect(await c.page.getByText('(marketing)').isVisible()).toBe(true);
     // The boot line of index.html is gone once the app is up.
     expect(await c.page.getByText('Loading the Sendwell console').count()).toBe(0);
