@@ -192,63 +192,42 @@ export class RecipientStore {
   }
 
   /**
-   * An import job's way to create many new recipients (issue 15), in two phases. First the address claims, the only
-   * items that need a condition (an address is one recipient's), each with its recipient's ledger entries (`ledger`:
-   * written exactly when the claim is won), 100 items a transaction, 4 at once; a claim holds `origin` (job and
-   * line), so a step done again after a crash knows its own claims. Then, for the claims won, the consents and, last,
-   * the profile, without conditions ({@link writeClaimed}, BatchWriteItem): their keys are new (the ledger's made
-   * deterministic), so writing them again is idempotent, and a profile present means its other items are too.
+   * An import job's way to create many new recipients (issue 15), in two phases. First the address claims alone, the
+   * only items that need a condition (an address is one recipient's), 100 a transaction, 4 at once; a claim holds
+   * `origin` (job and line), so a step done again after a crash knows its own claims. Then, for the claims won, the
+   * consents and ledger entries and, last, the profile, without conditions (BatchWriteItem; the ledger by plain
+   * transactions): their keys are new (the ledger's made deterministic), so writing them again is idempotent, and a
+   * profile present means its other items are too.
    * Returns the address hashes that were taken already (nothing written for them).
    */
-  async claimMany(claims: ReadonlyArray<{ addressHash: string; recipientId: string; createdAt: string; origin: string; ledger?: readonly LedgerEntry[] }>): Promise<{ taken: Set<string> }> {
+  async claimMany(claims: ReadonlyArray<{ addressHash: string; recipientId: string; createdAt: string; origin: string }>): Promise<{ taken: Set<string> }> {
     const taken = new Set<string>();
-    const sizeOf = (c: (typeof claims)[number]) => 1 + (c.ledger?.length ?? 0);
     const groups: Array<typeof claims> = [];
-    let current: Array<(typeof claims)[number]> = [];
-    let size = 0;
-    for (const c of claims) {
-      if (current.length && size + sizeOf(c) > 100) {
-        groups.push(current);
-        current = [];
-        size = 0;
-      }
-      current.push(c);
-      size += sizeOf(c);
-    }
-    if (current.length) groups.push(current);
+    for (let i = 0; i < claims.length; i += 100) groups.push(claims.slice(i, i + 100));
     let next = 0;
     const lane = async () => {
       while (next < groups.length) {
         let group = groups[next++] ?? [];
         // A cancelled transaction names the claims already taken: the rest is tried again without them.
         while (group.length) {
-          // Which claim each item belongs to: only claims have a condition, so only their positions can fail.
-          const owner: number[] = [];
-          const items = group.flatMap((c, k) => {
-            const mine = [
-              {
-                Put: {
-                  TableName: this.#tables.recipients,
-                  Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              ...(c.ledger ?? []).map((entry, i) => this.#claimedLedgerPut(entry, i)),
-            ];
-            owner.push(...mine.map(() => k));
-            return mine;
-          });
           try {
-            await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
+            await this.#db.send(
+              new TransactWriteCommand({
+                TransactItems: group.map((c) => ({
+                  Put: {
+                    TableName: this.#tables.recipients,
+                    Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                })),
+              }),
+            );
             group = [];
           } catch (e) {
             const reasons = cancellationReasons(e);
             if (!reasons?.includes('ConditionalCheckFailed')) throw e;
-            const before = group.length;
-            reasons.forEach((r, i) => r === 'ConditionalCheckFailed' && taken.add(group[owner[i] ?? -1]?.addressHash ?? ''));
+            group.forEach((c, i) => reasons[i] === 'ConditionalCheckFailed' && taken.add(c.addressHash));
             group = group.filter((c) => !taken.has(c.addressHash));
-            // Nothing named as taken: trying again would loop; the step fails and is delivered again.
-            if (group.length === before) throw e;
           }
         }
       }
@@ -261,7 +240,7 @@ export class RecipientStore {
   async writeClaimed(recipients: ReadonlyArray<{ profile: StoredProfile; consents: readonly StoredConsent[]; ledger: readonly LedgerEntry[] }>): Promise<void> {
     // The ledger by transactions of plain puts, not BatchWriteItem: IAM cannot grant that without deletes too, and
     // the ledger is append-only. Its keys are deterministic here, so writing an entry again replaces it by itself.
-    const entries = recipients.flatMap((r) => r.ledger.map((entry, i) => this.#claimedLedgerPut(entry, i)));
+    const entries = recipients.flatMap((r) => r.ledger.map((entry, i) => ({ Put: { TableName: this.#tables.ledger, Item: this.#ledgerItem(entry, i, createHash('sha256').update(entry.recipientId).digest('hex').slice(0, 8)) } })));
     const groups: Array<typeof entries> = [];
     for (let i = 0; i < entries.length; i += 100) groups.push(entries.slice(i, i + 100));
     let next = 0;
@@ -522,11 +501,6 @@ export class RecipientStore {
 
   #ledgerItem(entry: LedgerEntry, index: number, suffix: string) {
     return { pk: `R#${entry.recipientId}`, sk: `${entry.at}#${String(index).padStart(3, '0')}#${suffix}`, ...entry };
-  }
-
-  /** A new recipient's ledger entry with a key made from its recipient and index: written again, it replaces itself. */
-  #claimedLedgerPut(entry: LedgerEntry, index: number) {
-    return { Put: { TableName: this.#tables.ledger, Item: this.#ledgerItem(entry, index, createHash('sha256').update(entry.recipientId).digest('hex').slice(0, 8)) } };
   }
 
   /** `index` keeps entries written in one transaction (same instant) in the order they were made. */
