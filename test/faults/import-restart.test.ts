@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
+import { remoteAdminClient, stackPorts, childStackEnv, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 
 const ADMIN_KEY = 'swl_faults_import_key_0123456789abcdef';
 const dataDir = mkdtempSync(join(tmpdir(), 'sendwell-import-kill-'));
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 it('SIGKILL of npm start mid-import, then a restart: every row imported once, none lost', { timeout: 900_000 }, async () => {
   const ports = await stackPorts();
-  const env = { ...ports, SENDWELL_DATA_DIR: dataDir, SENDWELL_ADMIN_KEY: ADMIN_KEY, SENDWELL_LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'ERROR', SENDWELL_QUEUE_VISIBILITY_SECONDS: '10' };
+  const env = childStackEnv(ports, dataDir, ADMIN_KEY, { SENDWELL_QUEUE_VISIBILITY_SECONDS: '10' });
   stack = await startChildStack(env);
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
   const run = Date.now().toString(36);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
-import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
+import { remoteAdminClient, stackPorts, childStackEnv, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 import { journalMail } from '../support/fault-stack.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
 
@@ -32,14 +32,7 @@ const dynamoPids = (out: string) =>
 
 it('npm start lives through its DynamoDB Local being killed mid-campaign: restarted, exactly one mail each', { timeout: 600_000 }, async () => {
   const ports = await stackPorts();
-  stack = await startChildStack({
-    ...ports,
-    SENDWELL_DATA_DIR: dataDir,
-    SENDWELL_ADMIN_KEY: ADMIN_KEY,
-    SENDWELL_LOG_LEVEL: 'INFO',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    SENDWELL_QUEUE_VISIBILITY_SECONDS: '20',
-  });
+  stack = await startChildStack(childStackEnv(ports, dataDir, ADMIN_KEY, { SENDWELL_LOG_LEVEL: 'INFO', SENDWELL_QUEUE_VISIBILITY_SECONDS: '20' }));
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
   const { topic } = await marketingTopic(api, 'ddbkill', 'DynamoDB killed');
   const cohorts = await seedOnDisk(api, [

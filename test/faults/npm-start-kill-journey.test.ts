@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
-import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
+import { remoteAdminClient, stackPorts, childStackEnv, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 
 const ADMIN_KEY = 'swl_faults_journey_key_0123456789abcd';
 const dataDir = mkdtempSync(join(tmpdir(), 'sendwell-journey-kill-'));
@@ -30,15 +30,7 @@ const subjectOf = (l: Sent) => String((l.mail as { subject?: unknown } | undefin
 
 it('SIGKILL of npm start mid-journey, then a restart: each step mails each recipient exactly once', { timeout: 600_000 }, async () => {
   const ports = await stackPorts();
-  const env = {
-    ...ports,
-    SENDWELL_DATA_DIR: dataDir,
-    SENDWELL_ADMIN_KEY: ADMIN_KEY,
-    SENDWELL_LOG_LEVEL: 'WARN',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    SENDWELL_SES_LATENCY_MS: '1000',
-    SENDWELL_SES_EVENT_DELAY_MS: '2000',
-  };
+  const env = childStackEnv(ports, dataDir, ADMIN_KEY, { SENDWELL_SES_LATENCY_MS: '1000', SENDWELL_SES_EVENT_DELAY_MS: '2000' });
   stack = await startChildStack(env);
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
 

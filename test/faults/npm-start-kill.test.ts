@@ -19,7 +19,7 @@ import { readJournal, type JournalLine } from '../../local/mail-journal.ts';
 import { marketingTopic, optIn, waitForCampaign } from '../support/campaigns.ts';
 import { judgeLeaver } from '../support/leavers.ts';
 import { seedOnDisk } from '../support/seed-on-disk.ts';
-import { remoteAdminClient, stackPorts, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
+import { remoteAdminClient, stackPorts, childStackEnv, startChildStack, stopChildStack, type ChildStack } from '../support/local-stack.ts';
 
 const ADMIN_KEY = 'swl_faults_kill_key_0123456789abcdef';
 const dataDir = mkdtempSync(join(tmpdir(), 'sendwell-kill-'));
@@ -37,17 +37,12 @@ const campaignMail = (campaignId: string): Sent[] =>
 
 it('SIGKILL of npm start mid-campaign, then a restart: exactly one mail per eligible recipient, no opt-out lost', { timeout: 600_000 }, async () => {
   const ports = await stackPorts();
-  const env = {
-    ...ports,
-    SENDWELL_DATA_DIR: dataDir,
-    SENDWELL_ADMIN_KEY: ADMIN_KEY,
-    SENDWELL_LOG_LEVEL: 'WARN',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  const env = childStackEnv(ports, dataDir, ADMIN_KEY, {
     SENDWELL_SES_LATENCY_MS: '1000',
     SENDWELL_SES_EVENT_DELAY_MS: '2000',
     // What the killed process had received comes again after this (the default outlasts a sender's 120 s timeout).
     SENDWELL_QUEUE_VISIBILITY_SECONDS: '30',
-  };
+  });
   stack = await startChildStack(env);
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
 

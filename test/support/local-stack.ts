@@ -27,6 +27,14 @@ export async function stackPorts(): Promise<StackPorts> {
   return { SENDWELL_PORT: String(await freePort()), SENDWELL_SES_PORT: String(await freePort()), SENDWELL_DYNAMODB_PORT: String(await freePort()) };
 }
 
+/**
+ * The environment of a fault test's `npm start`: its own ports, data folder and admin key, handler logs at WARN (what
+ * a test reads from the output), plus the test's own settings (`extra` wins).
+ */
+export function childStackEnv(ports: StackPorts, dataDir: string, adminKey: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...ports, SENDWELL_DATA_DIR: dataDir, SENDWELL_ADMIN_KEY: adminKey, SENDWELL_LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'ERROR', ...extra };
+}
+
 /** Starts `node local/main.ts` (what `npm start` runs) and resolves once it says it is running. */
 export async function startChildStack(env: Record<string, string>, timeoutMs = 120_000): Promise<ChildStack> {
   const child = spawn(process.execPath, ['local/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
