@@ -5,32 +5,19 @@
  * watches the rest of the audience get it. Every screen is checked with axe-core and for console errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { launchBrowser } from '../../support/browser.ts';
-import { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine } from '../../support/campaigns.ts';
-import type { TestGateway } from '../../support/gateway.ts';
-import { screenshot, seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+import { mailsBySubject, marketingTopic, optIn, seedCohorts } from '../../support/campaigns.ts';
+import { openConsole, screenshot, seriousViolations, type ConsolePage, type ConsoleRun } from './console-support.ts';
 
-let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
-let engine: CampaignEngine;
-let browser: Browser;
+let con: ConsoleRun;
 let c: ConsolePage;
 
 beforeAll(async () => {
-  gw = await startConsoleGateway();
-  api = adminClient(gw);
-  engine = await startTestEngine('console-ab');
-  browser = await launchBrowser();
-  c = await signIn(browser, gw, 'marketing');
+  con = await openConsole({ role: 'marketing', engine: 'console-ab' });
+  [api, c] = [con.api, con.c!];
 }, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
-  await gw?.stop();
-});
+afterAll(() => con?.close());
 
 describe('a marketer runs an A/B test in the console', () => {
   it('composes variants with a holdout and a test share, launches, picks the winner, and the rest get it', async () => {

@@ -6,20 +6,16 @@
  * its own (the delivery settings are stage-wide).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { adminClient } from '../../support/admin-client.ts';
-import { launchBrowser } from '../../support/browser.ts';
 import { marketingTopic, optIn, seedCohorts } from '../../support/campaigns.ts';
-import type { TestGateway } from '../../support/gateway.ts';
-import { screenshot, seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+import { openConsole, screenshot, seriousViolations, type ConsolePage, type ConsoleRun } from './console-support.ts';
 import { ownTables } from '../../support/own-tables.ts';
 
 const prefix = `sendwell-audience-e2e-${Date.now().toString(36)}`;
 const createOwnTables = ownTables(prefix);
 
-let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
-let browser: Browser;
+let con: ConsoleRun;
 let c: ConsolePage;
 let topic: string;
 let template: string;
@@ -27,21 +23,20 @@ const run = Date.now().toString(36);
 
 beforeAll(async () => {
   await createOwnTables();
-  gw = await startConsoleGateway();
-  api = adminClient(gw);
-  ({ topic, template } = await marketingTopic(api, 'aud', 'Audience news'));
-  await seedCohorts(api, [
-    { label: 'de-pro', count: 4, row: () => ({ country: 'DE', attributes: { plan: 'pro' }, consents: { [topic]: optIn() } }) },
-    { label: 'de-free', count: 1, row: () => ({ country: 'DE', attributes: { plan: 'free' }, consents: { [topic]: optIn() } }) },
-    { label: 'fr', count: 2, row: () => ({ country: 'FR', attributes: { plan: 'pro' }, consents: { [topic]: optIn() } }) },
-  ]);
-  browser = await launchBrowser();
-  c = await signIn(browser, gw, 'marketing');
+  con = await openConsole({
+    role: 'marketing',
+    setup: async (admin) => {
+      ({ topic, template } = await marketingTopic(admin, 'aud', 'Audience news'));
+      await seedCohorts(admin, [
+        { label: 'de-pro', count: 4, row: () => ({ country: 'DE', attributes: { plan: 'pro' }, consents: { [topic]: optIn() } }) },
+        { label: 'de-free', count: 1, row: () => ({ country: 'DE', attributes: { plan: 'free' }, consents: { [topic]: optIn() } }) },
+        { label: 'fr', count: 2, row: () => ({ country: 'FR', attributes: { plan: 'pro' }, consents: { [topic]: optIn() } }) },
+      ]);
+    },
+  });
+  [api, c] = [con.api, con.c!];
 }, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+afterAll(() => con?.close());
 
 const figure = (name: string) => c.page.locator(`[data-figure="${name}"]`).first();
 

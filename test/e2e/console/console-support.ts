@@ -13,6 +13,10 @@ import { FUNCTIONS, ROUTES } from '../../../lambdas/wiring/routes.ts';
 import { consoleSite } from '../../../local/console.ts';
 import { loadHandlers, startGateway, type StaticSite } from '../../../local/gateway.ts';
 import { TEST_ADMIN_KEY, TEST_ROLE_KEYS, repoRoot, withAdminCall, type TestGateway } from '../../support/gateway.ts';
+import { adminClient } from '../../support/admin-client.ts';
+import { launchBrowser } from '../../support/browser.ts';
+import { startTestEngine } from '../../support/campaigns.ts';
+import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 
 export type ConsoleRole = 'admin' | keyof typeof TEST_ROLE_KEYS;
 export const keyOf = (role: ConsoleRole) => (role === 'admin' ? TEST_ADMIN_KEY : TEST_ROLE_KEYS[role]);
@@ -97,4 +101,45 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+}
+
+/** The servers a console browser test runs against, opened once per file. */
+export interface ConsoleRun {
+  readonly gw: TestGateway;
+  readonly api: ReturnType<typeof adminClient>;
+  readonly engine?: CampaignEngine;
+  readonly browser: Browser;
+  /** Signed in with `role`, when one was given. */
+  readonly c?: ConsolePage;
+  close(): Promise<void>;
+}
+
+/**
+ * The console gateway, an admin client, the campaign engine when `engine` names one, data the file needs first
+ * (`setup`, before the browser opens), Chromium, and a page signed in as `role`. `close` stops them in reverse order.
+ */
+export async function openConsole(options: {
+  readonly role?: ConsoleRole;
+  readonly engine?: string;
+  readonly sites?: readonly StaticSite[];
+  readonly setup?: (api: ReturnType<typeof adminClient>) => Promise<void>;
+}): Promise<ConsoleRun> {
+  const gw = await startConsoleGateway(0, undefined, options.sites);
+  const api = adminClient(gw);
+  const engine = options.engine ? await startTestEngine(options.engine) : undefined;
+  await options.setup?.(api);
+  const browser = await launchBrowser();
+  const c = options.role ? await signIn(browser, gw, options.role) : undefined;
+  return {
+    gw,
+    api,
+    ...(engine ? { engine } : {}),
+    browser,
+    ...(c ? { c } : {}),
+    async close() {
+      await browser.close();
+      await engine?.stop();
+      await gw.stop();
+    },
+  };
 }

@@ -5,19 +5,15 @@
  * console errors. On tables of its own (an active journey enrols every new recipient of its trigger).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { adminClient } from '../../support/admin-client.ts';
-import { launchBrowser } from '../../support/browser.ts';
-import type { TestGateway } from '../../support/gateway.ts';
 import { mailTo, uniqueAddress } from '../../support/mailbox.ts';
 import { ownTables } from '../../support/own-tables.ts';
-import { screenshot, seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+import { openConsole, screenshot, seriousViolations, type ConsolePage, type ConsoleRun } from './console-support.ts';
 
 const createOwnTables = ownTables(`sendwell-journeys-e2e-${Date.now().toString(36)}`);
 
-let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
-let browser: Browser;
+let con: ConsoleRun;
 let c: ConsolePage;
 const run = Date.now().toString(36);
 const hello = `hello-${run}`;
@@ -25,21 +21,20 @@ const later = `later-${run}`;
 
 beforeAll(async () => {
   await createOwnTables();
-  gw = await startConsoleGateway();
-  api = adminClient(gw);
-  for (const [id, subject] of [
-    [hello, `Hello ${run}`],
-    [later, `Later ${run}`],
-  ]) {
-    expect((await api.post('/v1/templates', { id, class: 'service', subject, html: '<p>Hi</p><a href="{{preferences_url}}">Preferences</a>', text: 'Hi {{preferences_url}}' })).status).toBe(201);
-  }
-  browser = await launchBrowser();
-  c = await signIn(browser, gw, 'marketing');
+  con = await openConsole({
+    role: 'marketing',
+    setup: async (admin) => {
+      for (const [id, subject] of [
+        [hello, `Hello ${run}`],
+        [later, `Later ${run}`],
+      ]) {
+        expect((await admin.post('/v1/templates', { id, class: 'service', subject, html: '<p>Hi</p><a href="{{preferences_url}}">Preferences</a>', text: 'Hi {{preferences_url}}' })).status).toBe(201);
+      }
+    },
+  });
+  [api, c] = [con.api, con.c!];
 }, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+afterAll(() => con?.close());
 
 const figure = (name: string) => c.page.locator(`[data-figure="${name}"]`).first();
 

@@ -7,18 +7,13 @@
  * first load of /console/ for its size.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { launchBrowser } from '../../support/browser.ts';
-import { startTestEngine } from '../../support/campaigns.ts';
 import type { TestGateway } from '../../support/gateway.ts';
-import { screenshot, seriousViolations, signIn, startConsoleGateway, type ConsolePage } from './console-support.ts';
+import { openConsole, screenshot, seriousViolations, type ConsolePage, type ConsoleRun } from './console-support.ts';
 
 let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
-let engine: CampaignEngine;
-let browser: Browser;
+let con: ConsoleRun;
 let c: ConsolePage;
 const run = Date.now().toString(36);
 const topic = `news-${run}`;
@@ -29,17 +24,10 @@ const optedOut = people('out', 3);
 const neverAsked = people('never', 3);
 
 beforeAll(async () => {
-  gw = await startConsoleGateway();
-  api = adminClient(gw);
-  engine = await startTestEngine('console-marketing');
-  browser = await launchBrowser();
-  c = await signIn(browser, gw, 'marketing');
+  con = await openConsole({ role: 'marketing', engine: 'console-marketing' });
+  [gw, api, c] = [con.gw, con.api, con.c!];
 }, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
-  await gw?.stop();
-});
+afterAll(() => con?.close());
 
 describe('a marketer in the console', () => {
   it('loads the console in well under 300 KB, and sees only the marketing screens', async () => {
