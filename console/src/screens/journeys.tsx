@@ -272,8 +272,9 @@ export function Journeys({ api }: Ctx) {
       .filter(Boolean);
     const body = { name: meta.name, trigger, steps: steps.steps, exitOn, reentry: meta.reentry };
     const saved = editing ? await api.put<Journey>(`/v1/journeys/${editing.id}`, body) : await api.post<Journey>('/v1/journeys', { id: meta.id, ...body });
-    setDone(`Journey ${saved.name} saved.`);
+    // After opening it: opening a journey clears the message of the one before.
     open(await api.get<Journey>(`/v1/journeys/${saved.id}`));
+    setDone(`Journey ${saved.name} saved.`);
     await list.reload();
   });
   const act = useAction(async (action: 'activate' | 'pause' | 'archive') => {

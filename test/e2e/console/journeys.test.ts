@@ -82,8 +82,7 @@ describe('the journey editor', () => {
     expect(await page.getByRole('button', { name: 'Save changes' }).isDisabled()).toBe(false);
   });
 
-  // Once seen timing out at the end of a long full run (never alone): tried again before it counts as failed.
-  it('the welcome journey button fills in the sign-up welcome mail as step one', { timeout: 60_000, retry: 2 }, async () => {
+  it('the welcome journey button fills in the sign-up welcome mail as step one', { timeout: 60_000 }, async () => {
     const { page } = c;
     await page.getByRole('button', { name: 'Welcome journey' }).click();
     expect(await page.getByLabel('Id', { exact: true }).inputValue()).toBe('welcome');
