@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { JourneyFigures } from '../../lambdas/domain/journeys.ts';
 import { WELCOME_JOURNEY } from '../../lambdas/domain/welcome-journey.ts';
 import type { EventResult, Journey } from '../../lambdas/schemas/journeys.ts';
 import { listCommand, printAnswer, stringOption, type Command, type Group } from '../command.ts';
-import { CliError } from '../errors.ts';
+import { parseJson, readJsonFile } from '../files.ts';
 import { count, heldByReason } from '../render.ts';
 
 export type WithFigures = Journey & { figures: JourneyFigures };
@@ -22,19 +21,6 @@ export function figuresText(j: WithFigures): string {
   return `${lines.join('\n')}\n`;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new CliError(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 const action = (verb: 'activate' | 'pause' | 'archive', summary: string): Command => ({
   summary,
@@ -64,7 +50,7 @@ export const journeys: Group = {
       options: { file: { type: 'string', value: 'FILE', help: 'the journey as JSON (required; docs/journeys.md)' } },
       examples: ['sendwell journeys create --file onboarding.json'],
       async run(ctx) {
-        const body = readJson(stringOption(ctx, 'file', true, 'journeys create'));
+        const body = readJsonFile(stringOption(ctx, 'file', true, 'journeys create'));
         const j = await (await ctx.client()).request<Journey>('POST', '/v1/journeys', { json: body });
         printAnswer(ctx, j, () => `Created journey ${j.id} (${j.status}); activate it with \`sendwell journeys activate --id ${j.id}\`.\n`);
       },
@@ -103,14 +89,7 @@ export const journeys: Group = {
       async run(ctx) {
         const path = 'journeys event';
         const props = stringOption(ctx, 'properties');
-        let properties: unknown;
-        if (props !== undefined) {
-          try {
-            properties = JSON.parse(props);
-          } catch (e) {
-            throw new CliError(`--properties is not valid JSON: ${(e as Error).message}`);
-          }
-        }
+        const properties = props !== undefined ? parseJson(props, '--properties') : undefined;
         const body = {
           name: stringOption(ctx, 'name', true, path),
           ...(stringOption(ctx, 'recipient') ? { recipientId: stringOption(ctx, 'recipient') } : {}),

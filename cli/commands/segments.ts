@@ -1,26 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { Segment } from '../../lambdas/schemas/model.ts';
 import type { CampaignPreview } from '../../lambdas/schemas/previews.ts';
 import { listCommand, printAnswer, stringOption, type Group } from '../command.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
+import { parseJson, readText } from '../files.ts';
 import { count, heldByReason } from '../render.ts';
 
 /** Rules from `--rules '{"all":[…]}'` or `--rules-file rules.json`. */
 function readRules(inline: string | undefined, file: string | undefined, path: string): unknown {
   if ((inline === undefined) === (file === undefined)) throw new UsageError('give the rules with --rules JSON or --rules-file FILE (one of them)', path);
-  let text = inline ?? '';
-  if (file !== undefined) {
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new CliError(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new CliError(`The rules are not valid JSON: ${(e as Error).message}`);
-  }
+  return parseJson(file !== undefined ? readText(file) : inline!, 'The rules');
 }
 
 const rulesOptions = {

@@ -1,22 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { TemplateRecord } from '../../lambdas/schemas/model.ts';
 import { listCommand, printAnswer, stringOption, type Group } from '../command.ts';
-import { CliError } from '../errors.ts';
+import { readJsonFile } from '../files.ts';
 
-/** The template file: one JSON object as `POST /v1/templates` takes it. */
-function readTemplate(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new CliError(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 export const templates: Group = {
   summary: 'Mail templates (service or marketing)',
@@ -39,7 +24,7 @@ export const templates: Group = {
         '#   "html":"…<a href=\\"{{unsubscribe_url}}\\">Unsubscribe</a> {{postal_address}}","text":"… {{unsubscribe_url}} {{postal_address}}"}',
       ],
       async run(ctx) {
-        const template = readTemplate(stringOption(ctx, 'file', true, 'templates create'));
+        const template = readJsonFile(stringOption(ctx, 'file', true, 'templates create'));
         const created = await (await ctx.client()).request<TemplateRecord>('POST', '/v1/templates', { json: template });
         printAnswer(ctx, created, () => `Created ${created.class} template ${created.id}.\n`);
       },
