@@ -16,7 +16,7 @@
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import type { ImportJob } from '../../schemas/imports.ts';
-import { cancellationReasons, isConditionFailure } from './tables.ts';
+import { cancellationReasons, inLanes, isConditionFailure } from './tables.ts';
 
 export const IMPORT_RETENTION_DAYS = 30;
 
@@ -190,25 +190,19 @@ export class ImportStore {
    */
   async putChunksOnce(id: string, first: number, chunks: ReadonlyArray<{ rows: string; count: number; report: readonly ImportReportEntry[] }>, createdAt: string): Promise<void> {
     const expiresAt = this.#expiresAt(createdAt);
-    let next = 0;
-    const lane = async () => {
-      while (next < chunks.length) {
-        const k = next++;
-        const c = chunks[k]!;
-        try {
-          await this.#db.send(
-            new PutCommand({
-              TableName: this.#table,
-              Item: { ...chunkKey(id, first + k), rows: c.rows, count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          );
-        } catch (e) {
-          if (!isConditionFailure(e)) throw e;
-        }
+    await inLanes(chunks, 8, async (c, k) => {
+      try {
+        await this.#db.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: { ...chunkKey(id, first + k), rows: c.rows, count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, chunks.length) }, lane));
+    });
   }
 
   /** An uploaded file is being read: the job runs from `at` (once). */

@@ -14,7 +14,7 @@ import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
 import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/model.ts';
-import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, setExpression, type TableNames } from './tables.ts';
+import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, groupsOf, inLanes, setExpression, type TableNames } from './tables.ts';
 
 export interface StoredProfile {
   readonly id: string;
@@ -202,37 +202,30 @@ export class RecipientStore {
    */
   async claimMany(claims: ReadonlyArray<{ addressHash: string; recipientId: string; createdAt: string; origin: string }>): Promise<{ taken: Set<string> }> {
     const taken = new Set<string>();
-    const groups: Array<typeof claims> = [];
-    for (let i = 0; i < claims.length; i += 100) groups.push(claims.slice(i, i + 100));
-    let next = 0;
-    const lane = async () => {
-      while (next < groups.length) {
-        let group = groups[next++] ?? [];
-        // A cancelled transaction names the claims already taken: the rest is tried again without them.
-        while (group.length) {
-          try {
-            await this.#db.send(
-              new TransactWriteCommand({
-                TransactItems: group.map((c) => ({
-                  Put: {
-                    TableName: this.#tables.recipients,
-                    Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
-                    ConditionExpression: 'attribute_not_exists(pk)',
-                  },
-                })),
-              }),
-            );
-            group = [];
-          } catch (e) {
-            const reasons = cancellationReasons(e);
-            if (!reasons?.includes('ConditionalCheckFailed')) throw e;
-            group.forEach((c, i) => reasons[i] === 'ConditionalCheckFailed' && taken.add(c.addressHash));
-            group = group.filter((c) => !taken.has(c.addressHash));
-          }
+    await inLanes(groupsOf(claims, 100), 4, async (first) => {
+      // A cancelled transaction names the claims already taken: the rest is tried again without them.
+      for (let group = first; group.length; ) {
+        try {
+          await this.#db.send(
+            new TransactWriteCommand({
+              TransactItems: group.map((c) => ({
+                Put: {
+                  TableName: this.#tables.recipients,
+                  Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              })),
+            }),
+          );
+          group = [];
+        } catch (e) {
+          const reasons = cancellationReasons(e);
+          if (!reasons?.includes('ConditionalCheckFailed')) throw e;
+          group.forEach((c, i) => reasons[i] === 'ConditionalCheckFailed' && taken.add(c.addressHash));
+          group = group.filter((c) => !taken.has(c.addressHash));
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, groups.length) }, lane));
+    });
     return { taken };
   }
 
@@ -241,14 +234,8 @@ export class RecipientStore {
     // The ledger by transactions of plain puts, not BatchWriteItem: IAM cannot grant that without deletes too, and
     // the ledger is append-only. Its keys are deterministic here, so writing an entry again replaces it by itself.
     const entries = recipients.flatMap((r) => r.ledger.map((entry, i) => ({ Put: { TableName: this.#tables.ledger, Item: this.#ledgerItem(entry, i, createHash('sha256').update(entry.recipientId).digest('hex').slice(0, 8)) } })));
-    const groups: Array<typeof entries> = [];
-    for (let i = 0; i < entries.length; i += 100) groups.push(entries.slice(i, i + 100));
-    let next = 0;
-    const lane = async () => {
-      while (next < groups.length) await this.#db.send(new TransactWriteCommand({ TransactItems: groups[next++] ?? [] }));
-    };
     await Promise.all([
-      ...Array.from({ length: Math.min(4, groups.length) }, lane),
+      inLanes(groupsOf(entries, 100), 4, async (group) => void (await this.#db.send(new TransactWriteCommand({ TransactItems: group })))),
       batchWriteAll(this.#db, recipients.flatMap((r) => r.consents.map((c) => ({ table: this.#tables.recipients, request: { PutRequest: { Item: this.#consentItem(r.profile.id, c) } } })))),
     ]);
     await batchWriteAll(this.#db, recipients.map((r) => ({ table: this.#tables.recipients, request: { PutRequest: { Item: { ...profileKey(r.profile.id), ...r.profile, ...everyoneIndex(r.profile.id) } } } })));
@@ -257,8 +244,7 @@ export class RecipientStore {
   /** The address claims of many hashes (consistent BatchGets, 3 at once), by hash; absent: unclaimed. */
   async claims(hashes: readonly string[]): Promise<Map<string, { recipientId: string; createdAt: string; origin?: string }>> {
     const unique = [...new Set(hashes)];
-    const groups: string[][] = [];
-    for (let i = 0; i < unique.length; i += 100) groups.push(unique.slice(i, i + 100));
+    const groups = groupsOf(unique, 100);
     const found = new Map<string, { recipientId: string; createdAt: string; origin?: string }>();
     await Promise.all(
       groups.map(async (g) => {

@@ -60,28 +60,40 @@ export async function batchGetAll(db: DynamoDBDocumentClient, table: string, key
   return items;
 }
 
+/** `items` in groups of `size` (the last one shorter): what one batch or transaction call takes. */
+export function groupsOf<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}
+
+/** `work` on every item, in order of start, at most `lanes` at once. */
+export async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+}
+
 /**
  * Writes `requests` (puts or deletes, any tables) with BatchWriteItems of 25, `inflight` at once, retrying what
  * DynamoDB returns unprocessed. For items that need no condition: new keys nobody else writes, or idempotent rewrites.
  */
 export async function batchWriteAll(db: DynamoDBDocumentClient, requests: ReadonlyArray<{ table: string; request: Record<string, unknown> }>, inflight = 8): Promise<void> {
-  const groups: Array<typeof requests> = [];
-  for (let i = 0; i < requests.length; i += 25) groups.push(requests.slice(i, i + 25));
-  let next = 0;
-  const lane = async () => {
-    while (next < groups.length) {
-      const group = groups[next++] ?? [];
-      let pending: Record<string, Array<Record<string, unknown>>> = {};
-      for (const r of group) (pending[r.table] ??= []).push(r.request);
-      for (let attempt = 0; Object.keys(pending).length > 0; attempt++) {
-        if (attempt > 8) throw new Error('could not write every item of a batch');
-        if (attempt > 0) await unprocessedBackoff(attempt);
-        const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
-        pending = (out.UnprocessedItems ?? {}) as typeof pending;
-      }
+  await inLanes(groupsOf(requests, 25), inflight, async (group) => {
+    let pending: Record<string, Array<Record<string, unknown>>> = {};
+    for (const r of group) (pending[r.table] ??= []).push(r.request);
+    for (let attempt = 0; Object.keys(pending).length > 0; attempt++) {
+      if (attempt > 8) throw new Error('could not write every item of a batch');
+      if (attempt > 0) await unprocessedBackoff(attempt);
+      const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+      pending = (out.UnprocessedItems ?? {}) as typeof pending;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(inflight, groups.length) }, lane));
+  });
 }
 
 /**
