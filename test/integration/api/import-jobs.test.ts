@@ -4,6 +4,7 @@
  * but before it was recorded is done again on redelivery without applying any row twice or losing one.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fullReport, waitForJob } from '../../support/imports.ts';
 import { importJobs } from '../../../lambdas/adapters/import-jobs-container.ts';
 import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -22,30 +23,7 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-async function waitForJob(id: string, timeoutMs = 400_000): Promise<any> {
-  const until = Date.now() + timeoutMs;
-  let last: any;
-  const seen: number[] = [];
-  while (Date.now() < until) {
-    last = (await suite.api.get(`/v1/imports/${id}`)).body;
-    seen.push(last.rows.done);
-    if (last.status === 'completed') return { ...last, seen };
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`import ${id} did not complete: ${JSON.stringify(last)}`);
-}
 
-async function fullReport(id: string): Promise<Array<{ line: number; kind: string; reason: string }>> {
-  const entries: Array<{ line: number; kind: string; reason: string }> = [];
-  let cursor: string | undefined;
-  do {
-    const page = await suite.api.get(`/v1/imports/${id}/report${cursor ? `?cursor=${cursor}` : ''}`);
-    expect(page.status).toBe(200);
-    entries.push(...page.body.entries);
-    cursor = page.body.next;
-  } while (cursor);
-  return entries;
-}
 
 describe('import jobs', () => {
   it('imports a 10,000-row CSV in chunks: 202 at once, progress with an ETA, a report with every rejected row', { timeout: 600_000 }, async () => {
@@ -59,7 +37,7 @@ describe('import jobs', () => {
     expect(accepted).toEqual({ id: expect.stringMatching(/^imp_/), status: 'queued' });
     expect(res.headers.get('location')).toBe(`/v1/imports/${accepted.id}`);
 
-    const done = await waitForJob(accepted.id);
+    const done = await waitForJob(suite.api, accepted.id);
     const rejectedLines = rows.map((_, i) => i).filter((i) => i % 250 === 7).map((i) => i + 2);
     expect(done).toMatchObject({ status: 'completed', rows: { total: 10_000, done: 10_000 }, created: 10_000 - rejectedLines.length, updated: 0, unchanged: 0, rejected: rejectedLines.length, chunks: { total: 40, done: 40 } });
     expect(done.ratePerSecond).toBeGreaterThan(0);
@@ -67,7 +45,7 @@ describe('import jobs', () => {
     // Progress moved in steps and never backwards.
     expect([...done.seen].sort((a: number, b: number) => a - b)).toEqual(done.seen);
 
-    const report = await fullReport(accepted.id);
+    const report = await fullReport(suite.api, accepted.id);
     expect(report.filter((e) => e.kind === 'rejected').map((e) => e.line)).toEqual(rejectedLines);
     expect(report.filter((e) => e.kind === 'rejected').every((e) => e.reason.startsWith('email: '))).toBe(true);
     expect(report.filter((e) => e.kind === 'warning')).toContainEqual({ line: 1, kind: 'warning', reason: expect.stringContaining('"Bad Column"') });
@@ -94,7 +72,7 @@ describe('import jobs', () => {
       const lines = Array.from({ length: 600 }, (_, i) => JSON.stringify({ email: `crash-${run}-${i}@example.com`, country: 'US', consents: { [topic]: { status: 'opted_out', at: '2026-01-01T00:00:00Z' } } }));
       const res = await suite.api.post('/v1/imports', lines.join('\n'), { 'content-type': 'application/x-ndjson' });
       expect(res.status).toBe(202);
-      const done = await waitForJob(res.body.id);
+      const done = await waitForJob(suite.api, res.body.id);
       // Chunks of 250, 250 and 100 rows, one step each.
       expect(crashes).toBe(3);
       // The rows of each crashed step were created then; done again, the claims they hold say so: counted created.
@@ -132,7 +110,7 @@ describe('import jobs', () => {
       const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ email: `half-${run}-${i}@example.com`, country: 'US', consents: { [topic]: { status: 'opted_out', at: '2026-01-01T00:00:00Z' } } }));
       const res = await suite.api.post('/v1/imports', lines.join('\n'), { 'content-type': 'application/x-ndjson' });
       expect(res.status).toBe(202);
-      const done = await waitForJob(res.body.id);
+      const done = await waitForJob(suite.api, res.body.id);
       expect(crashes).toBe(1);
       expect(done).toMatchObject({ status: 'completed', rows: { total: 300, done: 300 }, rejected: 0, created: 300, unchanged: 0, updated: 0 });
       for (const i of [0, 1, 124, 125, 126, 200, 249, 299]) {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fullReport, waitForJob } from '../../support/imports.ts';
 import { importJobs } from '../../../lambdas/adapters/import-jobs-container.ts';
 import { readUploadedFile } from '../../../lambdas/services/import-jobs.ts';
 import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
@@ -38,28 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitForJob(id: string, timeoutMs = 500_000): Promise<any> {
-  const until = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < until) {
-    last = (await api.get(`/v1/imports/${id}`)).body;
-    if (last.status === 'completed') return last;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`import ${id} did not complete: ${JSON.stringify(last)}`);
-}
 
-async function fullReport(id: string): Promise<Array<{ line: number; kind: string; reason: string }>> {
-  const entries: Array<{ line: number; kind: string; reason: string }> = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.get(`/v1/imports/${id}/report${cursor ? `?cursor=${cursor}` : ''}`);
-    expect(page.status).toBe(200);
-    entries.push(...page.body.entries);
-    cursor = page.body.next;
-  } while (cursor);
-  return entries;
-}
 
 async function requestUpload(upload: Record<string, unknown>) {
   const res = await gw.call('/v1/imports', { method: 'POST', admin: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upload }) });
@@ -85,7 +65,7 @@ describe('import jobs through an upload', () => {
 
     const put = await fetch(accepted.upload.url, { method: 'PUT', headers: accepted.upload.headers, body: latin1 });
     expect(put.status).toBe(200);
-    const done = await waitForJob(accepted.id);
+    const done = await waitForJob(api, accepted.id, 500_000);
     const rejectedLines = rows.map((_, i) => i).filter((i) => i % 500 === 3).map((i) => i + 2);
     expect(done).toMatchObject({
       status: 'completed',
@@ -95,7 +75,7 @@ describe('import jobs through an upload', () => {
       rejected: rejectedLines.length,
       upload: { bytesRead: latin1.length, bytesTotal: latin1.length },
     });
-    const report = await fullReport(accepted.id);
+    const report = await fullReport(api, accepted.id);
     expect(report.filter((e) => e.kind === 'rejected').map((e) => e.line)).toEqual(rejectedLines);
     const sample = (await api.get(`/v1/recipients?email=up-${run}-9999@example.com`)).body;
     expect(sample).toMatchObject({ country: 'US', attributes: { name: 'Müller', n: '9999' } });
@@ -127,11 +107,11 @@ describe('import jobs through an upload', () => {
       store.recordRead = real;
     }
     expect(crashes).toBe(1);
-    const done = await waitForJob(accepted.id);
+    const done = await waitForJob(api, accepted.id, 500_000);
     const bad = lines.map((_, i) => i).filter((i) => i % 97 === 5);
     expect(done).toMatchObject({ status: 'completed', rows: { total: 1_200, done: 1_200 }, created: 1_200 - bad.length, rejected: bad.length, unchanged: 0 });
     expect(done.chunks.total).toBeGreaterThan(10);
-    const report = await fullReport(accepted.id);
+    const report = await fullReport(api, accepted.id);
     expect(report.map((e) => e.line)).toEqual(bad.map((i) => i + 1));
     for (const i of [0, 1_199]) {
       const r = (await api.get(`/v1/recipients?email=piece-${run}-${i}@example.com`)).body;
