@@ -32,14 +32,16 @@ export const handler = publicPage(
     const verified = verifyToken(event.pathParameters?.token ?? '', 'unsubscribe', keys.tokens, now);
     if (!verified.ok) return invalid();
     const { recipientId, topic } = verified.payload;
-    const [topicRecord, person] = await Promise.all([topic ? deps.catalog.getTopic(topic) : undefined, deps.recipients.get(recipientId)]);
+    const isPost = event.requestContext.http.method === 'POST';
+    // The page needs to know the person still exists; a POST learns it from unsubscribe() (one read, not two).
+    const [topicRecord, person] = await Promise.all([topic ? deps.catalog.getTopic(topic) : undefined, isPost ? undefined : deps.recipients.get(recipientId)]);
     // Signed by us for a real person: gone now means erased.
-    if (!person) return erased();
+    if (!isPost && !person) return erased();
     const topicName = escapeHtml(topicRecord?.name ?? 'this list');
     const preferencesUrl = `${deps.settings.publicBaseUrl}/p/${signToken({ purpose: 'preferences', recipientId, issuedAt: Math.floor(now.getTime() / 1000) }, keys.tokens)}`;
     const manage = `<p class="note"><a href="${escapeHtml(preferencesUrl)}">Manage all your preferences</a> · Account and service messages continue either way.</p>`;
 
-    if (event.requestContext.http.method !== 'POST') {
+    if (!isPost) {
       return page(
         200,
         'Unsubscribe',
