@@ -22,7 +22,7 @@ import { dimsOf, type Deps } from './deps.ts';
 import { pauseCampaign } from './campaigns.ts';
 import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
 import type { Deferral } from '../adapters/dynamo/message-store.ts';
-import { DEFAULT_RETENTION_DAYS, deliver, resolveTemplate } from './send.ts';
+import { deliver, resolveTemplate, retentionExpiry } from './send.ts';
 import { assignVariant, variantContent } from '../domain/ab-test.ts';
 import { awaitingBatchId } from './ab-tests.ts';
 
@@ -257,7 +257,7 @@ function recordFor(deps: Deps, ctx: Context, recipientId: string, now: Date, dec
     campaignId: campaign.id,
     recipientId,
     decidedAt,
-    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+    expiresAt: retentionExpiry(deps, now),
     requestHash: `campaign:${campaign.id}`,
   };
 }

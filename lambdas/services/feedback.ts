@@ -16,7 +16,7 @@ import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
 import { checkMarketingPause } from './marketing-control.ts';
-import { DEFAULT_RETENTION_DAYS } from './send.ts';
+import { retentionExpiry } from './send.ts';
 import { setPreferences } from './recipients.ts';
 
 /** `ignored`: SES's `Send` event for a message its sender recorded as sent (the usual case: nothing to do). */
@@ -47,8 +47,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
   const dims: CounterDims = record ? dimsOf(record) : {};
   if (record) {
-    const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
-    const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
+    const { duplicate } = await recordEvent(deps, record.messageId, f);
     if (duplicate) return { outcome: 'duplicate' };
     const figure = accountSuppressed ? 'ses_suppressed' : f.kind;
     await deps.messages.count(f.at, { [figure]: 1, [`${figure}_${record.class}`]: 1 }, dims);
@@ -109,10 +108,13 @@ async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> 
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
   if (!record) return { outcome: 'unknown_message' };
   if (record.status !== 'sending' || record.deliveryStatus) return { outcome: 'ignored' };
-  const expiresAt = Math.floor(Date.parse(f.at) / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
-  const { duplicate } = await deps.messages.recordFeedback(record.messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt });
+  const { duplicate } = await recordEvent(deps, record.messageId, f);
   return { outcome: duplicate ? 'duplicate' : 'applied' };
 }
+
+/** The SES event on its message: the record's delivery status moved forward, the event kept as long as the record. */
+const recordEvent = (deps: Deps, messageId: string, f: Feedback) =>
+  deps.messages.recordFeedback(messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt: retentionExpiry(deps, new Date(f.at)) });
 
 /**
  * A routine delivery, the one event of almost every mail: one conditional write on the record (no read before it, no

@@ -22,6 +22,10 @@ import { toDecisionState } from './recipient-view.ts';
 /** How long message records and their events are kept unless configured otherwise. */
 export const DEFAULT_RETENTION_DAYS = 400;
 
+/** When a message record or event written at `at` expires (epoch seconds, DynamoDB's TTL). */
+export const retentionExpiry = (deps: Pick<Deps, 'retentionDays'>, at: Date): number =>
+  Math.floor(at.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400;
+
 export interface SendOptions {
   /** Extra system values for Sendwell's own mails (the topic a confirm link confirms). */
   readonly confirmTopic?: string;
@@ -102,7 +106,7 @@ export async function sendMessage(deps: Deps, input: SendMessageInput, options: 
     ...(template.topic ? { topic: template.topic } : {}),
     ...(recipientId ? { recipientId } : {}),
     createdAt: at,
-    expiresAt: Math.floor(now.getTime() / 1000) + (deps.retentionDays ?? DEFAULT_RETENTION_DAYS) * 86_400,
+    expiresAt: retentionExpiry(deps, now),
     requestHash: hash,
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
   };
