@@ -8,9 +8,10 @@
  * - a row is applied by the same code as a synchronous import (`importParsedRows`), which is idempotent on the data:
  *   a recipient is created only if its address claim is won, a consent written only if it changes (with its ledger
  *   entry in the same transaction) — so a step done again never applies a row twice. New recipients are written
- *   claim first, the rest by BatchWriteItem (`RecipientStore.claimMany`); each claim names the job and line that
- *   won it, so a step done again after a crash completes its own half-written recipients with the same keys and
- *   counts them as created: the data and the counts are exact.
+ *   claim first (with their ledger entries, in one transaction), the rest by BatchWriteItem
+ *   (`RecipientStore.claimMany`); each claim names the job and line that won it, so a step done again after a crash
+ *   completes its own half-written recipients with the same keys and counts them as created: the data and the counts
+ *   are exact.
  *
  * Rows with the same address in one step are merged as in a synchronous import; across steps the later row is
  * applied after the earlier one (chunks run in parallel, so across chunks their order is not guaranteed).
@@ -143,7 +144,9 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
     if (options.deadline !== undefined && Date.now() > options.deadline - 15_000) return { settled, finished: false };
     const from: number = chunk.offset;
     const step = rows.slice(from, from + STEP_ROWS);
-    const report = await importParsedRows(deps.base, step, job.createdBy, [], job.id);
+    // While every settled row of the job was new (a list imported the first time), claims are tried before any read.
+    const likelyNew = job.updated + job.unchanged === 0;
+    const report = await importParsedRows(deps.base, step, job.createdBy, [], job.id, likelyNew);
     const entries: ImportReportEntry[] = [
       ...report.rejected.map((r) => ({ line: r.line, kind: 'rejected' as const, reason: clip(r.reason) })),
       ...report.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })),

@@ -224,9 +224,17 @@ export async function importRecipients(deps: Deps, body: string, format: ImportF
  * Imports rows already read from a file (a whole small file, or one step of an import job): validated, merged by
  * address within `parsed`, then stored. `warnings` are the file's own, carried into the report. `origin` (an import
  * job's id) takes the job's faster way to create recipients ({@link createClaimed}): a step done again after a crash
- * finds its own claims and completes them, so its counts are exact too.
+ * finds its own claims and completes them, so its counts are exact too. `likelyNew` (a job whose rows so far were all
+ * new): the claims are tried before anything is read, and only the addresses found taken are read.
  */
-export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], actor: Actor, warnings: Array<{ line: number; message: string }> = [], origin?: string): Promise<ImportReport> {
+export async function importParsedRows(
+  deps: Deps,
+  parsed: readonly Parsed[],
+  actor: Actor,
+  warnings: Array<{ line: number; message: string }> = [],
+  origin?: string,
+  likelyNew = false,
+): Promise<ImportReport> {
   const report: ImportReport = { rows: parsed.length, created: 0, updated: 0, unchanged: 0, rejected: [], warnings };
   const topics = new Map((await deps.catalog.listTopics()).map((t) => [t.id, t]));
   const keys = await deps.keys();
@@ -289,10 +297,18 @@ export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], ac
       oneByOne = [...oneByOne, ...fresh];
     }
   } else {
+    let rest = all;
+    if (likelyNew) {
+      // Claimed without a read first: a claim only succeeds on a free address, and the cancelled ones name the
+      // addresses taken (by another recipient, or by this very step before a crash), which are read and go on below.
+      const base: ImportRun = { deps, topics, pepper: keys.addressPepper, actor, report, claimed: new Map(), keys, current: new Map() };
+      const taken = new Set((await createClaimed(base, all.map(([, m]) => m), origin)).map((m) => m.line));
+      rest = all.filter(([, m]) => taken.has(m.line));
+    }
     // The claims, then the recipients behind them with the consents the step names, in batch reads: an update then
     // needs no read of its own, an unchanged row no call at all.
-    const claims = await deps.recipients.claims(all.map(([a]) => hashOf(a)));
-    const named = [...new Set(all.flatMap(([, m]) => Object.keys(m.row.consents ?? {})))];
+    const claims = rest.length ? await deps.recipients.claims(rest.map(([a]) => hashOf(a))) : new Map<string, { recipientId: string; createdAt: string; origin?: string }>();
+    const named = [...new Set(rest.flatMap(([, m]) => Object.keys(m.row.consents ?? {})))];
     const ids = [...new Set([...claims.values()].map((c) => c.recipientId))];
     const views = ids.length ? await deps.recipients.getForSending(ids, undefined, named) : new Map<string, SendingView>();
     const current = new Map<string, Current>();
@@ -304,7 +320,7 @@ export async function importParsedRows(deps: Deps, parsed: readonly Parsed[], ac
     const fresh: MergedRow[] = [];
     const redo: Array<{ merged: MergedRow; id: string; at: string }> = [];
     oneByOne = [];
-    for (const [address, merged] of all) {
+    for (const [address, merged] of rest) {
       const claim = claims.get(hashOf(address));
       if (!claim) fresh.push(merged);
       // This very row claimed the address in an earlier try of this step: it was created then, or is finished now.
@@ -348,11 +364,19 @@ async function createClaimed(run: ImportRun, fresh: readonly MergedRow[], origin
     const { input, initial } = newRowInput(run, merged, scratch);
     return { merged, warnings: scratch.warnings, record: newRecipientRecord(run.deps, run.keys, input, { source: 'import', actor: run.actor }, initial) };
   });
+  // A recipient's ledger entries go in its claim's transaction (100 items at most), so are written once it is won.
+  const withClaim = (r: (typeof records)[number]) => r.record.ledger.length < 100;
   const { taken } = await run.deps.recipients.claimMany(
-    records.map((r) => ({ addressHash: r.record.profile.addressHash, recipientId: r.record.profile.id, createdAt: r.record.profile.createdAt, origin: `${origin}:${r.merged.line}` })),
+    records.map((r) => ({
+      addressHash: r.record.profile.addressHash,
+      recipientId: r.record.profile.id,
+      createdAt: r.record.profile.createdAt,
+      origin: `${origin}:${r.merged.line}`,
+      ...(withClaim(r) ? { ledger: r.record.ledger } : {}),
+    })),
   );
   const won = records.filter((r) => !taken.has(r.record.profile.addressHash));
-  await run.deps.recipients.writeClaimed(won.map((r) => ({ profile: r.record.profile, consents: r.record.stored, ledger: r.record.ledger })));
+  await run.deps.recipients.writeClaimed(won.map((r) => ({ profile: r.record.profile, consents: r.record.stored, ledger: withClaim(r) ? [] : r.record.ledger })));
   for (const r of won) {
     run.report.created++;
     run.report.warnings.push(...r.warnings);

@@ -192,37 +192,47 @@ export class RecipientStore {
   }
 
   /**
-   * An import job's way to create many new recipients (issue 15), in two phases. First the address claims alone, the
-   * only items that need a condition (an address is one recipient's), 100 a transaction, 4 at once; a claim holds
-   * `origin` (job and line), so a step done again after a crash knows its own claims. Then, for the claims won, the
-   * consents and ledger entries and, last, the profile, without conditions (BatchWriteItem; the ledger by plain
-   * transactions): their keys are new (the ledger's made deterministic), so writing them again is idempotent, and a
-   * profile present means its other items are too.
+   * An import job's way to create many new recipients (issue 15), in two phases. First the address claims, the only
+   * items that need a condition (an address is one recipient's), each with its recipient's ledger entries (`ledger`:
+   * written exactly when the claim is won), 100 items a transaction, 4 at once; a claim holds `origin` (job and
+   * line), so a step done again after a crash knows its own claims. Then, for the claims won, the consents and, last,
+   * the profile, without conditions ({@link writeClaimed}, BatchWriteItem): their keys are new (the ledger's made
+   * deterministic), so writing them again is idempotent, and a profile present means its other items are too.
    * Returns the address hashes that were taken already (nothing written for them).
    */
-  async claimMany(claims: ReadonlyArray<{ addressHash: string; recipientId: string; createdAt: string; origin: string }>): Promise<{ taken: Set<string> }> {
+  async claimMany(claims: ReadonlyArray<{ addressHash: string; recipientId: string; createdAt: string; origin: string; ledger?: readonly LedgerEntry[] }>): Promise<{ taken: Set<string> }> {
     const taken = new Set<string>();
-    await inLanes(groupsOf(claims, 100), 4, async (first) => {
+    // A claim and its ledger entries go in one transaction: groups of at most 100 items.
+    await inLanes(groupsOf(claims, 100, (c) => 1 + (c.ledger?.length ?? 0)), 4, async (first) => {
       // A cancelled transaction names the claims already taken: the rest is tried again without them.
       for (let group = first; group.length; ) {
+        // Which claim each item belongs to: only claims have a condition, so only their positions can fail.
+        const owner: number[] = [];
+        const items = group.flatMap((c, k) => {
+          const mine = [
+            {
+              Put: {
+                TableName: this.#tables.recipients,
+                Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...(c.ledger ?? []).map((entry, i) => this.#claimedLedgerPut(entry, i)),
+          ];
+          owner.push(...mine.map(() => k));
+          return mine;
+        });
         try {
-          await this.#db.send(
-            new TransactWriteCommand({
-              TransactItems: group.map((c) => ({
-                Put: {
-                  TableName: this.#tables.recipients,
-                  Item: { ...claimKey(c.addressHash), recipientId: c.recipientId, createdAt: c.createdAt, origin: c.origin },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              })),
-            }),
-          );
+          await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
           group = [];
         } catch (e) {
           const reasons = cancellationReasons(e);
           if (!reasons?.includes('ConditionalCheckFailed')) throw e;
-          group.forEach((c, i) => reasons[i] === 'ConditionalCheckFailed' && taken.add(c.addressHash));
+          const before = group.length;
+          reasons.forEach((r, i) => r === 'ConditionalCheckFailed' && taken.add(group[owner[i] ?? -1]?.addressHash ?? ''));
           group = group.filter((c) => !taken.has(c.addressHash));
+          // Nothing named as taken: trying again would loop; the step fails and is delivered again.
+          if (group.length === before) throw e;
         }
       }
     });
@@ -233,7 +243,7 @@ export class RecipientStore {
   async writeClaimed(recipients: ReadonlyArray<{ profile: StoredProfile; consents: readonly StoredConsent[]; ledger: readonly LedgerEntry[] }>): Promise<void> {
     // The ledger by transactions of plain puts, not BatchWriteItem: IAM cannot grant that without deletes too, and
     // the ledger is append-only. Its keys are deterministic here, so writing an entry again replaces it by itself.
-    const entries = recipients.flatMap((r) => r.ledger.map((entry, i) => ({ Put: { TableName: this.#tables.ledger, Item: this.#ledgerItem(entry, i, createHash('sha256').update(entry.recipientId).digest('hex').slice(0, 8)) } })));
+    const entries = recipients.flatMap((r) => r.ledger.map((entry, i) => this.#claimedLedgerPut(entry, i)));
     await Promise.all([
       inLanes(groupsOf(entries, 100), 4, async (group) => void (await this.#db.send(new TransactWriteCommand({ TransactItems: group })))),
       batchWriteAll(this.#db, recipients.flatMap((r) => r.consents.map((c) => ({ table: this.#tables.recipients, request: { PutRequest: { Item: this.#consentItem(r.profile.id, c) } } })))),
@@ -487,6 +497,11 @@ export class RecipientStore {
 
   #ledgerItem(entry: LedgerEntry, index: number, suffix: string) {
     return { pk: `R#${entry.recipientId}`, sk: `${entry.at}#${String(index).padStart(3, '0')}#${suffix}`, ...entry };
+  }
+
+  /** A new recipient's ledger entry with a key made from its recipient and index: written again, it replaces itself. */
+  #claimedLedgerPut(entry: LedgerEntry, index: number) {
+    return { Put: { TableName: this.#tables.ledger, Item: this.#ledgerItem(entry, index, createHash('sha256').update(entry.recipientId).digest('hex').slice(0, 8)) } };
   }
 
   /** `index` keeps entries written in one transaction (same instant) in the order they were made. */

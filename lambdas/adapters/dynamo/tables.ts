@@ -61,9 +61,21 @@ export async function batchGetAll(db: DynamoDBDocumentClient, table: string, key
 }
 
 /** `items` in groups of `size` (the last one shorter): what one batch or transaction call takes. */
-export function groupsOf<T>(items: readonly T[], size: number): T[][] {
+export function groupsOf<T>(items: readonly T[], size: number, weight: (item: T) => number = () => 1): T[][] {
   const groups: T[][] = [];
-  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  let current: T[] = [];
+  let filled = 0;
+  for (const item of items) {
+    const w = weight(item);
+    if (current.length && filled + w > size) {
+      groups.push(current);
+      current = [];
+      filled = 0;
+    }
+    current.push(item);
+    filled += w;
+  }
+  if (current.length) groups.push(current);
   return groups;
 }
 
