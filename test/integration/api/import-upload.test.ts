@@ -3,7 +3,8 @@
  * the local gateway (the local stand-in for S3, same contract), the file is PUT there, its arrival goes on the import
  * queue as an S3 event, and the real worker reads the file in pieces into chunks. A 10,000-row Latin-1 CSV completes
  * with a per-row report; a JSON-lines file read in small pieces keeps every line number and, read again after a
- * crash mid-file, stores no chunk twice.
+ * crash mid-file, stores no chunk twice; a CSV cut into pieces inside quoted line breaks keeps its rows whole; the CLI
+ * sends a file above 8 MB through the upload URL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,8 @@ import { readUploadedFile } from '../../../lambdas/services/import-jobs.ts';
 import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
 import { localUploads } from '../../../local/uploads.ts';
 import { adminClient } from '../../support/admin-client.ts';
-import { startTestGateway, type TestGateway } from '../../support/gateway.ts';
+import { runCli } from '../../support/cli.ts';
+import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
 
 const run = Date.now().toString(36);
 const topic = `upl-${run}`;
@@ -118,6 +120,53 @@ describe('import jobs through an upload', () => {
       const ledger = (await api.get(`/v1/recipients/${r.id}/ledger`)).body.entries as Array<{ subject: string }>;
       expect(ledger.filter((e) => e.subject === `topic:${topic}`)).toHaveLength(1);
     }
+  });
+
+  it('a CSV read in small pieces keeps a quoted line break in its row wherever a piece ends', { timeout: 600_000 }, async () => {
+    const deps = importJobs();
+    const accepted = await requestUpload({ format: 'csv', charset: 'utf-8' });
+    // Every third row spans two lines of the file (a quoted line break), every 50th is bad: with 256-byte pieces,
+    // piece ends fall inside quoted fields, between the two lines of a row and between rows.
+    const rows = Array.from({ length: 600 }, (_, i) =>
+      i % 50 === 7 ? `broken-${i},US,plain,${i}` : `qb-${run}-${i}@example.com,US,${i % 3 === 0 ? '"first line\nsecond, line"' : 'plain'},${i}`,
+    );
+    const csv = `email,country,note,n\n${rows.join('\n')}\n`;
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'imports'), { recursive: true });
+    writeFileSync(join(dir, `imports/${accepted.id}`), csv);
+    await readUploadedFile(deps, accepted.id, { pieceBytes: 256 });
+
+    const done = await waitForJob(api, accepted.id, 500_000);
+    const bad = rows.map((_, i) => i).filter((i) => i % 50 === 7);
+    expect(done).toMatchObject({ status: 'completed', rows: { total: 600, done: 600 }, created: 600 - bad.length, rejected: bad.length });
+    // A row's line is where it starts in the file: the rows before it that span two lines push it down.
+    const lineOf = (i: number) => 2 + i + rows.slice(0, i).filter((r) => r.includes('\n')).length;
+    expect((await fullReport(api, accepted.id)).filter((e) => e.kind === 'rejected').map((e) => e.line)).toEqual(bad.map(lineOf));
+    for (const i of [0, 3, 297, 298, 597, 599]) {
+      const r = (await api.get(`/v1/recipients?email=qb-${run}-${i}@example.com`)).body;
+      expect(r.attributes, `row ${i}`).toEqual({ note: i % 3 === 0 ? 'first line\nsecond, line' : 'plain', n: String(i) });
+    }
+  });
+
+  it('the CLI sends a file above 8 MB to the pre-signed upload URL, not the request body', { timeout: 600_000 }, async () => {
+    // 900 rows of ten long attributes each (1,000 characters is an attribute's limit).
+    const columns = Array.from({ length: 10 }, (_, k) => `a${k}`);
+    const long = (i: number, k: number) => `${i}-${k}-`.padEnd(990, 'x');
+    const text = `email,country,${columns.join(',')}\n${Array.from({ length: 900 }, (_, i) => `cli-${run}-${i}@example.com,US,${columns.map((_, k) => long(i, k)).join(',')}`).join('\n')}\n`;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(8 * 1024 * 1024);
+    const file = join(dir, 'large.csv');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, text);
+
+    const result = await runCli(['recipients', 'import', file, '--job', '--json', '--api', gw.url], { SENDWELL_ADMIN_KEY: TEST_ADMIN_KEY });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ rows: 900, created: 900, rejected: [], warnings: [] });
+    // The job read its file from the upload store, every byte of it.
+    const job = (await api.get(`/v1/imports/${report.job}`)).body;
+    expect(job).toMatchObject({ status: 'completed', upload: { bytesRead: Buffer.byteLength(text), bytesTotal: Buffer.byteLength(text) } });
+    const last = (await api.get(`/v1/recipients?email=cli-${run}-899@example.com`)).body;
+    expect(last.attributes.a9).toBe(long(899, 9));
   });
 
   it('refuses an upload request it cannot read with 400 naming the field', async () => {
