@@ -51,6 +51,7 @@ const EVENT_RETENTION_DAYS = 30;
 /** Everything a saved journey must satisfy beyond its schema: its graph, templates, topic and rules exist. */
 async function check(deps: Deps, def: JourneyUpdate): Promise<{ topics: string[] }> {
   const problems = [...graphProblems(def.steps)];
+  def.exitOn.forEach((n, i) => def.exitOn.indexOf(n) !== i && problems.push({ path: `exitOn.${i}`, message: `${n} is named twice` }));
   const topics = new Set<string>();
   for (const { template, path } of templatesOf(def.steps)) {
     try {

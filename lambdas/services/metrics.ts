@@ -13,6 +13,7 @@ import { variantSeries } from '../adapters/dynamo/counters.ts';
 export async function getMetrics(deps: Deps, query: MetricsQuery): Promise<MetricsResponse> {
   const range = metricsRange(query, deps.clock().toISOString().slice(0, 10));
   if (!range.ok) throw new SendwellError('validation_failed', 'The range of days is not valid.', range.problems);
+  if (query.campaign && query.variant) await checkVariant(deps, query.campaign, query.variant);
   const series = query.campaign ? (query.variant ? variantSeries(query.campaign, query.variant) : `C#${query.campaign}`) : query.topic ? `T#${query.topic}` : 'ALL';
   const [stored, pause] = await Promise.all([deps.messages.counterSeries(series, range.from, range.to), deps.control.getMarketingPause()]);
   const byDay = new Map(stored.map((d) => [d.day, d.figures]));
@@ -36,4 +37,13 @@ export async function getMetrics(deps: Deps, query: MetricsQuery): Promise<Metri
     },
     marketing: { paused: pause !== undefined, ...(pause ? { pause } : {}) },
   };
+}
+
+/** A variant the campaign does not have would read as zeros, which looks like a losing variant: a 400 instead. */
+async function checkVariant(deps: Deps, campaignId: string, variant: string): Promise<void> {
+  const campaign = await deps.campaigns.get(campaignId);
+  const ids = campaign?.variants?.map((v) => v.id) ?? [];
+  if (ids.includes(variant)) return;
+  const message = !campaign ? `there is no campaign ${campaignId}` : ids.length ? `campaign ${campaignId} has no variant ${variant} (its variants: ${ids.join(', ')})` : `campaign ${campaignId} is not an A/B test`;
+  throw new SendwellError('validation_failed', 'The query is not valid.', [{ path: campaign ? 'variant' : 'campaign', message }]);
 }

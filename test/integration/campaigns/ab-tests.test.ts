@@ -142,6 +142,11 @@ describe('an A/B campaign', () => {
       expect(m.totals.delivered.marketing).toBe(byVariant[v]);
     }
     expect((await api.get(`/v1/metrics?variant=a`)).status).toBe(400);
+    // A variant the campaign does not have is a 400 naming it, not a series of zeros.
+    const unknown = await api.get(`/v1/metrics?campaign=${c.id}&variant=zz`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details).toEqual([{ path: 'variant', message: `campaign ${c.id} has no variant zz (its variants: a, b)` }]);
+    expect((await api.get(`/v1/metrics?campaign=cmp_nothing&variant=a`)).body.error.details[0].path).toBe('campaign');
   });
 
   it('a 10 % holdout gets nothing and is counted; the winner on human clicks goes to the rest', { timeout: 300_000 }, async () => {

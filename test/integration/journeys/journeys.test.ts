@@ -92,7 +92,7 @@ const figures = async (id: string) => {
 const subjects = async (email: string) => (await mailTo(email)).map((m) => m.subject);
 
 describe('journey definitions', () => {
-  it('are checked in full at create: unknown steps, templates and topics, loops without a wait, each a 400 naming the field', async () => {
+  it('are checked in full at create: unknown steps, templates and topics, loops without a wait, an exit reason named twice, each a 400 naming the field', async () => {
     const api = suite.api;
     const base = { id: `bad-${run}`, name: 'Bad', trigger: { event: 'signed-up' } };
     const cases: Array<[Record<string, unknown>, string]> = [
@@ -104,6 +104,7 @@ describe('journey definitions', () => {
       [{ steps: [{ id: 'a', send: { template: thanks } }, { id: 'a', send: { template: nudge } }] }, 'body.steps.1.id'],
       [{ steps: [{ id: 'a', wait: { untilLocalTime: '25:00' } }] }, 'body.steps.0.wait'],
       [{ steps: [{ id: 'a', send: { template: thanks }, wait: { seconds: 5 } }] }, 'body.steps.0'],
+      [{ steps: [{ id: 'a', send: { template: thanks } }], exitOn: ['unsubscribed', 'bought', 'bought'] }, 'body.exitOn.2'],
       // A typo deep in a branch's segment rule names the field, not the whole condition ("Invalid input" at the union).
       [{ steps: [{ id: 'b', branch: { if: { all: [{ field: 'country', op: 'equals', value: 'DE' }] }, then: 'end', else: 'end' } }] }, 'body.steps.0.branch.if.all.0.op'],
     ];
