@@ -152,11 +152,11 @@ const matches = (j: Journey, t: Trigger): boolean =>
  * written is finished by the sweep. `inline`: run the first steps now (the admin API, which may send and count);
  * otherwise (a recipient page, which only writes the person's own items) the sweep runs them within its next round.
  */
-export async function fireTrigger(deps: Deps, recipientId: string, trigger: Trigger, options: { inline: boolean }): Promise<Journey[]> {
+export async function fireTrigger(deps: Deps, recipientId: string, trigger: Trigger, options: { inline: boolean; skip?: (j: Journey) => boolean }): Promise<Journey[]> {
   const enrolled: Journey[] = [];
   let journeys: Journey[];
   try {
-    journeys = (await deps.journeys.allJourneys()).filter((j) => matches(j, trigger));
+    journeys = (await deps.journeys.allJourneys()).filter((j) => matches(j, trigger) && !options.skip?.(j));
   } catch (e) {
     logger.error('journeys: trigger look-up failed', { error: e as Error });
     return [];

@@ -23,6 +23,7 @@ import {
 } from './recipient-records.ts';
 import { sendMessage } from './send.ts';
 import { fireTrigger, sendsWelcome } from './journeys.ts';
+import type { Journey } from '../schemas/journeys.ts';
 
 export { findRecipientByEmail, getRecipient, normalizeOrReject, type InitialConsent, type LedgerContext } from './recipient-records.ts';
 
@@ -40,8 +41,10 @@ export async function createRecipient(
   if (!result.created) return result;
   const id = result.recipient.id;
   // Journeys (issue 19): a new recipient, and each topic they are opted in to from the start, may start one.
-  const journeys = await fireTrigger(deps, id, { recipientCreated: true }, { inline: true });
-  for (const c of consents.filter((x) => x.status === 'opted_in')) journeys.push(...(await fireTrigger(deps, id, { optedIn: c.topic }, { inline: true })));
+  // `welcome: false` asks for no welcome mail: journeys that send it do not take this person.
+  const options = { inline: true, ...(input.welcome === false ? { skip: (j: Journey) => sendsWelcome([j]) } : {}) };
+  const journeys = await fireTrigger(deps, id, { recipientCreated: true }, options);
+  for (const c of consents.filter((x) => x.status === 'opted_in')) journeys.push(...(await fireTrigger(deps, id, { optedIn: c.topic }, options)));
   // A welcome journey sends the welcome mail as its step: never a second one directly.
   if (input.welcome && !sendsWelcome(journeys)) {
     await sendMessage(deps, { template: WELCOME_TEMPLATE_ID, to: { recipientId: id }, data: {}, idempotencyKey: `welcome:${id}` });

@@ -360,12 +360,16 @@ describe('the optedIn trigger', () => {
 });
 
 describe('the welcome journey', () => {
-  it('sends the sign-up welcome mail as its first step, once, instead of the direct one; paused, it enrols nobody', async () => {
+  it('sends the sign-up welcome mail as its first step, once, instead of the direct one; not to `welcome: false`; paused, it enrols nobody', async () => {
     const id = await activeJourney({ id: 'welcome', name: 'Welcome', trigger: { recipientCreated: true }, steps: [{ id: 'welcome-mail', send: { template: 'sendwell-welcome' } }] });
     const email = uniqueAddress('welcome');
     expect((await suite.api.post('/v1/recipients', { email, country: 'US' })).status).toBe(201);
     expect(await subjects(email)).toEqual(['Welcome']);
     expect((await figures(id)).steps['welcome-mail']).toMatchObject({ sent: 1 });
+    // `welcome: false` asks for no welcome mail: the welcome journey does not take that person either.
+    const quiet = uniqueAddress('welcome-no');
+    expect((await suite.api.post('/v1/recipients', { email: quiet, country: 'US', welcome: false })).status).toBe(201);
+    expect((await figures(id)).enrolled).toBe(1);
     expect((await suite.api.post(`/v1/journeys/${id}/pause`)).body.status).toBe('paused');
     const other = uniqueAddress('welcome2');
     expect((await suite.api.post('/v1/recipients', { email: other, country: 'US' })).status).toBe(201);
