@@ -119,9 +119,9 @@ export interface VariantScore {
 
 /**
  * The winner at `decideAt`, or `undefined` while the test runs. A clear leader on the metric (rate per delivered
- * mail, every variant with at least `minDelivered`) wins with reason `metric`. A tie, or too little data (a variant
- * under `minDelivered`, or no human engagement at all), keeps the
- * test running until `decideAt` and then names the first variant with that reason, so the campaign says why.
+ * mail, every variant with at least `minDelivered`) wins with reason `metric`. A tie names the first of the tied
+ * leaders; too little data (a variant under `minDelivered`, or no human engagement at all) the first variant — each
+ * with its reason, so the campaign says why.
  *
  * @example
  * pickWinner([{ id: 'a', delivered: 50, humanOpens: 5, clicks: 1 }, { id: 'b', delivered: 50, humanOpens: 5, clicks: 9 }], 'clicks', { now, decideAt: now })
@@ -141,7 +141,8 @@ export function pickWinner(
   // Nobody opened (clicked) anything a person would: nothing to choose on.
   if (best === 0) return { variant: scores[0]!.id, reason: 'tooLittleData', at };
   const leaders = scores.filter((_, i) => rates[i] === best);
-  if (leaders.length > 1) return { variant: scores[0]!.id, reason: 'tie', at };
+  // Tied leaders: the first of them (the first variant may be one the others beat).
+  if (leaders.length > 1) return { variant: leaders[0]!.id, reason: 'tie', at };
   return { variant: leaders[0]!.id, reason: 'metric', at };
 }
 

@@ -97,6 +97,8 @@ describe('pickWinner', () => {
 
   it('says so when a tie or too little data leaves the first variant', () => {
     expect(pickWinner([score('a', 100, 10, 5), score('b', 100, 10, 5)], 'clicks', { now: at, decideAt: at })).toEqual({ variant: 'a', reason: 'tie', at: at.toISOString() });
+    // A tie between leaders the first variant trails: the first of the leaders, never the one they beat.
+    expect(pickWinner([score('a', 100, 10, 1), score('b', 100, 10, 5), score('c', 100, 10, 5)], 'clicks', { now: at, decideAt: at })).toEqual({ variant: 'b', reason: 'tie', at: at.toISOString() });
     expect(pickWinner([score('a', 5, 0, 0), score('b', 100, 10, 5)], 'clicks', { now: at, decideAt: at })).toEqual({ variant: 'a', reason: 'tooLittleData', at: at.toISOString() });
     // Only machine opens (Apple MPP): no human open anywhere, nothing to choose on.
     expect(pickWinner([score('b', 100, 0, 0), score('a', 100, 0, 0)], 'humanOpens', { now: at, decideAt: at })).toEqual({ variant: 'b', reason: 'tooLittleData', at: at.toISOString() });
@@ -111,7 +113,13 @@ describe('pickWinner', () => {
           const scores = raw.map((r, i) => ({ id: `v${i}`, ...r, humanOpens: Math.min(r.humanOpens, r.delivered), clicks: Math.min(r.clicks, r.delivered) }));
           const d = pickWinner(scores, metric, { now: at, decideAt: at });
           expect(scores.map((s) => s.id)).toContain(d?.variant);
-          if (d?.reason !== 'metric') expect(d?.variant).toBe('v0');
+          if (d?.reason === 'tooLittleData') expect(d.variant).toBe('v0');
+          // A metric winner or a tied leader: nobody has a better rate.
+          if (d?.reason === 'metric' || d?.reason === 'tie') {
+            const rate = (s: (typeof scores)[number]) => (metric === 'clicks' ? s.clicks : s.humanOpens) / s.delivered;
+            const winner = scores.find((s) => s.id === d.variant)!;
+            for (const s of scores) expect(rate(s)).toBeLessThanOrEqual(rate(winner));
+          }
         },
       ),
     );
