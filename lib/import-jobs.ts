@@ -6,8 +6,9 @@
  *
  * Large files come through a bucket: `POST /v1/imports` with `{upload: …}` hands out a pre-signed PUT URL (the admin
  * function signs it: `s3:PutObject` under `imports/`), the object's arrival is an S3 event on the same queue, and the
- * worker reads the object in byte ranges (`s3:GetObject`). Uploads are kept 2 days: a job has read its file long
- * before (its chunks hold the rows), and a file nobody imports should not stay.
+ * worker reads the object in byte ranges (`s3:GetObject`) and deletes it once read to its end (`s3:DeleteObject`: its
+ * chunks hold the rows). Whatever is left (never read, a failed delete) expires after 2 days: a file of addresses
+ * nobody imports should not stay.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -103,9 +104,9 @@ export class ImportJobs extends Construct {
     fn.addEnvironment(ENV.importBucket, this.uploads.bucketName);
   }
 
-  /** `fn` (the import worker) reads uploaded files: GetObject under `imports/` only. */
+  /** `fn` (the import worker) reads uploaded files and deletes each once read: Get and DeleteObject under `imports/` only. */
   allowReadUploads(fn: lambda.Function): void {
-    this.#readPolicy ??= this.#objectPolicy('UploadReadPolicy', 's3:GetObject', 'read uploaded import files in byte ranges');
+    this.#readPolicy ??= this.#objectPolicy('UploadReadPolicy', ['s3:GetObject', 's3:DeleteObject'], 'read uploaded import files in byte ranges, and delete each once read to its end');
     attachPolicy(this.#readPolicy, fn);
     fn.addEnvironment(ENV.importBucket, this.uploads.bucketName);
   }
@@ -113,18 +114,19 @@ export class ImportJobs extends Construct {
   #uploadPolicy: iam.ManagedPolicy | undefined;
   #readPolicy: iam.ManagedPolicy | undefined;
 
-  /** One action on the objects under `imports/` (whose names are job ids, unknown at synth): a managed policy. */
-  #objectPolicy(id: string, action: string, purpose: string): iam.ManagedPolicy {
+  /** Actions on the objects under `imports/` (whose names are job ids, unknown at synth): a managed policy. */
+  #objectPolicy(id: string, action: string | string[], purpose: string): iam.ManagedPolicy {
+    const actions = [action].flat();
     const objects = this.uploads.arnForObjects('imports/*');
     const policy = new iam.ManagedPolicy(this, id, {
-      description: `Sendwell: ${action} on the import uploads bucket, under imports/ only: ${purpose}.`,
-      statements: [new iam.PolicyStatement({ actions: [action], resources: [objects] })],
+      description: `Sendwell: ${actions.join(' and ')} on the import uploads bucket, under imports/ only: ${purpose}.`,
+      statements: [new iam.PolicyStatement({ actions, resources: [objects] })],
     });
     Validations.of(policy).acknowledge({
       id: iam5ResourceFinding(policy, objects),
       reason:
         `Import uploads are named imports/<job id>, a job created at run time, so the object ARN cannot be named at synth; ` +
-        `the wildcard covers only that prefix of this stage's own upload bucket, for the one action ${action}.`,
+        `the wildcard covers only that prefix of this stage's own upload bucket, for ${actions.join(' and ')} only.`,
     });
     return policy;
   }

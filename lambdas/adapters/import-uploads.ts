@@ -7,7 +7,7 @@
  * signed with a key of the running stack.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ENV } from '../wiring/env-keys.ts';
@@ -25,6 +25,8 @@ export interface ImportUploads {
   presignPut(key: string, contentType: string, expiresInSeconds: number, now: Date): Promise<PresignedUpload>;
   /** Up to `length` bytes from `start`, and the object's size; undefined when there is no such object. */
   read(key: string, start: number, length: number): Promise<{ bytes: Buffer; size: number } | undefined>;
+  /** Deletes the file once it is read (gone already is fine). */
+  remove(key: string): Promise<void>;
 }
 
 /** The local upload URL's signature: the method, key, expiry and content type under the stack's key. */
@@ -78,6 +80,10 @@ export class LocalImportUploads implements ImportUploads {
     } finally {
       await file.close();
     }
+  }
+
+  async remove(key: string): Promise<void> {
+    if (UPLOAD_KEY.test(key)) await rm(join(this.dir, key), { force: true });
   }
 }
 
@@ -133,6 +139,14 @@ export class S3ImportUploads implements ImportUploads {
     const bytes = Buffer.from(await res.arrayBuffer());
     const total = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1];
     return { bytes, size: total ? Number(total) : bytes.length };
+  }
+
+  async remove(key: string): Promise<void> {
+    const signed = await this.#signer.sign({ method: 'DELETE', protocol: 'https:', hostname: this.#host, path: `/${key}`, query: {}, headers: { host: this.#host } });
+    const { host: _host, ...headers } = signed.headers;
+    const res = await fetch(`https://${this.#host}/${key}`, { method: 'DELETE', headers });
+    // S3 answers 204 whether or not the object was there.
+    if (res.status !== 204 && res.status !== 200 && res.status !== 404) throw new Error(`S3 DeleteObject of ${key} answered ${res.status}`);
   }
 }
 

@@ -21,6 +21,7 @@ import * as z from 'zod';
 import { SendwellError } from '../domain/errors.ts';
 import type { ImportReportEntry, ImportStore, StoredImportJob, UploadProgress } from '../adapters/dynamo/import-store.ts';
 import type { ImportUploads, PresignedUpload } from '../adapters/import-uploads.ts';
+import { logger } from '../adapters/logger.ts';
 import { charsetOf, decodeText, detectEncoding, type TextEncoding } from '../domain/text-file.ts';
 import type { ImportJob, ImportUploadRequest } from '../schemas/imports.ts';
 import type { Actor, Deps } from './deps.ts';
@@ -349,6 +350,9 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
     if (await deps.store.recordRead(jobId, from, progress, added, done, first && !declared ? encoding : undefined)) rowsRead += rows.length;
     if (done) {
       await deps.store.completeIfDone(jobId, deps.base.clock().toISOString());
+      // Read to the end and recorded: the chunks hold the rows, the file (addresses and all) need not wait for the
+      // bucket's expiry. A failed delete leaves it to that expiry.
+      await uploads.remove(job.upload.key).catch((e: unknown) => logger.warn('import: uploaded file not deleted; it expires with the bucket rule', { jobId, error: e as Error }));
       return { finished: true, rows: rowsRead };
     }
   }

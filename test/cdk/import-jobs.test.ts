@@ -62,8 +62,8 @@ describe('ImportJobs', () => {
     expect(Object.keys(t.findResources('Custom::S3BucketNotifications'))).toHaveLength(0);
   });
 
-  it('lets the admin function put (sign) and the worker get objects under imports/ only, each with the bucket name', () => {
-    for (const action of ['s3:PutObject', 's3:GetObject']) {
+  it('lets the admin function put (sign) and the worker get and delete objects under imports/ only, each with the bucket name', () => {
+    for (const action of ['s3:PutObject', ['s3:GetObject', 's3:DeleteObject']]) {
       t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
         PolicyDocument: { Statement: [Match.objectLike({ Action: action, Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportJobsUploads'), 'Arn'] }, '/imports/*']] } })] },
       });

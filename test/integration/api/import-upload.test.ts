@@ -6,7 +6,7 @@
  * crash mid-file, stores no chunk twice; a CSV cut into pieces inside quoted line breaks keeps its rows whole; the CLI
  * sends a file above 8 MB through the upload URL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -77,6 +77,8 @@ describe('import jobs through an upload', () => {
       rejected: rejectedLines.length,
       upload: { bytesRead: latin1.length, bytesTotal: latin1.length },
     });
+    // Read to its end, the file (every address in it) is deleted, not kept until the bucket's expiry.
+    expect(existsSync(join(dir, `imports/${accepted.id}`))).toBe(false);
     const report = await fullReport(api, accepted.id);
     expect(report.filter((e) => e.kind === 'rejected').map((e) => e.line)).toEqual(rejectedLines);
     const sample = (await api.get(`/v1/recipients?email=up-${run}-9999@example.com`)).body;
