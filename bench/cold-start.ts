@@ -66,16 +66,20 @@ interface Subject {
 
 interface Probe {
   readonly importMs: number;
+  /** CPU time (user + system) the import took: steadier than `importMs` on a loaded machine, which adds waits. */
+  readonly cpuMs: number;
   readonly handler: string;
 }
 
-// The probe: a fresh process, the time around one dynamic import, printed as JSON. It exits at once, since a
-// handler module may hold open handles (SDK agents, timers) that would keep the process alive.
+// The probe: a fresh process, the time (wall and CPU) around one dynamic import, printed as JSON. It exits at once,
+// since a handler module may hold open handles (SDK agents, timers) that would keep the process alive.
 const PROBE = `const file = process.argv[2];
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const m = await import(file);
 const importMs = performance.now() - t0;
-process.stdout.write(JSON.stringify({ importMs, handler: typeof m.handler }));
+const c = process.cpuUsage(c0);
+process.stdout.write(JSON.stringify({ importMs, cpuMs: (c.user + c.system) / 1000, handler: typeof m.handler }));
 process.exit(0);
 `;
 
@@ -172,6 +176,7 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
 
   // Rounds, interleaved: round r probes every subject once, so load drift lands on all of them alike.
   const samples = new Map<string, number[]>(subjects.map((s) => [s.key, []]));
+  const cpuSamples = new Map<string, number[]>(subjects.map((s) => [s.key, []]));
   let rounds = 0;
   let roundMs = 0;
   const deadline = options.budgetMs === undefined ? Number.POSITIVE_INFINITY : started + options.budgetMs;
@@ -182,15 +187,18 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
       const p = await probe(s.file, env);
       if (s.kind !== 'baseline' && p.handler !== 'function') throw new Error(`${s.key}: the bundle exports no handler function`);
       samples.get(s.key)?.push(p.importMs);
+      cpuSamples.get(s.key)?.push(p.cpuMs);
     }
     roundMs = performance.now() - r0;
     rounds++;
   }
 
   const med = (key: string) => median(samples.get(key) ?? []);
+  const cpuMed = (key: string) => median(cpuSamples.get(key) ?? []);
   const sdk = med('sdk');
+  const sdkCpu = cpuMed('sdk');
   const empty = med('empty');
-  const header = ['module', 'kind', 'bundle bytes', 'KiB', 'of it AWS SDK KiB', 'gzip KiB', 'init ms (median)', 'min–max ms', '× DynamoDB client init', 'ms above empty module'];
+  const header = ['module', 'kind', 'bundle bytes', 'KiB', 'of it AWS SDK KiB', 'gzip KiB', 'init ms (median)', 'min–max ms', '× DynamoDB client init', 'ms above empty module', 'init CPU ms (median)', '× DynamoDB client init, CPU'];
   const rows = subjects.map((s) => {
     const v = samples.get(s.key) ?? [];
     const m = med(s.key);
@@ -205,6 +213,8 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
       `${ms(Math.min(...v))}–${ms(Math.max(...v))}`,
       s.key === 'sdk' ? '1.00 (base)' : ratio(m / sdk),
       s.key === 'empty' ? '0 (base)' : ms(m - empty),
+      ms(cpuMed(s.key)),
+      s.key === 'sdk' ? '1.00 (base)' : ratio(cpuMed(s.key) / sdkCpu),
     ];
   });
 
@@ -214,6 +224,7 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
   const find = (key: string) => subjects.find((s) => s.key === key);
   const nowOf = (key: string, sdkMode: SdkBundling) => (sdkOf(FUNCTIONS[key as (typeof PUBLIC)[number]] as FunctionDef) === sdkMode ? find(key) : find(`${key}:${sdkMode}`));
   const initRatio = (s: Subject | undefined) => (s === undefined ? '–' : `${ratio(med(s.key) / sdk)}×`);
+  const cpuRatio = (s: Subject | undefined) => (s === undefined ? '–' : `${ratio(cpuMed(s.key) / sdkCpu)}×`);
   const deployed = (key: string) => sdkOf(FUNCTIONS[key as (typeof PUBLIC)[number]] as FunctionDef);
   const compareHeader = [
     'public route',
@@ -223,13 +234,26 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
     'init ÷ SDK import: before #17',
     'now, SDK external',
     'now, SDK bundled',
+    'init CPU ÷ SDK import CPU: before #17',
+    'now, as deployed',
     'deployed with',
   ];
   const compareRows = PUBLIC.map((key) => {
     const b = find(`${key}:before`);
     const ext = nowOf(key, 'external');
     const bun = nowOf(key, 'bundled');
-    return [key, b ? kib(b.bytes) : 'missing', kib(ext?.bytes), bun ? `${kib(bun.bytes)} (SDK ${kib(bun.sdkBytes)})` : '–', initRatio(b), initRatio(ext), initRatio(bun), `SDK ${deployed(key)}`];
+    return [
+      key,
+      b ? kib(b.bytes) : 'missing',
+      kib(ext?.bytes),
+      bun ? `${kib(bun.bytes)} (SDK ${kib(bun.sdkBytes)})` : '–',
+      initRatio(b),
+      initRatio(ext),
+      initRatio(bun),
+      cpuRatio(b),
+      cpuRatio(find(key)),
+      `SDK ${deployed(key)}`,
+    ];
   });
   const compareNote = before
     ? `before #17 = ${BASELINE_LABEL}, bundled from git history with that tree's lib/bundling.ts (SDK external); goals: ≤ 150 KiB without the SDK (≤ 300 KiB in all with it bundled), init ≤ 0.5× the SDK import`
@@ -243,6 +267,8 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
       `median of ${rounds} fresh processes per module${cut}, rounds interleaved over all modules`,
     `× DynamoDB client init = the module's median ÷ the median of importing @aws-sdk/client-dynamodb alone (${ms(sdk)} ms), same run · ` +
       `ms above empty module = the median minus an empty module's (${ms(empty)} ms)`,
+    `init CPU = process.cpuUsage() (user + system) over the same import, median; its ratio is to the SDK import's CPU (${ms(sdkCpu)} ms): ` +
+      'on a loaded machine wall time adds waits for a core, CPU time much less so',
   ];
   console.log('Sendwell cold start: bundle size and module init time per Lambda function');
   console.log(`node ${process.version} · ${os.cpus()[0]?.model ?? 'unknown CPU'} · ${os.availableParallelism()} cores · load average ${os.loadavg()[0]?.toFixed(2)}`);

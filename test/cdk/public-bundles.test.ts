@@ -17,15 +17,18 @@ const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'conf
 /**
  * Bytes of a public route's bundle, the AWS SDK not counted. Issue 17 took them from 564–630 KiB to 225–291; journeys
  * (issue 19) then added ~30 KiB to unsubscribe, preferences and confirm (an opt-in may start a journey: the trigger
- * reads the journey list), 311–317 KiB. The goal is 150 KiB, which needs zod off the stores' read path and the
- * trigger split from the journey service. Lower it as they shrink; never raise it without saying why here.
+ * reads the journey list), 311–317 KiB. The stores parsing with lambdas/schemas/stored.ts instead of the whole admin
+ * model took them to 232–311 KiB (code loaded on demand, DEFERRED below, stays in the file: it counts here). The goal
+ * is 150 KiB, which needs zod off the per-request path (tokens, recipient state, config and keys parse with it too,
+ * not only the stores): zod is ~100 KiB of each. Lower it as they shrink; never raise it without saying why here.
  */
-const BYTE_BUDGET = 330 * 1024;
+const BYTE_BUDGET = 315 * 1024;
 
 /** Inputs that must never be in a public route's bundle, each with why. */
 const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   // `import { z } from 'zod'` keeps every locale (zod's full build, 447 KiB); a namespace import keeps English only.
-  [/node_modules\/zod\/v4\/locales\/(?!en\.js)/, "zod's full build (its locales)"],
+  // (The locales' index, empty, is there once zod is reached from a dynamic import too: esbuild wraps its modules.)
+  [/node_modules\/zod\/v4\/locales\/(?!(en|index)\.js)/, "zod's full build (its locales)"],
   [/node_modules\/@aws-lambda-powertools\/tracer\//, 'the Powertools tracer'],
   [/node_modules\/aws-xray-sdk/, 'the X-Ray SDK'],
   [/node_modules\/@aws-sdk\/client-(sesv2|sqs|secrets-manager)\//, 'an SDK client the route loads only on use'],
@@ -33,6 +36,17 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/node_modules\/@aws-sdk\/(nested-clients|token-providers|credential-provider-(ini|sso|process|web-identity|login|http))\//, 'a credential provider Lambda never reaches'],
   [/node_modules\/preact\/|node_modules\/uplot\//, 'the ops console'],
   [/node_modules\/csv-parse\//, 'the import parser'],
+  // The stores parse what they read with lambdas/schemas/stored.ts; the whole admin model built ~40 schemas at init.
+  [/lambdas\/schemas\/model\.ts$/, 'the admin model'],
+];
+
+/**
+ * In the bundle but initialised only by the request that needs it (a dynamic `import()`, which esbuild turns into a
+ * deferred module init in the one-file bundle): never reachable from the entry through static imports.
+ */
+const DEFERRED: ReadonlyArray<readonly [RegExp, string]> = [
+  [/node_modules\/(@middy\/http-multipart-body-parser|@fastify\/busboy)\//, 'the multipart parser (a multipart POST loads it)'],
+  [/lambdas\/schemas\/journeys\.ts$/, 'the journey schema (loaded when a journey is read: an opt-in)'],
 ];
 
 /** SDK clients no public route may import at init (they are required or imported on first use). */
@@ -44,7 +58,23 @@ interface Bundle {
   readonly bytes: number;
   readonly sdkBytes: number;
   readonly inputs: readonly string[];
+  /** Inputs reachable from the entry through static imports: initialised at cold start. */
+  readonly eager: ReadonlySet<string>;
   readonly staticImports: readonly string[];
+}
+
+/** The inputs `entry` reaches through static imports (every edge but `import()`). */
+function staticallyReached(metafile: Metafile, entry: string): Set<string> {
+  const seen = new Set<string>([entry]);
+  const todo = [entry];
+  for (let input = todo.pop(); input !== undefined; input = todo.pop()) {
+    for (const i of metafile.inputs[input]?.imports ?? []) {
+      if (i.external || i.kind === 'dynamic-import' || seen.has(i.path)) continue;
+      seen.add(i.path);
+      todo.push(i.path);
+    }
+  }
+  return seen;
 }
 
 let dir: string;
@@ -61,6 +91,7 @@ beforeAll(async () => {
       bytes: output.bytes,
       sdkBytes: Object.entries(output.inputs).reduce((sum, [input, i]) => sum + (SDK_INPUT.test(input) ? i.bytesInOutput : 0), 0),
       inputs,
+      eager: staticallyReached(result.metafile, output.entryPoint!),
       staticImports: output.imports.filter((i) => i.external && i.kind === 'import-statement').map((i) => i.path),
     });
   }
@@ -72,6 +103,11 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
   it('bundles none of what a recipient request does not need', () => {
     const { inputs } = bundles.get(key)!;
     for (const [pattern, what] of FORBIDDEN) expect(inputs.filter((i) => pattern.test(i)), what).toEqual([]);
+  });
+
+  it('initialises what only some requests need on those requests only', () => {
+    const { eager } = bundles.get(key)!;
+    for (const [pattern, what] of DEFERRED) expect([...eager].filter((i) => pattern.test(i)), what).toEqual([]);
   });
 
   it('imports no SDK client at init but DynamoDB', () => {

@@ -1,7 +1,7 @@
 /** Topics, templates and segments, in the campaigns table (`TOPIC#id` / `TEMPLATE#id` / `SEGMENT#id`; gsi1 lists each kind). */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
-import { SegmentSchema, TemplateRecordSchema, TopicSchema, type Segment, type TemplateRecord, type Topic } from '../../schemas/model.ts';
+import { SegmentSchema, TemplateRecordSchema, TopicSchema, type Segment, type TemplateRecord, type Topic } from '../../schemas/stored.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
 const strip = <T extends Record<string, unknown>>(item: T) => {

@@ -16,7 +16,7 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { SendwellError } from '../../domain/errors.ts';
-import { JourneySchema, type Journey } from '../../schemas/journeys.ts';
+import type { Journey } from '../../schemas/journeys.ts';
 import { cancellationReasons, isConditionFailure, queryAll, type TableNames } from './tables.ts';
 
 export const ENROLMENT_STATUSES = ['active', 'waiting', 'done', 'exited'] as const;
@@ -79,9 +79,14 @@ const dueIndex = (e: Pick<Enrolment, 'recipientId' | 'journeyId'>, due: string) 
 });
 const LIST_KEY_SHAPE = { pk: (s: string) => s.startsWith('JOURNEY#'), sk: (s: string) => s === 'JOURNEY', gsi1pk: (s: string) => s === 'JOURNEYS', gsi1sk: (s: string) => s.length <= 64 };
 
-function toJourney(item: Record<string, unknown>): Journey {
-  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest } = item;
-  return JourneySchema.parse(rest);
+// The journey schema (and the segment rules it holds) is loaded when a journey is first read, not at cold start: of the
+// functions sharing this store, the public routes read journeys only when an opt-in may start one.
+let journeySchema: Promise<(typeof import('../../schemas/journeys.ts'))['JourneySchema']> | undefined;
+
+async function toJourneys(items: readonly Record<string, unknown>[]): Promise<Journey[]> {
+  journeySchema ??= import('../../schemas/journeys.ts').then((m) => m.JourneySchema);
+  const schema = await journeySchema;
+  return items.map(({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest }) => schema.parse(rest));
 }
 
 function toEnrolment(item: Record<string, unknown>): Enrolment {
@@ -127,7 +132,7 @@ export class JourneyStore {
 
   async getJourney(id: string): Promise<Journey | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.campaigns, Key: journeyKey(id), ConsistentRead: true }));
-    return out.Item ? toJourney(out.Item) : undefined;
+    return out.Item ? (await toJourneys([out.Item]))[0] : undefined;
   }
 
   /** The journey and its figure shards, in one Query of its partition. */
@@ -141,7 +146,7 @@ export class JourneyStore {
     const def = items.find((i) => i.sk === 'JOURNEY');
     if (!def) return undefined;
     const figures = items.filter((i) => String(i.sk).startsWith('FIG#')).map(({ pk: _p, sk: _s, ...rest }) => rest);
-    return { journey: toJourney(def), figures };
+    return { journey: (await toJourneys([def]))[0]!, figures };
   }
 
   /** One page of journeys in id order, and the cursor of the next. */
@@ -156,7 +161,7 @@ export class JourneyStore {
         ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, 'journeys', LIST_KEY_SHAPE) } : {}),
       }),
     );
-    const journeys = (out.Items ?? []).map(toJourney);
+    const journeys = await toJourneys(out.Items ?? []);
     const last = out.LastEvaluatedKey as Record<string, string> | undefined;
     return last ? { journeys, next: encodeCursor('journeys', last) } : { journeys };
   }
@@ -173,7 +178,7 @@ export class JourneyStore {
       KeyConditionExpression: 'gsi1pk = :k',
       ExpressionAttributeValues: { ':k': 'JOURNEYS' },
     });
-    const journeys = items.map(toJourney);
+    const journeys = await toJourneys(items);
     this.#cache = { at: Date.now(), journeys };
     return journeys;
   }

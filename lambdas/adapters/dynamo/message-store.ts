@@ -10,7 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { MessageRecordSchema, type MessageRecord } from '../../schemas/model.ts';
+import { MessageRecordSchema, type MessageRecord } from '../../schemas/stored.ts';
 import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
 import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 import { dueIndex } from './delivery-store.ts';

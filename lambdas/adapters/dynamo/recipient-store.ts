@@ -13,7 +13,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentCl
 import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
-import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/model.ts';
+import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/stored.ts';
 import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, groupsOf, inLanes, setExpression, type TableNames } from './tables.ts';
 
 export interface StoredProfile {

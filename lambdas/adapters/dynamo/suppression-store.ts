@@ -4,7 +4,7 @@
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SuppressionSchema } from '../../domain/decide.ts';
-import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/model.ts';
+import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/stored.ts';
 import { batchGetAll, isConditionFailure, type TableNames } from './tables.ts';
 
 /** Every reason a suppression record can have: its sort key, so a batch read can name each possible record. */

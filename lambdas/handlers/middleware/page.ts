@@ -5,7 +5,6 @@
 import middy from '@middy/core';
 import { flushMetrics } from '../../adapters/metrics.ts';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpMultipartBodyParser from '@middy/http-multipart-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
@@ -127,12 +126,35 @@ export function publicPage(impl: (event: PageEvent, context: Context) => Promise
       },
     })
     .use(tolerant(httpUrlencodeBodyParser({ disableContentTypeError: true }), options.anyBody))
-    .use(tolerant(httpMultipartBodyParser({ disableContentTypeError: true, busboy: { limits: { fields: 200, fieldSize: 4096, files: 0 } } }), options.anyBody))
+    .use(
+      tolerant(
+        onMultipart(async () => (await import('@middy/http-multipart-body-parser')).default({ disableContentTypeError: true, busboy: { limits: { fields: 200, fieldSize: 4096, files: 0 } } })),
+        options.anyBody,
+      ),
+    )
     .handler((event, context) => impl(event as unknown as PageEvent, context));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parsers type their event more narrowly than middy's chain
 type Middleware = middy.MiddlewareObj<any, any>;
+
+/**
+ * The multipart parser (and busboy under it) loaded by the first multipart POST instead of at every cold start: most
+ * page requests are GETs or form-urlencoded. Another content type never reaches it, as the parser itself would skip it
+ * (`disableContentTypeError`: it parses only `multipart/form-data; boundary=…`).
+ */
+function onMultipart(load: () => Promise<Middleware>): Middleware {
+  let parser: Promise<Middleware> | undefined;
+  return {
+    before: async (request) => {
+      const headers = (request.event as HttpEvent).headers;
+      const type = headers?.['content-type'] ?? headers?.['Content-Type'];
+      if (typeof type !== 'string' || !/^multipart\//i.test(type)) return;
+      parser ??= load();
+      await (await parser).before?.(request);
+    },
+  };
+}
 
 /**
  * With `anyBody`, a body the parser cannot read is passed on as the raw text instead of failing the request: a route
