@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+/** Workers of the unit and integration projects; see the integration project for why 2 (and why it is safe). */
+const INTEGRATION_WORKERS = 2;
+
 export default defineConfig({
   test: {
     // Every test file names what it needs; nothing is global.
@@ -8,6 +11,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Runs in the integration project's group (same group, same worker count: vitest's rule).
+          maxWorkers: INTEGRATION_WORKERS,
           include: ['test/unit/**/*.test.ts'],
           // Property tests run hundreds of cases; on a busy 2-core CI machine 5 s is not enough for some of them.
           testTimeout: 30_000,
@@ -25,6 +30,12 @@ export default defineConfig({
           setupFiles: ['test/support/integration-env.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // Two files at a time even on a 2-core machine (vitest's default there is one): most of an integration
+          // file's minutes are waits (campaign send rates, queue visibility, polling), which two files overlap.
+          // Safe because every file that changes stage-wide state (delivery settings, the marketing pause, roles,
+          // figures it reads whole) runs on tables of its own (test/support/own-tables.ts), the rest use their own
+          // recipients, topics, queues and subjects; startTestEngine refuses the shared tables (README, Tests).
+          maxWorkers: INTEGRATION_WORKERS,
         },
       },
       {
@@ -47,6 +58,14 @@ export default defineConfig({
         test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
+          // Every file in one process with one module graph, so test/cdk/synth.ts's memo is shared: each context is
+          // synthesized (and its ~50 functions bundled with esbuild) once per run instead of once per file that reads
+          // it (17 bundled syntheses → 6). One worker is what allows it (vitest hands all files of a non-isolated
+          // single-worker project to one runner), and a group of its own is what allows one worker beside the
+          // integration project's two; it runs after them.
+          isolate: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
