@@ -1,7 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-/** Workers of the unit and integration projects; see the integration project for why 2 (and why it is safe). */
-const INTEGRATION_WORKERS = 2;
+/**
+ * Workers of the unit and integration projects: 1 (vitest's default on 2 cores) unless SENDWELL_TEST_WORKERS says
+ * more. 2 ran the integration project in about half the time (README, Tests), but on a machine at load 10-18 two
+ * DynamoDB-heavy files at once pushed one 240-row import past the admin function's 29 s timeout (a 500): not the
+ * default until such files are kept apart.
+ */
+const INTEGRATION_WORKERS = Number(process.env.SENDWELL_TEST_WORKERS ?? 1);
 
 export default defineConfig({
   test: {
@@ -30,11 +35,11 @@ export default defineConfig({
           setupFiles: ['test/support/integration-env.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          // Two files at a time even on a 2-core machine (vitest's default there is one): most of an integration
-          // file's minutes are waits (campaign send rates, queue visibility, polling), which two files overlap.
-          // Safe because every file that changes stage-wide state (delivery settings, the marketing pause, roles,
-          // figures it reads whole) runs on tables of its own (test/support/own-tables.ts), the rest use their own
-          // recipients, topics, queues and subjects; startTestEngine refuses the shared tables (README, Tests).
+          // With SENDWELL_TEST_WORKERS=2, two files at a time: most of an integration file's minutes are waits
+          // (campaign send rates, queue visibility, polling), which two files overlap. No file sees another's state:
+          // every file that changes or reads stage-wide state (delivery settings, the marketing pause, roles, figures
+          // of every topic) or runs the campaign engine has tables of its own (test/support/own-tables.ts); the rest
+          // use their own recipients, topics, queues and subjects. startTestEngine refuses the shared tables.
           maxWorkers: INTEGRATION_WORKERS,
         },
       },
@@ -59,10 +64,10 @@ export default defineConfig({
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           // Every file in one process with one module graph, so test/cdk/synth.ts's memo is shared: each context is
-          // synthesized (and its ~50 functions bundled with esbuild) once per run instead of once per file that reads
-          // it (17 bundled syntheses → 6). One worker is what allows it (vitest hands all files of a non-isolated
-          // single-worker project to one runner), and a group of its own is what allows one worker beside the
-          // integration project's two; it runs after them.
+          // synthesized (and its ~20 functions bundled with esbuild) once per run instead of once per file that reads
+          // it (17 bundled syntheses → 6; the project's import time 1,166 → 556 s). One worker is what allows it
+          // (vitest hands all files of a non-isolated single-worker project to one runner); a group of its own keeps
+          // it at one when the other projects run more (vitest refuses two worker counts in one group).
           isolate: false,
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
