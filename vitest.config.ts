@@ -1,5 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Workers of the unit and integration projects: 1 (vitest's default on 2 cores) unless SENDWELL_TEST_WORKERS says
+ * more. 2 ran the integration project in about half the time (README, Tests), but on a machine at load 10-18 two
+ * DynamoDB-heavy files at once pushed one 240-row import past the admin function's 29 s timeout (a 500): not the
+ * default until such files are kept apart.
+ */
+const INTEGRATION_WORKERS = Number(process.env.SENDWELL_TEST_WORKERS ?? 1);
+
 export default defineConfig({
   test: {
     // Every test file names what it needs; nothing is global.
@@ -8,6 +16,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Runs in the integration project's group (same group, same worker count: vitest's rule).
+          maxWorkers: INTEGRATION_WORKERS,
           include: ['test/unit/**/*.test.ts'],
           // Property tests run hundreds of cases; on a busy 2-core CI machine 5 s is not enough for some of them.
           testTimeout: 30_000,
@@ -25,6 +35,12 @@ export default defineConfig({
           setupFiles: ['test/support/integration-env.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // With SENDWELL_TEST_WORKERS=2, two files at a time: most of an integration file's minutes are waits
+          // (campaign send rates, queue visibility, polling), which two files overlap. No file sees another's state:
+          // every file that changes or reads stage-wide state (delivery settings, the marketing pause, roles, figures
+          // of every topic) or runs the campaign engine has tables of its own (test/support/own-tables.ts); the rest
+          // use their own recipients, topics, queues and subjects. startTestEngine refuses the shared tables.
+          maxWorkers: INTEGRATION_WORKERS,
         },
       },
       {
@@ -47,6 +63,14 @@ export default defineConfig({
         test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
+          // Every file in one process with one module graph, so test/cdk/synth.ts's memo is shared: each context is
+          // synthesized (and its ~20 functions bundled with esbuild) once per run instead of once per file that reads
+          // it (17 bundled syntheses → 6; the project's import time 1,166 → 556 s). One worker is what allows it
+          // (vitest hands all files of a non-isolated single-worker project to one runner); a group of its own keeps
+          // it at one when the other projects run more (vitest refuses two worker counts in one group).
+          isolate: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -3,8 +3,8 @@
  * (docs/faults.md) in a second vitest run at the same time. The fault files spend most of their minutes waiting (Java
  * starting, queue visibility timeouts, retry delays), so beside the other projects they cost little more than their
  * longest wait; one after the other they would double the run. They stay in a process of their own because vitest
- * shares one worker pool across the projects of a run (one worker on a 2-core machine), which would queue them
- * behind everything else.
+ * shares one worker pool across the projects of a run (one worker on a 2-core machine unless SENDWELL_TEST_WORKERS
+ * says more), which would queue them behind everything else. The cdk files share one process (vitest.config.ts).
  *
  * The main run writes to the terminal as usual; the fault run's output is kept and printed once the main run ended,
  * so the two never interleave. The exit code is non-zero if either run failed, and the last line counts every test

@@ -6,10 +6,14 @@ import { expect, inject } from 'vitest';
 import { startCampaignEngine, type CampaignEngine, type CampaignEngineOptions } from '../../local/campaign-engine.ts';
 import type { adminClient } from './admin-client.ts';
 import { allMail, type CapturedMail } from './mailbox.ts';
+import { hasOwnTables } from './own-tables.ts';
 
 type Api = ReturnType<typeof adminClient>;
 
 export async function startTestEngine(label: string, options: Partial<CampaignEngineOptions> = {}): Promise<CampaignEngine> {
+  // The engine's sweeps reach every campaign, deferred mail and journey of the tables they see: on the shared ones
+  // they would launch, decide or send another file's (two files run at once) on this file's queues, which stop with it.
+  if (!hasOwnTables()) throw new Error(`startTestEngine('${label}'): a file that runs the campaign engine needs tables of its own (useGateway({ ownTables }) or ownTables())`);
   const servers = inject('sendwell');
   return startCampaignEngine({
     dynamodbEndpoint: servers.dynamodbEndpoint,

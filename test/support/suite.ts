@@ -17,12 +17,24 @@ export interface Suite {
   as(who: CallAs): ReturnType<typeof adminClient>;
 }
 
-export function useGateway(scenarioLabel?: string): Suite {
+export interface GatewayOptions {
+  /**
+   * Tables of this file's own, named by this label, without a scenario: for a file that runs the campaign engine
+   * (its sweeps launch, complete and decide every campaign of the tables they see, another file's too, as two
+   * integration files run at once) or that changes stage-wide state.
+   */
+  readonly ownTables?: string;
+}
+
+/** `scenario`: a marketing scenario of that label, on tables of the file's own; or options without a scenario. */
+export function useGateway(scenario?: string | GatewayOptions): Suite {
+  const scenarioLabel = typeof scenario === 'string' ? scenario : undefined;
+  const tablesLabel = typeof scenario === 'string' ? scenario : scenario?.ownTables;
   const suite = { as: (who: CallAs) => adminClient(suite.gw, who) } as Suite;
   // A scenario sends marketing and expects it to go out now: on the run's shared tables, stage-wide state another
   // file leaves behind (quiet hours, the marketing pause, caps) would hold or defer it. CI once saw every scenario
   // file's mail deferred that way; each scenario file now has tables of its own.
-  const createOwnTables = scenarioLabel !== undefined && !hasOwnTables() ? ownTables(`sendwell-${scenarioLabel}-${Date.now().toString(36)}`) : undefined;
+  const createOwnTables = tablesLabel !== undefined && !hasOwnTables() ? ownTables(`sendwell-${tablesLabel}-${Date.now().toString(36)}`) : undefined;
   beforeAll(async () => {
     await createOwnTables?.();
     suite.gw = await startTestGateway();

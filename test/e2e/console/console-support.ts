@@ -16,6 +16,7 @@ import { TEST_ADMIN_KEY, TEST_ROLE_KEYS, repoRoot, withAdminCall, type TestGatew
 import { adminClient } from '../../support/admin-client.ts';
 import { launchBrowser } from '../../support/browser.ts';
 import { startTestEngine } from '../../support/campaigns.ts';
+import { hasOwnTables, ownTables } from '../../support/own-tables.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 
 export type ConsoleRole = 'admin' | keyof typeof TEST_ROLE_KEYS;
@@ -124,6 +125,8 @@ export async function openConsole(options: {
   readonly sites?: readonly StaticSite[];
   readonly setup?: (api: ReturnType<typeof adminClient>) => Promise<void>;
 }): Promise<ConsoleRun> {
+  // The campaign engine sweeps every campaign of its tables: a file that runs it has its own (test/support/campaigns.ts).
+  if (options.engine && !hasOwnTables()) await ownTables(`sendwell-${options.engine}-${Date.now().toString(36)}`)();
   const gw = await startConsoleGateway(0, undefined, options.sites);
   const api = adminClient(gw);
   const engine = options.engine ? await startTestEngine(options.engine) : undefined;

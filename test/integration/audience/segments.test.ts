@@ -8,7 +8,7 @@ import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'segments' });
 let engine: CampaignEngine;
 
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import { hrefs, type CapturedMail } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'ab' });
 let engine: CampaignEngine;
 let stopEmulator: (() => void) | undefined;
 

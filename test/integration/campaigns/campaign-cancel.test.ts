@@ -9,7 +9,7 @@ import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'cancel' });
 let engine: CampaignEngine;
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import { hrefs, mailTo } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'engagement' });
 let engine: CampaignEngine;
 
 beforeAll(async () => {

@@ -26,7 +26,7 @@ const { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, wai
 const { useGateway } = await import('../../support/suite.ts');
 
 type Engine = Awaited<ReturnType<typeof startTestEngine>>;
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'faults' });
 let engine: Engine;
 let stopEmulator: () => void;
 const injected = { throttles: 0, crashesAfterClaim: 0, crashesAfterSend: 0, lostAnswers: 0 };

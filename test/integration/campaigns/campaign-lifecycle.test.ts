@@ -11,7 +11,7 @@ import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'lifecycle' });
 let engine: CampaignEngine;
 const queuePrefix = `lifecycle-${Date.now().toString(36)}`;
 

@@ -10,7 +10,7 @@ import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const suite = useGateway();
+const suite = useGateway({ ownTables: 'preview' });
 let engine: CampaignEngine;
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { adminClient } from '../../support/admin-client.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForIdle } from '../../support/campaigns.ts';
 import { runCli } from '../../support/cli.ts';
 import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
+import { ownTables } from '../../support/own-tables.ts';
 
 let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;
@@ -17,7 +18,11 @@ let engine: CampaignEngine;
 const run = (...args: string[]) => runCli([...args, '--api', gw.url], { SENDWELL_ADMIN_KEY: TEST_ADMIN_KEY });
 const tag = `cc${Date.now().toString(36)}`;
 
+// The campaign engine sweeps every campaign of its tables: this file's own (test/support/campaigns.ts).
+const createOwnTables = ownTables(`sendwell-cli-campaigns-${Date.now().toString(36)}`);
+
 beforeAll(async () => {
+  await createOwnTables();
   gw = await startTestGateway();
   api = adminClient(gw);
   engine = await startTestEngine('cli');

@@ -4,14 +4,26 @@
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES } from '../../../lambdas/wiring/tables.ts';
+import { startDynamoDbLocal, type RunningDynamoDbLocal } from '../../../local/dynamodb-local.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws.ts';
+import { freePort } from '../../../local/ports.ts';
 import { createTableInput, ensureTables } from '../../../local/tables.ts';
+
+// A DynamoDB Local of its own: on the run's shared one, holding every file's tables, the new index was seen to take
+// over 90 s to backfill at the end of a run, and over 240 s once more files had tables of their own.
+let dynamo: RunningDynamoDbLocal;
+beforeAll(async () => {
+  dynamo = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 120_000 });
+}, 150_000);
+afterAll(async () => {
+  await dynamo?.stop();
+});
 
 describe('ensureTables on an existing table', () => {
   it('adds an index the definition gained since, and the index sees the existing items', { timeout: 300_000 }, async () => {
-    const client = new DynamoDBClient({ endpoint: inject('sendwell').dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     const db = DynamoDBDocumentClient.from(client);
     const name = `sendwell-upgrade-${Date.now().toString(36)}-Messages`;
     // As an earlier version created it: gsi1 only.
@@ -23,8 +35,7 @@ describe('ensureTables on an existing table', () => {
     expect(result.existing).toEqual([name]);
     const described = await client.send(new DescribeTableCommand({ TableName: name }));
     expect((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(['gsi1', 'gsi2']);
-    // DynamoDB Local answers queries on an index only once it has backfilled it (ACTIVE); at the end of a full run, with
-    // every file's tables in it, that was seen to take over 90 s.
+    // DynamoDB Local answers queries on an index only once it has backfilled it (ACTIVE).
     const statusOf = async () => (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'gsi2')?.IndexStatus;
     await expect.poll(statusOf, { timeout: 240_000, interval: 500 }).toBe('ACTIVE');
     const found = await db.send(new QueryCommand({ TableName: name, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': 'DUE#0' } }));
