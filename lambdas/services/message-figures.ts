@@ -4,11 +4,13 @@
  * figures, instead of once per event on the event's own path.
  *
  * Exactly once under redelivery: a part (as many consecutive records as fit one transaction) is written together
- * with a marker named after its first record's event id, on the condition that the marker is new. Lambda delivers a
- * failed batch again from its first record, or from the record the handler reported (always a part's first, below),
- * so a part written before is met again from its first record: its marker is found and the records it ran through
- * are skipped. The mapping must not bisect batches (lib/message-figures.ts): a half starting inside a written part
- * would be counted again.
+ * with a marker named after the event id of its first record that has figures, on the condition that the marker is
+ * new, saying which record the part ran through. Lambda delivers a failed batch again from its first record, or from
+ * the record the handler reported (always a part's first, below); a reader that lost its checkpoint reads again from
+ * an earlier batch's start, further. Either way the records are read again from the start of a part written before
+ * (or of records that add nothing), so the first record with figures is the one that named the marker: it is found,
+ * and the records it ran through are skipped. The mapping must not bisect batches (lib/message-figures.ts): a half
+ * starting inside a written part would be counted again.
  *
  * After a batch that counted a hard bounce or a complaint the marketing auto-pause is judged, here rather than on the
  * SES event's path: it sees the figures once they are counted, a batch (a few seconds) after the event.
@@ -49,13 +51,17 @@ export async function countMessageFigures(deps: Deps, records: readonly Streamed
   let from = 0;
   while (from < records.length) {
     const part = nextPart(figures, from);
-    if (part.sums.length === 0) {
+    // Named by a record, not by where this delivery's batch happens to start (records that add nothing before it).
+    const named = figures.findIndex((changes, i) => i >= from && i <= part.last && changes.length > 0);
+    if (named < 0) {
       from = part.last + 1;
       continue;
     }
     let out: Awaited<ReturnType<Deps['messages']['addFigures']>>;
     try {
-      out = await deps.messages.addFigures({ id: records[from]!.id, through: records[part.last]!.id, expiresAt }, part.sums);
+      // Written even when the figures cancel out (a click counted human, then machine): a marker for every part with
+      // figures, so a later delivery grouping the records otherwise meets it.
+      out = await deps.messages.addFigures({ id: records[named]!.id, through: records[part.last]!.id, expiresAt }, part.sums);
     } catch (error) {
       return { written, skipped, failedAt: records[from]!.id, error };
     }

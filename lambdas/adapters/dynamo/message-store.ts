@@ -687,7 +687,7 @@ export class MessageStore {
 
   /**
    * Adds one part of a stream batch's figures (domain/message-figures.ts `nextPart`: each series-day once, summed) in
-   * one transaction with the part's marker `FIGURES#<first record's event id>`, which says which record the part ran
+   * one transaction with the part's marker `FIGURES#<event id>` (services/message-figures.ts), which says which record the part ran
    * through and expires after the stream's retention. The marker's condition makes a redelivered part change nothing:
    * `{ written: false, through }` then tells the caller how far the part that was written before went. Every item goes
    * to one shard of its series (random), as {@link count} does.

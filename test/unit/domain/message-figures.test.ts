@@ -54,8 +54,9 @@ describe('figures of a message change', () => {
   });
 
   it('counts a click moved from human to machine as -1/+1, and the last human click gone as -1 unique human on its day', () => {
-    const before = record({ clicks: 2, humanClicks: 1, machineClicks: 1, firstClickAt: '2026-12-04T10:00:00.000Z', firstHumanClickAt: '2026-12-04T10:00:00.000Z', lastClickAt: '2026-12-05T10:00:00.000Z' });
-    const { firstHumanClickAt: _gone, ...after } = { ...before, humanClicks: 0, machineClicks: 2 };
+    const before: Record<string, unknown> = record({ clicks: 2, humanClicks: 1, machineClicks: 1, firstClickAt: '2026-12-04T10:00:00.000Z', firstHumanClickAt: '2026-12-04T10:00:00.000Z', lastClickAt: '2026-12-05T10:00:00.000Z' });
+    const after: Record<string, unknown> = { ...before, humanClicks: 0, machineClicks: 2 };
+    delete after.firstHumanClickAt;
     expect(modify(before, after)).toEqual([
       { at: '2026-12-05T10:00:00.000Z', figures: withClass({ clicks_human: -1, clicks_machine: 1 }), dims: { topic: 'news', campaign: 'c1' } },
       { at: '2026-12-04T10:00:00.000Z', figures: withClass({ clicks_unique_human: -1 }), dims: { topic: 'news', campaign: 'c1' } },
