@@ -127,24 +127,26 @@ function engagement(kind: 'Open' | 'Click', old: Readonly<Record<string, unknown
   const total = num(now[plural]) - num(old[plural]);
   const human = num(now[`human${kind}s`]) - num(old[`human${kind}s`]);
   const machine = num(now[`machine${kind}s`]) - num(old[`machine${kind}s`]);
+  const out: Array<Omit<FigureChange, 'dims'>> = [];
   // Fewer in total is no open or click (a failed send's record claimed again); a move between human and machine keeps the total.
-  if (total < 0 || (total === 0 && human === 0 && machine === 0)) return [];
   const at = str(now[`last${kind}At`]) ?? changedAt ?? str(now.updatedAt);
-  if (!at) return [];
-  const appeared = (field: string) => str(now[field]) !== undefined && str(old[field]) === undefined;
-  const figures: Record<string, number> = {};
-  const add = (name: string, n: number) => {
-    if (n !== 0) figures[name] = n;
-  };
-  add(`${plural}_total`, total);
-  add(`${plural}_human`, human);
-  add(`${plural}_machine`, machine);
-  add(`${plural}_unique`, appeared(`first${kind}At`) ? 1 : 0);
-  add(`${plural}_unique_human`, appeared(`firstHuman${kind}At`) ? 1 : 0);
-  const out: Array<Omit<FigureChange, 'dims'>> = Object.keys(figures).length ? [{ at, figures }] : [];
-  // The message's only human click was a machine's after all: it is no longer clicked by a person, on the day it was.
+  if (total >= 0 && at) {
+    const appeared = (field: string) => str(now[field]) !== undefined && str(old[field]) === undefined;
+    const figures: Record<string, number> = {};
+    const add = (name: string, n: number) => {
+      if (n !== 0) figures[name] = n;
+    };
+    add(`${plural}_total`, total);
+    add(`${plural}_human`, human);
+    add(`${plural}_machine`, machine);
+    add(`${plural}_unique`, appeared(`first${kind}At`) ? 1 : 0);
+    add(`${plural}_unique_human`, appeared(`firstHuman${kind}At`) ? 1 : 0);
+    if (Object.keys(figures).length) out.push({ at, figures });
+  }
+  // The message's only human click was a machine's after all (its own write, after the move): it is no longer clicked
+  // by a person, on the day it was.
   const goneHuman = str(old[`firstHuman${kind}At`]);
-  if (goneHuman && str(now[`firstHuman${kind}At`]) === undefined) out.push({ at: goneHuman, figures: { [`${plural}_unique_human`]: -1 } });
+  if (goneHuman && str(now[`firstHuman${kind}At`]) === undefined && total >= 0) out.push({ at: goneHuman, figures: { [`${plural}_unique_human`]: -1 } });
   return out;
 }
 
