@@ -5,7 +5,8 @@
  * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events; `LINKS#hash / LINKS` a
  * template's shared tracked links (no recipient, no TTL: what old mail's links need after an erasure). Counters table:
  * `<series> / D#yyyy-mm-dd` with one number per figure (`sent_service`, `held_reason_opted_out`, …), where the series
- * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
+ * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query. `FIGURES#<event id> / PART`
+ * is the marker of a counted part of a messages stream batch ({@link MessageStore.addFigures}), expiring in two days.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
