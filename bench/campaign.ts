@@ -5,20 +5,28 @@
  * Prints recipients/s, DynamoDB and SES calls per recipient (counted by command with a middleware on the shared
  * clients of `lambdas/adapters/clients.ts`), and the raw local-SES SendEmail rate at the same concurrency in the same
  * run, with the ratio. It never fails on a time; it fails (exit 1) when the campaign does not send every mail once.
+ *
+ * Where the tree counts its figures from the messages table's stream (issue 17: handlers/count-message-figures.ts),
+ * that reader runs throughout, as on the local stack, and each phase (campaign, SES events, opens, clicks) waits for
+ * it to catch up before its counting ends: its counter writes are the phase's, like the writes they replace. In a
+ * tree without it (bench/lean-writes.ts runs this file in the tree before issue 17) nothing of the kind runs.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE_LIST } from '../lambdas/wiring/tables.ts';
+import { TABLE_LIST, TABLES, type TableDef } from '../lambdas/wiring/tables.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { handlerEnv, localTableName } from '../local/handler-env.ts';
 import { generateKeys } from '../local/keys.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.ts';
 import { freePort } from '../local/ports.ts';
 import { startSesLocal } from '../local/ses-local.ts';
+import { startStreamPoller, type RunningStreamPoller } from '../local/stream-poller.ts';
 import { simulatedEvents } from '../local/ses-simulator.ts';
 import type { SentMail } from '../lambdas/adapters/ses-mailer.ts';
 import { ensureTables } from '../local/tables.ts';
@@ -199,6 +207,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     sesCalls.attach(sesClient(), 'bench-count-ses');
     const deps = container();
 
+
     // Seed through the real store (what the import does per row, without the HTTP and the parsing).
     const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
     const topic = `bench-${runId}`;
@@ -261,6 +270,18 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     stops.push(async () => watchClient.destroy());
     const watchStore = new CampaignStore(watchClient, config().tables);
 
+    // The figures reader of the messages stream, where this tree has one (see the top of this file).
+    const figuresHandler = new URL('../lambdas/handlers/count-message-figures.ts', import.meta.url);
+    let figures: RunningStreamPoller | undefined;
+    if ((TABLES.messages as TableDef).stream && existsSync(fileURLToPath(figuresHandler))) {
+      const { handler } = (await import(figuresHandler.href)) as { handler: Parameters<typeof startStreamPoller>[0]['handler'] };
+      figures = startStreamPoller({ endpoint: dynamo.endpoint, tableName: localTableName(TABLES.messages, TABLE_PREFIX), handler, onError });
+      const running = figures;
+      stops.push(() => running.stop());
+    }
+    /** Waits until the reader counted everything written so far (a no-op without one). */
+    const figuresCounted = async () => figures?.drain(120_000);
+
     const campaign = await createCampaign(deps, { name: 'Bench campaign', template: topic, ratePerSecond: RATE_PER_SECOND }, 'bench');
     dynamoCalls.counting = true;
     sesCalls.counting = true;
@@ -290,6 +311,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     const counters = await watchStore.counters(stored);
     // Late work (a redelivered batch finding everyone claimed) still counts as the campaign's.
     while (!timedOut && !(await engine.idle())) await new Promise((r) => setTimeout(r, 200));
+    await figuresCounted();
     dynamoCalls.counting = false;
     sesCalls.counting = false;
     const load2 = os.loadavg()[0] ?? Number.NaN;
@@ -309,6 +331,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
       }
     });
     const eventsMs = performance.now() - t;
+    await figuresCounted();
     eventCalls.counting = false;
     const keys = await deps.keys();
     const openers = recipientIds.filter((_, i) => i % OPEN_EVERY === 0);
@@ -320,6 +343,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
       if (outcome !== 'recorded') throw new Error(`open not recorded: ${outcome}`);
     });
     const opensMs = performance.now() - t;
+    await figuresCounted();
     openCalls.counting = false;
     // Clicks of the first link (the shop's), after the opens, as the click handler resolves them.
     const clickers = recipientIds.filter((_, i) => i % CLICK_EVERY === 1);
@@ -329,6 +353,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
       const outcome = await resolveClick(deps, token, { ip: '198.51.100.24', userAgent: DESKTOP_UA });
       if (outcome.kind !== 'redirect') throw new Error(`click not resolved: ${outcome.kind}`);
     });
+    await figuresCounted();
     clickCalls.counting = false;
 
     // Baseline: raw SendEmail of an equivalent simple message, at the campaign's peak SES concurrency.

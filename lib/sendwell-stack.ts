@@ -20,6 +20,7 @@ import { HttpEndpoints } from './http-api.ts';
 import { InboundMail } from './inbound-mail.ts';
 import { KeySecrets } from './keys.ts';
 import { PartnerRelay } from './partner-relay.ts';
+import { MessageFigures } from './message-figures.ts';
 import { PartnerWebhooks } from './partner-webhooks.ts';
 import { Alarms } from './alarms.ts';
 import { FailureQueue } from './failure-queue.ts';
@@ -123,6 +124,8 @@ export class SendwellStack extends Stack {
   readonly campaigns: CampaignDelivery;
   /** Consent ledger stream → partner webhooks, and the scheduled replay of failed deliveries. */
   readonly relay: PartnerRelay;
+  /** The messages stream → the day counters (lib/message-figures.ts). */
+  readonly figures: MessageFigures;
   /** SES events of the configuration set (default bus) → the SES events function. */
   readonly deliveryEvents: DeliveryEvents;
   /** The sending domain's SES identity and DNS records, when a sending domain is known (`fromAddress` or `sendingDomain`). */
@@ -250,12 +253,13 @@ export class SendwellStack extends Stack {
           });
     this.relay = new PartnerRelay(this, 'Relay', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.deliveryEvents = new DeliveryEvents(this, 'DeliveryEvents', { ...functionOptions, publicBaseUrl, retainFailures: retain });
+    this.figures = new MessageFigures(this, 'Figures', { ...functionOptions, publicBaseUrl, retainFailures: retain });
     this.campaigns = new CampaignDelivery(this, 'Campaigns', { ...functionOptions, publicBaseUrl });
     const importWorker = buildFunction(this.importJobs, 'importWorker', EVENT_FUNCTIONS.importWorker, { ...functionOptions, publicBaseUrl });
     this.importJobs.connectWorker(importWorker);
     const defs: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
     const functions: Record<string, { def: FunctionDef; fn: nodejs.NodejsFunction }> = {};
-    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.campaigns.functions, { importWorker }]) {
+    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.figures.functions, this.campaigns.functions, { importWorker }]) {
       for (const [key, fn] of Object.entries(built)) {
         if (Object.hasOwn(functions, key) || !Object.hasOwn(defs, key)) throw new Error(`Sendwell: function key "${key}" is built twice or not defined.`);
         functions[key] = { def: defs[key]!, fn };
@@ -303,6 +307,10 @@ export class SendwellStack extends Stack {
     new CfnOutput(this, 'RelayFailureQueueUrl', {
       description: 'Ledger stream batches the partner relay could not process (shard and sequence numbers; lib/partner-relay.ts)',
       value: this.relay.streamFailures.queue.queueUrl,
+    });
+    new CfnOutput(this, 'FiguresFailureQueueUrl', {
+      description: 'Messages stream batches whose figures could not be counted (shard and sequence numbers; lib/message-figures.ts)',
+      value: this.figures.streamFailures.queue.queueUrl,
     });
     new CfnOutput(this, 'DeliveryEventsFailureQueueUrl', {
       description:

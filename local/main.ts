@@ -172,6 +172,15 @@ async function main() {
       onError: (e) => localLog.error('partner relay poll failed', { error: (e as Error).message }),
     });
     stops.push(poller.stop);
+    // The day counters: the messages table's stream through the same handler AWS invokes, counted once per batch.
+    const figuresPoller = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: localTableName(TABLES.messages),
+      handler: asFunction('countMessageFigures', (await import('../lambdas/handlers/count-message-figures.ts')).handler),
+      checkpointFile: resolve(dataDir, 'figures-checkpoint.json'),
+      onError: (e) => localLog.error('figures poll failed', { error: (e as Error).message }),
+    });
+    stops.push(figuresPoller.stop);
     const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
     stops.push(async () => clearInterval(replay));
 

@@ -2,6 +2,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
@@ -44,7 +45,8 @@ export function createTableInput(def: TableDef, tableName: string): CreateTableC
 
 /**
  * Creates each missing table (existing ones are kept with their data) and turns TTL on where defined. An existing
- * table (the data folder of an earlier `npm start`) gets the indexes added to its definition since, one at a time.
+ * table (the data folder of an earlier `npm start`) gets the indexes, the stream and the TTL added to its definition
+ * since, one at a time.
  */
 export async function ensureTables(
   client: DynamoDBClient,
@@ -64,18 +66,24 @@ export async function ensureTables(
         const attributes = (input.AttributeDefinitions ?? []).filter((a) => index.KeySchema?.some((k) => k.AttributeName === a.AttributeName));
         await client.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: attributes, GlobalSecondaryIndexUpdates: [{ Create: index }] }));
       }
+      if (input.StreamSpecification && !described.Table?.StreamSpecification?.StreamEnabled) {
+        await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: input.StreamSpecification }));
+      }
+      if (def.ttlAttribute) {
+        const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+        if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') await enableTtl(client, name, def.ttlAttribute);
+      }
       existing.push(name);
       continue;
     } catch (e) {
       if ((e as Error).name !== 'ResourceNotFoundException') throw e;
     }
     await client.send(new CreateTableCommand(createTableInput(def, name)));
-    if (def.ttlAttribute) {
-      await client.send(
-        new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: def.ttlAttribute } }),
-      );
-    }
+    if (def.ttlAttribute) await enableTtl(client, name, def.ttlAttribute);
     created.push(name);
   }
   return { created, existing };
 }
+
+const enableTtl = (client: DynamoDBClient, name: string, attribute: string) =>
+  client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: attribute } }));

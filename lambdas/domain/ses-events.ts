@@ -72,6 +72,19 @@ export interface Feedback {
 }
 
 /**
+ * A "bounce" SES makes up without trying: the address is on SES's account-level suppression list. That list has no
+ * scope (an address lands there for a complaint as well), so it says nothing about the address Sendwell's rule can
+ * act on: no suppression is added, the auto-pause does not count it (SES does not count it against the account
+ * either), and it is counted apart as `ses_suppressed`. The configuration set turns the list off (lib/email.ts), so
+ * seeing one means the account-level list was applied anyway: the figure makes that visible.
+ *
+ * @example
+ * isAccountSuppressed('bounced_hard', { bounceType: 'Permanent', bounceSubType: 'OnAccountSuppressionList' }) // true
+ */
+export const isAccountSuppressed = (kind: string, detail: Readonly<Record<string, unknown>>): boolean =>
+  kind === 'bounced_hard' && detail.bounceSubType === 'OnAccountSuppressionList';
+
+/**
  * Rank of a delivery state: a later event only moves a message forward, so a `Delivery` that arrives after a
  * `Bounce` (reordered) leaves it bounced.
  */

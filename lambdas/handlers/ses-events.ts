@@ -2,7 +2,8 @@
  * SES events from the configuration set's EventBridge destination (and, on the local stack, from the emulator of
  * the SES mailbox simulator). An event that does not parse is logged and dropped (retrying cannot fix it); anything
  * else that fails is thrown, so EventBridge retries and then parks it in the dead-letter queue. The figures it counted
- * are flushed as CloudWatch metrics either way.
+ * (suppressions added) are flushed as CloudWatch metrics either way; the events' own figures, and the marketing
+ * auto-pause, come from the messages stream (handlers/count-message-figures.ts).
  */
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
@@ -18,9 +19,8 @@ export const handler = async (event: unknown): Promise<FeedbackOutcome | 'unread
       return 'unreadable';
     }
     const feedback = toFeedback(parsed.data.detail);
-    const { outcome, paused } = await processFeedback(container(), feedback);
+    const { outcome } = await processFeedback(container(), feedback);
     logger.info('SES event', { kind: feedback.kind, outcome, messageId: feedback.messageId });
-    if (paused) logger.warn('marketing paused itself', { reason: paused.reason, figures: paused.figures });
     return outcome;
   } finally {
     publishMetrics();

@@ -2,7 +2,6 @@
  * What the services need from the outside, as narrow structural types. The services import no SDK: tests and the
  * container (`lambdas/adapters/container.ts`) hand them the DynamoDB and SES adapters.
  */
-import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { CampaignStore } from '../adapters/dynamo/campaign-store.ts';
 import type { CatalogStore } from '../adapters/dynamo/catalog-store.ts';
 import type { DeadLetter, SendBatch } from '../domain/campaign.ts';
@@ -96,6 +95,7 @@ export interface Deps {
     | 'recordDelivery'
     | 'counterSeries'
     | 'dayCounters'
+    | 'addFigures'
   >;
   readonly campaigns: CampaignStore;
   readonly queues: CampaignQueues;
@@ -121,13 +121,8 @@ export interface Deps {
   readonly pausePolicy?: PausePolicy;
 }
 
-/** The counter series a message's events add to besides `ALL`: its topic's, its campaign's (and its variant's). */
-export const dimsOf = (m: { readonly topic?: string | undefined; readonly campaignId?: string | undefined; readonly variant?: string | undefined }): CounterDims => ({
-  ...(m.topic ? { topic: m.topic } : {}),
-  ...(m.campaignId ? { campaign: m.campaignId } : {}),
-  // An A/B test's variant: opens, clicks and SES feedback of its mail are counted in its own series too.
-  ...(m.campaignId && m.variant ? { variant: m.variant } : {}),
-});
+/** The counter series a message's events add to besides `ALL` (defined with the figures the stream derives). */
+export { dimsOf } from '../domain/message-figures.ts';
 
 /** Who asked: the IAM principal on AWS, `local-admin` on the local stack, `recipient` on public pages. */
 export type Actor = string;

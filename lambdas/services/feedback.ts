@@ -2,20 +2,22 @@
  * What SES tells us after a send keeps the lists clean: a permanent bounce suppresses all mail to the address; a
  * complaint suppresses marketing and is ledgered as an unsubscribe from all marketing (source `complaint`);
  * transient bounces are remembered per address and, after `softBounces.limit` of them within the window, suppress
- * marketing for a while (`soft_bounce`); deliveries, rejects, delays and rendering failures are recorded and counted.
- * Each event is applied once however often it arrives, and in whatever order. Bounces and complaints also go to the
- * recent-feedback list ops read (masked), and a counted hard bounce or complaint is when the marketing auto-pause
- * judges the recent rates.
+ * marketing for a while (`soft_bounce`); deliveries, rejects, delays and rendering failures are recorded. Each event
+ * is applied once however often it arrives, and in whatever order. Bounces and complaints also go to the
+ * recent-feedback list ops read (masked).
+ *
+ * The day's figures are not written here (issue 17): the messages table's stream counts each recorded event once per
+ * batch (services/message-figures.ts), from the record's `deliveredAt` and from each feedback event item, which carries
+ * its message's class and series for that; the marketing auto-pause is judged there too, after a batch that counted a
+ * hard bounce or complaint. Only the suppressions added are counted here (they are not in the messages table).
  */
 import { createHash } from 'node:crypto';
-import { DELIVERY_RANK, type Feedback } from '../domain/ses-events.ts';
+import { DELIVERY_RANK, isAccountSuppressed, type Feedback } from '../domain/ses-events.ts';
 import { addressHash, maskEmailAndDomain, normalizeEmail } from '../domain/email-address.ts';
-import type { PauseVerdict } from '../domain/marketing-pause.ts';
 import { DEFAULT_SOFT_BOUNCE_POLICY, softBounceEntry, softBounceVerdict } from '../domain/soft-bounces.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
-import type { SuppressionRecord } from '../schemas/model.ts';
+import type { MessageRecord, SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
-import { checkMarketingPause } from './marketing-control.ts';
 import { retentionExpiry } from './send.ts';
 import { setPreferences } from './recipients.ts';
 
@@ -24,33 +26,21 @@ export type FeedbackOutcome = 'applied' | 'duplicate' | 'unknown_message' | 'ign
 
 export interface FeedbackResult {
   readonly outcome: FeedbackOutcome;
-  /** Set when this event made marketing pause itself. */
-  readonly paused?: Extract<PauseVerdict, { pause: true }>;
 }
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 16);
-
-/**
- * A "bounce" SES makes up without trying: the address is on SES's account-level suppression list. That list has no
- * scope (an address lands there for a complaint as well), so it says nothing about the address Sendwell's rule can
- * act on: no suppression is added, the auto-pause does not count it (SES does not count it against the account
- * either), and it is counted apart as `ses_suppressed`. The configuration set turns the list off (lib/email.ts), so
- * seeing one means the account-level list was applied anyway: the figure makes that visible.
- */
-const isAccountSuppressed = (f: Feedback) => f.kind === 'bounced_hard' && f.detail.bounceSubType === 'OnAccountSuppressionList';
 
 export async function processFeedback(deps: Deps, f: Feedback): Promise<FeedbackResult> {
   if (f.kind === 'sent') return recordAccepted(deps, f);
   if (f.kind === 'delivered') return recordDelivered(deps, f);
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
-  const accountSuppressed = isAccountSuppressed(f);
+  const accountSuppressed = isAccountSuppressed(f.kind, f.detail);
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
   const dims: CounterDims = record ? dimsOf(record) : {};
   if (record) {
-    const { duplicate } = await recordEvent(deps, record.messageId, f);
+    // The event item carries what counting it needs (the stream counts it: services/message-figures.ts).
+    const { duplicate } = await recordEvent(deps, record.messageId, f, record);
     if (duplicate) return { outcome: 'duplicate' };
-    const figure = accountSuppressed ? 'ses_suppressed' : f.kind;
-    await deps.messages.count(f.at, { [figure]: 1, [`${figure}_${record.class}`]: 1 }, dims);
   }
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
     const keys = await deps.keys();
@@ -92,9 +82,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
       });
     }
   }
-  // Only a counted hard bounce or complaint can raise a rate the auto-pause judges.
-  const paused = record && !accountSuppressed && (f.kind === 'bounced_hard' || f.kind === 'complained') ? await checkMarketingPause(deps) : undefined;
-  return { outcome: record ? 'applied' : 'unknown_message', ...(paused ? { paused } : {}) };
+  return { outcome: record ? 'applied' : 'unknown_message' };
 }
 
 /**
@@ -112,20 +100,29 @@ async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> 
   return { outcome: duplicate ? 'duplicate' : 'applied' };
 }
 
-/** The SES event on its message: the record's delivery status moved forward, the event kept as long as the record. */
-const recordEvent = (deps: Deps, messageId: string, f: Feedback) =>
-  deps.messages.recordFeedback(messageId, { kind: f.kind, rank: DELIVERY_RANK[f.kind], eventKey: f.eventKey, at: f.at, detail: { ...f.detail }, expiresAt: retentionExpiry(deps, new Date(f.at)) });
+/**
+ * The SES event on its message: the record's delivery status moved forward, the event kept as long as the record.
+ * With `counted`, the item carries the message's class and series, so the messages stream counts it (a `Send` has none).
+ */
+const recordEvent = (deps: Deps, messageId: string, f: Feedback, counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>) =>
+  deps.messages.recordFeedback(messageId, {
+    kind: f.kind,
+    rank: DELIVERY_RANK[f.kind],
+    eventKey: f.eventKey,
+    at: f.at,
+    detail: { ...f.detail },
+    expiresAt: retentionExpiry(deps, new Date(f.at)),
+    ...(counted ? { counted: { class: counted.class, ...(counted.topic ? { topic: counted.topic } : {}), ...(counted.campaignId ? { campaignId: counted.campaignId } : {}), ...(counted.variant ? { variant: counted.variant } : {}) } } : {}),
+  });
 
 /**
  * A routine delivery, the one event of almost every mail: one conditional write on the record (no read before it, no
- * event item: lambdas/adapters/dynamo/message-store.ts `recordDelivery`), then the day's figures.
+ * event item: lambdas/adapters/dynamo/message-store.ts `recordDelivery`). The stream counts it from `deliveredAt`.
  */
 async function recordDelivered(deps: Deps, f: Feedback): Promise<FeedbackResult> {
   if (!f.messageId) return { outcome: 'unknown_message' };
   const done = await deps.messages.recordDelivery(f.messageId, f.at, DELIVERY_RANK.delivered);
-  if (done.outcome !== 'applied') return { outcome: done.outcome };
-  await deps.messages.count(f.at, { delivered: 1, [`delivered_${done.record.class}`]: 1 }, dimsOf(done.record));
-  return { outcome: 'applied' };
+  return { outcome: done.outcome };
 }
 
 /** Adds a suppression unless one of that reason is in force, and counts it when it was added. */

@@ -2,7 +2,8 @@
  * Opens and clicks. Both are recorded only while the recipient's tracking consent allows it (it may have been
  * withdrawn after the mail went out), with the IP pseudonymized and the raw event expiring. Every request is
  * classified by the engagement rules (lambdas/domain/engagement.ts): a HEAD is never counted; machine opens and
- * clicks are counted apart from human ones, and every figure is counted by message class as well.
+ * clicks are counted apart from human ones. The record's counts are what the day's figures are made of: the messages
+ * stream adds them to the counters (services/message-figures.ts), by message class as well, once per batch.
  */
 import { trackingAllowed } from '../domain/decide.ts';
 import { BURST_SECONDS, classifyEngagement, isBurst } from '../domain/engagement.ts';
@@ -10,7 +11,7 @@ import { safeUrl } from '../domain/hrefs.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import type { MessageRecord } from '../schemas/model.ts';
-import { dimsOf, type Deps } from './deps.ts';
+import type { Deps } from './deps.ts';
 import { toDecisionState } from './recipient-view.ts';
 
 /** How long raw open and click events are kept (the aggregates on the message record stay). */
@@ -38,16 +39,6 @@ function eventBase(now: Date, ip: string | null, signal: RequestSignal) {
   };
 }
 
-/** A figure and its part for the message's class: `{ opens_total: 1, opens_total_marketing: 1 }`. */
-function withClass(record: Pick<MessageRecord, 'class'>, figures: Readonly<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, n] of Object.entries(figures)) {
-    out[name] = n;
-    out[`${name}_${record.class}`] = n;
-  }
-  return out;
-}
-
 export type OpenOutcome = 'recorded' | 'not_counted' | 'not_tracked' | 'invalid';
 
 /** Records an open from the pixel token. Never throws for a bad token: the pixel answers the same either way. */
@@ -68,21 +59,9 @@ export async function recordOpen(deps: Deps, token: string, signal: RequestSigna
   const kind = classifyEngagement({ channel: 'open', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return 'not_counted';
   const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
-  // The record's counts and the figures after them; beside them, the recipient's last human open (what segments'
-  // `lastOpenedAt` reads; machine opens never count): two round trips after the reads, not four.
-  const counted = deps.messages.recordOpen(messageId, open).then(({ first, firstHuman }) =>
-    deps.messages.count(
-      open.at,
-      withClass(record, {
-        opens_total: 1,
-        [kind.machine ? 'opens_machine' : 'opens_human']: 1,
-        ...(first ? { opens_unique: 1 } : {}),
-        ...(firstHuman ? { opens_unique_human: 1 } : {}),
-      }),
-      dimsOf(record),
-    ),
-  );
-  await Promise.all([counted, !kind.machine && recipientId ? deps.messages.touchEngagement(recipientId, 'lastOpenedAt', open.at) : undefined]);
+  // The record's counts (the stream makes figures of them); beside them, the recipient's last human open (what
+  // segments' `lastOpenedAt` reads; machine opens never count): one round trip after the reads.
+  await Promise.all([deps.messages.recordOpen(messageId, open), !kind.machine && recipientId ? deps.messages.touchEngagement(recipientId, 'lastOpenedAt', open.at) : undefined]);
   return 'recorded';
 }
 
@@ -126,20 +105,9 @@ async function countClick(deps: Deps, record: MessageRecord, linkIndex: number, 
   const kind = classifyEngagement({ channel: 'click', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return;
   const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
-  const { first, firstHuman } = await deps.messages.recordClick(record.messageId, linkIndex, click);
+  await deps.messages.recordClick(record.messageId, linkIndex, click);
   // Segments read the last human click (`lastClickedAt`); a click a later burst shows to be a machine's keeps it.
   if (!kind.machine && record.recipientId) await deps.messages.touchEngagement(record.recipientId, 'lastClickedAt', click.at);
-  const dims = dimsOf(record);
-  await deps.messages.count(
-    click.at,
-    withClass(record, {
-      clicks_total: 1,
-      [kind.machine ? 'clicks_machine' : 'clicks_human']: 1,
-      ...(first ? { clicks_unique: 1 } : {}),
-      ...(firstHuman ? { clicks_unique_human: 1 } : {}),
-    }),
-    dims,
-  );
   const linkCount = record.links?.length ?? 0;
   if (linkCount < 2) return;
   // Read after the write: of two clicks of one burst landing together, the later reader sees both.
@@ -147,10 +115,7 @@ async function countClick(deps: Deps, record: MessageRecord, linkIndex: number, 
   const recent = await deps.messages.clicksSince(record.messageId, since);
   const burst = isBurst({ linkIndex, linkCount, at: now, recentClicks: recent.map((c) => ({ linkIndex: c.linkIndex, at: new Date(c.at) })) });
   if (!burst) return;
-  for (const c of recent.filter((r) => !r.machine)) {
-    const moved = await deps.messages.reclassifyClick(record.messageId, c.key, 'burst');
-    if (!moved.changed) continue;
-    await deps.messages.count(c.at, withClass(record, { clicks_human: -1, clicks_machine: 1 }), dims);
-    if (moved.noHumanLeft && moved.firstHumanClickAt) await deps.messages.count(moved.firstHumanClickAt, withClass(record, { clicks_unique_human: -1 }), dims);
-  }
+  // Each move is a change of the record's counts (human -1, machine +1, the first human click gone with the last):
+  // the stream counts it like any other.
+  for (const c of recent.filter((r) => !r.machine)) await deps.messages.reclassifyClick(record.messageId, c.key, 'burst');
 }

@@ -8,13 +8,14 @@ import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
 
 /**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
- * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `schedule`: an EventBridge
+ * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `messages-stream`: the
+ * messages table's DynamoDB stream (batches of up to 100, partial failures, no bisection). `schedule`: an EventBridge
  * Scheduler rate. `ses-events`: the configuration set's event destination on the default EventBridge bus.
  * `campaign-launch-queue`: the launch queue (SQS, one message at a time). `campaign-send-queue`: the send queue (SQS,
  * partial batch failures, concurrency capped from the SES send rate). `import-queue`: the import jobs' queue (SQS, one
  * chunk at a time, partial batch failures; lib/import-jobs.ts).
  */
-export type EventSource = 'ses-receipt' | 'ledger-stream' | 'schedule' | 'ses-events' | 'campaign-launch-queue' | 'campaign-send-queue' | 'import-queue';
+export type EventSource = 'ses-receipt' | 'ledger-stream' | 'messages-stream' | 'schedule' | 'ses-events' | 'campaign-launch-queue' | 'campaign-send-queue' | 'import-queue';
 
 export interface EventFunctionDef extends FunctionDef {
   readonly source: EventSource;
@@ -39,6 +40,17 @@ export const EVENT_FUNCTIONS = {
     timeoutSeconds: 60,
     permissions: ['keys:read', 'partners:read'],
     tables: { recipients: ['read'], relay: ['read', 'put'] },
+  },
+  countMessageFigures: {
+    entry: 'lambdas/handlers/count-message-figures.ts',
+    description: 'Figures: messages table stream → day counters (deliveries, SES feedback, opens, clicks), each counter once per batch, exactly once; judges the marketing auto-pause.',
+    source: 'messages-stream',
+    memorySize: 256,
+    timeoutSeconds: 60,
+    permissions: [],
+    // The images come with the stream: no message read. counters: the markers (put), the sums (update), and the
+    // auto-pause (reads the figures and the switch, pauses with an update and a history put).
+    tables: { counters: ['read', 'put', 'update'] },
   },
   replayPartnerEvents: {
     entry: 'lambdas/handlers/replay-partner-events.ts',

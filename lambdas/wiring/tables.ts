@@ -84,8 +84,9 @@ export const TABLES = {
     // `<until>#<id>`, read by the due-message sweep.
     indexes: [{ ...gsi(1), projection: 'keys' }, gsi(2)],
     ttlAttribute: 'expiresAt',
-    // No stream: nothing reads one, and on DynamoDB Local every write to a streaming table costs stream bookkeeping on
-    // its one SQLite thread (the campaign bench's hottest table).
+    // The day counters are made of this stream (issue 17: handlers/count-message-figures.ts, once per batch instead of
+    // once per event); on DynamoDB Local every write to it also costs stream bookkeeping on its one SQLite thread.
+    stream: true,
     description: 'One record per message, claimed with a condition before SES is called; raw tracking events expire; gsi2 finds deferred messages by due time.',
   },
   relay: {
@@ -103,6 +104,8 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [],
+    // The markers of the messages stream's counted batches (`FIGURES#<event id>`) expire once no redelivery can come.
+    ttlAttribute: 'expiresAt',
     description: 'Atomic counters behind the metrics (per day, campaign, topic, class).',
   },
 } as const satisfies Record<string, TableDef>;

@@ -85,6 +85,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       // Lambda on-failure destination queues (the delivery events one also its EventBridge target's DLQ) are
       // dead-letter ends cdk-nag does not recognise as such (on the queue resource only, not on its policy).
       { id: 'AwsSolutions-SQS3', resource: logicalId(stack.relay.streamFailures.queue) },
+      { id: 'AwsSolutions-SQS3', resource: logicalId(stack.figures.streamFailures.queue) },
       { id: 'AwsSolutions-SQS3', resource: logicalId(stack.deliveryEvents.failures.queue) },
       ...(stack.inbound ? [{ id: 'AwsSolutions-SQS3', resource: logicalId(stack.inbound.failures.queue) }] : []),
       // `$default`: the no-route function, no authorizer (a wrong path is a 404, not a 403).

@@ -34,6 +34,8 @@ export const SOURCE_ACTIONS: { readonly [S in EventSource | 'http']: readonly st
   'ses-receipt': ['sqs:SendMessage'],
   // The stream (no Scan, no item read: the event carries the images) and the on-failure destination.
   'ledger-stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'sqs:SendMessage'],
+  // Likewise on the messages table's stream.
+  'messages-stream': ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'sqs:SendMessage'],
   // Scheduler invokes through its own role; the function gets nothing for it.
   schedule: [],
   // EventBridge invokes through the function's resource policy and writes the DLQ through the queue policy; the

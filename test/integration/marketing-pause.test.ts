@@ -12,6 +12,7 @@ import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.t
 import { asFunction } from '../../local/table-access-guard.ts';
 import { sesEvent } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+import { settleFigures } from '../support/figures-stream.ts';
 import { ownTables } from '../support/own-tables.ts';
 
 // Checked against the function's table grants, as the local stack runs it.
@@ -42,8 +43,9 @@ describe('marketing auto-pause', () => {
     }
     expect((await api.get('/v1/marketing')).body).toMatchObject({ paused: false, history: [] });
 
-    // 1 hard bounce in 20 sent: 5 % ≥ 4.5 %.
+    // 1 hard bounce in 20 sent: 5 % ≥ 4.5 %. Judged once the bounce is counted, from the messages stream.
     expect(await handler(sesEvent('bounce-permanent', sent[0]!))).toBe('applied');
+    await settleFigures();
     const metrics = (await api.get('/v1/metrics')).body;
     expect(metrics.marketing.paused).toBe(true);
     expect(metrics.marketing.pause).toMatchObject({
@@ -54,6 +56,7 @@ describe('marketing auto-pause', () => {
 
     // A second bounce while paused does not pause again.
     expect(await handler(sesEvent('bounce-permanent', sent[1]!, { feedbackId: 'second-bounce' }))).toBe('applied');
+    await settleFigures();
     const state = (await api.get('/v1/marketing')).body;
     expect(state.history).toEqual([expect.objectContaining({ action: 'pause', actor: 'auto' })]);
 
@@ -77,6 +80,7 @@ describe('marketing auto-pause', () => {
     // Marketing flows again, and a late bounce of mail sent before the resume does not pause it again.
     expect((await s.sendMarketing({ recipientId: people[6]!.id })).status).toBe('sent');
     expect(await handler(sesEvent('bounce-permanent', sent[2]!, { feedbackId: 'late-bounce' }))).toBe('applied');
+    await settleFigures();
     expect((await api.get('/v1/marketing')).body.paused).toBe(false);
 
     // Ops can pause by hand too; pausing twice is a conflict.

@@ -14,6 +14,7 @@ import { asFunction } from '../../local/table-access-guard.ts';
 import { startSesEventEmulator } from '../../local/ses-simulator.ts';
 import { sesEvent, type SesEventValues } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+import { settleFigures } from '../support/figures-stream.ts';
 
 // Checked against the function's table grants, as the local stack runs it.
 const handler = asFunction('sesEvents', sesEventsHandler);
@@ -23,7 +24,11 @@ const suite = useGateway('sesevents');
 // Dated today: the counters read below are today's.
 const fixture = (name: string, values: SesEventValues, id?: string): unknown => sesEvent(name, values, id ? { id } : {});
 
-const counters = () => new MessageStore(documentClient(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
+// Counted from the messages stream a batch after the event: read once everything written so far is counted.
+const counters = async () => {
+  await settleFigures();
+  return new MessageStore(documentClient(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
+};
 
 async function sentMarketing(label: string) {
   const { s, api } = suite;

@@ -2,7 +2,8 @@
  * The local stack composed in the test process, the way `local/main.ts` composes it, for fault tests that must reach
  * into its parts: DynamoDB Local with its data on disk (so it can be stopped by PID and started again on the same
  * port with the same data), the local SES behind a fault proxy on loopback, the gateway with every real handler, the
- * campaign engine, the SES event emulator and the ledger's stream poller. Every server is on a free loopback port and
+ * campaign engine, the SES event emulator, the ledger's stream poller and the messages stream's figures reader. Every
+ * server is on a free loopback port and
  * stopped by PID or handle when the file ends.
  *
  * Call it once per test file, before anything imports a handler (the handlers read their environment once).
@@ -42,6 +43,8 @@ export interface FaultStack {
   readonly api: ReturnType<typeof adminClient>;
   readonly engine: CampaignEngine;
   readonly poller: RunningStreamPoller;
+  /** The messages stream → day counters (handlers/count-message-figures.ts), as `npm start` runs it. */
+  readonly figures: RunningStreamPoller;
   /** Ledger records the stream poller handed over, by sequence number (a redelivery is not counted twice). */
   readonly ledgerSeen: Map<string, DynamoDBStreamEvent['Records'][number]>;
   /** Errors the engine, the emulator and the poller reported (they must survive them, not die). */
@@ -100,6 +103,15 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
       onError: (e) => errors.poller.push((e as Error).name || (e as Error).message),
     });
     stops.push(() => poller.stop());
+    const figures = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: localTableName(TABLES.messages, PREFIX),
+      handler: asFunction('countMessageFigures', (await import('../../lambdas/handlers/count-message-figures.ts')).handler),
+      checkpointFile: join(dataDir, 'figures-checkpoint.json'),
+      intervalMs: 100,
+      onError: (e) => errors.poller.push(`figures: ${(e as Error).name || (e as Error).message}`),
+    });
+    stops.push(() => figures.stop());
 
     const engine = await startCampaignEngine({
       dynamodbEndpoint: dynamo.endpoint,
@@ -125,6 +137,7 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
       api: adminClient(gw),
       engine,
       poller,
+      figures,
       ledgerSeen,
       errors,
       async stopDynamo(signal) {

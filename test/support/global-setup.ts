@@ -2,6 +2,8 @@
  * Integration test servers, once per run: the official DynamoDB Local (in memory) and the local SES, each on a free
  * loopback port, the tables created from the shared definitions. Stopped by PID when the run ends.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '../../local/dynamodb-local.ts';
@@ -20,6 +22,8 @@ export interface SendwellTestServers {
   readonly tablePrefix: string;
   /** Token and pseudonym keys of this run, shared by every worker so tokens verify wherever they were signed. */
   readonly keys: LocalKeys;
+  /** `POST` here waits until the shared tables' figures are counted (test/support/shared-figures.ts). */
+  readonly figuresDrainUrl: string;
 }
 
 declare module 'vitest' {
@@ -34,11 +38,13 @@ export default async function setup(project: TestProject) {
   // A busy shared machine can take longer than the default 30 s to start the JVM.
   const dynamo = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 120_000 });
   let ses: Awaited<ReturnType<typeof startSesLocal>> | undefined;
+  let figures: { child: ChildProcess; drainUrl: string } | undefined;
   try {
     ses = await startSesLocal({ port: await freePort() });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     await ensureTables(client, TABLE_LIST, (def) => localTableName(def, TEST_TABLE_PREFIX));
     client.destroy();
+    figures = await startSharedFigures(dynamo.endpoint);
   } catch (e) {
     await dynamo.stop();
     await ses?.stop();
@@ -50,9 +56,46 @@ export default async function setup(project: TestProject) {
     sesEndpoint: ses.endpoint,
     tablePrefix: TEST_TABLE_PREFIX,
     keys: generateKeys(),
+    figuresDrainUrl: figures.drainUrl,
   });
   return async () => {
+    await stopChild(figures.child);
     await ses?.stop();
     await dynamo.stop();
   };
+}
+
+/** The shared tables' figures reader (shared-figures.ts) in a child process, once it says where to ask it to drain. */
+async function startSharedFigures(endpoint: string): Promise<{ child: ChildProcess; drainUrl: string }> {
+  const script = fileURLToPath(new URL('./shared-figures.ts', import.meta.url));
+  const child = spawn(process.execPath, [script, endpoint, TEST_TABLE_PREFIX], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const drainUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the shared figures reader did not start: ${out}`)), 120_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /FIGURES_DRAIN_URL (\S+)/.exec(out)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the shared figures reader exited (${code}): ${out}`));
+    });
+  }).catch(async (e: unknown) => {
+    await stopChild(child);
+    throw e;
+  });
+  return { child, drainUrl };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  process.kill(child.pid, 'SIGTERM');
+  const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
 }

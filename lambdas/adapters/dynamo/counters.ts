@@ -9,25 +9,13 @@
  * sharding still count), shard n is `<series>#n / D#yyyy-mm-dd`. A write picks a shard at random (adding is
  * commutative); a read sums every shard.
  */
+import { seriesOf, type CounterDims } from '../../domain/message-figures.ts';
 import { dayOf } from './tables.ts';
+
+export { variantSeries, type CounterDims } from '../../domain/message-figures.ts';
 
 /** Items each series is spread over per day. */
 export const COUNTER_SHARDS = 8;
-
-export interface CounterDims {
-  readonly topic?: string;
-  readonly campaign?: string;
-  /** A/B tests: the campaign's variant (counted only with `campaign`). */
-  readonly variant?: string;
-}
-
-/**
- * The series of one variant of a campaign (A/B tests): its figures apart, for the winner and `?variant=`.
- *
- * @example
- * variantSeries('cmp_1', 'b') // 'C#cmp_1#V#b'
- */
-export const variantSeries = (campaign: string, variant: string): string => `C#${campaign}#V#${variant}`;
 
 export interface CounterKey {
   readonly pk: string;
@@ -49,12 +37,7 @@ export const counterShardPks = (series: string): string[] => Array.from({ length
 /** The counter items an event at `at` adds to, on shard `shard` (random unless given). */
 export function counterKeys(at: string, dims: CounterDims, shard = Math.floor(Math.random() * COUNTER_SHARDS)): CounterKey[] {
   const sk = `D#${dayOf(at)}`;
-  return [
-    { pk: counterPk('ALL', shard), sk },
-    ...(dims.topic ? [{ pk: counterPk(`T#${dims.topic}`, shard), sk }] : []),
-    ...(dims.campaign ? [{ pk: counterPk(`C#${dims.campaign}`, shard), sk }] : []),
-    ...(dims.campaign && dims.variant ? [{ pk: counterPk(variantSeries(dims.campaign, dims.variant), shard), sk }] : []),
-  ];
+  return seriesOf(dims).map((series) => ({ pk: counterPk(series, shard), sk }));
 }
 
 /** Adds the figures of `b` to those of `a` (a new object). */

@@ -5,13 +5,15 @@
  * Layout (messages table): `M#id / MSG` the record; `M#id / E#<iso>#<type>` its events; `LINKS#hash / LINKS` a
  * template's shared tracked links (no recipient, no TTL: what old mail's links need after an erasure). Counters table:
  * `<series> / D#yyyy-mm-dd` with one number per figure (`sent_service`, `held_reason_opted_out`, …), where the series
- * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query.
+ * is `ALL`, `T#topic` or `C#campaign`: a range of days of one series is one Query. `FIGURES#<event id> / PART`
+ * is the marker of a counted part of a messages stream batch ({@link MessageStore.addFigures}), expiring in two days.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/stored.ts';
-import { addFigures, counterKeys, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
+import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
+import type { SeriesDay } from '../../domain/message-figures.ts';
 import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 import { dueIndex } from './delivery-store.ts';
 
@@ -48,17 +50,6 @@ export type ClaimResult =
     };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
-
-/** What counting a delivery needs of its record (returned by the write itself). */
-export type DeliveredRecord = Pick<MessageRecord, 'messageId' | 'class' | 'topic' | 'campaignId' | 'variant'>;
-const deliveredRecord = (i: Record<string, unknown>): DeliveredRecord => ({
-  messageId: String(i.messageId),
-  class: i.class as MessageRecord['class'],
-  ...(typeof i.topic === 'string' ? { topic: i.topic } : {}),
-  ...(typeof i.campaignId === 'string' ? { campaignId: i.campaignId } : {}),
-  // An A/B variant's deliveries are its winner's denominator (dimsOf counts them in the variant's series).
-  ...(typeof i.variant === 'string' ? { variant: i.variant } : {}),
-});
 
 /**
  * The tracked links every recipient of a template shares, by link index (`null`: a link that depended on the
@@ -426,9 +417,10 @@ export class MessageStore {
   }
 
   /**
-   * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first times) and its raw event,
-   * side by side (one round trip on the pixel's path): the event's own condition on the record keeps it only while
-   * the record exists, as the counts' write does.
+   * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first and last times) and its raw
+   * event, side by side (one round trip on the pixel's path): the event's own condition on the record keeps it only
+   * while the record exists, as the counts' write does. The day's figures come from this write, through the stream
+   * (`last…At` is the day they are counted on).
    */
   async #recordEngagement(
     id: string,
@@ -442,8 +434,8 @@ export class MessageStore {
         TableName: this.#tables.messages,
         Key: recordKey(id),
         UpdateExpression: e.machine
-          ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at)`
-          : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at)`,
+          ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), last${kind}At = :at`
+          : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at), last${kind}At = :at`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':one': 1, ':at': e.at },
         ReturnValues: 'UPDATED_OLD',
@@ -574,13 +566,30 @@ export class MessageStore {
    */
   async recordFeedback(
     id: string,
-    f: { readonly kind: string; readonly rank: number; readonly eventKey: string; readonly at: string; readonly detail: Record<string, string>; readonly expiresAt: number },
+    f: {
+      readonly kind: string;
+      readonly rank: number;
+      readonly eventKey: string;
+      readonly at: string;
+      readonly detail: Record<string, string>;
+      readonly expiresAt: number;
+      /** The message's class and series, on the item: the messages stream counts the event from them (domain/message-figures.ts). */
+      readonly counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>;
+    },
   ): Promise<{ duplicate: boolean }> {
     try {
       await this.#db.send(
         new PutCommand({
           TableName: this.#tables.messages,
-          Item: { pk: `M#${id}`, sk: `E#${f.at}#${f.kind}#${createHash('sha256').update(f.eventKey).digest('base64url').slice(0, 12)}`, at: f.at, type: f.kind, detail: f.detail, expiresAt: f.expiresAt },
+          Item: {
+            pk: `M#${id}`,
+            sk: `E#${f.at}#${f.kind}#${createHash('sha256').update(f.eventKey).digest('base64url').slice(0, 12)}`,
+            at: f.at,
+            type: f.kind,
+            detail: f.detail,
+            expiresAt: f.expiresAt,
+            ...f.counted,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -606,11 +615,11 @@ export class MessageStore {
 
   /**
    * Records SES's `Delivery` on the message in one conditional write, without an event item of its own: `deliveredAt`
-   * is set once, so a duplicate finds it and changes nothing; the delivery status moves forward by rank only. The
-   * record's class, topic and campaign come back with the write (no read before it). A delivery reordered after a
-   * later state (a bounce after delivery, arriving first) still sets `deliveredAt`, in a second write.
+   * is set once, so a duplicate finds it and changes nothing; the delivery status moves forward by rank only. A
+   * delivery reordered after a later state (a bounce after delivery, arriving first) still sets `deliveredAt`, in a
+   * second write. Setting `deliveredAt` is what the messages stream counts as the delivery.
    */
-  async recordDelivery(id: string, at: string, rank: number): Promise<{ readonly outcome: 'applied'; readonly record: DeliveredRecord } | { readonly outcome: 'duplicate' | 'unknown_message' }> {
+  async recordDelivery(id: string, at: string, rank: number): Promise<{ readonly outcome: 'applied' | 'duplicate' | 'unknown_message' }> {
     const attempt = async (moveStatus: boolean) =>
       this.#db.send(
         new UpdateCommand({
@@ -621,14 +630,13 @@ export class MessageStore {
             ? 'attribute_exists(pk) AND attribute_not_exists(deliveredAt) AND (attribute_not_exists(deliveryRank) OR deliveryRank < :r)'
             : 'attribute_exists(pk) AND attribute_not_exists(deliveredAt)',
           ExpressionAttributeValues: moveStatus ? { ':at': at, ':k': 'delivered', ':r': rank } : { ':at': at },
-          ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     for (const moveStatus of [true, false]) {
       try {
-        const out = await attempt(moveStatus);
-        return { outcome: 'applied', record: deliveredRecord(out.Attributes ?? {}) };
+        await attempt(moveStatus);
+        return { outcome: 'applied' };
       } catch (e) {
         if (!isConditionFailure(e)) throw e;
         const old = (e as { Item?: Record<string, NativeAttributeValue> }).Item;
@@ -676,6 +684,44 @@ export class MessageStore {
     if (Object.keys(figures).length === 0) return;
     await Promise.all(counterKeys(at, dims).map((key) => this.#db.send(new UpdateCommand(counterUpdate(this.#tables.counters, key, figures)))));
     this.#onCount?.(figures);
+  }
+
+  /**
+   * Adds one part of a stream batch's figures (domain/message-figures.ts `nextPart`: each series-day once, summed) in
+   * one transaction with the part's marker `FIGURES#<event id>` (services/message-figures.ts), which says which record the part ran
+   * through and expires after the stream's retention. The marker's condition makes a redelivered part change nothing:
+   * `{ written: false, through }` then tells the caller how far the part that was written before went. Every item goes
+   * to one shard of its series (random), as {@link count} does.
+   */
+  async addFigures(
+    marker: { readonly id: string; readonly through: string; readonly expiresAt: number },
+    sums: readonly SeriesDay[],
+    shard = Math.floor(Math.random() * COUNTER_SHARDS),
+  ): Promise<{ readonly written: true } | { readonly written: false; readonly through: string | undefined }> {
+    const key = { pk: `FIGURES#${marker.id}`, sk: 'PART' };
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tables.counters,
+                Item: { ...key, through: marker.through, expiresAt: marker.expiresAt },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...sums.map((s) => ({ Update: counterUpdate(this.#tables.counters, { pk: counterPk(s.series, shard), sk: `D#${s.day}` }, s.figures) })),
+          ],
+        }),
+      );
+    } catch (e) {
+      if (cancellationReasons(e)?.[0] !== 'ConditionalCheckFailed') throw e;
+      const found = await this.#db.send(new GetCommand({ TableName: this.#tables.counters, Key: key, ConsistentRead: true }));
+      return { written: false, through: typeof found.Item?.through === 'string' ? found.Item.through : undefined };
+    }
+    const all = sums.filter((s) => s.series === 'ALL').reduce<Record<string, number>>((sum, s) => addFigures(sum, s.figures), {});
+    if (Object.keys(all).length) this.#onCount?.(all);
+    return { written: true };
   }
 
   /** The counters of one day of one series (`ALL`, `T#topic`, `C#campaign`), summed over its shards (one BatchGetItem). */

@@ -20,6 +20,7 @@ import { asFunction } from '../../../local/table-access-guard.ts';
 import { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { hrefs, type CapturedMail } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
+import { settleFigures } from '../../support/figures-stream.ts';
 import { useGateway } from '../../support/suite.ts';
 
 const suite = useGateway({ ownTables: 'ab' });
@@ -79,8 +80,9 @@ async function sentLongAgo(campaignId: string, recipientId: string): Promise<voi
   );
 }
 
-/** Moves the launch back so that `decideAfterSeconds` have passed, then runs the sweep that decides. */
+/** Moves the launch back so that `decideAfterSeconds` have passed, then runs the sweep that decides (on every figure so far). */
 async function timeIsUp(campaignId: string, decideAfterSeconds: number): Promise<void> {
+  await settleFigures();
   await documentClient().send(
     new UpdateCommand({
       TableName: config().tables.campaigns,
@@ -95,6 +97,8 @@ async function timeIsUp(campaignId: string, decideAfterSeconds: number): Promise
 /** Waits until SES's (simulated) delivery events of every variant's mail are counted in its figures. */
 async function deliveredCounted(campaignId: string): Promise<any> {
   for (let i = 0; i < 240; i++) {
+    // Counted from the messages stream: everything so far (the opens and clicks before the deliveries included).
+    await settleFigures();
     const c = (await suite.api.get(`/v1/campaigns/${campaignId}`)).body;
     if (c.progress.variants.every((v: { sent: number; delivered: number }) => v.sent > 0 && v.delivered === v.sent)) return c;
     await new Promise((r) => setTimeout(r, 250));

@@ -11,6 +11,7 @@ import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign } from '../../support/campaigns.ts';
 import { hrefs, mailTo } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
+import { settleFigures } from '../../support/figures-stream.ts';
 import { useGateway } from '../../support/suite.ts';
 
 const suite = useGateway({ ownTables: 'engagement' });
@@ -48,6 +49,7 @@ describe('a campaign', () => {
     const email = cohorts[`ok-${run}`]![0]!;
     const mail = (await mailTo(email)).at(-1)!;
     const sale = hrefs(mail.body.html ?? '').filter((l) => l.includes('/c/'))[0]!;
+    await settleFigures();
     expect((await api.get(`/v1/campaigns/${c.id}`)).body.progress.engagement).toEqual({
       opens: { total: 0, human: 0, machine: 0, uniqueHuman: 0 },
       clicks: { total: 0, human: 0, machine: 0, uniqueHuman: 0 },
@@ -63,6 +65,8 @@ describe('a campaign', () => {
       }),
     );
     await suite.gw.call(pathOf(sale), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+    // Counted from the messages stream a batch after each click.
+    await settleFigures();
     const progress = (await api.get(`/v1/campaigns/${c.id}`)).body.progress;
     expect(progress.engagement.clicks).toEqual({ total: 2, human: 1, machine: 1, uniqueHuman: 1 });
     // A list of campaigns does not read every campaign's counters.

@@ -1,8 +1,9 @@
 /**
  * `npm start` keeps the data folder of an earlier run: a table created before an index was added to its definition
- * (the messages table's due-time index, `gsi2`) gets the index, with its data kept, the next time the stack starts.
+ * (the messages table's due-time index, `gsi2`) gets the index, with its data kept, the next time the stack starts;
+ * likewise the stream (the messages table's, which the figures are counted from since issue 17) and the TTL.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLES } from '../../../lambdas/wiring/tables.ts';
@@ -26,8 +27,8 @@ describe('ensureTables on an existing table', () => {
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     const db = DynamoDBDocumentClient.from(client);
     const name = `sendwell-upgrade-${Date.now().toString(36)}-Messages`;
-    // As an earlier version created it: gsi1 only.
-    const old = { ...TABLES.messages, indexes: TABLES.messages.indexes.filter((i) => i.name === 'gsi1') };
+    // As an earlier version created it: gsi1 only, no stream (and CreateTable alone sets no TTL).
+    const old = { ...TABLES.messages, stream: false, indexes: TABLES.messages.indexes.filter((i) => i.name === 'gsi1') };
     await client.send(new CreateTableCommand(createTableInput(old, name)));
     await db.send(new PutCommand({ TableName: name, Item: { pk: 'M#m1', sk: 'MSG', gsi2pk: 'DUE#0', gsi2sk: '2026-01-01T00:00:00.000Z#m1', messageId: 'm1' } }));
 
@@ -35,6 +36,8 @@ describe('ensureTables on an existing table', () => {
     expect(result.existing).toEqual([name]);
     const described = await client.send(new DescribeTableCommand({ TableName: name }));
     expect((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(['gsi1', 'gsi2']);
+    expect(described.Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect((await client.send(new DescribeTimeToLiveCommand({ TableName: name }))).TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
     // DynamoDB Local answers queries on an index only once it has backfilled it (ACTIVE).
     const statusOf = async () => (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'gsi2')?.IndexStatus;
     await expect.poll(statusOf, { timeout: 240_000, interval: 500 }).toBe('ACTIVE');

@@ -1,0 +1,93 @@
+/**
+ * The figures concern: the messages table's stream invokes `countMessageFigures` (lambdas/wiring/event-functions.ts),
+ * which turns each batch of record changes into day-counter sums, each counter item written once per batch, exactly
+ * once (services/message-figures.ts). What it finally cannot process lands in a failure queue.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
+import { FailureQueue } from './failure-queue.ts';
+import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
+
+/** The messages stream's event source mapping, exported for the tests that hold the template to it. */
+export const MESSAGE_STREAM_SETTINGS = {
+  /** A new mapping starts at the oldest record the stream still holds (24 hours): no event is left uncounted on deploy. */
+  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+  /** One transaction per ~99 distinct counter items: a batch of a campaign's events is usually one write. */
+  batchSize: 100,
+  /** Waits this long for a fuller batch: the figures (and the auto-pause) lag the events by about this much. */
+  maxBatchingWindow: Duration.seconds(5),
+  /** One batch per shard at a time: a part is redelivered from its first record (the marker's name), never overlapped. */
+  parallelizationFactor: 1,
+  /** The handler returns the first record of the part it could not write; Lambda retries from there. */
+  reportBatchItemFailures: true,
+  /**
+   * Never bisected: each written part's marker is named after its first record, and a half starting inside a written
+   * part would be counted again. A record cannot fail on its own (the images are only read), so there is no poison
+   * record to isolate; what fails is a write, which the retries below wait out.
+   */
+  bisectBatchOnError: false,
+  retryAttempts: 10,
+  /** Well inside the stream's 24-hour retention and the markers' two days (services/message-figures.ts MARKER_DAYS). */
+  maxRecordAge: Duration.hours(6),
+} as const;
+
+export interface MessageFiguresProps extends BuildFunctionOptions {
+  /**
+   * Keep the stream's failure queue when the stack is deleted.
+   *
+   * @default true
+   */
+  readonly retainFailures?: boolean;
+  /**
+   * The function, by key, if not that of EVENT_FUNCTIONS.
+   *
+   * @default countMessageFigures of lambdas/wiring/event-functions.ts
+   */
+  readonly function?: { readonly key: string; readonly def: EventFunctionDef };
+}
+
+/**
+ * Stream → figures function: an event source mapping on the messages table's stream ({@link MESSAGE_STREAM_SETTINGS}:
+ * from the trim horizon, 100 records or 5 seconds a batch, one batch per shard at a time, partial batch responses,
+ * no bisection, 10 retries, 6 hours' maximum record age). What still fails goes, after the retries, to
+ * {@link streamFailures}: Lambda sends a record of the batch (shard, first and last sequence numbers, times), not the
+ * messages, so it holds no personal data; those events stay uncounted until the batch is read from the stream again.
+ * The function reads this one stream only (`DataTables.grantStreamRead`) and writes the counters table only.
+ *
+ * @example
+ * const figures = new MessageFigures(stack, 'Figures', { stage, publicBaseUrl, resources: { data, email, keys, partners, campaigns } });
+ * new CfnOutput(stack, 'FiguresFailureQueueUrl', { value: figures.streamFailures.queue.queueUrl });
+ */
+export class MessageFigures extends Construct {
+  /** The functions by key (`countMessageFigures`), as `HttpEndpoints.functions`. */
+  readonly functions: Readonly<Record<string, nodejs.NodejsFunction>>;
+  readonly figuresFunction: nodejs.NodejsFunction;
+  /** The messages stream's event source mapping. */
+  readonly streamMapping: lambda.EventSourceMapping;
+  /** The on-failure destination of the mapping. */
+  readonly streamFailures: FailureQueue;
+
+  constructor(scope: Construct, id: string, props: MessageFiguresProps) {
+    super(scope, id);
+    const { key, def } = props.function ?? { key: 'countMessageFigures', def: EVENT_FUNCTIONS.countMessageFigures };
+    assertEventSource(key, def, 'messages-stream');
+    this.figuresFunction = buildFunction(this, key, def, props);
+    this.functions = { [key]: this.figuresFunction };
+
+    const data = props.resources.data;
+    // Throws unless the messages table's definition has a stream. Not DynamoEventSource: see DataTables.grantStreamRead.
+    data.grantStreamRead('messages', this.figuresFunction);
+    this.streamFailures = new FailureQueue(this, 'StreamFailures', {
+      holds: 'messages stream batches whose figures could not be counted after their retries (shard and sequence numbers only)',
+      retain: props.retainFailures,
+    });
+    this.streamMapping = this.figuresFunction.addEventSourceMapping('MessagesStream', {
+      eventSourceArn: data.tables.messages.tableStreamArn,
+      ...MESSAGE_STREAM_SETTINGS,
+      onFailure: this.streamFailures.eventSourceDestination(),
+    });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The figures reader (lib/message-figures.ts) in the synthesized stack: the messages table's stream invokes the
+ * figures function in batches, with partial failures and no bisection (a written part's marker is named after a
+ * record; a half starting inside it would count it again), what still fails lands in its failure queue, and the
+ * function may read that one stream and write the counters table, nothing else.
+ */
+import { describe, expect, it } from 'vitest';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
+import { MESSAGE_STREAM_SETTINGS } from '../../lib/message-figures.ts';
+import { asArray, policiesOf, type Statement } from './iam.ts';
+import { synthTemplate } from './synth.ts';
+
+const { json, stack } = synthTemplate();
+const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+const { policies, statementsOfRole, resourcesFor } = policiesOf(json);
+
+const figures = stack.figures;
+const fnId = logicalId(figures.figuresFunction);
+const roleId = logicalId(figures.figuresFunction.role!);
+const queueId = logicalId(figures.streamFailures.queue);
+const messagesId = logicalId(stack.data.tables.messages);
+
+describe('messages stream → figures function', () => {
+  const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName?.Ref === fnId);
+
+  it('is built from its definition and is the one mapping on the messages stream', () => {
+    expect(EVENT_FUNCTIONS.countMessageFigures.source).toBe('messages-stream');
+    expect(json.Resources[fnId]!.Properties).toMatchObject({ Timeout: EVENT_FUNCTIONS.countMessageFigures.timeoutSeconds, Description: EVENT_FUNCTIONS.countMessageFigures.description });
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties.EventSourceArn).toEqual({ 'Fn::GetAtt': [messagesId, 'StreamArn'] });
+    const onMessages = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes(`"${messagesId}"`));
+    expect(onMessages.map(([id]) => id)).toEqual([mappings[0]![0]]);
+  });
+
+  it('batches 100 records or 5 s, one batch per shard, partial failures, never bisected, 10 retries, then the failure queue', () => {
+    const props = mappings[0]![1].Properties;
+    expect(props).toEqual(
+      expect.objectContaining({
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 5,
+        ParallelizationFactor: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: false,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: MESSAGE_STREAM_SETTINGS.maxRecordAge.toSeconds(),
+      }),
+    );
+    expect(props.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
+  });
+
+  it('reads the messages stream only, writes the counters table only, and sends to its failure queue only', () => {
+    const streamArn = `<${messagesId}.StreamArn>`;
+    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']) {
+      expect(resourcesFor(roleId, action), action).toEqual([streamArn]);
+    }
+    const countersId = logicalId(stack.data.tables.counters);
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']) expect(resourcesFor(roleId, action), action).toEqual([`<${countersId}.Arn>`]);
+    expect(resourcesFor(roleId, 'sqs:SendMessage')).toEqual([`<${queueId}.Arn>`]);
+    const dynamoActions = statementsOfRole(roleId).flatMap((s) => asArray(s.Action).filter((a) => a.startsWith('dynamodb:')));
+    expect(dynamoActions).not.toContain('dynamodb:DeleteItem');
+    expect(dynamoActions).not.toContain('dynamodb:Scan');
+  });
+
+  it('grants the messages stream reads to no other role', () => {
+    for (const [id, p] of policies) {
+      const onMessages = (p.Properties.PolicyDocument.Statement as Statement[]).filter(
+        (s) => asArray(s.Action).some((a) => a === 'dynamodb:GetRecords') && JSON.stringify(s.Resource).includes(`"${messagesId}"`),
+      );
+      if (onMessages.length === 0) continue;
+      expect(asArray(p.Properties.Roles), id).toEqual([{ Ref: roleId }]);
+    }
+  });
+});
