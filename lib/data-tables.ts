@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { FailureQueue } from './failure-queue.ts';
 import { TABLES, type KeyDef, type TableDef, type TableKey } from '../lambdas/wiring/tables.ts';
 import { VERB_ACTIONS, type TableGrants, type TableVerb } from '../lambdas/wiring/table-access.ts';
 
@@ -141,6 +142,26 @@ export class DataTables extends Construct {
     const streamArn = entry?.def.stream ? entry.table.tableStreamArn : undefined;
     if (!entry || !streamArn) throw new Error(`Sendwell: table "${key}" has no stream (set stream: true in lambdas/wiring/tables.ts).`);
     return iam.Grant.addToPrincipal({ grantee, actions: [...STREAM_READ_ACTIONS], resourceArns: [streamArn] });
+  }
+
+  /**
+   * `fn` reads table `key`'s stream: the grant above, an event source mapping `mappingId` with `settings`, and a
+   * {@link FailureQueue} `StreamFailures` in `scope` for the batches still failing after their retries (shard and
+   * sequence numbers only). Not `DynamoEventSource`: see {@link grantStreamRead}.
+   */
+  connectStream(
+    scope: Construct,
+    key: TableKey,
+    fn: lambda.Function,
+    mappingId: string,
+    settings: Omit<lambda.EventSourceMappingOptions, 'eventSourceArn' | 'onFailure'>,
+    failures: { readonly holds: string; readonly retain?: boolean | undefined },
+  ): { mapping: lambda.EventSourceMapping; failures: FailureQueue } {
+    // Throws unless the table's definition has a stream, before anything is connected to it.
+    this.grantStreamRead(key, fn);
+    const queue = new FailureQueue(scope, 'StreamFailures', { holds: failures.holds, ...(failures.retain !== undefined ? { retain: failures.retain } : {}) });
+    const mapping = fn.addEventSourceMapping(mappingId, { eventSourceArn: this.tables[key].tableStreamArn, ...settings, onFailure: queue.eventSourceDestination() });
+    return { mapping, failures: queue };
   }
 
   /**

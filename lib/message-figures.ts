@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
-import { FailureQueue } from './failure-queue.ts';
+import type { FailureQueue } from './failure-queue.ts';
 import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
 
 /** The messages stream's event source mapping, exported for the tests that hold the template to it. */
@@ -77,17 +77,11 @@ export class MessageFigures extends Construct {
     this.figuresFunction = buildFunction(this, key, def, props);
     this.functions = { [key]: this.figuresFunction };
 
-    const data = props.resources.data;
-    // Throws unless the messages table's definition has a stream. Not DynamoEventSource: see DataTables.grantStreamRead.
-    data.grantStreamRead('messages', this.figuresFunction);
-    this.streamFailures = new FailureQueue(this, 'StreamFailures', {
+    const stream = props.resources.data.connectStream(this, 'messages', this.figuresFunction, 'MessagesStream', MESSAGE_STREAM_SETTINGS, {
       holds: 'messages stream batches whose figures could not be counted after their retries (shard and sequence numbers only)',
       retain: props.retainFailures,
     });
-    this.streamMapping = this.figuresFunction.addEventSourceMapping('MessagesStream', {
-      eventSourceArn: data.tables.messages.tableStreamArn,
-      ...MESSAGE_STREAM_SETTINGS,
-      onFailure: this.streamFailures.eventSourceDestination(),
-    });
+    this.streamMapping = stream.mapping;
+    this.streamFailures = stream.failures;
   }
 }

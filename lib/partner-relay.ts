@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
-import { FailureQueue } from './failure-queue.ts';
+import type { FailureQueue } from './failure-queue.ts';
 import { FunctionSchedule } from './function-schedule.ts';
 import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
 
@@ -103,20 +103,13 @@ export class PartnerRelay extends Construct {
     this.replayFunction = buildFunction(this, replay.key, replay.def, props);
     this.functions = { [relay.key]: this.relayFunction, [replay.key]: this.replayFunction };
 
-    // Stream → relay. Not DynamoEventSource: it grants dynamodb:ListStreams on "*" (see DataTables.grantStreamRead);
-    // this is the mapping it would create, with the stream grant on the ledger stream alone.
-    const data = props.resources.data;
-    // Throws unless the ledger's definition has a stream, before anything is connected to it.
-    data.grantStreamRead('ledger', this.relayFunction);
-    this.streamFailures = new FailureQueue(this, 'StreamFailures', {
+    // Stream → relay, with the stream grant on the ledger stream alone (DataTables.connectStream).
+    const stream = props.resources.data.connectStream(this, 'ledger', this.relayFunction, 'LedgerStream', LEDGER_STREAM_SETTINGS, {
       holds: 'ledger stream batches the relay function could not process after its retries (shard and sequence numbers only)',
       retain: props.retainFailures,
     });
-    this.streamMapping = this.relayFunction.addEventSourceMapping('LedgerStream', {
-      eventSourceArn: data.tables.ledger.tableStreamArn,
-      ...LEDGER_STREAM_SETTINGS,
-      onFailure: this.streamFailures.eventSourceDestination(),
-    });
+    this.streamMapping = stream.mapping;
+    this.streamFailures = stream.failures;
 
     this.replaySchedule = new FunctionSchedule(this, 'ReplaySchedule', {
       fn: this.replayFunction,
