@@ -1,9 +1,9 @@
 /**
  * Where Lambda puts what a function finally failed to process: one SQS queue per event source, used as the on-failure
  * destination of asynchronous invocations (`lib/inbound-mail.ts`, `lib/delivery-events.ts`) or of a stream event
- * source mapping (`DataTables.connectStream`: the partner relay, the figures), and, where an EventBridge rule invokes the function, also as that rule
- * target's dead-letter queue (`lib/delivery-events.ts`). One helper, so every such queue is encrypted, TLS-only, kept
- * as long as SQS allows, and acknowledged to cdk-nag with the same reviewed reason.
+ * source mapping (`DataTables.connectStream`: the partner relay, the figures), and, where an EventBridge rule invokes
+ * the function, also as that rule target's dead-letter queue (`lib/delivery-events.ts`). One helper, so every such
+ * queue is encrypted, TLS-only, kept as long as SQS allows, and acknowledged to cdk-nag with the same reviewed reason.
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
