@@ -53,17 +53,27 @@ function readCounts(file: string): Counts | undefined {
   }
 }
 
-const faultLog = join(work, 'faults.log');
 const filters = process.argv.slice(2);
 // With a filter, one of the runs may have no file to run: that is not a failure.
 const extra = filters.length > 0 ? ['--passWithNoTests', ...filters] : [];
-const faults = run('faults', ['--project', 'faults', ...extra], faultLog);
-const main = await run('main', ['--project', 'unit', '--project', 'integration', '--project', 'cdk', ...extra]);
-console.log('\nThe fault suite (test/faults, run beside the projects above):\n');
-const faultResult = await faults;
-process.stdout.write(readFileSync(faultLog));
+// Beside the main run, each in a vitest process of its own: the fault suite (mostly waits: Java starting, visibility
+// timeouts, retries) and the CDK app's tests (CPU: synthesis and esbuild bundling), which the integration files'
+// waits leave room for. In the main run they would queue behind everything on vitest's one worker.
+const beside = [
+  { name: 'faults', title: 'The fault suite (test/faults, run beside the projects above)' },
+  { name: 'cdk', title: 'The CDK app (test/cdk, run beside the projects above)' },
+].map((b) => {
+  const log = join(work, `${b.name}.log`);
+  return { ...b, log, result: run(b.name, ['--project', b.name, ...extra], log) };
+});
+const main = await run('main', ['--project', 'unit', '--project', 'integration', ...extra]);
+const runs = [main];
+for (const b of beside) {
+  console.log(`\n${b.title}:\n`);
+  runs.push(await b.result);
+  process.stdout.write(readFileSync(b.log));
+}
 
-const runs = [main, faultResult];
 const total = { passed: 0, failed: 0, skipped: 0 };
 for (const r of runs) {
   total.passed += r.counts?.passed ?? 0;
