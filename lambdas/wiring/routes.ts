@@ -25,7 +25,8 @@ export const ROLES: readonly Role[] = ['admin', 'marketing', 'ops', 'privacy'];
  * - `partners:read` the partner webhooks and their signing secrets (Secrets Manager).
  * - `campaigns:enqueue` SendMessage on the campaign queues (launch, send) and the send queue's dead-letter queue.
  * - `imports:enqueue` SendMessage on the import jobs' queue.
- * - `imports:upload` PutObject under `imports/` of the upload bucket (to sign upload URLs); `imports:read-uploads` GetObject there.
+ * - `imports:upload` PutObject under `imports/` of the upload bucket (to sign upload URLs); `imports:read-uploads`
+ *   GetObject and DeleteObject there (a file is deleted once read).
  */
 export type Permission = 'tables:describe' | 'ses:account' | 'ses:send' | 'keys:read' | 'partners:read' | 'campaigns:enqueue' | 'imports:enqueue' | 'imports:upload' | 'imports:read-uploads';
 

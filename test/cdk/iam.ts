@@ -23,7 +23,8 @@ export const EXPECTED_ACTIONS: { readonly [P in Permission]: readonly string[] }
   // The import jobs' queue: SendMessage only, like the campaign queues.
   'imports:enqueue': ['sqs:SendMessage'],
   'imports:upload': ['s3:PutObject'],
-  'imports:read-uploads': ['s3:GetObject'],
+  // The worker deletes a file once it has read it to its end.
+  'imports:read-uploads': ['s3:GetObject', 's3:DeleteObject'],
 };
 /** What an SQS event source grants its function on the queue it consumes (SQS-managed encryption: no KMS actions). */
 export const SQS_CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];

@@ -226,12 +226,13 @@ describe('without unsubscribeMailbox', () => {
     ).toEqual([]);
     expect(json.Outputs).not.toHaveProperty('InboundRuleSetName');
     expect(json.Outputs).not.toHaveProperty('InboundFailureQueueUrl');
-    // The failure queues are the partner relay's and the delivery events' only; the rest are the campaign and import queues.
+    // The failure queues are the partner relay's, the figures reader's and the delivery events' only; the rest are the
+    // campaign and import queues.
     const idOf = (c: IConstruct) => Stack.of(stack).getLogicalId(c.node.defaultChild as CfnElement);
     const { launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue } = stack.campaignQueues;
     const { queue: importQueue, deadLetterQueue: importDeadLetters } = stack.importJobs;
     expect(ofType('AWS::SQS::Queue').map(([id]) => id).sort()).toEqual(
-      [stack.relay.streamFailures.queue, stack.deliveryEvents.failures.queue, launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue, importQueue, importDeadLetters]
+      [stack.relay.streamFailures.queue, stack.figures.streamFailures.queue, stack.deliveryEvents.failures.queue, launchQueue, launchDeadLetterQueue, sendQueue, sendDeadLetterQueue, importQueue, importDeadLetters]
         .map(idOf)
         .sort(),
     );

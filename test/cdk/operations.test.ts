@@ -59,7 +59,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       stack.campaignQueues.sendDeadLetterQueue,
       stack.importJobs.deadLetterQueue,
     ];
-    expect(queues.length).toBe(context.unsubscribeMailbox ? 6 : 5);
+    expect(queues.length).toBe(context.unsubscribeMailbox ? 7 : 6);
     const queueAlarms = [...stack.alarms.alarms.entries()].filter(([name]) => name.startsWith('queue:'));
     expect(queueAlarms).toHaveLength(queues.length);
     for (const q of queues) {
@@ -100,7 +100,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
         });
       }
     }
-    expect(stack.alarms.alarms.size).toBe(4 + (context.unsubscribeMailbox ? 6 : 5) + 2 * Object.keys(stack.functions).length);
+    expect(stack.alarms.alarms.size).toBe(4 + (context.unsubscribeMailbox ? 7 : 6) + 2 * Object.keys(stack.functions).length);
   });
 
   it('sends every alarm to the one topic, encrypted with a rotating customer-managed key CloudWatch may use', () => {

@@ -294,9 +294,9 @@ describe('IAM', () => {
         expect(indexArns, w.policy).toContain(w.resource);
         expect(w.actions, w.policy).toEqual(['dynamodb:Query']);
       } else if (w.resource.endsWith('/imports/*')) {
-        // Import uploads (objects named by job ids): one object action, on that prefix of the stage's upload bucket.
+        // Import uploads (objects named by job ids): put (admin), get and delete (worker), on that prefix of the bucket.
         expect(w.resource, w.policy).toBe(`<${logicalId(stack.importJobs.uploads)}.Arn>/imports/*`);
-        expect([['s3:PutObject'], ['s3:GetObject']], w.policy).toContainEqual(w.actions);
+        expect([['s3:PutObject'], ['s3:DeleteObject', 's3:GetObject']], w.policy).toContainEqual(w.actions);
       } else {
         // No fromAddress in a plain synth: every identity, in a statement that also pins the configuration set.
         expect(w.resource, w.policy).toMatch(anyIdentityArn);
