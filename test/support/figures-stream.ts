@@ -19,7 +19,7 @@ export async function startOwnFigures(prefix: string): Promise<RunningStreamPoll
     endpoint: inject('sendwell').dynamodbEndpoint,
     tableName: localTableName(TABLES.messages, prefix),
     handler: asFunction('countMessageFigures', handler),
-    intervalMs: 50,
+    intervalMs: 100,
   });
   return own;
 }
