@@ -31,6 +31,8 @@ export const makeHandler = (relayOf: () => RelayDeps) => async (event: DynamoDBS
       return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
     }
     if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) continue;
+    // Only ledger entries (`R#<recipient>`) are partner events; DynamoDB Local's stream-start marker (local/tables.ts) is not one.
+    if (!record.dynamodb.NewImage.pk?.S?.startsWith('R#')) continue;
     try {
       const entry = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>) as LedgerRecord;
       const report = await relayLedger(relay, [entry]);

@@ -19,8 +19,7 @@ import { ownTables } from '../support/own-tables.ts';
 const handler = asFunction('sesEvents', sesEventsHandler);
 
 // Before anything reads the configuration: this file's own tables and a small minimum volume.
-const prefix = `sendwell-pause-${Date.now().toString(36)}`;
-const createOwnTables = ownTables(prefix);
+const createOwnTables = ownTables('pause');
 process.env[ENV.pauseMinSent] = '20';
 
 beforeAll(async () => {

@@ -3,6 +3,9 @@
  * loopback port, the tables created from the shared definitions. Stopped by PID when the run ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -24,6 +27,16 @@ export interface SendwellTestServers {
   readonly keys: LocalKeys;
   /** `POST` here waits until the shared tables' figures are counted (test/support/shared-figures.ts). */
   readonly figuresDrainUrl: string;
+  /** Table sets created now for the files that need tables of their own (own-tables.ts leases one per file). */
+  readonly ownTableSets: OwnTableSets;
+}
+
+export interface OwnTableSets {
+  /** Set `i` is named `${prefix}${i}`. */
+  readonly prefix: string;
+  readonly count: number;
+  /** A file here per leased set, created exclusively: the lease holds across worker processes. */
+  readonly leaseDir: string;
 }
 
 declare module 'vitest' {
@@ -34,20 +47,34 @@ declare module 'vitest' {
 
 export const TEST_TABLE_PREFIX = 'sendwell-test';
 
+/**
+ * More than the files that ask for tables of their own (29 today). They are created before any test writes: on
+ * DynamoDB Local a stream opened late in the run costs a walk over every older stream record on each write
+ * (local/tables.ts, startStream); opened now, it costs nothing. A file past the last set gets tables made on the spot.
+ */
+const OWN_TABLE_SETS = 40;
+const OWN_PREFIX = `${TEST_TABLE_PREFIX}-own`;
+
 export default async function setup(project: TestProject) {
   // A busy shared machine can take longer than the default 30 s to start the JVM.
   const dynamo = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 120_000 });
+  const leaseDir = mkdtempSync(join(tmpdir(), 'sendwell-own-tables-'));
   let ses: Awaited<ReturnType<typeof startSesLocal>> | undefined;
   let figures: { child: ChildProcess; drainUrl: string } | undefined;
   try {
     ses = await startSesLocal({ port: await freePort() });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     await ensureTables(client, TABLE_LIST, (def) => localTableName(def, TEST_TABLE_PREFIX));
+    for (let i = 0; i < OWN_TABLE_SETS; i += 8) {
+      const sets = Array.from({ length: Math.min(8, OWN_TABLE_SETS - i) }, (_, j) => `${OWN_PREFIX}${i + j}`);
+      await Promise.all(sets.map((prefix) => ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix))));
+    }
     client.destroy();
     figures = await startSharedFigures(dynamo.endpoint);
   } catch (e) {
     await dynamo.stop();
     await ses?.stop();
+    rmSync(leaseDir, { recursive: true, force: true });
     throw e;
   }
   project.provide('sendwell', {
@@ -57,11 +84,13 @@ export default async function setup(project: TestProject) {
     tablePrefix: TEST_TABLE_PREFIX,
     keys: generateKeys(),
     figuresDrainUrl: figures.drainUrl,
+    ownTableSets: { prefix: OWN_PREFIX, count: OWN_TABLE_SETS, leaseDir },
   });
   return async () => {
     await stopChild(figures.child);
     await ses?.stop();
     await dynamo.stop();
+    rmSync(leaseDir, { recursive: true, force: true });
   };
 }
 

@@ -34,7 +34,7 @@ export function useGateway(scenario?: string | GatewayOptions): Suite {
   // A scenario sends marketing and expects it to go out now: on the run's shared tables, stage-wide state another
   // file leaves behind (quiet hours, the marketing pause, caps) would hold or defer it. CI once saw every scenario
   // file's mail deferred that way; each scenario file now has tables of its own.
-  const createOwnTables = tablesLabel !== undefined && !hasOwnTables() ? ownTables(`sendwell-${tablesLabel}-${Date.now().toString(36)}`) : undefined;
+  const createOwnTables = tablesLabel !== undefined && !hasOwnTables() ? ownTables(tablesLabel) : undefined;
   beforeAll(async () => {
     await createOwnTables?.();
     suite.gw = await startTestGateway();

@@ -11,8 +11,7 @@ import { marketingTopic, optIn, seedCohorts } from '../../support/campaigns.ts';
 import { openConsole, screenshot, seriousViolations, type ConsolePage, type ConsoleRun } from './console-support.ts';
 import { ownTables } from '../../support/own-tables.ts';
 
-const prefix = `sendwell-audience-e2e-${Date.now().toString(36)}`;
-const createOwnTables = ownTables(prefix);
+const createOwnTables = ownTables('audience-e2e');
 
 let api: ReturnType<typeof adminClient>;
 let con: ConsoleRun;

@@ -126,7 +126,7 @@ export async function openConsole(options: {
   readonly setup?: (api: ReturnType<typeof adminClient>) => Promise<void>;
 }): Promise<ConsoleRun> {
   // The campaign engine sweeps every campaign of its tables: a file that runs it has its own (test/support/campaigns.ts).
-  if (options.engine && !hasOwnTables()) await ownTables(`sendwell-${options.engine}-${Date.now().toString(36)}`)();
+  if (options.engine && !hasOwnTables()) await ownTables(options.engine)();
   const gw = await startConsoleGateway(0, undefined, options.sites);
   const api = adminClient(gw);
   const engine = options.engine ? await startTestEngine(options.engine) : undefined;

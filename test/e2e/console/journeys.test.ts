@@ -10,7 +10,7 @@ import { mailTo, uniqueAddress } from '../../support/mailbox.ts';
 import { ownTables } from '../../support/own-tables.ts';
 import { openConsole, screenshot, seriousViolations, type ConsolePage, type ConsoleRun } from './console-support.ts';
 
-const createOwnTables = ownTables(`sendwell-journeys-e2e-${Date.now().toString(36)}`);
+const createOwnTables = ownTables('journeys-e2e');
 
 let api: ReturnType<typeof adminClient>;
 let con: ConsoleRun;

@@ -20,8 +20,7 @@ import { keyOf, screenshot, seriousViolations, signIn, startConsoleGateway, type
 import { ownTables } from '../../support/own-tables.ts';
 
 // Before any handler reads its configuration: this file's own tables.
-const prefix = `sendwell-console-${Date.now().toString(36)}`;
-const createOwnTables = ownTables(prefix);
+const createOwnTables = ownTables('console');
 
 let gw: TestGateway;
 let api: ReturnType<typeof adminClient>;

@@ -16,8 +16,7 @@ import { useGateway } from '../../support/suite.ts';
 import { ownTables } from '../../support/own-tables.ts';
 
 // Before anything reads the configuration: this file's own tables.
-const prefix = `sendwell-roles-${Date.now().toString(36)}`;
-const createOwnTables = ownTables(prefix);
+const createOwnTables = ownTables('roles');
 
 let engine: CampaignEngine;
 beforeAll(async () => {

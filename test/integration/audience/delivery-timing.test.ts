@@ -22,8 +22,7 @@ import { useGateway } from '../../support/suite.ts';
 import { ownTables } from '../../support/own-tables.ts';
 
 // Before anything reads the configuration: this file's own tables.
-const prefix = `sendwell-timing-${Date.now().toString(36)}`;
-const createOwnTables = ownTables(prefix);
+const createOwnTables = ownTables('timing');
 
 const suite = useGateway();
 let engine: CampaignEngine;

@@ -19,7 +19,7 @@ const run = (...args: string[]) => runCli([...args, '--api', gw.url], { SENDWELL
 const tag = `cc${Date.now().toString(36)}`;
 
 // The campaign engine sweeps every campaign of its tables: this file's own (test/support/campaigns.ts).
-const createOwnTables = ownTables(`sendwell-cli-campaigns-${Date.now().toString(36)}`);
+const createOwnTables = ownTables('cli-campaigns');
 
 beforeAll(async () => {
   await createOwnTables();

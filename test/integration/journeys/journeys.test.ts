@@ -21,8 +21,7 @@ import { ownTables } from '../../support/own-tables.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 
-const prefix = `sendwell-journeys-${Date.now().toString(36)}`;
-const createOwnTables = ownTables(prefix);
+const createOwnTables = ownTables('journeys');
 const suite = useGateway();
 
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
