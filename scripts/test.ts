@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
@@ -24,6 +24,7 @@ interface Counts {
   passed: number;
   failed: number;
   skipped: number;
+  report?: Report;
 }
 
 /** Runs vitest with the given projects; `log` keeps its output in a file instead of the terminal. */
@@ -44,13 +45,41 @@ function run(name: string, args: readonly string[], log?: string): Promise<{ cod
   });
 }
 
+interface Report {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults?: Array<{ name: string; startTime?: number; endTime?: number; assertionResults?: Array<{ fullName: string; status: string; failureMessages?: string[] }> }>;
+}
+
 function readCounts(file: string): Counts | undefined {
+  const r = readReport(file);
+  return r && { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests, report: r };
+}
+
+function readReport(file: string): Report | undefined {
   try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
-    return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
+    return JSON.parse(readFileSync(file, 'utf8')) as Report;
   } catch {
     return undefined;
   }
+}
+
+/** The end of a long log is what CI shows: the failed tests by name, and the slowest files of each run. */
+function summary(name: string, report: Report | undefined): string[] {
+  const files = report?.testResults ?? [];
+  const rel = (f: string) => relative(root, f);
+  const failed = files.flatMap((f) =>
+    (f.assertionResults ?? []).filter((a) => a.status === 'failed').map((a) => `  FAILED ${rel(f.name)} > ${a.fullName}: ${(a.failureMessages?.[0] ?? '').split('\n')[0]?.slice(0, 300)}`),
+  );
+  const slowest = files
+    .filter((f) => f.startTime !== undefined && f.endTime !== undefined)
+    .map((f) => ({ file: rel(f.name), s: (f.endTime! - f.startTime!) / 1000 }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, 8)
+    .map((f) => `${f.file} ${f.s.toFixed(0)} s`);
+  return [...failed, ...(slowest.length ? [`  ${name}, slowest files: ${slowest.join(', ')}`] : [])];
 }
 
 const filters = process.argv.slice(2);
@@ -68,10 +97,13 @@ const beside = [
 });
 const main = await run('main', ['--project', 'unit', '--project', 'integration', ...extra]);
 const runs = [main];
+const lines = summary('unit and integration', main.counts?.report);
 for (const b of beside) {
   console.log(`\n${b.title}:\n`);
-  runs.push(await b.result);
+  const result = await b.result;
+  runs.push(result);
   process.stdout.write(readFileSync(b.log));
+  lines.push(...summary(b.name, result.counts?.report));
 }
 
 const total = { passed: 0, failed: 0, skipped: 0 };
@@ -84,5 +116,6 @@ rmSync(work, { recursive: true, force: true });
 const failedRuns = runs.filter((r) => r.code !== 0).length;
 // A run that died before reporting counts as failed even if no test did.
 if (failedRuns > 0 && total.failed === 0) total.failed = failedRuns;
+if (lines.length) console.log(`\n${lines.join('\n')}`);
 console.log(`\ntests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
 process.exitCode = failedRuns > 0 ? 1 : 0;
