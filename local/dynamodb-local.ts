@@ -89,6 +89,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       `-Djava.library.path=${libDir}`,
       `-Dsendwell.host=${host}`,
       '-Xshare:auto',
+      // C1 only: the C2 compiler spent more CPU than it saved. Over one full `npm test` (a dozen JVMs, most of them
+      // minutes old) the compiler threads took 182 s against 290 s of DynamoDB Local's own work; a 75 s campaign
+      // test used 60 s of Java CPU with C2 and 43 s without (its SQLite thread 22.5 → 25.4 s).
+      '-XX:TieredStopAtLevel=1',
       '-cp',
       `${join(emulator, 'DynamoDBLocal.jar')}:${join(libDir, '*')}`,
       launcher,

@@ -36,8 +36,9 @@ export function handlerEnv(endpoints: LocalEndpoints): Record<string, string> {
     [ENV.pseudonymKey]: endpoints.keys.pseudonymKey,
     // The local SES takes well over a thousand mails a second; 100 keeps a demo campaign quick and the rate visible.
     [ENV.sendRate]: '100',
-    // The SES event emulator reports a send within a second: a claim left `sending` can be settled soon after.
-    [ENV.sendReconcileSeconds]: '10',
+    // The SES event emulator reports a send within a second: a claim left `sending` can be settled soon after. Set
+    // it longer than any outage of the event path (a DynamoDB Local restart on a loaded machine can take more).
+    [ENV.sendReconcileSeconds]: process.env[ENV.sendReconcileSeconds] ?? '10',
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

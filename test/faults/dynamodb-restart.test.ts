@@ -15,6 +15,9 @@ import { seedOnDisk } from '../support/seed-on-disk.ts';
 
 let stack: FaultStack;
 beforeAll(async () => {
+  // Longer than the outage (down 4 s, then a JVM start that takes far longer on a loaded machine): a claim whose Send
+  // event waits for DynamoDB Local to come back must not be taken over and sent again. Read by handlerEnv.
+  process.env.SENDWELL_SEND_RECONCILE_SECONDS = '120';
   stack = await startFaultStack();
 });
 afterAll(async () => {

@@ -32,7 +32,12 @@ const dynamoPids = (out: string) =>
 
 it('npm start lives through its DynamoDB Local being killed mid-campaign: restarted, exactly one mail each', { timeout: 600_000 }, async () => {
   const ports = await stackPorts();
-  stack = await startChildStack(childStackEnv(ports, dataDir, ADMIN_KEY, { SENDWELL_LOG_LEVEL: 'INFO', SENDWELL_QUEUE_VISIBILITY_SECONDS: '20' }));
+  stack = await startChildStack(childStackEnv(ports, dataDir, ADMIN_KEY, {
+      SENDWELL_LOG_LEVEL: 'INFO',
+      SENDWELL_QUEUE_VISIBILITY_SECONDS: '20',
+      // Longer than the outage: a claim whose Send event waits for DynamoDB Local to come back is not taken over.
+      SENDWELL_SEND_RECONCILE_SECONDS: '120',
+    }));
   const api = remoteAdminClient(`http://127.0.0.1:${ports.SENDWELL_PORT}`, ADMIN_KEY);
   const { topic } = await marketingTopic(api, 'ddbkill', 'DynamoDB killed');
   const cohorts = await seedOnDisk(api, [
