@@ -2,9 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Workers of the unit and integration projects: 1 (vitest's default on 2 cores) unless SENDWELL_TEST_WORKERS says
- * more. 2 ran the integration project in about half the time (README, Tests), but on a machine at load 10-18 two
- * DynamoDB-heavy files at once pushed one 240-row import past the admin function's 29 s timeout (a 500): not the
- * default until such files are kept apart.
+ * more. 2 ran the integration project in about half the time, but once pushed a 240-row import past the admin
+ * function's 29 s timeout — then DynamoDB Local's stream walk (README, Tests; fixed since), not re-measured with two.
  */
 const INTEGRATION_WORKERS = Number(process.env.SENDWELL_TEST_WORKERS ?? 1);
 
