@@ -37,11 +37,10 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   const accountSuppressed = isAccountSuppressed(f.kind, f.detail);
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
   const dims: CounterDims = record ? dimsOf(record) : {};
-  if (record) {
-    // The event item carries what counting it needs (the stream counts it: services/message-figures.ts).
-    const { duplicate } = await recordEvent(deps, record.messageId, f, record);
-    if (duplicate) return { outcome: 'duplicate' };
-  }
+  // The event item carries what counting it needs (the stream counts it: services/message-figures.ts). A duplicate
+  // still cleans the lists below: the delivery before may have died after its event item, and each step is
+  // idempotent (a suppression put if new and counted only then, an unsubscribe only if not yet, recent by event).
+  const duplicate = record ? (await recordEvent(deps, record.messageId, f, record)).duplicate : false;
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
     const keys = await deps.keys();
     for (const [i, raw] of f.addresses.entries()) {
@@ -82,7 +81,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
       });
     }
   }
-  return { outcome: record ? 'applied' : 'unknown_message' };
+  return { outcome: !record ? 'unknown_message' : duplicate ? 'duplicate' : 'applied' };
 }
 
 /**

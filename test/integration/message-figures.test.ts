@@ -74,12 +74,18 @@ describe('figures from the messages stream', () => {
     await expect(sesEvents(sesEvent('bounce-permanent', values))).rejects.toThrow('the function died here');
     undo();
     expect(((await series(`T#${s.topic}`)).bounced_hard ?? 0) - (before.bounced_hard ?? 0)).toBe(1);
-    // EventBridge delivers it again: the record knows it, nothing is counted twice.
+    expect((await api.get(`/v1/suppressions?email=${encodeURIComponent(r.email)}`)).body.suppressions ?? []).toEqual([]);
+    // EventBridge delivers it again: the record knows it, nothing is counted twice, and the suppression the first
+    // delivery never reached is added now.
+    expect(await sesEvents(sesEvent('bounce-permanent', values))).toBe('duplicate');
+    const suppressed = (await api.get(`/v1/suppressions?email=${encodeURIComponent(r.email)}`)).body;
+    expect(suppressed.suppressions).toMatchObject([{ reason: 'hard_bounce', scope: 'all' }]);
     expect(await sesEvents(sesEvent('bounce-permanent', values))).toBe('duplicate');
     expect(await sesEvents(sesEvent('delivery', values))).toBe('applied');
     const after = await series(`T#${s.topic}`);
     expect((after.bounced_hard ?? 0) - (before.bounced_hard ?? 0)).toBe(1);
     expect((after.bounced_hard_marketing ?? 0) - (before.bounced_hard_marketing ?? 0)).toBe(1);
+    expect((after.suppressions_added ?? 0) - (before.suppressions_added ?? 0)).toBe(1);
     expect((after.delivered ?? 0) - (before.delivered ?? 0)).toBe(1);
   });
 
