@@ -249,10 +249,23 @@ const campaignFields = {
 export const CampaignInputSchema = z.object(campaignFields).strict().meta({ id: 'CampaignInput' });
 export type CampaignInput = z.infer<typeof CampaignInputSchema>;
 
+/** The optional settings of a draft that a change may take back with `null`. */
+const REMOVABLE = ['audience', 'data', 'sendAt', 'localTime', 'ratePerSecond', 'variants', 'holdout', 'test'] as const;
+
 export const CampaignUpdateSchema = z
-  .object({ ...campaignFields, name: campaignFields.name.optional(), template: campaignFields.template.optional() })
+  .object({
+    ...campaignFields,
+    name: campaignFields.name.optional(),
+    template: campaignFields.template.optional(),
+    ...Object.fromEntries(REMOVABLE.map((k) => [k, campaignFields[k].unwrap().nullable().optional().meta(campaignFields[k].meta() ?? {})])) as {
+      [K in (typeof REMOVABLE)[number]]: z.ZodOptional<z.ZodNullable<(typeof campaignFields)[K] extends z.ZodOptional<infer T> ? T : never>>;
+    },
+  })
   .strict()
-  .meta({ id: 'CampaignUpdate', description: 'Fields to change while the campaign is a draft; `null` is not accepted, leave a field out to keep it.' });
+  .meta({
+    id: 'CampaignUpdate',
+    description: `Fields to change while the campaign is a draft; leave a field out to keep it. \`null\` takes back an optional setting (${REMOVABLE.map((k) => `\`${k}\``).join(', ')}): an A/B test, an audience filter, a schedule.`,
+  });
 export type CampaignUpdate = z.infer<typeof CampaignUpdateSchema>;
 
 export const CampaignStatusSchema = z.enum(['draft', 'scheduled', 'sending', 'paused', 'completed', 'cancelled']);

@@ -105,9 +105,11 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
     ...(reason ? { reason } : {}),
     ...(patch.class ? { class: patch.class } : {}),
   });
-  // The A/B test as it will be, against the template and topic as they will be.
-  await checkVariants(deps, { variants: patch.variants ?? current.variants, holdout: patch.holdout ?? current.holdout, test: patch.test ?? current.test }, shape);
-  checkSendAt({ sendAt: patch.sendAt ?? current.sendAt, localTime: patch.localTime ?? current.localTime });
+  // The A/B test as it will be, against the template and topic as they will be (`null` takes a setting back).
+  const next = <K extends 'variants' | 'holdout' | 'test' | 'sendAt' | 'localTime'>(k: K) => (patch[k] === null ? undefined : (patch[k] ?? current[k]));
+  await checkVariants(deps, { variants: next('variants'), holdout: next('holdout'), test: next('test') }, shape);
+  checkSendAt({ sendAt: next('sendAt'), localTime: next('localTime') });
+  if (next('localTime') && !next('sendAt')) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
   if (patch.audience) await segmentRulesOf(deps, patch.audience);
   const { class: _c, topic: _t, ...fields } = patch;
   await deps.campaigns.transition(id, 'update', { ...fields, ...shape, updatedAt: deps.clock().toISOString() });

@@ -133,10 +133,13 @@ export class CampaignStore {
     if (!before) throw new SendwellError('not_found', `No campaign ${id}.`);
     const allowed = ALLOWED_FROM[action];
     if (!allowed.includes(before.status)) throw conflict(action, before.status);
-    const done = await this.#changeIf(id, fields, extra.add ?? {}, '#status = :was', { ':was': before.status }, [
+    // A field set to null is removed (a draft's A/B test, audience or schedule taken back).
+    const removed = Object.keys(fields).filter((k) => fields[k] === null);
+    const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
+    const done = await this.#changeIf(id, kept, extra.add ?? {}, '#status = :was', { ':was': before.status }, [
       ...(extra.put ?? []).map((Item) => ({ Put: { TableName: this.#table, Item } })),
       ...(extra.remove ?? []).map((Key) => ({ Delete: { TableName: this.#table, Key } })),
-    ]);
+    ], removed);
     if (!done) throw conflict(action, (await this.get(id))?.status ?? before.status);
     return before;
   }
@@ -336,6 +339,7 @@ export class CampaignStore {
     condition: string,
     values: Readonly<Record<string, unknown>>,
     items: ReadonlyArray<Record<string, unknown>>,
+    remove: readonly string[] = [],
   ): Promise<boolean> {
     const set = setExpression(fields);
     const adds = Object.entries(add);
@@ -347,9 +351,17 @@ export class CampaignStore {
               Update: {
                 TableName: this.#table,
                 Key: campaignKey(id),
-                UpdateExpression: set.UpdateExpression + (adds.length ? ` ADD ${adds.map((_, i) => `#a${i} :a${i}`).join(', ')}` : ''),
+                UpdateExpression:
+                  set.UpdateExpression +
+                  (adds.length ? ` ADD ${adds.map((_, i) => `#a${i} :a${i}`).join(', ')}` : '') +
+                  (remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''),
                 ConditionExpression: condition,
-                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#status': 'status', ...Object.fromEntries(adds.map(([k], i) => [`#a${i}`, k])) },
+                ExpressionAttributeNames: {
+                  ...set.ExpressionAttributeNames,
+                  '#status': 'status',
+                  ...Object.fromEntries(adds.map(([k], i) => [`#a${i}`, k])),
+                  ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])),
+                },
                 ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ...values, ...Object.fromEntries(adds.map(([, n], i) => [`:a${i}`, n])) },
               },
             },

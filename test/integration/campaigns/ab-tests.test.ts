@@ -264,6 +264,29 @@ describe('an A/B campaign', () => {
     expect((await api.post(`/v1/campaigns/${plain.id}/winner`, { variant: 'a' })).status).toBe(409);
   });
 
+  it('a draft’s A/B test is taken back with null: then every recipient gets the template, once', { timeout: 300_000 }, async () => {
+    const api = suite.api;
+    const a = await audience('undo', 20);
+    const test = { share: 50, metric: 'clicks', decideAfterSeconds: 60 };
+    const c = (await api.post('/v1/campaigns', { name: 'Undo', template: a.template, variants: variants(a.run), holdout: 10, test, ratePerSecond: 500 })).body;
+    expect(c).toMatchObject({ holdout: 10, test });
+    // The variants cannot go while the holdout and the test that need them stay.
+    const half = await api.patch(`/v1/campaigns/${c.id}`, { variants: null });
+    expect(half.status).toBe(400);
+    expect(half.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['holdout', 'test']);
+    const undone = await api.patch(`/v1/campaigns/${c.id}`, { variants: null, holdout: null, test: null });
+    expect(undone.status, JSON.stringify(undone.body)).toBe(200);
+    for (const field of ['variants', 'holdout', 'test']) expect(undone.body[field], field).toBeUndefined();
+    expect((await api.post(`/v1/campaigns/${c.id}/launch`)).status).toBe(202);
+    const done = await waitForCampaign(api, c.id, (x) => x.status === 'completed', 240_000);
+    await waitForIdle(engine);
+    const mails = await mailsOf(a.run);
+    expect(a.emails.filter((e) => mails.get(e)?.length !== 1)).toEqual([]);
+    expect(a.emails.map((e) => mails.get(e)![0]!.subject).filter((subject) => subject !== `AB undo ${a.run}`)).toEqual([]);
+    expect(done.progress).toMatchObject({ sent: 20 });
+    expect(done.progress.variants).toBeUndefined();
+  });
+
   it('refuses a malformed test with a 400 naming the field', async () => {
     const api = suite.api;
     const { template, run } = await marketingTopic(api, 'abbad', 'AB bad');
