@@ -90,7 +90,7 @@ export async function ensureTables(
 }
 
 /** The key of the item that opens a new table's stream (written and deleted at once; stream readers skip it). */
-export const STREAM_START_KEY = '~stream-start';
+const STREAM_START_KEY = '~stream-start';
 
 /**
  * Gives a new stream its first record at once: a marker item put and deleted. DynamoDB Local finds where a table's
