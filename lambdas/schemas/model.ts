@@ -249,22 +249,25 @@ const campaignFields = {
 export const CampaignInputSchema = z.object(campaignFields).strict().meta({ id: 'CampaignInput' });
 export type CampaignInput = z.infer<typeof CampaignInputSchema>;
 
-/** The optional settings of a draft that a change may take back with `null`. */
-const REMOVABLE = ['audience', 'data', 'sendAt', 'localTime', 'ratePerSecond', 'variants', 'holdout', 'test'] as const;
+/** An optional setting a change may take back with `null` (its description kept). */
+const removable = <T extends z.ZodType>(field: z.ZodOptional<T>) => field.unwrap().nullable().optional().meta(field.meta() ?? {});
+const REMOVABLE = {
+  audience: removable(campaignFields.audience),
+  data: removable(campaignFields.data),
+  sendAt: removable(campaignFields.sendAt),
+  localTime: removable(campaignFields.localTime),
+  ratePerSecond: removable(campaignFields.ratePerSecond),
+  variants: removable(campaignFields.variants),
+  holdout: removable(campaignFields.holdout),
+  test: removable(campaignFields.test),
+};
 
 export const CampaignUpdateSchema = z
-  .object({
-    ...campaignFields,
-    name: campaignFields.name.optional(),
-    template: campaignFields.template.optional(),
-    ...Object.fromEntries(REMOVABLE.map((k) => [k, campaignFields[k].unwrap().nullable().optional().meta(campaignFields[k].meta() ?? {})])) as {
-      [K in (typeof REMOVABLE)[number]]: z.ZodOptional<z.ZodNullable<(typeof campaignFields)[K] extends z.ZodOptional<infer T> ? T : never>>;
-    },
-  })
+  .object({ ...campaignFields, name: campaignFields.name.optional(), template: campaignFields.template.optional(), ...REMOVABLE })
   .strict()
   .meta({
     id: 'CampaignUpdate',
-    description: `Fields to change while the campaign is a draft; leave a field out to keep it. \`null\` takes back an optional setting (${REMOVABLE.map((k) => `\`${k}\``).join(', ')}): an A/B test, an audience filter, a schedule.`,
+    description: `Fields to change while the campaign is a draft; leave a field out to keep it. \`null\` takes back an optional setting (${Object.keys(REMOVABLE).map((k) => `\`${k}\``).join(', ')}): an A/B test, an audience filter, a schedule.`,
   });
 export type CampaignUpdate = z.infer<typeof CampaignUpdateSchema>;
 

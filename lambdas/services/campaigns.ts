@@ -7,6 +7,7 @@
 import { campaignProgress, waitingCounts, type CampaignAction } from '../domain/campaign.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { addDays, figuresOf, MAX_RANGE_DAYS, sumCounters } from '../domain/metrics.ts';
+import { patched } from '../domain/patch.ts';
 import type { SegmentRule } from '../domain/segments.ts';
 import { parseWallTime, zonedInstant } from '../domain/time-zones.ts';
 import { markers, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
@@ -63,7 +64,10 @@ export async function segmentRulesOf(deps: Deps, audience: AudienceFilter | unde
  * earliest zone (UTC+14) reaches a wall-clock time 14 hours before UTC does: that is when it launches.
  */
 function checkSendAt(c: { sendAt?: string | undefined; localTime?: boolean | undefined }): void {
-  if (!c.sendAt) return;
+  if (!c.sendAt) {
+    if (c.localTime) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
+    return;
+  }
   const wall = parseWallTime(c.sendAt);
   if (c.localTime && !wall) {
     throw new SendwellError('validation_failed', 'A local-time campaign sends at a wall-clock time in each recipient’s zone.', [
@@ -86,7 +90,6 @@ export async function createCampaign(deps: Deps, input: CampaignInput, actor: Ac
   await checkVariants(deps, input, shape);
   checkSendAt(input);
   await segmentRulesOf(deps, input.audience);
-  if (input.localTime && !input.sendAt) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
   const at = deps.clock().toISOString();
   const id = newId('cmp');
   const { class: _class, topic: _topic, ...rest } = input;
@@ -106,10 +109,8 @@ export async function updateCampaign(deps: Deps, id: string, patch: CampaignUpda
     ...(patch.class ? { class: patch.class } : {}),
   });
   // The A/B test as it will be, against the template and topic as they will be (`null` takes a setting back).
-  const next = <K extends 'variants' | 'holdout' | 'test' | 'sendAt' | 'localTime'>(k: K) => (patch[k] === null ? undefined : (patch[k] ?? current[k]));
-  await checkVariants(deps, { variants: next('variants'), holdout: next('holdout'), test: next('test') }, shape);
-  checkSendAt({ sendAt: next('sendAt'), localTime: next('localTime') });
-  if (next('localTime') && !next('sendAt')) throw new SendwellError('validation_failed', 'A local-time campaign needs its wall-clock time.', [{ path: 'sendAt', message: 'required with localTime' }]);
+  await checkVariants(deps, { variants: patched(patch.variants, current.variants), holdout: patched(patch.holdout, current.holdout), test: patched(patch.test, current.test) }, shape);
+  checkSendAt({ sendAt: patched(patch.sendAt, current.sendAt), localTime: patched(patch.localTime, current.localTime) });
   if (patch.audience) await segmentRulesOf(deps, patch.audience);
   const { class: _c, topic: _t, ...fields } = patch;
   await deps.campaigns.transition(id, 'update', { ...fields, ...shape, updatedAt: deps.clock().toISOString() });

@@ -1,5 +1,6 @@
 /** The stage's delivery settings: quiet hours, the frequency cap and the default time zone (`/v1/settings/delivery`). */
 import type { DeliverySettings, DeliverySettingsInput } from '../schemas/model.ts';
+import { patched } from '../domain/patch.ts';
 import type { Actor, Deps } from './deps.ts';
 
 export async function getDeliverySettings(deps: Deps): Promise<DeliverySettings> {
@@ -12,13 +13,12 @@ export async function getDeliverySettings(deps: Deps): Promise<DeliverySettings>
  */
 export async function putDeliverySettings(deps: Deps, input: DeliverySettingsInput, actor: Actor): Promise<DeliverySettings> {
   const current = await deps.delivery.getSettings();
-  const pick = <K extends keyof DeliverySettingsInput>(k: K) => (input[k] === undefined ? current[k as keyof DeliverySettings] : (input[k] ?? undefined));
-  const quietHours = pick('quietHours') as DeliverySettings['quietHours'];
-  const frequencyCap = pick('frequencyCap') as DeliverySettings['frequencyCap'];
+  const quietHours = patched(input.quietHours, current.quietHours);
+  const frequencyCap = patched(input.frequencyCap, current.frequencyCap);
   const next: DeliverySettings = {
     ...(quietHours ? { quietHours } : {}),
     ...(frequencyCap ? { frequencyCap } : {}),
-    defaultTimeZone: (pick('defaultTimeZone') as string | undefined) ?? 'UTC',
+    defaultTimeZone: patched(input.defaultTimeZone, current.defaultTimeZone) ?? 'UTC',
     ...(current.topicCaps ? { topicCaps: true } : {}),
     updatedAt: deps.clock().toISOString(),
     updatedBy: actor,

@@ -39,7 +39,8 @@ export interface Cohort {
  */
 export async function seedCohorts(api: Api, cohorts: readonly Cohort[]): Promise<Record<string, string[]>> {
   const { byLabel, lines } = cohortLines(cohorts);
-  // 250 rows a request: well inside the admin function's 29 s on a busy machine (500 was seen to take longer).
+  // 250 rows a request: well inside the admin function's 29 s on a busy machine (500 once took longer, when DynamoDB
+  // Local's stream walk made every write slow: local/tables.ts).
   for (let i = 0; i < lines.length; i += 250) {
     const r = await api.post('/v1/recipients/import', lines.slice(i, i + 250).join('\n'), { 'content-type': 'application/x-ndjson' });
     expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBe(200);

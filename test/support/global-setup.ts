@@ -65,10 +65,7 @@ export default async function setup(project: TestProject) {
     ses = await startSesLocal({ port: await freePort() });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     await ensureTables(client, TABLE_LIST, (def) => localTableName(def, TEST_TABLE_PREFIX));
-    for (let i = 0; i < OWN_TABLE_SETS; i += 8) {
-      const sets = Array.from({ length: Math.min(8, OWN_TABLE_SETS - i) }, (_, j) => `${OWN_PREFIX}${i + j}`);
-      await Promise.all(sets.map((prefix) => ensureTables(client, TABLE_LIST, (def) => localTableName(def, prefix))));
-    }
+    await Promise.all(Array.from({ length: OWN_TABLE_SETS }, (_, i) => ensureTables(client, TABLE_LIST, (def) => localTableName(def, `${OWN_PREFIX}${i}`))));
     client.destroy();
     figures = await startSharedFigures(dynamo.endpoint);
   } catch (e) {

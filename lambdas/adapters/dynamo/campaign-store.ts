@@ -133,13 +133,10 @@ export class CampaignStore {
     if (!before) throw new SendwellError('not_found', `No campaign ${id}.`);
     const allowed = ALLOWED_FROM[action];
     if (!allowed.includes(before.status)) throw conflict(action, before.status);
-    // A field set to null is removed (a draft's A/B test, audience or schedule taken back).
-    const removed = Object.keys(fields).filter((k) => fields[k] === null);
-    const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
-    const done = await this.#changeIf(id, kept, extra.add ?? {}, '#status = :was', { ':was': before.status }, [
+    const done = await this.#changeIf(id, fields, extra.add ?? {}, '#status = :was', { ':was': before.status }, [
       ...(extra.put ?? []).map((Item) => ({ Put: { TableName: this.#table, Item } })),
       ...(extra.remove ?? []).map((Key) => ({ Delete: { TableName: this.#table, Key } })),
-    ], removed);
+    ]);
     if (!done) throw conflict(action, (await this.get(id))?.status ?? before.status);
     return before;
   }
@@ -329,8 +326,9 @@ export class CampaignStore {
   }
 
   /**
-   * Sets `fields` (and adds `add`) on the campaign if `condition` holds, with `items` in the same transaction.
-   * False when the condition did not hold (nothing was written).
+   * Sets `fields` (and adds `add`) on the campaign if `condition` holds, with `items` in the same transaction; a field
+   * given as `null` is removed (a draft's A/B test, audience or schedule taken back). False when the condition did not
+   * hold (nothing was written).
    */
   async #changeIf(
     id: string,
@@ -339,9 +337,9 @@ export class CampaignStore {
     condition: string,
     values: Readonly<Record<string, unknown>>,
     items: ReadonlyArray<Record<string, unknown>>,
-    remove: readonly string[] = [],
   ): Promise<boolean> {
-    const set = setExpression(fields);
+    const remove = Object.keys(fields).filter((k) => fields[k] === null);
+    const set = setExpression(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)));
     const adds = Object.entries(add);
     try {
       await this.#db.send(
