@@ -259,9 +259,16 @@ describe('local-time campaigns', () => {
     const sendAt = new Date(Date.now() + 8_000).toISOString().slice(0, 19);
     const refused = await api.post('/v1/campaigns', { name: 'x', template: t.template, localTime: true, sendAt: `${sendAt}Z` });
     expect(refused.body.error.details).toContainEqual(expect.objectContaining({ path: 'sendAt' }));
+    // Local time needs its wall-clock time: on create, and when a change would take it back.
+    const noTime = await api.post('/v1/campaigns', { name: 'x', template: t.template, localTime: true });
+    expect(noTime.status).toBe(400);
+    expect(noTime.body.error.details).toContainEqual({ path: 'sendAt', message: 'required with localTime' });
     const c = await api.post('/v1/campaigns', { name: 'Local time', template: t.template, localTime: true, sendAt, ratePerSecond: 500 });
     expect(c.status, JSON.stringify(c.body)).toBe(201);
     const id = c.body.id as string;
+    const takenBack = await api.patch(`/v1/campaigns/${id}`, { sendAt: null });
+    expect(takenBack.status).toBe(400);
+    expect(takenBack.body.error.details).toContainEqual({ path: 'sendAt', message: 'required with localTime' });
     expect((await api.post(`/v1/campaigns/${id}/launch`)).status).toBe(202);
 
     const first = await waitForCampaign(api, id, (x) => x.progress.sent === 1);
