@@ -5,7 +5,7 @@
  * is retried from the failed record. Any error (DynamoDB Local down or restarted, the handler throwing) is reported,
  * waited out with a growing pause, and polling goes on from the checkpoint.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -48,7 +48,13 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
   let roundsStarted = 0;
   let lastIdleRound = -1;
 
-  const save = () => options.checkpointFile && writeFileSync(options.checkpointFile, JSON.stringify(checkpoint));
+  // Written aside and renamed over it: a kill mid-write (the fault suite's SIGKILL) leaves the last checkpoint whole;
+  // written in place it once left an empty file, and the next `npm start` could not read it.
+  const save = () => {
+    if (!options.checkpointFile) return;
+    writeFileSync(`${options.checkpointFile}.tmp`, JSON.stringify(checkpoint));
+    renameSync(`${options.checkpointFile}.tmp`, options.checkpointFile);
+  };
 
   async function iteratorFor(shardId: string): Promise<string | undefined> {
     if (iterators.has(shardId)) return iterators.get(shardId);
