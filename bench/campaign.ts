@@ -100,6 +100,8 @@ class CallCounter {
   counting = false;
   /** Capacity units consumed (DynamoDB only): write request units and read request units on on-demand tables. */
   readonly units = { write: 0, read: 0 };
+  /** Capacity units by command, to say where the units of a phase go. */
+  readonly unitsByCommand = new Map<string, number>();
   readonly capacity: boolean;
   constructor(capacity = false) {
     this.capacity = capacity;
@@ -124,6 +126,7 @@ class CallCounter {
           if (units > 0) {
             const kind = WRITE_COMMANDS.has(command) ? 'write' : 'read';
             this.units[kind] += units;
+            this.unitsByCommand.set(command, (this.unitsByCommand.get(command) ?? 0) + units);
           }
           return out;
         } finally {
@@ -137,6 +140,12 @@ class CallCounter {
   total(): number {
     return [...this.calls.values()].reduce((a, b) => a + b, 0);
   }
+}
+
+/** ` · 1.02 units`: a command's capacity units over the same count as its calls, to say where a phase's units go. */
+function unitsOf(counter: CallCounter, command: string, per: number): string {
+  const units = counter.unitsByCommand.get(command);
+  return units ? ` · ${(units / Math.max(1, per)).toFixed(2)} units` : '';
 }
 
 const fmt = {
@@ -412,7 +421,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     say('');
     say(`per recipient   DynamoDB ${per(dynamoCalls.total())} calls · SES ${per(sesCalls.total())} calls · queue messages ${per(queueMessages.send + queueMessages.launch)} (on AWS: SQS)`);
     const rows = [...dynamoCalls.calls.entries()].sort((a, b) => b[1] - a[1]);
-    for (const [command, count] of rows) say(`  DynamoDB ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
+    for (const [command, count] of rows) say(`  DynamoDB ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)${unitsOf(dynamoCalls, command, n)}`);
     for (const [command, count] of sesCalls.calls) say(`  SES      ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
     say(`  queue    send batches ${fmt.int(queueMessages.send)}, launch messages ${fmt.int(queueMessages.launch)}, dead letters ${fmt.int(queueMessages.deadLetter)}`);
     say(`  most calls in flight: DynamoDB ${dynamoCalls.peak}, SES ${sesCalls.peak}`);
@@ -428,17 +437,17 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
         `DynamoDB ${fmt.two(eventCalls.total() / Math.max(1, mailed.length))} calls per mail, ${fmt.two(eventCalls.total() / Math.max(1, events))} per event`,
     );
     for (const [command, count] of [...eventCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
-      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, mailed.length)).padStart(6)} per mail  (${fmt.int(count)} calls)`);
+      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, mailed.length)).padStart(6)} per mail  (${fmt.int(count)} calls)${unitsOf(eventCalls, command, mailed.length)}`);
     }
     say(`    capacity units: ${fmt.two(eventCalls.units.write / Math.max(1, mailed.length))} WRU, ${fmt.two(eventCalls.units.read / Math.max(1, mailed.length))} RRU per mail`);
     say(`  opens       ${fmt.int(openers.length)} opens (every ${OPEN_EVERY}th mail, ${AFTER_PARALLEL} at once) in ${fmt.s(opensMs)}: DynamoDB ${fmt.two(openCalls.total() / Math.max(1, openers.length))} calls per open`);
     for (const [command, count] of [...openCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
-      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, openers.length)).padStart(6)} per open  (${fmt.int(count)} calls)`);
+      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, openers.length)).padStart(6)} per open  (${fmt.int(count)} calls)${unitsOf(openCalls, command, openers.length)}`);
     }
     say(`    capacity units: ${fmt.two(openCalls.units.write / Math.max(1, openers.length))} WRU, ${fmt.two(openCalls.units.read / Math.max(1, openers.length))} RRU per open`);
     say(`  clicks      ${fmt.int(clickers.length)} clicks (every ${CLICK_EVERY}rd mail): DynamoDB ${fmt.two(clickCalls.total() / Math.max(1, clickers.length))} calls per click`);
     for (const [command, count] of [...clickCalls.calls.entries()].sort((a, b) => b[1] - a[1])) {
-      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, clickers.length)).padStart(6)} per click  (${fmt.int(count)} calls)`);
+      say(`    DynamoDB ${command.padEnd(20)} ${fmt.two(count / Math.max(1, clickers.length)).padStart(6)} per click  (${fmt.int(count)} calls)${unitsOf(clickCalls, command, clickers.length)}`);
     }
     say(`    capacity units: ${fmt.two(clickCalls.units.write / Math.max(1, clickers.length))} WRU, ${fmt.two(clickCalls.units.read / Math.max(1, clickers.length))} RRU per click`);
     say('');

@@ -90,6 +90,7 @@ export interface Deps {
     | 'getLinkSet'
     | 'reclassifyClick'
     | 'idsByRecipient'
+    | 'existing'
     | 'deleteMessage'
     | 'recordFeedback'
     | 'recordDelivery'

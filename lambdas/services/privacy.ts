@@ -3,6 +3,7 @@
  * keeping only a keyed hash of the address as a tombstone so it can never become mailable for marketing again by
  * accident. A fresh explicit opt-in with evidence lifts the tombstone (see `setConsent`).
  */
+import { campaignMessageId } from '../domain/campaign.ts';
 import { SendwellError } from '../domain/errors.ts';
 import type { LedgerEntry, MessageRecord, Recipient, SuppressionRecord } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
@@ -24,8 +25,10 @@ export async function exportRecipient(deps: Deps, id: string): Promise<Recipient
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
   const recipient = await view(deps, agg);
-  const [ledger, ids] = await Promise.all([deps.recipients.fullLedger(id), deps.messages.idsByRecipient(id)]);
-  const messages = (await Promise.all(ids.map((m) => deps.messages.get(m)))).filter((m): m is MessageRecord => m !== undefined);
+  const [ledger, ids] = await Promise.all([deps.recipients.fullLedger(id), messageIds(deps, id)]);
+  const messages = (await Promise.all(ids.map((m) => deps.messages.get(m))))
+    .filter((m): m is MessageRecord => m !== undefined)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   return {
     format: EXPORT_FORMAT,
     exportedAt: deps.clock().toISOString(),
@@ -61,7 +64,7 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   const keys = await deps.keys();
   const at = deps.clock().toISOString();
   await deps.recipients.apply(id, { at, ledger: [ledgerEntry(keys, { id, country: agg.profile.country }, 'recipient', 'active', 'erased', { source: 'admin', actor }, at)] });
-  const ids = await deps.messages.idsByRecipient(id);
+  const ids = await messageIds(deps, id);
   for (const m of ids) await settleWaiting(deps, m, at);
   let messageItems = 0;
   for (const m of ids) messageItems += await deps.messages.deleteMessage(m);
@@ -69,6 +72,17 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   const { recipients, ledger } = await deps.recipients.erase(id, hash);
   await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });
   return { recipientId: id, erased: true, removed: { recipientItems: recipients, ledgerEntries: ledger, messages: ids.length, messageItems }, tombstone: true };
+}
+
+/**
+ * Every message of a recipient: those in the messages table's recipient index, and the campaign messages, which are
+ * not in it (issue 17: a write unit per mail) — their ids derive from campaign and recipient, so each campaign is
+ * asked once (100 keys a read). Campaigns are never deleted, so none is missed.
+ */
+async function messageIds(deps: Deps, recipientId: string): Promise<string[]> {
+  const [indexed, campaigns] = await Promise.all([deps.messages.idsByRecipient(recipientId), deps.campaigns.ids()]);
+  const fromCampaigns = await deps.messages.existing(campaigns.map((c) => campaignMessageId(c, recipientId)));
+  return [...new Set([...indexed, ...fromCampaigns])];
 }
 
 /**

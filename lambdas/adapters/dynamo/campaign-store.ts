@@ -101,6 +101,18 @@ export class CampaignStore {
     return out.Item ? toStored(out.Item) : undefined;
   }
 
+  /** Every campaign's id, every page (keys only): how erasure and export find a person's campaign messages. */
+  async ids(): Promise<string[]> {
+    const items = await queryAll(this.#db, {
+      TableName: this.#table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :k',
+      ExpressionAttributeValues: { ':k': 'CAMPAIGNS' },
+      ProjectionExpression: 'pk',
+    });
+    return items.map((i) => String(i.pk).slice('C#'.length));
+  }
+
   /** Newest first, `limit` at a time; `cursor` is the `next` of the previous page. */
   async list(limit: number, cursor?: string): Promise<{ campaigns: StoredCampaign[]; next?: string }> {
     const out = await this.#db.send(

@@ -9,7 +9,7 @@
  * is the marker of a counted part of a messages stream batch ({@link MessageStore.addFigures}), expiring in two days.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { MessageRecordSchema, type MessageRecord } from '../../schemas/stored.ts';
 import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
@@ -50,6 +50,14 @@ export type ClaimResult =
     };
 
 const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
+
+/**
+ * gsi1 lists a recipient's messages (export, erasure). A campaign's message is left out of it (issue 17: its index
+ * entry was a write unit per mail): its id derives from campaign and recipient, so privacy.ts finds it from the
+ * campaigns (`messageIds`).
+ */
+const recipientIndex = (m: { readonly recipientId?: string | undefined; readonly campaignId?: string | undefined; readonly createdAt: string }) =>
+  m.recipientId && !m.campaignId ? { gsi1pk: `R#${m.recipientId}`, gsi1sk: m.createdAt } : {};
 
 /**
  * The tracked links every recipient of a template shares, by link index (`null`: a link that depended on the
@@ -95,13 +103,7 @@ export class MessageStore {
       await this.#db.send(
         new PutCommand({
           TableName: this.#tables.messages,
-          // gsi1 lists a recipient's messages (export, erasure).
-          Item: {
-            ...recordKey(message.messageId),
-            ...message,
-            updatedAt: message.createdAt,
-            ...(message.recipientId ? { gsi1pk: `R#${message.recipientId}`, gsi1sk: message.createdAt } : {}),
-          },
+          Item: { ...recordKey(message.messageId), ...message, updatedAt: message.createdAt, ...recipientIndex(message) },
           // A failed send may be claimed again (nothing went out), unless it was dead-lettered: that is final.
           ConditionExpression: 'attribute_not_exists(pk) OR (#status = :failed AND attribute_not_exists(deadLetteredAt))',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -135,7 +137,7 @@ export class MessageStore {
                   ...message,
                   status: 'deferred',
                   updatedAt: message.createdAt,
-                  ...(message.recipientId ? { gsi1pk: `R#${message.recipientId}`, gsi1sk: message.createdAt } : {}),
+                  ...recipientIndex(message),
                   ...dueIndex(message.messageId, message.until),
                 },
                 ConditionExpression: 'attribute_not_exists(pk) OR (#status = :failed AND attribute_not_exists(deadLetteredAt))',
@@ -396,53 +398,62 @@ export class MessageStore {
     return out.Item ? this.#toRecord(out.Item, []) : undefined;
   }
 
-  /**
-   * Counts an open on the record and keeps the raw event (user agent, pseudonymized IP) until its TTL. Tells
-   * whether this was the message's first open, and its first human one, so unique opens can be counted.
-   */
-  async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<{ first: boolean; firstHuman: boolean }> {
-    return this.#recordEngagement(id, 'Open', open, {});
+  /** Counts an open on the record and keeps the raw event (user agent, pseudonymized IP) until its TTL. */
+  async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<void> {
+    await this.#recordEngagement(id, 'Open', open, {});
   }
 
-  /**
-   * Counts a click on link `linkIndex`, human or machine, and keeps the raw event until its TTL. Tells whether it was
-   * the message's first click, and its first human one, so unique clicks can be counted.
-   */
-  async recordClick(
-    id: string,
-    linkIndex: number,
-    click: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
-  ): Promise<{ first: boolean; firstHuman: boolean }> {
-    return this.#recordEngagement(id, 'Click', click, { linkIndex });
+  /** Counts a click on link `linkIndex`, human or machine, and keeps the raw event until its TTL. */
+  async recordClick(id: string, linkIndex: number, click: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<void> {
+    await this.#recordEngagement(id, 'Click', click, { linkIndex });
   }
 
   /**
    * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first and last times) and its raw
-   * event, side by side (one round trip on the pixel's path): the event's own condition on the record keeps it only
-   * while the record exists, as the counts' write does. The day's figures come from this write, through the stream
-   * (`last…At` is the day they are counted on).
+   * event in one transaction, on the condition that the record exists. So the event is kept exactly when it was
+   * counted, and an erasure (which deletes the record first: `deleteMessage`) racing it leaves nothing behind, with no
+   * delete right on the public functions. One call and 4 WRU (issue 17: it was an update beside a transaction of a
+   * condition check and the event, 5 WRU and 2 calls). The day's figures come from the record's change, through the
+   * stream (`last…At` is the day they are counted on). A record gone (erased) cancels the transaction.
    */
   async #recordEngagement(
     id: string,
     kind: 'Open' | 'Click',
     e: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
     detail: Record<string, unknown>,
-  ): Promise<{ first: boolean; firstHuman: boolean }> {
-    const n = `${kind.toLowerCase()}s`;
-    const counts = this.#db.send(
-      new UpdateCommand({
-        TableName: this.#tables.messages,
-        Key: recordKey(id),
-        UpdateExpression: e.machine
-          ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), last${kind}At = :at`
-          : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at), last${kind}At = :at`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1, ':at': e.at },
-        ReturnValues: 'UPDATED_OLD',
+  ): Promise<void> {
+    const type = kind.toLowerCase();
+    const n = `${type}s`;
+    await this.#db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.#tables.messages,
+              Key: recordKey(id),
+              UpdateExpression: e.machine
+                ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), last${kind}At = :at`
+                : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at), last${kind}At = :at`,
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':one': 1, ':at': e.at },
+            },
+          },
+          {
+            Put: {
+              TableName: this.#tables.messages,
+              Item: {
+                pk: `M#${id}`,
+                sk: `E#${e.at}#${type}#${randomUUID().slice(0, 8)}`,
+                at: e.at,
+                type,
+                detail: { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}), ...(e.ipPseudonym ? { ipPseudonym: e.ipPseudonym } : {}), ...(e.userAgent ? { userAgent: e.userAgent } : {}) },
+                expiresAt: e.expiresAt,
+              },
+            },
+          },
+        ],
       }),
     );
-    const [out] = await Promise.all([counts, this.#putEvent(id, kind.toLowerCase(), e, { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}) })]);
-    return { first: out.Attributes?.[`first${kind}At`] === undefined, firstHuman: !e.machine && out.Attributes?.[`firstHuman${kind}At`] === undefined };
   }
 
   /** The message's click events from `since` on (ISO), oldest first: link, time, and whether counted as machine. */
@@ -510,39 +521,7 @@ export class MessageStore {
     }
   }
 
-  /**
-   * Writes a raw tracking event, only while the record exists: a condition check on the record in the same
-   * transaction. So an erasure that lands between the record's update and this leaves nothing behind, and the public
-   * functions that write events need no DeleteItem to take one back (lambdas/wiring: no delete on public routes).
-   */
-  async #putEvent(id: string, type: string, event: TrackingEvent, detail: Record<string, unknown>): Promise<void> {
-    const key = { pk: `M#${id}`, sk: `E#${event.at}#${type}#${randomUUID().slice(0, 8)}` };
-    try {
-      await this.#db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { ConditionCheck: { TableName: this.#tables.messages, Key: recordKey(id), ConditionExpression: 'attribute_exists(pk)' } },
-            {
-              Put: {
-                TableName: this.#tables.messages,
-                Item: {
-                  ...key,
-                  at: event.at,
-                  type,
-                  detail: { ...detail, ...(event.ipPseudonym ? { ipPseudonym: event.ipPseudonym } : {}), ...(event.userAgent ? { userAgent: event.userAgent } : {}) },
-                  expiresAt: event.expiresAt,
-                },
-              },
-            },
-          ],
-        }),
-      );
-    } catch (e) {
-      // The record was erased after its update: the event is not kept, as if it had come a moment later.
-      if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') return;
-      throw e;
-    }
-  }
+
 
   async get(id: string): Promise<MessageRecord | undefined> {
     const out = await this.#db.send(
@@ -649,7 +628,7 @@ export class MessageStore {
     return { outcome: 'duplicate' };
   }
 
-  /** Ids of every message recorded for a recipient, oldest first. */
+  /** Ids of a recipient's messages in gsi1 (all but campaign messages since issue 17), oldest first. */
   async idsByRecipient(recipientId: string): Promise<string[]> {
     const ids: string[] = [];
     let cursor: Record<string, unknown> | undefined;
@@ -671,9 +650,19 @@ export class MessageStore {
     return ids;
   }
 
-  /** Deletes a message record and all its events; returns how many items went. */
+  /** Which of these message ids have a record (keys only, 100 a call). */
+  async existing(ids: readonly string[]): Promise<string[]> {
+    const items = await batchGetAll(this.#db, this.#tables.messages, ids.map(recordKey), 'pk');
+    return items.map((i) => String(i.pk).slice(2));
+  }
+
+  /**
+   * Deletes a message record and all its events; returns how many items went. The record goes first: an open or
+   * click landing meanwhile fails its record update and takes its own event back (`#recordEngagement`).
+   */
   async deleteMessage(id: string): Promise<number> {
-    return deletePartition(this.#db, this.#tables.messages, `M#${id}`);
+    const out = await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: recordKey(id), ReturnValues: 'ALL_OLD' }));
+    return (out.Attributes ? 1 : 0) + (await deletePartition(this.#db, this.#tables.messages, `M#${id}`));
   }
 
   /**

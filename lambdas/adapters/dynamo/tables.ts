@@ -43,16 +43,16 @@ const unprocessedBackoff = (attempt: number) => new Promise((r) => setTimeout(r,
 
 /**
  * Reads `keys` with consistent BatchGetItems of at most 100 keys, retrying what DynamoDB returns unprocessed.
- * Items come back in no particular order; keys without an item are simply absent.
+ * Items come back in no particular order; keys without an item are simply absent. `projection` limits the attributes.
  */
-export async function batchGetAll(db: DynamoDBDocumentClient, table: string, keys: ReadonlyArray<Record<string, unknown>>): Promise<Record<string, unknown>[]> {
+export async function batchGetAll(db: DynamoDBDocumentClient, table: string, keys: ReadonlyArray<Record<string, unknown>>, projection?: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
     let pending = keys.slice(i, i + 100);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 8) throw new Error(`could not read every requested item of ${table}`);
       if (attempt > 0) await unprocessedBackoff(attempt);
-      const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } }));
+      const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true, ...(projection ? { ProjectionExpression: projection } : {}) } } }));
       items.push(...(out.Responses?.[table] ?? []));
       pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
     }

@@ -1,15 +1,26 @@
 /** Export, proof of consent and erasure across every table, and the tombstone that keeps an erased address safe. */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { runtimeKeys } from '../../../lambdas/adapters/keys.ts';
 import { addressHash } from '../../../lambdas/domain/email-address.ts';
+import type { CampaignEngine } from '../../../local/campaign-engine.ts';
+import { startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { header, hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 
 const suite = useGateway('privacy');
+// A campaign's messages are not in the recipient index of the messages table (issue 17): export and erasure find them
+// from the campaigns, which these tests check with a campaign mail of each person.
+let engine: CampaignEngine;
+beforeAll(async () => {
+  engine = await startTestEngine('privacy');
+});
+afterAll(async () => {
+  await engine?.stop();
+});
 
 /** Every item of every Sendwell table, as JSON text (the test tables are small). */
 async function everything(): Promise<string[]> {
@@ -35,12 +46,20 @@ async function activePerson(label: string) {
   const sent = await s.sendMarketing({ recipientId: r.id });
   await s.sendService({ recipientId: r.id });
   const mail = await s.lastMarketingMail(r.email);
+  // The audience rule names a value of this person's own, not their id or address (the campaign is not theirs to erase).
+  const cohort = `${label}-${Date.now().toString(36)}`;
+  await api.patch(`/v1/recipients/${r.id}`, { attributes: { cohort } });
+  const campaign = (await api.post('/v1/campaigns', { name: `Privacy ${label}`, template: s.marketing, audience: { attributes: { cohort } } })).body;
+  expect((await api.post(`/v1/campaigns/${campaign.id}/launch`)).status).toBe(202);
+  const done = await waitForCampaign(api, campaign.id, (c) => c.status === 'completed');
+  expect(done.progress.targeted).toBe(1);
+  await waitForIdle(engine);
   const pixel = /<img src="([^"]+)"/.exec(mail.body.html ?? '')![1]!;
   await new Promise((res) => setTimeout(res, 2100));
   await gw.call(pathOf(pixel), { headers: { 'user-agent': 'Mozilla/5.0 (iPhone) Mobile/15E148' } });
   const click = hrefs(mail.body.html ?? '').find((l) => l.includes('/c/'))!;
   await gw.call(pathOf(click), { redirect: 'manual' });
-  return { ...r, messageId: sent.messageId, mail };
+  return { ...r, messageId: sent.messageId, campaignId: campaign.id as string, mail };
 }
 
 describe('export', () => {
@@ -53,7 +72,8 @@ describe('export', () => {
     expect(doc.format).toBe('sendwell.export.v1');
     expect(doc.recipient).toMatchObject({ id: p.id, email: p.email, consents: { [s.topic]: { status: 'opted_in' } } });
     expect(doc.ledger.map((e: { subject: string }) => e.subject)).toEqual(['recipient', `topic:${s.topic}`, `topic:${s.topic}`, `topic:${s.topic}`]);
-    expect(doc.messages).toHaveLength(2);
+    expect(doc.messages).toHaveLength(3);
+    expect(doc.messages.filter((m: { campaignId?: string }) => m.campaignId === p.campaignId)).toHaveLength(1);
     const marketing = doc.messages.find((m: { messageId: string }) => m.messageId === p.messageId);
     expect(marketing.events.map((e: { type: string }) => e.type).sort()).toEqual(['click', 'open']);
     expect(JSON.stringify(doc)).not.toContain('198.51.100.23');
@@ -91,9 +111,9 @@ describe('erasure', () => {
 
     const res = await api.del(`/v1/recipients/${p.id}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ recipientId: p.id, erased: true, tombstone: true, removed: { messages: 2 } });
+    expect(res.body).toMatchObject({ recipientId: p.id, erased: true, tombstone: true, removed: { messages: 3 } });
     expect(res.body.removed.ledgerEntries).toBe(5); // four changes and the erasure itself
-    expect(res.body.removed.messageItems).toBeGreaterThanOrEqual(5);
+    expect(res.body.removed.messageItems).toBeGreaterThanOrEqual(6);
 
     const after = await everything();
     const local = p.email.split('@')[0]!;

@@ -1,5 +1,5 @@
 /** The open pixel and tracked links: what they answer, what they record, and when they record nothing. */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
@@ -92,6 +92,20 @@ describe('open pixel', () => {
     const { bytes } = await gif(pathOf(pixel!));
     expect(bytes.equals(PIXEL_GIF)).toBe(true);
     expect((await suite.api.get(`/v1/messages/${messageId}`)).body.opens).toBeUndefined();
+  });
+});
+
+describe('an open or click racing an erasure', () => {
+  it('leaves no raw event behind when the record is gone by the time its count is written', async () => {
+    // The count and the raw event are one transaction on the condition that the record exists; erasure deletes the
+    // record first. A message id with no record stands for an open landing after that.
+    const store = new MessageStore(documentClient(), config().tables);
+    const id = `erased-${Date.now().toString(36)}`;
+    const event = { at: new Date().toISOString(), ipPseudonym: 'p', userAgent: 'Mozilla/5.0', expiresAt: Math.floor(Date.now() / 1000) + 3600, machine: false };
+    await expect(store.recordOpen(id, event)).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    await expect(store.recordClick(id, 0, event)).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    const left = await documentClient().send(new QueryCommand({ TableName: config().tables.messages, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `M#${id}` } }));
+    expect(left.Items).toEqual([]);
   });
 });
 
