@@ -7,6 +7,12 @@ import type { FunctionDef } from './routes.ts';
 import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
 
 /**
+ * The messages stream's batches for the figures function (lib/message-figures.ts): up to 100 records, waiting up to
+ * 5 s for a fuller batch. Here, without CDK, so the benches' local stream reader batches as the deployed mapping does.
+ */
+export const FIGURES_STREAM_BATCH = { size: 100, windowSeconds: 5 } as const;
+
+/**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
  * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `messages-stream`: the
  * messages table's DynamoDB stream (batches of up to 100, partial failures, no bisection). `schedule`: an EventBridge

@@ -80,7 +80,7 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     // gsi1: a recipient's messages (export, erasure), keys only: the record's updates (sent, delivered, opened) write
-    // nothing to it (issue 17: a unit per update). gsi2 (sparse): deferred messages by due time, `DUE#shard` /
+    // nothing to it (issue 17: a unit per update); a campaign's messages are not in it (found from the campaigns). gsi2 (sparse): deferred messages by due time, `DUE#shard` /
     // `<until>#<id>`, read by the due-message sweep.
     indexes: [{ ...gsi(1), projection: 'keys' }, gsi(2)],
     ttlAttribute: 'expiresAt',

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, dynamoClient } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
@@ -136,5 +137,35 @@ describe('figures from the messages stream', () => {
       await again.stop();
     }
     expect(await series('ALL')).toEqual(before);
+  });
+});
+
+describe('the local stream reader', () => {
+  it('with a batching window, hands writes that come within it over as one batch (as the deployed mapping does)', async () => {
+    const key = `WIN#${randomUUID()}`;
+    const batches: string[][] = [];
+    const reader = startStreamPoller({
+      endpoint: inject('sendwell').dynamodbEndpoint,
+      tableName: config().tables.messages,
+      startAt: 'LATEST',
+      intervalMs: 50,
+      batchingWindowMs: 2_000,
+      handler: async (event) => {
+        const mine = event.Records.map((r) => String(r.dynamodb?.Keys?.pk?.S)).filter((pk) => pk === key);
+        if (mine.length) batches.push(event.Records.map((r) => String(r.dynamodb?.Keys?.sk?.S)).filter((_, i) => String(event.Records[i]!.dynamodb?.Keys?.pk?.S) === key));
+      },
+    });
+    try {
+      await reader.drain(60_000);
+      const put = (sk: string) => documentClient().send(new PutCommand({ TableName: config().tables.messages, Item: { pk: key, sk } }));
+      await put('a');
+      // Later than the reader's next poll (50 ms), well inside its window: without the window, two batches.
+      await new Promise((r) => setTimeout(r, 400));
+      await put('b');
+      await reader.drain(60_000);
+    } finally {
+      await reader.stop();
+    }
+    expect(batches).toEqual([['a', 'b']]);
   });
 });
