@@ -285,16 +285,17 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     if ((TABLES.messages as TableDef).stream && existsSync(fileURLToPath(figuresHandler))) {
       const { handler } = (await import(figuresHandler.href)) as { handler: Parameters<typeof startStreamPoller>[0]['handler'] };
       // Imported here: the tree before issue 17 (bench/lean-writes.ts runs this file there too) has no stream and no such export.
-      const { FIGURES_STREAM_BATCH } = await import('../lambdas/wiring/event-functions.ts');
-      // Batches as the deployed mapping makes them (up to 100 records, waiting up to 5 s for them): the figures' share
-      // of a mail's units depends on how full they are (docs/SCALING.md).
+      const { FIGURES_STREAM } = await import('../lambdas/wiring/event-functions.ts');
+      // Batches as the deployed mapping makes them (filtered, up to 100 records, waiting up to 5 s for them): the
+      // figures' share of a mail's units depends on how full they are (docs/SCALING.md).
       figures = startStreamPoller({
         endpoint: dynamo.endpoint,
         tableName: localTableName(TABLES.messages, TABLE_PREFIX),
         handler,
         onError,
-        batchSize: FIGURES_STREAM_BATCH.size,
-        batchingWindowMs: FIGURES_STREAM_BATCH.windowSeconds * 1000,
+        batchSize: FIGURES_STREAM.batchSize,
+        batchingWindowMs: FIGURES_STREAM.windowSeconds * 1000,
+        filters: FIGURES_STREAM.filters,
       });
       const running = figures;
       stops.push(() => running.stop());

@@ -7,7 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { EVENT_FUNCTIONS, FIGURES_STREAM_BATCH, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
+import { EVENT_FUNCTIONS, FIGURES_STREAM, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
 import type { FailureQueue } from './failure-queue.ts';
 import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
 
@@ -16,9 +16,11 @@ export const MESSAGE_STREAM_SETTINGS = {
   /** A new mapping starts at the oldest record the stream still holds (24 hours): no event is left uncounted on deploy. */
   startingPosition: lambda.StartingPosition.TRIM_HORIZON,
   /** One transaction per ~99 distinct counter items: a batch of a campaign's events is usually one write. */
-  batchSize: FIGURES_STREAM_BATCH.size,
+  batchSize: FIGURES_STREAM.batchSize,
   /** Waits this long for a fuller batch: the figures (and the auto-pause) lag the events by about this much. */
-  maxBatchingWindow: Duration.seconds(FIGURES_STREAM_BATCH.windowSeconds),
+  maxBatchingWindow: Duration.seconds(FIGURES_STREAM.windowSeconds),
+  /** Only the changes that can add to the figures invoke the function (FIGURES_STREAM.filters). */
+  filters: FIGURES_STREAM.filters.map((pattern) => lambda.FilterCriteria.filter(pattern as Record<string, unknown>)),
   /** One batch per shard at a time: a part is redelivered from its first record (the marker's name), never overlapped. */
   parallelizationFactor: 1,
   /** The handler returns the first record of the part it could not write; Lambda retries from there. */

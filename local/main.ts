@@ -25,6 +25,7 @@ import { startSesLocal } from './ses-local.ts';
 import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
 import { MailJournal } from './mail-journal.ts';
 import { startStreamPoller } from './stream-poller.ts';
+import { FIGURES_STREAM } from '../lambdas/wiring/event-functions.ts';
 import { localPartners } from './partners.ts';
 import { ensureTables } from './tables.ts';
 import { localLog } from './log.ts';
@@ -177,6 +178,7 @@ async function main() {
       endpoint: dynamo.endpoint,
       tableName: localTableName(TABLES.messages),
       handler: asFunction('countMessageFigures', (await import('../lambdas/handlers/count-message-figures.ts')).handler),
+      filters: FIGURES_STREAM.filters,
       checkpointFile: resolve(dataDir, 'figures-checkpoint.json'),
       onError: (e) => localLog.error('figures poll failed', { error: (e as Error).message }),
     });

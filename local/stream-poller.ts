@@ -33,9 +33,27 @@ export interface StreamPollerOptions {
    * full, so batches are as full as on AWS (the benches; tests and `npm start` hand records over at once). @default 0
    */
   readonly batchingWindowMs?: number;
+  /**
+   * The mapping's Lambda event filters: a record reaches the handler when it matches one of them (the subset of the
+   * pattern syntax Sendwell uses: nested objects, arrays of exact strings or `{prefix}`). Records that match none are
+   * passed over and the checkpoint moves past them, as on AWS. @default every record
+   */
+  readonly filters?: readonly FilterPattern[];
   /** Where to start without a checkpoint: the oldest record kept (as Lambda's TRIM_HORIZON) or only new ones. @default 'TRIM_HORIZON' */
   readonly startAt?: 'TRIM_HORIZON' | 'LATEST';
   readonly onError?: (e: unknown) => void;
+}
+
+/** A Lambda event filter pattern, as far as Sendwell uses the syntax. */
+export type FilterPattern = { readonly [key: string]: FilterPattern | ReadonlyArray<string | { readonly prefix: string }> };
+
+/** Whether `value` (a stream record) matches `pattern`: every key's condition holds, an array meaning one of them. */
+export function matchesFilter(pattern: FilterPattern, value: unknown): boolean {
+  return Object.entries(pattern).every(([key, condition]) => {
+    const v = (value as Record<string, unknown> | undefined)?.[key];
+    if (!Array.isArray(condition)) return matchesFilter(condition as FilterPattern, v);
+    return condition.some((c: string | { readonly prefix: string }) => (typeof c === 'string' ? v === c : typeof v === 'string' && v.startsWith(c.prefix)));
+  });
 }
 
 export interface RunningStreamPoller {
@@ -111,15 +129,21 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
         iterators.set(shard.ShardId, out.NextShardIterator);
         continue;
       }
-      // The batching window: read on from where this read ended until the batch is full or the window is over.
+      // The batching window: read on from where this read ended until the batch (of records the filters let through,
+      // as on AWS) is full or the window is over.
+      const { filters } = options;
+      const passes = (r: _Record) => !filters || filters.some((f) => matchesFilter(f, r));
+      const handed = records.filter(passes);
       const windowEnds = Date.now() + (options.batchingWindowMs ?? 0);
-      while (records.length < batchSize && out.NextShardIterator && Date.now() < windowEnds && !stopped) {
+      while (handed.length < batchSize && out.NextShardIterator && Date.now() < windowEnds && !stopped) {
         await new Promise((r) => setTimeout(r, Math.min(options.intervalMs ?? 250, windowEnds - Date.now())));
-        const more: GetRecordsCommandOutput = await client.send(new GetRecordsCommand({ ShardIterator: out.NextShardIterator, Limit: batchSize - records.length }));
-        records.push(...((more.Records ?? []) as _Record[]));
+        const more: GetRecordsCommandOutput = await client.send(new GetRecordsCommand({ ShardIterator: out.NextShardIterator, Limit: batchSize - handed.length }));
+        const read = (more.Records ?? []) as _Record[];
+        records.push(...read);
+        handed.push(...read.filter(passes));
         out = more;
       }
-      const result = await options.handler({ Records: records as unknown as DynamoDBStreamEvent['Records'] });
+      const result = handed.length ? await options.handler({ Records: handed as unknown as DynamoDBStreamEvent['Records'] }) : undefined;
       const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
       const done = failed ? records.slice(0, records.findIndex((r) => r.dynamodb?.SequenceNumber === failed)) : records;
       const last = done.at(-1)?.dynamodb?.SequenceNumber;

@@ -79,7 +79,9 @@ export interface FigureChange {
 }
 
 /** SES feedback counted from its event item (`Delivery` has none: it is counted from the record's `deliveredAt`). */
-const COUNTED_FEEDBACK: ReadonlySet<string> = new Set<FeedbackKind>(['bounced_hard', 'bounced_soft', 'complained', 'rejected', 'delayed', 'rendering_failed']);
+/** The SES feedback kinds whose event item is counted (a `Delivery` is counted from the record instead). */
+export const COUNTED_FEEDBACK_KINDS: readonly FeedbackKind[] = ['bounced_hard', 'bounced_soft', 'complained', 'rejected', 'delayed', 'rendering_failed'];
+const COUNTED_FEEDBACK: ReadonlySet<string> = new Set<string>(COUNTED_FEEDBACK_KINDS);
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

@@ -3,14 +3,25 @@
  * `Permission`s, so `lib/functions.ts` builds and grants them the same way). Each names what invokes it; the
  * construct of that event source connects it (`ses-receipt`: `lib/inbound-mail.ts`).
  */
+import { COUNTED_FEEDBACK_KINDS } from '../domain/message-figures.ts';
 import type { FunctionDef } from './routes.ts';
 import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
 
 /**
- * The messages stream's batches for the figures function (lib/message-figures.ts): up to 100 records, waiting up to
- * 5 s for a fuller batch. Here, without CDK, so the benches' local stream reader batches as the deployed mapping does.
+ * The messages stream as the figures function reads it (lib/message-figures.ts), here without CDK so the local stream
+ * reader (local/stream-poller.ts) reads it the same way: up to 100 records a batch, waiting up to 5 s for a fuller one,
+ * and Lambda event filters that let through only the changes that can add to the figures
+ * (domain/message-figures.ts `figuresOfChange`): a message record's MODIFY, and the INSERT of a counted SES feedback
+ * event. Claims, raw open and click events, engagement items, link sets and every REMOVE (TTL, erasure) never invoke it.
  */
-export const FIGURES_STREAM_BATCH = { size: 100, windowSeconds: 5 } as const;
+export const FIGURES_STREAM = {
+  batchSize: 100,
+  windowSeconds: 5,
+  filters: [
+    { eventName: ['MODIFY'], dynamodb: { Keys: { sk: { S: ['MSG'] } } } },
+    { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'E#' }] } }, NewImage: { type: { S: [...COUNTED_FEEDBACK_KINDS] } } } },
+  ],
+} as const;
 
 /**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).

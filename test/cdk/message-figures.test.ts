@@ -9,6 +9,7 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import { MESSAGE_STREAM_SETTINGS } from '../../lib/message-figures.ts';
+import { FIGURES_STREAM } from '../../lambdas/wiring/event-functions.ts';
 import { asArray, policiesOf, type Statement } from './iam.ts';
 import { synthTemplate } from './synth.ts';
 
@@ -50,6 +51,13 @@ describe('messages stream → figures function', () => {
       }),
     );
     expect(props.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
+  });
+
+  it('is invoked only for the changes that can count (the filters the local reader applies too)', () => {
+    const patterns = (mappings[0]![1].Properties.FilterCriteria.Filters as Array<{ Pattern: string }>).map((f) => JSON.parse(f.Pattern));
+    expect(patterns).toEqual(FIGURES_STREAM.filters);
+    // Lambda's limit for an event source mapping is 5 filters.
+    expect(patterns.length).toBeLessThanOrEqual(5);
   });
 
   it('reads the messages stream only, writes the counters table only, and sends to its failure queue only', () => {

@@ -24,6 +24,7 @@ import { MailJournal, readJournal, type JournalLine } from '../../local/mail-jou
 import { freePort } from '../../local/ports.ts';
 import { startSesLocal, type RunningSesLocal } from '../../local/ses-local.ts';
 import { startStreamPoller, type RunningStreamPoller } from '../../local/stream-poller.ts';
+import { FIGURES_STREAM } from '../../lambdas/wiring/event-functions.ts';
 import { ensureTables } from '../../local/tables.ts';
 import { adminClient } from './admin-client.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
@@ -107,6 +108,7 @@ export async function startFaultStack(options: { engine?: Partial<CampaignEngine
       endpoint: dynamo.endpoint,
       tableName: localTableName(TABLES.messages, PREFIX),
       handler: asFunction('countMessageFigures', (await import('../../lambdas/handlers/count-message-figures.ts')).handler),
+      filters: FIGURES_STREAM.filters,
       checkpointFile: join(dataDir, 'figures-checkpoint.json'),
       intervalMs: 100,
       onError: (e) => errors.poller.push(`figures: ${(e as Error).name || (e as Error).message}`),

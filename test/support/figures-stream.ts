@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { TABLES } from '../../lambdas/wiring/tables.ts';
 import { localTableName } from '../../local/handler-env.ts';
 import { startStreamPoller, type RunningStreamPoller } from '../../local/stream-poller.ts';
+import { FIGURES_STREAM } from '../../lambdas/wiring/event-functions.ts';
 import { asFunction } from '../../local/table-access-guard.ts';
 
 let own: RunningStreamPoller | undefined;
@@ -19,6 +20,7 @@ export async function startOwnFigures(prefix: string): Promise<RunningStreamPoll
     endpoint: inject('sendwell').dynamodbEndpoint,
     tableName: localTableName(TABLES.messages, prefix),
     handler: asFunction('countMessageFigures', handler),
+    filters: FIGURES_STREAM.filters,
     intervalMs: 100,
   });
   return own;

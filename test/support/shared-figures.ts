@@ -13,6 +13,7 @@ import { TABLES } from '../../lambdas/wiring/tables.ts';
 import { handlerEnv, localTableName } from '../../local/handler-env.ts';
 import { generateKeys } from '../../local/keys.ts';
 import { startStreamPoller } from '../../local/stream-poller.ts';
+import { FIGURES_STREAM } from '../../lambdas/wiring/event-functions.ts';
 import { asFunction, guardHandlerTables } from '../../local/table-access-guard.ts';
 
 const [endpoint, tablePrefix] = process.argv.slice(2);
@@ -30,6 +31,7 @@ const poller = startStreamPoller({
   endpoint,
   tableName: localTableName(TABLES.messages, tablePrefix),
   handler: asFunction('countMessageFigures', handler),
+  filters: FIGURES_STREAM.filters,
   // Not faster: each round describes the stream, work on DynamoDB Local's one thread that every other file waits
   // behind (measured at 20 rounds a second: ~15 % of a core, while a late stream's walk made describing it costly).
   intervalMs: 200,

@@ -1,0 +1,78 @@
+/**
+ * The figures stream's event filters (lambdas/wiring/event-functions.ts FIGURES_STREAM, applied by the deployed
+ * mapping and by the local stream reader): no change that adds to the figures may be filtered out, and the bulk of the
+ * stream that adds nothing (claims, raw open and click events, engagement items, removals) is.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { figuresOfChange, type MessageChange } from '../../../lambdas/domain/message-figures.ts';
+import { FIGURES_STREAM } from '../../../lambdas/wiring/event-functions.ts';
+import { matchesFilter } from '../../../local/stream-poller.ts';
+
+/** The change as a stream record, the shape the filters are matched against (on AWS and by the local reader). */
+function streamRecord(change: MessageChange) {
+  const keysOf = (image: Readonly<Record<string, unknown>> | undefined) => (image ? marshall({ pk: image.pk, sk: image.sk }) : undefined);
+  return {
+    eventName: change.eventName,
+    dynamodb: {
+      Keys: keysOf(change.newImage ?? change.oldImage),
+      ...(change.newImage ? { NewImage: marshall(change.newImage, { removeUndefinedValues: true }) } : {}),
+      ...(change.oldImage ? { OldImage: marshall(change.oldImage, { removeUndefinedValues: true }) } : {}),
+    },
+  };
+}
+const passes = (change: MessageChange) => FIGURES_STREAM.filters.some((f) => matchesFilter(f, streamRecord(change)));
+
+const at = '2026-12-05T10:00:00.000Z';
+const record = { pk: 'M#m1', sk: 'MSG', class: 'marketing', campaignId: 'cmp_1', status: 'sent' };
+
+describe('the figures stream filters', () => {
+  it('let through what counts: a delivery, an open, a click, each counted SES feedback event', () => {
+    expect(passes({ eventName: 'MODIFY', oldImage: record, newImage: { ...record, deliveredAt: at } })).toBe(true);
+    expect(passes({ eventName: 'MODIFY', oldImage: record, newImage: { ...record, opens: 1, humanOpens: 1, firstOpenAt: at, lastOpenAt: at } })).toBe(true);
+    for (const type of ['bounced_hard', 'bounced_soft', 'complained', 'rejected', 'delayed', 'rendering_failed']) {
+      const change = { eventName: 'INSERT', newImage: { pk: 'M#m1', sk: `E#${at}#${type}`, type, at, class: 'marketing' } };
+      expect(figuresOfChange(change).length, type).toBe(1);
+      expect(passes(change), type).toBe(true);
+    }
+  });
+
+  it('filter out what never counts: the claim, raw open and click events, engagement items, link sets, removals', () => {
+    expect(passes({ eventName: 'INSERT', newImage: record })).toBe(false);
+    expect(passes({ eventName: 'INSERT', newImage: { pk: 'M#m1', sk: `E#${at}#open#ab12`, type: 'open', at, class: 'marketing' } })).toBe(false);
+    expect(passes({ eventName: 'INSERT', newImage: { pk: 'M#m1', sk: `E#${at}#click#ab12`, type: 'click', at } })).toBe(false);
+    expect(passes({ eventName: 'MODIFY', oldImage: { pk: 'R#r1', sk: 'ENGAGEMENT' }, newImage: { pk: 'R#r1', sk: 'ENGAGEMENT', lastOpenedAt: at } })).toBe(false);
+    expect(passes({ eventName: 'INSERT', newImage: { pk: 'LINKS#h1', sk: 'LINKS', links: ['https://shop.example'] } })).toBe(false);
+    expect(passes({ eventName: 'REMOVE', oldImage: { ...record, deliveredAt: at } })).toBe(false);
+  });
+
+  it('never filter out a change that adds to the figures (any item, any change)', () => {
+    const image = fc.record(
+      {
+        pk: fc.constantFrom('M#m1', 'R#r1', 'LINKS#h1', 'C#c1'),
+        sk: fc.constantFrom('MSG', `E#${at}#x`, 'ENGAGEMENT', 'LINKS', 'CLAIM'),
+        class: fc.constantFrom('marketing', 'service', undefined),
+        type: fc.constantFrom('bounced_hard', 'bounced_soft', 'complained', 'rejected', 'delayed', 'rendering_failed', 'delivered', 'open', 'click', 'send', undefined),
+        at: fc.constant(at),
+        deliveredAt: fc.constantFrom(at, undefined),
+        opens: fc.nat(3),
+        humanOpens: fc.nat(3),
+        clicks: fc.nat(3),
+        humanClicks: fc.nat(3),
+        firstOpenAt: fc.constantFrom(at, undefined),
+        lastOpenAt: fc.constantFrom(at, undefined),
+        lastClickAt: fc.constantFrom(at, undefined),
+      },
+      { requiredKeys: ['pk', 'sk'] },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('INSERT', 'MODIFY', 'REMOVE'), image, image, (eventName, a, b) => {
+        const newer = { ...b, pk: a.pk, sk: a.sk };
+        const change: MessageChange = eventName === 'REMOVE' ? { eventName, oldImage: a } : eventName === 'INSERT' ? { eventName, newImage: newer } : { eventName, oldImage: a, newImage: newer, at };
+        if (figuresOfChange(change).length > 0) expect(passes(change)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
