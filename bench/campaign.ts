@@ -428,6 +428,9 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     say(
       `campaign   ${fmt.int(n)} recipients settled (${fmt.int(counters.sent)} sent, ${fmt.int(counters.failed)} failed) in ${fmt.s(campaignMs)}, launch to completed: ${fmt.int(perSecond)} recipients/s`,
     );
+    // What the deployed plan of senders rests on (lib/campaign-delivery.ts MAILS_PER_SECOND_PER_SENDER): one send
+    // consumer here is one sender invocation there, and here every DynamoDB call waits on DynamoDB Local's one thread.
+    say(`per sender ${fmt.int(perSecond / engine.settings.senderConcurrency)} recipients/s per send consumer (${engine.settings.senderConcurrency} consumers; a consumer is a sender invocation on AWS)`);
     say(`raw SES    ${fmt.int(baseline.started)} SendEmail at concurrency ${concurrency} (the campaign's peak of SES calls in flight): ${fmt.int(rawPerSecond)} sends/s`);
     say(`ratio      campaign recipients/s ÷ raw SendEmail/s = ${fmt.two(perSecond / rawPerSecond)}`);
     say('');

@@ -4,6 +4,7 @@
  * DynamoDB units, the calls and the SES events per mail come from a run of bench/campaign.ts. SES's own $100 is not
  * included (this is what Sendwell adds on top).
  */
+import { MAILS_PER_SECOND_PER_SENDER } from '../lib/campaign-delivery.ts';
 
 /** Per recipient (send path), per mail (SES events), per open or per click. */
 export interface PathUnits {
@@ -38,8 +39,9 @@ export const PRICES = {
 
 /** Assumed Lambda durations and sizes (docs/SCALING.md: not measurable on the local stack). */
 const LAMBDA = {
-  // ~24,000 send batches per million (50 recipients, plus continuations), 5 per invocation.
-  sender: { seconds: 0.2, gb: 0.5, mailsPerInvocation: 208 },
+  // ~24,000 send batches per million (50 recipients, plus continuations), 5 per invocation. Billed seconds per mail:
+  // see `SenderPlan`.
+  sender: { gb: 0.5, mailsPerInvocation: 208 },
   sesEvents: { seconds: 0.1, gb: 0.25 },
   publicRoute: { seconds: 0.06, gb: 0.25 },
 } as const;
@@ -50,8 +52,19 @@ export function perMailAllIn(p: MeasuredPaths): PathUnits {
   return { calls: sum('calls'), wru: sum('wru'), rru: sum('rru') };
 }
 
+/**
+ * Mails a second one sender invocation is planned for (lib/campaign-delivery.ts `MAILS_PER_SECOND_PER_SENDER`): its
+ * billed seconds per mail are one over it, since enough senders run for the send rate and each waits, billed, on the
+ * campaign's per-second budget for the rest. 25 since issue 17; 5 before (0.2 s a mail).
+ */
+export interface SenderPlan {
+  readonly mailsPerSecond: number;
+}
+export const SENDER_PLAN: SenderPlan = { mailsPerSecond: MAILS_PER_SECOND_PER_SENDER };
+export const SENDER_PLAN_BEFORE_17: SenderPlan = { mailsPerSecond: 5 };
+
 /** USD per million mails on top of SES, by line. */
-export function costPerMillion(p: MeasuredPaths): { writes: number; reads: number; lambda: number; other: number; total: number } {
+export function costPerMillion(p: MeasuredPaths, plan: SenderPlan = SENDER_PLAN): { writes: number; reads: number; lambda: number; other: number; total: number } {
   const m = 1_000_000;
   const all = perMailAllIn(p);
   const writes = all.wru * PRICES.perMillionWru;
@@ -63,7 +76,7 @@ export function costPerMillion(p: MeasuredPaths): { writes: number; reads: numbe
   };
   const requests = (invocations.sender + invocations.sesEvents + invocations.publicRoutes) / m;
   const gbSeconds =
-    m * LAMBDA.sender.seconds * LAMBDA.sender.gb +
+    (m / plan.mailsPerSecond) * LAMBDA.sender.gb +
     p.eventsPerMail * m * LAMBDA.sesEvents.seconds * LAMBDA.sesEvents.gb +
     invocations.publicRoutes * LAMBDA.publicRoute.seconds * LAMBDA.publicRoute.gb;
   const lambda = requests * PRICES.perMillionLambdaRequests + gbSeconds * PRICES.perGbSecond;

@@ -40,12 +40,12 @@ describe('senderConcurrency', () => {
     [0.5, 2],
     [1, 2],
     [10, 2],
-    [DEFAULT_SEND_RATE, 3],
-    [15, 3],
-    [16, 4],
-    [200, 40],
-    [500, 100],
-    [501, 100],
+    [DEFAULT_SEND_RATE, 2],
+    [50, 2],
+    [51, 3],
+    [200, 8],
+    [2_500, 100],
+    [2_501, 100],
     [50_000, 100],
   ])('sendRate %d → %d senders', (rate, expected) => {
     expect(senderConcurrency(rate)).toBe(expected);
@@ -53,7 +53,7 @@ describe('senderConcurrency', () => {
 
   it('is a whole number within what SQS accepts (2 to 1000) and the cap, never decreasing with the rate', () => {
     let previous = 0;
-    for (let rate = 0.25; rate <= 2_000; rate += 0.25) {
+    for (let rate = 0.25; rate <= 3_000; rate += 0.25) {
       const c = senderConcurrency(rate);
       expect(Number.isInteger(c), String(rate)).toBe(true);
       expect(c).toBeGreaterThanOrEqual(Math.max(2, previous));
@@ -235,7 +235,7 @@ describe.each([
 
     it(`sizes the sender's concurrency from the send rate: senderConcurrency(${rate}) = ${senderConcurrency(rate)}`, () => {
       expect(campaigns.senderConcurrency).toBe(senderConcurrency(rate));
-      expect(mappingsOf('campaignSender')[0]![1].Properties.ScalingConfig.MaximumConcurrency).toBe(rate === DEFAULT_SEND_RATE ? 3 : 40);
+      expect(mappingsOf('campaignSender')[0]![1].Properties.ScalingConfig.MaximumConcurrency).toBe(rate === DEFAULT_SEND_RATE ? 2 : 8);
     });
 
     it('startDueCampaigns consumes no queue, and no other function consumes a campaign queue', () => {
