@@ -3,7 +3,8 @@
  * on the local queue stand-in — the same service and worker handler AWS runs — against DynamoDB Local (in memory),
  * and, in the same run on the same DynamoDB Local, the raw BatchWriteItem rate of N items (25 a call, 8 calls in
  * flight) as the baseline (the issue's ratio). A second baseline writes, the same raw way and without conditions, the
- * items a new row needs (address claim, profile with its index attributes, ledger entry): like with like. Prints
+ * items a new row needs (address claim, profile with its index attributes, ledger entry): like with like. Each of the
+ * three writes into fresh tables of its own (created before anything is written), so none pays for another's. Prints
  * rows/s, items/s and both ratios. Never fails on a time; fails (exit 1) when the job
  * does not settle every row, or creates a different number of recipients than the file holds.
  */
@@ -13,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from '../lambdas/adapters/dynamo/tables.ts';
-import { TABLE_LIST } from '../lambdas/wiring/tables.ts';
+import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { handlerEnv, localTableName } from '../local/handler-env.ts';
 import { generateKeys } from '../local/keys.ts';
@@ -25,6 +26,13 @@ import { mapLimit } from './public-setup.ts';
 
 const HOST = '127.0.0.1';
 const TABLE_PREFIX = 'sendwell-bench-import';
+/**
+ * Each measurement writes into tables of its own, all created before anything is written: none pays for the items
+ * another wrote before it (a table of 400,000 items, and its stream, cost DynamoDB Local more per write than a fresh
+ * one: the job, measured last, used to write into the baselines' tables).
+ */
+const RAW_PREFIX = `${TABLE_PREFIX}-raw`;
+const ROW_ITEMS_PREFIX = `${TABLE_PREFIX}-rows`;
 const DEFAULT_ROWS = 100_000;
 
 const USAGE = `Usage: npm run bench:import -- [options]
@@ -50,14 +58,13 @@ async function run(options: Options): Promise<void> {
     stops.push(dynamo.stop);
     const setup = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     stops.push(async () => setup.destroy());
-    await ensureTables(setup, TABLE_LIST, (def) => localTableName(def, TABLE_PREFIX));
+    for (const prefix of [TABLE_PREFIX, RAW_PREFIX, ROW_ITEMS_PREFIX]) await ensureTables(setup, TABLE_LIST, (def) => localTableName(def, prefix));
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: `http://${HOST}:1`, publicBaseUrl: `http://${HOST}:1`, keys: generateKeys(), tablePrefix: TABLE_PREFIX }), {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const { importJobs } = await import('../lambdas/adapters/import-jobs-container.ts');
     const { createImportJob } = await import('../lambdas/services/import-jobs.ts');
     const { startImportEngine } = await import('../local/import-engine.ts');
-    const { config } = await import('../lambdas/adapters/config.ts');
 
     // Baseline: raw BatchWriteItem into the recipients table, items the size of a recipient profile.
     const db = DynamoDBDocumentClient.from(setup);
@@ -69,8 +76,8 @@ async function run(options: Options): Promise<void> {
         PutRequest: { Item: { pk: `BENCH#${runId}#${b * 25 + k}`, sk: 'PROFILE', email: `r${b * 25 + k}@bench.example.com`, country: 'US', attributes: { plan: 'pro', n: String(b * 25 + k) }, createdAt: new Date().toISOString() } },
       }));
       while (items.length) {
-        const out = await db.send(new BatchWriteCommand({ RequestItems: { [config().tables.recipients]: items } }));
-        items = (out.UnprocessedItems?.[config().tables.recipients] as typeof items | undefined) ?? [];
+        const out = await db.send(new BatchWriteCommand({ RequestItems: { [localTableName(TABLES.recipients, RAW_PREFIX)]: items } }));
+        items = (out.UnprocessedItems?.[localTableName(TABLES.recipients, RAW_PREFIX)] as typeof items | undefined) ?? [];
       }
     });
     const rawMs = performance.now() - t;
@@ -83,12 +90,12 @@ async function run(options: Options): Promise<void> {
       const id = `rcp_bench${runId}${i}`;
       const at = new Date().toISOString();
       return [
-        { table: config().tables.recipients, request: { PutRequest: { Item: { pk: `A#bench${runId}${i}`, sk: 'CLAIM', recipientId: id, createdAt: at, origin: `imp_bench:${i + 2}` } } } },
+        { table: localTableName(TABLES.recipients, ROW_ITEMS_PREFIX), request: { PutRequest: { Item: { pk: `A#bench${runId}${i}`, sk: 'CLAIM', recipientId: id, createdAt: at, origin: `imp_bench:${i + 2}` } } } },
         {
-          table: config().tables.recipients,
+          table: localTableName(TABLES.recipients, ROW_ITEMS_PREFIX),
           request: { PutRequest: { Item: { pk: `R#${id}`, sk: 'PROFILE', id, email: `r${i}.${runId}@bench.example.com`, address: `r${i}.${runId}@bench.example.com`, addressHash: `bench${runId}${i}`, country: 'US', attributes: { plan: 'pro', n: String(i) }, unsubscribedAll: false, createdAt: at, updatedAt: at, gsi2pk: `ALL#${i % 8}`, gsi2sk: `R#${id}` } } },
         },
-        { table: config().tables.ledger, request: { PutRequest: { Item: { pk: `R#${id}`, sk: `${at}#000#00000000`, at, recipientId: id, subject: 'recipient', from: null, to: 'created', source: 'import', jurisdiction: 'standard', actor: 'bench' } } } },
+        { table: localTableName(TABLES.ledger, ROW_ITEMS_PREFIX), request: { PutRequest: { Item: { pk: `R#${id}`, sk: `${at}#000#00000000`, at, recipientId: id, subject: 'recipient', from: null, to: 'created', source: 'import', jurisdiction: 'standard', actor: 'bench' } } } },
       ];
     };
     t = performance.now();

@@ -521,8 +521,6 @@ export class MessageStore {
     }
   }
 
-
-
   async get(id: string): Promise<MessageRecord | undefined> {
     const out = await this.#db.send(
       new QueryCommand({
@@ -658,7 +656,7 @@ export class MessageStore {
 
   /**
    * Deletes a message record and all its events; returns how many items went. The record goes first: an open or
-   * click landing meanwhile fails its record update and takes its own event back (`#recordEngagement`).
+   * click landing meanwhile finds no record and its transaction (count and raw event) is cancelled (`#recordEngagement`).
    */
   async deleteMessage(id: string): Promise<number> {
     const out = await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: recordKey(id), ReturnValues: 'ALL_OLD' }));
