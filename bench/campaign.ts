@@ -347,7 +347,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
       for (const event of simulatedEvents(mail)) {
         events++;
         const outcome = await sesEventsHandler(event);
-        // `ignored`: a Send event where the handler no longer records it (it is not published since issue 17).
+        // `ignored`: a Send event the handler only reads (since issue 17 it records one only for a send in doubt).
         if (outcome !== 'applied' && outcome !== ('ignored' as string)) throw new Error(`SES event not applied: ${String(outcome)}`);
       }
     });
