@@ -212,16 +212,25 @@ export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Prom
   const at = now.toISOString();
   const pausedFor = c.pausedAt ? Math.max(0, now.getTime() - Date.parse(c.pausedAt)) : 0;
   await transition(deps, c, 'resume', actor, { status: 'sending', updatedAt: at, launcherAt: at }, { add: { pausedMs: pausedFor } });
-  // Queued before they are unparked: a failure in between leaves them parked (a later resume sends them again;
-  // the senders find anyone already claimed).
-  // Recipients waiting for an A/B test's winner stay parked until it is decided (then the sweep releases them): sent
-  // back now, a sender would park them again under the same key while this unparks it.
-  const parked = (await deps.campaigns.parked(id)).filter((b) => !(c.test && !c.decision && b.batchId.endsWith(AWAITING_WINNER)));
-  if (parked.length) await deps.queues.send(parked);
-  await Promise.all(parked.map((batch) => deps.campaigns.unpark(id, batch.batchId)));
+  await requeueParked(deps, c);
   if (!c.audienceComplete) await deps.queues.launch(id);
   else await deps.campaigns.completeIfDone(id, at);
   return getCampaign(deps, id);
+}
+
+/**
+ * Sends a campaign's parked batches back to the send queue: on resume, and from the sweep for a campaign that is
+ * sending (a sender that read it paused just before a resume parks its batch after the resume sent the parked ones
+ * back; nothing else would ever send it). Queued before they are unparked: a failure in between leaves them parked for
+ * the next try, and the senders find anyone already claimed. Recipients waiting for an A/B test's winner stay parked
+ * until it is decided (the sweep releases them then): sent back now, a sender would park them again under the same
+ * key while this unparks it. Returns the batches sent.
+ */
+export async function requeueParked(deps: Deps, c: Pick<StoredCampaign, 'id' | 'test' | 'decision'>): Promise<number> {
+  const parked = (await deps.campaigns.parked(c.id)).filter((b) => !(c.test && !c.decision && b.batchId.endsWith(AWAITING_WINNER)));
+  if (parked.length) await deps.queues.send(parked);
+  await Promise.all(parked.map((batch) => deps.campaigns.unpark(c.id, batch.batchId)));
+  return parked.length;
 }
 
 export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Promise<Campaign> {

@@ -110,7 +110,7 @@ export const EVENT_FUNCTIONS = {
   },
   startDueCampaigns: {
     entry: 'lambdas/handlers/start-due-campaigns.ts',
-    description: 'Campaigns: every minute, launches scheduled campaigns whose time has come, restarts launches that stalled, picks A/B test winners.',
+    description: 'Campaigns: every minute, launches scheduled campaigns whose time has come, restarts launches that stalled, sends back batches parked while their campaign is sending, picks A/B test winners.',
     source: 'schedule',
     memorySize: 256,
     timeoutSeconds: 60,
