@@ -12,8 +12,7 @@ import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { malformedPlaceholders } from '../domain/template.ts';
 import { addDays, figuresOf, MAX_RANGE_DAYS, ratesOf, sumCounters } from '../domain/metrics.ts';
 import { variantSeries } from '../adapters/dynamo/counters.ts';
-import type { StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
-import type { SendBatch } from '../domain/campaign.ts';
+import { asBatch, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
 import type { Campaign, CampaignInput } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { resolveTemplate } from './send.ts';
@@ -114,10 +113,10 @@ export async function chooseWinner(deps: Deps, id: string, variant: string, acto
 export async function releaseAwaiting(deps: Deps, id: string): Promise<number> {
   const c = await deps.campaigns.get(id);
   if (!c || c.status !== 'sending') return 0;
-  const waiting: SendBatch[] = (await deps.campaigns.parked(id)).filter((b) => b.batchId.endsWith(AWAITING_WINNER));
+  const waiting = (await deps.campaigns.parked(id)).filter((b) => b.batchId.endsWith(AWAITING_WINNER));
   if (!waiting.length) return 0;
-  await deps.queues.send(waiting);
-  await Promise.all(waiting.map((b) => deps.campaigns.unpark(id, b.batchId)));
+  await deps.queues.send(waiting.map(asBatch));
+  await Promise.all(waiting.map((b) => deps.campaigns.unpark(id, b.batchId, b.parkVersion)));
   return waiting.reduce((n, b) => n + b.recipientIds.length, 0);
 }
 

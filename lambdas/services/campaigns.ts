@@ -10,7 +10,7 @@ import { addDays, figuresOf, MAX_RANGE_DAYS, sumCounters } from '../domain/metri
 import { patched } from '../domain/patch.ts';
 import type { SegmentRule } from '../domain/segments.ts';
 import { parseWallTime, zonedInstant } from '../domain/time-zones.ts';
-import { markers, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
+import { asBatch, markers, type StoredCampaign } from '../adapters/dynamo/campaign-store.ts';
 import type { AudienceFilter, Campaign, CampaignInput, CampaignUpdate, SendResult } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { newId } from './ids.ts';
@@ -228,8 +228,8 @@ export async function resumeCampaign(deps: Deps, id: string, actor: Actor): Prom
  */
 export async function requeueParked(deps: Deps, c: Pick<StoredCampaign, 'id' | 'test' | 'decision'>): Promise<number> {
   const parked = (await deps.campaigns.parked(c.id)).filter((b) => !(c.test && !c.decision && b.batchId.endsWith(AWAITING_WINNER)));
-  if (parked.length) await deps.queues.send(parked);
-  await Promise.all(parked.map((batch) => deps.campaigns.unpark(c.id, batch.batchId)));
+  if (parked.length) await deps.queues.send(parked.map(asBatch));
+  await Promise.all(parked.map((batch) => deps.campaigns.unpark(c.id, batch.batchId, batch.parkVersion)));
   return parked.length;
 }
 
@@ -239,7 +239,7 @@ export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Prom
   await transition(deps, c, 'cancel', actor, { status: 'cancelled', cancelledAt: at, cancelledBy: actor, updatedAt: at }, {
     remove: [markers.activeKey(id), ...(c.status === 'scheduled' && c.sendAt ? [markers.scheduleKey(id, launchInstant({ sendAt: c.sendAt, localTime: c.localTime }).toISOString())] : [])],
   });
-  for (const batch of await deps.campaigns.parked(id)) await deps.campaigns.unpark(id, batch.batchId);
+  for (const batch of await deps.campaigns.parked(id)) await deps.campaigns.unpark(id, batch.batchId, batch.parkVersion);
   return getCampaign(deps, id);
 }
 

@@ -75,6 +75,11 @@ const LIST_KEY_SHAPE = {
 
 const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
 
+/** A parked batch as {@link CampaignStore.parked} reads it: `parkVersion` is what its unpark names. */
+export type ParkedBatch = SendBatch & { attempt?: number; parkVersion?: number };
+/** The batch to queue again, without its parking version. */
+export const asBatch = ({ parkVersion: _, ...batch }: ParkedBatch): SendBatch & { attempt?: number } => batch;
+
 export class CampaignStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
@@ -421,17 +426,47 @@ export class CampaignStore {
   }
 
   /** Sets a batch aside while its campaign is paused (the same batch again overwrites it). */
+  /**
+   * Sets a batch aside while its campaign is paused (or waits for an A/B winner). Two deliveries of one batch may park
+   * different remainders under one key: the recipients are added to a set, so neither loses the other's, and every
+   * park moves the item's `version`, so an unpark that read an older one leaves it (for the next resume or sweep).
+   */
   async park(batch: SendBatch & { attempt?: number }): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: `C#${batch.campaignId}`, sk: `PARK#${batch.batchId}`, batch } }));
+    if (batch.recipientIds.length === 0) return;
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: `C#${batch.campaignId}`, sk: `PARK#${batch.batchId}` },
+        UpdateExpression: 'SET #batch = if_not_exists(#batch, :batch) ADD #ids :ids, #version :one',
+        ExpressionAttributeNames: { '#batch': 'batch', '#ids': 'ids', '#version': 'version' },
+        ExpressionAttributeValues: { ':batch': batch, ':ids': new Set(batch.recipientIds), ':one': 1 },
+      }),
+    );
+  }
+  /** The parked batches, each with every recipient parked under its key and the `parkVersion` its unpark names. */
+  async parked(id: string): Promise<ParkedBatch[]> {
+    return (await this.#itemsOf(id, 'PARK#')).map((i) => {
+      const batch = i.batch as SendBatch & { attempt?: number };
+      const ids = i.ids instanceof Set ? [...(i.ids as Set<string>)].sort() : batch.recipientIds;
+      return { ...batch, recipientIds: ids, ...(typeof i.version === 'number' ? { parkVersion: i.version } : {}) };
+    });
   }
 
-  async parked(id: string): Promise<Array<SendBatch & { attempt?: number }>> {
-    return (await this.#itemsOf(id, 'PARK#')).map((i) => i.batch as SendBatch & { attempt?: number });
+  /** Deletes a parked batch, unless it was parked again since `parkVersion` was read (then it stays for the next look). */
+  async unpark(campaignId: string, batchId: string, parkVersion?: number): Promise<void> {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: `C#${campaignId}`, sk: `PARK#${batchId}` },
+          ...(parkVersion !== undefined ? { ConditionExpression: '#version = :v', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':v': parkVersion } } : {}),
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
-  async unpark(campaignId: string, batchId: string): Promise<void> {
-    await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: `C#${campaignId}`, sk: `PARK#${batchId}` } }));
-  }
 
   /** The audit trail of a campaign's lifecycle actions, oldest first. */
   async audit(id: string): Promise<Array<{ at: string; action: string; actor: string; reason?: string }>> {

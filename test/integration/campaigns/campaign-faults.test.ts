@@ -194,6 +194,21 @@ it('SES pausing the account pauses the campaign with a clear reason; resumed, it
   for (const e of audience) expect(mails.get(e.toLowerCase())?.length ?? 0).toBe(1);
 });
 
+it('two deliveries of one batch parking different remainders keep both; an unpark that read an older park leaves it', async () => {
+  const store = container().campaigns;
+  const id = `cmp_park${Date.now().toString(36)}`;
+  await store.park({ campaignId: id, batchId: 'p0-1~parked', recipientIds: ['r1', 'r2', 'r3'] });
+  const [first] = await store.parked(id);
+  await store.park({ campaignId: id, batchId: 'p0-1~parked', recipientIds: ['r3', 'r4'] });
+  const [both] = await store.parked(id);
+  expect(both!.recipientIds).toEqual(['r1', 'r2', 'r3', 'r4']);
+  // A resume that read the first park unparks after the second landed: the batch stays for the next look.
+  await store.unpark(id, 'p0-1~parked', first!.parkVersion);
+  expect((await store.parked(id)).map((b) => b.recipientIds)).toEqual([['r1', 'r2', 'r3', 'r4']]);
+  await store.unpark(id, 'p0-1~parked', both!.parkVersion);
+  expect(await store.parked(id)).toEqual([]);
+});
+
 it('a batch parked just after a resume (a sender read the campaign paused a moment before) is sent by the sweep, once', { timeout: 300_000 }, async () => {
   const api = suite.api;
   const { template, subject, audience } = await marketingSetup('parkrace', 60);
