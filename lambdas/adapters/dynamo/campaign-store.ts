@@ -447,7 +447,8 @@ export class CampaignStore {
   async parked(id: string): Promise<ParkedBatch[]> {
     return (await this.#itemsOf(id, 'PARK#')).map((i) => {
       const batch = i.batch as SendBatch & { attempt?: number };
-      const ids = i.ids instanceof Set ? [...(i.ids as Set<string>)].sort() : batch.recipientIds;
+      // The first park's list is in the set too; an item parked before sets were used has only the list.
+      const ids = [...new Set([...batch.recipientIds, ...(i.ids instanceof Set ? (i.ids as Set<string>) : [])])].sort();
       return { ...batch, recipientIds: ids, ...(typeof i.version === 'number' ? { parkVersion: i.version } : {}) };
     });
   }
