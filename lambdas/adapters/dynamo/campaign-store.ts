@@ -425,7 +425,6 @@ export class CampaignStore {
     return (await this.#itemsOf(id, 'RATE#')).map((i) => ({ second: Number(String(i.sk).slice(5)), used: Number(i.used) }));
   }
 
-  /** Sets a batch aside while its campaign is paused (the same batch again overwrites it). */
   /**
    * Sets a batch aside while its campaign is paused (or waits for an A/B winner). Two deliveries of one batch may park
    * different remainders under one key: the recipients are added to a set, so neither loses the other's, and every
@@ -443,6 +442,7 @@ export class CampaignStore {
       }),
     );
   }
+
   /** The parked batches, each with every recipient parked under its key and the `parkVersion` its unpark names. */
   async parked(id: string): Promise<ParkedBatch[]> {
     return (await this.#itemsOf(id, 'PARK#')).map((i) => {
@@ -467,7 +467,6 @@ export class CampaignStore {
       if (!isConditionFailure(e)) throw e;
     }
   }
-
 
   /** The audit trail of a campaign's lifecycle actions, oldest first. */
   async audit(id: string): Promise<Array<{ at: string; action: string; actor: string; reason?: string }>> {

@@ -176,22 +176,33 @@ async function marketingSetup(label: string, count: number) {
   return { template: run, subject: `Subject ${run}`, audience: cohorts[run]! };
 }
 
-it('SES pausing the account pauses the campaign with a clear reason; resumed, it finishes exactly once', { timeout: 300_000 }, async () => {
+/** A campaign of `count` launched while SES refuses to send: it pauses itself; returns once the engine is idle. */
+async function pausedBySes(label: string, count: number) {
   const api = suite.api;
-  const { template, subject, audience } = await marketingSetup('sespause', 120);
+  const { template, subject, audience } = await marketingSetup(label, count);
   sesPaused = true;
-  const c = await api.post('/v1/campaigns', { name: 'SES paused', template, ratePerSecond: 200 });
+  const c = await api.post('/v1/campaigns', { name: `SES paused ${label}`, template, ratePerSecond: 200 });
   await api.post(`/v1/campaigns/${c.body.id}/launch`);
   const paused = await waitForCampaign(api, c.body.id, (x) => x.status === 'paused', 60_000);
-  expect(paused).toMatchObject({ pauseReason: 'ses_sending_paused', pausedBy: 'sendwell' });
   await waitForIdle(engine);
-  expect((await mailsBySubject(subject)).size).toBe(0);
-  sesPaused = false;
-  expect((await api.post(`/v1/campaigns/${c.body.id}/resume`)).status).toBe(202);
-  const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 120_000);
-  expect(done.progress).toMatchObject({ sent: 120, failed: 0, remaining: 0 });
+  return { id: c.body.id as string, paused, subject, audience };
+}
+
+/** Completed with every recipient sent, and each got exactly one mail. */
+async function expectEachMailedOnce(id: string, subject: string, audience: readonly string[]) {
+  const done = await waitForCampaign(suite.api, id, (x) => x.status === 'completed', 120_000);
+  expect(done.progress).toMatchObject({ sent: audience.length, failed: 0, remaining: 0 });
   const mails = await mailsBySubject(subject);
   for (const e of audience) expect(mails.get(e.toLowerCase())?.length ?? 0).toBe(1);
+}
+
+it('SES pausing the account pauses the campaign with a clear reason; resumed, it finishes exactly once', { timeout: 300_000 }, async () => {
+  const { id, paused, subject, audience } = await pausedBySes('sespause', 120);
+  expect(paused).toMatchObject({ pauseReason: 'ses_sending_paused', pausedBy: 'sendwell' });
+  expect((await mailsBySubject(subject)).size).toBe(0);
+  sesPaused = false;
+  expect((await suite.api.post(`/v1/campaigns/${id}/resume`)).status).toBe(202);
+  await expectEachMailedOnce(id, subject, audience);
 });
 
 it('two deliveries of one batch parking different remainders keep both; an unpark that read an older park leaves it', async () => {
@@ -210,15 +221,9 @@ it('two deliveries of one batch parking different remainders keep both; an unpar
 });
 
 it('a batch parked just after a resume (a sender read the campaign paused a moment before) is sent by the sweep, once', { timeout: 300_000 }, async () => {
-  const api = suite.api;
-  const { template, subject, audience } = await marketingSetup('parkrace', 60);
-  sesPaused = true;
-  const c = await api.post('/v1/campaigns', { name: 'Park race', template, ratePerSecond: 200 });
-  await api.post(`/v1/campaigns/${c.body.id}/launch`);
-  await waitForCampaign(api, c.body.id, (x) => x.status === 'paused', 60_000);
-  await waitForIdle(engine);
+  const { id, subject, audience } = await pausedBySes('parkrace', 60);
   const deps = container();
-  expect((await deps.campaigns.parked(c.body.id)).length).toBeGreaterThan(0);
+  expect((await deps.campaigns.parked(id)).length).toBeGreaterThan(0);
   sesPaused = false;
   // The race: the resume's look at the parked batches came before those parks were written, so it sends none back;
   // the campaign is `sending` with batches parked that nothing else would send.
@@ -226,11 +231,8 @@ it('a batch parked just after a resume (a sender read the campaign paused a mome
   const blind = new Proxy(deps.campaigns, {
     get: (store, key) => (key === 'parked' ? async () => [] : typeof Reflect.get(store, key) === 'function' ? Reflect.get(store, key).bind(store) : Reflect.get(store, key)),
   });
-  await resumeCampaign({ ...deps, campaigns: blind }, c.body.id, 'test');
-  const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 120_000);
-  expect(done.progress).toMatchObject({ sent: 60, failed: 0, remaining: 0 });
-  const mails = await mailsBySubject(subject);
-  for (const e of audience) expect(mails.get(e.toLowerCase())?.length ?? 0).toBe(1);
+  await resumeCampaign({ ...deps, campaigns: blind }, id, 'test');
+  await expectEachMailedOnce(id, subject, audience);
 });
 
 it('a recipient SES keeps refusing is retried, then counted failed and dead-lettered with the reason; the others go', { timeout: 300_000 }, async () => {
