@@ -223,7 +223,7 @@ export function decide(recipient: RecipientState, message: DecisionMessage, now:
  * trackingAllowed(RecipientStateSchema.parse({ country: 'FR' }))                  // false
  * trackingAllowed(RecipientStateSchema.parse({ country: 'FR', tracking: true }))  // true
  */
-export function trackingAllowed(recipient: RecipientState): boolean {
+export function trackingAllowed(recipient: Pick<RecipientState, 'erased' | 'tracking' | 'country'>): boolean {
   if (recipient.erased) return false;
   return recipient.tracking ?? jurisdictionFor(recipient.country).trackingDefault;
 }

@@ -9,7 +9,7 @@ import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
 import { publishMetrics } from '../adapters/metrics.ts';
 import { verifyToken } from '../domain/tokens.ts';
-import { unsubscribe } from '../services/recipient-actions.ts';
+import { unsubscribe } from '../services/unsubscribe.ts';
 
 export const MAILTO_WORDING = 'mailto-unsubscribe-v1';
 

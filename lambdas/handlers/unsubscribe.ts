@@ -9,7 +9,7 @@
 import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { signToken, verifyToken } from '../domain/tokens.ts';
-import { unsubscribe, type UnsubscribeScope } from '../services/recipient-actions.ts';
+import { unsubscribe, type UnsubscribeScope } from '../services/unsubscribe.ts';
 import { ERASED_NOTE, evidenceOf, field, page, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const UNSUBSCRIBE_WORDING = 'unsubscribe-page-v1';

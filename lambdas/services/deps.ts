@@ -55,7 +55,7 @@ export interface CampaignQueues {
 export interface Deps {
   readonly recipients: Pick<
     RecipientStore,
-    'create' | 'createMany' | 'claimMany' | 'writeClaimed' | 'claims' | 'findIdByAddressHash' | 'findIdsByAddressHashes' | 'get' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
+    'create' | 'createMany' | 'claimMany' | 'writeClaimed' | 'claims' | 'findIdByAddressHash' | 'findIdsByAddressHashes' | 'get' | 'getProfile' | 'apply' | 'ledger' | 'fullLedger' | 'erase' | 'changeAddress' | 'audiencePage' | 'getForSending'
   >;
   readonly catalog: Pick<
     CatalogStore,

@@ -1,45 +1,15 @@
 /**
- * What recipients do from their mail, with nothing but a signed token: unsubscribe (the page's form or the
- * one-click POST of RFC 8058), and the preference page (topics, all marketing, tracking, do not sell or share,
+ * What recipients do from their mail, with nothing but a signed token, besides unsubscribing (services/unsubscribe.ts):
+ * the preference page (topics, all marketing, tracking, do not sell or share,
  * Global Privacy Control). Each change goes through the same consent services as the admin API, so it is ledgered
  * the same way, with `actor: 'recipient'` and the page's evidence.
  */
 import type { ConsentStatus } from '../domain/decide.ts';
 import type { Evidence } from '../schemas/fields.ts';
 import type { Recipient, Topic } from '../schemas/model.ts';
-import { dimsOf, type Deps } from './deps.ts';
+import type { Deps } from './deps.ts';
 import { getRecipient } from './recipient-records.ts';
 import { setConsent, setPreferences } from './recipients.ts';
-
-export type UnsubscribeScope = 'topic' | 'all';
-
-/**
- * Unsubscribes the token's recipient from the token's topic, or from all marketing (also when the topic no longer
- * exists: the caller passes the topic record it already loaded, or none). Idempotent; an unknown recipient (erased
- * since) is a no-op: there is nobody left to mail. With the token's `messageId`, the unsubscribe is also counted in the
- * series of that message's topic and campaign.
- */
-export async function unsubscribe(
-  deps: Deps,
-  target: { recipientId: string; topic?: Topic | undefined; messageId?: string | undefined },
-  scope: UnsubscribeScope,
-  source: 'one_click' | 'link' | 'mailto',
-  evidence: Evidence,
-): Promise<'unsubscribed' | 'unknown_recipient'> {
-  const [agg, message] = await Promise.all([
-    deps.recipients.get(target.recipientId),
-    target.messageId ? deps.messages.getRecord(target.messageId) : undefined,
-  ]);
-  if (!agg) return 'unknown_recipient';
-  // The token binds the message to this recipient; a record that says otherwise is not theirs to count under.
-  const dims = message?.recipientId === target.recipientId ? dimsOf(message) : {};
-  if (scope === 'all' || !target.topic) {
-    await setPreferences(deps, target.recipientId, { unsubscribedAll: true, source, evidence }, 'recipient', dims);
-  } else {
-    await setConsent(deps, target.recipientId, target.topic.id, { status: 'opted_out', source, evidence }, 'recipient', dims);
-  }
-  return 'unsubscribed';
-}
 
 export interface PreferenceView {
   readonly recipient: Recipient;

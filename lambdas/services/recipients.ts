@@ -2,10 +2,8 @@
  * Recipients and their consent: create (merging duplicates), read, update, change consent with its ledger entry,
  * preferences, double opt-in (confirmation mail, confirm), and the welcome mail.
  */
-import type { ConsentStatus } from '../domain/decide.ts';
 import { addressHash, maskEmail } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
-import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { CONFIRM_TEMPLATE_ID, WELCOME_TEMPLATE_ID } from '../domain/system-templates.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
@@ -21,6 +19,7 @@ import {
   type InitialConsent,
   type LedgerContext,
 } from './recipient-records.ts';
+import { changeConsent, changePreferences } from './consent-changes.ts';
 import { sendMessage } from './send.ts';
 import { fireTrigger, sendsWelcome } from './journeys.ts';
 import type { Journey } from '../schemas/journeys.ts';
@@ -101,16 +100,10 @@ export async function updateRecipient(deps: Deps, id: string, input: RecipientUp
   return getRecipient(deps, id);
 }
 
-/** The status a requested opt-in becomes: `pending` where confirmation is required and not yet given. */
-function needsConfirmation(agg: RecipientAggregate, topicDoubleOptIn: boolean): boolean {
-  return topicDoubleOptIn || jurisdictionFor(agg.profile.country).requiresDoubleOptIn;
-}
-
 /**
- * Opts a recipient in to or out of a topic. Where double opt-in applies, an opt-in becomes `pending` and a
- * confirmation mail goes out; it counts only after {@link confirmOptIn}. An import without evidence is refused:
- * it would make someone mailable without proof. An opt-out that changes something is counted as an unsubscribe by
- * source, in the topic's series and in `dims.campaign`'s when the change came from a campaign's mail.
+ * Opts a recipient in to or out of a topic (services/consent-changes.ts writes it). Where double opt-in applies, an
+ * opt-in becomes `pending` and a confirmation mail goes out; it counts only after {@link confirmOptIn}. An import
+ * without evidence is refused: it would make someone mailable without proof. An effective opt-in may start a journey.
  */
 export async function setConsent(deps: Deps, id: string, topicId: string, change: ConsentChange, actor: Actor, dims: CounterDims = {}): Promise<Recipient> {
   const topic = await deps.catalog.getTopic(topicId);
@@ -123,51 +116,20 @@ export async function setConsent(deps: Deps, id: string, topicId: string, change
   if (change.source === 'confirmation') {
     throw new SendwellError('validation_failed', 'Confirmation comes only from the confirm link in the mail.', [{ path: 'source', message: 'not allowed here' }]);
   }
-
-  for (let attempt = 0; ; attempt++) {
-    const agg = await deps.recipients.get(id);
-    if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
-    const current = agg.consents[topicId];
-    const pending = change.status === 'opted_in' && needsConfirmation(agg, topic.doubleOptIn);
-    const nextStatus: ConsentStatus = change.status === 'opted_out' ? 'opted_out' : pending ? 'pending' : 'opted_in';
-    // Already where the request wants it: nothing to write. (An opt-in already confirmed stays confirmed.)
-    if (current?.status === nextStatus && nextStatus !== 'pending') return view(deps, agg);
-    if (current?.status === 'opted_in' && nextStatus === 'pending') return view(deps, agg);
-
-    const keys = await deps.keys();
-    const at = deps.clock().toISOString();
-    const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
-    const who = { id, country: agg.profile.country };
-    // An erasure tombstone on this address is lifted only by a fresh, explicit opt-in that carries its evidence.
-    const liftTombstone =
-      change.status === 'opted_in' && change.evidence?.at !== undefined &&
-      (await deps.suppressions.list(agg.profile.addressHash)).some((s) => s.reason === 'erased');
-    try {
-      await deps.recipients.apply(id, {
-        at,
-        consents: [{ previous: current?.status, next: { topic: topicId, status: nextStatus, updatedAt: at, source: change.source } }],
-        ledger: [
-          ledgerEntry(keys, who, `topic:${topicId}`, current?.status ?? null, nextStatus, ctx, at),
-          ...(liftTombstone ? [ledgerEntry(keys, who, 'suppression:erased', 'active', 'lifted', { ...ctx, note: 'fresh opt-in with evidence after erasure' }, at)] : []),
-        ],
-      });
-    } catch (e) {
-      if (attempt < 2 && e instanceof SendwellError && e.code === 'conflict') continue;
-      throw e;
-    }
-    if (liftTombstone) await deps.suppressions.remove(agg.profile.addressHash, 'erased');
-    if (nextStatus === 'opted_out') await countUnsubscribe(deps, at, change.source, { ...dims, topic: topicId });
-    // Journeys (issue 19): an effective opt-in may start one; the sweep runs its steps (this may be a recipient page).
-    if (nextStatus === 'opted_in') await fireTrigger(deps, id, { optedIn: topicId }, { inline: false });
-    if (nextStatus === 'pending') {
-      await sendMessage(
-        deps,
-        { template: CONFIRM_TEMPLATE_ID, to: { recipientId: id }, data: { topic_name: topic.name } },
-        { confirmTopic: topicId },
-      );
-    }
-    return getRecipient(deps, id);
+  const agg = await deps.recipients.get(id);
+  if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
+  const { changed, status } = await changeConsent(deps, agg, topic, change, actor, dims);
+  if (!changed) return view(deps, agg);
+  // Journeys (issue 19): an effective opt-in may start one; the sweep runs its steps (this may be a recipient page).
+  if (status === 'opted_in') await fireTrigger(deps, id, { optedIn: topicId }, { inline: false });
+  if (status === 'pending') {
+    await sendMessage(
+      deps,
+      { template: CONFIRM_TEMPLATE_ID, to: { recipientId: id }, data: { topic_name: topic.name } },
+      { confirmTopic: topicId },
+    );
   }
+  return getRecipient(deps, id);
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'not_pending' | 'unknown_recipient';
@@ -195,44 +157,11 @@ export async function confirmOptIn(
   return 'confirmed';
 }
 
-/**
- * Counts one unsubscribe that changed something (`unsubscribed`, `unsubscribed_<source>`): the figure ops read by
- * source (link, one-click, preference page, complaint, mailto, api…).
- */
-async function countUnsubscribe(deps: Deps, at: string, source: string, dims: CounterDims): Promise<void> {
-  await deps.messages.count(at, { unsubscribed: 1, [`unsubscribed_${source}`]: 1 }, dims);
-}
-
-/**
- * "Unsubscribe from all marketing", tracking consent and "do not sell or share", each ledgered. Turning
- * "unsubscribe from all" on counts an unsubscribe, in the series of `dims` (the topic and campaign of the mail it came
- * from, when known).
- */
+/** "Unsubscribe from all marketing", tracking consent and "do not sell or share" (services/consent-changes.ts). */
 export async function setPreferences(deps: Deps, id: string, change: PreferencesChange, actor: Actor, dims: CounterDims = {}): Promise<Recipient> {
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
-  const keys = await deps.keys();
-  const at = deps.clock().toISOString();
-  const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
-  const p = agg.profile;
-  const who = { id, country: p.country };
-  const ledger: LedgerEntry[] = [];
-  const profile: { unsubscribedAll?: boolean; tracking?: boolean; doNotSell?: boolean } = {};
-  const str = (v: boolean | undefined) => (v === undefined ? null : String(v));
-  if (change.unsubscribedAll !== undefined && change.unsubscribedAll !== p.unsubscribedAll) {
-    profile.unsubscribedAll = change.unsubscribedAll;
-    ledger.push(ledgerEntry(keys, who, 'unsubscribed_all', str(p.unsubscribedAll), str(change.unsubscribedAll), ctx, at));
-  }
-  if (change.tracking !== undefined && change.tracking !== p.tracking) {
-    profile.tracking = change.tracking;
-    ledger.push(ledgerEntry(keys, who, 'tracking', str(p.tracking), str(change.tracking), ctx, at));
-  }
-  if (change.doNotSell !== undefined && change.doNotSell !== p.doNotSell) {
-    profile.doNotSell = change.doNotSell;
-    ledger.push(ledgerEntry(keys, who, 'do_not_sell', str(p.doNotSell), str(change.doNotSell), ctx, at));
-  }
-  if (ledger.length > 0) await deps.recipients.apply(id, { at, profile, ledger });
-  if (profile.unsubscribedAll === true) await countUnsubscribe(deps, at, change.source, dims);
+  await changePreferences(deps, agg, change, actor, dims);
   return getRecipient(deps, id);
 }
 

@@ -10,9 +10,15 @@ import { BURST_SECONDS, classifyEngagement, isBurst } from '../domain/engagement
 import { safeUrl } from '../domain/hrefs.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
+import type { StoredProfile } from '../adapters/dynamo/recipient-store.ts';
 import type { MessageRecord } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
-import { toDecisionState } from './recipient-view.ts';
+
+/** What opens and clicks use: the public tracking functions build no more than this (adapters/public-container.ts). */
+export type TrackingDeps = Pick<Deps, 'clock' | 'keys'> & {
+  readonly messages: Pick<Deps['messages'], 'getRecord' | 'recordOpen' | 'recordClick' | 'touchEngagement' | 'getLinkSet' | 'clicksSince' | 'reclassifyClick'>;
+  readonly recipients: Pick<Deps['recipients'], 'getProfile'>;
+};
 
 /** How long raw open and click events are kept (the aggregates on the message record stay). */
 export const TRACKING_EVENT_DAYS = 180;
@@ -24,11 +30,12 @@ export interface RequestSignal {
   readonly method?: string;
 }
 
-async function tracked(deps: Deps, recipientId: string): Promise<boolean> {
-  const agg = await deps.recipients.get(recipientId);
-  if (!agg) return false;
-  return trackingAllowed(toDecisionState(agg, await deps.suppressions.list(agg.profile.addressHash)));
-}
+/**
+ * Whether the recipient's tracking consent allows recording: their profile alone decides it. Suppressions never do
+ * (they stop mail, not tracking), and a person erased has no profile left.
+ */
+const trackable = (profile: StoredProfile | undefined): boolean =>
+  profile !== undefined && trackingAllowed({ country: profile.country, tracking: profile.tracking, erased: false });
 
 function eventBase(now: Date, ip: string | null, signal: RequestSignal) {
   return {
@@ -42,7 +49,7 @@ function eventBase(now: Date, ip: string | null, signal: RequestSignal) {
 export type OpenOutcome = 'recorded' | 'not_counted' | 'not_tracked' | 'invalid';
 
 /** Records an open from the pixel token. Never throws for a bad token: the pixel answers the same either way. */
-export async function recordOpen(deps: Deps, token: string, signal: RequestSignal): Promise<OpenOutcome> {
+export async function recordOpen(deps: TrackingDeps, token: string, signal: RequestSignal): Promise<OpenOutcome> {
   const now = deps.clock();
   // A HEAD loads no image: nothing to verify, read or count.
   const head = classifyEngagement({ channel: 'open', at: now, ...signal });
@@ -52,9 +59,9 @@ export async function recordOpen(deps: Deps, token: string, signal: RequestSigna
   if (!verified.ok || !verified.payload.messageId) return 'invalid';
   const { messageId, recipientId } = verified.payload;
   // Independent reads, in parallel: the pixel is on the hot path of every campaign (bench/README.md).
-  const [record, allowed] = await Promise.all([deps.messages.getRecord(messageId), tracked(deps, recipientId)]);
+  const [record, profile] = await Promise.all([deps.messages.getRecord(messageId), deps.recipients.getProfile(recipientId)]);
   if (!record || record.recipientId !== recipientId) return 'invalid';
-  if (!allowed) return 'not_tracked';
+  if (!trackable(profile)) return 'not_tracked';
 
   const kind = classifyEngagement({ channel: 'open', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return 'not_counted';
@@ -79,29 +86,29 @@ export type ClickOutcome = { readonly kind: 'redirect'; readonly url: string } |
  * person's data was erased), a link the template shares with every recipient still resolves from its link set
  * (lambdas/domain/hrefs.ts), and nothing is recorded.
  */
-export async function resolveClick(deps: Deps, token: string, signal: RequestSignal): Promise<ClickOutcome> {
+export async function resolveClick(deps: TrackingDeps, token: string, signal: RequestSignal): Promise<ClickOutcome> {
   const now = deps.clock();
   const keys = await deps.keys();
   const verified = verifyToken(token, 'click', keys.tokens, now);
   if (!verified.ok || !verified.payload.messageId || verified.payload.linkIndex === undefined) return { kind: 'invalid' };
   const { messageId, recipientId, linkIndex, linkSet } = verified.payload;
-  const [record, allowed] = await Promise.all([deps.messages.getRecord(messageId), tracked(deps, recipientId)]);
+  const [record, profile] = await Promise.all([deps.messages.getRecord(messageId), deps.recipients.getProfile(recipientId)]);
   if (record && record.recipientId !== recipientId) return { kind: 'invalid' };
   if (!record) {
     // Signed by us, so it was real: the record went with an erasure (or its retention). Only the shared links remain.
     const shared = linkSet ? (await deps.messages.getLinkSet(linkSet))?.links[linkIndex] : undefined;
     const url = shared ? safeUrl(shared) : undefined;
     if (url?.ok && url.scheme !== 'mailto:') return { kind: 'redirect', url: url.url };
-    return (await deps.recipients.get(recipientId)) ? { kind: 'invalid' } : { kind: 'erased' };
+    return profile ? { kind: 'invalid' } : { kind: 'erased' };
   }
   const stored = record.links?.[linkIndex];
   const url = stored ? safeUrl(stored) : undefined;
   if (!url?.ok || url.scheme === 'mailto:') return { kind: 'invalid' };
-  if (allowed) await countClick(deps, record, linkIndex, now, signal, keys.ipKey);
+  if (trackable(profile)) await countClick(deps, record, linkIndex, now, signal, keys.ipKey);
   return { kind: 'redirect', url: url.url };
 }
 
-async function countClick(deps: Deps, record: MessageRecord, linkIndex: number, now: Date, signal: RequestSignal, ipKey: Buffer): Promise<void> {
+async function countClick(deps: TrackingDeps, record: MessageRecord, linkIndex: number, now: Date, signal: RequestSignal, ipKey: Buffer): Promise<void> {
   const kind = classifyEngagement({ channel: 'click', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return;
   const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };

@@ -13,7 +13,7 @@ import { container } from '../../lambdas/adapters/container.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
 import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
 import { asFunction } from '../../local/table-access-guard.ts';
-import { unsubscribe } from '../../lambdas/services/recipient-actions.ts';
+import { unsubscribe } from '../../lambdas/services/unsubscribe.ts';
 import { hrefs } from '../support/mailbox.ts';
 import { pathOf } from '../support/scenario.ts';
 import { sesEvent } from '../support/ses-events.ts';

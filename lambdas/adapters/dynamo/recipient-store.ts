@@ -278,6 +278,14 @@ export class RecipientStore {
     return out.Item?.recipientId as string | undefined;
   }
 
+  /** The profile alone (consistent), without the consents: what a pixel or click needs to know. */
+  async getProfile(id: string): Promise<StoredProfile | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.recipients, Key: profileKey(id), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, gsi2pk: _g, gsi2sk: _gs, ...profile } = out.Item;
+    return profile as unknown as StoredProfile;
+  }
+
   async get(id: string): Promise<RecipientAggregate | undefined> {
     const items: Record<string, unknown>[] = [];
     let cursor: Record<string, unknown> | undefined;
