@@ -6,17 +6,22 @@ import { describe, expect, it } from 'vitest';
 import { useGateway } from '../../support/suite.ts';
 import { header } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
+import { container } from '../../../lambdas/adapters/container.ts';
+import { unsubscribe } from '../../../lambdas/services/unsubscribe.ts';
+import { dynamoCallsOf, WRITES } from '../../support/dynamo-calls.ts';
 
 const suite = useGateway('oneclick');
 
 
 async function oneClickPath(label: string) {
   const r = await suite.s.recipient(label);
-  expect((await suite.s.sendMarketing({ recipientId: r.id })).status).toBe('sent');
+  const sent = await suite.s.sendMarketing({ recipientId: r.id });
+  expect(sent.status).toBe('sent');
   const mail = await suite.s.lastMarketingMail(r.email);
   const listUnsubscribe = header(mail, 'List-Unsubscribe')!;
   const url = /<(https?:[^>]+)>/.exec(listUnsubscribe)![1]!;
-  return { r, path: pathOf(url) };
+  return { r, path: pathOf(url), messageId: sent.messageId };
 }
 
 const ledger = async (id: string) => (await suite.api.get(`/v1/recipients/${id}/ledger`)).body.entries as Array<{ subject: string; to: string; source: string }>;
@@ -75,6 +80,21 @@ describe('RFC 8058 one-click unsubscribe', () => {
     expect(view.consents[suite.s.topic].status).toBe('opted_in');
     expect(await suite.s.sendMarketing({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'unsubscribed_all' });
     expect((await ledger(r.id)).at(-1)).toMatchObject({ subject: 'unsubscribed_all', to: 'true', source: 'link' });
+  });
+
+  it('a repeat reads the person and the message once each and writes nothing (mail clients post more than once)', async () => {
+    const { r, messageId } = await oneClickPath('repeat');
+    const deps = container();
+    const topic = await deps.catalog.getTopic(suite.s.topic);
+    const at = new Date().toISOString();
+    const once = () => unsubscribe(deps, { recipientId: r.id, topic, messageId }, 'topic', 'one_click', { at });
+    const first = await dynamoCallsOf(once);
+    expect(first.some((c) => WRITES.has(c.command))).toBe(true);
+    const repeat = await dynamoCallsOf(once);
+    const { tables } = config();
+    expect(repeat.filter((c) => WRITES.has(c.command))).toEqual([]);
+    expect(repeat.map((c) => c.tables.join()).sort()).toEqual([tables.messages, tables.recipients].sort());
+    expect((await ledger(r.id)).filter((e) => e.subject === `topic:${suite.s.topic}` && e.to === 'opted_out')).toHaveLength(1);
   });
 
   it('a forged or truncated token changes nothing and is a 404 page, never a 5xx', async () => {

@@ -10,6 +10,9 @@ import { hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { figureMismatches } from '../../support/figures.ts';
 import { settleFigures } from '../../support/figures-stream.ts';
+import { container } from '../../../lambdas/adapters/container.ts';
+import { recordOpen } from '../../../lambdas/services/tracking.ts';
+import { dynamoCallsOf, WRITES } from '../../support/dynamo-calls.ts';
 
 const suite = useGateway('tracking');
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
@@ -43,6 +46,19 @@ const gif = async (path: string, ua = iphone) => {
 };
 
 describe('open pixel', () => {
+  it('an open reads the message and the recipient\'s profile, at once, and nothing else (suppressions never decide tracking)', async () => {
+    const { pixel, messageId } = await sentMail('pixel-reads');
+    await sentLongAgo(messageId);
+    const token = /\/o\/([^/]+)\.gif$/.exec(pathOf(pixel!))![1]!;
+    let outcome: string | undefined;
+    const calls = await dynamoCallsOf(async () => (outcome = await recordOpen(container(), token, { userAgent: iphone })));
+    expect(outcome).toBe('recorded');
+    const { tables } = config();
+    const reads = calls.filter((c) => !WRITES.has(c.command));
+    expect(reads.map((c) => `${c.command} ${c.tables.join()}`).sort()).toEqual([`GetItemCommand ${tables.messages}`, `GetItemCommand ${tables.recipients}`].sort());
+    expect(calls.flatMap((c) => c.tables)).not.toContain(tables.suppressions);
+  });
+
   it('answers the 43-byte GIF, uncached, and counts unique and total, human and machine opens', async () => {
     const { pixel, messageId } = await sentMail('pixel');
     expect(pixel).toBeDefined();
