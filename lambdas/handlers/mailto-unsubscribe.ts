@@ -42,10 +42,12 @@ export const handler = async (event: SESEvent): Promise<{ outcomes: MailtoOutcom
     }
     const { recipientId, topic, messageId } = verified.payload;
     outcomes.push(
-      await unsubscribe(deps, { recipientId, topic: topic ? await deps.catalog.getTopic(topic) : undefined, messageId }, 'topic', 'mailto', {
-        at: new Date(mail.timestamp).toISOString(),
-        wording: MAILTO_WORDING,
-      }),
+      (
+        await unsubscribe(deps, { recipientId, topicId: topic, messageId }, 'topic', 'mailto', {
+          at: new Date(mail.timestamp).toISOString(),
+          wording: MAILTO_WORDING,
+        })
+      ).outcome,
     );
   }
   logger.info('mailto unsubscribe', { outcomes });

@@ -9,6 +9,7 @@
 import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { signToken, verifyToken } from '../domain/tokens.ts';
+import type { Topic } from '../schemas/model.ts';
 import { unsubscribe, type UnsubscribeScope } from '../services/unsubscribe.ts';
 import { ERASED_NOTE, evidenceOf, field, page, publicPage, type PageEvent } from './middleware/page.ts';
 
@@ -33,15 +34,16 @@ export const handler = publicPage(
     if (!verified.ok) return invalid();
     const { recipientId, topic } = verified.payload;
     const isPost = event.requestContext.http.method === 'POST';
-    // The page needs to know the person still exists; a POST learns it from unsubscribe() (one read, not two).
-    const [topicRecord, person] = await Promise.all([topic ? deps.catalog.getTopic(topic) : undefined, isPost ? undefined : deps.recipients.get(recipientId)]);
-    // Signed by us for a real person: gone now means erased.
-    if (!isPost && !person) return erased();
-    const topicName = escapeHtml(topicRecord?.name ?? 'this list');
     const preferencesUrl = `${deps.settings.publicBaseUrl}/p/${signToken({ purpose: 'preferences', recipientId, issuedAt: Math.floor(now.getTime() / 1000) }, keys.tokens)}`;
     const manage = `<p class="note"><a href="${escapeHtml(preferencesUrl)}">Manage all your preferences</a> · Account and service messages continue either way.</p>`;
+    const nameOf = (t: Topic | undefined) => escapeHtml(t?.name ?? 'this list');
 
     if (!isPost) {
+      // The page needs to know the person still exists; a POST learns it from unsubscribe(), which reads it with the rest.
+      const [topicRecord, person] = await Promise.all([topic ? deps.catalog.getTopic(topic) : undefined, deps.recipients.get(recipientId)]);
+      // Signed by us for a real person: gone now means erased.
+      if (!person) return erased();
+      const topicName = nameOf(topicRecord);
       return page(
         200,
         'Unsubscribe',
@@ -54,15 +56,15 @@ ${manage}`,
 
     const oneClick = !fromPage(event);
     const scope: UnsubscribeScope = !oneClick && field(event, 'scope') === 'all' ? 'all' : 'topic';
-    const outcome = await unsubscribe(
+    const done = await unsubscribe(
       deps,
-      { recipientId, topic: topicRecord, messageId: verified.payload.messageId },
+      { recipientId, topicId: topic, messageId: verified.payload.messageId },
       scope,
       oneClick ? 'one_click' : 'link',
       evidenceOf(event, oneClick ? 'rfc8058-one-click' : UNSUBSCRIBE_WORDING),
     );
-    if (outcome === 'unknown_recipient') return erased();
-    const what = scope === 'all' || !topicRecord ? 'all marketing' : topicName;
+    if (done.outcome === 'unknown_recipient') return erased();
+    const what = scope === 'all' || !done.topic ? 'all marketing' : nameOf(done.topic);
     return page(200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>You will no longer receive ${what}.</p>${manage}`);
   },
   { anyBody: true },

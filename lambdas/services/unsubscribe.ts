@@ -10,31 +10,42 @@ import { dimsOf, type Deps } from './deps.ts';
 
 export type UnsubscribeScope = 'topic' | 'all';
 
-/** What an unsubscribe needs: the consent writes, and the message it came from (for its series). */
-export type UnsubscribeDeps = ConsentDeps & { readonly messages: Pick<Deps['messages'], 'getRecord' | 'count'> };
+/** What an unsubscribe needs: the consent writes, the topic, and the message it came from (for its series). */
+export type UnsubscribeDeps = ConsentDeps & {
+  readonly messages: Pick<Deps['messages'], 'getRecord' | 'count'>;
+  readonly catalog: Pick<Deps['catalog'], 'getTopic'>;
+};
+
+export interface Unsubscribed {
+  readonly outcome: 'unsubscribed' | 'unknown_recipient';
+  /** The token's topic, when it still exists (for the page to name it). */
+  readonly topic?: Topic;
+}
 
 /**
  * Unsubscribes the token's recipient from the token's topic, or from all marketing (also when the topic no longer
- * exists: the caller passes the topic record it already loaded, or none). Idempotent; an unknown recipient (erased
- * since) is a no-op: there is nobody left to mail. With the token's `messageId`, the unsubscribe is also counted in the
- * series of that message's topic and campaign.
+ * exists). Idempotent; an unknown recipient (erased since) is a no-op: there is nobody left to mail. With the token's
+ * `messageId`, the unsubscribe is also counted in the series of that message's topic and campaign. The person, the
+ * topic and the message are read at once, and only once: a repeat (mail clients post one-click more than once) is
+ * those reads and nothing else.
  */
 export async function unsubscribe(
   deps: UnsubscribeDeps,
-  target: { recipientId: string; topic?: Topic | undefined; messageId?: string | undefined },
+  target: { readonly recipientId: string; readonly topicId?: string | undefined; readonly messageId?: string | undefined },
   scope: UnsubscribeScope,
   source: 'one_click' | 'link' | 'mailto',
   evidence: Evidence,
-): Promise<'unsubscribed' | 'unknown_recipient'> {
-  const [agg, message] = await Promise.all([
+): Promise<Unsubscribed> {
+  const [agg, topic, message] = await Promise.all([
     deps.recipients.get(target.recipientId),
+    target.topicId ? deps.catalog.getTopic(target.topicId) : undefined,
     target.messageId ? deps.messages.getRecord(target.messageId) : undefined,
   ]);
-  if (!agg) return 'unknown_recipient';
+  const found = topic ? { topic } : {};
+  if (!agg) return { outcome: 'unknown_recipient', ...found };
   // The token binds the message to this recipient; a record that says otherwise is not theirs to count under.
   const dims = message?.recipientId === target.recipientId ? dimsOf(message) : {};
-  // The person as just read: a repeat (mail clients post one-click more than once) writes nothing and reads no more.
-  if (scope === 'all' || !target.topic) await changePreferences(deps, agg, { unsubscribedAll: true, source, evidence }, 'recipient', dims);
-  else await changeConsent(deps, agg, target.topic, { status: 'opted_out', source, evidence }, 'recipient', dims);
-  return 'unsubscribed';
+  if (scope === 'all' || !topic) await changePreferences(deps, agg, { unsubscribedAll: true, source, evidence }, 'recipient', dims);
+  else await changeConsent(deps, agg, topic, { status: 'opted_out', source, evidence }, 'recipient', dims);
+  return { outcome: 'unsubscribed', ...found };
 }

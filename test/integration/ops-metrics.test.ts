@@ -132,8 +132,7 @@ describe('GET /v1/metrics for a topic', () => {
     const messageId = `msg_ops_${Date.now().toString(36)}`;
     const at = new Date().toISOString();
     await deps.messages.claim({ messageId, status: 'sent', class: 'marketing', template: s.marketing, topic: s.topic, campaignId, recipientId: r.id, createdAt: at, expiresAt: Math.floor(Date.now() / 1000) + 3600, requestHash: 'x' });
-    const topic = await deps.catalog.getTopic(s.topic);
-    expect(await unsubscribe(deps, { recipientId: r.id, topic, messageId }, 'all', 'link', { at })).toBe('unsubscribed');
+    expect((await unsubscribe(deps, { recipientId: r.id, topicId: s.topic, messageId }, 'all', 'link', { at })).outcome).toBe('unsubscribed');
     const m = await metrics(`?campaign=${campaignId}`);
     expect(m.totals.unsubscribed).toEqual({ total: 1, service: 0, marketing: 1, bySource: { link: 1 } });
   });
