@@ -1,57 +1,25 @@
 /**
  * Builds the services' dependencies once per cold start: the DynamoDB stores and the SES mailer on the shared SDK
- * clients, the keys, and the sending settings from the environment (parsed with zod on first use).
+ * clients, the keys, and the sending settings from the environment (parsed with zod on first use). The public routes
+ * build only their part (public-container.ts), which this one shares.
  */
 import * as z from 'zod';
-import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
+import type { CampaignQueues, Deps, SendingSettings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { documentClient, sesClient, sqsClient } from './clients.ts';
+import { publicContainer } from './public-container.ts';
+import { parseEnv } from './settings.ts';
 import { config } from './config.ts';
 import { CampaignStore } from './dynamo/campaign-store.ts';
 import { DEFAULT_PAUSE_POLICY, type PausePolicy } from '../domain/marketing-pause.ts';
 import { SES_REVIEW_RATES } from '../domain/metrics.ts';
 import { DEFAULT_SOFT_BOUNCE_POLICY, type SoftBouncePolicy } from '../domain/soft-bounces.ts';
-import { CatalogStore } from './dynamo/catalog-store.ts';
 import { ControlStore } from './dynamo/control-store.ts';
 import { DeliveryStore } from './dynamo/delivery-store.ts';
 import { FeedbackStore } from './dynamo/feedback-store.ts';
 import { JourneyStore } from './dynamo/journey-store.ts';
-import { MessageStore } from './dynamo/message-store.ts';
-import { RecipientStore } from './dynamo/recipient-store.ts';
-import { SuppressionStore } from './dynamo/suppression-store.ts';
-import { runtimeKeys } from './keys.ts';
-import { emitCounts } from './metrics.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SqsCampaignQueues } from './sqs-campaign-queues.ts';
-
-const SettingsSchema = z.object({
-  [ENV.publicBaseUrl]: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-  [ENV.fromAddress]: z.string().min(3, 'set the SES identity mail is sent from'),
-  [ENV.postalAddress]: z.string().min(3, 'set the postal address shown in marketing mail'),
-  [ENV.sesConfigurationSet]: z.string().optional(),
-  [ENV.unsubscribeMailbox]: z.email().optional(),
-});
-
-/** Parses `env` with `schema`; throws one message naming every bad variable (`what` says which settings). */
-function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, what: string): z.infer<S> {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Sendwell ${what} are invalid: ${problems}`);
-  }
-  return parsed.data;
-}
-
-export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const e = parseEnv(SettingsSchema, env, 'sending settings');
-  return {
-    publicBaseUrl: e[ENV.publicBaseUrl],
-    fromAddress: e[ENV.fromAddress],
-    postalAddress: e[ENV.postalAddress],
-    ...(e[ENV.sesConfigurationSet] ? { configurationSet: e[ENV.sesConfigurationSet] } : {}),
-    ...(e[ENV.unsubscribeMailbox] ? { unsubscribeMailbox: e[ENV.unsubscribeMailbox] } : {}),
-  };
-}
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -110,16 +78,16 @@ export function container(): Deps {
   if (deps) return deps;
   const db = documentClient();
   const { tables } = config();
-  let settings: Settings | undefined;
+  // The stores, keys, settings and clock the public routes use (public-container.ts), shared rather than built twice.
+  const base = publicContainer();
   let sending: SendingSettings | undefined;
   let queues: CampaignQueues | undefined;
   let mailer: SesMailer | undefined;
   deps = {
-    recipients: new RecipientStore(db, tables),
-    catalog: new CatalogStore(db, tables),
-    suppressions: new SuppressionStore(db, tables),
-    // Every counted figure also goes to CloudWatch as an EMF metric of the same name (adapters/metrics.ts).
-    messages: new MessageStore(db, tables, { onCount: emitCounts }),
+    recipients: base.recipients,
+    catalog: base.catalog,
+    suppressions: base.suppressions,
+    messages: base.messages,
     campaigns: new CampaignStore(db, tables),
     get queues() {
       if (localQueues) return localQueues;
@@ -140,27 +108,13 @@ export function container(): Deps {
     // Built on the first mail sent: most requests of most functions (the public routes') send none.
     mailer: { send: (message, options) => (mailer ??= new SesMailer(sesClient())).send(message, options) },
     journeys: new JourneyStore(db, tables),
-    keys: runtimeKeys,
-    // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
-    // request that needs to send fails with a message naming the missing variable.
+    keys: base.keys,
     get settings() {
-      settings ??= parseSettings();
-      return settings;
+      return base.settings;
     },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
     ...parsePolicies(),
-    clock: () => new Date(Date.now() + clockOffsetMs()),
+    clock: base.clock,
   };
   return deps;
-}
-
-/**
- * Tests only (`SENDWELL_CLOCK_OFFSET_MS`, read on every call so a test can move time on): 0 everywhere else. Only
- * whole numbers are taken; anything else is 0.
- */
-function clockOffsetMs(): number {
-  const raw = process.env[ENV.clockOffsetMs];
-  if (!raw) return 0;
-  const n = Number(raw);
-  return Number.isSafeInteger(n) ? n : 0;
 }

@@ -5,13 +5,13 @@
  * person's data was erased, a link the template shares with every recipient still leads on (nothing recorded); one
  * that depended on the person says so.
  */
-import { container } from '../adapters/container.ts';
+import { publicContainer } from '../adapters/public-container.ts';
 import { resolveClick } from '../services/tracking.ts';
 import { ERASED_NOTE, page, publicPage } from './middleware/page.ts';
 
 export const handler = publicPage(async (event) => {
   const http = event.requestContext.http;
-  const outcome = await resolveClick(container(), event.pathParameters?.token ?? '', {
+  const outcome = await resolveClick(publicContainer(), event.pathParameters?.token ?? '', {
     ...(http.sourceIp ? { ip: http.sourceIp } : {}),
     ...(http.userAgent ? { userAgent: http.userAgent } : {}),
     ...(http.method ? { method: http.method } : {}),

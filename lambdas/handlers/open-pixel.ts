@@ -4,7 +4,7 @@
  * never shown.
  */
 import type { Context } from 'aws-lambda';
-import { container } from '../adapters/container.ts';
+import { publicContainer } from '../adapters/public-container.ts';
 import { logger } from '../adapters/logger.ts';
 import { publishMetrics } from '../adapters/metrics.ts';
 import { recordOpen } from '../services/tracking.ts';
@@ -33,7 +33,7 @@ export const handler = async (event: HttpEvent, _context: Context): Promise<Http
   try {
     const token = (event.pathParameters?.token ?? '').replace(/\.gif$/i, '');
     const http = event.requestContext?.http;
-    await recordOpen(container(), token, {
+    await recordOpen(publicContainer(), token, {
       ...(http?.sourceIp ? { ip: http.sourceIp } : {}),
       ...(http?.userAgent ? { userAgent: http.userAgent } : {}),
       ...(http?.method ? { method: http.method } : {}),

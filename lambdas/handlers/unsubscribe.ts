@@ -6,7 +6,7 @@
  * The source recorded is `one_click` for every POST — the RFC 8058 body in either encoding, no body, no or any content
  * type — except the page's own buttons, which say so in a field of their form (`via=page`) and are recorded as `link`.
  */
-import { container } from '../adapters/container.ts';
+import { publicContainer } from '../adapters/public-container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { signToken, verifyToken } from '../domain/tokens.ts';
 import type { Topic } from '../schemas/model.ts';
@@ -27,7 +27,7 @@ const fromPage = (event: PageEvent) =>
 
 export const handler = publicPage(
   async (event) => {
-    const deps = container();
+    const deps = publicContainer();
     const keys = await deps.keys();
     const now = deps.clock();
     const verified = verifyToken(event.pathParameters?.token ?? '', 'unsubscribe', keys.tokens, now);

@@ -1,7 +1,7 @@
 /** The deployer's context: defaults, checks, and what production stages require. */
 import { describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
-import { parseSettings } from '../../lambdas/adapters/container.ts';
+import { parseSettings } from '../../lambdas/adapters/settings.ts';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { readDeployerContext, stackName } from '../../lib/sendwell-app.ts';
 import { isProductionStage } from '../../lib/stage.ts';

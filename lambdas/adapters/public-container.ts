@@ -1,0 +1,58 @@
+/**
+ * What the public routes a mail's recipient hits (pixel, click, unsubscribe) are built from: the message, recipient,
+ * suppression and catalog stores, the keys, the sending settings and the clock, and nothing else. A recipient waits
+ * for a cold start of these functions, so none of them loads the campaign, journey, delivery or queue adapters the
+ * full container (`container.ts`) adds, which builds on this one.
+ */
+import type { Deps, Settings } from '../services/deps.ts';
+import type { TrackingDeps } from '../services/tracking.ts';
+import type { UnsubscribeDeps } from '../services/unsubscribe.ts';
+import { ENV } from '../wiring/env-keys.ts';
+import { documentClient } from './clients.ts';
+import { config } from './config.ts';
+import { CatalogStore } from './dynamo/catalog-store.ts';
+import { MessageStore } from './dynamo/message-store.ts';
+import { RecipientStore } from './dynamo/recipient-store.ts';
+import { SuppressionStore } from './dynamo/suppression-store.ts';
+import { runtimeKeys } from './keys.ts';
+import { emitCounts } from './metrics.ts';
+import { parseSettings } from './settings.ts';
+
+/** The stores and settings every function shares; the public routes use no more. */
+export type PublicDeps = Pick<Deps, 'recipients' | 'catalog' | 'suppressions' | 'messages' | 'keys' | 'settings' | 'clock'> & TrackingDeps & UnsubscribeDeps;
+
+let deps: PublicDeps | undefined;
+
+export function publicContainer(): PublicDeps {
+  if (deps) return deps;
+  const db = documentClient();
+  const { tables } = config();
+  let settings: Settings | undefined;
+  deps = {
+    recipients: new RecipientStore(db, tables),
+    catalog: new CatalogStore(db, tables),
+    suppressions: new SuppressionStore(db, tables),
+    // Every counted figure also goes to CloudWatch as an EMF metric of the same name (adapters/metrics.ts).
+    messages: new MessageStore(db, tables, { onCount: emitCounts }),
+    keys: runtimeKeys,
+    // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
+    // request that needs to send fails with a message naming the missing variable.
+    get settings() {
+      settings ??= parseSettings();
+      return settings;
+    },
+    clock: () => new Date(Date.now() + clockOffsetMs()),
+  };
+  return deps;
+}
+
+/**
+ * Tests only (`SENDWELL_CLOCK_OFFSET_MS`, read on every call so a test can move time on): 0 everywhere else. Only
+ * whole numbers are taken; anything else is 0.
+ */
+function clockOffsetMs(): number {
+  const raw = process.env[ENV.clockOffsetMs];
+  if (!raw) return 0;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : 0;
+}
