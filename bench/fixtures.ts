@@ -3,7 +3,8 @@
  * recipients in every state the send rule knows. Everything is derived from a seed, so two runs with the same
  * `--seed` and `--recipients` measure exactly the same work.
  */
-import { type HoldReason, RecipientStateSchema, type RecipientState } from '../lambdas/domain/decide.ts';
+import type { HoldReason, RecipientState } from '../lambdas/domain/decide.ts';
+import { RecipientStateSchema } from '../lambdas/schemas/decision.ts';
 import type { Template } from '../lambdas/domain/template.ts';
 import type { Keyring } from '../lambdas/domain/tokens.ts';
 

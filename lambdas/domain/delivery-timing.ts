@@ -3,32 +3,15 @@
  * caps over a rolling window (→ held `frequency_capped`), and a campaign's local-time moment for each recipient. None
  * of it ever touches service mail: `decide.ts` asks these only for marketing. Pure: instants are arguments.
  */
-import * as z from 'zod';
 import { parseClock, wallTime, zonedInstant, type WallTime } from './time-zones.ts';
-
-const ClockSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM, 00:00-23:59');
-
-export const QuietHoursSchema = z
-  .object({
-    start: ClockSchema.meta({ description: 'Local time quiet hours begin, e.g. "21:00".' }),
-    end: ClockSchema.meta({ description: 'Local time they end, e.g. "08:00" (the next morning when before start).' }),
-  })
-  .strict()
-  .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })
-  .meta({ id: 'QuietHours', description: 'Read in each recipient’s own time zone. Marketing inside them is deferred to their end.' });
-export type QuietHours = z.infer<typeof QuietHoursSchema>;
 
 /** Longest rolling window a cap may have: the per-recipient send log keeps this many days. */
 export const MAX_CAP_DAYS = 90;
 
-export const FrequencyCapSchema = z
-  .object({
-    max: z.number().int().min(1).max(1000).meta({ description: 'Marketing mails at most…' }),
-    days: z.number().int().min(1).max(MAX_CAP_DAYS).meta({ description: '…in any rolling window of this many days.' }),
-  })
-  .strict()
-  .meta({ id: 'FrequencyCap' });
-export type FrequencyCap = z.infer<typeof FrequencyCapSchema>;
+// Types only: the schemas (lambdas/schemas/delivery-timing.ts) are zod; the rules load no validation library.
+import type { FrequencyCap, QuietHours } from '../schemas/delivery-timing.ts';
+
+export type { FrequencyCap, QuietHours };
 
 /**
  * Whether `now` falls inside quiet hours in `zone`, and if so the instant they end (the first `end` after `now`).

@@ -2,19 +2,17 @@
  * Templates: `{{name}}` and `{{a.b}}` placeholders, nothing else — no logic, no unescaped output. A value is
  * HTML-escaped in the HTML part, kept as is in the text part, and kept on one line in the subject.
  */
-import * as z from 'zod';
-import { MessageClassSchema } from './decide.ts';
+import type { MessageClass } from './decide.ts';
 import type { ErrorDetail } from './errors.ts';
 import { checkTemplateHrefs } from './hrefs.ts';
 
-export const TemplateSchema = z.object({
-  class: MessageClassSchema,
-  topic: z.string().min(1).optional(),
-  subject: z.string(),
-  html: z.string(),
-  text: z.string(),
-});
-export type Template = z.infer<typeof TemplateSchema>;
+export interface Template {
+  readonly class: MessageClass;
+  readonly topic?: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
 export type TemplateParts = Pick<Template, 'subject' | 'html' | 'text'>;
 
 /**

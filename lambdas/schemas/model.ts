@@ -3,7 +3,7 @@
  * here (`z.infer`); the stores return these shapes and the OpenAPI document is generated from them.
  */
 import * as z from 'zod';
-import { ConsentStatusSchema, MessageClassSchema } from '../domain/decide.ts';
+import { ConsentStatusSchema, MessageClassSchema } from './decision.ts';
 import {
   AttributesSchema,
   ConsentSourceSchema,
@@ -16,7 +16,7 @@ import {
   SlugSchema,
   TimeZoneSchema,
 } from './fields.ts';
-import { FrequencyCapSchema, QuietHoursSchema as QuietHoursSchemaRef } from '../domain/delivery-timing.ts';
+import { FrequencyCapSchema, QuietHoursSchema as QuietHoursSchemaRef } from './delivery-timing.ts';
 import { SegmentRuleSchema } from '../domain/segments.ts';
 import { MessageHoldReasonSchema, MessageStatusSchema, SegmentInputSchema, SuppressionRecordSchema } from './stored.ts';
 

@@ -4,8 +4,8 @@
  * that a function reading them (the public routes) does not build every admin schema at cold start.
  */
 import * as z from 'zod';
-import { HoldReasonSchema, MessageClassSchema } from '../domain/decide.ts';
-import { FrequencyCapSchema } from '../domain/delivery-timing.ts';
+import { HoldReasonSchema, MessageClassSchema } from './decision.ts';
+import { FrequencyCapSchema } from './delivery-timing.ts';
 import { SegmentRuleSchema } from '../domain/segments.ts';
 import { ConsentSourceSchema, IsoDateTimeSchema, LineSchema, SlugSchema } from './fields.ts';
 

@@ -1,5 +1,6 @@
 /** Turns stored recipient data into the decision's input and into the API's `Recipient`. */
-import { RecipientStateSchema, sharingAllowed, trackingAllowed, type RecipientState } from '../domain/decide.ts';
+import { sharingAllowed, trackingAllowed, type RecipientState } from '../domain/decide.ts';
+import { RecipientStateSchema } from '../schemas/decision.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { FALLBACK_TIME_ZONE, recipientTimeZone } from '../domain/time-zones.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';

@@ -3,12 +3,9 @@
  * holds). `S#hash / <reason>`: one record per reason, each with its own scope; none implies another.
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SuppressionSchema } from '../../domain/decide.ts';
+import { SUPPRESSION_REASONS } from '../../domain/decide.ts';
 import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/stored.ts';
 import { batchGetAll, isConditionFailure, type TableNames } from './tables.ts';
-
-/** Every reason a suppression record can have: its sort key, so a batch read can name each possible record. */
-const SUPPRESSION_REASONS = SuppressionSchema.options.map((o) => o.shape.reason.value);
 
 export class SuppressionStore {
   readonly #db: DynamoDBDocumentClient;

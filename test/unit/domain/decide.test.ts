@@ -6,12 +6,12 @@ import {
   HOLD_REASONS,
   type HoldReason,
   type RecipientState,
-  RecipientStateSchema,
   sharingAllowed,
   type Suppression,
-  SuppressionSchema,
+  SUPPRESSION_REASONS,
   trackingAllowed,
 } from '../../../lambdas/domain/decide.ts';
+import { RecipientStateSchema, SuppressionSchema } from '../../../lambdas/schemas/decision.ts';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const PAST = '2025-05-01T00:00:00Z';
@@ -381,5 +381,11 @@ describe('test sends (a campaign’s …/test to an address the caller named)', 
     expect(decide(state({}, { unsubscribedAll: true }), test, now)).toEqual({ action: 'hold', reason: 'unsubscribed_all' });
     expect(decide(state({}, { suppressions: [{ reason: 'complaint', scope: 'marketing' }] }), test, now)).toEqual({ action: 'hold', reason: 'complained' });
     expect(decide(state({}), test, now, { marketingPaused: true })).toEqual({ action: 'hold', reason: 'marketing_paused' });
+  });
+});
+
+describe('SUPPRESSION_REASONS', () => {
+  it('names exactly the reasons the suppression schema allows (the suppression store reads each one by name)', () => {
+    expect([...SUPPRESSION_REASONS].sort()).toEqual(SuppressionSchema.options.map((o) => o.shape.reason.value).sort());
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, RecipientStateSchema, type DecisionMessage, type DecisionTiming } from '../../../lambdas/domain/decide.ts';
+import { decide, type DecisionMessage, type DecisionTiming } from '../../../lambdas/domain/decide.ts';
+import { RecipientStateSchema } from '../../../lambdas/schemas/decision.ts';
 import { capsFor, isStricterCap, localMoment, localTiming, overCap, quietUntil, type QuietHours } from '../../../lambdas/domain/delivery-timing.ts';
 import { canonicalTimeZone, recipientTimeZone, singleZoneOfCountry, wallTime, parseWallTime, zonedInstant } from '../../../lambdas/domain/time-zones.ts';
 
