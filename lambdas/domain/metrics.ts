@@ -7,67 +7,13 @@
  * (`sent_marketing`, `bounced_hard_service`); `held_reason_<reason>`, `unsubscribed_<source>` and
  * `suppressions_added_<reason>` break a figure down by reason or source.
  */
-import * as z from 'zod';
 
 export const MESSAGE_CLASSES = ['service', 'marketing'] as const;
 
-/** A figure in total and per message class. */
-export const ClassCountSchema = z.object({ total: z.number(), service: z.number(), marketing: z.number() });
-export type ClassCount = z.infer<typeof ClassCountSchema>;
+// Types only: the shapes are zod schemas of the ops API (lambdas/schemas/metrics.ts); counting loads no validation library.
+import type { ClassCount, Figures, Rates } from '../schemas/metrics.ts';
 
-export const FiguresSchema = z.object({
-  sent: ClassCountSchema.meta({ description: 'Accepted by SES.' }),
-  held: ClassCountSchema.extend({ byReason: z.record(z.string(), z.number()) }).meta({ description: 'Held back by the send rule, by reason.' }),
-  failed: ClassCountSchema.meta({ description: 'SES refused the call; nothing was sent.' }),
-  deferred: ClassCountSchema.meta({ description: 'Marketing deferred to the end of the recipient’s quiet hours, or waiting for a local-time moment (counted in `sent` when it goes).' }),
-  late: z.number().meta({ description: 'Local-time campaigns: sent at once because the recipient’s moment had passed at the launch (also in `sent`).' }),
-  delivered: ClassCountSchema,
-  bouncedHard: ClassCountSchema.meta({ description: 'Permanent bounces: the address is suppressed for all mail.' }),
-  bouncedSoft: ClassCountSchema.meta({ description: 'Transient bounces (mailbox full, greylisting…).' }),
-  complained: ClassCountSchema,
-  rejected: ClassCountSchema,
-  delayed: ClassCountSchema,
-  renderingFailed: ClassCountSchema,
-  opens: z
-    .object({
-      total: ClassCountSchema.meta({ description: 'Every counted open (total = human + machine).' }),
-      unique: ClassCountSchema.meta({ description: 'Messages opened at least once, by a person or a machine.' }),
-      human: ClassCountSchema,
-      machine: ClassCountSchema.meta({ description: 'Apple Mail Privacy Protection, scanners, prefetchers, opens too soon after the send.' }),
-      uniqueHuman: ClassCountSchema.meta({ description: 'Messages opened at least once by a person: what the open rate uses.' }),
-    })
-    .meta({ description: 'The pixel, where tracking consent allows. A HEAD is never counted.' }),
-  clicks: z
-    .object({
-      total: ClassCountSchema.meta({ description: 'Every counted click (total = human + machine).' }),
-      unique: ClassCountSchema.meta({ description: 'Messages with at least one click, by a person or a machine.' }),
-      human: ClassCountSchema,
-      machine: ClassCountSchema.meta({ description: 'Scanners, prefetchers, clicks too soon after the send, bursts on every link of a mail.' }),
-      uniqueHuman: ClassCountSchema.meta({ description: 'Messages clicked at least once by a person: what the click rate uses.' }),
-    })
-    .meta({ description: 'Tracked links, where tracking consent allows. A HEAD is never counted.' }),
-  unsubscribed: ClassCountSchema.extend({
-    bySource: z.record(z.string(), z.number()).meta({ description: '`link`, `one_click`, `preference_page`, `complaint`, `mailto`, `api`…' }),
-  }).meta({ description: 'Opt-outs that changed something. Every one is from marketing (service mail has nothing to unsubscribe from), so service is always 0.' }),
-  suppressionsAdded: z
-    .object({ total: z.number(), byReason: z.record(z.string(), z.number()) })
-    .meta({ description: 'Suppressions SES feedback added. About an address, not a message: no class.' }),
-  erasures: z.number().meta({ description: 'People erased. About a person, not a message: no class.' }),
-});
-export type Figures = z.infer<typeof FiguresSchema>;
-
-const rate = z.number().nullable();
-export const RatesSchema = z
-  .object({
-    bounce: rate.meta({ description: 'Hard bounces / sent (SES counts only hard bounces).' }),
-    complaint: rate.meta({ description: 'Complaints / sent.' }),
-    open: rate.meta({ description: 'Unique human opens / delivered (machine opens left out).' }),
-    humanOpen: rate.meta({ description: 'The same as `open` (kept for clients written before `open` left machine opens out).' }),
-    click: rate.meta({ description: 'Unique human clicks / delivered (machine clicks left out).' }),
-    unsubscribe: rate.meta({ description: 'Unsubscribes / delivered.' }),
-  })
-  .meta({ description: 'Fractions (0.05 is 5 %); null when the denominator is zero.' });
-export type Rates = z.infer<typeof RatesSchema>;
+export type { ClassCount, Figures, Rates };
 
 /** Where the functions' EMF metrics go (lambdas/adapters/metrics.ts), read by lib/alarms.ts and the dashboard. */
 export const METRICS_NAMESPACE = 'Sendwell';

@@ -1,60 +1,13 @@
 /**
  * SES feedback, normalized. SES publishes one JSON shape per event type (bounce, complaint, delivery, …); through a
  * configuration set's EventBridge destination it arrives as the `detail` of an EventBridge event. Every shape is
- * parsed with zod and turned into one `Feedback`, the only thing the rest of Sendwell reads.
+ * parsed with zod (lambdas/schemas/ses-events.ts) and turned into one `Feedback`, the only thing the rest of Sendwell reads.
  */
-import * as z from 'zod';
 
-const Recipient = z.object({ emailAddress: z.string() }).loose();
+// Types only: the SES shapes are zod schemas (lambdas/schemas/ses-events.ts), parsed by the SES events handler.
+import type { SesEvent } from '../schemas/ses-events.ts';
 
-const Mail = z
-  .object({
-    timestamp: z.string(),
-    messageId: z.string(),
-    destination: z.array(z.string()).default([]),
-    tags: z.record(z.string(), z.array(z.string())).default({}),
-  })
-  .loose();
-
-export const SesEventSchema = z.discriminatedUnion('eventType', [
-  z.object({ eventType: z.literal('Send'), mail: Mail }).loose(),
-  z.object({ eventType: z.literal('Delivery'), mail: Mail, delivery: z.object({ timestamp: z.string(), recipients: z.array(z.string()).default([]) }).loose() }).loose(),
-  z
-    .object({
-      eventType: z.literal('Bounce'),
-      mail: Mail,
-      bounce: z
-        .object({
-          bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
-          bounceSubType: z.string().default('General'),
-          bouncedRecipients: z.array(Recipient),
-          timestamp: z.string(),
-          feedbackId: z.string(),
-        })
-        .loose(),
-    })
-    .loose(),
-  z
-    .object({
-      eventType: z.literal('Complaint'),
-      mail: Mail,
-      complaint: z.object({ complainedRecipients: z.array(Recipient), timestamp: z.string(), feedbackId: z.string(), complaintFeedbackType: z.string().optional() }).loose(),
-    })
-    .loose(),
-  z.object({ eventType: z.literal('Reject'), mail: Mail, reject: z.object({ reason: z.string() }).loose() }).loose(),
-  z
-    .object({
-      eventType: z.literal('DeliveryDelay'),
-      mail: Mail,
-      deliveryDelay: z.object({ timestamp: z.string(), delayType: z.string(), delayedRecipients: z.array(Recipient).default([]) }).loose(),
-    })
-    .loose(),
-  z.object({ eventType: z.literal('Rendering Failure'), mail: Mail, failure: z.object({ errorMessage: z.string() }).loose() }).loose(),
-]);
-export type SesEvent = z.infer<typeof SesEventSchema>;
-
-/** The EventBridge envelope a configuration set's event destination puts on the bus. */
-export const SesEventBridgeSchema = z.object({ id: z.string(), 'detail-type': z.string(), source: z.literal('aws.ses'), time: z.string(), detail: SesEventSchema }).loose();
+export type { SesEvent };
 
 export type FeedbackKind = 'sent' | 'delivered' | 'bounced_hard' | 'bounced_soft' | 'complained' | 'rejected' | 'delayed' | 'rendering_failed';
 

@@ -13,46 +13,64 @@
  * names a message (any click token) is about 150.
  */
 import { createHmac, createSecretKey, timingSafeEqual as equalBytes, type KeyObject } from 'node:crypto';
-import * as z from 'zod';
 
 export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm', 'open', 'click'] as const;
-export const TokenPurposeSchema = z.enum(TOKEN_PURPOSES);
-export type TokenPurpose = z.infer<typeof TokenPurposeSchema>;
+export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
-const Id = z.string().min(1).max(128);
+export interface TokenPayload {
+  readonly purpose: TokenPurpose;
+  readonly recipientId: string;
+  readonly messageId?: string;
+  readonly topic?: string;
+  /** Position of the link in the message's tracked-link list; `/c` redirects only to that stored URL. */
+  readonly linkIndex?: number;
+  /** Epoch seconds. */
+  readonly issuedAt: number;
+  /** Epoch seconds; the token stops verifying at this instant. */
+  readonly expiresAt?: number;
+  /**
+   * Click tokens: the id of the message's link set (lambdas/domain/hrefs.ts), kept apart from the recipient, so the
+   * link still resolves after the message record was erased. Absent for a link that depends on the recipient.
+   */
+  readonly linkSet?: string;
+}
 
-export const TokenPayloadSchema = z
-  .object({
-    purpose: TokenPurposeSchema,
-    recipientId: Id,
-    messageId: Id.optional(),
-    topic: Id.optional(),
-    /** Position of the link in the message's tracked-link list; `/c` redirects only to that stored URL. */
-    linkIndex: z.int().min(0).max(9999).optional(),
-    /** Epoch seconds. */
-    issuedAt: z.int().min(0),
-    /** Epoch seconds; the token stops verifying at this instant. */
-    expiresAt: z.int().min(0).optional(),
-    /**
-     * Click tokens: the id of the message's link set (lambdas/domain/hrefs.ts), kept apart from the recipient, so the
-     * link still resolves after the message record was erased. Absent for a link that depends on the recipient.
-     */
-    linkSet: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-  })
-  .check((ctx) => {
-    const p = ctx.value;
-    const problem = (message: string) => ctx.issues.push({ code: 'custom', message, input: p });
-    // CASL asks for 60 days at least; never expiring also means an old mail's link always works.
-    if (p.purpose === 'unsubscribe' && p.expiresAt !== undefined) problem('unsubscribe tokens never expire');
-    if ((p.purpose === 'open' || p.purpose === 'click') && p.messageId === undefined) {
-      problem(`${p.purpose} needs messageId`);
-    }
-    if ((p.purpose === 'click') !== (p.linkIndex !== undefined)) {
-      problem('linkIndex belongs to click tokens, and only to them');
-    }
-    if (p.purpose !== 'click' && p.linkSet !== undefined) problem('linkSet belongs to click tokens');
-  });
-export type TokenPayload = z.infer<typeof TokenPayloadSchema>;
+const isId = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 128;
+const isWhole = (v: unknown, max = Number.MAX_SAFE_INTEGER) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
+const LINK_SET = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * What is wrong with a payload, if anything (checked by hand, not with a schema library: every public route verifies
+ * a token, and a recipient waits for its cold start). Absent fields are left out, never `null`.
+ */
+export function payloadProblems(p: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const optional = (key: string, ok: (v: unknown) => boolean, what: string) => {
+    if (p[key] !== undefined && !ok(p[key])) problems.push(`${key}: ${what}`);
+  };
+  if (!TOKEN_PURPOSES.includes(p.purpose as TokenPurpose)) problems.push(`purpose: one of ${TOKEN_PURPOSES.join(', ')}`);
+  if (!isId(p.recipientId)) problems.push('recipientId: 1-128 characters');
+  optional('messageId', isId, '1-128 characters');
+  optional('topic', isId, '1-128 characters');
+  optional('linkIndex', (v) => isWhole(v, 9999), 'a whole number 0-9999');
+  if (!isWhole(p.issuedAt)) problems.push('issuedAt: whole epoch seconds');
+  optional('expiresAt', (v) => isWhole(v), 'whole epoch seconds');
+  optional('linkSet', (v) => typeof v === 'string' && LINK_SET.test(v), '1-64 letters, digits, "-" or "_"');
+  // CASL asks for 60 days at least; never expiring also means an old mail's link always works.
+  if (p.purpose === 'unsubscribe' && p.expiresAt !== undefined) problems.push('unsubscribe tokens never expire');
+  if ((p.purpose === 'open' || p.purpose === 'click') && p.messageId === undefined) problems.push(`${String(p.purpose)} needs messageId`);
+  if ((p.purpose === 'click') !== (p.linkIndex !== undefined)) problems.push('linkIndex belongs to click tokens, and only to them');
+  if (p.purpose !== 'click' && p.linkSet !== undefined) problems.push('linkSet belongs to click tokens');
+  return problems;
+}
+
+const PAYLOAD_FIELDS = ['purpose', 'recipientId', 'messageId', 'topic', 'linkIndex', 'issuedAt', 'expiresAt', 'linkSet'] as const;
+
+/** The payload's own fields (anything else dropped), or undefined when {@link payloadProblems} finds any. */
+function asPayload(candidate: Readonly<Record<string, unknown>>): TokenPayload | undefined {
+  if (payloadProblems(candidate).length > 0) return undefined;
+  return Object.fromEntries(PAYLOAD_FIELDS.filter((k) => candidate[k] !== undefined).map((k) => [k, candidate[k]])) as unknown as TokenPayload;
+}
 
 /**
  * Signing keys by id. `current` signs; every key still listed verifies, so a rotated-out key keeps old mail
@@ -84,7 +102,7 @@ const MAC_CONTEXT = 'sendwell-token.v1.';
 /**
  * Signs a payload with the keyring's current key.
  *
- * @throws {Error} when the payload breaks {@link TokenPayloadSchema} or the keyring has no usable current key:
+ * @throws {Error} when the payload has {@link payloadProblems} or the keyring has no usable current key:
  * both are bugs in the caller, not input from a recipient.
  * @example
  * const keyring = { current: 'k2', keys: { k1: oldSecret, k2: newSecret } };
@@ -92,7 +110,9 @@ const MAC_CONTEXT = 'sendwell-token.v1.';
  * // 'WyJrMiIsInUiLCJyXzEiLDE3MzIyMzM2MDAsbnVsbCwibmV3cyJd.' + 22 signature characters: 75 in all
  */
 export function signToken(payload: TokenPayload, keyring: Keyring): string {
-  const p = TokenPayloadSchema.parse(payload);
+  const problems = payloadProblems(payload as unknown as Record<string, unknown>);
+  if (problems.length > 0) throw new Error(`token payload: ${problems.join('; ')}`);
+  const p = payload;
   const kid = keyring.current;
   const key = keyFor(keyring, kid);
   if (!KID.test(kid) || key === undefined || (key.symmetricKeySize ?? 0) < MIN_KEY_BYTES) {
@@ -202,8 +222,7 @@ function toPayload(fields: unknown[]): TokenPayload | undefined {
   const named = { purpose, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt: expiry, linkSet };
   // `null` (or a dropped trailing field) is how the wire says "absent"; the schema says it by leaving the field out.
   const candidate = Object.fromEntries(Object.entries(named).filter(([, v]) => v !== null && v !== undefined));
-  const parsed = TokenPayloadSchema.safeParse(candidate);
-  return parsed.success ? parsed.data : undefined;
+  return asPayload(candidate);
 }
 
 const fail = (reason: TokenFailure): VerifyResult => ({ ok: false, reason });

@@ -8,7 +8,8 @@
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
 import { publishMetrics } from '../adapters/metrics.ts';
-import { SesEventBridgeSchema, toFeedback } from '../domain/ses-events.ts';
+import { toFeedback } from '../domain/ses-events.ts';
+import { SesEventBridgeSchema } from '../schemas/ses-events.ts';
 import { processFeedback, type FeedbackOutcome } from '../services/feedback.ts';
 
 export const handler = async (event: unknown): Promise<FeedbackOutcome | 'unreadable'> => {

@@ -1,7 +1,8 @@
 /** Topics, templates and segments, in the campaigns table (`TOPIC#id` / `TEMPLATE#id` / `SEGMENT#id`; gsi1 lists each kind). */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendwellError } from '../../domain/errors.ts';
-import { SegmentSchema, TemplateRecordSchema, TopicSchema, type Segment, type TemplateRecord, type Topic } from '../../schemas/stored.ts';
+import type { Segment, TemplateRecord, Topic } from '../../schemas/stored.ts';
+import { project, SEGMENT_FIELDS, TEMPLATE_FIELDS, TOPIC_FIELDS } from './stored-fields.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
 const strip = <T extends Record<string, unknown>>(item: T) => {
@@ -35,7 +36,7 @@ export class CatalogStore {
 
   async getTopic(id: string): Promise<Topic | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `TOPIC#${id}`, sk: 'TOPIC' } }));
-    return out.Item ? TopicSchema.parse(strip(out.Item)) : undefined;
+    return out.Item ? project<Topic>(out.Item, TOPIC_FIELDS) : undefined;
   }
 
   /** Replaces a topic that exists (`not_found` otherwise). */
@@ -74,11 +75,11 @@ export class CatalogStore {
 
   async getSegment(id: string): Promise<Segment | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `SEGMENT#${id}`, sk: 'SEGMENT' }, ConsistentRead: true }));
-    return out.Item ? SegmentSchema.parse(strip(out.Item)) : undefined;
+    return out.Item ? project<Segment>(out.Item, SEGMENT_FIELDS) : undefined;
   }
 
   async listSegments(): Promise<Segment[]> {
-    return (await this.#listKind('SEGMENTS')).map((i) => SegmentSchema.parse(i));
+    return (await this.#listKind('SEGMENTS')).map((i) => project<Segment>(i, SEGMENT_FIELDS));
   }
 
   /** True if there was one to delete. */
@@ -88,7 +89,7 @@ export class CatalogStore {
   }
 
   async listTopics(): Promise<Topic[]> {
-    return (await this.#listKind('TOPICS')).map((i) => TopicSchema.parse(i));
+    return (await this.#listKind('TOPICS')).map((i) => project<Topic>(i, TOPIC_FIELDS));
   }
 
   /** Creates (`mode: 'create'`, fails if taken) or replaces (`mode: 'replace'`, fails if absent) a template. */
@@ -111,11 +112,11 @@ export class CatalogStore {
 
   async getTemplate(id: string): Promise<TemplateRecord | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: `TEMPLATE#${id}`, sk: 'TEMPLATE' } }));
-    return out.Item ? TemplateRecordSchema.parse(strip(out.Item)) : undefined;
+    return out.Item ? project<TemplateRecord>(out.Item, TEMPLATE_FIELDS) : undefined;
   }
 
   async listTemplates(): Promise<TemplateRecord[]> {
-    return (await this.#listKind('TEMPLATES')).map((i) => TemplateRecordSchema.parse(i));
+    return (await this.#listKind('TEMPLATES')).map((i) => project<TemplateRecord>(i, TEMPLATE_FIELDS));
   }
 
   async #listKind(kind: string): Promise<Record<string, unknown>[]> {

@@ -11,7 +11,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { MessageRecordSchema, type MessageRecord } from '../../schemas/stored.ts';
+import type { MessageRecord } from '../../schemas/stored.ts';
+import { MESSAGE_FIELDS, project } from './stored-fields.ts';
 import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
 import type { SeriesDay } from '../../domain/message-figures.ts';
 import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
@@ -748,10 +749,9 @@ export class MessageStore {
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, gsi2pk: _d, gsi2sk: _ds, request: _rq, expiresAt: _e, requestHash: _h, idempotencyKey: _k, addressHash: _a, firstHumanOpenAt: _fh, firstHumanClickAt: _fhc, deliveryRank: _dr, deliveredAt: _dat, counted: _c, reclaimedAt: _r, deadLetteredAt: _dl, dueAttempts: _da, ...rest } = item;
-    return MessageRecordSchema.parse({
-      ...rest,
-      events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })),
-    });
+    return project<MessageRecord>(
+      { ...item, events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })) },
+      MESSAGE_FIELDS,
+    );
   }
 }

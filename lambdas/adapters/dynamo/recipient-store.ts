@@ -13,7 +13,8 @@ import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentCl
 import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
-import { LedgerEntrySchema, type LedgerEntry } from '../../schemas/stored.ts';
+import type { LedgerEntry } from '../../schemas/stored.ts';
+import { LEDGER_FIELDS, project } from './stored-fields.ts';
 import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, groupsOf, inLanes, setExpression, type TableNames } from './tables.ts';
 
 export interface StoredProfile {
@@ -431,7 +432,7 @@ export class RecipientStore {
         ...(cursor ? { ExclusiveStartKey: { pk: `R#${id}`, ...decodeCursor(cursor, 'ledger', LEDGER_KEY_SHAPE) } } : {}),
       }),
     );
-    const entries = (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => LedgerEntrySchema.parse(entry));
+    const entries = (out.Items ?? []).map((entry) => project<LedgerEntry>(entry, LEDGER_FIELDS));
     const next = out.LastEvaluatedKey?.sk as string | undefined;
     return next ? { entries, next: encodeCursor('ledger', { sk: next }) } : { entries };
   }

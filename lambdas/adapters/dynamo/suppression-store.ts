@@ -4,7 +4,8 @@
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SUPPRESSION_REASONS } from '../../domain/decide.ts';
-import { SuppressionRecordSchema, type SuppressionRecord } from '../../schemas/stored.ts';
+import type { SuppressionRecord } from '../../schemas/stored.ts';
+import { project, SUPPRESSION_FIELDS } from './stored-fields.ts';
 import { batchGetAll, isConditionFailure, type TableNames } from './tables.ts';
 
 export class SuppressionStore {
@@ -25,7 +26,7 @@ export class SuppressionStore {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...r }) => SuppressionRecordSchema.parse(r));
+    return (out.Items ?? []).map((r) => project<SuppressionRecord>(r, SUPPRESSION_FIELDS));
   }
 
   /**
@@ -37,7 +38,7 @@ export class SuppressionStore {
     const byHash = new Map<string, SuppressionRecord[]>();
     for (const { pk, sk: _sk, ...r } of await batchGetAll(this.#db, this.#table, keys)) {
       const hash = String(pk).slice(2);
-      byHash.set(hash, [...(byHash.get(hash) ?? []), SuppressionRecordSchema.parse(r)]);
+      byHash.set(hash, [...(byHash.get(hash) ?? []), project<SuppressionRecord>(r, SUPPRESSION_FIELDS)]);
     }
     return byHash;
   }
@@ -76,6 +77,6 @@ export class SuppressionStore {
     );
     if (!out.Attributes) return undefined;
     const { pk: _pk, sk: _sk, ...r } = out.Attributes;
-    return SuppressionRecordSchema.parse(r);
+    return project<SuppressionRecord>(r, SUPPRESSION_FIELDS);
   }
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type Keyring,
+  payloadProblems,
   signToken,
   TOKEN_PURPOSES,
   type TokenPayload,
@@ -263,5 +264,23 @@ describe('timingSafeEqual', () => {
 
   it('agrees with ordinary equality', () => {
     fc.assert(fc.property(fc.string(), fc.string(), (a, b) => timingSafeEqual(a, b) === (a === b)));
+  });
+});
+
+describe('payloadProblems', () => {
+  const click = { purpose: 'click', recipientId: 'r', messageId: 'm', linkIndex: 0, issuedAt: 1 };
+  it('accepts every field at its limits', () => {
+    expect(payloadProblems({ ...click, linkIndex: 9999, recipientId: 'r'.repeat(128), expiresAt: 0, linkSet: 'a'.repeat(64) })).toEqual([]);
+  });
+  it.each([
+    ['an unknown purpose', { ...click, purpose: 'delete' }, /purpose/],
+    ['a link index past 9999', { ...click, linkIndex: 10_000 }, /linkIndex/],
+    ['a negative issue time', { ...click, issuedAt: -1 }, /issuedAt/],
+    ['an unsafe integer', { ...click, issuedAt: 2 ** 53 }, /issuedAt/],
+    ['an id of 129 characters', { ...click, messageId: 'm'.repeat(129) }, /messageId/],
+    ['a link set with a slash', { ...click, linkSet: 'a/b' }, /linkSet/],
+    ['a null where a field is absent', { ...click, topic: null }, /topic/],
+  ])('names %s', (_what, payload, problem) => {
+    expect(payloadProblems(payload).join('; ')).toMatch(problem);
   });
 });
