@@ -1,26 +1,19 @@
 /**
- * Configuration from the environment, parsed with zod so a bad deployment fails its cold start with a message that
- * names the variable, not with an `undefined` deep inside a request.
+ * Configuration from the environment, checked so a bad deployment fails its cold start with a message that names the
+ * variable, not with an `undefined` deep inside a request. Checked by hand, without a schema library: every function
+ * reads it at cold start, the public routes a recipient waits for included (issue 17).
  */
-import * as z from 'zod';
 import { ENV } from '../wiring/env-keys.ts';
 import { TABLES, type TableKey } from '../wiring/tables.ts';
 
-const tableName = z.string().min(3).max(255);
-
-const ConfigSchema = z.object({
-  [ENV.stage]: z.string().default('local'),
-  [ENV.tableRecipients]: tableName,
-  [ENV.tableLedger]: tableName,
-  [ENV.tableSuppressions]: tableName,
-  [ENV.tableCampaigns]: tableName,
-  [ENV.tableMessages]: tableName,
-  [ENV.tableCounters]: tableName,
-  [ENV.tableRelay]: tableName,
-  [ENV.dynamodbEndpoint]: z.url({ protocol: /^https?$/ }).optional(),
-  [ENV.sesEndpoint]: z.url({ protocol: /^https?$/ }).optional(),
-  AWS_REGION: z.string().default('us-east-1'),
-});
+/** An absolute http or https URL. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   readonly stage: string;
@@ -36,22 +29,41 @@ export class ConfigError extends Error {
 
 /** Parses `env` (default `process.env`); throws a {@link ConfigError} naming every missing or bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`Sendwell configuration is invalid: ${problems}`);
+  const problems: string[] = [];
+  const tables: Partial<Record<TableKey, string>> = {};
+  for (const [key, def] of Object.entries(TABLES) as [TableKey, (typeof TABLES)[TableKey]][]) {
+    const name = env[def.envKey];
+    if (name === undefined) problems.push(`${def.envKey}: required`);
+    else if (name.length < 3 || name.length > 255) problems.push(`${def.envKey}: a table name of 3-255 characters`);
+    else tables[key] = name;
   }
-  const e = parsed.data;
-  const tables = Object.fromEntries(
-    Object.entries(TABLES).map(([key, def]) => [key, e[def.envKey as keyof typeof e] as string]),
-  ) as Record<TableKey, string>;
-  return {
-    stage: e[ENV.stage],
-    region: e.AWS_REGION,
-    tables,
-    dynamodbEndpoint: e[ENV.dynamodbEndpoint],
-    sesEndpoint: e[ENV.sesEndpoint],
+  const endpoint = (variable: string) => {
+    const value = env[variable];
+    if (value !== undefined && !isHttpUrl(value)) problems.push(`${variable}: an http(s) URL`);
+    return value;
   };
+  const dynamodbEndpoint = endpoint(ENV.dynamodbEndpoint);
+  const sesEndpoint = endpoint(ENV.sesEndpoint);
+  if (problems.length > 0) throw new ConfigError(`Sendwell configuration is invalid: ${problems.join('; ')}`);
+  return {
+    stage: env[ENV.stage] ?? 'local',
+    region: env.AWS_REGION ?? 'us-east-1',
+    tables: tables as Record<TableKey, string>,
+    ...(dynamodbEndpoint !== undefined ? { dynamodbEndpoint } : {}),
+    ...(sesEndpoint !== undefined ? { sesEndpoint } : {}),
+  };
+}
+
+/**
+ * `SENDWELL_PUBLIC_BASE_URL`, trailing slashes dropped: all a public route needs of the sending settings
+ * (adapters/settings.ts reads the rest, the same way for this one).
+ *
+ * @throws {ConfigError} naming the variable when it is missing or not an http(s) URL.
+ */
+export function parsePublicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[ENV.publicBaseUrl];
+  if (value === undefined || !isHttpUrl(value)) throw new ConfigError(`Sendwell sending settings are invalid: ${ENV.publicBaseUrl}: ${value === undefined ? 'required' : 'an http(s) URL'}`);
+  return value.replace(/\/+$/, '');
 }
 
 let cached: Config | undefined;
@@ -69,14 +81,8 @@ export interface Branding {
   readonly postalAddress?: string;
 }
 
-const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
-
-const BrandingSchema = z.object({
-  [ENV.senderName]: blankIsAbsent(z.string().trim().max(100)),
-  [ENV.logoUrl]: blankIsAbsent(z.url({ protocol: /^https?$/ }).refine((u) => /^https:/.test(u) || /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(u), 'https only (http on loopback)')),
-  [ENV.postalAddress]: blankIsAbsent(z.string().trim().max(500)),
-  [ENV.fromAddress]: blankIsAbsent(z.string()),
-});
+/** A set, non-blank value, trimmed; `undefined` for unset or blank. */
+const present = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
 /**
  * The branding of the public pages from the environment. The sender name defaults to the display name of the from
@@ -85,17 +91,22 @@ const BrandingSchema = z.object({
  * @throws {ConfigError} naming a bad variable (a logo that is not an https URL).
  */
 export function parseBranding(env: NodeJS.ProcessEnv = process.env): Branding {
-  const parsed = BrandingSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(`Sendwell branding is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const problems: string[] = [];
+  const name = present(env[ENV.senderName]);
+  if (name !== undefined && name.length > 100) problems.push(`${ENV.senderName}: at most 100 characters`);
+  const logoUrl = present(env[ENV.logoUrl]);
+  if (logoUrl !== undefined && !(isHttpUrl(logoUrl) && (/^https:/.test(logoUrl) || /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(logoUrl)))) {
+    problems.push(`${ENV.logoUrl}: https only (http on loopback)`);
   }
-  const e = parsed.data;
-  const display = /^\s*"?([^"<]+?)"?\s*<[^>]+>\s*$/.exec(e[ENV.fromAddress] ?? '')?.[1]?.trim();
-  const senderName = e[ENV.senderName] ?? display;
+  const postalAddress = present(env[ENV.postalAddress]);
+  if (postalAddress !== undefined && postalAddress.length > 500) problems.push(`${ENV.postalAddress}: at most 500 characters`);
+  if (problems.length > 0) throw new ConfigError(`Sendwell branding is invalid: ${problems.join('; ')}`);
+  const display = /^\s*"?([^"<]+?)"?\s*<[^>]+>\s*$/.exec(env[ENV.fromAddress] ?? '')?.[1]?.trim();
+  const senderName = name ?? display;
   return {
     ...(senderName ? { senderName } : {}),
-    ...(e[ENV.logoUrl] ? { logoUrl: e[ENV.logoUrl] } : {}),
-    ...(e[ENV.postalAddress] ? { postalAddress: e[ENV.postalAddress] } : {}),
+    ...(logoUrl ? { logoUrl } : {}),
+    ...(postalAddress ? { postalAddress } : {}),
   };
 }
 

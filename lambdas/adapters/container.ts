@@ -4,11 +4,11 @@
  * build only their part (public-container.ts), which this one shares.
  */
 import * as z from 'zod';
-import type { CampaignQueues, Deps, SendingSettings } from '../services/deps.ts';
+import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { documentClient, sesClient, sqsClient } from './clients.ts';
 import { publicContainer } from './public-container.ts';
-import { parseEnv } from './settings.ts';
+import { parseEnv, parseSettings } from './settings.ts';
 import { config } from './config.ts';
 import { CampaignStore } from './dynamo/campaign-store.ts';
 import { DEFAULT_PAUSE_POLICY, type PausePolicy } from '../domain/marketing-pause.ts';
@@ -78,8 +78,9 @@ export function container(): Deps {
   if (deps) return deps;
   const db = documentClient();
   const { tables } = config();
-  // The stores, keys, settings and clock the public routes use (public-container.ts), shared rather than built twice.
+  // The stores, keys and clock the public routes use (public-container.ts), shared rather than built twice.
   const base = publicContainer();
+  let settings: Settings | undefined;
   let sending: SendingSettings | undefined;
   let queues: CampaignQueues | undefined;
   let mailer: SesMailer | undefined;
@@ -109,8 +110,11 @@ export function container(): Deps {
     mailer: { send: (message, options) => (mailer ??= new SesMailer(sesClient())).send(message, options) },
     journeys: new JourneyStore(db, tables),
     keys: base.keys,
+    // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
+    // request that needs to send fails with a message naming the missing variable.
     get settings() {
-      return base.settings;
+      settings ??= parseSettings();
+      return settings;
     },
     retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
     ...parsePolicies(),

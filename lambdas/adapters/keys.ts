@@ -7,7 +7,6 @@
  * and the IP pseudonyms; each use gets its own key derived with HKDF, so one never doubles as the other.
  */
 import { hkdfSync } from 'node:crypto';
-import * as z from 'zod';
 import type { Keyring } from '../domain/tokens.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { config } from './config.ts';
@@ -20,17 +19,27 @@ export interface RuntimeKeys {
   readonly ipKey: Buffer;
 }
 
-const KeyringJson = z
-  .object({ current: z.string().min(1) })
-  .catchall(z.string().min(16, 'each token key needs at least 16 characters'))
-  .refine((r) => r.current !== 'current' && typeof r[r.current] === 'string', { message: '`current` must name one of the keys' });
-
-const PseudonymJson = z.object({ secret: z.string().min(32, 'the pseudonymization secret needs at least 32 characters') });
-
+/**
+ * The token keyring's JSON, `{"current": "<id>", "<id>": "<key>", …}`: every key at least 16 characters, `current`
+ * naming one of them. Checked by hand: every function loads its keys at cold start, the public routes included.
+ */
 export function parseKeyring(json: string): Keyring {
-  const parsed = KeyringJson.parse(JSON.parse(json));
-  const { current, ...keys } = parsed;
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('token keyring: a JSON object of key ids and keys');
+  const { current, ...keys } = parsed as Record<string, unknown>;
+  if (typeof current !== 'string' || current === '') throw new Error('token keyring: `current` must name one of the keys');
+  for (const [id, key] of Object.entries(keys)) {
+    if (typeof key !== 'string' || key.length < 16) throw new Error(`token keyring: ${id}: each token key needs at least 16 characters`);
+  }
+  if (current === 'current' || typeof keys[current] !== 'string') throw new Error('token keyring: `current` must name one of the keys');
   return { current, keys: keys as Record<string, string> };
+}
+
+/** The pseudonymization secret's JSON, `{"secret": "…"}`, at least 32 characters. */
+function parsePseudonymSecret(json: string): string {
+  const secret = (JSON.parse(json) as { secret?: unknown } | null)?.secret;
+  if (typeof secret !== 'string' || secret.length < 32) throw new Error('pseudonymization secret: the pseudonymization secret needs at least 32 characters');
+  return secret;
 }
 
 export function deriveKeys(tokens: Keyring, pseudonymSecret: string): RuntimeKeys {
@@ -60,7 +69,7 @@ async function load(): Promise<RuntimeKeys> {
     return out.SecretString;
   };
   const [tokens, pseudonym] = await Promise.all([read(tokenSecret), read(pseudonymSecret)]);
-  return deriveKeys(parseKeyring(tokens), PseudonymJson.parse(JSON.parse(pseudonym)).secret);
+  return deriveKeys(parseKeyring(tokens), parsePseudonymSecret(pseudonym));
 }
 
 /** The keys of this process, loaded once per cold start (a failed load is retried on the next call). */

@@ -1,6 +1,7 @@
 /**
  * What the public routes a mail's recipient hits (pixel, click, unsubscribe) are built from: the message, recipient,
- * suppression and catalog stores, the keys, the sending settings and the clock, and nothing else. A recipient waits
+ * suppression and catalog stores, the keys, the pages' base URL and the clock, and nothing else (no schema library
+ * either: test/cdk/public-bundles.test.ts). A recipient waits
  * for a cold start of these functions, so none of them loads the campaign, journey, delivery or queue adapters the
  * full container (`container.ts`) adds, which builds on this one.
  */
@@ -9,17 +10,18 @@ import type { TrackingDeps } from '../services/tracking.ts';
 import type { UnsubscribeDeps } from '../services/unsubscribe.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { documentClient } from './clients.ts';
-import { config } from './config.ts';
+import { config, parsePublicBaseUrl } from './config.ts';
 import { CatalogStore } from './dynamo/catalog-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
 import { SuppressionStore } from './dynamo/suppression-store.ts';
 import { runtimeKeys } from './keys.ts';
 import { emitCounts } from './metrics.ts';
-import { parseSettings } from './settings.ts';
 
 /** The stores and settings every function shares; the public routes use no more. */
-export type PublicDeps = Pick<Deps, 'recipients' | 'catalog' | 'suppressions' | 'messages' | 'keys' | 'settings' | 'clock'> & TrackingDeps & UnsubscribeDeps;
+export type PublicDeps = Pick<Deps, 'recipients' | 'catalog' | 'suppressions' | 'messages' | 'keys' | 'clock'> &
+  TrackingDeps &
+  UnsubscribeDeps & { readonly settings: Pick<Settings, 'publicBaseUrl'> };
 
 let deps: PublicDeps | undefined;
 
@@ -27,7 +29,7 @@ export function publicContainer(): PublicDeps {
   if (deps) return deps;
   const db = documentClient();
   const { tables } = config();
-  let settings: Settings | undefined;
+  let publicBaseUrl: string | undefined;
   deps = {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
@@ -35,11 +37,10 @@ export function publicContainer(): PublicDeps {
     // Every counted figure also goes to CloudWatch as an EMF metric of the same name (adapters/metrics.ts).
     messages: new MessageStore(db, tables, { onCount: emitCounts }),
     keys: runtimeKeys,
-    // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
-    // request that needs to send fails with a message naming the missing variable.
+    // Of the sending settings, the public routes need the pages' base URL only (read on first use, like all of them).
     get settings() {
-      settings ??= parseSettings();
-      return settings;
+      publicBaseUrl ??= parsePublicBaseUrl();
+      return { publicBaseUrl };
     },
     clock: () => new Date(Date.now() + clockOffsetMs()),
   };

@@ -1,24 +1,28 @@
 /** Turns stored recipient data into the decision's input and into the API's `Recipient`. */
-import { sharingAllowed, trackingAllowed, type RecipientState } from '../domain/decide.ts';
-import { RecipientStateSchema } from '../schemas/decision.ts';
+import { sharingAllowed, trackingAllowed, type RecipientState, type Suppression } from '../domain/decide.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { FALLBACK_TIME_ZONE, recipientTimeZone } from '../domain/time-zones.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import type { Recipient, SuppressionRecord } from '../schemas/model.ts';
 
+/**
+ * The decision's view of stored data. Built, not parsed: the stores wrote what they hold from validated input, and a
+ * page a recipient opens builds this too (no schema library at its cold start).
+ */
 export function toDecisionState(agg: RecipientAggregate | undefined, suppressions: readonly SuppressionRecord[]): RecipientState {
   const p = agg?.profile;
-  return RecipientStateSchema.parse({
+  return {
     country: p?.country ?? null,
     consents: Object.fromEntries(
       Object.values(agg?.consents ?? {}).map((c) => [c.topic, { status: c.status, ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}) }]),
     ),
     unsubscribedAll: p?.unsubscribedAll ?? false,
-    suppressions: suppressions.map((s) => ({ reason: s.reason, scope: s.scope, createdAt: s.createdAt, ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}) })),
+    // Each reason with its own scope, as the store only ever writes them (SuppressionSchema in schemas/decision.ts).
+    suppressions: suppressions.map((s) => ({ reason: s.reason, scope: s.scope, createdAt: s.createdAt, ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}) }) as Suppression),
     erased: suppressions.some((s) => s.reason === 'erased') && agg === undefined,
     ...(p?.tracking !== undefined ? { tracking: p.tracking } : {}),
     ...(p?.doNotSell !== undefined ? { doNotSell: p.doNotSell } : {}),
-  });
+  };
 }
 
 export function toRecipient(agg: RecipientAggregate, suppressions: readonly SuppressionRecord[], defaultTimeZone: string = FALLBACK_TIME_ZONE): Recipient {
