@@ -16,13 +16,29 @@ const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'conf
 
 /**
  * Bytes of a public route's bundle, the AWS SDK not counted. Issue 17 took them from 564–630 KiB to 225–291; journeys
- * (issue 19) then added ~30 KiB to unsubscribe, preferences and confirm (an opt-in may start a journey: the trigger
- * reads the journey list), 311–317 KiB. The stores parsing with lambdas/schemas/stored.ts instead of the whole admin
- * model took them to 232–311 KiB (code loaded on demand, DEFERRED below, stays in the file: it counts here). The goal
- * is 150 KiB, which needs zod off the per-request path (tokens, recipient state, config and keys parse with it too,
- * not only the stores): zod is ~100 KiB of each. Lower it as they shrink; never raise it without saying why here.
+ * (issue 19) then added ~30 KiB to unsubscribe, preferences and confirm, and the stores' own schemas took them to
+ * 232–311 KiB. Then the routes that only record or take something away (the pixel, a click, an unsubscribe) got
+ * a container of their own (adapters/public-container.ts) and lost zod (~100 KiB each): 81–124 KiB, under the issue's
+ * 150. The preference page and the confirm link can opt someone in, which sends a confirmation mail or starts a
+ * journey: they load the send path and its schemas, zod included. Lower a budget as a bundle shrinks; never raise it
+ * without saying why here.
  */
-const BYTE_BUDGET = 315 * 1024;
+const BYTE_BUDGET: Readonly<Record<(typeof PUBLIC_ROUTES)[number], number>> = {
+  openPixel: 150 * 1024,
+  click: 150 * 1024,
+  unsubscribe: 150 * 1024,
+  preferences: 315 * 1024,
+  confirm: 315 * 1024,
+};
+
+/** The routes that never opt anyone in: nothing of the send path, the campaigns or journeys, and no schema library. */
+const LEAN_ROUTES: ReadonlySet<string> = new Set(['openPixel', 'click', 'unsubscribe']);
+const NOT_ON_LEAN_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/node_modules\/zod\//, 'zod (configuration, tokens and stored items are checked by hand on these routes)'],
+  [/lambdas\/adapters\/container\.ts$/, 'the full container (adapters/public-container.ts builds theirs)'],
+  [/lambdas\/adapters\/dynamo\/(campaign|journey|control|feedback)-store\.ts$/, 'a store only sending or ops use'],
+  [/lambdas\/services\/(send|journeys|recipients)\.ts$/, 'the send path or an opt-in'],
+];
 
 /** Inputs that must never be in a public route's bundle, each with why. */
 const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
@@ -102,7 +118,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
   it('bundles none of what a recipient request does not need', () => {
     const { inputs } = bundles.get(key)!;
-    for (const [pattern, what] of FORBIDDEN) expect(inputs.filter((i) => pattern.test(i)), what).toEqual([]);
+    for (const [pattern, what] of [...FORBIDDEN, ...(LEAN_ROUTES.has(key) ? NOT_ON_LEAN_ROUTES : [])]) expect(inputs.filter((i) => pattern.test(i)), what).toEqual([]);
   });
 
   it('initialises what only some requests need on those requests only', () => {
@@ -123,9 +139,9 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
     expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
   });
 
-  it(`stays under ${BYTE_BUDGET / 1024} KiB, the AWS SDK not counted`, () => {
+  it(`stays under its budget (${BYTE_BUDGET[key] / 1024} KiB), the AWS SDK not counted`, () => {
     const { bytes, sdkBytes } = bundles.get(key)!;
-    expect(bytes - sdkBytes).toBeLessThan(BYTE_BUDGET);
+    expect(bytes - sdkBytes).toBeLessThan(BYTE_BUDGET[key]);
   });
 });
 
