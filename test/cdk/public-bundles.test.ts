@@ -52,6 +52,8 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/node_modules\/@aws-sdk\/(nested-clients|token-providers|credential-provider-(ini|sso|process|web-identity|login|http))\//, 'a credential provider Lambda never reaches'],
   [/node_modules\/preact\/|node_modules\/uplot\//, 'the ops console'],
   [/node_modules\/csv-parse\//, 'the import parser'],
+  // A page's form is a few short fields: lambdas/handlers/middleware/form-body.ts reads both encodings.
+  [/node_modules\/(@middy\/http-(multipart|urlencode)-body-parser|@fastify\/busboy)\//, 'a general form-body library'],
   // The stores parse what they read with lambdas/schemas/stored.ts; the whole admin model built ~40 schemas at init.
   [/lambdas\/schemas\/model\.ts$/, 'the admin model'],
 ];
@@ -61,7 +63,6 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
  * deferred module init in the one-file bundle): never reachable from the entry through static imports.
  */
 const DEFERRED: ReadonlyArray<readonly [RegExp, string]> = [
-  [/node_modules\/(@middy\/http-multipart-body-parser|@fastify\/busboy)\//, 'the multipart parser (a multipart POST loads it)'],
   [/lambdas\/schemas\/journeys\.ts$/, 'the journey schema (loaded when a journey is read: an opt-in)'],
 ];
 

@@ -5,13 +5,15 @@
 import middy from '@middy/core';
 import { flushMetrics } from '../../adapters/metrics.ts';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { escapeHtml } from '../../domain/template.ts';
 import { branding, type Branding } from '../../adapters/config.ts';
 import { logger } from '../../adapters/logger.ts';
+import { FormError, parseFormBody, type FormFields } from './form-body.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
+
+export type { FormFields };
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -97,9 +99,6 @@ export function publicBaseUrlOf(deps: { readonly settings: { readonly publicBase
 export const crossSitePage = () =>
   page(403, 'Not changed', '<h1>Nothing was changed</h1><p>This form was sent from another website. Open the link from your mail and save your choices there.</p>');
 
-/** Form fields after parsing: a value, or several for a repeated name (ticked checkboxes). */
-export type FormFields = Readonly<Record<string, string | readonly string[] | undefined>>;
-
 export interface PageEvent extends Omit<HttpEvent, 'body'> {
   /** Parsed form fields for form-urlencoded and multipart POSTs; the raw text otherwise. */
   readonly body?: FormFields | string;
@@ -107,7 +106,9 @@ export interface PageEvent extends Omit<HttpEvent, 'body'> {
 
 /**
  * Wraps a public page handler. POST bodies in `application/x-www-form-urlencoded` and `multipart/form-data` (the
- * two encodings RFC 8058 one-click senders use) arrive parsed; a body the parsers refuse is a 400 page.
+ * two encodings RFC 8058 one-click senders use) arrive parsed (./form-body.ts); a body that cannot be read is a 400
+ * page, or with `anyBody` reaches the handler as the raw text: a route that must act whatever was posted (one-click
+ * unsubscribe) still acts.
  */
 export function publicPage(impl: (event: PageEvent, context: Context) => Promise<HttpResult>, options: { anyBody?: boolean } = {}) {
   return middy<HttpEvent, HttpResult>()
@@ -116,8 +117,7 @@ export function publicPage(impl: (event: PageEvent, context: Context) => Promise
     .use(flushMetrics())
     .use({
       onError: (request) => {
-        const status = (request.error as { statusCode?: number } | null)?.statusCode;
-        if (status !== undefined && status >= 400 && status < 500) {
+        if (request.error instanceof FormError) {
           request.response = page(400, 'Bad request', '<h1>This request could not be read</h1><p>Open the link from the mail again.</p>');
           return;
         }
@@ -125,55 +125,19 @@ export function publicPage(impl: (event: PageEvent, context: Context) => Promise
         request.response = page(500, 'Something went wrong', '<h1>Something went wrong</h1><p>Please try again in a moment.</p>');
       },
     })
-    .use(tolerant(httpUrlencodeBodyParser({ disableContentTypeError: true }), options.anyBody))
-    .use(
-      tolerant(
-        onMultipart(async () => (await import('@middy/http-multipart-body-parser')).default({ disableContentTypeError: true, busboy: { limits: { fields: 200, fieldSize: 4096, files: 0 } } })),
-        options.anyBody,
-      ),
-    )
+    .use({
+      before: (request) => {
+        const event = request.event as { body?: unknown; isBase64Encoded?: boolean; headers?: Record<string, string | undefined> };
+        if (typeof event.body !== 'string') return;
+        try {
+          const form = parseFormBody(event.headers?.['content-type'], event.body, event.isBase64Encoded === true);
+          if (form !== undefined) event.body = form;
+        } catch (e) {
+          if (!(options.anyBody && e instanceof FormError)) throw e;
+        }
+      },
+    })
     .handler((event, context) => impl(event as unknown as PageEvent, context));
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parsers type their event more narrowly than middy's chain
-type Middleware = middy.MiddlewareObj<any, any>;
-
-/**
- * The multipart parser (and busboy under it) loaded by the first multipart POST instead of at every cold start: most
- * page requests are GETs or form-urlencoded. Another content type never reaches it, as the parser itself would skip it
- * (`disableContentTypeError`: it parses only `multipart/form-data; boundary=…`).
- */
-function onMultipart(load: () => Promise<Middleware>): Middleware {
-  let parser: Promise<Middleware> | undefined;
-  return {
-    before: async (request) => {
-      const headers = (request.event as HttpEvent).headers;
-      const type = headers?.['content-type'] ?? headers?.['Content-Type'];
-      if (typeof type !== 'string' || !/^multipart\//i.test(type)) return;
-      parser ??= load();
-      await (await parser).before?.(request);
-    },
-  };
-}
-
-/**
- * With `anyBody`, a body the parser cannot read is passed on as the raw text instead of failing the request: a route
- * that must act whatever was posted (one-click unsubscribe) still acts.
- */
-function tolerant(mw: Middleware, anyBody: boolean | undefined): Middleware {
-  if (!anyBody || !mw.before) return mw;
-  const before = mw.before;
-  return {
-    ...mw,
-    before: async (request) => {
-      const raw = request.event.body;
-      try {
-        await before(request);
-      } catch {
-        (request.event as { body?: unknown }).body = raw;
-      }
-    },
-  };
 }
 
 /** One field of a parsed form (the first, if repeated). */
