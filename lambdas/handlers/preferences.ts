@@ -11,6 +11,7 @@ import { container } from '../adapters/container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { honorGpc, preferenceView, savePreferences, type PreferenceForm, type PreferenceView } from '../services/recipient-actions.ts';
+import { parseFormBody } from './middleware/form-body.ts';
 import { crossSitePage, ERASED_NOTE, evidenceOf, field, fields, isCrossSite, page, publicBaseUrlOf, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const PREFERENCES_WORDING = 'preference-page-v1';
@@ -104,4 +105,4 @@ export const handler = publicPage(async (event) => {
   const view = await preferenceView(deps, recipientId);
   if (!view) return erased();
   return page(200, 'Email preferences', render(view, notices, gpc));
-});
+}, { readForm: parseFormBody });

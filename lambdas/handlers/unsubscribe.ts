@@ -11,6 +11,7 @@ import { escapeHtml } from '../domain/template.ts';
 import { signToken, verifyToken } from '../domain/tokens.ts';
 import type { Topic } from '../schemas/model.ts';
 import { unsubscribe, type UnsubscribeScope } from '../services/unsubscribe.ts';
+import { parseFormBody } from './middleware/form-body.ts';
 import { ERASED_NOTE, evidenceOf, field, page, publicPage, type PageEvent } from './middleware/page.ts';
 
 export const UNSUBSCRIBE_WORDING = 'unsubscribe-page-v1';
@@ -67,5 +68,5 @@ ${manage}`,
     const what = scope === 'all' || !done.topic ? 'all marketing' : nameOf(done.topic);
     return page(200, 'Unsubscribed', `<h1>You are unsubscribed</h1><p>You will no longer receive ${what}.</p>${manage}`);
   },
-  { anyBody: true },
+  { readForm: parseFormBody, anyBody: true },
 );

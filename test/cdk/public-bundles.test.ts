@@ -144,6 +144,10 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
     const { bytes, sdkBytes } = bundles.get(key)!;
     expect(bytes - sdkBytes).toBeLessThan(BYTE_BUDGET[key]);
   });
+
+  it.runIf(LEAN_ROUTES.has(key))('ships under 300 KiB in all, its tree-shaken SDK included (issue 17)', () => {
+    expect(bundles.get(key)!.bytes).toBeLessThan(300 * 1024);
+  });
 });
 
 it('the forbidden-input check would see zod’s full build (its named import keeps every locale)', async () => {

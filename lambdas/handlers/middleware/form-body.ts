@@ -13,6 +13,8 @@ export const FORM_LIMITS = { fields: 200, fieldBytes: 4096, bodyBytes: 256 * 102
 /** Why a body is not a form the pages take. */
 export class FormError extends Error {
   override readonly name = 'FormError';
+  /** The page answers it with a 400 (middleware/page.ts). */
+  readonly statusCode = 400;
 }
 
 /**

@@ -4,13 +4,12 @@
  */
 import middy from '@middy/core';
 import { flushMetrics } from '../../adapters/metrics.ts';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { escapeHtml } from '../../domain/template.ts';
 import { branding, type Branding } from '../../adapters/config.ts';
 import { logger } from '../../adapters/logger.ts';
-import { FormError, parseFormBody, type FormFields } from './form-body.ts';
+import type { FormFields, parseFormBody } from './form-body.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 
 export type { FormFields };
@@ -105,39 +104,54 @@ export interface PageEvent extends Omit<HttpEvent, 'body'> {
 }
 
 /**
- * Wraps a public page handler. POST bodies in `application/x-www-form-urlencoded` and `multipart/form-data` (the
- * two encodings RFC 8058 one-click senders use) arrive parsed (./form-body.ts); a body that cannot be read is a 400
- * page, or with `anyBody` reaches the handler as the raw text: a route that must act whatever was posted (one-click
- * unsubscribe) still acts.
+ * Wraps a public page handler. A page that takes forms passes `readForm` (./form-body.ts `parseFormBody`): POST bodies
+ * in `application/x-www-form-urlencoded` and `multipart/form-data` (the two encodings RFC 8058 one-click senders use)
+ * then arrive parsed, and a body that cannot be read is a 400 page, or with `anyBody` reaches the handler as the raw
+ * text: a route that must act whatever was posted (one-click unsubscribe) still acts. A page without forms (a click)
+ * loads no form reader.
  */
-export function publicPage(impl: (event: PageEvent, context: Context) => Promise<HttpResult>, options: { anyBody?: boolean } = {}) {
-  return middy<HttpEvent, HttpResult>()
+export function publicPage(
+  impl: (event: PageEvent, context: Context) => Promise<HttpResult>,
+  options: { readonly readForm?: typeof parseFormBody; readonly anyBody?: boolean } = {},
+) {
+  const readForm = options.readForm;
+  const chain = middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(httpHeaderNormalizer())
+    // Header names in lower case, as API Gateway's payload 2.0 sends them (tests and other callers may not).
+    .use({
+      before: (request) => {
+        const headers = request.event.headers;
+        if (headers) request.event.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      },
+    })
     .use(flushMetrics())
     .use({
       onError: (request) => {
-        if (request.error instanceof FormError) {
+        const status = (request.error as { statusCode?: number } | null)?.statusCode;
+        if (status !== undefined && status >= 400 && status < 500) {
           request.response = page(400, 'Bad request', '<h1>This request could not be read</h1><p>Open the link from the mail again.</p>');
           return;
         }
         logger.error('public page failed', { error: request.error as Error });
         request.response = page(500, 'Something went wrong', '<h1>Something went wrong</h1><p>Please try again in a moment.</p>');
       },
-    })
-    .use({
+    });
+  if (readForm) {
+    chain.use({
       before: (request) => {
         const event = request.event as { body?: unknown; isBase64Encoded?: boolean; headers?: Record<string, string | undefined> };
         if (typeof event.body !== 'string') return;
         try {
-          const form = parseFormBody(event.headers?.['content-type'], event.body, event.isBase64Encoded === true);
+          const form = readForm(event.headers?.['content-type'], event.body, event.isBase64Encoded === true);
           if (form !== undefined) event.body = form;
         } catch (e) {
-          if (!(options.anyBody && e instanceof FormError)) throw e;
+          // A form that cannot be read (FormError, a 400): with anyBody the handler gets the raw text instead.
+          if (!(options.anyBody && (e as { statusCode?: number }).statusCode === 400)) throw e;
         }
       },
-    })
-    .handler((event, context) => impl(event as unknown as PageEvent, context));
+    });
+  }
+  return chain.handler((event, context) => impl(event as unknown as PageEvent, context));
 }
 
 /** One field of a parsed form (the first, if repeated). */
