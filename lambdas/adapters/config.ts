@@ -3,8 +3,8 @@
  * variable, not with an `undefined` deep inside a request. Checked by hand, without a schema library: every function
  * reads it at cold start, the public routes a recipient waits for included (issue 17).
  */
-import { ENV } from '../wiring/env-keys.ts';
-import { TABLES, type TableKey } from '../wiring/tables.ts';
+import { ENV, TABLE_ENV } from '../wiring/env-keys.ts';
+import type { TableKey } from '../wiring/tables.ts';
 
 /** An absolute http or https URL. */
 export function isHttpUrl(value: string): boolean {
@@ -31,10 +31,10 @@ export class ConfigError extends Error {
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const tables: Partial<Record<TableKey, string>> = {};
-  for (const [key, def] of Object.entries(TABLES) as [TableKey, (typeof TABLES)[TableKey]][]) {
-    const name = env[def.envKey];
-    if (name === undefined) problems.push(`${def.envKey}: required`);
-    else if (name.length < 3 || name.length > 255) problems.push(`${def.envKey}: a table name of 3-255 characters`);
+  for (const [key, variable] of Object.entries(TABLE_ENV) as [TableKey, string][]) {
+    const name = env[variable];
+    if (name === undefined) problems.push(`${variable}: required`);
+    else if (name.length < 3 || name.length > 255) problems.push(`${variable}: a table name of 3-255 characters`);
     else tables[key] = name;
   }
   const endpoint = (variable: string) => {

@@ -1,6 +1,6 @@
 /**
  * Every environment variable the Lambdas read, named once. The CDK constructs set them, the local stack sets them,
- * and `lambdas/adapters/config.ts` parses them with zod at cold start.
+ * and `lambdas/adapters/config.ts` checks them at cold start.
  */
 export const ENV = {
   stage: 'SENDWELL_STAGE',
@@ -87,3 +87,17 @@ export const ENV = {
 } as const;
 
 export type EnvKey = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * The variable carrying each table's name, by table (`TABLES` in ./tables.ts names the same): the configuration reads
+ * these at every cold start without loading the tables' key and index definitions.
+ */
+export const TABLE_ENV = {
+  recipients: ENV.tableRecipients,
+  ledger: ENV.tableLedger,
+  suppressions: ENV.tableSuppressions,
+  campaigns: ENV.tableCampaigns,
+  messages: ENV.tableMessages,
+  relay: ENV.tableRelay,
+  counters: ENV.tableCounters,
+} as const;

@@ -5,7 +5,7 @@
  * Every table uses generic `pk`/`sk` keys (and `gsiNpk`/`gsiNsk` on indexes) so one table can hold several item
  * kinds of the same concern (a recipient and its topic consents share a partition) without a migration.
  */
-import { ENV, type EnvKey } from './env-keys.ts';
+import { TABLE_ENV, type EnvKey } from './env-keys.ts';
 
 export interface KeyDef {
   readonly partitionKey: string;
@@ -40,7 +40,7 @@ const gsi = (n: number): IndexDef => ({ name: `gsi${n}`, partitionKey: `gsi${n}p
 export const TABLES = {
   recipients: {
     id: 'Recipients',
-    envKey: ENV.tableRecipients,
+    envKey: TABLE_ENV.recipients,
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [gsi(1), gsi(2)],
@@ -48,7 +48,7 @@ export const TABLES = {
   },
   ledger: {
     id: 'ConsentLedger',
-    envKey: ENV.tableLedger,
+    envKey: TABLE_ENV.ledger,
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [],
@@ -58,7 +58,7 @@ export const TABLES = {
   },
   suppressions: {
     id: 'Suppressions',
-    envKey: ENV.tableSuppressions,
+    envKey: TABLE_ENV.suppressions,
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [],
@@ -66,7 +66,7 @@ export const TABLES = {
   },
   campaigns: {
     id: 'Campaigns',
-    envKey: ENV.tableCampaigns,
+    envKey: TABLE_ENV.campaigns,
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [gsi(1)],
@@ -76,7 +76,7 @@ export const TABLES = {
   },
   messages: {
     id: 'Messages',
-    envKey: ENV.tableMessages,
+    envKey: TABLE_ENV.messages,
     partitionKey: 'pk',
     sortKey: 'sk',
     // gsi1: a recipient's messages (export, erasure), keys only: the record's updates (sent, delivered, opened) write
@@ -91,7 +91,7 @@ export const TABLES = {
   },
   relay: {
     id: 'PartnerRelay',
-    envKey: ENV.tableRelay,
+    envKey: TABLE_ENV.relay,
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [],
@@ -100,7 +100,7 @@ export const TABLES = {
   },
   counters: {
     id: 'Counters',
-    envKey: ENV.tableCounters,
+    envKey: TABLE_ENV.counters,
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [],
