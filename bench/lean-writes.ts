@@ -147,7 +147,8 @@ export async function runLeanWritesBench(options: LeanWritesOptions): Promise<Be
     markdown: [
       `The campaign driver (bench/campaign.ts \`--json\`) run in the tree of ${BASELINE_COMMIT.slice(0, 7)} (extracted from git history, the driver copied in) and in this one, ` +
         `${options.recipients} recipients each, one after the other, each with its own DynamoDB Local and local SES. Units are what DynamoDB Local reports ` +
-        '(`ReturnConsumedCapacity: TOTAL`). The mix and the prices of the cost: bench/cost-model.ts and docs/SCALING.md. ' +
+        '(`ReturnConsumedCapacity: TOTAL`), plus the reads it leaves out and DynamoDB charges: a BatchGetItem key that is not there, an empty Query ' +
+        '(bench/campaign.ts `unreportedReadUnits`; the sender\'s suppression check asks for every reason an address could have, ~5 such keys a recipient). The mix and the prices of the cost: bench/cost-model.ts and docs/SCALING.md. ' +
         'The pixel and one-click "before" ratios are the committed figures of that commit; today\u2019s are in the load section of this page.',
       '',
       ...lines.slice(0, rows.length + 4),
