@@ -7,7 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { EVENT_FUNCTIONS, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
+import { EVENT_FUNCTIONS, LEDGER_STREAM, type EventFunctionDef } from '../lambdas/wiring/event-functions.ts';
 import type { FailureQueue } from './failure-queue.ts';
 import { FunctionSchedule } from './function-schedule.ts';
 import { assertEventSource, buildFunction, type BuildFunctionOptions } from './functions.ts';
@@ -30,6 +30,8 @@ export const LEDGER_STREAM_SETTINGS = {
    * ledger itself holds every entry for good), instead of being trimmed from the stream with no trace.
    */
   maxRecordAge: Duration.hours(6),
+  /** New entries only (LEDGER_STREAM.filters): an erasure's REMOVEs do not invoke the function. */
+  filters: LEDGER_STREAM.filters.map((pattern) => lambda.FilterCriteria.filter(pattern as unknown as Record<string, unknown>)),
 } as const;
 
 export interface PartnerRelayProps extends BuildFunctionOptions {

@@ -25,7 +25,7 @@ import { startSesLocal } from './ses-local.ts';
 import { replayJournal, startSesEventEmulator } from './ses-simulator.ts';
 import { MailJournal } from './mail-journal.ts';
 import { startStreamPoller } from './stream-poller.ts';
-import { FIGURES_STREAM } from '../lambdas/wiring/event-functions.ts';
+import { FIGURES_STREAM, LEDGER_STREAM } from '../lambdas/wiring/event-functions.ts';
 import { localPartners } from './partners.ts';
 import { ensureTables } from './tables.ts';
 import { localLog } from './log.ts';
@@ -169,6 +169,7 @@ async function main() {
       endpoint: dynamo.endpoint,
       tableName: localTableName(TABLES.ledger),
       handler: relayHandler,
+      filters: LEDGER_STREAM.filters,
       checkpointFile: resolve(dataDir, 'relay-checkpoint.json'),
       onError: (e) => localLog.error('partner relay poll failed', { error: (e as Error).message }),
     });

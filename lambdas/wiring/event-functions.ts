@@ -24,6 +24,15 @@ export const FIGURES_STREAM = {
 } as const;
 
 /**
+ * The ledger stream as the partner relay reads it (lib/partner-relay.ts; local/main.ts reads it the same way): only a
+ * new entry (INSERT) is relayed, so nothing else invokes the function. The ledger is append-only; its REMOVEs are
+ * erasures, which the relay has nothing to send for.
+ */
+export const LEDGER_STREAM = {
+  filters: [{ eventName: ['INSERT'] }],
+} as const;
+
+/**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
  * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `messages-stream`: the
  * messages table's DynamoDB stream (batches of up to 100, partial failures, no bisection). `schedule`: an EventBridge

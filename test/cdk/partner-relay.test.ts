@@ -83,8 +83,9 @@ describe('ledger stream → relay function', () => {
         MaximumRecordAgeInSeconds: LEDGER_STREAM_SETTINGS.maxRecordAge.toSeconds(),
       }),
     );
-    // No filter (the handler decides what to relay), no tumbling window, not disabled.
-    for (const p of ['FilterCriteria', 'TumblingWindowInSeconds', 'Enabled']) expect(mapping.Properties).not.toHaveProperty(p);
+    // New entries only (the relay has nothing to send for an erasure's REMOVEs); no tumbling window, not disabled.
+    expect((mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>).map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'] }]);
+    for (const p of ['TumblingWindowInSeconds', 'Enabled']) expect(mapping.Properties).not.toHaveProperty(p);
   });
 
   it('gives up on a record well before the stream trims it (24 hours), so a failure is recorded, not lost', () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { figuresOfChange, type MessageChange } from '../../../lambdas/domain/message-figures.ts';
-import { FIGURES_STREAM } from '../../../lambdas/wiring/event-functions.ts';
+import { FIGURES_STREAM, LEDGER_STREAM } from '../../../lambdas/wiring/event-functions.ts';
 import { matchesFilter } from '../../../local/stream-poller.ts';
 
 /** The change as a stream record, the shape the filters are matched against (on AWS and by the local reader). */
@@ -74,5 +74,15 @@ describe('the figures stream filters', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the ledger stream filter', () => {
+  const entry = marshall({ pk: 'R#r1', sk: '2026-12-05T10:00:00.000Z#000#ab', subject: 'topic:news', to: 'opted_out' });
+  it('lets through a new entry, the one change the relay sends on, and nothing else', () => {
+    const passes = (eventName: string, images: Record<string, unknown>) => LEDGER_STREAM.filters.some((f) => matchesFilter(f, { eventName, dynamodb: { Keys: entry, ...images } }));
+    expect(passes('INSERT', { NewImage: entry })).toBe(true);
+    expect(passes('REMOVE', { OldImage: entry })).toBe(false);
+    expect(passes('MODIFY', { OldImage: entry, NewImage: entry })).toBe(false);
   });
 });
