@@ -63,8 +63,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function parsePublicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   const value = env[ENV.publicBaseUrl];
   if (value === undefined || !isHttpUrl(value)) throw new ConfigError(`Sendwell sending settings are invalid: ${ENV.publicBaseUrl}: ${value === undefined ? 'required' : 'an http(s) URL'}`);
-  return value.replace(/\/+$/, '');
+  return withoutTrailingSlashes(value);
 }
+
+/** A base URL as links are built on it: no trailing slash. */
+export const withoutTrailingSlashes = (url: string): string => url.replace(/\/+$/, '');
 
 let cached: Config | undefined;
 

@@ -1,9 +1,9 @@
 /**
  * What the public routes a mail's recipient hits (pixel, click, unsubscribe) are built from: the message, recipient,
  * suppression and catalog stores, the keys, the pages' base URL and the clock, and nothing else (no schema library
- * either: test/cdk/public-bundles.test.ts). A recipient waits
- * for a cold start of these functions, so none of them loads the campaign, journey, delivery or queue adapters the
- * full container (`container.ts`) adds, which builds on this one.
+ * either: test/cdk/public-bundles.test.ts). A recipient waits for a cold start of these functions, so none of them
+ * loads the campaign, journey, delivery or queue adapters the full container (`container.ts`) adds, which builds on
+ * this one.
  */
 import type { Deps, Settings } from '../services/deps.ts';
 import type { TrackingDeps } from '../services/tracking.ts';
@@ -29,7 +29,7 @@ export function publicContainer(): PublicDeps {
   if (deps) return deps;
   const db = documentClient();
   const { tables } = config();
-  let publicBaseUrl: string | undefined;
+  let settings: PublicDeps['settings'] | undefined;
   deps = {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
@@ -39,8 +39,8 @@ export function publicContainer(): PublicDeps {
     keys: runtimeKeys,
     // Of the sending settings, the public routes need the pages' base URL only (read on first use, like all of them).
     get settings() {
-      publicBaseUrl ??= parsePublicBaseUrl();
-      return { publicBaseUrl };
+      settings ??= { publicBaseUrl: parsePublicBaseUrl() };
+      return settings;
     },
     clock: () => new Date(Date.now() + clockOffsetMs()),
   };

@@ -6,9 +6,11 @@
 import * as z from 'zod';
 import type { Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
+import { isHttpUrl, withoutTrailingSlashes } from './config.ts';
 
 const SettingsSchema = z.object({
-  [ENV.publicBaseUrl]: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  // The same rule as parsePublicBaseUrl, which the public routes read alone.
+  [ENV.publicBaseUrl]: z.string().refine(isHttpUrl, 'an http(s) URL').transform(withoutTrailingSlashes),
   [ENV.fromAddress]: z.string().min(3, 'set the SES identity mail is sent from'),
   [ENV.postalAddress]: z.string().min(3, 'set the postal address shown in marketing mail'),
   [ENV.sesConfigurationSet]: z.string().optional(),
@@ -35,4 +37,3 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(e[ENV.unsubscribeMailbox] ? { unsubscribeMailbox: e[ENV.unsubscribeMailbox] } : {}),
   };
 }
-

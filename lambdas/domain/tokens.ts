@@ -64,14 +64,6 @@ export function payloadProblems(p: Readonly<Record<string, unknown>>): string[] 
   return problems;
 }
 
-const PAYLOAD_FIELDS = ['purpose', 'recipientId', 'messageId', 'topic', 'linkIndex', 'issuedAt', 'expiresAt', 'linkSet'] as const;
-
-/** The payload's own fields (anything else dropped), or undefined when {@link payloadProblems} finds any. */
-function asPayload(candidate: Readonly<Record<string, unknown>>): TokenPayload | undefined {
-  if (payloadProblems(candidate).length > 0) return undefined;
-  return Object.fromEntries(PAYLOAD_FIELDS.filter((k) => candidate[k] !== undefined).map((k) => [k, candidate[k]])) as unknown as TokenPayload;
-}
-
 /**
  * Signing keys by id. `current` signs; every key still listed verifies, so a rotated-out key keeps old mail
  * working until it is removed. Keys are raw bytes, or strings taken as UTF-8; use at least 32 random bytes.
@@ -109,10 +101,9 @@ const MAC_CONTEXT = 'sendwell-token.v1.';
  * const token = signToken({ purpose: 'unsubscribe', recipientId: 'r_1', topic: 'news', issuedAt: 1732233600 }, keyring);
  * // 'WyJrMiIsInUiLCJyXzEiLDE3MzIyMzM2MDAsbnVsbCwibmV3cyJd.' + 22 signature characters: 75 in all
  */
-export function signToken(payload: TokenPayload, keyring: Keyring): string {
-  const problems = payloadProblems(payload as unknown as Record<string, unknown>);
+export function signToken(p: TokenPayload, keyring: Keyring): string {
+  const problems = payloadProblems(p as unknown as Record<string, unknown>);
   if (problems.length > 0) throw new Error(`token payload: ${problems.join('; ')}`);
-  const p = payload;
   const kid = keyring.current;
   const key = keyFor(keyring, kid);
   if (!KID.test(kid) || key === undefined || (key.symmetricKeySize ?? 0) < MIN_KEY_BYTES) {
@@ -220,9 +211,9 @@ function toPayload(fields: unknown[]): TokenPayload | undefined {
   // A person must always be able to leave: an unsubscribe token's expiry, however it got there, is ignored.
   const expiry = purpose === 'unsubscribe' ? null : expiresAt;
   const named = { purpose, recipientId, issuedAt, messageId, topic, linkIndex, expiresAt: expiry, linkSet };
-  // `null` (or a dropped trailing field) is how the wire says "absent"; the schema says it by leaving the field out.
+  // `null` (or a dropped trailing field) is how the wire says "absent"; a payload says it by leaving the field out.
   const candidate = Object.fromEntries(Object.entries(named).filter(([, v]) => v !== null && v !== undefined));
-  return asPayload(candidate);
+  return payloadProblems(candidate).length === 0 ? (candidate as unknown as TokenPayload) : undefined;
 }
 
 const fail = (reason: TokenFailure): VerifyResult => ({ ok: false, reason });

@@ -5,11 +5,6 @@ import type { Segment, TemplateRecord, Topic } from '../../schemas/stored.ts';
 import { project, SEGMENT_FIELDS, TEMPLATE_FIELDS, TOPIC_FIELDS } from './stored-fields.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
-const strip = <T extends Record<string, unknown>>(item: T) => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, ...rest } = item;
-  return rest;
-};
-
 export class CatalogStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
@@ -132,7 +127,8 @@ export class CatalogStore {
           ExclusiveStartKey: cursor,
         }),
       );
-      items.push(...(out.Items ?? []).map(strip));
+      // Keys and index attributes are left to the callers' projection onto each kind's fields.
+      items.push(...(out.Items ?? []));
       cursor = out.LastEvaluatedKey;
     } while (cursor);
     return items;

@@ -36,9 +36,9 @@ export class SuppressionStore {
   async listMany(addressHashes: readonly string[]): Promise<Map<string, SuppressionRecord[]>> {
     const keys = [...new Set(addressHashes)].flatMap((hash) => SUPPRESSION_REASONS.map((reason) => ({ pk: `S#${hash}`, sk: reason })));
     const byHash = new Map<string, SuppressionRecord[]>();
-    for (const { pk, sk: _sk, ...r } of await batchGetAll(this.#db, this.#table, keys)) {
-      const hash = String(pk).slice(2);
-      byHash.set(hash, [...(byHash.get(hash) ?? []), project<SuppressionRecord>(r, SUPPRESSION_FIELDS)]);
+    for (const item of await batchGetAll(this.#db, this.#table, keys)) {
+      const hash = String(item.pk).slice(2);
+      byHash.set(hash, [...(byHash.get(hash) ?? []), project<SuppressionRecord>(item, SUPPRESSION_FIELDS)]);
     }
     return byHash;
   }
@@ -75,8 +75,6 @@ export class SuppressionStore {
     const out = await this.#db.send(
       new DeleteCommand({ TableName: this.#table, Key: { pk: `S#${addressHash}`, sk: reason }, ReturnValues: 'ALL_OLD' }),
     );
-    if (!out.Attributes) return undefined;
-    const { pk: _pk, sk: _sk, ...r } = out.Attributes;
-    return project<SuppressionRecord>(r, SUPPRESSION_FIELDS);
+    return out.Attributes ? project<SuppressionRecord>(out.Attributes, SUPPRESSION_FIELDS) : undefined;
   }
 }
