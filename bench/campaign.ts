@@ -218,7 +218,8 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     Object.assign(process.env, handlerEnv({ dynamodb: dynamo.endpoint, ses: ses.endpoint, publicBaseUrl: `http://${HOST}:1`, keys: generateKeys(), tablePrefix: TABLE_PREFIX }), {
       POWERTOOLS_LOG_LEVEL: 'WARN',
     });
-    const { dynamoClient, sesClient } = await import('../lambdas/adapters/clients.ts');
+    const clients = await import('../lambdas/adapters/clients.ts');
+    const { dynamoClient, sesClient } = clients;
     const { container, useLocalCampaignQueues } = await import('../lambdas/adapters/container.ts');
     const { createTopic, saveTemplate } = await import('../lambdas/services/catalog.ts');
     const { createRecipientRecord } = await import('../lambdas/services/recipient-records.ts');
@@ -310,7 +311,9 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     // Progress is read on a client of its own, so the polling is not counted as the engine's work.
     const watchClient = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
     stops.push(async () => watchClient.destroy());
-    const watchStore = new CampaignStore(watchClient, config().tables);
+    // Stores send through a `Db` in today's tree (clients.ts sdkDb), through the document client itself before it.
+    const sdkDb = (clients as { sdkDb?: (doc: DynamoDBDocumentClient) => unknown }).sdkDb;
+    const watchStore = new CampaignStore((sdkDb ? sdkDb(watchClient) : watchClient) as ConstructorParameters<typeof CampaignStore>[0], config().tables);
 
     // The figures reader of the messages stream, where this tree has one (see the top of this file).
     const figuresHandler = new URL('../lambdas/handlers/count-message-figures.ts', import.meta.url);

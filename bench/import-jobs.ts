@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sdkDb } from '../lambdas/adapters/clients.ts';
 import { batchWriteAll } from '../lambdas/adapters/dynamo/tables.ts';
 import { TABLE_LIST, TABLES } from '../lambdas/wiring/tables.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
@@ -99,7 +100,7 @@ async function run(options: Options): Promise<void> {
       ];
     };
     t = performance.now();
-    await batchWriteAll(db, Array.from({ length: options.rows }, (_, i) => rowItems(i)).flat(), 8);
+    await batchWriteAll(sdkDb(db), Array.from({ length: options.rows }, (_, i) => rowItems(i)).flat(), 8);
     const rowItemsMs = performance.now() - t;
     const rowItemsPerSecond = options.rows / (rowItemsMs / 1000);
     console.log(`raw BatchWriteItem of a new row's 3 items: ${fmt(options.rows)} rows (${fmt(options.rows * 3)} items) in ${fmt(rowItemsMs / 1000)} s = ${fmt(rowItemsPerSecond)} rows/s`);

@@ -91,30 +91,37 @@ export interface GuardOptions {
   readonly recordFile?: string;
 }
 
-/** Adds the check to `client` (the handlers' shared client) once. */
-export function installTableAccessGuard(client: DynamoDBClient, options: GuardOptions): void {
+/** The check itself: throws (enforce) or records an access of `command` the running function's grants do not allow. */
+export function tableAccessCheck(options: GuardOptions): (command: string, input: Input) => void {
   let names: Map<string, TableKey> | undefined;
   const keyOfName = () => (names ??= new Map(Object.entries(options.tableNames()).map(([key, name]) => [name, key as TableKey])));
   const mode = options.mode ?? 'enforce';
+  return (command, input) => {
+    const fn = running.getStore();
+    if (fn === undefined) return;
+    for (const use of usesOf(command, input)) {
+      const table = keyOfName().get(use.table);
+      if (!table) continue;
+      const granted = DEFS[fn]!.tables?.[table] ?? [];
+      const allowed = use.verb !== 'scan' && granted.includes(use.verb);
+      if (options.recordFile && (mode === 'record' || !allowed)) {
+        appendFileSync(options.recordFile, `${JSON.stringify({ fn, table, verb: use.verb, command })}\n`);
+      }
+      if (!allowed && mode === 'enforce') {
+        throw new TableAccessDenied(
+          `Sendwell: function "${fn}" may not ${use.verb} items of table "${table}" (${command}): add it to its \`tables\` in lambdas/wiring (IAM on AWS would deny it too).`,
+        );
+      }
+    }
+  };
+}
+
+/** Adds the check to `client` (the handlers' shared SDK client) once. */
+export function installTableAccessGuard(client: DynamoDBClient, options: GuardOptions): void {
+  const check = tableAccessCheck(options);
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const fn = running.getStore();
-      if (fn !== undefined) {
-        for (const use of usesOf(context.commandName ?? '', args.input as Input)) {
-          const table = keyOfName().get(use.table);
-          if (!table) continue;
-          const granted = DEFS[fn]!.tables?.[table] ?? [];
-          const allowed = use.verb !== 'scan' && granted.includes(use.verb);
-          if (options.recordFile && (mode === 'record' || !allowed)) {
-            appendFileSync(options.recordFile, `${JSON.stringify({ fn, table, verb: use.verb, command: context.commandName })}\n`);
-          }
-          if (!allowed && mode === 'enforce') {
-            throw new TableAccessDenied(
-              `Sendwell: function "${fn}" may not ${use.verb} items of table "${table}" (${context.commandName}): add it to its \`tables\` in lambdas/wiring (IAM on AWS would deny it too).`,
-            );
-          }
-        }
-      }
+      check(context.commandName ?? '', args.input as Input);
       return next(args);
     },
     { step: 'initialize', name: 'sendwellTableAccessGuard', override: true },
@@ -122,8 +129,8 @@ export function installTableAccessGuard(client: DynamoDBClient, options: GuardOp
 }
 
 /**
- * Installs the guard on the handlers' shared DynamoDB client, after the handler environment is set:
- * `SENDWELL_TABLE_ACCESS` is `enforce` (default), `record` (log every access, deny nothing) or `off`;
+ * Installs the guard on the handlers' shared DynamoDB clients (the SDK's and the public routes' lean one), after the
+ * handler environment is set: `SENDWELL_TABLE_ACCESS` is `enforce` (default), `record` (log every access, deny nothing) or `off`;
  * `SENDWELL_TABLE_ACCESS_RECORD` names a file to append accesses (record mode) or denials (enforce) to.
  */
 export async function guardHandlerTables(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -131,9 +138,12 @@ export async function guardHandlerTables(env: NodeJS.ProcessEnv = process.env): 
   if (mode === 'off') return;
   if (mode !== 'enforce' && mode !== 'record') throw new Error(`Sendwell: SENDWELL_TABLE_ACCESS must be enforce, record or off, not "${mode}".`);
   const { onDynamoClient } = await import('../lambdas/adapters/clients.ts');
+  const { onLeanDbRequest } = await import('../lambdas/adapters/dynamo/lean-db.ts');
   const { config } = await import('../lambdas/adapters/config.ts');
+  const options: GuardOptions = { tableNames: () => config().tables, mode, ...(env.SENDWELL_TABLE_ACCESS_RECORD ? { recordFile: env.SENDWELL_TABLE_ACCESS_RECORD } : {}) };
   // When the handlers build their client, not now: a test file may still set its own tables' environment first.
-  onDynamoClient((client) =>
-    installTableAccessGuard(client, { tableNames: () => config().tables, mode, ...(env.SENDWELL_TABLE_ACCESS_RECORD ? { recordFile: env.SENDWELL_TABLE_ACCESS_RECORD } : {}) }),
-  );
+  onDynamoClient((client) => installTableAccessGuard(client, options));
+  // The public routes' lean client (lambdas/adapters/dynamo/lean-db.ts) is checked alike.
+  const check = tableAccessCheck(options);
+  onLeanDbRequest((operation, input) => check(`${operation}Command`, input));
 }

@@ -3,11 +3,13 @@
  * DynamoDB Local and the local SES when the local stack or the tests set them, at AWS otherwise.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as documentCommands from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createRequire } from 'node:module';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { config } from './config.ts';
+import { config, LOCAL_DYNAMODB_ATTEMPTS } from './config.ts';
+import type { Db, Operation } from './dynamo/db.ts';
 import { SendOnceRetryStrategy } from './send-once.ts';
 
 // The SES and SQS SDKs are required on first use, not imported: a static import would load them at every cold start of
@@ -20,8 +22,6 @@ export const sesSdk = () => requireOnUse('@aws-sdk/client-sesv2') as typeof impo
 /** The SQS SDK module, loaded on the first call. */
 export const sqsSdk = () => requireOnUse('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
 
-/** Tries of one DynamoDB call against DynamoDB Local (the SDK's default is 3, and stays on AWS). */
-const LOCAL_DYNAMODB_ATTEMPTS = 6;
 
 let dynamo: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
@@ -43,8 +43,6 @@ export function onDynamoClient(hook: (client: DynamoDBClient) => void): void {
 export function dynamoClient(): DynamoDBClient {
   if (dynamo) return dynamo;
   const c = config();
-  // DynamoDB Local (local stack, tests) answers a write that waited 10 s for its table's lock with an
-  // InternalServerError that says it would have succeeded on AWS; a few more tries than the SDK's 3 ride out a burst.
   dynamo = new DynamoDBClient({ region: c.region, ...(c.dynamodbEndpoint ? { endpoint: c.dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
   for (const hook of dynamoHooks) hook(dynamo);
   return dynamo;
@@ -55,6 +53,36 @@ export function documentClient(): DynamoDBDocumentClient {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return doc;
+}
+
+/** The SDK's command of each operation the stores send (dynamo/db.ts). */
+const SDK_COMMANDS = {
+  GetItem: documentCommands.GetCommand,
+  PutItem: documentCommands.PutCommand,
+  UpdateItem: documentCommands.UpdateCommand,
+  DeleteItem: documentCommands.DeleteCommand,
+  Query: documentCommands.QueryCommand,
+  BatchGetItem: documentCommands.BatchGetCommand,
+  BatchWriteItem: documentCommands.BatchWriteCommand,
+  TransactWriteItems: documentCommands.TransactWriteCommand,
+} as const satisfies Record<Operation, unknown>;
+
+/** The stores' commands sent through `doc` (the SDK's middleware, retries and hooks apply as to any SDK call). */
+export function sdkDb(doc: DynamoDBDocumentClient): Db {
+  return {
+    send: (command) => {
+      const Sdk = SDK_COMMANDS[command.operation] as new (input: unknown) => Parameters<DynamoDBDocumentClient['send']>[0];
+      return doc.send(new Sdk(command.input)) as never;
+    },
+  };
+}
+
+let sharedDb: Db | undefined;
+
+/** The stores' `Db` on the shared document client: every function's but the lean public routes'. */
+export function dynamoDb(): Db {
+  sharedDb ??= sdkDb(documentClient());
+  return sharedDb;
 }
 
 export function sesClient(): SESv2Client {

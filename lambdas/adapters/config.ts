@@ -23,6 +23,13 @@ export interface Config {
   readonly sesEndpoint?: string;
 }
 
+/**
+ * Tries of one DynamoDB call against DynamoDB Local, for the SDK's client and the lean one alike (AWS keeps their 3):
+ * DynamoDB Local (local stack, tests) answers a write that waited 10 s for its table's lock with an
+ * InternalServerError that says it would have succeeded on AWS; a few more tries ride out a burst.
+ */
+export const LOCAL_DYNAMODB_ATTEMPTS = 6;
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

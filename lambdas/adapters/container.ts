@@ -6,8 +6,8 @@
 import * as z from 'zod';
 import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
-import { documentClient, sesClient, sqsClient } from './clients.ts';
-import { publicContainer } from './public-container.ts';
+import { dynamoDb, sesClient, sqsClient } from './clients.ts';
+import { publicRest, publicStores } from './public-container.ts';
 import { parseEnv, parseSettings } from './settings.ts';
 import { config } from './config.ts';
 import { CampaignStore } from './dynamo/campaign-store.ts';
@@ -76,10 +76,10 @@ export function useLocalCampaignQueues(queues: CampaignQueues): void {
 
 export function container(): Deps {
   if (deps) return deps;
-  const db = documentClient();
+  const db = dynamoDb();
   const { tables } = config();
-  // The stores, keys and clock the public routes use (public-container.ts), shared rather than built twice.
-  const base = publicContainer();
+  // The stores, keys and clock the public routes use (public-container.ts), here on the SDK's client.
+  const base = { ...publicStores(db), ...publicRest() };
   let settings: Settings | undefined;
   let sending: SendingSettings | undefined;
   let queues: CampaignQueues | undefined;

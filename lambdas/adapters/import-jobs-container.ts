@@ -4,7 +4,7 @@
  */
 import { ENV } from '../wiring/env-keys.ts';
 import type { ImportJobDeps, ImportQueue } from '../services/import-jobs.ts';
-import { documentClient, sqsClient } from './clients.ts';
+import { dynamoDb, sqsClient } from './clients.ts';
 import { config } from './config.ts';
 import { container } from './container.ts';
 import { ImportStore } from './dynamo/import-store.ts';
@@ -24,7 +24,7 @@ export function importJobs(): ImportJobDeps {
   let sqs: ImportQueue | undefined;
   deps = {
     base: container(),
-    store: new ImportStore(documentClient(), config().tables.campaigns),
+    store: new ImportStore(dynamoDb(), config().tables.campaigns),
     get queue() {
       if (localQueue) return localQueue;
       sqs ??= new SqsImportQueue(sqsClient(), process.env[ENV.importQueueUrl]);

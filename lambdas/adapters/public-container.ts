@@ -1,20 +1,22 @@
 /**
  * What the public routes a mail's recipient hits (pixel, click, unsubscribe) are built from: the message, recipient,
  * suppression and catalog stores, the keys, the pages' base URL and the clock, and nothing else (no schema library
- * either: test/cdk/public-bundles.test.ts). A recipient waits for a cold start of these functions, so none of them
- * loads the campaign, journey, delivery or queue adapters the full container (`container.ts`) adds, which builds on
- * this one.
+ * and no AWS SDK client either: test/cdk/public-bundles.test.ts). A recipient waits for a cold start of these
+ * functions, so none of them loads the campaign, journey, delivery or queue adapters the full container
+ * (`container.ts`) adds, and their stores send through the lean client (dynamo/lean-db.ts), not the SDK's. The full
+ * container builds the same stores (`publicStores`) on the SDK's client.
  */
 import type { Deps, Settings } from '../services/deps.ts';
 import type { TrackingDeps } from '../services/tracking.ts';
 import type { UnsubscribeDeps } from '../services/unsubscribe.ts';
 import { ENV } from '../wiring/env-keys.ts';
-import { documentClient } from './clients.ts';
-import { config, parsePublicBaseUrl } from './config.ts';
+import { config, LOCAL_DYNAMODB_ATTEMPTS, parsePublicBaseUrl } from './config.ts';
 import { CatalogStore } from './dynamo/catalog-store.ts';
 import { MessageStore } from './dynamo/message-store.ts';
 import { RecipientStore } from './dynamo/recipient-store.ts';
 import { SuppressionStore } from './dynamo/suppression-store.ts';
+import type { Db } from './dynamo/db.ts';
+import { LeanDb } from './dynamo/lean-db.ts';
 import { runtimeKeys } from './keys.ts';
 import { emitCounts } from './metrics.ts';
 
@@ -27,15 +29,28 @@ let deps: PublicDeps | undefined;
 
 export function publicContainer(): PublicDeps {
   if (deps) return deps;
-  const db = documentClient();
+  const { region, dynamodbEndpoint } = config();
+  const db = new LeanDb({ region, sharedHooks: true, ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
+  deps = { ...publicStores(db), ...publicRest() };
+  return deps;
+}
+
+/** The stores the public routes use, on `db`. */
+export function publicStores(db: Db): Pick<PublicDeps, 'recipients' | 'catalog' | 'suppressions' | 'messages'> {
   const { tables } = config();
-  let settings: PublicDeps['settings'] | undefined;
-  deps = {
+  return {
     recipients: new RecipientStore(db, tables),
     catalog: new CatalogStore(db, tables),
     suppressions: new SuppressionStore(db, tables),
     // Every counted figure also goes to CloudWatch as an EMF metric of the same name (adapters/metrics.ts).
     messages: new MessageStore(db, tables, { onCount: emitCounts }),
+  };
+}
+
+/** The keys, the pages' base URL and the clock: what the public routes use besides the stores. */
+export function publicRest(): Pick<PublicDeps, 'keys' | 'settings' | 'clock'> {
+  let settings: PublicDeps['settings'] | undefined;
+  return {
     keys: runtimeKeys,
     // Of the sending settings, the public routes need the pages' base URL only (read on first use, like all of them).
     get settings() {
@@ -44,7 +59,6 @@ export function publicContainer(): PublicDeps {
     },
     clock: () => new Date(Date.now() + clockOffsetMs()),
   };
-  return deps;
 }
 
 /**

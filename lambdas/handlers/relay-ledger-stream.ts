@@ -7,7 +7,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { documentClient } from '../adapters/clients.ts';
+import { dynamoDb } from '../adapters/clients.ts';
 import { config } from '../adapters/config.ts';
 import { RelayStore } from '../adapters/dynamo/relay-store.ts';
 import { logger } from '../adapters/logger.ts';
@@ -19,7 +19,7 @@ import { relayLedger, type LedgerRecord, type RelayDeps } from '../services/part
 const TIME_RESERVE_MS = 20_000;
 
 export function relayDeps(): RelayDeps {
-  return { deps: container(), partners, failures: new RelayStore(documentClient(), config().tables) };
+  return { deps: container(), partners, failures: new RelayStore(dynamoDb(), config().tables) };
 }
 
 /** The handler around given relay dependencies (tests shorten the backoff; AWS and the local stack use the defaults). */

@@ -38,6 +38,8 @@ const NOT_ON_LEAN_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/lambdas\/adapters\/container\.ts$/, 'the full container (adapters/public-container.ts builds theirs)'],
   [/lambdas\/adapters\/dynamo\/(campaign|journey|control|feedback)-store\.ts$/, 'a store only sending or ops use'],
   [/lambdas\/services\/(send|journeys|recipients)\.ts$/, 'the send path or an opt-in'],
+  // ~210 KiB and most of a cold start: their stores send through adapters/dynamo/lean-db.ts instead.
+  [/node_modules\/@aws-sdk\/(client-dynamodb|lib-dynamodb|core|credential-provider-node)\//, "the SDK's DynamoDB client"],
 ];
 
 /** Inputs that must never be in a public route's bundle, each with why. */
@@ -137,7 +139,10 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
     const { staticImports, inputs } = bundles.get(key)!;
     expect(def.sdk).toBe('bundled');
     expect(staticImports.filter((i) => i.startsWith('@aws-sdk/') || i.startsWith('@smithy/'))).toEqual([]);
-    expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+    // The lean routes bundle the SDK's signer and value conversion only (adapters/dynamo/lean-db.ts).
+    const sdkClient = inputs.some((i) => i.includes('node_modules/@aws-sdk/client-dynamodb/'));
+    expect(sdkClient).toBe(!LEAN_ROUTES.has(key));
+    if (LEAN_ROUTES.has(key)) expect(inputs.some((i) => i.includes('node_modules/@smithy/signature-v4/'))).toBe(true);
   });
 
   it(`stays under its budget (${BYTE_BUDGET[key] / 1024} KiB), the AWS SDK not counted`, () => {
@@ -147,8 +152,10 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
 });
 
 describe.each([...LEAN_ROUTES])('lean public route %s', (key) => {
-  it('ships under 300 KiB in all, its tree-shaken SDK included (issue 17)', () => {
-    expect(bundles.get(key)!.bytes).toBeLessThan(300 * 1024);
+  // Issue 17 asked ≤ 300 KiB with a tree-shaken SDK (289–298 KiB with the SDK's DynamoDB client); with the lean
+  // client, 102–111 KiB.
+  it('ships under 150 KiB in all, what it uses of the SDK included (issue 17)', () => {
+    expect(bundles.get(key)!.bytes).toBeLessThan(150 * 1024);
   });
 });
 

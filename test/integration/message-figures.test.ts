@@ -9,7 +9,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { documentClient, dynamoClient } from '../../lambdas/adapters/clients.ts';
+import { documentClient, dynamoClient, dynamoDb } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
 import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
@@ -26,7 +26,7 @@ const suite = useGateway('figures');
 const today = () => new Date().toISOString().slice(0, 10);
 const series = async (name: string) => {
   await settleFigures();
-  return new MessageStore(documentClient(), config().tables).dayCounters(today(), name);
+  return new MessageStore(dynamoDb(), config().tables).dayCounters(today(), name);
 };
 
 /** Makes the next call `command` on `table` fail as if the function died there; returns a function that undoes it. */

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
-import { documentClient } from '../../lambdas/adapters/clients.ts';
+import { dynamoDb } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { container } from '../../lambdas/adapters/container.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
@@ -145,7 +145,7 @@ describe('transient bounces', () => {
     const day = today();
     const bounce = (n: number, hour: string) => sesEvent('bounce-transient', values, { feedbackId: `soft-${values.messageId}-${n}`, at: `${day}T${hour}:00:00.000Z`, id: `env-${n}` });
     await settleFigures();
-    const before = await new MessageStore(documentClient(), config().tables).dayCounters(day, `T#${s.topic}`);
+    const before = await new MessageStore(dynamoDb(), config().tables).dayCounters(day, `T#${s.topic}`);
 
     expect(await handler(bounce(3, '09'))).toBe('applied');
     expect(await handler(bounce(1, '01'))).toBe('applied');
@@ -170,7 +170,7 @@ describe('transient bounces', () => {
     expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual(suppressions);
 
     await settleFigures();
-    const after = await new MessageStore(documentClient(), config().tables).dayCounters(day, `T#${s.topic}`);
+    const after = await new MessageStore(dynamoDb(), config().tables).dayCounters(day, `T#${s.topic}`);
     expect((after.bounced_soft ?? 0) - (before.bounced_soft ?? 0)).toBe(4);
     expect((after.suppressions_added_soft_bounce ?? 0) - (before.suppressions_added_soft_bounce ?? 0)).toBe(1);
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../lambdas/adapters/clients.ts';
+import { documentClient, dynamoDb } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
 import { sentListeners } from '../../lambdas/adapters/ses-mailer.ts';
@@ -27,7 +27,7 @@ const fixture = (name: string, values: SesEventValues, id?: string): unknown => 
 // Counted from the messages stream a batch after the event: read once everything written so far is counted.
 const counters = async () => {
   await settleFigures();
-  return new MessageStore(documentClient(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
+  return new MessageStore(dynamoDb(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
 };
 
 async function sentMarketing(label: string) {

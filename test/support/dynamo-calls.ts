@@ -1,9 +1,11 @@
 /**
- * Which DynamoDB calls a piece of work makes in this process (the container's shared client): each command's name and
- * the tables it touches, from an SDK middleware that is removed again after the work.
+ * Which DynamoDB calls a piece of work makes in this process, on either shared client (the SDK's, and the public
+ * routes' lean one): each command's name and the tables it touches, from an SDK middleware and a lean-client hook that
+ * are removed again after the work.
  */
 import { randomUUID } from 'node:crypto';
 import { dynamoClient } from '../../lambdas/adapters/clients.ts';
+import { onLeanDbRequest } from '../../lambdas/adapters/dynamo/lean-db.ts';
 
 export interface DynamoCall {
   /** e.g. `GetItemCommand`, `TransactWriteItemsCommand` (the client's names: the document client's map to these). */
@@ -14,20 +16,25 @@ export interface DynamoCall {
 export async function dynamoCallsOf(work: () => Promise<unknown>): Promise<DynamoCall[]> {
   const calls: DynamoCall[] = [];
   const name = `calls-${randomUUID()}`;
+  const record = (command: string, input: unknown) => {
+    const text = JSON.stringify(input ?? {});
+    const tables = [...new Set([...text.matchAll(/"TableName":"([^"]+)"/g), ...text.matchAll(/"RequestItems":\{"([^"]+)"/g)].map((m) => m[1]!))];
+    calls.push({ command, tables });
+  };
   const stack = dynamoClient().middlewareStack as unknown as { add(mw: unknown, options: { step: 'initialize'; name: string }): void; remove(name: string): boolean };
   stack.add(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const input = JSON.stringify((args as { input?: unknown }).input ?? {});
-      const tables = [...new Set([...input.matchAll(/"TableName":"([^"]+)"/g, ), ...input.matchAll(/"RequestItems":\{"([^"]+)"/g)].map((m) => m[1]!))];
-      calls.push({ command: context.commandName ?? 'unknown', tables });
+      record(context.commandName ?? 'unknown', (args as { input?: unknown }).input);
       return next(args);
     },
     { step: 'initialize', name },
   );
+  const stopLean = onLeanDbRequest((operation, input) => record(`${operation}Command`, input));
   try {
     await work();
   } finally {
     stack.remove(name);
+    stopLean();
   }
   return calls;
 }

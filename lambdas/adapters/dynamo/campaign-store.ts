@@ -25,8 +25,8 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+  type Db,
+} from './db.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import type { CampaignAction, CampaignCounters, CampaignStatus, SendBatch } from '../../domain/campaign.ts';
 import { ALLOWED_FROM } from '../../domain/campaign.ts';
@@ -81,11 +81,11 @@ export type ParkedBatch = SendBatch & { attempt?: number; parkVersion?: number }
 export const asBatch = ({ parkVersion: _, ...batch }: ParkedBatch): SendBatch & { attempt?: number } => batch;
 
 export class CampaignStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
   readonly #messages: string;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.campaigns;
     this.#messages = tables.messages;

@@ -1,15 +1,15 @@
 /** Topics, templates and segments, in the campaigns table (`TOPIC#id` / `TEMPLATE#id` / `SEGMENT#id`; gsi1 lists each kind). */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type Db } from './db.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import type { Segment, TemplateRecord, Topic } from '../../schemas/stored.ts';
 import { project, SEGMENT_FIELDS, TEMPLATE_FIELDS, TOPIC_FIELDS } from './stored-fields.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
 export class CatalogStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.campaigns;
   }

@@ -3,7 +3,7 @@
  * auto-pause or by ops), since when, why, and who resumed it last; every pause and resume is also kept as its own
  * item (`CONTROL / MARKETING#<iso>#pause|resume`) with its actor, as the record of who did what.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type Db } from './db.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
 const KEY = { pk: 'CONTROL', sk: 'MARKETING' } as const;
@@ -40,10 +40,10 @@ export interface ControlEvent {
 }
 
 export class ControlStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.counters;
   }

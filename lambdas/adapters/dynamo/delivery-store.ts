@@ -11,7 +11,7 @@
  * write conditional on the version read (optimistic concurrency): two campaigns racing for a recipient's last slot
  * cannot both take it, and a message already in the log is never counted twice.
  */
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
 import { MAX_CAP_DAYS, overCap, type FrequencyCap } from '../../domain/delivery-timing.ts';
 import { FALLBACK_TIME_ZONE } from '../../domain/time-zones.ts';
 import type { DeliverySettings } from '../../schemas/model.ts';
@@ -40,10 +40,10 @@ export interface DueMessage {
 }
 
 export class DeliveryStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #tables: TableNames;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#tables = tables;
   }

@@ -7,7 +7,7 @@
  * - `SB#<address hash> / SOFT_BOUNCES`: the transient bounces of one address, as a string set of `<iso>|<event hash>`
  *   (adding an element twice changes nothing), expiring a window after the last one.
  */
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type Db } from './db.ts';
 import { isConditionFailure, type TableNames } from './tables.ts';
 
 /** How long the recent-feedback list keeps an entry. */
@@ -29,10 +29,10 @@ export interface RecentFeedback {
 const RECENT_PK = 'FEEDBACK';
 
 export class FeedbackStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.messages;
   }

@@ -13,7 +13,7 @@
  * is counted once, however often its queue message comes (a second delivery finds the offset moved and skips what
  * is done). Every item expires with the job (`expiresAt`, 30 days).
  */
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import type { ImportJob } from '../../schemas/imports.ts';
 import { cancellationReasons, inLanes, isConditionFailure } from './tables.ts';
@@ -83,10 +83,10 @@ const chunkKey = (id: string, n: number) => ({ pk: `IMPORT#${id}`, sk: `CHUNK#${
 const REPORT_KEY_SHAPE = { sk: (v: string) => /^CHUNK#\d{6}$/.test(v) };
 
 export class ImportStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: Db, table: string) {
     this.#db = db;
     this.#table = table;
   }

@@ -13,7 +13,7 @@
  * lease ahead while a step runs, so a process that dies mid-step leaves it for the scheduled sweep to pick up. Every
  * move is conditional on the version read and writes its figures in the same transaction: a step is counted once.
  */
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import type { Journey } from '../../schemas/journeys.ts';
@@ -95,12 +95,12 @@ function toEnrolment(item: Record<string, unknown>): Enrolment {
 }
 
 export class JourneyStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #tables: TableNames;
   /** The journeys as last read by this instance, for the trigger look-up on every event and sign-up. */
   #cache: { at: number; journeys: Journey[] } | undefined;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#tables = tables;
   }

@@ -9,7 +9,7 @@
  * is the marker of a counted part of a messages stream batch ({@link MessageStore.addFigures}), expiring in two days.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { MessageRecord } from '../../schemas/stored.ts';
 import { MESSAGE_FIELDS, project } from './stored-fields.ts';
@@ -85,11 +85,11 @@ export interface MessageStoreOptions {
 }
 
 export class MessageStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #tables: TableNames;
   readonly #onCount: MessageStoreOptions['onCount'];
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames, options: MessageStoreOptions = {}) {
+  constructor(db: Db, tables: TableNames, options: MessageStoreOptions = {}) {
     this.#db = db;
     this.#tables = tables;
     this.#onCount = options.onCount;

@@ -9,7 +9,7 @@
  */
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type Db } from './db.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import type { ConsentStatus } from '../../domain/decide.ts';
 import type { ConsentSource } from '../../schemas/fields.ts';
@@ -96,10 +96,10 @@ export interface SendingView {
 const claimKey = (hash: string) => ({ pk: `A#${hash}`, sk: 'CLAIM' });
 
 export class RecipientStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #tables: TableNames;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#tables = tables;
   }

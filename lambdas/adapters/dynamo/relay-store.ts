@@ -1,5 +1,5 @@
 /** Partner deliveries that failed after their retries, kept for replay: `P#partner / <event id>`. */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type Db } from './db.ts';
 import type { TableNames } from './tables.ts';
 
 export interface FailedDelivery {
@@ -17,10 +17,10 @@ export interface FailedDelivery {
 const KEEP_DAYS = 30;
 
 export class RelayStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.relay;
   }

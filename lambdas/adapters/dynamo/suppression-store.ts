@@ -2,17 +2,17 @@
  * Suppressions, keyed by the address hash so they outlive the recipient (an erased person's complaint still
  * holds). `S#hash / <reason>`: one record per reason, each with its own scope; none implies another.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type Db } from './db.ts';
 import { SUPPRESSION_REASONS } from '../../domain/decide.ts';
 import type { SuppressionRecord } from '../../schemas/stored.ts';
 import { project, SUPPRESSION_FIELDS } from './stored-fields.ts';
 import { batchGetAll, isConditionFailure, type TableNames } from './tables.ts';
 
 export class SuppressionStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: Db;
   readonly #table: string;
 
-  constructor(db: DynamoDBDocumentClient, tables: TableNames) {
+  constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.suppressions;
   }

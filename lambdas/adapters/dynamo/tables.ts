@@ -1,14 +1,14 @@
 /** Table names and the one transaction helper every store shares. */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type Db, type QueryCommandInput } from './db.ts';
 import type { TableKey } from '../../wiring/tables.ts';
 
 export type TableNames = Readonly<Record<TableKey, string>>;
 
 /** Reasons of a cancelled transaction, by item position (`ConditionalCheckFailed`, `None`, …). */
 export function cancellationReasons(e: unknown): string[] | undefined {
-  if (!(e instanceof TransactionCanceledException) && (e as Error)?.name !== 'TransactionCanceledException') return undefined;
-  return ((e as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+  // By name: the SDK's error class and the lean client's (lean-db.ts) both carry DynamoDB's type and reasons.
+  if ((e as Error)?.name !== 'TransactionCanceledException') return undefined;
+  return ((e as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code ?? 'None');
 }
 
 export const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
@@ -27,7 +27,7 @@ export function setExpression(fields: Readonly<Record<string, unknown>>) {
 }
 
 /** Every item a Query answers, all pages of it. */
-export async function queryAll(db: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+export async function queryAll(db: Db, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let cursor: Record<string, unknown> | undefined;
   do {
@@ -45,7 +45,7 @@ const unprocessedBackoff = (attempt: number) => new Promise((r) => setTimeout(r,
  * Reads `keys` with consistent BatchGetItems of at most 100 keys, retrying what DynamoDB returns unprocessed.
  * Items come back in no particular order; keys without an item are simply absent. `projection` limits the attributes.
  */
-export async function batchGetAll(db: DynamoDBDocumentClient, table: string, keys: ReadonlyArray<Record<string, unknown>>, projection?: string): Promise<Record<string, unknown>[]> {
+export async function batchGetAll(db: Db, table: string, keys: ReadonlyArray<Record<string, unknown>>, projection?: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
     let pending = keys.slice(i, i + 100);
@@ -95,7 +95,7 @@ export async function inLanes<T>(items: readonly T[], lanes: number, work: (item
  * Writes `requests` (puts or deletes, any tables) with BatchWriteItems of 25, `inflight` at once, retrying what
  * DynamoDB returns unprocessed. For items that need no condition: new keys nobody else writes, or idempotent rewrites.
  */
-export async function batchWriteAll(db: DynamoDBDocumentClient, requests: ReadonlyArray<{ table: string; request: Record<string, unknown> }>, inflight = 8): Promise<void> {
+export async function batchWriteAll(db: Db, requests: ReadonlyArray<{ table: string; request: Record<string, unknown> }>, inflight = 8): Promise<void> {
   await inLanes(groupsOf(requests, 25), inflight, async (group) => {
     let pending: Record<string, Array<Record<string, unknown>>> = {};
     for (const r of group) (pending[r.table] ??= []).push(r.request);
@@ -112,7 +112,7 @@ export async function batchWriteAll(db: DynamoDBDocumentClient, requests: Readon
  * Deletes every item of one partition (erasure), 25 keys per BatchWriteItem, retrying what DynamoDB returns
  * unprocessed. Returns the number of items deleted.
  */
-export async function deletePartition(db: DynamoDBDocumentClient, table: string, pk: string): Promise<number> {
+export async function deletePartition(db: Db, table: string, pk: string): Promise<number> {
   let deleted = 0;
   let cursor: Record<string, unknown> | undefined;
   do {

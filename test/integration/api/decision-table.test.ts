@@ -4,7 +4,7 @@
  * `POST /v1/messages`; the answer, the stored message record and the captured mail are checked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { dynamoDb } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { SuppressionStore } from '../../../lambdas/adapters/dynamo/suppression-store.ts';
 import { runtimeKeys } from '../../../lambdas/adapters/keys.ts';
@@ -65,7 +65,7 @@ async function sendBoth(to: { recipientId: string } | { email: string }) {
 async function suppress(email: string, reason: 'hard_bounce' | 'complaint' | 'erased') {
   // `erased` is written by the erasure flow, which is not an admin route: write the tombstone as it would.
   const keys = await runtimeKeys();
-  const store = new SuppressionStore(documentClient(), config().tables);
+  const store = new SuppressionStore(dynamoDb(), config().tables);
   await store.put(addressHash(email, keys.addressPepper), {
     reason,
     scope: reason === 'complaint' ? 'marketing' : 'all',
@@ -212,7 +212,7 @@ describe('who gets what', () => {
   it('counts holds by reason', async () => {
     const day = new Date().toISOString().slice(0, 10);
     const { MessageStore } = await import('../../../lambdas/adapters/dynamo/message-store.ts');
-    const counters = await new MessageStore(documentClient(), config().tables).dayCounters(day);
+    const counters = await new MessageStore(dynamoDb(), config().tables).dayCounters(day);
     expect(counters.held_reason_not_opted_in).toBeGreaterThanOrEqual(1);
     expect(counters.held_reason_undeliverable).toBeGreaterThanOrEqual(2);
     expect(counters.sent_service).toBeGreaterThanOrEqual(6);

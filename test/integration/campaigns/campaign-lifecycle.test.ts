@@ -4,7 +4,7 @@
  * may be created and changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { dynamoDb } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
@@ -92,7 +92,7 @@ describe('opt-outs while a campaign is sending', () => {
     for (const email of audience.filter((e) => !leavers.includes(e))) expect(mails.get(email.toLowerCase())?.length ?? 0).toBe(1);
 
     // The rate held across all senders: no second gave out more than 20 sends, and every send took one.
-    const windows = await new CampaignStore(documentClient(), config().tables).rateWindows(c.body.id);
+    const windows = await new CampaignStore(dynamoDb(), config().tables).rateWindows(c.body.id);
     expect(Math.max(...windows.map((w) => w.used))).toBeLessThanOrEqual(20);
     expect(windows.reduce((n, w) => n + w.used, 0)).toBeGreaterThanOrEqual(done.progress.sent);
     expect(windows.length).toBeGreaterThanOrEqual(Math.floor(audience.length / 20) - 1);

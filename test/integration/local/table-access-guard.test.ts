@@ -7,6 +7,8 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { asFunction } from '../../../local/table-access-guard.ts';
+import { DeleteCommand as LeanDelete, GetCommand as LeanGet } from '../../../lambdas/adapters/dynamo/db.ts';
+import { LeanDb } from '../../../lambdas/adapters/dynamo/lean-db.ts';
 
 describe('the table access guard (installed by the integration setup, as by npm start)', () => {
   const messages = () => config().tables.messages;
@@ -31,5 +33,16 @@ describe('the table access guard (installed by the integration setup, as by npm 
     await expect(
       asFunction('click', () => documentClient().send(new PutCommand({ TableName: config().tables.ledger, Item: { pk: 'R#guard', sk: 'x' } })))(),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('checks the public routes\' lean client alike: the pixel may read a message, not delete it', async () => {
+    const lean = new LeanDb({ region: config().region, endpoint: config().dynamodbEndpoint!, sharedHooks: true });
+    await documentClient().send(new PutCommand({ TableName: messages(), Item: { ...key, note: 'lean' } }));
+    await expect(asFunction('openPixel', () => lean.send(new LeanGet({ TableName: messages(), Key: key })))()).resolves.toMatchObject({ Item: { note: 'lean' } });
+    await expect(asFunction('openPixel', () => lean.send(new LeanDelete({ TableName: messages(), Key: key })))()).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(/"openPixel" may not delete items of table "messages" \(DeleteItemCommand\)/),
+    });
+    expect((await documentClient().send(new GetCommand({ TableName: messages(), Key: key }))).Item).toMatchObject({ note: 'lean' });
   });
 });

@@ -1,7 +1,7 @@
 /** The open pixel and tracked links: what they answer, what they record, and when they record nothing. */
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { documentClient, dynamoDb } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../../lambdas/adapters/dynamo/message-store.ts';
 import { PIXEL_GIF } from '../../../lambdas/handlers/open-pixel.ts';
@@ -79,7 +79,7 @@ describe('open pixel', () => {
     expect(opens[0].detail.ipPseudonym).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(JSON.stringify(record)).not.toContain('127.0.0.1');
     await settleFigures();
-    const counters = await new MessageStore(documentClient(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
+    const counters = await new MessageStore(dynamoDb(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
     expect(counters.opens_unique).toBeGreaterThanOrEqual(1);
     expect(counters.opens_machine).toBeGreaterThanOrEqual(1);
   });
@@ -115,7 +115,7 @@ describe('an open or click racing an erasure', () => {
   it('leaves no raw event behind when the record is gone by the time its count is written', async () => {
     // The count and the raw event are one transaction on the condition that the record exists; erasure deletes the
     // record first. A message id with no record stands for an open landing after that.
-    const store = new MessageStore(documentClient(), config().tables);
+    const store = new MessageStore(dynamoDb(), config().tables);
     const id = `erased-${Date.now().toString(36)}`;
     const event = { at: new Date().toISOString(), ipPseudonym: 'p', userAgent: 'Mozilla/5.0', expiresAt: Math.floor(Date.now() / 1000) + 3600, machine: false };
     await expect(store.recordOpen(id, event)).rejects.toMatchObject({ name: 'TransactionCanceledException' });

@@ -1,0 +1,214 @@
+/**
+ * A DynamoDB client for the public routes a recipient waits for (pixel, click, unsubscribe): DynamoDB's JSON protocol
+ * over `fetch`, signed with the SDK's own SigV4 signer (`@smithy/signature-v4`), values converted with the SDK's
+ * `@aws-sdk/util-dynamodb`. About 20 KiB where the SDK's client is ~210 KiB and most of a cold start (issue 17; the
+ * figures are in bench:cold). It does what those routes' stores need of the SDK and no more:
+ * - the eight document commands of `db.ts`, marshalled as the shared document client marshals
+ *   (`removeUndefinedValues`, no class instances);
+ * - retries as the SDK's standard mode: throttling, 5xx and network errors, up to 3 tries (6 against DynamoDB Local),
+ *   waiting a random share of an exponential step; a transaction carries a `ClientRequestToken` so a retried one is
+ *   not applied twice (the SDK fills it in the same way);
+ * - errors named by DynamoDB's error type (`ConditionalCheckFailedException`, `TransactionCanceledException` with its
+ *   `CancellationReasons`), as the stores check them;
+ * - credentials from the environment only: Lambda puts the function role's there (the local stack its own).
+ */
+import { randomUUID } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { NodeSha256 } from '../node-sha256.ts';
+import type { Db, DbCommand, DbHook, Operation } from './db.ts';
+
+type Json = Record<string, any>;
+
+export interface LeanDbOptions {
+  readonly region: string;
+  /** DynamoDB Local's URL; DynamoDB's regional endpoint when absent. */
+  readonly endpoint?: string;
+  /** Tries of one call, the first included. @default 3 */
+  readonly maxAttempts?: number;
+  /** @default the environment's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` */
+  readonly credentials?: () => Credentials;
+  /** Runs the hooks added with `onLeanDbRequest` before each command (read at each send, so later ones count). */
+  readonly sharedHooks?: boolean;
+  /** Tests: the waits between tries. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** A call DynamoDB refused, or that never got an answer: `name` is DynamoDB's error type. */
+export class DynamoDbError extends Error {
+  readonly $fault: 'client' | 'server';
+  readonly statusCode: number | undefined;
+  readonly CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: Json }>;
+  readonly Item?: Json;
+  constructor(name: string, message: string, statusCode: number | undefined, body: Json = {}) {
+    super(message);
+    this.name = name;
+    this.statusCode = statusCode;
+    this.$fault = statusCode !== undefined && statusCode < 500 ? 'client' : 'server';
+    if (body.CancellationReasons) this.CancellationReasons = body.CancellationReasons;
+    if (body.Item) this.Item = body.Item;
+  }
+}
+
+/** The SDK's throttling codes that DynamoDB answers with (@smithy/service-error-classification). */
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'ThrottlingException', 'TransactionInProgressException', 'LimitExceededException']);
+
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+export const envCredentials = (): Credentials => {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new DynamoDbError('CredentialsMissing', 'Sendwell: no AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), where Lambda puts the function role\'s.', undefined);
+  }
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+};
+
+/** Hooks of every LeanDb built with `sharedHooks: true` (the public container's): the local guard, tests' call records. */
+const sharedHooks: DbHook[] = [];
+
+/** Adds `hook` to the shared lean clients; returns its removal. */
+export function onLeanDbRequest(hook: DbHook): () => void {
+  sharedHooks.push(hook);
+  return () => {
+    const at = sharedHooks.indexOf(hook);
+    if (at >= 0) sharedHooks.splice(at, 1);
+  };
+}
+
+export class LeanDb implements Db {
+  readonly #url: URL;
+  readonly #signer: SignatureV4;
+  readonly #attempts: number;
+  readonly #hooks: readonly DbHook[];
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: LeanDbOptions) {
+    this.#url = new URL(options.endpoint ?? `https://dynamodb.${options.region}.amazonaws.com${options.region.startsWith('cn-') ? '.cn' : ''}`);
+    const credentials = options.credentials ?? envCredentials;
+    this.#signer = new SignatureV4({ service: 'dynamodb', region: options.region, sha256: NodeSha256, credentials: async () => credentials() });
+    this.#attempts = options.maxAttempts ?? 3;
+    this.#hooks = options.sharedHooks ? sharedHooks : [];
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async send<I, O>(command: DbCommand<I, O>): Promise<Omit<O, '$metadata'>> {
+    const input = command.input as Json;
+    for (const hook of this.#hooks) hook(command.operation, input);
+    const wire = toWire(command.operation, input);
+    const body = JSON.stringify(wire, binaryAsBase64);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return fromWire(await this.#post(command.operation, body)) as Omit<O, '$metadata'>;
+      } catch (e) {
+        const throttled = e instanceof DynamoDbError && THROTTLING.has(e.name);
+        const transient = e instanceof DynamoDbError && (e.name === 'NetworkingError' || (e.statusCode ?? 0) >= 500);
+        if (attempt >= this.#attempts || !(throttled || transient)) throw e;
+        // The SDK's standard mode: a random share of 100 ms (500 ms when throttled) × 2^try, at most 20 s.
+        await this.#sleep(Math.random() * Math.min(20_000, (throttled ? 500 : 100) * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  async #post(operation: Operation, body: string): Promise<Json> {
+    const url = this.#url;
+    const signed = await this.#signer.sign({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: '/',
+      query: {},
+      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}` },
+      body,
+    });
+    // fetch sets the host itself, from the same URL.
+    const { host: _host, ...headers } = signed.headers;
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', headers, body });
+    } catch (e) {
+      throw new DynamoDbError('NetworkingError', `DynamoDB ${operation}: ${(e as Error).message}`, undefined);
+    }
+    const text = await response.text();
+    let answer: Json = {};
+    try {
+      answer = text ? JSON.parse(text, base64AsBinary) : {};
+    } catch {
+      throw new DynamoDbError('InvalidResponse', `DynamoDB ${operation}: an answer that is not JSON (HTTP ${response.status})`, response.status);
+    }
+    if (response.ok) return answer;
+    const type = String(answer.__type ?? `HTTP${response.status}`);
+    throw new DynamoDbError(type.slice(type.lastIndexOf('#') + 1), String(answer.message ?? answer.Message ?? `DynamoDB ${operation}: HTTP ${response.status}`), response.status, answer);
+  }
+}
+
+const toAttrs = (record: Json | undefined) => (record === undefined ? undefined : marshall(record, MARSHALL));
+const fromAttrs = (record: Json | undefined) => (record === undefined ? undefined : unmarshall(record));
+
+/** The fields of an input that hold plain values: the document client marshals exactly these. */
+function withAttrs(part: Json): Json {
+  const out: Json = { ...part };
+  for (const field of ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey'] as const) {
+    if (part[field] !== undefined) out[field] = toAttrs(part[field]);
+  }
+  return out;
+}
+
+/** The document input → DynamoDB's wire input. */
+export function toWire(operation: Operation, input: Json): Json {
+  const out = withAttrs(input);
+  if (operation === 'BatchGetItem') {
+    out.RequestItems = Object.fromEntries(Object.entries(input.RequestItems ?? {}).map(([table, ask]: [string, any]) => [table, { ...ask, Keys: ask.Keys.map(toAttrs) }]));
+  } else if (operation === 'BatchWriteItem') {
+    out.RequestItems = Object.fromEntries(Object.entries(input.RequestItems ?? {}).map(([table, requests]) => [table, (requests as Json[]).map(writeRequestToWire)]));
+  } else if (operation === 'TransactWriteItems') {
+    out.TransactItems = (input.TransactItems as Json[]).map((item) => Object.fromEntries(Object.entries(item).map(([kind, part]) => [kind, withAttrs(part as Json)])));
+    // Makes a retried transaction idempotent for 10 minutes, as the SDK does when the caller gave none.
+    out.ClientRequestToken ??= randomUUID();
+  }
+  return out;
+}
+
+const writeRequestToWire = (request: Json): Json =>
+  request.PutRequest ? { PutRequest: { Item: toAttrs(request.PutRequest.Item) } } : { DeleteRequest: { Key: toAttrs(request.DeleteRequest.Key) } };
+
+/** DynamoDB's wire answer → the document answer. Errors' items stay as DynamoDB wrote them, as the SDK leaves them. */
+export function fromWire(answer: Json): Json {
+  const out: Json = { ...answer };
+  if (answer.Item) out.Item = fromAttrs(answer.Item);
+  if (answer.Attributes) out.Attributes = fromAttrs(answer.Attributes);
+  if (answer.Items) out.Items = answer.Items.map(fromAttrs);
+  if (answer.LastEvaluatedKey) out.LastEvaluatedKey = fromAttrs(answer.LastEvaluatedKey);
+  if (answer.Responses) out.Responses = Object.fromEntries(Object.entries(answer.Responses).map(([table, items]) => [table, (items as Json[]).map(fromAttrs)]));
+  if (answer.UnprocessedKeys) {
+    out.UnprocessedKeys = Object.fromEntries(Object.entries(answer.UnprocessedKeys).map(([table, ask]: [string, any]) => [table, { ...ask, Keys: ask.Keys.map(fromAttrs) }]));
+  }
+  if (answer.UnprocessedItems) {
+    out.UnprocessedItems = Object.fromEntries(
+      Object.entries(answer.UnprocessedItems).map(([table, requests]) => [
+        table,
+        (requests as Json[]).map((r) => (r.PutRequest ? { PutRequest: { Item: fromAttrs(r.PutRequest.Item) } } : { DeleteRequest: { Key: fromAttrs(r.DeleteRequest.Key) } })),
+      ]),
+    );
+  }
+  return out;
+}
+
+/** Binary attribute values travel as base64 (`B`, `BS`); a map's attribute named B or BS holds an object, never a string. */
+function binaryAsBase64(this: Json, key: string, value: unknown): unknown {
+  // The holder's own value: a Buffer has already become `{type, data}` through its toJSON.
+  const raw = this[key];
+  return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') : value;
+}
+
+function base64AsBinary(key: string, value: unknown): unknown {
+  if (key === 'B' && typeof value === 'string') return new Uint8Array(Buffer.from(value, 'base64'));
+  if (key === 'BS' && Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => new Uint8Array(Buffer.from(v, 'base64')));
+  return value;
+}
