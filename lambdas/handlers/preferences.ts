@@ -88,8 +88,6 @@ export const handler = publicPage(async (event) => {
   const { recipientId } = verified.payload;
   const post = event.requestContext.http.method === 'POST';
   if (post && isCrossSite(event.headers, publicBaseUrlOf(deps))) return crossSitePage();
-  // Signed by us for a real person: gone now means erased.
-  if (!(await deps.recipients.get(recipientId))) return erased();
   const gpc = event.headers['sec-gpc']?.trim() === '1';
   const evidence = evidenceOf(event, PREFERENCES_WORDING);
   const notices: string[] = [];
@@ -102,6 +100,7 @@ export const handler = publicPage(async (event) => {
     notices.push(result.changes.length ? `Saved: ${result.changes.join('; ')}.` : 'Saved. Nothing changed.');
     if (result.pending.length) notices.push(`We sent you a mail to confirm ${result.pending.join(', ')}.`);
   }
+  // Signed by us for a real person: gone now means erased (nothing above changes a person who is not there).
   const view = await preferenceView(deps, recipientId);
   if (!view) return erased();
   return page(200, 'Email preferences', render(view, notices, gpc));

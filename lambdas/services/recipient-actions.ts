@@ -8,19 +8,22 @@ import type { ConsentStatus } from '../domain/decide.ts';
 import type { Evidence } from '../schemas/fields.ts';
 import type { Recipient, Topic } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
-import { getRecipient } from './recipient-records.ts';
-import { setConsent, setPreferences } from './recipients.ts';
+import { changeConsent, changePreferences, type ConsentDeps } from './consent-changes.ts';
+import { toRecipient } from './recipient-view.ts';
+import { setConsent } from './recipients.ts';
 
 export interface PreferenceView {
-  readonly recipient: Recipient;
+  /** What the page shows of the person (suppressions are not shown, so not read). */
+  readonly recipient: Pick<Recipient, 'email' | 'unsubscribedAll' | 'tracking' | 'doNotSell' | 'doNotSellChoice' | 'consents'>;
   readonly topics: ReadonlyArray<Topic & { readonly status: ConsentStatus | 'none' }>;
 }
 
-export async function preferenceView(deps: Deps, recipientId: string): Promise<PreferenceView | undefined> {
-  const recipient = await getRecipient(deps, recipientId).catch(() => undefined);
-  if (!recipient) return undefined;
-  const topics = (await deps.catalog.listTopics()).map((t) => ({ ...t, status: recipient.consents[t.id]?.status ?? ('none' as const) }));
-  return { recipient, topics };
+/** The person's items and the topics, read at once: two reads, nothing else. */
+export async function preferenceView(deps: Pick<Deps, 'recipients' | 'catalog'>, recipientId: string): Promise<PreferenceView | undefined> {
+  const [agg, topics] = await Promise.all([deps.recipients.get(recipientId), deps.catalog.listTopics()]);
+  if (!agg) return undefined;
+  const recipient = toRecipient(agg, []);
+  return { recipient, topics: topics.map((t) => ({ ...t, status: recipient.consents[t.id]?.status ?? ('none' as const) })) };
 }
 
 /** What the form said; a setting absent here was not on the form posted and stays as it is. */
@@ -52,8 +55,8 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
     if (wants === undefined) continue;
     const has = topic.status === 'opted_in' || topic.status === 'pending';
     if (wants === has) continue;
-    const after = await setConsent(deps, recipientId, topic.id, { status: wants ? 'opted_in' : 'opted_out', source: 'preference_page', evidence }, 'recipient');
-    const status = after.consents[topic.id]?.status;
+    const status = wants ? await optIn(deps, recipientId, topic, evidence) : await optOut(deps, recipientId, topic, evidence);
+    if (status === undefined) break;
     if (status === 'pending') pending.push(topic.name);
     changes.push(`${topic.name}: ${status === 'pending' ? 'confirmation mail sent' : wants ? 'subscribed' : 'unsubscribed'}`);
   }
@@ -65,8 +68,9 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
     ...(form.tracking !== undefined && form.tracking !== r.tracking ? { tracking: form.tracking } : {}),
     ...(doNotSell !== undefined && doNotSell !== r.doNotSell ? { doNotSell } : {}),
   };
-  if (Object.keys(prefs).length > 0) {
-    await setPreferences(deps, recipientId, { ...prefs, source: 'preference_page', evidence }, 'recipient');
+  const agg = Object.keys(prefs).length > 0 ? await deps.recipients.get(recipientId) : undefined;
+  if (agg) {
+    await changePreferences(deps, agg, { ...prefs, source: 'preference_page', evidence }, 'recipient');
     if (prefs.unsubscribedAll !== undefined) changes.push(prefs.unsubscribedAll ? 'unsubscribed from all marketing' : 'marketing you chose is back on');
     if (prefs.tracking !== undefined) changes.push(prefs.tracking ? 'open and click tracking on' : 'open and click tracking off');
     if (prefs.doNotSell !== undefined) changes.push(prefs.doNotSell ? 'your information will not be sold or shared' : 'sharing allowed');
@@ -75,9 +79,25 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
 }
 
 /** A `Sec-GPC: 1` request: record "do not sell or share" unless it is already on. */
-export async function honorGpc(deps: Deps, recipientId: string, evidence: Evidence): Promise<boolean> {
-  const view = await preferenceView(deps, recipientId);
-  if (!view || view.recipient.doNotSellChoice === true) return false;
-  await setPreferences(deps, recipientId, { doNotSell: true, source: 'gpc', evidence }, 'recipient');
+export async function honorGpc(deps: ConsentDeps, recipientId: string, evidence: Evidence): Promise<boolean> {
+  const agg = await deps.recipients.get(recipientId);
+  if (!agg || agg.profile.doNotSell === true) return false;
+  await changePreferences(deps, agg, { doNotSell: true, source: 'gpc', evidence }, 'recipient');
   return true;
+}
+
+/** A ticked topic, with all an opt-in sets off (a confirmation mail, a journey: services/recipients.ts). */
+async function optIn(deps: Deps, recipientId: string, topic: Topic, evidence: Evidence): Promise<ConsentStatus | undefined> {
+  const after = await setConsent(deps, recipientId, topic.id, { status: 'opted_in', source: 'preference_page', evidence }, 'recipient');
+  return after.consents[topic.id]?.status;
+}
+
+/**
+ * An unticked topic: the same consent change as the unsubscribe page's, on the person read again (a change before may
+ * have moved them), without reading back the whole recipient view (suppressions, settings, engagement) after it.
+ */
+async function optOut(deps: ConsentDeps, recipientId: string, topic: Topic, evidence: Evidence): Promise<ConsentStatus | undefined> {
+  const agg = await deps.recipients.get(recipientId);
+  if (!agg) return undefined;
+  return (await changeConsent(deps, agg, topic, { status: 'opted_out', source: 'preference_page', evidence }, 'recipient')).status;
 }

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { useGateway } from '../../support/suite.ts';
 import { hrefs, mailTo } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
+import { dynamoCallsOf, WRITES } from '../../support/dynamo-calls.ts';
 
 const suite = useGateway('prefs');
 
@@ -68,6 +70,19 @@ describe('preference page', () => {
     expect(await res.text()).toContain('We sent you a mail to confirm');
     expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('pending');
     expect((await mailTo(r.email)).filter((m) => m.subject.startsWith('Please confirm')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a page view reads the person and the topics, nothing else, and writes nothing', async () => {
+    const { path } = await preferencesPath('reads');
+    let page = '';
+    const calls = await dynamoCallsOf(async () => {
+      page = await (await suite.gw.call(path)).text();
+    });
+    expect(page).toContain(suite.s.topicName);
+    const { tables } = config();
+    expect(calls.filter((c) => WRITES.has(c.command))).toEqual([]);
+    // Topics live in the campaigns table. Not read: the suppressions, the delivery settings, the engagement.
+    expect([...new Set(calls.flatMap((c) => c.tables))].sort()).toEqual([tables.campaigns, tables.recipients].sort());
   });
 
   it('a preference link cannot be used as an unsubscribe link, nor the other way round', async () => {
