@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NodeSha256 } from '../../../lambdas/adapters/node-sha256.ts';
 import { GetCommand, PutCommand, TransactWriteCommand } from '../../../lambdas/adapters/dynamo/db.ts';
-import { LeanDb, type Credentials } from '../../../lambdas/adapters/dynamo/lean-db.ts';
+import { fromWire, LeanDb, toWire, type Credentials } from '../../../lambdas/adapters/dynamo/lean-db.ts';
 
 interface Seen {
   readonly headers: IncomingMessage['headers'];
@@ -136,5 +136,27 @@ describe('the lean DynamoDB client on the wire', () => {
       if (saved.id !== undefined) process.env.AWS_ACCESS_KEY_ID = saved.id;
       if (saved.secret !== undefined) process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
+  });
+});
+
+describe('the lean client\'s conversion of what DynamoDB Local always processes', () => {
+  it('gives back unprocessed keys and writes in the document shape, for the stores to send again', () => {
+    const answer = fromWire({
+      UnprocessedKeys: { t: { Keys: [{ pk: { S: 'a' }, sk: { S: 'b' } }], ConsistentRead: true } },
+      UnprocessedItems: { t: [{ PutRequest: { Item: { pk: { S: 'a' }, n: { N: '1' } } } }, { DeleteRequest: { Key: { pk: { S: 'c' } } } }] },
+    });
+    expect(answer.UnprocessedKeys).toEqual({ t: { Keys: [{ pk: 'a', sk: 'b' }], ConsistentRead: true } });
+    expect(answer.UnprocessedItems).toEqual({ t: [{ PutRequest: { Item: { pk: 'a', n: 1 } } }, { DeleteRequest: { Key: { pk: 'c' } } }] });
+  });
+
+  it('marshals each request of a batch write and a transaction, and leaves a caller\'s idempotency token alone', () => {
+    expect(toWire('BatchWriteItem', { RequestItems: { t: [{ PutRequest: { Item: { pk: 'a', tags: new Set([1, 2]) } } }, { DeleteRequest: { Key: { pk: 'b' } } }] } })).toEqual({
+      RequestItems: { t: [{ PutRequest: { Item: { pk: { S: 'a' }, tags: { NS: ['1', '2'] } } } }, { DeleteRequest: { Key: { pk: { S: 'b' } } } }] },
+    });
+    const wire = toWire('TransactWriteItems', {
+      ClientRequestToken: 'mine',
+      TransactItems: [{ ConditionCheck: { TableName: 't', Key: { pk: 'a' }, ConditionExpression: 'v = :v', ExpressionAttributeValues: { ':v': false } } }],
+    });
+    expect(wire).toEqual({ ClientRequestToken: 'mine', TransactItems: [{ ConditionCheck: { TableName: 't', Key: { pk: { S: 'a' } }, ConditionExpression: 'v = :v', ExpressionAttributeValues: { ':v': { BOOL: false } } } }] });
   });
 });
