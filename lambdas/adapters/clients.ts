@@ -1,32 +1,20 @@
 /**
- * AWS SDK clients, built once per cold start and shared by every adapter of the process. The endpoints point at
- * DynamoDB Local and the local SES when the local stack or the tests set them, at AWS otherwise.
+ * The AWS SDK's DynamoDB clients, built once per cold start and shared by every adapter of the process (the functions
+ * whose stores send through the lean client, dynamo/lean-db.ts, never load this module). The endpoint points at
+ * DynamoDB Local when the local stack or the tests set it, at AWS otherwise. The SES and SQS clients are in
+ * service-clients.ts, re-exported here for the callers that take all of them from one place.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as documentCommands from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createRequire } from 'node:module';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { config, LOCAL_DYNAMODB_ATTEMPTS } from './config.ts';
 import type { Db, Operation } from './dynamo/db.ts';
-import { SendOnceRetryStrategy } from './send-once.ts';
 
-// The SES and SQS SDKs are required on first use, not imported: a static import would load them at every cold start of
-// every function, the public routes' included (in a bundle, esbuild hoists every external import to the top).
-const requireOnUse = createRequire(import.meta.url);
-
-/** The SES SDK module, loaded on the first call. */
-export const sesSdk = () => requireOnUse('@aws-sdk/client-sesv2') as typeof import('@aws-sdk/client-sesv2');
-
-/** The SQS SDK module, loaded on the first call. */
-export const sqsSdk = () => requireOnUse('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+export { sesClient, sesSdk, sqsClient, sqsSdk } from './service-clients.ts';
 
 
 let dynamo: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
-let ses: SESv2Client | undefined;
-let sqs: SQSClient | undefined;
 
 const dynamoHooks: Array<(client: DynamoDBClient) => void> = [];
 
@@ -83,17 +71,4 @@ let sharedDb: Db | undefined;
 export function dynamoDb(): Db {
   sharedDb ??= sdkDb(documentClient());
   return sharedDb;
-}
-
-export function sesClient(): SESv2Client {
-  const c = config();
-  // Retries only what SES did not take: a lost answer is never resent (./send-once.ts).
-  ses ??= new (sesSdk().SESv2Client)({ region: c.region, retryStrategy: new SendOnceRetryStrategy(), ...(c.sesEndpoint ? { endpoint: c.sesEndpoint } : {}) });
-  return ses;
-}
-
-/** Only used on AWS: the local stack and the tests hand the services their in-process stand-in for the queues. */
-export function sqsClient(): SQSClient {
-  sqs ??= new (sqsSdk().SQSClient)({ region: config().region });
-  return sqs;
 }

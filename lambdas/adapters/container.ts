@@ -1,124 +1,17 @@
 /**
- * Builds the services' dependencies once per cold start: the DynamoDB stores and the SES mailer on the shared SDK
- * clients, the keys, and the sending settings from the environment (parsed with zod on first use). The public routes
- * build only their part (public-container.ts), which this one shares.
+ * The services' dependencies of every function but the public pages, built once per cold start on the SDK's
+ * DynamoDB client (full-container.ts builds them; the public routes build theirs on the lean client:
+ * public-container.ts, page-container.ts).
  */
-import * as z from 'zod';
-import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
-import { ENV } from '../wiring/env-keys.ts';
-import { dynamoDb, sesClient, sqsClient } from './clients.ts';
-import { publicRest, publicStores } from './public-container.ts';
-import { parseEnv, parseSettings } from './settings.ts';
-import { config } from './config.ts';
-import { CampaignStore } from './dynamo/campaign-store.ts';
-import { DEFAULT_PAUSE_POLICY, type PausePolicy } from '../domain/marketing-pause.ts';
-import { SES_REVIEW_RATES } from '../domain/metrics.ts';
-import { DEFAULT_SOFT_BOUNCE_POLICY, type SoftBouncePolicy } from '../domain/soft-bounces.ts';
-import { ControlStore } from './dynamo/control-store.ts';
-import { DeliveryStore } from './dynamo/delivery-store.ts';
-import { FeedbackStore } from './dynamo/feedback-store.ts';
-import { JourneyStore } from './dynamo/journey-store.ts';
-import { SesMailer } from './ses-mailer.ts';
-import { SqsCampaignQueues } from './sqs-campaign-queues.ts';
+import type { Deps } from '../services/deps.ts';
+import { dynamoDb } from './clients.ts';
+import { buildContainer } from './full-container.ts';
 
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
-
-const SendingSchema = z.object({
-  [ENV.sendRate]: optional(z.coerce.number().positive().max(10_000)),
-  [ENV.sendMaxAttempts]: optional(z.coerce.number().int().min(1).max(50)),
-  [ENV.sendReconcileSeconds]: optional(z.coerce.number().int().min(1).max(86_400)),
-});
-
-/** How campaigns send (rate, attempts, reconcile window), defaults filled; throws naming a bad variable. */
-export function parseSending(env: NodeJS.ProcessEnv = process.env): SendingSettings {
-  const e = parseEnv(SendingSchema, env, 'campaign sending settings');
-  return { ratePerSecond: e[ENV.sendRate] ?? 14, maxAttempts: e[ENV.sendMaxAttempts] ?? 5, reconcileSeconds: e[ENV.sendReconcileSeconds] ?? 600 };
-}
-
-const PoliciesSchema = z.object({
-  [ENV.softBounceLimit]: optional(z.coerce.number().int().min(1).max(100)),
-  [ENV.softBounceWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
-  [ENV.softBounceSuppressDays]: optional(z.coerce.number().int().min(1).max(3650)),
-  [ENV.pauseBounceRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.bounce, 'must be below SES\'s review threshold 0.05')),
-  [ENV.pauseComplaintRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.complaint, 'must be below SES\'s review threshold 0.001')),
-  [ENV.pauseMinSent]: optional(z.coerce.number().int().min(1)),
-  [ENV.pauseWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
-});
-
-/** The transient-bounce and auto-pause policies from the environment, defaults filled; throws naming a bad variable. */
-export function parsePolicies(env: NodeJS.ProcessEnv = process.env): { softBounces: SoftBouncePolicy; pausePolicy: PausePolicy } {
-  const e = parseEnv(PoliciesSchema, env, 'feedback settings');
-  return {
-    softBounces: {
-      limit: e[ENV.softBounceLimit] ?? DEFAULT_SOFT_BOUNCE_POLICY.limit,
-      windowDays: e[ENV.softBounceWindowDays] ?? DEFAULT_SOFT_BOUNCE_POLICY.windowDays,
-      suppressDays: e[ENV.softBounceSuppressDays] ?? DEFAULT_SOFT_BOUNCE_POLICY.suppressDays,
-    },
-    pausePolicy: {
-      bounceRate: e[ENV.pauseBounceRate] ?? DEFAULT_PAUSE_POLICY.bounceRate,
-      complaintRate: e[ENV.pauseComplaintRate] ?? DEFAULT_PAUSE_POLICY.complaintRate,
-      minSent: e[ENV.pauseMinSent] ?? DEFAULT_PAUSE_POLICY.minSent,
-      windowDays: e[ENV.pauseWindowDays] ?? DEFAULT_PAUSE_POLICY.windowDays,
-    },
-  };
-}
+export { parsePolicies, parseSending, useLocalCampaignQueues } from './full-container.ts';
 
 let deps: Deps | undefined;
-let localQueues: CampaignQueues | undefined;
-
-/**
- * The local stack and the tests run the campaign handlers in process, with a stand-in for SQS (`local/campaign-queue.ts`):
- * they hand it here before the first request. On AWS nothing calls this and the queues are SQS.
- */
-export function useLocalCampaignQueues(queues: CampaignQueues): void {
-  localQueues = queues;
-}
 
 export function container(): Deps {
-  if (deps) return deps;
-  const db = dynamoDb();
-  const { tables } = config();
-  // The stores, keys and clock the public routes use (public-container.ts), here on the SDK's client.
-  const base = { ...publicStores(db), ...publicRest() };
-  let settings: Settings | undefined;
-  let sending: SendingSettings | undefined;
-  let queues: CampaignQueues | undefined;
-  let mailer: SesMailer | undefined;
-  deps = {
-    recipients: base.recipients,
-    catalog: base.catalog,
-    suppressions: base.suppressions,
-    messages: base.messages,
-    campaigns: new CampaignStore(db, tables),
-    get queues() {
-      if (localQueues) return localQueues;
-      queues ??= new SqsCampaignQueues(sqsClient(), {
-        launch: process.env[ENV.launchQueueUrl],
-        send: process.env[ENV.sendQueueUrl],
-        deadLetter: process.env[ENV.sendDeadLetterQueueUrl],
-      });
-      return queues;
-    },
-    get sending() {
-      sending ??= parseSending();
-      return sending;
-    },
-    control: new ControlStore(db, tables),
-    delivery: new DeliveryStore(db, tables),
-    feedback: new FeedbackStore(db, tables),
-    // Built on the first mail sent: most requests of most functions (the public routes') send none.
-    mailer: { send: (message, options) => (mailer ??= new SesMailer(sesClient())).send(message, options) },
-    journeys: new JourneyStore(db, tables),
-    keys: base.keys,
-    // Parsed on first use: a stage without mail settings can still manage topics and recipients, and the first
-    // request that needs to send fails with a message naming the missing variable.
-    get settings() {
-      settings ??= parseSettings();
-      return settings;
-    },
-    retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
-    ...parsePolicies(),
-    clock: base.clock,
-  };
+  deps ??= buildContainer(dynamoDb());
   return deps;
 }

@@ -27,11 +27,18 @@ export type PublicDeps = Pick<Deps, 'recipients' | 'catalog' | 'suppressions' | 
 
 let deps: PublicDeps | undefined;
 
-export function publicContainer(): PublicDeps {
-  if (deps) return deps;
+let db: LeanDb | undefined;
+
+/** The public functions' lean DynamoDB client, built once per cold start (the local guard and tests hook it). */
+export function leanDb(): LeanDb {
+  if (db) return db;
   const { region, dynamodbEndpoint } = config();
-  const db = new LeanDb({ region, sharedHooks: true, ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
-  deps = { ...publicStores(db), ...publicRest() };
+  db = new LeanDb({ region, sharedHooks: true, ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint, maxAttempts: LOCAL_DYNAMODB_ATTEMPTS } : {}) });
+  return db;
+}
+
+export function publicContainer(): PublicDeps {
+  deps ??= { ...publicStores(leanDb()), ...publicRest() };
   return deps;
 }
 

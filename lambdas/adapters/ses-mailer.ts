@@ -5,7 +5,7 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ComposedMessage } from '../domain/compose.ts';
 import { SendOutcomeUnknown } from '../domain/errors.ts';
-import { sesSdk } from './clients.ts';
+import { sesSdk } from './service-clients.ts';
 import { answerMayBeLost } from './send-once.ts';
 
 export interface SendOptions {

@@ -3,7 +3,7 @@
  * once, then the call fails (the caller's own retry, or the queue's redelivery of its input, takes it from there).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sqsSdk } from './clients.ts';
+import { sqsSdk } from './service-clients.ts';
 import type { DeadLetter, SendBatch } from '../domain/campaign.ts';
 import type { CampaignQueues } from '../services/deps.ts';
 

@@ -2,7 +2,7 @@
  * `GET /confirm/{token}` shows what is being confirmed and a button, and changes nothing (mail scanners open every
  * link). `POST /confirm/{token}` confirms the pending opt-in; doing it twice is harmless.
  */
-import { container } from '../adapters/container.ts';
+import { pageContainer } from '../adapters/page-container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { confirmOptIn } from '../services/recipients.ts';
@@ -15,7 +15,7 @@ const erased = () => page(200, 'Nothing to confirm', `<h1>Nothing to confirm</h1
 export const CONFIRM_WORDING = 'confirm-page-v1';
 
 export const handler = publicPage(async (event) => {
-  const deps = container();
+  const deps = pageContainer();
   const keys = await deps.keys();
   const verified = verifyToken(event.pathParameters?.token ?? '', 'confirm', keys.tokens, deps.clock());
   if (!verified.ok || !verified.payload.topic) return invalid();

@@ -7,7 +7,7 @@
  * so an unticked box posts `off` and a field missing from the POST leaves its setting as it is. A POST from another
  * site is refused (403, nothing changed); while the request carries `Sec-GPC: 1`, do-not-sell stays on.
  */
-import { container } from '../adapters/container.ts';
+import { pageContainer } from '../adapters/page-container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { honorGpc, preferenceView, savePreferences, type PreferenceForm, type PreferenceView } from '../services/recipient-actions.ts';
@@ -81,7 +81,7 @@ function render(view: PreferenceView, notices: readonly string[], gpc: boolean):
 }
 
 export const handler = publicPage(async (event) => {
-  const deps = container();
+  const deps = pageContainer();
   const keys = await deps.keys();
   const verified = verifyToken(event.pathParameters?.token ?? '', 'preferences', keys.tokens, deps.clock());
   if (!verified.ok) return invalid();
