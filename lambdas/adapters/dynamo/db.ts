@@ -41,30 +41,20 @@ export abstract class DbCommand<I, O> {
   }
 }
 
-export class GetCommand extends DbCommand<GetCommandInput, GetCommandOutput> {
-  readonly operation = 'GetItem';
-}
-export class PutCommand extends DbCommand<PutCommandInput, PutCommandOutput> {
-  readonly operation = 'PutItem';
-}
-export class UpdateCommand extends DbCommand<UpdateCommandInput, UpdateCommandOutput> {
-  readonly operation = 'UpdateItem';
-}
-export class DeleteCommand extends DbCommand<DeleteCommandInput, DeleteCommandOutput> {
-  readonly operation = 'DeleteItem';
-}
-export class QueryCommand extends DbCommand<QueryCommandInput, QueryCommandOutput> {
-  readonly operation = 'Query';
-}
-export class BatchGetCommand extends DbCommand<BatchGetCommandInput, BatchGetCommandOutput> {
-  readonly operation = 'BatchGetItem';
-}
-export class BatchWriteCommand extends DbCommand<BatchWriteCommandInput, BatchWriteCommandOutput> {
-  readonly operation = 'BatchWriteItem';
-}
-export class TransactWriteCommand extends DbCommand<TransactWriteCommandInput, TransactWriteCommandOutput> {
-  readonly operation = 'TransactWriteItems';
-}
+/** The command class of `operation`: `new GetCommand(input)`, as with the SDK's document commands. */
+const commandOf = <I, O>(operation: Operation) =>
+  class extends DbCommand<I, O> {
+    readonly operation = operation;
+  };
+
+export const GetCommand = commandOf<GetCommandInput, GetCommandOutput>('GetItem');
+export const PutCommand = commandOf<PutCommandInput, PutCommandOutput>('PutItem');
+export const UpdateCommand = commandOf<UpdateCommandInput, UpdateCommandOutput>('UpdateItem');
+export const DeleteCommand = commandOf<DeleteCommandInput, DeleteCommandOutput>('DeleteItem');
+export const QueryCommand = commandOf<QueryCommandInput, QueryCommandOutput>('Query');
+export const BatchGetCommand = commandOf<BatchGetCommandInput, BatchGetCommandOutput>('BatchGetItem');
+export const BatchWriteCommand = commandOf<BatchWriteCommandInput, BatchWriteCommandOutput>('BatchWriteItem');
+export const TransactWriteCommand = commandOf<TransactWriteCommandInput, TransactWriteCommandOutput>('TransactWriteItems');
 
 export type { QueryCommandInput };
 
