@@ -5,9 +5,12 @@
  * figures are in bench:cold). It does what those routes' stores need of the SDK and no more:
  * - the eight document commands of `db.ts`, marshalled as the shared document client marshals
  *   (`removeUndefinedValues`, no class instances);
- * - retries as the SDK's standard mode: throttling, 5xx and network errors, up to 3 tries (6 against DynamoDB Local),
- *   waiting a random share of an exponential step; a transaction carries a `ClientRequestToken` so a retried one is
- *   not applied twice (the SDK fills it in the same way);
+ * - retries as the SDK's DynamoDB client does (its 2026 retry settings, @aws-sdk/client-dynamodb 3.11xx): throttling
+ *   (and any HTTP 429), 5xx, a replicated write conflict and network errors, up to 4 tries (6 against DynamoDB
+ *   Local), waiting a random share of an exponential step from 25 ms (1 s when throttled); a transaction carries a
+ *   `ClientRequestToken` so a retried one is not applied twice (the SDK fills it in the same way);
+ * - the legacy parameters the stores never send (`Expected`, `AttributeUpdates`, `KeyConditions`, `QueryFilter`,
+ *   `ReturnItemCollectionMetrics`) are refused rather than sent unconverted;
  * - errors named by DynamoDB's error type (`ConditionalCheckFailedException`, `TransactionCanceledException` with its
  *   `CancellationReasons`), as the stores check them;
  * - credentials from the environment only: Lambda puts the function role's there (the local stack its own).
@@ -24,7 +27,7 @@ export interface LeanDbOptions {
   readonly region: string;
   /** DynamoDB Local's URL; DynamoDB's regional endpoint when absent. */
   readonly endpoint?: string;
-  /** Tries of one call, the first included. @default 3 */
+  /** Tries of one call, the first included. @default 4 (the SDK's DynamoDB client's) */
   readonly maxAttempts?: number;
   /** @default the environment's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` */
   readonly credentials?: () => Credentials;
@@ -50,14 +53,21 @@ export class DynamoDbError extends Error {
     super(message);
     this.name = name;
     this.statusCode = statusCode;
-    this.$fault = statusCode !== undefined && statusCode < 500 ? 'client' : 'server';
+    // No status: a networking error is the server side's; a request refused before it was sent, the caller's.
+    this.$fault = statusCode === undefined ? (name === 'NetworkingError' ? 'server' : 'client') : statusCode < 500 ? 'client' : 'server';
     if (body.CancellationReasons) this.CancellationReasons = body.CancellationReasons;
     if (body.Item) this.Item = body.Item;
   }
 }
 
-/** The SDK's throttling codes that DynamoDB answers with (@smithy/service-error-classification). */
+/** The SDK's throttling codes that DynamoDB answers with (@smithy/service-error-classification); any 429 too. */
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'ThrottlingException', 'TransactionInProgressException', 'LimitExceededException']);
+
+/** Errors DynamoDB marks retryable besides those (the SDK's client retries them: `$retryable`). */
+const RETRYABLE = new Set(['ReplicatedWriteConflictException']);
+
+/** What the stores never send and this client does not convert: refused rather than sent in the wrong shape. */
+const UNSUPPORTED = ['Expected', 'AttributeUpdates', 'KeyConditions', 'QueryFilter', 'ReturnItemCollectionMetrics'] as const;
 
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
@@ -92,7 +102,7 @@ export class LeanDb implements Db {
     this.#url = new URL(options.endpoint ?? `https://dynamodb.${options.region}.amazonaws.com${options.region.startsWith('cn-') ? '.cn' : ''}`);
     const credentials = options.credentials ?? envCredentials;
     this.#signer = new SignatureV4({ service: 'dynamodb', region: options.region, sha256: NodeSha256, credentials: async () => credentials() });
-    this.#attempts = options.maxAttempts ?? 3;
+    this.#attempts = options.maxAttempts ?? 4;
     this.#hooks = options.sharedHooks ? sharedHooks : [];
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -106,11 +116,11 @@ export class LeanDb implements Db {
       try {
         return fromWire(await this.#post(command.operation, body)) as Omit<O, '$metadata'>;
       } catch (e) {
-        const throttled = e instanceof DynamoDbError && THROTTLING.has(e.name);
-        const transient = e instanceof DynamoDbError && (e.name === 'NetworkingError' || (e.statusCode ?? 0) >= 500);
+        const throttled = e instanceof DynamoDbError && (THROTTLING.has(e.name) || e.statusCode === 429);
+        const transient = e instanceof DynamoDbError && (e.name === 'NetworkingError' || RETRYABLE.has(e.name) || (e.statusCode ?? 0) >= 500);
         if (attempt >= this.#attempts || !(throttled || transient)) throw e;
-        // The SDK's standard mode: a random share of 100 ms (500 ms when throttled) × 2^try, at most 20 s.
-        await this.#sleep(Math.random() * Math.min(20_000, (throttled ? 500 : 100) * 2 ** (attempt - 1)));
+        // As the SDK's DynamoDB client: a random share of 25 ms (1 s when throttled) × 2^try, at most 20 s.
+        await this.#sleep(Math.random() * Math.min(20_000, (throttled ? 1_000 : 25) * 2 ** (attempt - 1)));
       }
     }
   }
@@ -129,13 +139,15 @@ export class LeanDb implements Db {
     });
     // fetch sets the host itself, from the same URL.
     const { host: _host, ...headers } = signed.headers;
+    // A connection lost before the answer or in the middle of its body is a networking error (tried again).
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, { method: 'POST', headers, body });
+      text = await response.text();
     } catch (e) {
       throw new DynamoDbError('NetworkingError', `DynamoDB ${operation}: ${(e as Error).message}`, undefined);
     }
-    const text = await response.text();
     let answer: Json = {};
     try {
       answer = text ? JSON.parse(text, base64AsBinary) : {};
@@ -162,6 +174,8 @@ function withAttrs(part: Json): Json {
 
 /** The document input → DynamoDB's wire input. */
 export function toWire(operation: Operation, input: Json): Json {
+  const legacy = UNSUPPORTED.filter((field) => input[field] !== undefined);
+  if (legacy.length) throw new DynamoDbError('UnsupportedParameter', `Sendwell's lean DynamoDB client does not send ${legacy.join(', ')} (${operation}): use expressions.`, undefined);
   const out = withAttrs(input);
   if (operation === 'BatchGetItem') {
     out.RequestItems = Object.fromEntries(Object.entries(input.RequestItems ?? {}).map(([table, ask]: [string, any]) => [table, { ...ask, Keys: ask.Keys.map(toAttrs) }]));

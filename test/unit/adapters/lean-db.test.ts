@@ -17,7 +17,7 @@ interface Seen {
   readonly body: string;
 }
 
-type Reply = { status: number; body: unknown } | 'drop';
+type Reply = { status: number; body: unknown } | 'drop' | 'cut';
 
 const credentials: Credentials = { accessKeyId: 'AKIDLEANTEST', secretAccessKey: 'lean/test/secret', sessionToken: 'session-token' };
 let server: Server;
@@ -33,6 +33,8 @@ beforeAll(async () => {
       seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       const reply = replies.shift() ?? { status: 200, body: {} };
       if (reply === 'drop') return void req.socket.destroy();
+      // Headers and the start of a body, then the connection is gone.
+      if (reply === 'cut') return void res.writeHead(200, { 'content-length': '100' }).write('{"Item":', () => req.socket.destroy());
       res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(reply.body));
     });
   });
@@ -46,7 +48,7 @@ beforeEach(() => {
 });
 
 const waits: number[] = [];
-const client = (maxAttempts = 3) => new LeanDb({ region: 'eu-west-1', endpoint, maxAttempts, credentials: () => credentials, sleep: async (ms) => void waits.push(ms) });
+const client = (maxAttempts?: number) => new LeanDb({ region: 'eu-west-1', endpoint, ...(maxAttempts ? { maxAttempts } : {}), credentials: () => credentials, sleep: async (ms) => void waits.push(ms) });
 const get = new GetCommand({ TableName: 't', Key: { pk: 'a', sk: 'b' } });
 const error = (type: string, status = 400) => ({ status, body: { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: `${type} for the test` } });
 
@@ -90,9 +92,30 @@ describe('the lean DynamoDB client on the wire', () => {
     await expect(client().send(get)).resolves.toMatchObject({ Item: { pk: 'a', sk: 'b' } });
     expect(seen).toHaveLength(3);
     expect(waits).toHaveLength(2);
-    // A random share of the step: up to 500 ms after a throttle, up to 200 ms before the third try.
-    expect(waits[0]).toBeLessThanOrEqual(500);
-    expect(waits[1]).toBeLessThanOrEqual(200);
+    // A random share of the step, as the SDK's DynamoDB client: up to 1 s after a throttle, up to 50 ms before the third try.
+    expect(waits[0]).toBeLessThanOrEqual(1_000);
+    expect(waits[1]).toBeLessThanOrEqual(50);
+  });
+
+  it('tries an HTTP 429 and a replicated write conflict again, as the SDK does', async () => {
+    replies = [{ status: 429, body: {} }, error('ReplicatedWriteConflictException'), { status: 200, body: {} }];
+    await expect(client().send(get)).resolves.toEqual({});
+    expect(seen).toHaveLength(3);
+  });
+
+  it('tries again when the connection is lost in the middle of the answer', async () => {
+    replies = ['cut', { status: 200, body: { Item: { pk: { S: 'a' } } } }];
+    await expect(client().send(get)).resolves.toEqual({ Item: { pk: 'a' } });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('refuses a legacy parameter it would send unconverted, without a request', async () => {
+    await expect(client().send(new PutCommand({ TableName: 't', Item: { pk: 'a' }, Expected: { pk: { Exists: false } } }))).rejects.toMatchObject({
+      name: 'UnsupportedParameter',
+      message: expect.stringContaining('Expected'),
+      $fault: 'client',
+    });
+    expect(seen).toHaveLength(0);
   });
 
   it('tries a dropped connection again', async () => {
@@ -101,10 +124,10 @@ describe('the lean DynamoDB client on the wire', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it('gives up after its tries, with the last refusal', async () => {
-    replies = [error('ThrottlingException'), error('ThrottlingException'), error('ThrottlingException'), { status: 200, body: {} }];
+  it('gives up after its tries (4, the SDK DynamoDB client\'s), with the last refusal', async () => {
+    replies = [error('ThrottlingException'), error('ThrottlingException'), error('ThrottlingException'), error('ThrottlingException'), { status: 200, body: {} }];
     await expect(client().send(get)).rejects.toMatchObject({ name: 'ThrottlingException', message: 'ThrottlingException for the test', $fault: 'client' });
-    expect(seen).toHaveLength(3);
+    expect(seen).toHaveLength(4);
   });
 
   it('does not try a refused condition or a bad request again', async () => {
