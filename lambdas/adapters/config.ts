@@ -24,7 +24,7 @@ export interface Config {
 }
 
 /**
- * Tries of one DynamoDB call against DynamoDB Local, for the SDK's client and the lean one alike (AWS keeps their 3):
+ * Tries of one DynamoDB call against DynamoDB Local, for the SDK's client and the lean one alike (on AWS both try 4):
  * DynamoDB Local (local stack, tests) answers a write that waited 10 s for its table's lock with an
  * InternalServerError that says it would have succeeded on AWS; a few more tries ride out a burst.
  */
