@@ -47,10 +47,29 @@ function parseOptions(args: string[]): Options | undefined {
   };
 }
 
-/** Per DynamoDB command: calls and summed latency, from an SDK middleware. */
+/** Per DynamoDB command: calls and summed latency, from an SDK middleware or around the lean client's `send`. */
 class CommandTimer {
   readonly calls = new Map<string, { n: number; ms: number }>();
   counting = false;
+  #add(name: string, ms: number): void {
+    const c = this.calls.get(name) ?? { n: 0, ms: 0 };
+    c.n += 1;
+    c.ms += ms;
+    this.calls.set(name, c);
+  }
+  /** Times the calls of the public routes' lean client (lambdas/adapters/dynamo/lean-db.ts), which the pixel uses. */
+  wrap(db: { send: (command: any) => Promise<any> }): void {
+    const send = db.send.bind(db);
+    db.send = async (command: { operation: string }) => {
+      if (!this.counting) return send(command);
+      const t = performance.now();
+      try {
+        return await send(command);
+      } finally {
+        this.#add(command.operation, performance.now() - t);
+      }
+    };
+  }
   attach(client: { middlewareStack: { add: (mw: any, options: { step: 'initialize'; name: string }) => void } }): void {
     client.middlewareStack.add(
       (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
@@ -59,11 +78,7 @@ class CommandTimer {
         try {
           return await next(args);
         } finally {
-          const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-          const c = this.calls.get(name) ?? { n: 0, ms: 0 };
-          c.n += 1;
-          c.ms += performance.now() - t;
-          this.calls.set(name, c);
+          this.#add((context.commandName ?? 'unknown').replace(/Command$/, ''), performance.now() - t);
         }
       },
       { step: 'initialize', name: 'bench-pixel-timer' },
@@ -89,6 +104,7 @@ async function run(options: Options): Promise<void> {
     });
     const { dynamoClient } = await import('../lambdas/adapters/clients.ts');
     const { container } = await import('../lambdas/adapters/container.ts');
+    const { leanDb, publicContainer } = await import('../lambdas/adapters/public-container.ts');
     const { createTopic, saveTemplate } = await import('../lambdas/services/catalog.ts');
     const { createRecipientRecord } = await import('../lambdas/services/recipient-records.ts');
     const { sendMessage } = await import('../lambdas/services/send.ts');
@@ -98,7 +114,10 @@ async function run(options: Options): Promise<void> {
     const { pseudonymizeIp } = await import('../lambdas/domain/pseudonymize.ts');
     const timer = new CommandTimer();
     timer.attach(dynamoClient());
+    timer.wrap(leanDb());
+    // Setup on the full container; the opens on the pixel function's own (its stores on the lean client).
     const deps = container();
+    const pixel = publicContainer();
 
     const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
     const topic = `pixel-${runId}`;
@@ -123,12 +142,12 @@ async function run(options: Options): Promise<void> {
     const requests = Array.from({ length: options.opens }, (_, i) => tokens[i % tokens.length]!);
 
     // Warm-up, then the timed opens.
-    await mapLimit(requests.slice(0, 50), options.concurrency, (token) => recordOpen(deps, token, signal));
+    await mapLimit(requests.slice(0, 50), options.concurrency, (token) => recordOpen(pixel, token, signal));
     const load1 = os.loadavg()[0] ?? Number.NaN;
     timer.counting = true;
     let t = performance.now();
     await mapLimit(requests, options.concurrency, async (token) => {
-      const outcome = await recordOpen(deps, token, signal);
+      const outcome = await recordOpen(pixel, token, signal);
       if (outcome !== 'recorded') throw new Error(`open not recorded: ${outcome}`);
     });
     const opensMs = performance.now() - t;

@@ -3,14 +3,14 @@
  * sending settings from the environment (parsed with zod on first use). Built once per cold start by `container()`
  * (container.ts, on the SDK's client: every function but the public pages) and by `pageContainer()`
  * (page-container.ts, on the lean client: the preference page and the confirm link). The pixel, click and unsubscribe
- * build only their part (public-container.ts).
+ * build only their part (public-deps.ts, public-container.ts).
  */
 import * as z from 'zod';
 import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { sesClient, sqsClient } from './service-clients.ts';
 import type { Db } from './dynamo/db.ts';
-import { publicRest, publicStores } from './public-container.ts';
+import { publicDeps } from './public-deps.ts';
 import { parseEnv, parseSettings } from './settings.ts';
 import { config } from './config.ts';
 import { CampaignStore } from './dynamo/campaign-store.ts';
@@ -79,8 +79,8 @@ export function useLocalCampaignQueues(queues: CampaignQueues): void {
 /** Every dependency of the services, the stores on `db`. */
 export function buildContainer(db: Db): Deps {
   const { tables } = config();
-  // The stores, keys and clock the public routes use (public-container.ts), built the same way.
-  const base = { ...publicStores(db), ...publicRest() };
+  // The stores, keys and clock the public routes use (public-deps.ts), built the same way; its base URL is not read here.
+  const base = publicDeps(db);
   let settings: Settings | undefined;
   let sending: SendingSettings | undefined;
   let queues: CampaignQueues | undefined;

@@ -36,7 +36,7 @@ const BYTE_BUDGET: Readonly<Record<(typeof PUBLIC_ROUTES)[number], number>> = {
 const LEAN_ROUTES: ReadonlySet<string> = new Set(['openPixel', 'click', 'unsubscribe']);
 const NOT_ON_LEAN_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/node_modules\/zod\//, 'zod (configuration, tokens and stored items are checked by hand on these routes)'],
-  [/lambdas\/adapters\/container\.ts$/, 'the full container (adapters/public-container.ts builds theirs)'],
+  [/lambdas\/adapters\/(full-|page-)?container\.ts$/, 'the full container (adapters/public-container.ts builds theirs)'],
   [/lambdas\/adapters\/dynamo\/(campaign|journey|control|feedback)-store\.ts$/, 'a store only sending or ops use'],
   [/lambdas\/services\/(send|journeys|recipients)\.ts$/, 'the send path or an opt-in'],
 ];

@@ -43,16 +43,20 @@ export interface Credentials {
   readonly sessionToken?: string;
 }
 
-/** A call DynamoDB refused, or that never got an answer: `name` is DynamoDB's error type. */
+/**
+ * A call DynamoDB refused, or that never got an answer: `name` is DynamoDB's error type, the HTTP status is where the
+ * SDK keeps it (`$metadata.httpStatusCode`; a top-level `statusCode` would read as the request's own fault to the page
+ * middleware, handlers/middleware/page.ts).
+ */
 export class DynamoDbError extends Error {
   readonly $fault: 'client' | 'server';
-  readonly statusCode: number | undefined;
+  readonly $metadata: { readonly httpStatusCode?: number };
   readonly CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: Json }>;
   readonly Item?: Json;
   constructor(name: string, message: string, statusCode: number | undefined, body: Json = {}) {
     super(message);
     this.name = name;
-    this.statusCode = statusCode;
+    this.$metadata = statusCode === undefined ? {} : { httpStatusCode: statusCode };
     // No status: a networking error is the server side's; a request refused before it was sent, the caller's.
     this.$fault = statusCode === undefined ? (name === 'NetworkingError' ? 'server' : 'client') : statusCode < 500 ? 'client' : 'server';
     if (body.CancellationReasons) this.CancellationReasons = body.CancellationReasons;
@@ -116,8 +120,9 @@ export class LeanDb implements Db {
       try {
         return fromWire(await this.#post(command.operation, body)) as Omit<O, '$metadata'>;
       } catch (e) {
-        const throttled = e instanceof DynamoDbError && (THROTTLING.has(e.name) || e.statusCode === 429);
-        const transient = e instanceof DynamoDbError && (e.name === 'NetworkingError' || RETRYABLE.has(e.name) || (e.statusCode ?? 0) >= 500);
+        const status = e instanceof DynamoDbError ? (e.$metadata.httpStatusCode ?? 0) : 0;
+        const throttled = e instanceof DynamoDbError && (THROTTLING.has(e.name) || status === 429);
+        const transient = e instanceof DynamoDbError && (e.name === 'NetworkingError' || RETRYABLE.has(e.name) || status >= 500);
         if (attempt >= this.#attempts || !(throttled || transient)) throw e;
         // As the SDK's DynamoDB client: a random share of 25 ms (1 s when throttled) × 2^try, at most 20 s.
         await this.#sleep(Math.random() * Math.min(20_000, (throttled ? 1_000 : 25) * 2 ** (attempt - 1)));

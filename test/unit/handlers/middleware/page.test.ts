@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isCrossSite, page, publicBaseUrlOf } from '../../../../lambdas/handlers/middleware/page.ts';
+import type { Context } from 'aws-lambda';
+import { DynamoDbError } from '../../../../lambdas/adapters/dynamo/lean-db.ts';
+import { isCrossSite, page, publicBaseUrlOf, publicPage } from '../../../../lambdas/handlers/middleware/page.ts';
 
 describe('page', () => {
   it('shows the sender name, logo and postal address, escaped, and lets only the logo’s origin serve an image', () => {
@@ -43,5 +45,25 @@ describe('publicBaseUrlOf', () => {
     };
     expect(publicBaseUrlOf(broken)).toBeUndefined();
     expect(publicBaseUrlOf({ settings: { publicBaseUrl: 'https://m.example' } })).toBe('https://m.example');
+  });
+});
+
+describe('publicPage', () => {
+  const event = { rawPath: '/u/x', headers: {}, requestContext: { http: { method: 'GET' } } } as never;
+  const context = { functionName: 'unsubscribe', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+
+  // DynamoDB's refusals are 4xx too (a condition, a validation, a missing grant, throttling after the last try): they
+  // are the page's failure, not the request's, and must be answered 500 and logged, never a silent "Bad request".
+  it.each([
+    ['ValidationException', 400],
+    ['AccessDeniedException', 400],
+    ['ProvisionedThroughputExceededException', 400],
+  ])('answers a DynamoDB %s (%i) with the 500 page', async (name, status) => {
+    const handler = publicPage(async () => {
+      throw new DynamoDbError(name, `${name} for the test`, status);
+    });
+    const res = await handler(event, context);
+    expect(res.statusCode).toBe(500);
+    expect(res.body).toContain('Something went wrong');
   });
 });
