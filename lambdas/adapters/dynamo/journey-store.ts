@@ -94,11 +94,16 @@ function toEnrolment(item: Record<string, unknown>): Enrolment {
   return rest as unknown as Enrolment;
 }
 
+/**
+ * The journeys as last read in this process, by table, for the trigger look-up on every event and sign-up: shared by
+ * every store of the process, so a change through one drops the copy all of them read (the local stack runs the admin
+ * API and the pages, each with its own container, in one process; on AWS a function has one container).
+ */
+const journeyCache = new Map<string, { at: number; journeys: Journey[] }>();
+
 export class JourneyStore {
   readonly #db: Db;
   readonly #tables: TableNames;
-  /** The journeys as last read by this instance, for the trigger look-up on every event and sign-up. */
-  #cache: { at: number; journeys: Journey[] } | undefined;
 
   constructor(db: Db, tables: TableNames) {
     this.#db = db;
@@ -127,7 +132,7 @@ export class JourneyStore {
         ? new SendwellError('conflict', `Journey ${journey.id} already exists; PUT /v1/journeys/${journey.id} replaces it.`, [{ path: 'id', message: 'taken' }])
         : new SendwellError('conflict', `Journey ${journey.id} changed meanwhile, or is not ${onlyIf.join(' or ')}.`, [{ path: 'status', message: `must be ${onlyIf.join(' or ')}` }]);
     }
-    this.#cache = undefined;
+    journeyCache.delete(this.#tables.campaigns);
   }
 
   async getJourney(id: string): Promise<Journey | undefined> {
@@ -167,11 +172,12 @@ export class JourneyStore {
   }
 
   /**
-   * Every journey (the trigger look-up). A copy this instance read within `maxAgeMs` will do: journeys are few and
-   * change rarely, and every change through this instance drops the copy.
+   * Every journey (the trigger look-up). A copy read in this process within `maxAgeMs` will do: journeys are few and
+   * change rarely, and every change through a store of this process drops the copy.
    */
   async allJourneys(maxAgeMs = 5_000): Promise<Journey[]> {
-    if (this.#cache && Date.now() - this.#cache.at <= maxAgeMs) return this.#cache.journeys;
+    const cached = journeyCache.get(this.#tables.campaigns);
+    if (cached && Date.now() - cached.at <= maxAgeMs) return cached.journeys;
     const items = await queryAll(this.#db, {
       TableName: this.#tables.campaigns,
       IndexName: 'gsi1',
@@ -179,7 +185,7 @@ export class JourneyStore {
       ExpressionAttributeValues: { ':k': 'JOURNEYS' },
     });
     const journeys = await toJourneys(items);
-    this.#cache = { at: Date.now(), journeys };
+    journeyCache.set(this.#tables.campaigns, { at: Date.now(), journeys });
     return journeys;
   }
 
@@ -200,7 +206,7 @@ export class JourneyStore {
       if (isConditionFailure(e)) return false;
       throw e;
     }
-    this.#cache = undefined;
+    journeyCache.delete(this.#tables.campaigns);
     return true;
   }
 

@@ -358,6 +358,25 @@ describe('the optedIn trigger', () => {
   });
 });
 
+describe('the optedIn trigger from a recipient page', () => {
+  it('a journey just activated through the admin API starts for an opt-in on the preference page (its own container shares the journey list)', async () => {
+    const { signToken } = await import('../../../lambdas/domain/tokens.ts');
+    const keys = await container().keys();
+    const p = await person('page-optin', false);
+    const path = `/p/${signToken({ purpose: 'preferences', recipientId: p.id, issuedAt: Math.floor(Date.now() / 1000) }, keys.tokens)}`;
+    const optIn = (topicId: string) =>
+      suite.gw.call(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ form: 'preferences', [`topic:${topicId}`]: 'on' }).toString() });
+    // The page reads the journey list once (an opt-in to the first topic), then a journey for a second one goes live.
+    expect((await optIn(topic)).status).toBe(200);
+    const { body: t } = await suite.api.post('/v1/topics', { id: `jt3-${run}`, name: 'Third topic' });
+    const id = await activeJourney({ id: 'page-optin', name: 'Page opt-in', trigger: { optedIn: t.id }, steps: [{ id: 'hi', send: { template: thanks } }] });
+    expect((await optIn(t.id)).status).toBe(200);
+    await runDueJourneys(container());
+    expect(await subjects(p.email)).toEqual([`Thanks ${run}`]);
+    expect(await figures(id)).toMatchObject({ enrolled: 1, completed: 1 });
+  });
+});
+
 describe('the welcome journey', () => {
   it('sends the sign-up welcome mail as its first step, once, instead of the direct one; not to `welcome: false`; paused, it enrols nobody', async () => {
     const id = await activeJourney({ id: 'welcome', name: 'Welcome', trigger: { recipientCreated: true }, steps: [{ id: 'welcome-mail', send: { template: 'sendwell-welcome' } }] });
