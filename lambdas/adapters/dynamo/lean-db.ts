@@ -1,5 +1,6 @@
 /**
- * A DynamoDB client for the public routes a recipient waits for (pixel, click, unsubscribe): DynamoDB's JSON protocol
+ * A DynamoDB client for the public functions, whose cold start a recipient waits for (pixel, click, unsubscribe, the
+ * preference page, the confirm link; public-container.ts, page-container.ts): DynamoDB's JSON protocol
  * over `fetch`, signed with the SDK's own SigV4 signer (`@smithy/signature-v4`), values converted with the SDK's
  * `@aws-sdk/util-dynamodb`. About 20 KiB where the SDK's client is ~210 KiB and most of a cold start (issue 17; the
  * figures are in bench:cold). It does what those routes' stores need of the SDK and no more:
@@ -83,7 +84,7 @@ export const envCredentials = (): Credentials => {
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 };
 
-/** Hooks of every LeanDb built with `sharedHooks: true` (the public container's): the local guard, tests' call records. */
+/** Hooks of every LeanDb built with `sharedHooks: true` (the public functions'): the local guard, tests' call records. */
 const sharedHooks: DbHook[] = [];
 
 /** Adds `hook` to the shared lean clients; returns its removal. */
