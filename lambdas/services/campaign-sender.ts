@@ -19,7 +19,7 @@ import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-st
 import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
-import { pauseCampaign } from './campaigns.ts';
+import { pauseCampaign, requeueParked } from './campaigns.ts';
 import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
 import type { Deferral } from '../adapters/dynamo/message-store.ts';
 import { deliver, resolveTemplate, retentionExpiry } from './send.ts';
@@ -75,6 +75,17 @@ interface Context {
 const DEADLINE_RESERVE_MS = 20_000;
 
 /**
+ * Parks `batch` for the resume. A resume that came between this sender's read of the campaign and the park has sent
+ * back the batches parked before it and not this one: so the campaign is read again, and if it is sending by now the
+ * parked batches go back to the queue at once (resume's own step, campaigns.ts), not at the sweep a minute later.
+ */
+async function parkUnlessResumed(deps: Deps, batch: SendBatch): Promise<void> {
+  await deps.campaigns.park(batch);
+  const now = await deps.campaigns.get(batch.campaignId);
+  if (now?.status === 'sending') await requeueParked(deps, now);
+}
+
+/**
  * Processes one delivery of a send batch. Throws only for infrastructure errors (the queue then redelivers it).
  * `deadline` (epoch ms): a slow rate may not fit a whole batch in one invocation; what is left then goes back on the
  * queue as a continuation, without counting as an attempt.
@@ -86,13 +97,13 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   // A completed campaign still takes a late batch (a redelivery, a re-run page): every recipient in it is claimed
   // already, or was never mailed and should be.
   if (campaign.status !== 'sending' && campaign.status !== 'completed') {
-    await deps.campaigns.park(batch);
+    await parkUnlessResumed(deps, batch);
     return { ...report, parked: batch.recipientIds.length };
   }
   if (campaign.class === 'marketing' && (await deps.control.getMarketingPause())) {
     // Marketing is paused stage-wide (bounce or complaint rate near SES's review line): this campaign waits with it.
     await pauseCampaign(deps, campaign.id, 'sendwell', 'marketing_paused').catch(ignoreConflict);
-    await deps.campaigns.park(batch);
+    await parkUnlessResumed(deps, batch);
     return { ...report, parked: batch.recipientIds.length };
   }
   const template = await resolveTemplate(deps, campaign.template);
@@ -171,7 +182,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
 
   const unsent = [...pending, ...retry.keys()];
   if (stop === 'paused' && unsent.length) {
-    await deps.campaigns.park({ campaignId: campaign.id, batchId: `${batch.batchId}~parked`, recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
+    await parkUnlessResumed(deps, { campaignId: campaign.id, batchId: `${batch.batchId}~parked`, recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
     report.parked = unsent.length;
   } else if (stop === 'cancelled') {
     report.dropped = unsent.length;

@@ -235,6 +235,41 @@ it('a batch parked just after a resume (a sender read the campaign paused a mome
   await expectEachMailedOnce(id, subject, audience);
 });
 
+it('a batch a sender parks just after a resume (it read the campaign paused a moment before) goes back to the queue at once, not at the sweep', { timeout: 300_000 }, async () => {
+  const api = suite.api;
+  const { template, subject, audience } = await marketingSetup('parkafter', 10);
+  const c = await api.post('/v1/campaigns', { name: 'Park after resume', template, ratePerSecond: 2 });
+  await api.post(`/v1/campaigns/${c.body.id}/launch`);
+  await waitForCampaign(api, c.body.id, (x) => x.status === 'sending', 30_000);
+  const deps = container();
+  const recipientId = (await api.get(`/v1/recipients?email=${encodeURIComponent(audience[0]!)}`)).body.id as string;
+  // The race, forced: this sender's read of the campaign is from before the resume; the campaign is sending now.
+  let stale = true;
+  const campaigns = new Proxy(deps.campaigns, {
+    get: (store, key) => {
+      if (key === 'get') {
+        return async (id: string) => {
+          const read = await store.get(id);
+          if (!stale || !read) return read;
+          stale = false;
+          return { ...read, status: 'paused' as const };
+        };
+      }
+      const value = Reflect.get(store, key);
+      return typeof value === 'function' ? value.bind(store) : value;
+    },
+  });
+  const queued: string[] = [];
+  const queues = { ...deps.queues, send: async (batches: ReadonlyArray<{ batchId: string }>) => void queued.push(...batches.map((b) => b.batchId)) };
+  const { sendBatch } = await import('../../../lambdas/services/campaign-sender.ts');
+  const report = await sendBatch({ ...deps, campaigns, queues } as typeof deps, { campaignId: c.body.id, batchId: 'race-after-resume', recipientIds: [recipientId] });
+  expect(report.parked).toBe(1);
+  // Sent back by the sender itself (to this test's queue), and no longer parked: the sweep has nothing left to find.
+  expect(queued).toContain('race-after-resume');
+  expect((await deps.campaigns.parked(c.body.id)).map((b) => b.batchId)).not.toContain('race-after-resume');
+  await expectEachMailedOnce(c.body.id, subject, audience);
+});
+
 it('a recipient SES keeps refusing is retried, then counted failed and dead-lettered with the reason; the others go', { timeout: 300_000 }, async () => {
   const api = suite.api;
   const { template, subject, audience } = await marketingSetup('refused', 60);
