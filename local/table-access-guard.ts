@@ -116,9 +116,8 @@ export function tableAccessCheck(options: GuardOptions): (command: string, input
   };
 }
 
-/** Adds the check to `client` (the handlers' shared SDK client) once. */
-export function installTableAccessGuard(client: DynamoDBClient, options: GuardOptions): void {
-  const check = tableAccessCheck(options);
+/** Adds `check` to `client` (the handlers' shared SDK client) once. */
+export function installTableAccessGuard(client: DynamoDBClient, check: ReturnType<typeof tableAccessCheck>): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       check(context.commandName ?? '', args.input as Input);
@@ -140,10 +139,9 @@ export async function guardHandlerTables(env: NodeJS.ProcessEnv = process.env): 
   const { onDynamoClient } = await import('../lambdas/adapters/clients.ts');
   const { onLeanDbRequest } = await import('../lambdas/adapters/dynamo/lean-db.ts');
   const { config } = await import('../lambdas/adapters/config.ts');
-  const options: GuardOptions = { tableNames: () => config().tables, mode, ...(env.SENDWELL_TABLE_ACCESS_RECORD ? { recordFile: env.SENDWELL_TABLE_ACCESS_RECORD } : {}) };
+  // One check for both clients: the SDK's, and the public routes' lean one (lambdas/adapters/dynamo/lean-db.ts).
+  const check = tableAccessCheck({ tableNames: () => config().tables, mode, ...(env.SENDWELL_TABLE_ACCESS_RECORD ? { recordFile: env.SENDWELL_TABLE_ACCESS_RECORD } : {}) });
   // When the handlers build their client, not now: a test file may still set its own tables' environment first.
-  onDynamoClient((client) => installTableAccessGuard(client, options));
-  // The public routes' lean client (lambdas/adapters/dynamo/lean-db.ts) is checked alike.
-  const check = tableAccessCheck(options);
+  onDynamoClient((client) => installTableAccessGuard(client, check));
   onLeanDbRequest((operation, input) => check(`${operation}Command`, input));
 }

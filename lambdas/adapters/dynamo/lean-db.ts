@@ -183,10 +183,8 @@ export function toWire(operation: Operation, input: Json): Json {
   const legacy = UNSUPPORTED.filter((field) => input[field] !== undefined);
   if (legacy.length) throw new DynamoDbError('UnsupportedParameter', `Sendwell's lean DynamoDB client does not send ${legacy.join(', ')} (${operation}): use expressions.`, undefined);
   const out = withAttrs(input);
-  if (operation === 'BatchGetItem') {
-    out.RequestItems = Object.fromEntries(Object.entries(input.RequestItems ?? {}).map(([table, ask]: [string, any]) => [table, { ...ask, Keys: ask.Keys.map(toAttrs) }]));
-  } else if (operation === 'BatchWriteItem') {
-    out.RequestItems = Object.fromEntries(Object.entries(input.RequestItems ?? {}).map(([table, requests]) => [table, (requests as Json[]).map(writeRequestToWire)]));
+  if (operation === 'BatchGetItem' || operation === 'BatchWriteItem') {
+    out.RequestItems = batchWith(input.RequestItems ?? {}, toAttrs);
   } else if (operation === 'TransactWriteItems') {
     out.TransactItems = (input.TransactItems as Json[]).map((item) => Object.fromEntries(Object.entries(item).map(([kind, part]) => [kind, withAttrs(part as Json)])));
     // Makes a retried transaction idempotent for 10 minutes, as the SDK does when the caller gave none.
@@ -195,8 +193,14 @@ export function toWire(operation: Operation, input: Json): Json {
   return out;
 }
 
-const writeRequestToWire = (request: Json): Json =>
-  request.PutRequest ? { PutRequest: { Item: toAttrs(request.PutRequest.Item) } } : { DeleteRequest: { Key: toAttrs(request.DeleteRequest.Key) } };
+/**
+ * A batch's requests by table with each key and item converted: a BatchGetItem's `{Keys}` per table (and its
+ * `UnprocessedKeys`), a BatchWriteItem's list of put and delete requests (and its `UnprocessedItems`).
+ */
+function batchWith(byTable: Json, convert: (record: Json | undefined) => Json | undefined): Json {
+  const request = (r: Json): Json => (r.PutRequest ? { PutRequest: { Item: convert(r.PutRequest.Item) } } : { DeleteRequest: { Key: convert(r.DeleteRequest.Key) } });
+  return Object.fromEntries(Object.entries(byTable).map(([table, part]) => [table, Array.isArray(part) ? part.map(request) : { ...part, Keys: part.Keys.map(convert) }]));
+}
 
 /** DynamoDB's wire answer → the document answer. Errors' items stay as DynamoDB wrote them, as the SDK leaves them. */
 export function fromWire(answer: Json): Json {
@@ -206,17 +210,8 @@ export function fromWire(answer: Json): Json {
   if (answer.Items) out.Items = answer.Items.map(fromAttrs);
   if (answer.LastEvaluatedKey) out.LastEvaluatedKey = fromAttrs(answer.LastEvaluatedKey);
   if (answer.Responses) out.Responses = Object.fromEntries(Object.entries(answer.Responses).map(([table, items]) => [table, (items as Json[]).map(fromAttrs)]));
-  if (answer.UnprocessedKeys) {
-    out.UnprocessedKeys = Object.fromEntries(Object.entries(answer.UnprocessedKeys).map(([table, ask]: [string, any]) => [table, { ...ask, Keys: ask.Keys.map(fromAttrs) }]));
-  }
-  if (answer.UnprocessedItems) {
-    out.UnprocessedItems = Object.fromEntries(
-      Object.entries(answer.UnprocessedItems).map(([table, requests]) => [
-        table,
-        (requests as Json[]).map((r) => (r.PutRequest ? { PutRequest: { Item: fromAttrs(r.PutRequest.Item) } } : { DeleteRequest: { Key: fromAttrs(r.DeleteRequest.Key) } })),
-      ]),
-    );
-  }
+  if (answer.UnprocessedKeys) out.UnprocessedKeys = batchWith(answer.UnprocessedKeys, fromAttrs);
+  if (answer.UnprocessedItems) out.UnprocessedItems = batchWith(answer.UnprocessedItems, fromAttrs);
   return out;
 }
 
