@@ -6,7 +6,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import { isBareAddress } from '../lambdas/domain/email-address.ts';
 import { AwsLimitsChecks } from './aws-limits.ts';
 import { assertDomainPrefix } from './console-auth.ts';
 import { assertDomain } from './sending-domain.ts';
@@ -80,12 +80,6 @@ export interface SendingContext {
 
 const EMAIL_IN = /[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+/;
 
-/**
- * A bare address, checked exactly as the functions check `SENDWELL_UNSUBSCRIBE_MAILBOX` at cold start
- * (`z.email()` in lambdas/adapters/container.ts): a value this accepts cannot fail every function's cold start.
- */
-const BARE_EMAIL = z.email();
-
 function optionalString(node: Node, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
   if (value === undefined || value === null || value === '') return undefined;
@@ -146,7 +140,7 @@ function readSendingContext(node: Node, fromDomain: string | undefined, problems
     problems.push(`hostedZoneName "${zoneName}" does not hold the sending domain "${domain}".`);
   }
   const dmarcReportAddress = optionalString(node, 'dmarcReportAddress');
-  if (dmarcReportAddress !== undefined && !BARE_EMAIL.safeParse(dmarcReportAddress).success) problems.push(`dmarcReportAddress "${dmarcReportAddress}" is not a bare email address.`);
+  if (dmarcReportAddress !== undefined && !isBareAddress(dmarcReportAddress)) problems.push(`dmarcReportAddress "${dmarcReportAddress}" is not a bare email address.`);
   const dedicatedIpPool = optionalString(node, 'dedicatedIpPool');
   if (dedicatedIpPool !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(dedicatedIpPool)) problems.push(`dedicatedIpPool "${dedicatedIpPool}" is not "managed" or a pool name (letters, digits, _ and -).`);
   const createDmarcRecord = optionalBoolean(node, 'createDmarcRecord', problems);
@@ -192,7 +186,7 @@ export function readDeployerContext(node: Node): DeployerContext {
   }
   if (alarmEmail !== undefined && !EMAIL_IN.test(alarmEmail)) problems.push(`alarmEmail "${alarmEmail}" is not an email address.`);
   if (unsubscribeMailbox !== undefined) {
-    if (!BARE_EMAIL.safeParse(unsubscribeMailbox).success) {
+    if (!isBareAddress(unsubscribeMailbox)) {
       problems.push(`unsubscribeMailbox "${unsubscribeMailbox}" is not a bare email address (e.g. "unsubscribe@mail.example.com").`);
     }
     // The mailto function builds the shared container, which refuses to start without the sending settings; and

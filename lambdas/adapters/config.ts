@@ -68,9 +68,15 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * @throws {ConfigError} naming the variable when it is missing or not an http(s) URL.
  */
 export function parsePublicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[ENV.publicBaseUrl];
-  if (value === undefined || !isHttpUrl(value)) throw new ConfigError(`Sendwell sending settings are invalid: ${ENV.publicBaseUrl}: ${value === undefined ? 'required' : 'an http(s) URL'}`);
-  return withoutTrailingSlashes(value);
+  const read = checkPublicBaseUrl(env[ENV.publicBaseUrl]);
+  if ('problem' in read) throw new ConfigError(`Sendwell sending settings are invalid: ${ENV.publicBaseUrl}: ${read.problem}`);
+  return read.value;
+}
+
+/** The rule of `SENDWELL_PUBLIC_BASE_URL`, wherever it is read: an http(s) URL, kept without a trailing slash. */
+export function checkPublicBaseUrl(value: string | undefined): { readonly value: string } | { readonly problem: string } {
+  if (value === undefined) return { problem: 'required' };
+  return isHttpUrl(value) ? { value: withoutTrailingSlashes(value) } : { problem: 'an http(s) URL' };
 }
 
 /** A base URL as links are built on it: no trailing slash. */

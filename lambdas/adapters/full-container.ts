@@ -1,17 +1,16 @@
 /**
  * The services' dependencies on a given DynamoDB `Db`: the stores, the SES mailer, the queues, the keys, and the
- * sending settings from the environment (parsed with zod on first use). Built once per cold start by `container()`
+ * sending settings from the environment (read on first use). Built once per cold start by `container()`
  * (container.ts, on the SDK's client: every function but the public pages) and by `pageContainer()`
  * (page-container.ts, on the lean client: the preference page and the confirm link). The pixel, click and unsubscribe
  * build only their part (public-deps.ts, public-container.ts).
  */
-import * as z from 'zod';
 import type { CampaignQueues, Deps, SendingSettings, Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { sesClient, sqsClient } from './service-clients.ts';
 import type { Db } from './dynamo/db.ts';
 import { publicDeps } from './public-deps.ts';
-import { parseEnv, parseSettings } from './settings.ts';
+import { optionalNumber, parseSettings, readEnv } from './settings.ts';
 import { config } from './config.ts';
 import { CampaignStore } from './dynamo/campaign-store.ts';
 import { DEFAULT_PAUSE_POLICY, type PausePolicy } from '../domain/marketing-pause.ts';
@@ -24,33 +23,31 @@ import { JourneyStore } from './dynamo/journey-store.ts';
 import { SesMailer } from './ses-mailer.ts';
 import { SqsCampaignQueues } from './sqs-campaign-queues.ts';
 
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
-
-const SendingSchema = z.object({
-  [ENV.sendRate]: optional(z.coerce.number().positive().max(10_000)),
-  [ENV.sendMaxAttempts]: optional(z.coerce.number().int().min(1).max(50)),
-  [ENV.sendReconcileSeconds]: optional(z.coerce.number().int().min(1).max(86_400)),
-});
+const SENDING = {
+  [ENV.sendRate]: optionalNumber({ above: 0, max: 10_000 }),
+  [ENV.sendMaxAttempts]: optionalNumber({ integer: true, min: 1, max: 50 }),
+  [ENV.sendReconcileSeconds]: optionalNumber({ integer: true, min: 1, max: 86_400 }),
+};
 
 /** How campaigns send (rate, attempts, reconcile window), defaults filled; throws naming a bad variable. */
 export function parseSending(env: NodeJS.ProcessEnv = process.env): SendingSettings {
-  const e = parseEnv(SendingSchema, env, 'campaign sending settings');
+  const e = readEnv(env, 'campaign sending settings', SENDING);
   return { ratePerSecond: e[ENV.sendRate] ?? 14, maxAttempts: e[ENV.sendMaxAttempts] ?? 5, reconcileSeconds: e[ENV.sendReconcileSeconds] ?? 600 };
 }
 
-const PoliciesSchema = z.object({
-  [ENV.softBounceLimit]: optional(z.coerce.number().int().min(1).max(100)),
-  [ENV.softBounceWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
-  [ENV.softBounceSuppressDays]: optional(z.coerce.number().int().min(1).max(3650)),
-  [ENV.pauseBounceRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.bounce, 'must be below SES\'s review threshold 0.05')),
-  [ENV.pauseComplaintRate]: optional(z.coerce.number().gt(0).lt(SES_REVIEW_RATES.complaint, 'must be below SES\'s review threshold 0.001')),
-  [ENV.pauseMinSent]: optional(z.coerce.number().int().min(1)),
-  [ENV.pauseWindowDays]: optional(z.coerce.number().int().min(1).max(90)),
-});
+const POLICIES = {
+  [ENV.softBounceLimit]: optionalNumber({ integer: true, min: 1, max: 100 }),
+  [ENV.softBounceWindowDays]: optionalNumber({ integer: true, min: 1, max: 90 }),
+  [ENV.softBounceSuppressDays]: optionalNumber({ integer: true, min: 1, max: 3650 }),
+  [ENV.pauseBounceRate]: optionalNumber({ above: 0, below: SES_REVIEW_RATES.bounce, belowHint: `must be below SES's review threshold ${SES_REVIEW_RATES.bounce}` }),
+  [ENV.pauseComplaintRate]: optionalNumber({ above: 0, below: SES_REVIEW_RATES.complaint, belowHint: `must be below SES's review threshold ${SES_REVIEW_RATES.complaint}` }),
+  [ENV.pauseMinSent]: optionalNumber({ integer: true, min: 1 }),
+  [ENV.pauseWindowDays]: optionalNumber({ integer: true, min: 1, max: 90 }),
+};
 
 /** The transient-bounce and auto-pause policies from the environment, defaults filled; throws naming a bad variable. */
 export function parsePolicies(env: NodeJS.ProcessEnv = process.env): { softBounces: SoftBouncePolicy; pausePolicy: PausePolicy } {
-  const e = parseEnv(PoliciesSchema, env, 'feedback settings');
+  const e = readEnv(env, 'feedback settings', POLICIES);
   return {
     softBounces: {
       limit: e[ENV.softBounceLimit] ?? DEFAULT_SOFT_BOUNCE_POLICY.limit,
@@ -64,6 +61,13 @@ export function parsePolicies(env: NodeJS.ProcessEnv = process.env): { softBounc
       windowDays: e[ENV.pauseWindowDays] ?? DEFAULT_PAUSE_POLICY.windowDays,
     },
   };
+}
+
+const RETENTION = { [ENV.retentionDays]: optionalNumber({ integer: true, min: 1, max: 3650 }) };
+
+/** Days message records and raw tracking events are kept (DynamoDB TTL; default 400); throws naming a bad variable. */
+export function parseRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  return readEnv(env, 'retention settings', RETENTION)[ENV.retentionDays] ?? 400;
 }
 
 let localQueues: CampaignQueues | undefined;
@@ -117,7 +121,7 @@ export function buildContainer(db: Db): Deps {
       settings ??= parseSettings();
       return settings;
     },
-    retentionDays: z.coerce.number().int().min(1).max(3650).default(400).parse(process.env[ENV.retentionDays] ?? undefined),
+    retentionDays: parseRetentionDays(),
     ...parsePolicies(),
     clock: base.clock,
   };

@@ -2,7 +2,6 @@
  * Campaign rules that need nothing but their arguments: which transitions a campaign may make, whether a recipient
  * matches an audience filter, the shape of the messages on the campaign queues, and the progress arithmetic.
  */
-import * as z from 'zod';
 
 /** What the launcher pages and the sender sends. Status names match `CampaignStatusSchema` in the API schemas. */
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
@@ -27,27 +26,8 @@ export const canDo = (action: CampaignAction, status: CampaignStatus): boolean =
 /** Recipients per message on the send queue: one BatchGetItem of their profiles and consents (2 keys each ≤ 100). */
 export const SEND_BATCH_SIZE = 50;
 
-/** A message on the launch queue: find (more of) this campaign's audience. */
-export const LaunchMessageSchema = z.object({ campaignId: z.string().min(1) });
-export type LaunchMessage = z.infer<typeof LaunchMessageSchema>;
-
-/**
- * A message on the send queue. `batchId` is derived from where in the audience the launcher found the recipients,
- * so a launcher that runs a page twice (it died before saving its cursor) produces the same batch again: the sender
- * then finds every recipient already claimed.
- */
-export const SendBatchSchema = z.object({
-  campaignId: z.string().min(1),
-  batchId: z.string().min(1).max(200),
-  recipientIds: z.array(z.string().min(1)).min(1).max(SEND_BATCH_SIZE),
-  /** How many times these recipients were tried already (a retry after throttling or an SES error). */
-  attempt: z.number().int().min(0).max(100).optional(),
-});
-export type SendBatch = z.infer<typeof SendBatchSchema>;
-
-/** What a batch that kept failing carries to the dead-letter queue: the recipients still unsent and why. */
-export const DeadLetterSchema = SendBatchSchema.extend({ reason: z.string(), attempts: z.number().int() });
-export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+// The messages on the campaign queues; their schemas, which the launcher and the sender parse, in lambdas/schemas/campaign-queues.ts.
+export type { DeadLetter, LaunchMessage, SendBatch } from '../schemas/campaign-queues.ts';
 
 /** The message id of a campaign mail: one per campaign and recipient, so no retry can ever make a second one. */
 export const campaignMessageId = (campaignId: string, recipientId: string): string => `${campaignId}-${recipientId}`;

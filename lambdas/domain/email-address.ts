@@ -97,6 +97,15 @@ export function normalizeEmail(input: string): NormalizedEmail {
   return { ok: true, address, domain, display: `${local}@${domain}` };
 }
 
+/**
+ * A bare address as a setting takes it (`SENDWELL_UNSUBSCRIBE_MAILBOX`, the DMARC report address): one Sendwell could
+ * send to, written as it is (no display name, no spaces around it). The CDK app checks its context with this too, so
+ * a value it accepts cannot fail every function's cold start.
+ */
+export function isBareAddress(value: string): boolean {
+  return value === value.trim() && normalizeEmail(value).ok;
+}
+
 function toAsciiDomain(raw: string): string | undefined {
   for (const ch of raw) {
     if (ch.charCodeAt(0) < 0x80 && !RAW_DOMAIN_ASCII.test(ch)) return undefined;

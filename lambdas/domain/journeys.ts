@@ -4,91 +4,16 @@
  * mail (human only). The definition and its checks are pure; where a recipient is and what happened to them is kept
  * by lambdas/services/journeys.ts.
  */
-import * as z from 'zod';
-import { SegmentConditionSchema, SegmentRuleSchema, type SegmentNode } from './segments.ts';
+import type { BranchCondition, JourneyInput, JourneyStep, JourneyUpdate } from '../schemas/journeys.ts';
+import type { SegmentNode } from './segments.ts';
 import { parseClock, wallTime, zonedInstant } from './time-zones.ts';
 
-/** Step ids, event names and journey ids: what a URL path and a DynamoDB attribute name take without escaping. */
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const NAME_HINT = 'use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit';
-export const JourneyIdSchema = z.string().regex(NAME, NAME_HINT);
-export const StepIdSchema = z.string().regex(NAME, NAME_HINT).refine((s) => s !== 'end', '"end" is not a step id: it names the end of the journey');
-export const EventNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,63}$/, 'use 1-64 lower-case letters, digits, "-", "_", "." or ":"');
+// The definition's schema, for the API, is in lambdas/schemas/journeys.ts; the checks here use only its types.
+export type { BranchCondition, JourneyInput, JourneyStep, JourneyUpdate };
 
 /** The longest wait one step may take (a year). */
 export const MAX_WAIT_SECONDS = 366 * 86_400;
 export const MAX_STEPS = 50;
-
-const NextSchema = z.string().regex(/^(?:end|[a-z0-9][a-z0-9_-]{0,63})$/, 'a step id, or "end"');
-
-export const EngagementConditionSchema = z.union([
-  z.object({ opened: StepIdSchema.meta({ description: 'A send step: holds when its mail to this recipient had a human open.' }) }).strict(),
-  z.object({ clicked: StepIdSchema.meta({ description: 'A send step: holds when its mail to this recipient had a human click.' }) }).strict(),
-]);
-
-export const BranchConditionSchema = z
-  .union([EngagementConditionSchema, SegmentConditionSchema, SegmentRuleSchema])
-  .meta({
-    id: 'JourneyCondition',
-    description: 'A segment rule (`{all|any: [...]}` or one condition `{field, op, value}`), or `{opened: stepId}` / `{clicked: stepId}` (human opens and clicks only).',
-  });
-export type BranchCondition = z.infer<typeof BranchConditionSchema>;
-
-const WaitSchema = z.union([
-  z.object({ seconds: z.number().int().min(1).max(MAX_WAIT_SECONDS) }).strict(),
-  z
-    .object({ untilLocalTime: z.string().refine((s) => parseClock(s) !== undefined, 'use HH:MM, 00:00-23:59').meta({ description: 'The next time the recipient’s own clock shows HH:MM.' }) })
-    .strict(),
-]);
-
-export const JourneyStepSchema = z
-  .object({
-    id: StepIdSchema,
-    send: z.object({ template: z.string().regex(NAME, NAME_HINT) }).strict().optional(),
-    wait: WaitSchema.optional(),
-    branch: z.object({ if: BranchConditionSchema, then: NextSchema, else: NextSchema }).strict().optional(),
-    next: NextSchema.optional().meta({ description: 'Where to go after this step (a step id, or "end"); default the following step. Not on a branch.' }),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    const kinds = (['send', 'wait', 'branch'] as const).filter((k) => s[k] !== undefined);
-    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'a step is exactly one of send, wait or branch' });
-    if (s.branch && s.next !== undefined) ctx.addIssue({ code: 'custom', path: ['next'], message: 'a branch goes to its then or else, not to next' });
-  })
-  .meta({ id: 'JourneyStep' });
-export type JourneyStep = z.infer<typeof JourneyStepSchema>;
-
-export const JourneyTriggerSchema = z
-  .object({
-    event: EventNameSchema.optional().meta({ description: 'An event of this name (`POST /v1/events`).' }),
-    optedIn: z.string().regex(NAME, NAME_HINT).optional().meta({ description: 'The recipient’s opt-in to this topic becomes effective (confirmed where double opt-in applies).' }),
-    recipientCreated: z.literal(true).optional().meta({ description: 'A new recipient is created through the API (not by a bulk import).' }),
-  })
-  .strict()
-  .refine((t) => [t.event, t.optedIn, t.recipientCreated].filter((v) => v !== undefined).length === 1, 'a trigger is exactly one of event, optedIn or recipientCreated')
-  .meta({ id: 'JourneyTrigger' });
-export type JourneyTrigger = z.infer<typeof JourneyTriggerSchema>;
-
-export const ExitOnSchema = z
-  .array(z.union([z.literal('unsubscribed'), EventNameSchema]))
-  .max(20)
-  .meta({ description: '`unsubscribed` (the person unsubscribed from all marketing or from a topic this journey mails about: they leave at their next step) and event names (they leave when it is posted). Default `["unsubscribed"]`; `[]` keeps everyone in, and the send rule holds each marketing step.' });
-
-export const JourneyDefinitionSchema = z
-  .object({
-    name: z.string().min(1).max(200),
-    description: z.string().max(1000).optional(),
-    trigger: JourneyTriggerSchema,
-    steps: z.array(JourneyStepSchema).min(1).max(MAX_STEPS),
-    exitOn: ExitOnSchema.default(['unsubscribed']),
-    reentry: z.enum(['never', 'afterExit']).default('never').meta({ description: '`never`: once per recipient. `afterExit`: again once they finished or left.' }),
-  })
-  .strict();
-
-export const JourneyInputSchema = JourneyDefinitionSchema.extend({ id: JourneyIdSchema }).strict().meta({ id: 'JourneyInput' });
-export type JourneyInput = z.infer<typeof JourneyInputSchema>;
-export const JourneyUpdateSchema = JourneyDefinitionSchema.meta({ id: 'JourneyUpdate' });
-export type JourneyUpdate = z.infer<typeof JourneyUpdateSchema>;
 
 export const JOURNEY_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
 export type JourneyStatus = (typeof JOURNEY_STATUSES)[number];

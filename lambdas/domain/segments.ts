@@ -1,9 +1,12 @@
 /**
  * Segment rules: which recipients of an audience a campaign is for, by what is stored about them. A rule is
  * `{all: [...]}` or `{any: [...]}` of conditions `{field, op, value}` and nested rules. Evaluated by one pure function,
- * used alike by the launch, the sender, the segment preview and the campaign preview.
+ * used alike by the launch, the sender, the segment preview and the campaign preview. The rule's schema, for the API,
+ * is in lambdas/schemas/segments.ts.
  */
-import * as z from 'zod';
+import type { SegmentCondition } from '../schemas/segments.ts';
+
+export type { SegmentCondition };
 
 export const SEGMENT_OPS = ['eq', 'ne', 'in', 'notIn', 'exists', 'notExists', 'gt', 'gte', 'lt', 'lte', 'contains', 'withinDays', 'notWithinDays'] as const;
 export type SegmentOp = (typeof SEGMENT_OPS)[number];
@@ -12,34 +15,7 @@ export type SegmentOp = (typeof SEGMENT_OPS)[number];
 export const SEGMENT_FIELD = /^(?:country|locale|timeZone|createdAt|lastOpenedAt|lastClickedAt|attributes\.[A-Za-z_][A-Za-z0-9_.-]{0,63}|consent\.[a-z0-9][a-z0-9_-]{0,63})$/;
 
 /** Fields holding an instant: compared as times, and the only ones `withinDays` / `notWithinDays` apply to. */
-const DATE_FIELDS = new Set(['createdAt', 'lastOpenedAt', 'lastClickedAt']);
-
-const Scalar = z.union([z.string().max(1000), z.number(), z.boolean()]);
-
-export const SegmentConditionSchema = z
-  .object({
-    field: z.string().regex(SEGMENT_FIELD, 'one of country, locale, timeZone, createdAt, lastOpenedAt, lastClickedAt, attributes.<name>, consent.<topic>'),
-    op: z.enum(SEGMENT_OPS),
-    value: z.union([Scalar, z.array(Scalar).max(500)]).optional(),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    const list = Array.isArray(c.value);
-    const problem = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
-    if (c.op === 'exists' || c.op === 'notExists') {
-      if (c.value !== undefined) problem(`${c.op} takes no value`);
-    } else if (c.op === 'in' || c.op === 'notIn') {
-      if (!list || (c.value as unknown[]).length === 0) problem(`${c.op} takes a non-empty list`);
-    } else if (c.op === 'withinDays' || c.op === 'notWithinDays') {
-      if (typeof c.value !== 'number' || !Number.isInteger(c.value) || c.value < 0 || c.value > 3650) problem(`${c.op} takes a whole number of days (0-3650)`);
-      else if (!DATE_FIELDS.has(c.field)) ctx.addIssue({ code: 'custom', path: ['field'], message: `${c.op} applies to createdAt, lastOpenedAt, lastClickedAt` });
-    } else if (c.value === undefined || list) {
-      problem(`${c.op} takes one value`);
-    } else if (c.op === 'contains' && typeof c.value !== 'string') {
-      problem('contains takes a string');
-    }
-  });
-export type SegmentCondition = z.infer<typeof SegmentConditionSchema>;
+export const DATE_FIELDS: ReadonlySet<string> = new Set(['createdAt', 'lastOpenedAt', 'lastClickedAt']);
 
 export type SegmentRule = { readonly all: readonly SegmentNode[] } | { readonly any: readonly SegmentNode[] };
 export type SegmentNode = SegmentCondition | SegmentRule;
@@ -47,13 +23,6 @@ export type SegmentNode = SegmentCondition | SegmentRule;
 /** Deepest nesting of rules, and most conditions in one segment: a segment is read for every recipient at launch. */
 export const MAX_RULE_DEPTH = 5;
 export const MAX_CONDITIONS = 100;
-
-export const SegmentRuleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
-  z.union([
-    z.object({ all: z.array(z.union([SegmentConditionSchema, SegmentRuleSchema])).min(1).max(MAX_CONDITIONS) }).strict(),
-    z.object({ any: z.array(z.union([SegmentConditionSchema, SegmentRuleSchema])).min(1).max(MAX_CONDITIONS) }).strict(),
-  ]),
-) as unknown as z.ZodType<SegmentRule>;
 
 /** Checks the limits the schema cannot: depth and total conditions. Returns a problem, or undefined. */
 export function ruleLimits(rule: SegmentRule): string | undefined {

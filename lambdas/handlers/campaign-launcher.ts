@@ -6,7 +6,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
-import { LaunchMessageSchema } from '../domain/campaign.ts';
+import { LaunchMessageSchema } from '../schemas/campaign-queues.ts';
 import { runLaunch } from '../services/campaign-launcher.ts';
 
 /** Time kept back from the invocation's deadline to save the cursor and hand over. */

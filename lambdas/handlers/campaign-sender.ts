@@ -7,7 +7,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { container } from '../adapters/container.ts';
 import { logger } from '../adapters/logger.ts';
-import { SendBatchSchema } from '../domain/campaign.ts';
+import { SendBatchSchema } from '../schemas/campaign-queues.ts';
 import { sendBatch } from '../services/campaign-sender.ts';
 
 export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {

@@ -17,7 +17,7 @@ import {
   TimeZoneSchema,
 } from './fields.ts';
 import { FrequencyCapSchema, QuietHoursSchema as QuietHoursSchemaRef } from './delivery-timing.ts';
-import { SegmentRuleSchema } from '../domain/segments.ts';
+import { SegmentRuleSchema } from './segments.ts';
 import { MessageHoldReasonSchema, MessageStatusSchema, SegmentInputSchema, SuppressionRecordSchema } from './stored.ts';
 
 // The nouns the stores read back live in ./stored.ts (the public routes load only those); they are part of this model.

@@ -45,7 +45,7 @@ import {
   DeliverySettingsSchema,
 } from './model.ts';
 import { CampaignPreviewInputSchema, CampaignPreviewSchema, MeSchema, TemplatePreviewInputSchema, TemplatePreviewSchema } from './previews.ts';
-import { JourneyInputSchema, JourneyUpdateSchema } from '../domain/journeys.ts';
+import { JourneyInputSchema, JourneyUpdateSchema } from './journeys.ts';
 import { EventInputSchema, EventResultSchema, JourneyListSchema, JourneyParamsSchema, JourneySchema, JourneyWithFiguresSchema, ListJourneysQuerySchema } from './journeys.ts';
 import { MarketingActionSchema, MarketingPauseSchema, MarketingStateSchema, MetricsQuerySchema, MetricsResponseSchema, RecentFeedbackQuerySchema, RecentFeedbackSchema } from './metrics.ts';
 

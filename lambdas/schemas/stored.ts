@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { HoldReasonSchema, MessageClassSchema } from './decision.ts';
 import { FrequencyCapSchema } from './delivery-timing.ts';
-import { SegmentRuleSchema } from '../domain/segments.ts';
+import { SegmentRuleSchema } from './segments.ts';
 import { ConsentSourceSchema, IsoDateTimeSchema, LineSchema, SlugSchema } from './fields.ts';
 
 // ---- topics -------------------------------------------------------------------------------------------------

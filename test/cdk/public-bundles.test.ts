@@ -22,20 +22,20 @@ const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'conf
  * 150. The preference page and the confirm link can opt someone in, which sends a confirmation mail or starts a
  * journey: they load the send path and its schemas, zod included (258–266 KiB). Every public route's stores send
  * through the lean DynamoDB client (adapters/dynamo/lean-db.ts), so none bundles the SDK's: the pages are 277–285 KiB in
- * all (464–472 with it). Lower a budget as a bundle shrinks; never raise it without saying why here.
+ * all (464–472 with it). Then the schemas left the domain and the settings were checked by hand, so the pages lost zod
+ * too: 150–158 KiB (169–177 in all). Lower a budget as a bundle shrinks; never raise it without saying why here.
  */
 const BYTE_BUDGET: Readonly<Record<(typeof PUBLIC_ROUTES)[number], number>> = {
   openPixel: 150 * 1024,
   click: 150 * 1024,
   unsubscribe: 150 * 1024,
-  preferences: 280 * 1024,
-  confirm: 280 * 1024,
+  preferences: 165 * 1024,
+  confirm: 165 * 1024,
 };
 
-/** The routes that never opt anyone in: nothing of the send path, the campaigns or journeys, and no schema library. */
+/** The routes that never opt anyone in: nothing of the send path, the campaigns or journeys. */
 const LEAN_ROUTES: ReadonlySet<string> = new Set(['openPixel', 'click', 'unsubscribe']);
 const NOT_ON_LEAN_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/node_modules\/zod\//, 'zod (configuration, tokens and stored items are checked by hand on these routes)'],
   [/lambdas\/adapters\/(full-|page-)?container\.ts$/, 'the full container (adapters/public-container.ts builds theirs)'],
   [/lambdas\/adapters\/dynamo\/(campaign|journey|control|feedback)-store\.ts$/, 'a store only sending or ops use'],
   [/lambdas\/services\/(send|journeys|recipients)\.ts$/, 'the send path or an opt-in'],
@@ -43,9 +43,10 @@ const NOT_ON_LEAN_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
 
 /** Inputs that must never be in a public route's bundle, each with why. */
 const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
-  // `import { z } from 'zod'` keeps every locale (zod's full build, 447 KiB); a namespace import keeps English only.
-  // (The locales' index, empty, is there once zod is reached from a dynamic import too: esbuild wraps its modules.)
-  [/node_modules\/zod\/v4\/locales\/(?!(en|index)\.js)/, "zod's full build (its locales)"],
+  // ~100 KiB, a third of a page's cold start: configuration, tokens, forms and stored items are checked by hand here.
+  [/node_modules\/zod\//, 'zod'],
+  // The API's schemas, all zod: the domain (the send rule, segments, journeys, campaign queues) uses their types only.
+  [/lambdas\/schemas\//, 'a zod schema of the API'],
   [/node_modules\/@aws-lambda-powertools\/tracer\//, 'the Powertools tracer'],
   [/node_modules\/aws-xray-sdk/, 'the X-Ray SDK'],
   [/node_modules\/@aws-sdk\/client-(sesv2|sqs|secrets-manager)\//, 'an SDK client the route loads only on use'],
@@ -57,16 +58,6 @@ const FORBIDDEN: ReadonlyArray<readonly [RegExp, string]> = [
   [/node_modules\/csv-parse\//, 'the import parser'],
   // A page's form is a few short fields: lambdas/handlers/middleware/form-body.ts reads both encodings.
   [/node_modules\/(@middy\/http-(multipart|urlencode)-body-parser|@fastify\/busboy)\//, 'a general form-body library'],
-  // The stores parse what they read with lambdas/schemas/stored.ts; the whole admin model built ~40 schemas at init.
-  [/lambdas\/schemas\/model\.ts$/, 'the admin model'],
-];
-
-/**
- * In the bundle but initialised only by the request that needs it (a dynamic `import()`, which esbuild turns into a
- * deferred module init in the one-file bundle): never reachable from the entry through static imports.
- */
-const DEFERRED: ReadonlyArray<readonly [RegExp, string]> = [
-  [/lambdas\/schemas\/journeys\.ts$/, 'the journey schema (loaded when a journey is read: an opt-in)'],
 ];
 
 /** SDK clients no public route may import at init (they are required or imported on first use). */
@@ -78,23 +69,7 @@ interface Bundle {
   readonly bytes: number;
   readonly sdkBytes: number;
   readonly inputs: readonly string[];
-  /** Inputs reachable from the entry through static imports: initialised at cold start. */
-  readonly eager: ReadonlySet<string>;
   readonly staticImports: readonly string[];
-}
-
-/** The inputs `entry` reaches through static imports (every edge but `import()`). */
-function staticallyReached(metafile: Metafile, entry: string): Set<string> {
-  const seen = new Set<string>([entry]);
-  const todo = [entry];
-  for (let input = todo.pop(); input !== undefined; input = todo.pop()) {
-    for (const i of metafile.inputs[input]?.imports ?? []) {
-      if (i.external || i.kind === 'dynamic-import' || seen.has(i.path)) continue;
-      seen.add(i.path);
-      todo.push(i.path);
-    }
-  }
-  return seen;
 }
 
 let dir: string;
@@ -111,7 +86,6 @@ beforeAll(async () => {
       bytes: output.bytes,
       sdkBytes: Object.entries(output.inputs).reduce((sum, [input, i]) => sum + (SDK_INPUT.test(input) ? i.bytesInOutput : 0), 0),
       inputs,
-      eager: staticallyReached(result.metafile, output.entryPoint!),
       staticImports: output.imports.filter((i) => i.external && i.kind === 'import-statement').map((i) => i.path),
     });
   }
@@ -123,11 +97,6 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
   it('bundles none of what a recipient request does not need', () => {
     const { inputs } = bundles.get(key)!;
     for (const [pattern, what] of [...FORBIDDEN, ...(LEAN_ROUTES.has(key) ? NOT_ON_LEAN_ROUTES : [])]) expect(inputs.filter((i) => pattern.test(i)), what).toEqual([]);
-  });
-
-  it('initialises what only some requests need on those requests only', () => {
-    const { eager } = bundles.get(key)!;
-    for (const [pattern, what] of DEFERRED) expect([...eager].filter((i) => pattern.test(i)), what).toEqual([]);
   });
 
   it('imports no SDK client at init', () => {
@@ -151,8 +120,9 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
 });
 
 describe.each(PUBLIC_ROUTES.filter((key) => !LEAN_ROUTES.has(key)))('public page %s', (key) => {
-  it('ships under 300 KiB in all, what it uses of the SDK included (issue 17)', () => {
-    expect(bundles.get(key)!.bytes).toBeLessThan(300 * 1024);
+  // Issue 17 asked ≤ 300 KiB with a tree-shaken SDK; without zod, 169–177 KiB.
+  it('ships under 200 KiB in all, what it uses of the SDK included (issue 17)', () => {
+    expect(bundles.get(key)!.bytes).toBeLessThan(200 * 1024);
   });
 });
 
@@ -164,7 +134,7 @@ describe.each([...LEAN_ROUTES])('lean public route %s', (key) => {
   });
 });
 
-it('the forbidden-input check would see zod’s full build (its named import keeps every locale)', async () => {
+it('the forbidden-input check would see zod', async () => {
   const result = await build({
     stdin: { contents: "import { z } from 'zod'; export const s = z.string();", resolveDir: ROOT, loader: 'ts' },
     bundle: true,

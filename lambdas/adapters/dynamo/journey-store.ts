@@ -79,14 +79,9 @@ const dueIndex = (e: Pick<Enrolment, 'recipientId' | 'journeyId'>, due: string) 
 });
 const LIST_KEY_SHAPE = { pk: (s: string) => s.startsWith('JOURNEY#'), sk: (s: string) => s === 'JOURNEY', gsi1pk: (s: string) => s === 'JOURNEYS', gsi1sk: (s: string) => s.length <= 64 };
 
-// The journey schema (and the segment rules it holds) is loaded when a journey is first read, not at cold start: of the
-// functions sharing this store, the public routes read journeys only when an opt-in may start one.
-let journeySchema: Promise<(typeof import('../../schemas/journeys.ts'))['JourneySchema']> | undefined;
-
-async function toJourneys(items: readonly Record<string, unknown>[]): Promise<Journey[]> {
-  journeySchema ??= import('../../schemas/journeys.ts').then((m) => m.JourneySchema);
-  const schema = await journeySchema;
-  return items.map(({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest }) => schema.parse(rest));
+// A stored journey is what the API checked against its schema before writing it (as every store, read back as written).
+function toJourney({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest }: Record<string, unknown>): Journey {
+  return rest as unknown as Journey;
 }
 
 function toEnrolment(item: Record<string, unknown>): Enrolment {
@@ -137,7 +132,7 @@ export class JourneyStore {
 
   async getJourney(id: string): Promise<Journey | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.campaigns, Key: journeyKey(id), ConsistentRead: true }));
-    return out.Item ? (await toJourneys([out.Item]))[0] : undefined;
+    return out.Item ? toJourney(out.Item) : undefined;
   }
 
   /** The journey and its figure shards, in one Query of its partition. */
@@ -151,7 +146,7 @@ export class JourneyStore {
     const def = items.find((i) => i.sk === 'JOURNEY');
     if (!def) return undefined;
     const figures = items.filter((i) => String(i.sk).startsWith('FIG#')).map(({ pk: _p, sk: _s, ...rest }) => rest);
-    return { journey: (await toJourneys([def]))[0]!, figures };
+    return { journey: toJourney(def), figures };
   }
 
   /** One page of journeys in id order, and the cursor of the next. */
@@ -166,7 +161,7 @@ export class JourneyStore {
         ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, 'journeys', LIST_KEY_SHAPE) } : {}),
       }),
     );
-    const journeys = await toJourneys(out.Items ?? []);
+    const journeys = (out.Items ?? []).map(toJourney);
     const last = out.LastEvaluatedKey as Record<string, string> | undefined;
     return last ? { journeys, next: encodeCursor('journeys', last) } : { journeys };
   }
@@ -184,7 +179,7 @@ export class JourneyStore {
       KeyConditionExpression: 'gsi1pk = :k',
       ExpressionAttributeValues: { ':k': 'JOURNEYS' },
     });
-    const journeys = await toJourneys(items);
+    const journeys = items.map(toJourney);
     journeyCache.set(this.#tables.campaigns, { at: Date.now(), journeys });
     return journeys;
   }

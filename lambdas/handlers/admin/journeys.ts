@@ -1,5 +1,5 @@
 import { container } from '../../adapters/container.ts';
-import { JourneyInputSchema, JourneyUpdateSchema } from '../../domain/journeys.ts';
+import { JourneyInputSchema, JourneyUpdateSchema } from '../../schemas/journeys.ts';
 import { EventInputSchema, JourneyParamsSchema, ListJourneysQuerySchema } from '../../schemas/journeys.ts';
 import { changeJourneyStatus, createJourney, getJourney, listJourneys, postEvent, updateJourney } from '../../services/journeys.ts';
 import { actorOf } from '../middleware/actor.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromRules, newCondition, newGroup, toRules, updateAt, type Group } from '../../../console/src/segment-rules.ts';
 import { instantIn, timeline } from '../../../console/src/local-time.ts';
-import { SegmentRuleSchema } from '../../../lambdas/domain/segments.ts';
+import { SegmentRuleSchema } from '../../../lambdas/schemas/segments.ts';
 
 describe('segment builder model', () => {
   const g: Group = {

@@ -8,11 +8,11 @@ import {
   canDo,
   isThrottle,
   matchesAudience,
-  SendBatchSchema,
   sesPauseReason,
   type CampaignAction,
   type CampaignStatus,
 } from '../../../lambdas/domain/campaign.ts';
+import { SendBatchSchema } from '../../../lambdas/schemas/campaign-queues.ts';
 
 describe('matchesAudience', () => {
   const pro = { country: 'DE', attributes: { plan: 'pro', seats: 5, beta: true } };

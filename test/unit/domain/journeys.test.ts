@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { graphProblems, JourneyInputSchema, mayEnrolAgain, sumFigures, waitUntil, type JourneyStep } from '../../../lambdas/domain/journeys.ts';
+import { graphProblems, mayEnrolAgain, sumFigures, waitUntil, type JourneyStep } from '../../../lambdas/domain/journeys.ts';
+import { JourneyInputSchema } from '../../../lambdas/schemas/journeys.ts';
 
 const send = (id: string, next?: string): JourneyStep => ({ id, send: { template: 't' }, ...(next ? { next } : {}) });
 

@@ -4,11 +4,10 @@ import {
   matchesCondition,
   matchesSegment,
   ruleLimits,
-  SegmentConditionSchema,
-  SegmentRuleSchema,
   type SegmentCondition,
   type SegmentSubject,
 } from '../../../lambdas/domain/segments.ts';
+import { SegmentConditionSchema, SegmentRuleSchema } from '../../../lambdas/schemas/segments.ts';
 
 const NOW = new Date('2026-12-05T12:00:00Z');
 const DAY = 86_400_000;
