@@ -253,8 +253,9 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
     const bun = nowOf(key, 'bundled');
     return [
       key,
-      b ? kib(b.bytes) : 'missing',
-      kib(ext?.bytes),
+      // What each bundles of the SDK (with it external: the lean client's signer, @smithy/*) is not counted either.
+      b ? kib(b.bytes - (b.sdkBytes ?? 0)) : 'missing',
+      ext ? kib(ext.bytes - (ext.sdkBytes ?? 0)) : '–',
       bun ? `${kib(bun.bytes)} (SDK ${kib(bun.sdkBytes)})` : '–',
       initRatio(b),
       initRatio(ext),
