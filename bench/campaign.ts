@@ -54,6 +54,21 @@ const CLICK_EVERY = 33;
 export const JSON_MARKER = 'BENCH_CAMPAIGN_JSON ';
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 
+/**
+ * The campaign's mail: a newsletter as marketing teams send them, 12 product links with UTM parameters (the same for
+ * every recipient) and one that carries the recipient's data, so what a sent record keeps of its links is measured at
+ * a realistic size. (Until 2026-12-06 the bench mailed one short link: every record was under 1 KB whatever it kept.)
+ */
+const NEWSLETTER_PRODUCTS = ['spring', 'linen-shirt', 'canvas-tote', 'rain-jacket', 'garden-chair', 'espresso-cups', 'wool-throw', 'desk-lamp', 'trail-shoes', 'picnic-set', 'herb-kit', 'gift-card'];
+function newsletterHtml(firstName: string, footer: string): string {
+  const product = (slug: string) =>
+    `<li><a href="https://shop.example.com/products/${slug}?utm_source=sendwell&amp;utm_medium=email&amp;utm_campaign=spring-2026&amp;utm_content=${slug}">${slug.replace('-', ' ')}</a></li>`;
+  return (
+    `<p>Hi ${firstName}, our spring collection is here.</p><ul>${NEWSLETTER_PRODUCTS.map(product).join('')}</ul>` +
+    `<p><a href="https://shop.example.com/account?greeting=${firstName}&amp;utm_source=sendwell&amp;utm_medium=email">Your account</a></p><p>${footer}</p>`
+  );
+}
+
 const USAGE = `Usage: npm run bench:campaign -- [options]
 
   --recipients N  opted-in recipients of the campaign (default ${DEFAULT_RECIPIENTS}, 100 to 100000)
@@ -262,7 +277,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
         class: 'marketing',
         topic,
         subject: 'News for {{first_name}}',
-        html: '<p>Hi {{first_name}}, our <a href="https://shop.example.com/spring">spring collection</a> is here.</p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> · <a href="{{preferences_url}}">Preferences</a><br>{{postal_address}}</p>',
+        html: newsletterHtml('{{first_name}}', '<a href="{{unsubscribe_url}}">Unsubscribe</a> · <a href="{{preferences_url}}">Preferences</a><br>{{postal_address}}'),
         text: 'Hi {{first_name}}, our spring collection is here: https://shop.example.com/spring\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}',
       },
       'create',
@@ -417,7 +432,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     const concurrency = Math.max(1, sesCalls.peak);
     const raw = new SESv2Client({ endpoint: ses.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     stops.push(async () => raw.destroy());
-    const html = `<p>Hi R1, our <a href="https://shop.example.com/spring">spring collection</a> is here.</p><p><a href="https://example.com/u/x">Unsubscribe</a> · <a href="https://example.com/p/x">Preferences</a><br>Sendwell Local, 1 Example Street, Springfield</p>`;
+    const html = newsletterHtml('R1', '<a href="https://example.com/u/x">Unsubscribe</a> · <a href="https://example.com/p/x">Preferences</a><br>Sendwell Local, 1 Example Street, Springfield');
     const send = (i: number) =>
       raw
         .send(

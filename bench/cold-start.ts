@@ -122,6 +122,7 @@ const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 const ratio = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 const kib = (b: number | undefined) => (b === undefined ? '–' : (b / 1024).toFixed(0));
+const withoutSdk = (s: { bytes?: number; sdkBytes?: number }) => (s.bytes === undefined ? undefined : s.bytes - (s.sdkBytes ?? 0));
 
 export async function runColdStartBench(options: ColdStartOptions): Promise<BenchSection> {
   const started = performance.now();
@@ -254,8 +255,8 @@ export async function runColdStartBench(options: ColdStartOptions): Promise<Benc
     return [
       key,
       // What each bundles of the SDK (with it external: the lean client's signer, @smithy/*) is not counted either.
-      b ? kib(b.bytes - (b.sdkBytes ?? 0)) : 'missing',
-      ext ? kib(ext.bytes - (ext.sdkBytes ?? 0)) : '–',
+      b ? kib(withoutSdk(b)) : 'missing',
+      kib(ext && withoutSdk(ext)),
       bun ? `${kib(bun.bytes)} (SDK ${kib(bun.sdkBytes)})` : '–',
       initRatio(b),
       initRatio(ext),

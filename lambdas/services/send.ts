@@ -376,7 +376,7 @@ export async function deliver(deps: Deps, d: Delivery): Promise<{ sesMessageId: 
     if (!(e instanceof SendOutcomeUnknown)) await deps.messages.markFailed(d.messageId, (e as Error).name || 'ses_error', deps.clock().toISOString());
     throw e;
   }
-  await deps.messages.markSent(d.messageId, sesMessageId, composed.links, deps.clock().toISOString());
+  await deps.messages.markSent(d.messageId, sesMessageId, { links: composed.links, linkSet: composed.linkSet }, deps.clock().toISOString());
   return { sesMessageId };
 }
 

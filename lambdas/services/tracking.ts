@@ -10,6 +10,7 @@ import { BURST_SECONDS, classifyEngagement, isBurst } from '../domain/engagement
 import { safeUrl } from '../domain/hrefs.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
+import { sentLinks } from '../adapters/dynamo/message-store.ts';
 import type { StoredProfile } from '../adapters/dynamo/recipient-store.ts';
 import type { MessageRecord } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
@@ -101,21 +102,22 @@ export async function resolveClick(deps: TrackingDeps, token: string, signal: Re
     if (url?.ok && url.scheme !== 'mailto:') return { kind: 'redirect', url: url.url };
     return profile ? { kind: 'invalid' } : { kind: 'erased' };
   }
-  const stored = record.links?.[linkIndex];
+  // The record keeps the recipient's own links and the id of the template's shared set (read once per process).
+  const links = await sentLinks(deps.messages, record);
+  const stored = links[linkIndex];
   const url = stored ? safeUrl(stored) : undefined;
   if (!url?.ok || url.scheme === 'mailto:') return { kind: 'invalid' };
-  if (trackable(profile)) await countClick(deps, record, linkIndex, now, signal, keys.ipKey);
+  if (trackable(profile)) await countClick(deps, record, links.length, linkIndex, now, signal, keys.ipKey);
   return { kind: 'redirect', url: url.url };
 }
 
-async function countClick(deps: TrackingDeps, record: MessageRecord, linkIndex: number, now: Date, signal: RequestSignal, ipKey: Buffer): Promise<void> {
+async function countClick(deps: TrackingDeps, record: MessageRecord, linkCount: number, linkIndex: number, now: Date, signal: RequestSignal, ipKey: Buffer): Promise<void> {
   const kind = classifyEngagement({ channel: 'click', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return;
   const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
   await deps.messages.recordClick(record.messageId, linkIndex, click);
   // Segments read the last human click (`lastClickedAt`); a click a later burst shows to be a machine's keeps it.
   if (!kind.machine && record.recipientId) await deps.messages.touchEngagement(record.recipientId, 'lastClickedAt', click.at);
-  const linkCount = record.links?.length ?? 0;
   if (linkCount < 2) return;
   // Read after the write: of two clicks of one burst landing together, the later reader sees both.
   const since = new Date(now.getTime() - BURST_SECONDS * 1000).toISOString();

@@ -71,6 +71,27 @@ export interface LinkSet {
   readonly links: readonly (string | null)[];
 }
 
+/** A message's tracked links as composed: every one by index, and the template's shared set when it has one. */
+export interface SentLinks {
+  readonly links: readonly string[];
+  readonly linkSet?: Pick<LinkSet, 'id' | 'links'> | undefined;
+}
+
+/**
+ * A message record as the stores keep it: the API's fields, and where its tracked links are — `links` (records sent
+ * before 2026-12-06, and mail whose every link depended on the recipient) or the shared set's id and the recipient's
+ * own links by index. {@link MessageStore.get} hands the API the links resolved; {@link sentLinks} resolves them.
+ */
+export type StoredMessageRecord = MessageRecord & { readonly linkSet?: string; readonly ownLinks?: Readonly<Record<string, string>> };
+
+/** Link sets read or written by this process, by id: content-addressed, so a copy never goes stale. */
+const linkSets = new Map<string, LinkSet>();
+const LINK_SETS_KEPT = 256;
+function keepLinkSet(set: LinkSet): void {
+  if (linkSets.size >= LINK_SETS_KEPT) linkSets.delete(linkSets.keys().next().value!);
+  linkSets.set(set.id, set);
+}
+
 /** A raw tracking event: kept until `expiresAt` (epoch seconds, the table's TTL), then DynamoDB deletes it. */
 export interface TrackingEvent {
   readonly at: string;
@@ -292,10 +313,16 @@ export class MessageStore {
 
   /**
    * The record as sent: one write. No `send` event item beside it (issue 17): `sentAt` and `sesMessageId` on the
-   * record say the same, and each extra item was a write per mail.
+   * record say the same, and each extra item was a write per mail. Of the tracked links it keeps the id of the
+   * template's shared link set (stored once: {@link putLinkSet}) and only the links that depended on the recipient:
+   * a newsletter's dozen links copied into every record made it ~2.5 KB, and every later write of it (the delivery,
+   * each open and click) cost 3 write units instead of 1.
    */
-  async markSent(id: string, sesMessageId: string, links: readonly string[], at: string): Promise<void> {
-    await this.#update(id, { status: 'sent', sesMessageId, links: [...links], sentAt: at, updatedAt: at });
+  async markSent(id: string, sesMessageId: string, sent: SentLinks, at: string): Promise<void> {
+    const { links, linkSet } = sent;
+    const own = linkSet ? Object.fromEntries(links.flatMap((url, i) => (linkSet.links[i] === null ? [[String(i), url]] : []))) : {};
+    const kept = linkSet ? { linkSet: linkSet.id, ...(Object.keys(own).length ? { ownLinks: own } : {}) } : links.length ? { links: [...links] } : {};
+    await this.#update(id, { status: 'sent', sesMessageId, ...kept, sentAt: at, updatedAt: at });
   }
 
   /**
@@ -385,16 +412,22 @@ export class MessageStore {
   /** Stores a link set; its id is its content's hash, so writing it again changes nothing. */
   async putLinkSet(set: LinkSet): Promise<void> {
     await this.#db.send(new PutCommand({ TableName: this.#tables.messages, Item: { pk: `LINKS#${set.id}`, sk: 'LINKS', ...set, links: [...set.links] } }));
+    keepLinkSet(set);
   }
 
+  /** A link set: read once per process (it never changes), then from memory. */
   async getLinkSet(id: string): Promise<LinkSet | undefined> {
+    const kept = linkSets.get(id);
+    if (kept) return kept;
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: { pk: `LINKS#${id}`, sk: 'LINKS' } }));
     if (!out.Item) return undefined;
-    return { id, template: String(out.Item.template ?? ''), links: (out.Item.links as unknown[]).map((l) => (typeof l === 'string' ? l : null)) };
+    const set = { id, template: String(out.Item.template ?? ''), links: (out.Item.links as unknown[]).map((l) => (typeof l === 'string' ? l : null)) };
+    keepLinkSet(set);
+    return set;
   }
 
   /** The record alone (no events): one consistent GetItem, for the hot public paths. */
-  async getRecord(id: string): Promise<MessageRecord | undefined> {
+  async getRecord(id: string): Promise<StoredMessageRecord | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
     return out.Item ? this.#toRecord(out.Item, []) : undefined;
   }
@@ -532,9 +565,12 @@ export class MessageStore {
       }),
     );
     const items = out.Items ?? [];
-    const record = items.find((i) => i.sk === 'MSG');
-    if (!record) return undefined;
-    return this.#toRecord(record, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
+    const item = items.find((i) => i.sk === 'MSG');
+    if (!item) return undefined;
+    // The API's record: its links resolved, where they are kept left out.
+    const { linkSet, ownLinks, ...record } = this.#toRecord(item, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
+    if (record.links || !linkSet) return record;
+    return { ...record, links: (await sentLinks(this, { linkSet, ...(ownLinks ? { ownLinks } : {}) })).map((l) => l ?? '') };
   }
 
   /**
@@ -748,10 +784,24 @@ export class MessageStore {
     await this.#db.send(new UpdateCommand({ TableName: this.#tables.messages, Key: recordKey(id), ...setExpression(fields) }));
   }
 
-  #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): MessageRecord {
-    return project<MessageRecord>(
+  #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): StoredMessageRecord {
+    return project<StoredMessageRecord>(
       { ...item, events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })) },
-      MESSAGE_FIELDS,
+      [...MESSAGE_FIELDS, 'linkSet', 'ownLinks'],
     );
   }
+}
+
+/**
+ * A message's tracked links by index, as sent: its own `links`, or the shared set's with the recipient's own links in
+ * their places. `null` where a link cannot be found (its set is gone: never deleted, so only by hand).
+ */
+export async function sentLinks(
+  store: Pick<MessageStore, 'getLinkSet'>,
+  record: Pick<StoredMessageRecord, 'links' | 'linkSet' | 'ownLinks'>,
+): Promise<readonly (string | null)[]> {
+  if (record.links) return record.links;
+  if (!record.linkSet) return [];
+  const set = await store.getLinkSet(record.linkSet);
+  return (set?.links ?? []).map((url, i) => record.ownLinks?.[String(i)] ?? url);
 }

@@ -3,7 +3,7 @@
  * checked again for each recipient (held as `invalid_link`, never a 500), and a tracked link's `Location` is always a
  * correctly encoded absolute URL.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
@@ -108,5 +108,44 @@ describe('Location', () => {
     const res = await suite.gw.call(pathOf(click), { headers: { 'user-agent': iphone }, redirect: 'manual' });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://shop.example/old?x=ab%20c');
+  });
+});
+
+describe('a sent record keeps its links small', () => {
+  const template = `newsletter-${run}`;
+  const products = Array.from({ length: 12 }, (_, i) => `https://shop.example/products/item-${i}?utm_source=sendwell&utm_medium=email&utm_campaign=spring-2026&utm_content=item-${i}`);
+  const html =
+    `<ul>${products.map((url, i) => `<li><a href="${url.replaceAll('&', '&amp;')}">Item ${i}</a></li>`).join('')}</ul>` +
+    '<a href="https://shop.example/account/{{code}}">Your account</a> <a href="{{preferences_url}}">Preferences</a>';
+  const recordKey = (messageId: string) => ({ TableName: config().tables.messages, Key: { pk: `M#${messageId}`, sk: 'MSG' } });
+
+  it('stores the shared links once, the recipient’s own in the record, and a write of the record costs one unit', async () => {
+    expect((await serviceTemplate(template, html)).status).toBe(201);
+    const { id, email } = await suite.s.recipient('newsletter');
+    const sent = (await suite.api.post('/v1/messages', { template, to: { recipientId: id }, data: { code: 'c-7' } })).body;
+    expect(sent.status).toBe('sent');
+
+    const item = (await documentClient().send(new GetCommand(recordKey(sent.messageId)))).Item!;
+    expect(item.links).toBeUndefined();
+    expect(item.linkSet).toEqual(expect.any(String));
+    expect(item.ownLinks).toEqual({ 12: 'https://shop.example/account/c-7' });
+    expect(JSON.stringify(item)).not.toContain('utm_campaign');
+    // What every later write of the record (the delivery, each open and click) costs: 3 units with the links copied in.
+    const write = await documentClient().send(
+      new UpdateCommand({ ...recordKey(sent.messageId), UpdateExpression: 'SET updatedAt = updatedAt', ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    expect(write.ConsumedCapacity?.CapacityUnits).toBe(1);
+
+    // Every tracked link leads where the template said, shared or the recipient's own; the API shows them all in order.
+    const clicks = hrefs((await mailTo(email)).at(-1)!.body.html ?? '').filter((l) => l.includes('/c/'));
+    expect(clicks).toHaveLength(13);
+    const locations = [];
+    for (const click of clicks) {
+      const res = await suite.gw.call(pathOf(click), { headers: { 'user-agent': iphone }, redirect: 'manual' });
+      expect(res.status).toBe(302);
+      locations.push(res.headers.get('location'));
+    }
+    expect(locations).toEqual([...products, 'https://shop.example/account/c-7']);
+    expect((await suite.api.get(`/v1/messages/${sent.messageId}`)).body.links).toEqual([...products, 'https://shop.example/account/c-7']);
   });
 });
