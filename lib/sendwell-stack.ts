@@ -13,6 +13,7 @@ import { CampaignQueues } from './campaign-queues.ts';
 import { ConsoleApi } from './console-api.ts';
 import { ConsoleAuth } from './console-auth.ts';
 import { ConsoleSite } from './console-site.ts';
+import { DataMigrations } from './data-migrations.ts';
 import { DataTables } from './data-tables.ts';
 import { DeliveryEvents } from './delivery-events.ts';
 import { EmailSending } from './email.ts';
@@ -122,6 +123,8 @@ export class SendwellStack extends Stack {
   readonly campaignQueues: CampaignQueues;
   /** Launch queue → launcher, send queue → sender, the one-minute schedule → startDueCampaigns. */
   readonly campaigns: CampaignDelivery;
+  /** The data migrations (`migrateData` on a schedule), deployed after every other function. */
+  readonly migrations: DataMigrations;
   /** Consent ledger stream → partner webhooks, and the scheduled replay of failed deliveries. */
   readonly relay: PartnerRelay;
   /** The messages stream → the day counters (lib/message-figures.ts). */
@@ -257,10 +260,12 @@ export class SendwellStack extends Stack {
     this.campaigns = new CampaignDelivery(this, 'Campaigns', { ...functionOptions, publicBaseUrl });
     const importWorker = buildFunction(this.importJobs, 'importWorker', EVENT_FUNCTIONS.importWorker, { ...functionOptions, publicBaseUrl });
     this.importJobs.connectWorker(importWorker);
+    const built = [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.figures.functions, this.campaigns.functions, { importWorker }];
+    this.migrations = new DataMigrations(this, 'Migrations', { ...functionOptions, publicBaseUrl, after: built.flatMap((b) => Object.values(b)) });
     const defs: Readonly<Record<string, FunctionDef>> = { ...FUNCTIONS, ...EVENT_FUNCTIONS };
     const functions: Record<string, { def: FunctionDef; fn: nodejs.NodejsFunction }> = {};
-    for (const built of [this.api.functions, this.inbound?.functions ?? {}, this.relay.functions, this.deliveryEvents.functions, this.figures.functions, this.campaigns.functions, { importWorker }]) {
-      for (const [key, fn] of Object.entries(built)) {
+    for (const fns of [...built, this.migrations.functions]) {
+      for (const [key, fn] of Object.entries(fns)) {
         if (Object.hasOwn(functions, key) || !Object.hasOwn(defs, key)) throw new Error(`Sendwell: function key "${key}" is built twice or not defined.`);
         functions[key] = { def: defs[key]!, fn };
       }

@@ -186,6 +186,10 @@ async function main() {
     stops.push(figuresPoller.stop);
     const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
     stops.push(async () => clearInterval(replay));
+    // Data migrations (a data folder of an earlier version): every minute until done, as AWS runs them every 5.
+    const migrateHandler = asFunction('migrateData', (await import('../lambdas/handlers/migrate-data.ts')).handler);
+    const migrate = setInterval(() => void migrateHandler().catch((e: unknown) => localLog.error('data migration failed', { error: (e as Error).message })), 60_000);
+    stops.push(async () => clearInterval(migrate));
 
     // SES events: the local SES publishes none, so the mailbox simulator is emulated through the same handler, for
     // each mail the local SES accepted. Then the mail an earlier run accepted but whose events it never handled (it

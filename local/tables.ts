@@ -8,11 +8,13 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
+  type AttributeValue,
   type CreateTableCommandInput,
   type DynamoDBClient,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
-import type { KeyDef, TableDef } from '../lambdas/wiring/tables.ts';
+import { MIGRATION_KEY } from '../lambdas/adapters/dynamo/suppression-store.ts';
+import { TABLES, type KeyDef, type TableDef } from '../lambdas/wiring/tables.ts';
 
 const keySchema = (k: KeyDef): KeySchemaElement[] => [
   { AttributeName: k.partitionKey, KeyType: 'HASH' },
@@ -82,12 +84,24 @@ export async function ensureTables(
       if ((e as Error).name !== 'ResourceNotFoundException') throw e;
     }
     await client.send(new CreateTableCommand(createTableInput(def, name)));
+    for (const item of CREATED_WITH[def.id]?.() ?? []) await client.send(new PutItemCommand({ TableName: name, Item: item }));
     if (def.stream) await startStream(client, def, name);
     if (def.ttlAttribute) await enableTtl(client, name, def.ttlAttribute);
     created.push(name);
   }
   return { created, existing };
 }
+
+/**
+ * Items a table this creates starts with. A new suppressions table holds nothing of the layout before one item per
+ * address, so its move is done from the start (on AWS, `migrateData` finds that out by itself after its settle time).
+ */
+const CREATED_WITH: Readonly<Record<string, () => ReadonlyArray<Record<string, AttributeValue>>>> = {
+  [TABLES.suppressions.id]: () => {
+    const at = new Date().toISOString();
+    return [{ pk: { S: MIGRATION_KEY.pk }, sk: { S: MIGRATION_KEY.sk }, startedAt: { S: at }, doneAt: { S: at } }];
+  },
+};
 
 /** The key of the item that opens a new table's stream (written and deleted at once; stream readers skip it). */
 const STREAM_START_KEY = '~stream-start';

@@ -63,7 +63,7 @@ export interface Deps {
   >;
   /** Quiet hours, frequency caps and the default time zone; the per-recipient marketing send log; the due-time index. */
   readonly delivery: Pick<DeliveryStore, 'getSettings' | 'putSettings' | 'sentLogs' | 'reserve' | 'release' | 'due' | 'unindex'>;
-  readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew'>;
+  readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew' | 'migrateStep'>;
   readonly messages: Pick<
     MessageStore,
     | 'claim'

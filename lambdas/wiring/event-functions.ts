@@ -94,7 +94,7 @@ export const EVENT_FUNCTIONS = {
     memorySize: 256,
     timeoutSeconds: 30,
     permissions: ['keys:read'],
-    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'put'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'put', 'update'] },
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'update'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'put', 'update'] },
   },
   campaignLauncher: {
     entry: 'lambdas/handlers/campaign-launcher.ts',
@@ -162,6 +162,18 @@ export const EVENT_FUNCTIONS = {
     // recipients: the enrolments (and their due index), the person, their send-log slot; campaigns: journeys, templates,
     // topics, the journeys' figures; messages: the step's message record (and its opens and clicks for a branch).
     tables: { recipients: ['read', 'put', 'update'], suppressions: ['read'], campaigns: ['read', 'update'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
+  },
+  migrateData: {
+    entry: 'lambdas/handlers/migrate-data.ts',
+    description: 'Data migrations: every 5 minutes until it is done, moves suppressions of the old layout (one item per reason) to one item per address.',
+    source: 'schedule',
+    memorySize: 256,
+    // Each run moves what it can in MIGRATE_BUDGET_MS (handlers/migrate-data.ts) and leaves the rest to the next.
+    timeoutSeconds: 300,
+    permissions: [],
+    // The old items through the `legacy` index (read), each moved in a transaction: the address's item updated, the
+    // old item deleted on the condition that it is unchanged; the migration's state item updated.
+    tables: { suppressions: ['read', 'update', 'delete'] },
   },
 } as const satisfies Record<string, EventFunctionDef>;
 

@@ -118,7 +118,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 29,
     // `campaigns:enqueue`: launching and resuming a campaign hand it to the launcher through its queue.
     permissions: ['ses:send', 'keys:read', 'campaigns:enqueue', 'imports:enqueue', 'imports:upload'],
-    tables: { recipients: ALL_VERBS, ledger: ['read', 'put', 'delete'], suppressions: ['read', 'put', 'delete'], campaigns: ALL_VERBS, messages: ALL_VERBS, counters: ['read', 'put', 'update'] },
+    tables: { recipients: ALL_VERBS, ledger: ['read', 'put', 'delete'], suppressions: ['read', 'update', 'delete'], campaigns: ALL_VERBS, messages: ALL_VERBS, counters: ['read', 'put', 'update'] },
   },
   sendMessage: {
     entry: 'lambdas/handlers/send-message.ts',
@@ -126,7 +126,7 @@ export const FUNCTIONS = {
     memorySize: 512,
     timeoutSeconds: 15,
     permissions: ['ses:send', 'keys:read'],
-    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'put'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'update'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
   unsubscribe: {
     entry: 'lambdas/handlers/unsubscribe.ts',

@@ -61,8 +61,10 @@ export const TABLES = {
     envKey: TABLE_ENV.suppressions,
     partitionKey: 'pk',
     sortKey: 'sk',
-    indexes: [],
-    description: 'Suppressions keyed by a hash of the normalized address, so they survive erasure.',
+    // `legacy` (sparse): the items of the layout before one item per address, found by reason so the `migrateData`
+    // function can move them without a Scan (suppression-store.ts). Items of the current layout are not in it.
+    indexes: [{ name: 'legacy', partitionKey: 'reason', sortKey: 'pk' } as IndexDef],
+    description: 'Suppressions keyed by a hash of the normalized address, so they survive erasure: one item per address, a record per reason.',
   },
   campaigns: {
     id: 'Campaigns',

@@ -71,7 +71,7 @@ describe('figures from the messages stream', () => {
     const values = { messageId: sent.messageId, sesId: (await api.get(`/v1/messages/${sent.messageId}`)).body.sesMessageId as string, address: r.email };
     const before = await series(`T#${s.topic}`);
     // The bounce is recorded on the message, then the function dies before the suppression (and before any counter).
-    const undo = failNext('PutItemCommand', () => config().tables.suppressions);
+    const undo = failNext('UpdateItemCommand', () => config().tables.suppressions);
     await expect(sesEvents(sesEvent('bounce-permanent', values))).rejects.toThrow('the function died here');
     undo();
     expect(((await series(`T#${s.topic}`)).bounced_hard ?? 0) - (before.bounced_hard ?? 0)).toBe(1);

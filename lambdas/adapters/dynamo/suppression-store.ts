@@ -1,22 +1,61 @@
 /**
  * Suppressions, keyed by the address hash so they outlive the recipient (an erased person's complaint still
- * holds). `S#hash / <reason>`: one record per reason, each with its own scope; none implies another.
+ * holds). One item per address, `S#hash / ADDRESS`, with one attribute per reason it has (`hard_bounce`,
+ * `complaint`, …), each that reason's record with its own scope and expiry; none implies another. The sender reads
+ * it with one key per address, where the earlier layout (one item per reason, `S#hash / <reason>`) took a key per
+ * reason the address could have: five, almost all absent, each a read unit on AWS.
+ *
+ * Items of the earlier layout are moved by {@link SuppressionStore.migrateStep} (the `migrateData` function, every
+ * 5 minutes until it is done). Until the move is known to be done, every read also looks for them and a record of the
+ * new layout wins over one of the old for the same reason; the stores of a process stop looking once they read that
+ * it is done (the `MIGRATION / suppressions-by-address` item). They are found through the sparse `legacy` index:
+ * only an old item has a top-level `reason`.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type Db } from './db.ts';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, DeleteCommand, type Db } from './db.ts';
 import { SUPPRESSION_REASONS } from '../../domain/decide.ts';
 import type { SuppressionRecord } from '../../schemas/stored.ts';
 import { project, SUPPRESSION_FIELDS } from './stored-fields.ts';
-import { batchGetAll, isConditionFailure, type TableNames } from './tables.ts';
+import { batchGetAll, cancellationReasons, isConditionFailure, type TableNames } from './tables.ts';
+
+type Reason = SuppressionRecord['reason'];
+
+const ADDRESS_SK = 'ADDRESS';
+const addressKey = (hash: string) => ({ pk: `S#${hash}`, sk: ADDRESS_SK });
+const legacyKey = (hash: string, reason: string) => ({ pk: `S#${hash}`, sk: reason });
+
+/** The move to one item per address: `startedAt` its first run, `doneAt` once no item of the old layout is left. */
+export const MIGRATION_KEY = { pk: 'MIGRATION', sk: 'suppressions-by-address' };
+/** The sparse index over items of the old layout (only they have a top-level `reason`), by reason. */
+export const LEGACY_INDEX = 'legacy';
+/**
+ * How long after the move started a pass must begin before finding nothing ends it: any function still running
+ * the code before it (writing the old layout) has finished by then (Lambda's longest run is 15 minutes, and the
+ * `migrateData` function is deployed after every other one).
+ */
+export const MIGRATION_SETTLE_MS = 16 * 60_000;
+
+export interface MigrationProgress {
+  /** Items of the old layout moved by this call. */
+  readonly moved: number;
+  /** `done`: nothing of the old layout is left (and this call may have said so); `more`: run again. */
+  readonly state: 'done' | 'more';
+}
+
+/** The expression names of every reason attribute (`#hard_bounce` → `hard_bounce`). */
+const REASON_NAMES = Object.fromEntries(SUPPRESSION_REASONS.map((r) => [`#${r}`, r]));
 
 export class SuppressionStore {
   readonly #db: Db;
   readonly #table: string;
+  /** Read `done` once: from then on this store reads and writes the new layout only. */
+  #migrated = false;
 
   constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.suppressions;
   }
 
+  /** Every suppression of one address: one consistent Query of its partition finds both layouts. */
   async list(addressHash: string): Promise<SuppressionRecord[]> {
     const out = await this.#db.send(
       new QueryCommand({
@@ -26,55 +65,253 @@ export class SuppressionStore {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map((r) => project<SuppressionRecord>(r, SUPPRESSION_FIELDS));
+    return merged(out.Items ?? []);
   }
 
   /**
-   * The suppressions of many addresses at once (consistent BatchGetItems over every reason a record can have), by
-   * address hash; an address without any is absent.
+   * The suppressions of many addresses at once, by address hash (an address without any is absent): one consistent
+   * key per address in BatchGetItems, and, until the move to one item per address is known to be done, the keys of
+   * the old layout and the move's state beside them.
    */
   async listMany(addressHashes: readonly string[]): Promise<Map<string, SuppressionRecord[]>> {
-    const keys = [...new Set(addressHashes)].flatMap((hash) => SUPPRESSION_REASONS.map((reason) => ({ pk: `S#${hash}`, sk: reason })));
-    const byHash = new Map<string, SuppressionRecord[]>();
+    const hashes = [...new Set(addressHashes)];
+    const migrated = this.#migrated;
+    const keys = [
+      ...hashes.map(addressKey),
+      ...(migrated ? [] : [MIGRATION_KEY, ...hashes.flatMap((hash) => SUPPRESSION_REASONS.map((reason) => legacyKey(hash, reason)))]),
+    ];
+    const byHash = new Map<string, Record<string, unknown>[]>();
     for (const item of await batchGetAll(this.#db, this.#table, keys)) {
+      if (item.pk === MIGRATION_KEY.pk) {
+        if (item.doneAt !== undefined) this.#migrated = true;
+        continue;
+      }
       const hash = String(item.pk).slice(2);
-      byHash.set(hash, [...(byHash.get(hash) ?? []), project<SuppressionRecord>(item, SUPPRESSION_FIELDS)]);
+      byHash.set(hash, [...(byHash.get(hash) ?? []), item]);
     }
-    return byHash;
+    const out = new Map<string, SuppressionRecord[]>();
+    for (const [hash, items] of byHash) {
+      const records = merged(items);
+      if (records.length) out.set(hash, records);
+    }
+    return out;
   }
 
   /** Adds or replaces the record of `record.reason`. */
   async put(addressHash: string, record: SuppressionRecord): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: `S#${addressHash}`, sk: record.reason, ...record } }));
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: addressKey(addressHash),
+        UpdateExpression: 'SET #r = :r',
+        ExpressionAttributeNames: { '#r': record.reason },
+        ExpressionAttributeValues: { ':r': record },
+      }),
+    );
   }
 
   /**
    * Adds the record of `record.reason` unless one is in force already: only an absent record, or one that lapses
    * before this one would, is replaced. True when this call added it, so a repeated event adds (and counts) once.
+   * Until the move is done, a record of the old layout counts as in force the same way (checked in one transaction).
    */
   async putIfNew(addressHash: string, record: SuppressionRecord): Promise<boolean> {
+    const permanent = record.expiresAt === undefined;
+    const values = permanent ? {} : { ':expires': record.expiresAt };
+    const update = {
+      TableName: this.#table,
+      Key: addressKey(addressHash),
+      UpdateExpression: 'SET #r = :r',
+      ConditionExpression: permanent ? 'attribute_not_exists(#r) OR attribute_exists(#r.expiresAt)' : 'attribute_not_exists(#r) OR #r.expiresAt < :expires',
+      ExpressionAttributeNames: { '#r': record.reason },
+      ExpressionAttributeValues: { ':r': record, ...values },
+    };
     try {
-      await this.#db.send(
-        new PutCommand({
+      if (await this.#isMigrated()) {
+        await this.#db.send(new UpdateCommand(update));
+      } else {
+        const legacy = {
           TableName: this.#table,
-          Item: { pk: `S#${addressHash}`, sk: record.reason, ...record },
-          ConditionExpression:
-            record.expiresAt === undefined ? 'attribute_not_exists(pk) OR attribute_exists(expiresAt)' : 'attribute_not_exists(pk) OR expiresAt < :expires',
-          ...(record.expiresAt === undefined ? {} : { ExpressionAttributeValues: { ':expires': record.expiresAt } }),
-        }),
-      );
+          Key: legacyKey(addressHash, record.reason),
+          ConditionExpression: permanent ? 'attribute_not_exists(pk) OR attribute_exists(expiresAt)' : 'attribute_not_exists(pk) OR expiresAt < :expires',
+          ...(permanent ? {} : { ExpressionAttributeValues: values }),
+        };
+        await this.#db.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { ConditionCheck: legacy }] }));
+      }
       return true;
     } catch (e) {
-      if (isConditionFailure(e)) return false;
+      if (isConditionFailure(e) || cancellationReasons(e)?.includes('ConditionalCheckFailed')) return false;
       throw e;
     }
   }
 
   /** Removes the record of `reason`; returns it, or undefined when there was none. */
-  async remove(addressHash: string, reason: SuppressionRecord['reason']): Promise<SuppressionRecord | undefined> {
-    const out = await this.#db.send(
-      new DeleteCommand({ TableName: this.#table, Key: { pk: `S#${addressHash}`, sk: reason }, ReturnValues: 'ALL_OLD' }),
-    );
-    return out.Attributes ? project<SuppressionRecord>(out.Attributes, SUPPRESSION_FIELDS) : undefined;
+  async remove(addressHash: string, reason: Reason): Promise<SuppressionRecord | undefined> {
+    // The old layout's record first: a move running meanwhile then finds it gone and moves nothing back.
+    let removed: SuppressionRecord | undefined;
+    if (!(await this.#isMigrated())) {
+      const old = await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: legacyKey(addressHash, reason), ReturnValues: 'ALL_OLD' }));
+      if (old.Attributes) removed = project<SuppressionRecord>(old.Attributes, SUPPRESSION_FIELDS);
+    }
+    try {
+      const out = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: addressKey(addressHash),
+          UpdateExpression: 'REMOVE #r',
+          ConditionExpression: 'attribute_exists(#r)',
+          ExpressionAttributeNames: { '#r': reason },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const before = out.Attributes ?? {};
+      removed = project<SuppressionRecord>(before[reason] as Record<string, unknown>, SUPPRESSION_FIELDS);
+      // The last reason gone: the item goes too, unless a reason was added meanwhile.
+      if (!SUPPRESSION_REASONS.some((r) => r !== reason && before[r] !== undefined)) await this.#deleteIfEmpty(addressHash);
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+    return removed;
   }
+
+  /**
+   * One run of the move to one item per address: every item of the old layout the `legacy` index lists, moved (its
+   * record set on the address's item unless the address has one for that reason already, and the old item deleted,
+   * in one transaction conditional on the old item being unchanged), until `budgetMs` is spent. The move is done
+   * when a pass that began {@link MIGRATION_SETTLE_MS} after its first run finds nothing left.
+   */
+  async migrateStep(now: () => Date, budgetMs: number): Promise<MigrationProgress> {
+    const started = now();
+    const state = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: MIGRATION_KEY, ConsistentRead: true }))).Item;
+    if (state?.doneAt !== undefined) {
+      this.#migrated = true;
+      return { moved: 0, state: 'done' };
+    }
+    const startedAt = typeof state?.startedAt === 'string' ? state.startedAt : started.toISOString();
+    if (!state) {
+      await this.#db.send(
+        new UpdateCommand({ TableName: this.#table, Key: MIGRATION_KEY, UpdateExpression: 'SET startedAt = if_not_exists(startedAt, :s)', ExpressionAttributeValues: { ':s': startedAt } }),
+      );
+    }
+    let moved = 0;
+    let found = 0;
+    for (const reason of SUPPRESSION_REASONS) {
+      let cursor: Record<string, unknown> | undefined;
+      do {
+        if (now().getTime() - started.getTime() > budgetMs) return { moved, state: 'more' };
+        const page = await this.#db.send(
+          new QueryCommand({
+            TableName: this.#table,
+            IndexName: LEGACY_INDEX,
+            KeyConditionExpression: '#reason = :r',
+            ExpressionAttributeNames: { '#reason': 'reason' },
+            ExpressionAttributeValues: { ':r': reason },
+            Limit: 100,
+            ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          found++;
+          if (await this.moveLegacyItem(item)) moved++;
+        }
+        cursor = page.LastEvaluatedKey;
+      } while (cursor);
+    }
+    if (found > 0 || started.getTime() - Date.parse(startedAt) < MIGRATION_SETTLE_MS) return { moved, state: 'more' };
+    await this.#db.send(
+      new UpdateCommand({ TableName: this.#table, Key: MIGRATION_KEY, UpdateExpression: 'SET doneAt = :d', ExpressionAttributeValues: { ':d': now().toISOString() } }),
+    );
+    this.#migrated = true;
+    return { moved, state: 'done' };
+  }
+
+  /**
+   * Moves one item of the old layout, as the index listed it (which may be behind the table): true when its record
+   * now sits on the address's item. An item changed or deleted since is left to the next pass (or is gone); a reason
+   * the address's item has already (set since, by the new code) wins, and the old item is only deleted.
+   */
+  async moveLegacyItem(item: Record<string, unknown>): Promise<boolean> {
+    const hash = String(item.pk).slice(2);
+    const record = project<SuppressionRecord>(item, SUPPRESSION_FIELDS);
+    const unchanged = {
+      TableName: this.#table,
+      Key: legacyKey(hash, record.reason),
+      ConditionExpression: 'createdAt = :c',
+      ExpressionAttributeValues: { ':c': record.createdAt },
+    };
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.#table,
+                Key: addressKey(hash),
+                UpdateExpression: 'SET #r = :r',
+                ConditionExpression: 'attribute_not_exists(#r)',
+                ExpressionAttributeNames: { '#r': record.reason },
+                ExpressionAttributeValues: { ':r': record },
+              },
+            },
+            { Delete: unchanged },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (!reasons) throw e;
+      // The address has this reason in the new layout already: the old record is only deleted (if still unchanged).
+      if (reasons[0] === 'ConditionalCheckFailed' && reasons[1] !== 'ConditionalCheckFailed') {
+        try {
+          await this.#db.send(new DeleteCommand(unchanged));
+        } catch (d) {
+          if (!isConditionFailure(d)) throw d;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** Whether the move is known to be done: read once per store until it is. */
+  async #isMigrated(): Promise<boolean> {
+    if (this.#migrated) return true;
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: MIGRATION_KEY, ConsistentRead: true }));
+    if (out.Item?.doneAt !== undefined) this.#migrated = true;
+    return this.#migrated;
+  }
+
+  async #deleteIfEmpty(addressHash: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: addressKey(addressHash),
+          ConditionExpression: SUPPRESSION_REASONS.map((r) => `attribute_not_exists(#${r})`).join(' AND '),
+          ExpressionAttributeNames: REASON_NAMES,
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+}
+
+/** Reasons in the order the API has always listed them: by name (the old layout's sort key). */
+const LISTED = [...SUPPRESSION_REASONS].sort();
+
+/**
+ * The records of one address from its items of either layout, one per reason, by reason name: the address's item
+ * wins over an old item of the same reason (it was written later).
+ */
+function merged(items: readonly Record<string, unknown>[]): SuppressionRecord[] {
+  const address = items.find((i) => i.sk === ADDRESS_SK);
+  const out: SuppressionRecord[] = [];
+  for (const reason of LISTED) {
+    const current = address?.[reason] as Record<string, unknown> | undefined;
+    const old = items.find((i) => i.sk === reason);
+    const found = current ?? old;
+    if (found) out.push(project<SuppressionRecord>(found, SUPPRESSION_FIELDS));
+  }
+  return out;
 }

@@ -120,7 +120,7 @@ describe('erasure', () => {
     expect(after.filter((i) => i.includes(p.id) || i.toLowerCase().includes(local.toLowerCase()))).toEqual([]);
     const remaining = after.filter((i) => i.includes(hash));
     expect(remaining).toHaveLength(1);
-    expect(JSON.parse(remaining[0]!)).toMatchObject({ pk: `S#${hash}`, reason: 'erased', scope: 'all' });
+    expect(JSON.parse(remaining[0]!)).toMatchObject({ pk: `S#${hash}`, sk: 'ADDRESS', erased: { reason: 'erased', scope: 'all' } });
 
     expect((await api.get(`/v1/recipients/${p.id}`)).status).toBe(404);
     expect((await api.del(`/v1/recipients/${p.id}`)).body).toMatchObject({ erased: false, removed: { recipientItems: 0, ledgerEntries: 0, messages: 0 } });
