@@ -4,8 +4,9 @@
  * reads that it is done (lambdas/handlers/migrate-data.ts). Today one: suppressions to one item per address
  * (lambdas/adapters/dynamo/suppression-store.ts).
  *
- * The function is deployed after every other Sendwell function (a dependency on each): a migration that waits for
- * the code before it to stop writing the old layout can count from its own first run.
+ * The function is deployed after every other Sendwell function (a dependency on each), and the stack creates its
+ * schedule after every other resource (`SendwellStack`): a move's first run comes after the rest of the deployment,
+ * and the move waits its settle time from there before it moves anything (suppression-store.ts).
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';

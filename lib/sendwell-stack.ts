@@ -1,7 +1,7 @@
 /**
  * The Sendwell stack. It only composes the constructs of `lib/` and decides, from the stage, what a stage keeps.
  */
-import { CfnOutput, Lazy, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Lazy, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -361,6 +361,12 @@ export class SendwellStack extends Stack {
     }
     for (const { def, table } of this.data.entries) {
       new CfnOutput(this, `${def.id}TableName`, { description: `${def.envKey}: ${def.description}`, value: table.tableName });
+    }
+
+    // The schedule that starts the data migrations is created after everything else of the stage: a deployment that
+    // fails rolls back before a migration's first run, so no item is ever moved under code that cannot read it.
+    for (const child of this.node.children) {
+      if (child !== this.migrations && child.node.findAll().some((c) => c instanceof CfnResource)) this.migrations.schedule.node.addDependency(child);
     }
   }
 }

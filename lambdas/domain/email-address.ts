@@ -99,11 +99,14 @@ export function normalizeEmail(input: string): NormalizedEmail {
 
 /**
  * A bare address as a setting takes it (`SENDWELL_UNSUBSCRIBE_MAILBOX`, the DMARC report address): one Sendwell could
- * send to, written as it is (no display name, no spaces around it). The CDK app checks its context with this too, so
- * a value it accepts cannot fail every function's cold start.
+ * send to, written as it is (no display name, no spaces around it), its local part of letters, digits and `. _ + ' -`
+ * and its domain in ASCII — it goes into `mailto:` URLs and a DMARC record, where `? # % !` and raw Unicode mean
+ * something else. The CDK app checks its context with this too, so a value it accepts cannot fail every function's
+ * cold start.
  */
 export function isBareAddress(value: string): boolean {
-  return value === value.trim() && normalizeEmail(value).ok;
+  const n = normalizeEmail(value);
+  return n.ok && n.display.toLowerCase() === value.toLowerCase() && /^[A-Za-z0-9._+'-]+@/.test(value);
 }
 
 function toAsciiDomain(raw: string): string | undefined {

@@ -27,6 +27,15 @@ describe('migrateData', () => {
     expect(schedules[0]!.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
   });
 
+  it('is started by a schedule created after every other resource of the stage (a failed deployment rolls back first)', () => {
+    const scheduleId = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::Scheduler::Schedule' && r.Properties.Target.Arn?.['Fn::GetAtt']?.[0] === fnId)![0];
+    const dependsOn = new Set<string>([json.Resources[scheduleId]!.DependsOn ?? []].flat());
+    const mine = new Set(stack.migrations.node.findAll().filter((c) => c.node.defaultChild === undefined && (c as { logicalId?: unknown }).logicalId !== undefined).map((c) => Stack.of(c).getLogicalId(c as CfnElement)));
+    const others = Object.entries(json.Resources).filter(([id, r]) => !mine.has(id) && r.Type !== 'AWS::CDK::Metadata').map(([id]) => id);
+    expect(others.length).toBeGreaterThan(300);
+    expect(others.filter((id) => !dependsOn.has(id))).toEqual([]);
+  });
+
   it('deploys after every other function of the stage', () => {
     const others = Object.entries(stack.functions).filter(([key]) => key !== 'migrateData');
     expect(others.length).toBeGreaterThan(15);

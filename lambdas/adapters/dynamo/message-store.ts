@@ -321,7 +321,7 @@ export class MessageStore {
   async markSent(id: string, sesMessageId: string, sent: SentLinks, at: string): Promise<void> {
     const { links, linkSet } = sent;
     const own = linkSet ? Object.fromEntries(links.flatMap((url, i) => (linkSet.links[i] === null ? [[String(i), url]] : []))) : {};
-    const kept = linkSet ? { linkSet: linkSet.id, ...(Object.keys(own).length ? { ownLinks: own } : {}) } : links.length ? { links: [...links] } : {};
+    const kept = linkSet ? { linkSet: linkSet.id, ...(Object.keys(own).length ? { ownLinks: own } : {}) } : { links: [...links] };
     await this.#update(id, { status: 'sent', sesMessageId, ...kept, sentAt: at, updatedAt: at });
   }
 
@@ -419,7 +419,10 @@ export class MessageStore {
   async getLinkSet(id: string): Promise<LinkSet | undefined> {
     const kept = linkSets.get(id);
     if (kept) return kept;
-    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: { pk: `LINKS#${id}`, sk: 'LINKS' } }));
+    const key = { TableName: this.#tables.messages, Key: { pk: `LINKS#${id}`, sk: 'LINKS' } };
+    // Stored just before the mail went out: a miss of the cheap read (a replica behind) is asked again consistently.
+    let out = await this.#db.send(new GetCommand(key));
+    if (!out.Item) out = await this.#db.send(new GetCommand({ ...key, ConsistentRead: true }));
     if (!out.Item) return undefined;
     const set = { id, template: String(out.Item.template ?? ''), links: (out.Item.links as unknown[]).map((l) => (typeof l === 'string' ? l : null)) };
     keepLinkSet(set);
@@ -803,5 +806,7 @@ export async function sentLinks(
   if (record.links) return record.links;
   if (!record.linkSet) return [];
   const set = await store.getLinkSet(record.linkSet);
-  return (set?.links ?? []).map((url, i) => record.ownLinks?.[String(i)] ?? url);
+  // Without its set (never deleted: only by hand), the recipient's own links still stand at their places.
+  const count = Math.max(set?.links.length ?? 0, ...Object.keys(record.ownLinks ?? {}).map((i) => Number(i) + 1));
+  return Array.from({ length: count }, (_, i) => record.ownLinks?.[String(i)] ?? set?.links[i] ?? null);
 }

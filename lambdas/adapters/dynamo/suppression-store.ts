@@ -6,7 +6,7 @@
  * reason the address could have: five, almost all absent, each a read unit on AWS.
  *
  * Items of the earlier layout are moved by {@link SuppressionStore.migrateStep} (the `migrateData` function, every
- * 5 minutes until it is done). Until the move is known to be done, every read also looks for them and a record of the
+ * 5 minutes until it is done; it waits 16 minutes before it moves anything). Until the move is known to be done, every read also looks for them and a record of the
  * new layout wins over one of the old for the same reason; the stores of a process stop looking once they read that
  * it is done (the `MIGRATION / suppressions-by-address` item). They are found through the sparse `legacy` index:
  * only an old item has a top-level `reason`.
@@ -23,16 +23,18 @@ const ADDRESS_SK = 'ADDRESS';
 const addressKey = (hash: string) => ({ pk: `S#${hash}`, sk: ADDRESS_SK });
 const legacyKey = (hash: string, reason: string) => ({ pk: `S#${hash}`, sk: reason });
 
-/** The move to one item per address: `startedAt` its first run, `doneAt` once no item of the old layout is left. */
+/** The move to one item per address: `startedAt` (its wait's start), `lastRunAt`, and `doneAt` once nothing old is left. */
 export const MIGRATION_KEY = { pk: 'MIGRATION', sk: 'suppressions-by-address' };
 /** The sparse index over items of the old layout (only they have a top-level `reason`), by reason. */
 export const LEGACY_INDEX = 'legacy';
 /**
- * How long after the move started a pass must begin before finding nothing ends it: any function still running
- * the code before it (writing the old layout) has finished by then (Lambda's longest run is 15 minutes, and the
- * `migrateData` function is deployed after every other one).
+ * How long after its first run the move starts moving: any function still running the code before it (writing and
+ * reading the old layout only) has finished by then (Lambda's longest run is 15 minutes; `migrateData` and its
+ * schedule are deployed after everything else of the stage, so a deployment that fails has rolled back before).
  */
 export const MIGRATION_SETTLE_MS = 16 * 60_000;
+/** A pause in the runs longer than this (two missed periods and more) means the function was gone: wait again. */
+export const MIGRATION_GAP_MS = 12 * 60_000;
 
 export interface MigrationProgress {
   /** Items of the old layout moved by this call. */
@@ -65,27 +67,36 @@ export class SuppressionStore {
         ConsistentRead: true,
       }),
     );
-    return merged(out.Items ?? []);
+    const items = out.Items ?? [];
+    if (this.#migrated) return merged(items);
+    // A Query is no snapshot: it reads the address's item (first in key order) before the old ones, so a move
+    // committed in between would be missed by both. The address's item read again after them sees it (and the move's
+    // state beside it, to stop once it is done).
+    const again = await batchGetAll(this.#db, this.#table, [addressKey(addressHash), MIGRATION_KEY]);
+    if (again.some((i) => i.pk === MIGRATION_KEY.pk && i.doneAt !== undefined)) this.#migrated = true;
+    return merged([...items.filter((i) => i.sk !== ADDRESS_SK), ...again.filter((i) => i.sk === ADDRESS_SK)]);
   }
 
   /**
    * The suppressions of many addresses at once, by address hash (an address without any is absent): one consistent
    * key per address in BatchGetItems, and, until the move to one item per address is known to be done, the keys of
-   * the old layout and the move's state beside them.
+   * the old layout and the move's state read before them.
    */
   async listMany(addressHashes: readonly string[]): Promise<Map<string, SuppressionRecord[]>> {
     const hashes = [...new Set(addressHashes)];
-    const migrated = this.#migrated;
-    const keys = [
-      ...hashes.map(addressKey),
-      ...(migrated ? [] : [MIGRATION_KEY, ...hashes.flatMap((hash) => SUPPRESSION_REASONS.map((reason) => legacyKey(hash, reason)))]),
-    ];
-    const byHash = new Map<string, Record<string, unknown>[]>();
-    for (const item of await batchGetAll(this.#db, this.#table, keys)) {
-      if (item.pk === MIGRATION_KEY.pk) {
-        if (item.doneAt !== undefined) this.#migrated = true;
-        continue;
+    const found: Record<string, unknown>[] = [];
+    if (!this.#migrated) {
+      // The old keys first, the addresses' items after them: a BatchGetItem is no snapshot, and a move committed
+      // between two of its reads could otherwise be missed by both (the old item gone, the new one not yet read).
+      const old = await batchGetAll(this.#db, this.#table, [MIGRATION_KEY, ...hashes.flatMap((hash) => SUPPRESSION_REASONS.map((reason) => legacyKey(hash, reason)))]);
+      for (const item of old) {
+        if (item.pk !== MIGRATION_KEY.pk) found.push(item);
+        else if (item.doneAt !== undefined) this.#migrated = true;
       }
+    }
+    found.push(...(await batchGetAll(this.#db, this.#table, hashes.map(addressKey))));
+    const byHash = new Map<string, Record<string, unknown>[]>();
+    for (const item of found) {
       const hash = String(item.pk).slice(2);
       byHash.set(hash, [...(byHash.get(hash) ?? []), item]);
     }
@@ -175,10 +186,14 @@ export class SuppressionStore {
   }
 
   /**
-   * One run of the move to one item per address: every item of the old layout the `legacy` index lists, moved (its
-   * record set on the address's item unless the address has one for that reason already, and the old item deleted,
-   * in one transaction conditional on the old item being unchanged), until `budgetMs` is spent. The move is done
-   * when a pass that began {@link MIGRATION_SETTLE_MS} after its first run finds nothing left.
+   * One run of the move to one item per address. The first run only notes when the move starts: nothing is moved
+   * for {@link MIGRATION_SETTLE_MS}, by when every function still running the code before has finished and a failed
+   * deployment has rolled back (the code before reads the old layout only: records moved under it would vanish for
+   * it). Runs after that move every item of the old layout the `legacy` index lists (its record set on the address's
+   * item unless the address has one for that reason already, and the old item deleted, in one transaction
+   * conditional on the old item being unchanged), until `budgetMs` is spent; the first pass that finds nothing left
+   * ends the move. Runs that stop for longer than {@link MIGRATION_GAP_MS} (the function was not deployed meanwhile:
+   * a rollback, then a new upgrade) start the wait again.
    */
   async migrateStep(now: () => Date, budgetMs: number): Promise<MigrationProgress> {
     const started = now();
@@ -187,12 +202,18 @@ export class SuppressionStore {
       this.#migrated = true;
       return { moved: 0, state: 'done' };
     }
-    const startedAt = typeof state?.startedAt === 'string' ? state.startedAt : started.toISOString();
-    if (!state) {
-      await this.#db.send(
-        new UpdateCommand({ TableName: this.#table, Key: MIGRATION_KEY, UpdateExpression: 'SET startedAt = if_not_exists(startedAt, :s)', ExpressionAttributeValues: { ':s': startedAt } }),
-      );
-    }
+    const lastRun = typeof state?.lastRunAt === 'string' ? Date.parse(state.lastRunAt) : Number.NaN;
+    const restart = !(started.getTime() - lastRun <= MIGRATION_GAP_MS);
+    const startedAt = restart || typeof state?.startedAt !== 'string' ? started.toISOString() : state.startedAt;
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: MIGRATION_KEY,
+        UpdateExpression: 'SET startedAt = :s, lastRunAt = :now',
+        ExpressionAttributeValues: { ':s': startedAt, ':now': started.toISOString() },
+      }),
+    );
+    if (started.getTime() - Date.parse(startedAt) < MIGRATION_SETTLE_MS) return { moved: 0, state: 'more' };
     let moved = 0;
     let found = 0;
     for (const reason of SUPPRESSION_REASONS) {
@@ -217,7 +238,7 @@ export class SuppressionStore {
         cursor = page.LastEvaluatedKey;
       } while (cursor);
     }
-    if (found > 0 || started.getTime() - Date.parse(startedAt) < MIGRATION_SETTLE_MS) return { moved, state: 'more' };
+    if (found > 0) return { moved, state: 'more' };
     await this.#db.send(
       new UpdateCommand({ TableName: this.#table, Key: MIGRATION_KEY, UpdateExpression: 'SET doneAt = :d', ExpressionAttributeValues: { ':d': now().toISOString() } }),
     );

@@ -67,9 +67,12 @@ describe('ensureTables on an existing table', () => {
     expect((await doc.send(new GetCommand({ TableName: name, Key: MIGRATION_KEY }))).Item).toBeUndefined();
     const store = new SuppressionStore(sdkDb(doc), { suppressions: name } as TableNames);
     expect(await store.listMany(['h1'])).toEqual(new Map([['h1', [old]]]));
-    const start = new Date('2026-12-06T12:00:00.000Z');
-    expect(await store.migrateStep(() => start, 60_000)).toEqual({ moved: 1, state: 'more' });
-    expect(await store.migrateStep(() => new Date(start.getTime() + MIGRATION_SETTLE_MS), 60_000)).toEqual({ moved: 0, state: 'done' });
+    // The runs of migrateData: the first notes the start, the ones after the settle time move, and end the move.
+    const at = (minutes: number) => () => new Date(Date.parse('2026-12-06T12:00:00.000Z') + minutes * 60_000);
+    expect(await store.migrateStep(at(0), 60_000)).toEqual({ moved: 0, state: 'more' });
+    expect(await store.migrateStep(at(10), 60_000)).toEqual({ moved: 0, state: 'more' });
+    expect(await store.migrateStep(at(MIGRATION_SETTLE_MS / 60_000), 60_000)).toEqual({ moved: 1, state: 'more' });
+    expect(await store.migrateStep(at(MIGRATION_SETTLE_MS / 60_000 + 5), 60_000)).toEqual({ moved: 0, state: 'done' });
     const items = (await doc.send(new QueryCommand({ TableName: name, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'S#h1' } }))).Items;
     expect(items).toEqual([{ pk: 'S#h1', sk: 'ADDRESS', hard_bounce: old }]);
 

@@ -51,8 +51,10 @@ describe('parseSettings', () => {
         return false;
       }
     };
-    expect(['unsubscribe@mail.example.com', "o'brien@example.com", 'u+tag@xn--bcher-kva.de'].filter(accepts)).toHaveLength(3);
+    expect(['unsubscribe@mail.example.com', "o'brien@example.com", 'u+tag@xn--bcher-kva.de', 'Unsubscribe@Mail.Example.com'].filter(accepts)).toHaveLength(4);
     expect(['x@y', 'a@b', '.a@b.example', 'Name <a@b.example>', ' a@b.example', 'a@b.example\r\nBcc: c@d.example', 'a@@b.example'].filter(accepts)).toEqual([]);
+    // It goes into mailto: URLs and a DMARC record: characters with a meaning there, and a domain not yet in ASCII.
+    expect(['a?b@mail.example.com', 'a#b@mail.example.com', 'a%b@mail.example.com', 'a!b@mail.example.com', 'u@bücher.de'].filter(accepts)).toEqual([]);
   });
 });
 
