@@ -23,7 +23,7 @@ const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'conf
  * journey: they load the send path and its schemas, zod included (258–266 KiB). Every public route's stores send
  * through the lean DynamoDB client (adapters/dynamo/lean-db.ts), so none bundles the SDK's: the pages are 277–285 KiB in
  * all (464–472 with it). Then the schemas left the domain and the settings were checked by hand, so the pages lost zod
- * too: 150–158 KiB (169–177 in all). Lower a budget as a bundle shrinks; never raise it without saying why here.
+ * too: 150–158 KiB (169–177 in all); the suppressions' move and the record's link set added ~5 KiB (155–163, 174–182). Lower a budget as a bundle shrinks; never raise it without saying why here.
  */
 const BYTE_BUDGET: Readonly<Record<(typeof PUBLIC_ROUTES)[number], number>> = {
   openPixel: 150 * 1024,
@@ -120,7 +120,7 @@ describe.each(PUBLIC_ROUTES)('public route %s', (key) => {
 });
 
 describe.each(PUBLIC_ROUTES.filter((key) => !LEAN_ROUTES.has(key)))('public page %s', (key) => {
-  // Issue 17 asked ≤ 300 KiB with a tree-shaken SDK; without zod, 169–177 KiB.
+  // Issue 17 asked ≤ 300 KiB with a tree-shaken SDK; without zod, 174–182 KiB.
   it('ships under 200 KiB in all, what it uses of the SDK included (issue 17)', () => {
     expect(bundles.get(key)!.bytes).toBeLessThan(200 * 1024);
   });
