@@ -6,10 +6,10 @@
  * reason the address could have: five, almost all absent, each a read unit on AWS.
  *
  * Items of the earlier layout are moved by {@link SuppressionStore.migrateStep} (the `migrateData` function, every
- * 5 minutes until it is done; it waits 16 minutes before it moves anything). Until the move is known to be done, every read also looks for them and a record of the
- * new layout wins over one of the old for the same reason; the stores of a process stop looking once they read that
- * it is done (the `MIGRATION / suppressions-by-address` item). They are found through the sparse `legacy` index:
- * only an old item has a top-level `reason`.
+ * 5 minutes until it is done; it waits 16 minutes before it moves anything), found through the sparse `legacy` index
+ * (only an old item has a top-level `reason`). Until the move is known to be done, every read also looks for them and
+ * a record of the new layout wins over one of the old for the same reason; a store stops looking once it reads that
+ * the move is done (the `MIGRATION / suppressions-by-address` item).
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, DeleteCommand, type Db } from './db.ts';
 import { SUPPRESSION_REASONS } from '../../domain/decide.ts';
