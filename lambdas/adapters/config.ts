@@ -34,6 +34,34 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Throws one {@link ConfigError} naming every problem found under `heading` ("Sendwell branding is invalid"), if any. */
+function failOnProblems(heading: string, problems: readonly string[]): void {
+  if (problems.length > 0) throw new ConfigError(`${heading}: ${problems.join('; ')}`);
+}
+
+/** Reads one variable: its value, or what is wrong with it. */
+export type EnvRule<T> = (raw: string | undefined) => { readonly value: T } | { readonly problem: string };
+
+/**
+ * Reads every variable of `rules` from `env`; throws a {@link ConfigError} naming every bad one (`what` says which
+ * settings). The way each group of settings is read (settings.ts, full-container.ts, the base URL below).
+ */
+export function readEnv<R extends Record<string, EnvRule<unknown>>>(
+  env: NodeJS.ProcessEnv,
+  what: string,
+  rules: R,
+): { [K in keyof R]: R[K] extends EnvRule<infer T> ? T : never } {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, rule] of Object.entries(rules)) {
+    const read = rule(env[name]);
+    if ('problem' in read) problems.push(`${name}: ${read.problem}`);
+    else out[name] = read.value;
+  }
+  failOnProblems(`Sendwell ${what} are invalid`, problems);
+  return out as { [K in keyof R]: R[K] extends EnvRule<infer T> ? T : never };
+}
+
 /** Parses `env` (default `process.env`); throws a {@link ConfigError} naming every missing or bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -51,7 +79,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const dynamodbEndpoint = endpoint(ENV.dynamodbEndpoint);
   const sesEndpoint = endpoint(ENV.sesEndpoint);
-  if (problems.length > 0) throw new ConfigError(`Sendwell configuration is invalid: ${problems.join('; ')}`);
+  failOnProblems('Sendwell configuration is invalid', problems);
   return {
     stage: env[ENV.stage] ?? 'local',
     region: env.AWS_REGION ?? 'us-east-1',
@@ -68,9 +96,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * @throws {ConfigError} naming the variable when it is missing or not an http(s) URL.
  */
 export function parsePublicBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
-  const read = checkPublicBaseUrl(env[ENV.publicBaseUrl]);
-  if ('problem' in read) throw new ConfigError(`Sendwell sending settings are invalid: ${ENV.publicBaseUrl}: ${read.problem}`);
-  return read.value;
+  return readEnv(env, 'sending settings', { [ENV.publicBaseUrl]: checkPublicBaseUrl })[ENV.publicBaseUrl];
 }
 
 /** The rule of `SENDWELL_PUBLIC_BASE_URL`, wherever it is read: an http(s) URL, kept without a trailing slash. */
@@ -116,7 +142,7 @@ export function parseBranding(env: NodeJS.ProcessEnv = process.env): Branding {
   }
   const postalAddress = present(env[ENV.postalAddress]);
   if (postalAddress !== undefined && postalAddress.length > 500) problems.push(`${ENV.postalAddress}: at most 500 characters`);
-  if (problems.length > 0) throw new ConfigError(`Sendwell branding is invalid: ${problems.join('; ')}`);
+  failOnProblems('Sendwell branding is invalid', problems);
   const display = /^\s*"?([^"<]+?)"?\s*<[^>]+>\s*$/.exec(env[ENV.fromAddress] ?? '')?.[1]?.trim();
   const senderName = name ?? display;
   return {

@@ -1,33 +1,13 @@
 /**
  * The sending settings (base URL of the public pages, From, postal address, configuration set, unsubscribe mailbox)
- * from the environment, and the one way every group of settings is read from it: each variable checked by a small
- * rule, every bad one named in one message. Hand-checked rather than through zod: the preference page and the confirm
- * link read them, and a validation library at their cold start is what a recipient would wait for.
+ * from the environment, read with `readEnv` (config.ts), and the rules the other groups of settings are made of.
+ * Hand-checked rather than through zod: the preference page and the confirm link read them, and a validation library
+ * at their cold start is what a recipient would wait for.
  */
 import type { Settings } from '../services/deps.ts';
 import { ENV } from '../wiring/env-keys.ts';
 import { isBareAddress } from '../domain/email-address.ts';
-import { checkPublicBaseUrl } from './config.ts';
-
-/** Reads one variable: its value, or what is wrong with it. */
-export type EnvRule<T> = (raw: string | undefined) => { readonly value: T } | { readonly problem: string };
-
-/** Reads every variable of `rules` from `env`; throws one message naming every bad one (`what` says which settings). */
-export function readEnv<R extends Record<string, EnvRule<unknown>>>(
-  env: NodeJS.ProcessEnv,
-  what: string,
-  rules: R,
-): { [K in keyof R]: R[K] extends EnvRule<infer T> ? T : never } {
-  const out: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [name, rule] of Object.entries(rules)) {
-    const read = rule(env[name]);
-    if ('problem' in read) problems.push(`${name}: ${read.problem}`);
-    else out[name] = read.value;
-  }
-  if (problems.length > 0) throw new Error(`Sendwell ${what} are invalid: ${problems.join('; ')}`);
-  return out as { [K in keyof R]: R[K] extends EnvRule<infer T> ? T : never };
-}
+import { checkPublicBaseUrl, readEnv, type EnvRule } from './config.ts';
 
 /** Text of at least `min` characters; `hint` says what to set when it is missing or shorter. */
 export const text =

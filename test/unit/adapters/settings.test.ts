@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseRetentionDays, parseSending } from '../../../lambdas/adapters/full-container.ts';
-import { optionalNumber, parseSettings, readEnv } from '../../../lambdas/adapters/settings.ts';
+import { readEnv } from '../../../lambdas/adapters/config.ts';
+import { optionalNumber, parseSettings } from '../../../lambdas/adapters/settings.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 
 const mail = {
