@@ -73,7 +73,7 @@ export class SuppressionStore {
     // committed in between would be missed by both. The address's item read again after them sees it (and the move's
     // state beside it, to stop once it is done).
     const again = await batchGetAll(this.#db, this.#table, [addressKey(addressHash), MIGRATION_KEY]);
-    if (again.some((i) => i.pk === MIGRATION_KEY.pk && i.doneAt !== undefined)) this.#migrated = true;
+    this.#learn(again.find((i) => i.pk === MIGRATION_KEY.pk));
     return merged([...items.filter((i) => i.sk !== ADDRESS_SK), ...again.filter((i) => i.sk === ADDRESS_SK)]);
   }
 
@@ -91,7 +91,7 @@ export class SuppressionStore {
       const old = await batchGetAll(this.#db, this.#table, [MIGRATION_KEY, ...hashes.flatMap((hash) => SUPPRESSION_REASONS.map((reason) => legacyKey(hash, reason)))]);
       for (const item of old) {
         if (item.pk !== MIGRATION_KEY.pk) found.push(item);
-        else if (item.doneAt !== undefined) this.#migrated = true;
+        else this.#learn(item);
       }
     }
     found.push(...(await batchGetAll(this.#db, this.#table, hashes.map(addressKey))));
@@ -110,15 +110,7 @@ export class SuppressionStore {
 
   /** Adds or replaces the record of `record.reason`. */
   async put(addressHash: string, record: SuppressionRecord): Promise<void> {
-    await this.#db.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: addressKey(addressHash),
-        UpdateExpression: 'SET #r = :r',
-        ExpressionAttributeNames: { '#r': record.reason },
-        ExpressionAttributeValues: { ':r': record },
-      }),
-    );
+    await this.#db.send(new UpdateCommand(this.#setReason(addressHash, record)));
   }
 
   /**
@@ -129,14 +121,10 @@ export class SuppressionStore {
   async putIfNew(addressHash: string, record: SuppressionRecord): Promise<boolean> {
     const permanent = record.expiresAt === undefined;
     const values = permanent ? {} : { ':expires': record.expiresAt };
-    const update = {
-      TableName: this.#table,
-      Key: addressKey(addressHash),
-      UpdateExpression: 'SET #r = :r',
-      ConditionExpression: permanent ? 'attribute_not_exists(#r) OR attribute_exists(#r.expiresAt)' : 'attribute_not_exists(#r) OR #r.expiresAt < :expires',
-      ExpressionAttributeNames: { '#r': record.reason },
-      ExpressionAttributeValues: { ':r': record, ...values },
-    };
+    const update = this.#setReason(addressHash, record, {
+      expression: permanent ? 'attribute_not_exists(#r) OR attribute_exists(#r.expiresAt)' : 'attribute_not_exists(#r) OR #r.expiresAt < :expires',
+      values,
+    });
     try {
       if (await this.#isMigrated()) {
         await this.#db.send(new UpdateCommand(update));
@@ -197,11 +185,8 @@ export class SuppressionStore {
    */
   async migrateStep(now: () => Date, budgetMs: number): Promise<MigrationProgress> {
     const started = now();
-    const state = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: MIGRATION_KEY, ConsistentRead: true }))).Item;
-    if (state?.doneAt !== undefined) {
-      this.#migrated = true;
-      return { moved: 0, state: 'done' };
-    }
+    const state = await this.#readState();
+    if (this.#migrated) return { moved: 0, state: 'done' };
     const lastRun = typeof state?.lastRunAt === 'string' ? Date.parse(state.lastRunAt) : Number.NaN;
     const restart = !(started.getTime() - lastRun <= MIGRATION_GAP_MS);
     const startedAt = restart || typeof state?.startedAt !== 'string' ? started.toISOString() : state.startedAt;
@@ -263,19 +248,7 @@ export class SuppressionStore {
     try {
       await this.#db.send(
         new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.#table,
-                Key: addressKey(hash),
-                UpdateExpression: 'SET #r = :r',
-                ConditionExpression: 'attribute_not_exists(#r)',
-                ExpressionAttributeNames: { '#r': record.reason },
-                ExpressionAttributeValues: { ':r': record },
-              },
-            },
-            { Delete: unchanged },
-          ],
+          TransactItems: [{ Update: this.#setReason(hash, record, { expression: 'attribute_not_exists(#r)' }) }, { Delete: unchanged }],
         }),
       );
       return true;
@@ -296,10 +269,32 @@ export class SuppressionStore {
 
   /** Whether the move is known to be done: read once per store until it is. */
   async #isMigrated(): Promise<boolean> {
-    if (this.#migrated) return true;
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: MIGRATION_KEY, ConsistentRead: true }));
-    if (out.Item?.doneAt !== undefined) this.#migrated = true;
+    if (!this.#migrated) await this.#readState();
     return this.#migrated;
+  }
+
+  /** The move's state item (consistent), learnt from. */
+  async #readState(): Promise<Record<string, unknown> | undefined> {
+    const state = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: MIGRATION_KEY, ConsistentRead: true }))).Item;
+    this.#learn(state);
+    return state;
+  }
+
+  /** Every read of the move's state item goes through here: once it says done, this store reads the new layout only. */
+  #learn(state: Record<string, unknown> | undefined): void {
+    if (state?.doneAt !== undefined) this.#migrated = true;
+  }
+
+  /** An update that sets the record of `record.reason` on the address's item, on `condition` when given. */
+  #setReason(addressHash: string, record: SuppressionRecord, condition?: { readonly expression: string; readonly values?: Record<string, unknown> }) {
+    return {
+      TableName: this.#table,
+      Key: addressKey(addressHash),
+      UpdateExpression: 'SET #r = :r',
+      ...(condition ? { ConditionExpression: condition.expression } : {}),
+      ExpressionAttributeNames: { '#r': record.reason },
+      ExpressionAttributeValues: { ':r': record, ...condition?.values },
+    };
   }
 
   async #deleteIfEmpty(addressHash: string): Promise<void> {
