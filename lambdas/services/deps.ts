@@ -88,6 +88,7 @@ export interface Deps {
     | 'clicksSince'
     | 'putLinkSet'
     | 'getLinkSet'
+    | 'sentLinks'
     | 'reclassifyClick'
     | 'idsByRecipient'
     | 'existing'

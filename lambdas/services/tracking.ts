@@ -10,14 +10,13 @@ import { BURST_SECONDS, classifyEngagement, isBurst } from '../domain/engagement
 import { safeUrl } from '../domain/hrefs.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
-import { sentLinks } from '../adapters/dynamo/message-store.ts';
 import type { StoredProfile } from '../adapters/dynamo/recipient-store.ts';
 import type { MessageRecord } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
 
 /** What opens and clicks use: the public tracking functions build no more than this (adapters/public-container.ts). */
 export type TrackingDeps = Pick<Deps, 'clock' | 'keys'> & {
-  readonly messages: Pick<Deps['messages'], 'getRecord' | 'recordOpen' | 'recordClick' | 'touchEngagement' | 'getLinkSet' | 'clicksSince' | 'reclassifyClick'>;
+  readonly messages: Pick<Deps['messages'], 'getRecord' | 'recordOpen' | 'recordClick' | 'touchEngagement' | 'getLinkSet' | 'sentLinks' | 'clicksSince' | 'reclassifyClick'>;
   readonly recipients: Pick<Deps['recipients'], 'getProfile'>;
 };
 
@@ -103,7 +102,7 @@ export async function resolveClick(deps: TrackingDeps, token: string, signal: Re
     return profile ? { kind: 'invalid' } : { kind: 'erased' };
   }
   // The record keeps the recipient's own links and the id of the template's shared set (read once per process).
-  const links = await sentLinks(deps.messages, record);
+  const links = await deps.messages.sentLinks(record);
   const stored = links[linkIndex];
   const url = stored ? safeUrl(stored) : undefined;
   if (!url?.ok || url.scheme === 'mailto:') return { kind: 'invalid' };

@@ -80,9 +80,12 @@ export interface SentLinks {
 /**
  * A message record as the stores keep it: the API's fields, and where its tracked links are — `links` (records sent
  * before 2026-12-06, and mail whose every link depended on the recipient) or the shared set's id and the recipient's
- * own links by index. {@link MessageStore.get} hands the API the links resolved; {@link sentLinks} resolves them.
+ * own links by index. {@link MessageStore.get} hands the API the links resolved; {@link MessageStore.sentLinks} resolves them.
  */
 export type StoredMessageRecord = MessageRecord & { readonly linkSet?: string; readonly ownLinks?: Readonly<Record<string, string>> };
+
+/** What the store reads of a record: the API's fields and where its links are. */
+const STORED_MESSAGE_FIELDS = [...MESSAGE_FIELDS, 'linkSet', 'ownLinks'];
 
 /** Link sets read or written by this process, by id: content-addressed, so a copy never goes stale. */
 const linkSets = new Map<string, LinkSet>();
@@ -429,6 +432,19 @@ export class MessageStore {
     return set;
   }
 
+  /**
+   * A message's tracked links by index, as sent: its own `links`, or the shared set's with the recipient's own links in
+   * their places. `null` where a link cannot be found (its set is gone: never deleted, so only by hand).
+   */
+  async sentLinks(record: Pick<StoredMessageRecord, 'links' | 'linkSet' | 'ownLinks'>): Promise<readonly (string | null)[]> {
+    if (record.links) return record.links;
+    if (!record.linkSet) return [];
+    const set = await this.getLinkSet(record.linkSet);
+    // Without its set, the recipient's own links still stand at their places.
+    const count = Math.max(set?.links.length ?? 0, ...Object.keys(record.ownLinks ?? {}).map((i) => Number(i) + 1));
+    return Array.from({ length: count }, (_, i) => record.ownLinks?.[String(i)] ?? set?.links[i] ?? null);
+  }
+
   /** The record alone (no events): one consistent GetItem, for the hot public paths. */
   async getRecord(id: string): Promise<StoredMessageRecord | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
@@ -571,9 +587,10 @@ export class MessageStore {
     const item = items.find((i) => i.sk === 'MSG');
     if (!item) return undefined;
     // The API's record: its links resolved, where they are kept left out.
-    const { linkSet, ownLinks, ...record } = this.#toRecord(item, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
+    const stored = this.#toRecord(item, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
+    const { linkSet, ownLinks: _own, ...record } = stored;
     if (record.links || !linkSet) return record;
-    return { ...record, links: (await sentLinks(this, { linkSet, ...(ownLinks ? { ownLinks } : {}) })).map((l) => l ?? '') };
+    return { ...record, links: (await this.sentLinks(stored)).map((l) => l ?? '') };
   }
 
   /**
@@ -790,23 +807,7 @@ export class MessageStore {
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): StoredMessageRecord {
     return project<StoredMessageRecord>(
       { ...item, events: events.map((e) => ({ at: e.at, type: e.type, ...(e.detail ? { detail: e.detail } : {}) })) },
-      [...MESSAGE_FIELDS, 'linkSet', 'ownLinks'],
+      STORED_MESSAGE_FIELDS,
     );
   }
-}
-
-/**
- * A message's tracked links by index, as sent: its own `links`, or the shared set's with the recipient's own links in
- * their places. `null` where a link cannot be found (its set is gone: never deleted, so only by hand).
- */
-export async function sentLinks(
-  store: Pick<MessageStore, 'getLinkSet'>,
-  record: Pick<StoredMessageRecord, 'links' | 'linkSet' | 'ownLinks'>,
-): Promise<readonly (string | null)[]> {
-  if (record.links) return record.links;
-  if (!record.linkSet) return [];
-  const set = await store.getLinkSet(record.linkSet);
-  // Without its set (never deleted: only by hand), the recipient's own links still stand at their places.
-  const count = Math.max(set?.links.length ?? 0, ...Object.keys(record.ownLinks ?? {}).map((i) => Number(i) + 1));
-  return Array.from({ length: count }, (_, i) => record.ownLinks?.[String(i)] ?? set?.links[i] ?? null);
 }
