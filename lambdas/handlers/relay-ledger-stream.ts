@@ -1,5 +1,6 @@
 /**
- * The consent ledger's change stream → partner webhooks. Only inserted entries are relayed (the ledger is
+ * The consent ledger's change stream → partner webhooks, and the one thing an entry sets off in Sendwell itself: the
+ * lift of an erasure tombstone that an opt-in on a public page ledgered (services/privacy.ts `liftLedgeredTombstone`). Only inserted entries are relayed (the ledger is
  * append-only; removals are erasure, which relays its own `recipient.erased` entry). Deliveries that fail are kept
  * for replay, so a partner being down never blocks the stream; a record this handler cannot read is reported as a
  * batch item failure so Lambda retries it and, after that, sends it to the on-failure destination.
@@ -14,6 +15,7 @@ import { logger } from '../adapters/logger.ts';
 import { partners } from '../adapters/partners.ts';
 import { container } from '../adapters/container.ts';
 import { relayLedger, type LedgerRecord, type RelayDeps } from '../services/partner-relay.ts';
+import { liftLedgeredTombstone } from '../services/privacy.ts';
 
 /** Enough for one more record against a partner that times out on every attempt. */
 const TIME_RESERVE_MS = 20_000;
@@ -35,6 +37,8 @@ export const makeHandler = (relayOf: () => RelayDeps) => async (event: DynamoDBS
     if (!record.dynamodb.NewImage.pk?.S?.startsWith('R#')) continue;
     try {
       const entry = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>) as LedgerRecord;
+      // What the entry sets off here first (a retry repeats it harmlessly): a tombstone lift a public page ledgered.
+      if (await liftLedgeredTombstone(relay.deps, entry)) logger.info('erasure tombstone lifted by a ledgered opt-in');
       const report = await relayLedger(relay, [entry]);
       if (report.failed > 0) logger.warn('partner delivery kept for replay', { failed: report.failed });
     } catch (e) {

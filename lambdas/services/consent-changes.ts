@@ -8,6 +8,7 @@ import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
+import type { RuntimeKeys } from '../adapters/keys.ts';
 import type { ConsentChange, LedgerEntry, PreferencesChange, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { ledgerEntry, type LedgerContext } from './recipient-records.ts';
@@ -18,6 +19,24 @@ export type ConsentDeps = Pick<Deps, 'keys' | 'clock'> & {
   readonly suppressions: Pick<Deps['suppressions'], 'list' | 'remove'>;
   readonly messages: Pick<Deps['messages'], 'count'>;
 };
+
+/**
+ * The actor of a recipient's own changes, made on the public pages (preference page, confirm link, unsubscribe).
+ * Their functions may read suppressions but never write them (lambdas/wiring/table-access.ts `RECIPIENT_PAGE`): the
+ * tombstone lift such an opt-in ledgers is carried out by the ledger's reader (privacy.ts `liftLedgeredTombstone`,
+ * which carries out every lift ledgered; any other actor's is done at once as well, so their next send goes out).
+ */
+export const RECIPIENT_ACTOR: Actor = 'recipient';
+
+const liftsAtOnce = (actor: Actor) => actor !== RECIPIENT_ACTOR;
+
+/** Whether the address of `agg` carries an erasure tombstone. */
+export const hasTombstone = async (deps: Pick<ConsentDeps, 'suppressions'>, agg: RecipientAggregate) =>
+  (await deps.suppressions.list(agg.profile.addressHash)).some((s) => s.reason === 'erased');
+
+/** The ledger entry of a tombstone lifted by a fresh opt-in with evidence (`ctx`). */
+export const tombstoneLifted = (keys: RuntimeKeys, who: { id: string; country?: string | undefined }, ctx: LedgerContext, at: string): LedgerEntry =>
+  ledgerEntry(keys, who, 'suppression:erased', 'active', 'lifted', { ...ctx, note: 'fresh opt-in with evidence after erasure' }, at);
 
 /** `changed`: something was written; `status`: the topic's consent now. */
 export interface ConsentOutcome {
@@ -46,17 +65,16 @@ export async function changeConsent(deps: ConsentDeps, read: RecipientAggregate,
     const at = deps.clock().toISOString();
     const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
     const who = { id, country: agg.profile.country };
-    // An erasure tombstone on this address is lifted only by a fresh, explicit opt-in that carries its evidence.
-    const liftTombstone =
-      change.status === 'opted_in' && change.evidence?.at !== undefined &&
-      (await deps.suppressions.list(agg.profile.addressHash)).some((s) => s.reason === 'erased');
+    // An erasure tombstone on this address is lifted only by a fresh, explicit opt-in that carries its evidence and
+    // counts now (a pending one lifts it when confirmed: recipients.ts confirmOptIn).
+    const liftTombstone = nextStatus === 'opted_in' && change.evidence?.at !== undefined && (await hasTombstone(deps, agg));
     try {
       await deps.recipients.apply(id, {
         at,
         consents: [{ previous: current?.status, next: { topic: topic.id, status: nextStatus, updatedAt: at, source: change.source } }],
         ledger: [
           ledgerEntry(keys, who, `topic:${topic.id}`, current?.status ?? null, nextStatus, ctx, at),
-          ...(liftTombstone ? [ledgerEntry(keys, who, 'suppression:erased', 'active', 'lifted', { ...ctx, note: 'fresh opt-in with evidence after erasure' }, at)] : []),
+          ...(liftTombstone ? [tombstoneLifted(keys, who, ctx, at)] : []),
         ],
       });
     } catch (e) {
@@ -68,7 +86,7 @@ export async function changeConsent(deps: ConsentDeps, read: RecipientAggregate,
       }
       throw e;
     }
-    if (liftTombstone) await deps.suppressions.remove(agg.profile.addressHash, 'erased');
+    if (liftTombstone && liftsAtOnce(actor)) await deps.suppressions.remove(agg.profile.addressHash, 'erased', { madeBefore: at });
     if (nextStatus === 'opted_out') await countUnsubscribe(deps, at, change.source, { ...dims, topic: topic.id });
     return { changed: true, status: nextStatus };
   }

@@ -10,7 +10,7 @@ import type { Partner } from '../adapters/partners.ts';
 import type { Deps } from './deps.ts';
 
 export interface RelayDeps {
-  readonly deps: Pick<Deps, 'recipients' | 'clock'>;
+  readonly deps: Pick<Deps, 'recipients' | 'suppressions' | 'clock'>;
   readonly partners: () => Promise<Partner[]>;
   readonly failures: Pick<RelayStore, 'saveFailure' | 'failures' | 'remove'>;
   /** Waits between attempts of one delivery (ms). @default [250, 1000] */

@@ -1,7 +1,8 @@
 /**
  * The rights the policies promise: see everything held about a person (export), prove consent, and delete (erase),
  * keeping only a keyed hash of the address as a tombstone so it can never become mailable for marketing again by
- * accident. A fresh explicit opt-in with evidence lifts the tombstone (see `setConsent`).
+ * accident. A fresh explicit opt-in with evidence lifts the tombstone (consent-changes.ts, and the confirm link:
+ * recipients.ts `confirmOptIn`); {@link liftLedgeredTombstone} carries out what the ledger records of it.
  */
 import { campaignMessageId } from '../domain/campaign.ts';
 import { SendwellError } from '../domain/errors.ts';
@@ -37,6 +38,23 @@ export async function exportRecipient(deps: Deps, id: string): Promise<Recipient
     suppressions: recipient.suppressions,
     messages,
   };
+}
+
+/**
+ * Carries out the lift of an erasure tombstone a ledger entry records (`suppression:erased` → `lifted`). The
+ * ledger's reader calls it for every new entry (handlers/relay-ledger-stream.ts): a lift ledgered on a public page,
+ * whose function may not write suppressions, is done a moment later; one done at once already (the admin API) finds
+ * nothing to do. Only a tombstone made before the entry goes, and only while the person is there: someone erased
+ * again since keeps the new one. True when this call lifted it.
+ */
+export async function liftLedgeredTombstone(
+  deps: { readonly recipients: Pick<Deps['recipients'], 'getProfile'>; readonly suppressions: Pick<Deps['suppressions'], 'remove'> },
+  entry: { readonly pk: string; readonly subject: string; readonly to: string | null; readonly at: string },
+): Promise<boolean> {
+  if (entry.subject !== 'suppression:erased' || entry.to !== 'lifted' || !entry.pk.startsWith('R#')) return false;
+  const profile = await deps.recipients.getProfile(entry.pk.slice(2));
+  if (!profile) return false;
+  return (await deps.suppressions.remove(profile.addressHash, 'erased', { madeBefore: entry.at })) !== undefined;
 }
 
 export interface ErasureReport {

@@ -8,7 +8,7 @@ import type { ConsentStatus } from '../domain/decide.ts';
 import type { Evidence } from '../schemas/fields.ts';
 import type { Recipient, Topic } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
-import { changeConsent, changePreferences, type ConsentDeps } from './consent-changes.ts';
+import { changeConsent, changePreferences, RECIPIENT_ACTOR, type ConsentDeps } from './consent-changes.ts';
 import { toRecipient } from './recipient-view.ts';
 import { setConsent } from './recipients.ts';
 
@@ -70,7 +70,7 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
   };
   const agg = Object.keys(prefs).length > 0 ? await deps.recipients.get(recipientId) : undefined;
   if (agg) {
-    await changePreferences(deps, agg, { ...prefs, source: 'preference_page', evidence }, 'recipient');
+    await changePreferences(deps, agg, { ...prefs, source: 'preference_page', evidence }, RECIPIENT_ACTOR);
     if (prefs.unsubscribedAll !== undefined) changes.push(prefs.unsubscribedAll ? 'unsubscribed from all marketing' : 'marketing you chose is back on');
     if (prefs.tracking !== undefined) changes.push(prefs.tracking ? 'open and click tracking on' : 'open and click tracking off');
     if (prefs.doNotSell !== undefined) changes.push(prefs.doNotSell ? 'your information will not be sold or shared' : 'sharing allowed');
@@ -82,13 +82,13 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
 export async function honorGpc(deps: ConsentDeps, recipientId: string, evidence: Evidence): Promise<boolean> {
   const agg = await deps.recipients.get(recipientId);
   if (!agg || agg.profile.doNotSell === true) return false;
-  await changePreferences(deps, agg, { doNotSell: true, source: 'gpc', evidence }, 'recipient');
+  await changePreferences(deps, agg, { doNotSell: true, source: 'gpc', evidence }, RECIPIENT_ACTOR);
   return true;
 }
 
 /** A ticked topic, with all an opt-in sets off (a confirmation mail, a journey: services/recipients.ts). */
 async function optIn(deps: Deps, recipientId: string, topic: Topic, evidence: Evidence): Promise<ConsentStatus | undefined> {
-  const after = await setConsent(deps, recipientId, topic.id, { status: 'opted_in', source: 'preference_page', evidence }, 'recipient');
+  const after = await setConsent(deps, recipientId, topic.id, { status: 'opted_in', source: 'preference_page', evidence }, RECIPIENT_ACTOR);
   return after.consents[topic.id]?.status;
 }
 
@@ -99,5 +99,5 @@ async function optIn(deps: Deps, recipientId: string, topic: Topic, evidence: Ev
 async function optOut(deps: ConsentDeps, recipientId: string, topic: Topic, evidence: Evidence): Promise<ConsentStatus | undefined> {
   const agg = await deps.recipients.get(recipientId);
   if (!agg) return undefined;
-  return (await changeConsent(deps, agg, topic, { status: 'opted_out', source: 'preference_page', evidence }, 'recipient')).status;
+  return (await changeConsent(deps, agg, topic, { status: 'opted_out', source: 'preference_page', evidence }, RECIPIENT_ACTOR)).status;
 }

@@ -19,7 +19,7 @@ import {
   type InitialConsent,
   type LedgerContext,
 } from './recipient-records.ts';
-import { changeConsent, changePreferences } from './consent-changes.ts';
+import { changeConsent, changePreferences, hasTombstone, RECIPIENT_ACTOR, tombstoneLifted } from './consent-changes.ts';
 import { sendMessage } from './send.ts';
 import { fireTrigger, sendsWelcome } from './journeys.ts';
 import type { Journey } from '../schemas/journeys.ts';
@@ -148,10 +148,15 @@ export async function confirmOptIn(
   if (current?.status !== 'pending') return 'not_pending';
   const keys = await deps.keys();
   const at = deps.clock().toISOString();
+  const who = { id: recipientId, country: agg.profile.country };
+  const ctx = { source: 'confirmation', actor: RECIPIENT_ACTOR, evidence } as const;
+  // A confirmed opt-in is the freshest evidence there is: it lifts an erasure tombstone (the ledger's reader does,
+  // this is a recipient's page: consent-changes.ts RECIPIENT_ACTOR).
+  const lift = await hasTombstone(deps, agg);
   await deps.recipients.apply(recipientId, {
     at,
     consents: [{ previous: 'pending', next: { topic: topicId, status: 'opted_in', updatedAt: at, confirmedAt: at, source: 'confirmation' } }],
-    ledger: [ledgerEntry(keys, { id: recipientId, country: agg.profile.country }, `topic:${topicId}`, 'pending', 'opted_in', { source: 'confirmation', actor: 'recipient', evidence }, at)],
+    ledger: [ledgerEntry(keys, who, `topic:${topicId}`, 'pending', 'opted_in', ctx, at), ...(lift ? [tombstoneLifted(keys, who, ctx, at)] : [])],
   });
   await fireTrigger(deps, recipientId, { optedIn: topicId }, { inline: false });
   return 'confirmed';

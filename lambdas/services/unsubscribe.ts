@@ -5,7 +5,7 @@
  */
 import type { Evidence } from '../schemas/fields.ts';
 import type { Topic } from '../schemas/model.ts';
-import { changeConsent, changePreferences, type ConsentDeps } from './consent-changes.ts';
+import { changeConsent, changePreferences, RECIPIENT_ACTOR, type ConsentDeps } from './consent-changes.ts';
 import { dimsOf, type Deps } from './deps.ts';
 
 export type UnsubscribeScope = 'topic' | 'all';
@@ -45,7 +45,7 @@ export async function unsubscribe(
   if (!agg) return { outcome: 'unknown_recipient', ...found };
   // The token binds the message to this recipient; a record that says otherwise is not theirs to count under.
   const dims = message?.recipientId === target.recipientId ? dimsOf(message) : {};
-  if (scope === 'all' || !topic) await changePreferences(deps, agg, { unsubscribedAll: true, source, evidence }, 'recipient', dims);
-  else await changeConsent(deps, agg, topic, { status: 'opted_out', source, evidence }, 'recipient', dims);
+  if (scope === 'all' || !topic) await changePreferences(deps, agg, { unsubscribedAll: true, source, evidence }, RECIPIENT_ACTOR, dims);
+  else await changeConsent(deps, agg, topic, { status: 'opted_out', source, evidence }, RECIPIENT_ACTOR, dims);
   return { outcome: 'unsubscribed', ...found };
 }

@@ -60,12 +60,15 @@ export const EVENT_FUNCTIONS = {
   },
   relayLedgerStream: {
     entry: 'lambdas/handlers/relay-ledger-stream.ts',
-    description: 'Partner relay: consent ledger stream → signed partner webhooks; failures kept for replay.',
+    description: 'Consent ledger stream → signed partner webhooks (failures kept for replay); carries out the erasure-tombstone lifts the public pages ledger.',
     source: 'ledger-stream',
     memorySize: 256,
     timeoutSeconds: 60,
     permissions: ['keys:read', 'partners:read'],
-    tables: { recipients: ['read'], relay: ['read', 'put'] },
+    // suppressions: a tombstone lift ledgered on a public page (whose functions may only read suppressions) is done
+    // here: a reason removed from the address's item, the item deleted with its last reason (and, until the layout's
+    // move is done, the old layout's item).
+    tables: { recipients: ['read'], relay: ['read', 'put'], suppressions: ['read', 'update', 'delete'] },
   },
   countMessageFigures: {
     entry: 'lambdas/handlers/count-message-figures.ts',

@@ -168,7 +168,8 @@ export const FUNCTIONS = {
     description: 'Double opt-in confirmation page (GET shows a button, POST confirms).',
     memorySize: 256,
     permissions: ['keys:read'],
-    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], campaigns: ['read'] },
+    // suppressions: read only, whether a confirmed opt-in ledgers an erasure tombstone's lift (the ledger's reader lifts it).
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read'], campaigns: ['read'] },
     sdk: RECIPIENT_SDK,
   },
   opsPage: {

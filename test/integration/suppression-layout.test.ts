@@ -109,6 +109,19 @@ describe('before the move is done (old items may exist)', () => {
     expect((await store.remove(h, 'erased'))?.reason).toBe('erased');
     expect(await store.remove(h, 'erased')).toBeUndefined();
   });
+
+  it('lifts only a record made before `madeBefore`, in either layout', async () => {
+    const [old, fresh] = [hash(), hash()];
+    const store = new SuppressionStore(dynamoDb(), names);
+    await putOld(old, record('erased', { createdAt: '2026-06-01T00:00:00.000Z' }));
+    await store.put(fresh, record('erased', { createdAt: '2026-06-01T00:00:00.000Z' }));
+    for (const h of [old, fresh]) {
+      expect(await store.remove(h, 'erased', { madeBefore: '2026-05-31T23:59:59.999Z' })).toBeUndefined();
+      expect((await store.list(h)).map((r) => r.reason)).toEqual(['erased']);
+      expect((await store.remove(h, 'erased', { madeBefore: '2026-06-01T00:00:00.001Z' }))?.reason).toBe('erased');
+      expect(await itemsOf(h)).toEqual([]);
+    }
+  });
 });
 
 describe('the move', () => {

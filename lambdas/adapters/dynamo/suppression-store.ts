@@ -144,13 +144,29 @@ export class SuppressionStore {
     }
   }
 
-  /** Removes the record of `reason`; returns it, or undefined when there was none. */
-  async remove(addressHash: string, reason: Reason): Promise<SuppressionRecord | undefined> {
+  /**
+   * Removes the record of `reason`; returns it, or undefined when there was none. With `madeBefore` (ISO), only a
+   * record made before then: a lift carried out later than it was decided leaves a record made since (a new erasure's
+   * tombstone) in place.
+   */
+  async remove(addressHash: string, reason: Reason, options: { readonly madeBefore?: string } = {}): Promise<SuppressionRecord | undefined> {
+    const before = options.madeBefore === undefined ? {} : { ':before': options.madeBefore };
     // The old layout's record first: a move running meanwhile then finds it gone and moves nothing back.
     let removed: SuppressionRecord | undefined;
     if (!(await this.#isMigrated())) {
-      const old = await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: legacyKey(addressHash, reason), ReturnValues: 'ALL_OLD' }));
-      if (old.Attributes) removed = project<SuppressionRecord>(old.Attributes, SUPPRESSION_FIELDS);
+      try {
+        const old = await this.#db.send(
+          new DeleteCommand({
+            TableName: this.#table,
+            Key: legacyKey(addressHash, reason),
+            ReturnValues: 'ALL_OLD',
+            ...(options.madeBefore === undefined ? {} : { ConditionExpression: 'attribute_not_exists(pk) OR createdAt < :before', ExpressionAttributeValues: before }),
+          }),
+        );
+        if (old.Attributes) removed = project<SuppressionRecord>(old.Attributes, SUPPRESSION_FIELDS);
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
     }
     try {
       const out = await this.#db.send(
@@ -158,15 +174,16 @@ export class SuppressionStore {
           TableName: this.#table,
           Key: addressKey(addressHash),
           UpdateExpression: 'REMOVE #r',
-          ConditionExpression: 'attribute_exists(#r)',
+          ConditionExpression: options.madeBefore === undefined ? 'attribute_exists(#r)' : 'attribute_exists(#r) AND #r.createdAt < :before',
           ExpressionAttributeNames: { '#r': reason },
+          ...(options.madeBefore === undefined ? {} : { ExpressionAttributeValues: before }),
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const before = out.Attributes ?? {};
-      removed = project<SuppressionRecord>(before[reason] as Record<string, unknown>, SUPPRESSION_FIELDS);
+      const was = out.Attributes ?? {};
+      removed = project<SuppressionRecord>(was[reason] as Record<string, unknown>, SUPPRESSION_FIELDS);
       // The last reason gone: the item goes too, unless a reason was added meanwhile.
-      if (!SUPPRESSION_REASONS.some((r) => r !== reason && before[r] !== undefined)) await this.#deleteIfEmpty(addressHash);
+      if (!SUPPRESSION_REASONS.some((r) => r !== reason && was[r] !== undefined)) await this.#deleteIfEmpty(addressHash);
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
