@@ -4,7 +4,8 @@
  * with `Sec-GPC: 1` records a do-not-sell-or-share opt-out. Plain HTML, no JavaScript, labelled controls.
  *
  * The form changes only what the person changed: each checkbox has a hidden `off` field of the same name before it,
- * so an unticked box posts `off` and a field missing from the POST leaves its setting as it is. A POST from another
+ * so an unticked box posts `off`, and a hidden `was:` field with the state the page showed; a box posted as it was
+ * shown, or missing from the POST, leaves its setting as it is now (whatever changed since the page was served). A POST from another
  * site is refused (403, nothing changed); while the request carries `Sec-GPC: 1`, do-not-sell stays on.
  */
 import { pageContainer } from '../adapters/page-container.ts';
@@ -19,15 +20,25 @@ export const PREFERENCES_WORDING = 'preference-page-v1';
 const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">Open your preferences again from a recent mail.</p>');
 const erased = () => page(200, 'No preferences held', `<h1>No preferences held</h1><p>${ERASED_NOTE}</p>`);
 
-/** A checkbox with its hidden `off` field: the last value posted wins; `undefined` when the form did not carry it. */
+/**
+ * A checkbox with its hidden `off` field: the last value posted wins. `undefined` when the form did not carry it, or
+ * when it posts what the page showed (`was:<name>`): a page left open must not undo what changed since it was served
+ * (an unsubscribe from a mail in the meantime), so only what the person changed on it is a change.
+ */
 function choice(event: PageEvent, name: string): boolean | undefined {
   const values = fields(event, name);
-  return values.length === 0 ? undefined : values[values.length - 1] === 'on';
+  if (values.length === 0) return undefined;
+  const on = values[values.length - 1] === 'on';
+  const shown = field(event, `was:${name}`);
+  return shown === (on ? 'on' : 'off') ? undefined : on;
 }
 
-/** A checkbox that posts `off` when unticked (the hidden field first, so a ticked box's `on` comes last). */
+/**
+ * A checkbox that posts `off` when unticked (the hidden field first, so a ticked box's `on` comes last), and the state
+ * the page showed it in (`was:<name>`).
+ */
 const box = (id: string, name: string, on: boolean, disabled = false) =>
-  `${disabled ? '' : `<input type="hidden" name="${escapeHtml(name)}" value="off">`}<input type="checkbox" id="${escapeHtml(id)}" name="${escapeHtml(name)}" value="on"${checked(on)}${disabled ? ' disabled' : ''}>`;
+  `${disabled ? '' : `<input type="hidden" name="was:${escapeHtml(name)}" value="${on ? 'on' : 'off'}"><input type="hidden" name="${escapeHtml(name)}" value="off">`}<input type="checkbox" id="${escapeHtml(id)}" name="${escapeHtml(name)}" value="on"${checked(on)}${disabled ? ' disabled' : ''}>`;
 
 const checked = (on: boolean) => (on ? ' checked' : '');
 

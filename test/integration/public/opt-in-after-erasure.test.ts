@@ -53,22 +53,26 @@ async function erasedAndBack(label: string, country = 'US') {
 
 const suppressionsOf = async (email: string) => (await suite.api.get(`/v1/suppressions?email=${encodeURIComponent(email)}`)).body.suppressions as Array<{ reason: string }>;
 
+/** The page ledgered the lift (by `source`); once the ledger's reader has read it the tombstone is gone and marketing goes out. */
+async function expectLifted(p: { id: string; email: string }, source: string) {
+  const ledger = (await suite.api.get(`/v1/recipients/${p.id}/ledger`)).body.entries as Array<{ subject: string; to: string; source: string }>;
+  expect(ledger.filter((e) => e.subject === 'suppression:erased').map((e) => [e.to, e.source])).toEqual([['lifted', source]]);
+  await ledgerReader.drain();
+  expect(readerErrors).toEqual([]);
+  expect(await suppressionsOf(p.email)).toEqual([]);
+  expect((await suite.s.sendMarketing({ recipientId: p.id })).status).toBe('sent');
+}
+
 describe('an opt-in on the pages after an erasure', () => {
   it('the preference page takes the opt-in, and the tombstone is lifted from the ledger entry: marketing goes out', async () => {
-    const { api, s } = suite;
+    const { s } = suite;
     const p = await erasedAndBack('page');
     expect((await s.sendMarketing({ recipientId: p.id })).reason).toBe('erased');
 
     const saved = await suite.gw.call(p.preferences, form({ form: 'preferences', topic: s.topic }));
     expect(saved.status).toBe(200);
     expect(await saved.text()).toContain('Saved:');
-    const ledger = (await api.get(`/v1/recipients/${p.id}/ledger`)).body.entries as Array<{ subject: string; to: string; source: string }>;
-    expect(ledger.filter((e) => e.subject === 'suppression:erased').map((e) => [e.to, e.source])).toEqual([['lifted', 'preference_page']]);
-
-    await ledgerReader.drain();
-    expect(readerErrors).toEqual([]);
-    expect(await suppressionsOf(p.email)).toEqual([]);
-    expect((await s.sendMarketing({ recipientId: p.id })).status).toBe('sent');
+    await expectLifted(p, 'preference_page');
   });
 
   it('the confirm link of a double opt-in lifts it the same way', async () => {
@@ -87,13 +91,7 @@ describe('an opt-in on the pages after an erasure', () => {
     const page = await suite.gw.call(confirm, { method: 'POST' });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('You are subscribed');
-    const ledger = (await api.get(`/v1/recipients/${p.id}/ledger`)).body.entries as Array<{ subject: string; to: string; source: string }>;
-    expect(ledger.filter((e) => e.subject === 'suppression:erased').map((e) => [e.to, e.source])).toEqual([['lifted', 'confirmation']]);
-
-    await ledgerReader.drain();
-    expect(readerErrors).toEqual([]);
-    expect(await suppressionsOf(p.email)).toEqual([]);
-    expect((await s.sendMarketing({ recipientId: p.id })).status).toBe('sent');
+    await expectLifted(p, 'confirmation');
   });
 
   it('a lift carried out later leaves a tombstone made since, and lifts nothing for a person gone', async () => {

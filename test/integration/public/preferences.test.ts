@@ -16,6 +16,22 @@ async function preferencesPath(label: string, country = 'US') {
   return { r, path: pathOf(hrefs(mail.body.html ?? '').find((l) => l.includes('/p/'))!) };
 }
 
+/**
+ * What a browser posts for a served page: its inputs in document order, hidden ones always, a checkbox when ticked
+ * (as served, or as `ticks` sets it by name).
+ */
+function browserPost(html: string, ticks: Record<string, boolean> = {}): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [input] of html.matchAll(/<input [^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(input)?.[1]?.replaceAll('&#58;', ':');
+    if (!name || / disabled/.test(input)) continue;
+    const value = /value="([^"]*)"/.exec(input)?.[1] ?? 'on';
+    if (/type="checkbox"/.test(input) && !(ticks[name] ?? / checked/.test(input))) continue;
+    (out[name] ??= []).push(value);
+  }
+  return out;
+}
+
 const form = (fields: Record<string, string | string[]>) => {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(fields)) for (const value of [v].flat()) body.append(k, value);
@@ -110,6 +126,23 @@ describe('preference page: changes only what the person changed (issue 16)', () 
     // One field posted: only that one changes.
     await suite.gw.call(path, form({ form: 'preferences', tracking: 'off' }));
     expect(await view(r.id)).toMatchObject({ tracking: false, doNotSell: false, unsubscribedAll: false, consents: { [suite.s.topic]: { status: 'opted_in' } } });
+  });
+
+  it('a page left open undoes nothing that changed since it was served: its save changes only what the person changed on it', async () => {
+    const { r, path } = await preferencesPath('stale');
+    const served = await (await suite.gw.call(path)).text();
+    // Meanwhile the person unsubscribes from the topic (the admin API stands in for another tab or a mail's link)
+    // and from all marketing, and turns tracking off.
+    await suite.api.put(`/v1/recipients/${r.id}/consents/${suite.s.topic}`, { status: 'opted_out', source: 'api' });
+    await suite.api.put(`/v1/recipients/${r.id}/preferences`, { unsubscribedAll: true, tracking: false });
+    // Then saves the old page, having ticked do-not-sell on it: what a browser posts for that page.
+    const res = await suite.gw.call(path, form(browserPost(served, { do_not_sell: true })));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('will not be sold or shared');
+    expect(await view(r.id)).toMatchObject({ doNotSell: true, tracking: false, unsubscribedAll: true, consents: { [suite.s.topic]: { status: 'opted_out' } } });
+    // The save ledgered the one change the person made, nothing it would have undone.
+    const ledger = (await suite.api.get(`/v1/recipients/${r.id}/ledger`)).body.entries as Array<{ subject: string; source: string }>;
+    expect(ledger.filter((e) => e.source === 'preference_page').map((e) => e.subject)).toEqual(['do_not_sell']);
   });
 
   it('a do-not-sell set by GPC cannot be turned off by a request that still carries Sec-GPC: 1', async () => {
