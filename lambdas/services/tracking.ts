@@ -10,6 +10,7 @@ import { BURST_SECONDS, classifyEngagement, isBurst } from '../domain/engagement
 import { safeUrl } from '../domain/hrefs.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
+import { logger } from '../adapters/logger.ts';
 import type { StoredProfile } from '../adapters/dynamo/recipient-store.ts';
 import type { MessageRecord } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
@@ -106,7 +107,11 @@ export async function resolveClick(deps: TrackingDeps, token: string, signal: Re
   const stored = links[linkIndex];
   const url = stored ? safeUrl(stored) : undefined;
   if (!url?.ok || url.scheme === 'mailto:') return { kind: 'invalid' };
-  if (trackable(profile)) await countClick(deps, record, links.length, linkIndex, now, signal, keys.ipKey);
+  if (trackable(profile)) {
+    // Counting never stands between the person and the link: a count that fails (a scanner fetching every link of
+    // the mail at once makes the record's transactions conflict) is logged, and the redirect goes out.
+    await countClick(deps, record, links.length, linkIndex, now, signal, keys.ipKey).catch((error: unknown) => logger.error('click not recorded', { error: error as Error }));
+  }
   return { kind: 'redirect', url: url.url };
 }
 

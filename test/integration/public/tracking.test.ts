@@ -11,7 +11,7 @@ import { pathOf } from '../../support/scenario.ts';
 import { figureMismatches } from '../../support/figures.ts';
 import { settleFigures } from '../../support/figures-stream.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
-import { recordOpen } from '../../../lambdas/services/tracking.ts';
+import { recordOpen, resolveClick, type TrackingDeps } from '../../../lambdas/services/tracking.ts';
 import { dynamoCallsOf, WRITES } from '../../support/dynamo-calls.ts';
 
 const suite = useGateway('tracking');
@@ -126,6 +126,30 @@ describe('an open or click racing an erasure', () => {
 });
 
 describe('tracked links', () => {
+  it('redirect even when the click cannot be counted (the record\'s transaction cancelled by a conflicting one)', async () => {
+    const { clicks, messageId } = await sentMail('click-uncounted');
+    await sentLongAgo(messageId);
+    const token = pathOf(clicks[0]!).split('/').at(-1)!;
+    const deps = container();
+    const m = deps.messages;
+    // The store as it is, but for a count that fails as DynamoDB fails a transaction that conflicts with another.
+    const messages: TrackingDeps['messages'] = {
+      getRecord: (id) => m.getRecord(id),
+      sentLinks: (r) => m.sentLinks(r),
+      getLinkSet: (id) => m.getLinkSet(id),
+      touchEngagement: (...a) => m.touchEngagement(...a),
+      clicksSince: (...a) => m.clicksSince(...a),
+      reclassifyClick: (...a) => m.reclassifyClick(...a),
+      recordOpen: (...a) => m.recordOpen(...a),
+      recordClick: async () => {
+        throw Object.assign(new Error('Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]'), { name: 'TransactionCanceledException' });
+      },
+    };
+    const outcome = await resolveClick({ clock: deps.clock, keys: deps.keys, recipients: deps.recipients, messages }, token, { userAgent: iphone });
+    expect(outcome).toEqual({ kind: 'redirect', url: 'https://shop.example/deal?x=1' });
+    expect((await suite.api.get(`/v1/messages/${messageId}`)).body.clicks).toBeUndefined();
+  });
+
   it('redirect to the link that was in the message and count the click', async () => {
     const { clicks, messageId } = await sentMail('click');
     await sentLongAgo(messageId);
