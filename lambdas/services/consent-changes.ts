@@ -7,7 +7,7 @@ import type { ConsentStatus } from '../domain/decide.ts';
 import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
-import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
+import type { RecipientAggregate, RecipientChange } from '../adapters/dynamo/recipient-store.ts';
 import type { RuntimeKeys } from '../adapters/keys.ts';
 import type { ConsentChange, LedgerEntry, PreferencesChange, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
@@ -98,31 +98,48 @@ export async function changeConsent(deps: ConsentDeps, read: RecipientAggregate,
  * it came from, when known). Returns whether anything was written.
  */
 export async function changePreferences(deps: ConsentDeps, agg: RecipientAggregate, change: PreferencesChange, actor: Actor, dims: CounterDims = {}): Promise<boolean> {
-  const p = agg.profile;
-  const keys = await deps.keys();
-  const at = deps.clock().toISOString();
-  const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
-  const who = { id: p.id, country: p.country };
-  const ledger: LedgerEntry[] = [];
-  const profile: { unsubscribedAll?: boolean; tracking?: boolean; doNotSell?: boolean } = {};
-  const str = (v: boolean | undefined) => (v === undefined ? null : String(v));
-  if (change.unsubscribedAll !== undefined && change.unsubscribedAll !== p.unsubscribedAll) {
-    profile.unsubscribedAll = change.unsubscribedAll;
-    ledger.push(ledgerEntry(keys, who, 'unsubscribed_all', str(p.unsubscribedAll), str(change.unsubscribedAll), ctx, at));
+  let p = agg.profile;
+  for (let attempt = 0; ; attempt++) {
+    const keys = await deps.keys();
+    const at = deps.clock().toISOString();
+    const ctx: LedgerContext = { source: change.source, actor, ...(change.evidence ? { evidence: change.evidence } : {}) };
+    const who = { id: p.id, country: p.country };
+    const ledger: LedgerEntry[] = [];
+    const profile: { unsubscribedAll?: boolean; tracking?: boolean; doNotSell?: boolean } = {};
+    const was: NonNullable<RecipientChange['profileWas']> = {};
+    const str = (v: boolean | undefined) => (v === undefined ? null : String(v));
+    for (const [name, subject] of PREFERENCE_SUBJECTS) {
+      const next = change[name];
+      if (next === undefined || next === p[name]) continue;
+      profile[name] = next;
+      was[name] = p[name];
+      ledger.push(ledgerEntry(keys, who, subject, str(p[name]), str(next), ctx, at));
+    }
+    if (ledger.length === 0) return false;
+    try {
+      // On the condition that each switch is still what this change was decided on: of two saves at once, the later
+      // reads again and finds its change made (nothing ledgered or counted twice) or makes what is left of it.
+      await deps.recipients.apply(p.id, { at, profile, profileWas: was, ledger });
+    } catch (e) {
+      if (attempt < 2 && e instanceof SendwellError && e.code === 'conflict') {
+        const again = await deps.recipients.get(p.id);
+        if (!again) throw new SendwellError('not_found', `No recipient ${p.id}.`);
+        p = again.profile;
+        continue;
+      }
+      throw e;
+    }
+    if (profile.unsubscribedAll === true) await countUnsubscribe(deps, at, change.source, dims);
+    return true;
   }
-  if (change.tracking !== undefined && change.tracking !== p.tracking) {
-    profile.tracking = change.tracking;
-    ledger.push(ledgerEntry(keys, who, 'tracking', str(p.tracking), str(change.tracking), ctx, at));
-  }
-  if (change.doNotSell !== undefined && change.doNotSell !== p.doNotSell) {
-    profile.doNotSell = change.doNotSell;
-    ledger.push(ledgerEntry(keys, who, 'do_not_sell', str(p.doNotSell), str(change.doNotSell), ctx, at));
-  }
-  if (ledger.length === 0) return false;
-  await deps.recipients.apply(p.id, { at, profile, ledger });
-  if (profile.unsubscribedAll === true) await countUnsubscribe(deps, at, change.source, dims);
-  return true;
 }
+
+/** The profile's switches a preference change may set, with their ledger subjects. */
+const PREFERENCE_SUBJECTS = [
+  ['unsubscribedAll', 'unsubscribed_all'],
+  ['tracking', 'tracking'],
+  ['doNotSell', 'do_not_sell'],
+] as const;
 
 /**
  * Counts one unsubscribe that changed something (`unsubscribed`, `unsubscribed_<source>`): the figure ops read by

@@ -153,11 +153,19 @@ export async function confirmOptIn(
   // A confirmed opt-in is the freshest evidence there is: it lifts an erasure tombstone (the ledger's reader does,
   // this is a recipient's page: consent-changes.ts RECIPIENT_ACTOR).
   const lift = await hasTombstone(deps, agg);
-  await deps.recipients.apply(recipientId, {
-    at,
-    consents: [{ previous: 'pending', next: { topic: topicId, status: 'opted_in', updatedAt: at, confirmedAt: at, source: 'confirmation' } }],
-    ledger: [ledgerEntry(keys, who, `topic:${topicId}`, 'pending', 'opted_in', ctx, at), ...(lift ? [tombstoneLifted(keys, who, ctx, at)] : [])],
-  });
+  try {
+    await deps.recipients.apply(recipientId, {
+      at,
+      consents: [{ previous: 'pending', next: { topic: topicId, status: 'opted_in', updatedAt: at, confirmedAt: at, source: 'confirmation' } }],
+      ledger: [ledgerEntry(keys, who, `topic:${topicId}`, 'pending', 'opted_in', ctx, at), ...(lift ? [tombstoneLifted(keys, who, ctx, at)] : [])],
+    });
+  } catch (e) {
+    if (!(e instanceof SendwellError) || e.code !== 'conflict') throw e;
+    // Confirmed (or changed) meanwhile: a second click of the button, or a second tab. Say what holds now.
+    const again = await deps.recipients.get(recipientId);
+    if (!again) return 'unknown_recipient';
+    return again.consents[topicId]?.status === 'opted_in' ? 'already_confirmed' : 'not_pending';
+  }
   await fireTrigger(deps, recipientId, { optedIn: topicId }, { inline: false });
   return 'confirmed';
 }

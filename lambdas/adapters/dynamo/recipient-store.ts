@@ -63,6 +63,11 @@ export interface RecipientChange {
   readonly consents?: readonly ConsentWrite[];
   /** Profile fields to set; `updatedAt` is always set. */
   readonly profile?: Partial<Omit<StoredProfile, 'id' | 'address' | 'addressHash' | 'createdAt'>>;
+  /**
+   * The values the change was decided on, of the profile's switches it sets (`undefined`: unset): one that changed
+   * since makes the whole change fail with `conflict`, as a consent's status does.
+   */
+  readonly profileWas?: Partial<Record<'unsubscribedAll' | 'tracking' | 'doNotSell', boolean | undefined>>;
   readonly ledger: readonly LedgerEntry[];
   readonly at: string;
 }
@@ -324,7 +329,7 @@ export class RecipientStore {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
-            this.#profileUpdate(id, { ...(change.profile ?? {}), updatedAt: change.at }),
+            this.#profileUpdate(id, { ...(change.profile ?? {}), updatedAt: change.at }, change.profileWas),
             ...(change.consents ?? []).map((c) => ({
               Put: {
                 TableName: this.#tables.recipients,
@@ -344,10 +349,14 @@ export class RecipientStore {
       );
     } catch (e) {
       const reasons = cancellationReasons(e);
-      if (reasons?.[0] === 'ConditionalCheckFailed') throw new SendwellError('not_found', `No recipient ${id}.`);
-      if (reasons?.includes('ConditionalCheckFailed')) {
-        throw new SendwellError('conflict', 'The consent changed while this request was processed; send it again.');
+      const changed = new SendwellError('conflict', 'The consent changed while this request was processed; send it again.');
+      if (reasons?.[0] === 'ConditionalCheckFailed') {
+        // The profile's condition: gone, or (with `profileWas`) one of its switches changed since it was read.
+        if (change.profileWas && (await this.getProfile(id))) throw changed;
+        throw new SendwellError('not_found', `No recipient ${id}.`);
       }
+      // Another transaction on the same items at the same moment (two clicks of one button) is a change meanwhile too.
+      if (reasons?.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict')) throw changed;
       throw e;
     }
   }
@@ -488,9 +497,22 @@ export class RecipientStore {
   }
 
   /** The first item of every change transaction: the profile update, which also proves the recipient exists. */
-  #profileUpdate(id: string, fields: Record<string, unknown>) {
+  #profileUpdate(id: string, fields: Record<string, unknown>, was: RecipientChange['profileWas'] = {}) {
+    const set = setExpression(fields);
+    const names: Record<string, string> = { ...set.ExpressionAttributeNames };
+    const values: Record<string, unknown> = { ...set.ExpressionAttributeValues };
+    const conditions = ['attribute_exists(pk)'];
+    for (const [i, [name, value]] of Object.entries(was).entries()) {
+      names[`#was${i}`] = name;
+      if (value === undefined) {
+        conditions.push(`attribute_not_exists(#was${i})`);
+      } else {
+        values[`:was${i}`] = value;
+        conditions.push(`#was${i} = :was${i}`);
+      }
+    }
     return {
-      Update: { TableName: this.#tables.recipients, Key: profileKey(id), ...setExpression(fields), ConditionExpression: 'attribute_exists(pk)' },
+      Update: { TableName: this.#tables.recipients, Key: profileKey(id), ...set, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ConditionExpression: conditions.join(' AND ') },
     };
   }
 
