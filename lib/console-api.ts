@@ -1,6 +1,8 @@
 /**
  * The console's API: the admin routes of `lambdas/wiring/routes.ts` again, behind a Cognito JWT authorizer, on the very
  * functions the IAM API runs. The console reaches it same-origin through CloudFront (`/v1/*`, lib/console-site.ts).
+ * The admin function's `/v1/…` routes are one proxy route here (`ANY /v1/{proxy+}`, routes.ts `CONSOLE_PROXY_KEY`):
+ * the function finds the route by method and path; the routes of other functions keep a route each.
  *
  * Why a second HTTP API and not JWT routes on the first: an HTTP API route has exactly one authorizer, and a route key
  * (`GET /v1/topics`) exists once per API. Keeping `/v1/...` paths unchanged is what lets the handlers find their route
@@ -16,12 +18,9 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES, routeKey, type RouteDef } from '../lambdas/wiring/routes.ts';
+import { CONSOLE_PROXY_KEY, consoleProxied, consoleRoutes, routeKey, type RouteDef } from '../lambdas/wiring/routes.ts';
 import { pascal } from './functions.ts';
 import { accessLogFormat } from './http-api.ts';
-
-/** The routes the console may call: every admin route but the `shell` pages (the console replaces them). */
-export const consoleRoutes = (routes: readonly RouteDef[] = ROUTES): RouteDef[] => routes.filter((r) => r.auth === 'admin' && !r.shell);
 
 /** The access log line, JSON, like the IAM API's: `caller` is the Cognito user's `sub` (a pseudonymous id), never the email address. */
 const ACCESS_LOG_FORMAT = accessLogFormat('$context.authorizer.claims.sub');
@@ -96,24 +95,38 @@ export class ConsoleApi extends Construct {
     });
 
     const integrations = new Map<string, HttpLambdaIntegration>();
+    const integrationOf = (key: string, fn: lambda.IFunction) => {
+      let integration = integrations.get(key);
+      if (!integration) {
+        // One invoke permission per function and API (see lib/http-api.ts).
+        integration = new HttpLambdaIntegration(`Console${pascal(key)}Integration`, fn, { scopePermissionToRoute: false });
+        integrations.set(key, integration);
+      }
+      return integration;
+    };
     const routes = new Map<string, apigwv2.HttpRoute>();
-    for (const def of routeDefs) {
+    const functionOf = (def: RouteDef) => {
       if (def.auth !== 'admin') throw new Error(`Sendwell: console route "${routeKey(def)}" is not an admin route.`);
       const fn = props.functions[def.fn];
       if (!fn) throw new Error(`Sendwell: console route "${routeKey(def)}" names function "${def.fn}", which the IAM API did not build.`);
-      let integration = integrations.get(def.fn);
-      if (!integration) {
-        // One invoke permission per function and API (see lib/http-api.ts).
-        integration = new HttpLambdaIntegration(`Console${pascal(def.fn)}Integration`, fn, { scopePermissionToRoute: false });
-        integrations.set(def.fn, integration);
-      }
-      const [route] = this.httpApi.addRoutes({
-        path: def.path,
-        methods: [apigwv2.HttpMethod[def.method]],
-        integration,
+      return fn;
+    };
+    // The admin function's /v1 routes through one proxy route (routes.ts CONSOLE_PROXY_KEY: it finds each route by
+    // method and path); the others, a route each. A more specific route wins over the proxy on API Gateway.
+    for (const def of routeDefs.filter((d) => !consoleProxied(d))) {
+      const [route] = this.httpApi.addRoutes({ path: def.path, methods: [apigwv2.HttpMethod[def.method]], integration: integrationOf(def.fn, functionOf(def)), authorizer: this.authorizer });
+      routes.set(routeKey(def), route!);
+    }
+    const proxiedDefs = routeDefs.filter(consoleProxied);
+    if (proxiedDefs.length > 0) {
+      const admin = functionOf(proxiedDefs[0]!);
+      const route = new apigwv2.HttpRoute(this, 'AdminProxyRoute', {
+        httpApi: this.httpApi,
+        routeKey: apigwv2.HttpRouteKey.with(CONSOLE_PROXY_KEY.split(' ')[1]!, apigwv2.HttpMethod.ANY),
+        integration: integrationOf('admin', admin),
         authorizer: this.authorizer,
       });
-      routes.set(routeKey(def), route!);
+      routes.set(CONSOLE_PROXY_KEY, route);
     }
     this.routes = routes;
 

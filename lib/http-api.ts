@@ -11,7 +11,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
+import { answersHead, FUNCTIONS, ROUTES, routeKey, routeKeysOf, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
 import { buildFunction, pascal, type BuildFunctionOptions, type FunctionOptions } from './functions.ts';
 
 export type { PowertoolsLogLevel } from './functions.ts';
@@ -156,16 +156,17 @@ export class HttpEndpoints extends Construct {
         integration = new HttpLambdaIntegration(`${pascal(def.fn)}Integration`, fn, { scopePermissionToRoute: false });
         integrations.set(def.fn, integration);
       }
-      const [route] = this.httpApi.addRoutes({
+      // A public GET route takes HEAD too (answersHead): HTTP API routes by exact method, so it is a route of its own.
+      const added = this.httpApi.addRoutes({
         path: def.path,
-        methods: [apigwv2.HttpMethod[def.method]],
+        methods: answersHead(def) ? [apigwv2.HttpMethod[def.method], apigwv2.HttpMethod.HEAD] : [apigwv2.HttpMethod[def.method]],
         integration,
         // Explicit NONE for public routes, so a default authorizer added to the API later cannot silently lock
         // recipients out of their unsubscribe links.
         authorizer: def.auth === 'admin' ? iamAuthorizer : noneAuthorizer,
       });
-      if (def.auth === 'public') acknowledgePublicRoute(route!, def);
-      routes.set(routeKey(def), route!);
+      if (def.auth === 'public') for (const route of added) acknowledgePublicRoute(route, def);
+      routeKeysOf(def).forEach((key, i) => routes.set(key, added[i]!));
     }
     this.routes = routes;
 

@@ -11,8 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { routeKey, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
-import { noRouteAnswer } from '../lambdas/wiring/route-match.ts';
+import { answersHead, CONSOLE_PROXY_KEY, consoleProxied, routeKey, routeKeysOf, type FunctionDef, type RouteDef } from '../lambdas/wiring/routes.ts';
+import { createRouter, noRouteAnswer } from '../lambdas/wiring/route-match.ts';
 
 export type LocalRole = 'marketing' | 'ops' | 'privacy';
 export const LOCAL_ROLES: readonly LocalRole[] = ['marketing', 'ops', 'privacy'];
@@ -65,62 +65,6 @@ export interface RunningGateway {
 
 /** API Gateway's payload limit for HTTP APIs. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-interface CompiledRoute {
-  readonly route: RouteDef;
-  readonly pattern: RegExp;
-  readonly params: readonly string[];
-  readonly staticSegments: number;
-}
-
-function compile(route: RouteDef): CompiledRoute {
-  const params: string[] = [];
-  let staticSegments = 0;
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const greedy = /^\{(\w+)\+\}$/.exec(segment);
-      if (greedy?.[1]) {
-        params.push(greedy[1]);
-        return '(.+)';
-      }
-      const param = /^\{(\w+)\}$/.exec(segment);
-      if (param?.[1]) {
-        params.push(param[1]);
-        return '([^/]+)';
-      }
-      staticSegments++;
-      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('/');
-  return { route, pattern: new RegExp(`^${source}$`), params, staticSegments };
-}
-
-/** Matches like API Gateway: the route with the most literal segments wins over one with parameters. */
-export function createRouter(routes: readonly RouteDef[]) {
-  const compiled = routes.map(compile).sort((a, b) => b.staticSegments - a.staticSegments);
-  return (method: string, rawPath: string) => {
-    // API Gateway routes `/u/TOKEN/` as `/u/TOKEN`: a trailing slash names the same resource.
-    const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') || '/' : rawPath;
-    for (const c of compiled) {
-      if (c.route.method !== method) continue;
-      const m = c.pattern.exec(path);
-      if (!m) continue;
-      const params = Object.fromEntries(c.params.map((name, i) => [name, safeDecode(m[i + 1] ?? '')]));
-      return { route: c.route, params };
-    }
-    return undefined;
-  };
-}
-
-/** Percent-decodes a path segment; a malformed sequence (`%FF`) is passed on as written rather than failing. */
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -216,6 +160,11 @@ const isUtf8 = (bytes: Buffer): boolean => {
   }
 };
 
+/** The event the console API's proxy route makes of a request: its route key, and the path after `/v1/` as `proxy`. */
+function asProxied(event: APIGatewayProxyEventV2, path: string): APIGatewayProxyEventV2 {
+  return { ...event, routeKey: CONSOLE_PROXY_KEY, pathParameters: { proxy: path.slice('/v1/'.length) }, requestContext: { ...event.requestContext, routeKey: CONSOLE_PROXY_KEY } };
+}
+
 const TEXT_TYPES = /^(?:text\/|application\/(?:json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json|[^;]*\+xml)/i;
 
 /** Builds the API Gateway v2 event for one request, with API Gateway's conventions (comma-joined repeats). */
@@ -240,9 +189,11 @@ export function toEvent(
   // A text type whose bytes are not UTF-8 (a Latin-1 CSV) goes as base64, so the handler sees the bytes sent.
   const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const now = new Date();
+  // A HEAD is served by its GET route's function under a route key of its own, as on AWS (routes.ts answersHead).
+  const key = (req.method ?? '').toUpperCase() === 'HEAD' ? `HEAD ${route.path}` : routeKey(route);
   return {
     version: '2.0',
-    routeKey: routeKey(route),
+    routeKey: key,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     ...(cookies.length ? { cookies } : {}),
@@ -263,7 +214,7 @@ export function toEvent(
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: routeKey(route),
+      routeKey: key,
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
@@ -338,6 +289,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return;
       }
       found = route(method === 'HEAD' ? 'GET' : method, url.pathname);
+      // Only a route that takes HEAD on AWS takes it here (a public GET route); any other HEAD is what `$default` answers.
+      if (found && method === 'HEAD' && !answersHead(found.route)) found = undefined;
       if (!found) {
         // What the `$default` route answers on AWS (lambdas/handlers/no-route.ts): the error shape, 405 with Allow.
         const answer = noRouteAnswer(options.routes, method, url.pathname);
@@ -354,7 +307,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         }
       }
       const body = await readBody(req);
-      const event = toEvent(req, url, body, found.route, found.params, authorizer);
+      const built = toEvent(req, url, body, found.route, found.params, authorizer);
+      // A console user's call of the admin function reaches it as through the console API's proxy route on AWS
+      // (routes.ts CONSOLE_PROXY_KEY): the function finds the route itself.
+      const event = authorizer && 'jwt' in authorizer && consoleProxied(found.route) ? asProxied(built, url.pathname) : built;
       const fn = options.handlers[found.route.fn];
       const def = options.functions[found.route.fn];
       if (!fn || !def) throw new Error(`No handler loaded for function ${found.route.fn}`);
@@ -399,7 +355,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     url: `http://${host}:${port}`,
     server,
-    routeKeys: options.routes.map(routeKey),
+    routeKeys: options.routes.flatMap(routeKeysOf),
     stop: () =>
       new Promise<void>((resolveClose) => {
         server.closeAllConnections();

@@ -4,7 +4,8 @@
  * own small handler with its own schemas.
  */
 import type { Context } from 'aws-lambda';
-import { ROUTES, routeKey } from '../wiring/routes.ts';
+import { createRouter } from '../wiring/route-match.ts';
+import { CONSOLE_PROXY_KEY, consoleProxied, consoleRoutes, ROUTES, routeKey } from '../wiring/routes.ts';
 import { type HttpEvent, type HttpResult } from './middleware/http.ts';
 import { noRouteResult } from './no-route.ts';
 import {
@@ -140,7 +141,22 @@ for (const route of ROUTES.filter((r) => r.fn === 'admin')) {
   byRouteKey.set(routeKey(route), op);
 }
 
-export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+/** What the console API's proxy route may hand over: the routes it serves through it (routes.ts `consoleProxied`). */
+const proxied = createRouter(consoleRoutes().filter(consoleProxied));
+
+/**
+ * The event as the route it is for would have made it: a request through the console API's proxy route carries
+ * `routeKey: "ANY /v1/{proxy+}"`, so its route and path parameters are found here, as API Gateway finds them.
+ */
+function routed(event: HttpEvent): HttpEvent {
+  if (event.routeKey !== CONSOLE_PROXY_KEY) return event;
+  const found = proxied(event.requestContext.http.method, event.rawPath);
+  const key = found ? routeKey(found.route) : '$default';
+  return { ...event, routeKey: key, pathParameters: found?.params ?? {}, requestContext: { ...event.requestContext, routeKey: key } };
+}
+
+export const handler = async (received: HttpEvent, context: Context): Promise<HttpResult> => {
+  const event = routed(received);
   const op = byRouteKey.get(event.routeKey);
   // `$default` (or a route this function does not serve): 404, or 405 with Allow, never an operation.
   if (!op) return noRouteResult(event);

@@ -360,6 +360,30 @@ export const ROUTES: readonly RouteDef[] = [
 export const routeKey = (r: Pick<RouteDef, 'method' | 'path'>): string => `${r.method} ${r.path}`;
 
 /**
+ * Whether a route takes `HEAD` as well (the same function, which answers it as its `GET`): the public `GET` routes,
+ * which link checkers, mail scanners and uptime probes ask with `HEAD`. An HTTP API routes by exact method, so each
+ * is a route of its own on AWS (lib/http-api.ts); admin routes take none.
+ */
+export const answersHead = (r: Pick<RouteDef, 'method' | 'auth'>): boolean => r.method === 'GET' && r.auth === 'public';
+
+/** The routes the console API serves (lib/console-api.ts): every admin route but the `shell` pages (the console replaces them). */
+export const consoleRoutes = (routes: readonly RouteDef[] = ROUTES): RouteDef[] => routes.filter((r) => r.auth === 'admin' && !r.shell);
+
+/**
+ * The console API's one route for the admin function's `/v1/…` routes: every HTTP API route is a stack resource, and
+ * ~60 routes again came near CloudFormation's 500 resources per stack. The admin function finds the route a proxied
+ * request is for by its method and path, as API Gateway would have (lambdas/handlers/admin.ts); the routes of other
+ * functions keep a route of their own there.
+ */
+export const CONSOLE_PROXY_KEY = 'ANY /v1/{proxy+}';
+
+/** Whether the console API serves `route` through {@link CONSOLE_PROXY_KEY}. */
+export const consoleProxied = (r: Pick<RouteDef, 'fn' | 'path'>): boolean => r.fn === 'admin' && r.path.startsWith('/v1/');
+
+/** Every route key a route is served under: its own, and `HEAD …` where {@link answersHead}. */
+export const routeKeysOf = (r: Pick<RouteDef, 'method' | 'path' | 'auth'>): string[] => (answersHead(r) ? [routeKey(r), `HEAD ${r.path}`] : [routeKey(r)]);
+
+/**
  * Whether a caller with `roles` may call `route`: a public route anyone; `admin` every route; a `self` route any
  * authenticated caller; else one of the route's roles. An admin route without `roles` is admin only.
  *

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { FUNCTIONS, ROUTES, routeKey, type Permission } from '../../lambdas/wiring/routes.ts';
+import { FUNCTIONS, ROUTES, routeKeysOf, type Permission } from '../../lambdas/wiring/routes.ts';
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
 import { findingsOf, flattenCfn, synthApp, synthTemplate } from './synth.ts';
 import { CONTEXTS } from './fixtures.ts';
@@ -90,11 +90,10 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
       ...(stack.inbound ? [{ id: 'AwsSolutions-SQS3', resource: logicalId(stack.inbound.failures.queue) }] : []),
       // `$default`: the no-route function, no authorizer (a wrong path is a 404, not a 403).
       { id: 'AwsSolutions-APIG4', resource: Stack.of(stack).getLogicalId(stack.api.defaultRoute!.node.defaultChild as CfnElement) },
-      // Public routes: no authorizer by design.
-      ...ROUTES.filter((r) => r.auth === 'public').map((r) => ({
-        id: 'AwsSolutions-APIG4',
-        resource: Stack.of(stack).getLogicalId(stack.api.routes.get(routeKey(r))!.node.defaultChild as CfnElement),
-      })),
+      // Public routes (and the HEAD route beside each public GET one): no authorizer by design.
+      ...ROUTES.filter((r) => r.auth === 'public').flatMap((r) =>
+        routeKeysOf(r).map((key) => ({ id: 'AwsSolutions-APIG4', resource: Stack.of(stack).getLogicalId(stack.api.routes.get(key)!.node.defaultChild as CfnElement) })),
+      ),
       // The console (lib/console-auth.ts, lib/console-site.ts): threat protection needs the Plus plan; no S3 access log
       // on the log bucket itself nor on the console bucket (CloudFront logs every read); no geo restriction, WAF or
       // TLS policy choice on CloudFront's default domain.

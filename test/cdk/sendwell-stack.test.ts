@@ -7,7 +7,7 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ENV } from '../../lambdas/wiring/env-keys.ts';
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
-import { FUNCTIONS, ROUTES, routeKey, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
+import { FUNCTIONS, ROUTES, routeKeysOf, type FunctionDef, type Permission } from '../../lambdas/wiring/routes.ts';
 import { TABLE_VERBS, VERB_ACTIONS, type TableVerb } from '../../lambdas/wiring/table-access.ts';
 import { TABLES, TABLE_LIST, type TableKey } from '../../lambdas/wiring/tables.ts';
 
@@ -442,13 +442,14 @@ describe('production stage with a From address', () => {
 });
 
 describe('HTTP API', () => {
-  const expectedKeys = ROUTES.map(routeKey).sort();
+  const expectedKeys = ROUTES.flatMap(routeKeysOf).sort();
 
-  it('routes exactly the route keys of ROUTES', () => {
+  it('routes exactly the route keys of ROUTES, and HEAD on each public GET route (an HTTP API routes by exact method)', () => {
     expect(synth.routeKeys).toEqual(expectedKeys);
+    expect(expectedKeys.filter((k) => k.startsWith('HEAD ')).sort()).toEqual(ROUTES.filter((r) => r.method === 'GET' && r.auth === 'public').map((r) => `HEAD ${r.path}`).sort());
   });
 
-  it.each(ROUTES.map((r) => [routeKey(r), r] as const))('%s: authorization and target function', (key, r) => {
+  it.each(ROUTES.flatMap((r) => routeKeysOf(r).map((key) => [key, r] as const)))('%s: authorization and target function', (key, r) => {
     const apiId = logicalId(stack.api.httpApi);
     const routes = resourcesOfType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.RouteKey === key && route.Properties.ApiId.Ref === apiId);
     expect(routes).toHaveLength(1);

@@ -38,7 +38,7 @@ describe('route parity between the CDK stack and the local gateway', () => {
     for (const key of synthTemplate(ROUTES_ONLY).routeKeys) {
       const [method, path] = key.split(' ') as [string, string];
       const concrete = path.replace(/\{(\w+)\+?\}/g, 'x1');
-      const res = await gw.call(concrete, { method, admin: true, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }) });
+      const res = await gw.call(concrete, { method, admin: true, ...(['GET', 'HEAD', 'DELETE'].includes(method) ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }) });
       const text = await res.text();
       expect({ key, notFoundByGateway: res.status === 404 && text === '{"message":"Not Found"}' }).toEqual({ key, notFoundByGateway: false });
     }

@@ -7,8 +7,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { buildOpenApi } from '../../lambdas/schemas/openapi.ts';
 import { OPERATIONS } from '../../lambdas/schemas/operations.ts';
-import { ROUTES, routeKey, type RouteDef } from '../../lambdas/wiring/routes.ts';
-import { createRouter } from '../../local/gateway.ts';
+import { answersHead, ROUTES, routeKey, type RouteDef } from '../../lambdas/wiring/routes.ts';
+import { createRouter } from '../../lambdas/wiring/route-match.ts';
 
 type Doc = ReturnType<typeof buildOpenApi>;
 
@@ -51,7 +51,9 @@ export function contractChecker(doc: Doc = OPENAPI, routes: readonly RouteDef[] 
 
   /** Problems with one response (empty: it matches the contract). `body` is the text received. */
   return function check(method: string, pathname: string, status: number, contentType: string | null, body: string): ContractProblem[] {
-    const found = match(method === 'HEAD' ? 'GET' : method, pathname);
+    // A HEAD is its GET route's only where that route takes HEAD (routes.ts answersHead); elsewhere it is no route's.
+    const asGet = method === 'HEAD' ? match('GET', pathname) : undefined;
+    const found = method === 'HEAD' ? (asGet && answersHead(asGet.route) ? asGet : undefined) : match(method, pathname);
     const label = found ? routeKey(found.route) : `${method} ${pathname} (no route)`;
     const problem = (p: string): ContractProblem[] => [{ route: label, status, problem: p }];
     const isJson = /^application\/(?:[\w.+-]+\+)?json/i.test(contentType ?? '');
@@ -59,6 +61,7 @@ export function contractChecker(doc: Doc = OPENAPI, routes: readonly RouteDef[] 
       // No route: the gateway (the `$default` route on AWS) answers 404/405 in the error shape.
       if (status !== 404 && status !== 405 && status !== 401) return problem('a request of no route must be answered 404 or 405');
       if (!isJson) return problem('not JSON');
+      if (method === 'HEAD') return []; // no body to read
       return errorValidator(JSON.parse(body)) ? [] : problem(ajv.errorsText(errorValidator.errors));
     }
     const op = (doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>)[found.route.path]?.[

@@ -78,12 +78,19 @@ describe('the gateway itself', () => {
   it('answers a wrong method with 405, the error shape and Allow naming the methods the path takes', async () => {
     const res = await gw.call('/v1/campaigns', { method: 'DELETE', admin: true });
     expect(res.status).toBe(405);
-    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(res.headers.get('allow')).toBe('GET, POST');
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('method_not_allowed');
     const one = await gw.call('/v1/recipients/rcp_x/ledger', { method: 'POST' });
     expect(one.status).toBe(405);
-    expect(one.headers.get('allow')).toBe('GET, HEAD');
+    expect(one.headers.get('allow')).toBe('GET');
+    // HEAD is served on the public GET routes only, as on AWS (routes.ts answersHead): elsewhere a 405 not naming it.
+    const head = await gw.call('/v1/campaigns', { method: 'HEAD', admin: true });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET, POST');
+    const pixel = await gw.call('/o/anything.gif', { method: 'HEAD' });
+    expect(pixel.status).toBe(200);
+    expect(pixel.headers.get('content-type')).toBe('image/gif');
   });
 
   it('binds to loopback only', () => {

@@ -20,15 +20,23 @@ describe('the $default route', () => {
     expect(JSON.parse(res.body!)).toMatchObject({ error: { code: 'method_not_allowed' } });
   });
 
-  it('lists every method of a path, HEAD with GET', () => {
-    expect(allowedMethods(ROUTES, '/v1/recipients/rcp_1')).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
+  it('lists every method of a path, HEAD with a public GET only (the routes that take it: routes.ts answersHead)', () => {
+    expect(allowedMethods(ROUTES, '/v1/recipients/rcp_1')).toEqual(['DELETE', 'GET', 'PATCH']);
+    expect(allowedMethods(ROUTES, '/o/tok.gif')).toEqual(['GET', 'HEAD']);
+    expect(allowedMethods(ROUTES, '/u/tok')).toEqual(['GET', 'HEAD', 'POST']);
     expect(allowedMethods(ROUTES, '/v1/recipients/rcp_1/x')).toEqual([]);
+  });
+
+  it('never advertises a method it then refuses: a HEAD it is asked is not in its Allow', async () => {
+    const res = await noRoute(event('HEAD', '/v1/topics'));
+    expect(res.statusCode).toBe(405);
+    expect(res.headers?.allow).toBe('GET, POST');
   });
 
   it('is what the admin function answers for an event of no route of its own', async () => {
     const { handler: admin } = await import('../../../lambdas/handlers/admin.ts');
     const res = (await admin(event('DELETE', '/v1/topics'), {} as Context)) as { statusCode: number; headers: Record<string, string> };
     expect(res.statusCode).toBe(405);
-    expect(res.headers.allow).toBe('GET, HEAD, POST');
+    expect(res.headers.allow).toBe('GET, POST');
   });
 });

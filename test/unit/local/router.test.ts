@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRouter } from '../../../local/gateway.ts';
+import { createRouter } from '../../../lambdas/wiring/route-match.ts';
 import type { RouteDef } from '../../../lambdas/wiring/routes.ts';
 
 const r = (method: RouteDef['method'], path: string): RouteDef => ({ method, path, fn: 'health', auth: 'public', operationId: path, summary: '' });
