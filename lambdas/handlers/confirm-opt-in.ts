@@ -5,7 +5,9 @@
 import { pageContainer } from '../adapters/page-container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
+import { decide } from '../domain/decide.ts';
 import { confirmOptIn } from '../services/recipients.ts';
+import { toDecisionState } from '../services/recipient-view.ts';
 import { crossSitePage, ERASED_NOTE, evidenceOf, isCrossSite, page, publicBaseUrlOf, publicPage } from './middleware/page.ts';
 
 const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
@@ -13,6 +15,30 @@ const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h
 const erased = () => page(200, 'Nothing to confirm', `<h1>Nothing to confirm</h1><p>${ERASED_NOTE}</p>`);
 
 export const CONFIRM_WORDING = 'confirm-page-v1';
+
+/**
+ * Why marketing of `topic` is still held for the person after the confirmation, in words for them, or undefined when
+ * it is not: the page must not promise mail the send rule holds (lambdas/domain/decide.ts). An erasure tombstone the
+ * confirmation lifts (a moment later, by the ledger's reader) does not count.
+ */
+async function stillHeld(deps: ReturnType<typeof pageContainer>, recipientId: string, topic: string): Promise<string | undefined> {
+  const agg = await deps.recipients.get(recipientId);
+  if (!agg) return undefined;
+  const suppressions = (await deps.suppressions.list(agg.profile.addressHash)).filter((x) => x.reason !== 'erased');
+  const decision = decide(toDecisionState(agg, suppressions), { class: 'marketing', topic }, deps.clock());
+  if (decision.action !== 'hold') return undefined;
+  switch (decision.reason) {
+    case 'unsubscribed_all':
+      return 'you unsubscribed from all marketing earlier, so none is sent. You can turn marketing back on in your preferences (the link is in every mail).';
+    case 'complained':
+    case 'suppressed':
+    case 'undeliverable':
+    case 'bouncing':
+      return 'our records say marketing mail must not be sent to this address for now (it bounced, or was reported as unwanted). Contact us if you want it back.';
+    default:
+      return undefined;
+  }
+}
 
 export const handler = publicPage(async (event) => {
   const deps = pageContainer();
@@ -38,8 +64,16 @@ export const handler = publicPage(async (event) => {
   const outcome = await confirmOptIn(deps, recipientId, topic, evidenceOf(event, CONFIRM_WORDING));
   switch (outcome) {
     case 'confirmed':
-    case 'already_confirmed':
-      return page(200, 'Subscription confirmed', `<h1>You are subscribed</h1><p>You will receive <strong>${name}</strong>. Every mail has a link to unsubscribe.</p>`);
+    case 'already_confirmed': {
+      const held = await stillHeld(deps, recipientId, topic);
+      return page(
+        200,
+        'Subscription confirmed',
+        held
+          ? `<h1>Your subscription is confirmed</h1><p>You are subscribed to <strong>${name}</strong>, but ${held}</p>`
+          : `<h1>You are subscribed</h1><p>You will receive <strong>${name}</strong>. Every mail has a link to unsubscribe.</p>`,
+      );
+    }
     case 'not_pending':
       return page(409, 'Nothing to confirm', `<h1>Nothing to confirm</h1><p>There is no pending subscription to <strong>${name}</strong>: you may have unsubscribed since.</p>`);
     case 'unknown_recipient':

@@ -47,7 +47,7 @@ export const EvidenceSchema = z.object({
   ip: z.union([z.ipv4(), z.ipv6()]).optional().meta({ description: 'Stored only pseudonymized (keyed HMAC).' }),
   userAgent: z.string().max(512).optional(),
   wording: z.string().max(200).optional().meta({ description: 'Version or id of the consent wording the person saw.' }),
-});
+}).strict();
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
 export const AttributesSchema = z

@@ -49,6 +49,7 @@ export const RecipientInputSchema = z
     attributes: AttributesSchema.optional(),
     welcome: z.boolean().default(true).meta({ description: 'Send the welcome mail when the recipient is new.' }),
   })
+  .strict()
   .meta({ id: 'RecipientInput' });
 
 export const RecipientUpdateSchema = RecipientInputSchema.omit({ welcome: true })
@@ -97,6 +98,7 @@ export const ConsentChangeSchema = z
     source: ConsentSourceSchema.default('api'),
     evidence: EvidenceSchema.optional(),
   })
+  .strict()
   .meta({ id: 'ConsentChange' });
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>;
 
@@ -108,6 +110,7 @@ export const PreferencesChangeSchema = z
     source: ConsentSourceSchema.default('api'),
     evidence: EvidenceSchema.optional(),
   })
+  .strict()
   .refine((o) => o.unsubscribedAll !== undefined || o.tracking !== undefined || o.doNotSell !== undefined, 'change at least one preference')
   .meta({ id: 'PreferencesChange' });
 export type PreferencesChange = z.infer<typeof PreferencesChangeSchema>;
@@ -126,6 +129,7 @@ export const SuppressionInputSchema = z
     note: z.string().max(500).optional(),
     expiresAt: IsoDateTimeSchema.optional(),
   })
+  .strict()
   .meta({ id: 'SuppressionInput' });
 
 export const SuppressionLiftSchema = z
@@ -134,6 +138,7 @@ export const SuppressionLiftSchema = z
     reason: z.enum(['manual', 'hard_bounce', 'complaint', 'soft_bounce']),
     note: z.string().max(500).optional().meta({ description: 'Why; required to lift a complaint.' }),
   })
+  .strict()
   .meta({ id: 'SuppressionLift' });
 
 // ---- messages -----------------------------------------------------------------------------------------------
@@ -149,6 +154,7 @@ export const SendMessageSchema = z
       .optional()
       .meta({ description: 'The same key again never mails twice; it returns the first outcome.' }),
   })
+  .strict()
   .meta({ id: 'SendMessage' });
 export type SendMessageInput = z.infer<typeof SendMessageSchema>;
 

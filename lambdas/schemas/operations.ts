@@ -177,9 +177,10 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     body: RecipientInputSchema,
     responses: {
       201: { description: 'Created (and the welcome mail sent, unless `welcome: false`)', schema: RecipientSchema },
-      200: { description: 'A recipient with this normalized address exists; it is returned unchanged', schema: RecipientSchema },
+      200: { description: 'A recipient with this normalized address exists; it is returned unchanged (a welcome mail SES refused before is sent now)', schema: RecipientSchema },
       400: E400,
       401: E401,
+      502: error('The recipient was stored, but SES did not accept the welcome mail: send the same request again to send it'),
     },
   },
   findRecipient: { query: EmailQuery, responses: { 200: { description: 'The recipient', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
@@ -234,6 +235,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
       401: E401,
       404: E404,
       409: E409,
+      502: error('The consent is pending, but SES did not accept the confirmation mail'),
     },
   },
   setPreferences: { params: recipientParams, body: PreferencesChangeSchema, responses: { 200: { description: 'Updated', schema: RecipientSchema }, 400: E400, 401: E401, 404: E404 } },
@@ -318,7 +320,13 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   testSendCampaign: {
     params: campaignParams,
     body: CampaignTestSendSchema,
-    responses: { 200: { description: 'One result per address (`sent` or `held` with the reason)', schema: CampaignTestResultsSchema }, 400: E400, 401: E401, 404: E404 },
+    responses: {
+      200: { description: 'One result per address (`sent` or `held` with the reason)', schema: CampaignTestResultsSchema },
+      400: E400,
+      401: E401,
+      404: E404,
+      502: error('SES did not accept a test mail'),
+    },
   },
   scheduleCampaign: {
     params: campaignParams,

@@ -20,6 +20,7 @@ import {
   type LedgerContext,
 } from './recipient-records.ts';
 import { changeConsent, changePreferences, hasTombstone, RECIPIENT_ACTOR, tombstoneLifted } from './consent-changes.ts';
+import { messageIdForKey } from './ids.ts';
 import { sendMessage } from './send.ts';
 import { fireTrigger, sendsWelcome } from './journeys.ts';
 import type { Journey } from '../schemas/journeys.ts';
@@ -37,7 +38,14 @@ export async function createRecipient(
   consents: readonly InitialConsent[] = [],
 ): Promise<{ created: boolean; recipient: Recipient }> {
   const result = await createRecipientRecord(deps, input, ctx, consents);
-  if (!result.created) return result;
+  if (!result.created) {
+    // A repeat of a create whose welcome mail SES did not take (that answer was a 502): the same idempotency key
+    // sends it now. A recipient whose welcome went out, or who was never to have one, is sent none.
+    if (input.welcome && (await deps.messages.getRecord(messageIdForKey(welcomeKey(result.recipient.id))))?.status === 'failed') {
+      await sendMessage(deps, { template: WELCOME_TEMPLATE_ID, to: { recipientId: result.recipient.id }, data: {}, idempotencyKey: welcomeKey(result.recipient.id) });
+    }
+    return result;
+  }
   const id = result.recipient.id;
   // Journeys (issue 19): a new recipient, and each topic they are opted in to from the start, may start one.
   // `welcome: false` asks for no welcome mail: journeys that send it do not take this person.
@@ -46,10 +54,13 @@ export async function createRecipient(
   for (const c of consents.filter((x) => x.status === 'opted_in')) journeys.push(...(await fireTrigger(deps, id, { optedIn: c.topic }, options)));
   // A welcome journey sends the welcome mail as its step: never a second one directly.
   if (input.welcome && !sendsWelcome(journeys)) {
-    await sendMessage(deps, { template: WELCOME_TEMPLATE_ID, to: { recipientId: id }, data: {}, idempotencyKey: `welcome:${id}` });
+    await sendMessage(deps, { template: WELCOME_TEMPLATE_ID, to: { recipientId: id }, data: {}, idempotencyKey: welcomeKey(id) });
   }
   return result;
 }
+
+/** The welcome mail's idempotency key: one welcome per recipient, however often its create is sent. */
+const welcomeKey = (recipientId: string) => `welcome:${recipientId}`;
 
 /**
  * Suppressions that describe a mailbox stay with the old address (a hard bounce, or ops declaring it dead); those

@@ -77,7 +77,14 @@ const dueIndex = (e: Pick<Enrolment, 'recipientId' | 'journeyId'>, due: string) 
   gsi2pk: `JDUE#${hash(e.recipientId) % JOURNEY_DUE_SHARDS}`,
   gsi2sk: `${due}#${e.recipientId}#${e.journeyId}`,
 });
-const LIST_KEY_SHAPE = { pk: (s: string) => s.startsWith('JOURNEY#'), sk: (s: string) => s === 'JOURNEY', gsi1pk: (s: string) => s === 'JOURNEYS', gsi1sk: (s: string) => s.length <= 64 };
+/** A journey id as the schema takes it (schemas/journeys.ts): a cursor with anything else is refused before DynamoDB sees it. */
+const JOURNEY_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const LIST_KEY_SHAPE = {
+  pk: (s: string) => s.startsWith('JOURNEY#') && JOURNEY_ID.test(s.slice('JOURNEY#'.length)),
+  sk: (s: string) => s === 'JOURNEY',
+  gsi1pk: (s: string) => s === 'JOURNEYS',
+  gsi1sk: (s: string) => JOURNEY_ID.test(s),
+};
 
 // A stored journey is what the API checked against its schema before writing it (as every store, read back as written).
 function toJourney({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, ...rest }: Record<string, unknown>): Journey {

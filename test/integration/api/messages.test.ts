@@ -9,6 +9,7 @@ import { SendOnceRetryStrategy } from '../../../lambdas/adapters/send-once.ts';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
 import { SendwellError } from '../../../lambdas/domain/errors.ts';
 import { sendMessage } from '../../../lambdas/services/send.ts';
+import { createRecipient } from '../../../lambdas/services/recipients.ts';
 import { freePort } from '../../../local/ports.ts';
 import { adminClient } from '../../support/admin-client.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -108,6 +109,27 @@ describe('when SES does not answer', () => {
     const record = (await api.get(`/v1/messages/${res.body.messageId}`)).body;
     expect(record.events.map((e: { type: string }) => e.type)).toEqual(['send_failed']);
     expect(await mailTo(email)).toHaveLength(1);
+  });
+
+  it('a recipient stored while SES refused the welcome mail gets it when the create is sent again, once', async () => {
+    const deps = container();
+    const deadPort = await freePort();
+    const unreachable = { ...deps, mailer: new SesMailer(new SESv2Client({ endpoint: `http://127.0.0.1:${deadPort}`, region: 'us-east-1', maxAttempts: 1 })) };
+    const email = uniqueAddress('welcome-retry');
+    const failure = await createRecipient(unreachable, { email, country: 'US', welcome: true }, { source: 'api', actor: 'test' }).catch((e: unknown) => e);
+    expect((failure as SendwellError).code).toBe('bad_gateway');
+    expect(await mailTo(email)).toHaveLength(0);
+    for (let i = 0; i < 2; i++) {
+      const again = await api.post('/v1/recipients', { email, country: 'US', welcome: true });
+      expect(again.status).toBe(200);
+    }
+    const mails = await mailTo(email);
+    expect(mails).toHaveLength(1);
+    // Another recipient created long ago without a welcome is not sent one by a repeated create that asks for it.
+    const quiet = uniqueAddress('no-welcome');
+    expect((await api.post('/v1/recipients', { email: quiet, country: 'US', welcome: false })).status).toBe(201);
+    expect((await api.post('/v1/recipients', { email: quiet, country: 'US', welcome: true })).status).toBe(200);
+    expect(await mailTo(quiet)).toHaveLength(0);
   });
 
   it('when SES took the mail but its answer was lost: 502 saying it may be sent, one mail, and no resend on retry', async () => {

@@ -74,6 +74,31 @@ describe('recipients', () => {
     expect((await api.post('/v1/recipients', '{"email":')).status).toBe(400);
   });
 
+  it('refuses a field it does not know (a misspelt one would be lost), naming it, and changes nothing', async () => {
+    const email = uniqueAddress('strict');
+    const created = await api.post('/v1/recipients', { email, country: 'US', welcome: false });
+    const id = created.body.id as string;
+    const at = new Date().toISOString();
+    const cases: Array<[string, () => Promise<{ status: number; body: { error: { message: string; details: Array<{ path?: string; message: string }> } } }>, string]> = [
+      ['POST /v1/recipients', () => api.post('/v1/recipients', { email: uniqueAddress('strict2'), country: 'US', welcom: false }), 'welcom'],
+      ['PATCH /v1/recipients/{id}', () => api.patch(`/v1/recipients/${id}`, { contry: 'DE' }), 'contry'],
+      ['PUT …/consents/{topic}', () => api.put(`/v1/recipients/${id}/consents/${topic}`, { status: 'opted_in', source: 'import', evidance: { at } }), 'evidance'],
+      ['PUT …/consents/{topic} (evidence)', () => api.put(`/v1/recipients/${id}/consents/${topic}`, { status: 'opted_in', source: 'import', evidence: { at, wordng: 'v2' } }), 'wordng'],
+      ['PUT …/preferences', () => api.put(`/v1/recipients/${id}/preferences`, { unsubscribedAll: true, trackng: false }), 'trackng'],
+      ['POST /v1/suppressions', () => api.post('/v1/suppressions', { email, reason: 'manual', scope: 'marketing', expires: at }), 'expires'],
+      ['DELETE /v1/suppressions', () => api.del('/v1/suppressions', { email, reason: 'manual', reson: 'x' }), 'reson'],
+      ['POST /v1/messages', () => api.post('/v1/messages', { template: marketing, to: { recipientId: id }, idempotency: 'k' }), 'idempotency'],
+    ];
+    for (const [name, call, field] of cases) {
+      const res = await call();
+      expect({ name, status: res.status }).toEqual({ name, status: 400 });
+      expect(JSON.stringify(res.body.error), name).toContain(field);
+    }
+    const after = (await api.get(`/v1/recipients/${id}`)).body;
+    expect(after).toMatchObject({ country: 'US', unsubscribedAll: false, suppressions: [] });
+    expect(after.consents[topic]).toBeUndefined();
+  });
+
   it('updates a recipient, merging attributes, and ledgers a change of country', async () => {
     const r = (await api.post('/v1/recipients', { email: uniqueAddress('upd'), country: 'US', attributes: { plan: 'free' }, welcome: false })).body;
     const updated = await api.patch(`/v1/recipients/${r.id}`, { country: 'FR', attributes: { tier: 2 } });

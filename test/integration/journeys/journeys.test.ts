@@ -125,6 +125,13 @@ describe('journey definitions', () => {
     expect(page.status).toBe(200);
     expect(page.body.journeys).toHaveLength(1);
     expect((await api.get('/v1/journeys?cursor=garbage')).status).toBe(400);
+    // A cursor of the right shape whose key DynamoDB would refuse (an empty index key) is a 400 too, never a 500.
+    const forged = (k: Record<string, string>) => Buffer.from(JSON.stringify({ v: 1, l: 'journeys', k })).toString('base64url');
+    for (const k of [{ pk: 'JOURNEY#', sk: 'JOURNEY', gsi1pk: 'JOURNEYS', gsi1sk: '' }, { pk: 'JOURNEY#x', sk: 'JOURNEY', gsi1pk: 'JOURNEYS', gsi1sk: 'X Y' }]) {
+      const r = await api.get(`/v1/journeys?cursor=${forged(k)}`);
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.error.details[0].path).toBe('query.cursor');
+    }
     // A draft can be changed; pausing a draft is a conflict; events are for services only.
     expect((await api.put(`/v1/journeys/${base.id}`, { name: 'Renamed', trigger: base.trigger, steps: [{ id: 'a', send: { template: thanks } }] })).body.name).toBe('Renamed');
     expect((await api.post(`/v1/journeys/${base.id}/pause`)).status).toBe(409);

@@ -1,9 +1,10 @@
 /**
  * The public pages as people reach them (issue 16): a trailing slash or an upper-cased `/U/` still gets the HTML
- * page, not a JSON 404; every page shows the stage's sender name and postal address from configuration.
+ * page, not a JSON 404; every page shows the stage's sender name and postal address from configuration; the
+ * confirm page promises no mail the send rule holds.
  */
 import { describe, expect, it } from 'vitest';
-import { header, hrefs } from '../../support/mailbox.ts';
+import { header, hrefs, mailTo } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 
@@ -55,5 +56,22 @@ describe('public pages', () => {
       expect(html).toContain('Sendwell Local, 1 Example Street, Springfield</p></footer>');
       expect(html).toMatch(/<title>[^<]+ · Sendwell Local<\/title>/);
     }
+  });
+});
+
+describe('the confirm page', () => {
+  it('promises no mail the send rule holds: confirmed while unsubscribed from all, it says marketing stays off and how to turn it on', async () => {
+    const r = await suite.s.recipient(`confirm-held-${Math.random().toString(36).slice(2, 6)}`, 'DE'); // pending: DE asks for confirmation
+    expect((await suite.api.put(`/v1/recipients/${r.id}/preferences`, { unsubscribedAll: true })).status).toBe(200);
+    const mail = (await mailTo(r.email)).filter((m) => m.subject.startsWith('Please confirm')).at(-1)!;
+    const confirm = pathOf(hrefs(mail.body.html ?? '').find((l) => l.includes('/confirm/'))!);
+    const page = await (await suite.gw.call(confirm, { method: 'POST' })).text();
+    expect(page).toContain('Your subscription is confirmed');
+    expect(page).toContain('unsubscribed from all marketing');
+    expect(page).not.toContain('You will receive');
+    expect((await suite.s.sendMarketing({ recipientId: r.id })).reason).toBe('unsubscribed_all');
+    // Back on: the page says what it used to.
+    expect((await suite.api.put(`/v1/recipients/${r.id}/preferences`, { unsubscribedAll: false })).status).toBe(200);
+    expect(await (await suite.gw.call(confirm, { method: 'POST' })).text()).toContain('You will receive');
   });
 });
