@@ -126,7 +126,8 @@ export const FUNCTIONS = {
     memorySize: 512,
     timeoutSeconds: 15,
     permissions: ['ses:send', 'keys:read'],
-    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read', 'update'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
+    // suppressions: read only (the send rule's check); nothing on the send path writes one.
+    tables: { recipients: ['read', 'put', 'update'], ledger: ['put'], suppressions: ['read'], campaigns: ['read'], messages: ['read', 'put', 'update'], counters: ['read', 'update'] },
   },
   unsubscribe: {
     entry: 'lambdas/handlers/unsubscribe.ts',

@@ -47,11 +47,10 @@ export const RECIPIENT_PAGE: TableGrants = {
 
 /**
  * The open pixel and the click redirect: read the record and the person's tracking consent, count the open or click
- * on the record and in the figures, keep the raw event. No delete, no ledger.
+ * on the record and keep the raw event (the day's figures come from the messages stream). No delete, no ledger, no
+ * suppression list (it never decides tracking), no counter.
  */
 export const TRACKING: TableGrants = {
   recipients: ['read'],
-  suppressions: ['read'],
   messages: ['read', 'put', 'update'],
-  counters: ['update'],
 };

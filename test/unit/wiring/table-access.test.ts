@@ -41,9 +41,11 @@ describe('the table access matrix', () => {
     else expect(ledger).toEqual([]);
   });
 
-  it.each(['openPixel', 'click'])('%s touches no consent, no suppression list and no campaign: it counts', (fn) => {
+  it.each(['openPixel', 'click'])('%s touches no consent, no suppression list, no campaign and no counter: it records on the message', (fn) => {
     expect(verbsOf(fn, 'recipients')).toEqual(['read']);
-    expect(verbsOf(fn, 'suppressions')).toEqual(['read']);
+    // Suppressions never decide tracking (services/tracking.ts); the day's figures come from the messages stream.
+    expect(verbsOf(fn, 'suppressions')).toEqual([]);
+    expect(verbsOf(fn, 'counters')).toEqual([]);
     expect(verbsOf(fn, 'campaigns')).toEqual([]);
     expect(verbsOf(fn, 'relay')).toEqual([]);
   });
