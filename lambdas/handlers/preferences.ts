@@ -12,6 +12,7 @@ import { pageContainer } from '../adapters/page-container.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { honorGpc, preferenceView, savePreferences, type PreferenceForm, type PreferenceView } from '../services/recipient-actions.ts';
+import { resendConfirmation, type ResendOutcome } from '../services/recipients.ts';
 import { parseFormBody } from './middleware/form-body.ts';
 import { crossSitePage, ERASED_NOTE, evidenceOf, field, fields, isCrossSite, page, publicBaseUrlOf, publicPage, type PageEvent } from './middleware/page.ts';
 
@@ -63,6 +64,14 @@ function preferenceForm(event: PageEvent): PreferenceForm {
   };
 }
 
+/** What the page says after "Send the confirmation mail again". */
+const RESENT: Readonly<Record<ResendOutcome, string>> = {
+  sent: 'We sent the mail to confirm again. It can take a few minutes; look in your spam folder too.',
+  held: 'Mail to this address is not delivered, so we cannot send the mail to confirm.',
+  already_sent: 'We sent it again within the last hour already: look for it, in your spam folder too, or try again later.',
+  not_pending: 'Nothing is waiting for your confirmation there any more.',
+};
+
 function render(view: PreferenceView, notices: readonly string[], gpc: boolean): string {
   const r = view.recipient;
   const topics = view.topics
@@ -88,7 +97,14 @@ function render(view: PreferenceView, notices: readonly string[], gpc: boolean):
 <p>${box('do_not_sell', 'do_not_sell', r.doNotSell, gpc)}
 <label for="do_not_sell">Do not sell or share my personal information</label>${gpc ? '<br><span class="note">On because your browser sends Global Privacy Control.</span>' : ''}</p>
 <button type="submit">Save preferences</button>
-</form>`;
+</form>${view.topics
+    .filter((t) => t.status === 'pending')
+    .map(
+      (t) => `
+<form method="post"><input type="hidden" name="form" value="resend"><input type="hidden" name="resend" value="${escapeHtml(t.id)}">
+<p class="note">No mail to confirm ${escapeHtml(t.name)}? <button type="submit">Send the confirmation mail again</button></p></form>`,
+    )
+    .join('')}`;
 }
 
 export const handler = publicPage(async (event) => {
@@ -110,7 +126,12 @@ export const handler = publicPage(async (event) => {
     const result = await savePreferences(deps, recipientId, preferenceForm(event), evidence, gpc);
     notices.push(result.changes.length ? `Saved: ${result.changes.join('; ')}.` : 'Saved. Nothing changed.');
     if (result.pending.length) notices.push(`We sent you a mail to confirm ${result.pending.join(', ')}.`);
+    if (result.unsent.length) notices.push(`We could not send the mail to confirm ${result.unsent.join(', ')} just now. Use “Send the confirmation mail again” below in a few minutes.`);
+    if (result.undeliverable.length) notices.push(`Mail to this address is not delivered, so we cannot send the mail to confirm ${result.undeliverable.join(', ')}.`);
   }
+  // A topic's "send the confirmation mail again": a form of its own, so Enter in the preferences form never sends it.
+  const again = post && field(event, 'form') === 'resend' ? field(event, 'resend') : undefined;
+  if (again) notices.push(RESENT[await resendConfirmation(deps, recipientId, again)]);
   // Signed by us for a real person: gone now means erased (nothing above changes a person who is not there).
   const view = await preferenceView(deps, recipientId);
   if (!view) return erased();

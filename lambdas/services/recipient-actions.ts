@@ -5,12 +5,13 @@
  * the same way, with `actor: 'recipient'` and the page's evidence.
  */
 import type { ConsentStatus } from '../domain/decide.ts';
+import { SendwellError } from '../domain/errors.ts';
 import type { Evidence } from '../schemas/fields.ts';
 import type { Recipient, Topic } from '../schemas/model.ts';
 import type { Deps } from './deps.ts';
 import { changeConsent, changePreferences, RECIPIENT_ACTOR, type ConsentDeps } from './consent-changes.ts';
 import { toRecipient } from './recipient-view.ts';
-import { setConsent } from './recipients.ts';
+import { changeTopicConsent } from './recipients.ts';
 
 export interface PreferenceView {
   /** What the page shows of the person (suppressions are not shown, so not read). */
@@ -39,6 +40,10 @@ export interface SaveResult {
   readonly changes: readonly string[];
   /** Topics whose opt-in waits for the confirmation mail just sent. */
   readonly pending: readonly string[];
+  /** Topics whose opt-in waits for a confirmation mail that could not be sent just now (SES did not take it). */
+  readonly unsent: readonly string[];
+  /** Topics whose confirmation mail is held: this address takes no mail (a hard bounce on record). */
+  readonly undeliverable: readonly string[];
 }
 
 /**
@@ -47,18 +52,26 @@ export interface SaveResult {
  */
 export async function savePreferences(deps: Deps, recipientId: string, form: PreferenceForm, evidence: Evidence, gpc: boolean): Promise<SaveResult> {
   const view = await preferenceView(deps, recipientId);
-  if (!view) return { changes: [], pending: [] };
+  if (!view) return { changes: [], pending: [], unsent: [], undeliverable: [] };
   const changes: string[] = [];
   const pending: string[] = [];
+  const unsent: string[] = [];
+  const undeliverable: string[] = [];
   for (const topic of view.topics) {
     const wants = form.topics[topic.id];
     if (wants === undefined) continue;
     const has = topic.status === 'opted_in' || topic.status === 'pending';
     if (wants === has) continue;
-    const status = wants ? await optIn(deps, recipientId, topic, evidence) : await optOut(deps, recipientId, topic, evidence);
+    const outcome = wants ? await optIn(deps, recipientId, topic, evidence) : { status: await optOut(deps, recipientId, topic, evidence) };
+    const status = outcome.status;
     if (status === undefined) break;
-    if (status === 'pending') pending.push(topic.name);
-    changes.push(`${topic.name}: ${status === 'pending' ? 'confirmation mail sent' : wants ? 'subscribed' : 'unsubscribed'}`);
+    if (status === 'pending') {
+      const mail = 'confirmation' in outcome ? outcome.confirmation : undefined;
+      (mail === 'sent' ? pending : mail === 'unsent' ? unsent : undeliverable).push(topic.name);
+      changes.push(`${topic.name}: ${mail === 'sent' ? 'confirmation mail sent' : 'waiting for your confirmation'}`);
+    } else {
+      changes.push(`${topic.name}: ${wants ? 'subscribed' : 'unsubscribed'}`);
+    }
   }
   // With Global Privacy Control on, "do not sell or share" stays on whatever the form says: the signal is the request.
   const doNotSell = gpc ? (form.doNotSell === undefined ? undefined : true) : form.doNotSell;
@@ -75,7 +88,7 @@ export async function savePreferences(deps: Deps, recipientId: string, form: Pre
     if (prefs.tracking !== undefined) changes.push(prefs.tracking ? 'open and click tracking on' : 'open and click tracking off');
     if (prefs.doNotSell !== undefined) changes.push(prefs.doNotSell ? 'your information will not be sold or shared' : 'sharing allowed');
   }
-  return { changes, pending };
+  return { changes, pending, unsent, undeliverable };
 }
 
 /** A `Sec-GPC: 1` request: record "do not sell or share" unless it is already on. */
@@ -86,10 +99,21 @@ export async function honorGpc(deps: ConsentDeps, recipientId: string, evidence:
   return true;
 }
 
-/** A ticked topic, with all an opt-in sets off (a confirmation mail, a journey: services/recipients.ts). */
-async function optIn(deps: Deps, recipientId: string, topic: Topic, evidence: Evidence): Promise<ConsentStatus | undefined> {
-  const after = await setConsent(deps, recipientId, topic.id, { status: 'opted_in', source: 'preference_page', evidence }, RECIPIENT_ACTOR);
-  return after.consents[topic.id]?.status;
+/**
+ * A ticked topic, with all an opt-in sets off (a confirmation mail, a journey: services/recipients.ts), and what became
+ * of the confirmation mail. SES not taking it leaves the opt-in pending (written before the mail) and the rest of the
+ * form to save: the page says so and offers to send it again.
+ */
+async function optIn(deps: Deps, recipientId: string, topic: Topic, evidence: Evidence): Promise<{ status: ConsentStatus | undefined; confirmation?: 'sent' | 'unsent' | 'held' }> {
+  try {
+    const after = await changeTopicConsent(deps, recipientId, topic.id, { status: 'opted_in', source: 'preference_page', evidence }, RECIPIENT_ACTOR);
+    const status = after.recipient.consents[topic.id]?.status;
+    if (!after.confirmation) return { status };
+    return { status, confirmation: after.confirmation.status === 'sent' ? 'sent' : 'held' };
+  } catch (e) {
+    if (!(e instanceof SendwellError) || e.code !== 'bad_gateway') throw e;
+    return { status: 'pending', confirmation: 'unsent' };
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { CONFIRM_TEMPLATE_ID, WELCOME_TEMPLATE_ID } from '../domain/system-templ
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import type { Evidence } from '../schemas/fields.ts';
-import type { ConsentChange, LedgerEntry, PreferencesChange, Recipient, RecipientInput, RecipientUpdate, SuppressionRecord } from '../schemas/model.ts';
+import type { ConsentChange, LedgerEntry, PreferencesChange, Recipient, RecipientInput, RecipientUpdate, SendResult, SuppressionRecord, Topic } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import {
   createRecipientRecord,
@@ -117,6 +117,17 @@ export async function updateRecipient(deps: Deps, id: string, input: RecipientUp
  * without evidence is refused: it would make someone mailable without proof. An effective opt-in may start a journey.
  */
 export async function setConsent(deps: Deps, id: string, topicId: string, change: ConsentChange, actor: Actor, dims: CounterDims = {}): Promise<Recipient> {
+  return (await changeTopicConsent(deps, id, topicId, change, actor, dims)).recipient;
+}
+
+/** A consent change, and the confirmation mail's outcome where it made the opt-in pending and sent one. */
+export interface TopicConsentResult {
+  readonly recipient: Recipient;
+  readonly confirmation?: SendResult;
+}
+
+/** {@link setConsent}, saying what became of the confirmation mail (the preference page tells the person). */
+export async function changeTopicConsent(deps: Deps, id: string, topicId: string, change: ConsentChange, actor: Actor, dims: CounterDims = {}): Promise<TopicConsentResult> {
   const topic = await deps.catalog.getTopic(topicId);
   if (!topic) throw new SendwellError('not_found', `No topic ${topicId}.`, [{ path: 'topic', message: 'unknown topic' }]);
   if (change.status === 'opted_in' && change.source === 'import' && !change.evidence?.at) {
@@ -130,17 +141,31 @@ export async function setConsent(deps: Deps, id: string, topicId: string, change
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
   const { changed, status } = await changeConsent(deps, agg, topic, change, actor, dims);
-  if (!changed) return view(deps, agg);
+  if (!changed) return { recipient: await view(deps, agg) };
   // Journeys (issue 19): an effective opt-in may start one; the sweep runs its steps (this may be a recipient page).
   if (status === 'opted_in') await fireTrigger(deps, id, { optedIn: topicId }, { inline: false });
-  if (status === 'pending') {
-    await sendMessage(
-      deps,
-      { template: CONFIRM_TEMPLATE_ID, to: { recipientId: id }, data: { topic_name: topic.name } },
-      { confirmTopic: topicId },
-    );
-  }
-  return getRecipient(deps, id);
+  const confirmation = status === 'pending' ? await sendConfirmation(deps, id, topic) : undefined;
+  return { recipient: await getRecipient(deps, id), ...(confirmation ? { confirmation } : {}) };
+}
+
+/** The confirmation mail of a pending opt-in (a service mail: `confirmTopic` puts the confirm link in it). */
+const sendConfirmation = (deps: Deps, recipientId: string, topic: Pick<Topic, 'id' | 'name'>, idempotencyKey?: string) =>
+  sendMessage(deps, { template: CONFIRM_TEMPLATE_ID, to: { recipientId }, data: { topic_name: topic.name }, ...(idempotencyKey ? { idempotencyKey } : {}) }, { confirmTopic: topic.id });
+
+export type ResendOutcome = 'sent' | 'held' | 'not_pending' | 'already_sent';
+
+/**
+ * Sends a pending opt-in's confirmation mail again, when the person asks on the preference page (the first went to
+ * spam, or SES did not take it): at most one a topic an hour (an idempotency key per hour), so the button cannot be
+ * made to mail anyone a stream of them.
+ */
+export async function resendConfirmation(deps: Deps, recipientId: string, topicId: string): Promise<ResendOutcome> {
+  const [agg, topic] = await Promise.all([deps.recipients.get(recipientId), deps.catalog.getTopic(topicId)]);
+  if (!agg || !topic || agg.consents[topicId]?.status !== 'pending') return 'not_pending';
+  // A key seen before answers its first outcome (`duplicate`); one whose send failed is sent again.
+  const result = await sendConfirmation(deps, recipientId, topic, `confirm-again:${recipientId}:${topicId}:${deps.clock().toISOString().slice(0, 13)}`);
+  if (result.duplicate) return 'already_sent';
+  return result.status === 'sent' ? 'sent' : 'held';
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed' | 'not_pending' | 'unknown_recipient';

@@ -23,14 +23,18 @@ const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'conf
  * journey: they load the send path and its schemas, zod included (258–266 KiB). Every public route's stores send
  * through the lean DynamoDB client (adapters/dynamo/lean-db.ts), so none bundles the SDK's: the pages are 277–285 KiB in
  * all (464–472 with it). Then the schemas left the domain and the settings were checked by hand, so the pages lost zod
- * too: 150–158 KiB (169–177 in all); the suppressions' move and the record's link set added ~5 KiB (155–163, 174–182). Lower a budget as a bundle shrinks; never raise it without saying why here.
+ * too: 150–158 KiB (169–177 in all); the suppressions' move and the record's link set added ~5 KiB (155–163, 174–182).
+ * Then the pages learnt what a user found missing (2026-12-06, ~2.5 KiB: a stale form's guard, two saves at once, a
+ * confirmation SES did not take and "send it again", the confirm page's honest answer, the tombstone's lift ledgered):
+ * the preference page passed 165 KiB by half a KiB, and both page budgets went to 170. Lower a budget as a bundle
+ * shrinks; never raise it without saying why here.
  */
 const BYTE_BUDGET: Readonly<Record<(typeof PUBLIC_ROUTES)[number], number>> = {
   openPixel: 150 * 1024,
   click: 150 * 1024,
   unsubscribe: 150 * 1024,
-  preferences: 165 * 1024,
-  confirm: 165 * 1024,
+  preferences: 170 * 1024,
+  confirm: 170 * 1024,
 };
 
 /** The routes that never opt anyone in: nothing of the send path, the campaigns or journeys. */

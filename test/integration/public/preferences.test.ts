@@ -5,6 +5,12 @@ import { hrefs, mailTo } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { dynamoCallsOf, WRITES } from '../../support/dynamo-calls.ts';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { container } from '../../../lambdas/adapters/container.ts';
+import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
+import { savePreferences } from '../../../lambdas/services/recipient-actions.ts';
+import { resendConfirmation } from '../../../lambdas/services/recipients.ts';
+import { freePort } from '../../../local/ports.ts';
 
 const suite = useGateway('prefs');
 
@@ -86,6 +92,46 @@ describe('preference page', () => {
     expect(await res.text()).toContain('We sent you a mail to confirm');
     expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('pending');
     expect((await mailTo(r.email)).filter((m) => m.subject.startsWith('Please confirm')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a topic waiting for confirmation offers the mail again: sent once an hour at most, from a form of its own', async () => {
+    const { r, path } = await preferencesPath('resend', 'FR'); // FR asks for confirmation: the topic is pending
+    const confirmations = async () => (await mailTo(r.email)).filter((m) => m.subject.startsWith('Please confirm')).length;
+    const before = await confirmations();
+    const page = await (await suite.gw.call(path)).text();
+    expect(page).toContain('waiting for your confirmation');
+    expect(page).toMatch(new RegExp(`<form method="post"><input type="hidden" name="form" value="resend"><input type="hidden" name="resend" value="${suite.s.topic}">`));
+    const again = await (await suite.gw.call(path, form({ form: 'resend', resend: suite.s.topic }))).text();
+    expect(again).toContain('We sent the mail to confirm again');
+    expect(await confirmations()).toBe(before + 1);
+    const twice = await (await suite.gw.call(path, form({ form: 'resend', resend: suite.s.topic }))).text();
+    expect(twice).toContain('within the last hour');
+    expect(await confirmations()).toBe(before + 1);
+    // Nothing pending: nothing sent, and the page says so. The resend form changes no setting either.
+    const other = await (await suite.gw.call(path, form({ form: 'resend', resend: 'no-such-topic' }))).text();
+    expect(other).toContain('Nothing is waiting for your confirmation');
+    expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('pending');
+  });
+
+  it('a confirmation SES does not take leaves the opt-in pending, saves the rest of the form and says so; it can be sent again', async () => {
+    const { r } = await preferencesPath('ses-down', 'FR');
+    await suite.api.put(`/v1/recipients/${r.id}/consents/${suite.s.topic}`, { status: 'opted_out', source: 'api' });
+    const deps = container();
+    const unreachable = { ...deps, mailer: new SesMailer(new SESv2Client({ endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', maxAttempts: 1 })) };
+    const evidence = { at: new Date().toISOString(), wording: 'preference-page-v1' };
+    const result = await savePreferences(unreachable, r.id, { topics: { [suite.s.topic]: true }, tracking: false }, evidence, false);
+    expect(result).toMatchObject({ pending: [], unsent: [suite.s.topicName], undeliverable: [] });
+    expect((await suite.api.get(`/v1/recipients/${r.id}`)).body).toMatchObject({ tracking: false, consents: { [suite.s.topic]: { status: 'pending' } } });
+    expect(await resendConfirmation(deps, r.id, suite.s.topic)).toBe('sent');
+  });
+
+  it('a confirmation to an address that takes no mail is not promised', async () => {
+    const { r, path } = await preferencesPath('bounced', 'FR');
+    await suite.gw.call(path, form({ form: 'preferences', [`topic:${suite.s.topic}`]: 'off' }));
+    expect((await suite.api.post('/v1/suppressions', { email: r.email, reason: 'hard_bounce', scope: 'all' })).status).toBe(201);
+    const res = await (await suite.gw.call(path, form({ form: 'preferences', [`topic:${suite.s.topic}`]: 'on' }))).text();
+    expect(res).toContain('Mail to this address is not delivered');
+    expect(res).not.toContain('We sent you a mail to confirm');
   });
 
   it('a page view reads the person and the topics, nothing else, and writes nothing', async () => {
