@@ -87,6 +87,9 @@ async function changeAddress(deps: Deps, agg: RecipientAggregate, email: string,
   }
 }
 
+/** What AttributesSchema allows in one request, and a recipient in all. */
+const MAX_ATTRIBUTES = 50;
+
 export async function updateRecipient(deps: Deps, id: string, input: RecipientUpdate, actor: Actor): Promise<Recipient> {
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
@@ -100,14 +103,24 @@ export async function updateRecipient(deps: Deps, id: string, input: RecipientUp
   if (patch.country !== undefined && patch.country !== agg.profile.country) {
     ledger.push(ledgerEntry(keys, { id, country: patch.country }, 'country', agg.profile.country ?? null, patch.country, { source: 'api', actor }, at));
   }
-  await deps.recipients.apply(id, {
-    at,
-    profile: {
-      ...patch,
-      ...(patch.attributes ? { attributes: { ...agg.profile.attributes, ...patch.attributes } } : {}),
-    },
-    ledger,
-  });
+  const { attributes, ...fields } = patch;
+  if (attributes) {
+    // `null` takes an attribute away (the API's partial-update rule); the 50 a person may have count after the change.
+    const after = new Set(Object.keys(agg.profile.attributes ?? {}));
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === null) after.delete(name);
+      else after.add(name);
+    }
+    if (after.size > MAX_ATTRIBUTES) {
+      throw new SendwellError('validation_failed', `A recipient has at most ${MAX_ATTRIBUTES} attributes; this change would leave ${after.size}.`, [
+        { path: 'attributes', message: `at most ${MAX_ATTRIBUTES} attributes, ${after.size} after this change` },
+      ]);
+    }
+  }
+  // In place, attribute by attribute; a profile without the map yet (none is written so) gets it whole.
+  const inPlace = attributes && agg.profile.attributes !== undefined;
+  const whole = attributes && !inPlace ? { attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null)) } : {};
+  await deps.recipients.apply(id, { at, profile: { ...fields, ...whole }, ...(inPlace ? { attributes } : {}), ledger });
   return getRecipient(deps, id);
 }
 

@@ -352,7 +352,7 @@ export function CampaignComposer({ api }: Ctx) {
             A recipient's own attribute of the same name wins.
           </p>
           <label for="cmp-rate">Mails per second (optional)</label>
-          <input id="cmp-rate" type="number" min={1} max={1000} value={f.rate} onInput={(e) => setF({ ...f, rate: e.currentTarget.value })} />
+          <input id="cmp-rate" type="number" min={0.01} max={1000} step="any" value={f.rate} onInput={(e) => setF({ ...f, rate: e.currentTarget.value })} />
           <ErrorBox error={create.error} title="The campaign was not created" />
           <button type="submit" disabled={create.busy}>
             Create draft

@@ -67,9 +67,9 @@ export function Topics({ api }: Ctx) {
         <div class="grid2">
           <div>
             <label for="topic-id">Id</label>
-            <input id="topic-id" required pattern="[a-z0-9][a-z0-9\-]*" value={form.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} aria-describedby="topic-id-help" />
+            <input id="topic-id" required maxLength={64} pattern="[a-z0-9][a-z0-9_\-]*" value={form.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} aria-describedby="topic-id-help" />
             <p id="topic-id-help" class="help">
-              Lower-case letters, digits and dashes; used in the API and in links.
+              Lower-case letters, digits, dashes and underscores (up to 64); used in the API and in links.
             </p>
           </div>
           <div>

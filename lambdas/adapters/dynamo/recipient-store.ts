@@ -68,6 +68,11 @@ export interface RecipientChange {
    * since makes the whole change fail with `conflict`, as a consent's status does.
    */
   readonly profileWas?: Partial<Record<'unsubscribedAll' | 'tracking' | 'doNotSell', boolean | undefined>>;
+  /**
+   * Attributes to set (a value) or take away (`null`), each in place in the profile's map: two changes at once of
+   * different attributes both stay (a merged map written back would keep only the later one's).
+   */
+  readonly attributes?: Readonly<Record<string, unknown>>;
   readonly ledger: readonly LedgerEntry[];
   readonly at: string;
 }
@@ -329,7 +334,7 @@ export class RecipientStore {
       await this.#db.send(
         new TransactWriteCommand({
           TransactItems: [
-            this.#profileUpdate(id, { ...(change.profile ?? {}), updatedAt: change.at }, change.profileWas),
+            this.#profileUpdate(id, { ...(change.profile ?? {}), updatedAt: change.at }, change.profileWas, change.attributes),
             ...(change.consents ?? []).map((c) => ({
               Put: {
                 TableName: this.#tables.recipients,
@@ -497,10 +502,23 @@ export class RecipientStore {
   }
 
   /** The first item of every change transaction: the profile update, which also proves the recipient exists. */
-  #profileUpdate(id: string, fields: Record<string, unknown>, was: RecipientChange['profileWas'] = {}) {
+  #profileUpdate(id: string, fields: Record<string, unknown>, was: RecipientChange['profileWas'] = {}, attributes: RecipientChange['attributes'] = {}) {
     const set = setExpression(fields);
     const names: Record<string, string> = { ...set.ExpressionAttributeNames };
     const values: Record<string, unknown> = { ...set.ExpressionAttributeValues };
+    const setParts = [set.UpdateExpression.replace(/^SET /, '')];
+    const removeParts: string[] = [];
+    for (const [i, [name, value]] of Object.entries(attributes).entries()) {
+      names[`#attrs`] = 'attributes';
+      names[`#a${i}`] = name;
+      if (value === null) {
+        removeParts.push(`#attrs.#a${i}`);
+      } else {
+        values[`:a${i}`] = value;
+        setParts.push(`#attrs.#a${i} = :a${i}`);
+      }
+    }
+    const updateExpression = `SET ${setParts.join(', ')}${removeParts.length ? ` REMOVE ${removeParts.join(', ')}` : ''}`;
     const conditions = ['attribute_exists(pk)'];
     for (const [i, [name, value]] of Object.entries(was).entries()) {
       names[`#was${i}`] = name;
@@ -512,7 +530,14 @@ export class RecipientStore {
       }
     }
     return {
-      Update: { TableName: this.#tables.recipients, Key: profileKey(id), ...set, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ConditionExpression: conditions.join(' AND ') },
+      Update: {
+        TableName: this.#tables.recipients,
+        Key: profileKey(id),
+        UpdateExpression: updateExpression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ConditionExpression: conditions.join(' AND '),
+      },
     };
   }
 

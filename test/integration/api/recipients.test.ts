@@ -108,6 +108,27 @@ describe('recipients', () => {
     expect(ledger.map((e: { subject: string }) => e.subject)).toEqual(['recipient', 'country']);
     expect((await api.patch(`/v1/recipients/${r.id}`, {})).status).toBe(400);
   });
+
+  it('changes attributes in place: two changes at once both stay, null takes one away, and 50 is the most after a change', async () => {
+    const r = (await api.post('/v1/recipients', { email: uniqueAddress('attrs'), country: 'US', attributes: { plan: 'free', team: 'a' }, welcome: false })).body;
+    const both = await Promise.all([
+      api.patch(`/v1/recipients/${r.id}`, { attributes: { tier: 2 } }),
+      api.patch(`/v1/recipients/${r.id}`, { attributes: { city: 'Lyon', team: null } }),
+      api.patch(`/v1/recipients/${r.id}`, { attributes: { vip: true } }),
+    ]);
+    expect(both.map((b) => b.status)).toEqual([200, 200, 200]);
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.attributes).toEqual({ plan: 'free', tier: 2, city: 'Lyon', vip: true });
+    const many = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`a${i}`, i]));
+    const over = await api.patch(`/v1/recipients/${r.id}`, { attributes: many });
+    expect(over.status).toBe(400);
+    expect(over.body.error.details[0]).toMatchObject({ path: 'attributes' });
+    expect(Object.keys((await api.get(`/v1/recipients/${r.id}`)).body.attributes)).toHaveLength(4);
+    // Taking some away makes room in the same change (a request names at most 50).
+    const { a0: _dropped, ...fewer } = many;
+    const swap = await api.patch(`/v1/recipients/${r.id}`, { attributes: { ...fewer, plan: null, tier: null, city: null, vip: null } });
+    expect(swap.status, JSON.stringify(swap.body)).toBe(200);
+    expect(Object.keys(swap.body.attributes)).toHaveLength(46);
+  });
 });
 
 describe('consent and the ledger', () => {
