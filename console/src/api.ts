@@ -45,10 +45,10 @@ export interface Api {
   del<T = any>(path: string, body?: unknown): Promise<T>;
 }
 
-export function createApi(base: string, token: () => string | undefined, onUnauthorized: () => void): Api {
+export function createApi(base: string, token: () => string | undefined | Promise<string | undefined>, onUnauthorized: () => void): Api {
   const call = async <T,>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> => {
     const headers: Record<string, string> = { accept: 'application/json' };
-    const t = token();
+    const t = await token();
     if (t) headers.authorization = `Bearer ${t}`;
     let payload: string | Blob | undefined;
     if (body !== undefined) {

@@ -8,7 +8,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, createApi, type Api } from './api.ts';
 import { isRole, navFor, type Role } from './roles.ts';
 import { match, navigate, useRoute } from './router.ts';
-import { clearSession, currentToken, finishCognitoSignIn, signOut, type ConsoleConfig } from './session.ts';
+import { clearSession, currentToken, finishCognitoSignIn, freshToken, signOut, type ConsoleConfig } from './session.ts';
 import { ErrorBox, Link } from './ui.tsx';
 import { SignIn } from './screens/sign-in.tsx';
 import { Home } from './screens/home.tsx';
@@ -71,7 +71,7 @@ function App(props: { config: ConsoleConfig }) {
   const [notice, setNotice] = useState<string | undefined>();
   const api = useMemo(
     () =>
-      createApi(props.config.apiBase, currentToken, () => {
+      createApi(props.config.apiBase, () => freshToken(props.config.auth), () => {
         clearSession();
         setMe(undefined);
         setToken(undefined);

@@ -1,8 +1,11 @@
 /**
  * Who is signed in, kept in this tab's sessionStorage only (never localStorage, never a cookie): the API key
- * (local stack) or the Cognito ID token with its expiry. The PKCE verifier and state wait there during a sign-in.
+ * (local stack) or the Cognito ID token with its expiry and the sign-in's refresh token, which asks for a new ID
+ * token when it expires (15 minutes) for as long as the refresh token lasts (8 hours: lib/console-auth.ts), so a
+ * screen is not taken away, with what was typed into it, every 15 minutes. The PKCE verifier and state wait there
+ * during a sign-in.
  */
-import { authorizeUrl, challengeFor, logoutUrl, parseTokenResponse, randomVerifier, readCallback, tokenRequest, type CognitoConfig } from './auth/pkce.ts';
+import { authorizeUrl, challengeFor, logoutUrl, parseTokenResponse, randomVerifier, readCallback, refreshRequest, tokenRequest, type CognitoConfig, type Tokens } from './auth/pkce.ts';
 
 export type AuthConfig = { readonly kind: 'key' } | CognitoConfig;
 
@@ -15,6 +18,9 @@ const KEY = 'sendwell.console.key';
 const ID_TOKEN = 'sendwell.console.idToken';
 const EXPIRES = 'sendwell.console.expiresAt';
 const PENDING = 'sendwell.console.pkce';
+const REFRESH = 'sendwell.console.refreshToken';
+/** An ID token this close to its expiry is renewed before a call rather than sent and refused on the way. */
+const RENEW_BEFORE_MS = 60_000;
 
 export function currentToken(): string | undefined {
   const key = sessionStorage.getItem(KEY);
@@ -28,7 +34,40 @@ export function currentToken(): string | undefined {
 export const setKey = (key: string) => sessionStorage.setItem(KEY, key);
 
 export function clearSession() {
-  for (const k of [KEY, ID_TOKEN, EXPIRES, PENDING]) sessionStorage.removeItem(k);
+  for (const k of [KEY, ID_TOKEN, EXPIRES, PENDING, REFRESH]) sessionStorage.removeItem(k);
+}
+
+function keep(tokens: Tokens) {
+  sessionStorage.setItem(ID_TOKEN, tokens.idToken);
+  sessionStorage.setItem(EXPIRES, String(tokens.expiresAt));
+  if (tokens.refreshToken) sessionStorage.setItem(REFRESH, tokens.refreshToken);
+}
+
+let renewing: Promise<string | undefined> | undefined;
+
+/**
+ * The token to call the API with: {@link currentToken}, renewed with the refresh token when the ID token is about to
+ * expire (one renewal at a time, whatever the calls waiting for it). Undefined when there is none left: the refresh
+ * token expired or was revoked, and the person signs in again.
+ */
+export async function freshToken(auth: AuthConfig): Promise<string | undefined> {
+  if (auth.kind !== 'cognito' || sessionStorage.getItem(KEY)) return currentToken();
+  const expires = Number(sessionStorage.getItem(EXPIRES) ?? 0);
+  const refresh = sessionStorage.getItem(REFRESH);
+  if (expires - RENEW_BEFORE_MS > Date.now() || !refresh) return currentToken();
+  renewing ??= (async () => {
+    try {
+      const { url, init } = refreshRequest(auth, refresh);
+      const res = await fetch(url, init);
+      keep(parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now()));
+    } catch {
+      // Refused or unreachable: the ID token is used while it lasts, then the person signs in again.
+    } finally {
+      renewing = undefined;
+    }
+    return currentToken();
+  })();
+  return renewing;
 }
 
 export async function startCognitoSignIn(config: CognitoConfig, returnTo: string): Promise<void> {
@@ -48,9 +87,7 @@ export async function finishCognitoSignIn(config: CognitoConfig): Promise<string
   if (!pending || pending.state !== cb.state) throw new Error('Sign-in failed: this answer does not belong to a sign-in started in this tab. Sign in again.');
   const { url, init } = tokenRequest(config, cb.code, pending.verifier);
   const res = await fetch(url, init);
-  const tokens = parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now());
-  sessionStorage.setItem(ID_TOKEN, tokens.idToken);
-  sessionStorage.setItem(EXPIRES, String(tokens.expiresAt));
+  keep(parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now()));
   return pending.returnTo;
 }
 

@@ -377,7 +377,10 @@ export const CampaignWinnerSchema = z
   .strict()
   .meta({ id: 'CampaignWinner' });
 
-export const CampaignScheduleSchema = z.object({ sendAt: IsoDateTimeSchema.optional() }).strict().meta({ id: 'CampaignSchedule' });
+export const CampaignScheduleSchema = z
+  .object({ sendAt: campaignFields.sendAt.meta({ description: 'When to launch (default: the campaign’s own `sendAt`); for a local-time campaign a wall-clock time without an offset.' }) })
+  .strict()
+  .meta({ id: 'CampaignSchedule' });
 
 export const CampaignIdSchema = z.string().regex(/^cmp_[A-Za-z0-9]{1,40}$/, 'not a campaign id');
 

@@ -24,6 +24,8 @@ export interface Tokens {
   readonly expiresAt: number;
   /** Claims of the ID token (not verified here: the API verifies the token it is sent). */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** What new ID tokens are asked for with when this one expires (the code's answer only; a refresh sends none). */
+  readonly refreshToken?: string;
 }
 
 /** base64url without padding (RFC 4648 §5), as PKCE and JWTs use it. */
@@ -74,6 +76,18 @@ export function tokenRequest(config: CognitoConfig, code: string, verifier: stri
   };
 }
 
+/** The token endpoint request for new ID and access tokens with the refresh token of a sign-in. */
+export function refreshRequest(config: CognitoConfig, refreshToken: string): { url: string; init: RequestInit } {
+  return {
+    url: `${trimSlash(config.domain)}/oauth2/token`,
+    init: {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: config.clientId, refresh_token: refreshToken }).toString(),
+    },
+  };
+}
+
 /** The `/logout` URL: Cognito ends its session and sends the browser to `logoutUri`. */
 export function logoutUrl(config: CognitoConfig): string {
   const url = new URL(`${trimSlash(config.domain)}/logout`);
@@ -107,7 +121,13 @@ export function parseTokenResponse(status: number, body: unknown, now: number): 
   if (typeof o.token_type === 'string' && o.token_type.toLowerCase() !== 'bearer') throw new Error(`Sign-in failed: unexpected token type ${o.token_type}.`);
   const claims = jwtClaims(o.id_token);
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity;
-  return { idToken: o.id_token, accessToken: o.access_token, expiresAt: Math.min(now + expiresIn * 1000, exp), claims };
+  return {
+    idToken: o.id_token,
+    accessToken: o.access_token,
+    expiresAt: Math.min(now + expiresIn * 1000, exp),
+    claims,
+    ...(typeof o.refresh_token === 'string' && o.refresh_token ? { refreshToken: o.refresh_token } : {}),
+  };
 }
 
 /** Reads the callback URL: the code and state, an error Cognito sent back, or nothing (not a callback). */

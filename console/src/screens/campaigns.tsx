@@ -599,12 +599,16 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   const [testResults, setTestResults] = useState<{ to: string; status: string; reason?: string }[] | undefined>();
   const preview = useLoad(async () => (c?.status === 'draft' || c?.status === 'scheduled' ? api.get<AudiencePreview>(`/v1/campaigns/${id}/preview`) : undefined), [id, c?.status]);
 
+  // Counts every read, answered or not: a read that failed schedules the next one too (the campaign did not change).
+  const [reads, setReads] = useState(0);
   const load = async () => {
     try {
       setC(await api.get<Campaign>(`/v1/campaigns/${id}`));
       setLoadError(undefined);
     } catch (e) {
       setLoadError(e);
+    } finally {
+      setReads((n) => n + 1);
     }
   };
   useEffect(() => {
@@ -615,7 +619,7 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
     if (!c || !ACTIVE.has(c.status)) return;
     const t = setTimeout(() => void load(), 1500);
     return () => clearTimeout(t);
-  }, [c]);
+  }, [c, reads]);
 
   const act = useAction(async (action: 'launch' | 'pause' | 'resume' | 'cancel' | 'schedule' | 'winner', body?: unknown) => {
     const next = await api.post<Campaign>(`/v1/campaigns/${id}/${action}`, body);

@@ -27,10 +27,14 @@ export function Deliverability({ api, me }: Ctx) {
   const [reason, setReason] = useState('');
   const [done, setDone] = useState('');
   const toggle = useAction(async (action: 'pause' | 'resume') => {
-    await api.post(`/v1/marketing/${action}`, { reason });
+    try {
+      await api.post(`/v1/marketing/${action}`, { reason });
+    } finally {
+      // Someone else (or the auto-pause) may have flipped it meanwhile: a 409 shows the switch as it is now.
+      await state.reload();
+    }
     setReason('');
     setDone(action === 'pause' ? 'Marketing is paused. Service mail continues.' : 'Marketing is running again.');
-    await state.reload();
   });
   return (
     <Page title="Deliverability">

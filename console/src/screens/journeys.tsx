@@ -18,6 +18,7 @@ interface Journey {
   steps: ApiStep[];
   exitOn: string[];
   reentry: 'never' | 'afterExit';
+  description?: string;
   figures?: { enrolled: number; completed: number; exited: number; steps: Record<string, StepFigures> };
 }
 
@@ -256,6 +257,7 @@ export function Journeys({ api }: Ctx) {
     setRows(fromSteps(j.steps));
     setDone('');
   };
+  const opening = useAction(async (id: string) => open(await api.get<Journey>(`/v1/journeys/${id}`)));
   const fresh = (m: Meta = emptyMeta, steps: StepRow[] = [newRow(1)]) => (setEditing(undefined), setMeta(m), setRows(steps), setDone(''));
 
   const save = useAction(async () => {
@@ -270,7 +272,8 @@ export function Journeys({ api }: Ctx) {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const body = { name: meta.name, trigger, steps: steps.steps, exitOn, reentry: meta.reentry };
+    // A save replaces the journey: what this screen does not edit (a description set through the API) goes along.
+    const body = { name: meta.name, trigger, steps: steps.steps, exitOn, reentry: meta.reentry, ...(editing?.description ? { description: editing.description } : {}) };
     const saved = editing ? await api.put<Journey>(`/v1/journeys/${editing.id}`, body) : await api.post<Journey>('/v1/journeys', { id: meta.id, ...body });
     // After opening it: opening a journey clears the message of the one before.
     open(await api.get<Journey>(`/v1/journeys/${saved.id}`));
@@ -345,7 +348,7 @@ export function Journeys({ api }: Ctx) {
                       <Badge status={j.status} />
                     </td>
                     <td>
-                      <button type="button" class="secondary" onClick={() => void api.get<Journey>(`/v1/journeys/${j.id}`).then(open)}>
+                      <button type="button" class="secondary" onClick={() => void opening.run(j.id)}>
                         Open {j.name}
                       </button>
                     </td>
@@ -356,6 +359,7 @@ export function Journeys({ api }: Ctx) {
           )
         }
       </Loading>
+      <ErrorBox error={opening.error} title="The journey could not be opened" />
       <form
         class="panel"
         aria-labelledby="journey-h"
@@ -455,7 +459,8 @@ export function Journeys({ api }: Ctx) {
           count only when a person made them.
         </p>
         {problem && <ErrorBox error={new Error(problem)} title="The journey was not saved" />}
-        <ErrorBox error={save.error ?? act.error} title="The journey was not saved" />
+        <ErrorBox error={save.error} title="The journey was not saved" />
+        <ErrorBox error={act.error} title="The journey’s status was not changed" />
         {locked && <p class="muted">Pause the journey to change its steps.</p>}
         <div class="actions">
           <button type="submit" disabled={save.busy || locked}>

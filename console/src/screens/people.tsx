@@ -232,6 +232,7 @@ export function Person({ api, id }: Ctx & { id: string }) {
             Load more
           </button>
         )}
+        <ErrorBox error={more.error} title="More of the ledger could not be read" />
       </section>
       <Confirm
         open={confirm}

@@ -114,7 +114,7 @@ export function TemplateEditor({ api, id }: Ctx & { id?: string }) {
         const body = {
           ...(t.id ? { id: t.id } : {}),
           class: t.class,
-          ...(t.topic ? { topic: t.topic } : {}),
+          ...(t.topic && t.class === 'marketing' ? { topic: t.topic } : {}),
           subject: t.subject,
           html: t.html,
           text: t.text,
@@ -134,7 +134,8 @@ export function TemplateEditor({ api, id }: Ctx & { id?: string }) {
 
   const save = useAction(async () => {
     if (!t) return;
-    const body = { id: t.id, class: t.class, ...(t.topic ? { topic: t.topic } : {}), subject: t.subject, html: t.html, text: t.text };
+    // Service mail has no topic: one chosen before the class changed is not sent (the API would refuse it).
+    const body = { id: t.id, class: t.class, ...(t.topic && t.class === 'marketing' ? { topic: t.topic } : {}), subject: t.subject, html: t.html, text: t.text };
     if (id) await api.put(`/v1/templates/${encodeURIComponent(id)}`, body);
     else await api.post('/v1/templates', body);
     setSaved(`Template ${t.id} saved.`);

@@ -150,6 +150,22 @@ describe('pause, resume, cancel', () => {
 });
 
 describe('scheduling and restarts', () => {
+  it('a local-time draft is scheduled with a wall-clock time (as the console sends it), and refuses one with an offset', async () => {
+    const api = suite.api;
+    const { template } = await setup('schedule-local', { count: 1 });
+    const wall = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 19);
+    const c = await api.post('/v1/campaigns', { name: 'Local later', template, localTime: true, sendAt: wall(2) });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    const withOffset = await api.post(`/v1/campaigns/${c.body.id}/schedule`, { sendAt: `${wall(3)}Z` });
+    expect(withOffset.status).toBe(400);
+    expect(withOffset.body.error.details).toContainEqual(expect.objectContaining({ path: 'sendAt' }));
+    const at = wall(3);
+    const scheduled = await api.post(`/v1/campaigns/${c.body.id}/schedule`, { sendAt: at });
+    expect(scheduled.status, JSON.stringify(scheduled.body)).toBe(202);
+    expect(scheduled.body).toMatchObject({ status: 'scheduled', localTime: true, sendAt: at });
+    expect((await api.post(`/v1/campaigns/${c.body.id}/cancel`)).status).toBe(202);
+  });
+
   it('a scheduled campaign launches itself when its time comes (the sweep), recorded as launched by the scheduler', { timeout: 120_000 }, async () => {
     const api = suite.api;
     const { template, subject, audience } = await setup('schedule', { count: 20 });

@@ -85,7 +85,10 @@ describe('the token answer', () => {
     expect(t.accessToken).toBe('at');
     expect(t.expiresAt).toBe(now + 600_000);
     expect(t.claims).toMatchObject({ email: 'ada@example.com', 'cognito:groups': ['marketing'] });
-    expect(parseTokenResponse(200, { id_token: jwt({ sub: 'u1' }), access_token: 'at', expires_in: 60 }, now).expiresAt).toBe(now + 60_000);
+    expect(t.refreshToken).toBe('rt');
+    const refreshed = parseTokenResponse(200, { id_token: jwt({ sub: 'u1' }), access_token: 'at', expires_in: 60 }, now);
+    expect(refreshed.expiresAt).toBe(now + 60_000);
+    expect(refreshed.refreshToken).toBeUndefined();
   });
 
   it('turns an OAuth error into a message that names it', () => {
