@@ -2,6 +2,7 @@
  * Campaign rules that need nothing but their arguments: which transitions a campaign may make, whether a recipient
  * matches an audience filter, the shape of the messages on the campaign queues, and the progress arithmetic.
  */
+import { sameValue } from './segments.ts';
 
 /** What the launcher pages and the sender sends. Status names match `CampaignStatusSchema` in the API schemas. */
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
@@ -85,7 +86,8 @@ export function matchesAudience(candidate: AudienceCandidate, filter: AudienceFi
   for (const [name, wanted] of Object.entries(filter.attributes ?? {})) {
     const actual = candidate.attributes[name];
     const options: ReadonlyArray<unknown> = Array.isArray(wanted) ? wanted : [wanted];
-    if (!options.some((o) => o === actual)) return false;
+    // Compared as segments compare (`sameValue`): an attribute imported from CSV as "2" is the 2 of a filter.
+    if (actual === undefined || !options.some((o) => sameValue(actual, o))) return false;
   }
   return true;
 }

@@ -85,23 +85,42 @@ function fieldValue(subject: SegmentSubject, field: string): unknown {
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== '';
 
-/** Compares for gt/gte/lt/lte: times on date fields, numbers when both are numbers, else strings. NaN: no match. */
+/** A number, or a string that is one (CSV imports store every attribute as text; the console sends typed values). */
+const numberOf = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined;
+
+/**
+ * Compares for gt/gte/lt/lte: times on date fields, numbers when both are numbers or numeric text (`"9"` is less than
+ * `"18"`), else strings. A number against non-numeric text is NaN: no match.
+ */
 function compare(field: string, actual: unknown, wanted: unknown): number {
   if (DATE_FIELDS.has(field)) return Date.parse(String(actual)) - Date.parse(String(wanted));
-  const a = typeof actual === 'number' ? actual : typeof actual === 'string' && typeof wanted === 'number' && actual.trim() !== '' ? Number(actual) : actual;
-  if (typeof a === 'number' && typeof wanted === 'number') return a - wanted;
-  if (typeof a === 'number' || typeof wanted === 'number') return Number.NaN;
-  return String(a) < String(wanted) ? -1 : String(a) > String(wanted) ? 1 : 0;
+  const [a, w] = [numberOf(actual), numberOf(wanted)];
+  if (a !== undefined && w !== undefined) return a - w;
+  if (typeof actual === 'number' || typeof wanted === 'number') return Number.NaN;
+  return String(actual) < String(wanted) ? -1 : String(actual) > String(wanted) ? 1 : 0;
 }
 
-/** eq/in: the same value; a string attribute `"3"` equals the number 3 (CSV imports store strings). */
-function same(actual: unknown, wanted: unknown): boolean {
+/**
+ * eq/in: the same value, whichever side is text: the string `"3"` equals the number 3 and `"true"` (any case) the
+ * boolean true, both ways round (CSV imports store text, the JSON API keeps types, the console sends text).
+ */
+export function sameValue(actual: unknown, wanted: unknown): boolean {
   if (actual === wanted) return true;
-  if (typeof actual === 'string' && typeof wanted === 'number') return actual.trim() !== '' && Number(actual) === wanted;
-  if (typeof actual === 'number' && typeof wanted === 'string') return wanted.trim() !== '' && Number(wanted) === actual;
-  if (typeof actual === 'string' && typeof wanted === 'boolean') return actual === String(wanted);
+  if (typeof actual === 'boolean' || typeof wanted === 'boolean') {
+    const text = typeof actual === 'boolean' ? wanted : actual;
+    const flag = typeof actual === 'boolean' ? actual : wanted;
+    return typeof text === 'string' && text.trim().toLowerCase() === String(flag);
+  }
+  if (typeof actual === 'number' || typeof wanted === 'number') {
+    const [a, w] = [numberOf(actual), numberOf(wanted)];
+    return a !== undefined && a === w;
+  }
   return false;
 }
+
+/** A rule's value as the field is stored: countries are kept upper-case (`de` in a rule means `DE`). */
+const asStored = (field: string, v: unknown): unknown => (field === 'country' && typeof v === 'string' ? v.trim().toUpperCase() : v);
 
 /**
  * Whether one condition holds. A missing field matches only `notExists`, `ne`, `notIn` and `notWithinDays` ("never
@@ -120,13 +139,13 @@ export function matchesCondition(subject: SegmentSubject, c: SegmentCondition, n
     case 'notExists':
       return !has;
     case 'eq':
-      return has && same(actual, c.value);
+      return has && sameValue(actual, asStored(c.field, c.value));
     case 'ne':
-      return !has || !same(actual, c.value);
+      return !has || !sameValue(actual, asStored(c.field, c.value));
     case 'in':
-      return has && (c.value as unknown[]).some((v) => same(actual, v));
+      return has && (c.value as unknown[]).some((v) => sameValue(actual, asStored(c.field, v)));
     case 'notIn':
-      return !has || !(c.value as unknown[]).some((v) => same(actual, v));
+      return !has || !(c.value as unknown[]).some((v) => sameValue(actual, asStored(c.field, v)));
     case 'gt':
       return has && compare(c.field, actual, c.value) > 0;
     case 'gte':

@@ -28,11 +28,15 @@ describe('matchesAudience', () => {
     expect(matchesAudience({ attributes: {} }, { countries: ['DE'] })).toBe(false);
   });
 
-  it('attributes: equal to the value or one of a list, by type (5 is not "5"); all conditions must hold', () => {
+  it('attributes: equal to the value or one of a list, as segments compare (5 is "5", true is "true"); all conditions must hold', () => {
     expect(matchesAudience(pro, { attributes: { plan: 'pro' } })).toBe(true);
     expect(matchesAudience(pro, { attributes: { plan: ['team', 'pro'] } })).toBe(true);
     expect(matchesAudience(pro, { attributes: { seats: 5, beta: true } })).toBe(true);
-    expect(matchesAudience(pro, { attributes: { seats: '5' } })).toBe(false);
+    // A CSV import stores text, the JSON API types, the console sends text: the same person either way.
+    expect(matchesAudience(pro, { attributes: { seats: '5', beta: 'true' } })).toBe(true);
+    expect(matchesAudience({ attributes: { seats: '5', beta: 'TRUE' } }, { attributes: { seats: 5, beta: true } })).toBe(true);
+    expect(matchesAudience(pro, { attributes: { seats: '6' } })).toBe(false);
+    expect(matchesAudience(pro, { attributes: { plan: 'PRO' } })).toBe(false);
     expect(matchesAudience(pro, { attributes: { plan: 'pro', beta: false } })).toBe(false);
     expect(matchesAudience(pro, { attributes: { missing: 'x' } })).toBe(false);
     expect(matchesAudience(pro, { countries: ['DE'], attributes: { plan: 'free' } })).toBe(false);

@@ -35,6 +35,17 @@ describe('segment conditions, one op at a time', () => {
     expect(m({ field: 'country', op: 'ne', value: 'DE' })).toBe(false);
     expect(m({ field: 'country', op: 'ne', value: 'DE' }, bare)).toBe(true);
     expect(m({ field: 'country', op: 'eq', value: 'DE' }, bare)).toBe(false);
+    // Countries are stored upper-case: a rule's "de" is DE (else "ne de" would mail the Germans).
+    expect(m({ field: 'country', op: 'eq', value: 'de' })).toBe(true);
+    expect(m({ field: 'country', op: 'ne', value: 'de' })).toBe(false);
+    expect(m({ field: 'country', op: 'notIn', value: ['at', 'de'] })).toBe(false);
+    // Text against a typed attribute, both ways round (the console sends text; the JSON API keeps types).
+    expect(m({ field: 'attributes.vip', op: 'eq', value: 'true' })).toBe(true);
+    expect(m({ field: 'attributes.vip', op: 'ne', value: 'true' })).toBe(false);
+    expect(m({ field: 'attributes.vip', op: 'notIn', value: ['TRUE'] })).toBe(false);
+    expect(m({ field: 'attributes.seats', op: 'eq', value: '12' })).toBe(true);
+    expect(m({ field: 'attributes.seats', op: 'eq', value: '12x' })).toBe(false);
+    expect(m({ field: 'attributes.plan', op: 'eq', value: 'Pro' })).toBe(false);
   });
   it('in / notIn', () => {
     expect(m({ field: 'attributes.plan', op: 'in', value: ['pro', 'team'] })).toBe(true);
@@ -56,6 +67,9 @@ describe('segment conditions, one op at a time', () => {
     expect(m({ field: 'attributes.seats', op: 'lt', value: 12 })).toBe(false);
     expect(m({ field: 'attributes.seats', op: 'lte', value: 12 })).toBe(true);
     expect(m({ field: 'attributes.csvSeats', op: 'gt', value: 5 })).toBe(true);
+    // Numeric text is compared as numbers on either side: "7" is less than "18", 12 is more than "9".
+    expect(m({ field: 'attributes.csvSeats', op: 'lt', value: '18' })).toBe(true);
+    expect(m({ field: 'attributes.seats', op: 'gt', value: '9' })).toBe(true);
     expect(m({ field: 'attributes.name', op: 'gt', value: 5 })).toBe(false);
     expect(m({ field: 'createdAt', op: 'lt', value: ago(50) })).toBe(true);
     expect(m({ field: 'createdAt', op: 'gte', value: ago(50) })).toBe(false);
