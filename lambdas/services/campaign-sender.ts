@@ -152,7 +152,9 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     const views = await withEngagement(deps, await deps.recipients.getForSending(chunk, campaign.topic, ctx.otherTopics), campaign.segmentRules);
     const suppressions = await deps.suppressions.listMany([...views.values()].map((v) => v.profile.addressHash));
     // Marketing with a cap: the send logs, for the decision's pre-check (the slot itself is taken conditionally).
-    const chunkCtx: Context = ctx.caps.length ? { ...ctx, timing: { ...ctx.timing, sentLogs: await deps.delivery.sentLogs(chunk) } } : ctx;
+    // Without each recipient's own message: a retry of it (SES throttled, a pause) holds the slot it took before.
+    const sentLogs = ctx.caps.length ? await deps.delivery.sentLogs(chunk, (rid) => campaignMessageId(campaign.id, rid)) : undefined;
+    const chunkCtx: Context = sentLogs ? { ...ctx, timing: { ...ctx.timing, sentLogs } } : ctx;
     const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, chunkCtx, id, views.get(id), suppressions, decidedAt)));
     let pause: 'ses_sending_paused' | 'ses_account_suspended' | undefined;
     outcomes.forEach((o, i) => {

@@ -184,7 +184,8 @@ async function judge(deps: Deps, input: SendMessageInput, options: SendOptions):
       quietHours: settings.quietHours,
       stageCap: settings.frequencyCap,
       topicCap,
-      marketingSentAt: caps.length ? ((await deps.delivery.sentLogs([id])).get(id) ?? []) : [],
+      // A retry with the same key holds the slot its first attempt took: not another mail.
+      marketingSentAt: caps.length ? ((await deps.delivery.sentLogs([id], () => (input.idempotencyKey ? messageIdForKey(input.idempotencyKey) : undefined))).get(id) ?? []) : [],
     };
   }
 

@@ -80,11 +80,20 @@ export class DeliveryStore {
     this.#cached = { at: Date.now(), settings };
   }
 
-  /** The marketing send log (epoch ms of each send) of each recipient, for the decision's pre-check. */
-  async sentLogs(recipientIds: readonly string[]): Promise<Map<string, number[]>> {
+  /**
+   * The marketing send log (epoch ms of each send) of each recipient, for the decision's pre-check; without the slot
+   * of the message `own` names for a recipient (a retry of it must not count itself against the cap).
+   */
+  async sentLogs(recipientIds: readonly string[], own?: (recipientId: string) => string | undefined): Promise<Map<string, number[]>> {
     const items = await batchGetAll(this.#db, this.#tables.recipients, recipientIds.map(logKey));
     const logs = new Map<string, number[]>();
-    for (const item of items) logs.set(String(item.pk).slice(2), Object.values((item.sends ?? {}) as Record<string, number>).map(Number));
+    for (const item of items) {
+      const recipientId = String(item.pk).slice(2);
+      // The slot of the message being decided (taken by an earlier attempt of it) is not another mail.
+      const mine = own?.(recipientId);
+      const sends = Object.entries((item.sends ?? {}) as Record<string, number>).filter(([messageId]) => messageId !== mine);
+      logs.set(recipientId, sends.map(([, t]) => Number(t)));
+    }
     return logs;
   }
 

@@ -13,6 +13,8 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { SesMailer } from '../../../lambdas/adapters/ses-mailer.ts';
 import { releaseDueMessages } from '../../../lambdas/services/due-messages.ts';
+import { campaignMessageId } from '../../../lambdas/domain/campaign.ts';
+import { messageIdForKey } from '../../../lambdas/services/ids.ts';
 import { freePort } from '../../../local/ports.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 import { wallTime } from '../../../lambdas/domain/time-zones.ts';
@@ -156,6 +158,34 @@ describe('a topic’s own cap', () => {
     expect((await api.post('/v1/messages', { template: digest.template, to: { recipientId: id } })).body).toMatchObject({ status: 'held', reason: 'frequency_capped' });
     // No stage cap: the weekly topic goes on.
     expect((await api.post('/v1/messages', { template: weekly.template, to: { recipientId: id } })).body.status).toBe('sent');
+  });
+
+  it('a retry of a capped mail (its first attempt took the slot, then SES refused it) is sent, not held by its own slot', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    expect((await api.put('/v1/settings/delivery', { frequencyCap: { max: 1, days: 7 }, quietHours: null })).status).toBe(200);
+    try {
+      const t = await marketingTopic(api, 'retry-cap', 'Retry cap');
+      const other = await marketingTopic(api, 'retry-cap-api', 'Retry cap API');
+      const cohorts = await seedCohorts(api, [{ label: 'retried', count: 2, row: () => ({ consents: { [t.topic]: optIn(), [other.topic]: optIn() } }) }]);
+      const ids = await Promise.all(cohorts.retried!.map(async (e) => (await api.get(`/v1/recipients?email=${encodeURIComponent(e)}`)).body.id as string));
+      const c = await api.post('/v1/campaigns', { name: 'Retried under a cap', template: t.template, ratePerSecond: 500 });
+      // The first attempt's slot, as the sender takes it before SES is called: one recipient's, for this campaign.
+      const deps = container();
+      expect(await deps.delivery.reserve(ids[0]!, campaignMessageId(c.body.id, ids[0]!), new Date(), [{ max: 1, days: 7 }])).toBe('reserved');
+      expect((await api.post(`/v1/campaigns/${c.body.id}/launch`)).status).toBe(202);
+      const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 90_000);
+      expect(done.progress).toMatchObject({ sent: 2 });
+      expect((await mailsBySubject(t.subject)).size).toBe(2);
+      // A transactional retry with the same key likewise: two a week, the campaign's mail is one, the key's first
+      // attempt took the second slot; its retry is that mail, not a third.
+      expect((await api.put('/v1/settings/delivery', { frequencyCap: { max: 2, days: 7 } })).status).toBe(200);
+      const key = `cap-retry-${ids[1]}`;
+      expect(await deps.delivery.reserve(ids[1]!, messageIdForKey(key), new Date(), [{ max: 2, days: 7 }])).toBe('reserved');
+      const sent = await api.post('/v1/messages', { template: other.template, to: { recipientId: ids[1] }, idempotencyKey: key });
+      expect(sent.body.status, JSON.stringify(sent.body)).toBe('sent');
+    } finally {
+      expect((await api.put('/v1/settings/delivery', { frequencyCap: null })).status).toBe(200);
+    }
   });
 });
 
