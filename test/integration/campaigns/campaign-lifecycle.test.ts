@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDb } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
+import { container } from '../../../lambdas/adapters/container.ts';
+import { sweepCampaigns } from '../../../lambdas/services/campaign-sweep.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -150,6 +152,28 @@ describe('pause, resume, cancel', () => {
 });
 
 describe('scheduling and restarts', () => {
+  it('a scheduled campaign that can no longer launch (its segment deleted) holds up no other: it is reported and stays scheduled', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const { template, subject, audience } = await setup('sweep-broken', { count: 3 });
+    const segment = `seg-${Date.now().toString(36)}`;
+    expect((await api.post('/v1/segments', { id: segment, name: 'Soon gone', rules: { all: [{ field: 'country', op: 'eq', value: 'US' }] } })).status).toBe(201);
+    const broken = await api.post('/v1/campaigns', { name: 'Broken', template, audience: { segment } });
+    const fine = await api.post('/v1/campaigns', { name: 'Fine', template });
+    // The broken one is due first: before, its launch error ended the sweep there, every minute.
+    expect((await api.post(`/v1/campaigns/${broken.body.id}/schedule`, { sendAt: new Date(Date.now() + 1_500).toISOString() })).status).toBe(202);
+    expect((await api.post(`/v1/campaigns/${fine.body.id}/schedule`, { sendAt: new Date(Date.now() + 2_500).toISOString() })).status).toBe(202);
+    expect((await api.del(`/v1/segments/${segment}`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const report = await sweepCampaigns(container());
+    expect(report.failed.map((f) => f.id)).toEqual([broken.body.id]);
+    expect(report.failed[0]!.error).toMatch(/segment/i);
+    const done = await waitForCampaign(api, fine.body.id, (x) => x.status === 'completed', 60_000);
+    expect(done.launchedBy).toBe('scheduler');
+    expect((await mailsBySubject(subject)).size).toBe(audience.length);
+    expect((await api.get(`/v1/campaigns/${broken.body.id}`)).body.status).toBe('scheduled');
+    expect((await api.post(`/v1/campaigns/${broken.body.id}/cancel`)).status).toBe(202);
+  });
+
   it('a local-time draft is scheduled with a wall-clock time (as the console sends it), and refuses one with an offset', async () => {
     const api = suite.api;
     const { template } = await setup('schedule-local', { count: 1 });
