@@ -1,9 +1,10 @@
 /**
  * Who is signed in, kept in this tab's sessionStorage only (never localStorage, never a cookie): the API key
- * (local stack) or the Cognito ID token with its expiry and the sign-in's refresh token, which asks for a new ID
- * token when it expires (15 minutes) for as long as the refresh token lasts (8 hours: lib/console-auth.ts), so a
- * screen is not taken away, with what was typed into it, every 15 minutes. The PKCE verifier and state wait there
- * during a sign-in.
+ * (local stack) or the Cognito ID token with its expiry. The sign-in's refresh token stays in this page's memory only
+ * (no storage a script could read later): it asks for a new ID token before one expires (15 minutes) for as long as
+ * it lasts (8 hours: lib/console-auth.ts), so a screen is not taken away, with what was typed into it, every 15
+ * minutes; a reload forgets it, and the next expiry asks to sign in again. The PKCE verifier and state wait in
+ * sessionStorage during a sign-in.
  */
 import { authorizeUrl, challengeFor, logoutUrl, parseTokenResponse, randomVerifier, readCallback, refreshRequest, tokenRequest, type CognitoConfig, type Tokens } from './auth/pkce.ts';
 
@@ -18,7 +19,6 @@ const KEY = 'sendwell.console.key';
 const ID_TOKEN = 'sendwell.console.idToken';
 const EXPIRES = 'sendwell.console.expiresAt';
 const PENDING = 'sendwell.console.pkce';
-const REFRESH = 'sendwell.console.refreshToken';
 /** An ID token this close to its expiry is renewed before a call rather than sent and refused on the way. */
 const RENEW_BEFORE_MS = 60_000;
 
@@ -34,13 +34,18 @@ export function currentToken(): string | undefined {
 export const setKey = (key: string) => sessionStorage.setItem(KEY, key);
 
 export function clearSession() {
-  for (const k of [KEY, ID_TOKEN, EXPIRES, PENDING, REFRESH]) sessionStorage.removeItem(k);
+  for (const k of [KEY, ID_TOKEN, EXPIRES, PENDING]) sessionStorage.removeItem(k);
+  refreshToken = undefined;
 }
 
-function keep(tokens: Tokens) {
+/** The sign-in's refresh token: in memory only. */
+let refreshToken: string | undefined;
+
+/** Keeps a token answer: the ID token and its expiry in sessionStorage, a refresh token (the code's answer only) in memory. */
+export function rememberTokens(tokens: Tokens) {
   sessionStorage.setItem(ID_TOKEN, tokens.idToken);
   sessionStorage.setItem(EXPIRES, String(tokens.expiresAt));
-  if (tokens.refreshToken) sessionStorage.setItem(REFRESH, tokens.refreshToken);
+  if (tokens.refreshToken) refreshToken = tokens.refreshToken;
 }
 
 let renewing: Promise<string | undefined> | undefined;
@@ -53,13 +58,13 @@ let renewing: Promise<string | undefined> | undefined;
 export async function freshToken(auth: AuthConfig): Promise<string | undefined> {
   if (auth.kind !== 'cognito' || sessionStorage.getItem(KEY)) return currentToken();
   const expires = Number(sessionStorage.getItem(EXPIRES) ?? 0);
-  const refresh = sessionStorage.getItem(REFRESH);
+  const refresh = refreshToken;
   if (expires - RENEW_BEFORE_MS > Date.now() || !refresh) return currentToken();
   renewing ??= (async () => {
     try {
       const { url, init } = refreshRequest(auth, refresh);
       const res = await fetch(url, init);
-      keep(parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now()));
+      rememberTokens(parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now()));
     } catch {
       // Refused or unreachable: the ID token is used while it lasts, then the person signs in again.
     } finally {
@@ -87,7 +92,7 @@ export async function finishCognitoSignIn(config: CognitoConfig): Promise<string
   if (!pending || pending.state !== cb.state) throw new Error('Sign-in failed: this answer does not belong to a sign-in started in this tab. Sign in again.');
   const { url, init } = tokenRequest(config, cb.code, pending.verifier);
   const res = await fetch(url, init);
-  keep(parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now()));
+  rememberTokens(parseTokenResponse(res.status, await res.json().catch(() => ({})), Date.now()));
   return pending.returnTo;
 }
 

@@ -14,7 +14,7 @@ const store = new Map<string, string>();
   setItem: (k: string, v: string) => void store.set(k, String(v)),
   removeItem: (k: string) => void store.delete(k),
 };
-const { clearSession, currentToken, freshToken } = await import('../../../console/src/session.ts');
+const { clearSession, currentToken, freshToken, rememberTokens } = await import('../../../console/src/session.ts');
 
 const jwt = (claims: object) => `${base64url(new TextEncoder().encode('{"alg":"RS256"}'))}.${base64url(new TextEncoder().encode(JSON.stringify(claims)))}.c2ln`;
 
@@ -51,10 +51,9 @@ beforeEach(() => {
   refuse = false;
 });
 
-const signedIn = (expiresInMs: number, refresh = 'refresh-1') => {
-  store.set('sendwell.console.idToken', 'id-old');
-  store.set('sendwell.console.expiresAt', String(Date.now() + expiresInMs));
-  store.set('sendwell.console.refreshToken', refresh);
+/** As a sign-in leaves it: the code's answer kept (its refresh token in memory), with an ID token expiring then. */
+const signedIn = (expiresInMs: number) => {
+  rememberTokens({ idToken: 'id-old', accessToken: 'a', expiresAt: Date.now() + expiresInMs, claims: {}, refreshToken: 'refresh-1' });
 };
 
 describe('the console session', () => {
@@ -72,8 +71,12 @@ describe('the console session', () => {
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).not.toBe('id-old');
     expect(currentToken()).toBe(tokens[0]);
-    // The refresh token is kept (a refresh answer carries none): the next renewal can use it.
-    expect(store.get('sendwell.console.refreshToken')).toBe('refresh-1');
+    // Nothing but the ID token and its expiry in storage; the refresh token (a refresh answer carries none) is kept
+    // in memory for the next renewal.
+    expect([...store.keys()].sort()).toEqual(['sendwell.console.expiresAt', 'sendwell.console.idToken']);
+    store.set('sendwell.console.expiresAt', String(Date.now() + 1_000));
+    expect(await freshToken(config)).not.toBe(tokens[0]);
+    expect(asked).toHaveLength(2);
   });
 
   it('renews an expired one too; refused, it has none to give and the person signs in again', async () => {
