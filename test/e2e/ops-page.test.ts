@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { sentListeners } from '../../lambdas/adapters/ses-mailer.ts';
 import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
 import { startSesEventEmulator } from '../../local/ses-simulator.ts';
+import { asFunction } from '../../local/table-access-guard.ts';
 import { adminClient } from '../support/admin-client.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { TEST_ADMIN_KEY, startTestGateway, type TestGateway } from '../support/gateway.ts';
@@ -26,7 +27,8 @@ beforeAll(async () => {
   gw = await startTestGateway();
   api = adminClient(gw);
   s = await marketingScenario(api, 'opspage');
-  stopEmulator = startSesEventEmulator(sentListeners, sesEventsHandler, { delayMs: 50 });
+  // As the SES events function, not as the function whose send set it off (the grants guard tells them apart).
+  stopEmulator = startSesEventEmulator(sentListeners, asFunction('sesEvents', sesEventsHandler), { delayMs: 50 });
   browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {

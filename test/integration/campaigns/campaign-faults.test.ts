@@ -21,6 +21,7 @@ const { sesClient } = await import('../../../lambdas/adapters/clients.ts');
 const { container } = await import('../../../lambdas/adapters/container.ts');
 const { sentListeners } = await import('../../../lambdas/adapters/ses-mailer.ts');
 const { handler: sesEventsHandler } = await import('../../../lambdas/handlers/ses-events.ts');
+const { asFunction } = await import('../../../local/table-access-guard.ts');
 const { startSesEventEmulator } = await import('../../../local/ses-simulator.ts');
 const { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } = await import('../../support/campaigns.ts');
 const { useGateway } = await import('../../support/suite.ts');
@@ -40,7 +41,7 @@ class InjectedCrash extends Error {
 }
 
 beforeAll(async () => {
-  stopEmulator = startSesEventEmulator(sentListeners, sesEventsHandler, { delayMs: 100 });
+  stopEmulator = startSesEventEmulator(sentListeners, asFunction('sesEvents', sesEventsHandler), { delayMs: 100 });
   engine = await startTestEngine('faults', { duplicateRate: 0.25, visibilitySeconds: 8, senderConcurrency: 4 });
 
   sesClient().middlewareStack.add(
