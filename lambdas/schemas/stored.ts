@@ -87,7 +87,8 @@ export const MessageStatusSchema = z.enum(['deferred', 'sending', 'sent', 'held'
  * Hold reasons of a message: the send rule's, `unknown_recipient`, and `invalid_link` — a link of the template
  * rendered, for this recipient, to something that is not an http, https or mailto URL (lambdas/domain/hrefs.ts).
  */
-export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient'), z.literal('invalid_link')]);
+/** The send rule's reasons, and three of the paths around it (`journey_left`: a deferred journey step whose person left the journey). */
+export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient'), z.literal('invalid_link'), z.literal('journey_left')]);
 
 export const MessageRecordSchema = z
   .object({

@@ -288,6 +288,14 @@ export async function sendDeferredMessage(deps: Deps, messageId: string): Promis
   const request = stored.request as SendMessageInput & { confirmTopic?: string };
   const options: SendOptions = request.confirmTopic ? { confirmTopic: request.confirmTopic } : {};
   const { now, at, template, target, state, decision, caps, log } = await judge(deps, { ...request, data: request.data ?? {} }, options);
+  // A journey's step deferred by quiet hours goes only while the person is still in that run of the journey: one
+  // who left it since (an exit event: "purchased" after an abandoned-cart step) or whose journey was archived is
+  // not sent what it was about.
+  if (decision.action !== 'hold' && (await leftJourney(deps, stored.idempotencyKey))) {
+    if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'held', reason: 'journey_left' }, at))) return 'taken';
+    await deps.messages.count(at, { [`held_${template.class}`]: 1, held_reason_journey_left: 1 }, dimsOf(template));
+    return 'held';
+  }
   if (decision.action === 'defer') {
     return (await deps.messages.leaveDeferred(messageId, was, { status: 'deferred', until: decision.until, deferral: 'quiet_hours' }, at)) ? 'deferred' : 'taken';
   }
@@ -299,6 +307,15 @@ export async function sendDeferredMessage(deps: Deps, messageId: string): Promis
   if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'sending', decidedAt: at }, at))) return 'taken';
   const result = await dispatch(deps, { template, messageId, recipientId: stored.record.recipientId, target, state, data: request.data ?? {}, options, caps, log, now, at });
   return result.status === 'sent' ? 'sent' : 'held';
+}
+
+/** Whether a journey step's message (its key `journey:<journey>:<recipient>:<run>:…`) is for someone no longer in that run. */
+async function leftJourney(deps: Deps, idempotencyKey: string | undefined): Promise<boolean> {
+  const m = /^journey:([^:]+):([^:]+):(\d+):/.exec(idempotencyKey ?? '');
+  if (!m) return false;
+  const [, journeyId, recipientId, run] = m as unknown as [string, string, string, string];
+  const [journey, enrolment] = await Promise.all([deps.journeys.getJourney(journeyId), deps.journeys.getEnrolment(recipientId, journeyId)]);
+  return journey?.status === 'archived' || !enrolment || enrolment.run !== Number(run) || enrolment.status === 'exited';
 }
 
 /** A claimed message, ready to go out. */

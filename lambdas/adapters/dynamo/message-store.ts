@@ -292,12 +292,13 @@ export class MessageStore {
   }
 
   /** The stored request of a deferred transactional message (what to send when it is due). */
-  async deferredRequest(id: string): Promise<{ record: MessageRecord; request?: Record<string, unknown>; requestHash?: string } | undefined> {
+  async deferredRequest(id: string): Promise<{ record: MessageRecord; request?: Record<string, unknown>; requestHash?: string; idempotencyKey?: string } | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.messages, Key: recordKey(id), ConsistentRead: true }));
     if (!out.Item) return undefined;
     return {
       record: this.#toRecord(out.Item, []),
       ...(out.Item.request ? { request: out.Item.request as Record<string, unknown> } : {}),
+      ...(typeof out.Item.idempotencyKey === 'string' ? { idempotencyKey: out.Item.idempotencyKey } : {}),
       ...(out.Item.requestHash ? { requestHash: String(out.Item.requestHash) } : {}),
     };
   }

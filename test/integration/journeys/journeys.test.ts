@@ -15,6 +15,8 @@ import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { runDueJourneys } from '../../../lambdas/services/journeys.ts';
+import { releaseDueMessages } from '../../../lambdas/services/due-messages.ts';
+import { asFunction } from '../../../local/table-access-guard.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 import { hrefs, mailTo, uniqueAddress } from '../../support/mailbox.ts';
 import { ownTables } from '../../support/own-tables.ts';
@@ -303,6 +305,38 @@ describe('exits and re-entry', () => {
     const f = await figures(id);
     expect(f.exited).toBe(1);
     expect(f.steps.pause).toMatchObject({ waiting: 0, exited: 1 });
+  });
+
+  it('a step quiet hours deferred is not sent to someone who left the journey meanwhile (held: journey_left)', async () => {
+    const hhmm = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 16);
+    expect((await suite.api.put('/v1/settings/delivery', { quietHours: { start: hhmm(-3_600_000), end: hhmm(3_600_000) } })).status).toBe(200);
+    try {
+      const id = await activeJourney({
+        id: 'qcart',
+        name: 'Cart at night',
+        trigger: { event: `qcart-${run}` },
+        exitOn: ['unsubscribed', `qbought-${run}`],
+        steps: [{ id: 'remind', send: { template: offer } }, { id: 'pause', wait: { seconds: 86_400 } }, { id: 'again', send: { template: nudge } }],
+      });
+      const [gone, stays] = [await person('qcart-gone'), await person('qcart-stays')];
+      for (const p of [gone, stays]) {
+        expect((await suite.api.patch(`/v1/recipients/${p.id}`, { timeZone: 'Etc/UTC' })).status).toBe(200);
+        await suite.api.post('/v1/events', { recipientId: p.id, name: `qcart-${run}` });
+      }
+      const deps = container();
+      const messageOf = async (p: { id: string }) => (await deps.journeys.getEnrolment(p.id, id))!.sent!.remind!;
+      expect((await suite.api.get(`/v1/messages/${await messageOf(gone)}`)).body.status).toBe('deferred');
+      expect((await suite.api.post('/v1/events', { recipientId: gone.id, name: `qbought-${run}` })).body).toMatchObject({ exited: [id] });
+      // Morning: the sweep of due messages, as its function (the grants guard checks what it reads).
+      later(2 * 3_600_000);
+      await asFunction('sendDueMessages', releaseDueMessages)(deps);
+      expect((await suite.api.get(`/v1/messages/${await messageOf(gone)}`)).body).toMatchObject({ status: 'held', reason: 'journey_left' });
+      expect(await subjects(gone.email)).toEqual([]);
+      expect((await suite.api.get(`/v1/messages/${await messageOf(stays)}`)).body.status).toBe('sent');
+      expect(await subjects(stays.email)).toEqual([`Offer ${run}`]);
+    } finally {
+      expect((await suite.api.put('/v1/settings/delivery', { quietHours: null })).status).toBe(200);
+    }
   });
 
   it('reentry afterExit enrols again once the run ended; never does not', async () => {
