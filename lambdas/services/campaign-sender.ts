@@ -444,7 +444,8 @@ async function takeTokens(deps: Deps, campaignId: string, want: number, rate: nu
   for (;;) {
     const now = Date.now();
     const window = Math.floor(now / windowMs);
-    const granted = await deps.campaigns.takeSendTokens(campaignId, window, want, perWindow);
+    // The window's end, not its number, dates its item's expiry: below 1/s a window number is no epoch second.
+    const granted = await deps.campaigns.takeSendTokens(campaignId, window, want, perWindow, (window + 1) * windowMs);
     if (granted > 0) return { granted, ends: (window + 1) * windowMs };
     await sleep((window + 1) * windowMs - now + Math.floor(Math.random() * 20));
   }

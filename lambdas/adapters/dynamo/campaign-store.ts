@@ -392,20 +392,21 @@ export class CampaignStore {
   }
 
   /**
-   * Takes up to `want` sends from the campaign's budget for the current second (`limit` a second). Returns how many
-   * were granted (0: this second is spent; wait for the next one).
+   * Takes up to `want` sends from the campaign's budget for one window (`limit` a window; a second, or 1/rate seconds
+   * below one mail a second), numbered `window`, ending at `endsAtMs`. Returns how many were granted (0: this window
+   * is spent; wait for the next one). The window's item expires an hour after the window ends (TTL, epoch seconds).
    */
-  async takeSendTokens(id: string, epochSecond: number, want: number, limit: number): Promise<number> {
+  async takeSendTokens(id: string, window: number, want: number, limit: number, endsAtMs: number = (window + 1) * 1000): Promise<number> {
     const n = Math.min(want, limit);
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: `C#${id}`, sk: `RATE#${epochSecond}` },
+          Key: { pk: `C#${id}`, sk: `RATE#${window}` },
           UpdateExpression: 'ADD #used :n SET #exp = :exp',
           ConditionExpression: 'attribute_not_exists(#used) OR #used <= :max',
           ExpressionAttributeNames: { '#used': 'used', '#exp': 'expiresAt' },
-          ExpressionAttributeValues: { ':n': n, ':max': limit - n, ':exp': epochSecond + 3600 },
+          ExpressionAttributeValues: { ':n': n, ':max': limit - n, ':exp': Math.ceil(endsAtMs / 1000) + 3600 },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -416,7 +417,7 @@ export class CampaignStore {
       const raw = (e as { Item?: { used?: number | { N?: string } } }).Item?.used;
       const used = typeof raw === 'number' ? raw : raw?.N !== undefined ? Number(raw.N) : undefined;
       const left = used === undefined ? Math.min(1, n - 1) : Math.min(n - 1, limit - used);
-      return left >= 1 ? this.takeSendTokens(id, epochSecond, left, limit) : 0;
+      return left >= 1 ? this.takeSendTokens(id, window, left, limit, endsAtMs) : 0;
     }
   }
 

@@ -4,7 +4,8 @@
  * may be created and changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoDb } from '../../../lambdas/adapters/clients.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, dynamoDb } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
@@ -98,6 +99,22 @@ describe('opt-outs while a campaign is sending', () => {
     expect(Math.max(...windows.map((w) => w.used))).toBeLessThanOrEqual(20);
     expect(windows.reduce((n, w) => n + w.used, 0)).toBeGreaterThanOrEqual(done.progress.sent);
     expect(windows.length).toBeGreaterThanOrEqual(Math.floor(audience.length / 20) - 1);
+  });
+});
+
+describe('the send budget', () => {
+  it('a window below one mail a second expires an hour after it ends, never in the past (its number is no epoch second)', async () => {
+    const store = new CampaignStore(dynamoDb(), config().tables);
+    const id = `cmp_budget${Date.now().toString(36)}`;
+    const windowMs = 4_000; // 0.25 mails a second
+    const now = Date.now();
+    const window = Math.floor(now / windowMs);
+    expect(await store.takeSendTokens(id, window, 1, 1, (window + 1) * windowMs)).toBe(1);
+    expect(await store.takeSendTokens(id, window, 1, 1, (window + 1) * windowMs)).toBe(0);
+    const item = await documentClient().send(new GetCommand({ TableName: config().tables.campaigns, Key: { pk: `C#${id}`, sk: `RATE#${window}` }, ConsistentRead: true }));
+    const expiresAt = Number(item.Item?.expiresAt);
+    expect(expiresAt).toBeGreaterThan(now / 1000 + 3_500);
+    expect(expiresAt).toBeLessThan(now / 1000 + 3_700);
   });
 });
 
