@@ -143,15 +143,16 @@ export function offsetMs(instant: Date, zone: string): number {
  */
 export function zonedInstant(w: WallTime, zone: string): Date {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  const first = asUtc - offsetMs(new Date(asUtc), zone);
-  const second = asUtc - offsetMs(new Date(first), zone);
-  // Earliest candidate that shows the wanted wall time; else the later one (a skipped time).
-  const candidates = [Math.min(first, second), Math.max(first, second)];
+  // The zone's offsets around that day (a day before and after bracket any change on it): each gives a candidate.
+  const offsets = new Set([-86_400_000, 0, 86_400_000].map((d) => offsetMs(new Date(asUtc + d), zone)));
+  const candidates = [...offsets].map((o) => asUtc - o).sort((a, b) => a - b);
+  // The earliest candidate that shows the wanted wall time (a repeated time: its first occurrence); none for a
+  // skipped time, then the latest (the offset from before the change: as late as the clocks say).
   for (const c of candidates) {
     const back = wallTime(new Date(c), zone);
     if (back.hour === w.hour && back.minute === w.minute && back.day === w.day) return new Date(c);
   }
-  return new Date(Math.max(first, second));
+  return new Date(candidates[candidates.length - 1]!);
 }
 
 /** `"2026-12-06T09:00:00"` (no offset) → its wall-clock fields; `undefined` if it is not one. */

@@ -54,6 +54,19 @@ describe('time zones', () => {
   it('handles a DST gap: 02:30 on the day clocks jump is taken as the later instant', () => {
     const gap = zonedInstant({ year: 2026, month: 3, day: 8, hour: 2, minute: 30, second: 0 }, 'America/Los_Angeles');
     expect(gap.toISOString()).toBe('2026-03-08T10:30:00.000Z');
+    expect(zonedInstant({ year: 2026, month: 3, day: 29, hour: 2, minute: 30, second: 0 }, 'Europe/Berlin').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+  });
+
+  it('handles a repeated hour (clocks going back): its first occurrence, east and west of UTC, 30-minute DST too', () => {
+    const at = (zone: string, month: number, day: number, hour: number, minute: number) => zonedInstant({ year: 2026, month, day, hour, minute, second: 0 }, zone).toISOString();
+    // Berlin goes from 03:00 CEST back to 02:00 CET on 25 October: 02:30 happens at 00:30Z and again at 01:30Z.
+    expect(at('Europe/Berlin', 10, 25, 2, 30)).toBe('2026-10-25T00:30:00.000Z');
+    expect(at('Europe/Berlin', 10, 25, 1, 30)).toBe('2026-10-24T23:30:00.000Z');
+    expect(at('Europe/Berlin', 10, 25, 3, 30)).toBe('2026-10-25T02:30:00.000Z');
+    // Los Angeles, 1 November: 01:30 PDT (08:30Z) before 01:30 PST (09:30Z).
+    expect(at('America/Los_Angeles', 11, 1, 1, 30)).toBe('2026-11-01T08:30:00.000Z');
+    // Lord Howe goes back half an hour (02:00 +11 to 01:30 +10:30) on 5 April: 01:45 first at 14:45Z the day before.
+    expect(at('Australia/Lord_Howe', 4, 5, 1, 45)).toBe('2026-04-04T14:45:00.000Z');
   });
 });
 
