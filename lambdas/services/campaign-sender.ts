@@ -410,8 +410,12 @@ async function sendOne(
       });
       return { kind: 'settled', entry: { messageId, outcome: 'sent', ...(late ? { late: true } : {}) } };
     } catch (e) {
-      // A link that rendered unsafe for this recipient: held (deliver recorded why), the campaign goes on.
-      if (e instanceof UnsafeLink) return { kind: 'settled', entry: { messageId, outcome: { held: 'invalid_link' } } };
+      // A link that rendered unsafe for this recipient: held (deliver recorded why), the campaign goes on; the cap
+      // slot it took goes back (no mail went out).
+      if (e instanceof UnsafeLink) {
+        if (ctx.log) await deps.delivery.release(recipientId, messageId);
+        return { kind: 'settled', entry: { messageId, outcome: { held: 'invalid_link' } } };
+      }
       // The record is marked failed: nothing went out. A template that cannot be composed never will be.
       if (e instanceof SendwellError) {
         if (ctx.log) await deps.delivery.release(recipientId, messageId);

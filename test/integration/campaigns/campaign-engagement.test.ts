@@ -7,6 +7,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
+import { container } from '../../../lambdas/adapters/container.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign } from '../../support/campaigns.ts';
 import { hrefs, mailTo } from '../../support/mailbox.ts';
@@ -27,6 +28,28 @@ afterAll(async () => {
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
 
 describe('a campaign', () => {
+  it('gives back the cap slot of a recipient held for an unsafe link: no mail went out, so none counts', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    expect((await api.put('/v1/settings/delivery', { frequencyCap: { max: 1, days: 7 } })).status).toBe(200);
+    try {
+      const { topic, template, run } = await marketingTopic(api, 'capslot', 'Cap slot', {
+        html: '<p><a href="{{profile_url}}">Your profile</a></p><p><a href="{{unsubscribe_url}}">Unsubscribe</a> {{postal_address}}</p>',
+        text: 'Profile\n{{unsubscribe_url}}\n{{postal_address}}',
+      });
+      const cohorts = await seedCohorts(api, [{ label: `bad-${run}`, count: 1, row: () => ({ country: 'US', attributes: { profile_url: 'javascript:alert(1)' }, consents: { [topic]: optIn() } }) }]);
+      const c = (await api.post('/v1/campaigns', { name: 'Cap slot', template })).body;
+      expect((await api.post(`/v1/campaigns/${c.id}/launch`)).status).toBe(202);
+      expect((await waitForCampaign(api, c.id, (x) => x.status === 'completed')).progress).toMatchObject({ held: { invalid_link: 1 } });
+      const id = (await api.get(`/v1/recipients?email=${encodeURIComponent(cohorts[`bad-${run}`]![0]!)}`)).body.id as string;
+      expect((await container().delivery.sentLogs([id])).get(id) ?? []).toEqual([]);
+      // The next marketing mail, with a link that renders, is theirs to have.
+      const again = await api.post('/v1/messages', { template, to: { recipientId: id }, data: { profile_url: 'https://shop.example/p/1' } });
+      expect(again.body.status, JSON.stringify(again.body)).toBe('sent');
+    } finally {
+      expect((await api.put('/v1/settings/delivery', { frequencyCap: null })).status).toBe(200);
+    }
+  });
+
   it('holds the recipient whose data makes a link unsafe, sends the rest, and shows human and machine engagement apart', { timeout: 120_000 }, async () => {
     const api = suite.api;
     const { topic, template, run } = await marketingTopic(api, 'eng', 'Engagement', {
