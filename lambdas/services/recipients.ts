@@ -173,6 +173,8 @@ export type ResendOutcome = 'sent' | 'held' | 'not_pending' | 'already_sent';
  * made to mail anyone a stream of them.
  */
 export async function resendConfirmation(deps: Deps, recipientId: string, topicId: string): Promise<ResendOutcome> {
+  // The id comes from a form: one that cannot be a topic's is not read (nor put in a key).
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(topicId)) return 'not_pending';
   const [agg, topic] = await Promise.all([deps.recipients.get(recipientId), deps.catalog.getTopic(topicId)]);
   if (!agg || !topic || agg.consents[topicId]?.status !== 'pending') return 'not_pending';
   // A key seen before answers its first outcome (`duplicate`); one whose send failed is sent again.

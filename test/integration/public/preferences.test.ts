@@ -108,8 +108,11 @@ describe('preference page', () => {
     expect(twice).toContain('within the last hour');
     expect(await confirmations()).toBe(before + 1);
     // Nothing pending: nothing sent, and the page says so. The resend form changes no setting either.
-    const other = await (await suite.gw.call(path, form({ form: 'resend', resend: 'no-such-topic' }))).text();
-    expect(other).toContain('Nothing is waiting for your confirmation');
+    for (const resend of ['no-such-topic', 'x'.repeat(300), '../T#x']) {
+      const other = await suite.gw.call(path, form({ form: 'resend', resend }));
+      expect(other.status).toBe(200);
+      expect(await other.text()).toContain('Nothing is waiting for your confirmation');
+    }
     expect((await suite.api.get(`/v1/recipients/${r.id}`)).body.consents[suite.s.topic].status).toBe('pending');
   });
 
