@@ -6,9 +6,10 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import * as z from 'zod';
 import { ENV } from '../wiring/env-keys.ts';
 import { config } from './config.ts';
+import { SLUG } from '../domain/slug.ts';
 
 export const PartnerSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+  id: z.string().regex(SLUG),
   url: z.url({ protocol: /^https?$/ }),
   secret: z.string().min(16, 'a partner secret needs at least 16 characters'),
   /** Send the person's address with each event; off unless the partner's contract needs it. */

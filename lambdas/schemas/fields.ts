@@ -1,10 +1,11 @@
 /** Field schemas reused across the API: identifiers, countries, sources, evidence. */
 import * as z from 'zod';
 import { canonicalTimeZone } from '../domain/time-zones.ts';
+import { SLUG, SLUG_HINT } from '../domain/slug.ts';
 
 export const SlugSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+  .regex(SLUG, SLUG_HINT);
 
 export const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a valid id');
 

@@ -7,12 +7,11 @@ import { JOURNEY_STATUSES, MAX_STEPS, MAX_WAIT_SECONDS } from '../domain/journey
 import { parseClock } from '../domain/time-zones.ts';
 import { IdSchema, IsoDateTimeSchema } from './fields.ts';
 import { SegmentConditionSchema, SegmentRuleSchema } from './segments.ts';
+import { SLUG, SLUG_HINT } from '../domain/slug.ts';
 
-/** Step ids, event names and journey ids: what a URL path and a DynamoDB attribute name take without escaping. */
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const NAME_HINT = 'use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit';
-export const JourneyIdSchema = z.string().regex(NAME, NAME_HINT);
-export const StepIdSchema = z.string().regex(NAME, NAME_HINT).refine((s) => s !== 'end', '"end" is not a step id: it names the end of the journey');
+/** Journey and step ids are slugs (domain/slug.ts); event names take "." and ":" too. */
+export const JourneyIdSchema = z.string().regex(SLUG, SLUG_HINT);
+export const StepIdSchema = z.string().regex(SLUG, SLUG_HINT).refine((s) => s !== 'end', '"end" is not a step id: it names the end of the journey');
 export const EventNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,63}$/, 'use 1-64 lower-case letters, digits, "-", "_", "." or ":"');
 
 const NextSchema = z.string().regex(/^(?:end|[a-z0-9][a-z0-9_-]{0,63})$/, 'a step id, or "end"');
@@ -40,7 +39,7 @@ const WaitSchema = z.union([
 export const JourneyStepSchema = z
   .object({
     id: StepIdSchema,
-    send: z.object({ template: z.string().regex(NAME, NAME_HINT) }).strict().optional(),
+    send: z.object({ template: z.string().regex(SLUG, SLUG_HINT) }).strict().optional(),
     wait: WaitSchema.optional(),
     branch: z.object({ if: BranchConditionSchema, then: NextSchema, else: NextSchema }).strict().optional(),
     next: NextSchema.optional().meta({ description: 'Where to go after this step (a step id, or "end"); default the following step. Not on a branch.' }),
@@ -57,7 +56,7 @@ export type JourneyStep = z.infer<typeof JourneyStepSchema>;
 export const JourneyTriggerSchema = z
   .object({
     event: EventNameSchema.optional().meta({ description: 'An event of this name (`POST /v1/events`).' }),
-    optedIn: z.string().regex(NAME, NAME_HINT).optional().meta({ description: 'The recipient’s opt-in to this topic becomes effective (confirmed where double opt-in applies).' }),
+    optedIn: z.string().regex(SLUG, SLUG_HINT).optional().meta({ description: 'The recipient’s opt-in to this topic becomes effective (confirmed where double opt-in applies).' }),
     recipientCreated: z.literal(true).optional().meta({ description: 'A new recipient is created through the API (not by a bulk import).' }),
   })
   .strict()

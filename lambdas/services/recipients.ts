@@ -24,6 +24,7 @@ import { messageIdForKey } from './ids.ts';
 import { sendMessage } from './send.ts';
 import { fireTrigger, sendsWelcome } from './journeys.ts';
 import type { Journey } from '../schemas/journeys.ts';
+import { SLUG } from '../domain/slug.ts';
 
 export { findRecipientByEmail, getRecipient, normalizeOrReject, type InitialConsent, type LedgerContext } from './recipient-records.ts';
 
@@ -174,7 +175,7 @@ export type ResendOutcome = 'sent' | 'held' | 'not_pending' | 'already_sent';
  */
 export async function resendConfirmation(deps: Deps, recipientId: string, topicId: string): Promise<ResendOutcome> {
   // The id comes from a form: one that cannot be a topic's is not read (nor put in a key).
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(topicId)) return 'not_pending';
+  if (!SLUG.test(topicId)) return 'not_pending';
   const [agg, topic] = await Promise.all([deps.recipients.get(recipientId), deps.catalog.getTopic(topicId)]);
   if (!agg || !topic || agg.consents[topicId]?.status !== 'pending') return 'not_pending';
   // A key seen before answers its first outcome (`duplicate`); one whose send failed is sent again.

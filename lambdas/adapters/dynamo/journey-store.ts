@@ -18,6 +18,7 @@ import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
 import { SendwellError } from '../../domain/errors.ts';
 import type { Journey } from '../../schemas/journeys.ts';
 import { cancellationReasons, isConditionFailure, queryAll, type TableNames } from './tables.ts';
+import { SLUG } from '../../domain/slug.ts';
 
 export const ENROLMENT_STATUSES = ['active', 'waiting', 'done', 'exited'] as const;
 export type EnrolmentStatus = (typeof ENROLMENT_STATUSES)[number];
@@ -77,13 +78,12 @@ const dueIndex = (e: Pick<Enrolment, 'recipientId' | 'journeyId'>, due: string) 
   gsi2pk: `JDUE#${hash(e.recipientId) % JOURNEY_DUE_SHARDS}`,
   gsi2sk: `${due}#${e.recipientId}#${e.journeyId}`,
 });
-/** A journey id as the schema takes it (schemas/journeys.ts): a cursor with anything else is refused before DynamoDB sees it. */
-const JOURNEY_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const LIST_KEY_SHAPE = {
-  pk: (s: string) => s.startsWith('JOURNEY#') && JOURNEY_ID.test(s.slice('JOURNEY#'.length)),
+  pk: (s: string) => s.startsWith('JOURNEY#') && SLUG.test(s.slice('JOURNEY#'.length)),
   sk: (s: string) => s === 'JOURNEY',
   gsi1pk: (s: string) => s === 'JOURNEYS',
-  gsi1sk: (s: string) => JOURNEY_ID.test(s),
+  // A journey id as the schema takes it: a cursor with anything else is refused before DynamoDB sees it.
+  gsi1sk: (s: string) => SLUG.test(s),
 };
 
 // A stored journey is what the API checked against its schema before writing it (as every store, read back as written).
