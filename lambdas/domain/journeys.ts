@@ -163,6 +163,20 @@ export function sumFigures(steps: readonly JourneyStep[], shards: ReadonlyArray<
   return out;
 }
 
+/**
+ * The idempotency key of a send step's message: this run of the journey and this visit of the step, so whoever runs
+ * the step again before the move claims the same record. {@link journeyStepOf} reads it back (the due sweep asks
+ * whether the person is still in that run).
+ */
+export const journeyStepKey = (s: { journeyId: string; recipientId: string; run: number; stepId: string; seq: number }): string =>
+  `journey:${s.journeyId}:${s.recipientId}:${s.run}:${s.stepId}:${s.seq}`;
+
+/** The journey, recipient and run a message's idempotency key names, if it is a journey step's. */
+export function journeyStepOf(idempotencyKey: string | undefined): { journeyId: string; recipientId: string; run: number } | undefined {
+  const m = /^journey:([^:]+):([^:]+):(\d+):[^:]+:\d+$/.exec(idempotencyKey ?? '');
+  return m ? { journeyId: m[1]!, recipientId: m[2]!, run: Number(m[3]) } : undefined;
+}
+
 /** Whether an enrolment may start for a journey whose previous enrolment of the person is in `status`. */
 export function mayEnrolAgain(reentry: 'never' | 'afterExit', previous: string | undefined): boolean {
   if (previous === undefined) return true;

@@ -13,6 +13,7 @@ import { addressHash, normalizeEmail } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import {
   figureName,
+  journeyStepKey,
   graphProblems,
   mayEnrolAgain,
   nextOf,
@@ -360,7 +361,7 @@ async function zoneOf(deps: Deps, recipientId: string): Promise<string> {
  * mails nothing more.
  */
 async function sendStep(deps: Deps, journey: Journey, e: Enrolment, step: JourneyStep): Promise<{ messageId: string; figures: FigureDelta }> {
-  const idempotencyKey = `journey:${journey.id}:${e.recipientId}:${e.run}:${step.id}:${e.seq}`;
+  const idempotencyKey = journeyStepKey({ journeyId: journey.id, recipientId: e.recipientId, run: e.run, stepId: step.id, seq: e.seq });
   const input = { template: step.send!.template, to: { recipientId: e.recipientId }, data: e.data ?? {}, idempotencyKey };
   const options = { actor: `journey:${journey.id}` };
   try {

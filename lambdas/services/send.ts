@@ -17,6 +17,7 @@ import type { SendMessageInput, SendResult, SuppressionRecord } from '../schemas
 import { dimsOf, type Actor, type Deps } from './deps.ts';
 import { createRecipientRecord } from './recipient-records.ts';
 import { messageIdForKey, newId, requestHash } from './ids.ts';
+import { journeyStepOf } from '../domain/journeys.ts';
 import { toDecisionState } from './recipient-view.ts';
 
 /** How long message records and their events are kept unless configured otherwise. */
@@ -309,13 +310,12 @@ export async function sendDeferredMessage(deps: Deps, messageId: string): Promis
   return result.status === 'sent' ? 'sent' : 'held';
 }
 
-/** Whether a journey step's message (its key `journey:<journey>:<recipient>:<run>:…`) is for someone no longer in that run. */
+/** Whether a journey step's message (domain/journeys.ts `journeyStepKey`) is for someone no longer in that run. */
 async function leftJourney(deps: Deps, idempotencyKey: string | undefined): Promise<boolean> {
-  const m = /^journey:([^:]+):([^:]+):(\d+):/.exec(idempotencyKey ?? '');
-  if (!m) return false;
-  const [, journeyId, recipientId, run] = m as unknown as [string, string, string, string];
-  const [journey, enrolment] = await Promise.all([deps.journeys.getJourney(journeyId), deps.journeys.getEnrolment(recipientId, journeyId)]);
-  return journey?.status === 'archived' || !enrolment || enrolment.run !== Number(run) || enrolment.status === 'exited';
+  const step = journeyStepOf(idempotencyKey);
+  if (!step) return false;
+  const [journey, enrolment] = await Promise.all([deps.journeys.getJourney(step.journeyId), deps.journeys.getEnrolment(step.recipientId, step.journeyId)]);
+  return journey?.status === 'archived' || !enrolment || enrolment.run !== step.run || enrolment.status === 'exited';
 }
 
 /** A claimed message, ready to go out. */

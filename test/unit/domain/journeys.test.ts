@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphProblems, mayEnrolAgain, sumFigures, waitUntil, type JourneyStep } from '../../../lambdas/domain/journeys.ts';
+import { graphProblems, journeyStepKey, journeyStepOf, mayEnrolAgain, sumFigures, waitUntil, type JourneyStep } from '../../../lambdas/domain/journeys.ts';
 import { JourneyInputSchema } from '../../../lambdas/schemas/journeys.ts';
 
 const send = (id: string, next?: string): JourneyStep => ({ id, send: { template: 't' }, ...(next ? { next } : {}) });
@@ -71,5 +71,13 @@ describe('figures and re-entry', () => {
     expect(mayEnrolAgain('never', 'done')).toBe(false);
     expect(mayEnrolAgain('afterExit', 'waiting')).toBe(false);
     expect(mayEnrolAgain('afterExit', 'exited')).toBe(true);
+  });
+});
+
+describe('a send step’s idempotency key', () => {
+  it('names the journey, the recipient and the run, and is read back; any other key is no step’s', () => {
+    const key = journeyStepKey({ journeyId: 'cart-1', recipientId: 'rcp_abc', run: 2, stepId: 'remind', seq: 3 });
+    expect(journeyStepOf(key)).toEqual({ journeyId: 'cart-1', recipientId: 'rcp_abc', run: 2 });
+    for (const other of [undefined, 'welcome:rcp_abc', 'journey:cart-1:rcp_abc', 'journey:a:b:x:s:1', `${key}:extra`]) expect(journeyStepOf(other)).toBeUndefined();
   });
 });
