@@ -8,6 +8,7 @@ import { verifyToken } from '../domain/tokens.ts';
 import { decide } from '../domain/decide.ts';
 import { confirmOptIn } from '../services/recipients.ts';
 import { toDecisionState } from '../services/recipient-view.ts';
+import type { RecipientAggregate } from '../adapters/dynamo/recipient-store.ts';
 import { crossSitePage, ERASED_NOTE, evidenceOf, isCrossSite, page, publicBaseUrlOf, publicPage } from './middleware/page.ts';
 
 const invalid = () => page(404, 'Link not valid', '<h1>This link is not valid</h1><p class="note">It may have been copied incompletely. Open it again from the mail.</p>');
@@ -19,11 +20,10 @@ export const CONFIRM_WORDING = 'confirm-page-v1';
 /**
  * Why marketing of `topic` is still held for the person after the confirmation, in words for them, or undefined when
  * it is not: the page must not promise mail the send rule holds (lambdas/domain/decide.ts). An erasure tombstone the
- * confirmation lifts (a moment later, by the ledger's reader) does not count.
+ * confirmation lifts (a moment later, by the ledger's reader) does not count. `agg` is the person as read before the
+ * confirmation: every reason named here comes before the consent's own in the rule's order, so it says the same.
  */
-async function stillHeld(deps: ReturnType<typeof pageContainer>, recipientId: string, topic: string): Promise<string | undefined> {
-  const agg = await deps.recipients.get(recipientId);
-  if (!agg) return undefined;
+async function stillHeld(deps: ReturnType<typeof pageContainer>, agg: RecipientAggregate, topic: string): Promise<string | undefined> {
   const suppressions = (await deps.suppressions.list(agg.profile.addressHash)).filter((x) => x.reason !== 'erased');
   const decision = decide(toDecisionState(agg, suppressions), { class: 'marketing', topic }, deps.clock());
   if (decision.action !== 'hold') return undefined;
@@ -48,7 +48,8 @@ export const handler = publicPage(async (event) => {
   const { recipientId, topic } = verified.payload;
   // A subscription must be the person's own act: not a form another site posts for them.
   if (event.requestContext.http.method === 'POST' && isCrossSite(event.headers, publicBaseUrlOf(deps))) return crossSitePage();
-  if (!(await deps.recipients.get(recipientId))) return erased();
+  const agg = await deps.recipients.get(recipientId);
+  if (!agg) return erased();
   const topicRecord = await deps.catalog.getTopic(topic);
   const name = escapeHtml(topicRecord?.name ?? topic);
 
@@ -65,7 +66,7 @@ export const handler = publicPage(async (event) => {
   switch (outcome) {
     case 'confirmed':
     case 'already_confirmed': {
-      const held = await stillHeld(deps, recipientId, topic);
+      const held = await stillHeld(deps, agg, topic);
       return page(
         200,
         'Subscription confirmed',
