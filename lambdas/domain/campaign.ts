@@ -27,6 +27,13 @@ export const canDo = (action: CampaignAction, status: CampaignStatus): boolean =
 /** Recipients per message on the send queue: one BatchGetItem of their profiles and consents (2 keys each ≤ 100). */
 export const SEND_BATCH_SIZE = 50;
 
+/**
+ * The id of every send batch the due-message sweep makes starts with this, and so do its continuations and retries
+ * (`<id>~…`): everyone in such a batch has a deferred record whose wait is over.
+ */
+export const DUE_BATCH_PREFIX = 'due-';
+export const isDueBatch = (batch: { readonly batchId: string }): boolean => batch.batchId.startsWith(DUE_BATCH_PREFIX);
+
 // The messages on the campaign queues; their schemas, which the launcher and the sender parse, in lambdas/schemas/campaign-queues.ts.
 export type { DeadLetter, LaunchMessage, SendBatch } from '../schemas/campaign-queues.ts';
 

@@ -84,11 +84,18 @@ export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
 export const MessageStatusSchema = z.enum(['deferred', 'sending', 'sent', 'held', 'failed']);
 /**
- * Hold reasons of a message: the send rule's, `unknown_recipient`, and `invalid_link` — a link of the template
- * rendered, for this recipient, to something that is not an http, https or mailto URL (lambdas/domain/hrefs.ts).
+ * Hold reasons of a message: the send rule's, and four of the paths around it: `unknown_recipient`; `invalid_link`, a
+ * link of the template rendered, for this recipient, to something that is not an http, https or mailto URL
+ * (lambdas/domain/hrefs.ts); `journey_left`, a deferred journey step whose person left the journey; `not_in_audience`,
+ * a campaign recipient who waited (local time, quiet hours) and no longer matched its audience or segment when due.
  */
-/** The send rule's reasons, and three of the paths around it (`journey_left`: a deferred journey step whose person left the journey). */
-export const MessageHoldReasonSchema = z.union([HoldReasonSchema, z.literal('unknown_recipient'), z.literal('invalid_link'), z.literal('journey_left')]);
+export const MessageHoldReasonSchema = z.union([
+  HoldReasonSchema,
+  z.literal('unknown_recipient'),
+  z.literal('invalid_link'),
+  z.literal('journey_left'),
+  z.literal('not_in_audience'),
+]);
 
 export const MessageRecordSchema = z
   .object({

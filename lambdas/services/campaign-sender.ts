@@ -8,7 +8,7 @@
  * anyone twice. A claim left `sending` (the sender died around the SES call) is settled after `reconcileSeconds`: as
  * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once (`CampaignStore.settle`).
  */
-import { campaignMessageId, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
+import { campaignMessageId, isDueBatch, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
 import { capsFor, localMoment, localTiming, quietUntil, type FrequencyCap } from '../domain/delivery-timing.ts';
 import { consentTopicsOf, matchesSegment } from '../domain/segments.ts';
@@ -69,6 +69,8 @@ interface Context {
   readonly otherTopics: readonly string[];
   /** A/B tests: each variant's template, its subject applied. */
   readonly variants: ReadonlyMap<string, Template & { id: string }>;
+  /** A batch the due-message sweep made: everyone in it waited under a deferred record (see {@link leftOut}). */
+  readonly fromDue: boolean;
 }
 
 /** Time kept back before the invocation's deadline to settle and re-queue what is left. */
@@ -117,14 +119,33 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     log: campaign.class === 'marketing' && (settings.frequencyCap !== undefined || settings.topicCaps === true),
     otherTopics: consentTopicsOf(campaign.segmentRules),
     variants: await variantTemplates(deps, campaign, template),
+    fromDue: isDueBatch(batch),
   };
   const rate = campaign.ratePerSecond ?? deps.sending.ratePerSecond;
 
   const entries: SettleEntry[] = [];
-  const kept = campaign.audience || campaign.segmentRules ? await leaveOutFiltered(deps, ctx, batch.recipientIds, entries) : [...batch.recipientIds];
-  const pending = await setWaiting(deps, ctx, campaign.variants ? await splitAbTest(deps, batch, campaign, kept, entries, report) : kept, report);
   const retry = new Map<string, string>();
   const inDoubt: string[] = [];
+  /** Files a recipient's outcome; SES's pause reason when SES stopped taking mail. */
+  const take = (id: string, o: Outcome): 'ses_sending_paused' | 'ses_account_suspended' | undefined => {
+    if (o.kind === 'settled') entries.push(withVariant(ctx, id, o.entry));
+    else if (o.kind === 'retry') retry.set(id, o.error);
+    else if (o.kind === 'in_doubt') inDoubt.push(id);
+    else if (o.kind === 'waiting') report.waiting++;
+    else {
+      retry.set(id, o.reason);
+      return o.reason;
+    }
+    return undefined;
+  };
+  let kept = [...batch.recipientIds];
+  if (campaign.audience || campaign.segmentRules) {
+    const filtered = await leaveOutFiltered(deps, ctx, batch.recipientIds);
+    kept = filtered.kept;
+    const outcomes = await Promise.all(filtered.out.map(([id, outcome]) => leftOut(deps, ctx, id, outcome)));
+    outcomes.forEach((o, i) => take(filtered.out[i]![0], o));
+  }
+  const pending = await setWaiting(deps, ctx, campaign.variants ? await splitAbTest(deps, batch, campaign, kept, entries, report) : kept, report);
   let stop: 'paused' | 'cancelled' | 'out_of_time' | undefined;
   // Send budget is taken for as much of the batch as this second allows in one write, then spent chunk by chunk:
   // one budget write per batch instead of one per chunk (the item every sender of the campaign writes).
@@ -157,17 +178,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     const chunkCtx: Context = sentLogs ? { ...ctx, timing: { ...ctx.timing, sentLogs } } : ctx;
     const outcomes = await Promise.all(chunk.map((id) => sendOne(deps, chunkCtx, id, views.get(id), suppressions, decidedAt)));
     let pause: 'ses_sending_paused' | 'ses_account_suspended' | undefined;
-    outcomes.forEach((o, i) => {
-      const id = chunk[i]!;
-      if (o.kind === 'settled') entries.push(withVariant(ctx, id, o.entry));
-      else if (o.kind === 'retry') retry.set(id, o.error);
-      else if (o.kind === 'in_doubt') inDoubt.push(id);
-      else if (o.kind === 'waiting') report.waiting++;
-      else {
-        pause = o.reason;
-        retry.set(id, o.reason);
-      }
-    });
+    outcomes.forEach((o, i) => (pause = take(chunk[i]!, o) ?? pause));
     if (pause) {
       // SES stopped taking mail: stop the campaign with a clear status instead of burning retries.
       await pauseCampaign(deps, campaign.id, 'sendwell', pause).catch(ignoreConflict);
@@ -219,26 +230,53 @@ async function retryLater(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
   report.retried += retry.size;
 }
 
+type LeftOut = 'excluded' | { readonly held: 'erased' };
+
 /**
- * With an audience filter, one read of the batch's profiles settles those the filter leaves out (and those gone)
+ * With an audience filter, one read of the batch's profiles finds those the filter leaves out (and those gone)
  * before any send budget is spent on them; the rest are read again, with their consent, right before sending.
  */
-async function leaveOutFiltered(deps: Deps, ctx: Context, ids: readonly string[], entries: SettleEntry[]): Promise<string[]> {
+async function leaveOutFiltered(deps: Deps, ctx: Context, ids: readonly string[]): Promise<{ kept: string[]; out: Array<readonly [string, LeftOut]> }> {
   const { campaign } = ctx;
   const views = await withEngagement(deps, await deps.recipients.getForSending(ids, campaign.segmentRules ? campaign.topic : undefined, ctx.otherTopics), campaign.segmentRules);
   const now = deps.clock();
-  return ids.filter((id) => {
+  const out: Array<readonly [string, LeftOut]> = [];
+  const kept = ids.filter((id) => {
     const view = views.get(id);
-    if (!view) entries.push({ outcome: { held: 'erased' } });
-    else if (!matchesAudience(view.profile, campaign.audience)) entries.push({ outcome: 'excluded' });
+    if (!view) out.push([id, { held: 'erased' }]);
+    else if (!matchesAudience(view.profile, campaign.audience)) out.push([id, 'excluded']);
     else if (
       campaign.segmentRules &&
       !matchesSegment(segmentSubject(view, recipientTimeZone(view.profile, ctx.timing.settings.defaultTimeZone).timeZone, campaign.topic), campaign.segmentRules, now)
     ) {
-      entries.push({ outcome: 'excluded' });
+      out.push([id, 'excluded']);
     } else return true;
     return false;
   });
+  return { kept, out };
+}
+
+/**
+ * A recipient left out of the mail: no longer in the audience, or gone. One the due-message sweep brought back still
+ * has the deferred record they waited under: it is held (`not_in_audience`, `erased`) and the campaign's count of
+ * waiting recipients goes down with it, or progress would show them waiting for good. Settled through that record,
+ * so it counts once whoever moves it, and not at all when an erasure settled and deleted it first.
+ */
+async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: LeftOut): Promise<Outcome> {
+  if (!ctx.fromDue) return { kind: 'settled', entry: { outcome } };
+  const messageId = campaignMessageId(ctx.campaign.id, recipientId);
+  const r = await deps.messages.getRecord(messageId);
+  if (r?.status === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+  if (r?.status === 'held') return { kind: 'settled', entry: { messageId, outcome: { held: r.reason ?? 'unknown_recipient' } } };
+  if (r?.status === 'deferred' && r.until) {
+    const now = deps.clock();
+    // Deferred again by another delivery (quiet hours): they are judged again when that wait is over.
+    if (Date.parse(r.until) > now.getTime()) return { kind: 'waiting' };
+    const reason = outcome === 'excluded' ? 'not_in_audience' : 'erased';
+    const was = { until: r.until, deferral: r.deferral ?? 'quiet_hours', campaignId: ctx.campaign.id };
+    if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'held', reason }, now.toISOString()))) return { kind: 'in_doubt' };
+  }
+  return { kind: 'settled', entry: { messageId, outcome } };
 }
 
 /**
@@ -325,11 +363,11 @@ async function sendOne(
   const { campaign } = ctx;
   const { template } = contentFor(ctx, recipientId);
   // Erased (or otherwise gone) since the launcher found them: nothing of theirs may be written, not even a record.
-  if (!view) return { kind: 'settled', entry: { outcome: { held: 'erased' } } };
+  if (!view) return leftOut(deps, ctx, recipientId, { held: 'erased' });
   const now = deps.clock();
   // Service mail: decide() never applies timing to it, but the zone (local time, segments) still follows the stage default.
   const verdict = campaignVerdict(campaign, view, suppressions, now, ctx.timing);
-  if (verdict === 'excluded') return { kind: 'settled', entry: { outcome: 'excluded' } };
+  if (verdict === 'excluded') return leftOut(deps, ctx, recipientId, 'excluded');
   const { state, decision } = verdict;
   const { wait, late } = waitFor(campaign, verdict.timeZone, decision.action === 'defer' ? decision.until : undefined, now);
   const messageId = campaignMessageId(campaign.id, recipientId);

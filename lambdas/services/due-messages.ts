@@ -6,7 +6,7 @@
  * Every step is idempotent: a sweep that dies re-finds what it had not taken out of the index.
  */
 import { createHash } from 'node:crypto';
-import { SEND_BATCH_SIZE, type SendBatch } from '../domain/campaign.ts';
+import { DUE_BATCH_PREFIX, SEND_BATCH_SIZE, type SendBatch } from '../domain/campaign.ts';
 import { DUE_SHARDS, type DueMessage } from '../adapters/dynamo/delivery-store.ts';
 import type { Deps } from './deps.ts';
 import { sendDeferredMessage, type DeferredOutcome } from './send.ts';
@@ -71,7 +71,7 @@ async function requeueCampaignRecipients(deps: Deps, due: readonly DueMessage[])
     const batches: SendBatch[] = [];
     for (let i = 0; i < list.length; i += SEND_BATCH_SIZE) {
       const recipientIds = list.slice(i, i + SEND_BATCH_SIZE).map((d) => d.recipientId!);
-      const batchId = `due-${createHash('sha256').update(recipientIds.join(',')).digest('base64url').slice(0, 16)}`;
+      const batchId = `${DUE_BATCH_PREFIX}${createHash('sha256').update(recipientIds.join(',')).digest('base64url').slice(0, 16)}`;
       batches.push({ campaignId, batchId, recipientIds });
     }
     await deps.queues.send(batches);

@@ -343,6 +343,30 @@ describe('local-time campaigns', () => {
     expect(done.progress).toMatchObject({ sent: 0, scheduled: 0, held: { erased: 1 }, remaining: 0 });
   });
 
+  it('a recipient who waited and no longer matches the audience when their time comes is held, not left waiting', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const t = await marketingTopic(api, 'localaud', 'Local audience');
+    const cohorts = await seedCohorts(api, [{ label: 'la', count: 2, row: () => ({ timeZone: 'America/Los_Angeles', attributes: { plan: 'pro' }, consents: { [t.topic]: optIn() } }) }]);
+    const [stays, leaves] = cohorts.la!.map((e) => e.toLowerCase()) as [string, string];
+    const sendAt = new Date(Date.now() + 5_000).toISOString().slice(0, 19);
+    const c = await api.post('/v1/campaigns', { name: 'Local audience', template: t.template, localTime: true, sendAt, audience: { attributes: { plan: 'pro' } }, ratePerSecond: 500 });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    await api.post(`/v1/campaigns/${c.body.id}/launch`);
+    await waitForCampaign(api, c.body.id, (x) => x.progress.scheduled === 2);
+    const leaver = (await api.get(`/v1/recipients?email=${encodeURIComponent(leaves)}`)).body.id as string;
+    expect((await api.patch(`/v1/recipients/${leaver}`, { attributes: { plan: 'free' } })).status).toBe(200);
+    moveClockTo(new Date(Date.parse(`${sendAt}Z`) + 8 * HOUR).toISOString());
+    await engine.sweep();
+    const done = await waitForCampaign(api, c.body.id, (x) => x.status === 'completed', 60_000);
+    // The wait count went down with them: nobody shown as scheduled, no moment still ahead.
+    expect(done.progress).toMatchObject({ sent: 1, excluded: 1, scheduled: 0, deferred: 0, remaining: 0 });
+    expect(done.progress.nextDueAt).toBeUndefined();
+    expect(done.progress.timeline ?? []).toEqual([]);
+    expect((await api.get(`/v1/messages/${campaignMessageId(c.body.id, leaver)}`)).body).toMatchObject({ status: 'held', reason: 'not_in_audience' });
+    await waitForIdle(engine);
+    expect([...(await mailsBySubject(t.subject)).keys()]).toEqual([stays]);
+  });
+
   it('cancel stops the recipients still waiting for their time', { timeout: 120_000 }, async () => {
     const api = suite.api;
     const t = await marketingTopic(api, 'localc', 'Local cancel');
