@@ -19,7 +19,7 @@ import type { SettleEntry, StoredCampaign } from '../adapters/dynamo/campaign-st
 import type { SendingView } from '../adapters/dynamo/recipient-store.ts';
 import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
-import { pauseCampaign, requeueParked } from './campaigns.ts';
+import { pauseCampaign, releaseCapSlots, requeueParked } from './campaigns.ts';
 import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
 import type { Deferral } from '../adapters/dynamo/message-store.ts';
 import { deliver, resolveTemplate, retentionExpiry } from './send.ts';
@@ -95,7 +95,11 @@ async function parkUnlessResumed(deps: Deps, batch: SendBatch): Promise<void> {
 export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadline?: number } = {}): Promise<BatchReport> {
   const report = { settled: 0, sent: 0, retried: 0, deadLettered: 0, parked: 0, dropped: 0, waiting: 0 };
   const campaign = await deps.campaigns.get(batch.campaignId);
-  if (!campaign || campaign.status === 'cancelled') return { ...report, dropped: batch.recipientIds.length };
+  if (!campaign || campaign.status === 'cancelled') {
+    // A retry or a parked remainder of a cancelled campaign: what its earlier attempt held is given back.
+    if (campaign) await releaseCapSlots(deps, campaign, batch.recipientIds);
+    return { ...report, dropped: batch.recipientIds.length };
+  }
   // A completed campaign still takes a late batch (a redelivery, a re-run page): every recipient in it is claimed
   // already, or was never mailed and should be.
   if (campaign.status !== 'sending' && campaign.status !== 'completed') {
@@ -198,6 +202,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     await parkUnlessResumed(deps, { campaignId: campaign.id, batchId: `${batch.batchId}~parked`, recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
     report.parked = unsent.length;
   } else if (stop === 'cancelled') {
+    await releaseCapSlots(deps, campaign, [...retry.keys()]);
     report.dropped = unsent.length;
   } else {
     if (pending.length) {

@@ -4,7 +4,7 @@
  * entry written with it); the engine that finds the audience and sends is in `campaign-launcher.ts` and
  * `campaign-sender.ts`.
  */
-import { campaignProgress, waitingCounts, type CampaignAction } from '../domain/campaign.ts';
+import { campaignMessageId, campaignProgress, waitingCounts, type CampaignAction } from '../domain/campaign.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { addDays, figuresOf, MAX_RANGE_DAYS, sumCounters } from '../domain/metrics.ts';
 import { patched } from '../domain/patch.ts';
@@ -239,8 +239,22 @@ export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Prom
   await transition(deps, c, 'cancel', actor, { status: 'cancelled', cancelledAt: at, cancelledBy: actor, updatedAt: at }, {
     remove: [markers.activeKey(id), ...(c.status === 'scheduled' && c.sendAt ? [markers.scheduleKey(id, launchInstant({ sendAt: c.sendAt, localTime: c.localTime }).toISOString())] : [])],
   });
-  for (const batch of await deps.campaigns.parked(id)) await deps.campaigns.unpark(id, batch.batchId, batch.parkVersion);
+  for (const batch of await deps.campaigns.parked(id)) {
+    await releaseCapSlots(deps, c, batch.recipientIds);
+    await deps.campaigns.unpark(id, batch.batchId, batch.parkVersion);
+  }
   return getCampaign(deps, id);
+}
+
+/**
+ * Recipients of a cancelled marketing campaign who will not be tried again give back the frequency-cap slot an
+ * earlier attempt took (SES throttled or refused it, or paused): otherwise that slot holds other marketing for the
+ * cap's window. Only those whose record is `failed`: a mail that went out, or may have, keeps its slot.
+ */
+export async function releaseCapSlots(deps: Deps, c: Pick<StoredCampaign, 'id' | 'class'>, recipientIds: readonly string[]): Promise<void> {
+  if (c.class !== 'marketing' || recipientIds.length === 0) return;
+  const recipientOf = new Map(recipientIds.map((r) => [campaignMessageId(c.id, r), r]));
+  for (const messageId of await deps.messages.failedOf([...recipientOf.keys()])) await deps.delivery.release(recipientOf.get(messageId)!, messageId);
 }
 
 export interface TestSendResult extends SendResult {

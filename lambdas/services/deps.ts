@@ -92,6 +92,7 @@ export interface Deps {
     | 'reclassifyClick'
     | 'idsByRecipient'
     | 'existing'
+    | 'failedOf'
     | 'deleteMessage'
     | 'recordFeedback'
     | 'recordDelivery'

@@ -706,6 +706,12 @@ export class MessageStore {
     return ids;
   }
 
+  /** Which of these message ids have a `failed` record: SES refused or throttled them, nothing went out (100 a call). */
+  async failedOf(ids: readonly string[]): Promise<string[]> {
+    const items = await batchGetAll(this.#db, this.#tables.messages, ids.map(recordKey));
+    return items.filter((i) => i.status === 'failed').map((i) => String(i.pk).slice(2));
+  }
+
   /** Which of these message ids have a record (keys only, 100 a call). */
   async existing(ids: readonly string[]): Promise<string[]> {
     const items = await batchGetAll(this.#db, this.#tables.messages, ids.map(recordKey), 'pk');

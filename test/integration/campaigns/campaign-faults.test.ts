@@ -23,6 +23,8 @@ const { sentListeners } = await import('../../../lambdas/adapters/ses-mailer.ts'
 const { handler: sesEventsHandler } = await import('../../../lambdas/handlers/ses-events.ts');
 const { asFunction } = await import('../../../local/table-access-guard.ts');
 const { startSesEventEmulator } = await import('../../../local/ses-simulator.ts');
+const { sendBatch } = await import('../../../lambdas/services/campaign-sender.ts');
+const { campaignMessageId } = await import('../../../lambdas/domain/campaign.ts');
 const { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } = await import('../../support/campaigns.ts');
 const { useGateway } = await import('../../support/suite.ts');
 
@@ -204,6 +206,37 @@ it('SES pausing the account pauses the campaign with a clear reason; resumed, it
   sesPaused = false;
   expect((await suite.api.post(`/v1/campaigns/${id}/resume`)).status).toBe(202);
   await expectEachMailedOnce(id, subject, audience);
+});
+
+it('a cancelled campaign gives back the frequency-cap slots of the mail it never sent (parked by an SES pause, or a retry)', { timeout: 300_000 }, async () => {
+  const api = suite.api;
+  const deps = container();
+  expect((await api.put('/v1/settings/delivery', { frequencyCap: { max: 1, days: 7 }, quietHours: null })).status).toBe(200);
+  try {
+    const { id, audience } = await pausedBySes('capcancel', 12);
+    sesPaused = false;
+    const ids = await Promise.all(audience.map(async (e) => (await api.get(`/v1/recipients?email=${encodeURIComponent(e)}`)).body.id as string));
+    const slotOf = async (r: string) => (await deps.delivery.sentLogs([r])).get(r) ?? [];
+    // The first chunk of each batch met the pause: its records are failed and each still holds its slot, for the retry.
+    const attempted: string[] = [];
+    for (const r of ids) if ((await deps.messages.getRecord(campaignMessageId(id, r)))?.status === 'failed') attempted.push(r);
+    expect(attempted.length).toBeGreaterThan(0);
+    for (const r of attempted) expect(await slotOf(r)).toHaveLength(1);
+    expect((await api.post(`/v1/campaigns/${id}/cancel`)).status).toBe(202);
+    for (const r of ids) expect(await slotOf(r)).toEqual([]);
+    // A retry batch of the cancelled campaign (queued before the cancel) does the same when it arrives.
+    const r = attempted[0]!;
+    expect(await deps.delivery.reserve(r, campaignMessageId(id, r), new Date(), [{ max: 1, days: 7 }])).toBe('reserved');
+    const report = await sendBatch(deps, { campaignId: id, batchId: 'capcancel~1', recipientIds: [r], attempt: 1 });
+    expect(report.dropped).toBe(1);
+    expect(await slotOf(r)).toEqual([]);
+    // So the next marketing mail is theirs to get.
+    const { template } = (await api.get(`/v1/campaigns/${id}`)).body;
+    expect((await api.post('/v1/messages', { template, to: { recipientId: r } })).body.status).toBe('sent');
+  } finally {
+    sesPaused = false;
+    expect((await api.put('/v1/settings/delivery', { frequencyCap: null })).status).toBe(200);
+  }
 });
 
 it('two deliveries of one batch parking different remainders keep both; an unpark that read an older park leaves it', async () => {
