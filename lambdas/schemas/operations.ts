@@ -140,7 +140,12 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   },
   deleteSegment: {
     params: z.object({ id: SlugSchema }),
-    responses: { 200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) }, 401: E401, 404: E404 },
+    responses: {
+      200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) },
+      401: E401,
+      404: E404,
+      409: error('The segment is the audience of a scheduled campaign (read at its launch): change its audience or cancel it first'),
+    },
   },
   previewSegment: {
     params: z.object({ id: SlugSchema }),
@@ -168,9 +173,16 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   },
   listTemplates: { responses: { 200: { description: 'Every stored template', schema: z.object({ templates: z.array(TemplateRecordSchema) }) }, 401: E401 } },
   getTemplate: { params: slugParams, responses: { 200: { description: 'The template', schema: TemplateRecordSchema }, 401: E401, 404: E404 } },
-  updateTemplate: { params: slugParams,
+  updateTemplate: {
+    params: slugParams,
     body: TemplateInputSchema,
-    responses: { 200: { description: 'Replaced', schema: TemplateRecordSchema }, 400: E400, 401: E401, 404: E404 },
+    responses: {
+      200: { description: 'Replaced', schema: TemplateRecordSchema },
+      400: E400,
+      401: E401,
+      404: E404,
+      409: error('A scheduled, sending or paused campaign uses the template, and the new class or topic would stop it'),
+    },
   },
 
   createRecipient: {

@@ -19,6 +19,8 @@ import { AWAITING_WINNER, awaitingWinner, checkVariants, variantProgress } from 
 
 /** The fields a campaign is checked on whenever they change. */
 type CampaignShape = Pick<CampaignInput, 'topic' | 'template' | 'class' | 'reason'>;
+/** What of a template the campaign's shape depends on. */
+type TemplateShape = { readonly id: string; readonly class: 'service' | 'marketing'; readonly topic?: string | undefined };
 
 /**
  * The rules between a campaign, its template and its topic: the class follows the template (a service campaign may
@@ -30,6 +32,11 @@ export async function checkShape(deps: Deps, c: CampaignShape): Promise<{ class:
     if (e instanceof SendwellError && e.code === 'not_found') throw new SendwellError('validation_failed', `No template ${c.template}.`, [{ path: 'template', message: 'unknown template' }]);
     throw e;
   });
+  return shapeWith(deps, c, template);
+}
+
+/** {@link checkShape} with the template given: the one stored, or one about to be saved. */
+async function shapeWith(deps: Deps, c: CampaignShape, template: TemplateShape): Promise<{ class: 'service' | 'marketing'; topic?: string }> {
   const problems: ErrorDetail[] = [];
   if (c.class && c.class !== template.class) {
     problems.push({
@@ -49,6 +56,35 @@ export async function checkShape(deps: Deps, c: CampaignShape): Promise<{ class:
   else if (!(await deps.catalog.getTopic(topic))) problems.push({ path: 'topic', message: `no topic ${topic}` });
   if (problems.length) throw new SendwellError('validation_failed', 'The campaign is not valid.', problems);
   return { class: 'marketing', ...(topic ? { topic } : {}) };
+}
+
+/**
+ * Campaigns a change must not break: scheduled ones (their template and segment are read again at launch) and, with
+ * `underway`, those sending or paused (their template is read for every batch). Drafts are checked when they launch.
+ */
+async function campaignsPending(deps: Deps, underway: boolean): Promise<StoredCampaign[]> {
+  const ids = new Set([...(await deps.campaigns.scheduled()), ...(underway ? await deps.campaigns.active() : [])]);
+  const found = await Promise.all([...ids].map((id) => deps.campaigns.get(id)));
+  return found.filter((c): c is StoredCampaign => c !== undefined && ['scheduled', ...(underway ? ['sending', 'paused'] : [])].includes(c.status));
+}
+
+/** Scheduled campaigns whose audience is segment `id` (it is read when they launch): what its deletion would strand. */
+export async function campaignsUsingSegment(deps: Deps, id: string): Promise<string[]> {
+  return (await campaignsPending(deps, false)).filter((c) => c.audience?.segment === id).map((c) => c.id);
+}
+
+/**
+ * Scheduled, sending and paused campaigns that `template`, saved as it is, would contradict: a class or topic their
+ * launch or their next batch would refuse (checkShape's rules for the campaign's template, the class for a variant's).
+ */
+export async function campaignsBrokenBy(deps: Deps, template: TemplateShape): Promise<string[]> {
+  const broken: string[] = [];
+  for (const c of await campaignsPending(deps, true)) {
+    const asVariant = (c.variants ?? []).some((v) => v.template === template.id) && template.class !== c.class;
+    const asTemplate = c.template === template.id && (await shapeWith(deps, c, template).then(() => false, (e: unknown) => e instanceof SendwellError && e.code === 'validation_failed'));
+    if (asVariant || asTemplate) broken.push(c.id);
+  }
+  return broken;
 }
 
 /** The rules of the audience's segment, if it names one; a segment that does not exist is a 400 naming the field. */

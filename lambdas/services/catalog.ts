@@ -8,6 +8,7 @@ import { noteTopicCaps } from './delivery-settings.ts';
 import type { TemplateInput, TemplateRecord, Topic, TopicInput, TopicUpdate } from '../schemas/model.ts';
 import type { TemplatePreview, TemplatePreviewInput } from '../schemas/previews.ts';
 import type { Deps } from './deps.ts';
+import { campaignsBrokenBy } from './campaigns.ts';
 
 export async function createTopic(deps: Deps, input: TopicInput): Promise<Topic> {
   const topic: Topic = { ...input, doubleOptIn: input.doubleOptIn ?? false, createdAt: deps.clock().toISOString() };
@@ -114,7 +115,17 @@ async function sampleAttributes(deps: Deps, sample: TemplatePreviewInput['sample
 export async function saveTemplate(deps: Deps, input: TemplateInput, mode: 'create' | 'replace'): Promise<TemplateRecord> {
   await checkTemplate(deps, input);
   const now = deps.clock().toISOString();
-  const createdAt = mode === 'replace' ? ((await deps.catalog.getTemplate(input.id))?.createdAt ?? now) : now;
+  const current = mode === 'replace' ? await deps.catalog.getTemplate(input.id) : undefined;
+  if (current && (current.class !== input.class || current.topic !== input.topic)) {
+    const broken = await campaignsBrokenBy(deps, input);
+    if (broken.length) {
+      throw new SendwellError(
+        'conflict',
+        `Template ${input.id} is used by campaign${broken.length > 1 ? 's' : ''} ${broken.join(', ')} (scheduled, sending or paused), which its new class or topic would stop: keep its class and topic, or let those campaigns finish (or cancel them) first.`,
+      );
+    }
+  }
+  const createdAt = current?.createdAt ?? now;
   const record: TemplateRecord = { ...input, createdAt, updatedAt: now };
   await deps.catalog.putTemplate(record, mode);
   return record;

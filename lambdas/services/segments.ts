@@ -7,6 +7,7 @@ import { ruleLimits } from '../domain/segments.ts';
 import type { Segment, SegmentInput, SegmentUpdate } from '../schemas/model.ts';
 import type { CampaignPreview } from '../schemas/previews.ts';
 import { countAudience, type PreviewOptions } from './campaign-preview.ts';
+import { campaignsUsingSegment } from './campaigns.ts';
 import type { Actor, Deps } from './deps.ts';
 
 function checkRules(rules: Segment['rules']): void {
@@ -38,6 +39,13 @@ export async function updateSegment(deps: Deps, id: string, input: SegmentUpdate
 }
 
 export async function deleteSegment(deps: Deps, id: string): Promise<{ id: string; deleted: true }> {
+  const using = await campaignsUsingSegment(deps, id);
+  if (using.length) {
+    throw new SendwellError(
+      'conflict',
+      `Segment ${id} is the audience of scheduled campaign${using.length > 1 ? 's' : ''} ${using.join(', ')}, which read${using.length > 1 ? '' : 's'} it at launch: change their audience or cancel them first.`,
+    );
+  }
   if (!(await deps.catalog.deleteSegment(id))) throw new SendwellError('not_found', `No segment ${id}.`);
   return { id, deleted: true };
 }

@@ -163,6 +163,11 @@ export class CampaignStore {
     return this.#markerIds('SCHEDULE', now);
   }
 
+  /** Campaigns scheduled, whatever their time. */
+  async scheduled(): Promise<string[]> {
+    return this.#markerIds('SCHEDULE');
+  }
+
   /** Campaigns sending or paused. */
   async active(): Promise<string[]> {
     return this.#markerIds('ACTIVE');

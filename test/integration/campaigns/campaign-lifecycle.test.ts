@@ -179,7 +179,11 @@ describe('scheduling and restarts', () => {
     // The broken one is due first: before, its launch error ended the sweep there, every minute.
     expect((await api.post(`/v1/campaigns/${broken.body.id}/schedule`, { sendAt: new Date(Date.now() + 1_500).toISOString() })).status).toBe(202);
     expect((await api.post(`/v1/campaigns/${fine.body.id}/schedule`, { sendAt: new Date(Date.now() + 2_500).toISOString() })).status).toBe(202);
-    expect((await api.del(`/v1/segments/${segment}`)).status).toBe(200);
+    // The API refuses to delete a scheduled campaign's segment; one deleted in a race with the schedule is gone all the same.
+    const refused = await api.del(`/v1/segments/${segment}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(broken.body.id);
+    expect(await container().catalog.deleteSegment(segment)).toBe(true);
     await new Promise((r) => setTimeout(r, 3_000));
     const report = await sweepCampaigns(container());
     expect(report.failed.map((f) => f.id)).toEqual([broken.body.id]);
@@ -189,6 +193,43 @@ describe('scheduling and restarts', () => {
     expect((await mailsBySubject(subject)).size).toBe(audience.length);
     expect((await api.get(`/v1/campaigns/${broken.body.id}`)).body.status).toBe('scheduled');
     expect((await api.post(`/v1/campaigns/${broken.body.id}/cancel`)).status).toBe(202);
+  });
+
+  it('a template or segment a scheduled, sending or paused campaign depends on cannot be changed from under it', { timeout: 120_000 }, async () => {
+    const api = suite.api;
+    const { template, topic } = await setup('depends', { count: 3 });
+    const segment = `segd-${Date.now().toString(36)}`;
+    expect((await api.post('/v1/segments', { id: segment, name: 'Kept', rules: { all: [{ field: 'country', op: 'eq', value: 'US' }] } })).status).toBe(201);
+    const draft = await api.post('/v1/campaigns', { name: 'Draft', template, audience: { segment } });
+    const scheduled = await api.post('/v1/campaigns', { name: 'Scheduled', template, audience: { segment } });
+    expect((await api.post(`/v1/campaigns/${scheduled.body.id}/schedule`, { sendAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(202);
+    const stored = (await api.get(`/v1/templates/${template}`)).body;
+    const { createdAt: _c, updatedAt: _u, ...input } = stored;
+    // A marketing template turned service under a scheduled marketing campaign: refused, naming the campaign.
+    const asService = await api.put(`/v1/templates/${template}`, { ...input, class: 'service', topic: undefined });
+    expect(asService.status, JSON.stringify(asService.body)).toBe(409);
+    expect(asService.body.error.message).toContain(scheduled.body.id);
+    expect(asService.body.error.message).not.toContain(draft.body.id);
+    const deleting = await api.del(`/v1/segments/${segment}`);
+    expect(deleting.status).toBe(409);
+    expect(deleting.body.error.message).toContain(scheduled.body.id);
+    // What does not touch the campaign's shape goes through: the subject, the segment's rules.
+    expect((await api.put(`/v1/templates/${template}`, { ...input, subject: `${input.subject} (v2)` })).status).toBe(200);
+    expect((await api.put(`/v1/segments/${segment}`, { name: 'Kept', rules: { all: [{ field: 'country', op: 'eq', value: 'DE' }] } })).status).toBe(200);
+    // A paused campaign reads its template for every batch it has left: the same.
+    const slow = await api.post('/v1/campaigns', { name: 'Slow', template, ratePerSecond: 0.01 });
+    expect((await api.post(`/v1/campaigns/${slow.body.id}/launch`)).status).toBe(202);
+    expect((await api.post(`/v1/campaigns/${slow.body.id}/pause`)).status).toBe(202);
+    const underPaused = await api.put(`/v1/templates/${template}`, { ...input, class: 'service', topic: undefined });
+    expect(underPaused.status).toBe(409);
+    expect(underPaused.body.error.message).toContain(slow.body.id);
+    // Cancelled, they depend on nothing: both changes go through.
+    expect((await api.post(`/v1/campaigns/${slow.body.id}/cancel`)).status).toBe(202);
+    expect((await api.post(`/v1/campaigns/${scheduled.body.id}/cancel`)).status).toBe(202);
+    expect((await api.del(`/v1/segments/${segment}`)).status).toBe(200);
+    const other = `${topic}-other`;
+    expect((await api.post('/v1/topics', { id: other, name: other })).status).toBe(201);
+    expect((await api.put(`/v1/templates/${template}`, { ...input, topic: other })).status).toBe(200);
   });
 
   it('a local-time draft is scheduled with a wall-clock time (as the console sends it), and refuses one with an offset', async () => {
