@@ -5,8 +5,9 @@
  * text. A chosen file always goes to an import job as its raw bytes, never decoded here: the server detects its
  * encoding (a Latin-1 or UTF-16 file read as UTF-8 in the browser would be mangled before it got there). Above
  * `DIRECT_BYTES` it is PUT to the job's pre-signed upload URL instead of going through the API's 10 MB body.
+ * The job's id stays on the screen, and a failed read of the job is tried again (it goes on on the server).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
 import { addReport, chunkImport, CONTENT_TYPE, emptyReport, guessFormat, type ImportFormat, type RowReport } from '../import-chunks.ts';
 import type { Ctx } from '../main.tsx';
@@ -16,6 +17,15 @@ import { ErrorBox, Page } from '../ui.tsx';
 /** Files up to this size go as the body of `POST /v1/imports`; larger ones to a pre-signed upload URL. */
 const DIRECT_BYTES = 8 * 1024 * 1024;
 
+/** A job's progress is read every second; after failed reads the wait doubles (2, 4, 8, 16 s) up to 30 s. */
+const POLL_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
+/** Worth reading again: no answer, throttling, or a 5xx (the job goes on meanwhile). A 4xx would answer the same. */
+const transient = (e: unknown) => e instanceof ApiError && (e.status === 0 || e.status === 429 || e.status >= 500);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 type JobView = { status: string; rows: { total: number; done: number }; chunks: { total: number; done: number }; created: number; updated: number; unchanged: number; etaSeconds?: number };
 
 export function Import({ api }: Ctx) {
@@ -24,10 +34,20 @@ export function Import({ api }: Ctx) {
   const [fileName, setFileName] = useState('');
   const [format, setFormat] = useState<'auto' | ImportFormat>('auto');
   const [rowsPerRequest, setRowsPerRequest] = useState(500);
-  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number; job?: boolean; eta?: number } | undefined>();
+  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number; job?: boolean; id?: string; eta?: number } | undefined>();
   const [report, setReport] = useState<RowReport | undefined>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  /** Set while a read of the job failed and waits to be tried again. */
+  const [retry, setRetry] = useState<{ what: 'progress' | 'report'; seconds: number } | undefined>();
+  // Polling stops when the screen is left (with the API down it would otherwise retry forever, unseen).
+  const shown = useRef(true);
+  useEffect(
+    () => () => {
+      shown.current = false;
+    },
+    [],
+  );
 
   const run = async () => {
     setError(undefined);
@@ -80,24 +100,51 @@ export function Import({ api }: Ctx) {
     });
   };
 
+  /**
+   * A read of the job that outlasts failures that may pass: each is said (`retry`) and tried again after a wait that
+   * doubles; the notice goes with the first read that succeeds. Undefined once the screen has been left.
+   */
+  const readJob = async <T,>(path: string, what: 'progress' | 'report'): Promise<T | undefined> => {
+    for (let failures = 1; shown.current; failures++) {
+      try {
+        const answer = await api.get<T>(path);
+        setRetry(undefined);
+        return answer;
+      } catch (e) {
+        if (!transient(e)) throw e;
+        const wait = Math.min(POLL_MS * 2 ** failures, MAX_RETRY_MS);
+        setRetry({ what, seconds: wait / 1000 });
+        await sleep(wait);
+      }
+    }
+    return undefined;
+  };
+
   /** An import job (`POST /v1/imports`): started by `start`, its progress polled, then its report. */
   const runJob = async (total: number, start: () => Promise<{ id: string }>) => {
     setBusy(true);
+    setRetry(undefined);
     setProgress({ done: 0, total, requests: 0, of: 1, job: true });
     try {
-      const accepted = await start();
-      let job: JobView;
+      const { id } = await start();
+      setProgress({ done: 0, total, requests: 0, of: 1, job: true, id });
+      let job: JobView | undefined;
       for (;;) {
-        job = await api.get(`/v1/imports/${accepted.id}`);
-        setProgress({ done: job.rows.done, total: job.rows.total, requests: job.chunks.done, of: job.chunks.total, job: true, ...(job.etaSeconds !== undefined ? { eta: job.etaSeconds } : {}) });
+        job = await readJob<JobView>(`/v1/imports/${id}`, 'progress');
+        if (!job) return;
+        setProgress({ done: job.rows.done, total: job.rows.total, requests: job.chunks.done, of: job.chunks.total, job: true, id, ...(job.etaSeconds !== undefined ? { eta: job.etaSeconds } : {}) });
         if (job.status === 'completed') break;
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(POLL_MS);
       }
       const rejected: Array<{ line: number; reason: string }> = [];
       const warnings: Array<{ line: number; message: string }> = [];
       let cursor: string | undefined;
       do {
-        const page: { entries: Array<{ line: number; kind: string; reason: string }>; next?: string } = await api.get(`/v1/imports/${accepted.id}/report${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const page = await readJob<{ entries: Array<{ line: number; kind: string; reason: string }>; next?: string }>(
+          `/v1/imports/${id}/report${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`,
+          'report',
+        );
+        if (!page) return;
         for (const e of page.entries) {
           if (e.kind === 'rejected') rejected.push({ line: e.line, reason: e.reason });
           else warnings.push({ line: e.line, message: e.reason });
@@ -108,6 +155,7 @@ export function Import({ api }: Ctx) {
     } catch (e) {
       setError(e);
     } finally {
+      setRetry(undefined);
       setBusy(false);
     }
   };
@@ -191,9 +239,24 @@ export function Import({ api }: Ctx) {
                 ? `Done: ${num(progress.total)} rows in ${progress.of} request${progress.of === 1 ? '' : 's'}.`
                 : `Imported ${num(progress.done)} of ${num(progress.total)} rows (request ${progress.requests} of ${progress.of}).`}
           </p>
+          {progress.id && (
+            <p class="help" id="import-job">
+              Import job <code>{progress.id}</code>: it runs on the server whether or not this page stays open.
+            </p>
+          )}
+          {/* Always in the page, so that screen readers announce the notice when it appears. */}
+          <div role="status" aria-live="polite" id="import-retry">
+            {retry && (
+              <p class="notice">
+                {retry.what === 'progress' ? 'Could not refresh the progress' : 'Could not read the report'}; retrying in {retry.seconds} s.
+                {retry.what === 'progress' ? ' The import job goes on on the server.' : ''}
+              </p>
+            )}
+          </div>
         </section>
       )}
-      <ErrorBox error={error} title="The import stopped" />
+      {/* Once started, a job runs on whatever happens here: an error after that ends only this screen's view of it. */}
+      <ErrorBox error={error} title={progress?.id ? 'Stopped following the import job' : 'The import stopped'} />
       {report && <ImportReport report={report} />}
     </Page>
   );

@@ -1,4 +1,7 @@
-/** Suppressions (ops, privacy): look up an address, see each suppression and why, lift one with a reason. */
+/**
+ * Suppressions (ops, privacy): look up an address, see each suppression and why, lift one — with a reason for a
+ * complaint, which the API requires (and ledgers); for any other the reason is optional.
+ */
 import { useState } from 'preact/hooks';
 import { q } from '../api.ts';
 import type { Ctx } from '../main.tsx';
@@ -14,6 +17,11 @@ interface Suppression {
   note?: string;
 }
 
+/** The API's rule (services/suppressions.ts): a complaint is lifted only with a reason that is not blank. */
+const needsNote = (s: Suppression) => s.reason === 'complaint';
+/** The longest note the API takes (SuppressionLiftSchema). */
+const NOTE_MAX = 500;
+
 export function Suppressions({ api }: Ctx) {
   const [email, setEmail] = useState('');
   const [shown, setShown] = useState<{ email: string; list: Suppression[] } | undefined>();
@@ -25,7 +33,9 @@ export function Suppressions({ api }: Ctx) {
   });
   const lift = useAction(async (s: Suppression) => {
     if (!shown) return;
-    await api.del('/v1/suppressions', { email: shown.email, reason: s.reason, note: notes[s.reason] });
+    // Left empty (or blank), no note is sent rather than "": the API's optional field means no reason given.
+    const note = notes[s.reason]?.trim();
+    await api.del('/v1/suppressions', { email: shown.email, reason: s.reason, ...(note ? { note } : {}) });
     setDone(`Lifted the ${reasonLabel(s.reason)} suppression.`);
     await search.run(shown.email);
   });
@@ -63,6 +73,11 @@ export function Suppressions({ api }: Ctx) {
                     {s.expiresAt ? ` · lapses ${s.expiresAt.slice(0, 10)}` : ''}
                     {s.note ? ` · note: ${s.note}` : ''}
                   </p>
+                  {needsNote(s) && (
+                    <p class="help" id={`lift-${s.reason}-help`}>
+                      The person reported a mail as spam: to lift this, say why they may get marketing again. The reason goes into their consent ledger.
+                    </p>
+                  )}
                   {s.reason !== 'erased' && (
                     <form
                       class="inline"
@@ -71,8 +86,19 @@ export function Suppressions({ api }: Ctx) {
                         void lift.run(s);
                       }}
                     >
-                      <label for={`lift-${s.reason}`}>Why lift it</label>
-                      <input id={`lift-${s.reason}`} required minLength={3} size={40} value={notes[s.reason] ?? ''} onInput={(e) => setNotes({ ...notes, [s.reason]: e.currentTarget.value })} />
+                      <label for={`lift-${s.reason}`}>{needsNote(s) ? 'Why lift it (required for a complaint)' : 'Why lift it (optional)'}</label>
+                      {/* For a complaint, as the API: any reason but a blank one (spaces alone are refused there too). */}
+                      <input
+                        id={`lift-${s.reason}`}
+                        size={40}
+                        maxLength={NOTE_MAX}
+                        required={needsNote(s)}
+                        pattern={needsNote(s) ? '.*\\S.*' : undefined}
+                        title={needsNote(s) ? 'A reason is needed to lift a complaint.' : undefined}
+                        aria-describedby={needsNote(s) ? `lift-${s.reason}-help` : undefined}
+                        value={notes[s.reason] ?? ''}
+                        onInput={(e) => setNotes({ ...notes, [s.reason]: e.currentTarget.value })}
+                      />
                       <button type="submit" class="secondary" disabled={lift.busy}>
                         Lift suppression
                       </button>

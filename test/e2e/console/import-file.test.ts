@@ -1,7 +1,9 @@
 /**
  * A marketer imports a Latin-1 CSV file in the console (headless Chromium): the file goes to an import job as its
  * raw bytes, so the server's encoding detection sees them (read as UTF-8 text in the browser, `Müller` would arrive
- * as `M�ller`); the job's progress bar runs to the end and the report shows the rejected row by its line.
+ * as `M�ller`); the job's progress bar runs to the end and the report shows the rejected row by its line. A progress
+ * read that fails (a 503, as a gateway under load answers) neither ends the screen's progress nor hides the job: a
+ * notice says it is retrying, and the job's id stays on the screen.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,5 +61,45 @@ describe('importing a file in the console', () => {
     expect(await seriousViolations(page)).toEqual([]);
     const r = (await api.get(`/v1/recipients?email=latin.0.${run}@example.com`)).body;
     expect(r.attributes).toEqual({ name: 'Müller' });
+  });
+
+  it('keeps following the job when progress reads fail, retrying with a notice, and shows the job id', { timeout: 300_000 }, async () => {
+    const page = c.page;
+    await c.go('import');
+    // The job's first two progress reads answer 503 (what API Gateway says when the function behind it is throttled).
+    let refused = 0;
+    await page.route(/\/v1\/imports\/[^/?]+$/, async (route) => {
+      if (route.request().method() !== 'GET' || refused >= 2) return route.fallback();
+      refused += 1;
+      await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ message: 'Service Unavailable' }) });
+    });
+    const rows = Array.from({ length: 30 }, (_, i) => `retry.${i}.${run}@example.com,DE`);
+    await page.getByLabel('File (CSV or JSON lines)').setInputFiles({ name: 'retry.csv', mimeType: 'text/csv', buffer: Buffer.from(`email,country\n${rows.join('\n')}\n`) });
+    await page.locator('#import-file-note').waitFor();
+    const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/imports');
+    await page.getByRole('button', { name: 'Import' }).click();
+    const id = (await (await accepted).json()).id as string;
+    expect(id).toMatch(/^imp_/);
+
+    // Each failed read is said, with a wait that doubles; the job's id is on the screen meanwhile.
+    const notice = page.locator('#import-retry');
+    await expect.poll(() => notice.textContent(), { timeout: 15_000 }).toBe('Could not refresh the progress; retrying in 2 s. The import job goes on on the server.');
+    expect(await page.locator('#import-job code').textContent()).toBe(id);
+    await expect.poll(() => notice.textContent(), { timeout: 15_000 }).toBe('Could not refresh the progress; retrying in 4 s. The import job goes on on the server.');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // The next read goes through: the notice goes, the progress runs to the end, the id stays.
+    await expect.poll(() => page.locator('#import-status').textContent(), { timeout: 240_000 }).toMatch(/^Done: 30 rows in an import job/);
+    expect(refused).toBe(2);
+    expect(await notice.textContent()).toBe('');
+    expect(await page.locator('#import-progress').evaluate((p: HTMLProgressElement) => [p.max, p.value])).toEqual([30, 30]);
+    expect(await page.locator('#import-job code').textContent()).toBe(id);
+    expect(await page.locator('#import-report [data-figure="created"]').textContent()).toBe('30');
+    expect((await api.get(`/v1/imports/${id}`)).body).toMatchObject({ id, status: 'completed', rows: { total: 30, done: 30 } });
+    expect(await seriousViolations(page)).toEqual([]);
+    // Chromium logs each refused read as a console error; nothing else went wrong.
+    c.expectError(/status of 503/);
+    c.expectError(/status of 503/);
+    expect(c.errors).toEqual([]);
   });
 });
