@@ -20,7 +20,9 @@ export const TopicInputSchema = z
       .boolean()
       .optional()
       .meta({ description: 'Require confirmation from everyone, not only where the jurisdiction requires it.' }),
+    frequencyCap: FrequencyCapSchema.optional().meta({ description: 'At most `max` marketing mails in any `days` for mail of this topic; must be stricter than the stage’s cap.' }),
   })
+  .strict()
   .meta({ id: 'TopicInput' });
 
 export const TopicSchema = TopicInputSchema.extend({
@@ -43,6 +45,7 @@ export const TemplateInputSchema = z
     html: z.string().min(1).max(400_000),
     text: z.string().min(1).max(400_000),
   })
+  .strict()
   .meta({ id: 'TemplateInput' });
 
 export const TemplateRecordSchema = TemplateInputSchema.extend({ createdAt: IsoDateTimeSchema, updatedAt: IsoDateTimeSchema }).meta({

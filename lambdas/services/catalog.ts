@@ -11,25 +11,30 @@ import type { Deps } from './deps.ts';
 import { campaignsBrokenBy } from './campaigns.ts';
 
 export async function createTopic(deps: Deps, input: TopicInput): Promise<Topic> {
+  if (input.frequencyCap) await checkTopicCap(deps, input.frequencyCap);
   const topic: Topic = { ...input, doubleOptIn: input.doubleOptIn ?? false, createdAt: deps.clock().toISOString() };
   await deps.catalog.createTopic(topic);
+  if (topic.frequencyCap) await noteTopicCaps(deps);
   return topic;
 }
 
 /**
- * Changes a topic. A `frequencyCap` must be stricter than the stage's (at most as many mails in at least as many
- * days): both caps apply to the topic's marketing, so a looser one would do nothing. `null` removes it.
+ * A topic's `frequencyCap` must be stricter than the stage's (at most as many mails in at least as many days): both
+ * caps apply to the topic's marketing, so a looser one would do nothing.
  */
+async function checkTopicCap(deps: Deps, cap: NonNullable<TopicInput['frequencyCap']>): Promise<void> {
+  const stage = (await deps.delivery.getSettings()).frequencyCap;
+  if (!isStricterCap(cap, stage)) {
+    throw new SendwellError('validation_failed', 'A topic’s cap must be stricter than the stage’s.', [
+      { path: 'frequencyCap', message: `the stage allows ${stage!.max} in ${stage!.days} days; give at most ${stage!.max} in at least ${stage!.days} days` },
+    ]);
+  }
+}
+
+/** Changes a topic; a `frequencyCap` as on create ({@link checkTopicCap}), `null` removes it. */
 export async function updateTopic(deps: Deps, id: string, patch: TopicUpdate): Promise<Topic> {
   const current = await getTopic(deps, id);
-  if (patch.frequencyCap) {
-    const stage = (await deps.delivery.getSettings()).frequencyCap;
-    if (!isStricterCap(patch.frequencyCap, stage)) {
-      throw new SendwellError('validation_failed', 'A topic’s cap must be stricter than the stage’s.', [
-        { path: 'frequencyCap', message: `the stage allows ${stage!.max} in ${stage!.days} days; give at most ${stage!.max} in at least ${stage!.days} days` },
-      ]);
-    }
-  }
+  if (patch.frequencyCap) await checkTopicCap(deps, patch.frequencyCap);
   const { frequencyCap, ...rest } = patch;
   const { frequencyCap: oldCap, ...kept } = current;
   const cap = frequencyCap === undefined ? oldCap : (frequencyCap ?? undefined);

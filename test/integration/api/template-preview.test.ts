@@ -72,6 +72,13 @@ describe('template preview', () => {
     expect(system.body.problems).toEqual([{ field: 'class', message: expect.stringContaining('must be class "service"') }]);
   });
 
+  it('a field the template does not have is refused, naming it, not dropped (a misspelt "txt" or "topics")', async () => {
+    const odd = await suite.as('marketing').post('/v1/templates', { ...good, id: `odd-${run}`, topics: good.topic });
+    expect(odd.status).toBe(400);
+    expect(JSON.stringify(odd.body.error.details)).toContain('topics');
+    expect((await suite.api.get(`/v1/templates/odd-${run}`)).status).toBe(404);
+  });
+
   it('an unknown sample recipient is a 404; roles other than marketing are refused', async () => {
     expect((await suite.api.post('/v1/templates/preview', { ...good, sample: { recipientId: 'rcp_nobody' } })).status).toBe(404);
     for (const role of ['ops', 'privacy'] as const) expect((await suite.as(role).post('/v1/templates/preview', good)).status).toBe(403);

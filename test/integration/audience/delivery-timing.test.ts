@@ -86,6 +86,19 @@ describe('delivery settings', () => {
     expect((await suite.as('marketing').put(`/v1/topics/${topic}`, { frequencyCap: null })).body.frequencyCap).toBeUndefined();
     expect((await suite.as('ops').put(`/v1/topics/${topic}`, { name: 'x' })).status).toBe(403);
     expect((await suite.api.put('/v1/topics/no-such-topic', { name: 'x' })).status).toBe(404);
+    // On create too: a looser cap is refused, a stricter one kept (it was dropped without a word before), and so is
+    // a misspelt field rather than ignored.
+    const run = Date.now().toString(36);
+    const loose = await suite.as('marketing').post('/v1/topics', { id: `capnew-${run}`, name: 'New', frequencyCap: { max: 5, days: 7 } });
+    expect(loose.status).toBe(400);
+    expect(loose.body.error.details).toContainEqual(expect.objectContaining({ path: 'frequencyCap' }));
+    const created = await suite.as('marketing').post('/v1/topics', { id: `capnew-${run}`, name: 'New', frequencyCap: { max: 1, days: 14 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await suite.api.get(`/v1/topics/capnew-${run}`)).body.frequencyCap).toEqual({ max: 1, days: 14 });
+    const misspelt = await suite.as('marketing').post('/v1/topics', { id: `capodd-${run}`, name: 'Odd', doubleOptin: true });
+    expect(misspelt.status).toBe(400);
+    expect(JSON.stringify(misspelt.body.error.details)).toContain('doubleOptin');
+    expect((await suite.api.get(`/v1/topics/capodd-${run}`)).status).toBe(404);
     await suite.api.put('/v1/settings/delivery', { frequencyCap: null });
   });
 });
