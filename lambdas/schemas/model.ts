@@ -396,7 +396,14 @@ export const ListCampaignsQuerySchema = z.object({
 });
 
 export const CampaignTestResultsSchema = z
-  .object({ results: z.array(SendResultSchema.extend({ to: z.string() })) })
+  .object({
+    results: z.array(
+      SendResultSchema.extend({
+        to: z.string(),
+        error: z.string().optional().meta({ description: '`failed`: SES refused this address’s mail (nothing went out); `sending`: SES did not answer (it may be out). What SES said.' }),
+      }),
+    ),
+  })
   .meta({ id: 'CampaignTestResults' });
 
 // ---- segments -----------------------------------------------------------------------------------------------

@@ -333,11 +333,13 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
     params: campaignParams,
     body: CampaignTestSendSchema,
     responses: {
-      200: { description: 'One result per address (`sent` or `held` with the reason)', schema: CampaignTestResultsSchema },
-      400: E400,
+      200: {
+        description: 'One result per address, in order: `sent`, `held` with the reason, `failed` (SES refused it) or `sending` (SES did not answer) with `error`; one address failing does not stop the others',
+        schema: CampaignTestResultsSchema,
+      },
+      400: error('An address is not valid (nothing was sent)'),
       401: E401,
       404: E404,
-      502: error('SES did not accept a test mail'),
     },
   },
   scheduleCampaign: {

@@ -14,7 +14,8 @@ import { asBatch, markers, type StoredCampaign } from '../adapters/dynamo/campai
 import type { AudienceFilter, Campaign, CampaignInput, CampaignUpdate, SendResult } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
 import { newId } from './ids.ts';
-import { resolveTemplate, sendMessage } from './send.ts';
+import { resolveTemplate, SesSendError, sendMessage } from './send.ts';
+import { normalizeEmail } from '../domain/email-address.ts';
 import { AWAITING_WINNER, awaitingWinner, checkVariants, variantProgress } from './ab-tests.ts';
 
 /** The fields a campaign is checked on whenever they change. */
@@ -295,19 +296,33 @@ export async function releaseCapSlots(deps: Deps, c: Pick<StoredCampaign, 'id' |
 
 export interface TestSendResult extends SendResult {
   readonly to: string;
+  /** `failed` or `sending` (SES refused it, or did not answer): what SES said. */
+  readonly error?: string;
 }
 
 /**
  * Sends the campaign's mail to a few named addresses, `[Test] ` before the subject, through the normal send path
  * (claimed, recorded, counted). A tester need not be subscribed to the topic, but an address that opted out,
- * unsubscribed, complained or cannot receive mail is held like any other.
+ * unsubscribed, complained or cannot receive mail is held like any other. Every address is checked before any is
+ * sent; then each has its own outcome: SES refusing one (`failed`) or not answering (`sending`: it may be out) does
+ * not hide what went to the others, so trying again is a choice made knowing who already has it.
  */
 export async function testSendCampaign(deps: Deps, id: string, to: readonly string[], actor: Actor): Promise<TestSendResult[]> {
   const c = await mustGet(deps, id);
+  const invalid = to.flatMap((address, i) => {
+    const n = normalizeEmail(address);
+    return n.ok ? [] : [{ path: `to.${i}`, message: n.reason }];
+  });
+  if (invalid.length) throw new SendwellError('validation_failed', 'Some test addresses are not valid; nothing was sent.', invalid);
   const results: TestSendResult[] = [];
   for (const address of to) {
-    const result = await sendMessage(deps, { template: c.template, to: { email: address }, data: c.data ?? {} }, { actor, subjectPrefix: '[Test] ', test: true });
-    results.push({ to: address, ...result });
+    try {
+      const result = await sendMessage(deps, { template: c.template, to: { email: address }, data: c.data ?? {} }, { actor, subjectPrefix: '[Test] ', test: true });
+      results.push({ to: address, ...result });
+    } catch (e) {
+      if (!(e instanceof SesSendError)) throw e;
+      results.push({ to: address, messageId: e.messageId, status: e.outcome === 'unknown' ? 'sending' : 'failed', error: e.message });
+    }
   }
   return results;
 }

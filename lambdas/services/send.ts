@@ -258,7 +258,7 @@ async function dispatch(
       return { messageId, status: 'held', reason: 'invalid_link' };
     }
     if (e instanceof SendOutcomeUnknown) {
-      throw new SendwellError('bad_gateway', 'SES did not answer: the message may have been sent. Do not send it again under a new idempotency key; GET /v1/messages/{id} shows it once SES reports it.', [
+      throw new SesSendError('unknown', messageId, 'SES did not answer: the message may have been sent. Do not send it again under a new idempotency key; GET /v1/messages/{id} shows it once SES reports it.', [
         { path: 'messageId', message: messageId },
       ]);
     }
@@ -266,12 +266,23 @@ async function dispatch(
     if (m.log && recipientId) await deps.delivery.release(recipientId, messageId);
     if (e instanceof SendwellError) throw e;
     await deps.messages.count(at, { [`failed_${template.class}`]: 1 }, dimsOf(template));
-    throw new SendwellError('bad_gateway', 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
+    throw new SesSendError('refused', messageId, 'SES did not accept the message; it was not sent and can be retried with the same idempotency key.', [
       { message: (e as Error).name || 'ses_error' },
     ]);
   }
   await deps.messages.count(at, { [`sent_${template.class}`]: 1 }, dimsOf(template));
   return { messageId, status: 'sent' };
+}
+
+/** A send's 502: SES `refused` the mail (nothing went out) or gave no answer (`unknown`: it may be out). */
+export class SesSendError extends SendwellError {
+  readonly outcome: 'refused' | 'unknown';
+  readonly messageId: string;
+  constructor(outcome: 'refused' | 'unknown', messageId: string, message: string, details: ConstructorParameters<typeof SendwellError>[2]) {
+    super('bad_gateway', message, details);
+    this.outcome = outcome;
+    this.messageId = messageId;
+  }
 }
 
 export type DeferredOutcome = 'sent' | 'held' | 'deferred' | 'not_due' | 'gone' | 'taken';

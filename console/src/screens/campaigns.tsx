@@ -589,6 +589,15 @@ function LocalTimeline(props: { wall: string }) {
 
 const ACTIVE = new Set(['sending', 'scheduled']);
 
+/** One address of a test send (`POST /v1/campaigns/{id}/test`): each has its own outcome. */
+interface TestResult {
+  to: string;
+  status: string;
+  reason?: string;
+  error?: string;
+}
+const TEST_OUTCOME: Record<string, string> = { sent: 'sent', held: 'held', failed: 'not sent', sending: 'may have been sent (SES did not answer)' };
+
 export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   const [c, setC] = useState<Campaign | undefined>();
   const [loadError, setLoadError] = useState<unknown>();
@@ -596,7 +605,7 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   const [note, setNote] = useState('');
   const [testTo, setTestTo] = useState('');
   const [sendAt, setSendAt] = useState('');
-  const [testResults, setTestResults] = useState<{ to: string; status: string; reason?: string }[] | undefined>();
+  const [testResults, setTestResults] = useState<TestResult[] | undefined>();
   const preview = useLoad(async () => (c?.status === 'draft' || c?.status === 'scheduled' ? api.get<AudiencePreview>(`/v1/campaigns/${id}/preview`) : undefined), [id, c?.status]);
 
   // Counts every read, answered or not: a read that failed schedules the next one too (the campaign did not change).
@@ -629,7 +638,7 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
   });
   const test = useAction(async () => {
     const to = testTo.split(/[\s,]+/).filter(Boolean);
-    const r = await api.post<{ results: { to: string; status: string; reason?: string }[] }>(`/v1/campaigns/${id}/test`, { to });
+    const r = await api.post<{ results: TestResult[] }>(`/v1/campaigns/${id}/test`, { to });
     setTestResults(r.results);
   });
 
@@ -698,8 +707,9 @@ export function CampaignDetail({ api, me, id }: Ctx & { id: string }) {
                 <ul id="test-results" role="status">
                   {testResults.map((r) => (
                     <li key={r.to}>
-                      {r.to}: {r.status}
+                      {r.to}: {TEST_OUTCOME[r.status] ?? r.status}
                       {r.reason ? ` (${reasonLabel(r.reason)})` : ''}
+                      {r.error ? ` — ${r.error}` : ''}
                     </li>
                   ))}
                 </ul>

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, dynamoDb } from '../../../lambdas/adapters/clients.ts';
+import { documentClient, dynamoDb, sesClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
@@ -358,6 +358,40 @@ describe('test sends and the rules of a draft', () => {
     expect(mails.get(optedOut)).toBeUndefined();
     // A test send is not the campaign: it is still a draft with nothing sent.
     expect((await api.get(`/v1/campaigns/${c.body.id}`)).body).toMatchObject({ status: 'draft', progress: { sent: 0 } });
+  });
+
+  it('a test send SES refuses for one address still tells what went to the others; a bad address sends nothing', async () => {
+    const api = suite.api;
+    const { template, subject } = await setup('testfail', { count: 1 });
+    const c = await api.post('/v1/campaigns', { name: 'Try again', template });
+    const run = Date.now().toString(36);
+    const [first, refused, last] = [`t1.${run}@example.com`, `refuse.${run}@example.com`, `t3.${run}@example.com`];
+    // The local SES takes every mail: this address is refused as SES refuses an unverified one in the sandbox.
+    sesClient().middlewareStack.add(
+      (next, context) => async (args) => {
+        const to = (args.input as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses?.[0] ?? '';
+        if (context.commandName === 'SendEmailCommand' && to.includes(refused)) throw Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $metadata: { httpStatusCode: 400 } });
+        return next(args);
+      },
+      { step: 'initialize', name: `refuse-${run}` },
+    );
+    try {
+      const bad = await api.post(`/v1/campaigns/${c.body.id}/test`, { to: [first, 'not an address'] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details).toEqual([expect.objectContaining({ path: 'to.1' })]);
+      expect((await mailsBySubject(subject)).size).toBe(0);
+      const r = await api.post(`/v1/campaigns/${c.body.id}/test`, { to: [first, refused, last] });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.results).toMatchObject([
+        { to: first, status: 'sent' },
+        { to: refused, status: 'failed', error: expect.stringContaining('SES did not accept') },
+        { to: last, status: 'sent' },
+      ]);
+      expect((await api.get(`/v1/messages/${r.body.results[1].messageId}`)).body).toMatchObject({ status: 'failed', error: 'MessageRejected' });
+      expect([...(await mailsBySubject(subject)).keys()].sort()).toEqual([first, last].sort());
+    } finally {
+      sesClient().middlewareStack.remove(`refuse-${run}`);
+    }
   });
 
   it('a draft can change; a launched campaign cannot; bad input gets a 400 naming the field', { timeout: 60_000 }, async () => {
