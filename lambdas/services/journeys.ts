@@ -38,6 +38,8 @@ import { resolveTemplate, sendMessage } from './send.ts';
 
 /** How long a step may take before the sweep takes the enrolment over (a process that died mid-step). */
 export const STEP_LEASE_MS = 20_000;
+/** After a deferred step's time: the due-message sweep (every minute) has sent it by then. */
+const DEFERRED_SEND_MARGIN_MS = 2 * 60_000;
 /** How often a paused journey's due recipients are looked at again. */
 export const PAUSED_RECHECK_MS = 5 * 60_000;
 /** A step that failed (SES refused, DynamoDB throttled) is tried again this much later. */
@@ -281,13 +283,13 @@ async function exit(deps: Deps, e: Enrolment, reason: string): Promise<Enrolment
   return deps.journeys.move(e, { status: 'exited', exitReason: reason }, figures, deps.clock().toISOString());
 }
 
-/** To `next` (or the end), adding `figures`. */
-async function go(deps: Deps, e: Enrolment, next: string, figures: FigureDelta, extra: Partial<Pick<Enrolment, 'sent'>> = {}): Promise<Enrolment | undefined> {
+/** To `next` (or the end), adding `figures`; the step there runs at once, or not before `notBefore` (epoch ms). */
+async function go(deps: Deps, e: Enrolment, next: string, figures: FigureDelta, extra: Partial<Pick<Enrolment, 'sent'>> = {}, notBefore = 0): Promise<Enrolment | undefined> {
   const now = deps.clock();
   if (next === 'end') return deps.journeys.move(e, { step: 'end', status: 'done', seq: e.seq + 1, ...extra }, { ...figures, completed: 1 }, now.toISOString());
   return deps.journeys.move(
     e,
-    { step: next, status: 'active', seq: e.seq + 1, due: new Date(now.getTime() + STEP_LEASE_MS).toISOString(), ...extra },
+    { step: next, status: 'active', seq: e.seq + 1, due: new Date(Math.max(now.getTime() + STEP_LEASE_MS, notBefore)).toISOString(), ...extra },
     { ...figures, [figureName('entered', next)]: (figures[figureName('entered', next)] ?? 0) + 1 },
     now.toISOString(),
   );
@@ -344,7 +346,11 @@ export async function advance(deps: Deps, journey: Journey, start: Enrolment): P
     }
     if (await unsubscribed(deps, journey, cur.recipientId)) return exit(deps, cur, 'unsubscribed');
     const outcome = await sendStep(deps, journey, cur, step);
-    cur = await go(deps, cur, nextOf(journey.steps, index), outcome.figures, { sent: { ...(cur.sent ?? {}), [step.id]: outcome.messageId } });
+    // A mail quiet hours deferred goes out at `until`: what follows it (a wait, a branch on its opens) starts from
+    // then, not from now, so the sweep takes the next step up once the due-message sweep has had time to send it.
+    const notBefore = outcome.until ? Date.parse(outcome.until) + DEFERRED_SEND_MARGIN_MS : 0;
+    cur = await go(deps, cur, nextOf(journey.steps, index), outcome.figures, { sent: { ...(cur.sent ?? {}), [step.id]: outcome.messageId } }, notBefore);
+    if (notBefore) return cur;
   }
   return cur;
 }
@@ -360,7 +366,7 @@ async function zoneOf(deps: Deps, recipientId: string): Promise<string> {
  * runs the step again before the move (a racing sweep, a retry after a crash) claims the same message record and
  * mails nothing more.
  */
-async function sendStep(deps: Deps, journey: Journey, e: Enrolment, step: JourneyStep): Promise<{ messageId: string; figures: FigureDelta }> {
+async function sendStep(deps: Deps, journey: Journey, e: Enrolment, step: JourneyStep): Promise<{ messageId: string; figures: FigureDelta; until?: string }> {
   const idempotencyKey = journeyStepKey({ journeyId: journey.id, recipientId: e.recipientId, run: e.run, stepId: step.id, seq: e.seq });
   const input = { template: step.send!.template, to: { recipientId: e.recipientId }, data: e.data ?? {}, idempotencyKey };
   const options = { actor: `journey:${journey.id}` };
@@ -368,7 +374,7 @@ async function sendStep(deps: Deps, journey: Journey, e: Enrolment, step: Journe
     let r = await sendMessage(deps, input, options);
     if (r.duplicate && r.status === 'sending') r = (await settleInDoubt(deps, r.messageId)) === 'sent' ? { ...r, status: 'sent' } : await sendMessage(deps, input, options);
     const kind = r.status === 'held' ? figureName('held', step.id, r.reason ?? 'held') : r.status === 'deferred' ? figureName('deferred', step.id) : figureName('sent', step.id);
-    return { messageId: r.messageId, figures: { [kind]: 1 } };
+    return { messageId: r.messageId, figures: { [kind]: 1 }, ...(r.status === 'deferred' && r.until ? { until: r.until } : {}) };
   } catch (err) {
     // What the caller of a send would be told is their mistake (a template deleted since, one that cannot be composed
     // for this person) holds this step for this person; anything else (SES, DynamoDB) is tried again.

@@ -339,6 +339,54 @@ describe('exits and re-entry', () => {
     }
   });
 
+  it('what follows a step quiet hours deferred starts when its mail goes out: a branch on its opens is judged after it', async () => {
+    const hhmm = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 16);
+    expect((await suite.api.put('/v1/settings/delivery', { quietHours: { start: hhmm(-3_600_000), end: hhmm(3_600_000) } })).status).toBe(200);
+    try {
+      const id = await activeJourney({
+        id: 'qopen',
+        name: 'Opened at night',
+        trigger: { event: `qopen-${run}` },
+        steps: [
+          { id: 'remind', send: { template: offer } },
+          { id: 'pause', wait: { seconds: 1_800 } },
+          { id: 'check', branch: { if: { opened: 'remind' }, then: 'thanks', else: 'nudge' } },
+          { id: 'thanks', send: { template: thanks }, next: 'end' },
+          { id: 'nudge', send: { template: nudge } },
+        ],
+      });
+      const p = await person('qopen');
+      expect((await suite.api.patch(`/v1/recipients/${p.id}`, { timeZone: 'Etc/UTC' })).status).toBe(200);
+      expect((await suite.api.post('/v1/events', { recipientId: p.id, name: `qopen-${run}` })).body.enrolled).toEqual([id]);
+      const deps = container();
+      const remind = (await deps.journeys.getEnrolment(p.id, id))!.sent!.remind!;
+      expect((await suite.api.get(`/v1/messages/${remind}`)).body.status).toBe('deferred');
+      // Half an hour after the event the wait would be over, counted from the deferral: nothing may be judged yet.
+      later(45 * 60_000);
+      await runDueJourneys(deps);
+      expect(await subjects(p.email)).toEqual([]);
+      // Morning: the offer goes out and is opened.
+      later(61 * 60_000);
+      await asFunction('sendDueMessages', releaseDueMessages)(deps);
+      expect(await subjects(p.email)).toEqual([`Offer ${run}`]);
+      // Opened a couple of minutes later (an open within seconds of the send is a machine's prefetch).
+      later(63 * 60_000);
+      const mail = (await mailTo(p.email)).find((m) => m.subject === `Offer ${run}`)!;
+      const pixel = /src="([^"]*\/o\/[^"]*)"/.exec(mail.body.html ?? '')![1]!;
+      expect((await suite.gw.call(pathOf(pixel), { headers: { 'user-agent': iphone } })).status).toBe(200);
+      expect((await suite.api.get(`/v1/messages/${remind}`)).body).toMatchObject({ humanOpens: 1 });
+      // The wait starts once the mail is out, and the branch after it sees the open.
+      await runDueJourneys(deps);
+      expect((await deps.journeys.getEnrolment(p.id, id))).toMatchObject({ step: 'pause', status: 'waiting' });
+      later(95 * 60_000);
+      await runDueJourneys(deps);
+      expect(await subjects(p.email)).toEqual([`Offer ${run}`, `Thanks ${run}`]);
+      expect((await figures(id)).steps.remind).toMatchObject({ deferred: 1 });
+    } finally {
+      expect((await suite.api.put('/v1/settings/delivery', { quietHours: null })).status).toBe(200);
+    }
+  });
+
   it('reentry afterExit enrols again once the run ended; never does not', async () => {
     const again = await activeJourney({ id: 'again', name: 'Again', trigger: { event: `visit-${run}` }, reentry: 'afterExit', steps: [{ id: 'hi', send: { template: thanks } }] });
     const once = await activeJourney({ id: 'onlyonce', name: 'Only once', trigger: { event: `visit-${run}` }, steps: [{ id: 'hi', send: { template: nudge } }] });
