@@ -146,8 +146,22 @@ export function pickWinner(
   return { variant: leaders[0]!.id, reason: 'metric', at };
 }
 
-/** When a test campaign launched at `launchedAt` is decided. */
-export const decideAt = (launchedAt: string, decideAfterSeconds: number): Date => new Date(Date.parse(launchedAt) + decideAfterSeconds * 1000);
+/**
+ * When a test campaign launched at `launchedAt` is decided: `decideAfterSeconds` after its test share was mailed. A
+ * share that waited for its local time or the end of quiet hours (`waits`: the campaign's wait items, their `until`
+ * and how many still wait) was mailed when the last of those moments came, so the test runs from then; `undefined`
+ * while anyone still waits (their mail has not gone yet).
+ *
+ * @example
+ * decideAt('2026-12-01T20:00:00Z', 3_600, [])                                              // 21:00
+ * decideAt('2026-12-01T20:00:00Z', 3_600, [{ until: '2026-12-02T08:00:00Z', n: 0 }])      // 09:00 the next day
+ * decideAt('2026-12-01T20:00:00Z', 3_600, [{ until: '2026-12-02T08:00:00Z', n: 3 }])      // undefined
+ */
+export function decideAt(launchedAt: string, decideAfterSeconds: number, waits: ReadonlyArray<{ readonly until: string; readonly n: number }> = []): Date | undefined {
+  if (waits.some((w) => w.n > 0)) return undefined;
+  const mailed = Math.max(Date.parse(launchedAt), ...waits.map((w) => Date.parse(w.until)));
+  return new Date(mailed + decideAfterSeconds * 1000);
+}
 
 /** A variant's template and subject over the campaign's: what its recipients get. */
 export function variantContent<T extends { readonly subject: string }>(base: T, variant: Pick<Variant, 'subject'> | undefined): T {

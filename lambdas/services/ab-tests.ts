@@ -80,7 +80,9 @@ export async function advanceAbTest(deps: Deps, c: StoredCampaign): Promise<Winn
   let made: WinnerDecision | undefined;
   if (!c.decision && (c.status === 'sending' || c.status === 'paused')) {
     const now = deps.clock();
-    const decision = pickWinner(await variantScores(deps, c), c.test.metric, { now, decideAt: decideAt(c.launchedAt, c.test.decideAfterSeconds) });
+    // Only the test share waits before the decision (the rest is parked for the winner): its waits say when it went.
+    const at = decideAt(c.launchedAt, c.test.decideAfterSeconds, await deps.campaigns.waits(c.id));
+    const decision = at ? pickWinner(await variantScores(deps, c), c.test.metric, { now, decideAt: at }) : undefined;
     if (decision && (await deps.campaigns.decide(c.id, decision))) made = decision;
   }
   if (made || c.decision) await releaseAwaiting(deps, c.id);

@@ -238,6 +238,25 @@ describe('an A/B campaign', () => {
     expect(done.decision).toMatchObject({ variant: 'x', reason: 'tie' });
   });
 
+  it('a test share that waits for its local time is not judged before its mail went out', { timeout: 300_000 }, async () => {
+    const api = suite.api;
+    const a = await audience('localab', 20);
+    const test = { share: 50, metric: 'clicks', decideAfterSeconds: 60 };
+    // A wall-clock time a few seconds from now in UTC: hours away for these recipients (country US).
+    const sendAt = new Date(Date.now() + 5_000).toISOString().slice(0, 19);
+    const c = (await api.post('/v1/campaigns', { name: 'Local AB', template: a.template, variants: variants(a.run), test, localTime: true, sendAt, ratePerSecond: 500 })).body;
+    expect((await api.post(`/v1/campaigns/${c.id}/launch`)).status).toBe(202);
+    const waiting = await waitForCampaign(api, c.id, (x) => x.progress.audienceComplete && x.progress.scheduled > 0 && x.progress.scheduled + (x.progress.awaitingWinner ?? 0) === 20, 120_000);
+    expect(waiting.progress.sent).toBe(0);
+    // decideAfterSeconds have passed since the launch, but nobody of the test share has had the mail.
+    await timeIsUp(c.id, test.decideAfterSeconds);
+    await waitForIdle(engine);
+    const after = (await api.get(`/v1/campaigns/${c.id}`)).body;
+    expect(after.decision).toBeUndefined();
+    expect(after.progress.awaitingWinner).toBe(waiting.progress.awaitingWinner);
+    expect((await api.post(`/v1/campaigns/${c.id}/cancel`)).status).toBe(202);
+  });
+
   it('a person picks the winner early; a second pick, or a pick without a test, is a 409', { timeout: 300_000 }, async () => {
     const api = suite.api;
     const a = await audience('manual', 40);

@@ -78,9 +78,28 @@ describe('checkAbTest', () => {
   });
 });
 
+describe('decideAt', () => {
+  const launched = '2026-12-05T20:00:00.000Z';
+  it('is decideAfterSeconds after the launch when nobody waited', () => {
+    expect(decideAt(launched, 3600)?.toISOString()).toBe('2026-12-05T21:00:00.000Z');
+  });
+  it('runs from when the last of a test share that waited (local time, quiet hours) was due', () => {
+    const waited = [
+      { until: '2026-12-06T07:00:00.000Z', n: 0 },
+      { until: '2026-12-06T08:00:00.000Z', n: 0 },
+    ];
+    expect(decideAt(launched, 3600, waited)?.toISOString()).toBe('2026-12-06T09:00:00.000Z');
+    // A moment before the launch (recipients whose time had passed are mailed at once) moves nothing.
+    expect(decideAt(launched, 3600, [{ until: '2026-12-05T08:00:00.000Z', n: 0 }])?.toISOString()).toBe('2026-12-05T21:00:00.000Z');
+  });
+  it('is not yet known while anyone of the share still waits', () => {
+    expect(decideAt(launched, 3600, [{ until: '2026-12-06T08:00:00.000Z', n: 2 }])).toBeUndefined();
+  });
+});
+
 describe('pickWinner', () => {
   const launched = '2026-12-05T10:00:00.000Z';
-  const at = decideAt(launched, 3600);
+  const at = decideAt(launched, 3600)!;
   const before = new Date(at.getTime() - 1);
   const score = (id: string, delivered: number, humanOpens: number, clicks: number): VariantScore => ({ id, delivered, humanOpens, clicks });
 
