@@ -8,6 +8,7 @@
  *   account-wide reputation metrics, the figures SES itself reviews (at 5 % and 0.1 %). The marketing auto-pause acts
  *   at 4.5 % / 0.09 %, between the warning and the review.
  * - Every failure queue not empty: a bounce, complaint, opt-out or partner event still owed.
+ * - A campaign the minute sweep cannot move on (its launch fails every run; the sweep itself goes on).
  * - Every function's errors and throttles.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -20,7 +21,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, METRICS_SERVICE, WARNING_RATES } from '../lambdas/domain/metrics.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, SWEEP_FAILED_METRIC, WARNING_RATES } from '../lambdas/domain/metrics.ts';
 import { pascal } from './functions.ts';
 
 /** The hour Sendwell's own rates are computed over. */
@@ -117,6 +118,8 @@ export class Alarms extends Construct {
       `SES account reputation: bounce rate ≥ ${WARNING_RATES.bounce} (SES reviews at 0.05).`);
     add('sesComplaintRate', 'SesComplaintRate', sesReputation('Reputation.ComplaintRate'), WARNING_RATES.complaint,
       `SES account reputation: complaint rate ≥ ${WARNING_RATES.complaint} (SES reviews at 0.001).`);
+    add('campaignSweep', 'CampaignSweepFailed', sendwellMetric(SWEEP_FAILED_METRIC), 1,
+      'a campaign could not be moved on by the minute sweep (a scheduled launch that fails, a stalled one it cannot restart); the log line "campaign could not be moved on" names it and why. Mend it or cancel it.');
     for (const [name, queue] of Object.entries(props.failureQueues)) {
       add(`queue:${name}`, `${pascal(name)}NotEmpty`, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
         `failure queue ${name} is not empty: work still owed (a suppression, an opt-out, a partner event). Read it, fix the cause, replay.`);

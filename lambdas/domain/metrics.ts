@@ -18,6 +18,8 @@ export type { ClassCount, Figures, Rates };
 /** Where the functions' EMF metrics go (lambdas/adapters/metrics.ts), read by lib/alarms.ts and the dashboard. */
 export const METRICS_NAMESPACE = 'Sendwell';
 export const METRICS_SERVICE = 'sendwell';
+/** Campaigns the minute sweep could not move on (a launch that fails, a stalled one it cannot restart): an alarm's metric. */
+export const SWEEP_FAILED_METRIC = 'campaign_sweep_failed';
 
 /** SES puts an account under review at these rates, and may pause its sending at higher ones. */
 export const SES_REVIEW_RATES = { bounce: 0.05, complaint: 0.001 } as const;

@@ -52,6 +52,18 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
     expect(alarm('sesComplaintRate')).toMatchObject({ Namespace: 'AWS/SES', MetricName: 'Reputation.ComplaintRate', Threshold: 0.0008 });
   });
 
+  it('alarms when the campaign sweep could not move a campaign on (its own metric: the function does not fail)', () => {
+    expect(alarm('campaignSweep')).toMatchObject({
+      Namespace: 'Sendwell',
+      MetricName: 'campaign_sweep_failed',
+      Dimensions: [{ Name: 'service', Value: 'sendwell' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('alarms when any failure queue holds a message, every one of them', () => {
     const queues = [
       ...stack.node.findAll().filter((c): c is FailureQueue => c instanceof FailureQueue).map((q) => q.queue),
@@ -100,7 +112,7 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
         });
       }
     }
-    expect(stack.alarms.alarms.size).toBe(4 + (context.unsubscribeMailbox ? 7 : 6) + 2 * Object.keys(stack.functions).length);
+    expect(stack.alarms.alarms.size).toBe(5 + (context.unsubscribeMailbox ? 7 : 6) + 2 * Object.keys(stack.functions).length);
   });
 
   it('sends every alarm to the one topic, encrypted with a rotating customer-managed key CloudWatch may use', () => {

@@ -3,13 +3,14 @@
  * schedule, a restart of the engine mid-campaign, a mandatory service broadcast, test sends, and the checks on what
  * may be created and changed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, dynamoDb, sesClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
-import { sweepCampaigns } from '../../../lambdas/services/campaign-sweep.ts';
+import { handler as startDueCampaigns } from '../../../lambdas/handlers/start-due-campaigns.ts';
+import { metrics } from '../../../lambdas/adapters/metrics.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
@@ -185,8 +186,12 @@ describe('scheduling and restarts', () => {
     expect(refused.body.error.message).toContain(broken.body.id);
     expect(await container().catalog.deleteSegment(segment)).toBe(true);
     await new Promise((r) => setTimeout(r, 3_000));
-    const report = await sweepCampaigns(container());
+    // The sweep's function: the failure is logged and counted for its alarm (the function itself does not fail).
+    const counted = vi.spyOn(metrics, 'addMetric');
+    const report = await startDueCampaigns();
     expect(report.failed.map((f) => f.id)).toEqual([broken.body.id]);
+    expect(counted).toHaveBeenCalledWith('campaign_sweep_failed', 'Count', 1);
+    counted.mockRestore();
     expect(report.failed[0]!.error).toMatch(/segment/i);
     const done = await waitForCampaign(api, fine.body.id, (x) => x.status === 'completed', 60_000);
     expect(done.launchedBy).toBe('scheduler');
