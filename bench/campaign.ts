@@ -18,7 +18,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_LIST, TABLES, type TableDef } from '../lambdas/wiring/tables.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { handlerEnv, localTableName } from '../local/handler-env.ts';
@@ -455,10 +455,30 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     await closedLoop({ concurrency, requests: Math.min(200, options.baseline), deadline: performance.now() + 30_000, send });
     const baseline = await closedLoop({ concurrency, requests: options.baseline, deadline: performance.now() + 120_000, send });
 
+    // A second baseline, DynamoDB Local's own rate: a raw PutItem of a claim's size into the messages table (its stream
+    // included, as for the campaign's writes) at the campaign's peak of DynamoDB calls in flight. The cheapest call there
+    // is: divided by the send path's calls per recipient it bounds any send path of that many calls on this machine.
+    const dbConcurrency = Math.max(1, dynamoCalls.peak);
+    const messagesTable = localTableName(TABLES.messages, TABLE_PREFIX);
+    const put = (i: number) =>
+      watchClient
+        .send(
+          new PutCommand({
+            TableName: messagesTable,
+            Item: { pk: `M#raw-${runId}-${i}`, sk: 'MSG', status: 'sending', class: 'marketing', template: topic, topic, campaignId: `raw-${runId}`, recipientId: `rcp_raw${i}`, createdAt: at, updatedAt: at, decidedAt: at },
+          }),
+        )
+        .then(() => undefined);
+    await closedLoop({ concurrency: dbConcurrency, requests: Math.min(200, options.baseline), deadline: performance.now() + 30_000, send: put });
+    const putBaseline = await closedLoop({ concurrency: dbConcurrency, requests: options.baseline, deadline: performance.now() + 120_000, send: (i) => put(i + 1_000_000) });
+
     // Output.
     const n = counters.sent + counters.failed + Object.values(counters.held).reduce((a, b) => a + b, 0);
     const perSecond = (n / campaignMs) * 1000;
     const rawPerSecond = (baseline.started / baseline.wallMs) * 1000;
+    const putsPerSecond = (putBaseline.started / putBaseline.wallMs) * 1000;
+    const callsPerRecipient = dynamoCalls.total() / Math.max(1, n);
+    const ceilingPerSecond = putsPerSecond / Math.max(callsPerRecipient, 1e-9);
     const cpus = os.cpus();
     const per = (count: number) => fmt.two(count / Math.max(1, n));
     const lines: string[] = [];
@@ -484,6 +504,13 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     say(`per sender ${fmt.int(perSecond / engine.settings.senderConcurrency)} recipients/s per send consumer (${engine.settings.senderConcurrency} consumers; a consumer is a sender invocation on AWS)`);
     say(`raw SES    ${fmt.int(baseline.started)} SendEmail at concurrency ${concurrency} (the campaign's peak of SES calls in flight): ${fmt.int(rawPerSecond)} sends/s`);
     say(`ratio      campaign recipients/s ÷ raw SendEmail/s = ${fmt.two(perSecond / rawPerSecond)}`);
+    say(`raw DynamoDB ${fmt.int(putBaseline.started)} PutItem (a claim's size, messages table) at concurrency ${dbConcurrency} (the campaign's peak of DynamoDB calls in flight): ${fmt.int(putsPerSecond)} puts/s`);
+    say(
+      `ceiling    at ${fmt.two(callsPerRecipient)} DynamoDB calls per recipient, each at best a PutItem: ${fmt.int(ceilingPerSecond)} recipients/s = ${fmt.two(ceilingPerSecond / rawPerSecond)} of raw SendEmail/s ` +
+        `(the campaign reached ${fmt.int((100 * perSecond) / Math.max(ceilingPerSecond, 1e-9))} % of it)`,
+    );
+    // Exactly-once costs two writes per recipient whatever else is saved: the claim before SES is called, the sent mark after.
+    say(`           exactly-once's two writes alone (the claim before SES, the sent mark after): ${fmt.int(putsPerSecond / 2)} recipients/s = ${fmt.two(putsPerSecond / 2 / rawPerSecond)} of raw SendEmail/s`);
     say('');
     say(`per recipient   DynamoDB ${per(dynamoCalls.total())} calls · SES ${per(sesCalls.total())} calls · queue messages ${per(queueMessages.send + queueMessages.launch)} (on AWS: SQS)`);
     const rows = [...dynamoCalls.calls.entries()].sort((a, b) => b[1] - a[1]);
@@ -533,6 +560,8 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
         recipients: n,
         perSecond,
         rawPerSecond,
+        putsPerSecond,
+        ceilingPerSecond,
         send: each(dynamoCalls, n),
         sendCalls: Object.fromEntries([...dynamoCalls.calls].map(([k, v]) => [k, v / Math.max(1, n)])),
         eventsPerMail: events / Math.max(1, mailed.length),
@@ -547,7 +576,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
       markdown: [
         `One marketing campaign to ${fmt.int(options.recipients)} opted-in recipients through the local campaign engine (the launcher and sender handlers AWS invokes, on the SQS stand-in), ` +
           'DynamoDB Local in memory and the local SES in the bench process; then the SES events of every mail (as the local simulator publishes them) through the ses-events handler, an open of every fifth mail and a click of every 33rd ' +
-          "through the pixel's and the click's services, each counted apart. Baseline: raw local-SES SendEmail at the campaign's peak SES concurrency, same run. " +
+          "through the pixel's and the click's services, each counted apart. Baselines: raw local-SES SendEmail at the campaign's peak SES concurrency, and raw DynamoDB Local PutItem at its peak DynamoDB concurrency (the ceiling any send path of as many calls per recipient can reach here), same run. " +
           '`npm run bench:campaign` runs the 10,000-recipient default (minutes); how it works and the figures of a 10,000 run: [bench/README.md](../bench/README.md#a-campaign-through-the-engine-npm-run-benchcampaign), [campaigns.md](campaigns.md).',
         '',
         '```',

@@ -47,6 +47,9 @@ interface DriverFigures {
   readonly recipients: number;
   readonly perSecond: number;
   readonly rawPerSecond: number;
+  /** DynamoDB Local's raw PutItem/s and what it bounds the send path's rate to (the driver copied in prints both). */
+  readonly putsPerSecond?: number;
+  readonly ceilingPerSecond?: number;
   readonly send: PathUnits;
   readonly eventsPerMail: number;
   readonly events: PathUnits;
@@ -124,6 +127,16 @@ export async function runLeanWritesBench(options: LeanWritesOptions): Promise<Be
     ['RRU per mail, all in', (d) => f2(perMailAllIn(d).rru), ''],
     ['AWS cost on top of SES per million mails (bench/cost-model.ts; senders planned at 5, now 25 mails/s)', (d) => `$${costPerMillion(d, d === before ? SENDER_PLAN_BEFORE_17 : SENDER_PLAN).total.toFixed(2)}`, '≤ $4'],
     ['campaign recipients/s ÷ raw local-SES SendEmail/s', (d) => f2(d.perSecond / d.rawPerSecond), '≥ 0.4'],
+    [
+      '  the most DynamoDB Local allows: raw PutItem/s ÷ calls per recipient, ÷ raw SendEmail/s',
+      (d) => (d.ceilingPerSecond === undefined ? '–' : f2(d.ceilingPerSecond / d.rawPerSecond)),
+      'bounds the row above',
+    ],
+    [
+      '  the same at exactly-once’s two writes per recipient alone (claim, sent mark)',
+      (d) => (d.putsPerSecond === undefined ? '–' : f2(d.putsPerSecond / 2 / d.rawPerSecond)),
+      '',
+    ],
   ];
   const lines: string[] = [];
   const say = (l: string) => {
