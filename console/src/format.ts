@@ -30,7 +30,7 @@ export const reasonLabel = (reason: string) => reason.replace(/_/g, ' ');
 /** A day `yyyy-mm-dd` of a Date, UTC. */
 export const day = (d: Date) => d.toISOString().slice(0, 10);
 
-/** `plan=pro,team` lines → an audience's attribute conditions; numbers and booleans stay strings unless quoted. */
+/** `plan=pro,team` lines → an audience's attribute conditions, as text: the API matches `tier=2` or `vip=true` to a stored number or boolean too (segments' `sameValue`). */
 export function parseAttributes(text: string): Record<string, string | string[]> | { error: string } {
   const out: Record<string, string | string[]> = {};
   for (const [i, raw] of text.split('\n').entries()) {
