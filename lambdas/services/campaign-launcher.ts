@@ -2,7 +2,8 @@
  * The launcher: pages a sending campaign's audience out of the index (a topic's opted-in consents, or every
  * recipient's profile for a service broadcast) and puts it on the send queue in batches. Its cursor is saved after
  * each page's batches are queued, with a condition on the page number, so a launcher that dies re-queues at most
- * one page (the same batches: the senders find those recipients claimed) and two launchers never both advance.
+ * one page and two launchers never both advance. Each page is kept as first read (`CampaignStore.launchPage`), so
+ * the page queued again is the same batches of the same people, whatever changed in the audience meanwhile.
  */
 import { SEND_BATCH_SIZE, type SendBatch } from '../domain/campaign.ts';
 import { EVERYONE_SHARDS, type AudiencePartition } from '../adapters/dynamo/recipient-store.ts';
@@ -35,7 +36,9 @@ export async function runLaunch(deps: Deps, campaignId: string, budgetMs: number
   let page = c.page;
   let cursor = c.cursor;
   for (;;) {
-    const { ids, next } = await readPage(deps, c.topic, cursor);
+    const topic = c.topic;
+    const from = cursor;
+    const { ids, next } = await deps.campaigns.launchPage(campaignId, page, () => readPage(deps, topic, from), deps.clock());
     const batches: SendBatch[] = [];
     for (let i = 0; i < ids.length; i += SEND_BATCH_SIZE) {
       batches.push({ campaignId, batchId: `p${page}-${i / SEND_BATCH_SIZE}`, recipientIds: ids.slice(i, i + SEND_BATCH_SIZE) });

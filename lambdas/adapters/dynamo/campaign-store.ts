@@ -11,6 +11,7 @@
  * | `C#id / RATE#epochSecond`     | the send-rate window of one second (expires by TTL)                         |
  * | `C#id / AUDIT#at#action`      | who launched, paused, resumed, cancelled it, and why                        |
  * | `C#id / WAIT#kind#until`      | recipients waiting for one moment (local time, quiet hours' end)            |
+ * | `C#id / PAGE#n`               | the launcher's page n of the audience as first read (expires by TTL)        |
  * | `SCHEDULE / sendAt#id`        | a scheduled launch, found by the minute sweep                               |
  * | `ACTIVE / id`                 | a sending or paused campaign, checked by the sweep for a stalled launch     |
  *
@@ -63,6 +64,14 @@ export interface SettleEntry {
 }
 
 const PROGRESS_SHARDS = 8;
+/** How long a launcher's page is kept: far beyond any launch, which advances a page in seconds. */
+const LAUNCH_PAGE_DAYS = 7;
+
+/** A page of a campaign's audience as the launcher queues it, and the cursor after it. */
+export interface LaunchPage {
+  readonly ids: string[];
+  readonly next?: Record<string, unknown>;
+}
 const campaignKey = (id: string) => ({ pk: `C#${id}`, sk: 'CAMPAIGN' });
 const shardOf = (batchId: string) => createHash('sha256').update(batchId).digest()[0]! % PROGRESS_SHARDS;
 /** The key of a campaign in the list index (gsi1): what a list cursor must hold. */
@@ -222,6 +231,31 @@ export class CampaignStore {
     } catch (e) {
       if (isConditionFailure(e)) return false;
       throw e;
+    }
+  }
+
+  /**
+   * The launcher's page `page` of the audience: the one stored, or `read` stored now. A launcher that dies after
+   * queueing a page's batches and before advancing reads the page again; the audience may have changed meanwhile, and
+   * the same batch ids over other people would count some twice and leave others uncounted (the campaign would never
+   * complete). So the first read of a page is kept (~15 KB for 500 ids, one write per page) until well after the launch.
+   */
+  async launchPage(id: string, page: number, read: () => Promise<LaunchPage>, at: Date): Promise<LaunchPage> {
+    const key = { pk: `C#${id}`, sk: `PAGE#${page}` };
+    const fresh = await read();
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...key, ids: fresh.ids, ...(fresh.next ? { next: fresh.next } : {}), expiresAt: Math.floor(at.getTime() / 1000) + LAUNCH_PAGE_DAYS * 86_400 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return fresh;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const kept = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }))).Item!;
+      return { ids: (kept.ids ?? []) as string[], ...(kept.next ? { next: kept.next as Record<string, unknown> } : {}) };
     }
   }
 

@@ -10,6 +10,10 @@ import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { handler as startDueCampaigns } from '../../../lambdas/handlers/start-due-campaigns.ts';
+import { launchCampaign } from '../../../lambdas/services/campaigns.ts';
+import type { SendBatch } from '../../../lambdas/domain/campaign.ts';
+import { runLaunch } from '../../../lambdas/services/campaign-launcher.ts';
+import { asFunction } from '../../../local/table-access-guard.ts';
 import { metrics } from '../../../lambdas/adapters/metrics.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
@@ -269,6 +273,36 @@ describe('scheduling and restarts', () => {
     expect(done.launchedBy).toBe('scheduler');
     expect(done.history.map((h: { action: string; actor: string }) => `${h.action}:${h.actor}`)).toEqual([expect.stringMatching(/^schedule:.*local-admin/), 'launch:scheduler']);
     expect((await mailsBySubject(subject)).size).toBe(audience.length);
+  });
+
+  it('a launcher that died after queueing a page queues the same people under the same batches again, whatever changed meanwhile', async () => {
+    const api = suite.api;
+    const { topic, template, audience } = await setup('relaunch', { count: 4 });
+    // The send queue as the launcher fills it (the engine is not involved: this is the launcher alone).
+    const queued: SendBatch[] = [];
+    const base = container();
+    const deps: typeof base = { ...base, queues: { ...base.queues, send: async (batches) => void queued.push(...batches), launch: async () => undefined } };
+    const c = await api.post('/v1/campaigns', { name: 'Relaunch', template });
+    await launchCampaign(deps, c.body.id, 'test');
+    // The first launcher dies after queueing its page, before it advances.
+    const died = async () => {
+      throw new Error('died');
+    };
+    const campaigns = new Proxy(deps.campaigns, { get: (store, key) => (key === 'advanceLaunch' ? died : typeof Reflect.get(store, key) === 'function' ? Reflect.get(store, key).bind(store) : Reflect.get(store, key)) });
+    const dying: typeof deps = { ...deps, campaigns };
+    await expect(asFunction('campaignLauncher', runLaunch)(dying, c.body.id, 10_000)).rejects.toThrow('died');
+    const first = queued.splice(0);
+    expect(first.flatMap((b) => b.recipientIds)).toHaveLength(4);
+    // Meanwhile one person opts out of the topic and another joins it.
+    const leaver = await idOf(audience[0]!);
+    expect((await api.put(`/v1/recipients/${leaver}/consents/${topic}`, { status: 'opted_out', source: 'link' })).status).toBe(200);
+    const joiner = await api.post('/v1/recipients', { email: `joiner.${Date.now().toString(36)}@example.com`, country: 'US', welcome: false });
+    expect((await api.put(`/v1/recipients/${joiner.body.id}/consents/${topic}`, { status: 'opted_in', source: 'signup_form' })).status).toBe(200);
+    // The launch is tried again: the page it queues is the one the first launcher queued.
+    expect(await asFunction('campaignLauncher', runLaunch)(deps, c.body.id, 10_000)).toBe('complete');
+    expect(queued).toEqual(first);
+    expect((await api.get(`/v1/campaigns/${c.body.id}`)).body.progress).toMatchObject({ audience: 4, audienceComplete: true });
+    expect((await api.post(`/v1/campaigns/${c.body.id}/cancel`)).status).toBe(202);
   });
 
   it('a campaign in progress finishes after the engine restarts, with no one skipped or mailed twice', { timeout: 300_000 }, async () => {
