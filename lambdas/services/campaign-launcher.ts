@@ -46,6 +46,7 @@ export async function runLaunch(deps: Deps, campaignId: string, budgetMs: number
     if (batches.length) await deps.queues.send(batches);
     const advanced = await deps.campaigns.advanceLaunch(campaignId, page, ids.length, next, deps.clock().toISOString());
     if (!advanced) return 'stopped';
+    await deps.campaigns.dropLaunchPage(campaignId, page);
     page += 1;
     cursor = next;
     if (!next) {

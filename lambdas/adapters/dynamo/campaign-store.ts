@@ -11,7 +11,7 @@
  * | `C#id / RATE#epochSecond`     | the send-rate window of one second (expires by TTL)                         |
  * | `C#id / AUDIT#at#action`      | who launched, paused, resumed, cancelled it, and why                        |
  * | `C#id / WAIT#kind#until`      | recipients waiting for one moment (local time, quiet hours' end)            |
- * | `C#id / PAGE#n`               | the launcher's page n of the audience as first read (expires by TTL)        |
+ * | `C#id / PAGE#n`               | the launcher's page n as first read, until the launch moved past it         |
  * | `SCHEDULE / sendAt#id`        | a scheduled launch, found by the minute sweep                               |
  * | `ACTIVE / id`                 | a sending or paused campaign, checked by the sweep for a stalled launch     |
  *
@@ -64,8 +64,8 @@ export interface SettleEntry {
 }
 
 const PROGRESS_SHARDS = 8;
-/** How long a launcher's page is kept: far beyond any launch, which advances a page in seconds. */
-const LAUNCH_PAGE_DAYS = 7;
+/** How long a launcher's page is kept if it is not dropped: far beyond any launch, which advances a page in seconds. */
+const LAUNCH_PAGE_DAYS = 1;
 
 /** A page of a campaign's audience as the launcher queues it, and the cursor after it. */
 export interface LaunchPage {
@@ -238,7 +238,8 @@ export class CampaignStore {
    * The launcher's page `page` of the audience: the one stored, or `read` stored now. A launcher that dies after
    * queueing a page's batches and before advancing reads the page again; the audience may have changed meanwhile, and
    * the same batch ids over other people would count some twice and leave others uncounted (the campaign would never
-   * complete). So the first read of a page is kept (~15 KB for 500 ids, one write per page) until well after the launch.
+   * complete). So the first read of a page is kept (~15 KB for 500 ids, one write per page) until the launch has moved
+   * past it ({@link dropLaunchPage}); a launcher that dies in between leaves it to its TTL, a day.
    */
   async launchPage(id: string, page: number, read: () => Promise<LaunchPage>, at: Date): Promise<LaunchPage> {
     const key = { pk: `C#${id}`, sk: `PAGE#${page}` };
@@ -257,6 +258,11 @@ export class CampaignStore {
       const kept = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }))).Item!;
       return { ids: (kept.ids ?? []) as string[], ...(kept.next ? { next: kept.next as Record<string, unknown> } : {}) };
     }
+  }
+
+  /** The page the launch has moved past: no launcher reads it again (it holds recipient ids: gone at once, not at its TTL). */
+  async dropLaunchPage(id: string, page: number): Promise<void> {
+    await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: `C#${id}`, sk: `PAGE#${page}` } }));
   }
 
   /** Marks a launcher as alive without advancing (it is about to start). */
