@@ -161,7 +161,7 @@ export function trackingAllowed(recipient: Pick<RecipientState, 'erased' | 'trac
  * sharingAllowed(RecipientStateSchema.parse({ country: 'US' }))                   // true
  * sharingAllowed(RecipientStateSchema.parse({ country: 'US', doNotSell: true }))  // false
  */
-export function sharingAllowed(recipient: RecipientState): boolean {
+export function sharingAllowed(recipient: Pick<RecipientState, 'country' | 'doNotSell'> & { readonly erased?: boolean }): boolean {
   if (recipient.erased) return false;
   return recipient.doNotSell === undefined ? jurisdictionFor(recipient.country).sharingDefault : !recipient.doNotSell;
 }

@@ -84,6 +84,7 @@ describe('partner relay', () => {
   it('delivers a signed event to every partner for each consent, unsubscribe, do-not-sell and erasure change', async () => {
     const r = await s.recipient('relay');
     await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out' });
+    await poller.drain();
     await api.put(`/v1/recipients/${r.id}/preferences`, { doNotSell: true, unsubscribedAll: true });
     await poller.drain();
     await api.del(`/v1/recipients/${r.id}`);
@@ -101,10 +102,34 @@ describe('partner relay', () => {
       expect(events.every((e) => e.verified)).toBe(true);
       expect(new Set(events.map((e) => e.event.id)).size).toBe(events.length);
     }
-    // Addresses only to the partner configured for them, and never once the person is erased.
+    // Addresses only to the partner configured for them, only while the person's data may be shared (and with the
+    // opt-out of sharing itself, so the partner can act on it), never once the person is erased.
     expect(eventsFor(r.id, 'crm').some((e) => e.event.email)).toBe(false);
-    expect(eventsFor(r.id, 'ads').filter((e) => e.event.type !== 'recipient.erased').every((e) => e.event.email === r.email)).toBe(true);
-    expect(eventsFor(r.id, 'ads').find((e) => e.event.type === 'recipient.erased')?.event.email).toBeUndefined();
+    expect(eventsFor(r.id, 'ads').map((e) => [e.event.type, e.event.email])).toEqual([
+      ['consent.changed', r.email],
+      ['consent.changed', r.email],
+      ['marketing.unsubscribed_all', undefined],
+      ['sharing.changed', r.email],
+      ['recipient.erased', undefined],
+    ]);
+  });
+
+  it('shares no address of someone in a region where sharing needs an opt-in they did not give', async () => {
+    const r = await s.recipient('relay-eu', 'DE');
+    await poller.drain();
+    await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out' });
+    await poller.drain();
+    const events = eventsFor(r.id, 'ads');
+    expect(events.map((e) => e.event.type)).toEqual(['consent.changed', 'consent.changed']);
+    expect(events.some((e) => e.event.email)).toBe(false);
+    // Opting in to sharing (doNotSell: false) lets the partner configured for addresses have it.
+    await api.put(`/v1/recipients/${r.id}/preferences`, { doNotSell: false });
+    await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_in', source: 'signup_form' });
+    await poller.drain();
+    expect(eventsFor(r.id, 'ads').slice(2).map((e) => [e.event.type, e.event.email])).toEqual([
+      ['sharing.changed', r.email],
+      ['consent.changed', r.email],
+    ]);
   });
 
   it('keeps what a partner missed while it was down, and replays it in order once it is back', async () => {
