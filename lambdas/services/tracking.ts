@@ -12,7 +12,7 @@ import { pseudonymizeIp } from '../domain/pseudonymize.ts';
 import { verifyToken } from '../domain/tokens.ts';
 import { logger } from '../adapters/logger.ts';
 import type { StoredProfile } from '../adapters/dynamo/recipient-store.ts';
-import type { MessageRecord } from '../schemas/model.ts';
+import type { StoredMessageRecord } from '../adapters/dynamo/message-store.ts';
 import type { Deps } from './deps.ts';
 
 /** What opens and clicks use: the public tracking functions build no more than this (adapters/public-container.ts). */
@@ -38,12 +38,14 @@ export interface RequestSignal {
 const trackable = (profile: StoredProfile | undefined): boolean =>
   profile !== undefined && trackingAllowed({ country: profile.country, tracking: profile.tracking, erased: false });
 
-function eventBase(now: Date, ip: string | null, signal: RequestSignal) {
+/** A raw event expires after {@link TRACKING_EVENT_DAYS}, and never after its record: an event left without one could be neither exported nor erased. */
+function eventBase(now: Date, ip: string | null, signal: RequestSignal, recordExpiresAt: number | undefined) {
+  const own = Math.floor(now.getTime() / 1000) + TRACKING_EVENT_DAYS * 86_400;
   return {
     at: now.toISOString(),
     ...(ip ? { ipPseudonym: ip } : {}),
     ...(signal.userAgent ? { userAgent: signal.userAgent.slice(0, 512) } : {}),
-    expiresAt: Math.floor(now.getTime() / 1000) + TRACKING_EVENT_DAYS * 86_400,
+    expiresAt: recordExpiresAt === undefined ? own : Math.min(own, recordExpiresAt),
   };
 }
 
@@ -66,7 +68,7 @@ export async function recordOpen(deps: TrackingDeps, token: string, signal: Requ
 
   const kind = classifyEngagement({ channel: 'open', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return 'not_counted';
-  const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
+  const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal, record.expiresAt), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
   // The record's counts (the stream makes figures of them); beside them, the recipient's last human open (what
   // segments' `lastOpenedAt` reads; machine opens never count): one round trip after the reads.
   await Promise.all([deps.messages.recordOpen(messageId, open), !kind.machine && recipientId ? deps.messages.touchEngagement(recipientId, 'lastOpenedAt', open.at) : undefined]);
@@ -115,10 +117,10 @@ export async function resolveClick(deps: TrackingDeps, token: string, signal: Re
   return { kind: 'redirect', url: url.url };
 }
 
-async function countClick(deps: TrackingDeps, record: MessageRecord, linkCount: number, linkIndex: number, now: Date, signal: RequestSignal, ipKey: Buffer): Promise<void> {
+async function countClick(deps: TrackingDeps, record: StoredMessageRecord, linkCount: number, linkIndex: number, now: Date, signal: RequestSignal, ipKey: Buffer): Promise<void> {
   const kind = classifyEngagement({ channel: 'click', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return;
-  const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
+  const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal, record.expiresAt), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
   await deps.messages.recordClick(record.messageId, linkIndex, click);
   // Segments read the last human click (`lastClickedAt`); a click a later burst shows to be a machine's keeps it.
   if (!kind.machine && record.recipientId) await deps.messages.touchEngagement(record.recipientId, 'lastClickedAt', click.at);

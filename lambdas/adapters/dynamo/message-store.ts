@@ -82,10 +82,15 @@ export interface SentLinks {
  * before 2026-12-06, and mail whose every link depended on the recipient) or the shared set's id and the recipient's
  * own links by index. {@link MessageStore.get} hands the API the links resolved; {@link MessageStore.sentLinks} resolves them.
  */
-export type StoredMessageRecord = MessageRecord & { readonly linkSet?: string; readonly ownLinks?: Readonly<Record<string, string>> };
+export type StoredMessageRecord = MessageRecord & {
+  readonly linkSet?: string;
+  readonly ownLinks?: Readonly<Record<string, string>>;
+  /** When DynamoDB's TTL deletes the record (epoch seconds): no event of it may outlive it. */
+  readonly expiresAt?: number;
+};
 
-/** What the store reads of a record: the API's fields and where its links are. */
-const STORED_MESSAGE_FIELDS = [...MESSAGE_FIELDS, 'linkSet', 'ownLinks'];
+/** What the store reads of a record: the API's fields, where its links are, and its expiry. */
+const STORED_MESSAGE_FIELDS = [...MESSAGE_FIELDS, 'linkSet', 'ownLinks', 'expiresAt'];
 
 /** Link sets read or written by this process, by id: content-addressed, so a copy never goes stale. */
 const linkSets = new Map<string, LinkSet>();
@@ -589,7 +594,7 @@ export class MessageStore {
     if (!item) return undefined;
     // The API's record: its links resolved, where they are kept left out.
     const stored = this.#toRecord(item, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
-    const { linkSet, ownLinks: _own, ...record } = stored;
+    const { linkSet, ownLinks: _own, expiresAt: _exp, ...record } = stored;
     if (record.links || !linkSet) return record;
     return { ...record, links: (await this.sentLinks(stored)).map((l) => l ?? '') };
   }

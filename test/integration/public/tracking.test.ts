@@ -46,6 +46,30 @@ const gif = async (path: string, ua = iphone) => {
 };
 
 describe('open pixel', () => {
+  it('a raw open or click event never outlives its message record (a stage keeping records less than 180 days)', async () => {
+    const { pixel, clicks, messageId } = await sentMail('event-expiry');
+    // As a stage with SENDWELL_RETENTION_DAYS=30 stores it: the record goes in 30 days.
+    const recordExpires = Math.floor(Date.now() / 1000) + 30 * 86_400;
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: config().tables.messages,
+        Key: { pk: `M#${messageId}`, sk: 'MSG' },
+        UpdateExpression: 'SET sentAt = :at, expiresAt = :exp',
+        ExpressionAttributeValues: { ':at': new Date(Date.now() - 3_600_000).toISOString(), ':exp': recordExpires },
+      }),
+    );
+    expect((await gif(pathOf(pixel!))).res.status).toBe(200);
+    expect((await suite.gw.call(pathOf(clicks[0]!), { headers: { 'user-agent': iphone }, redirect: 'manual' })).status).toBe(302);
+    const items = await documentClient().send(
+      new QueryCommand({ TableName: config().tables.messages, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': `M#${messageId}`, ':e': 'E#' } }),
+    );
+    const events = (items.Items ?? []).filter((i) => i.type === 'open' || i.type === 'click');
+    expect(events.map((e) => e.type).sort()).toEqual(['click', 'open']);
+    for (const e of events) expect(e.expiresAt).toBe(recordExpires);
+    // The API's record does not show the store's expiry.
+    expect((await suite.api.get(`/v1/messages/${messageId}`)).body.expiresAt).toBeUndefined();
+  });
+
   it('an open reads the message and the recipient\'s profile, at once, and nothing else (suppressions never decide tracking)', async () => {
     const { pixel, messageId } = await sentMail('pixel-reads');
     await sentLongAgo(messageId);
