@@ -404,16 +404,14 @@ export class MessageStore {
     }
   }
 
+  /** The attempt failed (nothing went out): the record says so, and an event keeps the error (it expires with the record). */
   async markFailed(id: string, error: string, at: string): Promise<void> {
-    await this.#update(id, { status: 'failed', error, updatedAt: at });
-    await this.addEvent(id, at, 'send_failed', { error });
-  }
-
-  async addEvent(id: string, at: string, type: string, detail?: Record<string, unknown>): Promise<void> {
+    const record = await this.#update(id, { status: 'failed', error, updatedAt: at });
+    if (!record) return;
     await this.#db.send(
       new PutCommand({
         TableName: this.#tables.messages,
-        Item: { pk: `M#${id}`, sk: `E#${at}#${type}`, at, type, ...(detail ? { detail } : {}) },
+        Item: { pk: `M#${id}`, sk: `E#${at}#send_failed`, at, type: 'send_failed', detail: { error }, ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) },
       }),
     );
   }
@@ -812,8 +810,20 @@ export class MessageStore {
     return [...byDay.keys()].sort().map((day) => ({ day, figures: byDay.get(day)! }));
   }
 
-  async #update(id: string, fields: Record<string, unknown>): Promise<void> {
-    await this.#db.send(new UpdateCommand({ TableName: this.#tables.messages, Key: recordKey(id), ...setExpression(fields) }));
+  /**
+   * Sets fields of an existing record. Only while it exists: a send finishing while an erasure deleted its record
+   * must not write it back (without its expiry, it would stay for good); what went out needs no record then.
+   */
+  async #update(id: string, fields: Record<string, unknown>): Promise<{ readonly expiresAt?: number } | undefined> {
+    try {
+      const out = await this.#db.send(
+        new UpdateCommand({ TableName: this.#tables.messages, Key: recordKey(id), ...setExpression(fields), ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_NEW' }),
+      );
+      return { ...(typeof out.Attributes?.expiresAt === 'number' ? { expiresAt: out.Attributes.expiresAt } : {}) };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return undefined;
+    }
   }
 
   #toRecord(item: Record<string, unknown>, events: Record<string, unknown>[]): StoredMessageRecord {

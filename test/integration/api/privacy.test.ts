@@ -10,6 +10,7 @@ import { startTestEngine, waitForCampaign, waitForIdle } from '../../support/cam
 import { header, hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
+import { container } from '../../../lambdas/adapters/container.ts';
 
 const suite = useGateway('privacy');
 // A campaign's messages are not in the recipient index of the messages table (issue 17): export and erasure find them
@@ -101,6 +102,24 @@ describe('proof of consent', () => {
 });
 
 describe('erasure', () => {
+  it('a send that finishes after the erasure deleted its record writes nothing back (sent, held or failed)', async () => {
+    const { s } = suite;
+    const deps = container();
+    const r = await s.recipient('erase-race');
+    const at = new Date().toISOString();
+    const ids = ['sent', 'held', 'failed'].map((k) => `msg_race${k}${Date.now().toString(36)}`);
+    for (const messageId of ids) {
+      expect((await deps.messages.claim({ messageId, status: 'sending', class: 'marketing', template: s.marketing, topic: s.topic, recipientId: r.id, createdAt: at, expiresAt: Math.floor(Date.now() / 1000) + 3600, requestHash: 'x' })).claimed).toBe(true);
+    }
+    expect((await suite.api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
+    // SES answers after the erasure: the sender marks what it knows, as it would.
+    await deps.messages.markSent(ids[0]!, 'ses-race', { links: [] }, at);
+    await deps.messages.markHeld(ids[1]!, 'opted_out', at);
+    await deps.messages.markFailed(ids[2]!, 'MessageRejected', at);
+    const left = (await everything()).filter((i) => ids.some((id) => i.includes(id)) || i.includes(r.id));
+    expect(left).toEqual([]);
+  });
+
   it('removes the person from every table and index, keeps a tombstone, and is safe to repeat', async () => {
     const { api, s } = suite;
     const p = await activePerson('erase');
