@@ -417,9 +417,10 @@ export class RecipientStore {
    * Returns how many items went from each table.
    */
   async erase(id: string, addressHash: string): Promise<{ recipients: number; ledger: number }> {
-    const recipients = await deletePartition(this.#db, this.#tables.recipients, `R#${id}`);
-    const claim = await deletePartition(this.#db, this.#tables.recipients, `A#${addressHash}`);
+    // The profile last: an erasure that stops part-way is finished by repeating it, which starts from the profile.
     const ledger = await deletePartition(this.#db, this.#tables.ledger, `R#${id}`);
+    const claim = await deletePartition(this.#db, this.#tables.recipients, `A#${addressHash}`);
+    const recipients = await deletePartition(this.#db, this.#tables.recipients, `R#${id}`, profileKey(id).sk);
     return { recipients: recipients + claim, ledger };
   }
 

@@ -1,5 +1,5 @@
 /** Table names and the one transaction helper every store shares. */
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type Db, type QueryCommandInput } from './db.ts';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, QueryCommand, type Db, type QueryCommandInput } from './db.ts';
 import type { TableKey } from '../../wiring/tables.ts';
 
 export type TableNames = Readonly<Record<TableKey, string>>;
@@ -110,9 +110,10 @@ export async function batchWriteAll(db: Db, requests: ReadonlyArray<{ table: str
 
 /**
  * Deletes every item of one partition (erasure), 25 keys per BatchWriteItem, retrying what DynamoDB returns
- * unprocessed. Returns the number of items deleted.
+ * unprocessed; `lastSk`, if given, after all the others (the item a repeated erasure starts from). Returns the number
+ * of items deleted.
  */
-export async function deletePartition(db: Db, table: string, pk: string): Promise<number> {
+export async function deletePartition(db: Db, table: string, pk: string, lastSk?: string): Promise<number> {
   let deleted = 0;
   let cursor: Record<string, unknown> | undefined;
   do {
@@ -126,7 +127,7 @@ export async function deletePartition(db: Db, table: string, pk: string): Promis
         ExclusiveStartKey: cursor,
       }),
     );
-    const keys = (page.Items ?? []).map((i) => ({ pk: i.pk, sk: i.sk }));
+    const keys = (page.Items ?? []).filter((i) => i.sk !== lastSk).map((i) => ({ pk: i.pk, sk: i.sk }));
     for (let i = 0; i < keys.length; i += 25) {
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -139,5 +140,9 @@ export async function deletePartition(db: Db, table: string, pk: string): Promis
     deleted += keys.length;
     cursor = page.LastEvaluatedKey;
   } while (cursor);
+  if (lastSk !== undefined) {
+    const out = await db.send(new DeleteCommand({ TableName: table, Key: { pk, sk: lastSk }, ReturnValues: 'ALL_OLD' }));
+    if (out.Attributes) deleted += 1;
+  }
   return deleted;
 }

@@ -1,7 +1,7 @@
 /** Export, proof of consent and erasure across every table, and the tombstone that keeps an erased address safe. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { documentClient, dynamoClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { runtimeKeys } from '../../../lambdas/adapters/keys.ts';
 import { addressHash } from '../../../lambdas/domain/email-address.ts';
@@ -11,6 +11,7 @@ import { header, hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
+import { eraseRecipient } from '../../../lambdas/services/privacy.ts';
 
 const suite = useGateway('privacy');
 // A campaign's messages are not in the recipient index of the messages table (issue 17): export and erasure find them
@@ -118,6 +119,35 @@ describe('erasure', () => {
     await deps.messages.markFailed(ids[2]!, 'MessageRejected', at);
     const left = (await everything()).filter((i) => ids.some((id) => i.includes(id)) || i.includes(r.id));
     expect(left).toEqual([]);
+  });
+
+  it('an erasure that stopped part-way is finished by repeating it', async () => {
+    const { api, s } = suite;
+    const r = await s.recipient('erase-partial');
+    // The storage fails at the erasure's first delete of the ledger, as a function timing out mid-way would stop.
+    let failed = false;
+    const name = `fail-ledger-${r.id}`;
+    dynamoClient().middlewareStack.add(
+      (next, context) => async (args) => {
+        const items = (args.input as { RequestItems?: Record<string, unknown> }).RequestItems;
+        if (!failed && context.commandName === 'BatchWriteItemCommand' && items && Object.keys(items).includes(config().tables.ledger)) {
+          failed = true;
+          throw Object.assign(new Error('stopped'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await expect(eraseRecipient(container(), r.id, 'test')).rejects.toThrow('stopped');
+    } finally {
+      dynamoClient().middlewareStack.remove(name);
+    }
+    expect(failed).toBe(true);
+    expect((await api.del(`/v1/recipients/${r.id}`)).body).toMatchObject({ erased: true });
+    expect((await everything()).filter((i) => i.includes(r.id))).toEqual([]);
+    // The address can be added again (its claim went with the rest).
+    expect((await api.post('/v1/recipients', { email: r.email, country: 'US', welcome: false })).status).toBe(201);
   });
 
   it('removes the person from every table and index, keeps a tombstone, and is safe to repeat', async () => {
