@@ -26,7 +26,8 @@ export async function checkMarketingPause(deps: Deps): Promise<Extract<PauseVerd
   const now = deps.clock().toISOString();
   const to = dayOf(now);
   const from = addDays(to, -(policy.windowDays - 1));
-  const days = await deps.messages.counterSeries('ALL', from, to);
+  // Consistent: judged right after the batch that counted a bounce or complaint, which must be in what it reads.
+  const days = await deps.messages.counterSeries('ALL', from, to, true);
   const resumed = control.lastResume ? { day: dayOf(control.lastResume.at), counters: control.lastResume.baseline } : undefined;
   const verdict = pauseVerdict(windowCounters(days, resumed), policy, { from, to });
   if (!verdict.pause) return undefined;

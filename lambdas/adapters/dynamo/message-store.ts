@@ -599,8 +599,8 @@ export class MessageStore {
 
   /**
    * Records one SES feedback event on the message. The event item's key derives from the event, so a duplicate
-   * finds it and returns `duplicate: true` having changed nothing; the delivery status only moves forward by rank,
-   * so a reordered event cannot undo a later one.
+   * finds it and returns `duplicate: true`; the delivery status only moves forward by rank, so a reordered event
+   * cannot undo a later one, and a duplicate finishes what a delivery that died after the event item left undone.
    */
   async recordFeedback(
     id: string,
@@ -615,6 +615,7 @@ export class MessageStore {
       readonly counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>;
     },
   ): Promise<{ duplicate: boolean }> {
+    let duplicate = false;
     try {
       await this.#db.send(
         new PutCommand({
@@ -632,9 +633,11 @@ export class MessageStore {
         }),
       );
     } catch (e) {
-      if (isConditionFailure(e)) return { duplicate: true };
-      throw e;
+      if (!isConditionFailure(e)) throw e;
+      duplicate = true;
     }
+    // Also for a duplicate: the delivery before may have died between its event item and this (forward-only by rank,
+    // so applying it again changes nothing).
     try {
       await this.#db.send(
         new UpdateCommand({
@@ -648,7 +651,7 @@ export class MessageStore {
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
-    return { duplicate: false };
+    return { duplicate };
   }
 
   /**
@@ -790,7 +793,8 @@ export class MessageStore {
    * Every day of one series from `fromDay` to `toDay` (inclusive, `yyyy-mm-dd`), oldest first, summed over its shards
    * (one Query per shard, in parallel); days with nothing are absent.
    */
-  async counterSeries(series: string, fromDay: string, toDay: string): Promise<Array<{ day: string; figures: Record<string, number> }>> {
+  /** `consistent`: reads every write that answered before (the auto-pause judges the batch it just counted). */
+  async counterSeries(series: string, fromDay: string, toDay: string, consistent = false): Promise<Array<{ day: string; figures: Record<string, number> }>> {
     const byDay = new Map<string, Record<string, number>>();
     const shards = await Promise.all(
       counterShardPks(series).map((pk) =>
@@ -798,6 +802,7 @@ export class MessageStore {
           TableName: this.#tables.counters,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
           ExpressionAttributeValues: { ':pk': pk, ':from': `D#${fromDay}`, ':to': `D#${toDay}` },
+          ...(consistent ? { ConsistentRead: true } : {}),
         }),
       ),
     );

@@ -1,0 +1,47 @@
+/**
+ * SES feedback redelivered after a delivery that died half-way: the event item was stored, the message's delivery
+ * status was not. The redelivery is a duplicate of the event, and still finishes the status (what a send in doubt and
+ * GET /v1/messages/{id} read). Its own file: it hooks the shared DynamoDB client.
+ */
+import { describe, expect, it } from 'vitest';
+import { dynamoClient } from '../../lambdas/adapters/clients.ts';
+import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
+import { asFunction } from '../../local/table-access-guard.ts';
+import { sesEvent } from '../support/ses-events.ts';
+import { useGateway } from '../support/suite.ts';
+
+const handler = asFunction('sesEvents', sesEventsHandler);
+const suite = useGateway('sesretry');
+
+describe('SES feedback redelivered', () => {
+  it('a bounce whose first delivery died after its event item still sets the delivery status when it comes again', async () => {
+    const { s, api } = suite;
+    const r = await s.recipient('retry-bounce');
+    const sent = await s.sendMarketing({ recipientId: r.id });
+    const sesId = (await api.get(`/v1/messages/${sent.messageId}`)).body.sesMessageId as string;
+    const event = sesEvent('bounce-permanent', { messageId: sent.messageId, sesId, address: r.email });
+    // The first delivery stops at the status update (a throttle, a time-out), after the event item was written.
+    let stopped = false;
+    const name = `stop-status-${sent.messageId}`;
+    dynamoClient().middlewareStack.add(
+      (next, context) => async (args) => {
+        const update = (args.input as { UpdateExpression?: string }).UpdateExpression ?? '';
+        if (!stopped && context.commandName === 'UpdateItemCommand' && update.includes('deliveryStatus')) {
+          stopped = true;
+          throw Object.assign(new Error('stopped'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await expect(handler(event)).rejects.toThrow('stopped');
+    } finally {
+      dynamoClient().middlewareStack.remove(name);
+    }
+    expect(stopped).toBe(true);
+    // EventBridge delivers it again.
+    expect(await handler(event)).toBe('duplicate');
+    expect((await api.get(`/v1/messages/${sent.messageId}`)).body).toMatchObject({ deliveryStatus: 'bounced_hard' });
+  });
+});
