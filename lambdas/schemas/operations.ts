@@ -270,7 +270,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
   exportRecipient: { params: recipientParams,
     responses: {
       200: {
-        description: 'Format `sendwell.export.v1`: the recipient, the full ledger, suppressions, and every message with its events',
+        description: 'Format `sendwell.export.v1`: the recipient, the full ledger, suppressions, every message with its events, their journeys and their marketing send log',
         schema: z.object({
           format: z.literal('sendwell.export.v1'),
           exportedAt: z.string(),
@@ -278,6 +278,24 @@ export const OPERATIONS: Readonly<Record<string, OperationSchemas>> = {
           ledger: z.array(LedgerEntrySchema),
           suppressions: z.array(SuppressionRecordSchema),
           messages: z.array(MessageRecordSchema),
+          journeys: z
+            .array(
+              z.object({
+                journeyId: z.string(),
+                run: z.number().int(),
+                step: z.string(),
+                status: z.string(),
+                enrolledAt: z.string(),
+                updatedAt: z.string(),
+                data: z.record(z.string(), z.unknown()).optional().meta({ description: 'The trigger event’s properties, kept as the steps’ template data.' }),
+                sent: z.record(z.string(), z.string()).optional().meta({ description: 'The message each send step produced, by step.' }),
+                exitReason: z.string().optional(),
+              }),
+            )
+            .meta({ description: 'Every journey the person is or was in.' }),
+          sendLog: z
+            .array(z.object({ messageId: z.string(), at: z.string() }))
+            .meta({ description: 'The marketing mails that took a frequency-cap slot, and when (the caps’ window).' }),
         }),
       },
       401: E401,

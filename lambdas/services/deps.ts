@@ -62,7 +62,7 @@ export interface Deps {
     'createTopic' | 'getTopic' | 'listTopics' | 'updateTopic' | 'putTemplate' | 'getTemplate' | 'listTemplates' | 'putSegment' | 'getSegment' | 'listSegments' | 'deleteSegment'
   >;
   /** Quiet hours, frequency caps and the default time zone; the per-recipient marketing send log; the due-time index. */
-  readonly delivery: Pick<DeliveryStore, 'getSettings' | 'putSettings' | 'sentLogs' | 'reserve' | 'release' | 'due' | 'unindex'>;
+  readonly delivery: Pick<DeliveryStore, 'getSettings' | 'putSettings' | 'sentLogs' | 'sendLogOf' | 'reserve' | 'release' | 'due' | 'unindex'>;
   readonly suppressions: Pick<SuppressionStore, 'list' | 'listMany' | 'put' | 'remove' | 'putIfNew' | 'migrateStep'>;
   readonly messages: Pick<
     MessageStore,

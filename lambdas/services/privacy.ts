@@ -8,6 +8,7 @@ import { campaignMessageId } from '../domain/campaign.ts';
 import { SendwellError } from '../domain/errors.ts';
 import type { LedgerEntry, MessageRecord, Recipient, SuppressionRecord } from '../schemas/model.ts';
 import type { Actor, Deps } from './deps.ts';
+import type { Enrolment } from '../adapters/dynamo/journey-store.ts';
 import { ledgerEntry, view } from './recipient-records.ts';
 
 export const EXPORT_FORMAT = 'sendwell.export.v1';
@@ -20,13 +21,19 @@ export interface RecipientExport {
   readonly suppressions: readonly SuppressionRecord[];
   /** Every message record with its events (sends, opens and clicks with pseudonymized IPs). */
   readonly messages: readonly MessageRecord[];
+  /** Every journey the person is or was in: where they are, and the trigger event's properties kept as template data. */
+  readonly journeys: readonly ExportedEnrolment[];
+  /** The marketing send log the frequency caps read: which message took a slot, when. */
+  readonly sendLog: ReadonlyArray<{ readonly messageId: string; readonly at: string }>;
 }
+
+type ExportedEnrolment = Pick<Enrolment, 'journeyId' | 'run' | 'step' | 'status' | 'enrolledAt' | 'updatedAt' | 'data' | 'sent' | 'exitReason'>;
 
 export async function exportRecipient(deps: Deps, id: string): Promise<RecipientExport> {
   const agg = await deps.recipients.get(id);
   if (!agg) throw new SendwellError('not_found', `No recipient ${id}.`);
   const recipient = await view(deps, agg);
-  const [ledger, ids] = await Promise.all([deps.recipients.fullLedger(id), messageIds(deps, id)]);
+  const [ledger, ids, enrolments, sendLog] = await Promise.all([deps.recipients.fullLedger(id), messageIds(deps, id), deps.journeys.enrolmentsOf(id), deps.delivery.sendLogOf(id)]);
   const messages = (await Promise.all(ids.map((m) => deps.messages.get(m))))
     .filter((m): m is MessageRecord => m !== undefined)
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -37,6 +44,18 @@ export async function exportRecipient(deps: Deps, id: string): Promise<Recipient
     ledger,
     suppressions: recipient.suppressions,
     messages,
+    journeys: enrolments.map((e) => ({
+      journeyId: e.journeyId,
+      run: e.run,
+      step: e.step,
+      status: e.status,
+      enrolledAt: e.enrolledAt,
+      updatedAt: e.updatedAt,
+      ...(e.data ? { data: e.data } : {}),
+      ...(e.sent ? { sent: e.sent } : {}),
+      ...(e.exitReason ? { exitReason: e.exitReason } : {}),
+    })),
+    sendLog,
   };
 }
 

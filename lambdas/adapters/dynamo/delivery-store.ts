@@ -84,6 +84,14 @@ export class DeliveryStore {
    * The marketing send log (epoch ms of each send) of each recipient, for the decision's pre-check; without the slot
    * of the message `own` names for a recipient (a retry of it must not count itself against the cap).
    */
+  /** A person's send log as their export shows it: each message that took a slot, and when, oldest first. */
+  async sendLogOf(recipientId: string): Promise<Array<{ messageId: string; at: string }>> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#tables.recipients, Key: logKey(recipientId), ConsistentRead: true }));
+    return Object.entries((out.Item?.sends ?? {}) as Record<string, number>)
+      .map(([messageId, t]) => ({ messageId, at: new Date(Number(t)).toISOString() }))
+      .sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   async sentLogs(recipientIds: readonly string[], own?: (recipientId: string) => string | undefined): Promise<Map<string, number[]>> {
     const items = await batchGetAll(this.#db, this.#tables.recipients, recipientIds.map(logKey));
     const logs = new Map<string, number[]>();

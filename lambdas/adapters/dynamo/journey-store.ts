@@ -212,6 +212,17 @@ export class JourneyStore {
     return true;
   }
 
+  /** Every journey enrolment of a person (their export): the `J#` items of their partition. */
+  async enrolmentsOf(recipientId: string): Promise<Enrolment[]> {
+    const items = await queryAll(this.#db, {
+      TableName: this.#tables.recipients,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :j)',
+      ExpressionAttributeValues: { ':pk': `R#${recipientId}`, ':j': 'J#' },
+      ConsistentRead: true,
+    });
+    return items.map(toEnrolment);
+  }
+
   async getEnrolment(recipientId: string, journeyId: string): Promise<Enrolment | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#tables.recipients, Key: enrolmentKey(recipientId, journeyId), ConsistentRead: true }));
     return out.Item ? toEnrolment(out.Item) : undefined;

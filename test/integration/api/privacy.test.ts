@@ -68,6 +68,13 @@ describe('export', () => {
   it('contains every kind of item held about the person', async () => {
     const { api, s } = suite;
     const p = await activePerson('export');
+    // A journey they are in, started by an event whose properties it keeps, and a frequency-cap slot of theirs.
+    const event = `export-${Date.now().toString(36)}`;
+    const journey = `exp-${Date.now().toString(36)}`;
+    expect((await api.post('/v1/journeys', { id: journey, name: 'Export', trigger: { event }, steps: [{ id: 'later', wait: { seconds: 3600 } }] })).status).toBe(201);
+    expect((await api.post(`/v1/journeys/${journey}/activate`)).status).toBe(200);
+    expect((await api.post('/v1/events', { recipientId: p.id, name: event, properties: { order: 'A-17' } })).body.enrolled).toEqual([journey]);
+    expect(await container().delivery.reserve(p.id, p.messageId, new Date(), [{ max: 5, days: 7 }])).toBe('reserved');
     const res = await api.get(`/v1/recipients/${p.id}/export`);
     expect(res.status).toBe(200);
     const doc = res.body;
@@ -79,6 +86,8 @@ describe('export', () => {
     const marketing = doc.messages.find((m: { messageId: string }) => m.messageId === p.messageId);
     expect(marketing.events.map((e: { type: string }) => e.type).sort()).toEqual(['click', 'open']);
     expect(JSON.stringify(doc)).not.toContain('198.51.100.23');
+    expect(doc.journeys).toEqual([expect.objectContaining({ journeyId: journey, step: 'later', status: 'waiting', data: { order: 'A-17' } })]);
+    expect(doc.sendLog).toEqual([{ messageId: p.messageId, at: expect.any(String) }]);
     expect((await api.get('/v1/recipients/rcp_nobody/export')).status).toBe(404);
   });
 });
