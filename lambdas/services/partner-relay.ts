@@ -89,6 +89,7 @@ export async function relayLedger(relay: RelayDeps, records: readonly LedgerReco
     }
     await Promise.all(
       partners.map(async (partner) => {
+        if (event.type === 'recipient.erased') await forgetQueuedIdentifiers(relay, partner.id, event.recipientId);
         const body = JSON.stringify({
           ...event,
           ...(profile?.externalId ? { externalId: profile.externalId } : {}),
@@ -108,6 +109,19 @@ export async function relayLedger(relay: RelayDeps, records: readonly LedgerReco
     );
   }
   return { events, delivered, failed };
+}
+
+/**
+ * An erased person's events still waiting for a partner (it was down) keep their place in order, without the
+ * address or external id they were built with: those are gone from Sendwell with the person, and must not reach the
+ * partner after the erasure.
+ */
+async function forgetQueuedIdentifiers(relay: RelayDeps, partnerId: string, recipientId: string): Promise<void> {
+  for (const f of await relay.failures.failures(partnerId)) {
+    const { email, externalId, ...rest } = JSON.parse(f.body) as PartnerEvent & { email?: string; externalId?: string };
+    if (rest.recipientId !== recipientId || (email === undefined && externalId === undefined)) continue;
+    await relay.failures.saveFailure({ ...f, body: JSON.stringify(rest) });
+  }
 }
 
 /**

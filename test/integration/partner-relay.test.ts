@@ -157,4 +157,30 @@ describe('partner relay', () => {
     const kept = await Promise.all(['crm', 'ads'].map((p) => relayDeps().failures.failures(p)));
     expect(kept.flat().filter((f) => f.body.includes(r.id))).toEqual([]);
   }, 60_000);
+
+  it('an erasure while a partner is down takes the address out of what waits for it; the events still go, in order', async () => {
+    const r = await s.recipient('relay-erase-down');
+    await poller.drain();
+    up = false;
+    try {
+      await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out' });
+      await poller.drain();
+      const waiting = async () => (await relayDeps().failures.failures('ads')).filter((f) => f.body.includes(r.id));
+      expect((await waiting()).some((f) => f.body.includes(r.email))).toBe(true);
+      await api.del(`/v1/recipients/${r.id}`);
+      await poller.drain();
+      // Sendwell keeps nothing of the address for the partner once the person is erased.
+      const left = await waiting();
+      expect(left.map((f) => JSON.parse(f.body).type)).toEqual(['consent.changed', 'recipient.erased']);
+      expect(left.some((f) => f.body.includes(r.email))).toBe(false);
+    } finally {
+      up = true;
+    }
+    await relay.replayFailures(relayDeps());
+    expect(eventsFor(r.id, 'ads').map((e) => [e.event.type, e.event.to, e.event.email])).toEqual([
+      ['consent.changed', 'opted_in', r.email],
+      ['consent.changed', 'opted_out', undefined],
+      ['recipient.erased', 'erased', undefined],
+    ]);
+  }, 60_000);
 });

@@ -34,13 +34,13 @@ export class RelayStore {
     );
   }
 
-  /** Failed deliveries of a partner, in event order. */
+  /** Failed deliveries of a partner, in event order; consistent, so one saved a moment ago holds the next event behind it. */
   async failures(partnerId: string): Promise<FailedDelivery[]> {
     const items: FailedDelivery[] = [];
     let cursor: Record<string, unknown> | undefined;
     do {
       const out = await this.#db.send(
-        new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `P#${partnerId}` }, ExclusiveStartKey: cursor }),
+        new QueryCommand({ TableName: this.#table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `P#${partnerId}` }, ExclusiveStartKey: cursor, ConsistentRead: true }),
       );
       items.push(...(out.Items ?? []).map(({ pk: _p, sk: _s, expiresAt: _e, ...f }) => f as FailedDelivery));
       cursor = out.LastEvaluatedKey;
