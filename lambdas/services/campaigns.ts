@@ -372,8 +372,10 @@ async function view(deps: Deps, c: StoredCampaign, one = false): Promise<Campaig
       }
     : {};
   const pausedNow = c.status === 'paused' && c.pausedAt ? now.getTime() - Date.parse(c.pausedAt) : 0;
+  // A finished campaign's rate is over its sending time, not up to now (it would fall for ever after).
+  const ended = c.status === 'completed' ? c.completedAt : c.status === 'cancelled' ? c.cancelledAt : undefined;
   const { found: _f, audienceComplete: _ac, page: _p, cursor: _cu, launcherAt: _l, pausedMs, segmentRules: _sr, ...fields } = c;
-  const progress = { ...campaignProgress(counters, { now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow }, waitingCounts(waits)), ...ab };
+  const progress = { ...campaignProgress(counters, { now: ended ? new Date(ended) : now, launchedAt: c.launchedAt, pausedMs: pausedMs + pausedNow }, waitingCounts(waits)), ...ab };
   const { pauseReason, pausedAt, pausedBy, ...rest } = fields;
   return { ...rest, ...(c.status === 'paused' ? { ...(pauseReason ? { pauseReason } : {}), ...(pausedAt ? { pausedAt } : {}), ...(pausedBy ? { pausedBy } : {}) } : {}), progress } as Campaign;
 }

@@ -14,6 +14,7 @@ import { launchCampaign } from '../../../lambdas/services/campaigns.ts';
 import type { SendBatch } from '../../../lambdas/domain/campaign.ts';
 import { runLaunch } from '../../../lambdas/services/campaign-launcher.ts';
 import { asFunction } from '../../../local/table-access-guard.ts';
+import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 import { metrics } from '../../../lambdas/adapters/metrics.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
 import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
@@ -272,6 +273,14 @@ describe('scheduling and restarts', () => {
     expect(Date.parse(done.launchedAt)).toBeGreaterThanOrEqual(Date.parse(sendAt));
     expect(done.launchedBy).toBe('scheduler');
     expect(done.history.map((h: { action: string; actor: string }) => `${h.action}:${h.actor}`)).toEqual([expect.stringMatching(/^schedule:.*local-admin/), 'launch:scheduler']);
+    // Its rate is over its sending time: read an hour later, the same.
+    expect(done.progress.ratePerSecond).toBeGreaterThan(0);
+    process.env[ENV.clockOffsetMs] = '3600000';
+    try {
+      expect((await api.get(`/v1/campaigns/${c.body.id}`)).body.progress.ratePerSecond).toBe(done.progress.ratePerSecond);
+    } finally {
+      delete process.env[ENV.clockOffsetMs];
+    }
     expect((await mailsBySubject(subject)).size).toBe(audience.length);
   });
 
