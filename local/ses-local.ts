@@ -36,6 +36,24 @@ export interface SesLocalOptions {
   readonly answerDelayMs?: number;
 }
 
+/**
+ * aws-ses-v2-local's mail viewer, its links opening in a tab of their own: it shows each mail in a frame, and
+ * Sendwell's pages refuse to be framed (`frame-ancestors 'none'`), so a preference link clicked there showed the
+ * browser's "refused to connect" instead of the page. Read once; if its markup changes, the page is served as it is.
+ */
+let viewer: Promise<string> | undefined;
+function viewerPage(): Promise<string> {
+  viewer ??= (async () => {
+    const { readFile } = await import('node:fs/promises');
+    const require = createRequire(import.meta.url);
+    const html = await readFile(require.resolve('aws-ses-v2-local/static/index.html'), 'utf8');
+    const framed = 'iframeDoc.body.innerHTML = e.body.html;';
+    if (!html.includes(framed)) throw new Error('viewer markup changed');
+    return html.replace(framed, `iframeDoc.body.innerHTML = '<base target="_blank">' + e.body.html;`);
+  })();
+  return viewer;
+}
+
 /** aws-ses-v2-local's in-memory store (the same module instance its server uses). */
 function sesStore(): { getStoreReadonly(): { emails: StoredMail[] }; clearStore(): void } {
   const require = createRequire(import.meta.url);
@@ -151,6 +169,10 @@ export async function startSesLocal(options: SesLocalOptions): Promise<RunningSe
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/') return void viewerPage().then((html) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(html);
+    }, () => app(req, res));
     if (req.method === 'POST' && path === '/v2/email/outbound-emails') watchSendEmail(req, res);
     // The viewer's "clear": older mail is not shown again after a restart either (its journal lines stay for replay).
     if (req.method === 'POST' && path === '/clear-store') res.once('finish', () => journal?.cleared());

@@ -84,7 +84,10 @@ describe('npm start', () => {
     expect(await health.json()).toMatchObject({ status: 'ok', dynamodb: 'ok', ses: 'ok' });
     const viewer = await fetch(`http://127.0.0.1:${p.SENDWELL_SES_PORT}/`);
     expect(viewer.status).toBe(200);
-    expect(await viewer.text()).toMatch(/<html/i);
+    const page = await viewer.text();
+    expect(page).toMatch(/<html/i);
+    // A mail's links open in a tab of their own: Sendwell's pages refuse to be framed, as the viewer shows mail.
+    expect(page).toContain(`'<base target="_blank">' + e.body.html`);
     expect((await fetch(`${api}/v1/openapi.json`)).status).toBe(401);
     expect(first.output()).toContain(join(dataDir, 'admin-key'));
 
