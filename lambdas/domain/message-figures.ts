@@ -8,7 +8,7 @@
  * Pure: images in (already unmarshalled), figures out; the batching into counter writes is here too, so the exactly-
  * once rule of `services/message-figures.ts` can be tested without a table.
  */
-import { isAccountSuppressed, type FeedbackKind } from './ses-events.ts';
+import { isAccountSuppressed, isNotSpam, type FeedbackKind } from './ses-events.ts';
 
 /** The counter series an event adds to besides `ALL`. */
 export interface CounterDims {
@@ -91,8 +91,8 @@ const classOf = (i: Readonly<Record<string, unknown>>): string | undefined => (i
  * What one change adds to the counters. A record (`M#id / MSG`) that was modified: its delivery (`deliveredAt` set),
  * its opens and clicks (the counts' differences; the first and first human ones as unique; a click moved from human
  * to machine by a later burst as -1/+1, and the message's last human click gone as -1 unique human). A feedback event
- * item (`M#id / E#…`) that was inserted with its message's class: one of its kind (`ses_suppressed` for a bounce
- * SES made up from its account-level list). Anything else (claims, raw open and click events, link sets, removals by
+ * item (`M#id / E#…`) that was inserted with its message's class: one of its kind (`ses_suppressed` for a bounce or
+ * complaint SES made up from its account-level list; nothing for a `not-spam` report, which is no complaint). Anything else (claims, raw open and click events, link sets, removals by
  * TTL or erasure) adds nothing.
  *
  * @example
@@ -111,7 +111,9 @@ export function figuresOfChange(change: MessageChange): FigureChange[] {
     const kind = str(item.type);
     const at = str(item.at);
     if (!kind || !at || !COUNTED_FEEDBACK.has(kind)) return [];
-    const figure = isAccountSuppressed(kind, (item.detail ?? {}) as Record<string, unknown>) ? 'ses_suppressed' : kind;
+    const detail = (item.detail ?? {}) as Record<string, unknown>;
+    if (isNotSpam(kind, detail)) return [];
+    const figure = isAccountSuppressed(kind, detail) ? 'ses_suppressed' : kind;
     return [{ at, figures: withClass(cls, { [figure]: 1 }), dims }];
   }
   if (change.eventName !== 'MODIFY' || item.sk !== 'MSG') return [];

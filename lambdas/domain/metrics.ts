@@ -84,6 +84,7 @@ export function figuresOf(raw: RawCounters): Figures {
     rejected: classCount(raw, 'rejected'),
     delayed: classCount(raw, 'delayed'),
     renderingFailed: classCount(raw, 'rendering_failed'),
+    sesSuppressed: classCount(raw, 'ses_suppressed'),
     opens: engagement(raw, 'opens'),
     clicks: engagement(raw, 'clicks'),
     unsubscribed: { ...allMarketing(raw.unsubscribed ?? total(bySource)), bySource },

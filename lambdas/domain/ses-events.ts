@@ -25,17 +25,35 @@ export interface Feedback {
 }
 
 /**
- * A "bounce" SES makes up without trying: the address is on SES's account-level suppression list. That list has no
- * scope (an address lands there for a complaint as well), so it says nothing about the address Sendwell's rule can
- * act on: no suppression is added, the auto-pause does not count it (SES does not count it against the account
- * either), and it is counted apart as `ses_suppressed`. The configuration set turns the list off (lib/email.ts), so
- * seeing one means the account-level list was applied anyway: the figure makes that visible.
+ * A bounce or complaint SES makes up without trying: the address is on SES's account-level suppression list
+ * (`bounceSubType` or `complaintSubType` `OnAccountSuppressionList`; SES accepted the mail and never attempted it).
+ * That list has no scope (an address lands there for a complaint as well), so it says nothing about the address
+ * Sendwell's rule can act on: no suppression is added, nobody is unsubscribed, the auto-pause does not count it (SES
+ * does not count it against the account either), and it is counted apart as `ses_suppressed`. The configuration set
+ * turns the list off (lib/email.ts), so seeing one means the account-level list was applied anyway: the figure makes
+ * that visible.
  *
  * @example
  * isAccountSuppressed('bounced_hard', { bounceType: 'Permanent', bounceSubType: 'OnAccountSuppressionList' }) // true
+ * isAccountSuppressed('complained', { complaintSubType: 'OnAccountSuppressionList' })                         // true
+ * isAccountSuppressed('complained', { feedbackType: 'abuse' })                                                // false
  */
 export const isAccountSuppressed = (kind: string, detail: Readonly<Record<string, unknown>>): boolean =>
-  kind === 'bounced_hard' && detail.bounceSubType === 'OnAccountSuppressionList';
+  (kind === 'bounced_hard' && detail.bounceSubType === 'OnAccountSuppressionList') ||
+  (kind === 'complained' && detail.complaintSubType === 'OnAccountSuppressionList');
+
+/**
+ * A feedback report whose ARF `Feedback-Type` is `not-spam` (RFC 5965): the mailbox provider tells us the person marked
+ * the mail as *not* spam. SES still publishes it as a `Complaint`, but it is the opposite of one: it is recorded (the
+ * message's events, the recent list) and nothing else: no suppression, no unsubscribe, no `complained` figure, and it
+ * moves no delivery status forward.
+ *
+ * @example
+ * isNotSpam('complained', { feedbackType: 'not-spam' }) // true
+ * isNotSpam('complained', { feedbackType: 'abuse' })    // false
+ */
+export const isNotSpam = (kind: string, detail: Readonly<Record<string, unknown>>): boolean =>
+  kind === 'complained' && typeof detail.feedbackType === 'string' && detail.feedbackType.toLowerCase() === 'not-spam';
 
 /**
  * Rank of a delivery state: a later event only moves a message forward, so a `Delivery` that arrives after a
@@ -51,6 +69,16 @@ export const DELIVERY_RANK: Readonly<Record<FeedbackKind, number>> = {
   bounced_hard: 5,
   complained: 6,
 };
+
+/**
+ * The rank a feedback moves its message's delivery status to: a not-spam report none (0: the mail was delivered, and
+ * the report is no state of it).
+ *
+ * @example
+ * deliveryRankOf({ kind: 'complained', detail: { feedbackType: 'abuse' } })    // 6
+ * deliveryRankOf({ kind: 'complained', detail: { feedbackType: 'not-spam' } }) // 0
+ */
+export const deliveryRankOf = (f: Pick<Feedback, 'kind' | 'detail'>): number => (isNotSpam(f.kind, f.detail) ? 0 : DELIVERY_RANK[f.kind]);
 
 /**
  * @example
@@ -83,7 +111,10 @@ export function toFeedback(event: SesEvent): Feedback {
         eventKey: `complaint:${event.complaint.feedbackId}`,
         at: event.complaint.timestamp,
         addresses: event.complaint.complainedRecipients.map((r) => r.emailAddress),
-        detail: event.complaint.complaintFeedbackType ? { feedbackType: event.complaint.complaintFeedbackType } : {},
+        detail: {
+          ...(event.complaint.complaintFeedbackType ? { feedbackType: event.complaint.complaintFeedbackType } : {}),
+          ...(event.complaint.complaintSubType ? { complaintSubType: event.complaint.complaintSubType } : {}),
+        },
       };
     case 'Reject':
       // Keys from the SES event itself, never the EventBridge envelope's id: an event SES or EventBridge delivers again

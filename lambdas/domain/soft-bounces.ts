@@ -5,6 +5,9 @@
  * the address is suppressed for `suppressDays` (suppression `soft_bounce`, scope `marketing`; service mail is still
  * attempted: the mailbox exists and may recover, and a password reset matters more than a bounce).
  *
+ * Only bounces about the mailbox count toward it ({@link isMailboxBounce}); every transient bounce is still counted as
+ * `bounced_soft`.
+ *
  * Each bounce is remembered by its event (`at|key`), so a duplicate adds nothing and the order of arrival does not
  * matter: the verdict depends only on the set of bounces.
  */
@@ -16,6 +19,24 @@ export interface SoftBouncePolicy {
   /** How long the suppression lasts (it then lapses by its `expiresAt`). */
   readonly suppressDays: number;
 }
+
+/**
+ * SES's transient subtypes that are about the mailbox (`General`, `MailboxFull`) and its `Undetermined` bounces. The
+ * others (`MessageTooLarge`, `ContentRejected`, `AttachmentRejected`) are about one message: the same mailbox takes
+ * the next mail, so they say nothing about whether it is read. A subtype SES adds later counts only once listed here.
+ */
+const MAILBOX_TRANSIENT_SUBTYPES: ReadonlySet<string> = new Set(['General', 'MailboxFull']);
+
+/**
+ * Whether a non-permanent bounce counts toward the repeated-soft-bounce rule.
+ *
+ * @example
+ * isMailboxBounce({ bounceType: 'Transient', bounceSubType: 'MailboxFull' })     // true
+ * isMailboxBounce({ bounceType: 'Undetermined', bounceSubType: 'Undetermined' }) // true
+ * isMailboxBounce({ bounceType: 'Transient', bounceSubType: 'ContentRejected' }) // false: the message, not the mailbox
+ */
+export const isMailboxBounce = (detail: { readonly bounceType?: unknown; readonly bounceSubType?: unknown }): boolean =>
+  detail.bounceType === 'Undetermined' || (detail.bounceType === 'Transient' && typeof detail.bounceSubType === 'string' && MAILBOX_TRANSIENT_SUBTYPES.has(detail.bounceSubType));
 
 /** Three transient bounces within 7 days suppress marketing for 30 days. */
 export const DEFAULT_SOFT_BOUNCE_POLICY: SoftBouncePolicy = { limit: 3, windowDays: 7, suppressDays: 30 };

@@ -19,6 +19,10 @@ export const FiguresSchema = z.object({
   rejected: ClassCountSchema,
   delayed: ClassCountSchema,
   renderingFailed: ClassCountSchema,
+  sesSuppressed: ClassCountSchema.meta({
+    description:
+      'Bounces and complaints SES made up without attempting the mail: the address is on the account-level suppression list. Not in `bouncedHard` or `complained`, no suppression added; the configuration set turns that list off, so any here means it was applied anyway.',
+  }),
   opens: z
     .object({
       total: ClassCountSchema.meta({ description: 'Every counted open (total = human + machine).' }),

@@ -37,7 +37,17 @@ export const SesEventSchema = z.discriminatedUnion('eventType', [
     .object({
       eventType: z.literal('Complaint'),
       mail: Mail,
-      complaint: z.object({ complainedRecipients: z.array(Recipient), timestamp: z.string(), feedbackId: z.string(), complaintFeedbackType: z.string().optional() }).loose(),
+      complaint: z
+        .object({
+          complainedRecipients: z.array(Recipient),
+          timestamp: z.string(),
+          feedbackId: z.string(),
+          // The report's ARF Feedback-Type (`abuse`, `not-spam`, …); absent when SES made the complaint up itself.
+          complaintFeedbackType: z.string().optional(),
+          // `OnAccountSuppressionList`: SES never attempted the mail (the address is on the account-level list).
+          complaintSubType: z.string().nullish(),
+        })
+        .loose(),
     })
     .loose(),
   z.object({ eventType: z.literal('Reject'), mail: Mail, reject: z.object({ reason: z.string() }).loose() }).loose(),

@@ -1,10 +1,11 @@
 /**
  * What SES tells us after a send keeps the lists clean: a permanent bounce suppresses all mail to the address; a
  * complaint suppresses marketing and is ledgered as an unsubscribe from all marketing (source `complaint`);
- * transient bounces are remembered per address and, after `softBounces.limit` of them within the window, suppress
- * marketing for a while (`soft_bounce`); deliveries, rejects, delays and rendering failures are recorded. Each event
- * is applied once however often it arrives, and in whatever order. Bounces and complaints also go to the
- * recent-feedback list ops read (masked).
+ * transient bounces about the mailbox are remembered per address and, after `softBounces.limit` of them within the
+ * window, suppress marketing for a while (`soft_bounce`); deliveries, rejects, delays and rendering failures are
+ * recorded. A bounce or complaint SES made up from its account-level list, and a `not-spam` report, act on nobody
+ * (domain/ses-events.ts). Each event is applied once however often it arrives, and in whatever order. Bounces and
+ * complaints also go to the recent-feedback list ops read (masked).
  *
  * The day's figures are not written here (issue 17): the messages table's stream counts each recorded event once per
  * batch (services/message-figures.ts), from the record's `deliveredAt` and from each feedback event item, which carries
@@ -12,9 +13,9 @@
  * hard bounce or complaint. Only the suppressions added are counted here (they are not in the messages table).
  */
 import { createHash } from 'node:crypto';
-import { DELIVERY_RANK, isAccountSuppressed, type Feedback } from '../domain/ses-events.ts';
+import { DELIVERY_RANK, deliveryRankOf, isAccountSuppressed, isNotSpam, type Feedback } from '../domain/ses-events.ts';
 import { addressHash, maskEmailAndDomain, normalizeEmail } from '../domain/email-address.ts';
-import { DEFAULT_SOFT_BOUNCE_POLICY, softBounceEntry, softBounceVerdict } from '../domain/soft-bounces.ts';
+import { DEFAULT_SOFT_BOUNCE_POLICY, isMailboxBounce, softBounceEntry, softBounceVerdict } from '../domain/soft-bounces.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { MessageRecord, SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
@@ -34,7 +35,8 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   if (f.kind === 'sent') return recordAccepted(deps, f);
   if (f.kind === 'delivered') return recordDelivered(deps, f);
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
-  const accountSuppressed = isAccountSuppressed(f.kind, f.detail);
+  // Neither is about the person: recorded and listed, acting on no address (domain/ses-events.ts says why).
+  const actsOnAddress = !isAccountSuppressed(f.kind, f.detail) && !isNotSpam(f.kind, f.detail);
   // Feedback for mail Sendwell did not send (or whose record expired) still cleans the lists, uncounted.
   const dims: CounterDims = record ? dimsOf(record) : {};
   // The event item carries what counting it needs (the stream counts it: services/message-figures.ts). A duplicate
@@ -49,8 +51,8 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
       const hash = addressHash(n.address, keys.addressPepper);
       const eventHash = hashOf(`${f.eventKey}#${i}`);
       if (f.kind === 'bounced_soft') {
-        await rememberSoftBounce(deps, f, hash, eventHash, dims);
-      } else if (!accountSuppressed) {
+        if (isMailboxBounce(f.detail)) await rememberSoftBounce(deps, f, hash, eventHash, dims);
+      } else if (actsOnAddress) {
         await suppress(
           deps,
           hash,
@@ -69,7 +71,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
           if (id) await setPreferences(deps, id, { unsubscribedAll: true, source: 'complaint', evidence: { at: f.at, wording: 'ses-complaint' } }, 'ses', dims);
         }
       }
-      const detail = f.detail.bounceSubType ? `${f.detail.bounceType}/${f.detail.bounceSubType}` : f.detail.feedbackType;
+      const detail = f.detail.bounceSubType ? `${f.detail.bounceType}/${f.detail.bounceSubType}` : (f.detail.complaintSubType ?? f.detail.feedbackType);
       await deps.feedback.addRecent(eventHash, {
         at: f.at,
         kind: f.kind,
@@ -106,7 +108,7 @@ async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> 
 const recordEvent = (deps: Deps, messageId: string, f: Feedback, counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>) =>
   deps.messages.recordFeedback(messageId, {
     kind: f.kind,
-    rank: DELIVERY_RANK[f.kind],
+    rank: deliveryRankOf(f),
     eventKey: f.eventKey,
     at: f.at,
     detail: { ...f.detail },
@@ -124,9 +126,12 @@ async function recordDelivered(deps: Deps, f: Feedback): Promise<FeedbackResult>
   return { outcome: done.outcome };
 }
 
-/** Adds a suppression unless one of that reason is in force, and counts it when it was added. */
+/**
+ * Adds a suppression unless one of that reason is in force, and counts it when it was added. One in force that lapses
+ * sooner is only extended (later soft bounces): the same suppression, not counted again.
+ */
 async function suppress(deps: Deps, hash: string, record: SuppressionRecord, at: string, dims: CounterDims): Promise<void> {
-  if (await deps.suppressions.putIfNew(hash, record)) {
+  if ((await deps.suppressions.putIfNew(hash, record, deps.clock())) === true) {
     await deps.messages.count(at, { suppressions_added: 1, [`suppressions_added_${record.reason}`]: 1 }, dims);
   }
 }

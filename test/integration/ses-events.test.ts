@@ -30,6 +30,13 @@ const counters = async () => {
   return new MessageStore(dynamoDb(), config().tables).dayCounters(new Date().toISOString().slice(0, 10));
 };
 
+// The suite's own topic: figures no other test file adds to, on any day.
+const topicCounters = async (day: string = new Date().toISOString().slice(0, 10)) => {
+  await settleFigures();
+  return new MessageStore(dynamoDb(), config().tables).dayCounters(day, `T#${suite.s.topic}`);
+};
+const delta = (after: Record<string, number>, before: Record<string, number>, figure: string) => (after[figure] ?? 0) - (before[figure] ?? 0);
+
 async function sentMarketing(label: string) {
   const { s, api } = suite;
   const r = await s.recipient(label);
@@ -114,6 +121,80 @@ describe('SES feedback', () => {
     expect((after.bounced_hard ?? 0) - (before.bounced_hard ?? 0)).toBe(0);
     expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([]);
     expect((await s.sendService({ recipientId: r.id })).status).toBe('sent');
+  });
+
+  it('an OnAccountSuppressionList complaint (SES never attempted the mail) is no complaint: nobody suppressed or unsubscribed, counted as ses_suppressed', async () => {
+    const { api, s } = suite;
+    const { r, values } = await sentMarketing('accountcomplaint');
+    const before = await topicCounters();
+    const metricsBefore = (await api.get(`/v1/metrics?topic=${s.topic}`)).body.totals;
+    expect(await handler(sesEvent('complaint-account-suppressed', values, { feedbackId: `account-complaint-${values.messageId}` }))).toBe('applied');
+    const after = await topicCounters();
+    expect(delta(after, before, 'ses_suppressed_marketing')).toBe(1);
+    for (const figure of ['complained', 'unsubscribed', 'unsubscribed_complaint', 'suppressions_added']) expect(delta(after, before, figure), figure).toBe(0);
+    const view = (await api.get(`/v1/recipients/${r.id}`)).body;
+    expect(view.unsubscribedAll).not.toBe(true);
+    expect(view.suppressions).toEqual([]);
+    const ledger = (await api.get(`/v1/recipients/${r.id}/ledger`)).body.entries as Array<{ source: string }>;
+    expect(ledger.filter((e) => e.source === 'complaint')).toEqual([]);
+    expect((await s.sendMarketing({ recipientId: r.id })).status).toBe('sent');
+    // GET /v1/metrics shows it apart from complaints.
+    const totals = (await api.get(`/v1/metrics?topic=${s.topic}`)).body.totals;
+    expect(totals.sesSuppressed.marketing - metricsBefore.sesSuppressed.marketing).toBe(1);
+    expect(totals.complained.total).toBe(metricsBefore.complained.total);
+  });
+
+  it('a not-spam report is recorded on the message and the recent list, and is no complaint: no suppression, no unsubscribe, no complained figure', async () => {
+    const { api, s } = suite;
+    const { r, values } = await sentMarketing('notspam');
+    await handler(fixture('delivery', values));
+    const before = await topicCounters();
+    expect(await handler(sesEvent('complaint-not-spam', values, { feedbackId: `not-spam-${values.messageId}` }))).toBe('applied');
+    expect(await handler(sesEvent('complaint-not-spam', values, { feedbackId: `not-spam-${values.messageId}`, id: 'not-spam-again' }))).toBe('duplicate');
+    const after = await topicCounters();
+    for (const figure of ['complained', 'unsubscribed', 'suppressions_added']) expect(delta(after, before, figure), figure).toBe(0);
+    const view = (await api.get(`/v1/recipients/${r.id}`)).body;
+    expect(view.unsubscribedAll).not.toBe(true);
+    expect(view.suppressions).toEqual([]);
+    expect((await s.sendMarketing({ recipientId: r.id })).status).toBe('sent');
+    const record = (await api.get(`/v1/messages/${values.messageId}`)).body;
+    expect(record.deliveryStatus).toBe('delivered');
+    expect(record.events).toMatchObject([{ type: 'complained', detail: { feedbackType: 'not-spam' } }]);
+    const recent = ((await api.get('/v1/feedback/recent?limit=200')).body.entries as Array<Record<string, string>>).filter((e) => e.messageId === values.messageId);
+    expect(recent).toMatchObject([{ kind: 'complained', detail: 'not-spam' }]);
+  });
+
+  it('transient bounces about the message (ContentRejected) are counted as bounced_soft but never suppress; mailbox ones do', async () => {
+    const { api } = suite;
+    const { r, values } = await sentMarketing('contentrejected');
+    const day = new Date().toISOString().slice(0, 10);
+    const bounce = (name: string, n: number) => sesEvent(name, values, { feedbackId: `${name}-${values.messageId}-${n}`, at: `${day}T0${n}:00:00.000Z`, id: `${name}-${n}` });
+    const before = await topicCounters();
+    for (const n of [1, 2, 3, 4]) expect(await handler(bounce('bounce-transient-content-rejected', n))).toBe('applied');
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([]);
+    expect(delta(await topicCounters(), before, 'bounced_soft_marketing')).toBe(4);
+    // The same address's mailbox bouncing three times still suppresses: the rule itself is unchanged.
+    for (const n of [5, 6, 7]) await handler(bounce('bounce-transient', n));
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toMatchObject([{ reason: 'soft_bounce', createdAt: `${day}T07:00:00.000Z` }]);
+  });
+
+  it('later soft bounces extend a soft_bounce suppression in force: the same suppression (createdAt kept), counted once', async () => {
+    const { api } = suite;
+    const { r, values } = await sentMarketing('softextend');
+    const dayOf = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+    const at = (d: number) => `${dayOf(d)}T10:00:00.000Z`;
+    const bounce = (d: number) => sesEvent('bounce-transient', values, { feedbackId: `extend-${values.messageId}${d}`, at: at(d), id: `extend${d}` });
+    const [first, second] = [await topicCounters(dayOf(-12)), await topicCounters(dayOf(-2))];
+    // Three within 7 days suppress (from the third, for 30 days); three more after those are stale move its end.
+    for (const d of [-14, -13, -12]) expect(await handler(bounce(d))).toBe('applied');
+    const added = (await api.get(`/v1/recipients/${r.id}`)).body.suppressions;
+    expect(added).toMatchObject([{ reason: 'soft_bounce', createdAt: at(-12), expiresAt: new Date(Date.parse(at(-12)) + 30 * 86_400_000).toISOString() }]);
+    for (const d of [-4, -3, -2]) expect(await handler(bounce(d))).toBe('applied');
+    expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toEqual([
+      { ...added[0], expiresAt: new Date(Date.parse(at(-2)) + 30 * 86_400_000).toISOString() },
+    ]);
+    expect(delta(await topicCounters(dayOf(-12)), first, 'suppressions_added_soft_bounce')).toBe(1);
+    expect(delta(await topicCounters(dayOf(-2)), second, 'suppressions_added_soft_bounce')).toBe(0);
   });
 
   it('a delivery is counted once however often it arrives, and moves the status forward only', async () => {

@@ -93,7 +93,8 @@ describe('before the move is done (old items may exist)', () => {
     expect(await store.putIfNew(h, record('hard_bounce'))).toBe(false);
     await putOld(h, record('soft_bounce', { expiresAt: '2030-01-01T00:00:00.000Z' }));
     expect(await store.putIfNew(h, record('soft_bounce', { expiresAt: '2029-01-01T00:00:00.000Z' }))).toBe(false);
-    expect(await store.putIfNew(h, record('soft_bounce', { expiresAt: '2031-01-01T00:00:00.000Z' }))).toBe(true);
+    // In force and lapsing sooner: extended (the same suppression, not a new one).
+    expect(await store.putIfNew(h, record('soft_bounce', { expiresAt: '2031-01-01T00:00:00.000Z' }))).toBe('extended');
     expect((await store.list(h)).find((r) => r.reason === 'soft_bounce')?.expiresAt).toBe('2031-01-01T00:00:00.000Z');
   });
 

@@ -637,7 +637,8 @@ export class MessageStore {
       duplicate = true;
     }
     // Also for a duplicate: the delivery before may have died between its event item and this (forward-only by rank,
-    // so applying it again changes nothing).
+    // so applying it again changes nothing). Rank 0 (a not-spam report) is no state of the message.
+    if (f.rank <= 0) return { duplicate };
     try {
       await this.#db.send(
         new UpdateCommand({

@@ -114,34 +114,45 @@ export class SuppressionStore {
   }
 
   /**
-   * Adds the record of `record.reason` unless one is in force already: only an absent record, or one that lapses
-   * before this one would, is replaced. True when this call added it, so a repeated event adds (and counts) once.
-   * Until the move is done, a record of the old layout counts as in force the same way (checked in one transaction).
+   * Adds the record of `record.reason` unless one is in force already (at `now`): true when this call added it, so a
+   * repeated event adds (and counts) once. A record in force that lapses before this one would is extended instead:
+   * it takes this one's expiry, scope, source and note but keeps its `createdAt` (when the suppression began), and the
+   * answer is `'extended'`, which is no new suppression. A lapsed record is replaced like an absent one. False when
+   * nothing changed. Until the move is done, a record of the old layout counts the same way (the address's item's
+   * record winning, as in {@link list}).
+   *
+   * Read, decided, then written on the condition that what was read is unchanged (retried if it changed meanwhile), so
+   * two events racing for one address cannot both add, nor an extension undo a lift made since.
    */
-  async putIfNew(addressHash: string, record: SuppressionRecord): Promise<boolean> {
-    const permanent = record.expiresAt === undefined;
-    const values = permanent ? {} : { ':expires': record.expiresAt };
-    const update = this.#setReason(addressHash, record, {
-      expression: permanent ? 'attribute_not_exists(#r) OR attribute_exists(#r.expiresAt)' : 'attribute_not_exists(#r) OR #r.expiresAt < :expires',
-      values,
-    });
-    try {
-      if (await this.#isMigrated()) {
-        await this.#db.send(new UpdateCommand(update));
-      } else {
-        const legacy = {
-          TableName: this.#table,
-          Key: legacyKey(addressHash, record.reason),
-          ConditionExpression: permanent ? 'attribute_not_exists(pk) OR attribute_exists(expiresAt)' : 'attribute_not_exists(pk) OR expiresAt < :expires',
-          ...(permanent ? {} : { ExpressionAttributeValues: values }),
-        };
-        await this.#db.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { ConditionCheck: legacy }] }));
+  async putIfNew(addressHash: string, record: SuppressionRecord, now: Date = new Date()): Promise<boolean | 'extended'> {
+    for (let attempt = 0; attempt < PUT_ATTEMPTS; attempt++) {
+      const migrated = await this.#isMigrated();
+      const [item, legacy] = await Promise.all([
+        this.#db.send(new GetCommand({ TableName: this.#table, Key: addressKey(addressHash), ConsistentRead: true })).then((o) => o.Item),
+        migrated ? undefined : this.#db.send(new GetCommand({ TableName: this.#table, Key: legacyKey(addressHash, record.reason), ConsistentRead: true })).then((o) => o.Item),
+      ]);
+      const onItem = item?.[record.reason] as Record<string, unknown> | undefined;
+      const found = onItem ?? legacy;
+      const current = found ? project<SuppressionRecord>(found, SUPPRESSION_FIELDS) : undefined;
+      const change = changeOf(current, record, now);
+      if (change === 'none') return false;
+      const written = change === 'extended' && current ? { ...record, createdAt: current.createdAt } : record;
+      const update = this.#setReason(addressHash, written, unchanged('#r.', onItem));
+      try {
+        if (migrated) {
+          await this.#db.send(new UpdateCommand(update));
+        } else {
+          const same = unchanged('', legacy);
+          const check = { TableName: this.#table, Key: legacyKey(addressHash, record.reason), ConditionExpression: same.expression, ...(same.values ? { ExpressionAttributeValues: same.values } : {}) };
+          await this.#db.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { ConditionCheck: check }] }));
+        }
+        return change === 'added' ? true : 'extended';
+      } catch (e) {
+        if (!(isConditionFailure(e) || cancellationReasons(e)?.includes('ConditionalCheckFailed'))) throw e;
       }
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e) || cancellationReasons(e)?.includes('ConditionalCheckFailed')) return false;
-      throw e;
     }
+    // Changed under us every time: failing lets the event be retried rather than its suppression be lost.
+    throw new Error(`suppression ${record.reason} kept changing while it was being added`);
   }
 
   /**
@@ -328,6 +339,34 @@ export class SuppressionStore {
       if (!isConditionFailure(e)) throw e;
     }
   }
+}
+
+/** How often {@link SuppressionStore.putIfNew} reads and writes again when the record changed between the two. */
+const PUT_ATTEMPTS = 5;
+
+/**
+ * What putting `next` does to the record in force: add it (none, or lapsed: `expiresAt` provably past, as the send
+ * rule reads it in domain/decide.ts), extend the one in force (it lapses, `next` lapses later or never), or nothing.
+ */
+function changeOf(current: SuppressionRecord | undefined, next: SuppressionRecord, now: Date): 'added' | 'extended' | 'none' {
+  if (!current || (current.expiresAt !== undefined && Date.parse(current.expiresAt) <= now.getTime())) return 'added';
+  if (current.expiresAt === undefined) return 'none';
+  if (next.expiresAt === undefined) return 'extended';
+  return Date.parse(next.expiresAt) > Date.parse(current.expiresAt) ? 'extended' : 'none';
+}
+
+/**
+ * A condition that the record read (`at` prefixes its attributes: `#r.` on the address's item, nothing on an item of
+ * the old layout) is still as it was: absent, or with the same `createdAt` and `expiresAt`, the only two a write
+ * changes together (an extension keeps `createdAt` and moves `expiresAt`; a lift or a new record changes either).
+ */
+function unchanged(at: '#r.' | '', read: Record<string, unknown> | undefined): { expression: string; values?: Record<string, unknown> } {
+  if (!read) return { expression: `attribute_not_exists(${at === '' ? 'pk' : '#r'})` };
+  const expires = read.expiresAt === undefined ? `attribute_not_exists(${at}expiresAt)` : `${at}expiresAt = :readExpires`;
+  return {
+    expression: `${at}createdAt = :readCreated AND ${expires}`,
+    values: { ':readCreated': read.createdAt, ...(read.expiresAt === undefined ? {} : { ':readExpires': read.expiresAt }) },
+  };
 }
 
 /** Reasons in the order the API has always listed them: by name (the old layout's sort key). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_SOFT_BOUNCE_POLICY, softBounceEntry, softBounceVerdict } from '../../../lambdas/domain/soft-bounces.ts';
+import { DEFAULT_SOFT_BOUNCE_POLICY, isMailboxBounce, softBounceEntry, softBounceVerdict } from '../../../lambdas/domain/soft-bounces.ts';
 
 const at = (day: number, hour = 10) => new Date(Date.UTC(2026, 10, day, hour)).toISOString();
 const e = (day: number, key: string) => softBounceEntry(at(day), key);
@@ -39,5 +39,21 @@ describe('softBounceVerdict', () => {
   it('is nothing for no bounces, and ignores unreadable entries', () => {
     expect(softBounceVerdict([], DEFAULT_SOFT_BOUNCE_POLICY)).toEqual({ inWindow: 0, suppress: false, stale: [] });
     expect(softBounceVerdict(['garbage', 'x|y'], DEFAULT_SOFT_BOUNCE_POLICY)).toEqual({ inWindow: 0, suppress: false, stale: [] });
+  });
+});
+
+describe('isMailboxBounce: which transient bounces feed the repeated-bounce rule', () => {
+  it.each([
+    ['Transient', 'General', true],
+    ['Transient', 'MailboxFull', true],
+    ['Undetermined', 'Undetermined', true],
+    // About one message, not the mailbox: still counted as bounced_soft, never toward a suppression.
+    ['Transient', 'MessageTooLarge', false],
+    ['Transient', 'ContentRejected', false],
+    ['Transient', 'AttachmentRejected', false],
+    ['Transient', 'SomethingSesAddsLater', false],
+    ['Permanent', 'General', false],
+  ])('%s/%s → %s', (bounceType, bounceSubType, expected) => {
+    expect(isMailboxBounce({ bounceType, bounceSubType })).toBe(expected);
   });
 });
