@@ -65,7 +65,7 @@ export class OperationsDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Sending and delivery (per hour)',
         width: 12,
-        left: [sent, m('delivered', 'Delivered'), m('bounced_hard', 'Hard bounces'), m('bounced_soft', 'Soft bounces'), m('complained', 'Complaints'), m('rejected', 'Rejected'),
+        left: [sent, m('delivered', 'Delivered'), m('bounced_hard', 'Hard bounces'), m('bounced_soft', 'Soft bounces'), m('complained', 'Complaints'), m('rejected', 'Rejected'), m('ses_suppressed', "Dropped by SES's account list"),
           sum('held_service', 'held_marketing', 'Held back'), sum('failed_service', 'failed_marketing', 'Failed (SES refused)')],
       }),
       new cloudwatch.GraphWidget({

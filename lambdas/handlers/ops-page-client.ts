@@ -138,6 +138,7 @@ export const OPS_SCRIPT = String.raw`
     ['bouncedSoft', 'Soft bounces', function (f) { return f.bouncedSoft; }],
     ['complained', 'Complaints', function (f) { return f.complained; }],
     ['rejected', 'Rejected', function (f) { return f.rejected; }],
+    ['sesSuppressed', 'Dropped by SES\u2019s account list', function (f) { return f.sesSuppressed || { total: 0, service: 0, marketing: 0 }; }],
     ['held', 'Held back', function (f) { return f.held; }],
     ['failed', 'Failed (SES refused)', function (f) { return f.failed; }],
     ['deferred', 'Deferred (quiet hours, local time)', function (f) { return f.deferred || { total: 0, service: 0, marketing: 0 }; }],

@@ -25,6 +25,8 @@ interface FiguresT {
   bouncedHard: ClassCount;
   bouncedSoft: ClassCount;
   complained: ClassCount;
+  /** SES's own account-level list (docs/operations.md): should stay 0, the configuration set turns that list off. */
+  sesSuppressed?: ClassCount;
   opens: Engagement;
   clicks: Engagement;
   unsubscribed: ClassCount & { bySource: Record<string, number> };
@@ -73,6 +75,7 @@ const ROWS: [string, string, (f: FiguresT) => ClassCount][] = [
   ['bouncedHard', 'Hard bounces', (f) => f.bouncedHard],
   ['bouncedSoft', 'Soft bounces', (f) => f.bouncedSoft],
   ['complained', 'Complaints', (f) => f.complained],
+  ['sesSuppressed', 'Dropped by SES’s account list', (f) => f.sesSuppressed ?? { total: 0, service: 0, marketing: 0 }],
   ['opensUniqueHuman', 'Opened by a person (unique)', (f) => f.opens.uniqueHuman],
   ['opensHuman', 'Opens by people', (f) => f.opens.human],
   ['opensMachine', 'Opens by machines', (f) => f.opens.machine],
