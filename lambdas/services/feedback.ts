@@ -18,6 +18,7 @@ import { addressHash, maskEmailAndDomain, normalizeEmail } from '../domain/email
 import { DEFAULT_SOFT_BOUNCE_POLICY, isMailboxBounce, softBounceEntry, softBounceVerdict } from '../domain/soft-bounces.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
 import type { MessageRecord, SuppressionRecord } from '../schemas/model.ts';
+import type { StoredMessageRecord } from '../adapters/dynamo/message-store.ts';
 import { dimsOf, type Deps } from './deps.ts';
 import { retentionExpiry } from './send.ts';
 import { setPreferences } from './recipients.ts';
@@ -42,7 +43,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   // The event item carries what counting it needs (the stream counts it: services/message-figures.ts). A duplicate
   // still cleans the lists below: the delivery before may have died after its event item, and each step is
   // idempotent (a suppression put if new and counted only then, an unsubscribe only if not yet, recent by event).
-  const duplicate = record ? (await recordEvent(deps, record.messageId, f, record)).duplicate : false;
+  const duplicate = record ? (await recordEvent(deps, record, f, record)).duplicate : false;
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
     const keys = await deps.keys();
     for (const [i, raw] of f.addresses.entries()) {
@@ -97,22 +98,23 @@ async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> 
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
   if (!record) return { outcome: 'unknown_message' };
   if (record.status !== 'sending' || record.deliveryStatus) return { outcome: 'ignored' };
-  const { duplicate } = await recordEvent(deps, record.messageId, f);
+  const { duplicate } = await recordEvent(deps, record, f);
   return { outcome: duplicate ? 'duplicate' : 'applied' };
 }
 
 /**
- * The SES event on its message: the record's delivery status moved forward, the event kept as long as the record.
- * With `counted`, the item carries the message's class and series, so the messages stream counts it (a `Send` has none).
+ * The SES event on its message: the record's delivery status moved forward, the event kept as long as the record and
+ * never longer (it would outlive what export and erasure find it by). With `counted`, the item carries the message's
+ * class and series, so the messages stream counts it (a `Send` has none).
  */
-const recordEvent = (deps: Deps, messageId: string, f: Feedback, counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>) =>
-  deps.messages.recordFeedback(messageId, {
+const recordEvent = (deps: Deps, record: StoredMessageRecord, f: Feedback, counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>) =>
+  deps.messages.recordFeedback(record.messageId, {
     kind: f.kind,
     rank: deliveryRankOf(f),
     eventKey: f.eventKey,
     at: f.at,
     detail: { ...f.detail },
-    expiresAt: retentionExpiry(deps, new Date(f.at)),
+    expiresAt: Math.min(retentionExpiry(deps, new Date(f.at)), record.expiresAt ?? Number.POSITIVE_INFINITY),
     ...(counted ? { counted: { class: counted.class, ...(counted.topic ? { topic: counted.topic } : {}), ...(counted.campaignId ? { campaignId: counted.campaignId } : {}), ...(counted.variant ? { variant: counted.variant } : {}) } } : {}),
   });
 

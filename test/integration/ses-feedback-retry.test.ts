@@ -4,7 +4,9 @@
  * GET /v1/messages/{id} read). Its own file: it hooks the shared DynamoDB client.
  */
 import { describe, expect, it } from 'vitest';
-import { dynamoClient } from '../../lambdas/adapters/clients.ts';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, dynamoClient } from '../../lambdas/adapters/clients.ts';
+import { config } from '../../lambdas/adapters/config.ts';
 import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.ts';
 import { asFunction } from '../../local/table-access-guard.ts';
 import { sesEvent } from '../support/ses-events.ts';
@@ -43,5 +45,21 @@ describe('SES feedback redelivered', () => {
     // EventBridge delivers it again.
     expect(await handler(event)).toBe('duplicate');
     expect((await api.get(`/v1/messages/${sent.messageId}`)).body).toMatchObject({ deliveryStatus: 'bounced_hard' });
+  });
+
+  it('a feedback event item expires with its message record at the latest (a stage keeping records a short time)', async () => {
+    const { s, api } = suite;
+    const r = await s.recipient('expiry-bounce');
+    const sent = await s.sendMarketing({ recipientId: r.id });
+    const sesId = (await api.get(`/v1/messages/${sent.messageId}`)).body.sesMessageId as string;
+    const recordExpires = Math.floor(Date.now() / 1000) + 30 * 86_400;
+    const { tables } = config();
+    await documentClient().send(new UpdateCommand({ TableName: tables.messages, Key: { pk: `M#${sent.messageId}`, sk: 'MSG' }, UpdateExpression: 'SET expiresAt = :e', ExpressionAttributeValues: { ':e': recordExpires } }));
+    expect(await handler(sesEvent('bounce-permanent', { messageId: sent.messageId, sesId, address: r.email }))).toBe('applied');
+    const items = await documentClient().send(
+      new QueryCommand({ TableName: tables.messages, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': `M#${sent.messageId}`, ':e': 'E#' } }),
+    );
+    expect(items.Items?.length).toBeGreaterThan(0);
+    for (const e of items.Items ?? []) expect(e.expiresAt).toBe(recordExpires);
   });
 });
