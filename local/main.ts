@@ -171,7 +171,8 @@ async function main() {
       handler: relayHandler,
       filters: LEDGER_STREAM.filters,
       checkpointFile: resolve(dataDir, 'relay-checkpoint.json'),
-      onError: (e) => localLog.error('partner relay poll failed', { error: (e as Error).message }),
+      // Ctrl-C reaches DynamoDB Local (same process group) as it reaches this process: a poll failing then is the stop.
+      onError: (e) => void (stopping || localLog.error('partner relay poll failed', { error: (e as Error).message })),
     });
     stops.push(poller.stop);
     // The day counters: the messages table's stream through the same handler AWS invokes, counted once per batch.
@@ -181,7 +182,7 @@ async function main() {
       handler: asFunction('countMessageFigures', (await import('../lambdas/handlers/count-message-figures.ts')).handler),
       filters: FIGURES_STREAM.filters,
       checkpointFile: resolve(dataDir, 'figures-checkpoint.json'),
-      onError: (e) => localLog.error('figures poll failed', { error: (e as Error).message }),
+      onError: (e) => void (stopping || localLog.error('figures poll failed', { error: (e as Error).message })),
     });
     stops.push(figuresPoller.stop);
     const replay = setInterval(() => void replayHandler().catch((e: unknown) => localLog.error('partner replay failed', { error: (e as Error).message })), 60_000);
@@ -214,7 +215,7 @@ async function main() {
       table: 'sendwell-local-queues',
       // The fault suite shortens it: after a kill, what the dead process had received waits this long to come again.
       ...(process.env.SENDWELL_QUEUE_VISIBILITY_SECONDS ? { visibilitySeconds: numberFromEnv('SENDWELL_QUEUE_VISIBILITY_SECONDS', 0, 5, 43_200, 'seconds') } : {}),
-      onError: (e) => localLog.error('campaign engine', { error: (e as Error).message }),
+      onError: (e) => void (stopping || localLog.error('campaign engine', { error: (e as Error).message })),
     });
     stops.push(engine.stop);
 
@@ -223,7 +224,7 @@ async function main() {
       dynamodbEndpoint: dynamo.endpoint,
       table: 'sendwell-local-queues',
       ...(process.env.SENDWELL_QUEUE_VISIBILITY_SECONDS ? { visibilitySeconds: numberFromEnv('SENDWELL_QUEUE_VISIBILITY_SECONDS', 0, 5, 43_200, 'seconds') } : {}),
-      onError: (e) => localLog.error('import engine', { error: (e as Error).message }),
+      onError: (e) => void (stopping || localLog.error('import engine', { error: (e as Error).message })),
     });
     stops.push(imports.stop);
     importQueue = imports.queue;
