@@ -1,6 +1,7 @@
 /**
- * Where a row of an import file was: the CLI and the console send a file in chunks, and the API reports lines of the
- * chunk it was given. One mapping back to the file's own lines, shared by both (pure: no Node, no DOM).
+ * Lines of an import file. Where a row was: the CLI and the console send a file in chunks, and the API reports lines
+ * of the chunk it was given; one mapping back to the file's own lines, shared by both. And how much of a report one
+ * chunk keeps. Pure: no Node, no DOM.
  */
 
 /** A chunk's rows: `lines[i]` is the original line of its i-th row, `starts[i]` the chunk-body line it starts on. */
@@ -24,4 +25,56 @@ export function originalLine(chunk: ChunkLines, format: 'csv' | 'jsonl', reporte
   });
   const line = k >= 0 ? chunk.lines[k] : undefined;
   return line === undefined ? reported : line + (reported - chunk.starts[k]!);
+}
+
+/** One entry of an import job's report (the shape the store keeps and `GET /v1/imports/{id}/report` pages through). */
+export interface ReportEntry {
+  readonly line: number;
+  readonly kind: 'rejected' | 'warning';
+  readonly reason: string;
+}
+
+/** Bytes an entry takes in the stored report, over-estimated (its JSON; DynamoDB's own encoding is smaller). */
+const utf8 = new TextEncoder();
+export const entryBytes = (e: ReportEntry) => utf8.encode(JSON.stringify(e)).length + 8;
+
+/** Room kept for the entry that says what was left out. */
+const SUMMARY_BYTES = 400;
+
+/**
+ * The entries of one import step that fit in `budget` bytes: rejections before warnings (a rejected row is what
+ * someone must act on), each kind in line order; what does not fit is counted in one last entry, so a chunk's report
+ * never grows past what its DynamoDB item can hold (400 KB) and nothing is dropped without saying so.
+ *
+ * @example
+ * capReport([{ line: 2, kind: 'warning', reason: 'x'.repeat(300) }, { line: 3, kind: 'rejected', reason: 'email: not valid' }], 500)
+ * // [{ line: 3, kind: 'rejected', … }, { line: 2, kind: 'warning', reason: '…and 1 more entry (1 warning, lines 2–2) not kept: …' }]
+ */
+export function capReport(entries: readonly ReportEntry[], budget: number): ReportEntry[] {
+  const total = entries.reduce((n, e) => n + entryBytes(e), 0);
+  if (total <= budget) return [...entries];
+  const ordered = [...entries].sort((a, b) => (a.kind === b.kind ? a.line - b.line : a.kind === 'rejected' ? -1 : 1));
+  const kept: ReportEntry[] = [];
+  let used = SUMMARY_BYTES;
+  let k = 0;
+  for (; k < ordered.length; k++) {
+    const size = entryBytes(ordered[k]!);
+    if (used + size > budget) break;
+    kept.push(ordered[k]!);
+    used += size;
+  }
+  const left = ordered.slice(k);
+  if (left.length === 0) return kept;
+  const rejected = left.filter((e) => e.kind === 'rejected').length;
+  const lines = left.map((e) => e.line);
+  const from = Math.min(...lines);
+  const to = Math.max(...lines);
+  const parts = [rejected ? `${rejected} rejected row${rejected === 1 ? '' : 's'}` : '', left.length - rejected ? `${left.length - rejected} warning${left.length - rejected === 1 ? '' : 's'}` : ''].filter(Boolean);
+  kept.push({
+    line: from,
+    // A warning even when rejections were left out: the entry is about the report, not a row of its own.
+    kind: 'warning',
+    reason: `…and ${left.length} more entr${left.length === 1 ? 'y' : 'ies'} (${parts.join(', ')}, lines ${from}–${to}) not kept: a chunk's report holds at most ${Math.floor(budget / 1000)} KB; the job's counts include them`,
+  });
+  return kept;
 }

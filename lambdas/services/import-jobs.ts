@@ -22,6 +22,7 @@ import { SendwellError } from '../domain/errors.ts';
 import type { ImportReportEntry, ImportStore, StoredImportJob, UploadProgress } from '../adapters/dynamo/import-store.ts';
 import type { ImportUploads, PresignedUpload } from '../adapters/import-uploads.ts';
 import { logger } from '../adapters/logger.ts';
+import { capReport } from '../domain/import-lines.ts';
 import { charsetOf, decodeText, detectEncoding, type TextEncoding } from '../domain/text-file.ts';
 import type { ImportJob, ImportUploadRequest } from '../schemas/imports.ts';
 import type { Actor, Deps } from './deps.ts';
@@ -31,6 +32,13 @@ import { importParsedRows, parseImportFile, type ImportFormat, type Parsed } fro
 export const CHUNK_ROWS = 250;
 /** Bytes of a chunk's rows, at most: the chunk item (rows + report) stays well under DynamoDB's 400 KB. */
 export const CHUNK_BYTES = 150_000;
+/**
+ * Bytes of report a chunk keeps, at most (`capReport`; what is left out is counted in one entry): with its rows
+ * (`CHUNK_BYTES`) well under the item's 400 KB. 250 rows rejected with a reason of `MAX_REASON` each take ~95 KB.
+ */
+export const REPORT_BYTES = 200_000;
+/** Of that, what the warnings about a file as a whole (its header's columns) may take on the first chunk. */
+const FILE_REPORT_BYTES = 50_000;
 /** Rows per recorded step within a chunk: the most a crash can make the job re-read (a whole chunk: fewer records). */
 export const STEP_ROWS = 250;
 /** Rows a job takes (the file itself is limited by the request: 10 MB through API Gateway). */
@@ -101,7 +109,7 @@ export async function createImportJob(deps: ImportJobDeps, text: string, format:
     throw new SendwellError('payload_too_large', `At most ${MAX_JOB_ROWS} rows per import job; split the file.`, [{ path: 'body', message: `${file.rows.length} rows` }]);
   }
   const chunks = chunkRows(file.rows);
-  const fileReport: ImportReportEntry[] = file.warnings.map((w) => ({ line: w.line, kind: 'warning', reason: clip(w.message) }));
+  const fileReport = capReport(file.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })), FILE_REPORT_BYTES);
   const id = newJobId();
   const at = deps.base.clock().toISOString();
   const job: StoredImportJob = {
@@ -115,7 +123,7 @@ export async function createImportJob(deps: ImportJobDeps, text: string, format:
     updated: 0,
     unchanged: 0,
     rejected: 0,
-    warned: fileReport.length,
+    warned: file.warnings.length,
     // An empty file is one empty chunk, done at once.
     chunks: Math.max(1, chunks.length),
     chunksDone: chunks.length === 0 ? 1 : 0,
@@ -138,6 +146,7 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
   let chunk = await deps.store.chunk(message.jobId, message.chunk);
   if (!job || !chunk) return { settled: 0, finished: true };
   if (job.status === 'queued') await deps.store.markStarted(job.id, deps.base.clock().toISOString());
+  // A done chunk has no rows left (the last step removed them); the loop below then does nothing.
   const rows = JSON.parse(chunk.rows) as Parsed[];
   let settled = 0;
   while (!chunk.done && chunk.offset < chunk.count) {
@@ -148,13 +157,32 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
     // While every settled row of the job was new (a list imported the first time), claims are tried before any read.
     const likelyNew = job.updated + job.unchanged === 0;
     const report = await importParsedRows(deps.base, step, job.createdBy, [], job.id, likelyNew);
-    const entries: ImportReportEntry[] = [
-      ...report.rejected.map((r) => ({ line: r.line, kind: 'rejected' as const, reason: clip(r.reason) })),
-      ...report.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })),
-    ];
+    // Never more than the chunk's item can take: a step whose report did not fit would fail the same way forever.
+    const entries = capReport(
+      [
+        ...report.rejected.map((r) => ({ line: r.line, kind: 'rejected' as const, reason: clip(r.reason) })),
+        ...report.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })),
+      ],
+      Math.max(0, REPORT_BYTES - chunk.reportBytes),
+    );
     const last: boolean = from + step.length >= chunk.count;
-    const counts = { created: report.created, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length };
-    const recorded = await deps.store.recordStep(job.id, message.chunk, from, step.length, last, counts, entries);
+    const counts = { created: report.created, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length, warned: report.warnings.length };
+    let recorded: boolean;
+    try {
+      recorded = await deps.store.recordStep(job.id, message.chunk, from, step.length, last, counts, entries);
+    } catch (e) {
+      if (!refused(e)) throw e;
+      // DynamoDB refuses the write as it is (an item too large, say): done again it would be refused again, and the
+      // job would stall while claiming to run. The rows are applied and counted; one entry says their report is lost.
+      logger.error('import: step report refused by DynamoDB; recorded without it', { jobId: job.id, chunk: message.chunk, from, error: e as Error });
+      const lines = step.map((r) => r.line);
+      const lost: ImportReportEntry = {
+        line: lines[0] ?? 1,
+        kind: 'warning',
+        reason: `the report of lines ${lines[0]}–${lines.at(-1)} (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}) could not be stored; the job's counts include them`,
+      };
+      recorded = await deps.store.recordStep(job.id, message.chunk, from, step.length, last, { ...counts, warned: counts.warned + 1 }, [lost]);
+    }
     if (recorded) {
       settled += step.length;
       chunk = { ...chunk, offset: from + step.length, done: last };
@@ -165,6 +193,15 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
   }
   await deps.store.completeIfDone(job.id, deps.base.clock().toISOString());
   return { settled, finished: true };
+}
+
+/** DynamoDB refused the request itself (not a condition, not a throttle): the same request can never succeed. */
+function refused(e: unknown): boolean {
+  const name = (e as Error)?.name;
+  if (name === 'ValidationException') return true;
+  if (name !== 'TransactionCanceledException') return false;
+  const codes = ((e as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
+  return codes.includes('ValidationError');
 }
 
 /** The job as `GET /v1/imports/{id}` shows it, with its rate and ETA. */
@@ -330,8 +367,9 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
     const chunks: Array<{ rows: string; count: number; report: ImportReportEntry[] }> = chunkRows(rows).map((c) => ({ ...c, report: [] }));
     // The piece's own report entries (file warnings, a stop) ride on its first chunk, or on an empty one.
     if (entries.length) {
-      if (chunks[0]) chunks[0].report = entries;
-      else chunks.push({ rows: '[]', count: 0, report: entries });
+      const kept = capReport(entries, FILE_REPORT_BYTES);
+      if (chunks[0]) chunks[0].report = kept;
+      else chunks.push({ rows: '[]', count: 0, report: kept });
     }
     await deps.store.putChunksOnce(jobId, job.chunks, chunks, job.createdAt);
     const queued = chunks.map((c, k) => ({ c, k })).filter(({ c }) => c.count > 0);

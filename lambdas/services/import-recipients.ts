@@ -34,7 +34,7 @@ const ImportConsentSchema = z.object({
 });
 
 export const ImportRowSchema = z.object({
-  email: z.string().min(1, 'email is required').max(320),
+  email: z.string({ error: (issue) => (issue.input === undefined ? 'email is required' : undefined) }).min(1, 'email is required').max(320),
   externalId: z.string().max(128).optional(),
   country: CountrySchema.optional(),
   locale: LocaleSchema.optional(),
@@ -92,6 +92,9 @@ function parseJsonLines(body: string): ParsedFile {
   return { rows, warnings: [] };
 }
 
+/** What AttributesSchema allows in one row, and PATCH /v1/recipients/{id} in a recipient (services/recipients.ts). */
+const MAX_ATTRIBUTES = 50;
+
 const CSV_FIELDS: Record<string, keyof ImportRow> = {
   email: 'email',
   external_id: 'externalId',
@@ -101,6 +104,8 @@ const CSV_FIELDS: Record<string, keyof ImportRow> = {
   time_zone: 'timeZone',
   timezone: 'timeZone',
 };
+/** The field a CSV column (or a JSON-lines key) spelled `name` is, in any case; own keys only (`constructor` is none). */
+const csvField = (name: string): keyof ImportRow | undefined => (Object.hasOwn(CSV_FIELDS, name.toLowerCase()) ? CSV_FIELDS[name.toLowerCase()] : undefined);
 const EVIDENCE_COLUMNS = new Set(['at', 'confirmed_at', 'source', 'wording']);
 const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
@@ -120,7 +125,7 @@ function classifyColumns(header: readonly string[], warnings: Array<{ line: numb
       return { kind: 'ignored' };
     }
     seen.add(lower);
-    const field = CSV_FIELDS[lower];
+    const field = csvField(lower);
     if (field) return { kind: 'field', field };
     if (lower.startsWith('topic:')) return { kind: 'topic', topic: name.slice(6) };
     if (lower.startsWith('consent_')) {
@@ -155,6 +160,8 @@ function parseCsvRows(body: string): ParsedFile {
   const columns = classifyColumns(first.cells, warnings);
   const rows = records.slice(1).map((rec): Parsed => {
     if ('error' in rec) return { line: rec.line, error: `CSV: ${rec.error}` };
+    // A row of delimiters only (`,,,`, as spreadsheets write below the data) is a blank line: skipped, not rejected.
+    if (rec.cells.every((c) => c.trim() === '')) return { line: rec.line };
     const row: Record<string, unknown> = {};
     const attributes: Record<string, string> = {};
     const consents: Record<string, Record<string, string>> = {};
@@ -180,12 +187,60 @@ function parseCsvRows(body: string): ParsedFile {
     if (Object.keys(consents).length) row.consents = consents;
     return { line: rec.line, row };
   });
-  return { rows, warnings };
+  return { rows: rows.filter((r) => r.row !== undefined || r.error !== undefined), warnings };
 }
 
 /** Reads an import file (already decoded to text) into rows with their lines. */
 export function parseImportFile(text: string, format: ImportFormat): ParsedFile {
   return format === 'csv' ? parseCsvRows(text) : parseJsonLines(text);
+}
+
+const ROW_FIELDS = new Set<string>(Object.keys(ImportRowSchema.shape));
+const CONSENT_FIELDS = new Set<string>(Object.keys(ImportConsentSchema.shape));
+/** Of a consent's `evidence` (as `PUT /v1/recipients/{id}/consents/{topic}` takes it), what an import keeps. */
+const EVIDENCE_FIELDS = new Set(['at', 'confirmedAt', 'wording']);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A row as the schema reads it, and the keys it leaves out. The CSV's spellings of fields (`external_id`,
+ * `timezone`, `Email`) are aliases; a consent's `evidence: {at, wording}` (the shape the consents endpoint takes) is
+ * read as its evidence, not as none. Any other key is named, never dropped silently as zod would.
+ */
+function readRow(raw: unknown): { row: unknown; ignored: string[] } {
+  if (!isObject(raw)) return { row: raw, ignored: [] };
+  const row: Record<string, unknown> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const field = ROW_FIELDS.has(key) ? key : csvField(key);
+    if (!field) ignored.push(key);
+    // Two spellings of one field: the canonical one wins, whichever comes first.
+    else if (Object.hasOwn(row, field) || (field !== key && Object.hasOwn(raw, field))) ignored.push(`${key} (${field} given too)`);
+    else row[field] = value;
+  }
+  if (isObject(row.consents)) {
+    row.consents = Object.fromEntries(Object.entries(row.consents).map(([topic, c]) => [topic, readConsent(c, `consents.${topic}`, ignored)]));
+  }
+  return { row, ignored };
+}
+
+function readConsent(c: unknown, path: string, ignored: string[]): unknown {
+  if (!isObject(c)) return c;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(c)) {
+    if (CONSENT_FIELDS.has(key)) out[key] = value;
+    else if (key !== 'evidence') ignored.push(`${path}.${key}`);
+  }
+  if (c.evidence === undefined) return out;
+  if (!isObject(c.evidence)) {
+    ignored.push(`${path}.evidence (not an object)`);
+    return out;
+  }
+  for (const [key, value] of Object.entries(c.evidence)) {
+    if (!EVIDENCE_FIELDS.has(key)) ignored.push(`${path}.evidence.${key}`);
+    else if (Object.hasOwn(out, key)) ignored.push(`${path}.evidence.${key} (${path}.${key} given too)`);
+    else out[key] = value;
+  }
+  return out;
 }
 
 const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
@@ -246,7 +301,8 @@ export async function importParsedRows(
       report.rejected.push({ line: p.line, reason: p.error });
       continue;
     }
-    const result = ImportRowSchema.safeParse(p.row);
+    const read = readRow(p.row);
+    const result = ImportRowSchema.safeParse(read.row);
     if (!result.success) {
       report.rejected.push({ line: p.line, reason: describe(result.error) });
       continue;
@@ -265,17 +321,20 @@ export async function importParsedRows(
     }
     const seen = byAddress.get(address);
     if (seen) {
-      seen.lines.push(p.line);
       const r = result.data;
-      seen.row = {
-        ...seen.row,
-        ...r,
-        attributes: { ...seen.row.attributes, ...r.attributes },
-        consents: { ...seen.row.consents, ...r.consents },
-      };
+      const attributes = { ...seen.row.attributes, ...r.attributes };
+      if (Object.keys(attributes).length > MAX_ATTRIBUTES) {
+        report.rejected.push({ line: p.line, reason: `attributes: at most ${MAX_ATTRIBUTES} attributes, ${Object.keys(attributes).length} with line ${seen.line} (the same address)` });
+        continue;
+      }
+      seen.lines.push(p.line);
+      seen.row = { ...seen.row, ...r, attributes, consents: { ...seen.row.consents, ...r.consents } };
       report.warnings.push({ line: p.line, message: `same address as line ${seen.line}: merged into one recipient` });
     } else {
       byAddress.set(address, { line: p.line, lines: [p.line], row: result.data });
+    }
+    if (read.ignored.length) {
+      report.warnings.push({ line: p.line, message: `ignored, not fields of an import row: ${read.ignored.join(', ')} (your own fields go in attributes)` });
     }
   }
 
@@ -314,7 +373,7 @@ export async function importParsedRows(
     const current = new Map<string, Current>();
     for (const [hash, c] of claims) {
       const v = views.get(c.recipientId);
-      if (v) current.set(hash, { id: c.recipientId, profile: v.profile, statuses: v.otherConsents ?? {} });
+      if (v) current.set(hash, { id: c.recipientId, profile: v.profile, consents: Object.fromEntries(Object.entries(v.otherConsents ?? {}).map(([t, status]) => [t, { status }])) });
     }
     run = { deps, topics, pepper: keys.addressPepper, actor, report, claimed: new Map([...claims].map(([h, c]) => [h, c.recipientId])), keys, current };
     const fresh: MergedRow[] = [];
@@ -346,11 +405,14 @@ export async function importParsedRows(
   return report;
 }
 
-/** A recipient as a batch read found it: enough to decide an update (profile, statuses of the step's topics). */
+/**
+ * A recipient as a read found it: enough to decide an update (profile, consents of the step's topics). A batch read
+ * has the statuses only; when it was changed is read for the rows that would change one ({@link updateExisting}).
+ */
 interface Current {
   readonly id: string;
   readonly profile: StoredProfile;
-  readonly statuses: Readonly<Record<string, string>>;
+  readonly consents: Readonly<Record<string, { readonly status: string; readonly updatedAt?: string }>>;
 }
 
 /**
@@ -408,9 +470,15 @@ interface PlannedConsent {
   readonly originalSource?: string;
 }
 
+/**
+ * What the row's consents become, with at most one warning per kind for the row (naming every topic it is about):
+ * one per topic would, over many topic columns, grow a job's report past what it can store.
+ */
 function planConsents(merged: MergedRow, topics: Map<string, Topic>, country: string | undefined, report: ImportReport): PlannedConsent[] {
   const strict = jurisdictionFor(country).requiresDoubleOptIn;
   const plan: PlannedConsent[] = [];
+  const unproven: string[] = [];
+  const pending: string[] = [];
   for (const [topic, c] of Object.entries(merged.row.consents ?? {})) {
     const evidence = { ...(c.at ? { at: c.at } : {}), ...(c.wording ? { wording: c.wording } : {}), ...(c.source ? { originalSource: c.source } : {}) };
     if (c.status === 'opted_out') {
@@ -418,19 +486,30 @@ function planConsents(merged: MergedRow, topics: Map<string, Topic>, country: st
       continue;
     }
     if (!c.at) {
-      report.warnings.push({ line: merged.line, message: `opt-in to ${topic} not applied: no evidence (consent_at / consents.${topic}.at)` });
+      unproven.push(topic);
       continue;
     }
     const needsConfirmation = strict || topics.get(topic)?.doubleOptIn === true;
     if (needsConfirmation && !c.confirmedAt) {
-      report.warnings.push({ line: merged.line, message: `opt-in to ${topic} stored as pending: confirmation required and not in the evidence` });
+      pending.push(topic);
       plan.push({ topic, status: 'pending', ...evidence });
       continue;
     }
     plan.push({ topic, status: 'opted_in', ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}), ...evidence });
   }
+  if (unproven.length) {
+    const where = unproven.length === 1 ? `consents.${unproven[0]}.at` : 'consents.<topic>.at';
+    report.warnings.push({ line: merged.line, message: `opt-in to ${unproven.join(', ')} not applied: no evidence (consent_at / ${where})` });
+  }
+  if (pending.length) {
+    report.warnings.push({ line: merged.line, message: `opt-in to ${pending.join(', ')} stored as pending: confirmation required and not in the evidence` });
+  }
   return plan;
 }
+
+/** When the row's evidence speaks for: its confirmation if later than the consent itself (absent: no evidence). */
+const evidenceTime = (c: PlannedConsent): string | undefined =>
+  c.confirmedAt && (!c.at || Date.parse(c.confirmedAt) > Date.parse(c.at)) ? c.confirmedAt : c.at;
 
 /** What every row of one import shares. */
 interface ImportRun {
@@ -512,7 +591,7 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
   if (!found) {
     const id = await deps.recipients.findIdByAddressHash(hash);
     const agg = id ? await deps.recipients.get(id) : undefined;
-    if (id && agg) found = { id, profile: agg.profile, statuses: Object.fromEntries(Object.values(agg.consents).map((c) => [c.topic, c.status])) };
+    if (id && agg) found = { id, profile: agg.profile, consents: agg.consents };
   }
   if (!found) throw new SendwellError('conflict', 'The recipient changed during the import; import the row again.');
   const { id } = found;
@@ -520,12 +599,38 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
   const keys = await deps.keys();
   const at = deps.clock().toISOString();
   const country = row.country ?? agg.profile.country;
+  if (row.attributes) {
+    // As PATCH counts them, after the change; a row that adds no new name is let through (it leaves no more than before).
+    const before = Object.keys(agg.profile.attributes ?? {}).length;
+    const after = new Set([...Object.keys(agg.profile.attributes ?? {}), ...Object.keys(row.attributes)]);
+    if (after.size > MAX_ATTRIBUTES && after.size > before) {
+      throw new SendwellError('validation_failed', `attributes: a recipient has at most ${MAX_ATTRIBUTES} attributes; this row would leave ${after.size}`);
+    }
+  }
+  // Same status, or a confirmed opt-in the row would make pending (an older export lacking the confirmation): kept.
+  const changes = (c: PlannedConsent, status: string | undefined) => status !== c.status && !(status === 'opted_in' && c.status === 'pending');
+  const plan = planConsents(merged, topics, country, report);
+  let stored = found.consents;
+  // A batch read has the statuses only: when one would change on evidence, read when it was last changed.
+  if (plan.some((c) => { const s = stored[c.topic]; return s && !s.updatedAt && evidenceTime(c) && changes(c, s.status); })) {
+    const fresh = await deps.recipients.get(id);
+    if (fresh) stored = fresh.consents;
+  }
   const writes: ConsentWrite[] = [];
   const ledger: LedgerEntry[] = [];
-  for (const c of planConsents(merged, topics, country, report)) {
-    const status = found.statuses[c.topic] as ConsentStatus | undefined;
-    // Never downgrade a confirmed opt-in to pending because an older export lacks the confirmation.
-    if (status === c.status || (status === 'opted_in' && c.status === 'pending')) continue;
+  const older: string[] = [];
+  for (const c of plan) {
+    const current = stored[c.topic];
+    const status = current?.status as ConsentStatus | undefined;
+    if (!changes(c, status)) continue;
+    // A consent stored after the row's evidence was given is newer than the row: an old export imported again must
+    // not undo a later opt-out. An opt-out always applies (mailing less is never the wrong way to err, and the stored
+    // time is when Sendwell recorded a consent, not when the person gave it); a row without a time cannot be compared.
+    const given = evidenceTime(c);
+    if (c.status !== 'opted_out' && given && current?.updatedAt && Date.parse(given) < Date.parse(current.updatedAt)) {
+      older.push(`${c.topic} (${c.status} of ${given}, stored ${status} since ${current.updatedAt})`);
+      continue;
+    }
     writes.push({
       previous: status,
       next: { topic: c.topic, status: c.status, updatedAt: at, source: 'import', ...(c.confirmedAt ? { confirmedAt: c.confirmedAt } : {}) },
@@ -538,6 +643,9 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
         ...(c.originalSource ? { note: `original source: ${c.originalSource}` } : {}),
       }, at),
     );
+  }
+  if (older.length) {
+    report.warnings.push({ line: merged.line, message: `consent to ${older.join('; ')} not applied: the stored consent is newer than the row's evidence` });
   }
   const profile = {
     ...(row.externalId && row.externalId !== agg.profile.externalId ? { externalId: row.externalId } : {}),

@@ -4,17 +4,20 @@
  * | pk / sk                          | item                                                                        |
  * |----------------------------------|-----------------------------------------------------------------------------|
  * | `IMPORT#id / JOB`                | the job: status, totals, counters (ADDed as chunks settle)                   |
- * | `IMPORT#id / CHUNK#000042`       | a chunk's rows (JSON), how many are settled (`offset`), its report entries  |
+ * | `IMPORT#id / CHUNK#000042`       | a chunk's rows (JSON) until it is done, how many are settled (`offset`), its report entries |
  *
  * A job whose file is uploaded to the bucket (`upload`) gets its chunks as the worker reads the file, piece by piece;
  * where reading stands (`upload.bytesRead`) moves conditionally, like a chunk's offset.
  *
  * A chunk's progress and the job's counters move in one transaction, conditional on the chunk's `offset`: a step
  * is counted once, however often its queue message comes (a second delivery finds the offset moved and skips what
- * is done). Every item expires with the job (`expiresAt`, 30 days).
+ * is done). The step that finishes a chunk also removes its rows (addresses, attributes), in the same write: what
+ * stays is the report (lines and reasons), so an erased person's row does not wait for the job to expire. Every item
+ * expires with the job (`expiresAt`, 30 days).
  */
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.ts';
+import { entryBytes } from '../../domain/import-lines.ts';
 import type { ImportJob } from '../../schemas/imports.ts';
 import { cancellationReasons, inLanes, isConditionFailure } from './tables.ts';
 
@@ -64,11 +67,13 @@ export interface ImportReportEntry {
 
 export interface StoredChunk {
   readonly n: number;
-  /** The chunk's rows as `Parsed` (JSON text). */
+  /** The chunk's rows as `Parsed` (JSON text); `[]` once the chunk is done (its rows are removed then). */
   readonly rows: string;
   readonly count: number;
   readonly offset: number;
   readonly done: boolean;
+  /** Bytes its report entries take already (as `entryBytes` counts them): what a step may still add. */
+  readonly reportBytes: number;
 }
 
 export interface StepCounts {
@@ -76,6 +81,8 @@ export interface StepCounts {
   readonly updated: number;
   readonly unchanged: number;
   readonly rejected: number;
+  /** Warnings the step gave: more than its entries when its report was cut short. */
+  readonly warned: number;
 }
 
 const jobKey = (id: string) => ({ pk: `IMPORT#${id}`, sk: 'JOB' });
@@ -100,7 +107,7 @@ export class ImportStore {
     const expiresAt = this.#expiresAt(job.createdAt);
     // 25 chunks a BatchWriteItem, four calls in flight: a 100,000-row file (400 chunks) is stored in a few calls.
     // The job id is new (random), so no condition is needed; the job item, written last, makes the chunks visible.
-    const items = chunks.map((c, k) => ({ ...chunkKey(job.id, k), rows: c.rows, count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt }));
+    const items = chunks.map((c, k) => ({ ...chunkKey(job.id, k), ...(c.count ? { rows: c.rows } : {}), count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt }));
     const groups: Array<typeof items> = [];
     for (let i = 0; i < items.length; i += 25) groups.push(items.slice(i, i + 25));
     for (let i = 0; i < groups.length; i += 4) {
@@ -129,7 +136,15 @@ export class ImportStore {
   async chunk(id: string, n: number): Promise<StoredChunk | undefined> {
     const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: chunkKey(id, n), ConsistentRead: true }));
     if (!out.Item) return undefined;
-    return { n, rows: String(out.Item.rows), count: Number(out.Item.count), offset: Number(out.Item.offset), done: out.Item.done === true };
+    const report = (out.Item.report as ImportReportEntry[] | undefined) ?? [];
+    return {
+      n,
+      rows: typeof out.Item.rows === 'string' ? out.Item.rows : '[]',
+      count: Number(out.Item.count),
+      offset: Number(out.Item.offset),
+      done: out.Item.done === true,
+      reportBytes: report.reduce((b, e) => b + entryBytes(e), 0),
+    };
   }
 
   /** The job is running from `at` (once: the first chunk to start sets it). */
@@ -139,11 +154,10 @@ export class ImportStore {
 
   /**
    * Records that rows `from … from + n` of chunk `chunk` are settled with `counts` and `entries`, and adds them to
-   * the job, in one transaction conditional on the chunk's offset still being `from`. False: another delivery
-   * recorded this step first (nothing was written).
+   * the job, in one transaction conditional on the chunk's offset still being `from`; the `last` step of a chunk
+   * removes its rows. False: another delivery recorded this step first (nothing was written).
    */
   async recordStep(id: string, chunk: number, from: number, n: number, last: boolean, counts: StepCounts, entries: readonly ImportReportEntry[]): Promise<boolean> {
-    const warned = entries.filter((e) => e.kind === 'warning').length;
     try {
       await this.#db.send(
         new TransactWriteCommand({
@@ -152,9 +166,9 @@ export class ImportStore {
               Update: {
                 TableName: this.#table,
                 Key: chunkKey(id, chunk),
-                UpdateExpression: 'SET #offset = :to, #done = :done, #report = list_append(#report, :entries)',
+                UpdateExpression: `SET #offset = :to, #done = :done, #report = list_append(#report, :entries)${last ? ' REMOVE #rows' : ''}`,
                 ConditionExpression: '#offset = :from',
-                ExpressionAttributeNames: { '#offset': 'offset', '#done': 'done', '#report': 'report' },
+                ExpressionAttributeNames: { '#offset': 'offset', '#done': 'done', '#report': 'report', ...(last ? { '#rows': 'rows' } : {}) },
                 ExpressionAttributeValues: { ':from': from, ':to': from + n, ':done': last, ':entries': entries },
               },
             },
@@ -169,7 +183,7 @@ export class ImportStore {
                   ':u': counts.updated,
                   ':x': counts.unchanged,
                   ':r': counts.rejected,
-                  ':w': warned,
+                  ':w': counts.warned,
                   ...(last ? { ':one': 1 } : {}),
                 },
               },
@@ -195,7 +209,7 @@ export class ImportStore {
         await this.#db.send(
           new PutCommand({
             TableName: this.#table,
-            Item: { ...chunkKey(id, first + k), rows: c.rows, count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt },
+            Item: { ...chunkKey(id, first + k), ...(c.count ? { rows: c.rows } : {}), count: c.count, offset: 0, done: c.count === 0, report: c.report, expiresAt },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );

@@ -1,7 +1,9 @@
 /**
  * The import reads files as people export them: any of `,` `;` tab, UTF-8 with or without BOM, UTF-16, Windows-1252;
- * unknown columns are warned about, a broken quote rejects only its row, a BOM never costs line 1, and numbers
- * beyond 2^53 are refused with the field named (not "import again"). Over HTTP, bytes as sent.
+ * unknown columns (and unknown JSON-lines keys) are warned about, a broken quote rejects only its row, a BOM never
+ * costs line 1, rows of delimiters only are skipped, and numbers beyond 2^53 are refused with the field named (not
+ * "import again"). An old export imported again does not undo a later consent, nor push anyone past 50 attributes.
+ * Over HTTP, bytes as sent.
  */
 import { describe, expect, it } from 'vitest';
 import { useGateway } from '../../support/suite.ts';
@@ -15,6 +17,12 @@ async function upload(bytes: Buffer, contentType: string) {
 }
 
 const find = async (email: string) => (await suite.api.get(`/v1/recipients?email=${encodeURIComponent(email)}`)).body;
+
+async function newTopic(label: string): Promise<string> {
+  const id = `${label}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+  expect((await suite.api.post('/v1/topics', { id, name: label })).status).toBe(201);
+  return id;
+}
 
 describe('import files as they come', () => {
   it('sniffs a semicolon-separated CSV and a tab-separated one', async () => {
@@ -80,6 +88,66 @@ describe('import files as they come', () => {
     expect(res.status).toBe(200);
     expect(res.body.rejected).toEqual([{ line: 1, reason: expect.stringMatching(/^attributes\.loyaltyId: .*send it as a string/) }]);
     expect((await find(b)).attributes).toEqual({ loyaltyId: '12345678901234567' });
+  });
+
+  it('does not undo a later opt-out with an old export imported again, and says so on the row', async () => {
+    const topic = await newTopic('reimport');
+    const a = uniqueAddress('reimport');
+    const csv = (at: string) => `email,country,topic:${topic},consent_at\n${a},US,opted_in,${at}\n`;
+    expect((await upload(Buffer.from(csv('2026-01-01T00:00:00Z')), 'text/csv')).body).toMatchObject({ created: 1, warnings: [] });
+    const id = (await find(a)).id;
+    expect((await suite.api.put(`/v1/recipients/${id}/consents/${topic}`, { status: 'opted_out', source: 'admin' })).status).toBe(200);
+
+    const again = await upload(Buffer.from(csv('2026-01-01T00:00:00Z')), 'text/csv');
+    expect(again.body).toMatchObject({ rows: 1, updated: 0, unchanged: 1, rejected: [] });
+    expect(again.body.warnings).toEqual([{ line: 2, message: expect.stringMatching(new RegExp(`^consent to ${topic} \\(opted_in of 2026-01-01T00:00:00Z, stored opted_out since .+\\) not applied`)) }]);
+    expect((await find(a)).consents[topic].status).toBe('opted_out');
+
+    // Evidence given after the opt-out is newer than it: applied.
+    await new Promise((r) => setTimeout(r, 20));
+    const later = await upload(Buffer.from(csv(new Date().toISOString())), 'text/csv');
+    expect(later.body).toMatchObject({ updated: 1, warnings: [] });
+    expect((await find(a)).consents[topic].status).toBe('opted_in');
+  });
+
+  it('names the keys of a JSON-lines row it ignores, and reads the CSV spellings and a consent given as {status, evidence: {at}}', async () => {
+    const topic = await newTopic('jsonl-keys');
+    const a = uniqueAddress('jsonl-keys');
+    const row = {
+      email: a,
+      country: 'US',
+      firstName: 'Jane',
+      timezone: 'Europe/Berlin',
+      external_id: 'crm-1',
+      consents: { [topic]: { status: 'opted_in', evidence: { at: '2026-01-01T00:00:00Z', ip: '192.0.2.1' } } },
+    };
+    const res = await upload(Buffer.from(`${JSON.stringify(row)}\n`), 'application/x-ndjson');
+    expect(res.body).toMatchObject({ rows: 1, created: 1, rejected: [] });
+    expect(res.body.warnings).toEqual([{ line: 1, message: `ignored, not fields of an import row: firstName, consents.${topic}.evidence.ip (your own fields go in attributes)` }]);
+    expect(await find(a)).toMatchObject({ timeZone: 'Europe/Berlin', externalId: 'crm-1', attributes: {}, consents: { [topic]: { status: 'opted_in' } } });
+  });
+
+  it('rejects a row that would leave a recipient more than 50 attributes, naming attributes, as PATCH does', async () => {
+    const names = (from: number) => Array.from({ length: 40 }, (_, i) => `a${from + i}`);
+    const a = uniqueAddress('attrs');
+    expect((await upload(Buffer.from(`email,${names(0).join(',')}\n${a},${names(0).map(() => 'x').join(',')}\n`), 'text/csv')).body).toMatchObject({ created: 1 });
+    const more = await upload(Buffer.from(`email,${names(40).join(',')}\n${a},${names(40).map(() => 'y').join(',')}\n`), 'text/csv');
+    expect(more.body).toMatchObject({ updated: 0, rejected: [{ line: 2, reason: expect.stringMatching(/^attributes: .*at most 50 attributes; this row would leave 80$/) }] });
+    expect(Object.keys((await find(a)).attributes)).toHaveLength(40);
+
+    // Two rows of one address in a file add up too: the second is rejected, the first created.
+    const b = uniqueAddress('attrs-merged');
+    const header = `email,${[...names(0), ...names(40)].join(',')}`;
+    const res = await upload(Buffer.from(`${header}\n${b},${names(0).map(() => 'x').join(',')}${','.repeat(40)}\n${b}${','.repeat(40)},${names(40).map(() => 'y').join(',')}\n`), 'text/csv');
+    expect(res.body).toMatchObject({ created: 1, rejected: [{ line: 3, reason: expect.stringMatching(/^attributes: at most 50 attributes, 80 with line 2/) }] });
+    expect(Object.keys((await find(b)).attributes)).toHaveLength(40);
+  });
+
+  it('skips rows of delimiters only as it skips blank lines; a row without an email says email is required', async () => {
+    const a = uniqueAddress('trailing');
+    const res = await upload(Buffer.from(`email,country,plan\n${a},US,pro\n,,\n,US,basic\n"","",""\n, ,\n`), 'text/csv');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ rows: 2, created: 1, warnings: [], rejected: [{ line: 4, reason: 'email: email is required' }] });
   });
 
   it('answers 413 pointing to POST /v1/imports above the synchronous limit', async () => {

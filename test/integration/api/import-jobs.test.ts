@@ -1,9 +1,14 @@
 /**
  * Import jobs through the API and the import worker on the local queue: a CSV of 10,000 rows answers 202 at
  * once, settles in chunks with progress, a per-row report and no 5xx; a step that dies after its rows were applied
- * but before it was recorded is done again on redelivery without applying any row twice or losing one.
+ * but before it was recorded is done again on redelivery without applying any row twice or losing one. A chunk's
+ * report never outgrows its item (a step DynamoDB refuses would otherwise be refused forever), and a done chunk
+ * keeps its report but not its rows.
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { documentClient } from '../../../lambdas/adapters/clients.ts';
+import { config } from '../../../lambdas/adapters/config.ts';
 import { fullReport, waitForJob } from '../../support/imports.ts';
 import { importJobs } from '../../../lambdas/adapters/import-jobs-container.ts';
 import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
@@ -124,6 +129,67 @@ describe('import jobs', () => {
     } finally {
       recipients.writeClaimed = real;
     }
+  });
+
+  it('completes a file with many topic columns and no consent_at: one warning a row, naming every topic', { timeout: 300_000 }, async () => {
+    const topics = Array.from({ length: 10 }, (_, i) => `many${i}-${run}`);
+    for (const t of topics) expect((await suite.api.post('/v1/topics', { id: t, name: t })).status).toBe(201);
+    const header = `email,country,${topics.map((t) => `topic:${t}`).join(',')}`;
+    const rows = Array.from({ length: 250 }, (_, i) => `many-${run}-${i}@example.com,US,${topics.map(() => 'opted_in').join(',')}`);
+    const res = await suite.api.post('/v1/imports', `${header}\n${rows.join('\n')}\n`, { 'content-type': 'text/csv' });
+    expect(res.status).toBe(202);
+    // Before, the step's 2,500 warnings passed the chunk item's 400 KB and it was refused on every delivery.
+    const done = await waitForJob(suite.api, res.body.id, 120_000);
+    expect(done).toMatchObject({ status: 'completed', rows: { total: 250, done: 250 }, created: 250, rejected: 0, warned: 250 });
+    const report = await fullReport(suite.api, res.body.id);
+    expect(report).toHaveLength(250);
+    expect(report[0]).toEqual({ line: 2, kind: 'warning', reason: `opt-in to ${topics.join(', ')} not applied: no evidence (consent_at / consents.<topic>.at)` });
+  });
+
+  it('records a step whose report DynamoDB refuses with one entry saying so, instead of retrying it forever', { timeout: 300_000 }, async () => {
+    const store = importJobs().store as { recordStep: (...a: any[]) => Promise<boolean> };
+    const real = store.recordStep.bind(store);
+    let refused = 0;
+    // This step's report can never be stored (an entry over the item limit): DynamoDB refuses it on every delivery.
+    store.recordStep = async (id: string, chunk: number, from: number, n: number, last: boolean, counts: any, entries: any[]) => {
+      if (!entries.some((e) => String(e.reason).startsWith('same address'))) return real(id, chunk, from, n, last, counts, entries);
+      refused++;
+      return real(id, chunk, from, n, last, counts, [...entries, { line: 2, kind: 'warning', reason: 'x'.repeat(410_000) }]);
+    };
+    try {
+      const email = `refused-${run}@example.com`;
+      const lines = [email, email, `refused2-${run}@example.com`].map((e) => JSON.stringify({ email: e }));
+      const res = await suite.api.post('/v1/imports', lines.join('\n'), { 'content-type': 'application/x-ndjson' });
+      const done = await waitForJob(suite.api, res.body.id, 60_000);
+      expect(refused).toBe(1);
+      expect(done).toMatchObject({ status: 'completed', rows: { total: 3, done: 3 }, created: 2, rejected: 0, warned: 2 });
+      expect(await fullReport(suite.api, res.body.id)).toEqual([{ line: 1, kind: 'warning', reason: "the report of lines 1–3 (1 entry) could not be stored; the job's counts include them" }]);
+    } finally {
+      store.recordStep = real;
+    }
+  });
+
+  it('keeps a done chunk\'s report, not its rows (addresses wait for no expiry)', { timeout: 120_000 }, async () => {
+    const lines = [`kept-${run}@example.com`, 'not-an-address'].map((e) => JSON.stringify({ email: e, attributes: { plan: 'pro' } }));
+    const res = await suite.api.post('/v1/imports', lines.join('\n'), { 'content-type': 'application/x-ndjson' });
+    await waitForJob(suite.api, res.body.id, 60_000);
+    const item = (await documentClient().send(new GetCommand({ TableName: config().tables.campaigns, Key: { pk: `IMPORT#${res.body.id}`, sk: 'CHUNK#000000' } }))).Item!;
+    expect(item).toMatchObject({ done: true, offset: 2, report: [{ line: 2, kind: 'rejected', reason: expect.stringMatching(/^email: /) }] });
+    expect(item).not.toHaveProperty('rows');
+    expect(JSON.stringify(item)).not.toContain(`kept-${run}`);
+  });
+
+  it('does not undo a later opt-out when a job imports an old export again', { timeout: 120_000 }, async () => {
+    const email = `later-${run}@example.com`;
+    const csv = `email,country,topic:${topic},consent_at\n${email},US,opted_in,2026-01-01T00:00:00Z\n`;
+    const first = await suite.api.post('/v1/imports', csv, { 'content-type': 'text/csv' });
+    expect(await waitForJob(suite.api, first.body.id, 60_000)).toMatchObject({ created: 1 });
+    const id = (await suite.api.get(`/v1/recipients?email=${email}`)).body.id;
+    expect((await suite.api.put(`/v1/recipients/${id}/consents/${topic}`, { status: 'opted_out', source: 'admin' })).status).toBe(200);
+    const again = await suite.api.post('/v1/imports', csv, { 'content-type': 'text/csv' });
+    expect(await waitForJob(suite.api, again.body.id, 60_000)).toMatchObject({ updated: 0, unchanged: 1, warned: 1 });
+    expect(await fullReport(suite.api, again.body.id)).toEqual([{ line: 2, kind: 'warning', reason: expect.stringMatching(new RegExp(`^consent to ${topic} \\(opted_in of 2026-01-01T00:00:00Z, stored opted_out since .+\\) not applied`)) }]);
+    expect((await suite.api.get(`/v1/recipients/${id}`)).body.consents[topic].status).toBe('opted_out');
   });
 
   it('answers 404 for a job that does not exist and 400 for a report cursor it did not issue', async () => {
