@@ -62,6 +62,28 @@ async function uploadForJob(client: Awaited<ReturnType<Context['client']>>, text
   return accepted;
 }
 
+/** Reads of a job that may fail in a row (no answer, a 429 or a 5xx) before the command gives up on following it. */
+const JOB_READ_TRIES = 6;
+
+/**
+ * A read of an import job that outlasts failures that may pass (waits 2, 4, 8, 16, 30 s): the job goes on on the
+ * server meanwhile. A 4xx answers the same however often it is asked, and ends it at once.
+ */
+async function readJob<T>(client: Awaited<ReturnType<Context['client']>>, path: string, jobId: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.request<T>('GET', path);
+    } catch (e) {
+      const lasting = e instanceof ApiError && e.status < 500 && e.status !== 429;
+      if (lasting || !(e instanceof CliError) || attempt >= JOB_READ_TRIES) {
+        if (e instanceof CliError) throw new CliError(`${e.message}\nImport job ${jobId} goes on on the server: GET /v1/imports/${jobId} (and …/report) reads it.`);
+        throw e;
+      }
+      await sleep(Math.min(1000 * 2 ** attempt, 30_000));
+    }
+  }
+}
+
 /**
  * An import job (`POST /v1/imports`): the whole file in one request, then its progress polled into a progress bar,
  * then the report of every rejected or warned row. Lines are the file's own (the server reads the whole file).
@@ -69,10 +91,13 @@ async function uploadForJob(client: Awaited<ReturnType<Context['client']>>, text
 async function importAsJob(ctx: Context, file: string, text: string, format: 'csv' | 'jsonl'): Promise<number> {
   const client = await ctx.client();
   const accepted = Buffer.byteLength(text) > UPLOAD_ABOVE_BYTES ? await uploadForJob(client, text, format) : await client.request<{ id: string; status: string }>('POST', '/v1/imports', { body: text, contentType: CONTENT_TYPES[format] });
+  // Said at once, on stderr: the job runs on the server whatever happens to this command.
+  ctx.io.err(`Import job ${accepted.id} accepted (GET /v1/imports/${accepted.id} follows it).\n`);
+  const read = <T>(path: string) => readJob<T>(client, path, accepted.id);
   const progress = progressWriter(ctx.io);
   let job: ImportJobView;
   for (;;) {
-    job = await client.request<ImportJobView>('GET', `/v1/imports/${accepted.id}`);
+    job = await read<ImportJobView>(`/v1/imports/${accepted.id}`);
     const eta = job.etaSeconds !== undefined && job.status !== 'completed' ? ` · ETA ${job.etaSeconds}s` : '';
     const rate = job.ratePerSecond !== undefined ? ` · ${count(Math.round(job.ratePerSecond))}/s` : '';
     progress.update((bar) =>
@@ -87,8 +112,7 @@ async function importAsJob(ctx: Context, file: string, text: string, format: 'cs
   const report: ImportReport = { rows: job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected: [], warnings: [] };
   let cursor: string | undefined;
   do {
-    const page = await client.request<{ entries: Array<{ line: number; kind: string; reason: string }>; next?: string }>(
-      'GET',
+    const page = await read<{ entries: Array<{ line: number; kind: string; reason: string }>; next?: string }>(
       `/v1/imports/${accepted.id}/report${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`,
     );
     for (const e of page.entries) {

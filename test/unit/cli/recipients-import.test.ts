@@ -61,6 +61,27 @@ describe('recipients import', () => {
     ]);
   });
 
+  it('as a job: says the job id at once, and goes on following it through a failed read (the job goes on on the server)', async () => {
+    const job = { id: 'imp_1', status: 'completed', rows: { total: 5, done: 5 }, chunks: { total: 1, done: 1 }, created: 5, updated: 0, unchanged: 0, rejected: 0, warned: 0 };
+    let reads = 0;
+    const { code, io, requests } = await importWith((r) => {
+      if (r.method === 'POST') return [202, { id: 'imp_1', status: 'queued' }];
+      if (r.url.endsWith('/report')) return [200, { entries: [] }];
+      // The first read of the job meets a 503 (a gateway hiccup): the command waits and reads again.
+      return ++reads === 1 ? [503, { message: 'Service Unavailable' }] : [200, job];
+    }, '--job');
+    expect(code).toBe(0);
+    expect(io.stderr()).toContain('Import job imp_1 accepted');
+    expect(requests.filter((r) => r.url === '/v1/imports/imp_1')).toHaveLength(2);
+    expect(io.stdout()).toContain('5 created');
+  }, 20_000);
+
+  it('as a job: a read that cannot get better (404) ends at once, naming the job to follow', async () => {
+    const { code, io } = await importWith((r) => (r.method === 'POST' ? [202, { id: 'imp_2', status: 'queued' }] : [404, { error: { code: 'not_found', message: 'No import imp_2.' } }]), '--job');
+    expect(code).toBe(1);
+    expect(io.stderr()).toContain('Import job imp_2 goes on on the server: GET /v1/imports/imp_2');
+  });
+
   it('an empty file never reaches the API', async () => {
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, 'email,plan\n');
