@@ -60,6 +60,14 @@ describe('topics and templates', () => {
     expect(created).toMatchObject({ code: 0, stdout: `Created marketing template ${tag}-weekly.\n` });
     expect((await api.get(`/v1/templates/${tag}-weekly`)).status).toBe(200);
     expect((await run('templates', 'list')).stdout).toMatch(new RegExp(`^${tag}-weekly\\s+marketing\\s+${topic}\\s+News for \\{\\{name\\}\\}$`, 'm'));
+    // Created again: the CLI says how to replace it, and `update` does (a file as GET answers it, dates included).
+    const again = await run('templates', 'create', '--file', good);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`sendwell templates update --file ${good}`);
+    const stored = (await api.get(`/v1/templates/${tag}-weekly`)).body;
+    writeFileSync(good, JSON.stringify({ ...stored, subject: 'Weekly news for {{name}}' }));
+    expect(await run('templates', 'update', '--file', good)).toMatchObject({ code: 0, stdout: `Replaced marketing template ${tag}-weekly.\n` });
+    expect((await api.get(`/v1/templates/${tag}-weekly`)).body.subject).toBe('Weekly news for {{name}}');
 
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ id: `${tag}-bad`, class: 'marketing', topic, subject: 'Hi', html: '<p>Hi</p>', text: 'Hi' }));
