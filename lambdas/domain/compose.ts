@@ -3,7 +3,7 @@
  * and click tracking where the recipient allows them. Everything that ends up in a header is checked here, so no
  * template, caller value or token can add a header line.
  */
-import { normalizeEmail } from './email-address.ts';
+import { addressProblem, normalizeEmail } from './email-address.ts';
 import { type ErrorDetail, SendwellError, UnsafeLink } from './errors.ts';
 import { decodeEntities, linkSetId, refusedHrefs, safeUrl } from './hrefs.ts';
 import { escapeHtml, renderTemplate, type Template, validateTemplate } from './template.ts';
@@ -103,7 +103,7 @@ export function composeMessage(input: ComposeInput): ComposedMessage {
   if (problems.length > 0) invalid('template cannot be sent', problems);
 
   const to = normalizeEmail(input.recipient.address);
-  if (!to.ok) invalid('recipient address is not valid', [{ path: 'recipient.address', message: to.reason }]);
+  if (!to.ok) invalid('recipient address is not valid', [{ path: 'recipient.address', message: addressProblem(to.reason) }]);
   const from = singleLine(input.from, 'from');
 
   const headers: MailHeader[] = [];

@@ -55,6 +55,29 @@ const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
 
 const reject = (reason: EmailRejection): NormalizedEmail => ({ ok: false, reason });
 
+const IN_WORDS: Readonly<Record<EmailRejection, string>> = {
+  empty: 'the address is empty',
+  too_long: 'longer than an address can be (254 characters)',
+  header_injection: 'a line break inside the address',
+  control_char: 'a control character inside the address',
+  quoted_local: 'a quoted part before the @ (not taken)',
+  whitespace: 'a space inside the address',
+  missing_at: 'no @ in it',
+  multiple_at: 'more than one @',
+  non_ascii_local: 'non-ASCII letters before the @ (not taken)',
+  invalid_local: 'not a valid name before the @',
+  local_too_long: 'more than 64 characters before the @',
+  invalid_domain: 'not a valid domain after the @',
+};
+
+/**
+ * Why an address was refused, for a person: in words, with the stable code after it (reports and errors show this).
+ *
+ * @example
+ * addressProblem('missing_at') // 'not an address: no @ in it (missing_at)'
+ */
+export const addressProblem = (reason: EmailRejection): string => `not an address: ${IN_WORDS[reason]} (${reason})`;
+
 /**
  * Checks and normalizes an address. Never throws.
  *
@@ -142,7 +165,7 @@ const HASH_CONTEXT = 'sendwell:address:v1\0';
  */
 export function addressHash(address: string, pepper?: Buffer | string): string {
   const n = normalizeEmail(address);
-  if (!n.ok) throw new SendwellError('validation_failed', 'not an email address', [{ message: n.reason }]);
+  if (!n.ok) throw new SendwellError('validation_failed', 'not an email address', [{ message: addressProblem(n.reason) }]);
   const digest = pepper === undefined ? createHash('sha256') : createHmac('sha256', pepper);
   return digest.update(HASH_CONTEXT + n.address).digest('base64url');
 }

@@ -15,7 +15,7 @@ import type { AudienceFilter, Campaign, CampaignInput, CampaignUpdate, SendResul
 import type { Actor, Deps } from './deps.ts';
 import { newId } from './ids.ts';
 import { resolveTemplate, SesSendError, sendMessage } from './send.ts';
-import { normalizeEmail } from '../domain/email-address.ts';
+import { addressProblem, normalizeEmail } from '../domain/email-address.ts';
 import { AWAITING_WINNER, awaitingWinner, checkVariants, variantProgress } from './ab-tests.ts';
 
 /** The fields a campaign is checked on whenever they change. */
@@ -311,7 +311,7 @@ export async function testSendCampaign(deps: Deps, id: string, to: readonly stri
   const c = await mustGet(deps, id);
   const invalid = to.flatMap((address, i) => {
     const n = normalizeEmail(address);
-    return n.ok ? [] : [{ path: `to.${i}`, message: n.reason }];
+    return n.ok ? [] : [{ path: `to.${i}`, message: addressProblem(n.reason) }];
   });
   if (invalid.length) throw new SendwellError('validation_failed', 'Some test addresses are not valid; nothing was sent.', invalid);
   const results: TestSendResult[] = [];

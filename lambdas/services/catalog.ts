@@ -1,5 +1,5 @@
 /** Topics and templates. A template is checked before it is stored: a marketing one must be sendable. */
-import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { addressHash, addressProblem, normalizeEmail } from '../domain/email-address.ts';
 import { SendwellError, type ErrorDetail } from '../domain/errors.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
 import { renderTemplate, validateTemplate } from '../domain/template.ts';
@@ -110,7 +110,7 @@ async function sampleAttributes(deps: Deps, sample: TemplatePreviewInput['sample
   }
   if (sample?.email) {
     const normalized = normalizeEmail(sample.email);
-    if (!normalized.ok) throw new SendwellError('validation_failed', 'The sample address is not valid.', [{ path: 'sample.email', message: normalized.reason }]);
+    if (!normalized.ok) throw new SendwellError('validation_failed', 'The sample address is not valid.', [{ path: 'sample.email', message: addressProblem(normalized.reason) }]);
     const id = await deps.recipients.findIdByAddressHash(addressHash(normalized.address, (await deps.keys()).addressPepper));
     return (id && (await deps.recipients.get(id))?.profile.attributes) || {};
   }

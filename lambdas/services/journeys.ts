@@ -9,7 +9,7 @@
  * carries its figures in the same transaction (lambdas/adapters/dynamo/journey-store.ts), so figures count once too.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { addressHash, addressProblem, normalizeEmail } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import {
   figureName,
@@ -224,7 +224,7 @@ async function resolveRecipient(deps: Deps, input: EventInput): Promise<string> 
     return input.recipientId;
   }
   const n = normalizeEmail(input.email!);
-  if (!n.ok) throw new SendwellError('validation_failed', 'The address is not valid.', [{ path: 'email', message: n.reason }]);
+  if (!n.ok) throw new SendwellError('validation_failed', 'The address is not valid.', [{ path: 'email', message: addressProblem(n.reason) }]);
   const id = await deps.recipients.findIdByAddressHash(addressHash(n.address, (await deps.keys()).addressPepper));
   if (!id) throw new SendwellError('not_found', 'No recipient has this address.', [{ path: 'email', message: 'unknown recipient' }]);
   return id;

@@ -3,7 +3,7 @@
  * send service can use it too (a service mail to a new address creates its recipient).
  */
 import type { ConsentStatus } from '../domain/decide.ts';
-import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { addressHash, addressProblem, normalizeEmail } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { pseudonymizeIp } from '../domain/pseudonymize.ts';
@@ -51,7 +51,7 @@ export function ledgerEntry(
 
 export function normalizeOrReject(email: string, path = 'email') {
   const n = normalizeEmail(email);
-  if (!n.ok) throw new SendwellError('validation_failed', 'The address is not valid.', [{ path, message: n.reason }]);
+  if (!n.ok) throw new SendwellError('validation_failed', 'The address is not valid.', [{ path, message: addressProblem(n.reason) }]);
   return n;
 }
 

@@ -7,7 +7,7 @@ import { composeMessage } from '../domain/compose.ts';
 import { decide, trackingAllowed, type Decision, type DecisionTiming } from '../domain/decide.ts';
 import { capsFor, type FrequencyCap } from '../domain/delivery-timing.ts';
 import { recipientTimeZone } from '../domain/time-zones.ts';
-import { addressHash, normalizeEmail } from '../domain/email-address.ts';
+import { addressHash, addressProblem, normalizeEmail } from '../domain/email-address.ts';
 import { SendOutcomeUnknown, SendwellError, UnsafeLink } from '../domain/errors.ts';
 import { buildLinks } from '../domain/links.ts';
 import { SYSTEM_TEMPLATES } from '../domain/system-templates.ts';
@@ -67,7 +67,7 @@ async function resolveTarget(deps: Deps, to: SendMessageInput['to'], pepper: Buf
   }
   const normalized = normalizeEmail(to.email);
   if (!normalized.ok) {
-    throw new SendwellError('validation_failed', 'The address is not valid.', [{ path: 'to.email', message: normalized.reason }]);
+    throw new SendwellError('validation_failed', 'The address is not valid.', [{ path: 'to.email', message: addressProblem(normalized.reason) }]);
   }
   const hash = addressHash(normalized.address, pepper);
   const id = await deps.recipients.findIdByAddressHash(hash);

@@ -67,7 +67,7 @@ describe('recipients', () => {
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toContain('country');
     const badAddress = await api.post('/v1/recipients', { email: 'a@b@example.com' });
     expect(badAddress.status).toBe(400);
-    expect(badAddress.body.error.details[0]).toMatchObject({ path: 'email', message: 'multiple_at' });
+    expect(badAddress.body.error.details[0]).toMatchObject({ path: 'email', message: 'not an address: more than one @ (multiple_at)' });
     const injected = await api.post('/v1/recipients', { email: 'x@example.com\r\nBcc: victim@example.com' });
     expect(injected.status).toBe(400);
     expect((await api.get('/v1/recipients/rcp_nobody')).status).toBe(404);
@@ -194,7 +194,7 @@ describe('import', () => {
     expect(res.body).toMatchObject({ rows: 7, created: 3, updated: 0, unchanged: 0 });
     expect(res.body.rejected).toEqual([
       { line: 3, reason: 'not valid JSON' },
-      { line: 4, reason: 'email: missing_at' },
+      { line: 4, reason: 'email: not an address: no @ in it (missing_at)' },
       { line: 7, reason: `unknown topic ghost-${suffix}` },
     ]);
     expect(res.body.warnings.map((w: { line: number }) => w.line)).toEqual([2, 5, 6]);
