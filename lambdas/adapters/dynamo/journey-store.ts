@@ -330,7 +330,9 @@ export class JourneyStore {
       await this.#db.send(
         new PutCommand({
           TableName: this.#tables.messages,
-          Item: { pk: `EV#${event.id}`, sk: 'EVENT', ...event, done: false },
+          // Not the recipient nor the event's name: the request's hash is all a repeat is checked against, and an item
+          // naming the person would outlive their erasure (it is keyed by the event, not found from them).
+          Item: { pk: `EV#${event.id}`, sk: 'EVENT', requestHash: event.requestHash, at: event.at, expiresAt: event.expiresAt, done: false },
           ConditionExpression: 'attribute_not_exists(pk) OR (done = :f AND requestHash = :h)',
           ExpressionAttributeValues: { ':f': false, ':h': event.requestHash },
         }),
