@@ -73,13 +73,14 @@ export function decodeText(bytes: Uint8Array, declared?: TextEncoding): { text: 
 export type CsvDelimiter = ',' | ';' | '\t';
 
 /**
- * The delimiter of a CSV file, from its header line: the one of `,` `;` tab that occurs most often outside quotes
- * (`,` on a tie or when none occurs: a one-column file).
+ * The delimiter of a CSV file, from its header line (the first that is not blank, as the parser skips blank lines):
+ * the one of `,` `;` tab that occurs most often outside quotes (`,` on a tie or when none occurs: a one-column file).
  */
 export function sniffDelimiter(text: string): CsvDelimiter {
   const counts: Record<CsvDelimiter, number> = { ',': 0, ';': 0, '\t': 0 };
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
+  const start = /^(?:[ \t]*(?:\r\n|\r|\n))*/.exec(text)?.[0].length ?? 0;
+  for (let i = start; i < text.length; i++) {
     const ch = text[i]!;
     if (ch === '"') quoted = !quoted;
     else if (!quoted && (ch === '\n' || ch === '\r')) break;
@@ -94,25 +95,29 @@ export type CsvRecord = { readonly line: number; readonly cells: string[] } | { 
  * Parses CSV (RFC 4180: quoted fields may hold the delimiter, `""` and line breaks) into records, each with the line
  * it starts on. A record with a broken quote — one never closed, or closed and followed by something other than a
  * delimiter or a line end — is returned as an error for its line, and parsing starts again on the next line, so
- * the rows after it are read as if it were not there. Blank lines are skipped; cells are trimmed.
+ * the rows after it are read as if it were not there. Blank lines are skipped; cells are trimmed. A line ends at
+ * CRLF, LF or a lone CR. `maxRecords`: stop after that many records (a header needs only the first).
  */
-export function parseCsv(text: string, delimiter: CsvDelimiter): CsvRecord[] {
+export function parseCsv(text: string, delimiter: CsvDelimiter, maxRecords = Infinity): CsvRecord[] {
   const out: CsvRecord[] = [];
   const n = text.length;
   let pos = 0;
   let line = 1;
-  while (pos < n) {
+  while (pos < n && out.length < maxRecords) {
     const startPos = pos;
     const startLine = line;
     const cells: string[] = [];
     let cell = '';
+    // A quoted cell keeps its spaces wherever it ends (a delimiter, a line end, the end of the text); others are trimmed.
+    let quoted = false;
+    const end = () => (quoted ? cell : cell.trim());
     let error: string | undefined;
     let done = false;
     let cur = line;
     let p = pos;
     while (!done) {
       if (p >= n) {
-        cells.push(cell);
+        cells.push(end());
         done = true;
         break;
       }
@@ -134,7 +139,8 @@ export function parseCsv(text: string, delimiter: CsvDelimiter): CsvRecord[] {
             q++;
             break;
           }
-          if (c === '\n') cur++;
+          // A lone CR is a line end here too, as outside quotes (files saved with classic Mac line ends).
+          if (c === '\n' || (c === '\r' && text[q + 1] !== '\n')) cur++;
           value += c;
           q++;
         }
@@ -150,23 +156,26 @@ export function parseCsv(text: string, delimiter: CsvDelimiter): CsvRecord[] {
           break;
         }
         cell = value;
+        quoted = true;
         p = q;
         if (after === delimiter) {
           cells.push(cell);
           cell = '';
+          quoted = false;
           p++;
           continue;
         }
         continue;
       }
       if (ch === delimiter) {
-        cells.push(cell.trim());
+        cells.push(end());
         cell = '';
+        quoted = false;
         p++;
         continue;
       }
       if (ch === '\r' || ch === '\n') {
-        cells.push(cell.trim());
+        cells.push(end());
         p += ch === '\r' && text[p + 1] === '\n' ? 2 : 1;
         cur++;
         done = true;
@@ -181,9 +190,11 @@ export function parseCsv(text: string, delimiter: CsvDelimiter): CsvRecord[] {
     }
     if (error !== undefined) {
       out.push({ line: startLine, error });
-      // Start again on the line after the one this record began on.
-      const nl = text.indexOf('\n', startPos);
-      pos = nl === -1 ? n : nl + 1;
+      // Start again on the line after the one this record began on (its end: CRLF, LF or a lone CR).
+      const lineEnd = /\r\n|\r|\n/g;
+      lineEnd.lastIndex = startPos;
+      const nl = lineEnd.exec(text);
+      pos = nl ? nl.index + nl[0].length : n;
       line = startLine + 1;
       continue;
     }
@@ -192,4 +203,36 @@ export function parseCsv(text: string, delimiter: CsvDelimiter): CsvRecord[] {
     if (!(cells.length === 1 && cells[0] === '')) out.push({ line: startLine, cells: cells.map((c) => c) });
   }
   return out;
+}
+
+/**
+ * Line ends in `text` as `parseCsv` counts them: CRLF, LF or a lone CR (a CR that ends `text` is one too, so cut a
+ * file only where a CR cannot be the first half of a CRLF).
+ *
+ * @example
+ * csvLineEnds('a\r\nb\rc\n') // 3
+ */
+export function csvLineEnds(text: string): number {
+  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
+}
+
+const CSV_SPECIAL = /[",;\t\r\n]/;
+
+/**
+ * The header of a CSV file as `parseCsv` reads it (its first record that is not blank), written back as CSV in the
+ * file's delimiter: what a later piece of the file is parsed under, so it yields the same columns and the same
+ * delimiter is sniffed from it. Undefined when the first record is broken or there is none.
+ *
+ * @example
+ * csvHeader('\r\nemail;"a,b"\r\nx@example.com;1') // 'email;"a,b"'
+ */
+export function csvHeader(text: string): string | undefined {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const delimiter = sniffDelimiter(body);
+  const first = parseCsv(body, delimiter, 1)[0];
+  if (!first || 'error' in first) return undefined;
+  // Any of the three candidate delimiters is quoted, not only this file's: an unquoted `,` in a `;` header would
+  // change what the header is sniffed as.
+  const cell = (c: string) => (CSV_SPECIAL.test(c) || c !== c.trim() ? `"${c.replaceAll('"', '""')}"` : c);
+  return first.cells.map(cell).join(delimiter);
 }

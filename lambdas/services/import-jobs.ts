@@ -10,8 +10,9 @@
  *   entry in the same transaction) — so a step done again never applies a row twice. New recipients are written
  *   claim first (with their ledger entries, in one transaction), the rest by BatchWriteItem
  *   (`RecipientStore.claimMany`); each claim names the job and line that won it, so a step done again after a crash
- *   completes its own half-written recipients with the same keys and counts them as created: the data and the counts
- *   are exact.
+ *   completes its own half-written recipients with the same keys and counts them as created. An update leaves no
+ *   such mark: a step done again counts the rows its first attempt updated as unchanged (the data is exact, each
+ *   row counted once; `updated` may be low after a retry, as docs/api.md says).
  *
  * Rows with the same address in one step are merged as in a synchronous import; across steps the later row is
  * applied after the earlier one (chunks run in parallel, so across chunks their order is not guaranteed).
@@ -23,7 +24,7 @@ import type { ImportReportEntry, ImportStore, StoredImportJob, UploadProgress } 
 import type { ImportUploads, PresignedUpload } from '../adapters/import-uploads.ts';
 import { logger } from '../adapters/logger.ts';
 import { capReport } from '../domain/import-lines.ts';
-import { charsetOf, decodeText, detectEncoding, type TextEncoding } from '../domain/text-file.ts';
+import { charsetOf, csvHeader, csvLineEnds, decodeText, detectEncoding, type TextEncoding } from '../domain/text-file.ts';
 import type { ImportJob, ImportUploadRequest } from '../schemas/imports.ts';
 import type { Actor, Deps } from './deps.ts';
 import { importParsedRows, parseImportFile, type ImportFormat, type Parsed } from './import-recipients.ts';
@@ -39,6 +40,13 @@ export const CHUNK_BYTES = 150_000;
 export const REPORT_BYTES = 200_000;
 /** Of that, what the warnings about a file as a whole (its header's columns) may take on the first chunk. */
 const FILE_REPORT_BYTES = 50_000;
+/**
+ * Bytes of one row as a chunk stores it (its JSON), at most; a larger row is rejected on its line ("row too large")
+ * instead of making a chunk DynamoDB refuses. The largest row the schemas take in ordinary text is ~155 KB (50
+ * attributes of 1,000 three-byte characters, 64-character names), plus its fields and consents; alone in a chunk
+ * with a piece's report (`FILE_REPORT_BYTES`), 200 KB stays under the item's 400 KB.
+ */
+export const MAX_ROW_BYTES = 200_000;
 /** Rows per recorded step within a chunk: the most a crash can make the job re-read (a whole chunk: fewer records). */
 export const STEP_ROWS = 250;
 /** Rows a job takes (the file itself is limited by the request: 10 MB through API Gateway). */
@@ -82,7 +90,19 @@ const CONTENT_TYPES: Record<ImportFormat, string> = { csv: 'text/csv', jsonl: 'a
 const newJobId = () => `imp_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
 const clip = (s: string) => (s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s);
 
-/** Splits rows into chunks of at most `CHUNK_ROWS` rows and `CHUNK_BYTES` bytes (a single larger row is its own chunk). */
+/** A row as its chunk stores it: one over `MAX_ROW_BYTES` becomes its rejection. */
+function storedRow(r: Parsed): string {
+  const text = JSON.stringify(r);
+  if (Buffer.byteLength(text) <= MAX_ROW_BYTES) return text;
+  // Only its error's own text makes an unread row this large: clipped, as its report entry would be.
+  if (r.row === undefined) return JSON.stringify({ line: r.line, error: clip(r.error ?? '') });
+  return JSON.stringify({ line: r.line, error: `row too large: ${Buffer.byteLength(JSON.stringify(r.row))} bytes; a row takes at most ${MAX_ROW_BYTES}` });
+}
+
+/**
+ * Splits rows into chunks of at most `CHUNK_ROWS` rows and `CHUNK_BYTES` bytes (a single larger row, up to
+ * `MAX_ROW_BYTES`, is its own chunk).
+ */
 export function chunkRows(rows: readonly Parsed[]): Array<{ rows: string; count: number }> {
   const chunks: Array<{ rows: string; count: number }> = [];
   let current: string[] = [];
@@ -93,10 +113,11 @@ export function chunkRows(rows: readonly Parsed[]): Array<{ rows: string; count:
     bytes = 2;
   };
   for (const row of rows) {
-    const text = JSON.stringify(row);
-    if (current.length && (current.length >= CHUNK_ROWS || bytes + text.length + 1 > CHUNK_BYTES)) flush();
+    const text = storedRow(row);
+    const size = Buffer.byteLength(text) + 1;
+    if (current.length && (current.length >= CHUNK_ROWS || bytes + size > CHUNK_BYTES)) flush();
     current.push(text);
-    bytes += Buffer.byteLength(text) + 1;
+    bytes += size;
   }
   flush();
   return chunks;
@@ -277,7 +298,11 @@ export async function requestImportUpload(deps: ImportJobDeps, request: ImportUp
   return { id, status: 'awaitingUpload', upload };
 }
 
-/** The end of the last whole line in `bytes` (0: none), for CSV outside quotes; UTF-16 in code units. */
+/**
+ * The end of the last whole line in `bytes` (0: none), for CSV outside quotes; UTF-16 in code units. A CSV line also
+ * ends at a lone CR, as the parser reads it (classic Mac files), except a CR that is the last unit: its LF may be the
+ * next piece's first, and a piece must not end between the two (the next would start with a line of its own).
+ */
 function lastLineEnd(bytes: Buffer, encoding: TextEncoding, csv: boolean): number {
   const wide = encoding === 'utf-16le' || encoding === 'utf-16be';
   const step = wide ? 2 : 1;
@@ -288,7 +313,7 @@ function lastLineEnd(bytes: Buffer, encoding: TextEncoding, csv: boolean): numbe
   for (let i = 0; i + step <= bytes.length; i += step) {
     const u = unit(i);
     if (u === 0x22 && csv) quoted = !quoted;
-    else if (u === 0x0a) {
+    else if (u === 0x0a || (csv && u === 0x0d && i + 2 * step <= bytes.length)) {
       anyEnd = i + step;
       if (!quoted) end = i + step;
     }
@@ -341,15 +366,18 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
       try {
         if (job.format === 'csv' && first) {
           const file = parseImportFile(text, 'csv');
-          header = (/^[^\r\n]*/.exec(text)?.[0] ?? '');
+          // The header as the parser read it (blank lines before it skipped), not the first physical line.
+          header = csvHeader(text);
           rows = file.rows;
           entries.push(...file.warnings.map((w) => ({ line: w.line, kind: 'warning' as const, reason: clip(w.message) })));
         } else if (job.format === 'csv') {
-          // Later pieces are read under the header; their lines count on from where the last piece ended.
-          const shift = job.upload.lines - 1;
+          // Later pieces are read under the header; their lines count on from where the last piece ended (a header
+          // may span lines: a quoted line break).
+          const headerLines = 1 + csvLineEnds(header ?? '');
+          const shift = job.upload.lines - headerLines;
           const file = parseImportFile(`${header ?? ''}\n${text}`, 'csv');
           rows = file.rows.map((r) => ({ ...r, line: r.line + shift }));
-          entries.push(...file.warnings.filter((w) => w.line !== 1).map((w) => ({ line: w.line + shift, kind: 'warning' as const, reason: clip(w.message) })));
+          entries.push(...file.warnings.filter((w) => w.line > headerLines).map((w) => ({ line: w.line + shift, kind: 'warning' as const, reason: clip(w.message) })));
         } else {
           rows = parseImportFile(text, 'jsonl').rows.map((r) => ({ ...r, line: r.line + job.upload!.lines }));
         }
@@ -374,7 +402,8 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
     await deps.store.putChunksOnce(jobId, job.chunks, chunks, job.createdAt);
     const queued = chunks.map((c, k) => ({ c, k })).filter(({ c }) => c.count > 0);
     if (queued.length) await deps.queue.enqueue(queued.map(({ k }) => ({ jobId, chunk: job.chunks + k })));
-    const lines = job.upload.lines + (text.match(/\n/g)?.length ?? 0);
+    // Counted as each parser counts them: CSV ends a line at CRLF, LF or a lone CR; JSON lines only at LF.
+    const lines = job.upload.lines + (job.format === 'csv' ? csvLineEnds(text) : (text.match(/\n/g)?.length ?? 0));
     const progress: UploadProgress = { key: job.upload.key, bytesRead: from + cut, lines, size: piece.size, ...(header !== undefined ? { header } : {}) };
     const done = eof || stop;
     // Report-only chunks (no rows) are done as they are stored; a rejection of the file itself counts as rejected.

@@ -2,8 +2,8 @@
  * Import jobs through the API and the import worker on the local queue: a CSV of 10,000 rows answers 202 at
  * once, settles in chunks with progress, a per-row report and no 5xx; a step that dies after its rows were applied
  * but before it was recorded is done again on redelivery without applying any row twice or losing one. A chunk's
- * report never outgrows its item (a step DynamoDB refuses would otherwise be refused forever), and a done chunk
- * keeps its report but not its rows.
+ * report never outgrows its item (a step DynamoDB refuses would otherwise be refused forever), nor do its rows (one
+ * too large is rejected on its line), and a done chunk keeps its report but not its rows.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -167,6 +167,60 @@ describe('import jobs', () => {
     } finally {
       store.recordStep = real;
     }
+  });
+
+  it('a step that died after updating its rows is done again: none applied twice; they count as updated or unchanged', { timeout: 600_000 }, async () => {
+    const lines = (consents: boolean) =>
+      Array.from({ length: 300 }, (_, i) => JSON.stringify({ email: `upd-${run}-${i}@example.com`, country: 'US', ...(consents ? { consents: { [topic]: { status: 'opted_out', at: '2026-01-01T00:00:00Z' } } } : {}) })).join('\n');
+    const first = await suite.api.post('/v1/imports', lines(false), { 'content-type': 'application/x-ndjson' });
+    expect(await waitForJob(suite.api, first.body.id)).toMatchObject({ created: 300 });
+    const store = importJobs().store as { recordStep: (...a: any[]) => Promise<boolean> };
+    const real = store.recordStep.bind(store);
+    const crashed = new Set<string>();
+    store.recordStep = async (id: string, chunk: number, from: number, ...rest: any[]) => {
+      const key = `${id}/${chunk}/${from}`;
+      if (!crashed.has(key)) {
+        crashed.add(key);
+        throw new Error('simulated crash between applying a step and recording it');
+      }
+      return real(id, chunk, from, ...rest);
+    };
+    try {
+      const second = await suite.api.post('/v1/imports', lines(true), { 'content-type': 'application/x-ndjson' });
+      const done = await waitForJob(suite.api, second.body.id);
+      expect(crashed.size).toBe(2);
+      // Done again, a step finds its rows already updated: nothing tells them from rows that were so before the job
+      // (docs/api.md says so). Every row is settled once, none twice.
+      expect(done).toMatchObject({ status: 'completed', rows: { total: 300, done: 300 }, created: 0, rejected: 0 });
+      expect(done.updated + done.unchanged).toBe(300);
+      for (const i of [0, 249, 250, 299]) {
+        const r = (await suite.api.get(`/v1/recipients?email=upd-${run}-${i}@example.com`)).body;
+        expect(r.consents[topic].status).toBe('opted_out');
+        const ledger = (await suite.api.get(`/v1/recipients/${r.id}/ledger`)).body.entries as Array<{ subject: string }>;
+        expect(ledger.filter((e) => e.subject === `topic:${topic}`), `row ${i}`).toHaveLength(1);
+      }
+    } finally {
+      store.recordStep = real;
+    }
+  });
+
+  it('rejects a row too large for a chunk on its line, in JSON lines and CSV sent as the body; the rest imports', { timeout: 300_000 }, async () => {
+    // ~600 KB each: before, DynamoDB refused the chunk and the whole file was answered 413, naming no line.
+    const notes = 'é'.repeat(300_000);
+    const big = JSON.stringify({ email: `big-${run}@example.com`, attributes: { notes } });
+    const jsonl = [JSON.stringify({ email: `big-a-${run}@example.com` }), big, JSON.stringify({ email: `big-b-${run}@example.com` })].join('\n');
+    const csv = `email,notes\nbig-c-${run}@example.com,x\nbig-csv-${run}@example.com,${notes}\nbig-d-${run}@example.com,y\n`;
+    for (const [body, type, line, bytes] of [
+      [jsonl, 'application/x-ndjson', 2, Buffer.byteLength(big)],
+      [csv, 'text/csv', 3, Buffer.byteLength(JSON.stringify({ email: `big-csv-${run}@example.com`, attributes: { notes } }))],
+    ] as const) {
+      const res = await suite.api.post('/v1/imports', body, { 'content-type': type });
+      expect(res.status, type).toBe(202);
+      const done = await waitForJob(suite.api, res.body.id, 120_000);
+      expect(done, type).toMatchObject({ status: 'completed', rows: { total: 3, done: 3 }, created: 2, rejected: 1 });
+      expect(await fullReport(suite.api, res.body.id)).toEqual([{ line, kind: 'rejected', reason: `row too large: ${bytes} bytes; a row takes at most 200000` }]);
+    }
+    expect((await suite.api.get(`/v1/recipients?email=big-d-${run}@example.com`)).body.attributes).toEqual({ notes: 'y' });
   });
 
   it('keeps a done chunk\'s report, not its rows (addresses wait for no expiry)', { timeout: 120_000 }, async () => {

@@ -3,8 +3,9 @@
  * the local gateway (the local stand-in for S3, same contract), the file is PUT there, its arrival goes on the import
  * queue as an S3 event, and the real worker reads the file in pieces into chunks. A 10,000-row Latin-1 CSV completes
  * with a per-row report; a JSON-lines file read in small pieces keeps every line number and, read again after a
- * crash mid-file, stores no chunk twice; a CSV cut into pieces inside quoted line breaks keeps its rows whole; the CLI
- * sends a file above 8 MB through the upload URL.
+ * crash mid-file, stores no chunk twice; a CSV cut into pieces inside quoted line breaks keeps its rows whole, as does
+ * one whose first line is blank or whose lines end in a lone CR; a row too large for a chunk is rejected on its line;
+ * the CLI sends a file above 8 MB through the upload URL.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,6 +148,65 @@ describe('import jobs through an upload', () => {
     for (const i of [0, 3, 297, 298, 597, 599]) {
       const r = (await api.get(`/v1/recipients?email=qb-${run}-${i}@example.com`)).body;
       expect(r.attributes, `row ${i}`).toEqual({ note: i % 3 === 0 ? 'first line\nsecond, line' : 'plain', n: String(i) });
+    }
+  });
+
+  it('a JSON-lines row too large for a chunk is rejected on its line; the rest of the file imports', { timeout: 300_000 }, async () => {
+    const deps = importJobs();
+    const accepted = await requestUpload({ format: 'jsonl', charset: 'utf-8' });
+    // ~600 KB: more than a chunk's DynamoDB item takes (its attribute breaks the 1,000-character limit too).
+    const big = JSON.stringify({ email: `big-${run}@example.com`, attributes: { notes: 'é'.repeat(300_000) } });
+    const lines = [JSON.stringify({ email: `big-ok1-${run}@example.com` }), big, JSON.stringify({ email: `big-ok2-${run}@example.com` })];
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'imports'), { recursive: true });
+    writeFileSync(join(dir, `imports/${accepted.id}`), `${lines.join('\n')}\n`);
+    await readUploadedFile(deps, accepted.id);
+
+    const done = await waitForJob(api, accepted.id, 200_000);
+    expect(done).toMatchObject({ status: 'completed', rows: { total: 3, done: 3 }, created: 2, rejected: 1 });
+    expect(await fullReport(api, accepted.id)).toEqual([{ line: 2, kind: 'rejected', reason: `row too large: ${Buffer.byteLength(big)} bytes; a row takes at most 200000` }]);
+    expect((await api.get(`/v1/recipients?email=big-ok2-${run}@example.com`)).status).toBe(200);
+  });
+
+  it('a CSV whose first line is blank is read under its header in every piece', { timeout: 300_000 }, async () => {
+    const deps = importJobs();
+    const accepted = await requestUpload({ format: 'csv', charset: 'utf-8' });
+    const rows = Array.from({ length: 300 }, (_, i) => (i % 40 === 9 ? `broken-${i};US;${i}` : `blank-${run}-${i}@example.com;US;${i}`));
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'imports'), { recursive: true });
+    writeFileSync(join(dir, `imports/${accepted.id}`), `\r\nemail;country;n\r\n${rows.join('\r\n')}\r\n`);
+    await readUploadedFile(deps, accepted.id, { pieceBytes: 2048 });
+
+    const done = await waitForJob(api, accepted.id, 200_000);
+    const bad = rows.map((_, i) => i).filter((i) => i % 40 === 9);
+    expect(done).toMatchObject({ status: 'completed', rows: { total: 300, done: 300 }, created: 300 - bad.length, rejected: bad.length, warned: 0 });
+    // The header is line 2, the first row line 3.
+    expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map((i) => i + 3));
+    expect((await api.get(`/v1/recipients?email=blank-${run}-299@example.com`)).body.attributes).toEqual({ n: '299' });
+  });
+
+  it('a CSV is cut into pieces at lone CRs (classic Mac line ends), and never between the CR and LF of a CRLF', { timeout: 300_000 }, async () => {
+    const deps = importJobs();
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'imports'), { recursive: true });
+    const rows = (tag: string) => Array.from({ length: 200 }, (_, i) => (i % 30 === 4 ? `broken-${i},US,${i}` : `${tag}-${run}-${i}@example.com,US,${i}`));
+    const cr = rows('cr');
+    const crlf = rows('crlf');
+    const crlfText = `email,country,n\r\n${crlf.join('\r\n')}\r\n`;
+    // 256-byte pieces; for the CRLF file, the first piece ends just after a CR, its LF the next piece's first byte.
+    const files = [
+      { rows: cr, text: `email,country,n\r${cr.join('\r')}\r`, pieceBytes: 256 },
+      { rows: crlf, text: crlfText, pieceBytes: crlfText.indexOf('\r', 200) + 1 },
+    ];
+    expect(crlfText[files[1]!.pieceBytes - 1]).toBe('\r');
+    for (const file of files) {
+      const accepted = await requestUpload({ format: 'csv', charset: 'utf-8' });
+      writeFileSync(join(dir, `imports/${accepted.id}`), file.text);
+      await readUploadedFile(deps, accepted.id, { pieceBytes: file.pieceBytes });
+      const done = await waitForJob(api, accepted.id, 200_000);
+      const bad = file.rows.map((_, i) => i).filter((i) => i % 30 === 4);
+      expect(done).toMatchObject({ status: 'completed', rows: { total: 200, done: 200 }, created: 200 - bad.length, rejected: bad.length });
+      expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map((i) => i + 2));
     }
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { charsetOf, decodeText, detectEncoding, parseCsv, sniffDelimiter } from '../../../lambdas/domain/text-file.ts';
+import { charsetOf, csvHeader, csvLineEnds, decodeText, detectEncoding, parseCsv, sniffDelimiter } from '../../../lambdas/domain/text-file.ts';
 
 const utf16le = (s: string, bom = true) => Buffer.concat([bom ? Buffer.from([0xff, 0xfe]) : Buffer.alloc(0), Buffer.from(s, 'utf16le')]);
 const utf16be = (s: string) => {
@@ -50,6 +50,11 @@ describe('sniffDelimiter and parseCsv', () => {
     expect(sniffDelimiter('email\n')).toBe(',');
   });
 
+  it('sniffs from the first line that is not blank, as the parser skips blank lines', () => {
+    expect(sniffDelimiter('\r\n  \nemail;country\n')).toBe(';');
+    expect(sniffDelimiter('\remail\tcountry\r')).toBe('\t');
+  });
+
   it('parses quotes, doubled quotes, delimiters and line breaks inside quotes, CRLF, with start lines', () => {
     const text = 'a;b\r\n"x;1";"say ""hi"""\r\n\r\n"multi\nline";z\nlast;';
     expect(parseCsv(text, ';')).toEqual([
@@ -65,6 +70,44 @@ describe('sniffDelimiter and parseCsv', () => {
     const out = parseCsv(text, ',');
     expect(out.filter((r) => 'error' in r).map((r) => r.line)).toEqual([3, 5, 6]);
     expect(out.filter((r) => 'cells' in r).map((r) => ('cells' in r ? r.cells[0] : ''))).toEqual(['email', 'a@example.com', 'c@example.com', 'f@example.com']);
+  });
+
+  it('ends a line at a lone CR (classic Mac files): inside quotes, and where a broken row is skipped', () => {
+    const text = 'email,note\ra@example.com,"two\rlines"\rb@example.com,"never closed\rc@example.com,ok\r';
+    expect(parseCsv(text, ',')).toEqual([
+      { line: 1, cells: ['email', 'note'] },
+      { line: 2, cells: ['a@example.com', 'two\rlines'] },
+      { line: 4, error: 'a quote opened here is never closed' },
+      { line: 5, cells: ['c@example.com', 'ok'] },
+    ]);
+    // Counted alike, CRLF as one.
+    expect(csvLineEnds(text)).toBe(5);
+    expect(csvLineEnds('a\r\nb\n\rc')).toBe(3);
+    // A quoted cell keeps its spaces at a line end and at the end of the text too; an unquoted one is trimmed there.
+    expect(parseCsv('a, b \n" x "," y "\n c ', ',')).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: [' x ', ' y '] },
+      { line: 3, cells: ['c'] },
+    ]);
+  });
+
+  it('reads the header as the parser does, written back so that it parses to the same columns and delimiter', () => {
+    expect(csvHeader('\r\n\r\nemail,country,n\r\nx@example.com,US,1')).toBe('email,country,n');
+    expect(csvHeader('\ufeffemail;"a,b";" c ";"say ""hi"""\n')).toBe('email;"a,b";" c ";"say ""hi"""');
+    expect(csvHeader('"email\nx",y')).toBe('"email\nx",y');
+    expect(csvHeader('"email,x\n')).toBeUndefined();
+    expect(csvHeader('\n\n')).toBeUndefined();
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', ',', ';', '"', '\n', '\r', ' ', '\t') }), (text) => {
+        const header = csvHeader(text);
+        if (header === undefined) return;
+        const d = sniffDelimiter(text);
+        const original = parseCsv(text, d, 1)[0]!;
+        expect(sniffDelimiter(header)).toBe(d);
+        expect(parseCsv(`${header}\nrest`, d)[0]).toEqual({ ...original, line: 1 });
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('never throws and always moves forward, whatever the text', () => {
