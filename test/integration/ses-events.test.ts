@@ -162,6 +162,10 @@ describe('SES feedback', () => {
     expect(record.events).toMatchObject([{ type: 'complained', detail: { feedbackType: 'not-spam' } }]);
     const recent = ((await api.get('/v1/feedback/recent?limit=200')).body.entries as Array<Record<string, string>>).filter((e) => e.messageId === values.messageId);
     expect(recent).toMatchObject([{ kind: 'complained', detail: 'not-spam' }]);
+    // Before any Delivery: it moves no status either (the message does not read `complained`).
+    const first = await sentMarketing('notspam-first');
+    expect(await handler(sesEvent('complaint-not-spam', first.values, { feedbackId: `not-spam-${first.values.messageId}` }))).toBe('applied');
+    expect((await api.get(`/v1/messages/${first.values.messageId}`)).body.deliveryStatus).toBeUndefined();
   });
 
   it('transient bounces about the message (ContentRejected) are counted as bounced_soft but never suppress; mailbox ones do', async () => {
