@@ -418,9 +418,13 @@ export class RecipientStore {
    */
   async erase(id: string, addressHash: string): Promise<{ recipients: number; ledger: number }> {
     // The profile last: an erasure that stops part-way is finished by repeating it, which starts from the profile.
-    const ledger = await deletePartition(this.#db, this.#tables.ledger, `R#${id}`);
+    let ledger = await deletePartition(this.#db, this.#tables.ledger, `R#${id}`);
     const claim = await deletePartition(this.#db, this.#tables.recipients, `A#${addressHash}`);
-    const recipients = await deletePartition(this.#db, this.#tables.recipients, `R#${id}`, profileKey(id).sk);
+    let recipients = await deletePartition(this.#db, this.#tables.recipients, `R#${id}`, profileKey(id).sk);
+    // Once more now the profile is gone: a change that committed meanwhile (every write of a person's items checks
+    // the profile exists) left its ledger entry or item after the first pass; none can commit after this one.
+    ledger += await deletePartition(this.#db, this.#tables.ledger, `R#${id}`);
+    recipients += await deletePartition(this.#db, this.#tables.recipients, `R#${id}`);
     return { recipients: recipients + claim, ledger };
   }
 

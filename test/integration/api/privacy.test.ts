@@ -130,6 +130,33 @@ describe('erasure', () => {
     expect(left).toEqual([]);
   });
 
+  it('a consent change landing while the erasure runs leaves nothing behind', async () => {
+    const { api, s } = suite;
+    const r = await s.recipient('erase-during');
+    // An opt-in arrives after the erasure deleted the ledger and before it deleted the profile (when it reads the
+    // address claim's partition): it commits, as the profile is still there.
+    let fired = false;
+    const name = `consent-during-${r.id}`;
+    documentClient().middlewareStack.add(
+      (next) => async (args) => {
+        const pk = (args.input as { ExpressionAttributeValues?: Record<string, unknown> }).ExpressionAttributeValues?.[':pk'];
+        if (!fired && typeof pk === 'string' && pk.startsWith('A#')) {
+          fired = true;
+          expect((await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out', source: 'link' })).status).toBe(200);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
+    } finally {
+      documentClient().middlewareStack.remove(name);
+    }
+    expect(fired).toBe(true);
+    expect((await everything()).filter((i) => i.includes(r.id))).toEqual([]);
+  });
+
   it('an erasure that stopped part-way is finished by repeating it', async () => {
     const { api, s } = suite;
     const r = await s.recipient('erase-partial');
