@@ -38,14 +38,20 @@ export async function runLaunch(deps: Deps, campaignId: string, budgetMs: number
   for (;;) {
     const topic = c.topic;
     const from = cursor;
-    const { ids, next } = await deps.campaigns.launchPage(campaignId, page, () => readPage(deps, topic, from), deps.clock());
+    const kept = await deps.campaigns.launchPage(campaignId, page, () => readPage(deps, topic, from), deps.clock());
+    if (!kept) return 'stopped';
+    const { ids, next } = kept;
     const batches: SendBatch[] = [];
     for (let i = 0; i < ids.length; i += SEND_BATCH_SIZE) {
       batches.push({ campaignId, batchId: `p${page}-${i / SEND_BATCH_SIZE}`, recipientIds: ids.slice(i, i + SEND_BATCH_SIZE) });
     }
     if (batches.length) await deps.queues.send(batches);
     const advanced = await deps.campaigns.advanceLaunch(campaignId, page, ids.length, next, deps.clock().toISOString());
-    if (!advanced) return 'stopped';
+    if (!advanced) {
+      // Another launcher moved past this page: it is done with. (Paused, it is kept for the launch that resumes it.)
+      if (((await deps.campaigns.get(campaignId))?.page ?? 0) > page) await deps.campaigns.dropLaunchPage(campaignId, page);
+      return 'stopped';
+    }
     await deps.campaigns.dropLaunchPage(campaignId, page);
     page += 1;
     cursor = next;

@@ -280,6 +280,8 @@ export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Prom
     await releaseCapSlots(deps, c, batch.recipientIds);
     await deps.campaigns.unpark(id, batch.batchId, batch.parkVersion);
   }
+  // The launcher's page in hand (recipient ids): no launch reads it again.
+  if (c.status === 'sending' || c.status === 'paused') await deps.campaigns.dropLaunchPage(id, c.page);
   return getCampaign(deps, id);
 }
 

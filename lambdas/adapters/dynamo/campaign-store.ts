@@ -241,20 +241,41 @@ export class CampaignStore {
    * complete). So the first read of a page is kept (~15 KB for 500 ids, one write per page) until the launch has moved
    * past it ({@link dropLaunchPage}); a launcher that dies in between leaves it to its TTL, a day.
    */
-  async launchPage(id: string, page: number, read: () => Promise<LaunchPage>, at: Date): Promise<LaunchPage> {
+  async launchPage(id: string, page: number, read: () => Promise<LaunchPage>, at: Date): Promise<LaunchPage | undefined> {
     const key = { pk: `C#${id}`, sk: `PAGE#${page}` };
     const fresh = await read();
     try {
+      // Stored only while the launch stands at this page: a launcher that lags behind another (which moved past it
+      // and dropped it) must not store, and queue, a page of its own under the same batch ids.
       await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...key, ids: fresh.ids, ...(fresh.next ? { next: fresh.next } : {}), expiresAt: Math.floor(at.getTime() / 1000) + LAUNCH_PAGE_DAYS * 86_400 },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.#table,
+                Key: campaignKey(id),
+                ConditionExpression: '#page = :page',
+                ExpressionAttributeNames: { '#page': 'page' },
+                ExpressionAttributeValues: { ':page': page },
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...key, ids: fresh.ids, ...(fresh.next ? { next: fresh.next } : {}), expiresAt: Math.floor(at.getTime() / 1000) + LAUNCH_PAGE_DAYS * 86_400 },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
         }),
       );
       return fresh;
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
+      const reasons = cancellationReasons(e);
+      if (!reasons) throw e;
+      // The launch moved on: this launcher is behind, and stops.
+      if (reasons[0] === 'ConditionalCheckFailed') return undefined;
+      if (reasons[1] !== 'ConditionalCheckFailed') throw e;
       const kept = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }))).Item!;
       return { ids: (kept.ids ?? []) as string[], ...(kept.next ? { next: kept.next as Record<string, unknown> } : {}) };
     }

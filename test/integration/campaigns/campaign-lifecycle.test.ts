@@ -4,7 +4,7 @@
  * may be created and changed.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, dynamoDb, sesClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { CampaignStore } from '../../../lambdas/adapters/dynamo/campaign-store.ts';
@@ -312,6 +312,39 @@ describe('scheduling and restarts', () => {
     expect(queued).toEqual(first);
     expect((await api.get(`/v1/campaigns/${c.body.id}`)).body.progress).toMatchObject({ audience: 4, audienceComplete: true });
     expect((await api.post(`/v1/campaigns/${c.body.id}/cancel`)).status).toBe(202);
+  });
+
+  it('a launcher that lags behind another (it read the campaign before the other moved past the page) queues nothing', async () => {
+    const api = suite.api;
+    const { topic, template, audience } = await setup('lagging', { count: 4 });
+    const queued: SendBatch[] = [];
+    const base = container();
+    const deps: typeof base = { ...base, queues: { ...base.queues, send: async (batches) => void queued.push(...batches), launch: async () => undefined } };
+    const c = await api.post('/v1/campaigns', { name: 'Lagging', template });
+    await launchCampaign(deps, c.body.id, 'test');
+    const stale = (await deps.campaigns.get(c.body.id))!;
+    // The first launcher runs the whole audience (one page) and drops its page.
+    expect(await asFunction('campaignLauncher', runLaunch)(deps, c.body.id, 10_000)).toBe('complete');
+    const first = queued.splice(0);
+    expect(first.flatMap((b) => b.recipientIds)).toHaveLength(4);
+    // The audience changes; a second launcher goes on from the campaign as it read it before.
+    expect((await api.put(`/v1/recipients/${await idOf(audience[0]!)}/consents/${topic}`, { status: 'opted_out', source: 'link' })).status).toBe(200);
+    let read = false;
+    const lagging = new Proxy(deps.campaigns, {
+      get: (store, key) =>
+        key === 'get'
+          ? async (id: string) => (read ? store.get(id) : ((read = true), { ...stale, status: 'sending' as const }))
+          : typeof Reflect.get(store, key) === 'function'
+            ? Reflect.get(store, key).bind(store)
+            : Reflect.get(store, key),
+    });
+    expect(await asFunction('campaignLauncher', runLaunch)({ ...deps, campaigns: lagging }, c.body.id, 10_000)).toBe('stopped');
+    // Nothing queued under the first page's batch ids, and no page left holding recipient ids.
+    expect(queued).toEqual([]);
+    const pages = await documentClient().send(
+      new QueryCommand({ TableName: config().tables.campaigns, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': `C#${c.body.id}`, ':p': 'PAGE#' } }),
+    );
+    expect(pages.Items ?? []).toEqual([]);
   });
 
   it('a campaign in progress finishes after the engine restarts, with no one skipped or mailed twice', { timeout: 300_000 }, async () => {
