@@ -202,7 +202,8 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     await parkUnlessResumed(deps, { campaignId: campaign.id, batchId: `${batch.batchId}~parked`, recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
     report.parked = unsent.length;
   } else if (stop === 'cancelled') {
-    await releaseCapSlots(deps, campaign, [...retry.keys()]);
+    // Those not tried in this delivery may hold a slot from an earlier attempt too (a retry batch): `failed` ones give it back.
+    await releaseCapSlots(deps, campaign, unsent);
     report.dropped = unsent.length;
   } else {
     if (pending.length) {
@@ -272,7 +273,23 @@ async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: L
   const messageId = campaignMessageId(ctx.campaign.id, recipientId);
   const r = await deps.messages.getRecord(messageId);
   if (r?.status === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
-  if (r?.status === 'held') return { kind: 'settled', entry: { messageId, outcome: { held: r.reason ?? 'unknown_recipient' } } };
+  // Held by an earlier delivery of this very step: counted as what it was, excluded (a redelivery before the settle).
+  if (r?.status === 'held') return { kind: 'settled', entry: { messageId, outcome: r.reason === 'not_in_audience' ? 'excluded' : { held: r.reason ?? 'unknown_recipient' } } };
+  // Another delivery may be sending it right now: its fate is that one's, unless SES said nothing of it within the
+  // reconcile window (it did not take it): then it is held here, not sent to someone no longer in the audience.
+  if (r?.status === 'sending') {
+    const now = deps.clock();
+    if (r.deliveryStatus) {
+      // SES published feedback for it: it went out.
+      await deps.messages.settleAsSent(messageId, now.toISOString());
+      return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+    }
+    if (now.getTime() - Date.parse(r.updatedAt) < deps.sending.reconcileSeconds * 1000) return { kind: 'in_doubt' };
+    if (!(await deps.messages.reclaimStale(messageId, r.updatedAt, now.toISOString(), now.toISOString()))) return { kind: 'in_doubt' };
+    await deps.messages.markHeld(messageId, 'not_in_audience', now.toISOString());
+  }
+  // An attempt SES refused or throttled: no retry comes now, so the cap slot it took goes back.
+  if (r?.status === 'failed') await releaseCapSlots(deps, ctx.campaign, [recipientId]);
   if (r?.status === 'deferred' && r.until) {
     const now = deps.clock();
     // Deferred again by another delivery (quiet hours): they are judged again when that wait is over.

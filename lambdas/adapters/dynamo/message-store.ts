@@ -393,7 +393,8 @@ export class MessageStore {
           TableName: this.#tables.messages,
           Key: recordKey(id),
           ...set,
-          ConditionExpression: 'attribute_not_exists(#dead)',
+          // Only an existing record: one an erasure deleted meanwhile must not come back (without its expiry, for good).
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#dead)',
           ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#dead': 'deadLetteredAt' },
         }),
       );
