@@ -623,11 +623,11 @@ async function updateExisting(run: ImportRun, merged: MergedRow): Promise<'updat
     const current = stored[c.topic];
     const status = current?.status as ConsentStatus | undefined;
     if (!changes(c, status)) continue;
-    // A consent stored after the row's evidence was given is newer than the row: an old export imported again must
-    // not undo a later opt-out. An opt-out always applies (mailing less is never the wrong way to err, and the stored
-    // time is when Sendwell recorded a consent, not when the person gave it); a row without a time cannot be compared.
+    // An opt-out stored after the row's evidence was given is newer than the row: an old export imported again must
+    // not undo it. Only that: an opt-out always applies (mailing less is never the wrong way to err), and a pending
+    // opt-in may be confirmed by an import whose evidence predates it (the stored time is when Sendwell recorded it).
     const given = evidenceTime(c);
-    if (c.status !== 'opted_out' && given && current?.updatedAt && Date.parse(given) < Date.parse(current.updatedAt)) {
+    if (c.status !== 'opted_out' && status === 'opted_out' && given && current?.updatedAt && Date.parse(given) < Date.parse(current.updatedAt)) {
       older.push(`${c.topic} (${c.status} of ${given}, stored ${status} since ${current.updatedAt})`);
       continue;
     }

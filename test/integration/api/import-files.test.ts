@@ -90,6 +90,18 @@ describe('import files as they come', () => {
     expect((await find(b)).attributes).toEqual({ loyaltyId: '12345678901234567' });
   });
 
+  it('a pending opt-in of a first import is confirmed by a re-import that brings consent_confirmed_at', async () => {
+    const topic = `pend-${Date.now().toString(36)}`;
+    expect((await suite.api.post('/v1/topics', { id: topic, name: 'Pending' })).status).toBe(201);
+    const a = uniqueAddress('import-pending');
+    // DE needs the confirmation; the first export lacked it, the second has it (both older than the first import).
+    await upload(Buffer.from(`email,country,topic:${topic},consent_at\n${a},DE,opted_in,2025-03-01T00:00:00Z\n`), 'text/csv');
+    expect((await suite.api.get(`/v1/recipients?email=${encodeURIComponent(a)}`)).body.consents[topic].status).toBe('pending');
+    const second = await upload(Buffer.from(`email,country,topic:${topic},consent_at,consent_confirmed_at\n${a},DE,opted_in,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z\n`), 'text/csv');
+    expect(second.body.warnings).toEqual([]);
+    expect((await suite.api.get(`/v1/recipients?email=${encodeURIComponent(a)}`)).body.consents[topic].status).toBe('opted_in');
+  });
+
   it('does not undo a later opt-out with an old export imported again, and says so on the row', async () => {
     const topic = await newTopic('reimport');
     const a = uniqueAddress('reimport');
