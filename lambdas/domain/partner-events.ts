@@ -34,6 +34,22 @@ export interface LedgerChange {
 }
 
 /**
+ * Whether an event asks the partner to stop something (an opt-out of a topic, of all marketing, of tracking, of
+ * sharing): the partner must be able to tell whom it is about, whatever the person's sharing choice.
+ *
+ * @example
+ * isOptOut({ type: 'consent.changed', to: 'opted_out' })         // true
+ * isOptOut({ type: 'marketing.unsubscribed_all', to: 'true' })   // true
+ * isOptOut({ type: 'consent.changed', to: 'opted_in' })          // false
+ */
+export function isOptOut(event: Pick<PartnerEvent, 'type' | 'to'>): boolean {
+  if (event.type === 'consent.changed') return event.to === 'opted_out';
+  if (event.type === 'marketing.unsubscribed_all' || event.type === 'sharing.changed') return event.to === 'true';
+  if (event.type === 'tracking.changed') return event.to === 'false';
+  return false;
+}
+
+/**
  * The partner event for a ledger entry, or `undefined` for entries partners are not told about (a recipient's
  * creation, a change of country, a lifted suppression).
  *

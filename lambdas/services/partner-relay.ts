@@ -3,11 +3,11 @@
  * configured partner webhook, HMAC-signed with that partner's secret, retried with backoff; what still fails is
  * kept and replayed later in order. Addresses go only to partners configured to receive them, and identifiers (the
  * address, the `externalId`) only while the person's data may be shared: not after a do-not-sell, not in a region
- * where sharing needs an opt-in they did not give — except on the opt-out of sharing itself, which partners must be
- * able to act on.
+ * where sharing needs an opt-in they did not give — except with an opt-out (of a topic, of all marketing, of tracking,
+ * of sharing itself), which a partner must be able to act on.
  */
 import { createHash } from 'node:crypto';
-import { signWebhook, toPartnerEvent, type LedgerChange, type PartnerEvent } from '../domain/partner-events.ts';
+import { isOptOut, signWebhook, toPartnerEvent, type LedgerChange, type PartnerEvent } from '../domain/partner-events.ts';
 import { sharingAllowed } from '../domain/decide.ts';
 import type { FailedDelivery, RelayStore } from '../adapters/dynamo/relay-store.ts';
 import type { Partner } from '../adapters/partners.ts';
@@ -85,7 +85,7 @@ export async function relayLedger(relay: RelayDeps, records: readonly LedgerReco
     if (event.type !== 'recipient.erased') {
       const person = (await relay.deps.recipients.get(event.recipientId))?.profile;
       const shareable = person && sharingAllowed(person);
-      if (person && (shareable || event.type === 'sharing.changed')) profile = person;
+      if (person && (shareable || event.type === 'sharing.changed' || isOptOut(event))) profile = person;
     }
     await Promise.all(
       partners.map(async (partner) => {

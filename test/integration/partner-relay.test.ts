@@ -108,7 +108,8 @@ describe('partner relay', () => {
     expect(eventsFor(r.id, 'ads').map((e) => [e.event.type, e.event.email])).toEqual([
       ['consent.changed', r.email],
       ['consent.changed', r.email],
-      ['marketing.unsubscribed_all', undefined],
+      // An opt-out carries whom it is about even after "do not sell": the partner must be able to act on it.
+      ['marketing.unsubscribed_all', r.email],
       ['sharing.changed', r.email],
       ['recipient.erased', undefined],
     ]);
@@ -120,8 +121,12 @@ describe('partner relay', () => {
     await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out' });
     await poller.drain();
     const events = eventsFor(r.id, 'ads');
-    expect(events.map((e) => e.event.type)).toEqual(['consent.changed', 'consent.changed']);
-    expect(events.some((e) => e.event.email)).toBe(false);
+    // The opt-in (pending: the region needs confirmation) is not shared; the opt-out says whom it is about, so the
+    // partner can act on it.
+    expect(events.map((e) => [e.event.type, e.event.to, e.event.email])).toEqual([
+      ['consent.changed', 'pending', undefined],
+      ['consent.changed', 'opted_out', r.email],
+    ]);
     // Opting in to sharing (doNotSell: false) lets the partner configured for addresses have it.
     await api.put(`/v1/recipients/${r.id}/preferences`, { doNotSell: false });
     await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_in', source: 'signup_form' });
