@@ -76,7 +76,9 @@ async function readJob<T>(client: Awaited<ReturnType<Context['client']>>, path: 
     } catch (e) {
       const lasting = e instanceof ApiError && e.status < 500 && e.status !== 429;
       if (lasting || !(e instanceof CliError) || attempt >= JOB_READ_TRIES) {
-        if (e instanceof CliError) throw new CliError(`${e.message}\nImport job ${jobId} goes on on the server: GET /v1/imports/${jobId} (and …/report) reads it.`);
+        const follow = `\nImport job ${jobId} goes on on the server: GET /v1/imports/${jobId} (and …/report) reads it.`;
+        if (e instanceof ApiError) throw new ApiError(e.status, e.code, `${e.message}${follow}`, e.details);
+        if (e instanceof CliError) throw new CliError(`${e.message}${follow}`);
         throw e;
       }
       await sleep(Math.min(1000 * 2 ** attempt, 30_000));

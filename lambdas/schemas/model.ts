@@ -209,7 +209,7 @@ export const CampaignTestSchema = z
   .object({
     share: z.number().gt(0, 'above 0').lt(100, 'below 100').meta({ description: 'Percent of the audience (above 0, below 100, with the holdout at most 100) that gets the variants first.' }),
     metric: z.enum(['humanOpens', 'clicks']).meta({ description: 'Unique human opens or unique human clicks per delivered mail; machine opens and clicks never count.' }),
-    decideAfterSeconds: z.number().int().min(1, 'at least 1 second').max(30 * 86_400, 'at most 30 days').meta({ description: 'After this long from the launch the winner is picked and goes to the rest of the audience.' }),
+    decideAfterSeconds: z.number().int().min(1, 'at least 1 second').max(30 * 86_400, 'at most 30 days').meta({ description: 'After this long from when the test share was mailed (the launch; with local time or quiet hours, the last moment any of it waited for) the winner is picked and goes to the rest of the audience.' }),
   })
   .strict()
   .meta({ id: 'CampaignTest' });

@@ -492,7 +492,7 @@ function AbResults(props: { c: Campaign; mayPick: boolean; busy: boolean; pick: 
         {c.decision
           ? `Winner: ${c.decision.variant} — ${DECISION_REASONS[c.decision.reason] ?? c.decision.reason} (${c.decision.at.slice(0, 16).replace('T', ' ')} UTC).`
           : c.test
-            ? `Testing on ${c.test.share} % of the audience; the winner on ${c.test.metric === 'clicks' ? 'clicks' : 'opens'} by people is picked ${duration(c.test.decideAfterSeconds)} after the launch.`
+            ? `Testing on ${c.test.share} % of the audience; the winner on ${c.test.metric === 'clicks' ? 'clicks' : 'opens'} by people is picked ${duration(c.test.decideAfterSeconds)} after the test share was mailed.`
             : 'Every person gets one of the variants by weight.'}
       </p>
       <dl class="figures">
