@@ -112,12 +112,12 @@ describe('proof of consent', () => {
 });
 
 describe('erasure', () => {
-  it('a send that finishes after the erasure deleted its record writes nothing back (sent, held or failed)', async () => {
+  it('a send that finishes after the erasure deleted its record writes nothing back (sent, held, failed, dead-lettered)', async () => {
     const { s } = suite;
     const deps = container();
     const r = await s.recipient('erase-race');
     const at = new Date().toISOString();
-    const ids = ['sent', 'held', 'failed'].map((k) => `msg_race${k}${Date.now().toString(36)}`);
+    const ids = ['sent', 'held', 'failed', 'dead'].map((k) => `msg_race${k}${Date.now().toString(36)}`);
     for (const messageId of ids) {
       expect((await deps.messages.claim({ messageId, status: 'sending', class: 'marketing', template: s.marketing, topic: s.topic, recipientId: r.id, createdAt: at, expiresAt: Math.floor(Date.now() / 1000) + 3600, requestHash: 'x' })).claimed).toBe(true);
     }
@@ -126,6 +126,7 @@ describe('erasure', () => {
     await deps.messages.markSent(ids[0]!, 'ses-race', { links: [] }, at);
     await deps.messages.markHeld(ids[1]!, 'opted_out', at);
     await deps.messages.markFailed(ids[2]!, 'MessageRejected', at);
+    expect(await deps.messages.markDeadLettered(ids[3]!, 'MessageRejected', at)).toBe(false);
     const left = (await everything()).filter((i) => ids.some((id) => i.includes(id)) || i.includes(r.id));
     expect(left).toEqual([]);
   });

@@ -220,7 +220,7 @@ it('a cancelled campaign gives back the frequency-cap slots of the mail it never
     // The first chunk of each batch met the pause: its records are failed and each still holds its slot, for the retry.
     const attempted: string[] = [];
     for (const r of ids) if ((await deps.messages.getRecord(campaignMessageId(id, r)))?.status === 'failed') attempted.push(r);
-    expect(attempted.length).toBeGreaterThan(0);
+    expect(attempted.length).toBeGreaterThan(2);
     for (const r of attempted) expect(await slotOf(r)).toHaveLength(1);
     expect((await api.post(`/v1/campaigns/${id}/cancel`)).status).toBe(202);
     for (const r of ids) expect(await slotOf(r)).toEqual([]);
@@ -230,6 +230,24 @@ it('a cancelled campaign gives back the frequency-cap slots of the mail it never
     const report = await sendBatch(deps, { campaignId: id, batchId: 'capcancel~1', recipientIds: [r], attempt: 1 });
     expect(report.dropped).toBe(1);
     expect(await slotOf(r)).toEqual([]);
+    // Cancelled between the batch's first read and its first chunk: what it had not tried gives its slots back too.
+    const others = attempted.slice(1, 3);
+    for (const o of others) expect(await deps.delivery.reserve(o, campaignMessageId(id, o), new Date(), [{ max: 1, days: 7 }])).toBe('reserved');
+    let first = true;
+    const racing = new Proxy(deps.campaigns, {
+      get: (store, key) =>
+        key === 'get'
+          ? async (cid: string) => {
+              const c = await store.get(cid);
+              return first && c ? ((first = false), { ...c, status: 'sending' as const }) : c;
+            }
+          : typeof Reflect.get(store, key) === 'function'
+            ? Reflect.get(store, key).bind(store)
+            : Reflect.get(store, key),
+    });
+    const midway = await sendBatch({ ...deps, campaigns: racing }, { campaignId: id, batchId: 'capcancel-mid~1', recipientIds: others, attempt: 1 });
+    expect(midway.dropped).toBe(others.length);
+    for (const o of others) expect(await slotOf(o)).toEqual([]);
     // So the next marketing mail is theirs to get.
     const { template } = (await api.get(`/v1/campaigns/${id}`)).body;
     expect((await api.post('/v1/messages', { template, to: { recipientId: r } })).body.status).toBe('sent');
