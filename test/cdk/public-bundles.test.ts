@@ -26,15 +26,18 @@ const PUBLIC_ROUTES = ['openPixel', 'click', 'unsubscribe', 'preferences', 'conf
  * too: 150–158 KiB (169–177 in all); the suppressions' move and the record's link set added ~5 KiB (155–163, 174–182).
  * Then the pages learnt what a user found missing (2026-12-06, ~2.5 KiB: a stale form's guard, two saves at once, a
  * confirmation SES did not take and "send it again", the confirm page's honest answer, the tombstone's lift ledgered):
- * the preference page passed 165 KiB by half a KiB, and both page budgets went to 170. Lower a budget as a bundle
+ * the preference page passed 165 KiB by half a KiB, and both page budgets went to 170. The next review's mends
+ * (2026-12-06, ~4 KiB in the stores the pages' full container bundles whole: a launcher's kept page, a suppression
+ * extended rather than added, conditional record writes, the export's journeys and send log, a refused address in
+ * words) took the preference page 40 bytes past 170: both page budgets went to 175. Lower a budget as a bundle
  * shrinks; never raise it without saying why here.
  */
 const BYTE_BUDGET: Readonly<Record<(typeof PUBLIC_ROUTES)[number], number>> = {
   openPixel: 150 * 1024,
   click: 150 * 1024,
   unsubscribe: 150 * 1024,
-  preferences: 170 * 1024,
-  confirm: 170 * 1024,
+  preferences: 175 * 1024,
+  confirm: 175 * 1024,
 };
 
 /** The routes that never opt anyone in: nothing of the send path, the campaigns or journeys. */
