@@ -131,3 +131,34 @@ export async function marketingTopic(
   expect((await api.post('/v1/templates', template)).status).toBe(201);
   return { topic, template: topic, subject, run };
 }
+
+/**
+ * `store` with some of its methods replaced and the rest bound to it: a fault, a stale read or a lost write injected
+ * into a real store (its private fields stay reachable, which a spread or `Object.create` would lose).
+ */
+export function withMethods<T extends object>(store: T, replaced: { readonly [K in keyof T]?: T[K] }): T {
+  return new Proxy(store, {
+    get: (target, key) => {
+      if (Object.hasOwn(replaced, key)) return replaced[key as keyof T];
+      const value = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The first `read` of `get` answers `stale(fresh)` (what a racing reader saw a moment before), every later one the
+ * store's own: for a store whose `get(id)` reads a campaign.
+ */
+export function staleOnce<T extends { get(id: string): Promise<unknown> }>(store: T, stale: (fresh: Awaited<ReturnType<T['get']>>) => Awaited<ReturnType<T['get']>>): T {
+  let first = true;
+  return withMethods(store, {
+    get: (async (id: string) => {
+      const fresh = (await store.get(id)) as Awaited<ReturnType<T['get']>>;
+      if (!first || !fresh) return fresh;
+      first = false;
+      return stale(fresh);
+    }) as T['get'],
+  } as { readonly [K in keyof T]?: T[K] });
+}
+

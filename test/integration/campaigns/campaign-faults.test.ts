@@ -25,7 +25,7 @@ const { asFunction } = await import('../../../local/table-access-guard.ts');
 const { startSesEventEmulator } = await import('../../../local/ses-simulator.ts');
 const { sendBatch } = await import('../../../lambdas/services/campaign-sender.ts');
 const { campaignMessageId } = await import('../../../lambdas/domain/campaign.ts');
-const { mailsBySubject, marketingTopic, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } = await import('../../support/campaigns.ts');
+const { mailsBySubject, marketingTopic, optIn, seedCohorts, staleOnce, startTestEngine, waitForCampaign, waitForIdle, withMethods } = await import('../../support/campaigns.ts');
 const { useGateway } = await import('../../support/suite.ts');
 
 type Engine = Awaited<ReturnType<typeof startTestEngine>>;
@@ -233,18 +233,7 @@ it('a cancelled campaign gives back the frequency-cap slots of the mail it never
     // Cancelled between the batch's first read and its first chunk: what it had not tried gives its slots back too.
     const others = attempted.slice(1, 3);
     for (const o of others) expect(await deps.delivery.reserve(o, campaignMessageId(id, o), new Date(), [{ max: 1, days: 7 }])).toBe('reserved');
-    let first = true;
-    const racing = new Proxy(deps.campaigns, {
-      get: (store, key) =>
-        key === 'get'
-          ? async (cid: string) => {
-              const c = await store.get(cid);
-              return first && c ? ((first = false), { ...c, status: 'sending' as const }) : c;
-            }
-          : typeof Reflect.get(store, key) === 'function'
-            ? Reflect.get(store, key).bind(store)
-            : Reflect.get(store, key),
-    });
+    const racing = staleOnce(deps.campaigns, (c) => (c ? { ...c, status: 'sending' as const } : c));
     const midway = await sendBatch({ ...deps, campaigns: racing }, { campaignId: id, batchId: 'capcancel-mid~1', recipientIds: others, attempt: 1 });
     expect(midway.dropped).toBe(others.length);
     for (const o of others) expect(await slotOf(o)).toEqual([]);
@@ -280,9 +269,7 @@ it('a batch parked just after a resume (a sender read the campaign paused a mome
   // The race: the resume's look at the parked batches came before those parks were written, so it sends none back;
   // the campaign is `sending` with batches parked that nothing else would send.
   const { resumeCampaign } = await import('../../../lambdas/services/campaigns.ts');
-  const blind = new Proxy(deps.campaigns, {
-    get: (store, key) => (key === 'parked' ? async () => [] : typeof Reflect.get(store, key) === 'function' ? Reflect.get(store, key).bind(store) : Reflect.get(store, key)),
-  });
+  const blind = withMethods(deps.campaigns, { parked: async () => [] });
   await resumeCampaign({ ...deps, campaigns: blind }, id, 'test');
   await expectEachMailedOnce(id, subject, audience);
 });
@@ -296,21 +283,7 @@ it('a batch a sender parks just after a resume (it read the campaign paused a mo
   const deps = container();
   const recipientId = (await api.get(`/v1/recipients?email=${encodeURIComponent(audience[0]!)}`)).body.id as string;
   // The race, forced: this sender's read of the campaign is from before the resume; the campaign is sending now.
-  let stale = true;
-  const campaigns = new Proxy(deps.campaigns, {
-    get: (store, key) => {
-      if (key === 'get') {
-        return async (id: string) => {
-          const read = await store.get(id);
-          if (!stale || !read) return read;
-          stale = false;
-          return { ...read, status: 'paused' as const };
-        };
-      }
-      const value = Reflect.get(store, key);
-      return typeof value === 'function' ? value.bind(store) : value;
-    },
-  });
+  const campaigns = staleOnce(deps.campaigns, (read) => (read ? { ...read, status: 'paused' as const } : read));
   const queued: string[] = [];
   const queues = { ...deps.queues, send: async (batches: ReadonlyArray<{ batchId: string }>) => void queued.push(...batches.map((b) => b.batchId)) };
   const { sendBatch } = await import('../../../lambdas/services/campaign-sender.ts');

@@ -17,7 +17,7 @@ import { asFunction } from '../../../local/table-access-guard.ts';
 import { ENV } from '../../../lambdas/wiring/env-keys.ts';
 import { metrics } from '../../../lambdas/adapters/metrics.ts';
 import type { CampaignEngine } from '../../../local/campaign-engine.ts';
-import { mailsBySubject, optIn, seedCohorts, startTestEngine, waitForCampaign, waitForIdle } from '../../support/campaigns.ts';
+import { mailsBySubject, optIn, seedCohorts, staleOnce, startTestEngine, waitForCampaign, waitForIdle, withMethods } from '../../support/campaigns.ts';
 import { useGateway } from '../../support/suite.ts';
 
 const suite = useGateway({ ownTables: 'lifecycle' });
@@ -294,11 +294,10 @@ describe('scheduling and restarts', () => {
     const c = await api.post('/v1/campaigns', { name: 'Relaunch', template });
     await launchCampaign(deps, c.body.id, 'test');
     // The first launcher dies after queueing its page, before it advances.
-    const died = async () => {
+    const died = async (): Promise<boolean> => {
       throw new Error('died');
     };
-    const campaigns = new Proxy(deps.campaigns, { get: (store, key) => (key === 'advanceLaunch' ? died : typeof Reflect.get(store, key) === 'function' ? Reflect.get(store, key).bind(store) : Reflect.get(store, key)) });
-    const dying: typeof deps = { ...deps, campaigns };
+    const dying: typeof deps = { ...deps, campaigns: withMethods(deps.campaigns, { advanceLaunch: died }) };
     await expect(asFunction('campaignLauncher', runLaunch)(dying, c.body.id, 10_000)).rejects.toThrow('died');
     const first = queued.splice(0);
     expect(first.flatMap((b) => b.recipientIds)).toHaveLength(4);
@@ -322,22 +321,14 @@ describe('scheduling and restarts', () => {
     const deps: typeof base = { ...base, queues: { ...base.queues, send: async (batches) => void queued.push(...batches), launch: async () => undefined } };
     const c = await api.post('/v1/campaigns', { name: 'Lagging', template });
     await launchCampaign(deps, c.body.id, 'test');
-    const stale = (await deps.campaigns.get(c.body.id))!;
+    const before = (await deps.campaigns.get(c.body.id))!;
     // The first launcher runs the whole audience (one page) and drops its page.
     expect(await asFunction('campaignLauncher', runLaunch)(deps, c.body.id, 10_000)).toBe('complete');
     const first = queued.splice(0);
     expect(first.flatMap((b) => b.recipientIds)).toHaveLength(4);
     // The audience changes; a second launcher goes on from the campaign as it read it before.
     expect((await api.put(`/v1/recipients/${await idOf(audience[0]!)}/consents/${topic}`, { status: 'opted_out', source: 'link' })).status).toBe(200);
-    let read = false;
-    const lagging = new Proxy(deps.campaigns, {
-      get: (store, key) =>
-        key === 'get'
-          ? async (id: string) => (read ? store.get(id) : ((read = true), { ...stale, status: 'sending' as const }))
-          : typeof Reflect.get(store, key) === 'function'
-            ? Reflect.get(store, key).bind(store)
-            : Reflect.get(store, key),
-    });
+    const lagging = staleOnce(deps.campaigns, () => ({ ...before, status: 'sending' as const }));
     expect(await asFunction('campaignLauncher', runLaunch)({ ...deps, campaigns: lagging }, c.body.id, 10_000)).toBe('stopped');
     // Nothing queued under the first page's batch ids, and no page left holding recipient ids.
     expect(queued).toEqual([]);
