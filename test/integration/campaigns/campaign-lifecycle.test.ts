@@ -54,6 +54,19 @@ async function setup(label: string, opts: { count: number; extra?: Parameters<ty
   return { topic, template, subject, audience: cohorts[`in-${label}`]!, cohorts };
 }
 
+/**
+ * A campaign launched with the launcher's queue captured: `queued` is what the launcher puts on the send queue (the
+ * engine is not involved, so the tests drive the launcher alone).
+ */
+async function launchedAlone(name: string, template: string) {
+  const queued: SendBatch[] = [];
+  const base = container();
+  const deps: typeof base = { ...base, queues: { ...base.queues, send: async (batches) => void queued.push(...batches), launch: async () => undefined } };
+  const c = await suite.api.post('/v1/campaigns', { name, template });
+  await launchCampaign(deps, c.body.id, 'test');
+  return { c, deps, queued };
+}
+
 const idOf = async (email: string) => (await suite.api.get(`/v1/recipients?email=${encodeURIComponent(email)}`)).body.id as string;
 
 describe('opt-outs while a campaign is sending', () => {
@@ -287,12 +300,7 @@ describe('scheduling and restarts', () => {
   it('a launcher that died after queueing a page queues the same people under the same batches again, whatever changed meanwhile', async () => {
     const api = suite.api;
     const { topic, template, audience } = await setup('relaunch', { count: 4 });
-    // The send queue as the launcher fills it (the engine is not involved: this is the launcher alone).
-    const queued: SendBatch[] = [];
-    const base = container();
-    const deps: typeof base = { ...base, queues: { ...base.queues, send: async (batches) => void queued.push(...batches), launch: async () => undefined } };
-    const c = await api.post('/v1/campaigns', { name: 'Relaunch', template });
-    await launchCampaign(deps, c.body.id, 'test');
+    const { c, deps, queued } = await launchedAlone('Relaunch', template);
     // The first launcher dies after queueing its page, before it advances.
     const died = async (): Promise<boolean> => {
       throw new Error('died');
@@ -316,11 +324,7 @@ describe('scheduling and restarts', () => {
   it('a launcher that lags behind another (it read the campaign before the other moved past the page) queues nothing', async () => {
     const api = suite.api;
     const { topic, template, audience } = await setup('lagging', { count: 4 });
-    const queued: SendBatch[] = [];
-    const base = container();
-    const deps: typeof base = { ...base, queues: { ...base.queues, send: async (batches) => void queued.push(...batches), launch: async () => undefined } };
-    const c = await api.post('/v1/campaigns', { name: 'Lagging', template });
-    await launchCampaign(deps, c.body.id, 'test');
+    const { c, deps, queued } = await launchedAlone('Lagging', template);
     const before = (await deps.campaigns.get(c.body.id))!;
     // The first launcher runs the whole audience (one page) and drops its page.
     expect(await asFunction('campaignLauncher', runLaunch)(deps, c.body.id, 10_000)).toBe('complete');
