@@ -258,8 +258,8 @@ describe('the local SES mailbox simulator', () => {
       await expect.poll(() => reasons(bounce), { timeout: 5000 }).toEqual(['hard_bounce']);
       await expect.poll(() => reasons(complaint), { timeout: 5000 }).toEqual(['complaint']);
       expect(await reasons(success)).toEqual([]);
-      const found = (await api.get(`/v1/recipients?email=${encodeURIComponent(complaint)}`)).body;
-      expect(found.unsubscribedAll).toBe(true);
+      // The unsubscribe is written after the suppression (two writes): polled too, as the suppression was.
+      await expect.poll(async () => (await api.get(`/v1/recipients?email=${encodeURIComponent(complaint)}`)).body.unsubscribedAll, { timeout: 5000 }).toBe(true);
     } finally {
       stop();
     }
