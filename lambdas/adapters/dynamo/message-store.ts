@@ -407,7 +407,7 @@ export class MessageStore {
 
   /** The attempt failed (nothing went out): the record says so, and an event keeps the error (it expires with the record). */
   async markFailed(id: string, error: string, at: string): Promise<void> {
-    const record = await this.#update(id, { status: 'failed', error, updatedAt: at });
+    const record = await this.#update(id, { status: 'failed', error, updatedAt: at }, true);
     if (!record) return;
     await this.#db.send(
       new PutCommand({
@@ -821,10 +821,17 @@ export class MessageStore {
    * Sets fields of an existing record. Only while it exists: a send finishing while an erasure deleted its record
    * must not write it back (without its expiry, it would stay for good); what went out needs no record then.
    */
-  async #update(id: string, fields: Record<string, unknown>): Promise<{ readonly expiresAt?: number } | undefined> {
+  async #update(id: string, fields: Record<string, unknown>, withExpiry = false): Promise<{ readonly expiresAt?: number } | undefined> {
     try {
+      // The record comes back only when asked (a failure's event takes its expiry): not on every send's `markSent`.
       const out = await this.#db.send(
-        new UpdateCommand({ TableName: this.#tables.messages, Key: recordKey(id), ...setExpression(fields), ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_NEW' }),
+        new UpdateCommand({
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          ...setExpression(fields),
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(withExpiry ? { ReturnValues: 'ALL_NEW' as const } : {}),
+        }),
       );
       return { ...(typeof out.Attributes?.expiresAt === 'number' ? { expiresAt: out.Attributes.expiresAt } : {}) };
     } catch (e) {
