@@ -279,17 +279,13 @@ async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: L
   // reconcile window (it did not take it): then it is held here, not sent to someone no longer in the audience.
   if (r?.status === 'sending') {
     const now = deps.clock();
-    if (r.deliveryStatus) {
-      // SES published feedback for it: it went out.
-      await deps.messages.settleAsSent(messageId, now.toISOString());
-      return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
-    }
-    if (now.getTime() - Date.parse(r.updatedAt) < deps.sending.reconcileSeconds * 1000) return { kind: 'in_doubt' };
-    if (!(await deps.messages.reclaimStale(messageId, r.updatedAt, now.toISOString(), now.toISOString()))) return { kind: 'in_doubt' };
+    const claim = await takeOverClaim(deps, messageId, r, now, now.toISOString());
+    if (claim === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+    if (claim === 'in_doubt') return { kind: 'in_doubt' };
     await deps.messages.markHeld(messageId, 'not_in_audience', now.toISOString());
   }
-  // An attempt SES refused or throttled: no retry comes now, so the cap slot it took goes back.
-  if (r?.status === 'failed') await releaseCapSlots(deps, ctx.campaign, [recipientId]);
+  // An attempt SES refused or throttled (the record read says so): no retry comes now, so its cap slot goes back.
+  if (r?.status === 'failed' && ctx.log) await deps.delivery.release(recipientId, messageId);
   if (r?.status === 'deferred' && r.until) {
     const now = deps.clock();
     // Deferred again by another delivery (quiet hours): they are judged again when that wait is over.
@@ -299,6 +295,27 @@ async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: L
     if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'held', reason }, now.toISOString()))) return { kind: 'in_doubt' };
   }
   return { kind: 'settled', entry: { messageId, outcome } };
+}
+
+/**
+ * A claim left `sending` by another delivery: `sent` when SES published feedback for it (settled as sent here);
+ * `in_doubt` while the reconcile window runs, when `mayTake` is false, or when someone else took it over first;
+ * `taken` when this caller now holds the stale claim (SES said nothing of it in the window: it did not take it).
+ */
+async function takeOverClaim(
+  deps: Deps,
+  messageId: string,
+  claim: { readonly deliveryStatus?: string | undefined; readonly updatedAt: string },
+  now: Date,
+  decidedAt: string,
+  mayTake = true,
+): Promise<'sent' | 'in_doubt' | 'taken'> {
+  if (claim.deliveryStatus) {
+    await deps.messages.settleAsSent(messageId, now.toISOString());
+    return 'sent';
+  }
+  if (now.getTime() - Date.parse(claim.updatedAt) < deps.sending.reconcileSeconds * 1000 || !mayTake) return 'in_doubt';
+  return (await deps.messages.reclaimStale(messageId, claim.updatedAt, now.toISOString(), decidedAt)) ? 'taken' : 'in_doubt';
 }
 
 /**
@@ -430,17 +447,11 @@ async function sendOne(
     // A plain `failed` seen here was `sending` when the claim was refused: another sender just hit a throttle and is
     // about to claim it again. Its fate is that sender's; look again later.
     if (existing.status === 'failed') return { kind: 'in_doubt' };
-    // `sending`: another delivery of this recipient is under way, or died around the SES call.
-    if (existing.deliveryStatus) {
-      // SES published feedback for it: it went out.
-      await deps.messages.settleAsSent(messageId, now.toISOString());
-      return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
-    }
-    const age = now.getTime() - Date.parse(existing.updatedAt);
-    if (age < deps.sending.reconcileSeconds * 1000) return { kind: 'in_doubt' };
-    // A stale claim of a recipient who is now inside their quiet hours: look again later rather than send now.
-    if (wait) return { kind: 'in_doubt' };
-    if (!(await deps.messages.reclaimStale(messageId, existing.updatedAt, now.toISOString(), decidedAt))) return { kind: 'in_doubt' };
+    // `sending`: another delivery of this recipient is under way, or died around the SES call. A stale claim of a
+    // recipient who is now inside their quiet hours is looked at again later rather than sent now.
+    const taken = await takeOverClaim(deps, messageId, existing, now, decidedAt, !wait);
+    if (taken === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
+    if (taken === 'in_doubt') return { kind: 'in_doubt' };
     if (decision.action === 'hold') {
       // A stale claim, taken over, whose recipient may no longer get the mail: held now.
       await deps.messages.markHeld(messageId, decision.reason, now.toISOString());

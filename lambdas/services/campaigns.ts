@@ -286,10 +286,9 @@ export async function cancelCampaign(deps: Deps, id: string, actor: Actor): Prom
 }
 
 /**
- * Recipients of a marketing campaign who will not be tried again (it was cancelled; they were left out when due)
- * give back the frequency-cap slot an earlier attempt took (SES throttled or refused it, or paused): otherwise that
- * slot holds other marketing for the cap's window. Only those whose record is `failed`: a mail that went out, or may
- * have, keeps its slot.
+ * Recipients of a cancelled marketing campaign, who will not be tried again, give back the frequency-cap slot an
+ * earlier attempt took (SES throttled or refused it, or paused): otherwise that slot holds other marketing for the
+ * cap's window. Only those whose record is `failed`: a mail that went out, or may have, keeps its slot.
  */
 export async function releaseCapSlots(deps: Deps, c: Pick<StoredCampaign, 'id' | 'class'>, recipientIds: readonly string[]): Promise<void> {
   if (c.class !== 'marketing' || recipientIds.length === 0) return;
