@@ -82,10 +82,10 @@ export async function relayLedger(relay: RelayDeps, records: readonly LedgerReco
     if (!event) continue;
     events++;
     let profile: { email: string; externalId?: string } | undefined;
-    if (event.type !== 'recipient.erased') {
+    // Read only for someone to tell (a stage without partners reads nothing per ledger entry).
+    if (partners.length && event.type !== 'recipient.erased') {
       const person = (await relay.deps.recipients.get(event.recipientId))?.profile;
-      const shareable = person && sharingAllowed(person);
-      if (person && (shareable || event.type === 'sharing.changed' || isOptOut(event))) profile = person;
+      if (person && (sharingAllowed(person) || isOptOut(event))) profile = person;
     }
     await Promise.all(
       partners.map(async (partner) => {
