@@ -11,6 +11,7 @@ import { handler as sesEventsHandler } from '../../lambdas/handlers/ses-events.t
 import { asFunction } from '../../local/table-access-guard.ts';
 import { sesEvent } from '../support/ses-events.ts';
 import { useGateway } from '../support/suite.ts';
+import { onceBefore } from '../support/dynamo-calls.ts';
 
 const handler = asFunction('sesEvents', sesEventsHandler);
 const suite = useGateway('sesretry');
@@ -23,24 +24,14 @@ describe('SES feedback redelivered', () => {
     const sesId = (await api.get(`/v1/messages/${sent.messageId}`)).body.sesMessageId as string;
     const event = sesEvent('bounce-permanent', { messageId: sent.messageId, sesId, address: r.email });
     // The first delivery stops at the status update (a throttle, a time-out), after the event item was written.
-    let stopped = false;
-    const name = `stop-status-${sent.messageId}`;
-    dynamoClient().middlewareStack.add(
-      (next, context) => async (args) => {
-        const update = (args.input as { UpdateExpression?: string }).UpdateExpression ?? '';
-        if (!stopped && context.commandName === 'UpdateItemCommand' && update.includes('deliveryStatus')) {
-          stopped = true;
-          throw Object.assign(new Error('stopped'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } });
-        }
-        return next(args);
+    const stopped = await onceBefore(
+      dynamoClient(),
+      (command, input) => command === 'UpdateItemCommand' && String(input.UpdateExpression ?? '').includes('deliveryStatus'),
+      () => {
+        throw Object.assign(new Error('stopped'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } });
       },
-      { step: 'initialize', name },
+      () => expect(handler(event)).rejects.toThrow('stopped'),
     );
-    try {
-      await expect(handler(event)).rejects.toThrow('stopped');
-    } finally {
-      dynamoClient().middlewareStack.remove(name);
-    }
     expect(stopped).toBe(true);
     // EventBridge delivers it again.
     expect(await handler(event)).toBe('duplicate');

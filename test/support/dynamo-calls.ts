@@ -41,3 +41,37 @@ export async function dynamoCallsOf(work: () => Promise<unknown>): Promise<Dynam
 
 /** Commands that write. */
 export const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+/** A shared SDK client (DynamoDB's, the document client over it, SES's): what a fault can be hooked into. */
+type HookedClient = { readonly middlewareStack: { add(middleware: any, options: { step: 'initialize'; name: string }): void; remove(name: string): unknown } };
+
+/**
+ * Runs `work`, calling `once` right before the first call on `client` that `matches` (its command name and input):
+ * what `once` does happens before that call goes on, and what it throws is that call's failure (a fault, or a
+ * concurrent request landing at that exact moment). The hook is gone afterwards. Returns whether it fired.
+ */
+export async function onceBefore(
+  client: HookedClient,
+  matches: (command: string, input: Record<string, any>) => boolean,
+  once: () => unknown,
+  work: () => Promise<unknown>,
+): Promise<boolean> {
+  let fired = false;
+  const name = `once-${randomUUID()}`;
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, any> }) => {
+      if (!fired && matches(context.commandName ?? '', args.input ?? {})) {
+        fired = true;
+        await once();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    await work();
+  } finally {
+    client.middlewareStack.remove(name);
+  }
+  return fired;
+}

@@ -11,6 +11,7 @@ import { header, hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
+import { onceBefore } from '../../support/dynamo-calls.ts';
 import { eraseRecipient } from '../../../lambdas/services/privacy.ts';
 
 const suite = useGateway('privacy');
@@ -136,24 +137,12 @@ describe('erasure', () => {
     const r = await s.recipient('erase-during');
     // An opt-in arrives after the erasure deleted the ledger and before it deleted the profile (when it reads the
     // address claim's partition): it commits, as the profile is still there.
-    let fired = false;
-    const name = `consent-during-${r.id}`;
-    documentClient().middlewareStack.add(
-      (next) => async (args) => {
-        const pk = (args.input as { ExpressionAttributeValues?: Record<string, unknown> }).ExpressionAttributeValues?.[':pk'];
-        if (!fired && typeof pk === 'string' && pk.startsWith('A#')) {
-          fired = true;
-          expect((await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out', source: 'link' })).status).toBe(200);
-        }
-        return next(args);
-      },
-      { step: 'initialize', name },
+    const fired = await onceBefore(
+      documentClient(),
+      (_, input) => String(input.ExpressionAttributeValues?.[':pk'] ?? '').startsWith('A#'),
+      async () => expect((await api.put(`/v1/recipients/${r.id}/consents/${s.topic}`, { status: 'opted_out', source: 'link' })).status).toBe(200),
+      async () => expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200),
     );
-    try {
-      expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
-    } finally {
-      documentClient().middlewareStack.remove(name);
-    }
     expect(fired).toBe(true);
     expect((await everything()).filter((i) => i.includes(r.id))).toEqual([]);
   });
@@ -162,24 +151,14 @@ describe('erasure', () => {
     const { api, s } = suite;
     const r = await s.recipient('erase-partial');
     // The storage fails at the erasure's first delete of the ledger, as a function timing out mid-way would stop.
-    let failed = false;
-    const name = `fail-ledger-${r.id}`;
-    dynamoClient().middlewareStack.add(
-      (next, context) => async (args) => {
-        const items = (args.input as { RequestItems?: Record<string, unknown> }).RequestItems;
-        if (!failed && context.commandName === 'BatchWriteItemCommand' && items && Object.keys(items).includes(config().tables.ledger)) {
-          failed = true;
-          throw Object.assign(new Error('stopped'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
-        }
-        return next(args);
+    const failed = await onceBefore(
+      dynamoClient(),
+      (command, input) => command === 'BatchWriteItemCommand' && Object.keys(input.RequestItems ?? {}).includes(config().tables.ledger),
+      () => {
+        throw Object.assign(new Error('stopped'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
       },
-      { step: 'initialize', name },
+      () => expect(eraseRecipient(container(), r.id, 'test')).rejects.toThrow('stopped'),
     );
-    try {
-      await expect(eraseRecipient(container(), r.id, 'test')).rejects.toThrow('stopped');
-    } finally {
-      dynamoClient().middlewareStack.remove(name);
-    }
     expect(failed).toBe(true);
     expect((await api.del(`/v1/recipients/${r.id}`)).body).toMatchObject({ erased: true });
     expect((await everything()).filter((i) => i.includes(r.id))).toEqual([]);
