@@ -32,7 +32,7 @@ export interface TimingInputs {
 
 export type CampaignVerdict = 'excluded' | { readonly state: RecipientState; readonly decision: Decision; readonly timeZone: string };
 
-/** Whether a rule reads `lastOpenedAt` / `lastClickedAt` (kept apart from the profile: see `MessageStore.touchEngagement`). */
+/** Whether a rule reads `lastOpenedAt` / `lastClickedAt` (kept apart from the profile: see `engagementUpdate` in message-store.ts). */
 export function readsEngagement(rule: SegmentRule | undefined): boolean {
   return rule !== undefined && /"field":"last(?:Opened|Clicked)At"/.test(JSON.stringify(rule));
 }

@@ -71,7 +71,6 @@ export interface Deps {
     | 'leaveDeferred'
     | 'deferredRequest'
     | 'deferAgainAfterFailure'
-    | 'touchEngagement'
     | 'engagements'
     | 'deleteEngagement'
     | 'markSent'
@@ -109,7 +108,7 @@ export interface Deps {
    */
   readonly control: Pick<ControlStore, 'getMarketingPause' | 'getMarketingControl' | 'pauseMarketing' | 'resumeMarketing' | 'history'>;
   /** Recent bounces and complaints (masked) and the transient-bounce window per address. */
-  readonly feedback: Pick<FeedbackStore, 'addRecent' | 'recent' | 'addSoftBounce' | 'forgetSoftBounces'>;
+  readonly feedback: Pick<FeedbackStore, 'addRecent' | 'recent' | 'addSoftBounce' | 'forgetSoftBounces' | 'forgetMessage'>;
   readonly mailer: Pick<SesMailer, 'send'>;
   /** Journeys, their figures, enrolments (with the journeys' due index) and posted events. */
   readonly journeys: JourneyStore;

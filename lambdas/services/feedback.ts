@@ -43,7 +43,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   // The event item carries what counting it needs (the stream counts it: services/message-figures.ts). A duplicate
   // still cleans the lists below: the delivery before may have died after its event item, and each step is
   // idempotent (a suppression put if new and counted only then, an unsubscribe only if not yet, recent by event).
-  const duplicate = record ? (await recordEvent(deps, record, f, record)).duplicate : false;
+  const event = record ? await recordEvent(deps, record, f, record) : undefined;
   if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
     const keys = await deps.keys();
     for (const [i, raw] of f.addresses.entries()) {
@@ -84,7 +84,8 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
       });
     }
   }
-  return { outcome: !record ? 'unknown_message' : duplicate ? 'duplicate' : 'applied' };
+  // A record gone since it was read (erased meanwhile): nothing was kept of the event on it.
+  return { outcome: !event || event.gone ? 'unknown_message' : event.duplicate ? 'duplicate' : 'applied' };
 }
 
 /**
@@ -98,8 +99,8 @@ async function recordAccepted(deps: Deps, f: Feedback): Promise<FeedbackResult> 
   const record = f.messageId ? await deps.messages.getRecord(f.messageId) : undefined;
   if (!record) return { outcome: 'unknown_message' };
   if (record.status !== 'sending' || record.deliveryStatus) return { outcome: 'ignored' };
-  const { duplicate } = await recordEvent(deps, record, f);
-  return { outcome: duplicate ? 'duplicate' : 'applied' };
+  const { duplicate, gone } = await recordEvent(deps, record, f);
+  return { outcome: gone ? 'unknown_message' : duplicate ? 'duplicate' : 'applied' };
 }
 
 /**

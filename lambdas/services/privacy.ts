@@ -104,7 +104,11 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   const ids = await messageIds(deps, id);
   for (const m of ids) await settleWaiting(deps, m, at);
   let messageItems = 0;
-  for (const m of ids) messageItems += await deps.messages.deleteMessage(m);
+  for (const m of ids) {
+    const { items, feedbackAt } = await deps.messages.deleteMessage(m);
+    // After the record: the recent-feedback list names the message (a campaign's id embeds the person's).
+    messageItems += items + (await deps.feedback.forgetMessage(m, feedbackAt));
+  }
   messageItems += await deps.messages.deleteEngagement(id);
   const { recipients, ledger } = await deps.recipients.erase(id, hash);
   await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });

@@ -17,7 +17,7 @@ import type { Deps } from './deps.ts';
 
 /** What opens and clicks use: the public tracking functions build no more than this (adapters/public-container.ts). */
 export type TrackingDeps = Pick<Deps, 'clock' | 'keys'> & {
-  readonly messages: Pick<Deps['messages'], 'getRecord' | 'recordOpen' | 'recordClick' | 'touchEngagement' | 'getLinkSet' | 'sentLinks' | 'clicksSince' | 'reclassifyClick'>;
+  readonly messages: Pick<Deps['messages'], 'getRecord' | 'recordOpen' | 'recordClick' | 'getLinkSet' | 'sentLinks' | 'clicksSince' | 'reclassifyClick'>;
   readonly recipients: Pick<Deps['recipients'], 'getProfile'>;
 };
 
@@ -69,10 +69,10 @@ export async function recordOpen(deps: TrackingDeps, token: string, signal: Requ
   const kind = classifyEngagement({ channel: 'open', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return 'not_counted';
   const open = { ...eventBase(now, pseudonymizeIp(signal.ip, keys.ipKey), signal, record.expiresAt), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
-  // The record's counts (the stream makes figures of them); beside them, the recipient's last human open (what
+  // The record's counts (the stream makes figures of them) and, with them, the recipient's last human open (what
   // segments' `lastOpenedAt` reads; machine opens never count): one round trip after the reads.
-  await Promise.all([deps.messages.recordOpen(messageId, open), !kind.machine && recipientId ? deps.messages.touchEngagement(recipientId, 'lastOpenedAt', open.at) : undefined]);
-  return 'recorded';
+  // A record gone since it was read: erased meanwhile, and nothing was written.
+  return (await deps.messages.recordOpen(messageId, open, recipientId)) ? 'recorded' : 'invalid';
 }
 
 /**
@@ -121,9 +121,8 @@ async function countClick(deps: TrackingDeps, record: StoredMessageRecord, linkC
   const kind = classifyEngagement({ channel: 'click', ...signal, at: now, ...(record.sentAt ? { sentAt: new Date(record.sentAt) } : {}) });
   if (!kind.count) return;
   const click = { ...eventBase(now, pseudonymizeIp(signal.ip, ipKey), signal, record.expiresAt), machine: kind.machine, ...(kind.machine ? { reason: kind.reason } : {}) };
-  await deps.messages.recordClick(record.messageId, linkIndex, click);
-  // Segments read the last human click (`lastClickedAt`); a click a later burst shows to be a machine's keeps it.
-  if (!kind.machine && record.recipientId) await deps.messages.touchEngagement(record.recipientId, 'lastClickedAt', click.at);
+  // With it, the last human click segments read (`lastClickedAt`); a click a later burst shows to be a machine's keeps it.
+  if (!(await deps.messages.recordClick(record.messageId, linkIndex, click, record.recipientId))) return;
   if (linkCount < 2) return;
   // Read after the write: of two clicks of one burst landing together, the later reader sees both.
   const since = new Date(now.getTime() - BURST_SECONDS * 1000).toISOString();

@@ -7,8 +7,9 @@
  * - `SB#<address hash> / SOFT_BOUNCES`: the transient bounces of one address, as a string set of `<iso>|<event hash>`
  *   (adding an element twice changes nothing), expiring a window after the last one.
  */
-import { PutCommand, QueryCommand, UpdateCommand, type Db } from './db.ts';
-import { isConditionFailure, type TableNames } from './tables.ts';
+import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
+import { recordKey } from './message-store.ts';
+import { cancellationReasons, isConditionFailure, type TableNames } from './tables.ts';
 
 /** How long the recent-feedback list keeps an entry. */
 export const RECENT_FEEDBACK_DAYS = 30;
@@ -37,21 +38,57 @@ export class FeedbackStore {
     this.#table = tables.messages;
   }
 
-  /** Adds an entry once per event (`eventHash`); false when it was there already. */
+  /**
+   * Adds an entry once per event (`eventHash`); false when it was there already. An entry naming its message is
+   * written on the condition that the message's record exists, so an erasure, which deletes the record first and then
+   * the entries of its bounces and complaints (`forgetMessage`), never leaves one naming it; without the record the
+   * entry is kept without its message's fields.
+   */
   async addRecent(eventHash: string, entry: RecentFeedback): Promise<boolean> {
+    const Item = { pk: RECENT_PK, sk: `${entry.at}#${eventHash}`, ...entry, expiresAt: Math.floor(Date.parse(entry.at) / 1000) + RECENT_FEEDBACK_DAYS * 86_400 };
+    const put = { TableName: this.#table, Item, ConditionExpression: 'attribute_not_exists(pk)' };
     try {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { pk: RECENT_PK, sk: `${entry.at}#${eventHash}`, ...entry, expiresAt: Math.floor(Date.parse(entry.at) / 1000) + RECENT_FEEDBACK_DAYS * 86_400 },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      if (!entry.messageId) await this.#db.send(new PutCommand(put));
+      else {
+        await this.#db.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Put: put }, { ConditionCheck: { TableName: this.#table, Key: recordKey(entry.messageId), ConditionExpression: 'attribute_exists(pk)' } }],
+          }),
+        );
+      }
       return true;
     } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
+      const reasons = cancellationReasons(e);
+      if (isConditionFailure(e) || reasons?.[0] === 'ConditionalCheckFailed') return false;
+      if (reasons?.[1] !== 'ConditionalCheckFailed') throw e;
+      const { messageId: _m, class: _c, topic: _t, campaignId: _k, ...rest } = entry;
+      return this.addRecent(eventHash, rest);
     }
+  }
+
+  /**
+   * Erasure: the entries of a message's bounces and complaints, found by their times (`E#<at>#<kind>` items of the
+   * message: `MessageStore.deleteMessage`). Returns how many went.
+   */
+  async forgetMessage(messageId: string, feedbackAt: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const at of new Set(feedbackAt)) {
+      const out = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :at)',
+          FilterExpression: 'messageId = :m',
+          ExpressionAttributeValues: { ':pk': RECENT_PK, ':at': `${at}#`, ':m': messageId },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+        }),
+      );
+      for (const key of out.Items ?? []) {
+        await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: key.pk, sk: key.sk } }));
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** The newest entries first. */

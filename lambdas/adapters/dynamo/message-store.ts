@@ -50,7 +50,8 @@ export type ClaimResult =
       readonly final: boolean;
     };
 
-const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
+/** A message record's key in the messages table (its events share the partition). */
+export const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
 
 /**
  * gsi1 lists a recipient's messages (export, erasure). A campaign's message is left out of it (issue 17: its index
@@ -106,6 +107,23 @@ export interface TrackingEvent {
   readonly ipPseudonym?: string;
   readonly userAgent?: string;
   readonly expiresAt: number;
+}
+
+/**
+ * A recipient's last human open or click (what segments' `lastOpenedAt` / `lastClickedAt` read), in the messages table
+ * (`R#recipient / ENGAGEMENT`) rather than on the profile: the public pixel and click functions may write message
+ * items but never a recipient's (their consent lives there). Only ever moves forward in time. Written in the
+ * transaction that counts the open or click (`MessageStore.recordOpen`), so it exists only if the message did.
+ */
+function engagementUpdate(table: string, recipientId: string, field: 'lastOpenedAt' | 'lastClickedAt', at: string) {
+  return {
+    TableName: table,
+    Key: { pk: `R#${recipientId}`, sk: 'ENGAGEMENT' },
+    UpdateExpression: 'SET #f = :at',
+    ConditionExpression: 'attribute_not_exists(#f) OR #f < :at',
+    ExpressionAttributeNames: { '#f': field },
+    ExpressionAttributeValues: { ':at': at },
+  };
 }
 
 export interface MessageStoreOptions {
@@ -255,28 +273,6 @@ export class MessageStore {
     } catch (e) {
       if (isConditionFailure(e)) return false;
       throw e;
-    }
-  }
-
-  /**
-   * A recipient's last human open and last click (what segments' `lastOpenedAt` / `lastClickedAt` read), in this
-   * table (`R#recipient / ENGAGEMENT`) rather than on the profile: the public pixel and click functions may write
-   * message items but never a recipient's (their consent lives there). Only ever moves forward in time.
-   */
-  async touchEngagement(recipientId: string, field: 'lastOpenedAt' | 'lastClickedAt', at: string): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.messages,
-          Key: { pk: `R#${recipientId}`, sk: 'ENGAGEMENT' },
-          UpdateExpression: 'SET #f = :at',
-          ConditionExpression: 'attribute_not_exists(#f) OR #f < :at',
-          ExpressionAttributeNames: { '#f': field },
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
     }
   }
 
@@ -456,62 +452,75 @@ export class MessageStore {
     return out.Item ? this.#toRecord(out.Item, []) : undefined;
   }
 
-  /** Counts an open on the record and keeps the raw event (user agent, pseudonymized IP) until its TTL. */
-  async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<void> {
-    await this.#recordEngagement(id, 'Open', open, {});
+  /**
+   * Counts an open on the record and keeps the raw event (user agent, pseudonymized IP) until its TTL; with
+   * `recipientId` (a human open), moves the recipient's `lastOpenedAt` forward. False when the record is gone.
+   */
+  async recordOpen(id: string, open: TrackingEvent & { readonly machine: boolean; readonly reason?: string }, recipientId?: string): Promise<boolean> {
+    return this.#recordEngagement(id, 'Open', open, {}, recipientId);
   }
 
-  /** Counts a click on link `linkIndex`, human or machine, and keeps the raw event until its TTL. */
-  async recordClick(id: string, linkIndex: number, click: TrackingEvent & { readonly machine: boolean; readonly reason?: string }): Promise<void> {
-    await this.#recordEngagement(id, 'Click', click, { linkIndex });
+  /** Counts a click on link `linkIndex`, human or machine, and keeps the raw event until its TTL; `recipientId` as for an open. */
+  async recordClick(id: string, linkIndex: number, click: TrackingEvent & { readonly machine: boolean; readonly reason?: string }, recipientId?: string): Promise<boolean> {
+    return this.#recordEngagement(id, 'Click', click, { linkIndex }, recipientId);
   }
 
   /**
-   * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first and last times) and its raw
-   * event in one transaction, on the condition that the record exists. So the event is kept exactly when it was
-   * counted, and an erasure (which deletes the record first: `deleteMessage`) racing it leaves nothing behind, with no
-   * delete right on the public functions. One call and 4 WRU (issue 17: it was an update beside a transaction of a
-   * condition check and the event, 5 WRU and 2 calls). The day's figures come from the record's change, through the
-   * stream (`last…At` is the day they are counted on). A record gone (erased) cancels the transaction.
+   * One open or click: the record's counts (`opens`/`clicks`, machine or human, the first and last times), its raw
+   * event and, for a person's (`recipientId`), their engagement item, in one transaction on the condition that the
+   * record exists. So the event is kept exactly when it was counted, and an erasure (which deletes the record first:
+   * `deleteMessage`) racing it leaves nothing behind, with no delete right on the public functions. One call: 4 WRU,
+   * 6 with the engagement (issue 17: it was an update beside a transaction of a condition check and the event, 5 WRU
+   * and 2 calls, and the engagement a call of its own that an erasure could race). The day's figures come from the
+   * record's change, through the stream (`last…At` is the day they are counted on). A record gone (erased) cancels the
+   * transaction: false. An engagement already later than this one (requests finishing out of order) is left out of it.
    */
   async #recordEngagement(
     id: string,
     kind: 'Open' | 'Click',
     e: TrackingEvent & { readonly machine: boolean; readonly reason?: string },
     detail: Record<string, unknown>,
-  ): Promise<void> {
+    recipientId: string | undefined,
+  ): Promise<boolean> {
     const type = kind.toLowerCase();
     const n = `${type}s`;
-    await this.#db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: this.#tables.messages,
-              Key: recordKey(id),
-              UpdateExpression: e.machine
-                ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), last${kind}At = :at`
-                : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at), last${kind}At = :at`,
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeValues: { ':one': 1, ':at': e.at },
-            },
+    const items = [
+      {
+        Update: {
+          TableName: this.#tables.messages,
+          Key: recordKey(id),
+          UpdateExpression: e.machine
+            ? `ADD ${n} :one, machine${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), last${kind}At = :at`
+            : `ADD ${n} :one, human${kind}s :one SET first${kind}At = if_not_exists(first${kind}At, :at), firstHuman${kind}At = if_not_exists(firstHuman${kind}At, :at), last${kind}At = :at`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1, ':at': e.at },
+        },
+      },
+      {
+        Put: {
+          TableName: this.#tables.messages,
+          Item: {
+            pk: `M#${id}`,
+            sk: `E#${e.at}#${type}#${randomUUID().slice(0, 8)}`,
+            at: e.at,
+            type,
+            detail: { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}), ...(e.ipPseudonym ? { ipPseudonym: e.ipPseudonym } : {}), ...(e.userAgent ? { userAgent: e.userAgent } : {}) },
+            expiresAt: e.expiresAt,
           },
-          {
-            Put: {
-              TableName: this.#tables.messages,
-              Item: {
-                pk: `M#${id}`,
-                sk: `E#${e.at}#${type}#${randomUUID().slice(0, 8)}`,
-                at: e.at,
-                type,
-                detail: { ...detail, machine: e.machine, ...(e.reason ? { reason: e.reason } : {}), ...(e.ipPseudonym ? { ipPseudonym: e.ipPseudonym } : {}), ...(e.userAgent ? { userAgent: e.userAgent } : {}) },
-                expiresAt: e.expiresAt,
-              },
-            },
-          },
-        ],
-      }),
-    );
+        },
+      },
+    ];
+    const engagement = recipientId && !e.machine ? { Update: engagementUpdate(this.#tables.messages, recipientId, kind === 'Open' ? 'lastOpenedAt' : 'lastClickedAt', e.at) } : undefined;
+    try {
+      await this.#db.send(new TransactWriteCommand({ TransactItems: engagement ? [...items, engagement] : items }));
+      return true;
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+      // Only the engagement's own condition failed (a later one is there): the count and the event stand without it.
+      if (!engagement || reasons?.[2] !== 'ConditionalCheckFailed') throw err;
+      return this.#recordEngagement(id, kind, e, detail, undefined);
+    }
   }
 
   /** The message's click events from `since` on (ISO), oldest first: link, time, and whether counted as machine. */
@@ -615,27 +624,38 @@ export class MessageStore {
       /** The message's class and series, on the item: the messages stream counts the event from them (domain/message-figures.ts). */
       readonly counted?: Pick<MessageRecord, 'class' | 'topic' | 'campaignId' | 'variant'>;
     },
-  ): Promise<{ duplicate: boolean }> {
+  ): Promise<{ duplicate: boolean; gone?: true }> {
     let duplicate = false;
     try {
+      // On the condition that the record exists: an erasure (which deletes the record first) racing a bounce finds
+      // every event item the record had when it queries the partition, and none comes after it.
       await this.#db.send(
-        new PutCommand({
-          TableName: this.#tables.messages,
-          Item: {
-            pk: `M#${id}`,
-            sk: `E#${f.at}#${f.kind}#${createHash('sha256').update(f.eventKey).digest('base64url').slice(0, 12)}`,
-            at: f.at,
-            type: f.kind,
-            detail: f.detail,
-            expiresAt: f.expiresAt,
-            ...f.counted,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#tables.messages,
+                Item: {
+                  pk: `M#${id}`,
+                  sk: `E#${f.at}#${f.kind}#${createHash('sha256').update(f.eventKey).digest('base64url').slice(0, 12)}`,
+                  at: f.at,
+                  type: f.kind,
+                  detail: f.detail,
+                  expiresAt: f.expiresAt,
+                  ...f.counted,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { ConditionCheck: { TableName: this.#tables.messages, Key: recordKey(id), ConditionExpression: 'attribute_exists(pk)' } },
+          ],
         }),
       );
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      duplicate = true;
+      const reasons = cancellationReasons(e);
+      if (reasons?.[0] === 'ConditionalCheckFailed') duplicate = true;
+      else if (reasons?.[1] === 'ConditionalCheckFailed') return { duplicate, gone: true };
+      else throw e;
     }
     // Also for a duplicate: the delivery before may have died between its event item and this (forward-only by rank,
     // so applying it again changes nothing). Rank 0 (a not-spam report) is no state of the message.
@@ -730,9 +750,15 @@ export class MessageStore {
    * Deletes a message record and all its events; returns how many items went. The record goes first: an open or
    * click landing meanwhile finds no record and its transaction (count and raw event) is cancelled (`#recordEngagement`).
    */
-  async deleteMessage(id: string): Promise<number> {
+  async deleteMessage(id: string): Promise<{ items: number; feedbackAt: string[] }> {
     const out = await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: recordKey(id), ReturnValues: 'ALL_OLD' }));
-    return (out.Attributes ? 1 : 0) + (await deletePartition(this.#db, this.#tables.messages, `M#${id}`));
+    // The times of its bounces and complaints (`E#<at>#<kind>#…`): where the recent-feedback list has it.
+    const feedbackAt: string[] = [];
+    const items = await deletePartition(this.#db, this.#tables.messages, `M#${id}`, undefined, (sk) => {
+      const m = /^E#(.+)#(bounced_hard|bounced_soft|complained)#[^#]*$/.exec(sk);
+      if (m) feedbackAt.push(m[1]!);
+    });
+    return { items: (out.Attributes ? 1 : 0) + items, feedbackAt };
   }
 
   /**

@@ -1,6 +1,6 @@
 /** Export, proof of consent and erasure across every table, and the tombstone that keeps an erased address safe. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, dynamoClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { runtimeKeys } from '../../../lambdas/adapters/keys.ts';
@@ -11,10 +11,17 @@ import { header, hrefs } from '../../support/mailbox.ts';
 import { pathOf } from '../../support/scenario.ts';
 import { useGateway } from '../../support/suite.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
-import { onceBefore } from '../../support/dynamo-calls.ts';
+import { onceBefore, WRITES } from '../../support/dynamo-calls.ts';
+import { recordOpen, resolveClick } from '../../../lambdas/services/tracking.ts';
 import { eraseRecipient } from '../../../lambdas/services/privacy.ts';
+import { handler as sesEventsHandler } from '../../../lambdas/handlers/ses-events.ts';
+import { asFunction } from '../../../local/table-access-guard.ts';
+import { sesEvent } from '../../support/ses-events.ts';
 
 const suite = useGateway('privacy');
+// Checked against the function's table grants, as the local stack runs it.
+const sesEvents = asFunction('sesEvents', sesEventsHandler);
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
 // A campaign's messages are not in the recipient index of the messages table (issue 17): export and erasure find them
 // from the campaigns, which these tests check with a campaign mail of each person.
 let engine: CampaignEngine;
@@ -145,6 +152,69 @@ describe('erasure', () => {
     );
     expect(fired).toBe(true);
     expect((await everything()).filter((i) => i.includes(r.id))).toEqual([]);
+  });
+
+  it('an open or click landing while the erasure runs leaves nothing behind, not even the person\'s last open or click', async () => {
+    const { api, s } = suite;
+    for (const channel of ['open', 'click'] as const) {
+      const r = await s.recipient(`erase-${channel}`);
+      const sent = await s.sendMarketing({ recipientId: r.id });
+      const mail = await s.lastMarketingMail(r.email);
+      // Sent an hour ago, so the open counts as a person's (not the too-soon rule's machine).
+      await documentClient().send(
+        new UpdateCommand({ TableName: config().tables.messages, Key: { pk: `M#${sent.messageId}`, sk: 'MSG' }, UpdateExpression: 'SET sentAt = :at', ExpressionAttributeValues: { ':at': new Date(Date.now() - 3_600_000).toISOString() } }),
+      );
+      const url = channel === 'open' ? /<img src="([^"]+\/o\/[^"]+\.gif)"/.exec(mail.body.html ?? '')![1]! : hrefs(mail.body.html ?? '').find((l) => l.includes('/c/'))!;
+      const token = pathOf(url).split('/').at(-1)!.replace(/\.gif$/, '');
+      // The erasure runs after the open read the record and the profile, right before it writes the person's last open.
+      const fired = await onceBefore(
+        dynamoClient(),
+        (command, input) => WRITES.has(command) && JSON.stringify(input).includes('ENGAGEMENT'),
+        async () => expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200),
+        () => (channel === 'open' ? recordOpen(container(), token, { userAgent: IPHONE }) : resolveClick(container(), token, { userAgent: IPHONE })),
+      );
+      expect(fired).toBe(true);
+      expect((await everything()).filter((i) => i.includes(r.id))).toEqual([]);
+    }
+  });
+
+  it('takes the person\'s bounces and complaints out of the recent-feedback list, also when one lands while it runs', async () => {
+    const { api, s } = suite;
+    const mailTo = async (r: { id: string; email: string }) => {
+      const sent = await s.sendMarketing({ recipientId: r.id });
+      const record = (await api.get(`/v1/messages/${sent.messageId}`)).body;
+      return { messageId: sent.messageId as string, sesId: record.sesMessageId as string, address: r.email };
+    };
+    const recent = async () => (await api.get('/v1/feedback/recent?limit=200')).body.entries as Array<{ messageId?: string; kind: string }>;
+    // Before the erasure: a hard bounce and a complaint, each listed with its message.
+    const r = await s.recipient('erase-feedback');
+    const bounced = await mailTo(r);
+    const complained = await mailTo(r);
+    expect(await sesEvents(sesEvent('bounce-permanent', bounced))).toBe('applied');
+    expect(await sesEvents(sesEvent('complaint', complained))).toBe('applied');
+    expect((await recent()).filter((e) => e.messageId === bounced.messageId || e.messageId === complained.messageId)).toHaveLength(2);
+    expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
+    const left = await everything();
+    expect(left.filter((i) => i.includes(r.id) || i.includes(bounced.messageId) || i.includes(complained.messageId))).toEqual([]);
+
+    // While it runs: the erasure comes right before the bounce keeps its event on the message, or its list entry.
+    for (const where of ['E#', 'FEEDBACK']) {
+      const p = await s.recipient(`erase-fb-${where.slice(0, 2)}`);
+      const mail = await mailTo(p);
+      let outcome: unknown;
+      const fired = await onceBefore(
+        dynamoClient(),
+        (command, input) => command === 'TransactWriteItemsCommand' && JSON.stringify(input).includes(where),
+        async () => expect((await api.del(`/v1/recipients/${p.id}`)).status).toBe(200),
+        async () => (outcome = await sesEvents(sesEvent('bounce-permanent', mail))),
+      );
+      expect(fired).toBe(true);
+      // Before its event was kept, nothing of it is; after, it was applied to the message the erasure then deleted.
+      expect(outcome).toBe(where === 'E#' ? 'unknown_message' : 'applied');
+      expect((await everything()).filter((i) => i.includes(p.id) || i.includes(mail.messageId))).toEqual([]);
+      // Ops still see that a bounce came, with the address masked and no message named.
+      expect((await recent()).some((e) => e.kind === 'bounced_hard' && e.messageId === undefined)).toBe(true);
+    }
   });
 
   it('an erasure that stopped part-way is finished by repeating it', async () => {

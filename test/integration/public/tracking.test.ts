@@ -142,10 +142,32 @@ describe('an open or click racing an erasure', () => {
     const store = new MessageStore(dynamoDb(), config().tables);
     const id = `erased-${Date.now().toString(36)}`;
     const event = { at: new Date().toISOString(), ipPseudonym: 'p', userAgent: 'Mozilla/5.0', expiresAt: Math.floor(Date.now() / 1000) + 3600, machine: false };
-    await expect(store.recordOpen(id, event)).rejects.toMatchObject({ name: 'TransactionCanceledException' });
-    await expect(store.recordClick(id, 0, event)).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    const recipientId = `rcp-${id}`;
+    expect(await store.recordOpen(id, event, recipientId)).toBe(false);
+    expect(await store.recordClick(id, 0, event, recipientId)).toBe(false);
     const left = await documentClient().send(new QueryCommand({ TableName: config().tables.messages, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `M#${id}` } }));
     expect(left.Items).toEqual([]);
+    // Nor the person's last open or click (segments' `lastOpenedAt`), which the erasure deleted after the record.
+    expect((await store.engagements([recipientId])).size).toBe(0);
+  });
+});
+
+describe('a person\'s last open and click (what segments read)', () => {
+  it('are written with the count, in one call, and only move forward: an earlier open finishing later is counted and leaves them', async () => {
+    const { r, messageId } = await sentMail('engagement-order');
+    await sentLongAgo(messageId);
+    const store = new MessageStore(dynamoDb(), config().tables);
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    const later = new Date().toISOString();
+    const earlier = new Date(Date.now() - 60_000).toISOString();
+    const calls = await dynamoCallsOf(() => store.recordOpen(messageId, { at: later, expiresAt, machine: false }, r.id));
+    expect(calls.map((c) => c.command)).toEqual(['TransactWriteItemsCommand']);
+    await store.recordOpen(messageId, { at: earlier, expiresAt, machine: false }, r.id);
+    await store.recordClick(messageId, 0, { at: earlier, expiresAt, machine: false }, r.id);
+    // A machine's open or click never moves them.
+    await store.recordClick(messageId, 0, { at: new Date(Date.now() + 60_000).toISOString(), expiresAt, machine: true, reason: 'scanner' }, r.id);
+    expect((await store.engagements([r.id])).get(r.id)).toEqual({ lastOpenedAt: later, lastClickedAt: earlier });
+    expect((await suite.api.get(`/v1/messages/${messageId}`)).body).toMatchObject({ opens: 2, humanOpens: 2, clicks: 2, humanClicks: 1, machineClicks: 1 });
   });
 });
 
@@ -161,7 +183,6 @@ describe('tracked links', () => {
       getRecord: (id) => m.getRecord(id),
       sentLinks: (r) => m.sentLinks(r),
       getLinkSet: (id) => m.getLinkSet(id),
-      touchEngagement: (...a) => m.touchEngagement(...a),
       clicksSince: (...a) => m.clicksSince(...a),
       reclassifyClick: (...a) => m.reclassifyClick(...a),
       recordOpen: (...a) => m.recordOpen(...a),
