@@ -27,6 +27,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.ts';
 import { freePort } from '../local/ports.ts';
 import { startSesLocal } from '../local/ses-local.ts';
 import { startStreamPoller, type RunningStreamPoller } from '../local/stream-poller.ts';
+import { transactionWriteUnits } from './capacity.ts';
 import { simulatedEvents } from '../local/ses-simulator.ts';
 import type { SentMail } from '../lambdas/adapters/ses-mailer.ts';
 import { ensureTables } from '../local/tables.ts';
@@ -160,14 +161,16 @@ class CallCounter {
         const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
         this.calls.set(command, (this.calls.get(command) ?? 0) + 1);
         this.peak = Math.max(this.peak, ++this.inFlight);
-        // DynamoDB Local reports the capacity units a call consumed (item sizes, index writes, transactions ×2), as
-        // DynamoDB does: the cost model reads them instead of guessing item sizes. Asking changes nothing else.
+        // DynamoDB Local reports the capacity units a call consumed (item sizes, index writes), as DynamoDB does: the
+        // cost model reads them instead of guessing item sizes; a transaction's are counted from its items (below).
+        // Asking changes nothing else.
         const input = (args as { input?: Record<string, unknown> }).input;
         if (this.capacity && input && !('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
         try {
           const out = (await next(args)) as { output?: { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> } };
           const consumed = out?.output?.ConsumedCapacity;
-          const reported = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
+          const tables = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+          const reported = command === 'TransactWriteItems' && tables.length ? transactionWriteUnits(input, tables) : tables.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
           const unreported = this.capacity ? unreportedReadUnits(command, input, out?.output) : 0;
           this.units.unreportedRead += unreported;
           const units = reported + unreported;

@@ -253,8 +253,8 @@ export async function runLoadBench(options: LoadOptions): Promise<BenchSection> 
         'The first one-click per recipient opts them out (during the warm-up); every later one is the idempotent repeat',
       `errors = connection errors and timeouts + non-2xx answers + wrong bodies, over warm-up and timed runs: ${int.format(totalErrors)} (must be 0)`,
       'why the pixel is the slowest row: it is the only one that writes on every request — 2 reads at once (the message record; the recipient\'s profile, which alone ' +
-        'decides tracking) and 2 writes at once (one transaction of the record\'s open count and the raw open event, on the condition that the record exists; the engagement ' +
-        'item beside it; the day counters come later from the messages stream, once per batch) — and DynamoDB Local runs every read and write of every table on one SQLite ' +
+        'decides tracking) and one transaction of 3 writes (the record\'s open count, the raw open event and the person\'s last open, on the condition that the record exists; ' +
+        'the day counters come later from the messages stream, once per batch) — and DynamoDB Local runs every read and write of every table on one SQLite ' +
         'thread, so at 8 connections a pixel costs several PutItems of its capacity, and its p50 grows with the queue. `npm run bench:pixel` breaks an open down by DynamoDB ' +
         'command: token check, classifier and IP pseudonym together take about 0.1 ms; the calls are the time. 2 sequential round trips, 6 before issue 17: that shortens a ' +
         'request where calls overlap (AWS, each request its own Lambda, DynamoDB with no single thread), much less here, where the work queues on one thread either way. ' +
