@@ -521,7 +521,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     for (const [command, count] of sesCalls.calls) say(`  SES      ${command.padEnd(20)} ${per(count).padStart(6)}  (${fmt.int(count)} calls)`);
     say(`  queue    send batches ${fmt.int(queueMessages.send)}, launch messages ${fmt.int(queueMessages.launch)}, dead letters ${fmt.int(queueMessages.deadLetter)}`);
     say(`  most calls in flight: DynamoDB ${dynamoCalls.peak}, SES ${sesCalls.peak}`);
-    say(`  capacity units (as DynamoDB Local reports them, with the reads of absent keys and empty queries it leaves out): ${per(dynamoCalls.units.write)} WRU, ${per(dynamoCalls.units.read)} RRU per recipient (${per(dynamoCalls.units.unreportedRead)} of them not reported)`);
+    say(`  capacity units (as DynamoDB Local reports them, transactions counted per item as DynamoDB charges them, with the reads of absent keys and empty queries it leaves out): ${per(dynamoCalls.units.write)} WRU, ${per(dynamoCalls.units.read)} RRU per recipient (${per(dynamoCalls.units.unreportedRead)} of them not reported)`);
     const errorRows = [...errors.entries()].sort((a, b) => b[1] - a[1]);
     say(`engine errors (handler or receive failed; the queue delivers the batch again): ${errorRows.length ? '' : 'none'}`);
     for (const [kind, count] of errorRows) say(`  ${String(count).padStart(5)} × ${kind}`);

@@ -169,7 +169,7 @@ export async function runLeanWritesBench(options: LeanWritesOptions): Promise<Be
     markdown: [
       `The campaign driver (bench/campaign.ts \`--json\`) and each tree's own load bench (bench/load.ts through bench/load-driver.ts) run in the tree of ${BASELINE_COMMIT.slice(0, 7)} (extracted from git history, the drivers copied in) and in this one, ` +
         `${options.recipients} recipients each, one after the other, each with its own DynamoDB Local and local SES. Units are what DynamoDB Local reports ` +
-        '(`ReturnConsumedCapacity: TOTAL`), plus the reads it leaves out and DynamoDB charges: a BatchGetItem key that is not there, an empty Query ' +
+        '(`ReturnConsumedCapacity: TOTAL`) but for transactions, counted from their items as DynamoDB charges them (2 per item and KB: bench/capacity.ts; Local reports 4 × the largest item per table), plus the reads it leaves out and DynamoDB charges: a BatchGetItem key that is not there, an empty Query ' +
         '(bench/campaign.ts `unreportedReadUnits`; the sender\'s suppression check asks for every reason an address could have, ~5 such keys a recipient). The mix and the prices of the cost: bench/cost-model.ts and docs/SCALING.md. ' +
         'The pixel and one-click ratios: each tree\u2019s route ÷ its own raw PutItem baseline (8 connections, 300 requests), the two trees one after the other in this run; the load section of this page is a third run of today\u2019s.',
       '',
