@@ -36,6 +36,8 @@ afterAll(async () => {
 function run(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['local/main.ts'], {
     cwd: repoRoot,
+    // Its own process group, as a terminal starts it: Ctrl-C below goes to the whole group (DynamoDB Local's JVM too).
+    detached: true,
     env: { ...process.env, SENDWELL_ADMIN_KEY: '', SENDWELL_MARKETING_KEY: '', SENDWELL_OPS_KEY: '', SENDWELL_PRIVACY_KEY: '', ...env },
   });
   let out = '';
@@ -105,9 +107,13 @@ describe('npm start', () => {
     const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${p.SENDWELL_DYNAMODB_PORT}`, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     await ddb.send(new PutItemCommand({ TableName: 'sendwell-Counters', Item: { pk: { S: 'restart-check' }, sk: { S: 'x' }, n: { N: '7' } } }));
 
-    first.child.kill('SIGINT');
+    const beforeStop = first.output().length;
+    // Ctrl-C in a terminal: SIGINT to every process of the group at once.
+    process.kill(-first.child.pid!, 'SIGINT');
     expect(await first.exited).toBe(0);
     expect(alive(pid)).toBe(false);
+    // Ctrl-C is a clean stop: nothing the stopping stack says is an error (a poller or queue cut off mid-call).
+    expect(first.output().slice(beforeStop)).not.toMatch(/"level":"ERROR"|\bERROR\b/);
 
     // The same role keys after a restart; an environment variable overrides one.
     const second = run({ ...env, SENDWELL_PRIVACY_KEY: 'swl_privacy_from_the_environment_42' });
@@ -119,8 +125,10 @@ describe('npm start', () => {
     const item = await ddb.send(new GetItemCommand({ TableName: 'sendwell-Counters', Key: { pk: { S: 'restart-check' }, sk: { S: 'x' } } }));
     expect(item.Item?.n?.N).toBe('7');
     ddb.destroy();
+    const beforeSecondStop = second.output().length;
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    expect(second.output().slice(beforeSecondStop)).not.toMatch(/"level":"ERROR"|\bERROR\b/);
   }, 300_000);
 
   it('says in one line which port is taken and exits non-zero', async () => {
