@@ -263,7 +263,7 @@ it('a due recipient no longer in the audience: a claim left sending is held once
     const { topic } = (await api.get(`/v1/templates/${template}`)).body;
     const claimAt = async (r: string, at: Date) =>
       expect(
-        (await deps.messages.claim({ messageId: campaignMessageId(id, r), status: 'sending', class: 'marketing', template, topic, campaignId: id, recipientId: r, createdAt: at.toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 }))
+        (await deps.messages.claim({ messageId: campaignMessageId(id, r), status: 'sending', class: 'marketing', template, topic, campaignId: id, recipientId: r, createdAt: at.toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600, requestHash: 'staged' }))
           .claimed,
       ).toBe(true);
     // Another delivery claimed these two and went quiet: one a minute ago (past the 10 s reconcile window), one just now.
