@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ImportReportSchema } from '../lambdas/schemas/operations.ts';
 import { UsageError } from './errors.ts';
-import { originalLine } from '../lambdas/domain/import-lines.ts';
+import { fileRecords, lineEnds, originalLine, type FileRecord } from '../lambdas/domain/import-lines.ts';
 
 /** One mapping of reported lines back to the file's, shared with the console. */
 export { originalLine };
@@ -20,12 +20,6 @@ export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export const CONTENT_TYPES: Readonly<Record<ImportFormat, string>> = { csv: 'text/csv', jsonl: 'application/x-ndjson' };
 
-/** One row as it stands in the file: its text (a CSV row may span lines inside quotes) and the line it starts on. */
-export interface SourceRow {
-  readonly text: string;
-  readonly line: number;
-}
-
 export interface Chunk {
   /** The request body: the CSV header (repeated in every chunk) and the rows, one after another. */
   readonly body: string;
@@ -35,13 +29,13 @@ export interface Chunk {
   readonly starts: readonly number[];
 }
 
-/** Where each row starts in a body made of `firstLine`-numbered rows joined by line breaks. */
+/** Where each row starts in a body made of `firstLine`-numbered rows joined by line breaks (a row's own: CR, LF or CRLF). */
 const startsOf = (texts: readonly string[], firstLine: number): number[] => {
   const starts: number[] = [];
   let at = firstLine;
   for (const t of texts) {
     starts.push(at);
-    at += t.split('\n').length;
+    at += 1 + lineEnds(t);
   }
   return starts;
 };
@@ -57,43 +51,6 @@ export function detectFormat(file: string, text: string, flag?: string): ImportF
   return text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
 }
 
-/** Lines of JSON; blank lines are skipped, as the API skips them. */
-function jsonLines(text: string): SourceRow[] {
-  const rows: SourceRow[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() !== '') rows.push({ text: line, line: i + 1 });
-  });
-  return rows;
-}
-
-/** CSV records: a line break inside double quotes belongs to the field; empty lines are skipped, as the API skips them. */
-function csvRecords(text: string): SourceRow[] {
-  const rows: SourceRow[] = [];
-  const push = (raw: string, line: number) => {
-    const record = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (record !== '') rows.push({ text: record, line });
-  };
-  let quoted = false;
-  let start = 0;
-  let line = 1;
-  let startLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x0a) {
-      line++;
-      if (!quoted) {
-        push(text.slice(start, i), startLine);
-        start = i + 1;
-        startLine = line;
-      }
-    }
-  }
-  if (start < text.length) push(text.slice(start), startLine);
-  return rows;
-}
-
 /**
  * The file as chunks of at most `rows` rows (and `MAX_CHUNK_BYTES`), each a body the API takes on its own: a CSV
  * chunk starts with the file's header row. Empty for a file without rows.
@@ -101,16 +58,17 @@ function csvRecords(text: string): SourceRow[] {
 export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk[] {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   let header = '';
-  let records: SourceRow[];
+  let records: FileRecord[];
+  // Rows as the API reads them: a line ends at LF, CRLF or a lone CR; each is sent on ending in LF.
   if (format === 'csv') {
-    const all = csvRecords(body);
+    const all = fileRecords(body, 'csv');
     header = all[0] === undefined ? '' : `${all[0].text}\n`;
     records = all.slice(1);
   } else {
-    records = jsonLines(body);
+    records = fileRecords(body, 'jsonl');
   }
   const chunks: Chunk[] = [];
-  let current: SourceRow[] = [];
+  let current: FileRecord[] = [];
   let bytes = 0;
   const flush = () => {
     if (current.length === 0) return;
@@ -119,7 +77,7 @@ export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk
       lines: current.map((r) => r.line),
       starts: startsOf(
         current.map((r) => r.text),
-        header ? header.split('\n').length : 1,
+        header ? 1 + lineEnds(header) : 1,
       ),
     });
     current = [];

@@ -19,10 +19,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/wiring/env-keys.ts';
 import { attachPolicy, iam5ResourceFinding } from './managed-policies.ts';
-import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
+import { EVENT_FUNCTIONS, IMPORT_MAX_RECEIVES } from '../lambdas/wiring/event-functions.ts';
 
-/** SQS receives of a chunk before it goes to the dead-letter queue: a chunk resumes at its offset, so retries are cheap. */
-export const IMPORT_MAX_RECEIVES = 10;
+/** SQS receives of a chunk before it goes to the dead-letter queue (shared with the worker, which fails the job on the last). */
+export { IMPORT_MAX_RECEIVES };
 
 export interface ImportJobsProps {
   /**

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { useLocalImportQueue } from '../lambdas/adapters/import-jobs-container.ts';
 import type { ImportChunkMessage, ImportQueue, ImportReadMessage } from '../lambdas/services/import-jobs.ts';
-import { EVENT_FUNCTIONS } from '../lambdas/wiring/event-functions.ts';
+import { EVENT_FUNCTIONS, IMPORT_MAX_RECEIVES } from '../lambdas/wiring/event-functions.ts';
 import { asFunction } from './table-access-guard.ts';
 import { ensureQueueTable, LocalQueue, startConsumer, type QueueHandler } from './campaign-queue.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
@@ -38,7 +38,7 @@ export async function startImportEngine(o: ImportEngineOptions): Promise<ImportE
   const client = new DynamoDBClient({ endpoint: o.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   await ensureQueueTable(client, o.table);
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const queue = new LocalQueue({ db, table: o.table, name: `${o.queuePrefix ?? 'sendwell'}-imports`, visibilitySeconds: o.visibilitySeconds ?? 30, maxReceiveCount: 20 });
+  const queue = new LocalQueue({ db, table: o.table, name: `${o.queuePrefix ?? 'sendwell'}-imports`, visibilitySeconds: o.visibilitySeconds ?? 30, maxReceiveCount: IMPORT_MAX_RECEIVES });
   const importQueue: ImportQueue = {
     // Eight sends in flight (the stand-in writes one item per message): the order of chunks does not matter.
     enqueue: async (messages: ReadonlyArray<ImportChunkMessage | ImportReadMessage>) => {

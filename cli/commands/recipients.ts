@@ -36,7 +36,7 @@ export function reportText(report: ImportReport, file: string): string {
 /** What `GET /v1/imports/{id}` answers (the parts the CLI shows). */
 interface ImportJobView {
   readonly id: string;
-  readonly status: 'awaitingUpload' | 'queued' | 'running' | 'completed';
+  readonly status: 'awaitingUpload' | 'queued' | 'running' | 'completed' | 'failed';
   readonly rows: { readonly total: number; readonly done: number };
   readonly created: number;
   readonly updated: number;
@@ -44,6 +44,7 @@ interface ImportJobView {
   readonly rejected: number;
   readonly etaSeconds?: number;
   readonly ratePerSecond?: number;
+  readonly failure?: { readonly reason: string };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,7 +89,8 @@ async function readJob<T>(client: Awaited<ReturnType<Context['client']>>, path: 
 
 /**
  * An import job (`POST /v1/imports`): the whole file in one request, then its progress polled into a progress bar,
- * then the report of every rejected or warned row. Lines are the file's own (the server reads the whole file).
+ * then the report of every rejected or warned row. Lines are the file's own (the server reads the whole file). A job
+ * that failed ends the wait: what it imported is printed as for a completed one, then its reason, and exit 1.
  */
 async function importAsJob(ctx: Context, file: string, text: string, format: 'csv' | 'jsonl'): Promise<number> {
   const client = await ctx.client();
@@ -107,11 +109,13 @@ async function importAsJob(ctx: Context, file: string, text: string, format: 'cs
         ? `${progressBar(job.rows.done, job.rows.total, bar.width)}  ${count(job.rows.done)}/${count(job.rows.total)} rows${rate}${eta} · ${job.status}`
         : `import ${accepted.id}: ${count(job.rows.done)}/${count(job.rows.total)} rows${rate}${eta} · ${job.status}`,
     );
-    if (job.status === 'completed') break;
+    if (job.status === 'completed' || job.status === 'failed') break;
     await sleep(1000);
   }
   progress.done();
-  const report: ImportReport = { rows: job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected: [], warnings: [] };
+  const failed = job.status === 'failed';
+  // A failed job's rows are those it settled, not the file's.
+  const report: ImportReport = { rows: failed ? job.rows.done : job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected: [], warnings: [] };
   let cursor: string | undefined;
   do {
     const page = await read<{ entries: Array<{ line: number; kind: string; reason: string }>; next?: string }>(
@@ -123,7 +127,9 @@ async function importAsJob(ctx: Context, file: string, text: string, format: 'cs
     }
     cursor = page.next;
   } while (cursor);
-  printAnswer(ctx, { job: accepted.id, ...report }, () => reportText(report, file));
+  const reason = job.failure?.reason ?? 'no reason given';
+  printAnswer(ctx, { job: accepted.id, ...(failed ? { status: 'failed', failure: reason } : {}), ...report }, () => reportText(report, file));
+  if (failed) throw new CliError(`Import job ${accepted.id} failed: ${reason}`);
   return 0;
 }
 

@@ -2,7 +2,7 @@
  * Splitting an import (a file or pasted text) into requests for `POST /v1/recipients/import`, and mapping each
  * request's report back to the lines of the original text. Pure, browser-safe (no Buffer).
  */
-import { originalLine } from '../../lambdas/domain/import-lines.ts';
+import { fileRecords, lineEnds, originalLine } from '../../lambdas/domain/import-lines.ts';
 
 /** One mapping of reported lines back to the file's, shared with the CLI. */
 export { originalLine };
@@ -36,46 +36,20 @@ export function guessFormat(text: string, fileName = ''): ImportFormat {
   return text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
 }
 
-/** Records with the line each starts on; in CSV a quoted field may hold line breaks. Blank records are skipped. */
-function records(text: string, format: ImportFormat): { text: string; line: number }[] {
-  const out: { text: string; line: number }[] = [];
-  let start = 0;
-  let line = 1;
-  let first = 1;
-  let quoted = false;
-  const end = (i: number) => {
-    const t = text.slice(start, i).replace(/\r$/, '');
-    if (t.trim() !== '') out.push({ text: t, line: first });
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (format === 'csv' && c === '"') quoted = !quoted;
-    if (c === '\n') {
-      line++;
-      if (!quoted) {
-        end(i);
-        start = i + 1;
-        first = line;
-      }
-    }
-  }
-  end(text.length);
-  return out;
-}
-
 /** The text as requests of at most `rowsPerChunk` rows. */
 export function chunkImport(text: string, format: ImportFormat, rowsPerChunk = 500): ImportChunk[] {
   if (!Number.isInteger(rowsPerChunk) || rowsPerChunk < 1 || rowsPerChunk > 1_000) throw new Error('rows per request must be 1-1,000');
-  const all = records(text.replace(/^\uFEFF/, ''), format);
+  // Rows as the API reads them (a line ends at LF, CRLF or a lone CR), shared with the CLI.
+  const all = fileRecords(text.replace(/^\uFEFF/, ''), format);
   const header = format === 'csv' ? all.shift() : undefined;
   const chunks: ImportChunk[] = [];
   for (let i = 0; i < all.length; i += rowsPerChunk) {
     const part = all.slice(i, i + rowsPerChunk);
     const starts: number[] = [];
-    let at = header ? header.text.split('\n').length + 1 : 1;
+    let at = header ? 2 + lineEnds(header.text) : 1;
     for (const r of part) {
       starts.push(at);
-      at += r.text.split('\n').length;
+      at += 1 + lineEnds(r.text);
     }
     chunks.push({ body: (header ? `${header.text}\n` : '') + part.map((r) => `${r.text}\n`).join(''), lines: part.map((r) => r.line), starts });
   }

@@ -1,8 +1,53 @@
 /**
  * Lines of an import file. Where a row was: the CLI and the console send a file in chunks, and the API reports lines
- * of the chunk it was given; one mapping back to the file's own lines, shared by both. And how much of a report one
- * chunk keeps. Pure: no Node, no DOM.
+ * of the chunk it was given; one splitting of a file into rows and one mapping back to the file's own lines, shared
+ * by both. And how much of a report one chunk keeps. Pure: no Node, no DOM.
  */
+import { lineEnds } from './text-file.ts';
+
+export { lineEnds };
+
+/** One row as it stands in the file: its text (without its line end) and the line it starts on. */
+export interface FileRecord {
+  readonly text: string;
+  readonly line: number;
+}
+
+/**
+ * The rows of an import file with the line each starts on, as the API reads and numbers them: a line ends at LF, CRLF
+ * or a lone CR (classic Mac files), in CSV and JSON lines alike; in CSV a line end inside double quotes belongs to
+ * its field (the row spans lines). Blank rows are skipped, as the API skips them.
+ *
+ * @example
+ * fileRecords('email\ra@x.io\r\n\r"b@x.io"\n', 'csv') // [{ text: 'email', line: 1 }, { text: 'a@x.io', line: 2 }, { text: '"b@x.io"', line: 4 }]
+ */
+export function fileRecords(text: string, format: 'csv' | 'jsonl'): FileRecord[] {
+  const out: FileRecord[] = [];
+  let start = 0;
+  let line = 1;
+  let first = 1;
+  let quoted = false;
+  const end = (i: number) => {
+    const t = text.slice(start, i);
+    if (t.trim() !== '') out.push({ text: t, line: first });
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (format === 'csv' && c === 0x22) quoted = !quoted;
+    if (c !== 0x0a && c !== 0x0d) continue;
+    // CRLF is one line end.
+    const width = c === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;
+    line++;
+    if (!quoted) {
+      end(i);
+      start = i + width;
+      first = line;
+    }
+    i += width - 1;
+  }
+  end(text.length);
+  return out;
+}
 
 /** A chunk's rows: `lines[i]` is the original line of its i-th row, `starts[i]` the chunk-body line it starts on. */
 export interface ChunkLines {

@@ -206,17 +206,29 @@ export function parseCsv(text: string, delimiter: CsvDelimiter, maxRecords = Inf
 }
 
 /**
- * Line ends in `text` as `parseCsv` counts them: CRLF, LF or a lone CR (a CR that ends `text` is one too, so cut a
- * file only where a CR cannot be the first half of a CRLF).
+ * Line ends in `text` as `parseCsv` and the JSON-lines reader count them: CRLF, LF or a lone CR (a CR that ends
+ * `text` is one too, so cut a file only where a CR cannot be the first half of a CRLF).
  *
  * @example
- * csvLineEnds('a\r\nb\rc\n') // 3
+ * lineEnds('a\r\nb\rc\n') // 3
  */
-export function csvLineEnds(text: string): number {
+export function lineEnds(text: string): number {
   return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }
 
 const CSV_SPECIAL = /[",;\t\r\n]/;
+
+/**
+ * A record written back as CSV in `delimiter`, as `csvHeader` writes a header. Any of the three candidate delimiters
+ * is quoted, not only this file's: an unquoted `,` in a `;` header would change what the header is sniffed as.
+ *
+ * @example
+ * csvRecordText(['email', 'a,b'], ';') // 'email;"a,b"'
+ */
+export function csvRecordText(cells: readonly string[], delimiter: CsvDelimiter): string {
+  const cell = (c: string) => (CSV_SPECIAL.test(c) || c !== c.trim() ? `"${c.replaceAll('"', '""')}"` : c);
+  return cells.map(cell).join(delimiter);
+}
 
 /**
  * The header of a CSV file as `parseCsv` reads it (its first record that is not blank), written back as CSV in the
@@ -231,8 +243,5 @@ export function csvHeader(text: string): string | undefined {
   const delimiter = sniffDelimiter(body);
   const first = parseCsv(body, delimiter, 1)[0];
   if (!first || 'error' in first) return undefined;
-  // Any of the three candidate delimiters is quoted, not only this file's: an unquoted `,` in a `;` header would
-  // change what the header is sniffed as.
-  const cell = (c: string) => (CSV_SPECIAL.test(c) || c !== c.trim() ? `"${c.replaceAll('"', '""')}"` : c);
-  return first.cells.map(cell).join(delimiter);
+  return csvRecordText(first.cells, delimiter);
 }

@@ -4,7 +4,9 @@ import { CursorSchema } from './model.ts';
 
 export const ImportJobIdSchema = z.string().regex(/^imp_[A-Za-z0-9]{1,40}$/, 'not an import job id');
 
-export const ImportJobStatusSchema = z.enum(['awaitingUpload', 'queued', 'running', 'completed']);
+export const ImportJobStatusSchema = z
+  .enum(['awaitingUpload', 'queued', 'running', 'completed', 'failed'])
+  .meta({ description: '`completed` and `failed` are final. `failed`: the job stopped (`failure` says why); rows imported before stay imported.' });
 
 export const ImportJobSchema = z
   .object({
@@ -31,6 +33,13 @@ export const ImportJobSchema = z
       .meta({ description: 'A file uploaded to the pre-signed URL: how far it has been read. Until it is read through, `rows.total` counts the rows read so far.' }),
     ratePerSecond: z.number().optional().meta({ description: 'Rows settled per second since the first chunk started.' }),
     etaSeconds: z.number().optional().meta({ description: 'Seconds to go at that rate.' }),
+    failure: z
+      .object({
+        reason: z.string().meta({ description: 'What stopped the job, in a sentence: the lines not imported and what to do. No addresses, no internals.' }),
+        at: z.string(),
+      })
+      .optional()
+      .meta({ description: 'Set when `status` is `failed`. The counts and the report keep what was imported before: those rows stay imported.' }),
     createdAt: z.string(),
     startedAt: z.string().optional(),
     completedAt: z.string().optional(),

@@ -20,11 +20,11 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { SendwellError } from '../domain/errors.ts';
-import type { ImportReportEntry, ImportStore, StoredImportJob, UploadProgress } from '../adapters/dynamo/import-store.ts';
+import type { ImportReportEntry, ImportStore, StoredChunk, StoredImportJob, UploadProgress } from '../adapters/dynamo/import-store.ts';
 import type { ImportUploads, PresignedUpload } from '../adapters/import-uploads.ts';
 import { logger } from '../adapters/logger.ts';
 import { capReport } from '../domain/import-lines.ts';
-import { charsetOf, csvHeader, csvLineEnds, decodeText, detectEncoding, type TextEncoding } from '../domain/text-file.ts';
+import { charsetOf, csvHeader, decodeText, detectEncoding, lineEnds, type TextEncoding } from '../domain/text-file.ts';
 import type { ImportJob, ImportUploadRequest } from '../schemas/imports.ts';
 import type { Actor, Deps } from './deps.ts';
 import { importParsedRows, parseImportFile, type ImportFormat, type Parsed } from './import-recipients.ts';
@@ -75,7 +75,10 @@ export interface ImportQueue {
 
 export interface ImportJobDeps {
   readonly base: Deps;
-  readonly store: Pick<ImportStore, 'create' | 'get' | 'chunk' | 'markStarted' | 'recordStep' | 'completeIfDone' | 'report' | 'putChunksOnce' | 'markReading' | 'recordRead'>;
+  readonly store: Pick<
+    ImportStore,
+    'create' | 'get' | 'chunk' | 'markStarted' | 'recordStep' | 'completeIfDone' | 'report' | 'putChunksOnce' | 'markReading' | 'recordRead' | 'markFailed' | 'dropRows'
+  >;
   readonly queue: ImportQueue;
   /** The bucket large files are uploaded to (absent where none is configured: no upload path). */
   readonly uploads?: ImportUploads | undefined;
@@ -166,6 +169,11 @@ export async function processImportChunk(deps: ImportJobDeps, message: ImportChu
   const job = await deps.store.get(message.jobId);
   let chunk = await deps.store.chunk(message.jobId, message.chunk);
   if (!job || !chunk) return { settled: 0, finished: true };
+  // A failed job is final: a chunk not yet imported never is, not even from a message redriven from the dead letters.
+  if (job.status === 'failed') {
+    if (!chunk.done) await deps.store.dropRows(job.id, message.chunk);
+    return { settled: 0, finished: true };
+  }
   if (job.status === 'queued') await deps.store.markStarted(job.id, deps.base.clock().toISOString());
   // A done chunk has no rows left (the last step removed them); the loop below then does nothing.
   const rows = JSON.parse(chunk.rows) as Parsed[];
@@ -231,7 +239,8 @@ export async function getImportJob(deps: Pick<ImportJobDeps, 'store' | 'base'>, 
   if (!job) throw new SendwellError('not_found', `No import job ${id}.`);
   const now = deps.base.clock().getTime();
   const started = job.startedAt ? new Date(job.startedAt).getTime() : undefined;
-  const end = job.completedAt ? new Date(job.completedAt).getTime() : now;
+  const ended = job.completedAt ?? job.failure?.at;
+  const end = ended ? new Date(ended).getTime() : now;
   const seconds = started !== undefined ? Math.max(0.001, (end - started) / 1000) : undefined;
   const rate = seconds !== undefined && job.rowsDone > 0 ? job.rowsDone / seconds : undefined;
   return {
@@ -248,8 +257,9 @@ export async function getImportJob(deps: Pick<ImportJobDeps, 'store' | 'base'>, 
     chunks: { total: job.chunks, done: job.chunksDone },
     ...(job.upload ? { upload: { bytesRead: job.upload.bytesRead, ...(job.upload.size !== undefined ? { bytesTotal: job.upload.size } : {}) } } : {}),
     ...(rate !== undefined ? { ratePerSecond: Math.round(rate * 10) / 10 } : {}),
-    ...(rate !== undefined && job.status !== 'completed' && !job.reading ? { etaSeconds: Math.ceil((job.total - job.rowsDone) / rate) } : {}),
+    ...(rate !== undefined && job.status !== 'completed' && job.status !== 'failed' && !job.reading ? { etaSeconds: Math.ceil((job.total - job.rowsDone) / rate) } : {}),
     ...(job.status === 'completed' ? { etaSeconds: 0 } : {}),
+    ...(job.status === 'failed' && job.failure ? { failure: { reason: job.failure.reason, at: job.failure.at } } : {}),
     createdAt: job.createdAt,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
     ...(job.completedAt ? { completedAt: job.completedAt } : {}),
@@ -299,9 +309,9 @@ export async function requestImportUpload(deps: ImportJobDeps, request: ImportUp
 }
 
 /**
- * The end of the last whole line in `bytes` (0: none), for CSV outside quotes; UTF-16 in code units. A CSV line also
- * ends at a lone CR, as the parser reads it (classic Mac files), except a CR that is the last unit: its LF may be the
- * next piece's first, and a piece must not end between the two (the next would start with a line of its own).
+ * The end of the last whole line in `bytes` (0: none), for CSV outside quotes; UTF-16 in code units. A line ends at
+ * LF, CRLF or a lone CR, as both parsers read it (classic Mac files), except a CR that is the last unit: its LF may
+ * be the next piece's first, and a piece must not end between the two (the next would start with a line of its own).
  */
 function lastLineEnd(bytes: Buffer, encoding: TextEncoding, csv: boolean): number {
   const wide = encoding === 'utf-16le' || encoding === 'utf-16be';
@@ -313,7 +323,7 @@ function lastLineEnd(bytes: Buffer, encoding: TextEncoding, csv: boolean): numbe
   for (let i = 0; i + step <= bytes.length; i += step) {
     const u = unit(i);
     if (u === 0x22 && csv) quoted = !quoted;
-    else if (u === 0x0a || (csv && u === 0x0d && i + 2 * step <= bytes.length)) {
+    else if (u === 0x0a || (u === 0x0d && i + 2 * step <= bytes.length)) {
       anyEnd = i + step;
       if (!quoted) end = i + step;
     }
@@ -359,6 +369,8 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
     let rows: Parsed[] = [];
     let header = job.upload.header;
     let stop = false;
+    // The file itself refused (its header): nothing of it can be imported, so the job fails saying why.
+    let refusal: string | undefined;
     if (cut === 0 && !eof) {
       entries.push({ line: job.upload.lines + 1, kind: 'rejected', reason: `a line longer than ${options.pieceBytes ?? READ_BYTES} bytes; the rest of the file was not read` });
       stop = true;
@@ -373,7 +385,7 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
         } else if (job.format === 'csv') {
           // Later pieces are read under the header; their lines count on from where the last piece ended (a header
           // may span lines: a quoted line break).
-          const headerLines = 1 + csvLineEnds(header ?? '');
+          const headerLines = 1 + lineEnds(header ?? '');
           const shift = job.upload.lines - headerLines;
           const file = parseImportFile(`${header ?? ''}\n${text}`, 'csv');
           rows = file.rows.map((r) => ({ ...r, line: r.line + shift }));
@@ -383,7 +395,8 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
         }
       } catch (e) {
         if (!(e instanceof SendwellError)) throw e;
-        entries.push({ line: 1, kind: 'rejected', reason: clip(`${e.message} ${e.details.map((d) => d.message).join('; ')}`.trim()) });
+        refusal = clip(`${e.message} ${e.details.map((d) => d.message).join('; ')}`.trim());
+        entries.push({ line: 1, kind: 'rejected', reason: refusal });
         stop = true;
       }
     }
@@ -402,8 +415,8 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
     await deps.store.putChunksOnce(jobId, job.chunks, chunks, job.createdAt);
     const queued = chunks.map((c, k) => ({ c, k })).filter(({ c }) => c.count > 0);
     if (queued.length) await deps.queue.enqueue(queued.map(({ k }) => ({ jobId, chunk: job.chunks + k })));
-    // Counted as each parser counts them: CSV ends a line at CRLF, LF or a lone CR; JSON lines only at LF.
-    const lines = job.upload.lines + (job.format === 'csv' ? csvLineEnds(text) : (text.match(/\n/g)?.length ?? 0));
+    // Counted as the parsers count them: a line ends at CRLF, LF or a lone CR, in CSV and JSON lines alike.
+    const lines = job.upload.lines + lineEnds(text);
     const progress: UploadProgress = { key: job.upload.key, bytesRead: from + cut, lines, size: piece.size, ...(header !== undefined ? { header } : {}) };
     const done = eof || stop;
     // Report-only chunks (no rows) are done as they are stored; a rejection of the file itself counts as rejected.
@@ -416,11 +429,69 @@ export async function readUploadedFile(deps: ImportJobDeps, jobId: string, optio
     };
     if (await deps.store.recordRead(jobId, from, progress, added, done, first && !declared ? encoding : undefined)) rowsRead += rows.length;
     if (done) {
-      await deps.store.completeIfDone(jobId, deps.base.clock().toISOString());
+      if (refusal !== undefined) await deps.store.markFailed(jobId, { reason: `The file was not imported: ${refusal}`, at: deps.base.clock().toISOString() });
+      else await deps.store.completeIfDone(jobId, deps.base.clock().toISOString());
       // Read to the end and recorded: the chunks hold the rows, the file (addresses and all) need not wait for the
       // bucket's expiry. A failed delete leaves it to that expiry.
       await uploads.remove(job.upload.key).catch((e: unknown) => logger.warn('import: uploaded file not deleted; it expires with the bucket rule', { jobId, error: e as Error }));
       return { finished: true, rows: rowsRead };
     }
   }
+}
+
+/** The cause of a chunk that stopped for its function's time on its last receive (no error was thrown). */
+export const OUT_OF_TIME = 'out of time';
+
+/** What failed on a message's last receive: a chunk (its import), or the reading of an uploaded file. */
+export type ImportGiveUp = { readonly chunk: number; readonly cause: unknown } | { readonly read: true; readonly cause: unknown };
+
+/**
+ * Marks a job `failed` when one of its queue messages failed on its last receive (`IMPORT_MAX_RECEIVES`): SQS moves it
+ * to the dead-letter queue next, and the job would otherwise say `running` forever. The reason names the lines (or the
+ * byte of the file) not imported and the error's kind only: an error's message may quote a row (an address), so
+ * neither it nor its stack goes to the caller (the worker's log has them). The chunk's rows are removed. False: the job
+ * had completed or failed already, or is gone.
+ */
+export async function failImportJob(deps: Pick<ImportJobDeps, 'store' | 'base' | 'uploads'>, jobId: string, what: ImportGiveUp, attempts: number): Promise<boolean> {
+  const job = await deps.store.get(jobId);
+  if (!job || job.status === 'completed' || job.status === 'failed') return false;
+  const cause = errorKind(what.cause);
+  let stopped: string;
+  if ('chunk' in what) {
+    const chunk = await deps.store.chunk(jobId, what.chunk);
+    // "Fully": a step that failed may have applied some of its rows first (never twice: docs/api.md).
+    stopped = `${linesLeft(chunk) ?? `the rows of chunk ${what.chunk + 1}`} could not be fully imported (${attempts} attempts; ${cause}).`;
+  } else {
+    const read = job.upload?.bytesRead ?? 0;
+    stopped = `the uploaded file could not be read${read ? ` past byte ${read.toLocaleString('en-US')}` : ''} (${attempts} attempts; ${cause}).`;
+  }
+  const reason = `Stopped: ${stopped} Rows already imported stay imported (see the counts); the rest of the file was not imported. Importing it again is safe.`;
+  const failed = await deps.store.markFailed(jobId, { reason, at: deps.base.clock().toISOString() });
+  if ('chunk' in what) await deps.store.dropRows(jobId, what.chunk);
+  // Nothing more of an uploaded file will be read: it need not wait for the bucket's expiry.
+  else if (failed && job.upload) await deps.uploads?.remove(job.upload.key).catch((e: unknown) => logger.warn('import: uploaded file of a failed job not deleted; it expires with the bucket rule', { jobId, error: e as Error }));
+  return failed;
+}
+
+/** `lines 251–500`: the lines of a chunk's rows from its offset on (undefined when its rows cannot be read). */
+function linesLeft(chunk: StoredChunk | undefined): string | undefined {
+  if (!chunk) return undefined;
+  try {
+    const lines = (JSON.parse(chunk.rows) as Parsed[]).slice(chunk.offset).map((r) => r.line);
+    if (!lines.length || !lines.every(Number.isInteger)) return undefined;
+    const first = Math.min(...lines);
+    const last = Math.max(...lines);
+    return first === last ? `line ${first}` : `lines ${first}–${last}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An AWS error's name (`ProvisionedThroughputExceededException`): a kind, never data. Anything else is ours. */
+function errorKind(e: unknown): string {
+  const name = (e as Error | undefined)?.name;
+  if (typeof name === 'string' && /^[A-Za-z]{1,80}(Exception|Fault)$/.test(name)) return name;
+  if (name === 'TimeoutError') return 'timed out';
+  if (e === OUT_OF_TIME) return OUT_OF_TIME;
+  return 'an internal error, logged';
 }

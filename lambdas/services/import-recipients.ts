@@ -11,7 +11,7 @@ import { addressHash } from '../domain/email-address.ts';
 import { SendwellError } from '../domain/errors.ts';
 import { jurisdictionFor } from '../domain/jurisdiction.ts';
 import { checkJson, JSON_LIMITS } from '../domain/json-input.ts';
-import { parseCsv, sniffDelimiter } from '../domain/text-file.ts';
+import { csvRecordText, parseCsv, sniffDelimiter } from '../domain/text-file.ts';
 import type { ConsentWrite, SendingView, StoredProfile } from '../adapters/dynamo/recipient-store.ts';
 import { AttributesSchema, CountrySchema, IsoDateTimeSchema, LocaleSchema, SlugSchema, TimeZoneSchema } from '../schemas/fields.ts';
 import type { LedgerEntry, Topic } from '../schemas/model.ts';
@@ -75,7 +75,8 @@ function parseJsonLines(body: string): ParsedFile {
   const rows: Parsed[] = [];
   // A byte-order mark belongs to the file, not to line 1.
   const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
-  text.split(/\r?\n/).forEach((line, i) => {
+  // A line ends at LF, CRLF or a lone CR (classic Mac files), as in CSV: JSON text never holds a raw CR or LF.
+  text.split(/\r\n|\r|\n/).forEach((line, i) => {
     if (line.trim() === '') return;
     let row: unknown;
     try {
@@ -94,6 +95,14 @@ function parseJsonLines(body: string): ParsedFile {
 
 /** What AttributesSchema allows in one row, and PATCH /v1/recipients/{id} in a recipient (services/recipients.ts). */
 const MAX_ATTRIBUTES = 50;
+
+/**
+ * Bytes of a CSV header row, at most (as `csvRecordText` writes it back; the same as the file's for any ordinary
+ * header). An uploaded file's job keeps its header to read later pieces under (import-store's `upload.header`), in an
+ * item DynamoDB caps at 400 KB; one rule for every way in, so a file one way takes is never refused another way.
+ * Thousands of columns fit.
+ */
+export const MAX_HEADER_BYTES = 100_000;
 
 const CSV_FIELDS: Record<string, keyof ImportRow> = {
   email: 'email',
@@ -154,6 +163,12 @@ function parseCsvRows(body: string): ParsedFile {
   if (!first || 'error' in first || !first.cells.some((h) => h.trim().toLowerCase() === 'email')) {
     throw new SendwellError('validation_failed', 'The CSV needs a header row with an `email` column (comma, semicolon or tab separated).', [
       { path: 'line 1', message: first && 'error' in first ? first.error : 'no email column' },
+    ]);
+  }
+  const headerBytes = new TextEncoder().encode(csvRecordText(first.cells, delimiter)).length;
+  if (headerBytes > MAX_HEADER_BYTES) {
+    throw new SendwellError('validation_failed', `The CSV header row is too long: a header row takes at most ${MAX_HEADER_BYTES} bytes.`, [
+      { path: 'line 1', message: `${headerBytes} bytes; at most ${MAX_HEADER_BYTES}` },
     ]);
   }
   const warnings: Array<{ line: number; message: string }> = [];

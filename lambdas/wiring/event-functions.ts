@@ -33,6 +33,14 @@ export const LEDGER_STREAM = {
 } as const;
 
 /**
+ * Receives of an import queue message before SQS moves it to the dead-letter queue (lib/import-jobs.ts sets the
+ * redrive, local/import-engine.ts the local queue's): the worker marks the job `failed` when a message fails on its
+ * last receive, so a job never says `running` for a chunk nobody will import. A chunk resumes at its offset, so
+ * retries are cheap.
+ */
+export const IMPORT_MAX_RECEIVES = 10;
+
+/**
  * What invokes an event function. `ses-receipt`: an SES receipt rule's Lambda action (asynchronous, `Event`).
  * `ledger-stream`: the consent ledger table's DynamoDB stream (batches, partial failures). `messages-stream`: the
  * messages table's DynamoDB stream (batches of up to 100, partial failures, no bisection). `schedule`: an EventBridge

@@ -4,7 +4,10 @@ import type { adminClient } from './admin-client.ts';
 
 type Api = ReturnType<typeof adminClient>;
 
-/** Polls the job until it is completed; `seen` is every `rows.done` read on the way. */
+/**
+ * Polls the job until it is final (`completed`, or `failed`: a test expecting completion then fails on the status at
+ * once, not at its timeout); `seen` is every `rows.done` read on the way.
+ */
 export async function waitForJob(api: Api, id: string, timeoutMs = 400_000): Promise<any> {
   const until = Date.now() + timeoutMs;
   let last: any;
@@ -12,10 +15,10 @@ export async function waitForJob(api: Api, id: string, timeoutMs = 400_000): Pro
   while (Date.now() < until) {
     last = (await api.get(`/v1/imports/${id}`)).body;
     seen.push(last.rows.done);
-    if (last.status === 'completed') return { ...last, seen };
+    if (last.status === 'completed' || last.status === 'failed') return { ...last, seen };
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`import ${id} did not complete: ${JSON.stringify(last)}`);
+  throw new Error(`import ${id} did not end: ${JSON.stringify(last)}`);
 }
 
 /** Every entry of the job's report, page after page. */

@@ -69,8 +69,13 @@ export async function examples(): Promise<void> {
   const job = await call('get', '/v1/imports/{id}', 200);
   const done: number = job.rows.done;
   const eta: number | undefined = job.etaSeconds;
+  // A job that stopped says why; `failed` is final, like `completed`.
+  const jobStatus: 'awaitingUpload' | 'queued' | 'running' | 'completed' | 'failed' = job.status;
+  const failure: string | undefined = job.status === 'failed' ? job.failure?.reason : undefined;
   void done;
   void eta;
+  void jobStatus;
+  void failure;
 
   // Errors have one shape.
   const error: components['schemas']['Error'] = { error: { code: 'not_found', message: 'No route', details: [{ path: 'path', message: 'no such route' }] } };

@@ -5,7 +5,8 @@
  * text. A chosen file always goes to an import job as its raw bytes, never decoded here: the server detects its
  * encoding (a Latin-1 or UTF-16 file read as UTF-8 in the browser would be mangled before it got there). Above
  * `DIRECT_BYTES` it is PUT to the job's pre-signed upload URL instead of going through the API's 10 MB body.
- * The job's id stays on the screen, and a failed read of the job is tried again (it goes on on the server).
+ * The job's id stays on the screen, and a failed read of the job is tried again (it goes on on the server). A job
+ * that failed (final, like completed) is said with its reason, above the report of what it imported.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
@@ -26,7 +27,16 @@ const transient = (e: unknown) => e instanceof ApiError && (e.status === 0 || e.
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type JobView = { status: string; rows: { total: number; done: number }; chunks: { total: number; done: number }; created: number; updated: number; unchanged: number; etaSeconds?: number };
+type JobView = {
+  status: string;
+  rows: { total: number; done: number };
+  chunks: { total: number; done: number };
+  created: number;
+  updated: number;
+  unchanged: number;
+  etaSeconds?: number;
+  failure?: { reason: string };
+};
 
 export function Import({ api }: Ctx) {
   const [text, setText] = useState('');
@@ -34,9 +44,11 @@ export function Import({ api }: Ctx) {
   const [fileName, setFileName] = useState('');
   const [format, setFormat] = useState<'auto' | ImportFormat>('auto');
   const [rowsPerRequest, setRowsPerRequest] = useState(500);
-  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number; job?: boolean; id?: string; eta?: number } | undefined>();
+  const [progress, setProgress] = useState<{ done: number; total: number; requests: number; of: number; job?: boolean; id?: string; eta?: number; failed?: boolean } | undefined>();
   const [report, setReport] = useState<RowReport | undefined>();
   const [error, setError] = useState<unknown>();
+  /** Why the import job failed (the server's reason). */
+  const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   /** Set while a read of the job failed and waits to be tried again. */
   const [retry, setRetry] = useState<{ what: 'progress' | 'report'; seconds: number } | undefined>();
@@ -51,6 +63,7 @@ export function Import({ api }: Ctx) {
 
   const run = async () => {
     setError(undefined);
+    setFailure(undefined);
     setReport(undefined);
     if (file) return runFile(file);
     const fmt = format === 'auto' ? guessFormat(text, fileName) : format;
@@ -132,8 +145,10 @@ export function Import({ api }: Ctx) {
       for (;;) {
         job = await readJob<JobView>(`/v1/imports/${id}`, 'progress');
         if (!job) return;
-        setProgress({ done: job.rows.done, total: job.rows.total, requests: job.chunks.done, of: job.chunks.total, job: true, id, ...(job.etaSeconds !== undefined ? { eta: job.etaSeconds } : {}) });
-        if (job.status === 'completed') break;
+        const failed = job.status === 'failed';
+        setProgress({ done: job.rows.done, total: job.rows.total, requests: job.chunks.done, of: job.chunks.total, job: true, id, ...(job.etaSeconds !== undefined ? { eta: job.etaSeconds } : {}), ...(failed ? { failed } : {}) });
+        if (failed) setFailure(job.failure?.reason ?? 'The server gave no reason.');
+        if (job.status === 'completed' || failed) break;
         await sleep(POLL_MS);
       }
       const rejected: Array<{ line: number; reason: string }> = [];
@@ -151,7 +166,8 @@ export function Import({ api }: Ctx) {
         }
         cursor = page.next;
       } while (cursor);
-      setReport({ rows: job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected, warnings });
+      // A failed job's rows are those it settled before it stopped.
+      setReport({ rows: job.status === 'failed' ? job.rows.done : job.rows.total, created: job.created, updated: job.updated, unchanged: job.unchanged, rejected, warnings });
     } catch (e) {
       setError(e);
     } finally {
@@ -232,9 +248,11 @@ export function Import({ api }: Ctx) {
           </progress>
           <p role="status" aria-live="polite" id="import-status">
             {progress.job
-              ? progress.done === progress.total && !busy
-                ? `Done: ${num(progress.total)} rows in an import job of ${progress.of} chunk${progress.of === 1 ? '' : 's'}.`
-                : `Imported ${num(progress.done)} of ${num(progress.total)} rows (import job, chunk ${progress.requests} of ${progress.of}${progress.eta !== undefined ? `, about ${progress.eta} s to go` : ''}).`
+              ? progress.failed
+                ? `Failed: the import job stopped after ${num(progress.done)} of ${num(progress.total)} rows.`
+                : progress.done === progress.total && !busy
+                  ? `Done: ${num(progress.total)} rows in an import job of ${progress.of} chunk${progress.of === 1 ? '' : 's'}.`
+                  : `Imported ${num(progress.done)} of ${num(progress.total)} rows (import job, chunk ${progress.requests} of ${progress.of}${progress.eta !== undefined ? `, about ${progress.eta} s to go` : ''}).`
               : progress.done === progress.total && !busy
                 ? `Done: ${num(progress.total)} rows in ${progress.of} request${progress.of === 1 ? '' : 's'}.`
                 : `Imported ${num(progress.done)} of ${num(progress.total)} rows (request ${progress.requests} of ${progress.of}).`}
@@ -256,6 +274,7 @@ export function Import({ api }: Ctx) {
         </section>
       )}
       {/* Once started, a job runs on whatever happens here: an error after that ends only this screen's view of it. */}
+      <ErrorBox error={failure} title="The import job failed" />
       <ErrorBox error={error} title={progress?.id ? 'Stopped following the import job' : 'The import stopped'} />
       {report && <ImportReport report={report} />}
     </Page>

@@ -9,6 +9,8 @@
  * A job whose file is uploaded to the bucket (`upload`) gets its chunks as the worker reads the file, piece by piece;
  * where reading stands (`upload.bytesRead`) moves conditionally, like a chunk's offset.
  *
+ * A job ends `completed` (every chunk done) or `failed` (`markFailed`, with its reason): both final, conditionally.
+ *
  * A chunk's progress and the job's counters move in one transaction, conditional on the chunk's `offset`: a step
  * is counted once, however often its queue message comes (a second delivery finds the offset moved and skips what
  * is done). The step that finishes a chunk also removes its rows (addresses, attributes), in the same write: what
@@ -45,6 +47,13 @@ export interface StoredImportJob {
   readonly upload?: UploadProgress;
   /** True while the file is still being read into chunks: the job cannot complete before. */
   readonly reading?: boolean;
+  /** Why a `failed` job stopped, and when. */
+  readonly failure?: ImportFailure;
+}
+
+export interface ImportFailure {
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface UploadProgress {
@@ -244,7 +253,8 @@ export class ImportStore {
 
   /**
    * Records a piece of an uploaded file as read: its chunks and rows added to the job, reading moved from `from` to
-   * `progress.bytesRead`, conditional on it still standing at `from` (false: another delivery recorded it first).
+   * `progress.bytesRead`, conditional on it still standing at `from` (false: another delivery recorded it first) and
+   * on the job not having failed meanwhile (false too: its reading stays stopped).
    */
   async recordRead(
     id: string,
@@ -260,9 +270,10 @@ export class ImportStore {
           TableName: this.#table,
           Key: jobKey(id),
           UpdateExpression: `SET #upload = :upload, reading = :reading${encoding ? ', encoding = :encoding' : ''} ADD #total :rows, chunks :chunks, chunksDone :chunksDone, warned :warned, rejected :rejected`,
-          ConditionExpression: '#upload.bytesRead = :from',
-          ExpressionAttributeNames: { '#upload': 'upload', '#total': 'total' },
+          ConditionExpression: '#upload.bytesRead = :from AND #status <> :failed',
+          ExpressionAttributeNames: { '#upload': 'upload', '#total': 'total', '#status': 'status' },
           ExpressionAttributeValues: {
+            ':failed': 'failed',
             ':upload': progress,
             ':reading': !done,
             ':from': from,
@@ -282,7 +293,7 @@ export class ImportStore {
     }
   }
 
-  /** Marks the job completed once every chunk is done (once; false when it is not yet, or was already). */
+  /** Marks the job completed once every chunk is done (once; false when it is not yet, or was already, or failed). */
   async completeIfDone(id: string, at: string): Promise<boolean> {
     try {
       await this.#db.send(
@@ -290,16 +301,50 @@ export class ImportStore {
           TableName: this.#table,
           Key: jobKey(id),
           UpdateExpression: 'SET #status = :completed, completedAt = :at',
-          // An uploaded file still being read has more chunks to come.
-          ConditionExpression: 'chunksDone >= chunks AND #status <> :completed AND (attribute_not_exists(reading) OR reading = :false)',
+          // An uploaded file still being read has more chunks to come; a failed job stays failed.
+          ConditionExpression: 'chunksDone >= chunks AND #status <> :completed AND #status <> :failed AND (attribute_not_exists(reading) OR reading = :false)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':completed': 'completed', ':at': at, ':false': false },
+          ExpressionAttributeValues: { ':completed': 'completed', ':failed': 'failed', ':at': at, ':false': false },
         }),
       );
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
       throw e;
+    }
+  }
+
+  /**
+   * Marks the job `failed` with `failure` (once: false when it had already completed or failed) and stops any reading
+   * of its file. Its counts, report and the rows already applied are left as they are.
+   */
+  async markFailed(id: string, failure: ImportFailure): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: jobKey(id),
+          UpdateExpression: 'SET #status = :failed, failure = :failure, reading = :false',
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :completed AND #status <> :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':completed': 'completed', ':failure': failure, ':false': false },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Removes the rows of a chunk that will not be imported (its job failed): addresses wait for no expiry. */
+  async dropRows(id: string, chunk: number): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({ TableName: this.#table, Key: chunkKey(id, chunk), UpdateExpression: 'REMOVE #rows', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeNames: { '#rows': 'rows' } }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
     }
   }
 

@@ -3,13 +3,15 @@
  * raw bytes, so the server's encoding detection sees them (read as UTF-8 text in the browser, `Müller` would arrive
  * as `M�ller`); the job's progress bar runs to the end and the report shows the rejected row by its line. A progress
  * read that fails (a 503, as a gateway under load answers) neither ends the screen's progress nor hides the job: a
- * notice says it is retrying, and the job's id stays on the screen.
+ * notice says it is retrying, and the job's id stays on the screen. A job that fails is said as failed, with the
+ * server's reason, above the report of what it imported.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { importJobs } from '../../../lambdas/adapters/import-jobs-container.ts';
 import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
 import { localUploads } from '../../../local/uploads.ts';
 import { adminClient } from '../../support/admin-client.ts';
@@ -101,5 +103,34 @@ describe('importing a file in the console', () => {
     c.expectError(/status of 503/);
     c.expectError(/status of 503/);
     expect(c.errors).toEqual([]);
+  });
+
+  it('says a job that failed is failed, with its reason, and stops following it', { timeout: 300_000 }, async () => {
+    const page = c.page;
+    await c.go('import');
+    // Every step of the job fails as a throttled DynamoDB would; on its last receive the worker fails the job.
+    const store = importJobs().store as unknown as { recordStep: (...a: unknown[]) => Promise<boolean> };
+    const real = store.recordStep.bind(store);
+    store.recordStep = async () => {
+      const e = new Error('throttled');
+      e.name = 'ProvisionedThroughputExceededException';
+      throw e;
+    };
+    try {
+      const rows = Array.from({ length: 5 }, (_, i) => `fails.${i}.${run}@example.com,DE`);
+      await page.getByLabel('File (CSV or JSON lines)').setInputFiles({ name: 'fails.csv', mimeType: 'text/csv', buffer: Buffer.from(`email,country\n${rows.join('\n')}\n`) });
+      await page.locator('#import-file-note').waitFor();
+      await page.getByRole('button', { name: 'Import' }).click();
+
+      await expect.poll(() => page.locator('#import-status').textContent(), { timeout: 240_000 }).toBe('Failed: the import job stopped after 0 of 5 rows.');
+      const alert = page.getByRole('alert');
+      expect(await alert.textContent()).toMatch(/^The import job failed: Stopped: lines 2–6 could not be fully imported \(10 attempts; ProvisionedThroughputExceededException\)\./);
+      expect(await page.locator('#import-report [data-figure="rows"]').textContent()).toBe('0');
+      expect(await page.getByRole('button', { name: 'Import' }).isEnabled()).toBe(true);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(c.errors).toEqual([]);
+    } finally {
+      store.recordStep = real;
+    }
   });
 });

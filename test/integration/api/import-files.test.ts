@@ -1,7 +1,8 @@
 /**
  * The import reads files as people export them: any of `,` `;` tab, UTF-8 with or without BOM, UTF-16, Windows-1252;
  * unknown columns (and unknown JSON-lines keys) are warned about, a broken quote rejects only its row, a BOM never
- * costs line 1, rows of delimiters only are skipped, and numbers beyond 2^53 are refused with the field named (not
+ * costs line 1, rows of delimiters only are skipped, JSON lines end at a lone CR as CSV lines do, a CSV header row
+ * past 100 KB is refused naming the limit, and numbers beyond 2^53 are refused with the field named (not
  * "import again"). An old export imported again does not undo a later consent, nor push anyone past 50 attributes.
  * Over HTTP, bytes as sent.
  */
@@ -160,6 +161,31 @@ describe('import files as they come', () => {
     const res = await upload(Buffer.from(`email,country,plan\n${a},US,pro\n,,\n,US,basic\n"","",""\n, ,\n`), 'text/csv');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ rows: 2, created: 1, warnings: [], rejected: [{ line: 4, reason: 'email: email is required' }] });
+  });
+
+  it('reads JSON lines ended by a lone CR (classic Mac), CRLF or LF alike, each row on its own line', async () => {
+    const [a, b, c] = [uniqueAddress('cr-a'), uniqueAddress('cr-b'), uniqueAddress('cr-c')];
+    // Before, a file of lone CRs was one line: not valid JSON, nothing imported.
+    const text = `${JSON.stringify({ email: a })}\r${JSON.stringify({ email: b })}\r\r{"email": \r\n${JSON.stringify({ email: c, country: 'FR' })}\n`;
+    const res = await upload(Buffer.from(text), 'application/x-ndjson');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ rows: 4, created: 3, rejected: [{ line: 4, reason: 'not valid JSON' }] });
+    expect(await find(c)).toMatchObject({ country: 'FR' });
+  });
+
+  it('refuses a CSV whose header row passes 100 KB with a 400 naming the limit, in a synchronous import and a job', async () => {
+    // ~450 KB: an uploaded file's job keeps its header in an item DynamoDB caps at 400 KB; before, such a job stalled.
+    const header = `email,${Array.from({ length: 45_000 }, (_, i) => `c${i}`).join(',')}`;
+    const csv = Buffer.from(`${header}\n${uniqueAddress('wide')},1\n`);
+    for (const path of ['/v1/recipients/import', '/v1/imports']) {
+      const res = await suite.gw.call(path, { method: 'POST', admin: true, headers: { 'content-type': 'text/csv' }, body: new Uint8Array(csv) });
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as any).error, path).toEqual({
+        code: 'validation_failed',
+        message: 'The CSV header row is too long: a header row takes at most 100000 bytes.',
+        details: [{ path: 'line 1', message: `${Buffer.byteLength(header)} bytes; at most 100000` }],
+      });
+    }
   });
 
   it('answers 413 pointing to POST /v1/imports above the synchronous limit', async () => {

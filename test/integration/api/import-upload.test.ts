@@ -4,8 +4,9 @@
  * queue as an S3 event, and the real worker reads the file in pieces into chunks. A 10,000-row Latin-1 CSV completes
  * with a per-row report; a JSON-lines file read in small pieces keeps every line number and, read again after a
  * crash mid-file, stores no chunk twice; a CSV cut into pieces inside quoted line breaks keeps its rows whole, as does
- * one whose first line is blank or whose lines end in a lone CR; a row too large for a chunk is rejected on its line;
- * the CLI sends a file above 8 MB through the upload URL.
+ * one whose first line is blank or whose lines end in a lone CR (JSON lines too); a row too large for a chunk is
+ * rejected on its line; a header row past the limit fails the job instead of stalling it; the CLI sends a file above
+ * 8 MB through the upload URL.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -208,6 +209,45 @@ describe('import jobs through an upload', () => {
       expect(done).toMatchObject({ status: 'completed', rows: { total: 200, done: 200 }, created: 200 - bad.length, rejected: bad.length });
       expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map((i) => i + 2));
     }
+  });
+
+  it('JSON lines are cut into pieces at lone CRs too, and never between the CR and LF of a CRLF', { timeout: 300_000 }, async () => {
+    const deps = importJobs();
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'imports'), { recursive: true });
+    const lines = (tag: string) => Array.from({ length: 200 }, (_, i) => (i % 30 === 4 ? '{"email": ' : JSON.stringify({ email: `${tag}-${run}-${i}@example.com` })));
+    const cr = lines('jcr');
+    const crlf = lines('jcrlf');
+    const crlfText = `${crlf.join('\r\n')}\r\n`;
+    // Before, a file of lone CRs was one line longer than a piece: nothing of it was read.
+    const files = [
+      { lines: cr, text: `${cr.join('\r')}\r`, pieceBytes: 256 },
+      { lines: crlf, text: crlfText, pieceBytes: crlfText.indexOf('\r', 200) + 1 },
+    ];
+    expect(crlfText[files[1]!.pieceBytes - 1]).toBe('\r');
+    for (const file of files) {
+      const accepted = await requestUpload({ format: 'jsonl', charset: 'utf-8' });
+      writeFileSync(join(dir, `imports/${accepted.id}`), file.text);
+      await readUploadedFile(deps, accepted.id, { pieceBytes: file.pieceBytes });
+      const done = await waitForJob(api, accepted.id, 200_000);
+      const bad = file.lines.map((_, i) => i).filter((i) => i % 30 === 4);
+      expect(done).toMatchObject({ status: 'completed', rows: { total: 200, done: 200 }, created: 200 - bad.length, rejected: bad.length });
+      expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map((i) => i + 1));
+    }
+  });
+
+  it('a CSV whose header row passes the limit fails its job saying so, instead of stalling it', { timeout: 300_000 }, async () => {
+    // ~450 KB of header: kept with the job to read later pieces under, it made the job's item too large for DynamoDB,
+    // and the job said `running` for ever.
+    const header = `email,${'x'.repeat(450_000)}`;
+    const accepted = await requestUpload({ format: 'csv' });
+    const put = await fetch(accepted.upload.url, { method: 'PUT', headers: accepted.upload.headers, body: `${header}\nwide-${run}@example.com,1\n` });
+    expect(put.status).toBe(200);
+    const done = await waitForJob(api, accepted.id, 200_000);
+    const reason = `The CSV header row is too long: a header row takes at most 100000 bytes. ${Buffer.byteLength(header)} bytes; at most 100000`;
+    expect(done).toMatchObject({ status: 'failed', rows: { total: 0, done: 0 }, rejected: 1, failure: { reason: `The file was not imported: ${reason}` } });
+    expect(await fullReport(api, accepted.id)).toEqual([{ line: 1, kind: 'rejected', reason }]);
+    expect((await api.get(`/v1/recipients?email=wide-${run}@example.com`)).status).toBe(404);
   });
 
   it('the CLI sends a file above 8 MB to the pre-signed upload URL, not the request body', { timeout: 600_000 }, async () => {

@@ -35,6 +35,25 @@ describe('chunkFile: CSV', () => {
   });
 });
 
+describe('chunkFile: line ends', () => {
+  // The API ends a line at LF, CRLF or a lone CR (classic Mac files) in CSV and JSON lines alike: so must the CLI,
+  // or a CR-only file is one line (no rows, or one row that is not JSON) and the lines it reports are wrong.
+  const csvRows = ['email,country', 'a@x.io,US', '', '"c@x.io","multi', 'line"', 'd@x.io,FR'];
+  const jsonRows = ['{"email":"a@x.io"}', '', '{"email":"b@x.io"}', '{bad'];
+  for (const [name, end] of [['CR', '\r'], ['CRLF', '\r\n'], ['LF', '\n']] as const) {
+    it(`reads ${name} line ends as LF: the same rows, each on its line of the file`, () => {
+      const csv = chunkFile(csvRows.join(end) + end, 'csv', 2);
+      expect(csv.map((c) => c.lines)).toEqual([[2, 4], [6]]);
+      expect(csv[1]!.body).toBe('email,country\nd@x.io,FR\n');
+      expect(csv[0]!.body).toBe(`email,country\na@x.io,US\n"c@x.io","multi${end}line"\n`);
+      // What the API reports for the quoted row (its line in the chunk) maps back to the file's line.
+      const served = parseCsv(csv[0]!.body, ',').slice(1);
+      expect(served.map((r) => originalLine(csv[0]!, 'csv', r.line))).toEqual([2, 4]);
+      expect(chunkFile(jsonRows.join(end), 'jsonl', 10)).toEqual([{ body: '{"email":"a@x.io"}\n{"email":"b@x.io"}\n{bad\n', lines: [1, 3, 4], starts: [1, 2, 3] }]);
+    });
+  }
+});
+
 describe('chunkFile: JSON lines', () => {
   it('skips blank lines and keeps the file’s line numbers', () => {
     const chunks = chunkFile('{"email":"a@x.io"}\n\n{"email":"b@x.io"}\r\n  \n{bad\n', 'jsonl', 2);

@@ -82,6 +82,29 @@ describe('recipients import', () => {
     expect(io.stderr()).toContain('Import job imp_2 goes on on the server: GET /v1/imports/imp_2');
   });
 
+  it('as a job that fails: stops waiting, prints what it imported and its report, then the reason, exit 1', async () => {
+    const reason = 'Stopped: lines 5–6 could not be fully imported (10 attempts; ProvisionedThroughputExceededException). Rows already imported stay imported (see the counts); the rest of the file was not imported. Importing it again is safe.';
+    const job = { id: 'imp_3', status: 'failed', rows: { total: 5, done: 2 }, chunks: { total: 2, done: 1 }, created: 2, updated: 0, unchanged: 0, rejected: 0, warned: 0, failure: { reason, at: '2026-12-01T10:00:00Z' } };
+    const { code, io, requests } = await importWith((r) => {
+      if (r.method === 'POST') return [202, { id: 'imp_3', status: 'queued' }];
+      if (r.url.endsWith('/report')) return [200, { id: 'imp_3', status: 'failed', entries: [{ line: 3, kind: 'warning', reason: 'w' }] }];
+      return [200, job];
+    }, '--job');
+    expect(code).toBe(1);
+    // One read of the job: failed is final, like completed.
+    expect(requests.filter((r) => r.url === '/v1/imports/imp_3')).toHaveLength(1);
+    expect(io.stdout()).toBe(`Imported 2 rows from ${file}: 2 created, 0 updated, 0 unchanged, 0 rejected.\nWarnings:\n  line 3: w\n`);
+    expect(io.stderr()).toContain('import imp_3: 2/5 rows · failed\n');
+    expect(io.stderr().endsWith(`sendwell: Import job imp_3 failed: ${reason}\n`)).toBe(true);
+  });
+
+  it('as a job that fails, --json: the report says failed and why', async () => {
+    const job = { id: 'imp_4', status: 'failed', rows: { total: 5, done: 0 }, chunks: { total: 1, done: 0 }, created: 0, updated: 0, unchanged: 0, rejected: 0, warned: 0, failure: { reason: 'Stopped.', at: '2026-12-01T10:00:00Z' } };
+    const { code, io } = await importWith((r) => (r.method === 'POST' ? [202, { id: 'imp_4', status: 'queued' }] : r.url.endsWith('/report') ? [200, { entries: [] }] : [200, job]), '--job', '--json');
+    expect(code).toBe(1);
+    expect(JSON.parse(io.stdout())).toEqual({ job: 'imp_4', status: 'failed', failure: 'Stopped.', rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [], warnings: [] });
+  });
+
   it('an empty file never reaches the API', async () => {
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, 'email,plan\n');

@@ -22,6 +22,15 @@ describe('import chunks', () => {
     expect(chunks.map((c) => c.lines)).toEqual([[1, 3], [4]]);
   });
 
+  it('reads a lone CR (classic Mac), CRLF and LF alike, in CSV and JSON lines', () => {
+    for (const end of ['\r', '\r\n', '\n']) {
+      const csv = chunkImport(['email,note', 'a@x.com,"two', 'lines"', '', 'b@x.com,x'].join(end) + end, 'csv', 10);
+      expect(csv).toEqual([{ body: `email,note\na@x.com,"two${end}lines"\nb@x.com,x\n`, lines: [2, 5], starts: [2, 4] }]);
+      const jsonl = chunkImport(['{"email":"a@x.com"}', '', '{"email":"b@x.com"}'].join(end), 'jsonl', 10);
+      expect(jsonl).toEqual([{ body: '{"email":"a@x.com"}\n{"email":"b@x.com"}\n', lines: [1, 3], starts: [1, 2] }]);
+    }
+  });
+
   it('maps the API’s line numbers back to the original text and adds the reports up', () => {
     const chunks = chunkImport('email\na@x.com\nbad\nc@x.com\nworse\n', 'csv', 2);
     // The API counts the chunk's header as line 1.

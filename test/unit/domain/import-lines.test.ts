@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { capReport, entryBytes, type ReportEntry } from '../../../lambdas/domain/import-lines.ts';
+import { capReport, entryBytes, fileRecords, type ReportEntry } from '../../../lambdas/domain/import-lines.ts';
+import { parseCsv } from '../../../lambdas/domain/text-file.ts';
 
 const entry = fc.record({ line: fc.integer({ min: 1, max: 1_000_000 }), kind: fc.constantFrom('rejected' as const, 'warning' as const), reason: fc.string({ maxLength: 300 }) });
 const bytes = (entries: readonly ReportEntry[]) => entries.reduce((n, e) => n + entryBytes(e), 0);
@@ -30,5 +31,31 @@ describe('capReport', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('fileRecords', () => {
+  const ends = fc.constantFrom('\n', '\r\n', '\r');
+  const cell = fc.oneof(fc.stringMatching(/^[a-z@.]{1,6}$/), fc.constant('"two\nlines"'), fc.constant('"two\rlines"'), fc.constant('"a,""b"""'));
+
+  it('splits CSV rows as the API parser does, at LF, CRLF or a lone CR, whichever the file uses', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(''), fc.array(cell, { minLength: 1, maxLength: 3 }).map((c) => c.join(','))), { maxLength: 30 }), ends, (rows, end) => {
+        const text = rows.join(end);
+        const records = fileRecords(text, 'csv');
+        // Each record starts on the line the server gives its row, and is that row alone.
+        const served = parseCsv(text, ',');
+        expect(records.map((r) => r.line)).toEqual(served.map((r) => r.line));
+        expect(records.map((r) => parseCsv(r.text, ',')[0])).toEqual(served.map((r) => ({ ...r, line: 1 })));
+      }),
+    );
+  });
+
+  it('splits JSON lines at any of the three line ends, skipping blank lines, each with its line', () => {
+    expect(fileRecords('{"a":1}\r\r{"b":2}\r\n \n{"c":3}', 'jsonl')).toEqual([
+      { text: '{"a":1}', line: 1 },
+      { text: '{"b":2}', line: 3 },
+      { text: '{"c":3}', line: 5 },
+    ]);
   });
 });

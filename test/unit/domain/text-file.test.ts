@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { charsetOf, csvHeader, csvLineEnds, decodeText, detectEncoding, parseCsv, sniffDelimiter } from '../../../lambdas/domain/text-file.ts';
+import { charsetOf, csvHeader, lineEnds, decodeText, detectEncoding, parseCsv, sniffDelimiter } from '../../../lambdas/domain/text-file.ts';
 
 const utf16le = (s: string, bom = true) => Buffer.concat([bom ? Buffer.from([0xff, 0xfe]) : Buffer.alloc(0), Buffer.from(s, 'utf16le')]);
 const utf16be = (s: string) => {
@@ -81,8 +81,8 @@ describe('sniffDelimiter and parseCsv', () => {
       { line: 5, cells: ['c@example.com', 'ok'] },
     ]);
     // Counted alike, CRLF as one.
-    expect(csvLineEnds(text)).toBe(5);
-    expect(csvLineEnds('a\r\nb\n\rc')).toBe(3);
+    expect(lineEnds(text)).toBe(5);
+    expect(lineEnds('a\r\nb\n\rc')).toBe(3);
     // A quoted cell keeps its spaces at a line end and at the end of the text too; an unquoted one is trimmed there.
     expect(parseCsv('a, b \n" x "," y "\n c ', ',')).toEqual([
       { line: 1, cells: ['a', 'b'] },
