@@ -6,43 +6,27 @@
  * uploaded file that cannot be read fails its job the same way. The CLI following a job stops at `failed` and exits 1
  * with the reason.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { run as runSendwell } from '../../../cli/main.ts';
 import { documentClient } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { importJobs } from '../../../lambdas/adapters/import-jobs-container.ts';
 import { IMPORT_MAX_RECEIVES } from '../../../lambdas/wiring/event-functions.ts';
-import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
-import { localUploads } from '../../../local/uploads.ts';
-import { adminClient } from '../../support/admin-client.ts';
+import type { ImportEngine } from '../../../local/import-engine.ts';
 import { recordedIo } from '../../support/cli.ts';
-import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
+import { TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
 import { fullReport, waitForJob } from '../../support/imports.ts';
+import { useUploadStack, type UploadStack } from '../../support/upload-stack.ts';
 
 const run = Date.now().toString(36);
-const dir = mkdtempSync(join(tmpdir(), 'sendwell-import-failed-'));
 let gw: TestGateway;
-let api: ReturnType<typeof adminClient>;
+let api: UploadStack['api'];
 let engine: ImportEngine;
-
-beforeAll(async () => {
-  const servers = inject('sendwell');
-  const uploads = localUploads(dir, async (event) => engine.queue.send([event]));
-  gw = await startTestGateway(0, [uploads.site]);
-  api = adminClient(gw);
-  // A visibility timeout of 1 s: a failed message comes back within about a second, its ten receives in seconds.
-  engine = await startImportEngine({ dynamodbEndpoint: servers.dynamodbEndpoint, table: `${servers.tablePrefix}-local-queues`, queuePrefix: `failed-${run}`, visibilitySeconds: 1 });
-  uploads.activate(gw.url);
-});
-afterAll(async () => {
-  await engine?.stop();
-  await gw?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+// A visibility timeout of 1 s: a failed message comes back within about a second, its ten receives in seconds.
+const dir = useUploadStack('import-failed', 1, (s) => ({ gw, api, engine } = s));
 
 type Store = { recordStep: (...a: any[]) => Promise<boolean> };
 const store = () => importJobs().store as unknown as Store;

@@ -8,42 +8,25 @@
  * rejected on its line; a header row past the limit fails the job instead of stalling it; the CLI sends a file above
  * 8 MB through the upload URL.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fullReport, waitForJob } from '../../support/imports.ts';
+import { useUploadStack, type UploadStack } from '../../support/upload-stack.ts';
 import { importJobs } from '../../../lambdas/adapters/import-jobs-container.ts';
 import { readUploadedFile } from '../../../lambdas/services/import-jobs.ts';
-import { startImportEngine, type ImportEngine } from '../../../local/import-engine.ts';
-import { localUploads } from '../../../local/uploads.ts';
-import { adminClient } from '../../support/admin-client.ts';
 import { runCli } from '../../support/cli.ts';
-import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
+import { TEST_ADMIN_KEY, type TestGateway } from '../../support/gateway.ts';
 
 const run = Date.now().toString(36);
 const topic = `upl-${run}`;
-const dir = mkdtempSync(join(tmpdir(), 'sendwell-uploads-'));
 let gw: TestGateway;
-let api: ReturnType<typeof adminClient>;
-let engine: ImportEngine;
+let api: UploadStack['api'];
+const dir = useUploadStack('uploads', 3, (s) => ({ gw, api } = s));
 
 beforeAll(async () => {
-  const servers = inject('sendwell');
-  const uploads = localUploads(dir, async (event) => engine.queue.send([event]));
-  gw = await startTestGateway(0, [uploads.site]);
-  api = adminClient(gw);
-  engine = await startImportEngine({ dynamodbEndpoint: servers.dynamodbEndpoint, table: `${servers.tablePrefix}-local-queues`, queuePrefix: `uploads-${run}`, visibilitySeconds: 3 });
-  uploads.activate(gw.url);
   expect((await api.post('/v1/topics', { id: topic, name: 'Uploads' })).status).toBe(201);
 });
-afterAll(async () => {
-  await engine?.stop();
-  await gw?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-
 
 async function requestUpload(upload: Record<string, unknown>) {
   const res = await gw.call('/v1/imports', { method: 'POST', admin: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upload }) });
