@@ -473,7 +473,8 @@ export class MessageStore {
    * 6 with the engagement (issue 17: it was an update beside a transaction of a condition check and the event, 5 WRU
    * and 2 calls, and the engagement a call of its own that an erasure could race). The day's figures come from the
    * record's change, through the stream (`last…At` is the day they are counted on). A record gone (erased) cancels the
-   * transaction: false. An engagement already later than this one (requests finishing out of order) is left out of it.
+   * transaction: false. An engagement already later than this one (requests finishing out of order), or one another
+   * transaction holds at that moment, is left out of it.
    */
   async #recordEngagement(
     id: string,
@@ -517,8 +518,9 @@ export class MessageStore {
     } catch (err) {
       const reasons = cancellationReasons(err);
       if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-      // Only the engagement's own condition failed (a later one is there): the count and the event stand without it.
-      if (!engagement || reasons?.[2] !== 'ConditionalCheckFailed') throw err;
+      // Only the engagement stood in the way (a later one is there, or the person's open of another mail was being
+      // written at the same moment): the count and the event stand without it.
+      if (!engagement || reasons?.[0] !== 'None' || reasons[1] !== 'None' || !['ConditionalCheckFailed', 'TransactionConflict'].includes(reasons[2] ?? '')) throw err;
       return this.#recordEngagement(id, kind, e, detail, undefined);
     }
   }

@@ -1,7 +1,7 @@
 /** The open pixel and tracked links: what they answer, what they record, and when they record nothing. */
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { documentClient, dynamoDb } from '../../../lambdas/adapters/clients.ts';
+import { documentClient, dynamoClient, dynamoDb } from '../../../lambdas/adapters/clients.ts';
 import { config } from '../../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../../lambdas/adapters/dynamo/message-store.ts';
 import { PIXEL_GIF } from '../../../lambdas/handlers/open-pixel.ts';
@@ -12,7 +12,7 @@ import { figureMismatches } from '../../support/figures.ts';
 import { settleFigures } from '../../support/figures-stream.ts';
 import { container } from '../../../lambdas/adapters/container.ts';
 import { recordOpen, resolveClick, type TrackingDeps } from '../../../lambdas/services/tracking.ts';
-import { dynamoCallsOf, WRITES } from '../../support/dynamo-calls.ts';
+import { dynamoCallsOf, onceBefore, WRITES } from '../../support/dynamo-calls.ts';
 
 const suite = useGateway('tracking');
 const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
@@ -168,6 +168,29 @@ describe('a person\'s last open and click (what segments read)', () => {
     await store.recordClick(messageId, 0, { at: new Date(Date.now() + 60_000).toISOString(), expiresAt, machine: true, reason: 'scanner' }, r.id);
     expect((await store.engagements([r.id])).get(r.id)).toEqual({ lastOpenedAt: later, lastClickedAt: earlier });
     expect((await suite.api.get(`/v1/messages/${messageId}`)).body).toMatchObject({ opens: 2, humanOpens: 2, clicks: 2, humanClicks: 1, machineClicks: 1 });
+  });
+});
+
+describe('a conflict on the person\'s engagement item', () => {
+  it('never costs the open its count: the transaction goes again without it', async () => {
+    const { r, messageId } = await sentMail('engagement-conflict');
+    const store = new MessageStore(dynamoDb(), config().tables);
+    // The person's open of another mail written at the same moment: DynamoDB cancels this transaction on the
+    // engagement item alone (no local server produces that race on demand).
+    const fired = await onceBefore(
+      dynamoClient(),
+      (command, input) => command === 'TransactWriteItemsCommand' && JSON.stringify(input).includes('ENGAGEMENT'),
+      () => {
+        throw Object.assign(new Error('Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, TransactionConflict]'), {
+          name: 'TransactionCanceledException',
+          CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }],
+          $metadata: { httpStatusCode: 400 },
+        });
+      },
+      async () => expect(await store.recordOpen(messageId, { at: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600, machine: false }, r.id)).toBe(true),
+    );
+    expect(fired).toBe(true);
+    expect((await suite.api.get(`/v1/messages/${messageId}`)).body).toMatchObject({ opens: 1, humanOpens: 1 });
   });
 });
 
