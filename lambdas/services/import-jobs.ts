@@ -454,7 +454,12 @@ export type ImportGiveUp = { readonly chunk: number; readonly cause: unknown } |
  */
 export async function failImportJob(deps: Pick<ImportJobDeps, 'store' | 'base' | 'uploads'>, jobId: string, what: ImportGiveUp, attempts: number): Promise<boolean> {
   const job = await deps.store.get(jobId);
-  if (!job || job.status === 'completed' || job.status === 'failed') return false;
+  if (!job || job.status === 'completed') return false;
+  // Failed already (another chunk's last receive came first): this chunk's rows go all the same.
+  if (job.status === 'failed') {
+    if ('chunk' in what) await deps.store.dropRows(jobId, what.chunk);
+    return false;
+  }
   const cause = errorKind(what.cause);
   let stopped: string;
   if ('chunk' in what) {
@@ -468,8 +473,9 @@ export async function failImportJob(deps: Pick<ImportJobDeps, 'store' | 'base' |
   const reason = `Stopped: ${stopped} Rows already imported stay imported (see the counts); the rest of the file was not imported. Importing it again is safe.`;
   const failed = await deps.store.markFailed(jobId, { reason, at: deps.base.clock().toISOString() });
   if ('chunk' in what) await deps.store.dropRows(jobId, what.chunk);
-  // Nothing more of an uploaded file will be read: it need not wait for the bucket's expiry.
-  else if (failed && job.upload) await deps.uploads?.remove(job.upload.key).catch((e: unknown) => logger.warn('import: uploaded file of a failed job not deleted; it expires with the bucket rule', { jobId, error: e as Error }));
+  // Nothing more of an uploaded file will be read, whichever part failed (a reader still going stops at the job's
+  // `reading`): the file need not wait for the bucket's expiry.
+  if (job.upload) await deps.uploads?.remove(job.upload.key).catch((e: unknown) => logger.warn('import: uploaded file of a failed job not deleted; it expires with the bucket rule', { jobId, error: e as Error }));
   return failed;
 }
 

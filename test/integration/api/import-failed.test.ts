@@ -35,11 +35,12 @@ afterEach(() => {
   store().recordStep = realRecordStep;
 });
 
-/** Every step of chunk `n` (of any job) fails as DynamoDB throttling would, with an address in its message. */
-function failChunk(n: number): { attempts: () => number } {
+/** Every step of chunk `n` (or of each of `n`; of any job) fails as DynamoDB throttling would, with an address in its message. */
+function failChunk(n: number | readonly number[]): { attempts: () => number } {
   let attempts = 0;
+  const failing = new Set(typeof n === 'number' ? [n] : n);
   store().recordStep = async (id: string, chunk: number, ...rest: any[]) => {
-    if (chunk !== n) return realRecordStep(id, chunk, ...rest);
+    if (!failing.has(chunk)) return realRecordStep(id, chunk, ...rest);
     attempts++;
     const e = new Error(`Throughput exceeded writing IMPORT#${id} for someone-${run}@example.com`);
     e.name = 'ProvisionedThroughputExceededException';
@@ -89,6 +90,21 @@ describe('an import job that cannot finish', () => {
     await engine.queue.send([JSON.stringify({ jobId: id, chunk: 1 })]);
     await expect.poll(() => engine.idle(), { timeout: 20_000 }).toBe(true);
     expect((await api.get(`/v1/imports/${id}`)).body).toMatchObject({ status: 'failed', rows: { done: 350 }, chunks: { done: 2 }, failure: job.failure });
+    await engine.queue.clearDeadLetters();
+  });
+
+  it('keeps no rows of any failing chunk: the one that fails the job, and another, dropped once it finds the job failed', { timeout: 120_000 }, async () => {
+    failChunk([0, 1]);
+    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ email: `twofail-${run}-${i}@example.com` }));
+    const res = await api.post('/v1/imports', lines.join('\n'), { 'content-type': 'application/x-ndjson' });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    expect(await waitForJob(api, id, 100_000)).toMatchObject({ status: 'failed', rows: { done: 0 }, chunks: { total: 2, done: 0 } });
+    await expect.poll(() => engine.idle(), { timeout: 30_000 }).toBe(true);
+    for (const sk of ['CHUNK#000000', 'CHUNK#000001']) {
+      const chunk = (await documentClient().send(new GetCommand({ TableName: config().tables.campaigns, Key: { pk: `IMPORT#${id}`, sk } }))).Item!;
+      expect(chunk, sk).not.toHaveProperty('rows');
+    }
     await engine.queue.clearDeadLetters();
   });
 
