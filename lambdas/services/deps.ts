@@ -73,6 +73,8 @@ export interface Deps {
     | 'deferAgainAfterFailure'
     | 'engagements'
     | 'deleteEngagement'
+    | 'rememberErasing'
+    | 'erasingIds'
     | 'markSent'
     | 'markFailed'
     | 'reclaimStale'

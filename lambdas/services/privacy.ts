@@ -101,14 +101,14 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   const keys = await deps.keys();
   const at = deps.clock().toISOString();
   await deps.recipients.apply(id, { at, ledger: [ledgerEntry(keys, { id, country: agg.profile.country }, 'recipient', 'active', 'erased', { source: 'admin', actor }, at)] });
-  const ids = await messageIds(deps, id);
+  // With those an earlier erasure that stopped part-way remembered: their records may be gone, and with them the
+  // ways to find them.
+  const ids = [...new Set([...(await messageIds(deps, id)), ...(await deps.messages.erasingIds(id))])];
+  if (ids.length) await deps.messages.rememberErasing(id, ids);
   for (const m of ids) await settleWaiting(deps, m, at);
   let messageItems = 0;
-  for (const m of ids) {
-    const { items, feedbackAt } = await deps.messages.deleteMessage(m);
-    // After the record: the recent-feedback list names the message (a campaign's id embeds the person's).
-    messageItems += items + (await deps.feedback.forgetMessage(m, feedbackAt));
-  }
+  // The recent-feedback list names a message (a campaign's id embeds the person's): its entries go with it.
+  for (const m of ids) messageItems += await deps.messages.deleteMessage(m, (feedbackAt) => deps.feedback.forgetMessage(m, feedbackAt));
   messageItems += await deps.messages.deleteEngagement(id);
   const { recipients, ledger } = await deps.recipients.erase(id, hash);
   await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });

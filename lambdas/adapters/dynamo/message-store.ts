@@ -15,7 +15,7 @@ import type { MessageRecord } from '../../schemas/stored.ts';
 import { MESSAGE_FIELDS, project } from './stored-fields.ts';
 import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
 import type { SeriesDay } from '../../domain/message-figures.ts';
-import { batchGetAll, cancellationReasons, deletePartition, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
+import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, groupsOf, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 import { dueIndex } from './delivery-store.ts';
 
 export type Deferral = 'quiet_hours' | 'local_time';
@@ -49,6 +49,9 @@ export type ClaimResult =
       /** A `failed` record that was dead-lettered: its failure is final (a plain `failed` is about to be retried). */
       readonly final: boolean;
     };
+
+/** Message ids an erasure remembers per item (~45 bytes each: ~90 KB, far under DynamoDB's 400 KB). */
+const ERASING_IDS_PER_ITEM = 2000;
 
 /** A message record's key in the messages table (its events share the partition). */
 export const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
@@ -752,15 +755,44 @@ export class MessageStore {
    * Deletes a message record and all its events; returns how many items went. The record goes first: an open or
    * click landing meanwhile finds no record and its transaction (count and raw event) is cancelled (`#recordEngagement`).
    */
-  async deleteMessage(id: string): Promise<{ items: number; feedbackAt: string[] }> {
+  async deleteMessage(id: string, forgetFeedback?: (feedbackAt: readonly string[]) => Promise<number>): Promise<number> {
     const out = await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: recordKey(id), ReturnValues: 'ALL_OLD' }));
-    // The times of its bounces and complaints (`E#<at>#<kind>#…`): where the recent-feedback list has it.
-    const feedbackAt: string[] = [];
-    const items = await deletePartition(this.#db, this.#tables.messages, `M#${id}`, undefined, (sk) => {
-      const m = /^E#(.+)#(bounced_hard|bounced_soft|complained)#[^#]*$/.exec(sk);
-      if (m) feedbackAt.push(m[1]!);
+    let forgotten = 0;
+    if (forgetFeedback) {
+      // Told the times of its bounces and complaints (`E#<at>#<kind>#…`, where the recent-feedback list has them)
+      // before those items go: an erasure stopped in between finds them again.
+      const events = await queryAll(this.#db, {
+        TableName: this.#tables.messages,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+        ExpressionAttributeValues: { ':pk': `M#${id}`, ':e': 'E#' },
+        ProjectionExpression: 'sk',
+        ConsistentRead: true,
+      });
+      const at = events.flatMap((e) => /^E#(.+)#(?:bounced_hard|bounced_soft|complained)#[^#]*$/.exec(String(e.sk))?.[1] ?? []);
+      forgotten = await forgetFeedback(at);
+    }
+    return (out.Attributes ? 1 : 0) + forgotten + (await deletePartition(this.#db, this.#tables.messages, `M#${id}`));
+  }
+
+  /**
+   * Erasure: the message ids it is about to delete, kept with the person (`R#recipient / ERASING#n`, gone with the
+   * engagement item at the end): an erasure that stopped after a message's record went, through which it found the
+   * message, finds the rest of that message again when repeated.
+   */
+  async rememberErasing(recipientId: string, ids: readonly string[]): Promise<void> {
+    const items = groupsOf(ids, ERASING_IDS_PER_ITEM).map((group, n) => ({ pk: `R#${recipientId}`, sk: `ERASING#${n}`, ids: group }));
+    await batchWriteAll(this.#db, items.map((Item) => ({ table: this.#tables.messages, request: { PutRequest: { Item } } })));
+  }
+
+  /** The ids an earlier, unfinished erasure of the person remembered (`rememberErasing`). */
+  async erasingIds(recipientId: string): Promise<string[]> {
+    const items = await queryAll(this.#db, {
+      TableName: this.#tables.messages,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+      ExpressionAttributeValues: { ':pk': `R#${recipientId}`, ':e': 'ERASING#' },
+      ConsistentRead: true,
     });
-    return { items: (out.Attributes ? 1 : 0) + items, feedbackAt };
+    return items.flatMap((i) => (Array.isArray(i.ids) ? i.ids.map(String) : []));
   }
 
   /**

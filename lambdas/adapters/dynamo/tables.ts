@@ -110,10 +110,10 @@ export async function batchWriteAll(db: Db, requests: ReadonlyArray<{ table: str
 
 /**
  * Deletes every item of one partition (erasure), 25 keys per BatchWriteItem, retrying what DynamoDB returns
- * unprocessed; `lastSk`, if given, after all the others (the item a repeated erasure starts from); `seen` is told each
- * other item's sort key. Returns the number of items deleted.
+ * unprocessed; `lastSk`, if given, after all the others (the item a repeated erasure starts from). Returns the number
+ * of items deleted.
  */
-export async function deletePartition(db: Db, table: string, pk: string, lastSk?: string, seen?: (sk: string) => void): Promise<number> {
+export async function deletePartition(db: Db, table: string, pk: string, lastSk?: string): Promise<number> {
   let deleted = 0;
   let cursor: Record<string, unknown> | undefined;
   do {
@@ -128,7 +128,6 @@ export async function deletePartition(db: Db, table: string, pk: string, lastSk?
       }),
     );
     const keys = (page.Items ?? []).filter((i) => i.sk !== lastSk).map((i) => ({ pk: i.pk, sk: i.sk }));
-    for (const k of keys) seen?.(String(k.sk));
     for (let i = 0; i < keys.length; i += 25) {
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; requests.length > 0; attempt++) {

@@ -185,13 +185,14 @@ describe('erasure', () => {
       const record = (await api.get(`/v1/messages/${sent.messageId}`)).body;
       return { messageId: sent.messageId as string, sesId: record.sesMessageId as string, address: r.email };
     };
-    const recent = async () => (await api.get('/v1/feedback/recent?limit=200')).body.entries as Array<{ messageId?: string; kind: string }>;
+    const recent = async () => (await api.get('/v1/feedback/recent?limit=200')).body.entries as Array<{ messageId?: string; kind: string; at: string; address: string }>;
     // Before the erasure: a hard bounce and a complaint, each listed with its message.
     const r = await s.recipient('erase-feedback');
     const bounced = await mailTo(r);
     const complained = await mailTo(r);
-    expect(await sesEvents(sesEvent('bounce-permanent', bounced))).toBe('applied');
-    expect(await sesEvents(sesEvent('complaint', complained))).toBe('applied');
+    // Each with its own feedback id: the recent-feedback list keeps one entry per SES feedback, and the fixtures' are shared.
+    expect(await sesEvents(sesEvent('bounce-permanent', bounced, { feedbackId: `fb-${bounced.messageId}` }))).toBe('applied');
+    expect(await sesEvents(sesEvent('complaint', complained, { feedbackId: `fb-${complained.messageId}` }))).toBe('applied');
     expect((await recent()).filter((e) => e.messageId === bounced.messageId || e.messageId === complained.messageId)).toHaveLength(2);
     expect((await api.del(`/v1/recipients/${r.id}`)).status).toBe(200);
     const left = await everything();
@@ -202,18 +203,50 @@ describe('erasure', () => {
       const p = await s.recipient(`erase-fb-${where.slice(0, 2)}`);
       const mail = await mailTo(p);
       let outcome: unknown;
+      // A time of its own: its entry in the recent-feedback list is told apart by it.
+      const at = new Date(Date.now() - Math.floor(Math.random() * 3_600_000)).toISOString();
       const fired = await onceBefore(
         dynamoClient(),
         (command, input) => command === 'TransactWriteItemsCommand' && JSON.stringify(input).includes(where),
         async () => expect((await api.del(`/v1/recipients/${p.id}`)).status).toBe(200),
-        async () => (outcome = await sesEvents(sesEvent('bounce-permanent', mail))),
+        async () => (outcome = await sesEvents(sesEvent('bounce-permanent', mail, { feedbackId: `fb-${mail.messageId}`, at }))),
       );
       expect(fired).toBe(true);
       // Before its event was kept, nothing of it is; after, it was applied to the message the erasure then deleted.
       expect(outcome).toBe(where === 'E#' ? 'unknown_message' : 'applied');
       expect((await everything()).filter((i) => i.includes(p.id) || i.includes(mail.messageId))).toEqual([]);
       // Ops still see that a bounce came, with the address masked and no message named.
-      expect((await recent()).some((e) => e.kind === 'bounced_hard' && e.messageId === undefined)).toBe(true);
+      expect((await recent()).filter((e) => e.at === at)).toMatchObject([{ kind: 'bounced_hard', address: 'e***@e***.com' }]);
+      expect((await recent()).find((e) => e.at === at)?.messageId).toBeUndefined();
+    }
+  });
+
+  it('an erasure that stopped after a message\'s record went finds the rest of that message when repeated', async () => {
+    const { api, s } = suite;
+    for (const where of ['the recent-feedback entry', 'the message\'s events'] as const) {
+      const r = await s.recipient(`erase-resume-${where.length}`);
+      const sent = await s.sendMarketing({ recipientId: r.id });
+      const record = (await api.get(`/v1/messages/${sent.messageId}`)).body;
+      // A bounce: an event item on the message, and an entry in the recent-feedback list naming it.
+      // Its own feedback id: the recent-feedback list keeps one entry per SES feedback, and the fixture's is shared.
+      const bounce = sesEvent('bounce-permanent', { messageId: sent.messageId, sesId: record.sesMessageId, address: r.email }, { feedbackId: `fb-${sent.messageId}` });
+      expect(await sesEvents(bounce)).toBe('applied');
+      const stopped = await onceBefore(
+        dynamoClient(),
+        (command, input) =>
+          where === 'the recent-feedback entry'
+            ? command === 'DeleteItemCommand' && JSON.stringify(input).includes('FEEDBACK')
+            : command === 'BatchWriteItemCommand' && JSON.stringify(input).includes(`M#${sent.messageId}`),
+        () => {
+          throw Object.assign(new Error('stopped'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+        },
+        () => expect(eraseRecipient(container(), r.id, 'test')).rejects.toThrow('stopped'),
+      );
+      expect(stopped, where).toBe(true);
+      // The record is gone, and with it the message's place in the recipient index: the repeat finds it all the same.
+      expect((await api.get(`/v1/messages/${sent.messageId}`)).status).toBe(404);
+      expect((await api.del(`/v1/recipients/${r.id}`)).body).toMatchObject({ erased: true });
+      expect((await everything()).filter((i) => i.includes(r.id) || i.includes(sent.messageId)), where).toEqual([]);
     }
   });
 
