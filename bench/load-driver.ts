@@ -26,7 +26,8 @@ export function loadRows(markdown: string): Partial<Record<keyof typeof LOAD_ROW
     const cells = line.split('|').map((c) => c.trim());
     for (const [key, prefix] of Object.entries(LOAD_ROWS) as Array<[keyof typeof LOAD_ROWS, string]>) {
       if (!cells[1]?.startsWith(prefix)) continue;
-      const [errors, p50, p99] = [Number(cells[3]), Number(cells[5]), Number(cells[6])];
+      // The table writes thousands with a comma (`1,234`).
+      const [errors, p50, p99] = [cells[3], cells[5], cells[6]].map((c) => Number((c ?? '').replaceAll(',', ''))) as [number, number, number];
       if ([errors, p50, p99].every(Number.isFinite)) out[key] = { p50, p99, errors };
     }
   }

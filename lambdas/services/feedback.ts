@@ -73,7 +73,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
         }
       }
       const detail = f.detail.bounceSubType ? `${f.detail.bounceType}/${f.detail.bounceSubType}` : (f.detail.complaintSubType ?? f.detail.feedbackType);
-      await deps.feedback.addRecent(eventHash, {
+      const entry = {
         at: f.at,
         kind: f.kind,
         address: maskEmailAndDomain(n.address),
@@ -81,7 +81,8 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
         ...(record ? { messageId: record.messageId, class: record.class } : {}),
         ...(record?.topic ? { topic: record.topic } : {}),
         ...(record?.campaignId ? { campaignId: record.campaignId } : {}),
-      });
+      };
+      await deps.feedback.addRecent(eventHash, entry, record?.expiresAt);
     }
   }
   // A record gone since it was read (erased meanwhile): nothing was kept of the event on it.

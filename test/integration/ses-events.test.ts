@@ -4,7 +4,7 @@
  * mailbox simulator.
  */
 import { describe, expect, it } from 'vitest';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, dynamoDb } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
 import { MessageStore } from '../../lambdas/adapters/dynamo/message-store.ts';
@@ -22,7 +22,7 @@ const handler = asFunction('sesEvents', sesEventsHandler);
 const suite = useGateway('sesevents');
 
 // Dated today: the counters read below are today's.
-const fixture = (name: string, values: SesEventValues, id?: string): unknown => sesEvent(name, values, id ? { id } : {});
+const fixture = (name: string, values: SesEventValues, id?: string, overrides: { feedbackId?: string; at?: string } = {}): unknown => sesEvent(name, values, { ...(id ? { id } : {}), ...overrides });
 
 // Counted from the messages stream a batch after the event: read once everything written so far is counted.
 const counters = async () => {
@@ -68,6 +68,21 @@ describe('SES feedback', () => {
     expect((await api.get(`/v1/recipients/${r.id}`)).body.suppressions).toMatchObject([{ reason: 'hard_bounce', scope: 'all', note: 'Permanent/General' }]);
     expect(await s.sendService({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'undeliverable' });
     expect(await s.sendMarketing({ recipientId: r.id })).toMatchObject({ status: 'held', reason: 'undeliverable' });
+  });
+
+  it('the recent-feedback list keeps an entry naming a message no longer than the message\'s record (a stage keeping records less than 30 days)', async () => {
+    const { values } = await sentMarketing('shortretention');
+    // As a stage with SENDWELL_RETENTION_DAYS=7 stores it: the record goes in a week.
+    const recordExpires = Math.floor(Date.now() / 1000) + 7 * 86_400;
+    await documentClient().send(
+      new UpdateCommand({ TableName: config().tables.messages, Key: { pk: `M#${values.messageId}`, sk: 'MSG' }, UpdateExpression: 'SET expiresAt = :e', ExpressionAttributeValues: { ':e': recordExpires } }),
+    );
+    const at = new Date(Date.now() - 1000).toISOString();
+    expect(await handler(fixture('bounce-permanent', values, undefined, { feedbackId: `fb-${values.messageId}`, at }))).toBe('applied');
+    const entries = await documentClient().send(
+      new QueryCommand({ TableName: config().tables.messages, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :at)', ExpressionAttributeValues: { ':pk': 'FEEDBACK', ':at': `${at}#` } }),
+    );
+    expect(entries.Items).toMatchObject([{ messageId: values.messageId, expiresAt: recordExpires }]);
   });
 
   it('a complaint suppresses marketing and is ledgered as unsubscribe-all from source complaint; service mail continues', async () => {

@@ -42,10 +42,12 @@ export class FeedbackStore {
    * Adds an entry once per event (`eventHash`); false when it was there already. An entry naming its message is
    * written on the condition that the message's record exists, so an erasure, which deletes the record first and then
    * the entries of its bounces and complaints (`forgetMessage`), never leaves one naming it; without the record the
-   * entry is kept without its message's fields.
+   * entry is kept without its message's fields. `notAfter` (epoch seconds): the record's own expiry.
    */
-  async addRecent(eventHash: string, entry: RecentFeedback): Promise<boolean> {
-    const Item = { pk: RECENT_PK, sk: `${entry.at}#${eventHash}`, ...entry, expiresAt: Math.floor(Date.parse(entry.at) / 1000) + RECENT_FEEDBACK_DAYS * 86_400 };
+  async addRecent(eventHash: string, entry: RecentFeedback, notAfter?: number): Promise<boolean> {
+    // Never past its message's record (a stage keeping records less than 30 days): erasure finds it through the record.
+    const expiresAt = Math.min(Math.floor(Date.parse(entry.at) / 1000) + RECENT_FEEDBACK_DAYS * 86_400, entry.messageId && notAfter ? notAfter : Number.POSITIVE_INFINITY);
+    const Item = { pk: RECENT_PK, sk: `${entry.at}#${eventHash}`, ...entry, expiresAt };
     const put = { TableName: this.#table, Item, ConditionExpression: 'attribute_not_exists(pk)' };
     try {
       if (!entry.messageId) await this.#db.send(new PutCommand(put));
