@@ -34,6 +34,23 @@ export const SEND_BATCH_SIZE = 50;
 export const DUE_BATCH_PREFIX = 'due-';
 export const isDueBatch = (batch: { readonly batchId: string }): boolean => batch.batchId.startsWith(DUE_BATCH_PREFIX);
 
+/**
+ * The id of a batch a delivery derives from its own: the recipients it looks at again (`check`), the rest of a batch
+ * that ran out of time (`more`) or met a pause (`parked`). A repeat of the same step numbers the step
+ * (`p0-1~check` → `p0-1~check2`) instead of adding it again: a stale claim inside the recipient's quiet hours is looked
+ * at every reconcile window until they end, and an id that grew by `~check` each time passed the queue message's 200
+ * characters after ~30 rounds (the batch then failed to parse and went to the dead-letter queue).
+ *
+ * @example
+ * derivedBatchId('p0-1', 'check')        // 'p0-1~check'
+ * derivedBatchId('p0-1~check', 'check')  // 'p0-1~check2'
+ * derivedBatchId('p0-1~check2', 'more')  // 'p0-1~check2~more'
+ */
+export function derivedBatchId(batchId: string, step: 'check' | 'more' | 'parked'): string {
+  const repeat = new RegExp(`^(.*)~${step}(\\d*)$`).exec(batchId);
+  return repeat ? `${repeat[1]}~${step}${Number(repeat[2] || 1) + 1}` : `${batchId}~${step}`;
+}
+
 // The messages on the campaign queues; their schemas, which the launcher and the sender parse, in lambdas/schemas/campaign-queues.ts.
 export type { DeadLetter, LaunchMessage, SendBatch } from '../schemas/campaign-queues.ts';
 

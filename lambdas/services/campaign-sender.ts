@@ -8,7 +8,7 @@
  * anyone twice. A claim left `sending` (the sender died around the SES call) is settled after `reconcileSeconds`: as
  * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once (`CampaignStore.settle`).
  */
-import { campaignMessageId, isDueBatch, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
+import { campaignMessageId, derivedBatchId, isDueBatch, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
 import { capsFor, localMoment, localTiming, quietUntil, type FrequencyCap } from '../domain/delivery-timing.ts';
 import { consentTopicsOf, matchesSegment } from '../domain/segments.ts';
@@ -199,7 +199,7 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
 
   const unsent = [...pending, ...retry.keys()];
   if (stop === 'paused' && unsent.length) {
-    await parkUnlessResumed(deps, { campaignId: campaign.id, batchId: `${batch.batchId}~parked`, recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
+    await parkUnlessResumed(deps, { campaignId: campaign.id, batchId: derivedBatchId(batch.batchId, 'parked'), recipientIds: unsent, ...(batch.attempt ? { attempt: batch.attempt } : {}) });
     report.parked = unsent.length;
   } else if (stop === 'cancelled') {
     // Those not tried in this delivery may hold a slot from an earlier attempt too (a retry batch): `failed` ones give it back.
@@ -207,14 +207,14 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     report.dropped = unsent.length;
   } else {
     if (pending.length) {
-      await deps.queues.send([{ campaignId: campaign.id, batchId: `${batch.batchId}~more`, recipientIds: pending, ...(batch.attempt ? { attempt: batch.attempt } : {}) }]);
+      await deps.queues.send([{ campaignId: campaign.id, batchId: derivedBatchId(batch.batchId, 'more'), recipientIds: pending, ...(batch.attempt ? { attempt: batch.attempt } : {}) }]);
       report.retried += pending.length;
     }
     if (retry.size) await retryLater(deps, ctx, batch, retry, report);
   }
   if (inDoubt.length && stop !== 'cancelled') {
     // Their fate is known once SES feedback could have arrived: look again after the reconcile window.
-    await deps.queues.send([{ campaignId: campaign.id, batchId: `${batch.batchId}~check`, recipientIds: inDoubt, ...(batch.attempt ? { attempt: batch.attempt } : {}) }], Math.min(900, deps.sending.reconcileSeconds));
+    await deps.queues.send([{ campaignId: campaign.id, batchId: derivedBatchId(batch.batchId, 'check'), recipientIds: inDoubt, ...(batch.attempt ? { attempt: batch.attempt } : {}) }], Math.min(900, deps.sending.reconcileSeconds));
     report.retried += inDoubt.length;
   }
   await deps.campaigns.completeIfDone(campaign.id, at);

@@ -6,6 +6,7 @@ import {
   campaignMessageId,
   campaignProgress,
   canDo,
+  derivedBatchId,
   isThrottle,
   matchesAudience,
   sesPauseReason,
@@ -131,6 +132,26 @@ describe('queue messages', () => {
     expect(SendBatchSchema.safeParse({ campaignId: 'c', batchId: 'p0-0', recipientIds: [] }).success).toBe(false);
     expect(SendBatchSchema.safeParse({ campaignId: 'c', batchId: 'p0-0', recipientIds: Array.from({ length: 51 }, (_, i) => `r${i}`) }).success).toBe(false);
     expect(SendBatchSchema.safeParse({ campaignId: 'c', batchId: 'p0-0', recipientIds: ['r1'], attempt: 2 }).success).toBe(true);
+  });
+});
+
+describe('derived batch ids', () => {
+  it('number a repeated step instead of growing: a day of looking again stays a valid queue message', () => {
+    expect(derivedBatchId('p12-3', 'check')).toBe('p12-3~check');
+    expect(derivedBatchId('p12-3~check', 'check')).toBe('p12-3~check2');
+    expect(derivedBatchId('p12-3~check9', 'check')).toBe('p12-3~check10');
+    expect(derivedBatchId('p12-3~check2', 'more')).toBe('p12-3~check2~more');
+    expect(derivedBatchId('p12-3~more~parked', 'parked')).toBe('p12-3~more~parked2');
+    // A stale claim inside quiet hours is looked at again every reconcile window (600 s): 144 times in a day.
+    let id = 'due-0123456789abcdef0123456789abcdef~3';
+    const seen = new Set<string>();
+    for (let i = 0; i < 144; i++) {
+      id = derivedBatchId(id, 'check');
+      seen.add(id);
+      expect(SendBatchSchema.safeParse({ campaignId: 'c', batchId: id, recipientIds: ['r1'] }).success).toBe(true);
+    }
+    // Each round its own id (recipients without a record are counted once per batch id).
+    expect(seen.size).toBe(144);
   });
 });
 
