@@ -17,6 +17,7 @@ import { DELIVERY_RANK, deliveryRankOf, isAccountSuppressed, isNotSpam, type Fee
 import { addressHash, maskEmailAndDomain, normalizeEmail } from '../domain/email-address.ts';
 import { DEFAULT_SOFT_BOUNCE_POLICY, isMailboxBounce, softBounceEntry, softBounceVerdict } from '../domain/soft-bounces.ts';
 import type { CounterDims } from '../adapters/dynamo/counters.ts';
+import { isRecentFeedback } from '../adapters/dynamo/feedback-store.ts';
 import type { MessageRecord, SuppressionRecord } from '../schemas/model.ts';
 import type { StoredMessageRecord } from '../adapters/dynamo/message-store.ts';
 import { dimsOf, type Deps } from './deps.ts';
@@ -44,7 +45,7 @@ export async function processFeedback(deps: Deps, f: Feedback): Promise<Feedback
   // still cleans the lists below: the delivery before may have died after its event item, and each step is
   // idempotent (a suppression put if new and counted only then, an unsubscribe only if not yet, recent by event).
   const event = record ? await recordEvent(deps, record, f, record) : undefined;
-  if (f.kind === 'bounced_hard' || f.kind === 'complained' || f.kind === 'bounced_soft') {
+  if (isRecentFeedback(f.kind)) {
     const keys = await deps.keys();
     for (const [i, raw] of f.addresses.entries()) {
       const n = normalizeEmail(raw);

@@ -108,7 +108,7 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   for (const m of ids) await settleWaiting(deps, m, at);
   let messageItems = 0;
   // The recent-feedback list names a message (a campaign's id embeds the person's): its entries go with it.
-  for (const m of ids) messageItems += await deps.messages.deleteMessage(m, (feedbackAt) => deps.feedback.forgetMessage(m, feedbackAt));
+  for (const m of ids) messageItems += await deps.messages.deleteMessage(m, (events) => deps.feedback.forgetMessage(m, events));
   messageItems += await deps.messages.deleteEngagement(id);
   const { recipients, ledger } = await deps.recipients.erase(id, hash);
   await deps.messages.count(deps.clock().toISOString(), { erasures: 1 });

@@ -8,15 +8,19 @@
  *   (adding an element twice changes nothing), expiring a window after the last one.
  */
 import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Db } from './db.ts';
-import { recordKey } from './message-store.ts';
+import { recordExists } from './message-store.ts';
 import { cancellationReasons, isConditionFailure, type TableNames } from './tables.ts';
 
 /** How long the recent-feedback list keeps an entry. */
 export const RECENT_FEEDBACK_DAYS = 30;
 
+/** The SES feedback the recent-feedback list keeps (masked): bounces and complaints. */
+export const RECENT_FEEDBACK_KINDS = ['bounced_hard', 'bounced_soft', 'complained'] as const;
+export const isRecentFeedback = (kind: string): kind is (typeof RECENT_FEEDBACK_KINDS)[number] => (RECENT_FEEDBACK_KINDS as readonly string[]).includes(kind);
+
 export interface RecentFeedback {
   readonly at: string;
-  readonly kind: 'bounced_hard' | 'bounced_soft' | 'complained';
+  readonly kind: (typeof RECENT_FEEDBACK_KINDS)[number];
   /** `j***@e***.com`: never the address itself. */
   readonly address: string;
   /** `Permanent/General`, `Transient/MailboxFull`, `abuse`… */
@@ -54,7 +58,7 @@ export class FeedbackStore {
       else {
         await this.#db.send(
           new TransactWriteCommand({
-            TransactItems: [{ Put: put }, { ConditionCheck: { TableName: this.#table, Key: recordKey(entry.messageId), ConditionExpression: 'attribute_exists(pk)' } }],
+            TransactItems: [{ Put: put }, recordExists(this.#table, entry.messageId)],
           }),
         );
       }
@@ -69,12 +73,12 @@ export class FeedbackStore {
   }
 
   /**
-   * Erasure: the entries of a message's bounces and complaints, found by their times (`E#<at>#<kind>` items of the
-   * message: `MessageStore.deleteMessage`). Returns how many went.
+   * Erasure: the entries of a message's bounces and complaints, found by the times of its feedback events (as
+   * `MessageStore.deleteMessage` hands them over). Returns how many went.
    */
-  async forgetMessage(messageId: string, feedbackAt: readonly string[]): Promise<number> {
+  async forgetMessage(messageId: string, events: ReadonlyArray<{ readonly at: string; readonly type: string }>): Promise<number> {
     let removed = 0;
-    for (const at of new Set(feedbackAt)) {
+    for (const at of new Set(events.filter((e) => isRecentFeedback(e.type)).map((e) => e.at))) {
       const out = await this.#db.send(
         new QueryCommand({
           TableName: this.#table,

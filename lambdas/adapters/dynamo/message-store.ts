@@ -56,6 +56,9 @@ const ERASING_IDS_PER_ITEM = 2000;
 /** A message record's key in the messages table (its events share the partition). */
 export const recordKey = (id: string) => ({ pk: `M#${id}`, sk: 'MSG' });
 
+/** A transaction's condition that the message's record exists: what an erasure, deleting the record first, cancels. */
+export const recordExists = (table: string, id: string) => ({ ConditionCheck: { TableName: table, Key: recordKey(id), ConditionExpression: 'attribute_exists(pk)' } });
+
 /**
  * gsi1 lists a recipient's messages (export, erasure). A campaign's message is left out of it (issue 17: its index
  * entry was a write unit per mail): its id derives from campaign and recipient, so privacy.ts finds it from the
@@ -652,7 +655,7 @@ export class MessageStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { ConditionCheck: { TableName: this.#tables.messages, Key: recordKey(id), ConditionExpression: 'attribute_exists(pk)' } },
+            recordExists(this.#tables.messages, id),
           ],
         }),
       );
@@ -755,21 +758,21 @@ export class MessageStore {
    * Deletes a message record and all its events; returns how many items went. The record goes first: an open or
    * click landing meanwhile finds no record and its transaction (count and raw event) is cancelled (`#recordEngagement`).
    */
-  async deleteMessage(id: string, forgetFeedback?: (feedbackAt: readonly string[]) => Promise<number>): Promise<number> {
+  async deleteMessage(id: string, forgetFeedback?: (events: ReadonlyArray<{ readonly at: string; readonly type: string }>) => Promise<number>): Promise<number> {
     const out = await this.#db.send(new DeleteCommand({ TableName: this.#tables.messages, Key: recordKey(id), ReturnValues: 'ALL_OLD' }));
     let forgotten = 0;
     if (forgetFeedback) {
-      // Told the times of its bounces and complaints (`E#<at>#<kind>#…`, where the recent-feedback list has them)
-      // before those items go: an erasure stopped in between finds them again.
+      // Told its events' times and kinds (where the recent-feedback list has its bounces and complaints) before those
+      // items go: an erasure stopped in between finds them again.
       const events = await queryAll(this.#db, {
         TableName: this.#tables.messages,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+        ExpressionAttributeNames: { '#at': 'at', '#type': 'type' },
         ExpressionAttributeValues: { ':pk': `M#${id}`, ':e': 'E#' },
-        ProjectionExpression: 'sk',
+        ProjectionExpression: '#at, #type',
         ConsistentRead: true,
       });
-      const at = events.flatMap((e) => /^E#(.+)#(?:bounced_hard|bounced_soft|complained)#[^#]*$/.exec(String(e.sk))?.[1] ?? []);
-      forgotten = await forgetFeedback(at);
+      forgotten = await forgetFeedback(events.map((e) => ({ at: String(e.at), type: String(e.type) })));
     }
     return (out.Attributes ? 1 : 0) + forgotten + (await deletePartition(this.#db, this.#tables.messages, `M#${id}`));
   }
