@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ImportReportSchema } from '../lambdas/schemas/operations.ts';
 import { UsageError } from './errors.ts';
-import { fileRecords, lineEnds, originalLine, type FileRecord } from '../lambdas/domain/import-lines.ts';
+import { fileRecords, originalLine, rowStarts, type FileRecord } from '../lambdas/domain/import-lines.ts';
 
 /** One mapping of reported lines back to the file's, shared with the console. */
 export { originalLine };
@@ -29,17 +29,6 @@ export interface Chunk {
   readonly starts: readonly number[];
 }
 
-/** Where each row starts in a body made of `firstLine`-numbered rows joined by line breaks (a row's own: CR, LF or CRLF). */
-const startsOf = (texts: readonly string[], firstLine: number): number[] => {
-  const starts: number[] = [];
-  let at = firstLine;
-  for (const t of texts) {
-    starts.push(at);
-    at += 1 + lineEnds(t);
-  }
-  return starts;
-};
-
 /** `--format`, else the file name (`.csv`, `.jsonl`, `.ndjson`), else the first character (`{` → JSON lines). */
 export function detectFormat(file: string, text: string, flag?: string): ImportFormat {
   if (flag !== undefined) {
@@ -57,16 +46,17 @@ export function detectFormat(file: string, text: string, flag?: string): ImportF
  */
 export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk[] {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  let header = '';
+  let headerRow: string | undefined;
   let records: FileRecord[];
   // Rows as the API reads them: a line ends at LF, CRLF or a lone CR; each is sent on ending in LF.
   if (format === 'csv') {
     const all = fileRecords(body, 'csv');
-    header = all[0] === undefined ? '' : `${all[0].text}\n`;
+    headerRow = all[0]?.text;
     records = all.slice(1);
   } else {
     records = fileRecords(body, 'jsonl');
   }
+  const header = headerRow === undefined ? '' : `${headerRow}\n`;
   const chunks: Chunk[] = [];
   let current: FileRecord[] = [];
   let bytes = 0;
@@ -75,10 +65,7 @@ export function chunkFile(text: string, format: ImportFormat, rows = 500): Chunk
     chunks.push({
       body: header + current.map((r) => `${r.text}\n`).join(''),
       lines: current.map((r) => r.line),
-      starts: startsOf(
-        current.map((r) => r.text),
-        header ? 1 + lineEnds(header) : 1,
-      ),
+      starts: rowStarts(headerRow, current.map((r) => r.text)),
     });
     current = [];
     bytes = 0;

@@ -2,7 +2,7 @@
  * Splitting an import (a file or pasted text) into requests for `POST /v1/recipients/import`, and mapping each
  * request's report back to the lines of the original text. Pure, browser-safe (no Buffer).
  */
-import { fileRecords, lineEnds, originalLine } from '../../lambdas/domain/import-lines.ts';
+import { fileRecords, originalLine, rowStarts } from '../../lambdas/domain/import-lines.ts';
 
 /** One mapping of reported lines back to the file's, shared with the CLI. */
 export { originalLine };
@@ -45,12 +45,7 @@ export function chunkImport(text: string, format: ImportFormat, rowsPerChunk = 5
   const chunks: ImportChunk[] = [];
   for (let i = 0; i < all.length; i += rowsPerChunk) {
     const part = all.slice(i, i + rowsPerChunk);
-    const starts: number[] = [];
-    let at = header ? 2 + lineEnds(header.text) : 1;
-    for (const r of part) {
-      starts.push(at);
-      at += 1 + lineEnds(r.text);
-    }
+    const starts = rowStarts(header?.text, part.map((r) => r.text));
     chunks.push({ body: (header ? `${header.text}\n` : '') + part.map((r) => `${r.text}\n`).join(''), lines: part.map((r) => r.line), starts });
   }
   return chunks;

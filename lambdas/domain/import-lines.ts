@@ -5,8 +5,6 @@
  */
 import { lineEnds } from './text-file.ts';
 
-export { lineEnds };
-
 /** One row as it stands in the file: its text (without its line end) and the line it starts on. */
 export interface FileRecord {
   readonly text: string;
@@ -47,6 +45,23 @@ export function fileRecords(text: string, format: 'csv' | 'jsonl'): FileRecord[]
   }
   end(text.length);
   return out;
+}
+
+/**
+ * The line of a chunk's body each row starts on, the body being the CSV header row (if any) and the rows, each ended
+ * by LF: a header or row spanning lines (a line break in quotes) takes all of them.
+ *
+ * @example
+ * rowStarts('email', ['a@x.io', '"b\nc"', 'd@x.io']) // [2, 3, 5]
+ */
+export function rowStarts(header: string | undefined, rows: readonly string[]): number[] {
+  const starts: number[] = [];
+  let at = header === undefined ? 1 : 2 + lineEnds(header);
+  for (const row of rows) {
+    starts.push(at);
+    at += 1 + lineEnds(row);
+  }
+  return starts;
 }
 
 /** A chunk's rows: `lines[i]` is the original line of its i-th row, `starts[i]` the chunk-body line it starts on. */
