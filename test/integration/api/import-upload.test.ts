@@ -8,7 +8,7 @@
  * rejected on its line; a header row past the limit fails the job instead of stalling it; the CLI sends a file above
  * 8 MB through the upload URL.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fullReport, waitForJob } from '../../support/imports.ts';
@@ -27,6 +27,23 @@ const dir = useUploadStack('uploads', 3, (s) => ({ gw, api } = s));
 beforeAll(async () => {
   expect((await api.post('/v1/topics', { id: topic, name: 'Uploads' })).status).toBe(201);
 });
+
+/**
+ * Each file of 200 rows uploaded and read in pieces of `pieceBytes`, then imported whole: every 30th row from the
+ * 5th is broken, and rejected on its own line (`lineOf` its index).
+ */
+async function expectReadInPieces(format: 'csv' | 'jsonl', files: ReadonlyArray<{ rows: readonly string[]; text: string; pieceBytes: number }>, lineOf: (i: number) => number) {
+  const deps = importJobs();
+  for (const file of files) {
+    const accepted = await requestUpload({ format, charset: 'utf-8' });
+    writeFileSync(join(dir, `imports/${accepted.id}`), file.text);
+    await readUploadedFile(deps, accepted.id, { pieceBytes: file.pieceBytes });
+    const done = await waitForJob(api, accepted.id, 200_000);
+    const bad = file.rows.map((_, i) => i).filter((i) => i % 30 === 4);
+    expect(done).toMatchObject({ status: 'completed', rows: { total: 200, done: 200 }, created: 200 - bad.length, rejected: bad.length });
+    expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map(lineOf));
+  }
+}
 
 async function requestUpload(upload: Record<string, unknown>) {
   const res = await gw.call('/v1/imports', { method: 'POST', admin: true, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upload }) });
@@ -170,8 +187,7 @@ describe('import jobs through an upload', () => {
   });
 
   it('a CSV is cut into pieces at lone CRs (classic Mac line ends), and never between the CR and LF of a CRLF', { timeout: 300_000 }, async () => {
-    const deps = importJobs();
-    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'imports'), { recursive: true });
     const rows = (tag: string) => Array.from({ length: 200 }, (_, i) => (i % 30 === 4 ? `broken-${i},US,${i}` : `${tag}-${run}-${i}@example.com,US,${i}`));
     const cr = rows('cr');
@@ -183,20 +199,11 @@ describe('import jobs through an upload', () => {
       { rows: crlf, text: crlfText, pieceBytes: crlfText.indexOf('\r', 200) + 1 },
     ];
     expect(crlfText[files[1]!.pieceBytes - 1]).toBe('\r');
-    for (const file of files) {
-      const accepted = await requestUpload({ format: 'csv', charset: 'utf-8' });
-      writeFileSync(join(dir, `imports/${accepted.id}`), file.text);
-      await readUploadedFile(deps, accepted.id, { pieceBytes: file.pieceBytes });
-      const done = await waitForJob(api, accepted.id, 200_000);
-      const bad = file.rows.map((_, i) => i).filter((i) => i % 30 === 4);
-      expect(done).toMatchObject({ status: 'completed', rows: { total: 200, done: 200 }, created: 200 - bad.length, rejected: bad.length });
-      expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map((i) => i + 2));
-    }
+    await expectReadInPieces('csv', files, (i) => i + 2);
   });
 
   it('JSON lines are cut into pieces at lone CRs too, and never between the CR and LF of a CRLF', { timeout: 300_000 }, async () => {
-    const deps = importJobs();
-    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'imports'), { recursive: true });
     const lines = (tag: string) => Array.from({ length: 200 }, (_, i) => (i % 30 === 4 ? '{"email": ' : JSON.stringify({ email: `${tag}-${run}-${i}@example.com` })));
     const cr = lines('jcr');
@@ -204,19 +211,11 @@ describe('import jobs through an upload', () => {
     const crlfText = `${crlf.join('\r\n')}\r\n`;
     // Before, a file of lone CRs was one line longer than a piece: nothing of it was read.
     const files = [
-      { lines: cr, text: `${cr.join('\r')}\r`, pieceBytes: 256 },
-      { lines: crlf, text: crlfText, pieceBytes: crlfText.indexOf('\r', 200) + 1 },
+      { rows: cr, text: `${cr.join('\r')}\r`, pieceBytes: 256 },
+      { rows: crlf, text: crlfText, pieceBytes: crlfText.indexOf('\r', 200) + 1 },
     ];
     expect(crlfText[files[1]!.pieceBytes - 1]).toBe('\r');
-    for (const file of files) {
-      const accepted = await requestUpload({ format: 'jsonl', charset: 'utf-8' });
-      writeFileSync(join(dir, `imports/${accepted.id}`), file.text);
-      await readUploadedFile(deps, accepted.id, { pieceBytes: file.pieceBytes });
-      const done = await waitForJob(api, accepted.id, 200_000);
-      const bad = file.lines.map((_, i) => i).filter((i) => i % 30 === 4);
-      expect(done).toMatchObject({ status: 'completed', rows: { total: 200, done: 200 }, created: 200 - bad.length, rejected: bad.length });
-      expect((await fullReport(api, accepted.id)).map((e) => e.line)).toEqual(bad.map((i) => i + 1));
-    }
+    await expectReadInPieces('jsonl', files, (i) => i + 1);
   });
 
   it('a CSV whose header row passes the limit fails its job saying so, instead of stalling it', { timeout: 300_000 }, async () => {
