@@ -8,6 +8,7 @@
  *   account-wide reputation metrics, the figures SES itself reviews (at 5 % and 0.1 %). The marketing auto-pause acts
  *   at 4.5 % / 0.09 %, between the warning and the review.
  * - Every failure queue not empty: a bounce, complaint, opt-out or partner event still owed.
+ * - Every stream reader 15 minutes or more behind its stream.
  * - A campaign the minute sweep cannot move on (its launch fails every run; the sweep itself goes on).
  * - Every function's errors and throttles.
  */
@@ -63,7 +64,17 @@ export interface AlarmsProps {
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** The failure (dead-letter) queues by a readable name: each gets a not-empty alarm. */
   readonly failureQueues: Readonly<Record<string, sqs.IQueue>>;
+  /**
+   * The functions a DynamoDB stream invokes, by key: each gets an iterator-age alarm ({@link STREAM_BEHIND}). A batch
+   * that keeps failing holds its shard back while Lambda retries it (the figures' mapping until it is written).
+   *
+   * @default - none
+   */
+  readonly streamReaders?: Readonly<Record<string, lambda.IFunction>>;
 }
+
+/** How far behind its stream a reader may fall before it alarms: far past a batching window, well inside the 24 h retention. */
+export const STREAM_BEHIND = Duration.minutes(15);
 
 /**
  * @example
@@ -73,7 +84,7 @@ export interface AlarmsProps {
 export class Alarms extends Construct {
   readonly key: kms.Key;
   readonly topic: sns.Topic;
-  /** Every alarm, by a stable name (`bounceRate`, `sesComplaintRate`, `queue:<name>`, `errors:<fn>`, `throttles:<fn>`). */
+  /** Every alarm, by a stable name (`bounceRate`, `sesComplaintRate`, `queue:<name>`, `behind:<fn>`, `errors:<fn>`, `throttles:<fn>`). */
   readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
@@ -123,6 +134,10 @@ export class Alarms extends Construct {
     for (const [name, queue] of Object.entries(props.failureQueues)) {
       add(`queue:${name}`, `${pascal(name)}NotEmpty`, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
         `failure queue ${name} is not empty: work still owed (a suppression, an opt-out, a partner event). Read it, fix the cause, replay.`);
+    }
+    for (const [key, fn] of Object.entries(props.streamReaders ?? {})) {
+      add(`behind:${key}`, `${pascal(key)}Behind`, fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }), STREAM_BEHIND.toMilliseconds(),
+        `function ${key} is ${STREAM_BEHIND.toMinutes()} minutes or more behind its stream: a batch it keeps failing on holds back what follows (campaign progress and figures, partner events). Its log says why.`);
     }
     for (const [key, fn] of Object.entries(props.functions)) {
       add(`errors:${key}`, `${pascal(key)}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 1, `function ${key} failed (errors ≥ 1 in 5 minutes).`);

@@ -1,7 +1,8 @@
 /**
  * The figures concern: the messages table's stream invokes `countMessageFigures` (lambdas/wiring/event-functions.ts),
- * which turns each batch of record changes into day-counter sums, each counter item written once per batch, exactly
- * once (services/message-figures.ts). What it finally cannot process lands in a failure queue.
+ * which turns each batch of record changes into day-counter sums and campaign progress, each item written once per
+ * batch, exactly once (services/message-figures.ts). A batch is retried until it is written, for as long as the stream
+ * keeps it; what the stream drops unread lands in a failure queue.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -31,9 +32,13 @@ export const MESSAGE_STREAM_SETTINGS = {
    * record to isolate; what fails is a write, which the retries below wait out.
    */
   bisectBatchOnError: false,
-  retryAttempts: 10,
-  /** Well inside the stream's 24-hour retention and the markers' two days (services/message-figures.ts MARKER_DAYS). */
-  maxRecordAge: Duration.hours(6),
+  /**
+   * Retried until it is written, for as long as the stream keeps the record (24 hours: inside the markers' two days,
+   * services/message-figures.ts MARKER_DAYS): no `retryAttempts` or `maxRecordAge` (Lambda's defaults, -1, infinite).
+   * A campaign's progress is counted here (a recipient's record becoming final), so a record dropped after a number of
+   * tries would leave its campaign `sending` for good; a write that keeps failing holds its shard back instead, which
+   * the iterator-age alarm reports.
+   */
 } as const;
 
 export interface MessageFiguresProps extends BuildFunctionOptions {
@@ -54,10 +59,10 @@ export interface MessageFiguresProps extends BuildFunctionOptions {
 /**
  * Stream → figures function: an event source mapping on the messages table's stream ({@link MESSAGE_STREAM_SETTINGS}:
  * from the trim horizon, 100 records or 5 seconds a batch, one batch per shard at a time, partial batch responses,
- * no bisection, 10 retries, 6 hours' maximum record age). What still fails goes, after the retries, to
+ * no bisection, retried until written). A batch the stream's 24-hour retention drops before it was written goes to
  * {@link streamFailures}: Lambda sends a record of the batch (shard, first and last sequence numbers, times), not the
- * messages, so it holds no personal data; those events stay uncounted until the batch is read from the stream again.
- * The function reads this one stream only (`DataTables.grantStreamRead`) and writes the counters table only.
+ * messages, so it holds no personal data. The function reads this one stream only (`DataTables.grantStreamRead`) and
+ * writes the counters table and the campaigns' progress (and completes campaigns).
  *
  * @example
  * const figures = new MessageFigures(stack, 'Figures', { stage, publicBaseUrl, resources: { data, email, keys, partners, campaigns } });

@@ -284,7 +284,10 @@ export class SendwellStack extends Stack {
     failureQueues['CampaignQueues-LaunchDeadLetterQueue'] = this.campaignQueues.launchDeadLetterQueue;
     failureQueues['CampaignQueues-SendDeadLetterQueue'] = this.campaignQueues.sendDeadLetterQueue;
     failureQueues['ImportJobs-DeadLetters'] = this.importJobs.deadLetterQueue;
-    this.alarms = new Alarms(this, 'Alarms', { stage: props.stage, alarmEmail: props.alarmEmail, functions: fns, failureQueues });
+    // The functions a table's stream invokes: one that falls behind holds up what the stream carries (campaign progress,
+    // the day's figures, partner events).
+    const streamReaders = Object.fromEntries(Object.entries(functions).filter(([, { def }]) => 'source' in def && String(def.source).endsWith('-stream')).map(([key, { fn }]) => [key, fn]));
+    this.alarms = new Alarms(this, 'Alarms', { stage: props.stage, alarmEmail: props.alarmEmail, functions: fns, failureQueues, streamReaders });
     this.dashboard = new OperationsDashboard(this, 'Operations', { stage: props.stage, functions: fns, failureQueues, alarms: [...this.alarms.alarms.values()] });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: this.api.url });

@@ -35,7 +35,7 @@ export interface StreamPollerOptions {
   readonly batchingWindowMs?: number;
   /**
    * The mapping's Lambda event filters: a record reaches the handler when it matches one of them (the subset of the
-   * pattern syntax Sendwell uses: nested objects, arrays of exact strings or `{prefix}`). Records that match none are
+   * pattern syntax Sendwell uses: nested objects, arrays of exact strings, `{prefix}` or `{exists}`). Records that match none are
    * passed over and the checkpoint moves past them, as on AWS. @default every record
    */
   readonly filters?: readonly FilterPattern[];
@@ -45,14 +45,17 @@ export interface StreamPollerOptions {
 }
 
 /** A Lambda event filter pattern, as far as Sendwell uses the syntax. */
-export type FilterPattern = { readonly [key: string]: FilterPattern | ReadonlyArray<string | { readonly prefix: string }> };
+export type FilterPattern = { readonly [key: string]: FilterPattern | ReadonlyArray<string | { readonly prefix: string } | { readonly exists: boolean }> };
 
 /** Whether `value` (a stream record) matches `pattern`: every key's condition holds, an array meaning one of them. */
 export function matchesFilter(pattern: FilterPattern, value: unknown): boolean {
   return Object.entries(pattern).every(([key, condition]) => {
     const v = (value as Record<string, unknown> | undefined)?.[key];
     if (!Array.isArray(condition)) return matchesFilter(condition as FilterPattern, v);
-    return condition.some((c: string | { readonly prefix: string }) => (typeof c === 'string' ? v === c : typeof v === 'string' && v.startsWith(c.prefix)));
+    return condition.some((c: string | { readonly prefix: string } | { readonly exists: boolean }) =>
+      // `exists`, as Lambda applies it: to a leaf value only (a string, a number, a boolean), never to an object.
+      typeof c === 'string' ? v === c : 'exists' in c ? (v !== undefined && v !== null && typeof v !== 'object') === c.exists : typeof v === 'string' && v.startsWith(c.prefix),
+    );
   });
 }
 
@@ -67,6 +70,8 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
   const checkpoint: Record<string, string> =
     options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
   const iterators = new Map<string, string | undefined>();
+  /** Records a batching window read past its batch (it reads whole pages): the start of the shard's next batch. */
+  const carried = new Map<string, _Record[]>();
   const batchSize = options.batchSize ?? 100;
   let streamArn: string | undefined;
   let stopped = false;
@@ -111,46 +116,72 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
         iterators.set(shard.ShardId, undefined);
         continue;
       }
-      const iterator = await iteratorFor(shard.ShardId);
-      if (!iterator) continue;
-      let out;
-      try {
-        out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
-      } catch (e) {
-        // An iterator that expired or points before the shard's oldest record: get a fresh one next round.
-        if ((e as Error).name === 'ExpiredIteratorException' || (e as Error).name === 'TrimmedDataAccessException') {
-          iterators.delete(shard.ShardId);
-          continue;
+      const shardId = shard.ShardId;
+      const iterator = await iteratorFor(shardId);
+      // No iterator: a closed shard read to its end, unless a batching window carried records of it (handed first).
+      if (!iterator && !carried.has(shardId)) continue;
+      const records = carried.get(shardId) ?? [];
+      carried.delete(shardId);
+      let next: string | undefined = iterator;
+      let full = false;
+      let expired = false;
+      const read = async (): Promise<boolean> => {
+        let out: GetRecordsCommandOutput;
+        try {
+          out = await client.send(new GetRecordsCommand({ ShardIterator: next, Limit: batchSize }));
+        } catch (e) {
+          // An iterator that expired or points before the shard's oldest record: get a fresh one next round.
+          if ((e as Error).name === 'ExpiredIteratorException' || (e as Error).name === 'TrimmedDataAccessException') {
+            expired = true;
+            return false;
+          }
+          throw e;
         }
-        throw e;
-      }
-      const records = (out.Records ?? []) as _Record[];
-      if (records.length === 0) {
-        iterators.set(shard.ShardId, out.NextShardIterator);
+        const page = (out.Records ?? []) as _Record[];
+        records.push(...page);
+        next = out.NextShardIterator;
+        full = page.length === batchSize;
+        return true;
+      };
+      if (!records.length && !(await read())) {
+        iterators.delete(shardId);
         continue;
       }
-      // The batching window: read on from where this read ended until the batch (of records the filters let through,
-      // as on AWS) is full or the window is over.
+      if (records.length === 0) {
+        iterators.set(shardId, next);
+        continue;
+      }
+      // The batching window: read on from where the last read ended until the batch (of records the filters let
+      // through, as on AWS) is full or the window is over. Whole pages: waiting only once a read found the shard's end
+      // (a page not full); what a page brings past the batch is carried to the next.
       const { filters } = options;
       const passes = (r: _Record) => !filters || filters.some((f) => matchesFilter(f, r));
-      const handed = records.filter(passes);
+      const passing = () => records.filter(passes).length;
       const windowEnds = Date.now() + (options.batchingWindowMs ?? 0);
-      while (handed.length < batchSize && out.NextShardIterator && Date.now() < windowEnds && !stopped) {
-        await new Promise((r) => setTimeout(r, Math.min(options.intervalMs ?? 250, windowEnds - Date.now())));
-        const more: GetRecordsCommandOutput = await client.send(new GetRecordsCommand({ ShardIterator: out.NextShardIterator, Limit: batchSize - handed.length }));
-        const read = (more.Records ?? []) as _Record[];
-        records.push(...read);
-        handed.push(...read.filter(passes));
-        out = more;
+      while (passing() < batchSize && next && Date.now() < windowEnds && !stopped) {
+        if (!full) await new Promise((r) => setTimeout(r, Math.min(options.intervalMs ?? 250, windowEnds - Date.now())));
+        if (!(await read())) break;
       }
+      let cut = records.length;
+      for (let i = 0, n = 0; i < records.length; i++) {
+        if (passes(records[i]!) && ++n === batchSize) {
+          cut = i + 1;
+          break;
+        }
+      }
+      if (cut < records.length) carried.set(shardId, records.splice(cut));
+      const handed = records.filter(passes);
       const result = handed.length ? await options.handler({ Records: handed as unknown as DynamoDBStreamEvent['Records'] }) : undefined;
       const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
       const done = failed ? records.slice(0, records.findIndex((r) => r.dynamodb?.SequenceNumber === failed)) : records;
       const last = done.at(-1)?.dynamodb?.SequenceNumber;
-      if (last) checkpoint[shard.ShardId] = last;
-      // After a reported failure, read again from the checkpoint: the failed record comes back.
-      if (failed) iterators.delete(shard.ShardId);
-      else iterators.set(shard.ShardId, out.NextShardIterator);
+      if (last) checkpoint[shardId] = last;
+      // After a reported failure, read again from the checkpoint: the failed record comes back (and what was carried
+      // past it with it); so after an iterator that expired.
+      if (failed || expired) {
+        iterators.delete(shardId);
+        carried.delete(shardId);
+      } else iterators.set(shardId, next);
       save();
       handled = true;
     }
@@ -171,6 +202,8 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
         // again from the checkpoint with fresh iterators, after a pause that grows while the failures go on (not a
         // busy loop of errors through an outage).
         iterators.clear();
+        // Read again from the checkpoint with the rest: what was carried comes again with it.
+        carried.clear();
         streamArn = undefined;
         failures++;
         if (!stopped) await new Promise((r) => setTimeout(r, Math.min(5000, (options.intervalMs ?? 250) * 2 ** Math.min(failures, 5))));

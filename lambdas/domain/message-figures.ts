@@ -9,6 +9,7 @@
  * once rule of `services/message-figures.ts` can be tested without a table.
  */
 import { isAccountSuppressed, isNotSpam, type FeedbackKind } from './ses-events.ts';
+import { progressFigures, recordOutcome, settledDayFigures, type SettledRecipient } from './campaign-outcome.ts';
 
 /** The counter series an event adds to besides `ALL`. */
 export interface CounterDims {
@@ -71,6 +72,43 @@ export interface MessageChange {
   readonly at?: string;
 }
 
+/** A campaign recipient whose record became final in a change: counted in the campaign's progress once, then. */
+export interface SettledChange extends SettledRecipient {
+  readonly campaign: string;
+  readonly cls: string;
+  readonly topic?: string;
+  /** The final write's time: the day its figures are counted on. */
+  readonly at: string;
+}
+
+/**
+ * The campaign recipient a change settles, if any: a campaign message record (`M#id / MSG` with a `campaignId`) that
+ * was not final before the change and is after it (domain/campaign-outcome.ts `recordOutcome`). Each record becomes
+ * final once (every write that would make a record unsettled again is conditional on it not being final, and an
+ * erasure makes a record final before it deletes it), and the stream holds each change once, so counting here counts
+ * every recipient with a record exactly once, whichever delivery of which batch, or erasure, wrote it (issue 17: a
+ * batch's settle marked each record `counted` in a transaction, 2 write units a recipient). A change between two
+ * final states (sent, then held by a stale delivery) adds nothing; a removal neither.
+ *
+ * @example
+ * settledOfChange({ eventName: 'MODIFY', oldImage: { pk: 'M#c1-r1', sk: 'MSG', campaignId: 'c1', class: 'marketing', status: 'sending' },
+ *   newImage: { pk: 'M#c1-r1', sk: 'MSG', campaignId: 'c1', class: 'marketing', status: 'sent', updatedAt: '2026-12-06T10:00:00.000Z' } })
+ * // { campaign: 'c1', cls: 'marketing', outcome: 'sent', at: '2026-12-06T10:00:00.000Z' }
+ */
+export function settledOfChange(change: MessageChange): SettledChange | undefined {
+  const item = change.newImage;
+  if (change.eventName === 'REMOVE' || !item || item.sk !== 'MSG' || typeof item.pk !== 'string' || !item.pk.startsWith('M#')) return undefined;
+  const campaign = str(item.campaignId);
+  const cls = classOf(item);
+  if (!campaign || !cls || (change.oldImage && recordOutcome(change.oldImage))) return undefined;
+  const outcome = recordOutcome(item);
+  const at = str(item.updatedAt) ?? change.at;
+  if (!outcome || !at) return undefined;
+  const topic = str(item.topic);
+  const variant = str(item.variant);
+  return { campaign, cls, outcome, at, ...(topic ? { topic } : {}), ...(variant ? { variant } : {}), ...(outcome === 'sent' && item.late === true ? { late: true } : {}) };
+}
+
 /** Figures to add on the day of `at`, to every series of `dims`. */
 export interface FigureChange {
   readonly at: string;
@@ -92,8 +130,10 @@ const classOf = (i: Readonly<Record<string, unknown>>): string | undefined => (i
  * its opens and clicks (the counts' differences; the first and first human ones as unique; a click moved from human
  * to machine by a later burst as -1/+1, and the message's last human click gone as -1 unique human). A feedback event
  * item (`M#id / E#…`) that was inserted with its message's class: one of its kind (`ses_suppressed` for a bounce or
- * complaint SES made up from its account-level list; nothing for a `not-spam` report, which is no complaint). Anything else (claims, raw open and click events, link sets, removals by
- * TTL or erasure) adds nothing.
+ * complaint SES made up from its account-level list; nothing for a `not-spam` report, which is no complaint). A
+ * campaign recipient settled by the change ({@link settledOfChange}): `sent_<class>`, `held_<class>` and its reason,
+ * `failed_<class>`, `late`, in the campaign's series. Anything else (claims, raw open and click events, link sets,
+ * removals by TTL or erasure) adds nothing.
  *
  * @example
  * figuresOfChange({ eventName: 'MODIFY', oldImage: { pk: 'M#m1', sk: 'MSG', class: 'service' },
@@ -101,6 +141,14 @@ const classOf = (i: Readonly<Record<string, unknown>>): string | undefined => (i
  * // [{ at: '2026-12-05T10:00:00.000Z', figures: { delivered: 1, delivered_service: 1 }, dims: {} }]
  */
 export function figuresOfChange(change: MessageChange): FigureChange[] {
+  const settled = settledOfChange(change);
+  const figures = settled ? settledDayFigures(settled.cls, settled) : {};
+  const own = Object.keys(figures).length ? [{ at: settled!.at, figures, dims: dimsOf({ topic: settled!.topic, campaignId: settled!.campaign, variant: settled!.variant }) }] : [];
+  return [...own, ...historyFigures(change)];
+}
+
+/** What a change adds to the day counters besides a campaign recipient's settling: deliveries, feedback, opens, clicks. */
+function historyFigures(change: MessageChange): FigureChange[] {
   const item = change.newImage;
   if (!item || typeof item.pk !== 'string' || !item.pk.startsWith('M#') || typeof item.sk !== 'string') return [];
   const cls = classOf(item);
@@ -161,8 +209,14 @@ export interface SeriesDay {
   readonly figures: Readonly<Record<string, number>>;
 }
 
-/** The most counter items one part writes: a transaction holds 100 items, one of them the part's marker. */
+/** The most counter and progress items one part writes: a transaction holds 100 items, one of them the part's marker. */
 export const MAX_PART_KEYS = 99;
+
+/** What a part adds to one campaign's progress (domain/campaign-outcome.ts `progressFigures`). */
+export interface CampaignProgress {
+  readonly campaign: string;
+  readonly figures: Readonly<Record<string, number>>;
+}
 
 /** A run of consecutive stream records whose figures are written in one transaction, summed per series and day. */
 export interface FiguresPart {
@@ -170,36 +224,49 @@ export interface FiguresPart {
   readonly first: number;
   readonly last: number;
   readonly sums: readonly SeriesDay[];
+  /** The campaign recipients the part's records settled, summed per campaign (`settled[i]` of each record). */
+  readonly progress: readonly CampaignProgress[];
 }
 
 /**
- * The next part of a batch from record `from` on: as many consecutive records as fit in `maxKeys` series-days, each
- * figure summed over them (so a counter item is written once per part, not once per event). A part whose records
- * add nothing has no sums. Deterministic: the same records from the same first one give the same part.
+ * The next part of a batch from record `from` on: as many consecutive records as fit in `maxKeys` items (a series-day
+ * or a campaign's progress each), each figure summed over them (so a counter item is written once per part, not once
+ * per event). `settled[i]` is the campaign recipient record `i` settled, if any. A part whose records add nothing has
+ * no sums and no progress. Deterministic: the same records from the same first one give the same part.
  *
  * @example
  * nextPart([[{ at: '2026-12-05T10:00:00Z', figures: { delivered: 1 }, dims: {} }], []], 0)
- * // { first: 0, last: 1, sums: [{ series: 'ALL', day: '2026-12-05', figures: { delivered: 1 } }] }
+ * // { first: 0, last: 1, sums: [{ series: 'ALL', day: '2026-12-05', figures: { delivered: 1 } }], progress: [] }
  */
-export function nextPart(records: ReadonlyArray<readonly FigureChange[]>, from: number, maxKeys = MAX_PART_KEYS): FiguresPart {
+export function nextPart(
+  records: ReadonlyArray<readonly FigureChange[]>,
+  from: number,
+  maxKeys = MAX_PART_KEYS,
+  settled: ReadonlyArray<SettledChange | undefined> = [],
+): FiguresPart {
   const sums = new Map<string, { series: string; day: string; figures: Record<string, number> }>();
+  const byCampaign = new Map<string, SettledRecipient[]>();
   let last = from;
   for (let i = from; i < records.length; i++) {
     const adds: Array<[string, string, string, Readonly<Record<string, number>>]> = [];
     for (const c of records[i]!) for (const series of seriesOf(c.dims)) adds.push([`${series}|${c.at.slice(0, 10)}`, series, c.at.slice(0, 10), c.figures]);
     const fresh = new Set(adds.map(([k]) => k).filter((k) => !sums.has(k)));
-    // A record never straddles two parts; the first record of a part always fits (at most 8 series-days).
-    if (i > from && sums.size + fresh.size > maxKeys) break;
+    const campaign = settled[i]?.campaign;
+    const freshCampaign = campaign !== undefined && !byCampaign.has(campaign) ? 1 : 0;
+    // A record never straddles two parts; the first record of a part always fits (at most 8 series-days and a campaign).
+    if (i > from && sums.size + byCampaign.size + fresh.size + freshCampaign > maxKeys) break;
     for (const [key, series, day, figures] of adds) {
       const sum = sums.get(key) ?? { series, day, figures: {} };
       for (const [name, n] of Object.entries(figures)) sum.figures[name] = (sum.figures[name] ?? 0) + n;
       sums.set(key, sum);
     }
+    if (campaign !== undefined) byCampaign.set(campaign, [...(byCampaign.get(campaign) ?? []), settled[i]!]);
     last = i;
   }
   // A figure that summed to nothing (a click counted human, then moved to machine, in one part) writes nothing.
   const parts = [...sums.values()]
     .map((s) => ({ ...s, figures: Object.fromEntries(Object.entries(s.figures).filter(([, n]) => n !== 0)) }))
     .filter((s) => Object.keys(s.figures).length > 0);
-  return { first: from, last, sums: parts };
+  const progress = [...byCampaign].map(([campaign, entries]) => ({ campaign, figures: progressFigures(entries) }));
+  return { first: from, last, sums: parts, progress };
 }

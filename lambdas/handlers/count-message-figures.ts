@@ -1,8 +1,8 @@
 /**
  * The messages table's change stream → the day counters (services/message-figures.ts): deliveries, SES feedback,
- * opens and clicks, each counter item written once per batch. A part that cannot be written is reported as a batch
- * item failure from its first record on, so Lambda delivers it again from there (and, after its retries, sends the
- * batch's shard and sequence numbers to the on-failure destination). The figures counted go to CloudWatch as well.
+ * opens and clicks, each counter item written once per batch, and campaign progress. A part that cannot be written is reported as a batch
+ * item failure from its first record on, so Lambda delivers it again from there, until it is written (a batch the
+ * stream drops first goes, as shard and sequence numbers, to the on-failure destination). The figures counted go to CloudWatch as well.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';

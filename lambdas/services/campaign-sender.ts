@@ -6,8 +6,11 @@
  * consistently and in batches, right before sending: an opt-out stored before that read holds the mail. Each recipient's message id is derived from campaign and recipient, and the record
  * is claimed with a conditional write before SES is called, so no redelivery, retry or second launcher can mail
  * anyone twice. A claim left `sending` (the sender died around the SES call) is settled after `reconcileSeconds`: as
- * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once (`CampaignStore.settle`).
+ * sent if SES reported the message, sent again if it did not. Outcomes are counted exactly once: a recipient with a
+ * record when the record becomes final (the messages stream: domain/message-figures.ts `settledOfChange`), one without
+ * by the batch (`CampaignStore.settle`).
  */
+import { recordOutcome } from '../domain/campaign-outcome.ts';
 import { campaignMessageId, derivedBatchId, isDueBatch, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
 import { capsFor, localMoment, localTiming, quietUntil, type FrequencyCap } from '../domain/delivery-timing.ts';
@@ -35,7 +38,10 @@ export const SEND_CHUNK = 10;
 const THROTTLE_TRIES = 4;
 
 export interface BatchReport {
-  /** Settled by this delivery of the batch (sent, held, failed for good, excluded), counted now or before. */
+  /**
+   * Settled by this delivery of the batch (sent, held, failed for good, excluded): those with a record counted from it
+   * (the messages stream, a batch later), the others by this batch, or before.
+   */
   readonly settled: number;
   readonly sent: number;
   /** Put back on the queue: SES errors and throttles to try again, claims whose fate is not known yet. */
@@ -132,7 +138,9 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   const inDoubt: string[] = [];
   /** Files a recipient's outcome; SES's pause reason when SES stopped taking mail. */
   const take = (id: string, o: Outcome): 'ses_sending_paused' | 'ses_account_suspended' | undefined => {
-    if (o.kind === 'settled') entries.push(withVariant(ctx, id, o.entry));
+    // An entry with a record is counted from the record (its `variant` on it); the batch counts those without one,
+    // which, as before records were counted so, carry no variant.
+    if (o.kind === 'settled') entries.push(o.entry);
     else if (o.kind === 'retry') retry.set(id, o.error);
     else if (o.kind === 'in_doubt') inDoubt.push(id);
     else if (o.kind === 'waiting') report.waiting++;
@@ -146,7 +154,11 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   if (campaign.audience || campaign.segmentRules) {
     const filtered = await leaveOutFiltered(deps, ctx, batch.recipientIds);
     kept = filtered.kept;
-    const outcomes = await Promise.all(filtered.out.map(([id, outcome]) => leftOut(deps, ctx, id, outcome)));
+    // Those left out who have a record anyway (an earlier delivery of the batch claimed them before the audience
+    // changed; a retry of their attempt): one read for the batch; the record settles them, not the batch.
+    const excluded = filtered.out.flatMap(([id, outcome]) => (outcome === 'excluded' ? [campaignMessageId(campaign.id, id)] : []));
+    const recorded = new Set(excluded.length && !ctx.fromDue ? await deps.messages.existing(excluded) : []);
+    const outcomes = await Promise.all(filtered.out.map(([id, outcome]) => leftOut(deps, ctx, id, outcome, ctx.fromDue || recorded.has(campaignMessageId(campaign.id, id)))));
     outcomes.forEach((o, i) => take(filtered.out[i]![0], o));
   }
   const pending = await setWaiting(deps, ctx, campaign.variants ? await splitAbTest(deps, batch, campaign, kept, entries, report) : kept, report);
@@ -192,8 +204,9 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   }
 
   const at = deps.clock().toISOString();
+  // Only those without a message record: the messages stream counts the others as their records become final.
   const counted = await deps.campaigns.settle(campaign.id, batchMarker(batch), entries, at);
-  await countDay(deps, ctx, counted, at);
+  if (counted.length) await countDay(deps, ctx, counted, at);
   report.settled = entries.length;
   report.sent = entries.filter((e) => e.outcome === 'sent').length;
 
@@ -217,7 +230,8 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
     await deps.queues.send([{ campaignId: campaign.id, batchId: derivedBatchId(batch.batchId, 'check'), recipientIds: inDoubt, ...(batch.attempt ? { attempt: batch.attempt } : {}) }], Math.min(900, deps.sending.reconcileSeconds));
     report.retried += inDoubt.length;
   }
-  await deps.campaigns.completeIfDone(campaign.id, at);
+  // What this batch counted may have been the last (the stream's reader looks after counting the rest).
+  if (counted.length) await deps.campaigns.completeIfDone(campaign.id, at);
   return report;
 }
 
@@ -263,36 +277,44 @@ async function leaveOutFiltered(deps: Deps, ctx: Context, ids: readonly string[]
 }
 
 /**
- * A recipient left out of the mail: no longer in the audience, or gone. One the due-message sweep brought back still
- * has the deferred record they waited under: it is held (`not_in_audience`, `erased`) and the campaign's count of
- * waiting recipients goes down with it, or progress would show them waiting for good. Settled through that record,
- * so it counts once whoever moves it, and not at all when an erasure settled and deleted it first.
+ * A recipient left out of the mail: no longer in the audience, or gone.
+ *
+ * - Gone (erased): the erasure made any record of theirs final (so the messages stream counted it) and marked the
+ *   message before deleting it; the batch counts them only without that mark (`CampaignStore.settle`).
+ * - Excluded without a record (`mayHaveRecord` false: the batch read none): counted by the batch.
+ * - Excluded with a record: one the due-message sweep brought back waited under it; an earlier delivery of the
+ *   batch may have claimed one before the audience changed, or its attempt failed. Final, it was counted then;
+ *   otherwise it is held (`not_in_audience`, counted as excluded from its change, once whoever moves it), and for a
+ *   wait the campaign's count of waiting recipients goes down with it, or progress would show them waiting for good.
  */
-async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: LeftOut): Promise<Outcome> {
-  if (!ctx.fromDue) return { kind: 'settled', entry: { outcome } };
+async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: LeftOut, mayHaveRecord = true): Promise<Outcome> {
   const messageId = campaignMessageId(ctx.campaign.id, recipientId);
-  const r = await deps.messages.getRecord(messageId);
-  if (r?.status === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
-  // Held by an earlier delivery of this very step: counted as what it was, excluded (a redelivery before the settle).
-  if (r?.status === 'held') return { kind: 'settled', entry: { messageId, outcome: r.reason === 'not_in_audience' ? 'excluded' : { held: r.reason ?? 'unknown_recipient' } } };
+  if (outcome !== 'excluded') return { kind: 'settled', entry: { messageId, outcome, gone: true } };
+  const r = mayHaveRecord ? await deps.messages.getRecord(messageId) : undefined;
+  if (!r && !ctx.fromDue) return { kind: 'settled', entry: { outcome } };
+  // Final already (sent; held by an earlier delivery of this very step; dead-lettered): counted when it became so.
+  const final = r && recordOutcome(r);
+  if (final) return { kind: 'settled', entry: { messageId, outcome: final } };
+  const now = deps.clock();
   // Another delivery may be sending it right now: its fate is that one's, unless SES said nothing of it within the
   // reconcile window (it did not take it): then it is held here, not sent to someone no longer in the audience.
   if (r?.status === 'sending') {
-    const now = deps.clock();
     const claim = await takeOverClaim(deps, messageId, r, now, now.toISOString());
     if (claim === 'sent') return { kind: 'settled', entry: { messageId, outcome: 'sent' } };
     if (claim === 'in_doubt') return { kind: 'in_doubt' };
     await deps.messages.markHeld(messageId, 'not_in_audience', now.toISOString());
   }
-  // An attempt SES refused or throttled (the record read says so): no retry comes now, so its cap slot goes back.
-  if (r?.status === 'failed' && ctx.log) await deps.delivery.release(recipientId, messageId);
+  if (r?.status === 'failed') {
+    // An attempt SES refused or throttled (the record read says so): no retry comes now, so its cap slot goes back.
+    if (ctx.log) await deps.delivery.release(recipientId, messageId);
+    // Moved meanwhile (claimed again by its retry): that delivery's to settle.
+    if (!(await deps.messages.holdUnsettled(messageId, 'failed', 'not_in_audience', now.toISOString()))) return { kind: 'in_doubt' };
+  }
   if (r?.status === 'deferred' && r.until) {
-    const now = deps.clock();
     // Deferred again by another delivery (quiet hours): they are judged again when that wait is over.
     if (Date.parse(r.until) > now.getTime()) return { kind: 'waiting' };
-    const reason = outcome === 'excluded' ? 'not_in_audience' : 'erased';
     const was = { until: r.until, deferral: r.deferral ?? 'quiet_hours', campaignId: ctx.campaign.id };
-    if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'held', reason }, now.toISOString()))) return { kind: 'in_doubt' };
+    if (!(await deps.messages.leaveDeferred(messageId, was, { status: 'held', reason: 'not_in_audience' }, now.toISOString()))) return { kind: 'in_doubt' };
   }
   return { kind: 'settled', entry: { messageId, outcome } };
 }
@@ -417,6 +439,7 @@ async function sendOne(
         ...record,
         status: decision.action === 'send' ? 'sending' : 'held',
         ...(decision.action === 'hold' ? { reason: decision.reason } : {}),
+        ...(late ? { late: true } : {}),
         createdAt: now.toISOString(),
       });
   if (claim.claimed && wait) {
@@ -432,7 +455,7 @@ async function sendOne(
       ? ({ status: 'deferred', until: wait.until, deferral: wait.deferral } as const)
       : decision.action === 'hold'
         ? ({ status: 'held', reason: decision.reason } as const)
-        : ({ status: 'sending', decidedAt } as const);
+        : ({ status: 'sending', decidedAt, ...(late ? { late: true } : {}) } as const);
     const moved = await deps.messages.leaveDeferred(messageId, { until: existing.until, deferral: existing.deferral ?? 'quiet_hours', campaignId: campaign.id }, next, now.toISOString());
     // Another delivery moved it first: its fate is that one's.
     if (!moved) return { kind: 'in_doubt' };
@@ -501,7 +524,7 @@ async function sendOne(
       if (pause) return { kind: 'pause', reason: pause };
       if (!isThrottle(err) || attempt >= THROTTLE_TRIES) return { kind: 'retry', error: err.name || 'ses_error' };
       await sleep(backoffMs(attempt));
-      const again = await deps.messages.claim({ ...record, status: 'sending', createdAt: deps.clock().toISOString() });
+      const again = await deps.messages.claim({ ...record, status: 'sending', ...(late ? { late: true } : {}), createdAt: deps.clock().toISOString() }, { again: true });
       if (!again.claimed) return { kind: 'in_doubt' };
     }
   }
@@ -529,7 +552,6 @@ async function takeTokens(deps: Deps, campaignId: string, want: number, rate: nu
 /** The recipients that still fail after every attempt: counted as failed and kept, with the reason, for ops. */
 async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: ReadonlyMap<string, string>, attempts: number): Promise<void> {
   const at = deps.clock().toISOString();
-  const entries: SettleEntry[] = [...retry.keys()].map((id) => withVariant(ctx, id, { messageId: campaignMessageId(ctx.campaign.id, id), outcome: 'failed' }));
   const reasons = [...new Set(retry.values())];
   // Only the recipients this call marked: a duplicate delivery of the same last attempt finds them marked already.
   const letters: string[] = [];
@@ -538,9 +560,8 @@ async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
     // It never went out: it does not count against the recipient's cap.
     if (ctx.log) await deps.delivery.release(id, campaignMessageId(ctx.campaign.id, id));
   }
+  // Counted as failed from each record's change (the messages stream), once, whichever delivery marked it.
   if (letters.length) await deps.queues.deadLetter({ campaignId: ctx.campaign.id, batchId: batch.batchId, recipientIds: letters, reason: reasons.join(', '), attempts });
-  const counted = await deps.campaigns.settle(ctx.campaign.id, `${batchMarker(batch)}~dead`, entries, at);
-  await countDay(deps, ctx, counted, at);
 }
 
 /**
@@ -592,10 +613,6 @@ function contentFor(ctx: Context, recipientId: string): { template: Template & {
   return { template: ctx.variants.get(variant)!, variant };
 }
 
-function withVariant(ctx: Context, recipientId: string, entry: SettleEntry): SettleEntry {
-  if (!ctx.campaign.variants || entry.messageId === undefined) return entry;
-  return { ...entry, variant: contentFor(ctx, recipientId).variant! };
-}
 
 /**
  * Before anything is claimed: the holdout is settled (nothing sent, counted as `holdout`), and the rest of the

@@ -79,6 +79,7 @@ export interface Deps {
     | 'markFailed'
     | 'reclaimStale'
     | 'markHeld'
+    | 'holdUnsettled'
     | 'markDeadLettered'
     | 'settleAsSent'
     | 'get'

@@ -12,10 +12,14 @@
  * and the records it ran through are skipped. The mapping must not bisect batches (lib/message-figures.ts): a half
  * starting inside a written part would be counted again.
  *
+ * A campaign recipient whose message record became final (domain/message-figures.ts `settledOfChange`) is added to
+ * the campaign's progress in the same transaction; after the batch, each such campaign completes if everyone is
+ * settled (`CampaignStore.completeIfDone`).
+ *
  * After a batch that counted a hard bounce or a complaint the marketing auto-pause is judged, here rather than on the
  * SES event's path: it sees the figures once they are counted, a batch (a few seconds) after the event.
  */
-import { figuresOfChange, nextPart, type MessageChange } from '../domain/message-figures.ts';
+import { figuresOfChange, nextPart, settledOfChange, type MessageChange } from '../domain/message-figures.ts';
 import type { PauseVerdict } from '../domain/marketing-pause.ts';
 import type { Deps } from './deps.ts';
 import { checkMarketingPause } from './marketing-control.ts';
@@ -45,14 +49,16 @@ const RAISES_PAUSE_RATES = ['bounced_hard', 'complained'];
 
 export async function countMessageFigures(deps: Deps, records: readonly StreamedChange[]): Promise<FiguresReport> {
   const figures = records.map((r) => figuresOfChange(r.change));
+  const settled = records.map((r) => settledOfChange(r.change));
+  const adds = (i: number) => figures[i]!.length > 0 || settled[i] !== undefined;
   const expiresAt = Math.floor(deps.clock().getTime() / 1000) + MARKER_DAYS * 86_400;
   let written = 0;
   let skipped = 0;
   let from = 0;
   while (from < records.length) {
-    const part = nextPart(figures, from);
+    const part = nextPart(figures, from, undefined, settled);
     // Named by a record, not by where this delivery's batch happens to start (records that add nothing before it).
-    const named = figures.findIndex((changes, i) => i >= from && i <= part.last && changes.length > 0);
+    const named = records.findIndex((_, i) => i >= from && i <= part.last && adds(i));
     if (named < 0) {
       from = part.last + 1;
       continue;
@@ -61,7 +67,7 @@ export async function countMessageFigures(deps: Deps, records: readonly Streamed
     try {
       // Written even when the figures cancel out (a click counted human, then machine): a marker for every part with
       // figures, so a later delivery grouping the records otherwise meets it.
-      out = await deps.messages.addFigures({ id: records[named]!.id, through: records[part.last]!.id, expiresAt }, part.sums);
+      out = await deps.messages.addFigures({ id: records[named]!.id, through: records[part.last]!.id, expiresAt }, part.sums, part.progress);
     } catch (error) {
       return { written, skipped, failedAt: records[from]!.id, error };
     }
@@ -75,6 +81,13 @@ export async function countMessageFigures(deps: Deps, records: readonly Streamed
       const through = out.through === undefined ? -1 : records.findIndex((r) => r.id === out.through);
       from = through >= from ? through + 1 : out.through === undefined ? part.last + 1 : records.length;
     }
+  }
+  // Campaigns whose recipients this batch settled may be complete now, whether this delivery or an earlier one (which
+  // may have died before looking) counted them.
+  try {
+    for (const campaign of new Set(settled.flatMap((s) => (s ? [s.campaign] : [])))) await deps.campaigns.completeIfDone(campaign, deps.clock().toISOString());
+  } catch (error) {
+    return { written, skipped, failedAt: records[0]!.id, error };
   }
   // Judged whether this delivery or an earlier one wrote the figures: an earlier one may have died before judging.
   const judge = figures.some((changes) => changes.some((c) => RAISES_PAUSE_RATES.some((name) => (c.figures[name] ?? 0) > 0)));

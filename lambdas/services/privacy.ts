@@ -10,6 +10,7 @@ import type { LedgerEntry, MessageRecord, Recipient, SuppressionRecord } from '.
 import type { Actor, Deps } from './deps.ts';
 import type { Enrolment } from '../adapters/dynamo/journey-store.ts';
 import { ledgerEntry, view } from './recipient-records.ts';
+import { recordOutcome } from '../domain/campaign-outcome.ts';
 
 export const EXPORT_FORMAT = 'sendwell.export.v1';
 
@@ -105,7 +106,7 @@ export async function eraseRecipient(deps: Deps, id: string, actor: Actor): Prom
   // ways to find them.
   const ids = [...new Set([...(await messageIds(deps, id)), ...(await deps.messages.erasingIds(id))])];
   if (ids.length) await deps.messages.rememberErasing(id, ids);
-  for (const m of ids) await settleWaiting(deps, m, at);
+  for (const m of ids) await settleCampaignMessage(deps, m, at);
   let messageItems = 0;
   // The recent-feedback list names a message (a campaign's id embeds the person's): its entries go with it.
   for (const m of ids) messageItems += await deps.messages.deleteMessage(m, (events) => deps.feedback.forgetMessage(m, events));
@@ -127,17 +128,30 @@ async function messageIds(deps: Deps, recipientId: string): Promise<string[]> {
 }
 
 /**
- * A campaign mail still waiting (a local-time moment, the end of quiet hours) would never be settled once its record
- * is deleted, and its campaign would never complete: it is settled now as held `erased`, exactly once (the move out of
- * `deferred` is conditional), and the campaign's wait count goes down with it.
+ * A campaign message's record is about to be deleted. The messages stream counts a campaign recipient when their
+ * record becomes final, and a batch that meets the recipient gone later counts them unless their message is marked:
+ * so the record is made final first, unless it is (held `erased`: a wait, and its campaign's wait count with it; a
+ * claim, even one a sender is at SES with; an attempt about to be retried; each conditional on what was read, and
+ * read again if someone moved it meanwhile), then the message is marked (`CampaignStore.markGone`). Repeating this
+ * (an erasure resumed) changes nothing.
  */
-async function settleWaiting(deps: Deps, messageId: string, at: string): Promise<void> {
-  const r = await deps.messages.getRecord(messageId);
-  if (r?.status !== 'deferred' || !r.campaignId || !r.until) return;
-  const moved = await deps.messages.leaveDeferred(messageId, { until: r.until, deferral: r.deferral ?? 'quiet_hours', campaignId: r.campaignId }, { status: 'held', reason: 'erased' }, at);
-  if (!moved) return;
-  await deps.campaigns.settle(r.campaignId, `erased-${messageId}`, [{ messageId, outcome: { held: 'erased' } }], at);
-  await deps.campaigns.completeIfDone(r.campaignId, at);
+async function settleCampaignMessage(deps: Deps, messageId: string, at: string): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const r = await deps.messages.getRecord(messageId);
+    if (!r?.campaignId) return;
+    if (!recordOutcome(r)) {
+      const moved =
+        r.status === 'deferred' && r.until
+          ? await deps.messages.leaveDeferred(messageId, { until: r.until, deferral: r.deferral ?? 'quiet_hours', campaignId: r.campaignId }, { status: 'held', reason: 'erased' }, at)
+          : r.status === 'sending' || r.status === 'failed'
+            ? await deps.messages.holdUnsettled(messageId, r.status, 'erased', at)
+            : false;
+      if (!moved) continue;
+    }
+    await deps.campaigns.markGone(r.campaignId, messageId, at);
+    return;
+  }
+  throw new Error('a campaign message kept changing while it was being erased; the erasure can be repeated');
 }
 
 export interface ConsentProof {

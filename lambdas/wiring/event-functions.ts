@@ -9,10 +9,11 @@ import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
 
 /**
  * The messages stream as the figures function reads it (lib/message-figures.ts), here without CDK so the local stream
- * reader (local/stream-poller.ts) reads it the same way: up to 100 records a batch, waiting up to 5 s for a fuller one,
- * and Lambda event filters that let through only the changes that can add to the figures
- * (domain/message-figures.ts `figuresOfChange`): a message record's MODIFY, and the INSERT of a counted SES feedback
- * event. Claims, raw open and click events, engagement items, link sets and every REMOVE (TTL, erasure) never invoke it.
+ * reader (local/stream-poller.ts) reads it the same way: up to 100 records a batch, waiting up to 5 s for a fuller one
+ * (the benches' reader; `npm start`'s and the tests' hand over at once), and Lambda event filters that let through only the changes that can add to the figures
+ * or settle a campaign recipient (domain/message-figures.ts `figuresOfChange`, `settledOfChange`): a message record's
+ * MODIFY, a campaign record claimed final, and the INSERT of a counted SES feedback event. Other claims, raw open and
+ * click events, engagement items, link sets and every REMOVE (TTL, erasure) never invoke it.
  */
 export const FIGURES_STREAM = {
   batchSize: 100,
@@ -20,6 +21,10 @@ export const FIGURES_STREAM = {
   filters: [
     { eventName: ['MODIFY'], dynamodb: { Keys: { sk: { S: ['MSG'] } } } },
     { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'E#' }] } }, NewImage: { type: { S: [...COUNTED_FEEDBACK_KINDS] } } } },
+    // A campaign recipient whose record is final from its first write (a claim as `held`) settles the recipient
+    // (domain/message-figures.ts `settledOfChange`); a claim as `sending` or `deferred`, every mail's first write, does
+    // not invoke the function.
+    { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['MSG'] } }, NewImage: { status: { S: ['held', 'sent', 'failed'] }, campaignId: { S: [{ exists: true }] } } } },
   ],
 } as const;
 
@@ -80,14 +85,16 @@ export const EVENT_FUNCTIONS = {
   },
   countMessageFigures: {
     entry: 'lambdas/handlers/count-message-figures.ts',
-    description: 'Figures: messages table stream → day counters (deliveries, SES feedback, opens, clicks), each counter once per batch, exactly once; judges the marketing auto-pause.',
+    description: 'Figures: messages table stream → day counters (deliveries, SES feedback, opens, clicks) and campaign progress, each counter once per batch, exactly once; completes campaigns; judges the marketing auto-pause.',
     source: 'messages-stream',
     memorySize: 256,
     timeoutSeconds: 60,
     permissions: [],
     // The images come with the stream: no message read. counters: the markers (put), the sums (update), and the
-    // auto-pause (reads the figures and the switch, pauses with an update and a history put).
-    tables: { counters: ['read', 'put', 'update'] },
+    // auto-pause (reads the figures and the switch, pauses with an update and a history put). campaigns: the
+    // progress of the recipients a batch settled (update), and completing the campaign (read, update, and the
+    // active-campaign item's delete).
+    tables: { counters: ['read', 'put', 'update'], campaigns: ['read', 'update', 'delete'] },
   },
   replayPartnerEvents: {
     entry: 'lambdas/handlers/replay-partner-events.ts',

@@ -2,13 +2,12 @@
  * The figures reader (lib/message-figures.ts) in the synthesized stack: the messages table's stream invokes the
  * figures function in batches, with partial failures and no bisection (a written part's marker is named after a
  * record; a half starting inside it would count it again), what still fails lands in its failure queue, and the
- * function may read that one stream and write the counters table, nothing else.
+ * function may read that one stream and write the counters table and campaign progress, nothing else.
  */
 import { describe, expect, it } from 'vitest';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { EVENT_FUNCTIONS } from '../../lambdas/wiring/event-functions.ts';
-import { MESSAGE_STREAM_SETTINGS } from '../../lib/message-figures.ts';
 import { FIGURES_STREAM } from '../../lambdas/wiring/event-functions.ts';
 import { asArray, policiesOf, type Statement } from './iam.ts';
 import { synthTemplate } from './synth.ts';
@@ -36,7 +35,7 @@ describe('messages stream → figures function', () => {
     expect(onMessages.map(([id]) => id)).toEqual([mappings[0]![0]]);
   });
 
-  it('batches 100 records or 5 s, one batch per shard, partial failures, never bisected, 10 retries, then the failure queue', () => {
+  it('batches 100 records or 5 s, one batch per shard, partial failures, never bisected, retried until written, alarmed when behind', () => {
     const props = mappings[0]![1].Properties;
     expect(props).toEqual(
       expect.objectContaining({
@@ -46,11 +45,15 @@ describe('messages stream → figures function', () => {
         ParallelizationFactor: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: false,
-        MaximumRetryAttempts: 10,
-        MaximumRecordAgeInSeconds: MESSAGE_STREAM_SETTINGS.maxRecordAge.toSeconds(),
       }),
     );
+    // Campaign progress is counted here: no record is dropped after a number of tries or an age (Lambda's default, -1:
+    // until the stream's 24 h retention); a reader that falls behind alarms instead.
+    expect(props.MaximumRetryAttempts ?? -1).toBe(-1);
+    expect(props.MaximumRecordAgeInSeconds ?? -1).toBe(-1);
     expect(props.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
+    const behind = ofType('AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.MetricName === 'IteratorAge' && JSON.stringify(a.Properties.Dimensions).includes(fnId));
+    expect(behind?.[1].Properties).toMatchObject({ Statistic: 'Maximum', Threshold: 15 * 60 * 1000, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });
 
   it('is invoked only for the changes that can count (the filters the local reader applies too)', () => {
@@ -60,16 +63,19 @@ describe('messages stream → figures function', () => {
     expect(patterns.length).toBeLessThanOrEqual(5);
   });
 
-  it('reads the messages stream only, writes the counters table only, and sends to its failure queue only', () => {
+  it('reads the messages stream only, writes the counters and campaigns tables only, and sends to its failure queue only', () => {
     const streamArn = `<${messagesId}.StreamArn>`;
     for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']) {
       expect(resourcesFor(roleId, action), action).toEqual([streamArn]);
     }
     const countersId = logicalId(stack.data.tables.counters);
-    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']) expect(resourcesFor(roleId, action), action).toEqual([`<${countersId}.Arn>`]);
+    const campaignsId = logicalId(stack.data.tables.campaigns);
+    expect(resourcesFor(roleId, 'dynamodb:PutItem')).toEqual([`<${countersId}.Arn>`]);
+    // Campaign progress (update) and completion (read the campaign, update it, delete its active-campaign entry).
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:GetItem']) expect(resourcesFor(roleId, action).sort(), action).toEqual([`<${campaignsId}.Arn>`, `<${countersId}.Arn>`].sort());
+    expect(resourcesFor(roleId, 'dynamodb:DeleteItem')).toEqual([`<${campaignsId}.Arn>`]);
     expect(resourcesFor(roleId, 'sqs:SendMessage')).toEqual([`<${queueId}.Arn>`]);
     const dynamoActions = statementsOfRole(roleId).flatMap((s) => asArray(s.Action).filter((a) => a.startsWith('dynamodb:')));
-    expect(dynamoActions).not.toContain('dynamodb:DeleteItem');
     expect(dynamoActions).not.toContain('dynamodb:Scan');
   });
 

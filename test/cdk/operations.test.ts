@@ -112,7 +112,9 @@ describe.each(CONTEXTS)('synth %s', (_name, context) => {
         });
       }
     }
-    expect(stack.alarms.alarms.size).toBe(5 + (context.unsubscribeMailbox ? 7 : 6) + 2 * Object.keys(stack.functions).length);
+    // The two stream readers (the figures of the messages stream, the partner relay of the ledger's) alarm when behind.
+    expect([...stack.alarms.alarms.keys()].filter((k) => k.startsWith('behind:')).sort()).toEqual(['behind:countMessageFigures', 'behind:relayLedgerStream']);
+    expect(stack.alarms.alarms.size).toBe(5 + (context.unsubscribeMailbox ? 7 : 6) + 2 + 2 * Object.keys(stack.functions).length);
   });
 
   it('sends every alarm to the one topic, encrypted with a rotating customer-managed key CloudWatch may use', () => {

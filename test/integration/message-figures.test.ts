@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, dynamoClient, dynamoDb } from '../../lambdas/adapters/clients.ts';
 import { config } from '../../lambdas/adapters/config.ts';
@@ -167,5 +167,32 @@ describe('the local stream reader', () => {
       await reader.stop();
     }
     expect(batches).toEqual([['a', 'b']]);
+  });
+
+  it('with a batching window, fills each batch with what the filters let through, in order, each record once', async () => {
+    const key = `FILL#${randomUUID()}`;
+    const batches: string[][] = [];
+    const reader = startStreamPoller({
+      endpoint: inject('sendwell').dynamodbEndpoint,
+      tableName: config().tables.messages,
+      startAt: 'LATEST',
+      intervalMs: 50,
+      batchingWindowMs: 2_000,
+      // Half of the writes pass: a page of 100 records holds 50 of them, so a batch of 100 takes more than one page.
+      filters: [{ dynamodb: { Keys: { pk: { S: [key] }, sk: { S: [{ prefix: 'p' }] } } } }],
+      handler: async (event) => void batches.push(event.Records.map((r) => String(r.dynamodb?.Keys?.sk?.S))),
+    });
+    const sks = Array.from({ length: 500 }, (_, i) => `${i % 2 ? 'n' : 'p'}${String(i).padStart(3, '0')}`);
+    try {
+      await reader.drain(60_000);
+      for (let i = 0; i < sks.length; i += 25) {
+        await documentClient().send(new BatchWriteCommand({ RequestItems: { [config().tables.messages]: sks.slice(i, i + 25).map((sk) => ({ PutRequest: { Item: { pk: key, sk } } })) } }));
+      }
+      await reader.drain(60_000);
+    } finally {
+      await reader.stop();
+    }
+    expect(batches.map((b) => b.length)).toEqual([100, 100, 50]);
+    expect(batches.flat()).toEqual(sks.filter((sk) => sk.startsWith('p')));
   });
 });

@@ -34,6 +34,8 @@ import { ALLOWED_FROM } from '../../domain/campaign.ts';
 import type { Campaign } from '../../schemas/model.ts';
 import type { SegmentRule } from '../../domain/segments.ts';
 import { cancellationReasons, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
+import { progressAdd, PROGRESS_SHARDS } from './campaign-progress.ts';
+import { progressFigures, VARIANT_PREFIX, type SettledRecipient } from '../../domain/campaign-outcome.ts';
 
 /** The campaign as stored: its fields without progress, plus the launch state only the engine reads. */
 export type StoredCampaign = Omit<Campaign, 'progress'> & {
@@ -52,18 +54,21 @@ export type StoredCampaign = Omit<Campaign, 'progress'> & {
   readonly segmentRules?: SegmentRule;
 };
 
-/** A batch's outcome for one recipient, settled once. */
-export interface SettleEntry {
-  /** The message record to mark counted; absent for recipients settled without one (excluded, gone). */
+/** A batch's outcome for one recipient, as it settles it. */
+export type SettleEntry = SettledRecipient & {
+  /**
+   * The recipient's message record, when they have one: counted from its change on the messages stream
+   * (domain/message-figures.ts `settledOfChange`) when it becomes final, never by the batch.
+   */
   readonly messageId?: string;
-  readonly outcome: 'sent' | 'failed' | 'excluded' | 'holdout' | { readonly held: string };
-  /** Local-time campaigns: sent at once because the recipient's moment had passed at the launch. */
-  readonly late?: boolean;
-  /** A/B tests: the variant the recipient was given (counted per variant too). */
-  readonly variant?: string;
-}
+  /**
+   * With `messageId`: the recipient is gone (erased) and so is any record of theirs. Counted once through the
+   * campaign's mark of that message (`G#<hash>`), which the erasure also puts for every record of theirs it made final
+   * (and so counted) before deleting it.
+   */
+  readonly gone?: true;
+};
 
-const PROGRESS_SHARDS = 8;
 /** How long a launcher's page is kept if it is not dropped: far beyond any launch, which advances a page in seconds. */
 const LAUNCH_PAGE_DAYS = 1;
 
@@ -73,6 +78,8 @@ export interface LaunchPage {
   readonly next?: Record<string, unknown>;
 }
 const campaignKey = (id: string) => ({ pk: `C#${id}`, sk: 'CAMPAIGN' });
+/** The mark of a gone recipient's campaign message: the message id hashed (it embeds the erased person's id). */
+const goneKey = (campaignId: string, messageId: string) => ({ pk: `C#${campaignId}`, sk: `G#${createHash('sha256').update(messageId).digest('base64url').slice(0, 22)}` });
 const shardOf = (batchId: string) => createHash('sha256').update(batchId).digest()[0]! % PROGRESS_SHARDS;
 /** The key of a campaign in the list index (gsi1): what a list cursor must hold. */
 const LIST_KEY_SHAPE = {
@@ -92,12 +99,10 @@ export const asBatch = ({ parkVersion: _, ...batch }: ParkedBatch): SendBatch & 
 export class CampaignStore {
   readonly #db: Db;
   readonly #table: string;
-  readonly #messages: string;
 
   constructor(db: Db, tables: TableNames) {
     this.#db = db;
     this.#table = tables.campaigns;
-    this.#messages = tables.messages;
   }
 
   async create(c: Omit<StoredCampaign, 'found' | 'audienceComplete' | 'page' | 'pausedMs'>): Promise<void> {
@@ -292,40 +297,23 @@ export class CampaignStore {
   }
 
   /**
-   * Counts a batch's outcomes exactly once: in one transaction, each message record is marked counted (only if it
-   * was not) and the batch's progress shard is added to; recipients without a record are counted through a marker
-   * item of the batch. Entries another delivery of the batch already counted are dropped and the rest tried again.
-   * Returns what was counted now (the caller adds it to the day's figures).
+   * Counts the recipients a batch settled without a message record exactly once; returns what was counted now (the
+   * caller adds it to the day's figures). Those with a record are left out: the messages stream counts them when the
+   * record becomes final. One transaction adds to the batch's progress shard and puts:
+   *
+   * - the batch's marker (`X#<batch>`), which a later delivery of the batch finds: it then counts nothing (all of them
+   *   were counted by the delivery that put it, as excluded, holdout or gone);
+   * - for each one gone (erased), the mark of their message (`G#<hash>`, see {@link markGone}): one whose record the
+   *   erasure counted, or another batch met gone first, is dropped and the rest tried again.
    */
   async settle(campaignId: string, batchId: string, entries: readonly SettleEntry[], at: string): Promise<SettleEntry[]> {
-    let pending = [...entries];
-    const markerKey = { pk: `C#${campaignId}`, sk: `X#${batchId}` };
+    let pending = entries.filter((e) => e.messageId === undefined || e.gone);
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const withRecord = pending.filter((e) => e.messageId !== undefined);
-      const withoutRecord = pending.filter((e) => e.messageId === undefined);
-      const figures = tally(pending);
+      const gone = pending.filter((e) => e.gone);
       const items = [
-        ...withRecord.map((e) => ({
-          Update: {
-            TableName: this.#messages,
-            Key: { pk: `M#${e.messageId}`, sk: 'MSG' },
-            UpdateExpression: 'SET counted = :at',
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(counted)',
-            ExpressionAttributeValues: { ':at': at },
-          },
-        })),
-        ...(withoutRecord.length
-          ? [{ Put: { TableName: this.#table, Item: { ...markerKey, count: withoutRecord.length, at }, ConditionExpression: 'attribute_not_exists(pk)' } }]
-          : []),
-        {
-          Update: {
-            TableName: this.#table,
-            Key: { pk: `C#${campaignId}`, sk: `P#${shardOf(batchId)}` },
-            UpdateExpression: `ADD ${Object.keys(figures).map((_, i) => `#f${i} :f${i}`).join(', ')}`,
-            ExpressionAttributeNames: Object.fromEntries(Object.keys(figures).map((k, i) => [`#f${i}`, k])),
-            ExpressionAttributeValues: Object.fromEntries(Object.values(figures).map((n, i) => [`:f${i}`, n])),
-          },
-        },
+        { Put: { TableName: this.#table, Item: { pk: `C#${campaignId}`, sk: `X#${batchId}`, count: pending.length, at }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ...gone.map((e) => ({ Put: { TableName: this.#table, Item: { ...goneKey(campaignId, e.messageId!), at }, ConditionExpression: 'attribute_not_exists(pk)' } })),
+        progressAdd(this.#table, campaignId, shardOf(batchId), progressFigures(pending)),
       ];
       try {
         await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -333,19 +321,27 @@ export class CampaignStore {
       } catch (e) {
         const reasons = cancellationReasons(e);
         if (!reasons || attempt >= 12) throw e;
-        if (reasons.some((r) => r === 'ConditionalCheckFailed')) {
-          const counted = new Set(reasons.flatMap((r, i) => (r === 'ConditionalCheckFailed' ? [i] : [])));
-          pending = [
-            ...withRecord.filter((_, i) => !counted.has(i)),
-            ...(counted.has(withRecord.length) ? [] : withoutRecord),
-          ];
-        } else {
-          // A concurrent transaction on the same progress shard: try again after a short, jittered wait.
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(attempt, 6)));
-        }
+        // Counted by another delivery of the batch.
+        if (reasons[0] === 'ConditionalCheckFailed') return [];
+        const marked = new Set(gone.flatMap((g, i) => (reasons[i + 1] === 'ConditionalCheckFailed' ? [g] : [])));
+        if (marked.size) pending = pending.filter((p) => !marked.has(p));
+        // A concurrent transaction on the same progress shard: try again after a short, jittered wait.
+        else await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** Math.min(attempt, 6)));
       }
     }
     return [];
+  }
+
+  /**
+   * Marks a campaign message whose record an erasure made final (so the messages stream counted it) before deleting
+   * it: a batch that meets the recipient gone later counts nothing more for them. Putting it again changes nothing.
+   */
+  async markGone(campaignId: string, messageId: string, at: string): Promise<void> {
+    try {
+      await this.#db.send(new PutCommand({ TableName: this.#table, Item: { ...goneKey(campaignId, messageId), at }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
   /** The settled counters: what the launcher found and what the senders settled, summed over the shards. */
@@ -556,20 +552,6 @@ export const markers = {
     ...(reason ? { reason } : {}),
   }),
 };
-
-function tally(entries: readonly SettleEntry[]): Record<string, number> {
-  const figures: Record<string, number> = { settled: entries.length };
-  for (const e of entries) {
-    const key = typeof e.outcome === 'string' ? e.outcome : `held_${e.outcome.held}`;
-    figures[key] = (figures[key] ?? 0) + 1;
-    if (e.late) figures.late = (figures.late ?? 0) + 1;
-    if (e.variant) figures[`${VARIANT_PREFIX}${e.variant}#${key}`] = (figures[`${VARIANT_PREFIX}${e.variant}#${key}`] ?? 0) + 1;
-  }
-  return figures;
-}
-
-/** Progress figures of one A/B test variant: `V#<variant>#sent`, `V#<variant>#held_<reason>`, `V#<variant>#failed`. */
-const VARIANT_PREFIX = 'V#';
 
 function variantCounters(sum: Readonly<Record<string, number>>): Record<string, { sent: number; failed: number; held: number }> {
   const out: Record<string, { sent: number; failed: number; held: number }> = {};

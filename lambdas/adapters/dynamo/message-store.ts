@@ -14,7 +14,8 @@ import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { MessageRecord } from '../../schemas/stored.ts';
 import { MESSAGE_FIELDS, project } from './stored-fields.ts';
 import { addFigures, COUNTER_SHARDS, counterKeys, counterPk, counterShardPks, counterUpdate, type CounterDims } from './counters.ts';
-import type { SeriesDay } from '../../domain/message-figures.ts';
+import type { CampaignProgress, SeriesDay } from '../../domain/message-figures.ts';
+import { progressAdd, PROGRESS_SHARDS } from './campaign-progress.ts';
 import { batchGetAll, batchWriteAll, cancellationReasons, deletePartition, groupsOf, isConditionFailure, queryAll, setExpression, type TableNames } from './tables.ts';
 import { dueIndex } from './delivery-store.ts';
 
@@ -29,7 +30,7 @@ export const waitKey = (campaignId: string, deferral: Deferral, until: string) =
 
 /** What a deferred message becomes when it is looked at again. */
 export type DeferredNext =
-  | { readonly status: 'sending'; readonly decidedAt: string }
+  | { readonly status: 'sending'; readonly decidedAt: string; readonly late?: boolean }
   | { readonly status: 'held'; readonly reason: string }
   | { readonly status: 'deferred'; readonly until: string; readonly deferral: Deferral };
 
@@ -38,6 +39,8 @@ export type NewMessage = Omit<MessageRecord, 'events' | 'updatedAt'> & {
   readonly idempotencyKey?: string;
   /** Epoch seconds: the record (and its events) expire then (retention). */
   readonly expiresAt: number;
+  /** A local-time campaign's mail decided after the recipient's moment had passed: counted `late` once sent. */
+  readonly late?: boolean;
 };
 
 export type ClaimResult =
@@ -94,10 +97,12 @@ export type StoredMessageRecord = MessageRecord & {
   readonly ownLinks?: Readonly<Record<string, string>>;
   /** When DynamoDB's TTL deletes the record (epoch seconds): no event of it may outlive it. */
   readonly expiresAt?: number;
+  /** A `failed` record whose failure is final: its last attempt failed (`markDeadLettered`). */
+  readonly deadLetteredAt?: string;
 };
 
-/** What the store reads of a record: the API's fields, where its links are, and its expiry. */
-const STORED_MESSAGE_FIELDS = [...MESSAGE_FIELDS, 'linkSet', 'ownLinks', 'expiresAt'];
+/** What the store reads of a record: the API's fields, where its links are, its expiry, and whether its failure is final. */
+const STORED_MESSAGE_FIELDS = [...MESSAGE_FIELDS, 'linkSet', 'ownLinks', 'expiresAt', 'deadLetteredAt'];
 
 /** Link sets read or written by this process, by id: content-addressed, so a copy never goes stale. */
 const linkSets = new Map<string, LinkSet>();
@@ -150,16 +155,17 @@ export class MessageStore {
 
   /**
    * Writes the record unless one exists with this id; a record whose send failed may be claimed again (nothing was
-   * mailed). Returns the existing record otherwise.
+   * mailed). Returns the existing record otherwise (none: `again`, and the record is gone).
    */
-  async claim(message: NewMessage): Promise<ClaimResult> {
+  async claim(message: NewMessage, options: { readonly again?: boolean } = {}): Promise<ClaimResult> {
     try {
       await this.#db.send(
         new PutCommand({
           TableName: this.#tables.messages,
           Item: { ...recordKey(message.messageId), ...message, updatedAt: message.createdAt, ...recipientIndex(message) },
-          // A failed send may be claimed again (nothing went out), unless it was dead-lettered: that is final.
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :failed AND attribute_not_exists(deadLetteredAt))',
+          // A failed send may be claimed again (nothing went out), unless it was dead-lettered: that is final. `again`:
+          // only that (a retry of this caller's own failed attempt): a record an erasure deleted meanwhile stays gone.
+          ConditionExpression: `${options.again ? '' : 'attribute_not_exists(pk) OR '}(#status = :failed AND attribute_not_exists(deadLetteredAt))`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed' },
         }),
@@ -219,7 +225,7 @@ export class MessageStore {
    */
   async leaveDeferred(id: string, was: { readonly until: string; readonly deferral: Deferral; readonly campaignId?: string | undefined }, next: DeferredNext, at: string): Promise<boolean> {
     const fields: Record<string, unknown> = { status: next.status, updatedAt: at };
-    if (next.status === 'sending') fields.decidedAt = next.decidedAt;
+    if (next.status === 'sending') Object.assign(fields, { decidedAt: next.decidedAt, ...(next.late ? { late: true } : {}) });
     if (next.status === 'held') fields.reason = next.reason;
     if (next.status === 'deferred') Object.assign(fields, { until: next.until, deferral: next.deferral, ...dueIndex(id, next.until) });
     const set = setExpression(fields);
@@ -333,7 +339,8 @@ export class MessageStore {
     const { links, linkSet } = sent;
     const own = linkSet ? Object.fromEntries(links.flatMap((url, i) => (linkSet.links[i] === null ? [[String(i), url]] : []))) : {};
     const kept = linkSet ? { linkSet: linkSet.id, ...(Object.keys(own).length ? { ownLinks: own } : {}) } : { links: [...links] };
-    await this.#update(id, { status: 'sent', sesMessageId, ...kept, sentAt: at, updatedAt: at });
+    // Only the claim this send held: a record an erasure or a stale delivery made final meanwhile keeps that outcome.
+    await this.#update(id, { status: 'sent', sesMessageId, ...kept, sentAt: at, updatedAt: at }, false, 'sending');
   }
 
   /**
@@ -377,27 +384,46 @@ export class MessageStore {
     }
   }
 
-  /** A claim taken over whose recipient may no longer get the mail: held, with the reason, and nothing sent. */
+  /**
+   * A claim this caller holds (its own, or one taken over) whose recipient may no longer get the mail: held, with the
+   * reason, and nothing sent. Only from `sending`: an outcome made final meanwhile stands.
+   */
   async markHeld(id: string, reason: string, at: string, error?: string): Promise<void> {
-    await this.#update(id, { status: 'held', reason, updatedAt: at, ...(error ? { error } : {}) });
+    await this.#update(id, { status: 'held', reason, updatedAt: at, ...(error ? { error } : {}) }, false, 'sending');
+  }
+
+  /**
+   * A record on its way (`sending`: a claim; `failed`: an attempt about to be retried) held for `reason` instead, if it
+   * is still `was` (and, failed, not dead-lettered): true if this call moved it. Made final here, it is counted once,
+   * from its change (the messages stream), whoever meets it later.
+   */
+  async holdUnsettled(id: string, was: 'sending' | 'failed', reason: string, at: string): Promise<boolean> {
+    return this.#moveFrom(id, was, { status: 'held', reason, updatedAt: at });
   }
 
   /**
    * The last attempt failed: the record stays `failed` for good (no redelivery claims it again). True if this call
-   * marked it, false if it already was — two deliveries of the same last attempt both fail, and only one may hand the
-   * recipient to the dead-letter queue.
+   * marked it; false if it already was (two deliveries of the same last attempt both fail, and only one may hand the
+   * recipient to the dead-letter queue) or is no failed attempt any more.
    */
   async markDeadLettered(id: string, error: string, at: string): Promise<boolean> {
-    const set = setExpression({ status: 'failed', error, deadLetteredAt: at, updatedAt: at });
+    // Only a failed attempt: a copy of the batch that claimed it again (and may be at SES with it), sent or held it
+    // meanwhile has its fate, and that stands. A record an erasure deleted does not come back (without its expiry).
+    return this.#moveFrom(id, 'failed', { status: 'failed', error, deadLetteredAt: at, updatedAt: at });
+  }
+
+  /** Sets `fields` if the record is `was` and not dead-lettered (a failure made final): true if this call did. */
+  async #moveFrom(id: string, was: string, fields: Record<string, unknown>): Promise<boolean> {
+    const set = setExpression(fields);
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#tables.messages,
           Key: recordKey(id),
           ...set,
-          // Only an existing record: one an erasure deleted meanwhile must not come back (without its expiry, for good).
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#dead)',
-          ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#dead': 'deadLetteredAt' },
+          ConditionExpression: '#was = :was AND attribute_not_exists(#dead)',
+          ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#was': 'status', '#dead': 'deadLetteredAt' },
+          ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':was': was },
         }),
       );
       return true;
@@ -407,9 +433,13 @@ export class MessageStore {
     }
   }
 
-  /** The attempt failed (nothing went out): the record says so, and an event keeps the error (it expires with the record). */
+  /**
+   * The attempt failed (nothing went out): the record says so, and an event keeps the error (it expires with the
+   * record). Only from `sending`: a failed attempt may be claimed again, and a record another delivery made final
+   * meanwhile (a stale claim taken over and sent) must stay final, or it would be mailed, and counted, twice.
+   */
   async markFailed(id: string, error: string, at: string): Promise<void> {
-    const record = await this.#update(id, { status: 'failed', error, updatedAt: at }, true);
+    const record = await this.#update(id, { status: 'failed', error, updatedAt: at }, true, 'sending');
     if (!record) return;
     await this.#db.send(
       new PutCommand({
@@ -610,7 +640,7 @@ export class MessageStore {
     if (!item) return undefined;
     // The API's record: its links resolved, where they are kept left out.
     const stored = this.#toRecord(item, items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('E#')));
-    const { linkSet, ownLinks: _own, expiresAt: _exp, ...record } = stored;
+    const { linkSet, ownLinks: _own, expiresAt: _exp, deadLetteredAt: _dead, ...record } = stored;
     if (record.links || !linkSet) return record;
     return { ...record, links: (await this.sentLinks(stored)).map((l) => l ?? '') };
   }
@@ -809,7 +839,8 @@ export class MessageStore {
   }
 
   /**
-   * Adds one part of a stream batch's figures (domain/message-figures.ts `nextPart`: each series-day once, summed) in
+   * Adds one part of a stream batch's figures (domain/message-figures.ts `nextPart`: each series-day once, summed, and
+   * each campaign's progress from the recipients the part settled) in
    * one transaction with the part's marker `FIGURES#<event id>` (services/message-figures.ts), which says which record the part ran
    * through and expires after the stream's retention. The marker's condition makes a redelivered part change nothing:
    * `{ written: false, through }` then tells the caller how far the part that was written before went. Every item goes
@@ -818,6 +849,7 @@ export class MessageStore {
   async addFigures(
     marker: { readonly id: string; readonly through: string; readonly expiresAt: number },
     sums: readonly SeriesDay[],
+    progress: readonly CampaignProgress[] = [],
     shard = Math.floor(Math.random() * COUNTER_SHARDS),
   ): Promise<{ readonly written: true } | { readonly written: false; readonly through: string | undefined }> {
     const key = { pk: `FIGURES#${marker.id}`, sk: 'PART' };
@@ -833,6 +865,7 @@ export class MessageStore {
               },
             },
             ...sums.map((s) => ({ Update: counterUpdate(this.#tables.counters, { pk: counterPk(s.series, shard), sk: `D#${s.day}` }, s.figures) })),
+            ...progress.map((p) => progressAdd(this.#tables.campaigns, p.campaign, shard % PROGRESS_SHARDS, p.figures)),
           ],
         }),
       );
@@ -882,17 +915,25 @@ export class MessageStore {
 
   /**
    * Sets fields of an existing record. Only while it exists: a send finishing while an erasure deleted its record
-   * must not write it back (without its expiry, it would stay for good); what went out needs no record then.
+   * must not write it back (without its expiry, it would stay for good); what went out needs no record then. With
+   * `whileStatus`, only while the record has that status.
    */
-  async #update(id: string, fields: Record<string, unknown>, withExpiry = false): Promise<{ readonly expiresAt?: number } | undefined> {
+  async #update(id: string, fields: Record<string, unknown>, withExpiry = false, whileStatus?: string): Promise<{ readonly expiresAt?: number } | undefined> {
+    const set = setExpression(fields);
     try {
       // The record comes back only when asked (a failure's event takes its expiry): not on every send's `markSent`.
       const out = await this.#db.send(
         new UpdateCommand({
           TableName: this.#tables.messages,
           Key: recordKey(id),
-          ...setExpression(fields),
-          ConditionExpression: 'attribute_exists(pk)',
+          ...set,
+          ...(whileStatus
+            ? {
+                ConditionExpression: 'attribute_exists(pk) AND #while = :while',
+                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#while': 'status' },
+                ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':while': whileStatus },
+              }
+            : { ConditionExpression: 'attribute_exists(pk)' }),
           ...(withExpiry ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );

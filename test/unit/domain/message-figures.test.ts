@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { figuresOfChange, nextPart, seriesOf, MAX_PART_KEYS, type FigureChange } from '../../../lambdas/domain/message-figures.ts';
+import { figuresOfChange, nextPart, seriesOf, settledOfChange, MAX_PART_KEYS, type FigureChange, type MessageChange, type SettledChange } from '../../../lambdas/domain/message-figures.ts';
 
 const record = (extra: Record<string, unknown> = {}) => ({ pk: 'M#m1', sk: 'MSG', messageId: 'm1', class: 'marketing', topic: 'news', campaignId: 'c1', ...extra });
 const modify = (oldImage: Record<string, unknown>, newImage: Record<string, unknown>) => figuresOfChange({ eventName: 'MODIFY', oldImage, newImage });
@@ -130,9 +130,21 @@ describe('parts of a batch', () => {
         { series: 'T#news', day: '2026-12-05', figures: { delivered: 2 } },
         { series: 'C#c1', day: '2026-12-05', figures: { delivered: 2 } },
       ],
+      progress: [],
     });
     // Records that add nothing make a part without sums (nothing to write).
-    expect(nextPart([[], []], 0)).toEqual({ first: 0, last: 1, sums: [] });
+    expect(nextPart([[], []], 0)).toEqual({ first: 0, last: 1, sums: [], progress: [] });
+  });
+
+  it('sums the recipients the part settled per campaign, each campaign one item of the part', () => {
+    const settled = (campaign: string, outcome: SettledChange['outcome'], extra: Partial<SettledChange> = {}): SettledChange => ({ campaign, cls: 'marketing', outcome, at: '2026-12-05T10:00:00.000Z', ...extra });
+    const part = nextPart([[], [], [], []], 0, 3, [settled('c1', 'sent', { late: true, variant: 'a' }), undefined, settled('c1', { held: 'opted_out' }), settled('c2', 'failed')]);
+    expect(part.progress).toEqual([
+      { campaign: 'c1', figures: { settled: 2, sent: 1, late: 1, 'V#a#sent': 1, held_opted_out: 1 } },
+      { campaign: 'c2', figures: { settled: 1, failed: 1 } },
+    ]);
+    // A campaign's item counts toward the part's items: with room for one, the second campaign starts the next part.
+    expect(nextPart([[], [], [], []], 0, 1, [settled('c1', 'sent'), undefined, settled('c1', 'sent'), settled('c2', 'sent')]).last).toBe(2);
   });
 
   it('covers every record once, in order, each part within a transaction, and adds up to the batch', () => {
@@ -142,16 +154,22 @@ describe('parts of a batch', () => {
       change(day, Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)), { delivered: n }),
     );
     fc.assert(
-      fc.property(fc.array(fc.array(oneChange, { maxLength: 3 }), { maxLength: 150 }), fc.integer({ min: 12, max: MAX_PART_KEYS }), (records, maxKeys) => {
+      fc.property(fc.array(fc.tuple(fc.array(oneChange, { maxLength: 3 }), fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined })), { maxLength: 150 }), fc.integer({ min: 13, max: MAX_PART_KEYS }), (batch, maxKeys) => {
+        const records = batch.map(([r]) => r);
+        const settled = batch.map(([, c]) => (c === undefined ? undefined : { campaign: `c${c}`, cls: 'marketing', outcome: 'sent' as const, at: '2026-12-05T10:00:00.000Z' }));
+        const wantSettled = new Map<string, number>();
+        for (const e of settled) if (e) wantSettled.set(e.campaign, (wantSettled.get(e.campaign) ?? 0) + 1);
+        const gotSettled = new Map<string, number>();
         const want = new Map<string, number>();
         for (const c of records.flat()) for (const s of seriesOf(c.dims)) want.set(`${s}|${c.at.slice(0, 10)}`, (want.get(`${s}|${c.at.slice(0, 10)}`) ?? 0) + c.figures.delivered!);
         const got = new Map<string, number>();
         let from = 0;
         while (from < records.length) {
-          const part = nextPart(records, from, maxKeys);
+          const part = nextPart(records, from, maxKeys, settled);
           expect(part.first).toBe(from);
           expect(part.last).toBeGreaterThanOrEqual(from);
-          expect(part.sums.length).toBeLessThanOrEqual(maxKeys);
+          expect(part.sums.length + part.progress.length).toBeLessThanOrEqual(maxKeys);
+          for (const p of part.progress) gotSettled.set(p.campaign, (gotSettled.get(p.campaign) ?? 0) + p.figures.settled!);
           for (const s of part.sums) {
             const k = `${s.series}|${s.day}`;
             got.set(k, (got.get(k) ?? 0) + (s.figures.delivered ?? 0));
@@ -159,6 +177,7 @@ describe('parts of a batch', () => {
           from = part.last + 1;
         }
         for (const [k, n] of want) expect(got.get(k) ?? 0, k).toBe(n);
+        expect(gotSettled).toEqual(wantSettled);
       }),
     );
   });
@@ -167,3 +186,81 @@ describe('parts of a batch', () => {
 function withClass(f: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(f).flatMap(([k, n]) => [[k, n], [`${k}_marketing`, n]]));
 }
+
+describe('campaign recipients settled by a change', () => {
+  const at = '2026-12-06T10:00:00.000Z';
+  const rec = (extra: Record<string, unknown>) => ({ pk: 'M#c1-r1', sk: 'MSG', campaignId: 'c1', class: 'marketing', topic: 'news', updatedAt: at, ...extra });
+
+  it('settles a record when it first becomes final, with its outcome, day figures and series', () => {
+    const sent: MessageChange = { eventName: 'MODIFY', oldImage: rec({ status: 'sending' }), newImage: rec({ status: 'sent', late: true, variant: 'b' }) };
+    expect(settledOfChange(sent)).toEqual({ campaign: 'c1', cls: 'marketing', topic: 'news', variant: 'b', outcome: 'sent', late: true, at });
+    expect(figuresOfChange(sent)).toEqual([{ at, figures: { late: 1, sent_marketing: 1 }, dims: { topic: 'news', campaign: 'c1', variant: 'b' } }]);
+    // Held at once: the claim is the record's first write.
+    expect(settledOfChange({ eventName: 'INSERT', newImage: rec({ status: 'held', reason: 'opted_out' }) })?.outcome).toEqual({ held: 'opted_out' });
+    // Dead-lettered after its last attempt: failed for good; a plain failed attempt is retried, not settled.
+    expect(settledOfChange({ eventName: 'MODIFY', oldImage: rec({ status: 'failed' }), newImage: rec({ status: 'failed', deadLetteredAt: at }) })?.outcome).toBe('failed');
+    expect(settledOfChange({ eventName: 'MODIFY', oldImage: rec({ status: 'sending' }), newImage: rec({ status: 'failed' }) })).toBeUndefined();
+    // Left the audience while waiting: excluded, as those the filter leaves out, and no day figure.
+    const left: MessageChange = { eventName: 'MODIFY', oldImage: rec({ status: 'deferred' }), newImage: rec({ status: 'held', reason: 'not_in_audience' }) };
+    expect(settledOfChange(left)?.outcome).toBe('excluded');
+    expect(figuresOfChange(left)).toEqual([]);
+  });
+
+  it('settles nothing that goes, and nothing that is no campaign’s', () => {
+    // An erasure makes a record final before deleting it (services/privacy.ts): counted then, not when it goes.
+    expect(settledOfChange({ eventName: 'REMOVE', oldImage: rec({ status: 'sending' }), at })).toBeUndefined();
+    expect(settledOfChange({ eventName: 'MODIFY', oldImage: { ...rec({ status: 'sending' }), campaignId: undefined }, newImage: { ...rec({ status: 'sent' }), campaignId: undefined } })).toBeUndefined();
+  });
+
+  it('settles each recipient exactly once per record, whatever the store writes in whatever order', () => {
+    // The record's writes with the conditions MessageStore puts on them; a write whose condition fails changes nothing.
+    type Img = Record<string, unknown> | undefined;
+    const final = (r: Img) => r !== undefined && (r.status === 'sent' || r.status === 'held' || (r.status === 'failed' && r.deadLetteredAt !== undefined));
+    const claimable = (r: Img) => r === undefined || (r.status === 'failed' && r.deadLetteredAt === undefined);
+    const writes: Record<string, (r: Img) => Img | 'none' | 'delete'> = {
+      claimSending: (r) => (claimable(r) ? rec({ status: 'sending' }) : 'none'),
+      claimHeld: (r) => (claimable(r) ? rec({ status: 'held', reason: 'opted_out' }) : 'none'),
+      claimDeferred: (r) => (claimable(r) ? rec({ status: 'deferred' }) : 'none'),
+      leaveDeferredSending: (r) => (r?.status === 'deferred' ? { ...r, status: 'sending' } : 'none'),
+      leaveDeferredHeld: (r) => (r?.status === 'deferred' ? { ...r, status: 'held', reason: 'not_in_audience' } : 'none'),
+      markSent: (r) => (r?.status === 'sending' ? { ...r, status: 'sent' } : 'none'),
+      settleAsSent: (r) => (r?.status === 'sending' ? { ...r, status: 'sent' } : 'none'),
+      markHeld: (r) => (r?.status === 'sending' ? { ...r, status: 'held', reason: 'frequency_capped' } : 'none'),
+      markFailed: (r) => (r?.status === 'sending' ? { ...r, status: 'failed' } : 'none'),
+      markDeadLettered: (r) => (r?.status === 'failed' && r.deadLetteredAt === undefined ? { ...r, status: 'failed', deadLetteredAt: at } : 'none'),
+      holdUnsettled: (r) => ((r?.status === 'sending' || r?.status === 'failed') && r.deadLetteredAt === undefined ? { ...r, status: 'held', reason: 'erased' } : 'none'),
+      reclaimStale: (r) => (r?.status === 'sending' ? { ...r, reclaimedAt: at } : 'none'),
+      open: (r) => (r ? { ...r, opens: Number(r.opens ?? 0) + 1 } : 'none'),
+      // The erasure deletes a record only once it is final (services/privacy.ts `settleCampaignMessage`).
+      erase: (r) => (final(r) ? 'delete' : 'none'),
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...Object.keys(writes)), { maxLength: 40 }), (steps) => {
+        let r: Img;
+        let settles = 0;
+        // Per life of the record (an erasure ends one; a later claim starts another): settled once if it became final
+        // or was erased before, never more.
+        let owed = false;
+        for (const step of steps) {
+          const next = writes[step]!(r);
+          if (next === 'none') continue;
+          const change: MessageChange = next === 'delete' ? { eventName: 'REMOVE', oldImage: r, at } : r === undefined ? { eventName: 'INSERT', newImage: next } : { eventName: 'MODIFY', oldImage: r, newImage: next };
+          const s = settledOfChange(change);
+          if (s) settles++;
+          if (next === 'delete') {
+            expect(settles).toBe(1);
+            settles = 0;
+            owed = false;
+            r = undefined;
+          } else {
+            owed = final(next);
+            if (owed) expect(settles).toBe(1);
+            else expect(settles).toBe(0);
+            r = next;
+          }
+        }
+        expect(settles).toBe(owed ? 1 : 0);
+      }),
+    );
+  });
+});

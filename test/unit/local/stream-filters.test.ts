@@ -1,12 +1,13 @@
 /**
  * The figures stream's event filters (lambdas/wiring/event-functions.ts FIGURES_STREAM, applied by the deployed
- * mapping and by the local stream reader): no change that adds to the figures may be filtered out, and the bulk of the
- * stream that adds nothing (claims, raw open and click events, engagement items, removals) is.
+ * mapping and by the local stream reader): no change that adds to the figures or settles a campaign recipient may be
+ * filtered out, and the bulk of the stream that adds nothing (claims, raw open and click events, engagement items,
+ * removals of what was counted) is.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { figuresOfChange, type MessageChange } from '../../../lambdas/domain/message-figures.ts';
+import { figuresOfChange, settledOfChange, type MessageChange } from '../../../lambdas/domain/message-figures.ts';
 import { FIGURES_STREAM, LEDGER_STREAM } from '../../../lambdas/wiring/event-functions.ts';
 import { matchesFilter } from '../../../local/stream-poller.ts';
 
@@ -38,8 +39,16 @@ describe('the figures stream filters', () => {
     }
   });
 
+  it('let through a campaign recipient held at once (the claim is final), and no other claim', () => {
+    expect(passes({ eventName: 'INSERT', newImage: { ...record, status: 'held', reason: 'opted_out' } })).toBe(true);
+    // Not a campaign's: a transactional mail held at once settles nothing.
+    expect(passes({ eventName: 'INSERT', newImage: { pk: 'M#m1', sk: 'MSG', class: 'service', status: 'held', reason: 'suppressed' } })).toBe(false);
+    // A removal settles nothing: an erasure makes a campaign record final before it deletes it.
+    for (const status of ['sending', 'failed', 'deferred', 'sent']) expect(passes({ eventName: 'REMOVE', oldImage: { ...record, status } }), status).toBe(false);
+  });
+
   it('filter out what never counts: the claim, raw open and click events, engagement items, link sets, removals', () => {
-    expect(passes({ eventName: 'INSERT', newImage: record })).toBe(false);
+    for (const status of ['sending', 'deferred']) expect(passes({ eventName: 'INSERT', newImage: { ...record, status } }), status).toBe(false);
     expect(passes({ eventName: 'INSERT', newImage: { pk: 'M#m1', sk: `E#${at}#open#ab12`, type: 'open', at, class: 'marketing' } })).toBe(false);
     expect(passes({ eventName: 'INSERT', newImage: { pk: 'M#m1', sk: `E#${at}#click#ab12`, type: 'click', at } })).toBe(false);
     expect(passes({ eventName: 'MODIFY', oldImage: { pk: 'R#r1', sk: 'ENGAGEMENT' }, newImage: { pk: 'R#r1', sk: 'ENGAGEMENT', lastOpenedAt: at } })).toBe(false);
@@ -63,14 +72,19 @@ describe('the figures stream filters', () => {
         firstOpenAt: fc.constantFrom(at, undefined),
         lastOpenAt: fc.constantFrom(at, undefined),
         lastClickAt: fc.constantFrom(at, undefined),
+        campaignId: fc.constantFrom('cmp_1', undefined),
+        status: fc.constantFrom('deferred', 'sending', 'sent', 'held', 'failed', undefined),
+        reason: fc.constantFrom('opted_out', 'not_in_audience', undefined),
+        deadLetteredAt: fc.constantFrom(at, undefined),
+        updatedAt: fc.constant(at),
       },
       { requiredKeys: ['pk', 'sk'] },
     );
     fc.assert(
       fc.property(fc.constantFrom('INSERT', 'MODIFY', 'REMOVE'), image, image, (eventName, a, b) => {
         const newer = { ...b, pk: a.pk, sk: a.sk };
-        const change: MessageChange = eventName === 'REMOVE' ? { eventName, oldImage: a } : eventName === 'INSERT' ? { eventName, newImage: newer } : { eventName, oldImage: a, newImage: newer, at };
-        if (figuresOfChange(change).length > 0) expect(passes(change)).toBe(true);
+        const change: MessageChange = eventName === 'REMOVE' ? { eventName, oldImage: a, at } : eventName === 'INSERT' ? { eventName, newImage: newer } : { eventName, oldImage: a, newImage: newer, at };
+        if (figuresOfChange(change).length > 0 || settledOfChange(change)) expect(passes(change)).toBe(true);
       }),
       { numRuns: 2000 },
     );
