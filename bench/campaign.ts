@@ -49,6 +49,8 @@ const CAMPAIGN_TIMEOUT_MS = 2_400_000;
 const AFTER_PARALLEL = 16;
 /** Every n-th recipient opens the mail (20 %, the open rate docs/SCALING.md assumes). */
 const OPEN_EVERY = 5;
+/** How long after the send the bench's opens and clicks are made, by the clock the services read. */
+const READ_AFTER_MS = 5 * 60_000;
 /** Every n-th recipient clicks the mail's first link (~3 %, the click rate docs/SCALING.md assumes). */
 const CLICK_EVERY = 33;
 /** The line `--json` prints the figures on (bench/lean-writes.ts reads it from this file run in either tree). */
@@ -141,6 +143,8 @@ class CallCounter {
   inFlight = 0;
   peak = 0;
   counting = false;
+  /** performance.now() when the last call counted ended (SES: the campaign's last mail accepted). */
+  lastDoneAt = 0;
   /**
    * Capacity units consumed (DynamoDB only): write request units and read request units on on-demand tables, as
    * DynamoDB charges them (`unreportedRead`: the part of `read` DynamoDB Local does not report, see below).
@@ -182,6 +186,7 @@ class CallCounter {
           return out;
         } finally {
           this.inFlight--;
+          this.lastDoneAt = performance.now();
         }
       },
       { step: 'initialize', name },
@@ -383,6 +388,9 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
       }
     }
     const campaignMs = performance.now() - t;
+    // Throughput: launch to the last mail SES accepted. Completion comes later by the time the last outcomes take to be
+    // counted (from the messages stream since 2026-12-06: up to its batching window, 5 s), a delay, not a rate.
+    const mailingMs = sesCalls.lastDoneAt > t ? Math.min(campaignMs, sesCalls.lastDoneAt - t) : campaignMs;
     const counters = await watchStore.counters(stored);
     // Late work (a redelivered batch finding everyone claimed) still counts as the campaign's.
     while (!timedOut && !(await engine.idle())) await new Promise((r) => setTimeout(r, 200));
@@ -409,12 +417,16 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     await figuresCounted();
     eventCalls.counting = false;
     const keys = await deps.keys();
+    // A person opens and clicks a while after the mail arrived: within 2 s (an open) or 10 s (a click) of the send the
+    // classifier takes it for a gateway scanning the mail (lambdas/domain/engagement.ts TOO_SOON_SECONDS), a machine's,
+    // which writes no engagement item; how soon this bench gets here depends on the machine.
+    const later = { ...deps, clock: () => new Date(Date.now() + READ_AFTER_MS) };
     const openers = recipientIds.filter((_, i) => i % OPEN_EVERY === 0);
     openCalls.counting = true;
     t = performance.now();
     await mapLimit(openers, AFTER_PARALLEL, async (recipientId) => {
       const token = signToken({ purpose: 'open', recipientId, messageId: campaignMessageId(campaign.id, recipientId), issuedAt: Math.floor(Date.now() / 1000) }, keys.tokens);
-      const outcome = await recordOpen(deps, token, { ip: '198.51.100.23', userAgent: DESKTOP_UA });
+      const outcome = await recordOpen(later, token, { ip: '198.51.100.23', userAgent: DESKTOP_UA });
       if (outcome !== 'recorded') throw new Error(`open not recorded: ${outcome}`);
     });
     const opensMs = performance.now() - t;
@@ -425,7 +437,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     clickCalls.counting = true;
     await mapLimit(clickers, AFTER_PARALLEL, async (recipientId) => {
       const token = signToken({ purpose: 'click', recipientId, messageId: campaignMessageId(campaign.id, recipientId), linkIndex: 0, issuedAt: Math.floor(Date.now() / 1000) }, keys.tokens);
-      const outcome = await resolveClick(deps, token, { ip: '198.51.100.24', userAgent: DESKTOP_UA });
+      const outcome = await resolveClick(later, token, { ip: '198.51.100.24', userAgent: DESKTOP_UA });
       if (outcome.kind !== 'redirect') throw new Error(`click not resolved: ${outcome.kind}`);
     });
     await figuresCounted();
@@ -477,7 +489,8 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
 
     // Output.
     const n = counters.sent + counters.failed + Object.values(counters.held).reduce((a, b) => a + b, 0);
-    const perSecond = (n / campaignMs) * 1000;
+    const perSecond = (n / mailingMs) * 1000;
+    const completedPerSecond = (n / campaignMs) * 1000;
     const rawPerSecond = (baseline.started / baseline.wallMs) * 1000;
     const putsPerSecond = (putBaseline.started / putBaseline.wallMs) * 1000;
     const callsPerRecipient = dynamoCalls.total() / Math.max(1, n);
@@ -500,7 +513,8 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
     say(`seeded ${fmt.int(options.recipients)} opted-in recipients through RecipientStore.create in ${fmt.s(seedMs)} (not counted below)`);
     say('');
     say(
-      `campaign   ${fmt.int(n)} recipients settled (${fmt.int(counters.sent)} sent, ${fmt.int(counters.failed)} failed) in ${fmt.s(campaignMs)}, launch to completed: ${fmt.int(perSecond)} recipients/s`,
+      `campaign   ${fmt.int(n)} recipients settled (${fmt.int(counters.sent)} sent, ${fmt.int(counters.failed)} failed): launch to last mail ${fmt.s(mailingMs)}, ${fmt.int(perSecond)} recipients/s; ` +
+        `launch to completed (every outcome counted) ${fmt.s(campaignMs)}, ${fmt.int(completedPerSecond)} recipients/s`,
     );
     // What the deployed plan of senders rests on (lib/campaign-delivery.ts MAILS_PER_SECOND_PER_SENDER): one send
     // consumer here is one sender invocation there, and here every DynamoDB call waits on DynamoDB Local's one thread.
@@ -562,6 +576,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<B
         ok,
         recipients: n,
         perSecond,
+        completedPerSecond,
         rawPerSecond,
         putsPerSecond,
         ceilingPerSecond,

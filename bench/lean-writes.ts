@@ -48,7 +48,10 @@ function parseOptions(args: string[]): LeanWritesOptions | undefined {
 interface DriverFigures {
   readonly ok: boolean;
   readonly recipients: number;
+  /** Launch to the last mail SES accepted (the driver copied in measures both trees so). */
   readonly perSecond: number;
+  /** Launch to completed: every outcome counted. */
+  readonly completedPerSecond?: number;
   readonly rawPerSecond: number;
   /** DynamoDB Local's raw PutItem/s and what it bounds the send path's rate to (the driver copied in prints both). */
   readonly putsPerSecond?: number;
@@ -129,7 +132,8 @@ export async function runLeanWritesBench(options: LeanWritesOptions): Promise<Be
     [`WRU per mail, all in (send + events + ${MIX.opens} opens + ${MIX.clicks} clicks)`, (d) => f2(perMailAllIn(d).wru), '≤ 5 (stretch ≤ 3.5)'],
     ['RRU per mail, all in', (d) => f2(perMailAllIn(d).rru), ''],
     ['AWS cost on top of SES per million mails (bench/cost-model.ts; senders planned at 5, now 25 mails/s)', (d) => `$${costPerMillion(d, d === before ? SENDER_PLAN_BEFORE_17 : SENDER_PLAN).total.toFixed(2)}`, '≤ $4'],
-    ['campaign recipients/s ÷ raw local-SES SendEmail/s', (d) => f2(d.perSecond / d.rawPerSecond), '≥ 0.4'],
+    ['campaign recipients/s ÷ raw local-SES SendEmail/s (launch to the last mail)', (d) => f2(d.perSecond / d.rawPerSecond), '≥ 0.4'],
+    ['  launch to completed, every outcome counted (since 2026-12-06 a stream batch later: ≤ 5 s)', (d) => (d.completedPerSecond === undefined ? '–' : f2(d.completedPerSecond / d.rawPerSecond)), ''],
     [
       '  the most DynamoDB Local allows: raw PutItem/s ÷ calls per recipient, ÷ raw SendEmail/s',
       (d) => (d.ceilingPerSecond === undefined ? '–' : f2(d.ceilingPerSecond / d.rawPerSecond)),
