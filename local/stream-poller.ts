@@ -33,6 +33,8 @@ export interface StreamPollerOptions {
    * full, so batches are as full as on AWS (the benches; tests and `npm start` hand records over at once). @default 0
    */
   readonly batchingWindowMs?: number;
+  /** The streams client to read with (a test's fake). @default a client of `endpoint`, destroyed on stop */
+  readonly client?: Pick<DynamoDBStreamsClient, 'send' | 'destroy'>;
   /**
    * The mapping's Lambda event filters: a record reaches the handler when it matches one of them (the subset of the
    * pattern syntax Sendwell uses: nested objects, arrays of exact strings, `{prefix}` or `{exists}`). Records that match none are
@@ -66,7 +68,7 @@ export interface RunningStreamPoller {
 }
 
 export function startStreamPoller(options: StreamPollerOptions): RunningStreamPoller {
-  const client = new DynamoDBStreamsClient({ endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = options.client ?? new DynamoDBStreamsClient({ endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const checkpoint: Record<string, string> =
     options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
   const iterators = new Map<string, string | undefined>();

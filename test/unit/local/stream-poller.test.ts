@@ -1,55 +1,50 @@
 /**
  * The local stream reader's batching window (local/stream-poller.ts) where DynamoDB Local cannot be made to misbehave:
  * a round that fails after a batch carried records past its end, and a shard that closes under a carried batch. The
- * streams client is a fake holding one shard of numbered records; test/integration/message-figures.test.ts reads a real
+ * reader is given a fake streams client holding one shard of numbered records; test/integration/message-figures.test.ts reads a real
  * stream on DynamoDB Local.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { startStreamPoller } from '../../../local/stream-poller.ts';
 
 /** The fake shard: records 1..`available`, closed after `closedAt`; `describeFails` DescribeStream calls fail. */
 const shard = { available: 0, arriving: 0, closedAt: Number.POSITIVE_INFINITY, describeFails: 0, reads: 0 };
 
-vi.mock('@aws-sdk/client-dynamodb-streams', () => {
-  class Command {
-    readonly input: Record<string, unknown>;
-    constructor(input: Record<string, unknown>) {
-      this.input = input;
-    }
-  }
-  class ListStreamsCommand extends Command {}
-  class DescribeStreamCommand extends Command {}
-  class GetShardIteratorCommand extends Command {}
-  class GetRecordsCommand extends Command {}
-  class DynamoDBStreamsClient {
-    async send(c: Command) {
-      if (c instanceof ListStreamsCommand) return { Streams: [{ StreamArn: 'arn:stream' }] };
-      if (c instanceof DescribeStreamCommand) {
+/** The streams client the reader is given: the fake shard, answering the four commands it sends by their names. */
+const client = {
+  async send(command: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> {
+    const { input } = command;
+    switch (command.constructor.name) {
+      case 'ListStreamsCommand':
+        return { Streams: [{ StreamArn: 'arn:stream' }] };
+      case 'DescribeStreamCommand': {
         if (shard.describeFails > 0 && shard.describeFails--) throw new Error('DynamoDB Local restarted');
         const closed = Number.isFinite(shard.closedAt) ? { EndingSequenceNumber: String(shard.closedAt) } : {};
         return { StreamDescription: { Shards: [{ ShardId: 'shard-1', SequenceNumberRange: closed }] } };
       }
-      if (c instanceof GetShardIteratorCommand) return { ShardIterator: `at:${String(c.input.SequenceNumber ?? 0)}` };
-      if (c instanceof GetRecordsCommand) {
-        const from = Number(String(c.input.ShardIterator).slice(3));
-        const to = Math.min(from + Number(c.input.Limit), shard.available);
+      case 'GetShardIteratorCommand':
+        return { ShardIterator: `at:${String(input.SequenceNumber ?? 0)}` };
+      case 'GetRecordsCommand': {
+        const from = Number(String(input.ShardIterator).slice(3));
+        const to = Math.min(from + Number(input.Limit), shard.available);
         const Records = Array.from({ length: Math.max(0, to - from) }, (_, i) => ({ eventID: String(from + i + 1), eventName: 'MODIFY', dynamodb: { SequenceNumber: String(from + i + 1) } }));
         // More records arrive after the first read: the window reads on, and its second page brings more than fit.
         if (++shard.reads === 1) shard.available = shard.arriving;
         return { Records, ...(to >= shard.closedAt ? {} : { NextShardIterator: `at:${to}` }) };
       }
-      throw new Error(`unexpected ${c.constructor.name}`);
+      default:
+        throw new Error(`unexpected ${command.constructor.name}`);
     }
-    destroy() {}
-  }
-  return { ListStreamsCommand, DescribeStreamCommand, GetShardIteratorCommand, GetRecordsCommand, DynamoDBStreamsClient };
-});
+  },
+  destroy() {},
+} as unknown as NonNullable<Parameters<typeof startStreamPoller>[0]['client']>;
 
-const { startStreamPoller } = await import('../../../local/stream-poller.ts');
 
 /** Reads the fake shard with a window and batches of 3 until it is drained; the batches handed over, by sequence number. */
 async function batchesRead(onBatch: (n: number) => void = () => {}): Promise<string[][]> {
   const batches: string[][] = [];
   const poller = startStreamPoller({
+    client,
     endpoint: 'http://127.0.0.1:1',
     tableName: 'messages',
     batchSize: 3,
