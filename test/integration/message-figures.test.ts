@@ -141,15 +141,14 @@ describe('figures from the messages stream', () => {
 });
 
 describe('the local stream reader', () => {
+  /** A reader of the messages stream from now on, with a 2 s batching window, polling every 50 ms. */
+  const windowed = (options: Pick<Parameters<typeof startStreamPoller>[0], 'handler' | 'filters'>) =>
+    startStreamPoller({ endpoint: inject('sendwell').dynamodbEndpoint, tableName: config().tables.messages, startAt: 'LATEST', intervalMs: 50, batchingWindowMs: 2_000, ...options });
+
   it('with a batching window, hands writes that come within it over as one batch (as the deployed mapping does)', async () => {
     const key = `WIN#${randomUUID()}`;
     const batches: string[][] = [];
-    const reader = startStreamPoller({
-      endpoint: inject('sendwell').dynamodbEndpoint,
-      tableName: config().tables.messages,
-      startAt: 'LATEST',
-      intervalMs: 50,
-      batchingWindowMs: 2_000,
+    const reader = windowed({
       handler: async (event) => {
         const mine = event.Records.map((r) => String(r.dynamodb?.Keys?.pk?.S)).filter((pk) => pk === key);
         if (mine.length) batches.push(event.Records.map((r) => String(r.dynamodb?.Keys?.sk?.S)).filter((_, i) => String(event.Records[i]!.dynamodb?.Keys?.pk?.S) === key));
@@ -172,12 +171,7 @@ describe('the local stream reader', () => {
   it('with a batching window, fills each batch with what the filters let through, in order, each record once', async () => {
     const key = `FILL#${randomUUID()}`;
     const batches: string[][] = [];
-    const reader = startStreamPoller({
-      endpoint: inject('sendwell').dynamodbEndpoint,
-      tableName: config().tables.messages,
-      startAt: 'LATEST',
-      intervalMs: 50,
-      batchingWindowMs: 2_000,
+    const reader = windowed({
       // Half of the writes pass: a page of 100 records holds 50 of them, so a batch of 100 takes more than one page.
       filters: [{ dynamodb: { Keys: { pk: { S: [key] }, sk: { S: [{ prefix: 'p' }] } } } }],
       handler: async (event) => void batches.push(event.Records.map((r) => String(r.dynamodb?.Keys?.sk?.S))),
