@@ -37,8 +37,8 @@ export interface StreamPollerOptions {
   readonly client?: Pick<DynamoDBStreamsClient, 'send' | 'destroy'>;
   /**
    * The mapping's Lambda event filters: a record reaches the handler when it matches one of them (the subset of the
-   * pattern syntax Sendwell uses: nested objects, arrays of exact strings, `{prefix}` or `{exists}`). Records that match none are
-   * passed over and the checkpoint moves past them, as on AWS. @default every record
+   * pattern syntax Sendwell uses: nested objects, arrays of exact strings, `{prefix}` or `{exists}`). Records that
+   * match none are passed over and the checkpoint moves past them, as on AWS. @default every record
    */
   readonly filters?: readonly FilterPattern[];
   /** Where to start without a checkpoint: the oldest record kept (as Lambda's TRIM_HORIZON) or only new ones. @default 'TRIM_HORIZON' */
@@ -164,15 +164,15 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
         if (!full) await new Promise((r) => setTimeout(r, Math.min(options.intervalMs ?? 250, windowEnds - Date.now())));
         if (!(await read())) break;
       }
+      // The batch: the records through its last one that passes; the rest is carried.
+      const handed: _Record[] = [];
       let cut = records.length;
-      for (let i = 0, n = 0; i < records.length; i++) {
-        if (passes(records[i]!) && ++n === batchSize) {
-          cut = i + 1;
-          break;
-        }
+      for (let i = 0; i < records.length && handed.length < batchSize; i++) {
+        if (!passes(records[i]!)) continue;
+        handed.push(records[i]!);
+        if (handed.length === batchSize) cut = i + 1;
       }
       if (cut < records.length) carried.set(shardId, records.splice(cut));
-      const handed = records.filter(passes);
       const result = handed.length ? await options.handler({ Records: handed as unknown as DynamoDBStreamEvent['Records'] }) : undefined;
       const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
       const done = failed ? records.slice(0, records.findIndex((r) => r.dynamodb?.SequenceNumber === failed)) : records;

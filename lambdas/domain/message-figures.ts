@@ -260,7 +260,11 @@ export function nextPart(
       for (const [name, n] of Object.entries(figures)) sum.figures[name] = (sum.figures[name] ?? 0) + n;
       sums.set(key, sum);
     }
-    if (campaign !== undefined) byCampaign.set(campaign, [...(byCampaign.get(campaign) ?? []), settled[i]!]);
+    if (campaign !== undefined) {
+      const entries = byCampaign.get(campaign) ?? [];
+      entries.push(settled[i]!);
+      byCampaign.set(campaign, entries);
+    }
     last = i;
   }
   // A figure that summed to nothing (a click counted human, then moved to machine, in one part) writes nothing.

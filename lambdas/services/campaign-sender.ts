@@ -10,7 +10,7 @@
  * record when the record becomes final (the messages stream: domain/message-figures.ts `settledOfChange`), one without
  * by the batch (`CampaignStore.settle`).
  */
-import { recordOutcome } from '../domain/campaign-outcome.ts';
+import { recordOutcome, settledDayFigures } from '../domain/campaign-outcome.ts';
 import { campaignMessageId, derivedBatchId, isDueBatch, isThrottle, matchesAudience, sesPauseReason, backoffMs, type SendBatch } from '../domain/campaign.ts';
 import { trackingAllowed } from '../domain/decide.ts';
 import { capsFor, localMoment, localTiming, quietUntil, type FrequencyCap } from '../domain/delivery-timing.ts';
@@ -24,7 +24,7 @@ import type { SuppressionRecord } from '../schemas/model.ts';
 import { dimsOf, type Deps } from './deps.ts';
 import { pauseCampaign, releaseCapSlots, requeueParked } from './campaigns.ts';
 import { campaignVerdict, segmentSubject, withEngagement, type TimingInputs } from './campaign-verdict.ts';
-import type { Deferral } from '../adapters/dynamo/message-store.ts';
+import type { Deferral, StoredMessageRecord } from '../adapters/dynamo/message-store.ts';
 import { deliver, resolveTemplate, retentionExpiry } from './send.ts';
 import { assignVariant, variantContent } from '../domain/ab-test.ts';
 import { awaitingBatchId } from './ab-tests.ts';
@@ -154,11 +154,12 @@ export async function sendBatch(deps: Deps, batch: SendBatch, options: { deadlin
   if (campaign.audience || campaign.segmentRules) {
     const filtered = await leaveOutFiltered(deps, ctx, batch.recipientIds);
     kept = filtered.kept;
-    // Those left out who have a record anyway (an earlier delivery of the batch claimed them before the audience
-    // changed; a retry of their attempt): one read for the batch; the record settles them, not the batch.
+    // The records of those left out, one read for the batch: one brought back by the due sweep waited under its own;
+    // others may have one anyway (an earlier delivery of the batch claimed them before the audience changed; a retry
+    // of their attempt). The record settles them, not the batch.
     const excluded = filtered.out.flatMap(([id, outcome]) => (outcome === 'excluded' ? [campaignMessageId(campaign.id, id)] : []));
-    const recorded = new Set(excluded.length && !ctx.fromDue ? await deps.messages.existing(excluded) : []);
-    const outcomes = await Promise.all(filtered.out.map(([id, outcome]) => leftOut(deps, ctx, id, outcome, ctx.fromDue || recorded.has(campaignMessageId(campaign.id, id)))));
+    const records = excluded.length ? await deps.messages.records(excluded) : new Map<string, StoredMessageRecord>();
+    const outcomes = await Promise.all(filtered.out.map(([id, outcome]) => leftOut(deps, ctx, id, outcome, { record: records.get(campaignMessageId(campaign.id, id)) })));
     outcomes.forEach((o, i) => take(filtered.out[i]![0], o));
   }
   const pending = await setWaiting(deps, ctx, campaign.variants ? await splitAbTest(deps, batch, campaign, kept, entries, report) : kept, report);
@@ -281,16 +282,16 @@ async function leaveOutFiltered(deps: Deps, ctx: Context, ids: readonly string[]
  *
  * - Gone (erased): the erasure made any record of theirs final (so the messages stream counted it) and marked the
  *   message before deleting it; the batch counts them only without that mark (`CampaignStore.settle`).
- * - Excluded without a record (`mayHaveRecord` false: the batch read none): counted by the batch.
+ * - Excluded without a record (`read`: the batch's read of its records, else one read here): counted by the batch.
  * - Excluded with a record: one the due-message sweep brought back waited under it; an earlier delivery of the
  *   batch may have claimed one before the audience changed, or its attempt failed. Final, it was counted then;
  *   otherwise it is held (`not_in_audience`, counted as excluded from its change, once whoever moves it), and for a
  *   wait the campaign's count of waiting recipients goes down with it, or progress would show them waiting for good.
  */
-async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: LeftOut, mayHaveRecord = true): Promise<Outcome> {
+async function leftOut(deps: Deps, ctx: Context, recipientId: string, outcome: LeftOut, read?: { readonly record: StoredMessageRecord | undefined }): Promise<Outcome> {
   const messageId = campaignMessageId(ctx.campaign.id, recipientId);
   if (outcome !== 'excluded') return { kind: 'settled', entry: { messageId, outcome, gone: true } };
-  const r = mayHaveRecord ? await deps.messages.getRecord(messageId) : undefined;
+  const r = read ? read.record : await deps.messages.getRecord(messageId);
   if (!r && !ctx.fromDue) return { kind: 'settled', entry: { outcome } };
   // Final already (sent; held by an earlier delivery of this very step; dead-lettered): counted when it became so.
   const final = r && recordOutcome(r);
@@ -565,29 +566,14 @@ async function deadLetter(deps: Deps, ctx: Context, batch: SendBatch, retry: Rea
 }
 
 /**
- * The day's figures (`ALL`, topic, campaign, and an A/B test's variant) for what was counted now. Best effort:
- * progress is the exact count.
+ * The day's figures (`ALL`, topic, campaign) of the recipients this batch counted: those without a record (excluded,
+ * holdout, erased), which carry no variant; the messages stream counts the others. Best effort: progress is the
+ * exact count.
  */
 async function countDay(deps: Deps, ctx: Context, counted: readonly SettleEntry[], at: string): Promise<void> {
-  const cls = ctx.campaign.class;
-  // One write per variant of the batch (a campaign without variants: one, as before).
-  const byVariant = new Map<string | undefined, Record<string, number>>();
-  for (const e of counted) {
-    const figures = byVariant.get(e.variant) ?? {};
-    byVariant.set(e.variant, figures);
-    const add = (k: string) => (figures[k] = (figures[k] ?? 0) + 1);
-    if (e.late) add('late');
-    if (e.outcome === 'sent') add(`sent_${cls}`);
-    else if (e.outcome === 'failed') add(`failed_${cls}`);
-    else if (e.outcome !== 'excluded' && e.outcome !== 'holdout') {
-      add(`held_${cls}`);
-      add(`held_reason_${e.outcome.held}`);
-    }
-  }
-  if (!byVariant.size) byVariant.set(undefined, {});
-  for (const [variant, figures] of byVariant) {
-    await deps.messages.count(at, figures, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id, variant }));
-  }
+  const figures: Record<string, number> = {};
+  for (const e of counted) for (const [k, n] of Object.entries(settledDayFigures(ctx.campaign.class, e))) figures[k] = (figures[k] ?? 0) + n;
+  await deps.messages.count(at, figures, dimsOf({ topic: ctx.campaign.topic, campaignId: ctx.campaign.id }));
 }
 
 // ---- A/B tests (lambdas/domain/ab-test.ts): only which variant a recipient gets; every send rule applies as before ----

@@ -84,6 +84,7 @@ export interface Deps {
     | 'settleAsSent'
     | 'get'
     | 'getRecord'
+    | 'records'
     | 'count'
     | 'recordOpen'
     | 'recordClick'

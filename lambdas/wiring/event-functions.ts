@@ -10,8 +10,9 @@ import { ALL_VERBS, RECIPIENT_PAGE } from './table-access.ts';
 /**
  * The messages stream as the figures function reads it (lib/message-figures.ts), here without CDK so the local stream
  * reader (local/stream-poller.ts) reads it the same way: up to 100 records a batch, waiting up to 5 s for a fuller one
- * (the benches' reader; `npm start`'s and the tests' hand over at once), and Lambda event filters that let through only the changes that can add to the figures
- * or settle a campaign recipient (domain/message-figures.ts `figuresOfChange`, `settledOfChange`): a message record's
+ * (the benches' reader; `npm start`'s and the tests' hand over at once), and Lambda event filters that let through
+ * only the changes that can add to the figures or settle a campaign recipient (domain/message-figures.ts
+ * `figuresOfChange`, `settledOfChange`): a message record's
  * MODIFY, a campaign record claimed final, and the INSERT of a counted SES feedback event. Other claims, raw open and
  * click events, engagement items, link sets and every REMOVE (TTL, erasure) never invoke it.
  */

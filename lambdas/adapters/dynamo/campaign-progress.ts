@@ -4,20 +4,12 @@
  * shards by `CampaignStore.counters`. Its own module: the messages stream's writer (MessageStore.addFigures) builds
  * the same item without loading the campaign store.
  */
+import { counterUpdate } from './counters.ts';
 
 /** Shards of a campaign's progress: concurrent writers rarely touch the same item. */
 export const PROGRESS_SHARDS = 8;
 
-/** The transaction item that adds `figures` to shard `shard` of the campaign's progress. */
+/** The transaction item that adds `figures` to shard `shard` of the campaign's progress (an `ADD` like a day counter's). */
 export function progressAdd(table: string, campaignId: string, shard: number, figures: Readonly<Record<string, number>>) {
-  const names = Object.keys(figures);
-  return {
-    Update: {
-      TableName: table,
-      Key: { pk: `C#${campaignId}`, sk: `P#${shard}` },
-      UpdateExpression: `ADD ${names.map((_, i) => `#f${i} :f${i}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(names.map((k, i) => [`#f${i}`, k])),
-      ExpressionAttributeValues: Object.fromEntries(names.map((k, i) => [`:f${i}`, figures[k]!])),
-    },
-  };
+  return { Update: counterUpdate(table, { pk: `C#${campaignId}`, sk: `P#${shard}` }, figures) };
 }

@@ -337,11 +337,7 @@ export class CampaignStore {
    * it: a batch that meets the recipient gone later counts nothing more for them. Putting it again changes nothing.
    */
   async markGone(campaignId: string, messageId: string, at: string): Promise<void> {
-    try {
-      await this.#db.send(new PutCommand({ TableName: this.#table, Item: { ...goneKey(campaignId, messageId), at }, ConditionExpression: 'attribute_not_exists(pk)' }));
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { ...goneKey(campaignId, messageId), at } }));
   }
 
   /** The settled counters: what the launcher found and what the senders settled, summed over the shards. */

@@ -340,7 +340,7 @@ export class MessageStore {
     const own = linkSet ? Object.fromEntries(links.flatMap((url, i) => (linkSet.links[i] === null ? [[String(i), url]] : []))) : {};
     const kept = linkSet ? { linkSet: linkSet.id, ...(Object.keys(own).length ? { ownLinks: own } : {}) } : { links: [...links] };
     // Only the claim this send held: a record an erasure or a stale delivery made final meanwhile keeps that outcome.
-    await this.#update(id, { status: 'sent', sesMessageId, ...kept, sentAt: at, updatedAt: at }, false, 'sending');
+    await this.#moveFrom(id, 'sending', { status: 'sent', sesMessageId, ...kept, sentAt: at, updatedAt: at });
   }
 
   /**
@@ -389,7 +389,7 @@ export class MessageStore {
    * reason, and nothing sent. Only from `sending`: an outcome made final meanwhile stands.
    */
   async markHeld(id: string, reason: string, at: string, error?: string): Promise<void> {
-    await this.#update(id, { status: 'held', reason, updatedAt: at, ...(error ? { error } : {}) }, false, 'sending');
+    await this.#moveFrom(id, 'sending', { status: 'held', reason, updatedAt: at, ...(error ? { error } : {}) });
   }
 
   /**
@@ -398,7 +398,7 @@ export class MessageStore {
    * from its change (the messages stream), whoever meets it later.
    */
   async holdUnsettled(id: string, was: 'sending' | 'failed', reason: string, at: string): Promise<boolean> {
-    return this.#moveFrom(id, was, { status: 'held', reason, updatedAt: at });
+    return (await this.#moveFrom(id, was, { status: 'held', reason, updatedAt: at })) !== undefined;
   }
 
   /**
@@ -409,28 +409,7 @@ export class MessageStore {
   async markDeadLettered(id: string, error: string, at: string): Promise<boolean> {
     // Only a failed attempt: a copy of the batch that claimed it again (and may be at SES with it), sent or held it
     // meanwhile has its fate, and that stands. A record an erasure deleted does not come back (without its expiry).
-    return this.#moveFrom(id, 'failed', { status: 'failed', error, deadLetteredAt: at, updatedAt: at });
-  }
-
-  /** Sets `fields` if the record is `was` and not dead-lettered (a failure made final): true if this call did. */
-  async #moveFrom(id: string, was: string, fields: Record<string, unknown>): Promise<boolean> {
-    const set = setExpression(fields);
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#tables.messages,
-          Key: recordKey(id),
-          ...set,
-          ConditionExpression: '#was = :was AND attribute_not_exists(#dead)',
-          ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#was': 'status', '#dead': 'deadLetteredAt' },
-          ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':was': was },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return (await this.#moveFrom(id, 'failed', { status: 'failed', error, deadLetteredAt: at, updatedAt: at })) !== undefined;
   }
 
   /**
@@ -439,7 +418,7 @@ export class MessageStore {
    * meanwhile (a stale claim taken over and sent) must stay final, or it would be mailed, and counted, twice.
    */
   async markFailed(id: string, error: string, at: string): Promise<void> {
-    const record = await this.#update(id, { status: 'failed', error, updatedAt: at }, true, 'sending');
+    const record = await this.#moveFrom(id, 'sending', { status: 'failed', error, updatedAt: at }, true);
     if (!record) return;
     await this.#db.send(
       new PutCommand({
@@ -778,6 +757,12 @@ export class MessageStore {
     return items.filter((i) => i.status === 'failed').map((i) => String(i.pk).slice(2));
   }
 
+  /** The records of these message ids that exist, by id (consistent, 100 a call). */
+  async records(ids: readonly string[]): Promise<Map<string, StoredMessageRecord>> {
+    const items = await batchGetAll(this.#db, this.#tables.messages, ids.map(recordKey));
+    return new Map(items.map((i) => [String(i.pk).slice(2), this.#toRecord(i, [])]));
+  }
+
   /** Which of these message ids have a record (keys only, 100 a call). */
   async existing(ids: readonly string[]): Promise<string[]> {
     const items = await batchGetAll(this.#db, this.#tables.messages, ids.map(recordKey), 'pk');
@@ -914,26 +899,23 @@ export class MessageStore {
   }
 
   /**
-   * Sets fields of an existing record. Only while it exists: a send finishing while an erasure deleted its record
-   * must not write it back (without its expiry, it would stay for good); what went out needs no record then. With
-   * `whileStatus`, only while the record has that status.
+   * Sets `fields` on the record if it is `was` and its failure is not final (dead-lettered): every move of a record's
+   * status goes through here, so a final outcome stays final, and a record an erasure deleted meanwhile is not written
+   * back (without its expiry, it would stay for good; what went out needs no record then). The record's expiry when
+   * this call moved it (asked for with `withExpiry`: a failure's event takes it), undefined when it did not.
    */
-  async #update(id: string, fields: Record<string, unknown>, withExpiry = false, whileStatus?: string): Promise<{ readonly expiresAt?: number } | undefined> {
+  async #moveFrom(id: string, was: string, fields: Record<string, unknown>, withExpiry = false): Promise<{ readonly expiresAt?: number } | undefined> {
     const set = setExpression(fields);
     try {
-      // The record comes back only when asked (a failure's event takes its expiry): not on every send's `markSent`.
+      // The record comes back only when asked: not on every send's `markSent`.
       const out = await this.#db.send(
         new UpdateCommand({
           TableName: this.#tables.messages,
           Key: recordKey(id),
           ...set,
-          ...(whileStatus
-            ? {
-                ConditionExpression: 'attribute_exists(pk) AND #while = :while',
-                ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#while': 'status' },
-                ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':while': whileStatus },
-              }
-            : { ConditionExpression: 'attribute_exists(pk)' }),
+          ConditionExpression: '#was = :was AND attribute_not_exists(#dead)',
+          ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#was': 'status', '#dead': 'deadLetteredAt' },
+          ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':was': was },
           ...(withExpiry ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );
